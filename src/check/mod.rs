@@ -1,0 +1,434 @@
+//! The second stage: resolves names, checks arities and types against a schema, and lowers the
+//! checked program to the IR (there is no separate typed AST: types live on IR nodes).
+//!
+//! All user-facing compile errors come from `syntax` or from here; later stages only see
+//! programs that are well formed, and report anything else as an internal error.
+//!
+//! Typing (SPEC §2.2): literals, scalars and columns broadcast. When numeric operands meet, the
+//! strongest kind decides the element type — column over scalar parameter over literal — and
+//! among the strongest, `f64` wins over `f32`; weaker operands are converted to that type. So
+//! `x32 * 2.5` and `x32 * a` stay `f32`, and `x32 + y64` is `f64`.
+
+pub mod functions;
+pub mod structure;
+
+pub use structure::check_structure;
+
+use crate::column::Scalar;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::ir::{self, BinaryOp, ConstValue, Elem, Node, NodeId, NodeKind, Shape, Type, UnaryOp};
+use crate::syntax::Span;
+use crate::syntax::ast::{self, Expr, ExprKind, Program, Statement};
+use functions::Function;
+use std::collections::HashMap;
+
+/// The types of the names a program may read: what the bindings of one evaluation supply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Schema {
+    entries: Vec<(String, Type)>,
+}
+
+impl Schema {
+    pub fn new() -> Self {
+        Schema::default()
+    }
+
+    /// Adds or replaces `name`.
+    pub fn insert(&mut self, name: impl Into<String>, ty: Type) -> &mut Self {
+        let name = name.into();
+        match self.entries.iter_mut().find(|(existing, _)| *existing == name) {
+            Some(entry) => entry.1 = ty,
+            None => self.entries.push((name, ty)),
+        }
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<Type> {
+        self.entries.iter().find(|(existing, _)| existing == name).map(|(_, ty)| *ty)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(name, _)| name.as_str())
+    }
+}
+
+/// Checks `program` against `schema` and lowers it to IR (before any optimisation pass).
+pub fn check(program: &Program, schema: &Schema) -> Result<ir::Program, Diagnostic> {
+    check_structure(program)?;
+    let mut lowerer = Lowerer { schema, builder: ir::Builder::new(), scope: HashMap::new() };
+    let mut result = None;
+    for statement in &program.statements {
+        match statement {
+            Statement::Let { name, value, .. } => {
+                let value = lowerer.expr(value)?;
+                lowerer.scope.insert(name.text.clone(), value);
+            }
+            Statement::Expr(expr) => result = Some(lowerer.expr(expr)?),
+        }
+    }
+    // check_structure guarantees the last statement is an expression.
+    let result =
+        result.ok_or_else(|| Diagnostic::new(Span::new(0, 0), "internal error: no result expression"))?;
+    Ok(lowerer.builder.finish(result.node))
+}
+
+/// A checked value: its IR node and what typing needs beyond the node's type.
+#[derive(Debug, Clone, Copy)]
+struct Value {
+    node: NodeId,
+    ty: Type,
+    span: Span,
+    /// Computed from literals only: the weakest kind, which adopts the type of what it meets.
+    constant: bool,
+    /// The `null` literal (or an expression of nulls): it adopts any element type, bool included.
+    untyped_null: bool,
+}
+
+impl Value {
+    /// Typing strength: literal < scalar parameter < column.
+    fn strength(&self) -> u8 {
+        match (self.ty.shape, self.constant) {
+            (Shape::Column, _) => 2,
+            (Shape::Scalar, false) => 1,
+            (Shape::Scalar, true) => 0,
+        }
+    }
+}
+
+struct Lowerer<'a> {
+    schema: &'a Schema,
+    builder: ir::Builder,
+    scope: HashMap<String, Value>,
+}
+
+fn broadcast(values: &[Value]) -> Shape {
+    if values.iter().any(|value| value.ty.shape == Shape::Column) { Shape::Column } else { Shape::Scalar }
+}
+
+impl Lowerer<'_> {
+    fn expr(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
+        let span = expr.span;
+        match &expr.kind {
+            ExprKind::Number { value, .. } => Ok(self.constant(Some(Scalar::F64(*value)), Elem::F64, span)),
+            ExprKind::Bool(value) => Ok(self.constant(Some(Scalar::Bool(*value)), Elem::Bool, span)),
+            ExprKind::Null => {
+                let mut value = self.constant(None, Elem::F64, span);
+                value.untyped_null = true;
+                Ok(value)
+            }
+            ExprKind::Name(name) => self.name(name, span),
+            ExprKind::Unary { op: ast::UnaryOp::Neg, operand } => {
+                let operand = self.expr(operand)?;
+                let operand = self.numeric(operand, "-")?;
+                Ok(self.unary(UnaryOp::Neg, operand, operand.ty.elem, span))
+            }
+            ExprKind::Unary { op: ast::UnaryOp::Not, operand } => {
+                let operand = self.expr(operand)?;
+                let operand = self.logical(operand, "!")?;
+                Ok(self.unary(UnaryOp::Not, operand, Elem::Bool, span))
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let lhs = self.expr(lhs)?;
+                let rhs = self.expr(rhs)?;
+                self.binary(*op, lhs, rhs, span)
+            }
+            ExprKind::Power { base, exponent } => {
+                let exponent = structure::exponent_literal(exponent)?;
+                let base = self.expr(base)?;
+                let base = self.numeric(base, "^")?;
+                Ok(self.derived(NodeKind::PowI { base: base.node, exponent }, base.ty, &[base], span))
+            }
+            ExprKind::Call { function, args } => self.call(&function.text, args, span),
+        }
+    }
+
+    fn constant(&mut self, value: Option<Scalar>, elem: Elem, span: Span) -> Value {
+        let ty = Type::scalar(elem);
+        let node = self.builder.constant(ConstValue::from_scalar(value), ty);
+        Value { node, ty, span, constant: true, untyped_null: false }
+    }
+
+    fn name(&mut self, name: &str, span: Span) -> Result<Value, Diagnostic> {
+        if let Some(value) = self.scope.get(name) {
+            return Ok(Value { span, ..*value });
+        }
+        if let Some(ty) = self.schema.get(name) {
+            let node = self.builder.input(name, ty);
+            return Ok(Value { node, ty, span, constant: false, untyped_null: false });
+        }
+        let mut known: Vec<&str> = self.schema.names().collect();
+        known.extend(self.scope.keys().map(String::as_str));
+        let error = Diagnostic::new(span, format!("unknown name '{name}'"));
+        let inputs: Vec<&str> = self.schema.names().collect();
+        let listing = if inputs.is_empty() {
+            "no inputs are bound".to_string()
+        } else {
+            format!("inputs are: {}", inputs.join(", "))
+        };
+        Err(match did_you_mean(name, known) {
+            Some(suggestion) => error.with_hint(format!("did you mean '{suggestion}'? {listing}")),
+            None => error.with_hint(listing),
+        })
+    }
+
+    /// Adds a node whose result is derived from `operands`: constant-ness and untyped-null-ness
+    /// carry over when every operand has them.
+    fn derived(&mut self, kind: NodeKind, ty: Type, operands: &[Value], span: Span) -> Value {
+        let node = self.builder.add(Node { kind, ty });
+        Value {
+            node,
+            ty,
+            span,
+            constant: operands.iter().all(|value| value.constant),
+            untyped_null: operands.iter().all(|value| value.untyped_null),
+        }
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: Value, elem: Elem, span: Span) -> Value {
+        let ty = Type::new(elem, operand.ty.shape);
+        self.derived(NodeKind::Unary { op, arg: operand.node }, ty, &[operand], span)
+    }
+
+    /// Converts `value` to element type `elem` (a retyped null for the `null` literal).
+    fn coerce(&mut self, value: Value, elem: Elem) -> Value {
+        if value.ty.elem == elem {
+            return value;
+        }
+        if value.untyped_null {
+            let ty = Type::new(elem, value.ty.shape);
+            let node = self.builder.constant(ConstValue::Null, ty);
+            return Value { node, ty, ..value };
+        }
+        let ty = Type::new(elem, value.ty.shape);
+        let node =
+            self.builder.add(Node { kind: NodeKind::Unary { op: UnaryOp::Cast, arg: value.node }, ty });
+        Value { node, ty, ..value }
+    }
+
+    /// A single numeric operand (a typed null becomes an f64 null).
+    fn numeric(&mut self, value: Value, what: &str) -> Result<Value, Diagnostic> {
+        if value.untyped_null {
+            return Ok(self.coerce(value, Elem::F64));
+        }
+        if value.ty.elem == Elem::Bool {
+            return Err(Diagnostic::new(value.span, format!("'{what}' needs a number, but this is bool"))
+                .with_hint("arithmetic on bools is not allowed; use where(c, 1, 0) to get a number"));
+        }
+        Ok(value)
+    }
+
+    fn logical(&mut self, value: Value, what: &str) -> Result<Value, Diagnostic> {
+        if value.untyped_null {
+            return Ok(self.coerce(value, Elem::Bool));
+        }
+        if value.ty.elem != Elem::Bool {
+            return Err(Diagnostic::new(
+                value.span,
+                format!("'{what}' needs a bool, but this is {}", value.ty.elem),
+            )
+            .with_hint("logic works on conditions; compare first, e.g. `x > 0`"));
+        }
+        Ok(value)
+    }
+
+    /// Brings numeric operands to one element type (see the module docs for the rule).
+    fn unify_numeric(&mut self, values: &mut [Value], what: &str) -> Result<Elem, Diagnostic> {
+        for value in values.iter_mut() {
+            *value = self.numeric(*value, what)?;
+        }
+        Ok(self.unify(values))
+    }
+
+    /// Operands that may be numbers or bools (where's arms, fill): all bool, or all numbers.
+    fn unify_any(&mut self, values: &mut [Value], what: &str) -> Result<Elem, Diagnostic> {
+        let typed: Vec<&Value> = values.iter().filter(|value| !value.untyped_null).collect();
+        if let Some(first_bool) = typed.iter().find(|value| value.ty.elem == Elem::Bool) {
+            if let Some(number) = typed.iter().find(|value| value.ty.elem != Elem::Bool) {
+                return Err(Diagnostic::new(
+                    number.span,
+                    format!(
+                        "'{what}' needs operands of one type, but this is {} and another is bool",
+                        number.ty.elem
+                    ),
+                )
+                .with_hint(format!("the bool operand is at bytes {}", first_bool.span)));
+            }
+            for value in values.iter_mut() {
+                *value = self.coerce(*value, Elem::Bool);
+            }
+            return Ok(Elem::Bool);
+        }
+        self.unify_numeric(values, what)
+    }
+
+    fn unify(&mut self, values: &mut [Value]) -> Elem {
+        let typed = values.iter().filter(|value| !value.untyped_null);
+        let strongest = typed.clone().map(Value::strength).max();
+        let elem = match strongest {
+            None => Elem::F64,
+            Some(strength) => {
+                let any_f64 =
+                    typed.filter(|value| value.strength() == strength).any(|v| v.ty.elem == Elem::F64);
+                if any_f64 { Elem::F64 } else { Elem::F32 }
+            }
+        };
+        for value in values.iter_mut() {
+            *value = self.coerce(*value, elem);
+        }
+        elem
+    }
+
+    fn binary(&mut self, op: ast::BinaryOp, lhs: Value, rhs: Value, span: Span) -> Result<Value, Diagnostic> {
+        use ast::BinaryOp as A;
+        let symbol = op.symbol();
+        let mut operands = [lhs, rhs];
+        let (ir_op, elem) = match op {
+            A::Or | A::And => {
+                operands[0] = self.logical(lhs, symbol)?;
+                operands[1] = self.logical(rhs, symbol)?;
+                (if op == A::Or { BinaryOp::Or } else { BinaryOp::And }, Elem::Bool)
+            }
+            A::Eq | A::Ne => {
+                self.unify_any(&mut operands, symbol)?;
+                (if op == A::Eq { BinaryOp::Eq } else { BinaryOp::Ne }, Elem::Bool)
+            }
+            A::Lt | A::Le | A::Gt | A::Ge => {
+                self.unify_numeric(&mut operands, symbol)?;
+                let ir_op = match op {
+                    A::Lt => BinaryOp::Lt,
+                    A::Le => BinaryOp::Le,
+                    A::Gt => BinaryOp::Gt,
+                    _ => BinaryOp::Ge,
+                };
+                (ir_op, Elem::Bool)
+            }
+            A::Add | A::Sub | A::Mul | A::Div => {
+                let elem = self.unify_numeric(&mut operands, symbol)?;
+                let ir_op = match op {
+                    A::Add => BinaryOp::Add,
+                    A::Sub => BinaryOp::Sub,
+                    A::Mul => BinaryOp::Mul,
+                    _ => BinaryOp::Div,
+                };
+                (ir_op, elem)
+            }
+        };
+        Ok(self.binary_node(ir_op, operands, elem, span))
+    }
+
+    fn binary_node(&mut self, op: BinaryOp, operands: [Value; 2], elem: Elem, span: Span) -> Value {
+        let ty = Type::new(elem, broadcast(&operands));
+        let kind = NodeKind::Binary { op, lhs: operands[0].node, rhs: operands[1].node };
+        self.derived(kind, ty, &operands, span)
+    }
+
+    fn lag(&mut self, value: Value, k: u32, span: Span) -> Value {
+        let ty = Type::column(value.ty.elem);
+        let mut lagged = self.derived(NodeKind::Lag { value: value.node, k }, ty, &[value], span);
+        // A lag introduces nulls at the start: it is never a literal.
+        lagged.constant = false;
+        lagged
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], span: Span) -> Result<Value, Diagnostic> {
+        // check_structure has verified the function exists and the arity matches.
+        let info = functions::lookup(name)
+            .ok_or_else(|| Diagnostic::new(span, format!("internal error: unknown function '{name}'")))?;
+        let arity_error = || Diagnostic::new(span, format!("internal error: arity of '{name}'"));
+        if args.len() != info.params.len() {
+            return Err(arity_error());
+        }
+        let unary_float = |function| match function {
+            Function::Ln => Some(UnaryOp::Ln),
+            Function::Exp => Some(UnaryOp::Exp),
+            Function::Sqrt => Some(UnaryOp::Sqrt),
+            Function::Abs => Some(UnaryOp::Abs),
+            Function::Floor => Some(UnaryOp::Floor),
+            Function::Ceil => Some(UnaryOp::Ceil),
+            Function::Round => Some(UnaryOp::Round),
+            _ => None,
+        };
+        if let Some(op) = unary_float(info.function) {
+            let x = self.expr(&args[0])?;
+            let x = self.numeric(x, name)?;
+            return Ok(self.unary(op, x, x.ty.elem, span));
+        }
+        match info.function {
+            Function::Min | Function::Max => {
+                let mut operands = [self.expr(&args[0])?, self.expr(&args[1])?];
+                let elem = self.unify_numeric(&mut operands, name)?;
+                let op = if info.function == Function::Min { BinaryOp::Min } else { BinaryOp::Max };
+                Ok(self.binary_node(op, operands, elem, span))
+            }
+            Function::Where => {
+                let cond = self.expr(&args[0])?;
+                let cond = self.logical(cond, "where")?;
+                let mut arms = [self.expr(&args[1])?, self.expr(&args[2])?];
+                let elem = self.unify_any(&mut arms, name)?;
+                let all = [cond, arms[0], arms[1]];
+                let ty = Type::new(elem, broadcast(&all));
+                let kind = NodeKind::Where { cond: cond.node, then: arms[0].node, otherwise: arms[1].node };
+                let mut value = self.derived(kind, ty, &all, span);
+                value.untyped_null = arms.iter().all(|arm| arm.untyped_null);
+                Ok(value)
+            }
+            Function::Fill => {
+                let mut operands = [self.expr(&args[0])?, self.expr(&args[1])?];
+                let elem = self.unify_any(&mut operands, name)?;
+                let ty = Type::new(elem, broadcast(&operands));
+                let kind = NodeKind::Fill { value: operands[0].node, fallback: operands[1].node };
+                Ok(self.derived(kind, ty, &operands, span))
+            }
+            Function::IsNull | Function::IsValid => {
+                let x = self.expr(&args[0])?;
+                let op = if info.function == Function::IsNull { UnaryOp::IsNull } else { UnaryOp::IsValid };
+                let mut value = self.unary(op, x, Elem::Bool, span);
+                value.untyped_null = false;
+                Ok(value)
+            }
+            Function::F32 | Function::F64 => {
+                let x = self.expr(&args[0])?;
+                let x = self.numeric(x, name)?;
+                let elem = if info.function == Function::F32 { Elem::F32 } else { Elem::F64 };
+                let mut value = self.coerce(x, elem);
+                value.span = span;
+                // An explicit cast fixes the type even of a null.
+                value.untyped_null = false;
+                Ok(value)
+            }
+            Function::Lag | Function::Diff | Function::Dlog | Function::Ret => {
+                let k = structure::lag_count_literal(&args[1])?;
+                let x = self.expr(&args[0])?;
+                if info.function == Function::Lag {
+                    return Ok(self.lag(x, k, span));
+                }
+                let x = self.numeric(x, name)?;
+                let elem = x.ty.elem;
+                Ok(match info.function {
+                    // diff(x, k) = x - lag(x, k)
+                    Function::Diff => {
+                        let lagged = self.lag(x, k, span);
+                        self.binary_node(BinaryOp::Sub, [x, lagged], elem, span)
+                    }
+                    // dlog(x, k) = ln(x) - lag(ln(x), k): ln is one node, computed once per row.
+                    Function::Dlog => {
+                        let ln = self.unary(UnaryOp::Ln, x, elem, span);
+                        let lagged = self.lag(ln, k, span);
+                        self.binary_node(BinaryOp::Sub, [ln, lagged], elem, span)
+                    }
+                    // ret(x, k) = x / lag(x, k) - 1
+                    _ => {
+                        let lagged = self.lag(x, k, span);
+                        let ratio = self.binary_node(BinaryOp::Div, [x, lagged], elem, span);
+                        let one = match elem {
+                            Elem::F32 => self.constant(Some(Scalar::F32(1.0)), Elem::F32, span),
+                            _ => self.constant(Some(Scalar::F64(1.0)), Elem::F64, span),
+                        };
+                        self.binary_node(BinaryOp::Sub, [ratio, one], elem, span)
+                    }
+                })
+            }
+            _ => Err(arity_error()),
+        }
+    }
+}

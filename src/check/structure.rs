@@ -1,0 +1,186 @@
+//! Checks that need no types: statement layout, name resolution order, function names and
+//! arities, and the compile-time literals (lag counts, exponents). Runs at `Engine::compile`.
+
+use super::functions::{self, FunctionInfo, NOT_YET_SUPPORTED};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::syntax::Span;
+use crate::syntax::ast::{Expr, ExprKind, Program, Statement, UnaryOp};
+use std::collections::HashMap;
+
+/// The largest lag count: row indices are at most `u32::MAX` apart in a lag.
+pub const MAX_LAG: u64 = u32::MAX as u64;
+
+/// The names the program reads from its inputs, in order of first use.
+pub fn check_structure(program: &Program) -> Result<Vec<String>, Diagnostic> {
+    let Some(last) = program.statements.len().checked_sub(1) else {
+        return Err(Diagnostic::new(Span::new(0, 0), "empty program")
+            .with_hint("write an expression, e.g. `dlog(px, 1) * 252`"));
+    };
+    // Where each name is first bound: a use in an earlier statement is an error, a use inside
+    // the value of that first binding reads the input of the same name (`px = fill(px, 0)`).
+    let mut first_binding: HashMap<&str, usize> = HashMap::new();
+    for (index, statement) in program.statements.iter().enumerate() {
+        if let Statement::Let { name, .. } = statement {
+            first_binding.entry(name.text.as_str()).or_insert(index);
+        }
+    }
+    let mut walker = Walker { first_binding: &first_binding, statement: 0, free_names: Vec::new() };
+    for (index, statement) in program.statements.iter().enumerate() {
+        walker.statement = index;
+        match statement {
+            Statement::Let { value, span, name } => {
+                if index == last {
+                    return Err(Diagnostic::new(*span, "the program ends with a binding, not a result")
+                        .with_hint(format!(
+                            "add the result expression, e.g. `{}` on a new line",
+                            name.text
+                        )));
+                }
+                walker.expr(value)?;
+            }
+            Statement::Expr(expr) => {
+                if index != last {
+                    return Err(Diagnostic::new(
+                        expr.span,
+                        "only the last statement may be a bare expression",
+                    )
+                    .with_hint("bind it with `name = ...`, or remove it"));
+                }
+                walker.expr(expr)?;
+            }
+        }
+    }
+    Ok(walker.free_names)
+}
+
+struct Walker<'a> {
+    first_binding: &'a HashMap<&'a str, usize>,
+    statement: usize,
+    free_names: Vec<String>,
+}
+
+impl Walker<'_> {
+    fn expr(&mut self, expr: &Expr) -> Result<(), Diagnostic> {
+        match &expr.kind {
+            ExprKind::Number { .. } | ExprKind::Bool(_) | ExprKind::Null => Ok(()),
+            ExprKind::Name(name) => {
+                match self.first_binding.get(name.as_str()) {
+                    Some(&bound) if bound < self.statement => {}
+                    Some(&bound) if bound > self.statement => {
+                        return Err(Diagnostic::new(
+                            expr.span,
+                            format!("'{name}' is used before it is bound"),
+                        )
+                        .with_hint(format!("move `{name} = ...` above its first use")));
+                    }
+                    _ => {
+                        if !self.free_names.contains(name) {
+                            self.free_names.push(name.clone());
+                        }
+                    }
+                }
+                Ok(())
+            }
+            ExprKind::Unary { operand, .. } => self.expr(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.expr(lhs)?;
+                self.expr(rhs)
+            }
+            ExprKind::Power { base, exponent } => {
+                self.expr(base)?;
+                exponent_literal(exponent).map(|_| ())
+            }
+            ExprKind::Call { function, args } => {
+                let info = resolve_function(&function.text, function.span, self.first_binding)?;
+                if args.len() != info.params.len() {
+                    let count = args.len();
+                    let plural = if info.params.len() == 1 { "" } else { "s" };
+                    return Err(Diagnostic::new(
+                        expr.span,
+                        format!(
+                            "'{}' takes {} argument{plural}, but {count} given",
+                            info.name,
+                            info.params.len()
+                        ),
+                    )
+                    .with_hint(format!("usage: {}", info.usage())));
+                }
+                for (index, arg) in args.iter().enumerate() {
+                    if info.is_lag_count(index) {
+                        lag_count_literal(arg)?;
+                    } else {
+                        self.expr(arg)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn resolve_function(
+    name: &str,
+    span: Span,
+    bound: &HashMap<&str, usize>,
+) -> Result<&'static FunctionInfo, Diagnostic> {
+    if let Some(info) = functions::lookup(name) {
+        return Ok(info);
+    }
+    let error = Diagnostic::new(span, format!("unknown function '{name}'"));
+    if NOT_YET_SUPPORTED.contains(&name) {
+        return Err(Diagnostic::new(span, format!("function '{name}' is not supported yet"))
+            .with_hint("reductions, rolling windows and cumulative ops come in a later release"));
+    }
+    if bound.contains_key(name) {
+        return Err(error.with_hint(format!("'{name}' is a name bound in this program, not a function")));
+    }
+    match did_you_mean(name, functions::FUNCTIONS.iter().map(|info| info.name)) {
+        Some(suggestion) => Err(error.with_hint(format!("did you mean '{suggestion}'?"))),
+        None => {
+            let names: Vec<&str> = functions::FUNCTIONS.iter().map(|info| info.name).collect();
+            Err(error.with_hint(format!("functions are: {}", names.join(", "))))
+        }
+    }
+}
+
+/// A lag count: a non-negative integer literal of at most [`MAX_LAG`].
+pub fn lag_count_literal(arg: &Expr) -> Result<u32, Diagnostic> {
+    let error = || Diagnostic::new(arg.span, "the lag count must be a non-negative integer literal");
+    match &arg.kind {
+        ExprKind::Number { integer: Some(k), .. } if *k <= MAX_LAG => Ok(*k as u32),
+        ExprKind::Number { text, integer: _, .. } if text.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(Diagnostic::new(arg.span, format!("lag count {text} is too large"))
+                .with_hint(format!("at most {MAX_LAG}; a lag at least the column length gives all nulls")))
+        }
+        ExprKind::Number { .. } => Err(error().with_hint("k counts rows: write `1`, not `1.0`")),
+        ExprKind::Unary { op: UnaryOp::Neg, .. } => {
+            Err(error().with_hint("k looks back k rows; a negative lag (a lead) is not supported"))
+        }
+        _ => Err(error().with_hint("k must be known when the program compiles, e.g. `dlog(px, 5)`")),
+    }
+}
+
+/// An exponent: an integer literal, possibly negated, that fits in an `i32`.
+pub fn exponent_literal(exponent: &Expr) -> Result<i32, Diagnostic> {
+    let error = || {
+        Diagnostic::new(exponent.span, "the exponent must be an integer literal, like `x^2` or `x^-1`")
+            .with_hint("a general power is not supported yet; write exp(y * ln(x))")
+    };
+    let (negative, literal) = match &exponent.kind {
+        ExprKind::Unary { op: UnaryOp::Neg, operand } => (true, operand.as_ref()),
+        _ => (false, exponent),
+    };
+    let ExprKind::Number { integer, text, .. } = &literal.kind else { return Err(error()) };
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(error());
+    }
+    let magnitude = integer.map(i64::try_from).and_then(Result::ok);
+    let value = magnitude.map(|m| if negative { -m } else { m }).and_then(|v| i32::try_from(v).ok());
+    value.ok_or_else(|| {
+        Diagnostic::new(
+            exponent.span,
+            format!("exponent {}{text} is too large", if negative { "-" } else { "" }),
+        )
+        .with_hint("exponents must fit in 32 bits")
+    })
+}

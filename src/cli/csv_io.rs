@@ -1,0 +1,99 @@
+//! CSV in and out for the command line: a header row, empty field = null; results as one
+//! `result` column in shortest round-trip form.
+
+use fusejit::Column;
+use std::io::Write;
+use std::path::Path;
+
+/// One column read from a CSV file, owned so that bindings can borrow it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedColumn {
+    pub name: String,
+    pub values: LoadedValues,
+    /// LSB-first validity, present only when the column has an empty field.
+    pub validity: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadedValues {
+    F64(Vec<f64>),
+    Bool(Vec<bool>),
+}
+
+/// Reads every column of `path`. A column whose non-empty fields are all `true`/`false` is
+/// bool; every other column must hold numbers (`NaN`, `inf` and `-inf` included).
+pub fn load_csv(path: &Path) -> Result<Vec<LoadedColumn>, String> {
+    let shown = path.display();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|error| format!("cannot read {shown}: {error}"))?;
+    let headers: Vec<String> =
+        reader.headers().map_err(|error| format!("{shown}: {error}"))?.iter().map(str::to_string).collect();
+    if let Some(duplicate) = headers.iter().enumerate().find(|(i, name)| headers[..*i].contains(name)) {
+        return Err(format!("{shown}: column '{}' appears twice in the header", duplicate.1));
+    }
+    let mut fields: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
+    for record in reader.records() {
+        let record = record.map_err(|error| format!("{shown}: {error}"))?;
+        for (column, field) in fields.iter_mut().zip(record.iter()) {
+            column.push(field.to_string());
+        }
+    }
+    headers
+        .into_iter()
+        .zip(fields)
+        .map(|(name, fields)| parse_column(&shown.to_string(), name, &fields))
+        .collect()
+}
+
+fn parse_column(file: &str, name: String, fields: &[String]) -> Result<LoadedColumn, String> {
+    let has_null = fields.iter().any(String::is_empty);
+    let validity = has_null.then(|| {
+        let mut bytes = vec![0u8; fields.len().div_ceil(8)];
+        for (row, field) in fields.iter().enumerate() {
+            if !field.is_empty() {
+                bytes[row / 8] |= 1 << (row % 8);
+            }
+        }
+        bytes
+    });
+    let non_empty = || fields.iter().filter(|field| !field.is_empty());
+    let is_bool = non_empty().count() > 0 && non_empty().all(|field| field == "true" || field == "false");
+    let values = if is_bool {
+        LoadedValues::Bool(fields.iter().map(|field| field == "true").collect())
+    } else {
+        let mut values = Vec::with_capacity(fields.len());
+        for (row, field) in fields.iter().enumerate() {
+            if field.is_empty() {
+                values.push(0.0);
+                continue;
+            }
+            let value = parse_number(field).ok_or_else(|| {
+                // Line numbers count the header as line 1.
+                format!("{file}: line {}, column '{name}': '{field}' is not a number", row + 2)
+            })?;
+            values.push(value);
+        }
+        LoadedValues::F64(values)
+    };
+    Ok(LoadedColumn { name, values, validity })
+}
+
+/// A number as Rust parses it (`1e-3`, `NaN`, `inf`, `-inf`, `+2`).
+pub fn parse_number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok()
+}
+
+/// Writes the result as CSV: header `result`, null as an empty field.
+pub fn write_result(out: &mut dyn Write, column: &Column) -> std::io::Result<()> {
+    writeln!(out, "result")?;
+    for row in 0..column.len() {
+        match column.get(row) {
+            None => writeln!(out)?,
+            Some(value) => writeln!(out, "{value}")?,
+        }
+    }
+    Ok(())
+}

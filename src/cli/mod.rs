@@ -1,0 +1,155 @@
+//! The non-interactive command line: `fusejit -e 'PROGRAM' [--input F.csv]... [--set N=V]...
+//! [--output F.csv] [--emit ir]`, with the exit-status contract of SPEC §5.
+
+pub mod csv_io;
+
+use clap::{Parser, ValueEnum};
+use csv_io::{LoadedColumn, LoadedValues};
+use fusejit::{Bindings, Engine, Error, Scalar, Validity};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// The name diagnostics give the program text of `-e`.
+const PROGRAM_FILE_NAME: &str = "<program>";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fusejit",
+    version,
+    about = "Compile array expressions over named columns into one fused loop"
+)]
+pub struct Args {
+    /// The program to run, e.g. 'dlog(px, 1) * 252'. Without it, fusejit starts the REPL.
+    #[arg(short = 'e', long = "expr", value_name = "PROGRAM")]
+    pub program: Option<String>,
+    /// A CSV file with a header row; every column becomes an input (empty field = null).
+    #[arg(long = "input", value_name = "FILE.csv")]
+    pub inputs: Vec<PathBuf>,
+    /// Binds a scalar input: a number (`a=252`) or a bool (`flag=true`).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub sets: Vec<String>,
+    /// Writes the result CSV to this file instead of standard output.
+    #[arg(long = "output", value_name = "FILE.csv")]
+    pub output: Option<PathBuf>,
+    /// Prints a stage of the compiled program instead of running it.
+    #[arg(long = "emit", value_enum)]
+    pub emit: Option<Emit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// The IR after checking and after each optimisation pass.
+    Ir,
+}
+
+/// A failure the user can fix: printed on stderr, exit status 1.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+pub fn run(args: Args) -> Result<(), UserError> {
+    let Some(program) = args.program else {
+        return Err(UserError(
+            "the interactive REPL is not available yet; run a program with `fusejit -e 'PROGRAM'`"
+                .to_string(),
+        ));
+    };
+    let mut columns: Vec<LoadedColumn> = Vec::new();
+    for path in &args.inputs {
+        for column in csv_io::load_csv(path).map_err(UserError)? {
+            if columns.iter().any(|existing| existing.name == column.name) {
+                return Err(UserError(format!(
+                    "column '{}' of {} is already loaded from an earlier --input",
+                    column.name,
+                    path.display()
+                )));
+            }
+            columns.push(column);
+        }
+    }
+    let mut scalars: Vec<(String, Scalar)> = Vec::new();
+    for set in &args.sets {
+        let (name, value) = parse_set(set)?;
+        if columns.iter().any(|column| column.name == name) || scalars.iter().any(|(n, _)| *n == name) {
+            return Err(UserError(format!("--set {name}: '{name}' is already bound")));
+        }
+        scalars.push((name, value));
+    }
+    let mut bindings = Bindings::new();
+    for column in &columns {
+        let validity = column.validity.as_deref().map(|bytes| Validity::new(bytes, 0));
+        match (&column.values, validity) {
+            (LoadedValues::F64(values), Some(validity)) => {
+                bindings.column_with_validity(column.name.clone(), values, validity)
+            }
+            (LoadedValues::F64(values), None) => bindings.column(column.name.clone(), values),
+            (LoadedValues::Bool(values), Some(validity)) => {
+                bindings.column_with_validity(column.name.clone(), values, validity)
+            }
+            (LoadedValues::Bool(values), None) => bindings.column(column.name.clone(), values),
+        };
+    }
+    for (name, value) in &scalars {
+        bindings.scalar(name.clone(), *value);
+    }
+
+    let color = std::io::stderr().is_terminal();
+    let render = |error: Error| match error {
+        Error::Compile(error) => UserError(error.render(PROGRAM_FILE_NAME, color)),
+        Error::Eval(error) => UserError(format!("error: {error}")),
+    };
+    let engine = Engine::new();
+    let kernel = engine.compile(&program).map_err(|error| render(error.into()))?;
+    if let Some(Emit::Ir) = args.emit {
+        let text = kernel.ir_text(&kernel.schema_of(&bindings)).map_err(|error| render(error.into()))?;
+        return write_output(args.output.as_ref(), |out| out.write_all(text.as_bytes()));
+    }
+    let result = kernel.eval(&bindings).map_err(render)?;
+    write_output(args.output.as_ref(), |out| csv_io::write_result(out, &result))
+}
+
+fn write_output(
+    path: Option<&PathBuf>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), UserError> {
+    let outcome = match path {
+        Some(path) => std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out)?;
+            out.flush()
+        }),
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            write(&mut out).and_then(|()| out.flush())
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(()),
+        // A closed pipe (`fusejit ... | head`) is not an error of ours.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(UserError(format!(
+            "error: cannot write {}: {error}",
+            path.map_or("standard output".to_string(), |p| p.display().to_string())
+        ))),
+    }
+}
+
+/// `NAME=VALUE`: a number or `true`/`false`.
+fn parse_set(text: &str) -> Result<(String, Scalar), UserError> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(UserError(format!("error: --set {text}: expected NAME=VALUE, e.g. --set a=252")));
+    };
+    let (name, value) = (name.trim(), value.trim());
+    let is_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !is_name {
+        return Err(UserError(format!("error: --set {text}: '{name}' is not a name")));
+    }
+    let scalar = match value {
+        "true" => Scalar::Bool(true),
+        "false" => Scalar::Bool(false),
+        _ => Scalar::F64(csv_io::parse_number(value).ok_or_else(|| {
+            UserError(format!("error: --set {text}: '{value}' is not a number or true/false"))
+        })?),
+    };
+    Ok((name.to_string(), scalar))
+}

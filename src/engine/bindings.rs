@@ -1,0 +1,135 @@
+//! Bindings: what one evaluation reads — borrowed columns (with optional validity) and scalars
+//! by name — and the checks that make them safe to read.
+
+use crate::column::{Binding, ColumnData, ColumnRef, Scalar, Validity};
+use crate::error::EvalError;
+use crate::ir::{Shape, Type};
+
+/// Named inputs of one evaluation. Borrowed: no column is copied.
+///
+/// ```
+/// let px = [100.0, 101.0, 99.5];
+/// let mut bindings = fusejit::Bindings::new();
+/// bindings.column("px", &px[..]).scalar("a", 252.0);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Bindings<'a> {
+    entries: Vec<(String, Binding<'a>)>,
+}
+
+impl<'a> Bindings<'a> {
+    pub fn new() -> Self {
+        Bindings::default()
+    }
+
+    /// Binds `name` to any binding, replacing an earlier one of the same name.
+    pub fn bind(&mut self, name: impl Into<String>, binding: Binding<'a>) -> &mut Self {
+        let name = name.into();
+        match self.entries.iter_mut().find(|(existing, _)| *existing == name) {
+            Some(entry) => entry.1 = binding,
+            None => self.entries.push((name, binding)),
+        }
+        self
+    }
+
+    /// Binds a column with every row valid.
+    pub fn column(&mut self, name: impl Into<String>, data: impl Into<ColumnData<'a>>) -> &mut Self {
+        self.bind(name, Binding::Column(ColumnRef { data: data.into(), validity: None }))
+    }
+
+    /// Binds a column with an Arrow validity bitmap (bytes plus a bit offset).
+    pub fn column_with_validity(
+        &mut self,
+        name: impl Into<String>,
+        data: impl Into<ColumnData<'a>>,
+        validity: Validity<'a>,
+    ) -> &mut Self {
+        self.bind(name, Binding::Column(ColumnRef { data: data.into(), validity: Some(validity) }))
+    }
+
+    /// Binds a scalar that broadcasts over every row. Changing its value never recompiles.
+    pub fn scalar(&mut self, name: impl Into<String>, value: impl Into<Scalar>) -> &mut Self {
+        self.bind(name, Binding::Scalar(value.into()))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Binding<'a>> {
+        self.entries.iter().find(|(existing, _)| existing == name).map(|(_, binding)| binding)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Binding<'a>)> {
+        self.entries.iter().map(|(name, binding)| (name.as_str(), binding))
+    }
+}
+
+/// The type a binding gives its name.
+pub fn binding_type(binding: &Binding<'_>) -> Type {
+    match binding {
+        Binding::Column(column) => Type::column(column.data.elem()),
+        Binding::Scalar(scalar) => Type::scalar(scalar.elem()),
+    }
+}
+
+/// Checks that `binding` has type `ty`, `rows` rows (if a column) and a bitmap covering them.
+pub fn check_binding(name: &str, ty: Type, binding: &Binding<'_>, rows: usize) -> Result<(), EvalError> {
+    let found = binding_type(binding);
+    if found != ty {
+        return Err(EvalError::WrongType {
+            name: name.to_string(),
+            expected: describe(ty),
+            found: describe(found),
+        });
+    }
+    if let Binding::Column(column) = binding {
+        if column.len() != rows {
+            return Err(EvalError::LengthMismatch {
+                name: name.to_string(),
+                len: column.len(),
+                expected: rows,
+                reference: "the others".to_string(),
+            });
+        }
+        check_validity(name, column, rows)?;
+    }
+    Ok(())
+}
+
+fn check_validity(name: &str, column: &ColumnRef<'_>, rows: usize) -> Result<(), EvalError> {
+    if let Some(validity) = column.validity {
+        let capacity = validity.capacity().unwrap_or(0);
+        if capacity < rows {
+            return Err(EvalError::BitmapTooShort { name: name.to_string(), rows, capacity });
+        }
+    }
+    Ok(())
+}
+
+fn describe(ty: Type) -> String {
+    match ty.shape {
+        Shape::Scalar => format!("a {} scalar", ty.elem),
+        Shape::Column => format!("a {} column", ty.elem),
+    }
+}
+
+/// The row count of an evaluation: the common length of the columns it reads (the first one
+/// read is the reference a mismatch is reported against), or 1 when it reads no column.
+pub fn row_count(names: &[String], bindings: &Bindings<'_>) -> Result<usize, EvalError> {
+    let mut reference: Option<(&str, usize)> = None;
+    for name in names {
+        if let Some(Binding::Column(column)) = bindings.get(name) {
+            match reference {
+                None => reference = Some((name, column.len())),
+                Some((first, rows)) if column.len() != rows => {
+                    return Err(EvalError::LengthMismatch {
+                        name: name.clone(),
+                        len: column.len(),
+                        expected: rows,
+                        reference: first.to_string(),
+                    });
+                }
+                Some(_) => {}
+            }
+            check_validity(name, column, column.len())?;
+        }
+    }
+    Ok(reference.map_or(1, |(_, rows)| rows))
+}

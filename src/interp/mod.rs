@@ -1,0 +1,84 @@
+//! The reference interpreter: a plain, row-at-a-time evaluator of the IR — the oracle that
+//! every test compares native code against. Clarity beats speed here: each node's value is a
+//! vector of optional scalars, and each row is computed by the `ir::semantics` functions.
+
+use crate::column::{Binding, Column, Scalar};
+use crate::error::EvalError;
+use crate::ir::{NodeKind, Program, Shape, semantics};
+
+/// One node's value: a scalar (the same for every row) or one optional value per row.
+enum Value {
+    Scalar(Option<Scalar>),
+    Column(Vec<Option<Scalar>>),
+}
+
+impl Value {
+    fn at(&self, row: usize) -> Option<Scalar> {
+        match self {
+            Value::Scalar(value) => *value,
+            Value::Column(rows) => rows[row],
+        }
+    }
+}
+
+/// Evaluates `program` over `inputs` (one binding per program input, in slot order), each
+/// column having `rows` rows. The result has `rows` rows, or one when it is a scalar.
+pub fn evaluate(program: &Program, inputs: &[Binding<'_>], rows: usize) -> Result<Column, EvalError> {
+    check_inputs(program, inputs, rows)?;
+    let mut values: Vec<Value> = Vec::with_capacity(program.nodes.len());
+    for node in &program.nodes {
+        let value = match node.kind {
+            NodeKind::Input { slot } => match inputs[slot as usize] {
+                Binding::Scalar(scalar) => Value::Scalar(Some(scalar)),
+                Binding::Column(column) => Value::Column((0..rows).map(|row| column.get(row)).collect()),
+            },
+            NodeKind::Const(constant) => Value::Scalar(constant.to_scalar()),
+            NodeKind::Lag { value, k } => {
+                let source = &values[value.index()];
+                let k = k as usize;
+                Value::Column((0..rows).map(|row| if row >= k { source.at(row - k) } else { None }).collect())
+            }
+            kind => {
+                let row_value = |row: usize| {
+                    let at = |id: crate::ir::NodeId| values[id.index()].at(row);
+                    match kind {
+                        NodeKind::Unary { op, arg } => semantics::unary(op, node.ty.elem, at(arg)),
+                        NodeKind::Binary { op, lhs, rhs } => semantics::binary(op, at(lhs), at(rhs)),
+                        NodeKind::PowI { base, exponent } => semantics::pow_i(at(base), exponent),
+                        NodeKind::Where { cond, then, otherwise } => {
+                            semantics::choose(at(cond), at(then), at(otherwise))
+                        }
+                        NodeKind::Fill { value, fallback } => semantics::fill(at(value), at(fallback)),
+                        NodeKind::Input { .. } | NodeKind::Const(_) | NodeKind::Lag { .. } => {
+                            unreachable!("handled above")
+                        }
+                    }
+                };
+                match node.ty.shape {
+                    Shape::Scalar => Value::Scalar(row_value(0)),
+                    Shape::Column => Value::Column((0..rows).map(row_value).collect()),
+                }
+            }
+        };
+        values.push(value);
+    }
+    let result_type = program.result_type();
+    let result_rows = match &values[program.result.index()] {
+        Value::Scalar(value) => vec![*value],
+        Value::Column(rows) => rows.clone(),
+    };
+    Ok(Column::from_options(result_type.elem, &result_rows))
+}
+
+/// The interpreter trusts nothing: inputs must match the program's declared inputs exactly.
+fn check_inputs(program: &Program, inputs: &[Binding<'_>], rows: usize) -> Result<(), EvalError> {
+    if inputs.len() != program.inputs.len() {
+        return Err(EvalError::Internal {
+            message: format!("{} inputs given for {} declared", inputs.len(), program.inputs.len()),
+        });
+    }
+    for (input, binding) in program.inputs.iter().zip(inputs) {
+        crate::engine::bindings::check_binding(&input.name, input.ty, binding, rows)?;
+    }
+    Ok(())
+}

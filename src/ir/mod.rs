@@ -1,0 +1,245 @@
+//! The typed IR: a hash-consed dataflow DAG of one program, its printer and its verifier.
+//!
+//! Architecture Invariant: the IR knows nothing about source text or Cranelift. Spans stay in
+//! `check`; code generation reads the IR, never the other way round.
+
+pub mod node;
+pub mod semantics;
+pub mod types;
+
+pub use node::{BinaryOp, ConstValue, Node, NodeId, NodeKind, UnaryOp};
+pub use types::{Elem, Shape, Type};
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// One free name of the program, as the bindings must supply it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Input {
+    pub name: String,
+    pub ty: Type,
+}
+
+/// A whole program in IR form: inputs (in order of first use), nodes (topologically ordered),
+/// and the node whose value is the result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub inputs: Vec<Input>,
+    pub nodes: Vec<Node>,
+    pub result: NodeId,
+}
+
+impl Program {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn result_type(&self) -> Type {
+        self.node(self.result).ty
+    }
+
+    /// Whether any input the program reads is a column (which fixes the row count).
+    pub fn reads_columns(&self) -> bool {
+        self.inputs.iter().any(|input| input.ty.shape == Shape::Column)
+    }
+
+    /// The stable text form shared by tests, `--emit ir` and the REPL's `:ir`.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for (slot, input) in self.inputs.iter().enumerate() {
+            let _ = writeln!(out, "input {slot} `{}`: {}", input.name, input.ty);
+        }
+        for (index, node) in self.nodes.iter().enumerate() {
+            let _ = writeln!(out, "%{index}: {} = {}", node.ty, describe(&node.kind, node.ty, &self.inputs));
+        }
+        let _ = writeln!(out, "result {}", self.result);
+        out
+    }
+}
+
+fn describe(kind: &NodeKind, ty: Type, inputs: &[Input]) -> String {
+    match *kind {
+        NodeKind::Input { slot } => match inputs.get(slot as usize) {
+            Some(input) => format!("input {slot} `{}`", input.name),
+            None => format!("input {slot} <missing>"),
+        },
+        NodeKind::Const(value) => format!("const {}", format_const(value, ty.elem)),
+        NodeKind::Unary { op, arg } => format!("{} {arg}", op.name()),
+        NodeKind::Binary { op, lhs, rhs } => format!("{} {lhs}, {rhs}", op.name()),
+        NodeKind::PowI { base, exponent } => format!("powi {base}, {exponent}"),
+        NodeKind::Where { cond, then, otherwise } => format!("where {cond}, {then}, {otherwise}"),
+        NodeKind::Fill { value, fallback } => format!("fill {value}, {fallback}"),
+        NodeKind::Lag { value, k } => format!("lag {value}, {k}"),
+    }
+}
+
+/// Constants print in shortest round-trip form, so the text determines the bits.
+fn format_const(value: ConstValue, _elem: Elem) -> String {
+    match value.to_scalar() {
+        None => "null".to_string(),
+        Some(scalar) => scalar.to_string(),
+    }
+}
+
+/// Builds a [`Program`] node by node, sharing structurally equal nodes (hash-consing), so a
+/// repeated subexpression — `ln(x)` in `ln(x) + ln(x) * 2` — is one node.
+#[derive(Debug, Default)]
+pub struct Builder {
+    inputs: Vec<Input>,
+    nodes: Vec<Node>,
+    interned: HashMap<Node, NodeId>,
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    /// The slot of the input `name`, adding it on first use.
+    pub fn input(&mut self, name: &str, ty: Type) -> NodeId {
+        let slot = match self.inputs.iter().position(|input| input.name == name) {
+            Some(slot) => slot,
+            None => {
+                self.inputs.push(Input { name: name.to_string(), ty });
+                self.inputs.len() - 1
+            }
+        };
+        let slot = u32::try_from(slot).expect("a program has far fewer than 2^32 inputs");
+        self.add(Node { kind: NodeKind::Input { slot }, ty })
+    }
+
+    /// Declares inputs up front (passes re-emitting a program keep the slots as they were).
+    pub fn with_inputs(inputs: Vec<Input>) -> Self {
+        Builder { inputs, ..Builder::default() }
+    }
+
+    pub fn add(&mut self, node: Node) -> NodeId {
+        if let Some(&id) = self.interned.get(&node) {
+            return id;
+        }
+        let id = NodeId(u32::try_from(self.nodes.len()).expect("a program has far fewer than 2^32 nodes"));
+        self.nodes.push(node);
+        self.interned.insert(node, id);
+        id
+    }
+
+    pub fn constant(&mut self, value: ConstValue, ty: Type) -> NodeId {
+        self.add(Node { kind: NodeKind::Const(value), ty })
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn finish(self, result: NodeId) -> Program {
+        Program { inputs: self.inputs, nodes: self.nodes, result }
+    }
+}
+
+/// An IR invariant that does not hold: always a compiler bug, never a user error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyError {
+    pub node: Option<NodeId>,
+    pub message: String,
+}
+
+impl std::fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.node {
+            Some(node) => write!(f, "IR verifier: {node}: {}", self.message),
+            None => write!(f, "IR verifier: {}", self.message),
+        }
+    }
+}
+
+/// Checks every structural and typing invariant of the IR. Run after lowering and after each pass.
+pub fn verify(program: &Program) -> Result<(), VerifyError> {
+    let fail = |index: usize, message: String| VerifyError { node: Some(NodeId(index as u32)), message };
+    for (index, node) in program.nodes.iter().enumerate() {
+        for operand in node.kind.operands() {
+            if operand.index() >= index {
+                return Err(fail(index, format!("operand {operand} does not precede its user")));
+            }
+        }
+        let operand_ty = |id: NodeId| program.nodes[id.index()].ty;
+        let ty = node.ty;
+        let shape_of = |ids: &[NodeId]| {
+            if ids.iter().any(|&id| operand_ty(id).shape == Shape::Column) {
+                Shape::Column
+            } else {
+                Shape::Scalar
+            }
+        };
+        let expect = |ok: bool, what: &str| if ok { Ok(()) } else { Err(fail(index, what.to_string())) };
+        match node.kind {
+            NodeKind::Input { slot } => {
+                let input =
+                    program.inputs.get(slot as usize).ok_or_else(|| fail(index, "no such input".into()))?;
+                expect(input.ty == ty, "input node type differs from its declaration")?;
+            }
+            NodeKind::Const(value) => {
+                expect(ty.shape == Shape::Scalar, "constants are scalars")?;
+                if let Some(elem) = value.elem() {
+                    expect(elem == ty.elem, "constant payload differs from its type")?;
+                }
+            }
+            NodeKind::Unary { op, arg } => {
+                let arg_ty = operand_ty(arg);
+                expect(ty.shape == arg_ty.shape, "unary op changes shape")?;
+                match op {
+                    UnaryOp::Not => {
+                        expect(arg_ty.elem == Elem::Bool && ty.elem == Elem::Bool, "not needs bool")?
+                    }
+                    UnaryOp::IsNull | UnaryOp::IsValid => {
+                        expect(ty.elem == Elem::Bool, "is_null gives bool")?
+                    }
+                    UnaryOp::Cast => {
+                        expect(arg_ty.elem.is_float() && ty.elem.is_float(), "cast between floats only")?
+                    }
+                    _ => expect(arg_ty.elem.is_float() && ty.elem == arg_ty.elem, "float op needs floats")?,
+                }
+            }
+            NodeKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (operand_ty(lhs), operand_ty(rhs));
+                expect(l.elem == r.elem, "binary operands differ in element type")?;
+                expect(ty.shape == shape_of(&[lhs, rhs]), "binary result shape is not the broadcast")?;
+                if op.is_logic() {
+                    expect(l.elem == Elem::Bool && ty.elem == Elem::Bool, "logic needs bool")?;
+                } else if op.is_comparison() {
+                    expect(ty.elem == Elem::Bool, "comparison gives bool")?;
+                    if !matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+                        expect(l.elem.is_float(), "ordering needs floats")?;
+                    }
+                } else {
+                    expect(l.elem.is_float() && ty.elem == l.elem, "arithmetic needs floats")?;
+                }
+            }
+            NodeKind::PowI { base, .. } => {
+                let base_ty = operand_ty(base);
+                expect(base_ty.elem.is_float() && base_ty == ty, "powi keeps its float type")?;
+            }
+            NodeKind::Where { cond, then, otherwise } => {
+                expect(operand_ty(cond).elem == Elem::Bool, "where condition must be bool")?;
+                expect(
+                    operand_ty(then).elem == ty.elem && operand_ty(otherwise).elem == ty.elem,
+                    "where arms",
+                )?;
+                expect(ty.shape == shape_of(&[cond, then, otherwise]), "where shape is not the broadcast")?;
+            }
+            NodeKind::Fill { value, fallback } => {
+                expect(
+                    operand_ty(value).elem == ty.elem && operand_ty(fallback).elem == ty.elem,
+                    "fill types",
+                )?;
+                expect(ty.shape == shape_of(&[value, fallback]), "fill shape is not the broadcast")?;
+            }
+            NodeKind::Lag { value, .. } => {
+                expect(ty.shape == Shape::Column && ty.elem == operand_ty(value).elem, "lag gives a column")?;
+            }
+        }
+    }
+    if program.result.index() >= program.nodes.len() {
+        return Err(VerifyError { node: None, message: format!("result {} does not exist", program.result) });
+    }
+    Ok(())
+}

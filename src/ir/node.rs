@@ -1,0 +1,231 @@
+//! IR nodes: operations of the dataflow DAG, each typed, each referring to earlier nodes by id.
+
+use super::types::{Elem, Type};
+use crate::column::Scalar;
+
+/// Index of a node in [`super::Program::nodes`].
+///
+/// Architecture Invariant: a node's operands have smaller ids than the node, so the node list
+/// is a topological order and every walk over the IR is a loop, never a recursion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "%{}", self.0)
+    }
+}
+
+/// A constant, stored by bits so that nodes hash and compare exactly (NaN included, -0 != +0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConstValue {
+    F64(u64),
+    F32(u32),
+    Bool(bool),
+    /// A null of the node's type.
+    Null,
+}
+
+impl ConstValue {
+    pub fn from_scalar(value: Option<Scalar>) -> Self {
+        match value {
+            None => ConstValue::Null,
+            Some(Scalar::F64(v)) => ConstValue::F64(v.to_bits()),
+            Some(Scalar::F32(v)) => ConstValue::F32(v.to_bits()),
+            Some(Scalar::Bool(v)) => ConstValue::Bool(v),
+        }
+    }
+
+    pub fn to_scalar(self) -> Option<Scalar> {
+        match self {
+            ConstValue::F64(bits) => Some(Scalar::F64(f64::from_bits(bits))),
+            ConstValue::F32(bits) => Some(Scalar::F32(f32::from_bits(bits))),
+            ConstValue::Bool(v) => Some(Scalar::Bool(v)),
+            ConstValue::Null => None,
+        }
+    }
+
+    /// The element type this constant's payload has, or `None` for a null (typed by its node).
+    pub fn elem(self) -> Option<Elem> {
+        match self {
+            ConstValue::F64(_) => Some(Elem::F64),
+            ConstValue::F32(_) => Some(Elem::F32),
+            ConstValue::Bool(_) => Some(Elem::Bool),
+            ConstValue::Null => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    Not,
+    Ln,
+    Exp,
+    Sqrt,
+    Abs,
+    Floor,
+    Ceil,
+    /// Round half to even (IEEE roundTiesToEven), like NumPy's `round`.
+    Round,
+    IsNull,
+    IsValid,
+    /// Conversion to the node's element type (`f32(x)`, `f64(x)` and implicit promotions).
+    Cast,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// IEEE 754-2019 minimum: NaN-propagating, -0 < +0.
+    Min,
+    /// IEEE 754-2019 maximum: NaN-propagating, -0 < +0.
+    Max,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Kleene AND: false wins over null.
+    And,
+    /// Kleene OR: true wins over null.
+    Or,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeKind {
+    /// The program's `slot`-th input (see [`super::Program::inputs`]).
+    Input {
+        slot: u32,
+    },
+    Const(ConstValue),
+    Unary {
+        op: UnaryOp,
+        arg: NodeId,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: NodeId,
+        rhs: NodeId,
+    },
+    /// `base ^ exponent` by repeated multiplication (see `semantics::pow_i` for the order).
+    PowI {
+        base: NodeId,
+        exponent: i32,
+    },
+    /// Null where `cond` is null, else `then` or `otherwise` (which may be null).
+    Where {
+        cond: NodeId,
+        then: NodeId,
+        otherwise: NodeId,
+    },
+    /// `value` where valid, else `fallback`.
+    Fill {
+        value: NodeId,
+        fallback: NodeId,
+    },
+    /// `value[i - k]`, null for `i < k`. Always a column.
+    Lag {
+        value: NodeId,
+        k: u32,
+    },
+}
+
+impl NodeKind {
+    /// The operands, in order.
+    pub fn operands(&self) -> Vec<NodeId> {
+        match *self {
+            NodeKind::Input { .. } | NodeKind::Const(_) => Vec::new(),
+            NodeKind::Unary { arg, .. } => vec![arg],
+            NodeKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+            NodeKind::PowI { base, .. } => vec![base],
+            NodeKind::Where { cond, then, otherwise } => vec![cond, then, otherwise],
+            NodeKind::Fill { value, fallback } => vec![value, fallback],
+            NodeKind::Lag { value, .. } => vec![value],
+        }
+    }
+
+    /// The same operation with each operand replaced through `map`.
+    pub fn map_operands(&self, mut map: impl FnMut(NodeId) -> NodeId) -> NodeKind {
+        match *self {
+            NodeKind::Input { .. } | NodeKind::Const(_) => *self,
+            NodeKind::Unary { op, arg } => NodeKind::Unary { op, arg: map(arg) },
+            NodeKind::Binary { op, lhs, rhs } => NodeKind::Binary { op, lhs: map(lhs), rhs: map(rhs) },
+            NodeKind::PowI { base, exponent } => NodeKind::PowI { base: map(base), exponent },
+            NodeKind::Where { cond, then, otherwise } => {
+                NodeKind::Where { cond: map(cond), then: map(then), otherwise: map(otherwise) }
+            }
+            NodeKind::Fill { value, fallback } => {
+                NodeKind::Fill { value: map(value), fallback: map(fallback) }
+            }
+            NodeKind::Lag { value, k } => NodeKind::Lag { value: map(value), k },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub ty: Type,
+}
+
+impl UnaryOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "neg",
+            UnaryOp::Not => "not",
+            UnaryOp::Ln => "ln",
+            UnaryOp::Exp => "exp",
+            UnaryOp::Sqrt => "sqrt",
+            UnaryOp::Abs => "abs",
+            UnaryOp::Floor => "floor",
+            UnaryOp::Ceil => "ceil",
+            UnaryOp::Round => "round",
+            UnaryOp::IsNull => "is_null",
+            UnaryOp::IsValid => "is_valid",
+            UnaryOp::Cast => "cast",
+        }
+    }
+}
+
+impl BinaryOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Min => "min",
+            BinaryOp::Max => "max",
+            BinaryOp::Eq => "eq",
+            BinaryOp::Ne => "ne",
+            BinaryOp::Lt => "lt",
+            BinaryOp::Le => "le",
+            BinaryOp::Gt => "gt",
+            BinaryOp::Ge => "ge",
+            BinaryOp::And => "and",
+            BinaryOp::Or => "or",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
+    }
+
+    pub fn is_logic(self) -> bool {
+        matches!(self, BinaryOp::And | BinaryOp::Or)
+    }
+}

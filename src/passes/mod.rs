@@ -1,0 +1,48 @@
+//! Optimisation passes over the IR, run as one ordered pipeline with the verifier after each.
+//!
+//! Order, and why:
+//! 1. `fold_constants` — evaluates nodes whose operands are all constants (with the same
+//!    `ir::semantics` functions the interpreter uses, so folding never changes a bit) and drops
+//!    no-op nodes (`lag(x, 0)` of a column). It runs first so later passes see fewer nodes.
+//! 2. `eliminate_dead_nodes` — folding leaves nodes nothing reads; removing them last means
+//!    every later stage (fusion, codegen, the interpreter) touches only live values.
+//!
+//! The fusion pass (codegen issue) appends after these: it plans loops over the final DAG.
+
+pub mod eliminate_dead_nodes;
+pub mod fold_constants;
+
+use crate::ir::{self, VerifyError};
+
+/// A pass: a function from a verified program to a program that must verify again.
+pub type Pass = fn(&ir::Program) -> ir::Program;
+
+/// The passes in the order they run, with the names the IR dumps use.
+pub const PIPELINE: &[(&str, Pass)] =
+    &[("fold_constants", fold_constants::run), ("eliminate_dead_nodes", eliminate_dead_nodes::run)];
+
+/// Runs every pass in order, verifying after each; the verifier failing is a compiler bug.
+pub fn optimize(program: ir::Program) -> Result<ir::Program, VerifyError> {
+    ir::verify(&program)?;
+    let mut program = program;
+    for (name, pass) in PIPELINE {
+        program = pass(&program);
+        ir::verify(&program).map_err(|error| VerifyError {
+            node: error.node,
+            message: format!("after {name}: {}", error.message),
+        })?;
+    }
+    Ok(program)
+}
+
+/// The program after each pass, named, for tests and `--emit ir` style dumps.
+pub fn optimize_with_dumps(program: ir::Program) -> Result<Vec<(&'static str, ir::Program)>, VerifyError> {
+    ir::verify(&program)?;
+    let mut stages = vec![("check", program)];
+    for (name, pass) in PIPELINE {
+        let next = pass(&stages.last().expect("stages starts non-empty").1);
+        ir::verify(&next)?;
+        stages.push((name, next));
+    }
+    Ok(stages)
+}

@@ -1,0 +1,56 @@
+//! Adapts the logos token stream to the `(start, Token, end)` triples LALRPOP's parser consumes.
+
+use super::span::Span;
+use super::token::Token;
+use crate::diagnostic::Diagnostic;
+use logos::Logos;
+
+/// The token stream of one source text.
+///
+/// Invariant: newlines inside parentheses are dropped, so that `where(c,\n a,\n b)` is one
+/// statement; newlines at depth 0 separate statements. Depth never goes below zero: an unmatched
+/// `)` is passed through and reported by the parser.
+pub struct Lexer<'src> {
+    tokens: logos::SpannedIter<'src, Token<'src>>,
+    source: &'src str,
+    paren_depth: usize,
+}
+
+impl<'src> Lexer<'src> {
+    pub fn new(source: &'src str) -> Self {
+        Lexer { tokens: Token::lexer(source).spanned(), source, paren_depth: 0 }
+    }
+
+    /// A lexical error: text that is no token, with its span.
+    fn error_at(&self, range: std::ops::Range<usize>) -> Diagnostic {
+        let span = Span::new(range.start, range.end);
+        let text = &self.source[range];
+        if text.starts_with('`') {
+            return Diagnostic::new(span, "back-quoted name is empty or not closed on this line")
+                .with_hint("write a column name with any characters as `close price`");
+        }
+        let shown: String = text.chars().next().map(|c| c.escape_debug().to_string()).unwrap_or_default();
+        Diagnostic::new(span, format!("unexpected character '{shown}'"))
+    }
+}
+
+impl<'src> Iterator for Lexer<'src> {
+    type Item = Result<(usize, Token<'src>, usize), Diagnostic>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (token, range) = self.tokens.next()?;
+            let token = match token {
+                Ok(token) => token,
+                Err(()) => return Some(Err(self.error_at(range))),
+            };
+            match token {
+                Token::LParen => self.paren_depth += 1,
+                Token::RParen => self.paren_depth = self.paren_depth.saturating_sub(1),
+                Token::Newline if self.paren_depth > 0 => continue,
+                _ => {}
+            }
+            return Some(Ok((range.start, token, range.end)));
+        }
+    }
+}
