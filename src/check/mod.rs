@@ -211,8 +211,13 @@ impl Lowerer<'_> {
             return Ok(self.coerce(value, Elem::F64));
         }
         if value.ty.elem == Elem::Bool {
+            let hint = if ["<", "<=", ">", ">="].contains(&what) {
+                "bools are not ordered; compare them with == or !="
+            } else {
+                "arithmetic on bools is not allowed; use where(c, 1, 0) to get a number"
+            };
             return Err(Diagnostic::new(value.span, format!("'{what}' needs a number, but this is bool"))
-                .with_hint("arithmetic on bools is not allowed; use where(c, 1, 0) to get a number"));
+                .with_hint(hint));
         }
         Ok(value)
     }
@@ -242,7 +247,7 @@ impl Lowerer<'_> {
     /// Operands that may be numbers or bools (where's arms, fill): all bool, or all numbers.
     fn unify_any(&mut self, values: &mut [Value], what: &str) -> Result<Elem, Diagnostic> {
         let typed: Vec<&Value> = values.iter().filter(|value| !value.untyped_null).collect();
-        if let Some(first_bool) = typed.iter().find(|value| value.ty.elem == Elem::Bool) {
+        if typed.iter().any(|value| value.ty.elem == Elem::Bool) {
             if let Some(number) = typed.iter().find(|value| value.ty.elem != Elem::Bool) {
                 return Err(Diagnostic::new(
                     number.span,
@@ -251,7 +256,7 @@ impl Lowerer<'_> {
                         number.ty.elem
                     ),
                 )
-                .with_hint(format!("the bool operand is at bytes {}", first_bool.span)));
+                .with_hint("make both numbers with where(c, 1, 0), or both bools by comparing the number"));
             }
             for value in values.iter_mut() {
                 *value = self.coerce(*value, Elem::Bool);

@@ -95,13 +95,11 @@ impl Walker<'_> {
                 if args.len() != info.params.len() {
                     let count = args.len();
                     let plural = if info.params.len() == 1 { "" } else { "s" };
+                    let given =
+                        if count == 1 { "1 was given".to_string() } else { format!("{count} were given") };
                     return Err(Diagnostic::new(
                         expr.span,
-                        format!(
-                            "'{}' takes {} argument{plural}, but {count} given",
-                            info.name,
-                            info.params.len()
-                        ),
+                        format!("'{}' takes {} argument{plural}, but {given}", info.name, info.params.len()),
                     )
                     .with_hint(format!("usage: {}", info.usage())));
                 }

@@ -20,7 +20,7 @@ const PROGRAM_FILE_NAME: &str = "<program>";
 )]
 pub struct Args {
     /// The program to run, e.g. 'dlog(px, 1) * 252'. Without it, fusejit starts the REPL.
-    #[arg(short = 'e', long = "expr", value_name = "PROGRAM")]
+    #[arg(short = 'e', long = "expr", value_name = "PROGRAM", allow_hyphen_values = true)]
     pub program: Option<String>,
     /// A CSV file with a header row; every column becomes an input (empty field = null).
     #[arg(long = "input", value_name = "FILE.csv")]

@@ -281,6 +281,16 @@ impl Kernel {
         bindings: &Bindings<'b>,
     ) -> Result<(Arc<Specialization>, Vec<Binding<'b>>, usize), Error> {
         let schema = self.schema_of(bindings);
+        if let Some(missing) = self.inner.input_names.iter().find(|name| schema.get(name).is_none()) {
+            // Check against every bound name, so the error lists them all and suggests the
+            // closest; should check somehow accept the program, report the missing name plainly.
+            let mut everything = Schema::new();
+            for (name, binding) in bindings.iter() {
+                everything.insert(name, bindings::binding_type(binding));
+            }
+            self.lower(&everything)?;
+            return Err(EvalError::MissingBinding { name: missing.clone() }.into());
+        }
         let spec = self.specialization(&schema)?;
         let rows = bindings::row_count(&self.inner.input_names, bindings)?;
         let mut inputs = Vec::with_capacity(spec.program.inputs.len());

@@ -50,7 +50,8 @@ fn convert_parse_error(error: ParseError<usize, Token<'_>, Diagnostic>, source: 
             }
         }
         ParseError::UnrecognizedToken { token: (start, token, end), expected } => {
-            let span = Span::new(start, end);
+            // A newline is shown as a point at the end of its line, not as a two-line span.
+            let span = if token == Token::Newline { Span::new(start, start) } else { Span::new(start, end) };
             let diagnostic = Diagnostic::new(span, format!("unexpected {token}"));
             if is_comparison(token) && !expected.iter().any(|e| e == "\"(\"") {
                 return diagnostic.with_hint("comparisons do not chain; write `(a < b) && (b < c)`");

@@ -1,0 +1,146 @@
+//! End-to-end tests of the `fusejit` command line: exit codes, stderr and CSV output.
+
+use assert_cmd::Command;
+use std::io::Write;
+
+fn fusejit() -> Command {
+    Command::cargo_bin("fusejit").expect("the binary is built")
+}
+
+fn csv_file(contents: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".csv").tempfile().expect("temp file");
+    file.write_all(contents.as_bytes()).expect("write csv");
+    file
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let output = fusejit().args(args).output().expect("runs");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[test]
+fn constant_program_prints_one_row() {
+    assert_eq!(stdout_of(&["-e", "1+2"]), "result\n3\n");
+    assert_eq!(stdout_of(&["-e", "1/3"]), "result\n0.3333333333333333\n");
+    assert_eq!(stdout_of(&["-e", "null"]), "result\n\n");
+    assert_eq!(stdout_of(&["-e", "-1/0"]), "result\n-inf\n");
+    assert_eq!(stdout_of(&["-e", "0/0 != 0/0"]), "result\ntrue\n");
+}
+
+#[test]
+fn dlog_over_prices_prints_an_empty_first_row_and_exact_values() {
+    let prices = csv_file("px\n100\n101\n99.5\n");
+    let path = prices.path().to_str().unwrap();
+    let out = stdout_of(&["-e", "dlog(px,1)*252", "--input", path]);
+    let expected = format!(
+        "result\n\n{}\n{}\n",
+        (101f64.ln() - 100f64.ln()) * 252.0,
+        (99.5f64.ln() - 101f64.ln()) * 252.0
+    );
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn empty_fields_are_nulls_in_and_out_and_scalars_come_from_set() {
+    let data = csv_file("x,y,flag\n1,,true\n2,5,false\n,7,\nNaN,1,true\n");
+    let path = data.path().to_str().unwrap();
+    assert_eq!(stdout_of(&["-e", "x * a + y", "--input", path, "--set", "a=10"]), "result\n\n25\n\nNaN\n");
+    assert_eq!(stdout_of(&["-e", "fill(x, -1)", "--input", path]), "result\n1\n2\n-1\nNaN\n");
+    assert_eq!(stdout_of(&["-e", "flag && x > 1", "--input", path]), "result\nfalse\nfalse\n\nfalse\n");
+    assert_eq!(stdout_of(&["-e", "is_null(y)", "--input", path]), "result\ntrue\nfalse\nfalse\nfalse\n");
+}
+
+#[test]
+fn inputs_from_several_files_and_output_to_a_file() {
+    let first = csv_file("x\n1\n2\n");
+    let second = csv_file("y\n10\n20\n");
+    let output = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    let out_path = output.path().to_str().unwrap();
+    let stdout = stdout_of(&[
+        "-e",
+        "x + y",
+        "--input",
+        first.path().to_str().unwrap(),
+        "--input",
+        second.path().to_str().unwrap(),
+        "--output",
+        out_path,
+    ]);
+    assert_eq!(stdout, "");
+    assert_eq!(std::fs::read_to_string(out_path).unwrap(), "result\n11\n22\n");
+}
+
+#[test]
+fn unknown_function_exits_1_with_a_caret_and_a_hint() {
+    let prices = csv_file("px\n1\n");
+    let output =
+        fusejit().args(["-e", "dlg(px,1)", "--input", prices.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("error: unknown function 'dlg'"), "{stderr}");
+    assert!(stderr.contains("1 │ dlg(px,1)\n  │ ^^^"), "{stderr}");
+    assert!(stderr.contains("did you mean 'dlog'?"), "{stderr}");
+}
+
+#[test]
+fn user_errors_exit_1_with_a_message_and_no_panic() {
+    let bad = csv_file("x\n1\nabc\n");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["-e".into(), "pxx".into()], "unknown name 'pxx'"),
+        (
+            vec!["-e".into(), "x".into(), "--input".into(), bad.path().to_str().unwrap().into()],
+            "line 3, column 'x': 'abc' is not a number",
+        ),
+        (vec!["-e".into(), "1".into(), "--input".into(), "/nonexistent/file.csv".into()], "cannot read"),
+        (vec!["-e".into(), "a".into(), "--set".into(), "a".into()], "expected NAME=VALUE"),
+        (vec!["-e".into(), "a".into(), "--set".into(), "a=abc".into()], "is not a number"),
+        (vec!["-e".into(), "(((".into()], "unexpected end"),
+        (vec!["--no-such-flag".into()], "unexpected argument"),
+        (vec!["-e".into(), "1".into(), "--emit".into(), "nonsense".into()], "invalid value"),
+    ];
+    for (args, expected) in cases {
+        let output = fusejit().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: expected '{expected}' in {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn columns_of_different_lengths_are_an_error_not_a_truncation() {
+    let first = csv_file("x\n1\n2\n3\n");
+    let second = csv_file("y\n10\n20\n");
+    let output = fusejit()
+        .args([
+            "-e",
+            "x + y",
+            "--input",
+            first.path().to_str().unwrap(),
+            "--input",
+            second.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("column 'y' has 2 rows, but column 'x' has 3"), "{stderr}");
+}
+
+#[test]
+fn emit_ir_prints_the_ir_after_each_pass() {
+    let prices = csv_file("px\n1\n2\n");
+    let out =
+        stdout_of(&["-e", "dlog(px,1)*252", "--input", prices.path().to_str().unwrap(), "--emit", "ir"]);
+    assert!(out.contains("## after check"), "{out}");
+    assert!(out.contains("## after eliminate_dead_nodes"), "{out}");
+    assert!(out.contains("f64[] = lag %1, 1"), "{out}");
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    fusejit().arg("--help").assert().success();
+    fusejit().arg("--version").assert().success();
+}

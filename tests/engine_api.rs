@@ -1,0 +1,133 @@
+//! The public API of SPEC §8: compile, specialise per binding signature, eval, eval_into, and
+//! typed errors that name the binding at fault.
+
+use fusejit::{
+    Bindings, ColumnMut, ColumnValues, Elem, Engine, EngineConfig, Error, EvalError, Schema, Shape, Type,
+    Validity, ValuesMut,
+};
+
+#[test]
+fn compile_needs_no_declarations_and_types_come_from_bindings() {
+    let engine = Engine::new();
+    let kernel = engine.compile("x * 2").unwrap();
+    assert_eq!(kernel.input_names(), ["x"]);
+    let x64 = [1.5, 2.0];
+    let x32 = [1.5f32, 2.0];
+    let mut b64 = Bindings::new();
+    b64.column("x", &x64[..]);
+    let mut b32 = Bindings::new();
+    b32.column("x", &x32[..]);
+    assert_eq!(kernel.eval(&b64).unwrap().values, ColumnValues::F64(vec![3.0, 4.0]));
+    assert_eq!(kernel.eval(&b32).unwrap().values, ColumnValues::F32(vec![3.0, 4.0]));
+    let mut scalar = Bindings::new();
+    scalar.scalar("x", 21.0);
+    assert_eq!(kernel.eval(&scalar).unwrap().values, ColumnValues::F64(vec![42.0]));
+}
+
+#[test]
+fn compile_errors_carry_a_span_and_render_a_caret() {
+    let engine = Engine::new();
+    let error = engine.compile("dlg(px, 1)").unwrap_err();
+    assert_eq!((error.diagnostic.span.start, error.diagnostic.span.end), (0, 3));
+    assert_eq!(error.diagnostic.message, "unknown function 'dlg'");
+    assert_eq!(error.diagnostic.hint.as_deref(), Some("did you mean 'dlog'?"));
+    let rendered = error.render("<program>", false);
+    assert!(rendered.contains("dlg(px, 1)\n  │ ^^^"), "{rendered}");
+}
+
+#[test]
+fn unknown_names_are_reported_at_eval_with_the_bound_inputs() {
+    let kernel = Engine::new().compile("pxx * a").unwrap();
+    let px = [1.0];
+    let mut bindings = Bindings::new();
+    bindings.column("px", &px[..]).scalar("a", 2.0);
+    match kernel.eval(&bindings) {
+        Err(Error::Compile(error)) => {
+            assert_eq!(error.diagnostic.message, "unknown name 'pxx'");
+            assert_eq!(error.diagnostic.hint.as_deref(), Some("did you mean 'px'? inputs are: px, a"));
+        }
+        other => panic!("expected a compile error, got {other:?}"),
+    }
+}
+
+#[test]
+fn eval_errors_name_the_binding() {
+    let kernel = Engine::new().compile("x + y").unwrap();
+    let x = [1.0, 2.0, 3.0];
+    let y = [1.0, 2.0];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]).column("y", &y[..]);
+    assert_eq!(
+        kernel.eval(&bindings).unwrap_err(),
+        Error::Eval(EvalError::LengthMismatch {
+            name: "y".into(),
+            len: 2,
+            expected: 3,
+            reference: "x".into()
+        })
+    );
+    let short = [0xffu8];
+    let mut bindings = Bindings::new();
+    let long: Vec<f64> = (0..9).map(f64::from).collect();
+    bindings.column_with_validity("x", &long[..], Validity::new(&short, 0)).scalar("y", 1.0);
+    assert_eq!(
+        kernel.eval(&bindings).unwrap_err(),
+        Error::Eval(EvalError::BitmapTooShort { name: "x".into(), rows: 9, capacity: 8 })
+    );
+    // An offset past the bitmap's end is too short, not an overflow.
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&short, usize::MAX)).scalar("y", 1.0);
+    assert!(matches!(
+        kernel.eval(&bindings),
+        Err(Error::Eval(EvalError::BitmapTooShort { capacity: 0, .. }))
+    ));
+}
+
+#[test]
+fn eval_into_writes_caller_buffers() {
+    let kernel = Engine::new().compile("lag(x, 1) * 2").unwrap();
+    let x = [1.0, 2.0, 3.0];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    let mut values = [f64::NAN; 4];
+    let mut validity = [0xffu8];
+    let summary = {
+        let mut out = ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity };
+        kernel.eval_into(&bindings, &mut out).unwrap()
+    };
+    assert_eq!((summary.len, summary.null_count), (3, 1));
+    assert_eq!(&values[1..3], &[2.0, 4.0]);
+    assert_eq!(validity[0] & 0b111, 0b110);
+    let mut small = [0.0; 2];
+    let mut out = ColumnMut { values: ValuesMut::F64(&mut small), validity: &mut validity };
+    assert!(matches!(kernel.eval_into(&bindings, &mut out), Err(Error::Eval(EvalError::Output { .. }))));
+    let mut wrong = [0.0f32; 3];
+    let mut out = ColumnMut { values: ValuesMut::F32(&mut wrong), validity: &mut validity };
+    assert!(matches!(kernel.eval_into(&bindings, &mut out), Err(Error::Eval(EvalError::Output { .. }))));
+}
+
+#[test]
+fn compile_with_schema_specialises_eagerly_and_shows_the_ir() {
+    let engine = Engine::with_config(EngineConfig { cache_capacity: 2 });
+    let mut schema = Schema::new();
+    schema.insert("px", Type::new(Elem::F64, Shape::Column)).insert("a", Type::scalar(Elem::F64));
+    let kernel = engine.compile_with_schema("dlog(px, 1) * a", &schema).unwrap();
+    let ir = kernel.optimized_ir(&schema).unwrap();
+    assert_eq!(ir.matches(" = ln ").count(), 1, "dlog computes ln once:\n{ir}");
+    assert!(ir.contains("lag %1, 1"), "{ir}");
+    let mut bad = Schema::new();
+    bad.insert("px", Type::column(Elem::Bool)).insert("a", Type::scalar(Elem::F64));
+    assert!(engine.compile_with_schema("dlog(px, 1) * a", &bad).is_err());
+}
+
+#[test]
+fn the_cache_returns_working_kernels_past_its_capacity() {
+    let engine = Engine::with_config(EngineConfig { cache_capacity: 2 });
+    let none = Bindings::new();
+    for round in 0..3 {
+        for (source, expected) in [("1 + 1", 2.0), ("2 * 3", 6.0), ("10 - 1", 9.0)] {
+            let out = engine.compile(source).unwrap().eval(&none).unwrap();
+            assert_eq!(out.values, ColumnValues::F64(vec![expected]), "round {round}");
+        }
+    }
+}

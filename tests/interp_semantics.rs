@@ -1,0 +1,350 @@
+//! The reference interpreter's semantics, on hand-computed cases: every function, nulls
+//! wherever they can appear, NaN versus null, lags past the end, bitmap bit offsets, f32 typing.
+
+use fusejit::{Bindings, Column, ColumnValues, Engine, Scalar, Validity};
+
+fn run(source: &str, bindings: &Bindings<'_>) -> Column {
+    Engine::new().interpret(source, bindings).unwrap_or_else(|error| panic!("{source}: {error}"))
+}
+
+fn f64_rows(column: &Column) -> Vec<Option<f64>> {
+    column
+        .to_options()
+        .into_iter()
+        .map(|row| match row {
+            None => None,
+            Some(Scalar::F64(v)) => Some(v),
+            Some(other) => panic!("expected f64, got {other:?}"),
+        })
+        .collect()
+}
+
+fn bool_rows(column: &Column) -> Vec<Option<bool>> {
+    column
+        .to_options()
+        .into_iter()
+        .map(|row| match row {
+            None => None,
+            Some(Scalar::Bool(v)) => Some(v),
+            Some(other) => panic!("expected bool, got {other:?}"),
+        })
+        .collect()
+}
+
+/// Bit-exact comparison of optional f64 rows (NaN equals NaN, -0 differs from +0).
+fn assert_rows_bits(actual: &[Option<f64>], expected: &[Option<f64>]) {
+    assert_eq!(actual.len(), expected.len(), "lengths differ: {actual:?} vs {expected:?}");
+    for (row, (a, e)) in actual.iter().zip(expected).enumerate() {
+        let same = match (a, e) {
+            (None, None) => true,
+            (Some(a), Some(e)) => a.to_bits() == e.to_bits() || (a.is_nan() && e.is_nan()),
+            _ => false,
+        };
+        assert!(same, "row {row}: {a:?} != {e:?} (all: {actual:?})");
+    }
+}
+
+fn eval_x(source: &str, x: &[f64]) -> Vec<Option<f64>> {
+    let mut bindings = Bindings::new();
+    bindings.column("x", x);
+    f64_rows(&run(source, &bindings))
+}
+
+#[test]
+fn elementwise_math_functions() {
+    let x = [1.0, 4.0, 0.25, -2.5, 0.0];
+    assert_rows_bits(
+        &eval_x("sqrt(abs(x))", &x),
+        &[Some(1.0), Some(2.0), Some(0.5), Some(2.5f64.sqrt()), Some(0.0)],
+    );
+    assert_rows_bits(&eval_x("abs(x)", &x), &[Some(1.0), Some(4.0), Some(0.25), Some(2.5), Some(0.0)]);
+    assert_rows_bits(&eval_x("-x", &x), &[Some(-1.0), Some(-4.0), Some(-0.25), Some(2.5), Some(-0.0)]);
+    let ln: Vec<Option<f64>> = x.iter().map(|v| Some(v.ln())).collect();
+    assert_rows_bits(&eval_x("ln(x)", &x), &ln);
+    assert_rows_bits(&eval_x("log(x)", &x), &ln);
+    let exp: Vec<Option<f64>> = x.iter().map(|v| Some(v.exp())).collect();
+    assert_rows_bits(&eval_x("exp(x)", &x), &exp);
+}
+
+#[test]
+fn rounding_functions_round_ties_to_even() {
+    let x = [0.5, 1.5, 2.5, -0.5, -1.5, 2.4, -2.6];
+    assert_rows_bits(
+        &eval_x("round(x)", &x),
+        &[Some(0.0), Some(2.0), Some(2.0), Some(-0.0), Some(-2.0), Some(2.0), Some(-3.0)],
+    );
+    assert_rows_bits(
+        &eval_x("floor(x)", &x),
+        &[Some(0.0), Some(1.0), Some(2.0), Some(-1.0), Some(-2.0), Some(2.0), Some(-3.0)],
+    );
+    assert_rows_bits(
+        &eval_x("ceil(x)", &x),
+        &[Some(1.0), Some(2.0), Some(3.0), Some(-0.0), Some(-1.0), Some(3.0), Some(-2.0)],
+    );
+}
+
+#[test]
+fn arithmetic_follows_ieee_without_errors() {
+    let x = [1.0, 0.0, -1.0, 3.0];
+    assert_rows_bits(&eval_x("1 / x", &x), &[Some(1.0), Some(f64::INFINITY), Some(-1.0), Some(1.0 / 3.0)]);
+    assert_rows_bits(
+        &eval_x("x / 0", &x),
+        &[Some(f64::INFINITY), Some(f64::NAN), Some(f64::NEG_INFINITY), Some(f64::INFINITY)],
+    );
+    assert_rows_bits(&eval_x("x * 2 + 1 - x / 4", &x), &[Some(2.75), Some(1.0), Some(-0.75), Some(6.25)]);
+}
+
+#[test]
+fn min_and_max_propagate_nan_and_order_signed_zeros() {
+    let mut bindings = Bindings::new();
+    let a = [1.0, f64::NAN, -0.0, 0.0, 5.0];
+    let b = [2.0, 1.0, 0.0, -0.0, f64::NAN];
+    bindings.column("a", &a[..]).column("b", &b[..]);
+    assert_rows_bits(
+        &f64_rows(&run("min(a, b)", &bindings)),
+        &[Some(1.0), Some(f64::NAN), Some(-0.0), Some(-0.0), Some(f64::NAN)],
+    );
+    assert_rows_bits(
+        &f64_rows(&run("max(a, b)", &bindings)),
+        &[Some(2.0), Some(f64::NAN), Some(0.0), Some(0.0), Some(f64::NAN)],
+    );
+}
+
+#[test]
+fn integer_powers_multiply_in_the_documented_order() {
+    let x = [2.0, 1.1, -3.0, 0.0];
+    let cube: Vec<Option<f64>> = x.iter().map(|&v| Some(v * (v * v))).collect();
+    assert_rows_bits(&eval_x("x^3", &x), &cube);
+    assert_rows_bits(
+        &eval_x("x^-1", &x),
+        &[Some(0.5), Some(1.0 / 1.1), Some(-1.0 / 3.0), Some(f64::INFINITY)],
+    );
+    assert_rows_bits(&eval_x("x^0", &x), &[Some(1.0); 4]);
+    assert_rows_bits(&eval_x("-x^2", &x), &[Some(-4.0), Some(-(1.1 * 1.1)), Some(-9.0), Some(-0.0)]);
+}
+
+#[test]
+fn lag_diff_dlog_and_ret_follow_their_formulas() {
+    let x: [f64; 4] = [100.0, 110.0, 99.0, 120.0];
+    assert_rows_bits(&eval_x("lag(x, 1)", &x), &[None, Some(100.0), Some(110.0), Some(99.0)]);
+    assert_rows_bits(&eval_x("lag(x, 0)", &x), &[Some(100.0), Some(110.0), Some(99.0), Some(120.0)]);
+    assert_rows_bits(&eval_x("diff(x, 2)", &x), &[None, None, Some(-1.0), Some(10.0)]);
+    let dlog: Vec<Option<f64>> =
+        (0..4).map(|i| if i == 0 { None } else { Some(x[i].ln() - x[i - 1].ln()) }).collect();
+    assert_rows_bits(&eval_x("dlog(x, 1)", &x), &dlog);
+    let ret: Vec<Option<f64>> = (0..4).map(|i| if i < 3 { None } else { Some(x[3] / x[0] - 1.0) }).collect();
+    assert_rows_bits(&eval_x("ret(x, 3)", &x), &ret);
+}
+
+#[test]
+fn lags_of_computed_values_carry_their_nulls() {
+    let x: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+    // dlog(x,1) is ln 2 from row 1; its dlog over 5 rows is valid from row 6 on.
+    let inner: Vec<Option<f64>> = (0..8usize).map(|i| (i >= 1).then(|| x[i].ln() - x[i - 1].ln())).collect();
+    let expected: Vec<Option<f64>> = (0..8usize)
+        .map(|i| match (inner[i], i.checked_sub(5).and_then(|j| inner[j])) {
+            (Some(a), Some(b)) => Some(a.ln() - b.ln()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(expected.iter().filter(|row| row.is_some()).count(), 2);
+    assert_rows_bits(&eval_x("dlog(dlog(x, 1), 5)", &x), &expected);
+}
+
+#[test]
+fn lags_at_least_the_length_are_all_null() {
+    let x = [1.0, 2.0, 3.0];
+    assert_rows_bits(&eval_x("lag(x, 3)", &x), &[None, None, None]);
+    assert_rows_bits(&eval_x("dlog(x, 7)", &x), &[None, None, None]);
+    assert_rows_bits(&eval_x("lag(x, 4294967295)", &x), &[None, None, None]);
+    assert_rows_bits(&eval_x("lag(x, 1)", &[]), &[]);
+}
+
+#[test]
+fn nulls_propagate_and_nan_is_a_value() {
+    let x = [1.0, -1.0, 4.0, f64::NAN];
+    let validity = [0b1011u8]; // row 2 is null
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&validity, 0));
+    let ln = f64_rows(&run("ln(x) * 2", &bindings));
+    assert_rows_bits(&ln, &[Some(0.0), Some(f64::NAN), None, Some(f64::NAN)]);
+    assert_eq!(bool_rows(&run("is_null(x)", &bindings)), [Some(false), Some(false), Some(true), Some(false)]);
+    assert_eq!(bool_rows(&run("is_valid(x)", &bindings)), [Some(true), Some(true), Some(false), Some(true)]);
+    assert_eq!(
+        bool_rows(&run("is_null(ln(x))", &bindings)),
+        [Some(false), Some(false), Some(true), Some(false)]
+    );
+    // fill replaces nulls, never NaN.
+    assert_rows_bits(
+        &f64_rows(&run("fill(x, 0)", &bindings)),
+        &[Some(1.0), Some(-1.0), Some(0.0), Some(f64::NAN)],
+    );
+    let column = run("fill(x, 0)", &bindings);
+    assert_eq!(column.null_count, 0);
+    assert!(column.validity.is_none(), "no bitmap when nothing is null");
+    // Comparisons with a null are null; with NaN they are false (and != is true).
+    assert_eq!(bool_rows(&run("x > 0", &bindings)), [Some(true), Some(false), None, Some(false)]);
+    assert_eq!(bool_rows(&run("x != x", &bindings)), [Some(false), Some(false), None, Some(true)]);
+}
+
+#[test]
+fn fill_with_a_column_is_null_only_where_both_are() {
+    let x = [1.0, 2.0, 3.0];
+    let y = [10.0, 20.0, 30.0];
+    let (vx, vy) = ([0b101u8], [0b011u8]);
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&vx, 0));
+    bindings.column_with_validity("y", &y[..], Validity::new(&vy, 0));
+    assert_rows_bits(&f64_rows(&run("fill(x, y)", &bindings)), &[Some(1.0), Some(20.0), Some(3.0)]);
+    assert_rows_bits(&f64_rows(&run("fill(y, x)", &bindings)), &[Some(10.0), Some(20.0), Some(3.0)]);
+    let (vx, vy) = ([0b110u8], [0b110u8]);
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&vx, 0));
+    bindings.column_with_validity("y", &y[..], Validity::new(&vy, 0));
+    assert_rows_bits(&f64_rows(&run("fill(x, y)", &bindings)), &[None, Some(2.0), Some(3.0)]);
+}
+
+#[test]
+fn where_is_null_only_where_the_condition_is() {
+    let x = [1.0, 5.0, 3.0, 7.0];
+    let y = [2.0, 4.0, 3.0, 9.0];
+    let vx = [0b0111u8]; // x[3] null
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&vx, 0)).column("y", &y[..]);
+    // Row 3: the condition x > y is null, so the result is null even though y is valid.
+    assert_rows_bits(
+        &f64_rows(&run("where(x > y, x, y)", &bindings)),
+        &[Some(2.0), Some(5.0), Some(3.0), None],
+    );
+    // A chosen null side stays null; the unchosen side's null does not matter.
+    assert_rows_bits(
+        &f64_rows(&run("where(y > 3, x, y)", &bindings)),
+        &[Some(2.0), Some(5.0), Some(3.0), None],
+    );
+    assert_rows_bits(
+        &f64_rows(&run("where(y < 3, x, y)", &bindings)),
+        &[Some(1.0), Some(4.0), Some(3.0), Some(9.0)],
+    );
+    assert_rows_bits(
+        &f64_rows(&run("where(x > y, null, x)", &bindings)),
+        &[Some(1.0), None, Some(3.0), None],
+    );
+    assert_rows_bits(
+        &f64_rows(&run("where(x > y, x - y, 0) * 2", &bindings)),
+        &[Some(0.0), Some(2.0), Some(0.0), None],
+    );
+}
+
+#[test]
+fn logic_is_kleene_three_valued() {
+    let c = [true, true, true, false, false, false, true, false, true];
+    let d = [true, false, true, true, false, true, false, false, false];
+    // c: rows 6,7,8 null; d: rows 2,5,8 null. `null && false` is false, `null || false` null.
+    let vc = [0b0011_1111u8, 0];
+    let vd = [0b1101_1011u8, 0];
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("c", &c[..], Validity::new(&vc, 0));
+    bindings.column_with_validity("d", &d[..], Validity::new(&vd, 0));
+    let and = bool_rows(&run("c && d", &bindings));
+    assert_eq!(
+        and,
+        [
+            Some(true),
+            Some(false),
+            None,
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            None
+        ]
+    );
+    let or = bool_rows(&run("c || d", &bindings));
+    assert_eq!(or, [Some(true), Some(true), Some(true), Some(true), Some(false), None, None, None, None]);
+    assert_eq!(
+        bool_rows(&run("!c", &bindings))[..7],
+        [Some(false), Some(false), Some(false), Some(true), Some(true), Some(true), None]
+    );
+    assert_eq!(bool_rows(&run("c == d", &bindings))[..4], [Some(true), Some(false), None, Some(false)]);
+}
+
+#[test]
+fn bitmaps_with_offsets_zero_to_seven_and_odd_lengths() {
+    for offset in 0..8 {
+        for len in [0usize, 1, 7, 8, 9, 13, 63, 64, 65] {
+            let x: Vec<f64> = (0..len).map(|i| i as f64).collect();
+            // Row i is valid unless i % 3 == 1, stored starting at bit `offset`.
+            let mut bytes = vec![0u8; (offset + len).div_ceil(8)];
+            for i in (0..len).filter(|i| i % 3 != 1) {
+                let bit = offset + i;
+                bytes[bit / 8] |= 1 << (bit % 8);
+            }
+            let mut bindings = Bindings::new();
+            bindings.column_with_validity("x", &x[..], Validity::new(&bytes, offset));
+            let out = f64_rows(&run("x * 2 + lag(x, 1) * 0", &bindings));
+            let expected: Vec<Option<f64>> = (0..len)
+                .map(|i| (i % 3 != 1 && i >= 1 && (i - 1) % 3 != 1).then_some(i as f64 * 2.0))
+                .collect();
+            assert_rows_bits(&out, &expected);
+            let column = run("x", &bindings);
+            assert_eq!(
+                column.null_count,
+                (0..len).filter(|i| i % 3 == 1).count(),
+                "offset {offset} len {len}"
+            );
+        }
+    }
+}
+
+#[test]
+fn f32_columns_stay_f32_with_literals_and_scalars() {
+    let x32 = [1.5f32, 0.1, -2.0];
+    let y64 = [1.0f64, 2.0, 3.0];
+    let mut bindings = Bindings::new();
+    bindings.column("x32", &x32[..]).column("y", &y64[..]).scalar("a", 0.1f64);
+    let scaled = run("x32 * 2.5", &bindings);
+    assert_eq!(scaled.values, ColumnValues::F32(vec![3.75, 0.1f32 * 2.5, -5.0]));
+    let with_scalar = run("x32 * a", &bindings);
+    assert_eq!(with_scalar.values, ColumnValues::F32(vec![1.5 * 0.1f32, 0.1f32 * 0.1f32, -2.0 * 0.1f32]));
+    let promoted = run("x32 + y", &bindings);
+    assert_eq!(promoted.values, ColumnValues::F64(vec![2.5, f64::from(0.1f32) + 2.0, 1.0]));
+    let cast = run("f64(x32)", &bindings);
+    assert_eq!(cast.values, ColumnValues::F64(x32.iter().map(|&v| f64::from(v)).collect()));
+    let narrowed = run("f32(y) / 3", &bindings);
+    assert_eq!(narrowed.values, ColumnValues::F32(vec![1.0 / 3.0f32, 2.0 / 3.0f32, 1.0]));
+    let ln32 = run("ln(x32)", &bindings);
+    assert_eq!(ln32.values.elem(), fusejit::Elem::F32);
+}
+
+#[test]
+fn scalar_programs_give_one_row_and_lags_of_scalars_broadcast() {
+    let engine = Engine::new();
+    let none = Bindings::new();
+    let three = engine.interpret("1 + 2", &none).unwrap();
+    assert_eq!(three.values, ColumnValues::F64(vec![3.0]));
+    let mut bindings = Bindings::new();
+    let x = [1.0, 2.0, 3.0];
+    bindings.column("x", &x[..]).scalar("a", 252.0).scalar("flag", true);
+    assert_eq!(engine.interpret("a * 2", &bindings).unwrap().values, ColumnValues::F64(vec![504.0]));
+    assert_rows_bits(
+        &f64_rows(&engine.interpret("x * 0 + lag(a, 1)", &bindings).unwrap()),
+        &[None, Some(252.0), Some(252.0)],
+    );
+    assert_eq!(
+        bool_rows(&engine.interpret("flag && x > 1", &bindings).unwrap()),
+        [Some(false), Some(true), Some(true)]
+    );
+    let null = engine.interpret("null", &none).unwrap();
+    assert_eq!((null.len(), null.null_count), (1, 1));
+}
+
+#[test]
+fn bindings_shadow_inputs_and_share_values() {
+    let x = [4.0, 9.0];
+    let validity = [0b10u8];
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&validity, 0));
+    let out = f64_rows(&run("x = fill(x, 1); r = sqrt(x); r * r + r", &bindings));
+    assert_rows_bits(&out, &[Some(2.0), Some(12.0)]);
+}

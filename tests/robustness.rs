@@ -1,0 +1,182 @@
+//! No input may panic, overflow the stack or read out of bounds: random text, random token
+//! soups, absurd nesting, huge literals and lags all give a result or an error.
+
+use fusejit::{Bindings, Engine, Error, Validity};
+use proptest::prelude::*;
+
+/// Compiles and evaluates `source` over a fixed set of bindings; any outcome but a panic is fine.
+fn compile_and_run(source: &str) -> Result<usize, Error> {
+    let x = [1.0, 2.5, -3.0, 0.0, f64::NAN, 7.0, 8.0, 9.0, 10.0];
+    let y = [0.5f32, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+    let c = [true, false, true, false, true, false, true, false, true];
+    let validity = [0b1011_0111u8, 0b1];
+    let mut bindings = Bindings::new();
+    bindings
+        .column_with_validity("x", &x[..], Validity::new(&validity, 0))
+        .column("y", &y[..])
+        .column("c", &c[..])
+        .scalar("a", 252.0)
+        .scalar("b", 0.5f32);
+    let kernel = Engine::new().compile(source)?;
+    let out = kernel.eval(&bindings)?;
+    assert!(out.len() == 9 || out.len() == 1, "{source}: {} rows", out.len());
+    assert_eq!(out.null_count, (0..out.len()).filter(|&row| !out.is_valid(row)).count());
+    Ok(out.len())
+}
+
+const TOKENS: &[&str] = &[
+    "x",
+    "y",
+    "c",
+    "a",
+    "b",
+    "zz",
+    "`x`",
+    "1",
+    "0",
+    "2.5",
+    ".5",
+    "1e3",
+    "1e999",
+    "4294967296",
+    "true",
+    "false",
+    "null",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "!",
+    "&&",
+    "||",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "(",
+    ")",
+    ",",
+    ";",
+    "\n",
+    "=",
+    "ln",
+    "log",
+    "exp",
+    "sqrt",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "min",
+    "max",
+    "where",
+    "lag",
+    "diff",
+    "dlog",
+    "ret",
+    "fill",
+    "is_null",
+    "is_valid",
+    "f32",
+    "f64",
+    "sum",
+    "#",
+    "`",
+    "$",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_text_never_panics(source in "\\PC{0,60}") {
+        let _ = compile_and_run(&source);
+    }
+
+    #[test]
+    fn random_token_soups_never_panic(indices in proptest::collection::vec(0..TOKENS.len(), 0..40)) {
+        let source: Vec<&str> = indices.iter().map(|&i| TOKENS[i]).collect();
+        let _ = compile_and_run(&source.join(" "));
+    }
+
+    #[test]
+    fn random_ascii_never_panics(source in "[ -~\n]{0,80}") {
+        let _ = compile_and_run(&source);
+    }
+}
+
+fn assert_compile_error(source: &str, message_part: &str) {
+    match Engine::new().compile(source) {
+        Err(error) => assert!(
+            error.diagnostic.message.contains(message_part),
+            "expected '{message_part}' in '{}'",
+            error.diagnostic.message
+        ),
+        Ok(_) => panic!("expected an error for a {}-byte program", source.len()),
+    }
+}
+
+#[test]
+fn nesting_100_000_deep_is_an_error_not_a_stack_overflow() {
+    let depth = 100_000;
+    assert_compile_error(&format!("{}x{}", "ln(".repeat(depth), ")".repeat(depth)), "nests deeper");
+    assert_compile_error(&format!("{}x", "-".repeat(depth)), "nests deeper");
+    assert_compile_error(&format!("{}x", "!".repeat(depth)), "nests deeper");
+    assert_compile_error(&format!("x{}", "^2".repeat(depth)), "nests deeper");
+    assert_compile_error(&vec!["x"; depth].join(" + "), "nests deeper");
+    assert_compile_error(&format!("{}x{}", "(".repeat(depth), ")".repeat(depth - 1)), "unexpected");
+}
+
+#[test]
+fn parentheses_alone_do_not_count_as_nesting() {
+    // Redundant parentheses add no AST node, so a deep but flat group compiles.
+    let out = compile_and_run(&format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000)));
+    assert_eq!(out.ok(), Some(9));
+}
+
+#[test]
+fn nesting_just_under_the_limit_compiles_and_runs() {
+    let source = format!("{}x{}", "abs(".repeat(200), ")".repeat(200));
+    assert_eq!(compile_and_run(&source).ok(), Some(9));
+    let long_sum = vec!["x"; 200].join(" + ");
+    assert_eq!(compile_and_run(&long_sum).ok(), Some(9));
+}
+
+#[test]
+fn huge_literals_and_lags_give_errors_or_correct_results() {
+    assert_compile_error("1e999", "too large");
+    assert_compile_error("lag(x, 4294967296)", "too large");
+    assert_compile_error("x^2147483648", "too large");
+    assert_eq!(compile_and_run("1e308 * 10").ok(), Some(1));
+    assert_eq!(compile_and_run("lag(x, 4294967295)").ok(), Some(9));
+    assert_eq!(compile_and_run("x^2147483647 + x^-2147483648").ok(), Some(9));
+    assert_eq!(compile_and_run("99999999999999999999999 + 1").ok(), Some(1));
+}
+
+#[test]
+fn kernels_are_send_and_sync_and_evaluate_from_many_threads() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<fusejit::Kernel>();
+    assert_send_sync::<Engine>();
+    let kernel = Engine::new().compile("dlog(x, 1) * a + b").unwrap();
+    let x: Vec<f64> = (1..=1000).map(f64::from).collect();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let kernel = kernel.clone();
+                let x = &x;
+                scope.spawn(move || {
+                    let mut bindings = Bindings::new();
+                    bindings.column("x", &x[..]).scalar("a", 252.0).scalar("b", 0.5);
+                    kernel.eval(&bindings).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+    });
+    assert!(results.windows(2).all(|pair| pair[0] == pair[1]));
+    assert_eq!(results[0].null_count, 1);
+}

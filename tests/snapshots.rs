@@ -1,0 +1,113 @@
+//! Tests as data: each `tests/data/<stage>/<case>.fj` program is run through a stage and its
+//! output compared with `<case>.expected` beside it. `UPDATE_EXPECT=1 cargo test --release
+//! --test snapshots` rewrites the expected files; review the diff before committing.
+//!
+//! Stages: `parse` (the AST with spans), `lower` (the IR after checking and after each pass),
+//! `errors` (the rendered diagnostic, caret and hint included). A program's first line may
+//! declare its inputs: `# inputs: px: f64[], a: f64, flag: bool[]`.
+
+use fusejit::{Elem, Schema, Shape, Type};
+use std::path::{Path, PathBuf};
+
+fn data_dir(stage: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(stage)
+}
+
+fn cases(stage: &str) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(data_dir(stage))
+        .expect("the stage directory exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "fj"))
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no cases in tests/data/{stage}");
+    cases
+}
+
+/// Compares every case's actual output with its expected file, or rewrites them when asked.
+fn check_stage(stage: &str, run: impl Fn(&str) -> String) {
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut failures = Vec::new();
+    for case in cases(stage) {
+        let source = std::fs::read_to_string(&case).expect("readable case");
+        let actual = run(&source);
+        let expected_path = case.with_extension("expected");
+        if update {
+            std::fs::write(&expected_path, &actual).expect("writable expected file");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != actual {
+            failures.push(format!(
+                "--- {}\n--- expected:\n{expected}\n--- actual:\n{actual}",
+                expected_path.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} snapshot(s) differ (UPDATE_EXPECT=1 to accept):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Reads `# inputs: name: type, ...` from the first line.
+fn schema_of(source: &str) -> Schema {
+    let mut schema = Schema::new();
+    let Some(declaration) = source.lines().next().and_then(|line| line.strip_prefix("# inputs:")) else {
+        return schema;
+    };
+    for entry in declaration.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+        let (name, ty) = entry.split_once(':').expect("name: type");
+        let ty = ty.trim();
+        let (elem, shape) = match ty.strip_suffix("[]") {
+            Some(elem) => (elem, Shape::Column),
+            None => (ty, Shape::Scalar),
+        };
+        let elem = match elem {
+            "f64" => Elem::F64,
+            "f32" => Elem::F32,
+            "bool" => Elem::Bool,
+            other => panic!("unknown element type {other}"),
+        };
+        schema.insert(name.trim(), Type::new(elem, shape));
+    }
+    schema
+}
+
+#[test]
+fn parse_snapshots() {
+    check_stage("parse", |source| match fusejit::syntax::parse_program(source) {
+        Ok(program) => program.to_sexpr(),
+        Err(diagnostic) => format!("error: {diagnostic}\n"),
+    });
+}
+
+#[test]
+fn lower_snapshots() {
+    check_stage("lower", |source| {
+        let engine = fusejit::Engine::new();
+        let kernel = match engine.compile(source) {
+            Ok(kernel) => kernel,
+            Err(error) => return error.render("case.fj", false),
+        };
+        match kernel.ir_text(&schema_of(source)) {
+            Ok(text) => text,
+            Err(error) => error.render("case.fj", false),
+        }
+    });
+}
+
+#[test]
+fn error_snapshots() {
+    check_stage("errors", |source| {
+        let engine = fusejit::Engine::new();
+        let outcome =
+            engine.compile(source).and_then(|kernel| kernel.ir_text(&schema_of(source)).map(|_| kernel));
+        match outcome {
+            Ok(_) => "compiled without error\n".to_string(),
+            Err(error) => error.render("case.fj", false),
+        }
+    });
+}
