@@ -1,7 +1,7 @@
 //! fusejit: compiles small array expressions over named columns into one fused loop.
 //!
 //! The pipeline, one module per stage in reading order:
-//! [`syntax`] → [`check`] → [`ir`] → [`passes`] → [`runtime`] → [`engine`], with [`interp`]
+//! [`syntax`] → [`check`] → [`ir`] → [`passes`] → [`codegen`] → [`runtime`] → [`engine`], with [`interp`]
 //! beside them as the reference evaluator. See `docs/ARCHITECTURE.md`.
 //!
 //! ```
@@ -16,6 +16,7 @@
 //! ```
 
 pub mod check;
+pub mod codegen;
 pub mod engine;
 pub mod interp;
 pub mod ir;

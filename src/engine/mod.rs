@@ -1,8 +1,7 @@
 //! The public API (SPEC §8): [`Engine`] compiles programs into [`Kernel`]s, which evaluate over
-//! [`Bindings`]. Kernels are specialised per binding signature and cached.
-//!
-//! Until the codegen issue lands, a kernel's specialisation is its optimised IR and evaluation
-//! runs through the reference interpreter; the API is the one native kernels will serve.
+//! [`Bindings`]. A kernel is specialised per binding signature — the type of each input and
+//! whether each column carries a validity bitmap — compiled to native code once per signature,
+//! and cached on the kernel. [`Kernel::interpret`] runs the reference interpreter instead.
 
 pub mod bindings;
 pub mod cache;
@@ -10,9 +9,11 @@ pub mod cache;
 pub use bindings::Bindings;
 
 use crate::check::{self, Schema};
+use crate::codegen::{self, Compiler, Listings, NativeKernel, OutputTarget};
 use crate::column::{Binding, Column, ColumnValues};
 use crate::error::{CompileError, Error, EvalError};
-use crate::ir;
+use crate::ir::{self, Elem};
+use crate::passes::fuse_loops::{self, LoopPlan};
 use crate::syntax::{self, ast};
 use cache::LruCache;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -22,15 +23,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub struct EngineConfig {
     /// How many compiled programs the engine keeps by source text (least recently used go first).
     pub cache_capacity: usize,
+    /// Run Cranelift's verifier on every generated function. On in debug builds, and in tests
+    /// that ask for it; release builds skip it (it costs tens of microseconds per kernel).
+    pub verify_generated_code: bool,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { cache_capacity: 256 }
+        EngineConfig { cache_capacity: 256, verify_generated_code: cfg!(debug_assertions) }
     }
 }
 
-/// Compiles programs. Cheap to clone and share: clones share one compile cache.
+/// Compiles programs. Cheap to clone and share: clones share one compile cache and compiler.
 #[derive(Debug, Clone)]
 pub struct Engine {
     inner: Arc<EngineInner>,
@@ -40,6 +44,32 @@ pub struct Engine {
 struct EngineInner {
     config: EngineConfig,
     cache: Mutex<LruCache<String, Kernel>>,
+    backend: Arc<Backend>,
+}
+
+/// The code generator shared by an engine and its kernels (kernels outlive cache entries, so
+/// they hold the backend, not the engine).
+#[derive(Debug)]
+struct Backend {
+    /// Created on first use; `Err` when the host ISA is not supported by Cranelift.
+    compiler: Mutex<Option<Result<Compiler, String>>>,
+    verify: bool,
+}
+
+impl Backend {
+    fn compile(&self, plan: &LoopPlan, listings: Listings) -> Result<NativeKernel, String> {
+        let mut guard = self.compiler.lock().unwrap_or_else(PoisonError::into_inner);
+        let compiler = guard.get_or_insert_with(|| {
+            Compiler::for_host().map(|mut compiler| {
+                compiler.verify = self.verify;
+                compiler
+            })
+        });
+        match compiler {
+            Ok(compiler) => compiler.compile(plan, listings),
+            Err(error) => Err(error.clone()),
+        }
+    }
 }
 
 impl Default for Engine {
@@ -55,7 +85,8 @@ impl Engine {
 
     pub fn with_config(config: EngineConfig) -> Self {
         let cache = Mutex::new(LruCache::new(config.cache_capacity));
-        Engine { inner: Arc::new(EngineInner { config, cache }) }
+        let backend = Arc::new(Backend { compiler: Mutex::new(None), verify: config.verify_generated_code });
+        Engine { inner: Arc::new(EngineInner { config, cache, backend }) }
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -69,7 +100,7 @@ impl Engine {
         if let Some(kernel) = cached {
             return Ok(kernel);
         }
-        let kernel = Kernel::parse(source)?;
+        let kernel = Kernel::parse(source, self.inner.backend.clone())?;
         self.inner
             .cache
             .lock()
@@ -78,8 +109,8 @@ impl Engine {
         Ok(kernel)
     }
 
-    /// The eager form: compiles `source` for the given input types now, so that the first
-    /// `eval` with matching bindings pays no compile cost.
+    /// The eager form: compiles `source` to native code for the given input types now (for
+    /// columns without validity bitmaps), so the first matching `eval` pays no compile cost.
     pub fn compile_with_schema(&self, source: &str, schema: &Schema) -> Result<Kernel, CompileError> {
         let kernel = self.compile(source)?;
         kernel.specialize(schema)?;
@@ -98,20 +129,31 @@ pub struct Kernel {
     inner: Arc<KernelInner>,
 }
 
+/// What a specialisation is keyed by: the input types and which columns carry validity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Signature {
+    schema: Schema,
+    /// Per program input (in the order the checked program declares them).
+    validity: Vec<bool>,
+}
+
 #[derive(Debug)]
 struct KernelInner {
     source: Arc<str>,
     ast: ast::Program,
     /// The names the program reads from its bindings, in order of first use.
     input_names: Vec<String>,
+    backend: Arc<Backend>,
     /// One specialisation per binding signature seen (few per kernel in practice).
-    specializations: Mutex<Vec<(Schema, Arc<Specialization>)>>,
+    specializations: Mutex<Vec<(Signature, Arc<Specialization>)>>,
 }
 
 /// A program compiled for one binding signature.
 #[derive(Debug)]
 struct Specialization {
     program: ir::Program,
+    plan: LoopPlan,
+    native: NativeKernel,
 }
 
 /// What `eval_into` wrote.
@@ -138,7 +180,7 @@ pub struct ColumnMut<'a> {
 }
 
 impl Kernel {
-    fn parse(source: &str) -> Result<Kernel, CompileError> {
+    fn parse(source: &str, backend: Arc<Backend>) -> Result<Kernel, CompileError> {
         let ast = syntax::parse_program(source).map_err(|d| CompileError::new(d, source))?;
         let input_names = check::check_structure(&ast).map_err(|d| CompileError::new(d, source))?;
         Ok(Kernel {
@@ -146,6 +188,7 @@ impl Kernel {
                 source: source.into(),
                 ast,
                 input_names,
+                backend,
                 specializations: Mutex::new(Vec::new()),
             }),
         })
@@ -171,29 +214,43 @@ impl Kernel {
         schema
     }
 
-    /// Compiles (or finds) the specialisation for `schema`.
+    /// Compiles (or finds) the native specialisation for `schema`, for columns without
+    /// validity bitmaps.
     pub fn specialize(&self, schema: &Schema) -> Result<(), CompileError> {
-        self.specialization(schema).map(|_| ())
+        let program = self.lower(schema)?;
+        let validity = vec![false; program.inputs.len()];
+        self.specialization(&Signature { schema: schema.clone(), validity }).map(|_| ())
     }
 
-    fn specialization(&self, schema: &Schema) -> Result<Arc<Specialization>, CompileError> {
+    fn specialization(&self, signature: &Signature) -> Result<Arc<Specialization>, CompileError> {
         let found = {
             let specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
-            specializations.iter().find(|(key, _)| key == schema).map(|(_, spec)| spec.clone())
+            specializations.iter().find(|(key, _)| key == signature).map(|(_, spec)| spec.clone())
         };
         if let Some(spec) = found {
             return Ok(spec);
         }
-        let program = self.lower(schema)?;
-        let program =
-            crate::passes::optimize(program).map_err(|error| self.internal_error(error.to_string()))?;
-        let spec = Arc::new(Specialization { program });
+        let (program, plan) = self.plan(signature)?;
+        let native = self
+            .inner
+            .backend
+            .compile(&plan, Listings::default())
+            .map_err(|message| self.internal_error(message))?;
+        let spec = Arc::new(Specialization { program, plan, native });
         self.inner
             .specializations
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((schema.clone(), spec.clone()));
+            .push((signature.clone(), spec.clone()));
         Ok(spec)
+    }
+
+    fn plan(&self, signature: &Signature) -> Result<(ir::Program, LoopPlan), CompileError> {
+        let program = self.lower(&signature.schema)?;
+        let program =
+            crate::passes::optimize(program).map_err(|error| self.internal_error(error.to_string()))?;
+        let plan = fuse_loops::plan(&program, &signature.validity);
+        Ok((program, plan))
     }
 
     fn lower(&self, schema: &Schema) -> Result<ir::Program, CompileError> {
@@ -209,7 +266,7 @@ impl Kernel {
         )
     }
 
-    /// The IR after checking and after each optimisation pass, as text (`--emit ir`, `:ir`).
+    /// The IR after checking and after each optimisation pass, as text.
     pub fn ir_text(&self, schema: &Schema) -> Result<String, CompileError> {
         let program = self.lower(schema)?;
         let stages =
@@ -223,12 +280,50 @@ impl Kernel {
 
     /// The optimised IR for `schema`, as text.
     pub fn optimized_ir(&self, schema: &Schema) -> Result<String, CompileError> {
-        Ok(self.specialization(schema)?.program.to_text())
+        let program = self.lower(schema)?;
+        let program =
+            crate::passes::optimize(program).map_err(|error| self.internal_error(error.to_string()))?;
+        Ok(program.to_text())
     }
 
-    /// Evaluates over `bindings`, returning an owned column.
+    /// The fused loop plan for these bindings (`--emit ir`, the REPL's `:ir`).
+    pub fn plan_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
+        let signature = self.signature(bindings)?;
+        Ok(self.plan(&signature)?.1.to_text())
+    }
+
+    /// The Cranelift IR of the native kernel for these bindings (`--emit clif`).
+    pub fn clif_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
+        Ok(self.listing(bindings, Listings { clif: true, asm: false })?.clif.clone().unwrap_or_default())
+    }
+
+    /// The machine code of the native kernel for these bindings, as Cranelift's VCode
+    /// disassembly (`--emit asm`).
+    pub fn asm_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
+        Ok(self.listing(bindings, Listings { clif: false, asm: true })?.asm.clone().unwrap_or_default())
+    }
+
+    fn listing(&self, bindings: &Bindings<'_>, listings: Listings) -> Result<NativeKernel, Error> {
+        let signature = self.signature(bindings)?;
+        let (_, plan) = self.plan(&signature)?;
+        Ok(self.inner.backend.compile(&plan, listings).map_err(|message| self.internal_error(message))?)
+    }
+
+    /// Evaluates over `bindings` with native code, returning an owned column.
     pub fn eval(&self, bindings: &Bindings<'_>) -> Result<Column, Error> {
-        self.interpret(bindings)
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        let len = if codegen::result_is_scalar(&spec.plan) { 1 } else { rows };
+        let nullable = spec.plan.result_nullable();
+        let mut bitmap = vec![0u8; if nullable { len.div_ceil(8) } else { 0 }];
+        let elem = spec.plan.program.result_type().elem;
+        let values = match elem {
+            Elem::F64 => ColumnValues::F64(run_into_vec(&spec, &inputs, rows, len, &mut bitmap)),
+            Elem::F32 => ColumnValues::F32(run_into_vec(&spec, &inputs, rows, len, &mut bitmap)),
+            Elem::Bool => ColumnValues::Bool(run_into_vec(&spec, &inputs, rows, len, &mut bitmap)),
+        };
+        let null_count = if nullable { len - count_valid(&bitmap, len) } else { 0 };
+        let validity = (null_count > 0).then_some(bitmap);
+        Ok(Column { values, validity, null_count })
     }
 
     /// Evaluates with the reference interpreter, whatever the engine's backend.
@@ -238,48 +333,50 @@ impl Kernel {
     }
 
     /// Evaluates into caller-provided buffers; returns the length written and the null count.
-    /// The buffers must hold at least the result's length (1 for a scalar result).
+    /// The buffers must hold at least the result's length (1 for a scalar result). Apart from
+    /// a per-thread scratch reused across calls, nothing is allocated.
     pub fn eval_into(&self, bindings: &Bindings<'_>, out: &mut ColumnMut<'_>) -> Result<EvalSummary, Error> {
-        let column = self.eval(bindings)?;
-        let len = column.len();
-        if out.validity.len() < len.div_ceil(8) {
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        let len = if codegen::result_is_scalar(&spec.plan) { 1 } else { rows };
+        let bytes = len.div_ceil(8);
+        if out.validity.len() < bytes {
             return Err(EvalError::Output {
-                message: format!(
-                    "validity has {} bytes, the result needs {}",
-                    out.validity.len(),
-                    len.div_ceil(8)
-                ),
+                message: format!("validity has {} bytes, the result needs {bytes}", out.validity.len()),
             }
             .into());
         }
-        let wrong_type = |want: &str| EvalError::Output {
-            message: format!("values are {want}, the result is {}", column.elem()),
+        let elem = spec.plan.program.result_type().elem;
+        let (pointer, room, found) = match &mut out.values {
+            ValuesMut::F64(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F64),
+            ValuesMut::F32(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F32),
+            ValuesMut::Bool(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::Bool),
         };
-        match (&column.values, &mut out.values) {
-            (ColumnValues::F64(values), ValuesMut::F64(target)) => copy_values(target, values)?,
-            (ColumnValues::F32(values), ValuesMut::F32(target)) => copy_values(target, values)?,
-            (ColumnValues::Bool(values), ValuesMut::Bool(target)) => copy_values(target, values)?,
-            (_, ValuesMut::F64(_)) => return Err(wrong_type("f64").into()),
-            (_, ValuesMut::F32(_)) => return Err(wrong_type("f32").into()),
-            (_, ValuesMut::Bool(_)) => return Err(wrong_type("bool").into()),
+        if found != elem {
+            return Err(
+                EvalError::Output { message: format!("values are {found}, the result is {elem}") }.into()
+            );
         }
-        for row in 0..len {
-            let bit = 1u8 << (row % 8);
-            if column.is_valid(row) {
-                out.validity[row / 8] |= bit;
-            } else {
-                out.validity[row / 8] &= !bit;
+        if room < len {
+            return Err(EvalError::Output {
+                message: format!("values hold {room} rows, the result has {len}"),
             }
+            .into());
         }
-        Ok(EvalSummary { len, null_count: column.null_count })
+        let nullable = spec.plan.result_nullable();
+        // SAFETY: `prepare` checked every binding against the plan's signature; `pointer` has
+        // room for `len` values of the result's type and the bitmap for `len` bits.
+        unsafe {
+            spec.native.run(&spec.plan, &inputs, rows, OutputTarget { values: pointer, bitmap: out.validity })
+        };
+        if !nullable {
+            set_all_valid(out.validity, len);
+        }
+        let null_count = len - count_valid(out.validity, len);
+        Ok(EvalSummary { len, null_count })
     }
 
-    /// Resolves the bindings against this program: the specialisation for their signature,
-    /// the bindings in input-slot order, and the row count, all checked.
-    fn prepare<'b>(
-        &self,
-        bindings: &Bindings<'b>,
-    ) -> Result<(Arc<Specialization>, Vec<Binding<'b>>, usize), Error> {
+    /// The signature of `bindings`, or the error that explains why they do not fit.
+    fn signature(&self, bindings: &Bindings<'_>) -> Result<Signature, Error> {
         let schema = self.schema_of(bindings);
         if let Some(missing) = self.inner.input_names.iter().find(|name| schema.get(name).is_none()) {
             // Check against every bound name, so the error lists them all and suggests the
@@ -291,25 +388,78 @@ impl Kernel {
             self.lower(&everything)?;
             return Err(EvalError::MissingBinding { name: missing.clone() }.into());
         }
-        let spec = self.specialization(&schema)?;
+        let program = self.lower(&schema)?;
+        let validity = program
+            .inputs
+            .iter()
+            .map(|input| matches!(bindings.get(&input.name), Some(Binding::Column(column)) if column.validity.is_some()))
+            .collect();
+        Ok(Signature { schema, validity })
+    }
+
+    /// Resolves the bindings against this program: the specialisation for their signature,
+    /// the bindings in input-slot order, and the row count, all checked.
+    fn prepare<'b>(
+        &self,
+        bindings: &Bindings<'b>,
+    ) -> Result<(Arc<Specialization>, Vec<Binding<'b>>, usize), Error> {
+        let signature = self.signature(bindings)?;
+        let spec = self.specialization(&signature)?;
         let rows = bindings::row_count(&self.inner.input_names, bindings)?;
         let mut inputs = Vec::with_capacity(spec.program.inputs.len());
-        for input in &spec.program.inputs {
+        for (slot, input) in spec.program.inputs.iter().enumerate() {
             let binding = bindings
                 .get(&input.name)
                 .ok_or_else(|| EvalError::MissingBinding { name: input.name.clone() })?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
+            let has_validity = matches!(binding, Binding::Column(column) if column.validity.is_some());
+            if has_validity != spec.plan.input_nullable[slot] {
+                return Err(EvalError::Internal {
+                    message: format!("validity of '{}' differs from the plan", input.name),
+                }
+                .into());
+            }
             inputs.push(*binding);
         }
         Ok((spec, inputs, rows))
     }
 }
 
-fn copy_values<T: Copy>(target: &mut [T], values: &[T]) -> Result<(), EvalError> {
-    let have = target.len();
-    let slot = target.get_mut(..values.len()).ok_or_else(|| EvalError::Output {
-        message: format!("values hold {have} rows, the result has {}", values.len()),
-    })?;
-    slot.copy_from_slice(values);
-    Ok(())
+/// Runs the kernel into a new vector of `len` values.
+fn run_into_vec<T: Copy + Default>(
+    spec: &Specialization,
+    inputs: &[Binding<'_>],
+    rows: usize,
+    len: usize,
+    bitmap: &mut [u8],
+) -> Vec<T> {
+    // Zeroed rather than uninitialised: the cost is one memset, and no value the kernel might
+    // skip could ever be uninitialised memory.
+    let mut values = vec![T::default(); len];
+    // SAFETY: `prepare` checked every binding against the plan; `values` holds `len` values of
+    // the result's element type (the caller picked `T` from it) and `bitmap` `len` bits when
+    // the result can be null.
+    unsafe {
+        spec.native.run(&spec.plan, inputs, rows, OutputTarget { values: values.as_mut_ptr().cast(), bitmap })
+    };
+    values
+}
+
+/// How many of the first `len` bits are set.
+fn count_valid(bitmap: &[u8], len: usize) -> usize {
+    let full = len / 8;
+    let mut count: usize = bitmap[..full].iter().map(|byte| byte.count_ones() as usize).sum();
+    if !len.is_multiple_of(8) {
+        count += (bitmap[full] & ((1u8 << (len % 8)) - 1)).count_ones() as usize;
+    }
+    count
+}
+
+/// Sets the first `len` bits, leaving the rest of the last byte as it was.
+fn set_all_valid(bitmap: &mut [u8], len: usize) {
+    let full = len / 8;
+    bitmap[..full].fill(0xff);
+    if !len.is_multiple_of(8) {
+        bitmap[full] |= (1u8 << (len % 8)) - 1;
+    }
 }

@@ -7,10 +7,12 @@
 //! 2. `eliminate_dead_nodes` — folding leaves nodes nothing reads; removing them last means
 //!    every later stage (fusion, codegen, the interpreter) touches only live values.
 //!
-//! The fusion pass (codegen issue) appends after these: it plans loops over the final DAG.
+//! After them, `fuse_loops` plans the native loop over the final DAG. It is not an IR-to-IR
+//! pass: its output is a `LoopPlan`, which depends on the bindings' validity as well.
 
 pub mod eliminate_dead_nodes;
 pub mod fold_constants;
+pub mod fuse_loops;
 
 use crate::ir::{self, VerifyError};
 

@@ -1,0 +1,286 @@
+//! Native code: compiles a loop plan to machine code with Cranelift and runs it.
+//!
+//! [`Compiler`] is the one owner of Cranelift's reusable state (the ISA, a `codegen::Context`
+//! and a `FunctionBuilderContext`). Each kernel gets its own `JITModule`, so that dropping the
+//! last handle to a [`NativeKernel`] frees its code (`JITModule::free_memory`).
+//! Steps are separate: build CLIF ([`translate`]) → verify (when asked) → compile.
+//!
+//! Architecture Invariant: codegen reads loop plans and the IR; nothing upstream knows about
+//! Cranelift.
+
+pub mod layout;
+pub mod translate;
+
+use crate::column::{Binding, ColumnData};
+use crate::ir::{Elem, Shape};
+use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan};
+use crate::runtime::stubs;
+use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, verify_function};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module, default_libcall_names};
+use std::sync::Mutex;
+
+/// What a compile can show besides the code itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Listings {
+    pub clif: bool,
+    pub asm: bool,
+}
+
+/// Compiled code for one loop plan, and the texts asked for.
+pub struct NativeKernel {
+    /// Held only to free the code when the kernel is dropped; never used to compile again.
+    module: Mutex<Option<JITModule>>,
+    entry: unsafe extern "C" fn(*const u64),
+    pub clif: Option<String>,
+    pub asm: Option<String>,
+}
+
+impl std::fmt::Debug for NativeKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeKernel").field("entry", &(self.entry as *const u8)).finish_non_exhaustive()
+    }
+}
+
+impl Drop for NativeKernel {
+    fn drop(&mut self) {
+        let module = self.module.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(module) = module {
+            // SAFETY: the kernel is being dropped, so no thread is executing its code (every
+            // call borrows the kernel) and its entry pointer is never called again.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+/// The owner of Cranelift's reusable state.
+pub struct Compiler {
+    isa: OwnedTargetIsa,
+    context: Context,
+    builder_context: FunctionBuilderContext,
+    /// Run Cranelift's verifier on every function (tests and debug builds; ~40 µs a kernel).
+    pub verify: bool,
+}
+
+impl std::fmt::Debug for Compiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiler").field("isa", &self.isa.name()).field("verify", &self.verify).finish()
+    }
+}
+
+impl Compiler {
+    /// A compiler for the host ISA, with the host's features (`cranelift-native`).
+    pub fn for_host() -> Result<Compiler, String> {
+        let mut flags = settings::builder();
+        let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+            flags.set(name, value).map_err(|error| format!("cranelift setting {name}: {error}"))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "is_pic", "false")?;
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        set(&mut flags, "enable_verifier", "false")?;
+        let isa_builder = cranelift_native::builder().map_err(|error| format!("host ISA: {error}"))?;
+        let isa =
+            isa_builder.finish(settings::Flags::new(flags)).map_err(|error| format!("host ISA: {error}"))?;
+        Ok(Compiler {
+            isa,
+            context: Context::new(),
+            builder_context: FunctionBuilderContext::new(),
+            verify: cfg!(debug_assertions),
+        })
+    }
+
+    pub fn isa_name(&self) -> String {
+        format!("{} {}", self.isa.triple(), self.isa.name())
+    }
+
+    /// Compiles `plan`. A panic inside Cranelift is caught and reported as an error.
+    pub fn compile(&mut self, plan: &LoopPlan, listings: Listings) -> Result<NativeKernel, String> {
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.compile_inner(plan, listings)));
+        match outcome {
+            Ok(result) => result,
+            Err(panic) => {
+                // The contexts may hold a half-built function: start the next compile clean.
+                self.context = Context::new();
+                self.builder_context = FunctionBuilderContext::new();
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                Err(format!("cranelift panicked: {message}"))
+            }
+        }
+    }
+
+    fn compile_inner(&mut self, plan: &LoopPlan, listings: Listings) -> Result<NativeKernel, String> {
+        let mut jit_builder = JITBuilder::with_isa(self.isa.clone(), default_libcall_names());
+        for (name, pointer) in stubs::symbols() {
+            jit_builder.symbol(name, pointer);
+        }
+        let mut module = JITModule::new(jit_builder);
+        let call_conv = self.isa.default_call_conv();
+        let error = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
+
+        let block_signature = translate::block_stub_signature(call_conv);
+        let pack_signature = translate::pack_validity_signature(call_conv);
+        let mut declare = |name: &str, signature: &cranelift_codegen::ir::Signature| {
+            module.declare_function(name, Linkage::Import, signature).map_err(|e| error("declare stub", &e))
+        };
+        let ln_f64 = declare("fusejit_ln_f64_block", &block_signature)?;
+        let exp_f64 = declare("fusejit_exp_f64_block", &block_signature)?;
+        let ln_f32 = declare("fusejit_ln_f32_block", &block_signature)?;
+        let exp_f32 = declare("fusejit_exp_f32_block", &block_signature)?;
+        let shift_halo = declare("fusejit_shift_halo", &block_signature)?;
+        let pack_validity = declare("fusejit_pack_validity", &pack_signature)?;
+
+        let mut signature = module.make_signature();
+        signature.params.push(AbiParam::new(types::I64));
+        let kernel_id = module
+            .declare_function("fusejit_kernel", Linkage::Local, &signature)
+            .map_err(|e| error("declare kernel", &e))?;
+
+        self.context.clear();
+        self.context.func.signature = signature;
+        self.context.func.name = UserFuncName::user(0, kernel_id.as_u32());
+        {
+            let mut import = |id| module.declare_func_in_func(id, &mut self.context.func);
+            let stubs = translate::StubRefs {
+                ln_f64: import(ln_f64),
+                exp_f64: import(exp_f64),
+                ln_f32: import(ln_f32),
+                exp_f32: import(exp_f32),
+                shift_halo: import(shift_halo),
+                pack_validity: import(pack_validity),
+            };
+            let builder =
+                cranelift_frontend::FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);
+            translate::Translator::translate(plan, builder, stubs, self.isa.frontend_config());
+        }
+        if self.verify {
+            verify_function(&self.context.func, self.isa.as_ref())
+                .map_err(|errors| format!("cranelift verifier: {errors}"))?;
+        }
+        let clif = listings.clif.then(|| self.context.func.display().to_string());
+        self.context.set_disasm(listings.asm);
+        module.define_function(kernel_id, &mut self.context).map_err(|e| format!("compile: {e:?}"))?;
+        let asm = if listings.asm {
+            self.context.compiled_code().and_then(|code| code.vcode.clone())
+        } else {
+            None
+        };
+        module.clear_context(&mut self.context);
+        module.finalize_definitions().map_err(|e| error("finalize", &e))?;
+        let code = module.get_finalized_function(kernel_id);
+        // SAFETY: `code` is the finalized entry of a function declared with the signature
+        // `fn(i64)` in the host's default calling convention, which is `extern "C"` on every
+        // host Cranelift supports; the module that owns it lives as long as the NativeKernel.
+        let entry = unsafe { std::mem::transmute::<*const u8, unsafe extern "C" fn(*const u64)>(code) };
+        Ok(NativeKernel { module: Mutex::new(Some(module)), entry, clif, asm })
+    }
+}
+
+/// Where a native kernel writes its result.
+pub struct OutputTarget<'a> {
+    /// Room for at least `len` values of the result's element type.
+    pub values: *mut u8,
+    /// Room for at least `len.div_ceil(8)` bytes.
+    pub bitmap: &'a mut [u8],
+}
+
+thread_local! {
+    /// Per-thread scratch for block buffers, reused across calls so evaluation does not allocate
+    /// once it has warmed up.
+    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl NativeKernel {
+    /// Runs the kernel over `inputs` (in slot order) with `rows` rows, writing `len` results
+    /// (`rows`, or 1 for a scalar result).
+    ///
+    /// # Safety
+    /// The caller has checked, for this kernel's plan, that every input binding has the
+    /// planned type, that every column has `rows` values, that a column's validity is present
+    /// exactly when the plan says so and covers `offset + rows` bits, and that `out.values`
+    /// has room for `len` values of the result's element type.
+    pub unsafe fn run(&self, plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, out: OutputTarget<'_>) {
+        let input_count = plan.program.inputs.len();
+        let mut words = vec![0u64; layout::total_words(input_count, plan.buffers.len())];
+        words[layout::ROWS] = rows as u64;
+        words[layout::OUT_VALUES] = out.values as u64;
+        words[layout::OUT_BITMAP] = out.bitmap.as_mut_ptr() as u64;
+        for (slot, binding) in inputs.iter().enumerate() {
+            match binding {
+                Binding::Column(column) => {
+                    words[layout::input_word(slot, layout::INPUT_DATA)] = match column.data {
+                        ColumnData::F64(values) => values.as_ptr() as u64,
+                        ColumnData::F32(values) => values.as_ptr() as u64,
+                        ColumnData::Bool(values) => values.as_ptr() as u64,
+                    };
+                    if let Some(validity) = column.validity {
+                        words[layout::input_word(slot, layout::INPUT_VALIDITY)] =
+                            validity.bytes.as_ptr() as u64;
+                        words[layout::input_word(slot, layout::INPUT_OFFSET)] = validity.offset as u64;
+                    }
+                }
+                Binding::Scalar(scalar) => {
+                    words[layout::input_word(slot, layout::INPUT_SCALAR)] = match scalar {
+                        crate::column::Scalar::F64(v) => v.to_bits(),
+                        crate::column::Scalar::F32(v) => u64::from(v.to_bits()),
+                        crate::column::Scalar::Bool(v) => u64::from(*v),
+                    };
+                }
+            }
+        }
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            // Sizes in u64 words (8-byte aligned): values, then validity bytes, per buffer,
+            // then one validity byte per block row for the result.
+            let words_for = |bytes: usize| bytes.div_ceil(8);
+            let mut regions = Vec::with_capacity(plan.buffers.len());
+            let mut total = words_for(BLOCK_ROWS);
+            for buffer in &plan.buffers {
+                let halo = (buffer.halo as usize).min(rows);
+                let elem = plan.program.node(buffer.node).ty.elem;
+                let values = words_for((halo + BLOCK_ROWS) * element_size(elem));
+                let validity = if buffer.nullable { words_for(halo + BLOCK_ROWS) } else { 0 };
+                regions.push((total, total + values, halo));
+                total += values + validity;
+            }
+            if scratch.len() < total {
+                scratch.resize(total, 0);
+            }
+            let base = scratch.as_mut_ptr();
+            words[layout::OUT_VALID_BLOCK] = base as u64;
+            for (index, (values, validity, halo)) in regions.into_iter().enumerate() {
+                // SAFETY: every region lies within the `total` words just ensured.
+                let (values, validity) = unsafe { (base.add(values), base.add(validity)) };
+                words[layout::buffer_word(input_count, index, layout::BUFFER_VALUES)] = values as u64;
+                words[layout::buffer_word(input_count, index, layout::BUFFER_VALIDITY)] = validity as u64;
+                words[layout::buffer_word(input_count, index, layout::BUFFER_HALO)] = halo as u64;
+            }
+            // SAFETY: the caller guarantees inputs and outputs match the plan; the scratch
+            // regions are sized for `halo + BLOCK_ROWS` rows each, which is all the code
+            // touches; the code lives as long as `self`.
+            unsafe { (self.entry)(words.as_ptr()) };
+        });
+    }
+}
+
+fn element_size(elem: Elem) -> usize {
+    match elem {
+        Elem::F64 => 8,
+        Elem::F32 => 4,
+        Elem::Bool => 1,
+    }
+}
+
+/// Whether the plan's result is a scalar (one output row).
+pub fn result_is_scalar(plan: &LoopPlan) -> bool {
+    plan.program.result_type().shape == Shape::Scalar
+}

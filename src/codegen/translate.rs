@@ -1,0 +1,648 @@
+//! The per-kernel translator: emits the CLIF of one loop plan.
+//!
+//! Shape of the generated function `fn(args: *const u64)`:
+//! - prologue: load `n`, the pointers of every input, output and buffer, and compute every
+//!   scalar node once (loop-invariant);
+//! - the block loop: for each block of up to `BLOCK_ROWS` rows, run the plan's stages — fused
+//!   row loops and block calls — then keep each lagged buffer's halo for the next block.
+//!
+//! Every value travels as a pair `(value, valid)`, `valid` an `i8` that is 0 or 1. Where the plan
+//! says a node cannot be null, `valid` is the constant 1 and Cranelift folds it away. The row
+//! semantics mirror `ir::semantics` operation for operation; the differential tests hold them
+//! to the same bits.
+
+use super::layout;
+use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, Shape, UnaryOp};
+use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan, Stage};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Value, types,
+};
+use cranelift_frontend::FunctionBuilder;
+use std::collections::HashMap;
+
+/// The runtime stubs imported into the function being built.
+pub struct StubRefs {
+    pub ln_f64: FuncRef,
+    pub exp_f64: FuncRef,
+    pub ln_f32: FuncRef,
+    pub exp_f32: FuncRef,
+    pub shift_halo: FuncRef,
+    pub pack_validity: FuncRef,
+}
+
+/// The signatures of the stubs, for declaring them in a module.
+pub fn block_stub_signature(call_conv: cranelift_codegen::isa::CallConv) -> Signature {
+    let mut signature = Signature::new(call_conv);
+    signature.params.extend([AbiParam::new(types::I64); 3]);
+    signature
+}
+
+pub fn pack_validity_signature(call_conv: cranelift_codegen::isa::CallConv) -> Signature {
+    let mut signature = Signature::new(call_conv);
+    signature.params.extend([AbiParam::new(types::I64); 4]);
+    signature
+}
+
+type Pair = (Value, Value);
+
+struct InputRegs {
+    data: Value,
+    validity: Option<(Value, Value)>,
+}
+
+struct BufferRegs {
+    values: Value,
+    validity: Option<Value>,
+    halo: Value,
+}
+
+pub struct Translator<'p, 'b> {
+    plan: &'p LoopPlan,
+    builder: FunctionBuilder<'b>,
+    stubs: StubRefs,
+    flags: MemFlagsData,
+    args: Value,
+    rows: Value,
+    inputs: Vec<Option<InputRegs>>,
+    buffers: Vec<BufferRegs>,
+    scalars: HashMap<NodeId, Pair>,
+}
+
+fn clif_type(elem: Elem) -> types::Type {
+    match elem {
+        Elem::F64 => types::F64,
+        Elem::F32 => types::F32,
+        Elem::Bool => types::I8,
+    }
+}
+
+fn elem_size(elem: Elem) -> i64 {
+    match elem {
+        Elem::F64 => 8,
+        Elem::F32 => 4,
+        Elem::Bool => 1,
+    }
+}
+
+impl<'p, 'b> Translator<'p, 'b> {
+    /// Emits the whole function into `builder` (whose function has the `(i64)` signature).
+    pub fn translate(
+        plan: &'p LoopPlan,
+        mut builder: FunctionBuilder<'b>,
+        stubs: StubRefs,
+        frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+    ) {
+        let entry = builder.create_block();
+        builder.append_block_params_for_function_params(entry);
+        builder.switch_to_block(entry);
+        let args = builder.block_params(entry)[0];
+        let flags = MemFlagsData::trusted();
+        let rows = builder.ins().load(types::I64, flags, args, word(layout::ROWS));
+        let mut translator = Translator {
+            plan,
+            builder,
+            stubs,
+            flags,
+            args,
+            rows,
+            inputs: Vec::new(),
+            buffers: Vec::new(),
+            scalars: HashMap::new(),
+        };
+        translator.load_pointers();
+        translator.compute_scalars();
+        if plan.program.result_type().shape == Shape::Scalar {
+            translator.write_scalar_result();
+        } else {
+            translator.block_loop();
+        }
+        translator.builder.ins().return_(&[]);
+        translator.builder.seal_all_blocks();
+        translator.builder.finalize(frontend_config);
+    }
+
+    fn arg(&mut self, index: usize) -> Value {
+        self.builder.ins().load(types::I64, self.flags, self.args, word(index))
+    }
+
+    fn load_pointers(&mut self) {
+        let program = &self.plan.program;
+        for (slot, input) in program.inputs.iter().enumerate() {
+            if input.ty.shape == Shape::Column {
+                let data = self.arg(layout::input_word(slot, layout::INPUT_DATA));
+                let validity = if self.plan.input_nullable[slot] {
+                    let bytes = self.arg(layout::input_word(slot, layout::INPUT_VALIDITY));
+                    let offset = self.arg(layout::input_word(slot, layout::INPUT_OFFSET));
+                    Some((bytes, offset))
+                } else {
+                    None
+                };
+                self.inputs.push(Some(InputRegs { data, validity }));
+            } else {
+                self.inputs.push(None);
+            }
+        }
+        let input_count = program.inputs.len();
+        for (index, buffer) in self.plan.buffers.iter().enumerate() {
+            let values = self.arg(layout::buffer_word(input_count, index, layout::BUFFER_VALUES));
+            let validity = buffer
+                .nullable
+                .then(|| self.arg(layout::buffer_word(input_count, index, layout::BUFFER_VALIDITY)));
+            let halo = self.arg(layout::buffer_word(input_count, index, layout::BUFFER_HALO));
+            self.buffers.push(BufferRegs { values, validity, halo });
+        }
+    }
+
+    fn one(&mut self) -> Value {
+        self.builder.ins().iconst(types::I8, 1)
+    }
+
+    fn compute_scalars(&mut self) {
+        for &id in &self.plan.scalars {
+            let node = *self.plan.program.node(id);
+            let pair = match node.kind {
+                NodeKind::Input { slot } => {
+                    let bits = self.arg(layout::input_word(slot as usize, layout::INPUT_SCALAR));
+                    let value = match node.ty.elem {
+                        Elem::F64 => self.builder.ins().bitcast(types::F64, MemFlagsData::new(), bits),
+                        Elem::F32 => {
+                            let narrow = self.builder.ins().ireduce(types::I32, bits);
+                            self.builder.ins().bitcast(types::F32, MemFlagsData::new(), narrow)
+                        }
+                        Elem::Bool => self.builder.ins().ireduce(types::I8, bits),
+                    };
+                    (value, self.one())
+                }
+                NodeKind::Const(constant) => self.constant(constant, node.ty.elem),
+                _ => {
+                    let operands: Vec<Pair> =
+                        node.kind.operands().into_iter().map(|operand| self.scalars[&operand]).collect();
+                    self.apply(id, &operands)
+                }
+            };
+            self.scalars.insert(id, pair);
+        }
+    }
+
+    fn constant(&mut self, constant: ConstValue, elem: Elem) -> Pair {
+        let zero_valid = self.builder.ins().iconst(types::I8, 0);
+        match (constant, elem) {
+            (ConstValue::F64(bits), _) => (self.builder.ins().f64const(f64::from_bits(bits)), self.one()),
+            (ConstValue::F32(bits), _) => (self.builder.ins().f32const(f32::from_bits(bits)), self.one()),
+            (ConstValue::Bool(value), _) => {
+                (self.builder.ins().iconst(types::I8, i64::from(value)), self.one())
+            }
+            (ConstValue::Null, Elem::F64) => (self.builder.ins().f64const(0.0), zero_valid),
+            (ConstValue::Null, Elem::F32) => (self.builder.ins().f32const(0.0), zero_valid),
+            (ConstValue::Null, Elem::Bool) => (self.builder.ins().iconst(types::I8, 0), zero_valid),
+        }
+    }
+
+    /// `for i in 0..len { body(i) }`, with `i` an i64.
+    fn row_loop(&mut self, len: Value, mut body: impl FnMut(&mut Self, Value)) {
+        let header = self.builder.create_block();
+        let body_block = self.builder.create_block();
+        let exit = self.builder.create_block();
+        self.builder.append_block_param(header, types::I64);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().jump(header, &[zero.into()]);
+        self.builder.switch_to_block(header);
+        let i = self.builder.block_params(header)[0];
+        let more = self.builder.ins().icmp(IntCC::SignedLessThan, i, len);
+        self.builder.ins().brif(more, body_block, &[], exit, &[]);
+        self.builder.switch_to_block(body_block);
+        body(self, i);
+        let next = self.builder.ins().iadd_imm_s(i, 1);
+        self.builder.ins().jump(header, &[next.into()]);
+        self.builder.switch_to_block(exit);
+    }
+
+    fn block_loop(&mut self) {
+        let header = self.builder.create_block();
+        let body = self.builder.create_block();
+        let exit = self.builder.create_block();
+        self.builder.append_block_param(header, types::I64);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().jump(header, &[zero.into()]);
+        self.builder.switch_to_block(header);
+        let start = self.builder.block_params(header)[0];
+        let more = self.builder.ins().icmp(IntCC::SignedLessThan, start, self.rows);
+        self.builder.ins().brif(more, body, &[], exit, &[]);
+        self.builder.switch_to_block(body);
+        let remaining = self.builder.ins().isub(self.rows, start);
+        let block_rows = self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64);
+        let len = self.builder.ins().smin(remaining, block_rows);
+        let last = self.plan.stages.len() - 1;
+        for (index, stage) in self.plan.stages.iter().enumerate() {
+            match stage {
+                Stage::Loop { nodes } => self.loop_stage(nodes, start, len, index == last),
+                Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
+            }
+        }
+        self.shift_halos(len);
+        let next = self.builder.ins().iadd(start, len);
+        self.builder.ins().jump(header, &[next.into()]);
+        self.builder.switch_to_block(exit);
+    }
+
+    fn loop_stage(&mut self, nodes: &[NodeId], start: Value, len: Value, writes_result: bool) {
+        let result = self.plan.program.result;
+        let result_nullable = self.plan.result_nullable();
+        self.row_loop(len, |this, i| {
+            let mut computed: HashMap<NodeId, Pair> = HashMap::new();
+            for &id in nodes {
+                let operands: Vec<Pair> = this
+                    .plan
+                    .program
+                    .node(id)
+                    .kind
+                    .operands()
+                    .into_iter()
+                    .map(|operand| this.read(operand, 0, start, i, &computed))
+                    .collect();
+                let pair = this.apply(id, &operands);
+                if let Some(buffer) = this.plan.buffer_of[id.index()] {
+                    this.store_buffer(buffer, id, i, pair);
+                }
+                computed.insert(id, pair);
+            }
+            if writes_result {
+                let (value, valid) = this.read(result, 0, start, i, &computed);
+                let out = this.arg(layout::OUT_VALUES);
+                let row = this.builder.ins().iadd(start, i);
+                let elem = this.plan.program.result_type().elem;
+                let address = this.element_address(out, row, elem_size(elem));
+                this.builder.ins().store(this.flags, value, address, 0);
+                if result_nullable {
+                    let block = this.arg(layout::OUT_VALID_BLOCK);
+                    let address = this.builder.ins().iadd(block, i);
+                    this.builder.ins().store(this.flags, valid, address, 0);
+                }
+            }
+        });
+        if writes_result && result_nullable {
+            let block = self.arg(layout::OUT_VALID_BLOCK);
+            let bitmap = self.arg(layout::OUT_BITMAP);
+            self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, start, len]);
+        }
+    }
+
+    fn element_address(&mut self, base: Value, index: Value, size: i64) -> Value {
+        let offset = self.builder.ins().imul_imm_s(index, size);
+        self.builder.ins().iadd(base, offset)
+    }
+
+    fn store_buffer(&mut self, buffer: usize, id: NodeId, i: Value, (value, valid): Pair) {
+        let elem = self.plan.program.node(id).ty.elem;
+        let regs = &self.buffers[buffer];
+        let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+        let index = self.builder.ins().iadd(halo, i);
+        let address = self.element_address(values, index, elem_size(elem));
+        self.builder.ins().store(self.flags, value, address, 0);
+        if let Some(validity) = validity {
+            let address = self.builder.ins().iadd(validity, index);
+            self.builder.ins().store(self.flags, valid, address, 0);
+        }
+    }
+
+    /// The value of `node` at block row `i`, `delta` rows back.
+    fn read(
+        &mut self,
+        node: NodeId,
+        delta: u64,
+        start: Value,
+        i: Value,
+        computed: &HashMap<NodeId, Pair>,
+    ) -> Pair {
+        let (base, lagged) = self.plan.resolve_lags(node);
+        let delta = delta + lagged;
+        if let (0, Some(pair)) = (delta, computed.get(&base)) {
+            return *pair;
+        }
+        // A read `delta` rows back is valid only from row `delta` on; before it, the index is
+        // clamped to 0 so that nothing outside the buffers is ever touched.
+        let row = self.builder.ins().iadd(start, i);
+        let in_range = if delta > 0 {
+            let delta_value = self.builder.ins().iconst(types::I64, i64::try_from(delta).unwrap_or(i64::MAX));
+            Some((self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, row, delta_value), delta_value))
+        } else {
+            None
+        };
+        let base_node = *self.plan.program.node(base);
+        let elem = base_node.ty.elem;
+        let (value, valid) = if let Some(pair) = self.scalars.get(&base) {
+            *pair
+        } else if let NodeKind::Input { slot } = base_node.kind {
+            let (data, validity) = {
+                let regs = self.inputs[slot as usize].as_ref().expect("column inputs have registers");
+                (regs.data, regs.validity)
+            };
+            let source_row = self.back(row, in_range);
+            let address = self.element_address(data, source_row, elem_size(elem));
+            let value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
+            let valid = match validity {
+                Some((bytes, offset)) => self.bit(bytes, offset, source_row),
+                None => self.one(),
+            };
+            (value, valid)
+        } else {
+            let buffer =
+                self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
+            let regs = &self.buffers[buffer];
+            let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+            let position = self.builder.ins().iadd(halo, i);
+            let position = self.back(position, in_range);
+            let address = self.element_address(values, position, elem_size(elem));
+            let value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
+            let valid = match validity {
+                Some(validity) => {
+                    let address = self.builder.ins().iadd(validity, position);
+                    self.builder.ins().load(types::I8, self.flags, address, 0)
+                }
+                None => self.one(),
+            };
+            (value, valid)
+        };
+        match in_range {
+            Some((in_range, _)) => (value, self.builder.ins().band(valid, in_range)),
+            None => (value, valid),
+        }
+    }
+
+    /// `index - delta` when in range, else 0 (a safe place to read a value that is null anyway).
+    fn back(&mut self, index: Value, in_range: Option<(Value, Value)>) -> Value {
+        match in_range {
+            None => index,
+            Some((in_range, delta)) => {
+                let back = self.builder.ins().isub(index, delta);
+                let zero = self.builder.ins().iconst(types::I64, 0);
+                self.builder.ins().select(in_range, back, zero)
+            }
+        }
+    }
+
+    /// Bit `offset + row` of an LSB-first bitmap, as an i8 0 or 1.
+    fn bit(&mut self, bytes: Value, offset: Value, row: Value) -> Value {
+        let position = self.builder.ins().iadd(offset, row);
+        let byte_index = self.builder.ins().ushr_imm_s(position, 3);
+        let address = self.builder.ins().iadd(bytes, byte_index);
+        let byte = self.builder.ins().load(types::I8, self.flags, address, 0);
+        let shift = self.builder.ins().band_imm_s(position, 7);
+        let shift = self.builder.ins().ireduce(types::I8, shift);
+        let shifted = self.builder.ins().ushr(byte, shift);
+        self.builder.ins().band_imm_s(shifted, 1)
+    }
+
+    fn block_call(&mut self, node: NodeId, op: UnaryOp, start: Value, len: Value) {
+        let elem = self.plan.program.node(node).ty.elem;
+        let size = elem_size(elem);
+        let operand = self.plan.program.node(node).kind.operands()[0];
+        let buffer = self.plan.buffer_of[node.index()].expect("a block call's output has a buffer");
+        let (destination, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
+        let destination = self.element_address(destination, halo, size);
+        let (base, delta) = self.plan.resolve_lags(operand);
+        let direct_source = if delta != 0 {
+            None
+        } else if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
+            let data = self.inputs[slot as usize].as_ref().map(|regs| regs.data);
+            data.map(|data| self.element_address(data, start, size))
+        } else {
+            self.plan.buffer_of[base.index()].map(|source| {
+                let (values, halo) = (self.buffers[source].values, self.buffers[source].halo);
+                self.element_address(values, halo, size)
+            })
+        };
+        let nullable = self.plan.nullable[node.index()];
+        let needs_copy = direct_source.is_none();
+        if needs_copy || nullable {
+            let empty = HashMap::new();
+            self.row_loop(len, |this, i| {
+                let (value, valid) = this.read(operand, 0, start, i, &empty);
+                let regs = &this.buffers[buffer];
+                let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+                let index = this.builder.ins().iadd(halo, i);
+                if needs_copy {
+                    let address = this.element_address(values, index, size);
+                    this.builder.ins().store(this.flags, value, address, 0);
+                }
+                if let Some(validity) = validity {
+                    let address = this.builder.ins().iadd(validity, index);
+                    this.builder.ins().store(this.flags, valid, address, 0);
+                }
+            });
+        }
+        let source = direct_source.unwrap_or(destination);
+        let stub = self.math_stub(op, elem);
+        self.builder.ins().call(stub, &[source, destination, len]);
+    }
+
+    fn math_stub(&self, op: UnaryOp, elem: Elem) -> FuncRef {
+        match (op, elem) {
+            (UnaryOp::Ln, Elem::F32) => self.stubs.ln_f32,
+            (UnaryOp::Exp, Elem::F32) => self.stubs.exp_f32,
+            (UnaryOp::Ln, _) => self.stubs.ln_f64,
+            _ => self.stubs.exp_f64,
+        }
+    }
+
+    fn shift_halos(&mut self, len: Value) {
+        for index in 0..self.buffers.len() {
+            if self.plan.buffers[index].halo == 0 {
+                continue;
+            }
+            let elem = self.plan.program.node(self.plan.buffers[index].node).ty.elem;
+            let size = elem_size(elem);
+            let regs = &self.buffers[index];
+            let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+            let skip = self.builder.ins().imul_imm_s(len, size);
+            let keep = self.builder.ins().imul_imm_s(halo, size);
+            self.builder.ins().call(self.stubs.shift_halo, &[values, skip, keep]);
+            if let Some(validity) = validity {
+                self.builder.ins().call(self.stubs.shift_halo, &[validity, len, halo]);
+            }
+        }
+    }
+
+    fn write_scalar_result(&mut self) {
+        let result = self.plan.program.result;
+        let (value, valid) = self.scalars[&result];
+        let out = self.arg(layout::OUT_VALUES);
+        self.builder.ins().store(self.flags, value, out, 0);
+        if self.plan.result_nullable() {
+            let block = self.arg(layout::OUT_VALID_BLOCK);
+            self.builder.ins().store(self.flags, valid, block, 0);
+            let bitmap = self.arg(layout::OUT_BITMAP);
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            let one = self.builder.ins().iconst(types::I64, 1);
+            self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, zero, one]);
+        }
+    }
+
+    /// One row of node `id`, from its operands' `(value, valid)` pairs, as `ir::semantics`.
+    fn apply(&mut self, id: NodeId, operands: &[Pair]) -> Pair {
+        let node = *self.plan.program.node(id);
+        let elem = node.ty.elem;
+        match node.kind {
+            NodeKind::Unary { op, .. } => {
+                let (x, valid) = operands[0];
+                let value = match op {
+                    UnaryOp::Neg => self.builder.ins().fneg(x),
+                    UnaryOp::Abs => self.builder.ins().fabs(x),
+                    UnaryOp::Sqrt => self.builder.ins().sqrt(x),
+                    UnaryOp::Floor => self.builder.ins().floor(x),
+                    UnaryOp::Ceil => self.builder.ins().ceil(x),
+                    UnaryOp::Round => self.builder.ins().nearest(x),
+                    UnaryOp::Not => self.builder.ins().bxor_imm_s(x, 1),
+                    UnaryOp::Cast => match elem {
+                        Elem::F64 => self.builder.ins().fpromote(types::F64, x),
+                        _ => self.builder.ins().fdemote(types::F32, x),
+                    },
+                    UnaryOp::IsNull => {
+                        let value = self.builder.ins().bxor_imm_s(valid, 1);
+                        return (value, self.one());
+                    }
+                    UnaryOp::IsValid => return (valid, self.one()),
+                    UnaryOp::Ln | UnaryOp::Exp => return self.scalar_math(op, elem, x, valid),
+                };
+                (value, valid)
+            }
+            NodeKind::Binary { op, .. } => self.binary(op, operands[0], operands[1]),
+            NodeKind::PowI { exponent, .. } => {
+                let (x, valid) = operands[0];
+                (self.pow_i(x, exponent, elem), valid)
+            }
+            NodeKind::Where { .. } => {
+                let [(c, vc), (t, vt), (o, vo)] = [operands[0], operands[1], operands[2]];
+                let value = self.builder.ins().select(c, t, o);
+                let chosen = self.builder.ins().select(c, vt, vo);
+                (value, self.builder.ins().band(vc, chosen))
+            }
+            NodeKind::Fill { .. } => {
+                let [(v, vv), (f, vf)] = [operands[0], operands[1]];
+                let value = self.builder.ins().select(vv, v, f);
+                (value, self.builder.ins().bor(vv, vf))
+            }
+            NodeKind::Input { .. } | NodeKind::Const(_) | NodeKind::Lag { .. } => {
+                unreachable!("the plan never applies inputs, constants or lags: they are read")
+            }
+        }
+    }
+
+    /// `ln`/`exp` of a scalar, once, through the block stub on a one-element stack slot.
+    fn scalar_math(&mut self, op: UnaryOp, elem: Elem, x: Value, valid: Value) -> Pair {
+        let size = elem_size(elem) as u32;
+        let slot =
+            self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+        self.builder.ins().stack_store(types::I64, x, slot, 0);
+        let address = self.builder.ins().stack_addr(types::I64, slot, 0);
+        let one = self.builder.ins().iconst(types::I64, 1);
+        let stub = self.math_stub(op, elem);
+        self.builder.ins().call(stub, &[address, address, one]);
+        (self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0), valid)
+    }
+
+    fn binary(&mut self, op: BinaryOp, (a, va): Pair, (b, vb): Pair) -> Pair {
+        let both = self.builder.ins().band(va, vb);
+        let is_bool = self.builder.func.dfg.value_type(a) == types::I8;
+        let float_cc = |op| match op {
+            BinaryOp::Eq => FloatCC::Equal,
+            BinaryOp::Ne => FloatCC::NotEqual,
+            BinaryOp::Lt => FloatCC::LessThan,
+            BinaryOp::Le => FloatCC::LessThanOrEqual,
+            BinaryOp::Gt => FloatCC::GreaterThan,
+            _ => FloatCC::GreaterThanOrEqual,
+        };
+        let value = match op {
+            BinaryOp::Add => self.builder.ins().fadd(a, b),
+            BinaryOp::Sub => self.builder.ins().fsub(a, b),
+            BinaryOp::Mul => self.builder.ins().fmul(a, b),
+            BinaryOp::Div => self.builder.ins().fdiv(a, b),
+            BinaryOp::Min | BinaryOp::Max => return (self.min_max(op, a, b), both),
+            BinaryOp::Eq | BinaryOp::Ne if is_bool => {
+                self.builder.ins().icmp(if op == BinaryOp::Eq { IntCC::Equal } else { IntCC::NotEqual }, a, b)
+            }
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                self.builder.ins().fcmp(float_cc(op), a, b)
+            }
+            BinaryOp::And | BinaryOp::Or => return self.kleene(op, (a, va), (b, vb)),
+        };
+        (value, both)
+    }
+
+    /// Kleene logic on 0/1 bytes: the dominant value (false for AND, true for OR) of a valid
+    /// operand decides, whatever the other one is.
+    fn kleene(&mut self, op: BinaryOp, (a, va): Pair, (b, vb): Pair) -> Pair {
+        let both = self.builder.ins().band(va, vb);
+        if op == BinaryOp::And {
+            let value = self.builder.ins().band(a, b);
+            let a_false = self.builder.ins().bxor_imm_s(a, 1);
+            let a_decides = self.builder.ins().band(va, a_false);
+            let b_false = self.builder.ins().bxor_imm_s(b, 1);
+            let b_decides = self.builder.ins().band(vb, b_false);
+            let decided = self.builder.ins().bor(a_decides, b_decides);
+            (value, self.builder.ins().bor(both, decided))
+        } else {
+            let value = self.builder.ins().bor(a, b);
+            let a_decides = self.builder.ins().band(va, a);
+            let b_decides = self.builder.ins().band(vb, b);
+            let decided = self.builder.ins().bor(a_decides, b_decides);
+            (value, self.builder.ins().bor(both, decided))
+        }
+    }
+
+    /// IEEE 754-2019 minimum/maximum exactly as `semantics::minimum`/`maximum`: a NaN operand
+    /// gives that NaN (the left first); equal values combine their bits, so that
+    /// `min(-0, +0) = -0` (OR of the sign bits) and `max(-0, +0) = +0` (AND).
+    fn min_max(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
+        let float = self.builder.func.dfg.value_type(a);
+        let int = if float == types::F64 { types::I64 } else { types::I32 };
+        let a_bits = self.builder.ins().bitcast(int, MemFlagsData::new(), a);
+        let b_bits = self.builder.ins().bitcast(int, MemFlagsData::new(), b);
+        let (first_cc, second_cc, combined) = if op == BinaryOp::Min {
+            (FloatCC::LessThan, FloatCC::GreaterThan, self.builder.ins().bor(a_bits, b_bits))
+        } else {
+            (FloatCC::GreaterThan, FloatCC::LessThan, self.builder.ins().band(a_bits, b_bits))
+        };
+        let combined = self.builder.ins().bitcast(float, MemFlagsData::new(), combined);
+        // equal (or ±0): combined bits; b beyond a: b; a beyond b: a.
+        let a_wins = self.builder.ins().fcmp(first_cc, a, b);
+        let b_wins = self.builder.ins().fcmp(second_cc, a, b);
+        let ordered = self.builder.ins().select(b_wins, b, combined);
+        let ordered = self.builder.ins().select(a_wins, a, ordered);
+        let b_nan = self.builder.ins().fcmp(FloatCC::Unordered, b, b);
+        let with_b_nan = self.builder.ins().select(b_nan, b, ordered);
+        let a_nan = self.builder.ins().fcmp(FloatCC::Unordered, a, a);
+        self.builder.ins().select(a_nan, a, with_b_nan)
+    }
+
+    /// The multiplications of `ir::semantics::pow_i_float`, in its order (the interpreter's
+    /// order is the definition), unrolled for the constant exponent.
+    fn pow_i(&mut self, x: Value, exponent: i32, elem: Elem) -> Value {
+        let mut remaining = exponent.unsigned_abs();
+        let mut square = x;
+        let mut product: Option<Value> = None;
+        while remaining != 0 {
+            if remaining & 1 == 1 {
+                product = Some(match product {
+                    None => square,
+                    Some(p) => self.builder.ins().fmul(p, square),
+                });
+            }
+            remaining >>= 1;
+            if remaining != 0 {
+                square = self.builder.ins().fmul(square, square);
+            }
+        }
+        let one = match elem {
+            Elem::F32 => self.builder.ins().f32const(1.0),
+            _ => self.builder.ins().f64const(1.0),
+        };
+        let magnitude = product.unwrap_or(one);
+        if exponent < 0 { self.builder.ins().fdiv(one, magnitude) } else { magnitude }
+    }
+}
+
+fn word(index: usize) -> i32 {
+    i32::try_from(index * 8).expect("argument blocks are small")
+}

@@ -1,0 +1,226 @@
+//! Fusion: turns the optimised IR into a loop plan — one strip-mined loop over blocks of rows,
+//! in which every elementwise node between two block calls runs in one fused row loop.
+//!
+//! The plan decides:
+//! - which nodes are scalars, computed once before the loop (loop-invariant);
+//! - the stages of each block: fused row loops, separated by block calls for `ln`/`exp`
+//!   (the runtime's vector stubs run once per block, never once per row);
+//! - which values are kept in a per-block buffer: those a later stage reads, those a block
+//!   call reads, and those read through a lag — with a halo of the largest lag, so that a lag
+//!   of a computed value (`dlog(dlog(x,1),5)`) reads rows of earlier blocks;
+//! - which values can be null (statically, from which inputs carry a bitmap), so that no
+//!   validity is computed where none can be false and the result says "all valid".
+//!
+//! Lags are never materialised: a lagged read of an input reads the input `k` rows back, and a
+//! lagged read of a computed value reads its buffer's halo. So each input is read once per row,
+//! and `dlog(x,k)` calls `ln` once per row whatever `k` is.
+
+use crate::ir::{NodeId, NodeKind, Program, Shape, UnaryOp};
+use std::fmt::Write as _;
+
+/// Rows per block: a block's buffers stay in L1 while the stages run over it.
+pub const BLOCK_ROWS: usize = 512;
+
+/// One stage of a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// A fused row loop computing these nodes, in order.
+    Loop { nodes: Vec<NodeId> },
+    /// One runtime call over the whole block: `ln` or `exp` of the node's operand.
+    BlockCall { node: NodeId, op: UnaryOp },
+}
+
+/// A per-block buffer holding one node's values (and validity bytes when it can be null).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buffer {
+    pub node: NodeId,
+    /// Rows of earlier blocks kept in front of the block (the largest lag read of this node).
+    /// At run time the halo is `min(halo, n)`: a lag of `n` rows or more is null everywhere.
+    pub halo: u64,
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopPlan {
+    pub program: Program,
+    /// Per input slot: whether its binding carries a validity bitmap.
+    pub input_nullable: Vec<bool>,
+    /// Per node: whether any row of it can be null.
+    pub nullable: Vec<bool>,
+    /// Scalar nodes, computed once before the loop, in order.
+    pub scalars: Vec<NodeId>,
+    pub stages: Vec<Stage>,
+    pub buffers: Vec<Buffer>,
+    /// Per node: its buffer's index in `buffers`, if it has one.
+    pub buffer_of: Vec<Option<usize>>,
+}
+
+impl LoopPlan {
+    pub fn result_nullable(&self) -> bool {
+        self.nullable[self.program.result.index()]
+    }
+
+    /// Follows a chain of lags to the value it reads: `(base, total rows back)`.
+    pub fn resolve_lags(&self, node: NodeId) -> (NodeId, u64) {
+        resolve_lags(&self.program, node)
+    }
+
+    /// The stable text form (`--emit ir`, the REPL's `:ir`, fusion snapshots).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "loop over blocks of {BLOCK_ROWS} rows");
+        for (slot, input) in self.program.inputs.iter().enumerate() {
+            let nullable = if self.input_nullable[slot] { " with validity" } else { "" };
+            let _ = writeln!(out, "input {slot} `{}`: {}{nullable}", input.name, input.ty);
+        }
+        if !self.scalars.is_empty() {
+            let list: Vec<String> = self.scalars.iter().map(ToString::to_string).collect();
+            let _ = writeln!(out, "before the loop: {}", list.join(" "));
+        }
+        for (index, stage) in self.stages.iter().enumerate() {
+            match stage {
+                Stage::Loop { nodes } => {
+                    let list: Vec<String> = nodes.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(out, "stage {index}: fused row loop [{}]", list.join(" "));
+                }
+                Stage::BlockCall { node, op } => {
+                    let _ = writeln!(out, "stage {index}: block call {} -> {node}", op.name());
+                }
+            }
+        }
+        let result = self.program.result;
+        let validity = if self.result_nullable() { "with validity" } else { "all valid" };
+        let _ = writeln!(out, "result {result} ({validity})");
+        for buffer in &self.buffers {
+            let nullable = if buffer.nullable { " with validity" } else { "" };
+            let _ = writeln!(out, "buffer {}: halo {}{nullable}", buffer.node, buffer.halo);
+        }
+        out.push_str("nodes:\n");
+        for line in self.program.to_text().lines().filter(|line| line.starts_with('%')) {
+            let _ = writeln!(out, "  {line}");
+        }
+        out
+    }
+}
+
+fn resolve_lags(program: &Program, mut node: NodeId) -> (NodeId, u64) {
+    let mut delta = 0u64;
+    while let NodeKind::Lag { value, k } = program.node(node).kind {
+        delta += u64::from(k);
+        node = value;
+    }
+    (node, delta)
+}
+
+fn is_block_call(program: &Program, node: NodeId) -> Option<UnaryOp> {
+    match program.node(node).kind {
+        NodeKind::Unary { op: op @ (UnaryOp::Ln | UnaryOp::Exp), .. }
+            if program.node(node).ty.shape == Shape::Column =>
+        {
+            Some(op)
+        }
+        _ => None,
+    }
+}
+
+/// Plans `program` for bindings where input slot `s` has a validity bitmap iff `input_nullable[s]`.
+pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
+    let count = program.nodes.len();
+    let nullable = nullability(program, input_nullable);
+    let mut scalars = Vec::new();
+    let mut stages: Vec<Stage> = Vec::new();
+    let mut stage_of: Vec<Option<usize>> = vec![None; count];
+    let mut current: Vec<NodeId> = Vec::new();
+    for (index, node) in program.nodes.iter().enumerate() {
+        let id = NodeId(index as u32);
+        match (node.ty.shape, node.kind) {
+            (Shape::Scalar, _) => scalars.push(id),
+            // Inputs are read in place and lags are reads of other nodes: neither is computed.
+            (Shape::Column, NodeKind::Input { .. } | NodeKind::Lag { .. }) => {}
+            (Shape::Column, _) => {
+                if let Some(op) = is_block_call(program, id) {
+                    if !current.is_empty() {
+                        stages.push(Stage::Loop { nodes: std::mem::take(&mut current) });
+                    }
+                    stage_of[index] = Some(stages.len());
+                    stages.push(Stage::BlockCall { node: id, op });
+                } else {
+                    stage_of[index] = Some(stages.len());
+                    current.push(id);
+                }
+            }
+        }
+    }
+    // The last stage is always a row loop: it writes the result.
+    stages.push(Stage::Loop { nodes: current });
+    let last_stage = stages.len() - 1;
+
+    // A computed node needs a buffer when something reads it from another stage, through a
+    // lag, or as a block call's source; the halo is the farthest lag read.
+    let mut halo: Vec<Option<u64>> = vec![None; count];
+    let mut need = |base: NodeId, delta: u64, reader_stage: usize, reader_is_call: bool| {
+        if let Some(base_stage) = stage_of[base.index()]
+            && (delta > 0 || base_stage != reader_stage || reader_is_call)
+        {
+            let entry = halo[base.index()].get_or_insert(0);
+            *entry = (*entry).max(delta);
+        }
+    };
+    for (stage_index, stage) in stages.iter().enumerate() {
+        let (readers, is_call): (Vec<NodeId>, bool) = match stage {
+            Stage::Loop { nodes } => (nodes.clone(), false),
+            Stage::BlockCall { node, .. } => (vec![*node], true),
+        };
+        for reader in readers {
+            for operand in program.node(reader).kind.operands() {
+                let (base, delta) = resolve_lags(program, operand);
+                need(base, delta, stage_index, is_call);
+            }
+        }
+    }
+    let (base, delta) = resolve_lags(program, program.result);
+    need(base, delta, last_stage, false);
+    // A block call's output always lands in its buffer.
+    for stage in &stages {
+        if let Stage::BlockCall { node, .. } = stage {
+            halo[node.index()].get_or_insert(0);
+        }
+    }
+    let mut buffers = Vec::new();
+    let mut buffer_of = vec![None; count];
+    for (index, halo) in halo.iter().enumerate() {
+        if let Some(halo) = halo {
+            buffer_of[index] = Some(buffers.len());
+            buffers.push(Buffer { node: NodeId(index as u32), halo: *halo, nullable: nullable[index] });
+        }
+    }
+    LoopPlan {
+        program: program.clone(),
+        input_nullable: input_nullable.to_vec(),
+        nullable,
+        scalars,
+        stages,
+        buffers,
+        buffer_of,
+    }
+}
+
+/// Which nodes can have a null row, given which inputs carry bitmaps.
+fn nullability(program: &Program, input_nullable: &[bool]) -> Vec<bool> {
+    let mut nullable: Vec<bool> = Vec::with_capacity(program.nodes.len());
+    for node in &program.nodes {
+        let of = |id: NodeId| nullable[id.index()];
+        let value = match node.kind {
+            NodeKind::Input { slot } => {
+                node.ty.shape == Shape::Column && input_nullable.get(slot as usize).copied().unwrap_or(true)
+            }
+            NodeKind::Const(value) => value == crate::ir::ConstValue::Null,
+            NodeKind::Lag { value, k } => k > 0 || of(value),
+            NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } => false,
+            NodeKind::Fill { value, fallback } => of(value) && of(fallback),
+            kind => kind.operands().into_iter().any(of),
+        };
+        nullable.push(value);
+    }
+    nullable
+}
