@@ -144,3 +144,18 @@ fn help_and_version_exit_0() {
     fusejit().arg("--help").assert().success();
     fusejit().arg("--version").assert().success();
 }
+
+#[test]
+fn emit_clif_and_asm_show_the_kernel_calling_the_ln_block_stub_once_per_block() {
+    let prices = csv_file("px\n1\n2\n");
+    let path = prices.path().to_str().unwrap();
+    let clif = stdout_of(&["-e", "dlog(px,1)*252", "--input", path, "--emit", "clif"]);
+    assert!(clif.starts_with("function "), "{clif}");
+    // The ln stub is imported once and called once: per block, from the block loop.
+    assert_eq!(clif.matches("call fn0(").count(), 1, "{clif}");
+    let asm = stdout_of(&["-e", "dlog(px,1)*252", "--input", path, "--emit", "asm"]);
+    assert!(asm.contains("call"), "{asm}");
+    // Calls: ln per block, the halo shift, and packing the result's validity — no more.
+    assert_eq!(asm.matches("call ").count(), 3, "{asm}");
+    assert!(asm.contains("vsubsd") || asm.contains("subsd"), "{asm}");
+}

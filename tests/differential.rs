@@ -229,7 +229,8 @@ proptest! {
     }
 }
 
-/// The workloads of SPEC §6 and the fusion examples, at every boundary length.
+/// The workloads of SPEC §6 and the programs of the fusion snapshots (`tests/data/fusion`), at
+/// every boundary length, with and without nulls.
 #[test]
 fn workloads_equal_the_interpreter_at_block_boundaries() {
     let engine = engine();
@@ -243,6 +244,8 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
         "r = dlog(x, 1); where(abs(r) > 0.1, null, r) * 252",
         "lag(lag(x, 300), 300) + diff(y, 1000)",
         "exp(lag(x, 3) / 1000) + ln(lag(y, 600))",
+        "r = ln(x) * 2; s = r + y; where(s > 0, s, r) - lag(r, 3)",
+        "exp(a / 100) * ln(a) + x",
     ];
     for rows in [0usize, 1, 63, 64, 65, 511, 512, 513, 1024, 1025, 3000] {
         let x: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.37).sin() * 5.0).collect();

@@ -3,8 +3,9 @@
 //! --test snapshots` rewrites the expected files; review the diff before committing.
 //!
 //! Stages: `parse` (the AST with spans), `lower` (the IR after checking and after each pass),
-//! `errors` (the rendered diagnostic, caret and hint included). A program's first line may
-//! declare its inputs: `# inputs: px: f64[], a: f64, flag: bool[]`.
+//! `fusion` (the fused loop plan), `errors` (the rendered diagnostic, caret and hint included).
+//! A program's first line may declare its inputs: `# inputs: px: f64[]?, a: f64, flag: bool[]`,
+//! where `?` marks a column that carries a validity bitmap.
 
 use fusejit::{Elem, Schema, Shape, Type};
 use std::path::{Path, PathBuf};
@@ -54,13 +55,26 @@ fn check_stage(stage: &str, run: impl Fn(&str) -> String) {
 
 /// Reads `# inputs: name: type, ...` from the first line.
 fn schema_of(source: &str) -> Schema {
+    declarations(source).0
+}
+
+/// The schema and the names of the columns declared with a validity bitmap (`f64[]?`).
+fn declarations(source: &str) -> (Schema, Vec<String>) {
     let mut schema = Schema::new();
+    let mut with_validity = Vec::new();
     let Some(declaration) = source.lines().next().and_then(|line| line.strip_prefix("# inputs:")) else {
-        return schema;
+        return (schema, with_validity);
     };
     for entry in declaration.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
         let (name, ty) = entry.split_once(':').expect("name: type");
         let ty = ty.trim();
+        let ty = match ty.strip_suffix('?') {
+            Some(ty) => {
+                with_validity.push(name.trim().to_string());
+                ty
+            }
+            None => ty,
+        };
         let (elem, shape) = match ty.strip_suffix("[]") {
             Some(elem) => (elem, Shape::Column),
             None => (ty, Shape::Scalar),
@@ -73,7 +87,7 @@ fn schema_of(source: &str) -> Schema {
         };
         schema.insert(name.trim(), Type::new(elem, shape));
     }
-    schema
+    (schema, with_validity)
 }
 
 #[test]
@@ -96,6 +110,19 @@ fn lower_snapshots() {
             Ok(text) => text,
             Err(error) => error.render("case.fj", false),
         }
+    });
+}
+
+#[test]
+fn fusion_snapshots() {
+    check_stage("fusion", |source| {
+        let (schema, with_validity) = declarations(source);
+        let ast = fusejit::syntax::parse_program(source).expect("fusion cases parse");
+        let program = fusejit::check::check(&ast, &schema).expect("fusion cases check");
+        let program = fusejit::passes::optimize(program).expect("the IR verifies");
+        let validity: Vec<bool> =
+            program.inputs.iter().map(|input| with_validity.contains(&input.name)).collect();
+        fusejit::passes::fuse_loops::plan(&program, &validity).to_text()
     });
 }
 

@@ -38,8 +38,12 @@ pub struct Args {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Emit {
-    /// The IR after checking and after each optimisation pass.
+    /// The fused loop plan, then the IR after checking and after each optimisation pass.
     Ir,
+    /// The Cranelift IR of the native kernel.
+    Clif,
+    /// The machine code of the native kernel (Cranelift's disassembly).
+    Asm,
 }
 
 /// A failure the user can fix: printed on stderr, exit status 1.
@@ -99,8 +103,17 @@ pub fn run(args: Args) -> Result<(), UserError> {
     };
     let engine = Engine::new();
     let kernel = engine.compile(&program).map_err(|error| render(error.into()))?;
-    if let Some(Emit::Ir) = args.emit {
-        let text = kernel.ir_text(&kernel.schema_of(&bindings)).map_err(|error| render(error.into()))?;
+    if let Some(emit) = args.emit {
+        let text = match emit {
+            Emit::Ir => {
+                let plan = kernel.plan_text(&bindings).map_err(render)?;
+                let passes =
+                    kernel.ir_text(&kernel.schema_of(&bindings)).map_err(|error| render(error.into()))?;
+                format!("## fused loop plan\n{plan}{passes}")
+            }
+            Emit::Clif => kernel.clif_text(&bindings).map_err(render)?,
+            Emit::Asm => kernel.asm_text(&bindings).map_err(render)?,
+        };
         return write_output(args.output.as_ref(), |out| out.write_all(text.as_bytes()));
     }
     let result = kernel.eval(&bindings).map_err(render)?;

@@ -16,7 +16,8 @@ use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, Shape, UnaryOp};
 use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan, Stage};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Value, types,
+    AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlot, StackSlotData, StackSlotKind, Value,
+    types,
 };
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
@@ -64,9 +65,16 @@ pub struct Translator<'p, 'b> {
     flags: MemFlagsData,
     args: Value,
     rows: Value,
+    /// Output pointers, loaded once in the prologue (loads are not hoisted out of loops).
+    out_values: Value,
+    out_valid_block: Value,
+    out_bitmap: Value,
     inputs: Vec<Option<InputRegs>>,
     buffers: Vec<BufferRegs>,
     scalars: HashMap<NodeId, Pair>,
+    /// Where each scalar is kept, so each stage reloads it instead of keeping it live across
+    /// the block calls (which clobber every float register and force spills inside loops).
+    scalar_slots: Vec<(NodeId, StackSlot)>,
 }
 
 fn clif_type(elem: Elem) -> types::Type {
@@ -99,6 +107,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         let args = builder.block_params(entry)[0];
         let flags = MemFlagsData::trusted();
         let rows = builder.ins().load(types::I64, flags, args, word(layout::ROWS));
+        let out_values = builder.ins().load(types::I64, flags, args, word(layout::OUT_VALUES));
+        let out_valid_block = builder.ins().load(types::I64, flags, args, word(layout::OUT_VALID_BLOCK));
+        let out_bitmap = builder.ins().load(types::I64, flags, args, word(layout::OUT_BITMAP));
         let mut translator = Translator {
             plan,
             builder,
@@ -106,9 +117,13 @@ impl<'p, 'b> Translator<'p, 'b> {
             flags,
             args,
             rows,
+            out_values,
+            out_valid_block,
+            out_bitmap,
             inputs: Vec::new(),
             buffers: Vec::new(),
             scalars: HashMap::new(),
+            scalar_slots: Vec::new(),
         };
         translator.load_pointers();
         translator.compute_scalars();
@@ -126,7 +141,26 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().load(types::I64, self.flags, self.args, word(index))
     }
 
+    /// Loads every loop-invariant value a stage uses, at the start of the stage: pointers from
+    /// the argument block, scalars from their stack slots. Each is then live only within the
+    /// stage's row loop, where there is no call, so it stays in a register.
+    fn reload_invariants(&mut self) {
+        self.out_values = self.arg(layout::OUT_VALUES);
+        self.out_valid_block = self.arg(layout::OUT_VALID_BLOCK);
+        self.out_bitmap = self.arg(layout::OUT_BITMAP);
+        self.load_pointers();
+        for index in 0..self.scalar_slots.len() {
+            let (id, slot) = self.scalar_slots[index];
+            let ty = clif_type(self.plan.program.node(id).ty.elem);
+            let value = self.builder.ins().stack_load(types::I64, ty, slot, 0);
+            let valid = self.builder.ins().stack_load(types::I64, types::I8, slot, 8);
+            self.scalars.insert(id, (value, valid));
+        }
+    }
+
     fn load_pointers(&mut self) {
+        self.inputs.clear();
+        self.buffers.clear();
         let program = &self.plan.program;
         for (slot, input) in program.inputs.iter().enumerate() {
             if input.ty.shape == Shape::Column {
@@ -182,6 +216,11 @@ impl<'p, 'b> Translator<'p, 'b> {
                 }
             };
             self.scalars.insert(id, pair);
+            let slot =
+                self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3));
+            self.builder.ins().stack_store(types::I64, pair.0, slot, 0);
+            self.builder.ins().stack_store(types::I64, pair.1, slot, 8);
+            self.scalar_slots.push((id, slot));
         }
     }
 
@@ -235,11 +274,13 @@ impl<'p, 'b> Translator<'p, 'b> {
         let len = self.builder.ins().smin(remaining, block_rows);
         let last = self.plan.stages.len() - 1;
         for (index, stage) in self.plan.stages.iter().enumerate() {
+            self.reload_invariants();
             match stage {
                 Stage::Loop { nodes } => self.loop_stage(nodes, start, len, index == last),
                 Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
             }
         }
+        self.reload_invariants();
         self.shift_halos(len);
         let next = self.builder.ins().iadd(start, len);
         self.builder.ins().jump(header, &[next.into()]);
@@ -269,21 +310,21 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             if writes_result {
                 let (value, valid) = this.read(result, 0, start, i, &computed);
-                let out = this.arg(layout::OUT_VALUES);
+                let out = this.out_values;
                 let row = this.builder.ins().iadd(start, i);
                 let elem = this.plan.program.result_type().elem;
                 let address = this.element_address(out, row, elem_size(elem));
                 this.builder.ins().store(this.flags, value, address, 0);
                 if result_nullable {
-                    let block = this.arg(layout::OUT_VALID_BLOCK);
+                    let block = this.out_valid_block;
                     let address = this.builder.ins().iadd(block, i);
                     this.builder.ins().store(this.flags, valid, address, 0);
                 }
             }
         });
         if writes_result && result_nullable {
-            let block = self.arg(layout::OUT_VALID_BLOCK);
-            let bitmap = self.arg(layout::OUT_BITMAP);
+            let block = self.out_valid_block;
+            let bitmap = self.out_bitmap;
             self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, start, len]);
         }
     }
@@ -467,12 +508,12 @@ impl<'p, 'b> Translator<'p, 'b> {
     fn write_scalar_result(&mut self) {
         let result = self.plan.program.result;
         let (value, valid) = self.scalars[&result];
-        let out = self.arg(layout::OUT_VALUES);
+        let out = self.out_values;
         self.builder.ins().store(self.flags, value, out, 0);
         if self.plan.result_nullable() {
-            let block = self.arg(layout::OUT_VALID_BLOCK);
+            let block = self.out_valid_block;
             self.builder.ins().store(self.flags, valid, block, 0);
-            let bitmap = self.arg(layout::OUT_BITMAP);
+            let bitmap = self.out_bitmap;
             let zero = self.builder.ins().iconst(types::I64, 0);
             let one = self.builder.ins().iconst(types::I64, 1);
             self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, zero, one]);
