@@ -168,7 +168,7 @@ fn compiling_and_dropping_10_000_kernels_keeps_memory_bounded() {
     let x: Vec<f64> = (1..=100).map(f64::from).collect();
     let mut bindings = Bindings::new();
     bindings.column("x", &x[..]);
-    let mut run = |range: std::ops::Range<u32>| {
+    let run = |range: std::ops::Range<u32>| {
         for i in range {
             let out =
                 engine.compile(&format!("ln(x) * {i} + lag(x, {})", i % 7)).unwrap().eval(&bindings).unwrap();
