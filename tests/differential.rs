@@ -188,9 +188,15 @@ fn run_case(engine: &Engine, seed: u64) -> Result<(), String> {
     let data = data(&mut rng);
     let mut bindings = Bindings::new();
     let validity = |index: usize| Validity::new(&data.bitmaps[index].0, data.bitmaps[index].1);
+    // Columns without bitmaps half the time: those take the all-valid and f64x2 paths.
+    for (index, (name, values)) in [("x", &data.x), ("y", &data.y)].into_iter().enumerate() {
+        if rng.chance(50) {
+            bindings.column(name, &values[..]);
+        } else {
+            bindings.column_with_validity(name, &values[..], validity(index));
+        }
+    }
     bindings
-        .column_with_validity("x", &data.x[..], validity(0))
-        .column_with_validity("y", &data.y[..], validity(1))
         .column("z", &data.z[..])
         .column_with_validity("x32", &data.x32[..], validity(2))
         .column_with_validity("c", &data.c[..], validity(3))

@@ -239,20 +239,25 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     /// `for i in 0..len { body(i) }`, with `i` an i64.
-    fn row_loop(&mut self, len: Value, mut body: impl FnMut(&mut Self, Value)) {
+    fn row_loop(&mut self, len: Value, body: impl FnMut(&mut Self, Value)) {
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.stepped_loop(zero, len, 1, body);
+    }
+
+    /// `for (i = from; i < end; i += step) { body(i) }`, with `i` an i64.
+    fn stepped_loop(&mut self, from: Value, end: Value, step: i64, mut body: impl FnMut(&mut Self, Value)) {
         let header = self.builder.create_block();
         let body_block = self.builder.create_block();
         let exit = self.builder.create_block();
         self.builder.append_block_param(header, types::I64);
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().jump(header, &[zero.into()]);
+        self.builder.ins().jump(header, &[from.into()]);
         self.builder.switch_to_block(header);
         let i = self.builder.block_params(header)[0];
-        let more = self.builder.ins().icmp(IntCC::SignedLessThan, i, len);
+        let more = self.builder.ins().icmp(IntCC::SignedLessThan, i, end);
         self.builder.ins().brif(more, body_block, &[], exit, &[]);
         self.builder.switch_to_block(body_block);
         body(self, i);
-        let next = self.builder.ins().iadd_imm_s(i, 1);
+        let next = self.builder.ins().iadd_imm_s(i, step);
         self.builder.ins().jump(header, &[next.into()]);
         self.builder.switch_to_block(exit);
     }
@@ -276,7 +281,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         for (index, stage) in self.plan.stages.iter().enumerate() {
             self.reload_invariants();
             match stage {
-                Stage::Loop { nodes } => self.loop_stage(nodes, start, len, index == last),
+                Stage::Loop { nodes, vector_from_row } => {
+                    self.loop_stage(nodes, *vector_from_row, start, len, index == last)
+                }
                 Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
             }
         }
@@ -287,10 +294,32 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.switch_to_block(exit);
     }
 
-    fn loop_stage(&mut self, nodes: &[NodeId], start: Value, len: Value, writes_result: bool) {
+    fn loop_stage(
+        &mut self,
+        nodes: &[NodeId],
+        vector_from_row: Option<u64>,
+        start: Value,
+        len: Value,
+        writes_result: bool,
+    ) {
         let result = self.plan.program.result;
         let result_nullable = self.plan.result_nullable();
-        self.row_loop(len, |this, i| {
+        // Rows [0, scalar_from) run in f64x2 when the block starts past the farthest lag; the
+        // rest (or the whole block) run one at a time.
+        let scalar_from = match vector_from_row {
+            Some(from_row) => {
+                let from_row =
+                    self.builder.ins().iconst(types::I64, i64::try_from(from_row).unwrap_or(i64::MAX));
+                let eligible = self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, start, from_row);
+                let whole_groups = self.builder.ins().band_imm_s(len, -(VECTOR_ROWS_PER_ITERATION as i64));
+                let zero = self.builder.ins().iconst(types::I64, 0);
+                let vector_end = self.builder.ins().select(eligible, whole_groups, zero);
+                self.vector_loop(nodes, start, vector_end, writes_result);
+                vector_end
+            }
+            None => self.builder.ins().iconst(types::I64, 0),
+        };
+        self.stepped_loop(scalar_from, len, 1, |this, i| {
             let mut computed: HashMap<NodeId, Pair> = HashMap::new();
             for &id in nodes {
                 let operands: Vec<Pair> = this
@@ -310,22 +339,143 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             if writes_result {
                 let (value, valid) = this.read(result, 0, start, i, &computed);
-                let out = this.out_values;
                 let row = this.builder.ins().iadd(start, i);
                 let elem = this.plan.program.result_type().elem;
-                let address = this.element_address(out, row, elem_size(elem));
+                let address = this.element_address(this.out_values, row, elem_size(elem));
                 this.builder.ins().store(this.flags, value, address, 0);
                 if result_nullable {
-                    let block = this.out_valid_block;
-                    let address = this.builder.ins().iadd(block, i);
+                    let address = this.builder.ins().iadd(this.out_valid_block, i);
                     this.builder.ins().store(this.flags, valid, address, 0);
                 }
             }
         });
         if writes_result && result_nullable {
-            let block = self.out_valid_block;
-            let bitmap = self.out_bitmap;
-            self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, start, len]);
+            self.builder
+                .ins()
+                .call(self.stubs.pack_validity, &[self.out_valid_block, self.out_bitmap, start, len]);
+        }
+    }
+
+    /// The `f64x2` form of a row loop (see `Stage::Loop`): rows `[0, end)` of the block, four
+    /// per iteration. Every row here is valid, so validity bytes are written as 1.
+    fn vector_loop(&mut self, nodes: &[NodeId], start: Value, end: Value, writes_result: bool) {
+        // Splat every scalar the loop reads once, before it.
+        let mut splats: HashMap<NodeId, Value> = HashMap::new();
+        let mut reads: Vec<NodeId> =
+            nodes.iter().flat_map(|&id| self.plan.program.node(id).kind.operands()).collect();
+        if writes_result {
+            reads.push(self.plan.program.result);
+        }
+        for operand in reads {
+            let (base, _) = self.plan.resolve_lags(operand);
+            if let Some(&(value, _)) = self.scalars.get(&base) {
+                splats.entry(base).or_insert_with(|| self.builder.ins().splat(types::F64X2, value));
+            }
+        }
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        let result = self.plan.program.result;
+        let result_nullable = self.plan.result_nullable();
+        self.stepped_loop(zero, end, VECTOR_ROWS_PER_ITERATION as i64, |this, first| {
+            for group in 0..(VECTOR_ROWS_PER_ITERATION / 2) as i64 {
+                let i = this.builder.ins().iadd_imm_s(first, 2 * group);
+                let mut computed: HashMap<NodeId, Value> = HashMap::new();
+                for &id in nodes {
+                    let operands: Vec<Value> = this
+                        .plan
+                        .program
+                        .node(id)
+                        .kind
+                        .operands()
+                        .into_iter()
+                        .map(|operand| this.read_vector(operand, start, i, &computed, &splats))
+                        .collect();
+                    let value = this.apply_vector(id, &operands);
+                    if let Some(buffer) = this.plan.buffer_of[id.index()] {
+                        let regs = &this.buffers[buffer];
+                        let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+                        let index = this.builder.ins().iadd(halo, i);
+                        let address = this.element_address(values, index, 8);
+                        this.builder.ins().store(vector_flags(), value, address, 0);
+                        if let Some(validity) = validity {
+                            this.store_two_valid_bytes(validity, index);
+                        }
+                    }
+                    computed.insert(id, value);
+                }
+                if writes_result {
+                    let value = this.read_vector(result, start, i, &computed, &splats);
+                    let row = this.builder.ins().iadd(start, i);
+                    let address = this.element_address(this.out_values, row, 8);
+                    this.builder.ins().store(vector_flags(), value, address, 0);
+                    if result_nullable {
+                        this.store_two_valid_bytes(this.out_valid_block, i);
+                    }
+                }
+            }
+        });
+    }
+
+    fn store_two_valid_bytes(&mut self, base: Value, index: Value) {
+        let address = self.builder.ins().iadd(base, index);
+        let ones = self.builder.ins().iconst(types::I16, 0x0101);
+        self.builder.ins().store(MemFlagsData::new().with_notrap(), ones, address, 0);
+    }
+
+    /// Two rows (`i`, `i + 1`) of an f64 value; the vector plan guarantees they are valid and
+    /// that every lagged index is in range.
+    fn read_vector(
+        &mut self,
+        node: NodeId,
+        start: Value,
+        i: Value,
+        computed: &HashMap<NodeId, Value>,
+        splats: &HashMap<NodeId, Value>,
+    ) -> Value {
+        let (base, delta) = self.plan.resolve_lags(node);
+        if let Some(&splat) = splats.get(&base) {
+            return splat;
+        }
+        if let (0, Some(&value)) = (delta, computed.get(&base)) {
+            return value;
+        }
+        let delta = i64::try_from(delta).unwrap_or(i64::MAX);
+        let address = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
+            let data = self.inputs[slot as usize].as_ref().map(|regs| regs.data).expect("column input");
+            let row = self.builder.ins().iadd(start, i);
+            let row = self.builder.ins().iadd_imm_s(row, -delta);
+            self.element_address(data, row, 8)
+        } else {
+            let buffer =
+                self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
+            let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
+            let position = self.builder.ins().iadd(halo, i);
+            let position = self.builder.ins().iadd_imm_s(position, -delta);
+            self.element_address(values, position, 8)
+        };
+        self.builder.ins().load(types::F64X2, vector_flags(), address, 0)
+    }
+
+    /// The `f64x2` form of the arithmetic the vector plan allows.
+    fn apply_vector(&mut self, id: NodeId, operands: &[Value]) -> Value {
+        let node = *self.plan.program.node(id);
+        let ins = self.builder.ins();
+        match node.kind {
+            NodeKind::Unary { op: UnaryOp::Neg, .. } => ins.fneg(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Abs, .. } => ins.fabs(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Sqrt, .. } => ins.sqrt(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Floor, .. } => ins.floor(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Ceil, .. } => ins.ceil(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Round, .. } => ins.nearest(operands[0]),
+            NodeKind::Binary { op: BinaryOp::Add, .. } => ins.fadd(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Sub, .. } => ins.fsub(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Mul, .. } => ins.fmul(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Div, .. } => ins.fdiv(operands[0], operands[1]),
+            NodeKind::PowI { exponent, .. } => {
+                let one = self.builder.ins().f64const(1.0);
+                let one = self.builder.ins().splat(types::F64X2, one);
+                self.pow_i_with(operands[0], exponent, one)
+            }
+            _ => unreachable!("the vector plan admits only f64 arithmetic"),
         }
     }
 
@@ -660,6 +810,15 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// The multiplications of `ir::semantics::pow_i_float`, in its order (the interpreter's
     /// order is the definition), unrolled for the constant exponent.
     fn pow_i(&mut self, x: Value, exponent: i32, elem: Elem) -> Value {
+        let one = match elem {
+            Elem::F32 => self.builder.ins().f32const(1.0),
+            _ => self.builder.ins().f64const(1.0),
+        };
+        self.pow_i_with(x, exponent, one)
+    }
+
+    /// `pow_i` for scalars and vectors alike; `one` is 1 of `x`'s type.
+    fn pow_i_with(&mut self, x: Value, exponent: i32, one: Value) -> Value {
         let mut remaining = exponent.unsigned_abs();
         let mut square = x;
         let mut product: Option<Value> = None;
@@ -675,13 +834,18 @@ impl<'p, 'b> Translator<'p, 'b> {
                 square = self.builder.ins().fmul(square, square);
             }
         }
-        let one = match elem {
-            Elem::F32 => self.builder.ins().f32const(1.0),
-            _ => self.builder.ins().f64const(1.0),
-        };
         let magnitude = product.unwrap_or(one);
         if exponent < 0 { self.builder.ins().fdiv(one, magnitude) } else { magnitude }
     }
+}
+
+/// Rows per iteration of a vector loop: two `f64x2` lane groups (unrolled twice).
+const VECTOR_ROWS_PER_ITERATION: usize = 4;
+
+/// Vector accesses may be unaligned (lagged reads start anywhere), and never trap: the plan
+/// keeps them inside the buffers.
+fn vector_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
 }
 
 fn word(index: usize) -> i32 {

@@ -15,7 +15,7 @@
 //! lagged read of a computed value reads its buffer's halo. So each input is read once per row,
 //! and `dlog(x,k)` calls `ln` once per row whatever `k` is.
 
-use crate::ir::{NodeId, NodeKind, Program, Shape, UnaryOp};
+use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, Shape, UnaryOp};
 use std::fmt::Write as _;
 
 /// Rows per block: a block's buffers stay in L1 while the stages run over it.
@@ -24,8 +24,10 @@ pub const BLOCK_ROWS: usize = 512;
 /// One stage of a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stage {
-    /// A fused row loop computing these nodes, in order.
-    Loop { nodes: Vec<NodeId> },
+    /// A fused row loop computing these nodes, in order. `vector_from_row` is set when the
+    /// loop also has an `f64x2` form: blocks starting at or after that row (the farthest lag
+    /// the loop reads) run two rows per lane group, unrolled twice, with a scalar tail.
+    Loop { nodes: Vec<NodeId>, vector_from_row: Option<u64> },
     /// One runtime call over the whole block: `ln` or `exp` of the node's operand.
     BlockCall { node: NodeId, op: UnaryOp },
 }
@@ -79,9 +81,13 @@ impl LoopPlan {
         }
         for (index, stage) in self.stages.iter().enumerate() {
             match stage {
-                Stage::Loop { nodes } => {
+                Stage::Loop { nodes, vector_from_row } => {
                     let list: Vec<String> = nodes.iter().map(ToString::to_string).collect();
-                    let _ = writeln!(out, "stage {index}: fused row loop [{}]", list.join(" "));
+                    let vector = match vector_from_row {
+                        Some(row) => format!(", f64x2 from row {row}"),
+                        None => String::new(),
+                    };
+                    let _ = writeln!(out, "stage {index}: fused row loop [{}]{vector}", list.join(" "));
                 }
                 Stage::BlockCall { node, op } => {
                     let _ = writeln!(out, "stage {index}: block call {} -> {node}", op.name());
@@ -140,7 +146,8 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
             (Shape::Column, _) => {
                 if let Some(op) = is_block_call(program, id) {
                     if !current.is_empty() {
-                        stages.push(Stage::Loop { nodes: std::mem::take(&mut current) });
+                        stages
+                            .push(Stage::Loop { nodes: std::mem::take(&mut current), vector_from_row: None });
                     }
                     stage_of[index] = Some(stages.len());
                     stages.push(Stage::BlockCall { node: id, op });
@@ -152,7 +159,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
         }
     }
     // The last stage is always a row loop: it writes the result.
-    stages.push(Stage::Loop { nodes: current });
+    stages.push(Stage::Loop { nodes: current, vector_from_row: None });
     let last_stage = stages.len() - 1;
 
     // A computed node needs a buffer when something reads it from another stage, through a
@@ -168,7 +175,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
     };
     for (stage_index, stage) in stages.iter().enumerate() {
         let (readers, is_call): (Vec<NodeId>, bool) = match stage {
-            Stage::Loop { nodes } => (nodes.clone(), false),
+            Stage::Loop { nodes, .. } => (nodes.clone(), false),
             Stage::BlockCall { node, .. } => (vec![*node], true),
         };
         for reader in readers {
@@ -184,6 +191,11 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
     for stage in &stages {
         if let Stage::BlockCall { node, .. } = stage {
             halo[node.index()].get_or_insert(0);
+        }
+    }
+    for (index, stage) in stages.iter_mut().enumerate() {
+        if let Stage::Loop { nodes, vector_from_row } = stage {
+            *vector_from_row = vector_plan(program, &nullable, nodes, index == last_stage);
         }
     }
     let mut buffers = Vec::new();
@@ -203,6 +215,57 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
         buffers,
         buffer_of,
     }
+}
+
+/// Whether a row loop can also run two rows at a time in `f64x2`, and from which row on.
+///
+/// The vector form computes values only: it is used for whole blocks in which every row is
+/// valid. So every node must be f64 arithmetic whose only possible nulls come from lag reads
+/// before their first row — every value it reads, other than a same-loop value, must be one
+/// that can never be null — and the block must start at or after the farthest lag.
+fn vector_plan(program: &Program, nullable: &[bool], nodes: &[NodeId], writes_result: bool) -> Option<u64> {
+    let mut farthest = 0u64;
+    let mut check_read = |operand: NodeId| -> Option<()> {
+        let (base, delta) = resolve_lags(program, operand);
+        if program.node(base).ty.elem != Elem::F64 {
+            return None;
+        }
+        let same_loop = nodes.contains(&base) && delta == 0;
+        if !same_loop && nullable[base.index()] {
+            return None;
+        }
+        farthest = farthest.max(delta);
+        Some(())
+    };
+    for &id in nodes {
+        let node = program.node(id);
+        if node.ty.elem != Elem::F64 {
+            return None;
+        }
+        let arithmetic = matches!(
+            node.kind,
+            NodeKind::Unary {
+                op: UnaryOp::Neg
+                    | UnaryOp::Abs
+                    | UnaryOp::Sqrt
+                    | UnaryOp::Floor
+                    | UnaryOp::Ceil
+                    | UnaryOp::Round,
+                ..
+            } | NodeKind::Binary { op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div, .. }
+                | NodeKind::PowI { .. }
+        );
+        if !arithmetic {
+            return None;
+        }
+        for operand in node.kind.operands() {
+            check_read(operand)?;
+        }
+    }
+    if writes_result {
+        check_read(program.result)?;
+    }
+    Some(farthest)
 }
 
 /// Which nodes can have a null row, given which inputs carry bitmaps.
