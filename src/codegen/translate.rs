@@ -356,8 +356,8 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// The `f64x2` form of a row loop (see `Stage::Loop`): rows `[0, end)` of the block, four
-    /// per iteration. Every row here is valid, so validity bytes are written as 1.
+    /// The `f64x2` form of a row loop (see `Stage::Loop`): rows `[0, end)` of the block,
+    /// `VECTOR_ROWS_PER_ITERATION` per iteration. Every row here is valid, so validity bytes are written as 1.
     fn vector_loop(&mut self, nodes: &[NodeId], start: Value, end: Value, writes_result: bool) {
         // Splat every scalar the loop reads once, before it.
         let mut splats: HashMap<NodeId, Value> = HashMap::new();
@@ -839,8 +839,9 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 }
 
-/// Rows per iteration of a vector loop: two `f64x2` lane groups (unrolled twice).
-const VECTOR_ROWS_PER_ITERATION: usize = 4;
+/// Rows per iteration of a vector loop: four `f64x2` lane groups (8 measured a little faster
+/// than 4 on W4).
+const VECTOR_ROWS_PER_ITERATION: usize = 8;
 
 /// Vector accesses may be unaligned (lagged reads start anywhere), and never trap: the plan
 /// keeps them inside the buffers.

@@ -26,7 +26,7 @@ pub const BLOCK_ROWS: usize = 512;
 pub enum Stage {
     /// A fused row loop computing these nodes, in order. `vector_from_row` is set when the
     /// loop also has an `f64x2` form: blocks starting at or after that row (the farthest lag
-    /// the loop reads) run two rows per lane group, unrolled twice, with a scalar tail.
+    /// the loop reads) run two rows per lane group, unrolled, with a scalar tail.
     Loop { nodes: Vec<NodeId>, vector_from_row: Option<u64> },
     /// One runtime call over the whole block: `ln` or `exp` of the node's operand.
     BlockCall { node: NodeId, op: UnaryOp },
