@@ -277,3 +277,22 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
         }
     }
 }
+
+/// Regression: a lagged bool read before row 0 is clamped onto scratch that an earlier kernel
+/// on this thread filled with f64 bits. Its value is unused (the row is null) but flows into
+/// `true || …`, whose output byte must still be exactly 0 or 1.
+#[test]
+fn bool_outputs_are_always_zero_or_one_bytes() {
+    let engine = engine();
+    let x: Vec<f64> = (0..1025).map(|i| 1.5 + f64::from(i)).collect();
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    // Leaves f64 values of ln(x) in this thread's scratch, where the next kernel's buffer lives.
+    engine.compile("dlog(x, 1) * 3").unwrap().eval(&bindings).unwrap();
+    let out = engine.compile("true || lag(x > 2, 5000)").unwrap().eval(&bindings).unwrap();
+    let fusejit::ColumnValues::Bool(values) = &out.values else { panic!("a bool result") };
+    // SAFETY: reading the bytes of a bool slice as u8 is always defined.
+    let bytes = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), values.len()) };
+    assert!(bytes.iter().all(|&byte| byte == 1), "bool bytes other than 1: {:?}", &bytes[..8]);
+    assert_eq!(out.null_count, 0);
+}

@@ -545,7 +545,12 @@ impl<'p, 'b> Translator<'p, 'b> {
             let position = self.builder.ins().iadd(halo, i);
             let position = self.back(position, in_range);
             let address = self.element_address(values, position, elem_size(elem));
-            let value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
+            let mut value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
+            if elem == Elem::Bool {
+                // A clamped read may land on scratch that held another type: keep bools 0 or 1,
+                // since a bool output byte must never be anything else.
+                value = self.builder.ins().band_imm_s(value, 1);
+            }
             let valid = match validity {
                 Some(validity) => {
                     let address = self.builder.ins().iadd(validity, position);
