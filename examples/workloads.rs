@@ -1,7 +1,8 @@
 //! A quick side-by-side of the JIT against hand-written kernels on W1–W4 of SPEC §6 at 1M rows:
 //! `seed` (the seeds' style: scalar `f64::ln`, two ln per row for dlog, fast and masked paths)
 //! and `best` (ln once per row through the same runtime ln block as the JIT, fused).
-//! Run: `cargo run --release --example workloads [-- ROWS]`. Prints median ns/row of 15 runs.
+//! Run: `cargo run --release --example workloads [-- ROWS]`. Prints median ns/row of 15 runs,
+//! then the cost of one `eval_into` call on 16 rows (the per-call overhead).
 
 use fusejit::runtime::math;
 use fusejit::{Bindings, ColumnMut, Engine, ValuesMut};
@@ -108,4 +109,18 @@ fn main() {
             jit / best
         );
     }
+
+    let small: Vec<f64> = x[..16].to_vec();
+    let mut small_bindings = Bindings::new();
+    small_bindings.column("x", &small[..]).scalar("a", a).scalar("b", b);
+    let kernel = engine.compile("dlog(x,1)*a+b").expect("compiles");
+    let calls = 100_000;
+    let per_call = median_ns_per_row(calls, || {
+        for _ in 0..calls {
+            let mut target =
+                ColumnMut { values: ValuesMut::F64(&mut out[..16]), validity: &mut validity[..2] };
+            black_box(kernel.eval_into(&small_bindings, &mut target).expect("evaluates"));
+        }
+    });
+    println!("\neval_into of `dlog(x,1)*a+b` on 16 rows: {per_call:.0} ns per call");
 }

@@ -131,3 +131,27 @@ fn the_cache_returns_working_kernels_past_its_capacity() {
         }
     }
 }
+
+#[test]
+fn one_kernel_serves_every_binding_signature_and_keeps_scalars_out_of_the_key() {
+    let kernel = Engine::new().compile("x * a + 1").unwrap();
+    let x = [1.0, 2.0, 3.0];
+    let x32 = [1.0f32, 2.0, 3.0];
+    let bits = [0b101u8];
+    for a in [2.0, 10.0] {
+        let mut plain = Bindings::new();
+        plain.column("x", &x[..]).scalar("a", a);
+        assert_eq!(
+            kernel.eval(&plain).unwrap().values,
+            ColumnValues::F64(vec![a + 1.0, 2.0 * a + 1.0, 3.0 * a + 1.0])
+        );
+        let mut nullable = Bindings::new();
+        nullable.column_with_validity("x", &x[..], Validity::new(&bits, 0)).scalar("a", a);
+        let out = kernel.eval(&nullable).unwrap();
+        assert_eq!(out.to_options()[1], None);
+        assert_eq!(out.null_count, 1);
+        let mut narrow = Bindings::new();
+        narrow.column("x", &x32[..]).scalar("a", a);
+        assert_eq!(kernel.eval(&narrow).unwrap().values.elem(), Elem::F32);
+    }
+}

@@ -50,6 +50,11 @@ impl Schema {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(name, _)| name.as_str())
     }
+
+    /// Every name with its type, in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Type)> {
+        self.entries.iter().map(|(name, ty)| (name.as_str(), *ty))
+    }
 }
 
 /// Checks `program` against `schema` and lowers it to IR (before any optimisation pass).

@@ -193,10 +193,16 @@ pub struct OutputTarget<'a> {
     pub bitmap: &'a mut [u8],
 }
 
+/// Per-thread memory a kernel call needs, reused across calls so that evaluation allocates
+/// nothing once warmed up: the argument block, and the block buffers.
+#[derive(Default)]
+struct Scratch {
+    words: Vec<u64>,
+    buffers: Vec<u64>,
+}
+
 thread_local! {
-    /// Per-thread scratch for block buffers, reused across calls so evaluation does not allocate
-    /// once it has warmed up.
-    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 impl NativeKernel {
@@ -209,59 +215,64 @@ impl NativeKernel {
     /// exactly when the plan says so and covers `offset + rows` bits, and that `out.values`
     /// has room for `len` values of the result's element type.
     pub unsafe fn run(&self, plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, out: OutputTarget<'_>) {
-        let input_count = plan.program.inputs.len();
-        let mut words = vec![0u64; layout::total_words(input_count, plan.buffers.len())];
-        words[layout::ROWS] = rows as u64;
-        words[layout::OUT_VALUES] = out.values as u64;
-        words[layout::OUT_BITMAP] = out.bitmap.as_mut_ptr() as u64;
-        for (slot, binding) in inputs.iter().enumerate() {
-            match binding {
-                Binding::Column(column) => {
-                    words[layout::input_word(slot, layout::INPUT_DATA)] = match column.data {
-                        ColumnData::F64(values) => values.as_ptr() as u64,
-                        ColumnData::F32(values) => values.as_ptr() as u64,
-                        ColumnData::Bool(values) => values.as_ptr() as u64,
-                    };
-                    if let Some(validity) = column.validity {
-                        words[layout::input_word(slot, layout::INPUT_VALIDITY)] =
-                            validity.bytes.as_ptr() as u64;
-                        words[layout::input_word(slot, layout::INPUT_OFFSET)] = validity.offset as u64;
-                    }
-                }
-                Binding::Scalar(scalar) => {
-                    words[layout::input_word(slot, layout::INPUT_SCALAR)] = match scalar {
-                        crate::column::Scalar::F64(v) => v.to_bits(),
-                        crate::column::Scalar::F32(v) => u64::from(v.to_bits()),
-                        crate::column::Scalar::Bool(v) => u64::from(*v),
-                    };
-                }
-            }
-        }
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            // Sizes in u64 words (8-byte aligned): values, then validity bytes, per buffer,
-            // then one validity byte per block row for the result.
+            let Scratch { words, buffers } = &mut *scratch;
+            let input_count = plan.program.inputs.len();
+            words.clear();
+            words.resize(layout::total_words(input_count, plan.buffers.len()), 0);
+            words[layout::ROWS] = rows as u64;
+            words[layout::OUT_VALUES] = out.values as u64;
+            words[layout::OUT_BITMAP] = out.bitmap.as_mut_ptr() as u64;
+            for (slot, binding) in inputs.iter().enumerate() {
+                match binding {
+                    Binding::Column(column) => {
+                        words[layout::input_word(slot, layout::INPUT_DATA)] = match column.data {
+                            ColumnData::F64(values) => values.as_ptr() as u64,
+                            ColumnData::F32(values) => values.as_ptr() as u64,
+                            ColumnData::Bool(values) => values.as_ptr() as u64,
+                        };
+                        if let Some(validity) = column.validity {
+                            words[layout::input_word(slot, layout::INPUT_VALIDITY)] =
+                                validity.bytes.as_ptr() as u64;
+                            words[layout::input_word(slot, layout::INPUT_OFFSET)] = validity.offset as u64;
+                        }
+                    }
+                    Binding::Scalar(scalar) => {
+                        words[layout::input_word(slot, layout::INPUT_SCALAR)] = match scalar {
+                            crate::column::Scalar::F64(v) => v.to_bits(),
+                            crate::column::Scalar::F32(v) => u64::from(v.to_bits()),
+                            crate::column::Scalar::Bool(v) => u64::from(*v),
+                        };
+                    }
+                }
+            }
+            // Buffer regions in u64 words (8-byte aligned): one validity byte per block row for
+            // the result first, then each buffer's values and validity bytes, `halo + BLOCK_ROWS`
+            // rows each.
             let words_for = |bytes: usize| bytes.div_ceil(8);
-            let mut regions = Vec::with_capacity(plan.buffers.len());
-            let mut total = words_for(BLOCK_ROWS);
-            for buffer in &plan.buffers {
+            let region = |buffer: &crate::passes::fuse_loops::Buffer| {
                 let halo = (buffer.halo as usize).min(rows);
                 let elem = plan.program.node(buffer.node).ty.elem;
                 let values = words_for((halo + BLOCK_ROWS) * element_size(elem));
                 let validity = if buffer.nullable { words_for(halo + BLOCK_ROWS) } else { 0 };
-                regions.push((total, total + values, halo));
-                total += values + validity;
+                (halo, values, validity)
+            };
+            let total = words_for(BLOCK_ROWS)
+                + plan.buffers.iter().map(|buffer| region(buffer).1 + region(buffer).2).sum::<usize>();
+            if buffers.len() < total {
+                buffers.resize(total, 0);
             }
-            if scratch.len() < total {
-                scratch.resize(total, 0);
-            }
-            let base = scratch.as_mut_ptr();
+            let base = buffers.as_mut_ptr();
             words[layout::OUT_VALID_BLOCK] = base as u64;
-            for (index, (values, validity, halo)) in regions.into_iter().enumerate() {
-                // SAFETY: every region lies within the `total` words just ensured.
-                let (values, validity) = unsafe { (base.add(values), base.add(validity)) };
-                words[layout::buffer_word(input_count, index, layout::BUFFER_VALUES)] = values as u64;
-                words[layout::buffer_word(input_count, index, layout::BUFFER_VALIDITY)] = validity as u64;
+            let mut next = words_for(BLOCK_ROWS);
+            for (index, buffer) in plan.buffers.iter().enumerate() {
+                let (halo, values, validity) = region(buffer);
+                // SAFETY: `next + values + validity <= total`, all within the scratch just sized.
+                let (values_ptr, validity_ptr) = unsafe { (base.add(next), base.add(next + values)) };
+                next += values + validity;
+                words[layout::buffer_word(input_count, index, layout::BUFFER_VALUES)] = values_ptr as u64;
+                words[layout::buffer_word(input_count, index, layout::BUFFER_VALIDITY)] = validity_ptr as u64;
                 words[layout::buffer_word(input_count, index, layout::BUFFER_HALO)] = halo as u64;
             }
             // SAFETY: the caller guarantees inputs and outputs match the plan; the scratch

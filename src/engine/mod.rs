@@ -132,10 +132,28 @@ pub struct Kernel {
 /// What a specialisation is keyed by: the input types and which columns carry validity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Signature {
+    /// The type of every name the program reads, in `input_names` order.
     schema: Schema,
-    /// Per program input (in the order the checked program declares them).
+    /// Whether each of those names is a column with a validity bitmap, in the same order.
     validity: Vec<bool>,
 }
+
+impl Signature {
+    /// Whether `bindings` have this signature; allocates nothing (the per-call fast path).
+    fn matches(&self, bindings: &Bindings<'_>) -> bool {
+        self.schema.iter().zip(&self.validity).all(|((name, ty), &validity)| match bindings.get(name) {
+            Some(binding) => bindings::binding_type(binding) == ty && has_validity(binding) == validity,
+            None => false,
+        })
+    }
+}
+
+fn has_validity(binding: &Binding<'_>) -> bool {
+    matches!(binding, Binding::Column(column) if column.validity.is_some())
+}
+
+/// How many signatures one kernel keeps compiled; the oldest goes first.
+const MAX_SPECIALIZATIONS_PER_KERNEL: usize = 16;
 
 #[derive(Debug)]
 struct KernelInner {
@@ -217,9 +235,14 @@ impl Kernel {
     /// Compiles (or finds) the native specialisation for `schema`, for columns without
     /// validity bitmaps.
     pub fn specialize(&self, schema: &Schema) -> Result<(), CompileError> {
-        let program = self.lower(schema)?;
-        let validity = vec![false; program.inputs.len()];
-        self.specialization(&Signature { schema: schema.clone(), validity }).map(|_| ())
+        let mut ordered = Schema::new();
+        for name in &self.inner.input_names {
+            if let Some(ty) = schema.get(name) {
+                ordered.insert(name.clone(), ty);
+            }
+        }
+        let validity = vec![false; self.inner.input_names.len()];
+        self.specialization(&Signature { schema: ordered, validity }).map(|_| ())
     }
 
     fn specialization(&self, signature: &Signature) -> Result<Arc<Specialization>, CompileError> {
@@ -237,11 +260,11 @@ impl Kernel {
             .compile(&plan, Listings::default())
             .map_err(|message| self.internal_error(message))?;
         let spec = Arc::new(Specialization { program, plan, native });
-        self.inner
-            .specializations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((signature.clone(), spec.clone()));
+        let mut specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
+        if specializations.len() >= MAX_SPECIALIZATIONS_PER_KERNEL {
+            specializations.remove(0);
+        }
+        specializations.push((signature.clone(), spec.clone()));
         Ok(spec)
     }
 
@@ -249,7 +272,16 @@ impl Kernel {
         let program = self.lower(&signature.schema)?;
         let program =
             crate::passes::optimize(program).map_err(|error| self.internal_error(error.to_string()))?;
-        let plan = fuse_loops::plan(&program, &signature.validity);
+        // The plan wants validity per program input slot; the signature has it per name.
+        let validity: Vec<bool> = program
+            .inputs
+            .iter()
+            .map(|input| {
+                let index = self.inner.input_names.iter().position(|name| *name == input.name);
+                index.is_some_and(|index| signature.validity[index])
+            })
+            .collect();
+        let plan = fuse_loops::plan(&program, &validity);
         Ok((program, plan))
     }
 
@@ -388,32 +420,34 @@ impl Kernel {
             self.lower(&everything)?;
             return Err(EvalError::MissingBinding { name: missing.clone() }.into());
         }
-        let program = self.lower(&schema)?;
-        let validity = program
-            .inputs
-            .iter()
-            .map(|input| matches!(bindings.get(&input.name), Some(Binding::Column(column)) if column.validity.is_some()))
-            .collect();
+        let validity =
+            self.inner.input_names.iter().map(|name| bindings.get(name).is_some_and(has_validity)).collect();
         Ok(Signature { schema, validity })
     }
 
-    /// Resolves the bindings against this program: the specialisation for their signature,
-    /// the bindings in input-slot order, and the row count, all checked.
+    /// Resolves the bindings against this program: the specialisation for their signature
+    /// (found without allocating when it is already compiled), the bindings in input-slot
+    /// order, and the row count, all checked.
     fn prepare<'b>(
         &self,
         bindings: &Bindings<'b>,
-    ) -> Result<(Arc<Specialization>, Vec<Binding<'b>>, usize), Error> {
-        let signature = self.signature(bindings)?;
-        let spec = self.specialization(&signature)?;
+    ) -> Result<(Arc<Specialization>, Inputs<'b>, usize), Error> {
+        let found = {
+            let specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
+            specializations.iter().rev().find(|(key, _)| key.matches(bindings)).map(|(_, spec)| spec.clone())
+        };
+        let spec = match found {
+            Some(spec) => spec,
+            None => self.specialization(&self.signature(bindings)?)?,
+        };
         let rows = bindings::row_count(&self.inner.input_names, bindings)?;
-        let mut inputs = Vec::with_capacity(spec.program.inputs.len());
+        let mut inputs = Inputs::new();
         for (slot, input) in spec.program.inputs.iter().enumerate() {
             let binding = bindings
                 .get(&input.name)
                 .ok_or_else(|| EvalError::MissingBinding { name: input.name.clone() })?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
-            let has_validity = matches!(binding, Binding::Column(column) if column.validity.is_some());
-            if has_validity != spec.plan.input_nullable[slot] {
+            if has_validity(binding) != spec.plan.input_nullable[slot] {
                 return Err(EvalError::Internal {
                     message: format!("validity of '{}' differs from the plan", input.name),
                 }
@@ -424,6 +458,9 @@ impl Kernel {
         Ok((spec, inputs, rows))
     }
 }
+
+/// The bindings of one evaluation in input-slot order; on the stack for typical programs.
+type Inputs<'b> = smallvec::SmallVec<[Binding<'b>; 8]>;
 
 /// Runs the kernel into a new vector of `len` values.
 fn run_into_vec<T: Copy + Default>(
