@@ -110,6 +110,23 @@ fn main() {
         );
     }
 
+    // W6: W3 with 10% nulls; W7: a where. JIT only (the benchmark issue adds their baselines).
+    let bits: Vec<u8> = (0..rows.div_ceil(8)).map(|i| if i % 5 == 0 { 0b1110_1111 } else { 0xff }).collect();
+    let mut nullable = Bindings::new();
+    nullable
+        .column_with_validity("x", &x[..], fusejit::Validity::new(&bits, 0))
+        .scalar("a", a)
+        .scalar("b", b);
+    for (name, source, bindings) in
+        [("W6", "dlog(x,5)*a+b", &nullable), ("W7", "where(x>y, x-y, 0)*a", &bindings)]
+    {
+        let kernel = engine.compile(source).expect("compiles");
+        let jit = median_ns_per_row(rows, || {
+            let mut target = ColumnMut { values: ValuesMut::F64(&mut out), validity: &mut validity };
+            black_box(kernel.eval_into(bindings, &mut target).expect("evaluates"));
+        });
+        println!("| {name} `{source}` | {rows} | {jit:.2} | | | | |");
+    }
     let small: Vec<f64> = x[..16].to_vec();
     let mut small_bindings = Bindings::new();
     small_bindings.column("x", &small[..]).scalar("a", a).scalar("b", b);

@@ -155,7 +155,8 @@ fn emit_clif_and_asm_show_the_kernel_calling_the_ln_block_stub_once_per_block() 
     assert_eq!(clif.matches("call fn0(").count(), 1, "{clif}");
     let asm = stdout_of(&["-e", "dlog(px,1)*252", "--input", path, "--emit", "asm"]);
     assert!(asm.contains("call"), "{asm}");
-    // Calls: ln per block, the halo shift, and packing the result's validity — no more.
-    assert_eq!(asm.matches("call ").count(), 3, "{asm}");
+    // Calls, each once per block: ln, the result's validity for the f64x2 rows, packing it,
+    // and the halo shift — none per row.
+    assert_eq!(asm.matches("call ").count(), 4, "{asm}");
     assert!(asm.contains("vsubsd") || asm.contains("subsd"), "{asm}");
 }

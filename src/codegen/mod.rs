@@ -138,6 +138,7 @@ impl Compiler {
         let exp_f32 = declare("fusejit_exp_f32_block", &block_signature)?;
         let shift_halo = declare("fusejit_shift_halo", &block_signature)?;
         let pack_validity = declare("fusejit_pack_validity", &pack_signature)?;
+        let combine_validity = declare("fusejit_combine_validity", &pack_signature)?;
 
         let mut signature = module.make_signature();
         signature.params.push(AbiParam::new(types::I64));
@@ -157,6 +158,7 @@ impl Compiler {
                 exp_f32: import(exp_f32),
                 shift_halo: import(shift_halo),
                 pack_validity: import(pack_validity),
+                combine_validity: import(combine_validity),
             };
             let builder =
                 cranelift_frontend::FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);

@@ -13,7 +13,8 @@
 
 use super::layout;
 use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, Shape, UnaryOp};
-use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan, Stage};
+use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan, Stage, VectorForm};
+use crate::runtime::stubs::{SOURCE_BITMAP, SOURCE_BYTES, SOURCE_IN_RANGE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlot, StackSlotData, StackSlotKind, Value,
@@ -30,6 +31,7 @@ pub struct StubRefs {
     pub exp_f32: FuncRef,
     pub shift_halo: FuncRef,
     pub pack_validity: FuncRef,
+    pub combine_validity: FuncRef,
 }
 
 /// The signatures of the stubs, for declaring them in a module.
@@ -281,8 +283,8 @@ impl<'p, 'b> Translator<'p, 'b> {
         for (index, stage) in self.plan.stages.iter().enumerate() {
             self.reload_invariants();
             match stage {
-                Stage::Loop { nodes, vector_from_row } => {
-                    self.loop_stage(nodes, *vector_from_row, start, len, index == last)
+                Stage::Loop { nodes, vector } => {
+                    self.loop_stage(nodes, vector.as_ref(), start, len, index == last)
                 }
                 Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
             }
@@ -297,7 +299,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     fn loop_stage(
         &mut self,
         nodes: &[NodeId],
-        vector_from_row: Option<u64>,
+        vector: Option<&VectorForm>,
         start: Value,
         len: Value,
         writes_result: bool,
@@ -306,15 +308,30 @@ impl<'p, 'b> Translator<'p, 'b> {
         let result_nullable = self.plan.result_nullable();
         // Rows [0, scalar_from) run in f64x2 when the block starts past the farthest lag; the
         // rest (or the whole block) run one at a time.
-        let scalar_from = match vector_from_row {
-            Some(from_row) => {
-                let from_row =
-                    self.builder.ins().iconst(types::I64, i64::try_from(from_row).unwrap_or(i64::MAX));
+        let scalar_from = match vector {
+            Some(vector) => {
+                let from_row = i64::try_from(vector.from_row).unwrap_or(i64::MAX);
+                let from_row = self.builder.ins().iconst(types::I64, from_row);
                 let eligible = self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, start, from_row);
                 let whole_groups = self.builder.ins().band_imm_s(len, -(VECTOR_ROWS_PER_ITERATION as i64));
                 let zero = self.builder.ins().iconst(types::I64, 0);
                 let vector_end = self.builder.ins().select(eligible, whole_groups, zero);
                 self.vector_loop(nodes, start, vector_end, writes_result);
+                // The vector rows' validity, a block at a time (the scalar tail does its own).
+                for target in &vector.validity {
+                    let destination = match target.node {
+                        None => self.out_valid_block,
+                        Some(node) => {
+                            let buffer =
+                                self.plan.buffer_of[node.index()].expect("validity targets are buffered");
+                            let regs = &self.buffers[buffer];
+                            let validity = regs.validity.expect("validity targets are nullable");
+                            let halo = regs.halo;
+                            self.builder.ins().iadd(validity, halo)
+                        }
+                    };
+                    self.combine_validity(&target.sources, start, vector_end, destination);
+                }
                 vector_end
             }
             None => self.builder.ins().iconst(types::I64, 0),
@@ -374,7 +391,6 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         let zero = self.builder.ins().iconst(types::I64, 0);
         let result = self.plan.program.result;
-        let result_nullable = self.plan.result_nullable();
         self.stepped_loop(zero, end, VECTOR_ROWS_PER_ITERATION as i64, |this, first| {
             for group in 0..(VECTOR_ROWS_PER_ITERATION / 2) as i64 {
                 let i = this.builder.ins().iadd_imm_s(first, 2 * group);
@@ -391,14 +407,10 @@ impl<'p, 'b> Translator<'p, 'b> {
                         .collect();
                     let value = this.apply_vector(id, &operands);
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
-                        let regs = &this.buffers[buffer];
-                        let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+                        let (values, halo) = (this.buffers[buffer].values, this.buffers[buffer].halo);
                         let index = this.builder.ins().iadd(halo, i);
                         let address = this.element_address(values, index, 8);
                         this.builder.ins().store(vector_flags(), value, address, 0);
-                        if let Some(validity) = validity {
-                            this.store_two_valid_bytes(validity, index);
-                        }
                     }
                     computed.insert(id, value);
                 }
@@ -407,18 +419,50 @@ impl<'p, 'b> Translator<'p, 'b> {
                     let row = this.builder.ins().iadd(start, i);
                     let address = this.element_address(this.out_values, row, 8);
                     this.builder.ins().store(vector_flags(), value, address, 0);
-                    if result_nullable {
-                        this.store_two_valid_bytes(this.out_valid_block, i);
-                    }
                 }
             }
         });
     }
 
-    fn store_two_valid_bytes(&mut self, base: Value, index: Value) {
-        let address = self.builder.ins().iadd(base, index);
-        let ones = self.builder.ins().iconst(types::I16, 0x0101);
-        self.builder.ins().store(MemFlagsData::new().with_notrap(), ones, address, 0);
+    /// Writes the validity of block rows `[0, len)` as 0/1 bytes to `destination`: the AND of
+    /// `sources` (`(value, rows back)` reads), through the runtime's `combine_validity`.
+    fn combine_validity(&mut self, sources: &[(NodeId, u64)], start: Value, len: Value, destination: Value) {
+        let size = u32::try_from(32 * sources.len().max(1)).expect("few sources");
+        let slot =
+            self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+        for (index, &(base, delta)) in sources.iter().enumerate() {
+            let delta = self.builder.ins().iconst(types::I64, i64::try_from(delta).unwrap_or(i64::MAX));
+            let first_valid = self.builder.ins().isub(delta, start);
+            let (kind, pointer, position) = match self.plan.program.node(base).kind {
+                // Never null itself: valid wherever the read is in range.
+                _ if !self.plan.nullable[base.index()] => {
+                    let zero = self.builder.ins().iconst(types::I64, 0);
+                    (SOURCE_IN_RANGE, zero, zero)
+                }
+                NodeKind::Input { slot } => {
+                    let regs = self.inputs[slot as usize].as_ref().expect("column input");
+                    let (bytes, offset) = regs.validity.expect("a validity source has a bitmap");
+                    let position = self.builder.ins().iadd(offset, start);
+                    let position = self.builder.ins().isub(position, delta);
+                    (SOURCE_BITMAP, bytes, position)
+                }
+                _ => {
+                    let buffer = self.plan.buffer_of[base.index()].expect("validity sources are buffered");
+                    let regs = &self.buffers[buffer];
+                    let (validity, halo) = (regs.validity.expect("a validity source is nullable"), regs.halo);
+                    let position = self.builder.ins().isub(halo, delta);
+                    (SOURCE_BYTES, validity, position)
+                }
+            };
+            let kind = self.builder.ins().iconst(types::I64, kind);
+            let offset = i32::try_from(index * 32).expect("few sources");
+            for (field, value) in [kind, pointer, position, first_valid].into_iter().enumerate() {
+                self.builder.ins().stack_store(types::I64, value, slot, offset + 8 * field as i32);
+            }
+        }
+        let address = self.builder.ins().stack_addr(types::I64, slot, 0);
+        let count = self.builder.ins().iconst(types::I64, sources.len() as i64);
+        self.builder.ins().call(self.stubs.combine_validity, &[address, count, len, destination]);
     }
 
     /// Two rows (`i`, `i + 1`) of an f64 value; the vector plan guarantees they are valid and
@@ -611,7 +655,15 @@ impl<'p, 'b> Translator<'p, 'b> {
         };
         let nullable = self.plan.nullable[node.index()];
         let needs_copy = direct_source.is_none();
-        if needs_copy || nullable {
+        // The validity of a column read is combined a block at a time; a scalar's (only a
+        // lagged scalar can be null here) goes through the row loop.
+        let base_is_column = self.plan.program.node(base).ty.shape == Shape::Column;
+        if nullable && base_is_column {
+            let validity = self.buffers[buffer].validity.expect("a nullable buffer has validity");
+            let destination = self.builder.ins().iadd(validity, halo);
+            self.combine_validity(&[(base, delta)], start, len, destination);
+        }
+        if needs_copy || (nullable && !base_is_column) {
             let empty = HashMap::new();
             self.row_loop(len, |this, i| {
                 let (value, valid) = this.read(operand, 0, start, i, &empty);
@@ -622,7 +674,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                     let address = this.element_address(values, index, size);
                     this.builder.ins().store(this.flags, value, address, 0);
                 }
-                if let Some(validity) = validity {
+                if let (Some(validity), false) = (validity, base_is_column) {
                     let address = this.builder.ins().iadd(validity, index);
                     this.builder.ins().store(this.flags, valid, address, 0);
                 }

@@ -24,12 +24,28 @@ pub const BLOCK_ROWS: usize = 512;
 /// One stage of a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stage {
-    /// A fused row loop computing these nodes, in order. `vector_from_row` is set when the
-    /// loop also has an `f64x2` form: blocks starting at or after that row (the farthest lag
-    /// the loop reads) run two rows per lane group, unrolled, with a scalar tail.
-    Loop { nodes: Vec<NodeId>, vector_from_row: Option<u64> },
+    /// A fused row loop computing these nodes, in order, and its `f64x2` form if it has one.
+    Loop { nodes: Vec<NodeId>, vector: Option<VectorForm> },
     /// One runtime call over the whole block: `ln` or `exp` of the node's operand.
     BlockCall { node: NodeId, op: UnaryOp },
+}
+
+/// The `f64x2` form of a row loop: blocks starting at or after `from_row` (the farthest lag the
+/// loop reads, so no read is before row 0) compute values two rows per lane group, unrolled,
+/// with a scalar tail. Values are computed for every row, null or not; validity is computed
+/// apart, a block at a time, by combining the validity of what each value reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VectorForm {
+    pub from_row: u64,
+    pub validity: Vec<ValidityTarget>,
+}
+
+/// A validity the vector form must produce: a buffered node's (or, for `None`, the result's),
+/// as the AND of the validity of `sources` — `(value, rows back)` pairs it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidityTarget {
+    pub node: Option<NodeId>,
+    pub sources: Vec<(NodeId, u64)>,
 }
 
 /// A per-block buffer holding one node's values (and validity bytes when it can be null).
@@ -81,13 +97,28 @@ impl LoopPlan {
         }
         for (index, stage) in self.stages.iter().enumerate() {
             match stage {
-                Stage::Loop { nodes, vector_from_row } => {
+                Stage::Loop { nodes, vector } => {
                     let list: Vec<String> = nodes.iter().map(ToString::to_string).collect();
-                    let vector = match vector_from_row {
-                        Some(row) => format!(", f64x2 from row {row}"),
+                    let form = match vector {
+                        Some(vector) => format!(", f64x2 from row {}", vector.from_row),
                         None => String::new(),
                     };
-                    let _ = writeln!(out, "stage {index}: fused row loop [{}]{vector}", list.join(" "));
+                    let _ = writeln!(out, "stage {index}: fused row loop [{}]{form}", list.join(" "));
+                    for target in vector.iter().flat_map(|vector| &vector.validity) {
+                        let name = target.node.map_or("result".to_string(), |node| node.to_string());
+                        let sources: Vec<String> = target
+                            .sources
+                            .iter()
+                            .map(
+                                |(node, back)| {
+                                    if *back == 0 { node.to_string() } else { format!("{node}[-{back}]") }
+                                },
+                            )
+                            .collect();
+                        let sources =
+                            if sources.is_empty() { "all".to_string() } else { sources.join(" & ") };
+                        let _ = writeln!(out, "  f64x2 validity of {name} = {sources}");
+                    }
                 }
                 Stage::BlockCall { node, op } => {
                     let _ = writeln!(out, "stage {index}: block call {} -> {node}", op.name());
@@ -146,8 +177,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
             (Shape::Column, _) => {
                 if let Some(op) = is_block_call(program, id) {
                     if !current.is_empty() {
-                        stages
-                            .push(Stage::Loop { nodes: std::mem::take(&mut current), vector_from_row: None });
+                        stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
                     }
                     stage_of[index] = Some(stages.len());
                     stages.push(Stage::BlockCall { node: id, op });
@@ -159,7 +189,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
         }
     }
     // The last stage is always a row loop: it writes the result.
-    stages.push(Stage::Loop { nodes: current, vector_from_row: None });
+    stages.push(Stage::Loop { nodes: current, vector: None });
     let last_stage = stages.len() - 1;
 
     // A computed node needs a buffer when something reads it from another stage, through a
@@ -194,8 +224,9 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
         }
     }
     for (index, stage) in stages.iter_mut().enumerate() {
-        if let Stage::Loop { nodes, vector_from_row } = stage {
-            *vector_from_row = vector_plan(program, &nullable, nodes, index == last_stage);
+        if let Stage::Loop { nodes, vector } = stage {
+            let buffered = |id: NodeId| halo[id.index()].is_some();
+            *vector = vector_plan(program, &nullable, &buffered, nodes, index == last_stage);
         }
     }
     let mut buffers = Vec::new();
@@ -217,31 +248,34 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
     }
 }
 
-/// Whether a row loop can also run two rows at a time in `f64x2`, and from which row on.
-///
-/// The vector form computes values only: it is used for whole blocks in which every row is
-/// valid. So every node must be f64 arithmetic whose only possible nulls come from lag reads
-/// before their first row — every value it reads, other than a same-loop value, must be one
-/// that can never be null — and the block must start at or after the farthest lag.
-fn vector_plan(program: &Program, nullable: &[bool], nodes: &[NodeId], writes_result: bool) -> Option<u64> {
+/// The `f64x2` form of a row loop, if it has one: every node must be f64 arithmetic (so a
+/// value is null exactly where something it reads is), every value read f64, and every scalar
+/// read never null. Validity targets are the nullable nodes kept in buffers, and the result.
+fn vector_plan(
+    program: &Program,
+    nullable: &[bool],
+    buffered: &dyn Fn(NodeId) -> bool,
+    nodes: &[NodeId],
+    writes_result: bool,
+) -> Option<VectorForm> {
     let mut farthest = 0u64;
-    let mut check_read = |operand: NodeId| -> Option<()> {
+    // For each node of the loop: the (value, rows back) reads its validity is the AND of.
+    let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
+    let mut read = |operand: NodeId, sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>| {
         let (base, delta) = resolve_lags(program, operand);
-        if program.node(base).ty.elem != Elem::F64 {
-            return None;
-        }
-        let same_loop = nodes.contains(&base) && delta == 0;
-        if !same_loop && nullable[base.index()] {
+        let base_node = program.node(base);
+        if base_node.ty.elem != Elem::F64 || (base_node.ty.shape == Shape::Scalar && nullable[base.index()]) {
             return None;
         }
         farthest = farthest.max(delta);
-        Some(())
+        Some(match sources.get(&base) {
+            Some(inner) if delta == 0 => inner.clone(),
+            _ if nullable[base.index()] && base_node.ty.shape == Shape::Column => vec![(base, delta)],
+            _ => Vec::new(),
+        })
     };
     for &id in nodes {
         let node = program.node(id);
-        if node.ty.elem != Elem::F64 {
-            return None;
-        }
         let arithmetic = matches!(
             node.kind,
             NodeKind::Unary {
@@ -255,17 +289,32 @@ fn vector_plan(program: &Program, nullable: &[bool], nodes: &[NodeId], writes_re
             } | NodeKind::Binary { op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div, .. }
                 | NodeKind::PowI { .. }
         );
-        if !arithmetic {
+        if node.ty.elem != Elem::F64 || !arithmetic {
             return None;
         }
+        let mut mine = Vec::new();
         for operand in node.kind.operands() {
-            check_read(operand)?;
+            for source in read(operand, &sources)? {
+                if !mine.contains(&source) {
+                    mine.push(source);
+                }
+            }
+        }
+        sources.insert(id, mine);
+    }
+    let mut validity = Vec::new();
+    for &id in nodes {
+        if buffered(id) && nullable[id.index()] {
+            validity.push(ValidityTarget { node: Some(id), sources: sources[&id].clone() });
         }
     }
     if writes_result {
-        check_read(program.result)?;
+        let result_sources = read(program.result, &sources)?;
+        if nullable[program.result.index()] {
+            validity.push(ValidityTarget { node: None, sources: result_sources });
+        }
     }
-    Some(farthest)
+    Some(VectorForm { from_row: farthest, validity })
 }
 
 /// Which nodes can have a null row, given which inputs carry bitmaps.

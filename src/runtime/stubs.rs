@@ -66,14 +66,97 @@ pub unsafe extern "C" fn shift_halo(buffer: *mut u8, skip: usize, keep: usize) {
 /// `(start + len).div_ceil(8)` bytes.
 pub unsafe extern "C" fn pack_validity(bytes: *const u8, bitmap: *mut u8, start: usize, len: usize) {
     debug_assert_eq!(start % 8, 0);
-    for chunk in 0..len.div_ceil(8) {
-        let mut byte = 0u8;
-        for bit in 0..8.min(len - chunk * 8) {
-            // SAFETY: chunk * 8 + bit < len.
-            byte |= (unsafe { *bytes.add(chunk * 8 + bit) } & 1) << bit;
+    // SAFETY: the caller guarantees both ranges.
+    let (bytes, bitmap) = unsafe {
+        (
+            std::slice::from_raw_parts(bytes, len),
+            std::slice::from_raw_parts_mut(bitmap.add(start / 8), len.div_ceil(8)),
+        )
+    };
+    for (chunk, out) in bytes.chunks(8).zip(bitmap.iter_mut()) {
+        *out = if let Ok(eight) = <[u8; 8]>::try_from(chunk) {
+            // Eight 0/1 bytes to eight bits: the multiply gathers bit 0 of each byte into the
+            // top byte, first row lowest.
+            ((u64::from_le_bytes(eight) & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56)
+                as u8
+        } else {
+            chunk.iter().enumerate().fold(0u8, |byte, (bit, &valid)| byte | (valid & 1) << bit)
+        };
+    }
+}
+
+/// One validity a kernel combines in [`combine_validity`]: for block row `i`, the read is in
+/// range from row `first_valid` on, and then valid where bit (`SOURCE_BITMAP`) or byte
+/// (`SOURCE_BYTES`) `position + i` of `pointer` is set, or always (`SOURCE_IN_RANGE`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ValiditySource {
+    pub kind: i64,
+    pub pointer: i64,
+    pub position: i64,
+    pub first_valid: i64,
+}
+
+pub const SOURCE_BITMAP: i64 = 0;
+pub const SOURCE_BYTES: i64 = 1;
+pub const SOURCE_IN_RANGE: i64 = 2;
+
+/// `out[i] = 1` where every source is valid at block row `i`, else 0, for `i < len`: the
+/// validity of a value computed in `f64x2`, a block at a time (64 rows of a bitmap per word).
+///
+/// # Safety
+/// `sources` must point to `count` sources; `out` must be writable for `len` bytes; every
+/// source must be readable at `position + i` for `first_valid <= i < len`.
+pub unsafe extern "C" fn combine_validity(
+    sources: *const ValiditySource,
+    count: usize,
+    len: usize,
+    out: *mut u8,
+) {
+    // SAFETY: the caller guarantees both ranges.
+    let (sources, out) =
+        unsafe { (std::slice::from_raw_parts(sources, count), std::slice::from_raw_parts_mut(out, len)) };
+    out.fill(1);
+    for source in sources {
+        let first = usize::try_from(source.first_valid.max(0)).unwrap_or(usize::MAX).min(len);
+        out[..first].fill(0);
+        let base = source.pointer as *const u8;
+        if source.kind == SOURCE_IN_RANGE {
+            continue;
         }
-        // SAFETY: start / 8 + chunk < (start + len).div_ceil(8).
-        unsafe { *bitmap.add(start / 8 + chunk) = byte };
+        if source.kind == SOURCE_BYTES {
+            // SAFETY: bytes position + i are readable for first_valid <= i < len.
+            let bytes = unsafe {
+                std::slice::from_raw_parts(
+                    base.offset((source.position + first as i64) as isize),
+                    len - first,
+                )
+            };
+            for (valid, byte) in out[first..].iter_mut().zip(bytes) {
+                *valid &= byte & 1;
+            }
+        } else {
+            let mut i = first;
+            while i < len {
+                let bit = (source.position + i as i64) as usize;
+                if bit.is_multiple_of(64) && i + 64 <= len {
+                    // A whole aligned word: 64 rows at once; all-valid words skip the loop.
+                    // SAFETY: bits bit..bit+64 are readable (rows i..i+64 are in range).
+                    let word = unsafe { std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>()) };
+                    let word = u64::from_le(word);
+                    if word != u64::MAX {
+                        for (j, valid) in out[i..i + 64].iter_mut().enumerate() {
+                            *valid &= (word >> j) as u8 & 1;
+                        }
+                    }
+                    i += 64;
+                } else {
+                    // SAFETY: bit `bit` is readable (row i is in range).
+                    *out.get_mut(i).expect("i < len") &= unsafe { *base.add(bit / 8) } >> (bit % 8) & 1;
+                    i += 1;
+                }
+            }
+        }
     }
 }
 
@@ -120,6 +203,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("fusejit_exp_f32_block", exp_f32_block as *const u8),
         ("fusejit_shift_halo", shift_halo as *const u8),
         ("fusejit_pack_validity", pack_validity as *const u8),
+        ("fusejit_combine_validity", combine_validity as *const u8),
         ("floor", floor_f64 as *const u8),
         ("floorf", floor_f32 as *const u8),
         ("ceil", ceil_f64 as *const u8),
@@ -144,6 +228,46 @@ mod tests {
         // SAFETY: 11 bytes readable; bits 8..19 need bytes 1 and 2 of a 4-byte bitmap.
         unsafe { pack_validity(bytes.as_ptr(), bitmap.as_mut_ptr(), 8, bytes.len()) };
         assert_eq!(bitmap, [0xff, 0b1000_1101, 0b101, 0xff]);
+    }
+
+    #[test]
+    fn combine_validity_ands_bitmaps_and_bytes_from_their_first_valid_row() {
+        let bitmap: Vec<u8> = (0..40u8).map(|i| if i == 9 { 0b1111_0111 } else { 0xff }).collect();
+        let bytes: Vec<u8> = (0..200).map(|i| u8::from(i % 50 != 7)).collect();
+        let sources = [
+            ValiditySource {
+                kind: SOURCE_BITMAP,
+                pointer: bitmap.as_ptr() as i64,
+                position: 5,
+                first_valid: 2,
+            },
+            ValiditySource {
+                kind: SOURCE_BYTES,
+                pointer: bytes.as_ptr() as i64,
+                position: 3,
+                first_valid: 0,
+            },
+        ];
+        let mut out = vec![9u8; 150];
+        // SAFETY: bits 5..155 and bytes 3..153 are within the buffers.
+        unsafe { combine_validity(sources.as_ptr(), sources.len(), out.len(), out.as_mut_ptr()) };
+        for (i, &valid) in out.iter().enumerate() {
+            let bit = 5 + i;
+            let expected = i >= 2 && bitmap[bit / 8] >> (bit % 8) & 1 == 1 && bytes[3 + i] == 1;
+            assert_eq!(valid, u8::from(expected), "row {i}");
+        }
+        // A word-aligned start takes the 64-row path.
+        let aligned = [ValiditySource {
+            kind: SOURCE_BITMAP,
+            pointer: bitmap.as_ptr() as i64,
+            position: 64,
+            first_valid: 0,
+        }];
+        let mut out = vec![9u8; 128];
+        // SAFETY: bits 64..192 are within the bitmap.
+        unsafe { combine_validity(aligned.as_ptr(), 1, out.len(), out.as_mut_ptr()) };
+        assert_eq!(out.iter().filter(|&&v| v == 0).count(), 1);
+        assert_eq!(out[11], 0, "bit 75 is row 11 from bit 64");
     }
 
     #[test]
