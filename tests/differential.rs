@@ -252,10 +252,14 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
         "exp(lag(x, 3) / 1000) + ln(lag(y, 600))",
         "r = ln(x) * 2; s = r + y; where(s > 0, s, r) - lag(r, 3)",
         "exp(a / 100) * ln(a) + x",
+        "w * a",
+        "where(w > 100, w - 100, 0) * a + lag(w, 2)",
+        "where(x > y, x - y, 0) * a + lag(x, 3)",
     ];
     for rows in [0usize, 1, 63, 64, 65, 511, 512, 513, 1024, 1025, 3000] {
         let x: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.37).sin() * 5.0).collect();
         let y: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.11).cos() * 5.0).collect();
+        let w: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let bits: Vec<u8> =
             (0..rows.div_ceil(8) + 1).map(|i| if i % 5 == 0 { 0b1011_1111 } else { 0xff }).collect();
         for with_nulls in [false, true] {
@@ -265,7 +269,7 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
             } else {
                 bindings.column("x", &x[..]);
             }
-            bindings.column("y", &y[..]).scalar("a", 252.0).scalar("b", 0.5);
+            bindings.column("y", &y[..]).column("w", &w[..]).scalar("a", 252.0).scalar("b", 0.5);
             for source in programs {
                 let kernel = engine.compile(source).unwrap();
                 let native = kernel.eval(&bindings).unwrap();

@@ -316,7 +316,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let whole_groups = self.builder.ins().band_imm_s(len, -(VECTOR_ROWS_PER_ITERATION as i64));
                 let zero = self.builder.ins().iconst(types::I64, 0);
                 let vector_end = self.builder.ins().select(eligible, whole_groups, zero);
-                self.vector_loop(nodes, start, vector_end, writes_result);
+                self.vector_loop(nodes, vector.elem, start, vector_end, writes_result);
                 // The vector rows' validity, a block at a time (the scalar tail does its own).
                 for target in &vector.validity {
                     let destination = match target.node {
@@ -373,9 +373,11 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// The `f64x2` form of a row loop (see `Stage::Loop`): rows `[0, end)` of the block,
-    /// `VECTOR_ROWS_PER_ITERATION` per iteration. Every row here is valid, so validity bytes are written as 1.
-    fn vector_loop(&mut self, nodes: &[NodeId], start: Value, end: Value, writes_result: bool) {
+    /// The SIMD form of a row loop (see `VectorForm`): rows `[0, end)` of the block,
+    /// `VECTOR_ROWS_PER_ITERATION` per iteration, in lane groups of `f64x2` or `f32x4`. Values
+    /// only: validity is combined apart.
+    fn vector_loop(&mut self, nodes: &[NodeId], elem: Elem, start: Value, end: Value, writes_result: bool) {
+        let vector = Lanes::of(elem);
         // Splat every scalar the loop reads once, before it.
         let mut splats: HashMap<NodeId, Value> = HashMap::new();
         let mut reads: Vec<NodeId> =
@@ -386,14 +388,14 @@ impl<'p, 'b> Translator<'p, 'b> {
         for operand in reads {
             let (base, _) = self.plan.resolve_lags(operand);
             if let Some(&(value, _)) = self.scalars.get(&base) {
-                splats.entry(base).or_insert_with(|| self.builder.ins().splat(types::F64X2, value));
+                splats.entry(base).or_insert_with(|| self.builder.ins().splat(vector.ty, value));
             }
         }
         let zero = self.builder.ins().iconst(types::I64, 0);
         let result = self.plan.program.result;
         self.stepped_loop(zero, end, VECTOR_ROWS_PER_ITERATION as i64, |this, first| {
-            for group in 0..(VECTOR_ROWS_PER_ITERATION / 2) as i64 {
-                let i = this.builder.ins().iadd_imm_s(first, 2 * group);
+            for group in 0..(VECTOR_ROWS_PER_ITERATION / vector.lanes) as i64 {
+                let i = this.builder.ins().iadd_imm_s(first, vector.lanes as i64 * group);
                 let mut computed: HashMap<NodeId, Value> = HashMap::new();
                 for &id in nodes {
                     let operands: Vec<Value> = this
@@ -403,25 +405,93 @@ impl<'p, 'b> Translator<'p, 'b> {
                         .kind
                         .operands()
                         .into_iter()
-                        .map(|operand| this.read_vector(operand, start, i, &computed, &splats))
+                        .map(|operand| this.read_vector(operand, vector, start, i, &computed, &splats))
                         .collect();
-                    let value = this.apply_vector(id, &operands);
+                    let value = this.apply_vector(id, vector, &operands);
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
                         let (values, halo) = (this.buffers[buffer].values, this.buffers[buffer].halo);
                         let index = this.builder.ins().iadd(halo, i);
-                        let address = this.element_address(values, index, 8);
+                        let address = this.element_address(values, index, vector.size);
                         this.builder.ins().store(vector_flags(), value, address, 0);
                     }
                     computed.insert(id, value);
                 }
                 if writes_result {
-                    let value = this.read_vector(result, start, i, &computed, &splats);
+                    let value = this.read_vector(result, vector, start, i, &computed, &splats);
                     let row = this.builder.ins().iadd(start, i);
-                    let address = this.element_address(this.out_values, row, 8);
+                    let address = this.element_address(this.out_values, row, vector.size);
                     this.builder.ins().store(vector_flags(), value, address, 0);
                 }
             }
         });
+    }
+
+    /// `lanes` rows from block row `i` of a value; the vector plan guarantees every lagged
+    /// index is in range.
+    fn read_vector(
+        &mut self,
+        node: NodeId,
+        vector: Lanes,
+        start: Value,
+        i: Value,
+        computed: &HashMap<NodeId, Value>,
+        splats: &HashMap<NodeId, Value>,
+    ) -> Value {
+        let (base, delta) = self.plan.resolve_lags(node);
+        if let Some(&splat) = splats.get(&base) {
+            return splat;
+        }
+        if let (0, Some(&value)) = (delta, computed.get(&base)) {
+            return value;
+        }
+        let delta = i64::try_from(delta).unwrap_or(i64::MAX);
+        let address = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
+            let data = self.inputs[slot as usize].as_ref().map(|regs| regs.data).expect("column input");
+            let row = self.builder.ins().iadd(start, i);
+            let row = self.builder.ins().iadd_imm_s(row, -delta);
+            self.element_address(data, row, vector.size)
+        } else {
+            let buffer =
+                self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
+            let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
+            let position = self.builder.ins().iadd(halo, i);
+            let position = self.builder.ins().iadd_imm_s(position, -delta);
+            self.element_address(values, position, vector.size)
+        };
+        self.builder.ins().load(vector.ty, vector_flags(), address, 0)
+    }
+
+    /// The SIMD form of what the vector plan allows: arithmetic, comparisons (as lane masks)
+    /// and `where` on such a mask.
+    fn apply_vector(&mut self, id: NodeId, vector: Lanes, operands: &[Value]) -> Value {
+        let node = *self.plan.program.node(id);
+        match node.kind {
+            NodeKind::Unary { op: UnaryOp::Neg, .. } => self.builder.ins().fneg(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Abs, .. } => self.builder.ins().fabs(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Sqrt, .. } => self.builder.ins().sqrt(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Floor, .. } => self.builder.ins().floor(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Ceil, .. } => self.builder.ins().ceil(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Round, .. } => self.builder.ins().nearest(operands[0]),
+            NodeKind::Binary { op: BinaryOp::Add, .. } => self.builder.ins().fadd(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Sub, .. } => self.builder.ins().fsub(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().fmul(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Div, .. } => self.builder.ins().fdiv(operands[0], operands[1]),
+            NodeKind::Binary { op, .. } if op.is_comparison() => {
+                // All-ones lanes where true, as the float vector type, for `where` to select with.
+                let mask = self.builder.ins().fcmp(float_cc(op), operands[0], operands[1]);
+                self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), mask)
+            }
+            NodeKind::Where { .. } => self.builder.ins().bitselect(operands[0], operands[1], operands[2]),
+            NodeKind::PowI { exponent, .. } => {
+                let one = match vector.ty {
+                    types::F32X4 => self.builder.ins().f32const(1.0),
+                    _ => self.builder.ins().f64const(1.0),
+                };
+                let one = self.builder.ins().splat(vector.ty, one);
+                self.pow_i_with(operands[0], exponent, one)
+            }
+            _ => unreachable!("the vector plan admits only arithmetic, comparisons and where"),
+        }
     }
 
     /// Writes the validity of block rows `[0, len)` as 0/1 bytes to `destination`: the AND of
@@ -463,64 +533,6 @@ impl<'p, 'b> Translator<'p, 'b> {
         let address = self.builder.ins().stack_addr(types::I64, slot, 0);
         let count = self.builder.ins().iconst(types::I64, sources.len() as i64);
         self.builder.ins().call(self.stubs.combine_validity, &[address, count, len, destination]);
-    }
-
-    /// Two rows (`i`, `i + 1`) of an f64 value; the vector plan guarantees they are valid and
-    /// that every lagged index is in range.
-    fn read_vector(
-        &mut self,
-        node: NodeId,
-        start: Value,
-        i: Value,
-        computed: &HashMap<NodeId, Value>,
-        splats: &HashMap<NodeId, Value>,
-    ) -> Value {
-        let (base, delta) = self.plan.resolve_lags(node);
-        if let Some(&splat) = splats.get(&base) {
-            return splat;
-        }
-        if let (0, Some(&value)) = (delta, computed.get(&base)) {
-            return value;
-        }
-        let delta = i64::try_from(delta).unwrap_or(i64::MAX);
-        let address = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
-            let data = self.inputs[slot as usize].as_ref().map(|regs| regs.data).expect("column input");
-            let row = self.builder.ins().iadd(start, i);
-            let row = self.builder.ins().iadd_imm_s(row, -delta);
-            self.element_address(data, row, 8)
-        } else {
-            let buffer =
-                self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
-            let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-            let position = self.builder.ins().iadd(halo, i);
-            let position = self.builder.ins().iadd_imm_s(position, -delta);
-            self.element_address(values, position, 8)
-        };
-        self.builder.ins().load(types::F64X2, vector_flags(), address, 0)
-    }
-
-    /// The `f64x2` form of the arithmetic the vector plan allows.
-    fn apply_vector(&mut self, id: NodeId, operands: &[Value]) -> Value {
-        let node = *self.plan.program.node(id);
-        let ins = self.builder.ins();
-        match node.kind {
-            NodeKind::Unary { op: UnaryOp::Neg, .. } => ins.fneg(operands[0]),
-            NodeKind::Unary { op: UnaryOp::Abs, .. } => ins.fabs(operands[0]),
-            NodeKind::Unary { op: UnaryOp::Sqrt, .. } => ins.sqrt(operands[0]),
-            NodeKind::Unary { op: UnaryOp::Floor, .. } => ins.floor(operands[0]),
-            NodeKind::Unary { op: UnaryOp::Ceil, .. } => ins.ceil(operands[0]),
-            NodeKind::Unary { op: UnaryOp::Round, .. } => ins.nearest(operands[0]),
-            NodeKind::Binary { op: BinaryOp::Add, .. } => ins.fadd(operands[0], operands[1]),
-            NodeKind::Binary { op: BinaryOp::Sub, .. } => ins.fsub(operands[0], operands[1]),
-            NodeKind::Binary { op: BinaryOp::Mul, .. } => ins.fmul(operands[0], operands[1]),
-            NodeKind::Binary { op: BinaryOp::Div, .. } => ins.fdiv(operands[0], operands[1]),
-            NodeKind::PowI { exponent, .. } => {
-                let one = self.builder.ins().f64const(1.0);
-                let one = self.builder.ins().splat(types::F64X2, one);
-                self.pow_i_with(operands[0], exponent, one)
-            }
-            _ => unreachable!("the vector plan admits only f64 arithmetic"),
-        }
     }
 
     fn element_address(&mut self, base: Value, index: Value, size: i64) -> Value {
@@ -793,14 +805,6 @@ impl<'p, 'b> Translator<'p, 'b> {
     fn binary(&mut self, op: BinaryOp, (a, va): Pair, (b, vb): Pair) -> Pair {
         let both = self.builder.ins().band(va, vb);
         let is_bool = self.builder.func.dfg.value_type(a) == types::I8;
-        let float_cc = |op| match op {
-            BinaryOp::Eq => FloatCC::Equal,
-            BinaryOp::Ne => FloatCC::NotEqual,
-            BinaryOp::Lt => FloatCC::LessThan,
-            BinaryOp::Le => FloatCC::LessThanOrEqual,
-            BinaryOp::Gt => FloatCC::GreaterThan,
-            _ => FloatCC::GreaterThanOrEqual,
-        };
         let value = match op {
             BinaryOp::Add => self.builder.ins().fadd(a, b),
             BinaryOp::Sub => self.builder.ins().fsub(a, b),
@@ -896,8 +900,38 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 }
 
-/// Rows per iteration of a vector loop: four `f64x2` lane groups (8 measured a little faster
-/// than 4 on W4).
+/// The IEEE comparison of each comparison operator (NaN: all false but `!=`).
+fn float_cc(op: BinaryOp) -> FloatCC {
+    match op {
+        BinaryOp::Eq => FloatCC::Equal,
+        BinaryOp::Ne => FloatCC::NotEqual,
+        BinaryOp::Lt => FloatCC::LessThan,
+        BinaryOp::Le => FloatCC::LessThanOrEqual,
+        BinaryOp::Gt => FloatCC::GreaterThan,
+        _ => FloatCC::GreaterThanOrEqual,
+    }
+}
+
+/// A SIMD type of the vector form: `f64x2` or `f32x4`, 128 bits either way.
+#[derive(Debug, Clone, Copy)]
+struct Lanes {
+    ty: types::Type,
+    lanes: usize,
+    /// Bytes per lane.
+    size: i64,
+}
+
+impl Lanes {
+    fn of(elem: Elem) -> Lanes {
+        match elem {
+            Elem::F32 => Lanes { ty: types::F32X4, lanes: 4, size: 4 },
+            _ => Lanes { ty: types::F64X2, lanes: 2, size: 8 },
+        }
+    }
+}
+
+/// Rows per iteration of a vector loop: four `f64x2` or two `f32x4` lane groups (8 rows
+/// measured a little faster than 4 on W4).
 const VECTOR_ROWS_PER_ITERATION: usize = 8;
 
 /// Vector accesses may be unaligned (lagged reads start anywhere), and never trap: the plan

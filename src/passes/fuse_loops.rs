@@ -30,12 +30,14 @@ pub enum Stage {
     BlockCall { node: NodeId, op: UnaryOp },
 }
 
-/// The `f64x2` form of a row loop: blocks starting at or after `from_row` (the farthest lag the
+/// The SIMD form of a row loop (`f64x2` or `f32x4`): blocks starting at or after `from_row` (the farthest lag the
 /// loop reads, so no read is before row 0) compute values two rows per lane group, unrolled,
 /// with a scalar tail. Values are computed for every row, null or not; validity is computed
 /// apart, a block at a time, by combining the validity of what each value reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VectorForm {
+    /// `F64` (`f64x2`) or `F32` (`f32x4`): every float value of the loop has this type.
+    pub elem: Elem,
     pub from_row: u64,
     pub validity: Vec<ValidityTarget>,
 }
@@ -100,7 +102,9 @@ impl LoopPlan {
                 Stage::Loop { nodes, vector } => {
                     let list: Vec<String> = nodes.iter().map(ToString::to_string).collect();
                     let form = match vector {
-                        Some(vector) => format!(", f64x2 from row {}", vector.from_row),
+                        Some(vector) => {
+                            format!(", {} from row {}", vector_type_name(vector.elem), vector.from_row)
+                        }
                         None => String::new(),
                     };
                     let _ = writeln!(out, "stage {index}: fused row loop [{}]{form}", list.join(" "));
@@ -117,7 +121,11 @@ impl LoopPlan {
                             .collect();
                         let sources =
                             if sources.is_empty() { "all".to_string() } else { sources.join(" & ") };
-                        let _ = writeln!(out, "  f64x2 validity of {name} = {sources}");
+                        let _ = writeln!(
+                            out,
+                            "  {} validity of {name} = {sources}",
+                            vector_type_name(vector_elem(vector))
+                        );
                     }
                 }
                 Stage::BlockCall { node, op } => {
@@ -248,9 +256,19 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
     }
 }
 
-/// The `f64x2` form of a row loop, if it has one: every node must be f64 arithmetic (so a
-/// value is null exactly where something it reads is), every value read f64, and every scalar
-/// read never null. Validity targets are the nullable nodes kept in buffers, and the result.
+pub fn vector_type_name(elem: Elem) -> &'static str {
+    if elem == Elem::F32 { "f32x4" } else { "f64x2" }
+}
+
+fn vector_elem(vector: &Option<VectorForm>) -> Elem {
+    vector.as_ref().map_or(Elem::F64, |vector| vector.elem)
+}
+
+/// The SIMD form of a row loop, if it has one. Every float value of the loop (and every float
+/// it reads) has one type; every node is arithmetic, a comparison feeding a `where` of the same
+/// loop, or such a `where` whose arms can never be null — so a value is null exactly where
+/// something it reads is, and validity can be combined apart. Scalars read are never null.
+/// Validity targets are the nullable nodes kept in buffers, and the result.
 fn vector_plan(
     program: &Program,
     nullable: &[bool],
@@ -258,13 +276,19 @@ fn vector_plan(
     nodes: &[NodeId],
     writes_result: bool,
 ) -> Option<VectorForm> {
+    let elem = nodes.iter().map(|&id| program.node(id).ty.elem).find(|elem| *elem != Elem::Bool)?;
     let mut farthest = 0u64;
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
     let mut read = |operand: NodeId, sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>| {
         let (base, delta) = resolve_lags(program, operand);
         let base_node = program.node(base);
-        if base_node.ty.elem != Elem::F64 || (base_node.ty.shape == Shape::Scalar && nullable[base.index()]) {
+        if base_node.ty.elem == Elem::Bool && !(nodes.contains(&base) && delta == 0) {
+            return None;
+        }
+        if (base_node.ty.elem != elem && base_node.ty.elem != Elem::Bool)
+            || (base_node.ty.shape == Shape::Scalar && nullable[base.index()])
+        {
             return None;
         }
         farthest = farthest.max(delta);
@@ -274,31 +298,49 @@ fn vector_plan(
             _ => Vec::new(),
         })
     };
+    let union = |lists: Vec<Vec<(NodeId, u64)>>| {
+        let mut all: Vec<(NodeId, u64)> = Vec::new();
+        for source in lists.into_iter().flatten() {
+            if !all.contains(&source) {
+                all.push(source);
+            }
+        }
+        all
+    };
     for &id in nodes {
         let node = program.node(id);
-        let arithmetic = matches!(
-            node.kind,
+        let mine = match node.kind {
             NodeKind::Unary {
-                op: UnaryOp::Neg
-                    | UnaryOp::Abs
-                    | UnaryOp::Sqrt
-                    | UnaryOp::Floor
-                    | UnaryOp::Ceil
-                    | UnaryOp::Round,
-                ..
-            } | NodeKind::Binary { op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div, .. }
-                | NodeKind::PowI { .. }
-        );
-        if node.ty.elem != Elem::F64 || !arithmetic {
-            return None;
-        }
-        let mut mine = Vec::new();
-        for operand in node.kind.operands() {
-            for source in read(operand, &sources)? {
-                if !mine.contains(&source) {
-                    mine.push(source);
-                }
+                op:
+                    UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sqrt | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round,
+                arg,
             }
+            | NodeKind::PowI { base: arg, .. } => union(vec![read(arg, &sources)?]),
+            NodeKind::Binary {
+                op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div,
+                lhs,
+                rhs,
+            } => union(vec![read(lhs, &sources)?, read(rhs, &sources)?]),
+            // A comparison lives only as a lane mask for a `where` of this loop.
+            NodeKind::Binary { op, lhs, rhs } if op.is_comparison() && program.node(lhs).ty.elem == elem => {
+                if buffered(id) || (writes_result && program.result == id) {
+                    return None;
+                }
+                union(vec![read(lhs, &sources)?, read(rhs, &sources)?])
+            }
+            NodeKind::Where { cond, then, otherwise } => {
+                let is_loop_comparison = nodes.contains(&cond)
+                    && matches!(program.node(cond).kind, NodeKind::Binary { op, .. } if op.is_comparison());
+                let arms = [read(then, &sources)?, read(otherwise, &sources)?];
+                if !is_loop_comparison || arms.iter().any(|arm| !arm.is_empty()) {
+                    return None;
+                }
+                read(cond, &sources)?
+            }
+            _ => return None,
+        };
+        if node.ty.elem != elem && node.ty.elem != Elem::Bool {
+            return None;
         }
         sources.insert(id, mine);
     }
@@ -309,12 +351,15 @@ fn vector_plan(
         }
     }
     if writes_result {
+        if program.node(program.result).ty.elem != elem {
+            return None;
+        }
         let result_sources = read(program.result, &sources)?;
         if nullable[program.result.index()] {
             validity.push(ValidityTarget { node: None, sources: result_sources });
         }
     }
-    Some(VectorForm { from_row: farthest, validity })
+    Some(VectorForm { elem, from_row: farthest, validity })
 }
 
 /// Which nodes can have a null row, given which inputs carry bitmaps.
