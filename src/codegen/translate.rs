@@ -313,7 +313,8 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let from_row = i64::try_from(vector.from_row).unwrap_or(i64::MAX);
                 let from_row = self.builder.ins().iconst(types::I64, from_row);
                 let eligible = self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, start, from_row);
-                let whole_groups = self.builder.ins().band_imm_s(len, -(VECTOR_ROWS_PER_ITERATION as i64));
+                let rows_per_iteration = (VECTOR_GROUPS_PER_ITERATION * Lanes::of(vector.elem).lanes) as i64;
+                let whole_groups = self.builder.ins().band_imm_s(len, -rows_per_iteration);
                 let zero = self.builder.ins().iconst(types::I64, 0);
                 let vector_end = self.builder.ins().select(eligible, whole_groups, zero);
                 self.vector_loop(nodes, vector.elem, start, vector_end, writes_result);
@@ -374,7 +375,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     /// The SIMD form of a row loop (see `VectorForm`): rows `[0, end)` of the block,
-    /// `VECTOR_ROWS_PER_ITERATION` per iteration, in lane groups of `f64x2` or `f32x4`. Values
+    /// `VECTOR_GROUPS_PER_ITERATION` lane groups of `f64x2` or `f32x4` per iteration. Values
     /// only: validity is combined apart.
     fn vector_loop(&mut self, nodes: &[NodeId], elem: Elem, start: Value, end: Value, writes_result: bool) {
         let vector = Lanes::of(elem);
@@ -393,8 +394,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         let zero = self.builder.ins().iconst(types::I64, 0);
         let result = self.plan.program.result;
-        self.stepped_loop(zero, end, VECTOR_ROWS_PER_ITERATION as i64, |this, first| {
-            for group in 0..(VECTOR_ROWS_PER_ITERATION / vector.lanes) as i64 {
+        let rows_per_iteration = (VECTOR_GROUPS_PER_ITERATION * vector.lanes) as i64;
+        self.stepped_loop(zero, end, rows_per_iteration, |this, first| {
+            for group in 0..VECTOR_GROUPS_PER_ITERATION as i64 {
                 let i = this.builder.ins().iadd_imm_s(first, vector.lanes as i64 * group);
                 let mut computed: HashMap<NodeId, Value> = HashMap::new();
                 for &id in nodes {
@@ -930,9 +932,9 @@ impl Lanes {
     }
 }
 
-/// Rows per iteration of a vector loop: four `f64x2` or two `f32x4` lane groups (8 rows
-/// measured a little faster than 4 on W4).
-const VECTOR_ROWS_PER_ITERATION: usize = 8;
+/// Lane groups per iteration of a vector loop (8 f64 or 16 f32 rows): four measured faster
+/// than two on W4 and W5 (`examples/workloads`). Rows per iteration must be a power of two.
+const VECTOR_GROUPS_PER_ITERATION: usize = 4;
 
 /// Vector accesses may be unaligned (lagged reads start anywhere), and never trap: the plan
 /// keeps them inside the buffers.
