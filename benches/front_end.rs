@@ -25,7 +25,8 @@ fn schema() -> Schema {
 
 fn compile_latency(c: &mut Criterion) {
     // A cache of zero capacity makes every compile a cold one.
-    let engine = Engine::with_config(EngineConfig { cache_capacity: 0, ..EngineConfig::default() });
+    let engine = Engine::with_config(EngineConfig { cache_capacity: 0, ..EngineConfig::default() })
+        .expect("a valid engine configuration");
     let schema = schema();
     let mut group = c.benchmark_group("front_end_compile");
     for (name, source) in WORKLOADS {

@@ -147,7 +147,8 @@ fn main() {
     println!("| W5 `x*a` (f32) | {} | {jit:.2} | | {best:.2} | | {:.2} |", image.len(), jit / best);
     // Compile latency: parse to native code, for W3, with nothing cached.
     let cold =
-        Engine::with_config(fusejit::EngineConfig { cache_capacity: 0, ..fusejit::EngineConfig::default() });
+        Engine::with_config(fusejit::EngineConfig { cache_capacity: 0, ..fusejit::EngineConfig::default() })
+            .expect("a valid engine configuration");
     let compiles = 200;
     let compile_us = median_ns_per_row(compiles, || {
         for _ in 0..compiles {

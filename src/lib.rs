@@ -34,3 +34,4 @@ pub use diagnostic::Diagnostic;
 pub use engine::{Bindings, ColumnMut, Engine, EngineConfig, EvalSummary, Kernel, ValuesMut};
 pub use error::{CompileError, Error, EvalError};
 pub use ir::{Elem, Shape, Type};
+pub use runtime::math::Isa;

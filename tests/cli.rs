@@ -160,3 +160,25 @@ fn emit_clif_and_asm_show_the_kernel_calling_the_ln_block_stub_once_per_block() 
     assert_eq!(asm.matches("call ").count(), 4, "{asm}");
     assert!(asm.contains("vsubsd") || asm.contains("subsd"), "{asm}");
 }
+
+#[test]
+fn a_one_column_file_keeps_its_empty_lines_as_nulls() {
+    let data = csv_file("x\n0.5\n\n2\n");
+    let out = stdout_of(&["-e", "x * 2", "--input", data.path().to_str().unwrap()]);
+    assert_eq!(out, "result\n1\n\n4\n");
+}
+
+#[test]
+fn every_math_tier_prints_identical_output() {
+    let data = csv_file("x\n0.5\n2\n\n1e-310\n-1\n0\n700\n");
+    let path = data.path().to_str().unwrap();
+    let reference = stdout_of(&["-e", "ln(x) + exp(x / 1000)", "--input", path, "--isa", "scalar"]);
+    assert_eq!(reference.lines().count(), 8, "{reference}");
+    for tier in fusejit::Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
+        let out = stdout_of(&["-e", "ln(x) + exp(x / 1000)", "--input", path, "--isa", tier.name()]);
+        assert_eq!(out, reference, "tier {}", tier.name());
+    }
+    let output = fusejit().args(["-e", "1", "--isa", "bogus"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown ISA tier 'bogus'"));
+}

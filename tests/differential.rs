@@ -220,7 +220,12 @@ fn run_case(engine: &Engine, seed: u64) -> Result<(), String> {
 }
 
 fn engine() -> Engine {
-    Engine::with_config(EngineConfig { cache_capacity: 64, verify_generated_code: true })
+    Engine::with_config(EngineConfig {
+        cache_capacity: 64,
+        verify_generated_code: true,
+        ..EngineConfig::default()
+    })
+    .expect("a valid engine configuration")
 }
 
 proptest! {

@@ -34,6 +34,14 @@ pub fn load_csv(path: &Path) -> Result<Vec<LoadedColumn>, String> {
     if let Some(duplicate) = headers.iter().enumerate().find(|(i, name)| headers[..*i].contains(name)) {
         return Err(format!("{shown}: column '{}' appears twice in the header", duplicate.1));
     }
+    if headers.len() == 1 {
+        // A one-column file writes a null as an empty line, which CSV readers skip as blank:
+        // read its lines directly instead.
+        let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
+        let fields: Vec<String> =
+            text.lines().skip(1).map(|line| line.trim().trim_matches('"').to_string()).collect();
+        return Ok(vec![parse_column(&shown.to_string(), headers[0].clone(), &fields)?]);
+    }
     let mut fields: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
     for record in reader.records() {
         let record = record.map_err(|error| format!("{shown}: {error}"))?;

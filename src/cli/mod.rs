@@ -34,6 +34,9 @@ pub struct Args {
     /// Prints a stage of the compiled program instead of running it.
     #[arg(long = "emit", value_enum)]
     pub emit: Option<Emit>,
+    /// Forces the tier of the vectorised ln/exp (every tier gives the same bits).
+    #[arg(long = "isa", value_name = "auto|avx512|avx2|sse|scalar", default_value = "auto")]
+    pub isa: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,7 +104,9 @@ pub fn run(args: Args) -> Result<(), UserError> {
         Error::Compile(error) => UserError(error.render(PROGRAM_FILE_NAME, color)),
         Error::Eval(error) => UserError(format!("error: {error}")),
     };
-    let engine = Engine::new();
+    let isa = fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
+    let config = fusejit::EngineConfig { isa, ..fusejit::EngineConfig::default() };
+    let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
     let kernel = engine.compile(&program).map_err(|error| render(error.into()))?;
     if let Some(emit) = args.emit {
         let text = match emit {

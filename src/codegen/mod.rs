@@ -14,6 +14,7 @@ pub mod translate;
 use crate::column::{Binding, ColumnData};
 use crate::ir::{Elem, Shape};
 use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan};
+use crate::runtime::math::Isa;
 use crate::runtime::stubs;
 use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -60,6 +61,8 @@ impl Drop for NativeKernel {
 /// The owner of Cranelift's reusable state.
 pub struct Compiler {
     isa: OwnedTargetIsa,
+    /// The tier of the `ln`/`exp` block functions compiled kernels call.
+    math: Isa,
     context: Context,
     builder_context: FunctionBuilderContext,
     /// Run Cranelift's verifier on every function (tests and debug builds; ~40 µs a kernel).
@@ -68,13 +71,18 @@ pub struct Compiler {
 
 impl std::fmt::Debug for Compiler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Compiler").field("isa", &self.isa.name()).field("verify", &self.verify).finish()
+        f.debug_struct("Compiler")
+            .field("isa", &self.isa.name())
+            .field("math", &self.math)
+            .field("verify", &self.verify)
+            .finish()
     }
 }
 
 impl Compiler {
-    /// A compiler for the host ISA, with the host's features (`cranelift-native`).
-    pub fn for_host() -> Result<Compiler, String> {
+    /// A compiler for the host ISA, with the host's features (`cranelift-native`), whose
+    /// kernels call the `math` tier's block functions.
+    pub fn for_host(math: Isa) -> Result<Compiler, String> {
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, name: &str, value: &str| {
             flags.set(name, value).map_err(|error| format!("cranelift setting {name}: {error}"))
@@ -88,6 +96,7 @@ impl Compiler {
             isa_builder.finish(settings::Flags::new(flags)).map_err(|error| format!("host ISA: {error}"))?;
         Ok(Compiler {
             isa,
+            math,
             context: Context::new(),
             builder_context: FunctionBuilderContext::new(),
             verify: cfg!(debug_assertions),
@@ -123,6 +132,9 @@ impl Compiler {
         for (name, pointer) in stubs::symbols() {
             jit_builder.symbol(name, pointer);
         }
+        let (ln, exp) = self.math.f64_blocks();
+        jit_builder.symbol("fusejit_ln_f64_block", ln as *const u8);
+        jit_builder.symbol("fusejit_exp_f64_block", exp as *const u8);
         let mut module = JITModule::new(jit_builder);
         let call_conv = self.isa.default_call_conv();
         let error = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");

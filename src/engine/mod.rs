@@ -14,6 +14,7 @@ use crate::column::{Binding, Column, ColumnValues};
 use crate::error::{CompileError, Error, EvalError};
 use crate::ir::{self, Elem};
 use crate::passes::fuse_loops::{self, LoopPlan};
+use crate::runtime::math::Isa;
 use crate::syntax::{self, ast};
 use cache::LruCache;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,11 +27,14 @@ pub struct EngineConfig {
     /// Run Cranelift's verifier on every generated function. On in debug builds, and in tests
     /// that ask for it; release builds skip it (it costs tens of microseconds per kernel).
     pub verify_generated_code: bool,
+    /// The tier of the vectorised `ln`/`exp`; `None` takes `FUSEJIT_ISA` if set, else the
+    /// widest the CPU supports. Every tier gives the same bits; only speed differs.
+    pub isa: Option<Isa>,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { cache_capacity: 256, verify_generated_code: cfg!(debug_assertions) }
+        EngineConfig { cache_capacity: 256, verify_generated_code: cfg!(debug_assertions), isa: None }
     }
 }
 
@@ -51,6 +55,7 @@ struct EngineInner {
 /// they hold the backend, not the engine).
 #[derive(Debug)]
 struct Backend {
+    isa: Isa,
     /// Created on first use; `Err` when the host ISA is not supported by Cranelift.
     compiler: Mutex<Option<Result<Compiler, String>>>,
     verify: bool,
@@ -60,7 +65,7 @@ impl Backend {
     fn compile(&self, plan: &LoopPlan, listings: Listings) -> Result<NativeKernel, String> {
         let mut guard = self.compiler.lock().unwrap_or_else(PoisonError::into_inner);
         let compiler = guard.get_or_insert_with(|| {
-            Compiler::for_host().map(|mut compiler| {
+            Compiler::for_host(self.isa).map(|mut compiler| {
                 compiler.verify = self.verify;
                 compiler
             })
@@ -79,14 +84,30 @@ impl Default for Engine {
 }
 
 impl Engine {
+    /// An engine with the default configuration. An invalid or unsupported `FUSEJIT_ISA` falls
+    /// back to the widest supported tier here; [`Engine::with_config`] reports it instead.
     pub fn new() -> Self {
         Engine::with_config(EngineConfig::default())
+            .unwrap_or_else(|_| Engine::build(EngineConfig::default(), Isa::best()))
     }
 
-    pub fn with_config(config: EngineConfig) -> Self {
+    /// An engine with `config`. Fails when the configured (or `FUSEJIT_ISA`) math tier is
+    /// unknown or not supported by this CPU.
+    pub fn with_config(config: EngineConfig) -> Result<Self, String> {
+        let isa = Isa::select(config.isa)?;
+        Ok(Engine::build(config, isa))
+    }
+
+    fn build(config: EngineConfig, isa: Isa) -> Self {
         let cache = Mutex::new(LruCache::new(config.cache_capacity));
-        let backend = Arc::new(Backend { compiler: Mutex::new(None), verify: config.verify_generated_code });
+        let backend =
+            Arc::new(Backend { isa, compiler: Mutex::new(None), verify: config.verify_generated_code });
         Engine { inner: Arc::new(EngineInner { config, cache, backend }) }
+    }
+
+    /// The math tier this engine's kernels use.
+    pub fn isa(&self) -> Isa {
+        self.inner.backend.isa
     }
 
     pub fn config(&self) -> &EngineConfig {

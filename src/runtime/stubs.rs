@@ -3,26 +3,27 @@
 
 use super::math;
 
-/// `dst[i] = ln(src[i])` for `i < n`. `src` and `dst` may be the same pointer.
+/// f32 `ln`/`exp` over a block: widened to f64 a chunk at a time, computed by the best f64
+/// tier (every tier gives the same bits, so the choice cannot change a result), rounded once.
 ///
 /// # Safety
-/// `src` must be valid for reading and `dst` for writing `n` f64s.
-pub unsafe extern "C" fn ln_f64_block(src: *const f64, dst: *mut f64, n: usize) {
-    for i in 0..n {
-        // SAFETY: the caller guarantees both ranges hold n elements; element-wise in-place
-        // use reads src[i] before writing dst[i].
-        unsafe { *dst.add(i) = math::ln_f64(*src.add(i)) };
-    }
-}
-
-/// `dst[i] = exp(src[i])` for `i < n`.
-///
-/// # Safety
-/// As [`ln_f64_block`].
-pub unsafe extern "C" fn exp_f64_block(src: *const f64, dst: *mut f64, n: usize) {
-    for i in 0..n {
-        // SAFETY: as in ln_f64_block.
-        unsafe { *dst.add(i) = math::exp_f64(*src.add(i)) };
+/// `src` must be valid for reading and `dst` for writing `n` f32s.
+unsafe fn f32_block(src: *const f32, dst: *mut f32, n: usize, function: math::BlockFn) {
+    let mut wide = [0f64; 256];
+    let mut done = 0;
+    while done < n {
+        let count = (n - done).min(wide.len());
+        for (i, slot) in wide[..count].iter_mut().enumerate() {
+            // SAFETY: done + i < n.
+            *slot = f64::from(unsafe { *src.add(done + i) });
+        }
+        // SAFETY: `wide` holds `count` values; the best tier is supported.
+        unsafe { function(wide.as_ptr(), wide.as_mut_ptr(), count) };
+        for (i, value) in wide[..count].iter().enumerate() {
+            // SAFETY: done + i < n.
+            unsafe { *dst.add(done + i) = *value as f32 };
+        }
+        done += count;
     }
 }
 
@@ -31,10 +32,8 @@ pub unsafe extern "C" fn exp_f64_block(src: *const f64, dst: *mut f64, n: usize)
 /// # Safety
 /// `src` must be valid for reading and `dst` for writing `n` f32s.
 pub unsafe extern "C" fn ln_f32_block(src: *const f32, dst: *mut f32, n: usize) {
-    for i in 0..n {
-        // SAFETY: as in ln_f64_block.
-        unsafe { *dst.add(i) = math::ln_f32(*src.add(i)) };
-    }
+    // SAFETY: forwarded.
+    unsafe { f32_block(src, dst, n, math::Isa::best().f64_blocks().0) }
 }
 
 /// `dst[i] = exp(src[i])` for `i < n`, in f32.
@@ -42,10 +41,8 @@ pub unsafe extern "C" fn ln_f32_block(src: *const f32, dst: *mut f32, n: usize) 
 /// # Safety
 /// As [`ln_f32_block`].
 pub unsafe extern "C" fn exp_f32_block(src: *const f32, dst: *mut f32, n: usize) {
-    for i in 0..n {
-        // SAFETY: as in ln_f64_block.
-        unsafe { *dst.add(i) = math::exp_f32(*src.add(i)) };
-    }
+    // SAFETY: forwarded.
+    unsafe { f32_block(src, dst, n, math::Isa::best().f64_blocks().1) }
 }
 
 /// Moves `keep` bytes starting at `buffer + skip` to `buffer`: keeps the last rows of a block
@@ -194,11 +191,10 @@ pub extern "C" fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
     a.mul_add(b, c)
 }
 
-/// Every stub by the name generated code imports it under.
+/// Every stub by the name generated code imports it under, except the f64 `ln`/`exp` blocks,
+/// which the compiler registers for the engine's math tier.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
-        ("fusejit_ln_f64_block", ln_f64_block as *const u8),
-        ("fusejit_exp_f64_block", exp_f64_block as *const u8),
         ("fusejit_ln_f32_block", ln_f32_block as *const u8),
         ("fusejit_exp_f32_block", exp_f32_block as *const u8),
         ("fusejit_shift_halo", shift_halo as *const u8),

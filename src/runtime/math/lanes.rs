@@ -1,0 +1,100 @@
+//! The lane abstraction the math kernels are written against: one f64 (scalar tier) or a
+//! SIMD vector of them. Every tier implements the same operations with the same IEEE
+//! semantics — FMA included — so one generic algorithm gives identical bits on every tier.
+
+/// A vector of `WIDTH` f64 lanes with the operations `ln`/`exp` need.
+///
+/// # Safety
+/// Implementations for SIMD tiers must only be used on CPUs with their features; callers go
+/// through `#[target_feature]` entry points chosen by runtime detection.
+pub trait Lanes: Copy {
+    const WIDTH: usize;
+    type Mask: Copy;
+
+    /// # Safety
+    /// `source` must be readable for `WIDTH` f64s (any alignment).
+    unsafe fn load(source: *const f64) -> Self;
+    /// # Safety
+    /// `target` must be writable for `WIDTH` f64s (any alignment).
+    unsafe fn store(self, target: *mut f64);
+    fn splat(value: f64) -> Self;
+    fn add(self, other: Self) -> Self;
+    fn sub(self, other: Self) -> Self;
+    fn mul(self, other: Self) -> Self;
+    fn div(self, other: Self) -> Self;
+    /// `self * b + c` with one rounding.
+    fn fma(self, b: Self, c: Self) -> Self;
+    /// Bitwise AND / OR of the lanes' bit patterns.
+    fn and_bits(self, other: Self) -> Self;
+    fn or_bits(self, other: Self) -> Self;
+    /// Logical shifts of each lane's 64 bits by 52 (the exponent field).
+    fn shift_right_52(self) -> Self;
+    fn shift_left_52(self) -> Self;
+    fn less(self, other: Self) -> Self::Mask;
+    fn greater(self, other: Self) -> Self::Mask;
+    fn equal(self, other: Self) -> Self::Mask;
+    /// Lanes where `self` is NaN.
+    fn is_nan(self) -> Self::Mask;
+    /// `mask ? a : b` per lane.
+    fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
+}
+
+/// The scalar tier: one lane, FMA through `f64::mul_add` (exact on every platform).
+impl Lanes for f64 {
+    const WIDTH: usize = 1;
+    type Mask = bool;
+
+    unsafe fn load(source: *const f64) -> Self {
+        // SAFETY: the caller guarantees one readable f64.
+        unsafe { source.read_unaligned() }
+    }
+    unsafe fn store(self, target: *mut f64) {
+        // SAFETY: the caller guarantees one writable f64.
+        unsafe { target.write_unaligned(self) }
+    }
+    fn splat(value: f64) -> Self {
+        value
+    }
+    fn add(self, other: Self) -> Self {
+        self + other
+    }
+    fn sub(self, other: Self) -> Self {
+        self - other
+    }
+    fn mul(self, other: Self) -> Self {
+        self * other
+    }
+    fn div(self, other: Self) -> Self {
+        self / other
+    }
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    fn and_bits(self, other: Self) -> Self {
+        f64::from_bits(self.to_bits() & other.to_bits())
+    }
+    fn or_bits(self, other: Self) -> Self {
+        f64::from_bits(self.to_bits() | other.to_bits())
+    }
+    fn shift_right_52(self) -> Self {
+        f64::from_bits(self.to_bits() >> 52)
+    }
+    fn shift_left_52(self) -> Self {
+        f64::from_bits(self.to_bits() << 52)
+    }
+    fn less(self, other: Self) -> bool {
+        self < other
+    }
+    fn greater(self, other: Self) -> bool {
+        self > other
+    }
+    fn equal(self, other: Self) -> bool {
+        self == other
+    }
+    fn is_nan(self) -> bool {
+        self.is_nan()
+    }
+    fn select(mask: bool, a: Self, b: Self) -> Self {
+        if mask { a } else { b }
+    }
+}

@@ -1,0 +1,325 @@
+//! The SIMD tiers on x86-64: 128-bit (SSE4.1 + FMA), 256-bit (AVX2 + FMA) and 512-bit
+//! (AVX-512F), each a [`Lanes`] implementation over `std::arch` intrinsics. No SIMD type
+//! crosses an ABI: the block entry points take pointers and a count.
+
+#![cfg(target_arch = "x86_64")]
+
+use super::lanes::Lanes;
+use std::arch::x86_64::*;
+
+macro_rules! entry_points {
+    ($lanes:ty, $features:literal, $ln:ident, $exp:ident) => {
+        /// # Safety
+        /// The CPU must have the tier's features; `src`/`dst` valid for `n` f64s.
+        #[target_feature(enable = $features)]
+        pub unsafe fn $ln(src: *const f64, dst: *mut f64, n: usize) {
+            // SAFETY: forwarded from the caller.
+            unsafe { super::run_block::<$lanes>(src, dst, n, super::kernels::ln) }
+        }
+
+        /// # Safety
+        /// As the ln entry point.
+        #[target_feature(enable = $features)]
+        pub unsafe fn $exp(src: *const f64, dst: *mut f64, n: usize) {
+            // SAFETY: forwarded from the caller.
+            unsafe { super::run_block::<$lanes>(src, dst, n, super::kernels::exp) }
+        }
+    };
+}
+
+/// Two f64 lanes in an SSE register.
+#[derive(Clone, Copy)]
+pub struct Sse(__m128d);
+
+// SAFETY (for every method below): these run only inside `#[target_feature(enable =
+// "sse4.1,fma")]` entry points, chosen after runtime detection of those features.
+impl Lanes for Sse {
+    const WIDTH: usize = 2;
+    type Mask = __m128d;
+    #[inline(always)]
+    unsafe fn load(source: *const f64) -> Self {
+        // SAFETY: the caller guarantees two readable f64s.
+        Sse(unsafe { _mm_loadu_pd(source) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, target: *mut f64) {
+        // SAFETY: the caller guarantees two writable f64s.
+        unsafe { _mm_storeu_pd(target, self.0) }
+    }
+    #[inline(always)]
+    fn splat(value: f64) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_set1_pd(value) })
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_add_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_sub_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_mul_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn div(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_div_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_fmadd_pd(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn and_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_and_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn or_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_or_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn shift_right_52(self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_castsi128_pd(_mm_srli_epi64::<52>(_mm_castpd_si128(self.0))) })
+    }
+    #[inline(always)]
+    fn shift_left_52(self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_castsi128_pd(_mm_slli_epi64::<52>(_mm_castpd_si128(self.0))) })
+    }
+    #[inline(always)]
+    fn less(self, other: Self) -> __m128d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm_cmplt_pd(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn greater(self, other: Self) -> __m128d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm_cmpgt_pd(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn equal(self, other: Self) -> __m128d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm_cmpeq_pd(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn is_nan(self) -> __m128d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm_cmpunord_pd(self.0, self.0) }
+    }
+    #[inline(always)]
+    fn select(mask: __m128d, a: Self, b: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_blendv_pd(b.0, a.0, mask) })
+    }
+}
+
+/// Four f64 lanes in an AVX register.
+#[derive(Clone, Copy)]
+pub struct Avx2(__m256d);
+
+// SAFETY (for every method below): these run only inside `#[target_feature(enable =
+// "avx2,fma")]` entry points, chosen after runtime detection of those features.
+impl Lanes for Avx2 {
+    const WIDTH: usize = 4;
+    type Mask = __m256d;
+    #[inline(always)]
+    unsafe fn load(source: *const f64) -> Self {
+        // SAFETY: the caller guarantees four readable f64s.
+        Avx2(unsafe { _mm256_loadu_pd(source) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, target: *mut f64) {
+        // SAFETY: the caller guarantees four writable f64s.
+        unsafe { _mm256_storeu_pd(target, self.0) }
+    }
+    #[inline(always)]
+    fn splat(value: f64) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_set1_pd(value) })
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_add_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_sub_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_mul_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn div(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_div_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_fmadd_pd(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn and_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_and_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn or_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_or_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn shift_right_52(self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_castsi256_pd(_mm256_srli_epi64::<52>(_mm256_castpd_si256(self.0))) })
+    }
+    #[inline(always)]
+    fn shift_left_52(self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_castsi256_pd(_mm256_slli_epi64::<52>(_mm256_castpd_si256(self.0))) })
+    }
+    #[inline(always)]
+    fn less(self, other: Self) -> __m256d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm256_cmp_pd::<_CMP_LT_OQ>(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn greater(self, other: Self) -> __m256d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm256_cmp_pd::<_CMP_GT_OQ>(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn equal(self, other: Self) -> __m256d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn is_nan(self) -> __m256d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm256_cmp_pd::<_CMP_UNORD_Q>(self.0, self.0) }
+    }
+    #[inline(always)]
+    fn select(mask: __m256d, a: Self, b: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_blendv_pd(b.0, a.0, mask) })
+    }
+}
+
+/// Eight f64 lanes in an AVX-512 register.
+#[derive(Clone, Copy)]
+pub struct Avx512(__m512d);
+
+// SAFETY (for every method below): these run only inside `#[target_feature(enable =
+// "avx512f")]` entry points, chosen after runtime detection of AVX-512F.
+impl Lanes for Avx512 {
+    const WIDTH: usize = 8;
+    type Mask = __mmask8;
+    #[inline(always)]
+    unsafe fn load(source: *const f64) -> Self {
+        // SAFETY: the caller guarantees eight readable f64s.
+        Avx512(unsafe { _mm512_loadu_pd(source) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, target: *mut f64) {
+        // SAFETY: the caller guarantees eight writable f64s.
+        unsafe { _mm512_storeu_pd(target, self.0) }
+    }
+    #[inline(always)]
+    fn splat(value: f64) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_set1_pd(value) })
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_add_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_sub_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_mul_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn div(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_div_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_fmadd_pd(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn and_bits(self, other: Self) -> Self {
+        // AVX-512F has no `and_pd` (that is DQ): go through the integer form.
+        // SAFETY: see the impl comment.
+        Avx512(unsafe {
+            _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(self.0), _mm512_castpd_si512(other.0)))
+        })
+    }
+    #[inline(always)]
+    fn or_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe {
+            _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(self.0), _mm512_castpd_si512(other.0)))
+        })
+    }
+    #[inline(always)]
+    fn shift_right_52(self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_castsi512_pd(_mm512_srli_epi64::<52>(_mm512_castpd_si512(self.0))) })
+    }
+    #[inline(always)]
+    fn shift_left_52(self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_castpd_si512(self.0))) })
+    }
+    #[inline(always)]
+    fn less(self, other: Self) -> __mmask8 {
+        // SAFETY: see the impl comment.
+        unsafe { _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn greater(self, other: Self) -> __mmask8 {
+        // SAFETY: see the impl comment.
+        unsafe { _mm512_cmp_pd_mask::<_CMP_GT_OQ>(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn equal(self, other: Self) -> __mmask8 {
+        // SAFETY: see the impl comment.
+        unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn is_nan(self) -> __mmask8 {
+        // SAFETY: see the impl comment.
+        unsafe { _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(self.0, self.0) }
+    }
+    #[inline(always)]
+    fn select(mask: __mmask8, a: Self, b: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_mask_blend_pd(mask, b.0, a.0) })
+    }
+}
+
+entry_points!(Sse, "sse4.1,fma", ln_sse, exp_sse);
+entry_points!(Avx2, "avx2,fma", ln_avx2, exp_avx2);
+entry_points!(Avx512, "avx512f", ln_avx512, exp_avx512);
