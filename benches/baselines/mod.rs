@@ -1,0 +1,373 @@
+//! The hand-written contenders the JIT is measured against (not part of the library's API),
+//! shared by `benches/kernels.rs` and `examples/compare.rs`:
+//!
+//! - `seed`: the seeds' hand-fused kernels as they describe them — scalar `f64::ln`, two ln
+//!   per row for dlog, a no-nulls fast path and a validity-masked path;
+//! - `best`: the best Rust we write for each workload, with the project's vectorised ln
+//!   block, ln once per row, validity a 64-row word at a time;
+//! - `pipeline`: unfused, one pass per operator over reused scratch buffers;
+//! - `memcpy`: a copy of the same bytes, the memory floor.
+//!
+//! The JIT and the interpreter are measured through the library.
+
+#![allow(dead_code)]
+
+use fusejit::runtime::math;
+
+/// The workloads of SPEC §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    W1,
+    W2,
+    W3,
+    W4,
+    W5,
+    W6,
+    W7,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 7] =
+        [Workload::W1, Workload::W2, Workload::W3, Workload::W4, Workload::W5, Workload::W6, Workload::W7];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::W1 => "W1",
+            Workload::W2 => "W2",
+            Workload::W3 => "W3",
+            Workload::W4 => "W4",
+            Workload::W5 => "W5",
+            Workload::W6 => "W6",
+            Workload::W7 => "W7",
+        }
+    }
+
+    pub fn source(self) -> &'static str {
+        match self {
+            Workload::W1 => "ln(x)*a+b",
+            Workload::W2 => "dlog(x,1)*a+b",
+            Workload::W3 | Workload::W6 => "dlog(x,5)*a+b",
+            Workload::W4 => "(x-y)*a+b",
+            Workload::W5 => "x*a",
+            Workload::W7 => "where(x>y, x-y, 0)*a",
+        }
+    }
+}
+
+/// The data of one size: a positive random walk `x`, `y` near it, `x` as f32, and a validity
+/// bitmap with 10% nulls (for W6).
+pub struct Data {
+    pub rows: usize,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub x32: Vec<f32>,
+    pub validity: Vec<u8>,
+    pub a: f64,
+    pub b: f64,
+}
+
+impl Data {
+    pub fn new(rows: usize) -> Data {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut price = 100.0f64;
+        let x: Vec<f64> = (0..rows)
+            .map(|_| {
+                price *= 1.0 + (next() - 0.5) * 0.02;
+                price
+            })
+            .collect();
+        let y = x.iter().map(|v| v * (0.99 + next() * 0.02)).collect();
+        let x32 = x.iter().map(|&v| v as f32).collect();
+        let mut validity = vec![0u8; rows.div_ceil(8)];
+        for row in 0..rows {
+            if next() >= 0.1 {
+                validity[row / 8] |= 1 << (row % 8);
+            }
+        }
+        Data { rows, x, y, x32, validity, a: 252.0, b: 0.5 }
+    }
+}
+
+/// Output buffers, reused across runs.
+pub struct Out {
+    pub f64s: Vec<f64>,
+    pub f32s: Vec<f32>,
+    pub validity: Vec<u8>,
+    /// Scratch for the pipeline and the ln blocks.
+    pub scratch: Vec<Vec<f64>>,
+}
+
+impl Out {
+    pub fn new(rows: usize) -> Out {
+        Out {
+            f64s: vec![0.0; rows],
+            f32s: vec![0.0; rows],
+            validity: vec![0; rows.div_ceil(8)],
+            scratch: vec![vec![0.0; rows]; 3],
+        }
+    }
+}
+
+fn valid(bits: &[u8], row: usize) -> bool {
+    bits[row / 8] >> (row % 8) & 1 == 1
+}
+
+// ---------------------------------------------------------------- seed
+
+/// The seeds' kernels, as `001_…` describes them.
+pub fn seed(workload: Workload, data: &Data, out: &mut Out) {
+    let (x, a, b) = (&data.x, data.a, data.b);
+    match workload {
+        Workload::W1 => ln_scale_add(&mut out.f64s, x, a, b),
+        Workload::W2 => dlog_scale_add(&mut out.f64s, &mut out.validity, x, None, 1, a, b),
+        Workload::W3 => dlog_scale_add(&mut out.f64s, &mut out.validity, x, None, 5, a, b),
+        Workload::W6 => dlog_scale_add(&mut out.f64s, &mut out.validity, x, Some(&data.validity), 5, a, b),
+        Workload::W4 => sub_mul_add(&mut out.f64s, x, &data.y, a, b),
+        Workload::W5 => {
+            let a = a as f32;
+            for (o, v) in out.f32s.iter_mut().zip(&data.x32) {
+                *o = v * a;
+            }
+        }
+        Workload::W7 => {
+            for ((o, &xv), &yv) in out.f64s.iter_mut().zip(x).zip(&data.y) {
+                *o = if xv > yv { (xv - yv) * a } else { 0.0 };
+            }
+        }
+    }
+}
+
+fn ln_scale_add(out: &mut [f64], x: &[f64], a: f64, b: f64) {
+    for (o, v) in out.iter_mut().zip(x) {
+        *o = v.ln() * a + b;
+    }
+}
+
+/// `dlog(x, lag) * a + b` with two ln per row; a fast path without nulls, a masked one with.
+fn dlog_scale_add(
+    out: &mut [f64],
+    out_valid: &mut [u8],
+    x: &[f64],
+    bits: Option<&[u8]>,
+    lag: usize,
+    a: f64,
+    b: f64,
+) {
+    out_valid.fill(0);
+    match bits {
+        None => {
+            for i in lag..x.len() {
+                out[i] = (x[i].ln() - x[i - lag].ln()) * a + b;
+                out_valid[i / 8] |= 1 << (i % 8);
+            }
+        }
+        Some(bits) => {
+            for i in lag..x.len() {
+                if valid(bits, i) && valid(bits, i - lag) {
+                    out[i] = (x[i].ln() - x[i - lag].ln()) * a + b;
+                    out_valid[i / 8] |= 1 << (i % 8);
+                }
+            }
+        }
+    }
+}
+
+fn sub_mul_add(out: &mut [f64], x: &[f64], y: &[f64], a: f64, b: f64) {
+    for ((o, xv), yv) in out.iter_mut().zip(x).zip(y) {
+        *o = (xv - yv) * a + b;
+    }
+}
+
+// ---------------------------------------------------------------- best
+
+const BLOCK: usize = 512;
+
+/// The best hand-written kernels: the vectorised ln block once per row, fused, L1 blocks.
+pub fn best(workload: Workload, data: &Data, out: &mut Out) {
+    let (x, a, b) = (&data.x, data.a, data.b);
+    match workload {
+        Workload::W1 => {
+            math::ln_f64_block(x, &mut out.f64s);
+            for o in out.f64s.iter_mut() {
+                *o = *o * a + b;
+            }
+        }
+        Workload::W2 | Workload::W3 | Workload::W6 => {
+            let lag = if workload == Workload::W2 { 1 } else { 5 };
+            let logs = &mut out.scratch[0];
+            for start in (0..x.len()).step_by(BLOCK) {
+                let end = (start + BLOCK).min(x.len());
+                math::ln_f64_block(&x[start..end], &mut logs[start..end]);
+                for i in start.max(lag)..end {
+                    out.f64s[i] = (logs[i] - logs[i - lag]) * a + b;
+                }
+            }
+            // Validity a word at a time: valid(i) & valid(i - lag) & (i >= lag), the lagged
+            // word shifted in from this word and the one before.
+            let word = |w: usize| -> u64 {
+                if workload != Workload::W6 {
+                    return u64::MAX;
+                }
+                let bytes =
+                    &data.validity[(w * 8).min(data.validity.len())..(w * 8 + 8).min(data.validity.len())];
+                let mut full = [0u8; 8];
+                full[..bytes.len()].copy_from_slice(bytes);
+                u64::from_le_bytes(full)
+            };
+            let mut previous = 0u64;
+            for w in 0..x.len().div_ceil(64) {
+                let here = word(w);
+                let lagged = (here << lag) | (previous >> (64 - lag));
+                let mut combined = here & lagged;
+                if w == 0 {
+                    combined &= u64::MAX << lag;
+                }
+                previous = here;
+                let bytes = combined.to_le_bytes();
+                let end = (w * 8 + 8).min(out.validity.len());
+                out.validity[w * 8..end].copy_from_slice(&bytes[..end - w * 8]);
+            }
+        }
+        Workload::W4 => sub_mul_add(&mut out.f64s, x, &data.y, a, b),
+        Workload::W5 => {
+            let a = a as f32;
+            for (o, v) in out.f32s.iter_mut().zip(&data.x32) {
+                *o = v * a;
+            }
+        }
+        Workload::W7 => {
+            for ((o, &xv), &yv) in out.f64s.iter_mut().zip(x).zip(&data.y) {
+                let d = xv - yv;
+                *o = if xv > yv { d } else { 0.0 } * a;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- pipeline
+
+/// Unfused: one pass per operator over reused scratch buffers, as a NumPy-style library runs.
+pub fn pipeline(workload: Workload, data: &Data, out: &mut Out) {
+    let (a, b) = (data.a, data.b);
+    let [s0, s1, _] = &mut out.scratch[..] else { unreachable!() };
+    match workload {
+        Workload::W1 => {
+            math::ln_f64_block(&data.x, s0);
+            for (o, v) in s1.iter_mut().zip(s0.iter()) {
+                *o = v * a;
+            }
+            for (o, v) in out.f64s.iter_mut().zip(s1.iter()) {
+                *o = v + b;
+            }
+        }
+        Workload::W2 | Workload::W3 | Workload::W6 => {
+            let lag = if workload == Workload::W2 { 1 } else { 5 };
+            math::ln_f64_block(&data.x, s0);
+            for i in lag..data.rows {
+                s1[i] = s0[i] - s0[i - lag];
+            }
+            for (o, v) in s0.iter_mut().zip(s1.iter()) {
+                *o = v * a;
+            }
+            for (o, v) in out.f64s.iter_mut().zip(s0.iter()) {
+                *o = v + b;
+            }
+            // Validity in its own pass: valid(i) & valid(i - lag) & (i >= lag).
+            out.validity.fill(0);
+            for i in lag..data.rows {
+                let here =
+                    workload != Workload::W6 || (valid(&data.validity, i) && valid(&data.validity, i - lag));
+                if here {
+                    out.validity[i / 8] |= 1 << (i % 8);
+                }
+            }
+        }
+        Workload::W4 => {
+            for ((o, xv), yv) in s0.iter_mut().zip(&data.x).zip(&data.y) {
+                *o = xv - yv;
+            }
+            for (o, v) in s1.iter_mut().zip(s0.iter()) {
+                *o = v * a;
+            }
+            for (o, v) in out.f64s.iter_mut().zip(s1.iter()) {
+                *o = v + b;
+            }
+        }
+        Workload::W5 => {
+            let a = a as f32;
+            for (o, v) in out.f32s.iter_mut().zip(&data.x32) {
+                *o = v * a;
+            }
+        }
+        Workload::W7 => {
+            for ((o, xv), yv) in s0.iter_mut().zip(&data.x).zip(&data.y) {
+                *o = xv - yv;
+            }
+            for ((o, xv), yv) in s1.iter_mut().zip(&data.x).zip(&data.y) {
+                *o = if xv > yv { 1.0 } else { 0.0 };
+            }
+            for ((o, d), m) in out.f64s.iter_mut().zip(s0.iter()).zip(s1.iter()) {
+                *o = if *m != 0.0 { *d } else { 0.0 };
+            }
+            for o in out.f64s.iter_mut() {
+                *o *= a;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- memcpy
+
+/// Copies an input column into the output column: one read and one write of the result's
+/// bytes per row, the floor under any kernel that reads a column and writes one.
+pub fn memcpy(workload: Workload, data: &Data, out: &mut Out) {
+    if workload == Workload::W5 {
+        out.f32s.copy_from_slice(&data.x32);
+    } else {
+        out.f64s.copy_from_slice(&data.x);
+    }
+}
+
+// ---------------------------------------------------------------- the library
+
+/// Bindings for a workload: columns `x` (`y`), scalars `a`, `b`; W5 binds `x` as f32, W6
+/// gives `x` its 10%-null bitmap.
+pub fn bindings<'a>(workload: Workload, data: &'a Data) -> fusejit::Bindings<'a> {
+    let mut bindings = fusejit::Bindings::new();
+    match workload {
+        Workload::W5 => {
+            bindings.column("x", &data.x32[..]).scalar("a", data.a as f32);
+        }
+        Workload::W6 => {
+            bindings
+                .column_with_validity("x", &data.x[..], fusejit::Validity::new(&data.validity, 0))
+                .scalar("a", data.a)
+                .scalar("b", data.b);
+        }
+        _ => {
+            bindings
+                .column("x", &data.x[..])
+                .column("y", &data.y[..])
+                .scalar("a", data.a)
+                .scalar("b", data.b);
+        }
+    }
+    bindings
+}
+
+/// The JIT through `eval_into` (no allocation).
+pub fn jit(kernel: &fusejit::Kernel, bindings: &fusejit::Bindings<'_>, workload: Workload, out: &mut Out) {
+    let values = if workload == Workload::W5 {
+        fusejit::ValuesMut::F32(&mut out.f32s)
+    } else {
+        fusejit::ValuesMut::F64(&mut out.f64s)
+    };
+    let mut target = fusejit::ColumnMut { values, validity: &mut out.validity };
+    kernel.eval_into(bindings, &mut target).expect("the workload evaluates");
+}
