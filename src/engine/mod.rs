@@ -421,10 +421,13 @@ impl Kernel {
         unsafe {
             spec.native.run(&spec.plan, &inputs, rows, OutputTarget { values: pointer, bitmap: out.validity })
         };
-        if !nullable {
+        // A result the plan proves never null needs no counting, only its bits set.
+        let null_count = if nullable {
+            len - count_valid(out.validity, len)
+        } else {
             set_all_valid(out.validity, len);
-        }
-        let null_count = len - count_valid(out.validity, len);
+            0
+        };
         Ok(EvalSummary { len, null_count })
     }
 
