@@ -390,14 +390,14 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         for operand in reads {
             let (base, _) = self.plan.resolve_lags(operand);
-            if let Some(&(value, _)) = self.scalars.get(&base) {
-                if !splats.contains_key(&base) {
-                    let splat = self.builder.ins().splat(vector.ty, value);
-                    let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4);
-                    let slot = self.builder.create_sized_stack_slot(data);
-                    self.builder.ins().stack_store(types::I64, splat, slot, 0);
-                    splats.insert(base, slot);
-                }
+            if let Some(&(value, _)) = self.scalars.get(&base)
+                && !splats.contains_key(&base)
+            {
+                let splat = self.builder.ins().splat(vector.ty, value);
+                let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4);
+                let slot = self.builder.create_sized_stack_slot(data);
+                self.builder.ins().stack_store(types::I64, splat, slot, 0);
+                splats.insert(base, slot);
             }
         }
         let zero = self.builder.ins().iconst(types::I64, 0);
