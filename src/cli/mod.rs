@@ -2,6 +2,7 @@
 //! [--output F.csv] [--emit ir]`, with the exit-status contract of SPEC §5.
 
 pub mod csv_io;
+pub mod repl;
 
 use clap::{Parser, ValueEnum};
 use csv_io::{LoadedColumn, LoadedValues};
@@ -19,7 +20,8 @@ const PROGRAM_FILE_NAME: &str = "<program>";
     about = "Compile array expressions over named columns into one fused loop"
 )]
 pub struct Args {
-    /// The program to run, e.g. 'dlog(px, 1) * 252'. Without it, fusejit starts the REPL.
+    /// The program to run, e.g. 'dlog(px, 1) * 252'. Without it, fusejit starts the REPL (on a
+    /// pipe, it runs the piped lines as a script).
     #[arg(short = 'e', long = "expr", value_name = "PROGRAM", allow_hyphen_values = true)]
     pub program: Option<String>,
     /// A CSV file with a header row; every column becomes an input (empty field = null).
@@ -55,10 +57,12 @@ pub struct UserError(pub String);
 
 pub fn run(args: Args) -> Result<(), UserError> {
     let Some(program) = args.program else {
-        return Err(UserError(
-            "the interactive REPL is not available yet; run a program with `fusejit -e 'PROGRAM'`"
-                .to_string(),
-        ));
+        let isa =
+            fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
+        let config = fusejit::EngineConfig { isa, ..fusejit::EngineConfig::default() };
+        let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
+        repl::run(engine);
+        return Ok(());
     };
     let mut columns: Vec<LoadedColumn> = Vec::new();
     for path in &args.inputs {
