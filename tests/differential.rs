@@ -305,3 +305,18 @@ fn bool_outputs_are_always_zero_or_one_bytes() {
     assert!(bytes.iter().all(|&byte| byte == 1), "bool bytes other than 1: {:?}", &bytes[..8]);
     assert_eq!(out.null_count, 0);
 }
+
+/// A lag of a computed value far longer than a block: the halo holds 300 000 rows of ln(x)
+/// and is shifted every block.
+#[test]
+fn a_halo_of_300_000_rows_gives_the_interpreters_result() {
+    let engine = engine();
+    let x: Vec<f64> = (0..400_000).map(|i| 1.0 + (i % 977) as f64).collect();
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    let kernel = engine.compile("dlog(x, 300000) + lag(ln(x) * 2, 299999)").unwrap();
+    let native = kernel.eval(&bindings).unwrap();
+    let reference = kernel.interpret(&bindings).unwrap();
+    assert_eq!(native.null_count, 300_000);
+    compare("dlog(x, 300000)", &native, &reference).unwrap();
+}

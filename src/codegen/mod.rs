@@ -293,9 +293,17 @@ impl NativeKernel {
             // regions are sized for `halo + BLOCK_ROWS` rows each, which is all the code
             // touches; the code lives as long as `self`.
             unsafe { (self.entry)(words.as_ptr()) };
+            // A long lag over a huge column can need a large halo; do not keep that much
+            // memory per thread after the call.
+            if buffers.len() > MAX_RETAINED_SCRATCH_WORDS {
+                *buffers = Vec::new();
+            }
         });
     }
 }
+
+/// Scratch above this many words (32 MiB) is freed after the call instead of kept for reuse.
+const MAX_RETAINED_SCRATCH_WORDS: usize = 4 << 20;
 
 fn element_size(elem: Elem) -> usize {
     match elem {
