@@ -486,6 +486,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Binary { op: BinaryOp::Sub, .. } => self.builder.ins().fsub(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().fmul(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Div, .. } => self.builder.ins().fdiv(operands[0], operands[1]),
+            NodeKind::Binary { op: op @ (BinaryOp::Min | BinaryOp::Max), .. } => {
+                self.min_max_vector(op, vector, operands[0], operands[1])
+            }
             NodeKind::Binary { op, .. } if op.is_comparison() => {
                 // All-ones lanes where true, as the float vector type, for `where` to select with.
                 let mask = self.builder.ins().fcmp(float_cc(op), operands[0], operands[1]);
@@ -876,6 +879,32 @@ impl<'p, 'b> Translator<'p, 'b> {
         let with_b_nan = self.builder.ins().select(b_nan, b, ordered);
         let a_nan = self.builder.ins().fcmp(FloatCC::Unordered, a, a);
         self.builder.ins().select(a_nan, a, with_b_nan)
+    }
+
+    /// `min_max` lane-wise: the same selections as the scalar form, with lane masks.
+    fn min_max_vector(&mut self, op: BinaryOp, vector: Lanes, a: Value, b: Value) -> Value {
+        let int = if vector.ty == types::F32X4 { types::I32X4 } else { types::I64X2 };
+        let flags = MemFlagsData::new();
+        let a_bits = self.builder.ins().bitcast(int, flags, a);
+        let b_bits = self.builder.ins().bitcast(int, flags, b);
+        let (first_cc, second_cc, combined) = if op == BinaryOp::Min {
+            (FloatCC::LessThan, FloatCC::GreaterThan, self.builder.ins().bor(a_bits, b_bits))
+        } else {
+            (FloatCC::GreaterThan, FloatCC::LessThan, self.builder.ins().band(a_bits, b_bits))
+        };
+        let combined = self.builder.ins().bitcast(vector.ty, flags, combined);
+        let mask = |this: &mut Self, cc, x, y| {
+            let lanes = this.builder.ins().fcmp(cc, x, y);
+            this.builder.ins().bitcast(vector.ty, flags, lanes)
+        };
+        let a_wins = mask(self, first_cc, a, b);
+        let b_wins = mask(self, second_cc, a, b);
+        let b_nan = mask(self, FloatCC::Unordered, b, b);
+        let a_nan = mask(self, FloatCC::Unordered, a, a);
+        let ordered = self.builder.ins().bitselect(b_wins, b, combined);
+        let ordered = self.builder.ins().bitselect(a_wins, a, ordered);
+        let with_b_nan = self.builder.ins().bitselect(b_nan, b, ordered);
+        self.builder.ins().bitselect(a_nan, a, with_b_nan)
     }
 
     /// The multiplications of `ir::semantics::pow_i_float`, in its order (the interpreter's

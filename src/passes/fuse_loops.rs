@@ -317,7 +317,8 @@ fn vector_plan(
             }
             | NodeKind::PowI { base: arg, .. } => union(vec![read(arg, &sources)?]),
             NodeKind::Binary {
-                op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div,
+                op:
+                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Min | BinaryOp::Max,
                 lhs,
                 rhs,
             } => union(vec![read(lhs, &sources)?, read(rhs, &sources)?]),
