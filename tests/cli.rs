@@ -182,3 +182,18 @@ fn every_math_tier_prints_identical_output() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown ISA tier 'bogus'"));
 }
+
+#[test]
+fn emit_asm_for_aarch64_shows_arm_code_from_the_same_plan() {
+    let prices = csv_file("px\n1\n2\n");
+    let path = prices.path().to_str().unwrap();
+    let asm = stdout_of(&["-e", "dlog(px,1)*252", "--input", path, "--emit", "asm", "--target", "aarch64"]);
+    assert!(asm.starts_with("; aarch64-unknown-linux-gnu code"), "{asm}");
+    assert!(asm.contains("userextname0 = fusejit_ln_f64_block"), "{asm}");
+    assert!(asm.contains("ldr ") && asm.contains("fmul"), "Arm instructions expected:\n{asm}");
+    assert!(asm.contains("blr "), "the ln block is called through a register:\n{asm}");
+    let clif = stdout_of(&["-e", "dlog(px,1)*252", "--input", path, "--emit", "clif", "--target", "aarch64"]);
+    assert!(clif.starts_with("function "), "{clif}");
+    let output = fusejit().args(["-e", "1", "--emit", "asm", "--target", "nonsense-arch"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+}

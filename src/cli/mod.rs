@@ -36,6 +36,9 @@ pub struct Args {
     /// Prints a stage of the compiled program instead of running it.
     #[arg(long = "emit", value_enum)]
     pub emit: Option<Emit>,
+    /// With --emit clif|asm: show the code for another target, e.g. `aarch64`.
+    #[arg(long = "target", value_name = "aarch64|TRIPLE")]
+    pub target: Option<String>,
     /// Forces the tier of the vectorised ln/exp (every tier gives the same bits).
     #[arg(long = "isa", value_name = "auto|avx512|avx2|sse|scalar", default_value = "auto")]
     pub isa: String,
@@ -119,6 +122,11 @@ pub fn run(args: Args) -> Result<(), UserError> {
                 let passes =
                     kernel.ir_text(&kernel.schema_of(&bindings)).map_err(|error| render(error.into()))?;
                 format!("## fused loop plan\n{plan}{passes}")
+            }
+            Emit::Clif | Emit::Asm if args.target.is_some() => {
+                let target = args.target.as_deref().unwrap_or_default();
+                let (clif, asm) = kernel.cross_listing(&bindings, target).map_err(render)?;
+                if emit == Emit::Clif { clif } else { asm }
             }
             Emit::Clif => kernel.clif_text(&bindings).map_err(render)?,
             Emit::Asm => kernel.asm_text(&bindings).map_err(render)?,

@@ -199,6 +199,81 @@ impl Compiler {
     }
 }
 
+/// The names of the runtime functions a kernel imports, in the order `StubRefs` lists them.
+const STUB_NAMES: [&str; 7] = [
+    "fusejit_ln_f64_block",
+    "fusejit_exp_f64_block",
+    "fusejit_ln_f32_block",
+    "fusejit_exp_f32_block",
+    "fusejit_shift_halo",
+    "fusejit_pack_validity",
+    "fusejit_combine_validity",
+];
+
+/// The CLIF and machine code of `plan` compiled for another target (`aarch64`, or any
+/// target triple Cranelift was built for), without running it: `--emit clif|asm --target`.
+/// Runtime functions appear as `userextname0..6` in `STUB_NAMES` order (listed on top).
+pub fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), String> {
+    use cranelift_codegen::ir::{ExtFuncData, ExternalName, Function, Signature, UserExternalName};
+    let triple_text = if target == "aarch64" { "aarch64-unknown-linux-gnu" } else { target };
+    let triple: target_lexicon::Triple =
+        triple_text.parse().map_err(|error| format!("unknown target '{target}': {error}"))?;
+    let mut flags = settings::builder();
+    for (name, value) in [("opt_level", "speed"), ("is_pic", "false"), ("enable_verifier", "false")] {
+        flags.set(name, value).map_err(|error| format!("cranelift setting {name}: {error}"))?;
+    }
+    let isa = cranelift_codegen::isa::lookup(triple)
+        .map_err(|error| format!("target '{target}' is not supported: {error}"))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|error| format!("target '{target}': {error}"))?;
+    let call_conv = isa.default_call_conv();
+    let mut signature = Signature::new(call_conv);
+    signature.params.push(AbiParam::new(types::I64));
+    let mut function = Function::with_name_signature(UserFuncName::user(0, 0), signature);
+    let mut refs = Vec::new();
+    for (index, name) in STUB_NAMES.iter().enumerate() {
+        let stub_signature = if *name == "fusejit_pack_validity" || *name == "fusejit_combine_validity" {
+            translate::pack_validity_signature(call_conv)
+        } else {
+            translate::block_stub_signature(call_conv)
+        };
+        let signature = function.import_signature(stub_signature);
+        let user = function.declare_imported_user_function(UserExternalName::new(1, index as u32));
+        refs.push(function.import_function(ExtFuncData {
+            name: ExternalName::user(user),
+            signature,
+            colocated: false,
+            patchable: false,
+        }));
+    }
+    let stubs = translate::StubRefs {
+        ln_f64: refs[0],
+        exp_f64: refs[1],
+        ln_f32: refs[2],
+        exp_f32: refs[3],
+        shift_halo: refs[4],
+        pack_validity: refs[5],
+        combine_validity: refs[6],
+    };
+    let mut builder_context = FunctionBuilderContext::new();
+    let builder = cranelift_frontend::FunctionBuilder::new(&mut function, &mut builder_context);
+    translate::Translator::translate(plan, builder, stubs, isa.frontend_config());
+    verify_function(&function, isa.as_ref()).map_err(|errors| format!("cranelift verifier: {errors}"))?;
+    let clif = function.display().to_string();
+    let mut context = Context::for_function(function);
+    context.set_disasm(true);
+    let compiled = context
+        .compile(isa.as_ref(), &mut cranelift_codegen::control::ControlPlane::default())
+        .map_err(|error| format!("compile for {target}: {:?}", error.inner))?;
+    let mut asm = format!("; {} code; runtime functions:", isa.triple());
+    for (index, name) in STUB_NAMES.iter().enumerate() {
+        asm.push_str(&format!(" userextname{index} = {name};"));
+    }
+    asm.push('\n');
+    asm.push_str(compiled.vcode.as_deref().unwrap_or(""));
+    Ok((clif, asm))
+}
+
 /// Where a native kernel writes its result.
 pub struct OutputTarget<'a> {
     /// Room for at least `len` values of the result's element type.

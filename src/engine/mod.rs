@@ -356,6 +356,14 @@ impl Kernel {
         Ok(self.listing(bindings, Listings { clif: false, asm: true })?.asm.clone().unwrap_or_default())
     }
 
+    /// The Cranelift IR and machine code of this program for another target, e.g. `aarch64`
+    /// (`--emit clif|asm --target`): `(clif, asm)`.
+    pub fn cross_listing(&self, bindings: &Bindings<'_>, target: &str) -> Result<(String, String), Error> {
+        let signature = self.signature(bindings)?;
+        let (_, plan) = self.plan(&signature)?;
+        Ok(codegen::cross_listing(&plan, target).map_err(|message| self.internal_error(message))?)
+    }
+
     fn listing(&self, bindings: &Bindings<'_>, listings: Listings) -> Result<NativeKernel, Error> {
         let signature = self.signature(bindings)?;
         let (_, plan) = self.plan(&signature)?;
