@@ -19,16 +19,6 @@ impl Scalar {
             Scalar::Bool(_) => Elem::Bool,
         }
     }
-
-    /// Equality of bits (NaN equals the same NaN, -0 differs from +0): what "the same result" means.
-    pub fn same_bits(self, other: Scalar) -> bool {
-        match (self, other) {
-            (Scalar::F64(a), Scalar::F64(b)) => a.to_bits() == b.to_bits(),
-            (Scalar::F32(a), Scalar::F32(b)) => a.to_bits() == b.to_bits(),
-            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
-            _ => false,
-        }
-    }
 }
 
 /// Rust's `{}` form: shortest round-trip decimal, `inf`, `-inf`, `NaN`; f32 printed as f32.

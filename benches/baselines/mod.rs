@@ -129,12 +129,7 @@ pub fn seed(workload: Workload, data: &Data, out: &mut Out) {
         Workload::W3 => dlog_scale_add(&mut out.f64s, &mut out.validity, x, None, 5, a, b),
         Workload::W6 => dlog_scale_add(&mut out.f64s, &mut out.validity, x, Some(&data.validity), 5, a, b),
         Workload::W4 => sub_mul_add(&mut out.f64s, x, &data.y, a, b),
-        Workload::W5 => {
-            let a = a as f32;
-            for (o, v) in out.f32s.iter_mut().zip(&data.x32) {
-                *o = v * a;
-            }
-        }
+        Workload::W5 => scale_f32(&mut out.f32s, &data.x32, a as f32),
         Workload::W7 => {
             for ((o, &xv), &yv) in out.f64s.iter_mut().zip(x).zip(&data.y) {
                 *o = if xv > yv { (xv - yv) * a } else { 0.0 };
@@ -175,6 +170,13 @@ fn dlog_scale_add(
                 }
             }
         }
+    }
+}
+
+/// `x * a` in f32: one pass, the same loop for every contender (it is already fused).
+fn scale_f32(out: &mut [f32], x: &[f32], a: f32) {
+    for (o, v) in out.iter_mut().zip(x) {
+        *o = v * a;
     }
 }
 
@@ -235,12 +237,7 @@ pub fn best(workload: Workload, data: &Data, out: &mut Out) {
             }
         }
         Workload::W4 => sub_mul_add(&mut out.f64s, x, &data.y, a, b),
-        Workload::W5 => {
-            let a = a as f32;
-            for (o, v) in out.f32s.iter_mut().zip(&data.x32) {
-                *o = v * a;
-            }
-        }
+        Workload::W5 => scale_f32(&mut out.f32s, &data.x32, a as f32),
         Workload::W7 => {
             for ((o, &xv), &yv) in out.f64s.iter_mut().zip(x).zip(&data.y) {
                 let d = xv - yv;
@@ -299,12 +296,7 @@ pub fn pipeline(workload: Workload, data: &Data, out: &mut Out) {
                 *o = v + b;
             }
         }
-        Workload::W5 => {
-            let a = a as f32;
-            for (o, v) in out.f32s.iter_mut().zip(&data.x32) {
-                *o = v * a;
-            }
-        }
+        Workload::W5 => scale_f32(&mut out.f32s, &data.x32, a as f32),
         Workload::W7 => {
             for ((o, xv), yv) in s0.iter_mut().zip(&data.x).zip(&data.y) {
                 *o = xv - yv;

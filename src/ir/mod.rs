@@ -38,11 +38,6 @@ impl Program {
         self.node(self.result).ty
     }
 
-    /// Whether any input the program reads is a column (which fixes the row count).
-    pub fn reads_columns(&self) -> bool {
-        self.inputs.iter().any(|input| input.ty.shape == Shape::Column)
-    }
-
     /// The stable text form shared by tests, `--emit ir` and the REPL's `:ir`.
     pub fn to_text(&self) -> String {
         let mut out = String::new();

@@ -30,12 +30,6 @@ pub fn parse_program(source: &str) -> Result<ast::Program, Diagnostic> {
     }
 }
 
-/// Parses a single expression (used by the REPL's `:ir EXPR` and by tests).
-pub fn parse_expression(source: &str) -> Result<ast::Expr, Diagnostic> {
-    let lexer = lexer::Lexer::new(source);
-    grammar::ExprParser::new().parse(lexer).map_err(|error| convert_parse_error(error, source))
-}
-
 fn convert_parse_error(error: ParseError<usize, Token<'_>, Diagnostic>, source: &str) -> Diagnostic {
     match error {
         ParseError::User { error } => error,
