@@ -11,12 +11,6 @@ pub trait Lanes: Copy {
     const WIDTH: usize;
     type Mask: Copy;
 
-    /// # Safety
-    /// `source` must be readable for `WIDTH` f64s (any alignment).
-    unsafe fn load(source: *const f64) -> Self;
-    /// # Safety
-    /// `target` must be writable for `WIDTH` f64s (any alignment).
-    unsafe fn store(self, target: *mut f64);
     fn splat(value: f64) -> Self;
     fn add(self, other: Self) -> Self;
     fn sub(self, other: Self) -> Self;
@@ -39,11 +33,18 @@ pub trait Lanes: Copy {
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
 }
 
-/// The scalar tier: one lane, FMA through `f64::mul_add` (exact on every platform).
-impl Lanes for f64 {
-    const WIDTH: usize = 1;
-    type Mask = bool;
+/// Loading and storing a whole vector of lanes: what the block loops need beyond the
+/// arithmetic the kernels are written in (a traced value, for one, has no memory).
+pub trait LaneMemory: Lanes {
+    /// # Safety
+    /// `source` must be readable for `WIDTH` f64s (any alignment).
+    unsafe fn load(source: *const f64) -> Self;
+    /// # Safety
+    /// `target` must be writable for `WIDTH` f64s (any alignment).
+    unsafe fn store(self, target: *mut f64);
+}
 
+impl LaneMemory for f64 {
     unsafe fn load(source: *const f64) -> Self {
         // SAFETY: the caller guarantees one readable f64.
         unsafe { source.read_unaligned() }
@@ -52,6 +53,13 @@ impl Lanes for f64 {
         // SAFETY: the caller guarantees one writable f64.
         unsafe { target.write_unaligned(self) }
     }
+}
+
+/// The scalar tier: one lane, FMA through `f64::mul_add` (exact on every platform).
+impl Lanes for f64 {
+    const WIDTH: usize = 1;
+    type Mask = bool;
+
     fn splat(value: f64) -> Self {
         value
     }

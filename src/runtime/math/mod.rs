@@ -1,6 +1,7 @@
 //! The one definition of `ln` and `exp`, used by the interpreter, constant folding and native
 //! code: written once over [`lanes::Lanes`] (see [`kernels`]) and compiled for each tier —
-//! scalar, 128-bit (SSE4.1+FMA), AVX2+FMA and AVX-512F. Every tier runs the same operations,
+//! scalar, 128-bit (SSE4.1+FMA), AVX2+FMA and AVX-512F — and traced ([`trace`]) into plain
+//! operations that codegen emits as aarch64 NEON code. Every tier runs the same operations,
 //! FMA included, so every tier returns the same bits; ≤ 1 ULP from the true value for every
 //! input (see `tests/math_accuracy.rs` and `examples/ulp_sweep.rs`).
 //!
@@ -10,10 +11,11 @@
 pub mod kernels;
 pub mod lanes;
 pub mod reference;
+pub mod trace;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;
 
-use lanes::Lanes;
+use lanes::LaneMemory;
 
 /// Natural logarithm of one f64 (the scalar tier).
 #[inline]
@@ -46,7 +48,12 @@ pub fn exp_f32(x: f32) -> f32 {
 /// `src` readable and `dst` writable for `n` f64s (they may be the same pointer); on a SIMD
 /// tier the caller runs with the tier's CPU features.
 #[inline(always)]
-pub(crate) unsafe fn run_block<L: Lanes>(src: *const f64, dst: *mut f64, n: usize, function: fn(L) -> L) {
+pub(crate) unsafe fn run_block<L: LaneMemory>(
+    src: *const f64,
+    dst: *mut f64,
+    n: usize,
+    function: fn(L) -> L,
+) {
     let whole = n - n % L::WIDTH;
     let mut i = 0;
     while i < whole {

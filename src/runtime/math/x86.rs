@@ -4,7 +4,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::lanes::Lanes;
+use super::lanes::{LaneMemory, Lanes};
 use std::arch::x86_64::*;
 
 macro_rules! entry_points {
@@ -31,11 +31,7 @@ macro_rules! entry_points {
 #[derive(Clone, Copy)]
 pub struct Sse(__m128d);
 
-// SAFETY (for every method below): these run only inside `#[target_feature(enable =
-// "sse4.1,fma")]` entry points, chosen after runtime detection of those features.
-impl Lanes for Sse {
-    const WIDTH: usize = 2;
-    type Mask = __m128d;
+impl LaneMemory for Sse {
     #[inline(always)]
     unsafe fn load(source: *const f64) -> Self {
         // SAFETY: the caller guarantees two readable f64s.
@@ -46,6 +42,13 @@ impl Lanes for Sse {
         // SAFETY: the caller guarantees two writable f64s.
         unsafe { _mm_storeu_pd(target, self.0) }
     }
+}
+
+// SAFETY (for every method below): these run only inside `#[target_feature(enable =
+// "sse4.1,fma")]` entry points, chosen after runtime detection of those features.
+impl Lanes for Sse {
+    const WIDTH: usize = 2;
+    type Mask = __m128d;
     #[inline(always)]
     fn splat(value: f64) -> Self {
         // SAFETY: see the impl comment.
@@ -127,11 +130,7 @@ impl Lanes for Sse {
 #[derive(Clone, Copy)]
 pub struct Avx2(__m256d);
 
-// SAFETY (for every method below): these run only inside `#[target_feature(enable =
-// "avx2,fma")]` entry points, chosen after runtime detection of those features.
-impl Lanes for Avx2 {
-    const WIDTH: usize = 4;
-    type Mask = __m256d;
+impl LaneMemory for Avx2 {
     #[inline(always)]
     unsafe fn load(source: *const f64) -> Self {
         // SAFETY: the caller guarantees four readable f64s.
@@ -142,6 +141,13 @@ impl Lanes for Avx2 {
         // SAFETY: the caller guarantees four writable f64s.
         unsafe { _mm256_storeu_pd(target, self.0) }
     }
+}
+
+// SAFETY (for every method below): these run only inside `#[target_feature(enable =
+// "avx2,fma")]` entry points, chosen after runtime detection of those features.
+impl Lanes for Avx2 {
+    const WIDTH: usize = 4;
+    type Mask = __m256d;
     #[inline(always)]
     fn splat(value: f64) -> Self {
         // SAFETY: see the impl comment.
@@ -223,11 +229,7 @@ impl Lanes for Avx2 {
 #[derive(Clone, Copy)]
 pub struct Avx512(__m512d);
 
-// SAFETY (for every method below): these run only inside `#[target_feature(enable =
-// "avx512f")]` entry points, chosen after runtime detection of AVX-512F.
-impl Lanes for Avx512 {
-    const WIDTH: usize = 8;
-    type Mask = __mmask8;
+impl LaneMemory for Avx512 {
     #[inline(always)]
     unsafe fn load(source: *const f64) -> Self {
         // SAFETY: the caller guarantees eight readable f64s.
@@ -238,6 +240,13 @@ impl Lanes for Avx512 {
         // SAFETY: the caller guarantees eight writable f64s.
         unsafe { _mm512_storeu_pd(target, self.0) }
     }
+}
+
+// SAFETY (for every method below): these run only inside `#[target_feature(enable =
+// "avx512f")]` entry points, chosen after runtime detection of AVX-512F.
+impl Lanes for Avx512 {
+    const WIDTH: usize = 8;
+    type Mask = __mmask8;
     #[inline(always)]
     fn splat(value: f64) -> Self {
         // SAFETY: see the impl comment.
