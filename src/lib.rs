@@ -15,14 +15,14 @@
 //! assert_eq!(out.null_count, 1); // the first row has no previous price
 //! ```
 
+pub mod syntax;
 pub mod check;
-pub mod codegen;
-pub mod engine;
-pub mod interp;
 pub mod ir;
 pub mod passes;
+pub mod codegen;
 pub mod runtime;
-pub mod syntax;
+pub mod engine;
+pub mod interp;
 
 pub mod column;
 pub mod diagnostic;

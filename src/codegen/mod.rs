@@ -8,7 +8,9 @@
 //! Architecture Invariant: codegen reads loop plans and the IR; nothing upstream knows about
 //! Cranelift.
 
+pub mod emitted_runtime;
 pub mod layout;
+pub mod object;
 pub mod translate;
 
 use crate::column::{Binding, ColumnData};
@@ -215,17 +217,7 @@ const STUB_NAMES: [&str; 7] = [
 /// Runtime functions appear as `userextname0..6` in `STUB_NAMES` order (listed on top).
 pub fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), String> {
     use cranelift_codegen::ir::{ExtFuncData, ExternalName, Function, Signature, UserExternalName};
-    let triple_text = if target == "aarch64" { "aarch64-unknown-linux-gnu" } else { target };
-    let triple: target_lexicon::Triple =
-        triple_text.parse().map_err(|error| format!("unknown target '{target}': {error}"))?;
-    let mut flags = settings::builder();
-    for (name, value) in [("opt_level", "speed"), ("is_pic", "false"), ("enable_verifier", "false")] {
-        flags.set(name, value).map_err(|error| format!("cranelift setting {name}: {error}"))?;
-    }
-    let isa = cranelift_codegen::isa::lookup(triple)
-        .map_err(|error| format!("target '{target}' is not supported: {error}"))?
-        .finish(settings::Flags::new(flags))
-        .map_err(|error| format!("target '{target}': {error}"))?;
+    let isa = object::target_isa(target)?;
     let call_conv = isa.default_call_conv();
     let mut signature = Signature::new(call_conv);
     signature.params.push(AbiParam::new(types::I64));
@@ -336,27 +328,15 @@ impl NativeKernel {
                     }
                 }
             }
-            // Buffer regions in u64 words (8-byte aligned): one validity byte per block row for
-            // the result first, then each buffer's values and validity bytes, `halo + BLOCK_ROWS`
-            // rows each.
-            let words_for = |bytes: usize| bytes.div_ceil(8);
-            let region = |buffer: &crate::passes::fuse_loops::Buffer| {
-                let halo = (buffer.halo as usize).min(rows);
-                let elem = plan.program.node(buffer.node).ty.elem;
-                let values = words_for((halo + BLOCK_ROWS) * element_size(elem));
-                let validity = if buffer.nullable { words_for(halo + BLOCK_ROWS) } else { 0 };
-                (halo, values, validity)
-            };
-            let total = words_for(BLOCK_ROWS)
-                + plan.buffers.iter().map(|buffer| region(buffer).1 + region(buffer).2).sum::<usize>();
+            let total = scratch_words(plan, rows);
             if buffers.len() < total {
                 buffers.resize(total, 0);
             }
             let base = buffers.as_mut_ptr();
             words[layout::OUT_VALID_BLOCK] = base as u64;
-            let mut next = words_for(BLOCK_ROWS);
+            let mut next = BLOCK_ROWS.div_ceil(8);
             for (index, buffer) in plan.buffers.iter().enumerate() {
-                let (halo, values, validity) = region(buffer);
+                let (halo, values, validity) = buffer_region(plan, buffer, rows);
                 // SAFETY: `next + values + validity <= total`, all within the scratch just sized.
                 let (values_ptr, validity_ptr) = unsafe { (base.add(next), base.add(next + values)) };
                 next += values + validity;
@@ -375,6 +355,35 @@ impl NativeKernel {
             }
         });
     }
+}
+
+/// One buffer's scratch for a call over `rows` rows: the halo actually used
+/// (`min(planned halo, rows)`), then the words of its values and of its validity bytes, each
+/// `halo + BLOCK_ROWS` rows (validity only if the buffer can be null).
+fn buffer_region(
+    plan: &LoopPlan,
+    buffer: &crate::passes::fuse_loops::Buffer,
+    rows: usize,
+) -> (usize, usize, usize) {
+    let halo = (buffer.halo as usize).min(rows);
+    let elem = plan.program.node(buffer.node).ty.elem;
+    let values = ((halo + BLOCK_ROWS) * element_size(elem)).div_ceil(8);
+    let validity = if buffer.nullable { (halo + BLOCK_ROWS).div_ceil(8) } else { 0 };
+    (halo, values, validity)
+}
+
+/// The scratch a call needs, in u64 words (8-byte aligned regions): one validity byte per
+/// block row for the result first, then each buffer's region ([`buffer_region`]).
+fn scratch_words(plan: &LoopPlan, rows: usize) -> usize {
+    BLOCK_ROWS.div_ceil(8)
+        + plan
+            .buffers
+            .iter()
+            .map(|buffer| {
+                let (_, values, validity) = buffer_region(plan, buffer, rows);
+                values + validity
+            })
+            .sum::<usize>()
 }
 
 /// Scratch above this many words (32 MiB) is freed after the call instead of kept for reuse.

@@ -364,6 +364,21 @@ impl Kernel {
         Ok(codegen::cross_listing(&plan, target).map_err(|message| self.internal_error(message))?)
     }
 
+    /// Compiles this program, specialised to `bindings`, into `object` (built for another
+    /// target) as the exported function `name`, and describes the argument block it takes for
+    /// exactly these bindings: how a harness on that target runs it (see `tests/aarch64.rs`).
+    pub fn add_to_object(
+        &self,
+        object: &mut codegen::object::CrossObject,
+        name: &str,
+        bindings: &Bindings<'_>,
+    ) -> Result<codegen::object::ArgumentImage, Error> {
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        object.add_kernel(name, &spec.plan).map_err(|message| self.internal_error(message))?;
+        let len = if codegen::result_is_scalar(&spec.plan) { 1 } else { rows };
+        Ok(codegen::object::argument_image(&spec.plan, &inputs, rows, len))
+    }
+
     fn listing(&self, bindings: &Bindings<'_>, listings: Listings) -> Result<NativeKernel, Error> {
         let signature = self.signature(bindings)?;
         let (_, plan) = self.plan(&signature)?;

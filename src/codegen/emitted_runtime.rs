@@ -1,0 +1,326 @@
+//! The runtime functions a kernel calls, emitted as Cranelift IR for objects that run without
+//! this crate's Rust runtime (the aarch64 objects of [`super::object`]).
+//!
+//! - `ln`/`exp` over f64 and f32 blocks: the generic kernels of `runtime::math::kernels`,
+//!   traced ([`crate::runtime::math::trace`]) and emitted as `f64x2` code — the 128-bit
+//!   (NEON on aarch64) tier. Operation for operation the same algorithm as every compiled
+//!   tier, so the bits are the same.
+//! - `shift_halo`, `pack_validity`, `combine_validity`: plain loops with the semantics of
+//!   their Rust versions in `runtime::stubs`.
+//!
+//! Each function has the name and signature the translator's imports use (`STUB_NAMES`), so a
+//! kernel links against these exactly as the JIT links it against the Rust ones.
+
+use crate::runtime::math::kernels;
+use crate::runtime::math::trace::{Trace, Traced, TracedOp, trace};
+use crate::runtime::stubs::{SOURCE_BYTES, SOURCE_IN_RANGE};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+use cranelift_frontend::FunctionBuilder;
+
+/// Which runtime function to emit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeFunction {
+    LnF64Block,
+    ExpF64Block,
+    LnF32Block,
+    ExpF32Block,
+    ShiftHalo,
+    PackValidity,
+    CombineValidity,
+}
+
+impl RuntimeFunction {
+    /// In the order of `STUB_NAMES` (and of `translate::StubRefs`).
+    pub const ALL: [RuntimeFunction; 7] = [
+        RuntimeFunction::LnF64Block,
+        RuntimeFunction::ExpF64Block,
+        RuntimeFunction::LnF32Block,
+        RuntimeFunction::ExpF32Block,
+        RuntimeFunction::ShiftHalo,
+        RuntimeFunction::PackValidity,
+        RuntimeFunction::CombineValidity,
+    ];
+}
+
+/// Emits the body of `function` into `builder`, whose function has the stub's signature.
+pub fn emit(
+    function: RuntimeFunction,
+    mut builder: FunctionBuilder<'_>,
+    frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+) {
+    let entry = builder.create_block();
+    builder.append_block_params_for_function_params(entry);
+    builder.switch_to_block(entry);
+    let params = builder.block_params(entry).to_vec();
+    match function {
+        RuntimeFunction::LnF64Block => math_block_f64(&mut builder, &trace(kernels::ln::<Traced>), &params),
+        RuntimeFunction::ExpF64Block => math_block_f64(&mut builder, &trace(kernels::exp::<Traced>), &params),
+        RuntimeFunction::LnF32Block => math_block_f32(&mut builder, &trace(kernels::ln::<Traced>), &params),
+        RuntimeFunction::ExpF32Block => math_block_f32(&mut builder, &trace(kernels::exp::<Traced>), &params),
+        RuntimeFunction::ShiftHalo => shift_halo(&mut builder, &params),
+        RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
+        RuntimeFunction::CombineValidity => combine_validity(&mut builder, &params),
+    }
+    builder.ins().return_(&[]);
+    builder.seal_all_blocks();
+    builder.finalize(frontend_config);
+}
+
+/// Memory the runtime functions touch is the caller's, valid by their contracts; any
+/// alignment.
+fn memory() -> MemFlagsData {
+    MemFlagsData::new()
+}
+
+/// `for i in start..end { body(i) }`, leaving the builder after the loop.
+fn for_range(
+    builder: &mut FunctionBuilder<'_>,
+    start: Value,
+    end: Value,
+    mut body: impl FnMut(&mut FunctionBuilder<'_>, Value),
+) {
+    let counter = builder.declare_var(types::I64);
+    builder.def_var(counter, start);
+    let header = builder.create_block();
+    let body_block = builder.create_block();
+    let exit = builder.create_block();
+    builder.ins().jump(header, &[]);
+    builder.switch_to_block(header);
+    let i = builder.use_var(counter);
+    let more = builder.ins().icmp(IntCC::UnsignedLessThan, i, end);
+    builder.ins().brif(more, body_block, &[], exit, &[]);
+    builder.switch_to_block(body_block);
+    body(builder, i);
+    let next = builder.ins().iadd_imm_u(i, 1);
+    builder.def_var(counter, next);
+    builder.ins().jump(header, &[]);
+    builder.switch_to_block(exit);
+}
+
+/// Emits `trace` applied to the `f64x2` value `x`.
+fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, x: Value) -> Value {
+    let mut values: Vec<Value> = Vec::with_capacity(trace.ops.len());
+    let as_bits = |builder: &mut FunctionBuilder<'_>, value: Value| {
+        builder.ins().bitcast(types::I64X2, memory(), value)
+    };
+    let as_float = |builder: &mut FunctionBuilder<'_>, value: Value| {
+        builder.ins().bitcast(types::F64X2, memory(), value)
+    };
+    for op in &trace.ops {
+        let v = |index: u32| values[index as usize];
+        let value = match *op {
+            TracedOp::Input => x,
+            TracedOp::Constant(bits) => {
+                let scalar = builder.ins().f64const(f64::from_bits(bits));
+                builder.ins().splat(types::F64X2, scalar)
+            }
+            TracedOp::Add(a, b) => builder.ins().fadd(v(a), v(b)),
+            TracedOp::Sub(a, b) => builder.ins().fsub(v(a), v(b)),
+            TracedOp::Mul(a, b) => builder.ins().fmul(v(a), v(b)),
+            TracedOp::Div(a, b) => builder.ins().fdiv(v(a), v(b)),
+            TracedOp::Fma(a, b, c) => builder.ins().fma(v(a), v(b), v(c)),
+            TracedOp::AndBits(a, b) | TracedOp::OrBits(a, b) => {
+                let (a_bits, b_bits) = (as_bits(builder, v(a)), as_bits(builder, v(b)));
+                let bits = if matches!(op, TracedOp::AndBits(..)) {
+                    builder.ins().band(a_bits, b_bits)
+                } else {
+                    builder.ins().bor(a_bits, b_bits)
+                };
+                as_float(builder, bits)
+            }
+            TracedOp::ShiftRight52(a) | TracedOp::ShiftLeft52(a) => {
+                let bits = as_bits(builder, v(a));
+                let shifted = if matches!(op, TracedOp::ShiftRight52(_)) {
+                    builder.ins().ushr_imm_u(bits, 52)
+                } else {
+                    builder.ins().ishl_imm_u(bits, 52)
+                };
+                as_float(builder, shifted)
+            }
+            // Masks are kept as f64x2 bit patterns (all ones or all zeros per lane), the form
+            // `bitselect` takes.
+            TracedOp::Less(a, b) | TracedOp::Greater(a, b) | TracedOp::Equal(a, b) => {
+                let condition = match op {
+                    TracedOp::Less(..) => FloatCC::LessThan,
+                    TracedOp::Greater(..) => FloatCC::GreaterThan,
+                    _ => FloatCC::Equal,
+                };
+                let mask = builder.ins().fcmp(condition, v(a), v(b));
+                as_float(builder, mask)
+            }
+            TracedOp::IsNan(a) => {
+                let mask = builder.ins().fcmp(FloatCC::Unordered, v(a), v(a));
+                as_float(builder, mask)
+            }
+            TracedOp::Select(mask, a, b) => builder.ins().bitselect(v(mask), v(a), v(b)),
+        };
+        values.push(value);
+    }
+    values[trace.result as usize]
+}
+
+/// `(src, dst, n)`: `dst[i] = f(src[i])` for `i < n`, two rows at a time; an odd last row
+/// goes through the same vector code in lane 0.
+fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
+    let (src, dst, n) = (params[0], params[1], params[2]);
+    let pairs = builder.ins().ushr_imm_u(n, 1);
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, pairs, |builder, pair| {
+        let offset = builder.ins().imul_imm_u(pair, 16);
+        let (from, to) = (builder.ins().iadd(src, offset), builder.ins().iadd(dst, offset));
+        let x = builder.ins().load(types::F64X2, memory(), from, 0);
+        let y = emit_trace(builder, trace, x);
+        builder.ins().store(memory(), y, to, 0);
+    });
+    let odd = builder.ins().band_imm_u(n, 1);
+    let tail = builder.create_block();
+    let done = builder.create_block();
+    builder.ins().brif(odd, tail, &[], done, &[]);
+    builder.switch_to_block(tail);
+    let offset = builder.ins().imul_imm_u(pairs, 16);
+    let (from, to) = (builder.ins().iadd(src, offset), builder.ins().iadd(dst, offset));
+    let x = builder.ins().load(types::F64, memory(), from, 0);
+    let x = builder.ins().splat(types::F64X2, x);
+    let y = emit_trace(builder, trace, x);
+    let y = builder.ins().extractlane(y, 0);
+    builder.ins().store(memory(), y, to, 0);
+    builder.ins().jump(done, &[]);
+    builder.switch_to_block(done);
+}
+
+/// `(src, dst, n)` over f32: each row widened to f64, computed in lane 0, rounded once — the
+/// Rust runtime's f32 blocks, row by row.
+fn math_block_f32(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
+    let (src, dst, n) = (params[0], params[1], params[2]);
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, n, |builder, row| {
+        let offset = builder.ins().imul_imm_u(row, 4);
+        let (from, to) = (builder.ins().iadd(src, offset), builder.ins().iadd(dst, offset));
+        let x = builder.ins().load(types::F32, memory(), from, 0);
+        let x = builder.ins().fpromote(types::F64, x);
+        let x = builder.ins().splat(types::F64X2, x);
+        let y = emit_trace(builder, trace, x);
+        let y = builder.ins().extractlane(y, 0);
+        let y = builder.ins().fdemote(types::F32, y);
+        builder.ins().store(memory(), y, to, 0);
+    });
+}
+
+/// `(buffer, skip, keep)`: moves `keep` bytes from `buffer + skip` down to `buffer`. A
+/// forward byte copy is a correct move when the destination is below the source.
+fn shift_halo(builder: &mut FunctionBuilder<'_>, params: &[Value]) {
+    let (buffer, skip, keep) = (params[0], params[1], params[2]);
+    let source = builder.ins().iadd(buffer, skip);
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, keep, |builder, i| {
+        let from = builder.ins().iadd(source, i);
+        let to = builder.ins().iadd(buffer, i);
+        let byte = builder.ins().load(types::I8, memory(), from, 0);
+        builder.ins().store(memory(), byte, to, 0);
+    });
+}
+
+/// `(bytes, bitmap, start, len)`: packs `len` 0/1 bytes into bits `start..start + len`
+/// (`start` a multiple of 8), LSB first; the last byte's unused bits are written as 0.
+fn pack_validity(builder: &mut FunctionBuilder<'_>, params: &[Value]) {
+    let (bytes, bitmap, start, len) = (params[0], params[1], params[2], params[3]);
+    let first_byte = builder.ins().ushr_imm_u(start, 3);
+    let base = builder.ins().iadd(bitmap, first_byte);
+    let len_plus_7 = builder.ins().iadd_imm_u(len, 7);
+    let out_bytes = builder.ins().ushr_imm_u(len_plus_7, 3);
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, out_bytes, |builder, index| {
+        let row0 = builder.ins().imul_imm_u(index, 8);
+        let left = builder.ins().isub(len, row0);
+        let eight = builder.ins().iconst(types::I64, 8);
+        let count = builder.ins().umin(left, eight);
+        let accumulator = builder.declare_var(types::I64);
+        let zero = builder.ins().iconst(types::I64, 0);
+        builder.def_var(accumulator, zero);
+        for_range(builder, zero, count, |builder, bit| {
+            let row = builder.ins().iadd(row0, bit);
+            let from = builder.ins().iadd(bytes, row);
+            let byte = builder.ins().uload8(types::I64, memory(), from, 0);
+            let valid = builder.ins().band_imm_u(byte, 1);
+            let shifted = builder.ins().ishl(valid, bit);
+            let sum = builder.use_var(accumulator);
+            let sum = builder.ins().bor(sum, shifted);
+            builder.def_var(accumulator, sum);
+        });
+        let packed = builder.use_var(accumulator);
+        let packed = builder.ins().ireduce(types::I8, packed);
+        let to = builder.ins().iadd(base, index);
+        builder.ins().store(memory(), packed, to, 0);
+    });
+}
+
+/// `(sources, count, len, out)`: `out[i] = 1` where every `ValiditySource` is valid at block
+/// row `i` (see `runtime::stubs::combine_validity`), else 0.
+fn combine_validity(builder: &mut FunctionBuilder<'_>, params: &[Value]) {
+    let (sources, count, len, out) = (params[0], params[1], params[2], params[3]);
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, len, |builder, i| {
+        let to = builder.ins().iadd(out, i);
+        let one = builder.ins().iconst(types::I8, 1);
+        builder.ins().store(memory(), one, to, 0);
+    });
+    for_range(builder, zero, count, |builder, index| {
+        let offset = builder.ins().imul_imm_u(index, 32);
+        let source = builder.ins().iadd(sources, offset);
+        let kind = builder.ins().load(types::I64, memory(), source, 0);
+        let pointer = builder.ins().load(types::I64, memory(), source, 8);
+        let position = builder.ins().load(types::I64, memory(), source, 16);
+        let first_valid = builder.ins().load(types::I64, memory(), source, 24);
+        let zero = builder.ins().iconst(types::I64, 0);
+        let first = builder.ins().smax(first_valid, zero);
+        let first = builder.ins().umin(first, len);
+        for_range(builder, zero, first, |builder, i| {
+            let to = builder.ins().iadd(out, i);
+            let nothing = builder.ins().iconst(types::I8, 0);
+            builder.ins().store(memory(), nothing, to, 0);
+        });
+        let bytes_block = builder.create_block();
+        let not_bytes = builder.create_block();
+        let bits_block = builder.create_block();
+        let next_source = builder.create_block();
+        let is_bytes = builder.ins().icmp_imm_s(IntCC::Equal, kind, SOURCE_BYTES);
+        builder.ins().brif(is_bytes, bytes_block, &[], not_bytes, &[]);
+
+        builder.switch_to_block(bytes_block);
+        let base = builder.ins().iadd(pointer, position);
+        for_range(builder, first, len, |builder, i| {
+            let from = builder.ins().iadd(base, i);
+            let byte = builder.ins().load(types::I8, memory(), from, 0);
+            and_into(builder, out, i, byte);
+        });
+        builder.ins().jump(next_source, &[]);
+
+        builder.switch_to_block(not_bytes);
+        let in_range = builder.ins().icmp_imm_s(IntCC::Equal, kind, SOURCE_IN_RANGE);
+        builder.ins().brif(in_range, next_source, &[], bits_block, &[]);
+
+        builder.switch_to_block(bits_block);
+        for_range(builder, first, len, |builder, i| {
+            let bit = builder.ins().iadd(position, i);
+            let byte_index = builder.ins().ushr_imm_u(bit, 3);
+            let from = builder.ins().iadd(pointer, byte_index);
+            let byte = builder.ins().uload8(types::I64, memory(), from, 0);
+            let shift = builder.ins().band_imm_u(bit, 7);
+            let shifted = builder.ins().ushr(byte, shift);
+            let shifted = builder.ins().ireduce(types::I8, shifted);
+            and_into(builder, out, i, shifted);
+        });
+        builder.ins().jump(next_source, &[]);
+        builder.switch_to_block(next_source);
+    });
+}
+
+/// `out[i] &= value & 1`.
+fn and_into(builder: &mut FunctionBuilder<'_>, out: Value, i: Value, value: Value) {
+    let to = builder.ins().iadd(out, i);
+    let old = builder.ins().load(types::I8, memory(), to, 0);
+    let bit = builder.ins().band_imm_u(value, 1);
+    let new = builder.ins().band(old, bit);
+    builder.ins().store(memory(), new, to, 0);
+}
