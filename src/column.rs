@@ -268,6 +268,16 @@ impl Column {
     }
 
     /// Row `row` as an optional scalar (`None` for a null or out of range).
+    /// A borrowed view, bindable as an input.
+    pub fn as_column_ref(&self) -> ColumnRef<'_> {
+        let data = match &self.values {
+            ColumnValues::F64(values) => ColumnData::F64(values),
+            ColumnValues::F32(values) => ColumnData::F32(values),
+            ColumnValues::Bool(values) => ColumnData::Bool(values),
+        };
+        ColumnRef { data, validity: self.validity.as_deref().map(|bytes| Validity::new(bytes, 0)) }
+    }
+
     pub fn get(&self, row: usize) -> Option<Scalar> {
         if !self.is_valid(row) {
             return None;

@@ -46,9 +46,12 @@ impl Corpus {
         let kernel = engine.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
         let Ok(expected) = kernel.eval(bindings) else { return false };
         let name = format!("fusejit_kernel_{}", self.kernels);
-        let image = kernel
-            .add_to_object(&mut self.object, &name, bindings)
-            .unwrap_or_else(|error| panic!("{source}: aarch64 compile: {error}"));
+        let image = match kernel.add_to_object(&mut self.object, &name, bindings) {
+            Ok(image) => image,
+            // Multi-pass programs (reductions, scans) run their passes from Rust: no object.
+            Err(error) if error.to_string().contains("not compiled to objects") => return false,
+            Err(error) => panic!("{source}: aarch64 compile: {error}"),
+        };
         self.cases.push(Case { source: source.to_string(), kernel: self.kernels, image, expected });
         self.kernels += 1;
         true
@@ -204,7 +207,7 @@ fn aarch64_code_under_qemu_equals_x86_64_bit_for_bit() {
             generated += 1;
         }
     }
-    assert!(generated > DIFFERENTIAL_SEEDS * 3 / 4, "only {generated} generated programs type-check");
+    assert!(generated > DIFFERENTIAL_SEEDS / 2, "only {generated} generated programs compile for aarch64");
 
     let directory = tempfile::tempdir().expect("a temporary directory");
     let path = |name: &str| directory.path().join(name);

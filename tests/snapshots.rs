@@ -120,9 +120,22 @@ fn fusion_snapshots() {
         let ast = fusejit::syntax::parse_program(source).expect("fusion cases parse");
         let program = fusejit::check::check(&ast, &schema).expect("fusion cases check");
         let program = fusejit::passes::optimize(program).expect("the IR verifies");
-        let validity: Vec<bool> =
-            program.inputs.iter().map(|input| with_validity.contains(&input.name)).collect();
-        fusejit::passes::fuse_loops::plan(&program, &validity).to_text()
+        // Inputs carrying earlier passes' results: columns are planned as nullable.
+        let plan = |program: &fusejit::ir::Program| {
+            let validity: Vec<bool> = program
+                .inputs
+                .iter()
+                .map(|input| {
+                    with_validity.contains(&input.name)
+                        || (input.name.ends_with('`') && input.ty.shape == Shape::Column)
+                })
+                .collect();
+            fusejit::passes::fuse_loops::plan(program, &validity).to_text()
+        };
+        match fusejit::passes::split_passes::split(&program) {
+            Some(passes) => passes.to_text(plan),
+            None => plan(&program),
+        }
     });
 }
 

@@ -22,6 +22,23 @@ pub enum Function {
     IsValid,
     F32,
     F64,
+    Sum,
+    Mean,
+    Var,
+    Std,
+    Count,
+    Any,
+    All,
+    MSum,
+    MAvg,
+    MStd,
+    MMin,
+    MMax,
+    CumSum,
+    CumProd,
+    CumMax,
+    CumMin,
+    Ema,
 }
 
 pub struct FunctionInfo {
@@ -29,51 +46,93 @@ pub struct FunctionInfo {
     pub function: Function,
     /// Parameter names, for arity errors and the docs: `dlog(x, k)`.
     pub params: &'static [&'static str],
+    /// How many of the first `params` must be given; the rest are optional
+    /// (`min(x)` is a reduction, `min(a, b)` elementwise; `var(x)` or `var(x, 1)`).
+    pub required: usize,
 }
 
 /// Every function by name; `log` is an alias of `ln`.
 pub const FUNCTIONS: &[FunctionInfo] = &[
-    FunctionInfo { name: "ln", function: Function::Ln, params: &["x"] },
-    FunctionInfo { name: "log", function: Function::Ln, params: &["x"] },
-    FunctionInfo { name: "exp", function: Function::Exp, params: &["x"] },
-    FunctionInfo { name: "sqrt", function: Function::Sqrt, params: &["x"] },
-    FunctionInfo { name: "abs", function: Function::Abs, params: &["x"] },
-    FunctionInfo { name: "floor", function: Function::Floor, params: &["x"] },
-    FunctionInfo { name: "ceil", function: Function::Ceil, params: &["x"] },
-    FunctionInfo { name: "round", function: Function::Round, params: &["x"] },
-    FunctionInfo { name: "min", function: Function::Min, params: &["a", "b"] },
-    FunctionInfo { name: "max", function: Function::Max, params: &["a", "b"] },
-    FunctionInfo { name: "where", function: Function::Where, params: &["c", "a", "b"] },
-    FunctionInfo { name: "lag", function: Function::Lag, params: &["x", "k"] },
-    FunctionInfo { name: "diff", function: Function::Diff, params: &["x", "k"] },
-    FunctionInfo { name: "dlog", function: Function::Dlog, params: &["x", "k"] },
-    FunctionInfo { name: "ret", function: Function::Ret, params: &["x", "k"] },
-    FunctionInfo { name: "fill", function: Function::Fill, params: &["x", "v"] },
-    FunctionInfo { name: "is_null", function: Function::IsNull, params: &["x"] },
-    FunctionInfo { name: "is_valid", function: Function::IsValid, params: &["x"] },
-    FunctionInfo { name: "f32", function: Function::F32, params: &["x"] },
-    FunctionInfo { name: "f64", function: Function::F64, params: &["x"] },
+    FunctionInfo { name: "ln", function: Function::Ln, params: &["x"], required: 1 },
+    FunctionInfo { name: "log", function: Function::Ln, params: &["x"], required: 1 },
+    FunctionInfo { name: "exp", function: Function::Exp, params: &["x"], required: 1 },
+    FunctionInfo { name: "sqrt", function: Function::Sqrt, params: &["x"], required: 1 },
+    FunctionInfo { name: "abs", function: Function::Abs, params: &["x"], required: 1 },
+    FunctionInfo { name: "floor", function: Function::Floor, params: &["x"], required: 1 },
+    FunctionInfo { name: "ceil", function: Function::Ceil, params: &["x"], required: 1 },
+    FunctionInfo { name: "round", function: Function::Round, params: &["x"], required: 1 },
+    FunctionInfo { name: "min", function: Function::Min, params: &["a", "b"], required: 1 },
+    FunctionInfo { name: "max", function: Function::Max, params: &["a", "b"], required: 1 },
+    FunctionInfo { name: "where", function: Function::Where, params: &["c", "a", "b"], required: 3 },
+    FunctionInfo { name: "lag", function: Function::Lag, params: &["x", "k"], required: 2 },
+    FunctionInfo { name: "diff", function: Function::Diff, params: &["x", "k"], required: 2 },
+    FunctionInfo { name: "dlog", function: Function::Dlog, params: &["x", "k"], required: 2 },
+    FunctionInfo { name: "ret", function: Function::Ret, params: &["x", "k"], required: 2 },
+    FunctionInfo { name: "fill", function: Function::Fill, params: &["x", "v"], required: 2 },
+    FunctionInfo { name: "is_null", function: Function::IsNull, params: &["x"], required: 1 },
+    FunctionInfo { name: "is_valid", function: Function::IsValid, params: &["x"], required: 1 },
+    FunctionInfo { name: "f32", function: Function::F32, params: &["x"], required: 1 },
+    FunctionInfo { name: "f64", function: Function::F64, params: &["x"], required: 1 },
+    FunctionInfo { name: "sum", function: Function::Sum, params: &["x"], required: 1 },
+    FunctionInfo { name: "mean", function: Function::Mean, params: &["x"], required: 1 },
+    FunctionInfo { name: "var", function: Function::Var, params: &["x", "ddof"], required: 1 },
+    FunctionInfo { name: "std", function: Function::Std, params: &["x", "ddof"], required: 1 },
+    FunctionInfo { name: "count", function: Function::Count, params: &["x"], required: 1 },
+    FunctionInfo { name: "any", function: Function::Any, params: &["c"], required: 1 },
+    FunctionInfo { name: "all", function: Function::All, params: &["c"], required: 1 },
+    FunctionInfo { name: "msum", function: Function::MSum, params: &["x", "w"], required: 2 },
+    FunctionInfo { name: "mavg", function: Function::MAvg, params: &["x", "w"], required: 2 },
+    FunctionInfo { name: "mstd", function: Function::MStd, params: &["x", "w"], required: 2 },
+    FunctionInfo { name: "mmin", function: Function::MMin, params: &["x", "w"], required: 2 },
+    FunctionInfo { name: "mmax", function: Function::MMax, params: &["x", "w"], required: 2 },
+    FunctionInfo { name: "cumsum", function: Function::CumSum, params: &["x"], required: 1 },
+    FunctionInfo { name: "cumprod", function: Function::CumProd, params: &["x"], required: 1 },
+    FunctionInfo { name: "cummax", function: Function::CumMax, params: &["x"], required: 1 },
+    FunctionInfo { name: "cummin", function: Function::CumMin, params: &["x"], required: 1 },
+    FunctionInfo { name: "ema", function: Function::Ema, params: &["x", "alpha"], required: 2 },
 ];
 
-/// Names the language reserves for later releases (reductions, windows, cumulative ops), so
-/// that using one says "not yet" instead of "unknown".
-pub const NOT_YET_SUPPORTED: &[&str] = &[
-    "sum", "mean", "std", "var", "count", "any", "all", "msum", "mavg", "mstd", "mmin", "mmax", "cumsum",
-    "cumprod", "cummax", "cummin", "ema", "pow",
-];
+/// Names the language reserves for later releases, so that using one says "not yet" instead
+/// of "unknown".
+pub const NOT_YET_SUPPORTED: &[&str] = &["pow"];
 
 pub fn lookup(name: &str) -> Option<&'static FunctionInfo> {
     FUNCTIONS.iter().find(|info| info.name == name)
 }
 
 impl FunctionInfo {
-    /// `dlog(x, k)`
+    /// `dlog(x, k)`; optional parameters in brackets: `var(x[, ddof])`.
     pub fn usage(&self) -> String {
-        format!("{}({})", self.name, self.params.join(", "))
+        let (required, optional) = self.params.split_at(self.required);
+        let optional: String = optional.iter().map(|param| format!("[, {param}]")).collect();
+        format!("{}({}{optional})", self.name, required.join(", "))
+    }
+
+    /// The arity as words: `1`, `2`, `1 or 2`.
+    pub fn arity_text(&self) -> String {
+        if self.required == self.params.len() {
+            self.params.len().to_string()
+        } else {
+            format!("{} or {}", self.required, self.params.len())
+        }
     }
 
     /// Whether argument `index` must be a lag count (an integer literal known at compile time).
     pub fn is_lag_count(&self, index: usize) -> bool {
         index == 1 && matches!(self.function, Function::Lag | Function::Diff | Function::Dlog | Function::Ret)
+    }
+
+    /// Whether argument `index` must be a window length (an integer literal of at least 1).
+    pub fn is_window_length(&self, index: usize) -> bool {
+        index == 1
+            && matches!(
+                self.function,
+                Function::MSum | Function::MAvg | Function::MStd | Function::MMin | Function::MMax
+            )
+    }
+
+    /// Whether argument `index` must be a number literal (ema's alpha, var/std's ddof).
+    pub fn is_number_literal(&self, index: usize) -> bool {
+        index == 1 && matches!(self.function, Function::Ema | Function::Var | Function::Std)
     }
 }

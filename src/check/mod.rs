@@ -16,7 +16,9 @@ pub use structure::check_structure;
 
 use crate::column::Scalar;
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::ir::{self, BinaryOp, ConstValue, Elem, Node, NodeId, NodeKind, Shape, Type, UnaryOp};
+use crate::ir::{
+    self, BinaryOp, ConstValue, Elem, Node, NodeId, NodeKind, ReduceOp, ScanOp, Shape, Type, UnaryOp,
+};
 use crate::syntax::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Program, Statement};
 use functions::Function;
@@ -340,12 +342,50 @@ impl Lowerer<'_> {
         lagged
     }
 
+    /// The operand of a reduction or scan: a column (a whole column is what they consume).
+    fn column_operand(&mut self, arg: &Expr, name: &str) -> Result<Value, Diagnostic> {
+        let value = self.expr(arg)?;
+        if value.ty.shape != Shape::Column {
+            return Err(Diagnostic::new(
+                value.span,
+                format!("'{name}' needs a column, but this is a scalar"),
+            )
+            .with_hint(format!(
+                "'{name}' works down the rows of a column; this operand depends on no column"
+            )));
+        }
+        Ok(value)
+    }
+
+    fn reduce(&mut self, op: ReduceOp, arg: &Expr, name: &str, span: Span) -> Result<Value, Diagnostic> {
+        let x = self.column_operand(arg, name)?;
+        let (x, elem) = match op {
+            ReduceOp::Any | ReduceOp::All => (self.logical(x, name)?, Elem::Bool),
+            ReduceOp::Count => (x, Elem::F64),
+            _ => {
+                let x = self.numeric(x, name)?;
+                (x, x.ty.elem)
+            }
+        };
+        let mut value = self.derived(NodeKind::Reduce { op, arg: x.node }, Type::scalar(elem), &[x], span);
+        (value.constant, value.untyped_null) = (false, false);
+        Ok(value)
+    }
+
+    fn scan(&mut self, op: ScanOp, arg: &Expr, name: &str, span: Span) -> Result<Value, Diagnostic> {
+        let x = self.column_operand(arg, name)?;
+        let x = self.numeric(x, name)?;
+        let mut value = self.derived(NodeKind::Scan { op, arg: x.node }, x.ty, &[x], span);
+        (value.constant, value.untyped_null) = (false, false);
+        Ok(value)
+    }
+
     fn call(&mut self, name: &str, args: &[Expr], span: Span) -> Result<Value, Diagnostic> {
         // check_structure has verified the function exists and the arity matches.
         let info = functions::lookup(name)
             .ok_or_else(|| Diagnostic::new(span, format!("internal error: unknown function '{name}'")))?;
         let arity_error = || Diagnostic::new(span, format!("internal error: arity of '{name}'"));
-        if args.len() != info.params.len() {
+        if args.len() < info.required || args.len() > info.params.len() {
             return Err(arity_error());
         }
         let unary_float = |function| match function {
@@ -364,6 +404,46 @@ impl Lowerer<'_> {
             return Ok(self.unary(op, x, x.ty.elem, span));
         }
         match info.function {
+            Function::Min | Function::Max if args.len() == 1 => {
+                let op = if info.function == Function::Min { ReduceOp::Min } else { ReduceOp::Max };
+                self.reduce(op, &args[0], name, span)
+            }
+            Function::Sum => self.reduce(ReduceOp::Sum, &args[0], name, span),
+            Function::Mean => self.reduce(ReduceOp::Mean, &args[0], name, span),
+            Function::Count => self.reduce(ReduceOp::Count, &args[0], name, span),
+            Function::Any => self.reduce(ReduceOp::Any, &args[0], name, span),
+            Function::All => self.reduce(ReduceOp::All, &args[0], name, span),
+            Function::Var | Function::Std => {
+                let ddof = match args.get(1) {
+                    Some(arg) => structure::number_literal(arg, info)? as u8,
+                    None => 0,
+                };
+                let op = if info.function == Function::Var {
+                    ReduceOp::Var { ddof }
+                } else {
+                    ReduceOp::Std { ddof }
+                };
+                self.reduce(op, &args[0], name, span)
+            }
+            Function::MSum | Function::MAvg | Function::MStd | Function::MMin | Function::MMax => {
+                let w = structure::window_length_literal(&args[1])?;
+                let op = match info.function {
+                    Function::MSum => ScanOp::MSum { w },
+                    Function::MAvg => ScanOp::MAvg { w },
+                    Function::MStd => ScanOp::MStd { w },
+                    Function::MMin => ScanOp::MMin { w },
+                    _ => ScanOp::MMax { w },
+                };
+                self.scan(op, &args[0], name, span)
+            }
+            Function::CumSum => self.scan(ScanOp::CumSum, &args[0], name, span),
+            Function::CumProd => self.scan(ScanOp::CumProd, &args[0], name, span),
+            Function::CumMax => self.scan(ScanOp::CumMax, &args[0], name, span),
+            Function::CumMin => self.scan(ScanOp::CumMin, &args[0], name, span),
+            Function::Ema => {
+                let alpha = structure::number_literal(&args[1], info)?;
+                self.scan(ScanOp::Ema { alpha_bits: alpha.to_bits() }, &args[0], name, span)
+            }
             Function::Min | Function::Max => {
                 let mut operands = [self.expr(&args[0])?, self.expr(&args[1])?];
                 let elem = self.unify_numeric(&mut operands, name)?;

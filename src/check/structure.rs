@@ -92,20 +92,24 @@ impl Walker<'_> {
             }
             ExprKind::Call { function, args } => {
                 let info = resolve_function(&function.text, function.span, self.first_binding)?;
-                if args.len() != info.params.len() {
+                if args.len() < info.required || args.len() > info.params.len() {
                     let count = args.len();
                     let plural = if info.params.len() == 1 { "" } else { "s" };
                     let given =
                         if count == 1 { "1 was given".to_string() } else { format!("{count} were given") };
                     return Err(Diagnostic::new(
                         expr.span,
-                        format!("'{}' takes {} argument{plural}, but {given}", info.name, info.params.len()),
+                        format!("'{}' takes {} argument{plural}, but {given}", info.name, info.arity_text()),
                     )
                     .with_hint(format!("usage: {}", info.usage())));
                 }
                 for (index, arg) in args.iter().enumerate() {
                     if info.is_lag_count(index) {
                         lag_count_literal(arg)?;
+                    } else if info.is_window_length(index) {
+                        window_length_literal(arg)?;
+                    } else if info.is_number_literal(index) {
+                        number_literal(arg, info)?;
                     } else {
                         self.expr(arg)?;
                     }
@@ -127,7 +131,7 @@ fn resolve_function(
     let error = Diagnostic::new(span, format!("unknown function '{name}'"));
     if NOT_YET_SUPPORTED.contains(&name) {
         return Err(Diagnostic::new(span, format!("function '{name}' is not supported yet"))
-            .with_hint("reductions, rolling windows and cumulative ops come in a later release"));
+            .with_hint("a general power comes in a later release; write exp(y * ln(x))"));
     }
     if bound.contains_key(name) {
         return Err(error.with_hint(format!("'{name}' is a name bound in this program, not a function")));
@@ -155,6 +159,47 @@ pub fn lag_count_literal(arg: &Expr) -> Result<u32, Diagnostic> {
             Err(error().with_hint("k looks back k rows; a negative lag (a lead) is not supported"))
         }
         _ => Err(error().with_hint("k must be known when the program compiles, e.g. `dlog(px, 5)`")),
+    }
+}
+
+/// A window length: an integer literal from 1 to `MAX_LAG + 1`.
+pub fn window_length_literal(arg: &Expr) -> Result<u32, Diagnostic> {
+    match &arg.kind {
+        ExprKind::Number { integer: Some(w), .. } if *w >= 1 && *w <= MAX_LAG + 1 => Ok(*w as u32),
+        ExprKind::Number { integer: Some(0), .. } => {
+            Err(Diagnostic::new(arg.span, "a window of 0 rows is empty")
+                .with_hint("the window is the last w rows, the current one included: w is at least 1"))
+        }
+        ExprKind::Number { text, integer: Some(_), .. } => {
+            Err(Diagnostic::new(arg.span, format!("window length {text} is too large"))
+                .with_hint(format!("at most {}", MAX_LAG + 1)))
+        }
+        _ => Err(Diagnostic::new(arg.span, "the window length must be a positive integer literal")
+            .with_hint("w counts rows and must be known when the program compiles, e.g. `mavg(px, 20)`")),
+    }
+}
+
+/// A number literal argument (possibly negated), checked for its function: `ema`'s alpha in
+/// (0, 1], `var`/`std`'s ddof 0 or 1.
+pub fn number_literal(arg: &Expr, info: &FunctionInfo) -> Result<f64, Diagnostic> {
+    let value = match &arg.kind {
+        ExprKind::Number { value, .. } => Some(*value),
+        ExprKind::Unary { op: UnaryOp::Neg, operand } => match &operand.kind {
+            ExprKind::Number { value, .. } => Some(-*value),
+            _ => None,
+        },
+        _ => None,
+    };
+    let is_ema = info.function == functions::Function::Ema;
+    let (rule, hint) = if is_ema {
+        ("ema's alpha must be a number literal in (0, 1]", "e.g. `ema(px, 0.1)`: each row weighs 0.1")
+    } else {
+        ("ddof must be 0 (population) or 1 (sample)", "e.g. `std(x, 1)` for the sample standard deviation")
+    };
+    match value {
+        Some(alpha) if is_ema && alpha > 0.0 && alpha <= 1.0 => Ok(alpha),
+        Some(ddof) if !is_ema && (ddof == 0.0 || ddof == 1.0) => Ok(ddof),
+        _ => Err(Diagnostic::new(arg.span, rule).with_hint(hint)),
     }
 }
 

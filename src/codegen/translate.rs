@@ -799,6 +799,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Input { .. } | NodeKind::Const(_) | NodeKind::Lag { .. } => {
                 unreachable!("the plan never applies inputs, constants or lags: they are read")
             }
+            NodeKind::Reduce { .. } | NodeKind::Scan { .. } => {
+                unreachable!("the engine computes stateful nodes in passes before this plan")
+            }
         }
     }
 

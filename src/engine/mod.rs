@@ -5,18 +5,23 @@
 
 pub mod bindings;
 pub mod cache;
+mod multi_pass;
+
+use multi_pass::{copy_into, run_to_column};
 
 pub use bindings::Bindings;
 
 use crate::check::{self, Schema};
 use crate::codegen::{self, Compiler, Listings, NativeKernel, OutputTarget};
-use crate::column::{Binding, Column, ColumnValues};
+use crate::column::{Binding, Column};
 use crate::error::{CompileError, Error, EvalError};
 use crate::ir::{self, Elem};
 use crate::passes::fuse_loops::{self, LoopPlan};
+use crate::passes::split_passes::{self, PassPlan};
 use crate::runtime::math::Isa;
 use crate::syntax::{self, ast};
 use cache::LruCache;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Engine settings.
@@ -185,15 +190,40 @@ struct KernelInner {
     backend: Arc<Backend>,
     /// One specialisation per binding signature seen (few per kernel in practice).
     specializations: Mutex<Vec<(Signature, Arc<Specialization>)>>,
+    pass_kernels: Mutex<PassKernels>,
 }
 
 /// A program compiled for one binding signature.
 #[derive(Debug)]
 struct Specialization {
     program: ir::Program,
+    form: Form,
+}
+
+// The fused form is the large and the common one, kept inline (a specialisation lives in an
+// `Arc` already; boxing it would add a pointer chase to every evaluation).
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Form {
+    /// An elementwise program: one fused loop.
+    Fused(Fused),
+    /// A program with reductions or scans: passes over the rows (see `passes::split_passes`),
+    /// whose loops are compiled on first use into `KernelInner::pass_kernels`.
+    MultiPass(PassPlan),
+}
+
+/// One fused loop and its native code.
+#[derive(Debug)]
+struct Fused {
     plan: LoopPlan,
     native: NativeKernel,
 }
+
+/// The pass programs' compiled loops, keyed by their IR text and the validity of their inputs.
+type PassKernels = HashMap<(String, Vec<bool>), Arc<Fused>>;
+
+/// How many pass loops one kernel keeps compiled before starting over.
+const MAX_PASS_KERNELS: usize = 64;
 
 /// What `eval_into` wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +259,7 @@ impl Kernel {
                 input_names,
                 backend,
                 specializations: Mutex::new(Vec::new()),
+                pass_kernels: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -274,13 +305,20 @@ impl Kernel {
         if let Some(spec) = found {
             return Ok(spec);
         }
-        let (program, plan) = self.plan(signature)?;
-        let native = self
-            .inner
-            .backend
-            .compile(&plan, Listings::default())
-            .map_err(|message| self.internal_error(message))?;
-        let spec = Arc::new(Specialization { program, plan, native });
+        let program = self.lowered(signature)?;
+        let form = match split_passes::split(&program) {
+            Some(passes) => Form::MultiPass(passes),
+            None => {
+                let plan = fuse_loops::plan(&program, &self.slot_validity(&program, signature));
+                let native = self
+                    .inner
+                    .backend
+                    .compile(&plan, Listings::default())
+                    .map_err(|message| self.internal_error(message))?;
+                Form::Fused(Fused { plan, native })
+            }
+        };
+        let spec = Arc::new(Specialization { program, form });
         let mut specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
         if specializations.len() >= MAX_SPECIALIZATIONS_PER_KERNEL {
             specializations.remove(0);
@@ -289,20 +327,32 @@ impl Kernel {
         Ok(spec)
     }
 
-    fn plan(&self, signature: &Signature) -> Result<(ir::Program, LoopPlan), CompileError> {
+    /// The checked and optimised program for `signature`.
+    fn lowered(&self, signature: &Signature) -> Result<ir::Program, CompileError> {
         let program = self.lower(&signature.schema)?;
-        let program =
-            crate::passes::optimize(program).map_err(|error| self.internal_error(error.to_string()))?;
-        // The plan wants validity per program input slot; the signature has it per name.
-        let validity: Vec<bool> = program
+        crate::passes::optimize(program).map_err(|error| self.internal_error(error.to_string()))
+    }
+
+    /// Whether each input slot of `program` has a validity bitmap: the signature has it by
+    /// name; inputs that carry results of earlier passes count as nullable.
+    fn slot_validity(&self, program: &ir::Program, signature: &Signature) -> Vec<bool> {
+        program
             .inputs
             .iter()
-            .map(|input| {
-                let index = self.inner.input_names.iter().position(|name| *name == input.name);
-                index.is_some_and(|index| signature.validity[index])
+            .map(|input| match self.inner.input_names.iter().position(|name| *name == input.name) {
+                Some(index) => signature.validity[index],
+                None => input.ty.shape == ir::Shape::Column,
             })
-            .collect();
-        let plan = fuse_loops::plan(&program, &validity);
+            .collect()
+    }
+
+    /// The fused loop plan of an elementwise program for `signature`.
+    fn plan(&self, signature: &Signature) -> Result<(ir::Program, LoopPlan), CompileError> {
+        let program = self.lowered(signature)?;
+        if program.nodes.iter().any(|node| node.kind.is_stateful()) {
+            return Err(self.internal_error("a multi-pass program has no single loop".to_string()));
+        }
+        let plan = fuse_loops::plan(&program, &self.slot_validity(&program, signature));
         Ok((program, plan))
     }
 
@@ -342,7 +392,12 @@ impl Kernel {
     /// The fused loop plan for these bindings (`--emit ir`, the REPL's `:ir`).
     pub fn plan_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
         let signature = self.signature(bindings)?;
-        Ok(self.plan(&signature)?.1.to_text())
+        let program = self.lowered(&signature)?;
+        match split_passes::split(&program) {
+            Some(passes) => Ok(passes
+                .to_text(|part| fuse_loops::plan(part, &self.slot_validity(part, &signature)).to_text())),
+            None => Ok(fuse_loops::plan(&program, &self.slot_validity(&program, &signature)).to_text()),
+        }
     }
 
     /// The Cranelift IR of the native kernel for these bindings (`--emit clif`).
@@ -374,9 +429,14 @@ impl Kernel {
         bindings: &Bindings<'_>,
     ) -> Result<codegen::object::ArgumentImage, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
-        object.add_kernel(name, &spec.plan).map_err(|message| self.internal_error(message))?;
-        let len = if codegen::result_is_scalar(&spec.plan) { 1 } else { rows };
-        Ok(codegen::object::argument_image(&spec.plan, &inputs, rows, len))
+        let Form::Fused(fused) = &spec.form else {
+            return Err(self
+                .internal_error("reductions and scans are not compiled to objects yet".into())
+                .into());
+        };
+        object.add_kernel(name, &fused.plan).map_err(|message| self.internal_error(message))?;
+        let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
+        Ok(codegen::object::argument_image(&fused.plan, &inputs, rows, len))
     }
 
     fn listing(&self, bindings: &Bindings<'_>, listings: Listings) -> Result<NativeKernel, Error> {
@@ -388,18 +448,10 @@ impl Kernel {
     /// Evaluates over `bindings` with native code, returning an owned column.
     pub fn eval(&self, bindings: &Bindings<'_>) -> Result<Column, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
-        let len = if codegen::result_is_scalar(&spec.plan) { 1 } else { rows };
-        let nullable = spec.plan.result_nullable();
-        let mut bitmap = vec![0u8; if nullable { len.div_ceil(8) } else { 0 }];
-        let elem = spec.plan.program.result_type().elem;
-        let values = match elem {
-            Elem::F64 => ColumnValues::F64(run_into_vec(&spec, &inputs, rows, len, &mut bitmap)),
-            Elem::F32 => ColumnValues::F32(run_into_vec(&spec, &inputs, rows, len, &mut bitmap)),
-            Elem::Bool => ColumnValues::Bool(run_into_vec(&spec, &inputs, rows, len, &mut bitmap)),
-        };
-        let null_count = if nullable { len - count_valid(&bitmap, len) } else { 0 };
-        let validity = (null_count > 0).then_some(bitmap);
-        Ok(Column { values, validity, null_count })
+        match &spec.form {
+            Form::Fused(fused) => Ok(run_to_column(fused, &inputs, rows)),
+            Form::MultiPass(passes) => self.eval_passes(passes, bindings, rows),
+        }
     }
 
     /// Evaluates with the reference interpreter, whatever the engine's backend.
@@ -413,7 +465,14 @@ impl Kernel {
     /// a per-thread scratch reused across calls, nothing is allocated.
     pub fn eval_into(&self, bindings: &Bindings<'_>, out: &mut ColumnMut<'_>) -> Result<EvalSummary, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
-        let len = if codegen::result_is_scalar(&spec.plan) { 1 } else { rows };
+        let fused = match &spec.form {
+            Form::Fused(fused) => fused,
+            Form::MultiPass(passes) => {
+                let column = self.eval_passes(passes, bindings, rows)?;
+                return copy_into(&column, out);
+            }
+        };
+        let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
         let bytes = len.div_ceil(8);
         if out.validity.len() < bytes {
             return Err(EvalError::Output {
@@ -421,7 +480,7 @@ impl Kernel {
             }
             .into());
         }
-        let elem = spec.plan.program.result_type().elem;
+        let elem = fused.plan.program.result_type().elem;
         let (pointer, room, found) = match &mut out.values {
             ValuesMut::F64(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F64),
             ValuesMut::F32(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F32),
@@ -438,11 +497,16 @@ impl Kernel {
             }
             .into());
         }
-        let nullable = spec.plan.result_nullable();
+        let nullable = fused.plan.result_nullable();
         // SAFETY: `prepare` checked every binding against the plan's signature; `pointer` has
         // room for `len` values of the result's type and the bitmap for `len` bits.
         unsafe {
-            spec.native.run(&spec.plan, &inputs, rows, OutputTarget { values: pointer, bitmap: out.validity })
+            fused.native.run(
+                &fused.plan,
+                &inputs,
+                rows,
+                OutputTarget { values: pointer, bitmap: out.validity },
+            )
         };
         // A result the plan proves never null needs no counting, only its bits set.
         let null_count = if nullable {
@@ -494,7 +558,9 @@ impl Kernel {
                 .get(&input.name)
                 .ok_or_else(|| EvalError::MissingBinding { name: input.name.clone() })?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
-            if has_validity(binding) != spec.plan.input_nullable[slot] {
+            if let Form::Fused(fused) = &spec.form
+                && has_validity(binding) != fused.plan.input_nullable[slot]
+            {
                 return Err(EvalError::Internal {
                     message: format!("validity of '{}' differs from the plan", input.name),
                 }
@@ -511,7 +577,7 @@ type Inputs<'b> = smallvec::SmallVec<[Binding<'b>; 8]>;
 
 /// Runs the kernel into a new vector of `len` values.
 fn run_into_vec<T: Copy + Default>(
-    spec: &Specialization,
+    spec: &Fused,
     inputs: &[Binding<'_>],
     rows: usize,
     len: usize,

@@ -4,7 +4,7 @@
 
 use crate::column::{Binding, Column, Scalar};
 use crate::error::EvalError;
-use crate::ir::{NodeKind, Program, Shape, semantics};
+use crate::ir::{Elem, NodeKind, Program, Shape, column_semantics, semantics};
 
 /// One node's value: a scalar (the same for every row) or one optional value per row.
 enum Value {
@@ -38,6 +38,22 @@ pub fn evaluate(program: &Program, inputs: &[Binding<'_>], rows: usize) -> Resul
                 let k = k as usize;
                 Value::Column((0..rows).map(|row| if row >= k { source.at(row - k) } else { None }).collect())
             }
+            NodeKind::Reduce { op, arg } => {
+                let source = &values[arg.index()];
+                let reduced = column_semantics::reduce(&[op], rows, |row| as_f64(source.at(row)))[0];
+                Value::Scalar(reduced.map(|value| from_f64(node.ty.elem, value)))
+            }
+            NodeKind::Scan { op, arg } => {
+                let source = &values[arg.index()];
+                let mut out = vec![None; rows];
+                column_semantics::scan(
+                    op,
+                    rows,
+                    |row| as_f64(source.at(row)),
+                    |row, value| out[row] = value.map(|value| from_f64(node.ty.elem, value)),
+                );
+                Value::Column(out)
+            }
             kind => {
                 let row_value = |row: usize| {
                     let at = |id: crate::ir::NodeId| values[id.index()].at(row);
@@ -49,9 +65,11 @@ pub fn evaluate(program: &Program, inputs: &[Binding<'_>], rows: usize) -> Resul
                             semantics::choose(at(cond), at(then), at(otherwise))
                         }
                         NodeKind::Fill { value, fallback } => semantics::fill(at(value), at(fallback)),
-                        NodeKind::Input { .. } | NodeKind::Const(_) | NodeKind::Lag { .. } => {
-                            unreachable!("handled above")
-                        }
+                        NodeKind::Input { .. }
+                        | NodeKind::Const(_)
+                        | NodeKind::Lag { .. }
+                        | NodeKind::Reduce { .. }
+                        | NodeKind::Scan { .. } => unreachable!("handled above"),
                     }
                 };
                 match node.ty.shape {
@@ -68,6 +86,24 @@ pub fn evaluate(program: &Program, inputs: &[Binding<'_>], rows: usize) -> Resul
         Value::Column(rows) => rows.clone(),
     };
     Ok(Column::from_options(result_type.elem, &result_rows))
+}
+
+/// A value as the stateful nodes' semantics take it: f32 widened exactly, bool as 0 or 1.
+pub fn as_f64(value: Option<Scalar>) -> Option<f64> {
+    value.map(|value| match value {
+        Scalar::F64(v) => v,
+        Scalar::F32(v) => f64::from(v),
+        Scalar::Bool(v) => f64::from(u8::from(v)),
+    })
+}
+
+/// A stateful node's f64 result as its element type: f32 rounded once, bool as non-zero.
+pub fn from_f64(elem: Elem, value: f64) -> Scalar {
+    match elem {
+        Elem::F64 => Scalar::F64(value),
+        Elem::F32 => Scalar::F32(value as f32),
+        Elem::Bool => Scalar::Bool(value != 0.0),
+    }
 }
 
 /// The interpreter trusts nothing: inputs must match the program's declared inputs exactly.

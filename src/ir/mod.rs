@@ -3,11 +3,12 @@
 //! Architecture Invariant: the IR knows nothing about source text or Cranelift. Spans stay in
 //! `check`; code generation reads the IR, never the other way round.
 
+pub mod column_semantics;
 pub mod node;
 pub mod semantics;
 pub mod types;
 
-pub use node::{BinaryOp, ConstValue, Node, NodeId, NodeKind, UnaryOp};
+pub use node::{BinaryOp, ConstValue, Node, NodeId, NodeKind, ReduceOp, ScanOp, UnaryOp};
 pub use types::{Elem, Shape, Type};
 
 use std::collections::HashMap;
@@ -65,6 +66,8 @@ fn describe(kind: &NodeKind, ty: Type, inputs: &[Input]) -> String {
         NodeKind::Where { cond, then, otherwise } => format!("where {cond}, {then}, {otherwise}"),
         NodeKind::Fill { value, fallback } => format!("fill {value}, {fallback}"),
         NodeKind::Lag { value, k } => format!("lag {value}, {k}"),
+        NodeKind::Reduce { op, arg } => format!("reduce {} {arg}", op.name()),
+        NodeKind::Scan { op, arg } => format!("scan {} {arg}", op.name()),
     }
 }
 
@@ -230,6 +233,26 @@ pub fn verify(program: &Program) -> Result<(), VerifyError> {
             }
             NodeKind::Lag { value, .. } => {
                 expect(ty.shape == Shape::Column && ty.elem == operand_ty(value).elem, "lag gives a column")?;
+            }
+            NodeKind::Reduce { op, arg } => {
+                let arg_ty = operand_ty(arg);
+                expect(
+                    arg_ty.shape == Shape::Column && ty.shape == Shape::Scalar,
+                    "reduce: column to scalar",
+                )?;
+                let elem_ok = match op {
+                    ReduceOp::Any | ReduceOp::All => arg_ty.elem == Elem::Bool && ty.elem == Elem::Bool,
+                    ReduceOp::Count => ty.elem == Elem::F64,
+                    _ => arg_ty.elem.is_float() && ty.elem == arg_ty.elem,
+                };
+                expect(elem_ok, "reduce element types")?;
+            }
+            NodeKind::Scan { arg, .. } => {
+                let arg_ty = operand_ty(arg);
+                expect(
+                    arg_ty.shape == Shape::Column && ty == arg_ty && ty.elem.is_float(),
+                    "scan keeps its float column type",
+                )?;
             }
         }
     }

@@ -139,6 +139,80 @@ pub enum NodeKind {
         value: NodeId,
         k: u32,
     },
+    /// A reduction of a column's valid rows to a scalar (see `ir::column_semantics`).
+    Reduce {
+        op: ReduceOp,
+        arg: NodeId,
+    },
+    /// A column computed down a column with running state: rolling windows, cumulative ops,
+    /// `ema` (see `ir::column_semantics`).
+    Scan {
+        op: ScanOp,
+        arg: NodeId,
+    },
+}
+
+/// A reduction (SPEC §2.4). `ddof` is 0 for the population form, 1 for the sample form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    Sum,
+    Mean,
+    Var { ddof: u8 },
+    Std { ddof: u8 },
+    Min,
+    Max,
+    Count,
+    Any,
+    All,
+}
+
+/// A running computation down a column. Windows are the last `w` rows, the current one
+/// included; `alpha` is stored by its bits so that ops hash exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanOp {
+    MSum { w: u32 },
+    MAvg { w: u32 },
+    MStd { w: u32 },
+    MMin { w: u32 },
+    MMax { w: u32 },
+    CumSum,
+    CumProd,
+    CumMax,
+    CumMin,
+    Ema { alpha_bits: u64 },
+}
+
+impl ReduceOp {
+    pub fn name(self) -> String {
+        match self {
+            ReduceOp::Sum => "sum".into(),
+            ReduceOp::Mean => "mean".into(),
+            ReduceOp::Var { ddof } => format!("var[ddof={ddof}]"),
+            ReduceOp::Std { ddof } => format!("std[ddof={ddof}]"),
+            ReduceOp::Min => "min".into(),
+            ReduceOp::Max => "max".into(),
+            ReduceOp::Count => "count".into(),
+            ReduceOp::Any => "any".into(),
+            ReduceOp::All => "all".into(),
+        }
+    }
+}
+
+impl ScanOp {
+    pub fn name(self) -> String {
+        match self {
+            ScanOp::MSum { w } => format!("msum[{w}]"),
+            ScanOp::MAvg { w } => format!("mavg[{w}]"),
+            ScanOp::MStd { w } => format!("mstd[{w}]"),
+            ScanOp::MMin { w } => format!("mmin[{w}]"),
+            ScanOp::MMax { w } => format!("mmax[{w}]"),
+            ScanOp::CumSum => "cumsum".into(),
+            ScanOp::CumProd => "cumprod".into(),
+            ScanOp::CumMax => "cummax".into(),
+            ScanOp::CumMin => "cummin".into(),
+            ScanOp::Ema { alpha_bits } => format!("ema[{}]", f64::from_bits(alpha_bits)),
+        }
+    }
 }
 
 impl NodeKind {
@@ -152,6 +226,7 @@ impl NodeKind {
             NodeKind::Where { cond, then, otherwise } => vec![cond, then, otherwise],
             NodeKind::Fill { value, fallback } => vec![value, fallback],
             NodeKind::Lag { value, .. } => vec![value],
+            NodeKind::Reduce { arg, .. } | NodeKind::Scan { arg, .. } => vec![arg],
         }
     }
 
@@ -169,7 +244,15 @@ impl NodeKind {
                 NodeKind::Fill { value: map(value), fallback: map(fallback) }
             }
             NodeKind::Lag { value, k } => NodeKind::Lag { value: map(value), k },
+            NodeKind::Reduce { op, arg } => NodeKind::Reduce { op, arg: map(arg) },
+            NodeKind::Scan { op, arg } => NodeKind::Scan { op, arg: map(arg) },
         }
+    }
+
+    /// Whether this node needs a whole column before (a reduction) or carries state down it
+    /// (a scan): the nodes the fused row loop cannot compute, which multi-pass plans split at.
+    pub fn is_stateful(&self) -> bool {
+        matches!(self, NodeKind::Reduce { .. } | NodeKind::Scan { .. })
     }
 }
 

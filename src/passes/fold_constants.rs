@@ -40,7 +40,12 @@ fn fold(builder: &Builder, kind: NodeKind, elem: crate::ir::Elem) -> Option<Cons
         }
         NodeKind::Fill { value: x, fallback } => semantics::fill(value(x)?, value(fallback)?),
         // A lag of a constant is a column (null at the start); inputs and constants stay.
-        NodeKind::Lag { .. } | NodeKind::Input { .. } | NodeKind::Const(_) => return None,
+        // Reductions and scans read columns, which are never constants.
+        NodeKind::Lag { .. }
+        | NodeKind::Input { .. }
+        | NodeKind::Const(_)
+        | NodeKind::Reduce { .. }
+        | NodeKind::Scan { .. } => return None,
     };
     Some(ConstValue::from_scalar(result))
 }

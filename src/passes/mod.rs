@@ -7,11 +7,14 @@
 //! 2. `eliminate_dead_nodes` — folding leaves nodes nothing reads; removing them last means
 //!    every later stage (fusion, codegen, the interpreter) touches only live values.
 //!
-//! After them, `fuse_loops` plans the native loop over the final DAG. It is not an IR-to-IR
-//! pass: its output is a `LoopPlan`, which depends on the bindings' validity as well.
+//! After them, a program with reductions or scans is cut into passes over the rows
+//! (`split_passes`, whose programs each verify), and `fuse_loops` plans the native loop of each
+//! elementwise program. Neither is an IR-to-IR pass: `fuse_loops`' output is a `LoopPlan`,
+//! which depends on the bindings' validity as well.
 
-pub mod eliminate_dead_nodes;
 pub mod fold_constants;
+pub mod eliminate_dead_nodes;
+pub mod split_passes;
 pub mod fuse_loops;
 
 use crate::ir::{self, VerifyError};

@@ -37,7 +37,7 @@ pub fn numeric(rng: &mut Rng, depth: usize) -> String {
             .to_string();
     }
     let d = depth - 1;
-    match rng.below(13) {
+    match rng.below(17) {
         0 => format!("-{}", numeric(rng, d)),
         1 => format!(
             "{}({})",
@@ -53,7 +53,22 @@ pub fn numeric(rng: &mut Rng, depth: usize) -> String {
         }
         10 => format!("where({}, {}, {})", boolean(rng, d), numeric(rng, d), numeric(rng, d)),
         11 => format!("fill({}, {})", numeric(rng, d), numeric(rng, d)),
-        _ => format!("exp({} / 100)", numeric(rng, d)),
+        12 => format!("exp({} / 100)", numeric(rng, d)),
+        13 => format!(
+            "{}({})",
+            rng.pick(&[
+                "sum", "mean", "var", "std", "min", "max", "count", "cumsum", "cumprod", "cummax", "cummin"
+            ]),
+            numeric(rng, d)
+        ),
+        14 => format!("{}({}, 1)", rng.pick(&["var", "std"]), numeric(rng, d)),
+        15 => format!(
+            "{}({}, {})",
+            rng.pick(&["msum", "mavg", "mstd", "mmin", "mmax"]),
+            numeric(rng, d),
+            rng.pick(&["1", "2", "3", "20", "64", "513"])
+        ),
+        _ => format!("ema({}, {})", numeric(rng, d), rng.pick(&["0.3", "1", "0.05"])),
     }
 }
 
@@ -62,7 +77,7 @@ pub fn boolean(rng: &mut Rng, depth: usize) -> String {
         return rng.pick(&["c", "flag", "true", "false", "null", "c"]).to_string();
     }
     let d = depth - 1;
-    match rng.below(9) {
+    match rng.below(10) {
         0..=2 => format!(
             "({} {} {})",
             numeric(rng, d),
@@ -74,6 +89,7 @@ pub fn boolean(rng: &mut Rng, depth: usize) -> String {
         5 => format!("{}({})", rng.pick(&["is_null", "is_valid"]), numeric(rng, d)),
         6 => format!("where({}, {}, {})", boolean(rng, d), boolean(rng, d), boolean(rng, d)),
         7 => format!("fill({}, {})", boolean(rng, d), boolean(rng, d)),
+        8 => format!("{}({})", rng.pick(&["any", "all"]), boolean(rng, d)),
         _ => format!("lag({}, {})", boolean(rng, d), rng.pick(LAGS)),
     }
 }

@@ -1,0 +1,193 @@
+//! Multi-pass plans: a program with stateful nodes (reductions, scans) becomes a sequence of
+//! steps, each a whole pass over the rows, and a last elementwise program.
+//!
+//! - A **reduce step** reads one operand column and computes every reduction of that operand
+//!   in the same pass: `mean(x)` and `std(x)` read `x` once, together.
+//! - A **scan step** runs one window, cumulative op or `ema` down its operand.
+//! - Each step's operand is itself an elementwise program (fused into one native loop by the
+//!   usual planner) over the inputs and earlier steps' results — or just an input column,
+//!   which is then read where it lies.
+//! - The **last** program is the original with every stateful node replaced by an input
+//!   holding its result: for `(x - mean(x)) / std(x)`, the loop `(x - m) / s`.
+//!
+//! So `(x - mean(x)) / std(x)` reads `x` twice in all. Steps run in node order, which is a
+//! topological order, so a step's operand only needs earlier steps.
+
+use crate::ir::{Builder, Node, NodeId, NodeKind, Program, ReduceOp, ScanOp, Type};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// The name of the input that carries stateful node `id`'s result into later programs. It
+/// ends in a back quote, which no name in program text can contain, so it never collides.
+pub fn result_input_name(id: NodeId) -> String {
+    format!("{id}`")
+}
+
+/// What a step computes from its operand column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepKind {
+    /// Reductions, each with the input name and type its result is bound as.
+    Reduce {
+        ops: Vec<(ReduceOp, String, Type)>,
+    },
+    Scan {
+        op: ScanOp,
+        name: String,
+        ty: Type,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The column the step reads: this program's result.
+    pub operand: Program,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassPlan {
+    pub steps: Vec<Step>,
+    pub last: Program,
+}
+
+impl Step {
+    /// The operand's input name when the operand is an input column read as it is.
+    pub fn operand_input(&self) -> Option<&str> {
+        match self.operand.node(self.operand.result).kind {
+            NodeKind::Input { slot } => Some(&self.operand.inputs[slot as usize].name),
+            _ => None,
+        }
+    }
+}
+
+impl PassPlan {
+    /// The stages as `--emit ir` shows them.
+    pub fn to_text(&self, plan_of: impl Fn(&Program) -> String) -> String {
+        let mut out = String::new();
+        for (index, step) in self.steps.iter().enumerate() {
+            let what = match &step.kind {
+                StepKind::Reduce { ops } => {
+                    let list: Vec<String> =
+                        ops.iter().map(|(op, name, _)| format!("{} -> {name}", op.name())).collect();
+                    format!("reduce [{}]", list.join(", "))
+                }
+                StepKind::Scan { op, name, .. } => format!("scan {} -> {name}", op.name()),
+            };
+            match step.operand_input() {
+                Some(input) => {
+                    let _ = writeln!(out, "pass {}: {what} over input `{input}` (read once)", index + 1);
+                }
+                None => {
+                    let _ = writeln!(out, "pass {}: {what} over the result of this fused loop:", index + 1);
+                    for line in plan_of(&step.operand).lines() {
+                        let _ = writeln!(out, "  {line}");
+                    }
+                }
+            }
+        }
+        let _ = writeln!(out, "pass {}: the fused loop:", self.steps.len() + 1);
+        for line in plan_of(&self.last).lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+        out
+    }
+}
+
+/// Splits `program` at its stateful nodes, or `None` if it has none.
+pub fn split(program: &Program) -> Option<PassPlan> {
+    if !program.nodes.iter().any(|node| node.kind.is_stateful()) {
+        return None;
+    }
+    // Stateful nodes already computed, by id: the input name and type standing for them.
+    let mut replaced: HashMap<NodeId, (String, Type)> = HashMap::new();
+    let mut steps: Vec<Step> = Vec::new();
+    // Reduce steps by operand node, so reductions of one operand share a step.
+    let mut reduce_step_of: HashMap<NodeId, usize> = HashMap::new();
+    for (index, node) in program.nodes.iter().enumerate() {
+        let id = NodeId(index as u32);
+        let name = result_input_name(id);
+        match node.kind {
+            NodeKind::Reduce { op, arg } => {
+                match reduce_step_of.get(&arg) {
+                    Some(&step) => {
+                        if let StepKind::Reduce { ops } = &mut steps[step].kind {
+                            ops.push((op, name.clone(), node.ty));
+                        }
+                    }
+                    None => {
+                        reduce_step_of.insert(arg, steps.len());
+                        steps.push(Step {
+                            operand: extract(program, arg, &replaced),
+                            kind: StepKind::Reduce { ops: vec![(op, name.clone(), node.ty)] },
+                        });
+                    }
+                }
+                replaced.insert(id, (name, node.ty));
+            }
+            NodeKind::Scan { op, arg } => {
+                steps.push(Step {
+                    operand: extract(program, arg, &replaced),
+                    kind: StepKind::Scan { op, name: name.clone(), ty: node.ty },
+                });
+                replaced.insert(id, (name, node.ty));
+            }
+            _ => {}
+        }
+    }
+    Some(PassPlan { steps, last: extract(program, program.result, &replaced) })
+}
+
+/// The sub-program computing `root`, with each node of `replaced` read as an input instead.
+pub fn extract(program: &Program, root: NodeId, replaced: &HashMap<NodeId, (String, Type)>) -> Program {
+    let mut needed = vec![false; root.index() + 1];
+    needed[root.index()] = true;
+    for index in (0..=root.index()).rev() {
+        let id = NodeId(index as u32);
+        if needed[index] && !replaced.contains_key(&id) {
+            for operand in program.node(id).kind.operands() {
+                needed[operand.index()] = true;
+            }
+        }
+    }
+    let mut builder = Builder::new();
+    let mut remap: Vec<Option<NodeId>> = vec![None; root.index() + 1];
+    for index in 0..=root.index() {
+        if !needed[index] {
+            continue;
+        }
+        let id = NodeId(index as u32);
+        let node = program.node(id);
+        let new = if let Some((name, ty)) = replaced.get(&id) {
+            builder.input(name, *ty)
+        } else if let NodeKind::Input { slot } = node.kind {
+            let input = &program.inputs[slot as usize];
+            builder.input(&input.name, input.ty)
+        } else {
+            // Operands of a needed, unreplaced node are needed, so already remapped.
+            let kind = node.kind.map_operands(|operand| remap[operand.index()].unwrap_or(operand));
+            builder.add(Node { kind, ty: node.ty })
+        };
+        remap[index] = Some(new);
+    }
+    builder.finish(remap[root.index()].unwrap_or(root))
+}
+
+/// `program` with the named inputs replaced by typed null constants: how a null reduction
+/// result (the mean of no rows) enters later programs, since scalar bindings cannot be null.
+pub fn substitute_nulls(program: &Program, null_inputs: &[String]) -> Program {
+    let mut builder = Builder::new();
+    let mut remap: Vec<NodeId> = Vec::with_capacity(program.nodes.len());
+    for node in &program.nodes {
+        let new = match node.kind {
+            NodeKind::Input { slot } if null_inputs.contains(&program.inputs[slot as usize].name) => {
+                builder.constant(crate::ir::ConstValue::Null, node.ty)
+            }
+            NodeKind::Input { slot } => builder.input(&program.inputs[slot as usize].name, node.ty),
+            kind => {
+                builder.add(Node { kind: kind.map_operands(|operand| remap[operand.index()]), ty: node.ty })
+            }
+        };
+        remap.push(new);
+    }
+    builder.finish(remap[program.result.index()])
+}
