@@ -197,3 +197,91 @@ fn emit_asm_for_aarch64_shows_arm_code_from_the_same_plan() {
     let output = fusejit().args(["-e", "1", "--emit", "asm", "--target", "nonsense-arch"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// Σ values with Neumaier compensation: the test's own sums, independent of fusejit's.
+fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut compensation) = (0.0f64, 0.0f64);
+    for x in values {
+        let t = sum + x;
+        compensation += if sum.abs() >= x.abs() { (sum - t) + x } else { (x - t) + sum };
+        sum = t;
+    }
+    sum + compensation
+}
+
+fn ulps_apart(a: f64, b: f64) -> u64 {
+    let key = |x: f64| {
+        let bits = x.to_bits() as i64;
+        if bits < 0 { i64::MIN - bits } else { bits }
+    };
+    key(a).abs_diff(key(b))
+}
+
+#[test]
+fn zscore_matches_an_independent_compensated_computation_within_4_ulp() {
+    // A price-like column with a large common offset and a few nulls.
+    let x: Vec<Option<f64>> = (0..5000)
+        .map(|i| (i % 97 != 13).then(|| 1000.0 + (i as f64 * 0.37).sin() * 7.0 + (i % 11) as f64 * 0.125))
+        .collect();
+    let mut text = String::from("x\n");
+    for value in &x {
+        match value {
+            Some(value) => text.push_str(&format!("{value}\n")),
+            None => text.push('\n'),
+        }
+    }
+    let input = csv_file(&text);
+    let path = input.path().to_str().unwrap();
+    let out = stdout_of(&["-e", "(x-mean(x))/std(x)", "--input", path]);
+    let valid: Vec<f64> = x.iter().flatten().copied().collect();
+    let n = valid.len() as f64;
+    let mean = compensated_sum(valid.iter().copied()) / n;
+    let std = (compensated_sum(valid.iter().map(|v| (v - mean) * (v - mean))) / n).sqrt();
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("result"));
+    let mut worst = 0;
+    for (row, (line, value)) in lines.zip(&x).enumerate() {
+        match value {
+            None => assert_eq!(line, "", "row {row} is null"),
+            Some(value) => {
+                let got: f64 = line.parse().unwrap_or_else(|_| panic!("row {row}: {line:?}"));
+                let want = (value - mean) / std;
+                worst = worst.max(ulps_apart(got, want));
+                assert!(ulps_apart(got, want) <= 4, "row {row}: {got} vs {want}");
+            }
+        }
+    }
+    assert_eq!(out.lines().count(), x.len() + 1);
+    eprintln!("zscore: worst row {worst} ULP from the compensated computation");
+
+    // Two stages: the reductions of `x` in one pass, then the fused elementwise loop.
+    let plan = stdout_of(&["-e", "(x-mean(x))/std(x)", "--input", path, "--emit", "ir"]);
+    assert!(
+        plan.contains("pass 1: reduce [mean -> %1`, std[ddof=0] -> %3`] over input `x` (read once)"),
+        "{plan}"
+    );
+    assert!(plan.contains("pass 2: the fused loop:"), "{plan}");
+    assert!(!plan.contains("pass 3"), "{plan}");
+}
+
+#[test]
+fn outputs_are_written_as_one_csv_column_each() {
+    let prices = csv_file("px\n100\n101\n99.5\n");
+    let path = prices.path().to_str().unwrap();
+    let out = stdout_of(&[
+        "-e",
+        "r = dlog(px, 1)\nout ret = r\nout vol = abs(r) * 252\nout n = count(r)",
+        "--input",
+        path,
+    ]);
+    let r1 = 101f64.ln() - 100f64.ln();
+    let r2 = 99.5f64.ln() - 101f64.ln();
+    let expected = format!("ret,vol,n\n,,2\n{r1},{},\n{r2},{},\n", r1.abs() * 252.0, r2.abs() * 252.0);
+    assert_eq!(out, expected);
+    // `out` is a keyword only before a name: it stays usable as a column.
+    let columns = csv_file("out\n1\n2\n");
+    assert_eq!(stdout_of(&["-e", "out * 2", "--input", columns.path().to_str().unwrap()]), "result\n2\n4\n");
+    let output = fusejit().args(["-e", "outt r = 1"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unexpected 'r'"));
+}

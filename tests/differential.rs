@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::random_programs::{Rng, bind, compare, data, program};
+use common::random_programs::{Rng, bind, compare, data, numeric, program};
 use fusejit::{Bindings, Engine, EngineConfig, Validity};
 use proptest::prelude::*;
 
@@ -30,6 +30,52 @@ fn run_case(engine: &Engine, seed: u64) -> Result<(), String> {
         .map_err(|message| format!("{message} (rows {}, seed {seed})", data.rows))
 }
 
+/// A program with several outputs (`out` statements sharing bindings and reductions), and
+/// sometimes a final expression: every output must equal the interpreter's.
+fn run_multi_output_case(engine: &Engine, seed: u64) -> Result<(), String> {
+    let mut rng = Rng(seed | 1);
+    // `r` reads `z`, so it is a column whatever the generator makes.
+    let mut source = format!("r = {} + z\n", numeric(&mut rng, 2));
+    let outputs = 1 + rng.below(3);
+    for index in 0..outputs {
+        let body = numeric(&mut rng, 2);
+        let body = if rng.chance(50) {
+            format!("{body} + r")
+        } else {
+            format!("{}(r, 3) * {body}", rng.pick(&["lag", "msum"]))
+        };
+        source.push_str(&format!("out o{index} = {body}\n"));
+    }
+    if rng.chance(50) {
+        source.push_str("r - mean(r) + o0");
+    }
+    let data = data(&mut rng);
+    let bindings = bind(&data, &mut rng);
+    let kernel = engine.compile(&source).map_err(|error| format!("{source}: {error}"))?;
+    let reference = match kernel.interpret_outputs(&bindings) {
+        Ok(columns) => columns,
+        Err(error) => {
+            return match kernel.eval_outputs(&bindings) {
+                Err(native_error) if native_error == error => Ok(()),
+                other => Err(format!("{source}: interpreter failed with {error}, native gave {other:?}")),
+            };
+        }
+    };
+    let native =
+        kernel.eval_outputs(&bindings).map_err(|error| format!("{source}: native failed: {error}"))?;
+    if native.len() != reference.len() {
+        return Err(format!("{source}: {} outputs vs {}", native.len(), reference.len()));
+    }
+    for ((name, column), (reference_name, reference_column)) in native.iter().zip(&reference) {
+        if name != reference_name {
+            return Err(format!("{source}: output {name} vs {reference_name}"));
+        }
+        compare(&source, column, reference_column)
+            .map_err(|message| format!("output {name}: {message} (rows {}, seed {seed})", data.rows))?;
+    }
+    Ok(())
+}
+
 fn engine() -> Engine {
     Engine::with_config(EngineConfig {
         cache_capacity: 64,
@@ -41,6 +87,14 @@ fn engine() -> Engine {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn multi_output_programs_equal_the_interpreter(seed in any::<u64>()) {
+        let engine = engine();
+        if let Err(message) = run_multi_output_case(&engine, seed) {
+            prop_assert!(false, "{}", message);
+        }
+    }
 
     #[test]
     fn native_code_equals_the_interpreter(seed in any::<u64>()) {

@@ -63,20 +63,27 @@ impl Schema {
 pub fn check(program: &Program, schema: &Schema) -> Result<ir::Program, Diagnostic> {
     check_structure(program)?;
     let mut lowerer = Lowerer { schema, builder: ir::Builder::new(), scope: HashMap::new() };
-    let mut result = None;
+    let mut outputs: Vec<(String, NodeId)> = Vec::new();
     for statement in &program.statements {
         match statement {
-            Statement::Let { name, value, .. } => {
+            Statement::Let { name, value, output, .. } => {
                 let value = lowerer.expr(value)?;
+                if *output {
+                    outputs.push((name.text.clone(), lowerer.output(value)?));
+                }
                 lowerer.scope.insert(name.text.clone(), value);
             }
-            Statement::Expr(expr) => result = Some(lowerer.expr(expr)?),
+            Statement::Expr(expr) => {
+                let value = lowerer.expr(expr)?;
+                outputs.push(("result".to_string(), lowerer.output(value)?));
+            }
         }
     }
-    // check_structure guarantees the last statement is an expression.
-    let result =
-        result.ok_or_else(|| Diagnostic::new(Span::new(0, 0), "internal error: no result expression"))?;
-    Ok(lowerer.builder.finish(result.node))
+    // check_structure guarantees the program ends with an expression or an output.
+    if outputs.is_empty() {
+        return Err(Diagnostic::new(Span::new(0, 0), "internal error: no result expression"));
+    }
+    Ok(lowerer.builder.finish_outputs(outputs))
 }
 
 /// A checked value: its IR node and what typing needs beyond the node's type.
@@ -340,6 +347,12 @@ impl Lowerer<'_> {
         // A lag introduces nulls at the start: it is never a literal.
         lagged.constant = false;
         lagged
+    }
+
+    /// An output's node (a typeless `null` becomes an f64 null).
+    fn output(&mut self, value: Value) -> Result<NodeId, Diagnostic> {
+        let value = if value.untyped_null { self.coerce(value, Elem::F64) } else { value };
+        Ok(value.node)
     }
 
     /// The operand of a reduction or scan: a column (a whole column is what they consume).

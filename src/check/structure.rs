@@ -25,15 +25,29 @@ pub fn check_structure(program: &Program) -> Result<Vec<String>, Diagnostic> {
         }
     }
     let mut walker = Walker { first_binding: &first_binding, statement: 0, free_names: Vec::new() };
+    let mut outputs: Vec<&str> = Vec::new();
     for (index, statement) in program.statements.iter().enumerate() {
         walker.statement = index;
         match statement {
-            Statement::Let { value, span, name } => {
+            Statement::Let { value, name, output: true, .. } => {
+                let output_name = name.text.as_str();
+                let final_expression = matches!(program.statements[last], Statement::Expr(_));
+                if outputs.contains(&output_name) || (output_name == "result" && final_expression) {
+                    return Err(Diagnostic::new(
+                        name.span,
+                        format!("output '{output_name}' is defined twice"),
+                    )
+                    .with_hint("each output names one column; the final expression is named `result`"));
+                }
+                outputs.push(output_name);
+                walker.expr(value)?;
+            }
+            Statement::Let { value, span, name, output: false } => {
                 if index == last {
                     return Err(Diagnostic::new(*span, "the program ends with a binding, not a result")
                         .with_hint(format!(
-                            "add the result expression, e.g. `{}` on a new line",
-                            name.text
+                            "add the result expression, e.g. `{}` on a new line, or write `out {} = ...`",
+                            name.text, name.text
                         )));
                 }
                 walker.expr(value)?;

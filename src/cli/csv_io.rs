@@ -94,14 +94,34 @@ pub fn parse_number(text: &str) -> Option<f64> {
     text.parse::<f64>().ok()
 }
 
-/// Writes the result as CSV: header `result`, null as an empty field.
-pub fn write_result(out: &mut dyn Write, column: &Column) -> std::io::Result<()> {
-    writeln!(out, "result")?;
-    for row in 0..column.len() {
-        match column.get(row) {
-            None => writeln!(out)?,
-            Some(value) => writeln!(out, "{value}")?,
+/// Writes columns side by side as CSV: one header field per column (quoted when it must
+/// be), null as an empty field — so one nullable column prints a null as an empty line. A
+/// shorter column (a scalar output: one row) leaves its later fields empty.
+pub fn write_columns(out: &mut dyn Write, columns: &[(String, Column)]) -> std::io::Result<()> {
+    let header: Vec<String> = columns.iter().map(|(name, _)| quote_field(name)).collect();
+    writeln!(out, "{}", header.join(","))?;
+    let rows = columns.iter().map(|(_, column)| column.len()).max().unwrap_or(0);
+    let mut line = String::new();
+    for row in 0..rows {
+        line.clear();
+        for (index, (_, column)) in columns.iter().enumerate() {
+            if index > 0 {
+                line.push(',');
+            }
+            if let Some(value) = (row < column.len()).then(|| column.get(row)).flatten() {
+                line.push_str(&value.to_string());
+            }
         }
+        writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+/// A CSV field, quoted (with doubled quotes) when it holds a comma, quote or line break.
+fn quote_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }

@@ -133,8 +133,9 @@ pub fn run(args: Args) -> Result<(), UserError> {
         };
         return write_output(args.output.as_ref(), |out| out.write_all(text.as_bytes()));
     }
-    let result = kernel.eval(&bindings).map_err(render)?;
-    write_output(args.output.as_ref(), |out| csv_io::write_result(out, &result))
+    // One CSV column per output (`out name = ...`), or `result` alone.
+    let outputs = kernel.eval_outputs(&bindings).map_err(render)?;
+    write_output(args.output.as_ref(), |out| csv_io::write_columns(out, &outputs))
 }
 
 fn write_output(

@@ -306,6 +306,12 @@ impl Kernel {
             return Ok(spec);
         }
         let program = self.lowered(signature)?;
+        // `eval` computes the last output only; `eval_outputs` computes each.
+        let program = if program.outputs.len() > 1 {
+            crate::passes::eliminate_dead_nodes::run(&program.select_output(program.outputs.len() - 1))
+        } else {
+            program
+        };
         let form = match split_passes::split(&program) {
             Some(passes) => Form::MultiPass(passes),
             None => {
@@ -452,6 +458,45 @@ impl Kernel {
             Form::Fused(fused) => Ok(run_to_column(fused, &inputs, rows)),
             Form::MultiPass(passes) => self.eval_passes(passes, bindings, rows),
         }
+    }
+
+    /// Evaluates every output of the program (`out name = ...` statements, then the final
+    /// expression as `result`), by name in program order, each by its own fused loop or passes.
+    pub fn eval_outputs(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Column)>, Error> {
+        let (spec, _, rows) = self.prepare(bindings)?;
+        let signature = self.signature(bindings)?;
+        let program = self.lowered(&signature)?;
+        if program.outputs.len() == 1 {
+            let name = program.outputs[0].0.clone();
+            return Ok(vec![(name, self.eval(bindings)?)]);
+        }
+        drop(spec);
+        let mut columns = Vec::with_capacity(program.outputs.len());
+        for (index, (name, _)) in program.outputs.iter().enumerate() {
+            let single = crate::passes::eliminate_dead_nodes::run(&program.select_output(index));
+            let column = match split_passes::split(&single) {
+                Some(passes) => self.eval_passes(&passes, bindings, rows)?,
+                None => self.run_program(&single, bindings, &[], rows)?,
+            };
+            columns.push((name.clone(), column));
+        }
+        Ok(columns)
+    }
+
+    /// Every output with the reference interpreter (see [`Kernel::eval_outputs`]).
+    pub fn interpret_outputs(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Column)>, Error> {
+        let (_, _, rows) = self.prepare(bindings)?;
+        let signature = self.signature(bindings)?;
+        let program = self.lowered(&signature)?;
+        let mut inputs = Vec::with_capacity(program.inputs.len());
+        for input in &program.inputs {
+            inputs.push(
+                *bindings
+                    .get(&input.name)
+                    .ok_or_else(|| EvalError::MissingBinding { name: input.name.clone() })?,
+            );
+        }
+        Ok(crate::interp::evaluate_outputs(&program, &inputs, rows)?)
     }
 
     /// Evaluates with the reference interpreter, whatever the engine's backend.

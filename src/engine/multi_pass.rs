@@ -55,7 +55,7 @@ impl Kernel {
                     *all.get(name).ok_or_else(|| EvalError::MissingBinding { name: name.to_string() })?
                 }
                 None => {
-                    operand_column = self.run_program(&step.operand, &all, &produced, rows)?;
+                    operand_column = self.run_program(&step.operand, &all, &null_names(&produced), rows)?;
                     Binding::Column(operand_column.as_column_ref())
                 }
             };
@@ -81,25 +81,20 @@ impl Kernel {
             }
         }
         let all = combined(user, &produced);
-        self.run_program(&passes.last, &all, &produced, rows)
+        self.run_program(&passes.last, &all, &null_names(&produced), rows)
     }
 
     /// Runs an elementwise pass program through its fused loop, compiling it on first use.
-    fn run_program(
+    pub(super) fn run_program(
         &self,
         program: &ir::Program,
         all: &Bindings<'_>,
-        produced: &[(String, Produced)],
+        nulls: &[String],
         rows: usize,
     ) -> Result<Column, Error> {
-        let nulls: Vec<String> = produced
-            .iter()
-            .filter(|(_, value)| matches!(value, Produced::Scalar(None)))
-            .map(|(name, _)| name.clone())
-            .collect();
         let substituted;
         let program = if nulls.iter().any(|name| program.inputs.iter().any(|input| input.name == *name)) {
-            substituted = crate::passes::optimize(substitute_nulls(program, &nulls))
+            substituted = crate::passes::optimize(substitute_nulls(program, nulls))
                 .map_err(|error| self.internal_error(error.to_string()))?;
             &substituted
         } else {
@@ -136,6 +131,15 @@ impl Kernel {
         };
         Ok(run_to_column(&fused, &inputs, rows))
     }
+}
+
+/// The reductions that came out null, by input name.
+fn null_names(produced: &[(String, Produced)]) -> Vec<String> {
+    produced
+        .iter()
+        .filter(|(_, value)| matches!(value, Produced::Scalar(None)))
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// The user's bindings plus every result produced so far (null scalars left out: they are

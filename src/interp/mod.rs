@@ -24,6 +24,19 @@ impl Value {
 /// Evaluates `program` over `inputs` (one binding per program input, in slot order), each
 /// column having `rows` rows. The result has `rows` rows, or one when it is a scalar.
 pub fn evaluate(program: &Program, inputs: &[Binding<'_>], rows: usize) -> Result<Column, EvalError> {
+    let mut outputs = evaluate_outputs(program, inputs, rows)?;
+    Ok(outputs
+        .pop()
+        .map(|(_, column)| column)
+        .unwrap_or_else(|| Column::from_options(program.result_type().elem, &[])))
+}
+
+/// Evaluates every output of `program` (see [`evaluate`]), by name, in program order.
+pub fn evaluate_outputs(
+    program: &Program,
+    inputs: &[Binding<'_>],
+    rows: usize,
+) -> Result<Vec<(String, Column)>, EvalError> {
     check_inputs(program, inputs, rows)?;
     let mut values: Vec<Value> = Vec::with_capacity(program.nodes.len());
     for node in &program.nodes {
@@ -80,12 +93,17 @@ pub fn evaluate(program: &Program, inputs: &[Binding<'_>], rows: usize) -> Resul
         };
         values.push(value);
     }
-    let result_type = program.result_type();
-    let result_rows = match &values[program.result.index()] {
-        Value::Scalar(value) => vec![*value],
-        Value::Column(rows) => rows.clone(),
-    };
-    Ok(Column::from_options(result_type.elem, &result_rows))
+    Ok(program
+        .outputs
+        .iter()
+        .map(|(name, id)| {
+            let output_rows = match &values[id.index()] {
+                Value::Scalar(value) => vec![*value],
+                Value::Column(rows) => rows.clone(),
+            };
+            (name.clone(), Column::from_options(program.node(*id).ty.elem, &output_rows))
+        })
+        .collect())
 }
 
 /// A value as the stateful nodes' semantics take it: f32 widened exactly, bool as 0 or 1.

@@ -27,7 +27,11 @@ pub struct Input {
 pub struct Program {
     pub inputs: Vec<Input>,
     pub nodes: Vec<Node>,
+    /// The node `eval` returns: the last of `outputs`.
     pub result: NodeId,
+    /// Every output column by name, in program order: `[("result", result)]` for a program
+    /// without `out` statements.
+    pub outputs: Vec<(String, NodeId)>,
 }
 
 impl Program {
@@ -39,6 +43,22 @@ impl Program {
         self.node(self.result).ty
     }
 
+    /// The program computing only output `index` (its dead nodes left for a pass to drop).
+    pub fn select_output(&self, index: usize) -> Program {
+        let (name, id) = self.outputs[index].clone();
+        Program {
+            inputs: self.inputs.clone(),
+            nodes: self.nodes.clone(),
+            result: id,
+            outputs: vec![(name, id)],
+        }
+    }
+
+    /// The outputs with their nodes mapped through `remap` (for passes that renumber nodes).
+    pub fn remapped_outputs(&self, remap: impl Fn(NodeId) -> NodeId) -> Vec<(String, NodeId)> {
+        self.outputs.iter().map(|(name, id)| (name.clone(), remap(*id))).collect()
+    }
+
     /// The stable text form shared by tests, `--emit ir` and the REPL's `:ir`.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
@@ -47,6 +67,11 @@ impl Program {
         }
         for (index, node) in self.nodes.iter().enumerate() {
             let _ = writeln!(out, "%{index}: {} = {}", node.ty, describe(&node.kind, node.ty, &self.inputs));
+        }
+        if self.outputs.len() > 1 {
+            for (name, id) in &self.outputs {
+                let _ = writeln!(out, "output `{name}` {id}");
+            }
         }
         let _ = writeln!(out, "result {}", self.result);
         out
@@ -129,8 +154,20 @@ impl Builder {
         &self.nodes[id.index()]
     }
 
+    /// A program whose one output is `result`.
     pub fn finish(self, result: NodeId) -> Program {
-        Program { inputs: self.inputs, nodes: self.nodes, result }
+        Program {
+            inputs: self.inputs,
+            nodes: self.nodes,
+            result,
+            outputs: vec![("result".to_string(), result)],
+        }
+    }
+
+    /// A program with these outputs (at least one); the last is its result.
+    pub fn finish_outputs(self, outputs: Vec<(String, NodeId)>) -> Program {
+        let result = outputs.last().map_or(NodeId(0), |(_, id)| *id);
+        Program { inputs: self.inputs, nodes: self.nodes, result, outputs }
     }
 }
 
@@ -258,6 +295,14 @@ pub fn verify(program: &Program) -> Result<(), VerifyError> {
     }
     if program.result.index() >= program.nodes.len() {
         return Err(VerifyError { node: None, message: format!("result {} does not exist", program.result) });
+    }
+    if program.outputs.last().map(|(_, id)| *id) != Some(program.result)
+        || program.outputs.iter().any(|(_, id)| id.index() >= program.nodes.len())
+    {
+        return Err(VerifyError {
+            node: None,
+            message: "outputs do not exist or do not end with the result".into(),
+        });
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Dead-node elimination: keeps only the nodes the result depends on, renumbered in order.
+//! Dead-node elimination: keeps only the nodes the outputs depend on, renumbered in order.
 //!
 //! Inputs keep their slots even when no live node reads them, so bindings line up with the
 //! program the user wrote; a dead input costs nothing at run time.
@@ -8,7 +8,9 @@ use crate::ir::{Builder, Node, NodeId, Program};
 pub fn run(program: &Program) -> Program {
     // Walk backwards from the result: operands precede users, so one reverse pass marks all.
     let mut live = vec![false; program.nodes.len()];
-    live[program.result.index()] = true;
+    for (_, output) in &program.outputs {
+        live[output.index()] = true;
+    }
     for index in (0..program.nodes.len()).rev() {
         if live[index] {
             for operand in program.nodes[index].kind.operands() {
@@ -24,5 +26,5 @@ pub fn run(program: &Program) -> Program {
             remap[index] = Some(builder.add(Node { kind, ..*node }));
         }
     }
-    builder.finish(remap[program.result.index()].expect("the result is live"))
+    builder.finish_outputs(program.remapped_outputs(|id| remap[id.index()].expect("outputs are live")))
 }

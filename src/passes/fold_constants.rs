@@ -18,7 +18,7 @@ pub fn run(program: &Program) -> Program {
             .unwrap_or_else(|| builder.add(Node { kind, ..*node }));
         remap.push(id);
     }
-    builder.finish(remap[program.result.index()])
+    builder.finish_outputs(program.remapped_outputs(|id| remap[id.index()]))
 }
 
 fn constant_of(builder: &Builder, id: NodeId) -> Option<ConstValue> {

@@ -189,5 +189,5 @@ pub fn substitute_nulls(program: &Program, null_inputs: &[String]) -> Program {
         };
         remap.push(new);
     }
-    builder.finish(remap[program.result.index()])
+    builder.finish_outputs(program.remapped_outputs(|id| remap[id.index()]))
 }

@@ -10,8 +10,9 @@ pub struct Program {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
-    /// `name = expr`
-    Let { name: Name, value: Expr, span: Span },
+    /// `name = expr`, or `out name = expr` (`output`): an output column of the program,
+    /// also bound as `name` for the statements after it.
+    Let { name: Name, value: Expr, span: Span, output: bool },
     /// A bare expression; only the last statement may be one (checked by `check`).
     Expr(Expr),
 }
@@ -133,8 +134,14 @@ impl Program {
         let mut out = String::new();
         for statement in &self.statements {
             match statement {
-                Statement::Let { name, value, span } => {
-                    out.push_str(&format!("(let@{span} {}@{} {})\n", name.text, name.span, value.to_sexpr()));
+                Statement::Let { name, value, span, output } => {
+                    let keyword = if *output { "out" } else { "let" };
+                    out.push_str(&format!(
+                        "({keyword}@{span} {}@{} {})\n",
+                        name.text,
+                        name.span,
+                        value.to_sexpr()
+                    ));
                 }
                 Statement::Expr(expr) => {
                     out.push_str(&expr.to_sexpr());

@@ -14,11 +14,13 @@ pub struct Lexer<'src> {
     tokens: logos::SpannedIter<'src, Token<'src>>,
     source: &'src str,
     paren_depth: usize,
+    /// A token read ahead (to tell the `out` keyword from a name called `out`).
+    peeked: Option<(Result<Token<'src>, ()>, std::ops::Range<usize>)>,
 }
 
 impl<'src> Lexer<'src> {
     pub fn new(source: &'src str) -> Self {
-        Lexer { tokens: Token::lexer(source).spanned(), source, paren_depth: 0 }
+        Lexer { tokens: Token::lexer(source).spanned(), source, paren_depth: 0, peeked: None }
     }
 
     /// A lexical error: text that is no token, with its span.
@@ -39,11 +41,18 @@ impl<'src> Iterator for Lexer<'src> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let (token, range) = self.tokens.next()?;
-            let token = match token {
+            let (token, range) = self.peeked.take().or_else(|| self.tokens.next())?;
+            let mut token = match token {
                 Ok(token) => token,
                 Err(()) => return Some(Err(self.error_at(range))),
             };
+            // `out` directly followed by a name, outside parentheses, is the output keyword.
+            if token == Token::Name("out") && self.paren_depth == 0 {
+                self.peeked = self.tokens.next();
+                if let Some((Ok(Token::Name(_) | Token::QuotedName(_)), _)) = &self.peeked {
+                    token = Token::Out;
+                }
+            }
             match token {
                 Token::LParen => self.paren_depth += 1,
                 Token::RParen => self.paren_depth = self.paren_depth.saturating_sub(1),

@@ -64,6 +64,9 @@ pub enum Token<'src> {
     Semicolon,
     #[token("=")]
     Assign,
+    /// `out` before a name (`out vol = ...`): made by the lexer adapter, which looks one token
+    /// ahead, so `out` elsewhere stays an ordinary name.
+    Out,
     #[token("\n")]
     Newline,
 }
@@ -95,6 +98,7 @@ impl std::fmt::Display for Token<'_> {
             Token::Comma => ",",
             Token::Semicolon => ";",
             Token::Assign => "=",
+            Token::Out => "out",
             Token::Newline => return f.write_str("end of line"),
         };
         write!(f, "'{text}'")
