@@ -1,5 +1,6 @@
 //! The benchmark's hand-written contenders compute what the JIT computes: `best` and
-//! `pipeline` to the bit (same ln, same operation order), `seed` to within glibc's ln.
+//! `pipeline` to the bit (same ln, same operation order), `seed` to within glibc's ln; for the
+//! reduction and window workloads, whose hand-written sums run in another order, closely.
 //! A benchmark that compared different results would measure nothing.
 
 #[path = "../benches/baselines/mod.rs"]
@@ -22,11 +23,15 @@ fn best_and_pipeline_match_the_jit_bit_for_bit_and_seed_closely() {
             let mut jit = Out::new(rows);
             baselines::jit(&kernel, &bindings, workload, &mut jit);
             let nullable = matches!(workload, Workload::W2 | Workload::W3 | Workload::W6);
+            let exact = workload.has_seed();
             for (name, run) in [
                 ("best", baselines::best as fn(Workload, &Data, &mut Out)),
                 ("pipeline", baselines::pipeline),
                 ("seed", baselines::seed),
             ] {
+                if name == "seed" && !workload.has_seed() {
+                    continue;
+                }
                 let mut out = Out::new(rows);
                 run(workload, &data, &mut out);
                 for row in 0..rows {
@@ -45,10 +50,13 @@ fn best_and_pipeline_match_the_jit_bit_for_bit_and_seed_closely() {
                     } else {
                         (out.f64s[row], jit.f64s[row])
                     };
-                    if name == "seed" {
+                    if name == "seed" || !exact {
+                        // zscore's hand-written moments lose ~κ·u with κ = |mean|/std ≈ 10⁴.
+                        let tolerance = if exact { 1e-12 } else { 1e-9 };
                         assert!(
-                            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-                            "{name} {workload:?} row {row}"
+                            (got - want).abs() <= tolerance * want.abs().max(1.0)
+                                || got.is_nan() && want.is_nan(),
+                            "{name} {workload:?} row {row}: {got} vs {want}"
                         );
                     } else {
                         assert_eq!(

@@ -24,11 +24,30 @@ pub enum Workload {
     W5,
     W6,
     W7,
+    /// `(x-mean(x))/std(x)`: a reduction pass, then an elementwise pass.
+    Zscore,
+    /// `mavg(x,20)`: a rolling window.
+    Mavg20,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 7] =
-        [Workload::W1, Workload::W2, Workload::W3, Workload::W4, Workload::W5, Workload::W6, Workload::W7];
+    pub const ALL: [Workload; 9] = [
+        Workload::W1,
+        Workload::W2,
+        Workload::W3,
+        Workload::W4,
+        Workload::W5,
+        Workload::W6,
+        Workload::W7,
+        Workload::Zscore,
+        Workload::Mavg20,
+    ];
+
+    /// Whether the seeds have a kernel for this workload (they have none for reductions or
+    /// windows: `seed` runs nothing for those).
+    pub fn has_seed(self) -> bool {
+        !matches!(self, Workload::Zscore | Workload::Mavg20)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -39,6 +58,8 @@ impl Workload {
             Workload::W5 => "W5",
             Workload::W6 => "W6",
             Workload::W7 => "W7",
+            Workload::Zscore => "zscore",
+            Workload::Mavg20 => "mavg20",
         }
     }
 
@@ -50,6 +71,8 @@ impl Workload {
             Workload::W4 => "(x-y)*a+b",
             Workload::W5 => "x*a",
             Workload::W7 => "where(x>y, x-y, 0)*a",
+            Workload::Zscore => "(x-mean(x))/std(x)",
+            Workload::Mavg20 => "mavg(x,20)",
         }
     }
 }
@@ -135,6 +158,7 @@ pub fn seed(workload: Workload, data: &Data, out: &mut Out) {
                 *o = if xv > yv { (xv - yv) * a } else { 0.0 };
             }
         }
+        Workload::Zscore | Workload::Mavg20 => {}
     }
 }
 
@@ -244,7 +268,51 @@ pub fn best(workload: Workload, data: &Data, out: &mut Out) {
                 *o = if xv > yv { d } else { 0.0 } * a;
             }
         }
+        Workload::Zscore => {
+            // One pass for the moments (shifted by x[0] for stability, four accumulators so
+            // the adds pipeline), one for the result: x is read twice.
+            let (mean, std) = shifted_moments(x);
+            for (o, &v) in out.f64s.iter_mut().zip(x) {
+                *o = (v - mean) / std;
+            }
+        }
+        Workload::Mavg20 => {
+            // A running sum: add the new row, subtract the one leaving.
+            let mut sum = 0.0;
+            for (i, o) in out.f64s.iter_mut().enumerate() {
+                sum += x[i];
+                if i >= 20 {
+                    sum -= x[i - 20];
+                }
+                *o = sum / (i + 1).min(20) as f64;
+            }
+        }
     }
+}
+
+/// Mean and population standard deviation from sums of `x − x[0]` and its square.
+fn shifted_moments(x: &[f64]) -> (f64, f64) {
+    let Some(&shift) = x.first() else { return (f64::NAN, f64::NAN) };
+    let (mut sums, mut squares) = ([0.0f64; 4], [0.0f64; 4]);
+    let chunks = x.chunks_exact(4);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for lane in 0..4 {
+            let d = chunk[lane] - shift;
+            sums[lane] += d;
+            squares[lane] += d * d;
+        }
+    }
+    for &v in tail {
+        sums[0] += v - shift;
+        squares[0] += (v - shift) * (v - shift);
+    }
+    let n = x.len() as f64;
+    let sum: f64 = sums.iter().sum();
+    let square: f64 = squares.iter().sum();
+    let mean_shifted = sum / n;
+    let variance = (square / n - mean_shifted * mean_shifted).max(0.0);
+    (shift + mean_shifted, variance.sqrt())
 }
 
 // ---------------------------------------------------------------- pipeline
@@ -297,6 +365,30 @@ pub fn pipeline(workload: Workload, data: &Data, out: &mut Out) {
             }
         }
         Workload::W5 => scale_f32(&mut out.f32s, &data.x32, a as f32),
+        Workload::Zscore => {
+            // NumPy's way: mean, then std (itself two passes), then x - mean, then / std.
+            let n = data.x.len() as f64;
+            let mean = data.x.iter().sum::<f64>() / n;
+            let std = (data.x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+            for (o, v) in s0.iter_mut().zip(&data.x) {
+                *o = v - mean;
+            }
+            for (o, v) in out.f64s.iter_mut().zip(s0.iter()) {
+                *o = v / std;
+            }
+        }
+        Workload::Mavg20 => {
+            // pandas' way through a cumulative sum: c[i] − c[i−20], then the division.
+            let mut running = 0.0;
+            for (o, v) in s0.iter_mut().zip(&data.x) {
+                running += v;
+                *o = running;
+            }
+            for (i, o) in out.f64s.iter_mut().enumerate() {
+                let window = if i >= 20 { s0[i] - s0[i - 20] } else { s0[i] };
+                *o = window / (i + 1).min(20) as f64;
+            }
+        }
         Workload::W7 => {
             for ((o, xv), yv) in s0.iter_mut().zip(&data.x).zip(&data.y) {
                 *o = xv - yv;

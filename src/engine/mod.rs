@@ -7,7 +7,7 @@ pub mod bindings;
 pub mod cache;
 mod multi_pass;
 
-use multi_pass::{copy_into, run_to_column};
+use multi_pass::run_to_column;
 
 pub use bindings::Bindings;
 
@@ -512,55 +512,9 @@ impl Kernel {
         let (spec, inputs, rows) = self.prepare(bindings)?;
         let fused = match &spec.form {
             Form::Fused(fused) => fused,
-            Form::MultiPass(passes) => {
-                let column = self.eval_passes(passes, bindings, rows)?;
-                return copy_into(&column, out);
-            }
+            Form::MultiPass(passes) => return self.eval_passes_into(passes, bindings, rows, out),
         };
-        let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
-        let bytes = len.div_ceil(8);
-        if out.validity.len() < bytes {
-            return Err(EvalError::Output {
-                message: format!("validity has {} bytes, the result needs {bytes}", out.validity.len()),
-            }
-            .into());
-        }
-        let elem = fused.plan.program.result_type().elem;
-        let (pointer, room, found) = match &mut out.values {
-            ValuesMut::F64(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F64),
-            ValuesMut::F32(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F32),
-            ValuesMut::Bool(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::Bool),
-        };
-        if found != elem {
-            return Err(
-                EvalError::Output { message: format!("values are {found}, the result is {elem}") }.into()
-            );
-        }
-        if room < len {
-            return Err(EvalError::Output {
-                message: format!("values hold {room} rows, the result has {len}"),
-            }
-            .into());
-        }
-        let nullable = fused.plan.result_nullable();
-        // SAFETY: `prepare` checked every binding against the plan's signature; `pointer` has
-        // room for `len` values of the result's type and the bitmap for `len` bits.
-        unsafe {
-            fused.native.run(
-                &fused.plan,
-                &inputs,
-                rows,
-                OutputTarget { values: pointer, bitmap: out.validity },
-            )
-        };
-        // A result the plan proves never null needs no counting, only its bits set.
-        let null_count = if nullable {
-            len - count_valid(out.validity, len)
-        } else {
-            set_all_valid(out.validity, len);
-            0
-        };
-        Ok(EvalSummary { len, null_count })
+        run_fused_into(fused, &inputs, rows, out)
     }
 
     /// The signature of `bindings`, or the error that explains why they do not fit.
@@ -615,6 +569,52 @@ impl Kernel {
         }
         Ok((spec, inputs, rows))
     }
+}
+
+/// Runs a fused loop into caller-provided buffers, checked here against the result's type and
+/// length. `inputs` must have been checked against the plan (as `prepare` does).
+fn run_fused_into(
+    fused: &Fused,
+    inputs: &[Binding<'_>],
+    rows: usize,
+    out: &mut ColumnMut<'_>,
+) -> Result<EvalSummary, Error> {
+    let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
+    let bytes = len.div_ceil(8);
+    if out.validity.len() < bytes {
+        return Err(EvalError::Output {
+            message: format!("validity has {} bytes, the result needs {bytes}", out.validity.len()),
+        }
+        .into());
+    }
+    let elem = fused.plan.program.result_type().elem;
+    let (pointer, room, found) = match &mut out.values {
+        ValuesMut::F64(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F64),
+        ValuesMut::F32(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F32),
+        ValuesMut::Bool(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::Bool),
+    };
+    if found != elem {
+        return Err(EvalError::Output { message: format!("values are {found}, the result is {elem}") }.into());
+    }
+    if room < len {
+        return Err(
+            EvalError::Output { message: format!("values hold {room} rows, the result has {len}") }.into()
+        );
+    }
+    let nullable = fused.plan.result_nullable();
+    // SAFETY: the caller checked every binding against the plan's signature; `pointer` has
+    // room for `len` values of the result's type and the bitmap for `len` bits.
+    unsafe {
+        fused.native.run(&fused.plan, inputs, rows, OutputTarget { values: pointer, bitmap: out.validity })
+    };
+    // A result the plan proves never null needs no counting, only its bits set.
+    let null_count = if nullable {
+        len - count_valid(out.validity, len)
+    } else {
+        set_all_valid(out.validity, len);
+        0
+    };
+    Ok(EvalSummary { len, null_count })
 }
 
 /// The bindings of one evaluation in input-slot order; on the stack for typical programs.

@@ -5,13 +5,13 @@
 
 use super::{Bindings, Fused, Kernel, MAX_PASS_KERNELS, bindings, has_validity};
 use crate::codegen;
-use crate::column::{Binding, Column, ColumnData, ColumnValues, Scalar, Validity};
+use crate::column::{Binding, Column, ColumnData, ColumnValues, Scalar};
 use crate::engine::{ColumnMut, EvalSummary, ValuesMut};
 use crate::error::{Error, EvalError};
 use crate::interp::from_f64;
 use crate::ir::{self, Elem, column_semantics};
 use crate::passes::fuse_loops;
-use crate::passes::split_passes::{PassPlan, StepKind, substitute_nulls};
+use crate::passes::split_passes::{PassPlan, Step, StepKind, substitute_nulls};
 use std::sync::{Arc, PoisonError};
 
 /// A result of an earlier step, bound by name for the later ones.
@@ -21,33 +21,64 @@ enum Produced {
     Scalar(Option<Scalar>),
 }
 
-/// Calls `body` with a fast row accessor for `binding`'s values as f64 (see
-/// `interp::as_f64`): one monomorphic closure per element type and validity.
-fn with_rows<R>(binding: &Binding<'_>, body: impl FnOnce(&dyn Fn(usize) -> Option<f64>) -> R) -> R {
-    let Binding::Column(column) = binding else {
-        let value = match binding {
-            Binding::Scalar(scalar) => crate::interp::as_f64(Some(*scalar)),
-            Binding::Column(_) => None,
-        };
-        return body(&move |_| value);
+/// Work to run over a column's rows given as `Option<f64>` (see `interp::as_f64`).
+trait RowsVisitor {
+    type Output;
+    fn visit(self, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Self::Output;
+}
+
+/// Runs `visitor` with a row accessor specialised to `binding`'s element type and validity,
+/// so the per-row work inlines.
+fn visit_rows<V: RowsVisitor>(binding: &Binding<'_>, rows: usize, visitor: V) -> V::Output {
+    let column = match binding {
+        Binding::Column(column) => column,
+        Binding::Scalar(scalar) => {
+            let value = crate::interp::as_f64(Some(*scalar));
+            return visitor.visit(rows, move |_| value);
+        }
     };
-    let valid = |row: usize| column.validity.is_none_or(|validity: Validity<'_>| validity.is_valid(row));
-    match column.data {
-        ColumnData::F64(values) => body(&|row| valid(row).then(|| values[row])),
-        ColumnData::F32(values) => body(&|row| valid(row).then(|| f64::from(values[row]))),
-        ColumnData::Bool(values) => body(&|row| valid(row).then(|| f64::from(u8::from(values[row])))),
+    match (column.data, column.validity) {
+        (ColumnData::F64(values), None) => visitor.visit(rows, |row| Some(values[row])),
+        (ColumnData::F64(values), Some(validity)) => {
+            visitor.visit(rows, move |row| validity.is_valid(row).then(|| values[row]))
+        }
+        (ColumnData::F32(values), validity) => visitor.visit(rows, move |row| {
+            validity.is_none_or(|validity| validity.is_valid(row)).then(|| f64::from(values[row]))
+        }),
+        (ColumnData::Bool(values), validity) => visitor.visit(rows, move |row| {
+            validity.is_none_or(|validity| validity.is_valid(row)).then(|| f64::from(u8::from(values[row])))
+        }),
+    }
+}
+
+struct Reduce<'a>(&'a [ir::ReduceOp]);
+
+impl RowsVisitor for Reduce<'_> {
+    type Output = Vec<Option<f64>>;
+    fn visit(self, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Self::Output {
+        column_semantics::reduce(self.0, rows, get)
+    }
+}
+
+struct Scan(ir::ScanOp, Elem);
+
+impl RowsVisitor for Scan {
+    type Output = Column;
+    fn visit(self, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Column {
+        scan_column(self.0, self.1, rows, get)
     }
 }
 
 impl Kernel {
-    pub(super) fn eval_passes(
+    /// The results of every step of `passes`, by input name.
+    fn run_steps(
         &self,
-        passes: &PassPlan,
+        steps: &[Step],
         user: &Bindings<'_>,
         rows: usize,
-    ) -> Result<Column, Error> {
+    ) -> Result<Vec<(String, Produced)>, Error> {
         let mut produced: Vec<(String, Produced)> = Vec::new();
-        for step in &passes.steps {
+        for step in steps {
             let operand_column;
             let all = combined(user, &produced);
             let operand = match step.operand_input() {
@@ -62,7 +93,7 @@ impl Kernel {
             match &step.kind {
                 StepKind::Reduce { ops } => {
                     let kinds: Vec<ir::ReduceOp> = ops.iter().map(|(op, _, _)| *op).collect();
-                    let values = with_rows(&operand, |get| column_semantics::reduce(&kinds, rows, get));
+                    let values = visit_rows(&operand, rows, Reduce(&kinds));
                     let results: Vec<(String, Produced)> = ops
                         .iter()
                         .zip(values)
@@ -74,14 +105,68 @@ impl Kernel {
                     produced.extend(results);
                 }
                 StepKind::Scan { op, name, ty } => {
-                    let column = with_rows(&operand, |get| scan_column(*op, ty.elem, rows, get));
+                    let column = visit_rows(&operand, rows, Scan(*op, ty.elem));
                     drop(all);
                     produced.push((name.clone(), Produced::Column(column)));
                 }
             }
         }
+        Ok(produced)
+    }
+
+    pub(super) fn eval_passes(
+        &self,
+        passes: &PassPlan,
+        user: &Bindings<'_>,
+        rows: usize,
+    ) -> Result<Column, Error> {
+        let mut produced = self.run_steps(&passes.steps, user, rows)?;
+        // The result is one step's column as it is (`mavg(x, 20)`): hand it over.
+        if let Some(name) = bare_input(&passes.last)
+            && let Some(index) = produced.iter().position(|(produced_name, value)| {
+                produced_name == name && matches!(value, Produced::Column(_))
+            })
+            && let (_, Produced::Column(column)) = produced.swap_remove(index)
+        {
+            return Ok(column);
+        }
         let all = combined(user, &produced);
         self.run_program(&passes.last, &all, &null_names(&produced), rows)
+    }
+
+    /// As `eval_passes`, with the last loop writing into the caller's buffers.
+    pub(super) fn eval_passes_into(
+        &self,
+        passes: &PassPlan,
+        user: &Bindings<'_>,
+        rows: usize,
+        out: &mut ColumnMut<'_>,
+    ) -> Result<EvalSummary, Error> {
+        // The result is the last step's scan as it is (`mavg(x, 20)`): scan straight into
+        // the caller's buffers.
+        if let Some((last_step, earlier)) = passes.steps.split_last()
+            && let StepKind::Scan { op, name, ty } = &last_step.kind
+            && bare_input(&passes.last) == Some(name.as_str())
+        {
+            let produced = self.run_steps(earlier, user, rows)?;
+            let all = combined(user, &produced);
+            let operand_column;
+            let operand = match last_step.operand_input() {
+                Some(input) => {
+                    *all.get(input).ok_or_else(|| EvalError::MissingBinding { name: input.to_string() })?
+                }
+                None => {
+                    operand_column =
+                        self.run_program(&last_step.operand, &all, &null_names(&produced), rows)?;
+                    Binding::Column(operand_column.as_column_ref())
+                }
+            };
+            return visit_rows(&operand, rows, ScanInto { op: *op, elem: ty.elem, out });
+        }
+        let produced = self.run_steps(&passes.steps, user, rows)?;
+        let all = combined(user, &produced);
+        let (fused, inputs) = self.compiled_program(&passes.last, &all, &null_names(&produced), rows)?;
+        super::run_fused_into(&fused, &inputs, rows, out)
     }
 
     /// Runs an elementwise pass program through its fused loop, compiling it on first use.
@@ -92,6 +177,19 @@ impl Kernel {
         nulls: &[String],
         rows: usize,
     ) -> Result<Column, Error> {
+        let (fused, inputs) = self.compiled_program(program, all, nulls, rows)?;
+        Ok(run_to_column(&fused, &inputs, rows))
+    }
+
+    /// The fused loop of an elementwise pass program (compiled on first use) and its inputs
+    /// in slot order, checked.
+    fn compiled_program<'b>(
+        &self,
+        program: &ir::Program,
+        all: &Bindings<'b>,
+        nulls: &[String],
+        rows: usize,
+    ) -> Result<(Arc<Fused>, Vec<Binding<'b>>), Error> {
         let substituted;
         let program = if nulls.iter().any(|name| program.inputs.iter().any(|input| input.name == *name)) {
             substituted = crate::passes::optimize(substitute_nulls(program, nulls))
@@ -129,7 +227,15 @@ impl Kernel {
                 fused
             }
         };
-        Ok(run_to_column(&fused, &inputs, rows))
+        Ok((fused, inputs))
+    }
+}
+
+/// The input a program merely passes on, if it is that.
+fn bare_input(program: &ir::Program) -> Option<&str> {
+    match program.node(program.result).kind {
+        ir::NodeKind::Input { slot } => Some(&program.inputs[slot as usize].name),
+        _ => None,
     }
 }
 
@@ -163,29 +269,94 @@ fn combined<'a>(user: &Bindings<'a>, produced: &'a [(String, Produced)]) -> Bind
     all
 }
 
-/// A scan's result column, of element type `elem`, with a bitmap when any row is null.
-fn scan_column(op: ir::ScanOp, elem: Elem, rows: usize, get: &dyn Fn(usize) -> Option<f64>) -> Column {
-    let mut bitmap = vec![0u8; rows.div_ceil(8)];
-    let mut nulls = 0;
-    let mut f64_values = Vec::new();
-    let mut f32_values = Vec::new();
-    match elem {
-        Elem::F32 => f32_values.resize(rows, 0.0f32),
-        _ => f64_values.resize(rows, 0.0f64),
-    }
-    column_semantics::scan(op, rows, get, |row, value| match value {
-        Some(value) => {
-            bitmap[row / 8] |= 1 << (row % 8);
-            match elem {
-                Elem::F32 => f32_values[row] = value as f32,
-                _ => f64_values[row] = value,
+/// A scan written straight into caller-provided buffers (checked for type and room).
+struct ScanInto<'o, 'b> {
+    op: ir::ScanOp,
+    elem: Elem,
+    out: &'o mut ColumnMut<'b>,
+}
+
+impl RowsVisitor for ScanInto<'_, '_> {
+    type Output = Result<EvalSummary, Error>;
+    fn visit(self, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Self::Output {
+        let ScanInto { op, elem, out } = self;
+        let output_error = |message: String| -> Error { EvalError::Output { message }.into() };
+        let bytes = rows.div_ceil(8);
+        if out.validity.len() < bytes {
+            return Err(output_error(format!(
+                "validity has {} bytes, the result needs {bytes}",
+                out.validity.len()
+            )));
+        }
+        // Rows' bits are set or cleared one at a time; bits past `rows` stay as they were.
+        let validity = &mut *out.validity;
+        let mut nulls = 0;
+        let mut mark = |row: usize, valid: bool| {
+            let bit = 1u8 << (row % 8);
+            if valid {
+                validity[row / 8] |= bit;
+            } else {
+                validity[row / 8] &= !bit;
+                nulls += 1;
+            }
+        };
+        match (&mut out.values, elem) {
+            (ValuesMut::F64(values), Elem::F64) if values.len() >= rows => {
+                column_semantics::scan(op, rows, get, |row, value| {
+                    mark(row, value.is_some());
+                    values[row] = value.unwrap_or(0.0);
+                });
+            }
+            (ValuesMut::F32(values), Elem::F32) if values.len() >= rows => {
+                column_semantics::scan(op, rows, get, |row, value| {
+                    mark(row, value.is_some());
+                    values[row] = value.map_or(0.0, |value| value as f32);
+                });
+            }
+            (values, _) => {
+                let (found, room) = match values {
+                    ValuesMut::F64(values) => (Elem::F64, values.len()),
+                    ValuesMut::F32(values) => (Elem::F32, values.len()),
+                    ValuesMut::Bool(values) => (Elem::Bool, values.len()),
+                };
+                return Err(output_error(if found != elem {
+                    format!("values are {found}, the result is {elem}")
+                } else {
+                    format!("values hold {room} rows, the result has {rows}")
+                }));
             }
         }
-        None => nulls += 1,
-    });
+        Ok(EvalSummary { len: rows, null_count: nulls })
+    }
+}
+
+/// A scan's result column, of element type `elem`, with a bitmap when any row is null.
+fn scan_column(op: ir::ScanOp, elem: Elem, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Column {
+    let mut bitmap = vec![0u8; rows.div_ceil(8)];
+    let mut nulls = 0;
     let values = match elem {
-        Elem::F32 => ColumnValues::F32(f32_values),
-        _ => ColumnValues::F64(f64_values),
+        Elem::F32 => {
+            let mut values = vec![0.0f32; rows];
+            column_semantics::scan(op, rows, get, |row, value| match value {
+                Some(value) => {
+                    bitmap[row / 8] |= 1 << (row % 8);
+                    values[row] = value as f32;
+                }
+                None => nulls += 1,
+            });
+            ColumnValues::F32(values)
+        }
+        _ => {
+            let mut values = vec![0.0f64; rows];
+            column_semantics::scan(op, rows, get, |row, value| match value {
+                Some(value) => {
+                    bitmap[row / 8] |= 1 << (row % 8);
+                    values[row] = value;
+                }
+                None => nulls += 1,
+            });
+            ColumnValues::F64(values)
+        }
     };
     Column { values, validity: (nulls > 0).then_some(bitmap), null_count: nulls }
 }
@@ -204,47 +375,4 @@ pub(super) fn run_to_column(fused: &Fused, inputs: &[Binding<'_>], rows: usize) 
     let null_count = if nullable { len - super::count_valid(&bitmap, len) } else { 0 };
     let validity = (null_count > 0).then_some(bitmap);
     Column { values, validity, null_count }
-}
-
-/// Copies a computed column into caller-provided buffers (`eval_into` of a multi-pass plan).
-pub(super) fn copy_into(column: &Column, out: &mut ColumnMut<'_>) -> Result<EvalSummary, Error> {
-    let len = column.len();
-    let output_error = |message: String| -> Error { EvalError::Output { message }.into() };
-    if out.validity.len() < len.div_ceil(8) {
-        return Err(output_error(format!(
-            "validity has {} bytes, the result needs {}",
-            out.validity.len(),
-            len.div_ceil(8)
-        )));
-    }
-    let room = match &out.values {
-        ValuesMut::F64(values) => values.len(),
-        ValuesMut::F32(values) => values.len(),
-        ValuesMut::Bool(values) => values.len(),
-    };
-    if room < len {
-        return Err(output_error(format!("values hold {room} rows, the result has {len}")));
-    }
-    match (&column.values, &mut out.values) {
-        (ColumnValues::F64(from), ValuesMut::F64(to)) => to[..len].copy_from_slice(from),
-        (ColumnValues::F32(from), ValuesMut::F32(to)) => to[..len].copy_from_slice(from),
-        (ColumnValues::Bool(from), ValuesMut::Bool(to)) => to[..len].copy_from_slice(from),
-        (_, found) => {
-            let found = match found {
-                ValuesMut::F64(_) => Elem::F64,
-                ValuesMut::F32(_) => Elem::F32,
-                ValuesMut::Bool(_) => Elem::Bool,
-            };
-            return Err(output_error(format!("values are {found}, the result is {}", column.elem())));
-        }
-    }
-    for row in 0..len {
-        let bit = 1u8 << (row % 8);
-        if column.is_valid(row) {
-            out.validity[row / 8] |= bit;
-        } else {
-            out.validity[row / 8] &= !bit;
-        }
-    }
-    Ok(EvalSummary { len, null_count: column.null_count })
 }

@@ -5,14 +5,18 @@
 //! exactly, bool as 0/1) and leave as f64; f32 results are rounded once by the caller.
 //!
 //! Numerical methods (docs/LANGUAGE.md states them for users):
-//! - sums are Neumaier-compensated, in row order: error ≤ 2u·|Σx| + O(n·u²)·Σ|x|;
+//! - reductions work on 64-row chunks fixed by row index. A sum adds each chunk with four
+//!   accumulators and the chunk sums with Neumaier compensation: error ≤ 2u·|Σx| +
+//!   (17u + O(u²))·Σ|x| (u = 2⁻⁵³), independent of the row count; `cumsum` is
+//!   Neumaier-compensated row by row;
 //! - variance takes the moments of `x − K` (`K` the first finite value: shift invariance
-//!   removes the cancellation of a large mean), two-pass within 64-row chunks fixed by row
-//!   index, merged with Chan, Golub and LeVeque's update;
-//! - rolling sums, averages and standard deviations update in O(1) per row and are recomputed
-//!   from the window every `w` rows, so rounding cannot drift for more than `w` updates;
-//!   non-finite values are counted rather than added, so one `inf` leaving the window does not
-//!   leave `NaN` behind;
+//!   removes the cancellation of a large mean), two-pass within each chunk, merged with Chan,
+//!   Golub and LeVeque's update;
+//! - rolling sums and averages add a suffix of the previous `w`-row block to a prefix of the
+//!   current one (O(1) per row, nothing subtracted, so nothing drifts: the error is that of
+//!   summing the window directly); the rolling standard deviation updates Welford's moments in
+//!   O(1) per row and recomputes them from the window every `w` rows, so rounding cannot drift
+//!   for more than `w` updates, and counts non-finite values apart;
 //! - rolling min/max keep a monotonic deque: O(1) amortised per row.
 
 use super::node::{ReduceOp, ScanOp};
@@ -24,69 +28,90 @@ use std::collections::VecDeque;
 struct CompensatedSum {
     sum: f64,
     compensation: f64,
+    /// How many of `nan`, `positive_infinities`, `negative_infinities` there are in all:
+    /// zero on the fast path.
+    non_finite: usize,
     nan: usize,
     positive_infinities: usize,
     negative_infinities: usize,
 }
 
 impl CompensatedSum {
+    #[inline]
     fn add(&mut self, x: f64) {
-        if x.is_nan() {
-            self.nan += 1;
-        } else if x == f64::INFINITY {
-            self.positive_infinities += 1;
-        } else if x == f64::NEG_INFINITY {
-            self.negative_infinities += 1;
-        } else {
+        if x.is_finite() {
             let t = self.sum + x;
+            let error = if self.sum.abs() >= x.abs() { (self.sum - t) + x } else { (x - t) + self.sum };
+            // Once the finite values overflow, the error term means nothing (∞ − ∞).
             if t.is_finite() {
-                self.compensation +=
-                    if self.sum.abs() >= x.abs() { (self.sum - t) + x } else { (x - t) + self.sum };
+                self.compensation += error;
             }
             self.sum = t;
-        }
-    }
-
-    fn remove(&mut self, x: f64) {
-        if x.is_nan() {
-            self.nan -= 1;
-        } else if x == f64::INFINITY {
-            self.positive_infinities -= 1;
-        } else if x == f64::NEG_INFINITY {
-            self.negative_infinities -= 1;
         } else {
-            self.add(-x);
+            self.non_finite += 1;
+            if x.is_nan() {
+                self.nan += 1;
+            } else if x > 0.0 {
+                self.positive_infinities += 1;
+            } else {
+                self.negative_infinities += 1;
+            }
         }
     }
 
+    #[inline]
     fn total(&self) -> f64 {
-        if self.nan > 0 || (self.positive_infinities > 0 && self.negative_infinities > 0) {
+        if self.non_finite == 0 {
+            // The finite values may have overflowed: the rounded sum is then the answer.
+            if self.sum.is_finite() { self.sum + self.compensation } else { self.sum }
+        } else if self.nan > 0 || (self.positive_infinities > 0 && self.negative_infinities > 0) {
             f64::NAN
         } else if self.positive_infinities > 0 {
             f64::INFINITY
-        } else if self.negative_infinities > 0 {
-            f64::NEG_INFINITY
-        } else if self.sum.is_finite() {
-            self.sum + self.compensation
         } else {
-            // The finite values overflowed: the rounded sum is the answer.
-            self.sum
+            f64::NEG_INFINITY
         }
     }
 }
 
-/// Rows per chunk of the variance's two-pass moments.
-const MOMENT_CHUNK: usize = 64;
+/// Rows per chunk (by row index, so the chunks do not depend on who calls).
+const CHUNK_ROWS: usize = 64;
+
+/// `Σ values` with four accumulators (values `i ≡ lane (mod 4)`), added pairwise at the end:
+/// a fixed order that the compiler can keep in SIMD registers.
+fn sum4(values: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let mut quads = values.chunks_exact(4);
+    for quad in &mut quads {
+        for lane in 0..4 {
+            lanes[lane] += quad[lane];
+        }
+    }
+    for (lane, value) in quads.remainder().iter().enumerate() {
+        lanes[lane] += value;
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+}
+
+/// What a set of reductions needs accumulated.
+#[derive(Debug, Clone, Copy, Default)]
+struct Needs {
+    sum: bool,
+    m2: bool,
+    min_max: bool,
+}
 
 /// Everything the reductions need, accumulated in one pass over the rows.
 #[derive(Debug, Clone, Default)]
 struct Moments {
     count: usize,
+    /// The chunks' sums, added with compensation.
     sum: CompensatedSum,
-    /// Chan's running (count, mean, M2) over the chunks merged so far.
+    /// Chan's running (count, mean, M2) of `x − shift` over the chunks merged so far.
     merged_count: f64,
     merged_mean: f64,
     merged_m2: f64,
+    shift: Option<f64>,
     min: Option<f64>,
     max: Option<f64>,
     any: bool,
@@ -94,51 +119,63 @@ struct Moments {
 }
 
 impl Moments {
-    fn merge_chunk(&mut self, chunk: &[f64]) {
+    /// Takes in one chunk's valid values.
+    fn add_chunk(&mut self, chunk: &mut [f64], needs: Needs) {
         if chunk.is_empty() {
             return;
         }
-        let n = chunk.len() as f64;
-        let mean = chunk.iter().sum::<f64>() / n;
-        let m2: f64 = chunk.iter().map(|x| (x - mean) * (x - mean)).sum();
-        if self.merged_count == 0.0 {
-            (self.merged_count, self.merged_mean, self.merged_m2) = (n, mean, m2);
-            return;
+        self.count += chunk.len();
+        if needs.sum {
+            self.sum.add(sum4(chunk));
         }
-        let total = self.merged_count + n;
-        let delta = mean - self.merged_mean;
-        self.merged_mean += delta * (n / total);
-        self.merged_m2 += m2 + delta * delta * (self.merged_count * n / total);
-        self.merged_count = total;
+        if needs.min_max {
+            for &x in chunk.iter() {
+                self.min = Some(self.min.map_or(x, |m| minimum(m, x)));
+                self.max = Some(self.max.map_or(x, |m| maximum(m, x)));
+                self.any |= x != 0.0;
+                self.all &= x != 0.0;
+            }
+        }
+        if needs.m2 {
+            // Variance is shift-invariant: moments of x − K, K the first finite value, avoid
+            // the cancellation of a large common offset (x − K is exact within a factor of 2).
+            let shift =
+                *self.shift.get_or_insert(chunk.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0));
+            for x in chunk.iter_mut() {
+                *x -= shift;
+            }
+            let n = chunk.len() as f64;
+            let mean = sum4(chunk) / n;
+            for x in chunk.iter_mut() {
+                *x = (*x - mean) * (*x - mean);
+            }
+            let m2 = sum4(chunk);
+            if self.merged_count == 0.0 {
+                (self.merged_count, self.merged_mean, self.merged_m2) = (n, mean, m2);
+                return;
+            }
+            let total = self.merged_count + n;
+            let delta = mean - self.merged_mean;
+            self.merged_mean += delta * (n / total);
+            self.merged_m2 += m2 + delta * delta * (self.merged_count * n / total);
+            self.merged_count = total;
+        }
     }
 }
 
-fn moments(len: usize, get: impl Fn(usize) -> Option<f64>) -> Moments {
+fn moments(needs: Needs, len: usize, get: impl Fn(usize) -> Option<f64>) -> Moments {
     let mut moments = Moments { all: true, ..Moments::default() };
-    let mut chunk = [0.0f64; MOMENT_CHUNK];
-    let mut filled = 0;
-    // Variance is shift-invariant: the moments are taken of x − K, K the first finite value,
-    // which removes the cancellation a large common offset would cause (the subtraction is
-    // exact for values within a factor of two of K).
-    let mut shift: Option<f64> = None;
-    for row in 0..len {
-        if let Some(x) = get(row) {
-            moments.count += 1;
-            moments.sum.add(x);
-            let k = *shift.get_or_insert(if x.is_finite() { x } else { 0.0 });
-            chunk[filled] = x - k;
-            filled += 1;
-            moments.min = Some(moments.min.map_or(x, |m| minimum(m, x)));
-            moments.max = Some(moments.max.map_or(x, |m| maximum(m, x)));
-            moments.any |= x != 0.0;
-            moments.all &= x != 0.0;
+    let mut chunk = [0.0f64; CHUNK_ROWS];
+    for start in (0..len).step_by(CHUNK_ROWS) {
+        let mut filled = 0;
+        for row in start..(start + CHUNK_ROWS).min(len) {
+            if let Some(x) = get(row) {
+                chunk[filled] = x;
+                filled += 1;
+            }
         }
-        if row % MOMENT_CHUNK == MOMENT_CHUNK - 1 {
-            moments.merge_chunk(&chunk[..filled]);
-            filled = 0;
-        }
+        moments.add_chunk(&mut chunk[..filled], needs);
     }
-    moments.merge_chunk(&chunk[..filled]);
     moments
 }
 
@@ -147,7 +184,16 @@ fn moments(len: usize, get: impl Fn(usize) -> Option<f64>) -> Moments {
 /// valid rows; `any`/`all` give 1 or 0 (an empty `any` is false, an empty `all` true); an
 /// empty `sum` is 0.
 pub fn reduce(ops: &[ReduceOp], len: usize, get: impl Fn(usize) -> Option<f64>) -> Vec<Option<f64>> {
-    let moments = moments(len, get);
+    let mut needs = Needs::default();
+    for op in ops {
+        match op {
+            ReduceOp::Sum | ReduceOp::Mean => needs.sum = true,
+            ReduceOp::Var { .. } | ReduceOp::Std { .. } => needs.m2 = true,
+            ReduceOp::Min | ReduceOp::Max | ReduceOp::Any | ReduceOp::All => needs.min_max = true,
+            ReduceOp::Count => {}
+        }
+    }
+    let moments = moments(needs, len, get);
     let count = moments.count as f64;
     let variance =
         |ddof: u8| (moments.count > usize::from(ddof)).then(|| moments.merged_m2 / (count - f64::from(ddof)));
@@ -181,32 +227,42 @@ pub fn scan(
 ) {
     match op {
         ScanOp::MSum { w } | ScanOp::MAvg { w } => {
+            // Rows fall in blocks of w (by row index). A window ending at offset o of block b
+            // is the suffix of block b − 1 from offset o + 1 plus the prefix of block b up to
+            // o, each a running sum that restarts every block: no subtraction, so nothing
+            // drifts (the error is that of summing the window directly, ≤ (w−1)·u·Σ|x|) and
+            // ∞/NaN behave exactly as in a plain sum.
             let w = w as usize;
-            let mut sum = CompensatedSum::default();
-            let mut count = 0usize;
-            for row in 0..len {
-                if let Some(x) = get(row) {
-                    sum.add(x);
-                    count += 1;
+            let is_sum = matches!(op, ScanOp::MSum { .. });
+            // suffix[j]: (sum, count) of the previous block's offsets j..w.
+            let mut suffix: Vec<(f64, u32)> = vec![(0.0, 0); w + 1];
+            for start in (0..len).step_by(w) {
+                let end = (start + w).min(len);
+                let (mut sum, mut count) = (0.0f64, 0u32);
+                for (offset, row) in (start..end).enumerate() {
+                    if let Some(x) = get(row) {
+                        sum += x;
+                        count += 1;
+                    }
+                    let (before_sum, before_count) = suffix[offset + 1];
+                    let total_count = count + before_count;
+                    let total = sum + before_sum;
+                    put(
+                        row,
+                        (total_count > 0)
+                            .then(|| if is_sum { total } else { total / f64::from(total_count) }),
+                    );
                 }
-                if row >= w
-                    && let Some(x) = get(row - w)
-                {
-                    sum.remove(x);
-                    count -= 1;
+                if end < len {
+                    let (mut sum, mut count) = (0.0f64, 0u32);
+                    for (offset, row) in (start..end).enumerate().rev() {
+                        if let Some(x) = get(row) {
+                            sum += x;
+                            count += 1;
+                        }
+                        suffix[offset] = (sum, count);
+                    }
                 }
-                if row % w == w - 1 {
-                    // Start afresh from the window itself: no drift survives w updates.
-                    sum = CompensatedSum::default();
-                    (row + 1 - w..=row).filter_map(&get).for_each(|x| sum.add(x));
-                }
-                let total = sum.total();
-                put(
-                    row,
-                    (count > 0).then(|| {
-                        if matches!(op, ScanOp::MSum { .. }) { total } else { total / count as f64 }
-                    }),
-                );
             }
         }
         ScanOp::MStd { w } => {
@@ -389,10 +445,18 @@ mod tests {
 
     #[test]
     fn compensated_sums_and_chunked_variance_are_accurate() {
-        // 1 + 1e-16 * 10^4 times: a plain sum loses every small term.
-        let n = 10_001;
-        let get = |row: usize| Some(if row == 0 { 1.0 } else { 1e-16 });
-        assert_eq!(reduce(&[ReduceOp::Sum], n, get)[0], Some(1.000_000_000_001));
+        // The documented bound, 2u·|S| + 17u·Σ|x|, on sums where plain summation drifts:
+        // 10⁶ × 0.1 (exact: 10⁵ + 10⁶·(0.1's representation error)), and 1 + 10⁴ × 10⁻¹⁶.
+        let u = f64::EPSILON / 2.0;
+        // 10⁶ times the f64 nearest 0.1 is 100000.0000000000055…, which rounds to 10⁵.
+        let exact = 100_000.0;
+        let got = reduce(&[ReduceOp::Sum], 1_000_000, |_| Some(0.1))[0].unwrap();
+        assert!((got - exact).abs() <= 2.0 * u * exact + 17.0 * u * exact, "{got} vs {exact}");
+        let plain: f64 = (0..1_000_000).map(|_| 0.1).sum();
+        assert!((got - exact).abs() < (plain - exact).abs() / 100.0, "{got} {plain}");
+        let got =
+            reduce(&[ReduceOp::Sum], 10_001, |row| Some(if row == 0 { 1.0 } else { 1e-16 }))[0].unwrap();
+        assert!((got - 1.000_000_000_001).abs() <= 19.0 * u * 1.000_000_000_001, "{got}");
         // A huge offset: the naive E[x²] − E[x]² formula gives garbage, this gives 2/3·… exactly.
         let get = |row: usize| Some(1e9 + (row % 3) as f64);
         let var = reduce(&[ReduceOp::Var { ddof: 0 }], 3000, get)[0].unwrap();
