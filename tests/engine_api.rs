@@ -165,3 +165,77 @@ fn one_kernel_serves_every_binding_signature_and_keeps_scalars_out_of_the_key() 
         assert_eq!(kernel.eval(&narrow).unwrap().values.elem(), Elem::F32);
     }
 }
+
+#[test]
+fn multi_pass_programs_evaluate_into_caller_buffers_and_check_them() {
+    let engine = Engine::new();
+    let x = [1.0, 2.0, 3.0, 4.0, 10.0];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    // A final scan goes straight into the buffers; a reduction feeds an elementwise loop.
+    for (source, want) in [
+        ("mavg(x, 2)", [1.0, 1.5, 2.5, 3.5, 7.0]),
+        ("x - mean(x)", [-3.0, -2.0, -1.0, 0.0, 6.0]),
+        ("cumsum(x) * 2", [2.0, 6.0, 12.0, 20.0, 40.0]),
+    ] {
+        let kernel = engine.compile(source).unwrap();
+        let mut values = [f64::NAN; 5];
+        let mut validity = [0u8; 1];
+        let summary = kernel
+            .eval_into(
+                &bindings,
+                &mut ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity },
+            )
+            .unwrap();
+        assert_eq!((summary.len, summary.null_count), (5, 0), "{source}");
+        assert_eq!(values, want, "{source}");
+        assert_eq!(validity[0] & 0x1f, 0x1f, "{source}");
+        // Too little room, or the wrong type, is an error, not a write past the end.
+        let mut short = [0.0; 4];
+        let error = kernel
+            .eval_into(
+                &bindings,
+                &mut ColumnMut { values: ValuesMut::F64(&mut short), validity: &mut validity },
+            )
+            .unwrap_err();
+        assert!(error.to_string().contains("values hold 4 rows"), "{source}: {error}");
+        let mut wrong = [0.0f32; 5];
+        let error = kernel
+            .eval_into(
+                &bindings,
+                &mut ColumnMut { values: ValuesMut::F32(&mut wrong), validity: &mut validity },
+            )
+            .unwrap_err();
+        assert!(error.to_string().contains("values are f32"), "{source}: {error}");
+    }
+}
+
+#[test]
+fn eval_outputs_gives_every_output_by_name_in_order() {
+    let engine = Engine::new();
+    let x = [1.0, 2.0, 4.0];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    let kernel = engine.compile("out double = x * 2\nout total = sum(x)\nout same = x\nx - mean(x)").unwrap();
+    let outputs = kernel.eval_outputs(&bindings).unwrap();
+    let names: Vec<&str> = outputs.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["double", "total", "same", "result"]);
+    let values = |index: usize| -> Vec<Option<f64>> {
+        let column = &outputs[index].1;
+        (0..column.len())
+            .map(|row| {
+                column.get(row).map(|v| match v {
+                    fusejit::Scalar::F64(v) => v,
+                    _ => f64::NAN,
+                })
+            })
+            .collect()
+    };
+    assert_eq!(values(0), [Some(2.0), Some(4.0), Some(8.0)]);
+    assert_eq!(values(1), [Some(7.0)]);
+    assert_eq!(values(2), [Some(1.0), Some(2.0), Some(4.0)]);
+    assert_eq!(values(3), [Some(1.0 - 7.0 / 3.0), Some(2.0 - 7.0 / 3.0), Some(4.0 - 7.0 / 3.0)]);
+    assert_eq!(kernel.interpret_outputs(&bindings).unwrap(), outputs);
+    // `eval` gives the last output.
+    assert_eq!(kernel.eval(&bindings).unwrap(), outputs[3].1);
+}

@@ -76,6 +76,11 @@ const PROGRAMS: &[&str] = &[
     "x^3 + y^-2",
     "where(c, x, null)",
     "!c && lag(c, 7)",
+    "(x - mean(x)) / std(x, 1) + max(y) - count(x)",
+    "mavg(x, 20) + msum(ln(y), 3) - mstd(x, 5)",
+    "mmin(x, 4) * mmax(y, 600) + cumsum(x) - cumprod(y / 100)",
+    "ema(x, 0.25) + cummax(y) - cummin(x)",
+    "mavg(x, 7)",
 ];
 
 #[test]

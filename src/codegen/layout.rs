@@ -32,6 +32,16 @@ pub fn buffer_word(inputs: usize, buffer: usize, field: usize) -> usize {
     INPUTS + inputs * WORDS_PER_INPUT + buffer * WORDS_PER_BUFFER + field
 }
 
-pub fn total_words(inputs: usize, buffers: usize) -> usize {
-    INPUTS + inputs * WORDS_PER_INPUT + buffers * WORDS_PER_BUFFER
+/// After the buffers, two words per extra output column (`LoopPlan::extra_outputs`): its
+/// values pointer and its bitmap pointer.
+pub const WORDS_PER_EXTRA_OUTPUT: usize = 2;
+pub const EXTRA_VALUES: usize = 0;
+pub const EXTRA_BITMAP: usize = 1;
+
+pub fn extra_output_word(inputs: usize, buffers: usize, output: usize, field: usize) -> usize {
+    INPUTS + inputs * WORDS_PER_INPUT + buffers * WORDS_PER_BUFFER + output * WORDS_PER_EXTRA_OUTPUT + field
+}
+
+pub fn total_words(inputs: usize, buffers: usize, extra_outputs: usize) -> usize {
+    INPUTS + inputs * WORDS_PER_INPUT + buffers * WORDS_PER_BUFFER + extra_outputs * WORDS_PER_EXTRA_OUTPUT
 }

@@ -294,14 +294,28 @@ impl NativeKernel {
     /// The caller has checked, for this kernel's plan, that every input binding has the
     /// planned type, that every column has `rows` values, that a column's validity is present
     /// exactly when the plan says so and covers `offset + rows` bits, and that `out.values`
-    /// has room for `len` values of the result's element type.
-    pub unsafe fn run(&self, plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, out: OutputTarget<'_>) {
+    /// has room for `len` values of the result's element type. `extra_outputs` holds one
+    /// target per `plan.extra_outputs` node, each with room for `rows` values of that node's
+    /// type and, when the node is nullable, `rows` bits.
+    pub unsafe fn run(
+        &self,
+        plan: &LoopPlan,
+        inputs: &[Binding<'_>],
+        rows: usize,
+        out: OutputTarget<'_>,
+        extra_outputs: &mut [OutputTarget<'_>],
+    ) {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let Scratch { words, buffers } = &mut *scratch;
             let input_count = plan.program.inputs.len();
             words.clear();
-            words.resize(layout::total_words(input_count, plan.buffers.len()), 0);
+            words.resize(layout::total_words(input_count, plan.buffers.len(), plan.extra_outputs.len()), 0);
+            for (index, extra) in extra_outputs.iter_mut().enumerate().take(plan.extra_outputs.len()) {
+                let word = |field| layout::extra_output_word(input_count, plan.buffers.len(), index, field);
+                words[word(layout::EXTRA_VALUES)] = extra.values as u64;
+                words[word(layout::EXTRA_BITMAP)] = extra.bitmap.as_mut_ptr() as u64;
+            }
             words[layout::ROWS] = rows as u64;
             words[layout::OUT_VALUES] = out.values as u64;
             words[layout::OUT_BITMAP] = out.bitmap.as_mut_ptr() as u64;

@@ -164,7 +164,10 @@ pub struct ArgumentImage {
 /// `inputs` are in slot order and checked against the plan, as for `run`.
 pub fn argument_image(plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, len: usize) -> ArgumentImage {
     let input_count = plan.program.inputs.len();
-    let mut words = vec![ArgumentWord::Value(0); layout::total_words(input_count, plan.buffers.len())];
+    let mut words = vec![
+        ArgumentWord::Value(0);
+        layout::total_words(input_count, plan.buffers.len(), plan.extra_outputs.len())
+    ];
     let mut regions: Vec<Vec<u8>> = Vec::new();
     let mut region = |bytes: Vec<u8>| {
         regions.push(bytes);

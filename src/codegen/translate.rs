@@ -290,6 +290,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
         }
         self.reload_invariants();
+        self.write_extra_outputs(start, len);
         self.shift_halos(len);
         let next = self.builder.ins().iadd(start, len);
         self.builder.ins().jump(header, &[next.into()]);
@@ -716,6 +717,43 @@ impl<'p, 'b> Translator<'p, 'b> {
             (UnaryOp::Exp, Elem::F32) => self.stubs.exp_f32,
             (UnaryOp::Ln, _) => self.stubs.ln_f64,
             _ => self.stubs.exp_f64,
+        }
+    }
+
+    /// Copies each extra output's block rows out of its buffer into its column (and packs its
+    /// validity), once per block.
+    fn write_extra_outputs(&mut self, start: Value, len: Value) {
+        let input_count = self.plan.program.inputs.len();
+        let buffer_count = self.plan.buffers.len();
+        for (index, &node) in self.plan.extra_outputs.iter().enumerate() {
+            let buffer = self.plan.buffer_of[node.index()].expect("extra outputs are buffered");
+            let elem = self.plan.program.node(node).ty.elem;
+            let size = elem_size(elem);
+            let values =
+                self.arg(layout::extra_output_word(input_count, buffer_count, index, layout::EXTRA_VALUES));
+            let regs = &self.buffers[buffer];
+            let (buffer_values, buffer_validity, halo) = (regs.values, regs.validity, regs.halo);
+            let ty = clif_type(elem);
+            self.row_loop(len, |this, i| {
+                let from_index = this.builder.ins().iadd(halo, i);
+                let from = this.element_address(buffer_values, from_index, size);
+                let value = this.builder.ins().load(ty, this.flags, from, 0);
+                // Bools leave as exactly 0 or 1 (as every bool load from a buffer does).
+                let value = if elem == Elem::Bool { this.builder.ins().band_imm_s(value, 1) } else { value };
+                let row = this.builder.ins().iadd(start, i);
+                let to = this.element_address(values, row, size);
+                this.builder.ins().store(this.flags, value, to, 0);
+            });
+            if let Some(validity) = buffer_validity {
+                let bitmap = self.arg(layout::extra_output_word(
+                    input_count,
+                    buffer_count,
+                    index,
+                    layout::EXTRA_BITMAP,
+                ));
+                let block = self.builder.ins().iadd(validity, halo);
+                self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, start, len]);
+            }
         }
     }
 

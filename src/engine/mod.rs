@@ -461,26 +461,17 @@ impl Kernel {
     }
 
     /// Evaluates every output of the program (`out name = ...` statements, then the final
-    /// expression as `result`), by name in program order, each by its own fused loop or passes.
+    /// expression as `result`), by name in program order. One fused loop writes every output
+    /// it computes; reductions and windows run once for all of them.
     pub fn eval_outputs(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Column)>, Error> {
-        let (spec, _, rows) = self.prepare(bindings)?;
+        let (_, _, rows) = self.prepare(bindings)?;
         let signature = self.signature(bindings)?;
         let program = self.lowered(&signature)?;
         if program.outputs.len() == 1 {
             let name = program.outputs[0].0.clone();
             return Ok(vec![(name, self.eval(bindings)?)]);
         }
-        drop(spec);
-        let mut columns = Vec::with_capacity(program.outputs.len());
-        for (index, (name, _)) in program.outputs.iter().enumerate() {
-            let single = crate::passes::eliminate_dead_nodes::run(&program.select_output(index));
-            let column = match split_passes::split(&single) {
-                Some(passes) => self.eval_passes(&passes, bindings, rows)?,
-                None => self.run_program(&single, bindings, &[], rows)?,
-            };
-            columns.push((name.clone(), column));
-        }
-        Ok(columns)
+        self.eval_all_outputs(&program, bindings, rows)
     }
 
     /// Every output with the reference interpreter (see [`Kernel::eval_outputs`]).
@@ -579,6 +570,11 @@ fn run_fused_into(
     rows: usize,
     out: &mut ColumnMut<'_>,
 ) -> Result<EvalSummary, Error> {
+    if !fused.plan.extra_outputs.is_empty() {
+        return Err(
+            EvalError::Internal { message: "a multi-output loop has one output buffer".into() }.into()
+        );
+    }
     let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
     let bytes = len.div_ceil(8);
     if out.validity.len() < bytes {
@@ -605,7 +601,13 @@ fn run_fused_into(
     // SAFETY: the caller checked every binding against the plan's signature; `pointer` has
     // room for `len` values of the result's type and the bitmap for `len` bits.
     unsafe {
-        fused.native.run(&fused.plan, inputs, rows, OutputTarget { values: pointer, bitmap: out.validity })
+        fused.native.run(
+            &fused.plan,
+            inputs,
+            rows,
+            OutputTarget { values: pointer, bitmap: out.validity },
+            &mut [],
+        )
     };
     // A result the plan proves never null needs no counting, only its bits set.
     let null_count = if nullable {
@@ -619,26 +621,6 @@ fn run_fused_into(
 
 /// The bindings of one evaluation in input-slot order; on the stack for typical programs.
 type Inputs<'b> = smallvec::SmallVec<[Binding<'b>; 8]>;
-
-/// Runs the kernel into a new vector of `len` values.
-fn run_into_vec<T: Copy + Default>(
-    spec: &Fused,
-    inputs: &[Binding<'_>],
-    rows: usize,
-    len: usize,
-    bitmap: &mut [u8],
-) -> Vec<T> {
-    // Zeroed rather than uninitialised: the cost is one memset, and no value the kernel might
-    // skip could ever be uninitialised memory.
-    let mut values = vec![T::default(); len];
-    // SAFETY: `prepare` checked every binding against the plan; `values` holds `len` values of
-    // the result's element type (the caller picked `T` from it) and `bitmap` `len` bits when
-    // the result can be null.
-    unsafe {
-        spec.native.run(&spec.plan, inputs, rows, OutputTarget { values: values.as_mut_ptr().cast(), bitmap })
-    };
-    values
-}
 
 /// How many of the first `len` bits are set.
 fn count_valid(bitmap: &[u8], len: usize) -> usize {

@@ -4,14 +4,14 @@
 //! order, so both give the same bits — and last the fused loop of what remains.
 
 use super::{Bindings, Fused, Kernel, MAX_PASS_KERNELS, bindings, has_validity};
-use crate::codegen;
+use crate::codegen::{self, OutputTarget};
 use crate::column::{Binding, Column, ColumnData, ColumnValues, Scalar};
 use crate::engine::{ColumnMut, EvalSummary, ValuesMut};
 use crate::error::{Error, EvalError};
 use crate::interp::from_f64;
 use crate::ir::{self, Elem, column_semantics};
 use crate::passes::fuse_loops;
-use crate::passes::split_passes::{PassPlan, Step, StepKind, substitute_nulls};
+use crate::passes::split_passes::{self, PassPlan, Step, StepKind, substitute_nulls};
 use std::sync::{Arc, PoisonError};
 
 /// A result of an earlier step, bound by name for the later ones.
@@ -167,6 +167,44 @@ impl Kernel {
         let all = combined(user, &produced);
         let (fused, inputs) = self.compiled_program(&passes.last, &all, &null_names(&produced), rows)?;
         super::run_fused_into(&fused, &inputs, rows, out)
+    }
+
+    /// Every output of a multi-output `program`: the passes once, then one fused loop that
+    /// writes the result and every other output it computes; an output that is an input, a
+    /// lag or a scalar runs as its own small program.
+    pub(super) fn eval_all_outputs(
+        &self,
+        program: &ir::Program,
+        user: &Bindings<'_>,
+        rows: usize,
+    ) -> Result<Vec<(String, Column)>, Error> {
+        let split = split_passes::split(program);
+        let produced = match &split {
+            Some(passes) => self.run_steps(&passes.steps, user, rows)?,
+            None => Vec::new(),
+        };
+        let last = split.as_ref().map_or(program, |passes| &passes.last);
+        let all = combined(user, &produced);
+        let nulls = null_names(&produced);
+        let (fused, inputs) = self.compiled_program(last, &all, &nulls, rows)?;
+        let (result, extras) = run_to_columns(&fused, &inputs, rows);
+        // The loop's program may have had null reductions substituted: its outputs line up
+        // with `last`'s one for one.
+        let loop_outputs = &fused.plan.program.outputs;
+        let mut columns = Vec::with_capacity(loop_outputs.len());
+        for (index, (name, node)) in loop_outputs.iter().enumerate() {
+            let column = if *node == fused.plan.program.result {
+                result.clone()
+            } else if let Some(extra) = fused.plan.extra_outputs.iter().position(|extra| extra == node) {
+                extras[extra].clone()
+            } else {
+                let single =
+                    crate::passes::eliminate_dead_nodes::run(&fused.plan.program.select_output(index));
+                self.run_program(&single, &all, &nulls, rows)?
+            };
+            columns.push((name.clone(), column));
+        }
+        Ok(columns)
     }
 
     /// Runs an elementwise pass program through its fused loop, compiling it on first use.
@@ -361,18 +399,62 @@ fn scan_column(op: ir::ScanOp, elem: Elem, rows: usize, get: impl Fn(usize) -> O
     Column { values, validity: (nulls > 0).then_some(bitmap), null_count: nulls }
 }
 
-/// Runs one fused loop into a new column.
+/// An output column a kernel fills: zeroed values (no value the kernel might skip is ever
+/// uninitialised memory) and a bitmap when it can be null.
+struct OutputBuffer {
+    values: ColumnValues,
+    bitmap: Vec<u8>,
+    nullable: bool,
+    len: usize,
+}
+
+impl OutputBuffer {
+    fn new(elem: Elem, len: usize, nullable: bool) -> OutputBuffer {
+        let values = match elem {
+            Elem::F64 => ColumnValues::F64(vec![0.0; len]),
+            Elem::F32 => ColumnValues::F32(vec![0.0; len]),
+            Elem::Bool => ColumnValues::Bool(vec![false; len]),
+        };
+        OutputBuffer { values, bitmap: vec![0u8; if nullable { len.div_ceil(8) } else { 0 }], nullable, len }
+    }
+
+    fn target(&mut self) -> OutputTarget<'_> {
+        let values = match &mut self.values {
+            ColumnValues::F64(values) => values.as_mut_ptr().cast::<u8>(),
+            ColumnValues::F32(values) => values.as_mut_ptr().cast::<u8>(),
+            ColumnValues::Bool(values) => values.as_mut_ptr().cast::<u8>(),
+        };
+        OutputTarget { values, bitmap: &mut self.bitmap }
+    }
+
+    fn finish(self) -> Column {
+        let null_count =
+            if self.nullable { self.len - super::count_valid(&self.bitmap, self.len) } else { 0 };
+        Column { values: self.values, validity: (null_count > 0).then_some(self.bitmap), null_count }
+    }
+}
+
+/// Runs one fused loop into new columns: its result, and each of `plan.extra_outputs`.
+pub(super) fn run_to_columns(fused: &Fused, inputs: &[Binding<'_>], rows: usize) -> (Column, Vec<Column>) {
+    let plan = &fused.plan;
+    let len = if codegen::result_is_scalar(plan) { 1 } else { rows };
+    let mut result = OutputBuffer::new(plan.program.result_type().elem, len, plan.result_nullable());
+    let mut extras: Vec<OutputBuffer> = plan
+        .extra_outputs
+        .iter()
+        .map(|node| OutputBuffer::new(plan.program.node(*node).ty.elem, rows, plan.nullable[node.index()]))
+        .collect();
+    let mut targets: Vec<OutputTarget<'_>> = extras.iter_mut().map(OutputBuffer::target).collect();
+    // SAFETY: the inputs were checked against the plan (`prepare` or `compiled_program`); the
+    // result buffer holds `len` values of the result's type and `len` bits when nullable; one
+    // target per extra output holds `rows` values of its node's type and `rows` bits when
+    // that node is nullable.
+    unsafe { fused.native.run(plan, inputs, rows, result.target(), &mut targets) };
+    drop(targets);
+    (result.finish(), extras.into_iter().map(OutputBuffer::finish).collect())
+}
+
+/// Runs one fused loop into a new column (its result).
 pub(super) fn run_to_column(fused: &Fused, inputs: &[Binding<'_>], rows: usize) -> Column {
-    let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
-    let nullable = fused.plan.result_nullable();
-    let mut bitmap = vec![0u8; if nullable { len.div_ceil(8) } else { 0 }];
-    let elem = fused.plan.program.result_type().elem;
-    let values = match elem {
-        Elem::F64 => ColumnValues::F64(super::run_into_vec(fused, inputs, rows, len, &mut bitmap)),
-        Elem::F32 => ColumnValues::F32(super::run_into_vec(fused, inputs, rows, len, &mut bitmap)),
-        Elem::Bool => ColumnValues::Bool(super::run_into_vec(fused, inputs, rows, len, &mut bitmap)),
-    };
-    let null_count = if nullable { len - super::count_valid(&bitmap, len) } else { 0 };
-    let validity = (null_count > 0).then_some(bitmap);
-    Column { values, validity, null_count }
+    run_to_columns(fused, inputs, rows).0
 }

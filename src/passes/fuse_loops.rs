@@ -73,6 +73,10 @@ pub struct LoopPlan {
     pub buffers: Vec<Buffer>,
     /// Per node: its buffer's index in `buffers`, if it has one.
     pub buffer_of: Vec<Option<usize>>,
+    /// The program's other output columns that this loop writes too, besides the result:
+    /// computed (buffered) nodes, copied from their block buffers at the end of each block.
+    /// Empty for a scalar result; outputs that are inputs, lags or scalars are not here.
+    pub extra_outputs: Vec<NodeId>,
 }
 
 impl LoopPlan {
@@ -136,6 +140,10 @@ impl LoopPlan {
         let result = self.program.result;
         let validity = if self.result_nullable() { "with validity" } else { "all valid" };
         let _ = writeln!(out, "result {result} ({validity})");
+        for node in &self.extra_outputs {
+            let validity = if self.nullable[node.index()] { "with validity" } else { "all valid" };
+            let _ = writeln!(out, "also writes output {node} ({validity}) from its buffer");
+        }
         for buffer in &self.buffers {
             let nullable = if buffer.nullable { " with validity" } else { "" };
             let _ = writeln!(out, "buffer {}: halo {}{nullable}", buffer.node, buffer.halo);
@@ -231,6 +239,16 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
             halo[node.index()].get_or_insert(0);
         }
     }
+    // Other outputs that the loop computes are copied out of their buffers.
+    let mut extra_outputs = Vec::new();
+    if program.result_type().shape == Shape::Column {
+        for (_, output) in &program.outputs[..program.outputs.len().saturating_sub(1)] {
+            if stage_of[output.index()].is_some() && !extra_outputs.contains(output) {
+                halo[output.index()].get_or_insert(0);
+                extra_outputs.push(*output);
+            }
+        }
+    }
     for (index, stage) in stages.iter_mut().enumerate() {
         if let Stage::Loop { nodes, vector } = stage {
             let buffered = |id: NodeId| halo[id.index()].is_some();
@@ -253,6 +271,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
         stages,
         buffers,
         buffer_of,
+        extra_outputs,
     }
 }
 

@@ -134,13 +134,26 @@ pub fn split(program: &Program) -> Option<PassPlan> {
             _ => {}
         }
     }
-    Some(PassPlan { steps, last: extract(program, program.result, &replaced) })
+    Some(PassPlan { steps, last: extract_outputs(program, &program.outputs, &replaced) })
 }
 
 /// The sub-program computing `root`, with each node of `replaced` read as an input instead.
 pub fn extract(program: &Program, root: NodeId, replaced: &HashMap<NodeId, (String, Type)>) -> Program {
+    extract_outputs(program, &[("result".to_string(), root)], replaced)
+}
+
+/// The sub-program computing `outputs` (at least one), with each node of `replaced` read as
+/// an input instead.
+pub fn extract_outputs(
+    program: &Program,
+    outputs: &[(String, NodeId)],
+    replaced: &HashMap<NodeId, (String, Type)>,
+) -> Program {
+    let root = outputs.iter().map(|(_, id)| *id).max().unwrap_or(program.result);
     let mut needed = vec![false; root.index() + 1];
-    needed[root.index()] = true;
+    for (_, output) in outputs {
+        needed[output.index()] = true;
+    }
     for index in (0..=root.index()).rev() {
         let id = NodeId(index as u32);
         if needed[index] && !replaced.contains_key(&id) {
@@ -169,7 +182,9 @@ pub fn extract(program: &Program, root: NodeId, replaced: &HashMap<NodeId, (Stri
         };
         remap[index] = Some(new);
     }
-    builder.finish(remap[root.index()].unwrap_or(root))
+    builder.finish_outputs(
+        outputs.iter().map(|(name, id)| (name.clone(), remap[id.index()].unwrap_or(*id))).collect(),
+    )
 }
 
 /// `program` with the named inputs replaced by typed null constants: how a null reduction
