@@ -42,6 +42,15 @@ pub fn extra_output_word(inputs: usize, buffers: usize, output: usize, field: us
     INPUTS + inputs * WORDS_PER_INPUT + buffers * WORDS_PER_BUFFER + output * WORDS_PER_EXTRA_OUTPUT + field
 }
 
-pub fn total_words(inputs: usize, buffers: usize, extra_outputs: usize) -> usize {
-    INPUTS + inputs * WORDS_PER_INPUT + buffers * WORDS_PER_BUFFER + extra_outputs * WORDS_PER_EXTRA_OUTPUT
+/// After the extra outputs, one word per scan: its running state's address.
+pub fn scan_state_word(inputs: usize, buffers: usize, extra_outputs: usize, scan: usize) -> usize {
+    INPUTS
+        + inputs * WORDS_PER_INPUT
+        + buffers * WORDS_PER_BUFFER
+        + extra_outputs * WORDS_PER_EXTRA_OUTPUT
+        + scan
+}
+
+pub fn total_words(inputs: usize, buffers: usize, extra_outputs: usize, scans: usize) -> usize {
+    scan_state_word(inputs, buffers, extra_outputs, scans)
 }

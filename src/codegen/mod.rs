@@ -14,6 +14,7 @@ pub mod object;
 pub mod translate;
 
 use crate::column::{Binding, ColumnData};
+use crate::ir::column_semantics::ScanState;
 use crate::ir::{Elem, Shape};
 use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan};
 use crate::runtime::math::Isa;
@@ -135,6 +136,7 @@ impl Compiler {
             jit_builder.symbol(name, pointer);
         }
         let (ln, exp) = self.math.f64_blocks();
+        jit_builder.symbol("fusejit_scan_block", scan_block as *const u8);
         jit_builder.symbol("fusejit_ln_f64_block", ln as *const u8);
         jit_builder.symbol("fusejit_exp_f64_block", exp as *const u8);
         let mut module = JITModule::new(jit_builder);
@@ -153,6 +155,7 @@ impl Compiler {
         let shift_halo = declare("fusejit_shift_halo", &block_signature)?;
         let pack_validity = declare("fusejit_pack_validity", &pack_signature)?;
         let combine_validity = declare("fusejit_combine_validity", &pack_signature)?;
+        let scan_block_id = declare("fusejit_scan_block", &translate::scan_block_signature(call_conv))?;
 
         let mut signature = module.make_signature();
         signature.params.push(AbiParam::new(types::I64));
@@ -173,6 +176,7 @@ impl Compiler {
                 shift_halo: import(shift_halo),
                 pack_validity: import(pack_validity),
                 combine_validity: import(combine_validity),
+                scan_block: Some(import(scan_block_id)),
             };
             let builder =
                 cranelift_frontend::FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);
@@ -202,7 +206,7 @@ impl Compiler {
 }
 
 /// The names of the runtime functions a kernel imports, in the order `StubRefs` lists them.
-const STUB_NAMES: [&str; 7] = [
+const STUB_NAMES: [&str; 8] = [
     "fusejit_ln_f64_block",
     "fusejit_exp_f64_block",
     "fusejit_ln_f32_block",
@@ -210,11 +214,12 @@ const STUB_NAMES: [&str; 7] = [
     "fusejit_shift_halo",
     "fusejit_pack_validity",
     "fusejit_combine_validity",
+    "fusejit_scan_block",
 ];
 
 /// The CLIF and machine code of `plan` compiled for another target (`aarch64`, or any
 /// target triple Cranelift was built for), without running it: `--emit clif|asm --target`.
-/// Runtime functions appear as `userextname0..6` in `STUB_NAMES` order (listed on top).
+/// Runtime functions appear as `userextname0..7` in `STUB_NAMES` order (listed on top).
 pub fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), String> {
     use cranelift_codegen::ir::{ExtFuncData, ExternalName, Function, Signature, UserExternalName};
     let isa = object::target_isa(target)?;
@@ -226,6 +231,8 @@ pub fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), 
     for (index, name) in STUB_NAMES.iter().enumerate() {
         let stub_signature = if *name == "fusejit_pack_validity" || *name == "fusejit_combine_validity" {
             translate::pack_validity_signature(call_conv)
+        } else if *name == "fusejit_scan_block" {
+            translate::scan_block_signature(call_conv)
         } else {
             translate::block_stub_signature(call_conv)
         };
@@ -246,6 +253,7 @@ pub fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), 
         shift_halo: refs[4],
         pack_validity: refs[5],
         combine_validity: refs[6],
+        scan_block: Some(refs[7]),
     };
     let mut builder_context = FunctionBuilderContext::new();
     let builder = cranelift_frontend::FunctionBuilder::new(&mut function, &mut builder_context);
@@ -310,7 +318,25 @@ impl NativeKernel {
             let Scratch { words, buffers } = &mut *scratch;
             let input_count = plan.program.inputs.len();
             words.clear();
-            words.resize(layout::total_words(input_count, plan.buffers.len(), plan.extra_outputs.len()), 0);
+            let extra_count = plan.extra_outputs.len();
+            words.resize(
+                layout::total_words(input_count, plan.buffers.len(), extra_count, plan.scans.len()),
+                0,
+            );
+            // Each scan's running state lives for this call (allocated only by programs with
+            // scans); the kernel carries it from block to block.
+            let mut scan_states: Vec<ScanCallState> = plan
+                .scans
+                .iter()
+                .map(|(node, op)| ScanCallState {
+                    scan: ScanState::new(*op),
+                    elem: plan.program.node(*node).ty.elem,
+                })
+                .collect();
+            for (index, state) in scan_states.iter_mut().enumerate() {
+                words[layout::scan_state_word(input_count, plan.buffers.len(), extra_count, index)] =
+                    std::ptr::from_mut(state) as u64;
+            }
             for (index, extra) in extra_outputs.iter_mut().enumerate().take(plan.extra_outputs.len()) {
                 let word = |field| layout::extra_output_word(input_count, plan.buffers.len(), index, field);
                 words[word(layout::EXTRA_VALUES)] = extra.values as u64;
@@ -398,6 +424,83 @@ fn scratch_words(plan: &LoopPlan, rows: usize) -> usize {
                 values + validity
             })
             .sum::<usize>()
+}
+
+/// A scan's running state as a kernel sees it: the state and the element type of the values
+/// (the operand's, which is the scan's).
+struct ScanCallState {
+    scan: ScanState,
+    elem: Elem,
+}
+
+/// `fusejit_scan_block`: advances a scan by one block. Values are `f64` or `f32` (by the
+/// state's element type), `source` may equal `destination` (each row is read before it is
+/// written), and `validity` — one 0/1 byte per row, or null when nothing can be null — holds
+/// the operand's validity on entry and the result's on return.
+///
+/// # Safety
+/// `state` points to a live `ScanCallState` no other thread uses; `source` is readable and
+/// `destination` writable for `len` values of its element type; `validity`, unless null, is
+/// readable and writable for `len` bytes.
+unsafe extern "C" fn scan_block(
+    state: *mut ScanCallState,
+    source: *const u8,
+    destination: *mut u8,
+    validity: *mut u8,
+    len: usize,
+) {
+    // SAFETY: the caller guarantees a live, unshared state.
+    let state = unsafe { &mut *state };
+    // Results go to a local chunk first and are copied out after: writes through the raw
+    // destination pointer could alias the state as far as the optimiser knows, and would
+    // keep the running sums out of registers.
+    const CHUNK: usize = 256;
+    let mut values = [0.0f64; CHUNK];
+    let mut valid = [false; CHUNK];
+    let mut done = 0;
+    while done < len {
+        let count = (len - done).min(CHUNK);
+        let is_valid = |i: usize| {
+            // SAFETY: `validity` is readable for `len` bytes and `done + i < len`.
+            validity.is_null() || (unsafe { *validity.add(done + i) } & 1) == 1
+        };
+        let put = |i: usize, value: Option<f64>| {
+            values[i] = value.unwrap_or(0.0);
+            valid[i] = value.is_some();
+        };
+        match state.elem {
+            Elem::F32 => {
+                let source = source.cast::<f32>();
+                // SAFETY: `source` is readable for `len` f32s and `done + i < len`.
+                let get = |i: usize| {
+                    is_valid(i).then(|| f64::from(unsafe { source.add(done + i).read_unaligned() }))
+                };
+                state.scan.feed(count, get, put);
+                for (i, value) in values[..count].iter().enumerate() {
+                    // SAFETY: `destination` is writable for `len` f32s and `done + i < len`.
+                    unsafe { destination.cast::<f32>().add(done + i).write_unaligned(*value as f32) };
+                }
+            }
+            _ => {
+                let source = source.cast::<f64>();
+                // SAFETY: `source` is readable for `len` f64s and `done + i < len`.
+                let get = |i: usize| is_valid(i).then(|| unsafe { source.add(done + i).read_unaligned() });
+                state.scan.feed(count, get, put);
+                // SAFETY: `destination` is writable for `len` f64s and `done + count <= len`;
+                // `values` is a local array, so the ranges do not overlap.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(values.as_ptr(), destination.cast::<f64>().add(done), count)
+                };
+            }
+        }
+        if !validity.is_null() {
+            for (i, &is_valid) in valid[..count].iter().enumerate() {
+                // SAFETY: `validity` is writable for `len` bytes and `done + i < len`.
+                unsafe { *validity.add(done + i) = u8::from(is_valid) };
+            }
+        }
+        done += count;
+    }
 }
 
 /// Scratch above this many words (32 MiB) is freed after the call instead of kept for reuse.

@@ -32,12 +32,21 @@ pub struct StubRefs {
     pub shift_halo: FuncRef,
     pub pack_validity: FuncRef,
     pub combine_validity: FuncRef,
+    /// `fusejit_scan_block`; `None` where no scan can be compiled (cross-compiled objects).
+    pub scan_block: Option<FuncRef>,
 }
 
 /// The signatures of the stubs, for declaring them in a module.
 pub fn block_stub_signature(call_conv: cranelift_codegen::isa::CallConv) -> Signature {
     let mut signature = Signature::new(call_conv);
     signature.params.extend([AbiParam::new(types::I64); 3]);
+    signature
+}
+
+/// `scan_block(state, source, destination, validity, len)`.
+pub fn scan_block_signature(call_conv: cranelift_codegen::isa::CallConv) -> Signature {
+    let mut signature = Signature::new(call_conv);
+    signature.params.extend([AbiParam::new(types::I64); 5]);
     signature
 }
 
@@ -287,6 +296,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                     self.loop_stage(nodes, vector.as_ref(), start, len, index == last)
                 }
                 Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
+                Stage::ScanCall { node, state } => self.scan_call(*node, *state, start, len),
             }
         }
         self.reload_invariants();
@@ -661,6 +671,34 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     fn block_call(&mut self, node: NodeId, op: UnaryOp, start: Value, len: Value) {
+        let (source, destination) = self.block_operand(node, start, len);
+        let elem = self.plan.program.node(node).ty.elem;
+        let stub = self.math_stub(op, elem);
+        self.builder.ins().call(stub, &[source, destination, len]);
+    }
+
+    /// Advances scan `state` by the block: the operand's values and validity are laid out as
+    /// for a block call, then the runtime updates values and validity in the node's buffer.
+    fn scan_call(&mut self, node: NodeId, state: usize, start: Value, len: Value) {
+        let (source, destination) = self.block_operand(node, start, len);
+        let buffer = self.plan.buffer_of[node.index()].expect("a scan's output has a buffer");
+        let regs = &self.buffers[buffer];
+        let (validity, halo) = (regs.validity, regs.halo);
+        let validity = match validity {
+            Some(validity) => self.builder.ins().iadd(validity, halo),
+            None => self.builder.ins().iconst(types::I64, 0),
+        };
+        let layout = (self.plan.program.inputs.len(), self.plan.buffers.len(), self.plan.extra_outputs.len());
+        let state = self.arg(layout::scan_state_word(layout.0, layout.1, layout.2, state));
+        let stub = self.stubs.scan_block.expect("scans are compiled only where the scan stub exists");
+        self.builder.ins().call(stub, &[state, source, destination, validity, len]);
+    }
+
+    /// Lays out the operand of a block call (`ln`, `exp`, a scan) for node `node`: its
+    /// validity combined into the node's buffer (when the node can be null), its values read
+    /// where they lie or copied into the node's buffer. Returns (source, destination) value
+    /// pointers for the block's first row.
+    fn block_operand(&mut self, node: NodeId, start: Value, len: Value) -> (Value, Value) {
         let elem = self.plan.program.node(node).ty.elem;
         let size = elem_size(elem);
         let operand = self.plan.program.node(node).kind.operands()[0];
@@ -706,9 +744,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 }
             });
         }
-        let source = direct_source.unwrap_or(destination);
-        let stub = self.math_stub(op, elem);
-        self.builder.ins().call(stub, &[source, destination, len]);
+        (direct_source.unwrap_or(destination), destination)
     }
 
     fn math_stub(&self, op: UnaryOp, elem: Elem) -> FuncRef {

@@ -355,7 +355,7 @@ impl Kernel {
     /// The fused loop plan of an elementwise program for `signature`.
     fn plan(&self, signature: &Signature) -> Result<(ir::Program, LoopPlan), CompileError> {
         let program = self.lowered(signature)?;
-        if program.nodes.iter().any(|node| node.kind.is_stateful()) {
+        if program.nodes.iter().any(|node| node.kind.is_reduction()) {
             return Err(self.internal_error("a multi-pass program has no single loop".to_string()));
         }
         let plan = fuse_loops::plan(&program, &self.slot_validity(&program, signature));

@@ -6,20 +6,17 @@
 use super::{Bindings, Fused, Kernel, MAX_PASS_KERNELS, bindings, has_validity};
 use crate::codegen::{self, OutputTarget};
 use crate::column::{Binding, Column, ColumnData, ColumnValues, Scalar};
-use crate::engine::{ColumnMut, EvalSummary, ValuesMut};
+use crate::engine::{ColumnMut, EvalSummary};
 use crate::error::{Error, EvalError};
 use crate::interp::from_f64;
 use crate::ir::{self, Elem, column_semantics};
 use crate::passes::fuse_loops;
-use crate::passes::split_passes::{self, PassPlan, Step, StepKind, substitute_nulls};
+use crate::passes::split_passes::{self, PassPlan, Step, substitute_nulls};
 use std::sync::{Arc, PoisonError};
 
-/// A result of an earlier step, bound by name for the later ones.
-enum Produced {
-    Column(Column),
-    /// `None`: a null reduction (substituted into later programs as a null constant).
-    Scalar(Option<Scalar>),
-}
+/// The results of the steps so far, by input name: `None` for a null reduction (substituted
+/// into later programs as a null constant, since scalar bindings cannot be null).
+type Produced = Vec<(String, Option<Scalar>)>;
 
 /// Work to run over a column's rows given as `Option<f64>` (see `interp::as_f64`).
 trait RowsVisitor {
@@ -60,24 +57,10 @@ impl RowsVisitor for Reduce<'_> {
     }
 }
 
-struct Scan(ir::ScanOp, Elem);
-
-impl RowsVisitor for Scan {
-    type Output = Column;
-    fn visit(self, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Column {
-        scan_column(self.0, self.1, rows, get)
-    }
-}
-
 impl Kernel {
     /// The results of every step of `passes`, by input name.
-    fn run_steps(
-        &self,
-        steps: &[Step],
-        user: &Bindings<'_>,
-        rows: usize,
-    ) -> Result<Vec<(String, Produced)>, Error> {
-        let mut produced: Vec<(String, Produced)> = Vec::new();
+    fn run_steps(&self, steps: &[Step], user: &Bindings<'_>, rows: usize) -> Result<Produced, Error> {
+        let mut produced: Produced = Vec::new();
         for step in steps {
             let operand_column;
             let all = combined(user, &produced);
@@ -90,26 +73,16 @@ impl Kernel {
                     Binding::Column(operand_column.as_column_ref())
                 }
             };
-            match &step.kind {
-                StepKind::Reduce { ops } => {
-                    let kinds: Vec<ir::ReduceOp> = ops.iter().map(|(op, _, _)| *op).collect();
-                    let values = visit_rows(&operand, rows, Reduce(&kinds));
-                    let results: Vec<(String, Produced)> = ops
-                        .iter()
-                        .zip(values)
-                        .map(|((_, name, ty), value)| {
-                            (name.clone(), Produced::Scalar(value.map(|value| from_f64(ty.elem, value))))
-                        })
-                        .collect();
-                    drop(all);
-                    produced.extend(results);
-                }
-                StepKind::Scan { op, name, ty } => {
-                    let column = visit_rows(&operand, rows, Scan(*op, ty.elem));
-                    drop(all);
-                    produced.push((name.clone(), Produced::Column(column)));
-                }
-            }
+            let kinds: Vec<ir::ReduceOp> = step.reductions.iter().map(|(op, _, _)| *op).collect();
+            let values = visit_rows(&operand, rows, Reduce(&kinds));
+            let results: Produced = step
+                .reductions
+                .iter()
+                .zip(values)
+                .map(|((_, name, ty), value)| (name.clone(), value.map(|value| from_f64(ty.elem, value))))
+                .collect();
+            drop(all);
+            produced.extend(results);
         }
         Ok(produced)
     }
@@ -120,16 +93,7 @@ impl Kernel {
         user: &Bindings<'_>,
         rows: usize,
     ) -> Result<Column, Error> {
-        let mut produced = self.run_steps(&passes.steps, user, rows)?;
-        // The result is one step's column as it is (`mavg(x, 20)`): hand it over.
-        if let Some(name) = bare_input(&passes.last)
-            && let Some(index) = produced.iter().position(|(produced_name, value)| {
-                produced_name == name && matches!(value, Produced::Column(_))
-            })
-            && let (_, Produced::Column(column)) = produced.swap_remove(index)
-        {
-            return Ok(column);
-        }
+        let produced = self.run_steps(&passes.steps, user, rows)?;
         let all = combined(user, &produced);
         self.run_program(&passes.last, &all, &null_names(&produced), rows)
     }
@@ -142,27 +106,6 @@ impl Kernel {
         rows: usize,
         out: &mut ColumnMut<'_>,
     ) -> Result<EvalSummary, Error> {
-        // The result is the last step's scan as it is (`mavg(x, 20)`): scan straight into
-        // the caller's buffers.
-        if let Some((last_step, earlier)) = passes.steps.split_last()
-            && let StepKind::Scan { op, name, ty } = &last_step.kind
-            && bare_input(&passes.last) == Some(name.as_str())
-        {
-            let produced = self.run_steps(earlier, user, rows)?;
-            let all = combined(user, &produced);
-            let operand_column;
-            let operand = match last_step.operand_input() {
-                Some(input) => {
-                    *all.get(input).ok_or_else(|| EvalError::MissingBinding { name: input.to_string() })?
-                }
-                None => {
-                    operand_column =
-                        self.run_program(&last_step.operand, &all, &null_names(&produced), rows)?;
-                    Binding::Column(operand_column.as_column_ref())
-                }
-            };
-            return visit_rows(&operand, rows, ScanInto { op: *op, elem: ty.elem, out });
-        }
         let produced = self.run_steps(&passes.steps, user, rows)?;
         let all = combined(user, &produced);
         let (fused, inputs) = self.compiled_program(&passes.last, &all, &null_names(&produced), rows)?;
@@ -269,134 +212,24 @@ impl Kernel {
     }
 }
 
-/// The input a program merely passes on, if it is that.
-fn bare_input(program: &ir::Program) -> Option<&str> {
-    match program.node(program.result).kind {
-        ir::NodeKind::Input { slot } => Some(&program.inputs[slot as usize].name),
-        _ => None,
-    }
-}
-
 /// The reductions that came out null, by input name.
-fn null_names(produced: &[(String, Produced)]) -> Vec<String> {
-    produced
-        .iter()
-        .filter(|(_, value)| matches!(value, Produced::Scalar(None)))
-        .map(|(name, _)| name.clone())
-        .collect()
+fn null_names(produced: &Produced) -> Vec<String> {
+    produced.iter().filter(|(_, value)| value.is_none()).map(|(name, _)| name.clone()).collect()
 }
 
 /// The user's bindings plus every result produced so far (null scalars left out: they are
 /// substituted as constants).
-fn combined<'a>(user: &Bindings<'a>, produced: &'a [(String, Produced)]) -> Bindings<'a> {
+fn combined<'a>(user: &Bindings<'a>, produced: &Produced) -> Bindings<'a> {
     let mut all = Bindings::new();
     for (name, binding) in user.iter() {
         all.bind(name, *binding);
     }
     for (name, value) in produced {
-        match value {
-            Produced::Column(column) => {
-                all.bind(name.clone(), Binding::Column(column.as_column_ref()));
-            }
-            Produced::Scalar(Some(scalar)) => {
-                all.scalar(name.clone(), *scalar);
-            }
-            Produced::Scalar(None) => {}
+        if let Some(scalar) = value {
+            all.scalar(name.clone(), *scalar);
         }
     }
     all
-}
-
-/// A scan written straight into caller-provided buffers (checked for type and room).
-struct ScanInto<'o, 'b> {
-    op: ir::ScanOp,
-    elem: Elem,
-    out: &'o mut ColumnMut<'b>,
-}
-
-impl RowsVisitor for ScanInto<'_, '_> {
-    type Output = Result<EvalSummary, Error>;
-    fn visit(self, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Self::Output {
-        let ScanInto { op, elem, out } = self;
-        let output_error = |message: String| -> Error { EvalError::Output { message }.into() };
-        let bytes = rows.div_ceil(8);
-        if out.validity.len() < bytes {
-            return Err(output_error(format!(
-                "validity has {} bytes, the result needs {bytes}",
-                out.validity.len()
-            )));
-        }
-        // Rows' bits are set or cleared one at a time; bits past `rows` stay as they were.
-        let validity = &mut *out.validity;
-        let mut nulls = 0;
-        let mut mark = |row: usize, valid: bool| {
-            let bit = 1u8 << (row % 8);
-            if valid {
-                validity[row / 8] |= bit;
-            } else {
-                validity[row / 8] &= !bit;
-                nulls += 1;
-            }
-        };
-        match (&mut out.values, elem) {
-            (ValuesMut::F64(values), Elem::F64) if values.len() >= rows => {
-                column_semantics::scan(op, rows, get, |row, value| {
-                    mark(row, value.is_some());
-                    values[row] = value.unwrap_or(0.0);
-                });
-            }
-            (ValuesMut::F32(values), Elem::F32) if values.len() >= rows => {
-                column_semantics::scan(op, rows, get, |row, value| {
-                    mark(row, value.is_some());
-                    values[row] = value.map_or(0.0, |value| value as f32);
-                });
-            }
-            (values, _) => {
-                let (found, room) = match values {
-                    ValuesMut::F64(values) => (Elem::F64, values.len()),
-                    ValuesMut::F32(values) => (Elem::F32, values.len()),
-                    ValuesMut::Bool(values) => (Elem::Bool, values.len()),
-                };
-                return Err(output_error(if found != elem {
-                    format!("values are {found}, the result is {elem}")
-                } else {
-                    format!("values hold {room} rows, the result has {rows}")
-                }));
-            }
-        }
-        Ok(EvalSummary { len: rows, null_count: nulls })
-    }
-}
-
-/// A scan's result column, of element type `elem`, with a bitmap when any row is null.
-fn scan_column(op: ir::ScanOp, elem: Elem, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Column {
-    let mut bitmap = vec![0u8; rows.div_ceil(8)];
-    let mut nulls = 0;
-    let values = match elem {
-        Elem::F32 => {
-            let mut values = vec![0.0f32; rows];
-            column_semantics::scan(op, rows, get, |row, value| match value {
-                Some(value) => {
-                    bitmap[row / 8] |= 1 << (row % 8);
-                    values[row] = value as f32;
-                }
-                None => nulls += 1,
-            });
-            ColumnValues::F32(values)
-        }
-        _ => {
-            let mut values = vec![0.0f64; rows];
-            column_semantics::scan(op, rows, get, |row, value| match value {
-                Some(value) => {
-                    bitmap[row / 8] |= 1 << (row % 8);
-                    values[row] = value;
-                }
-                None => nulls += 1,
-            });
-            ColumnValues::F64(values)
-        }
-    };
-    Column { values, validity: (nulls > 0).then_some(bitmap), null_count: nulls }
 }
 
 /// An output column a kernel fills: zeroed values (no value the kernel might skip is ever

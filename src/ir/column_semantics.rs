@@ -74,6 +74,46 @@ impl CompensatedSum {
     }
 }
 
+/// One row of `msum`/`mavg` (`ring.len()` is w). Rows fall in blocks of w (by row index). A
+/// window ending at offset o of block b is the suffix of block b − 1 from offset o + 1 plus
+/// the prefix of block b up to o, each a running sum that restarts every block: no
+/// subtraction, so nothing drifts (the error is that of summing the window directly,
+/// ≤ (w−1)·u·Σ|x|) and ∞/NaN behave exactly as in a plain sum.
+#[inline(always)]
+fn block_sum_row(
+    prefix: &mut (f64, u32),
+    offset: usize,
+    ring: &mut [Option<f64>],
+    suffix: &mut [(f64, u32)],
+    is_sum: bool,
+    x: Option<f64>,
+) -> Option<f64> {
+    let w = ring.len();
+    if offset == 0 {
+        *prefix = (0.0, 0);
+    }
+    if let Some(x) = x {
+        prefix.0 += x;
+        prefix.1 += 1;
+    }
+    ring[offset] = x;
+    let (before_sum, before_count) = suffix[offset + 1];
+    let count = prefix.1 + before_count;
+    let total = prefix.0 + before_sum;
+    if offset == w - 1 {
+        // This block is complete: its suffix sums serve the next block.
+        let (mut sum, mut count) = (0.0f64, 0u32);
+        for j in (0..w).rev() {
+            if let Some(x) = ring[j] {
+                sum += x;
+                count += 1;
+            }
+            suffix[j] = (sum, count);
+        }
+    }
+    (count > 0).then(|| if is_sum { total } else { total / f64::from(count) })
+}
+
 /// Rows per chunk (by row index, so the chunks do not depend on who calls).
 const CHUNK_ROWS: usize = 64;
 
@@ -212,193 +252,231 @@ pub fn reduce(ops: &[ReduceOp], len: usize, get: impl Fn(usize) -> Option<f64>) 
         .collect()
 }
 
-/// Runs `op` down the column: `put(row, value)` for every row in order.
+/// Runs `op` down the column: `put(row, value)` for every row in order (one
+/// [`ScanState`] fed every row at once).
+pub fn scan(op: ScanOp, len: usize, get: impl Fn(usize) -> Option<f64>, put: impl FnMut(usize, Option<f64>)) {
+    ScanState::new(op).feed(len, get, put);
+}
+
+/// The running state of a scan, fed the rows in order, any number at a time: native loops
+/// feed it a block per call, the interpreter the whole column at once, and both get the same
+/// bits because every decision depends on the absolute row index, never on where a feed
+/// starts.
 ///
 /// - Windows (`msum mavg mstd mmin mmax`) aggregate the valid values among the last `w` rows
 ///   (fewer at the start); the result is null when there are none. `mstd` is the population
-///   standard deviation. A NaN in the window makes `mmin`/`mmax`/`mstd` NaN, as it does `msum`.
+///   standard deviation; a NaN or ±∞ in the window makes it NaN, and a NaN makes `mmin`/`mmax`
+///   NaN.
 /// - Cumulative ops and `ema` skip null rows: the result is null there and the state carries
 ///   over them. `ema` starts at the first valid value, then `s = α·x + (1−α)·s`.
-pub fn scan(
+///
+/// `feed` reads each row once, before it writes that row, so a caller may scan in place.
+#[derive(Debug, Clone)]
+pub struct ScanState {
     op: ScanOp,
-    len: usize,
-    get: impl Fn(usize) -> Option<f64>,
-    mut put: impl FnMut(usize, Option<f64>),
-) {
-    match op {
-        ScanOp::MSum { w } | ScanOp::MAvg { w } => {
-            // Rows fall in blocks of w (by row index). A window ending at offset o of block b
-            // is the suffix of block b − 1 from offset o + 1 plus the prefix of block b up to
-            // o, each a running sum that restarts every block: no subtraction, so nothing
-            // drifts (the error is that of summing the window directly, ≤ (w−1)·u·Σ|x|) and
-            // ∞/NaN behave exactly as in a plain sum.
-            let w = w as usize;
-            let is_sum = matches!(op, ScanOp::MSum { .. });
-            // suffix[j]: (sum, count) of the previous block's offsets j..w.
-            let mut suffix: Vec<(f64, u32)> = vec![(0.0, 0); w + 1];
-            for start in (0..len).step_by(w) {
-                let end = (start + w).min(len);
-                let (mut sum, mut count) = (0.0f64, 0u32);
-                for (offset, row) in (start..end).enumerate() {
-                    if let Some(x) = get(row) {
-                        sum += x;
-                        count += 1;
-                    }
-                    let (before_sum, before_count) = suffix[offset + 1];
-                    let total_count = count + before_count;
-                    let total = sum + before_sum;
-                    put(
-                        row,
-                        (total_count > 0)
-                            .then(|| if is_sum { total } else { total / f64::from(total_count) }),
-                    );
-                }
-                if end < len {
-                    let (mut sum, mut count) = (0.0f64, 0u32);
-                    for (offset, row) in (start..end).enumerate().rev() {
-                        if let Some(x) = get(row) {
-                            sum += x;
-                            count += 1;
-                        }
-                        suffix[offset] = (sum, count);
-                    }
-                }
-            }
+    /// Rows fed so far.
+    row: usize,
+    /// Windows: `row % w`, kept as a counter (a division per row would cost more than the
+    /// window's arithmetic).
+    offset: usize,
+    /// Windows: the last `w` rows' values by `row % w`.
+    ring: Vec<Option<f64>>,
+    /// msum/mavg: the running sum and count of the current w-row block, and `suffix[j]`, the
+    /// sum and count of the previous block's offsets `j..w`.
+    prefix: (f64, u32),
+    suffix: Vec<(f64, u32)>,
+    /// mstd: Welford's count, mean and M2 of the finite values in the window, and how many
+    /// non-finite values it holds.
+    count: usize,
+    mean: f64,
+    m2: f64,
+    non_finite: usize,
+    /// mmin/mmax: a monotonic deque of (row, value), and the window's valid and NaN counts.
+    deque: VecDeque<(usize, f64)>,
+    valid: usize,
+    nan: usize,
+    /// cumsum.
+    sum: CompensatedSum,
+    /// cumprod, cummax, cummin, ema.
+    state: Option<f64>,
+}
+
+impl ScanState {
+    pub fn new(op: ScanOp) -> ScanState {
+        let w = match op {
+            ScanOp::MSum { w }
+            | ScanOp::MAvg { w }
+            | ScanOp::MStd { w }
+            | ScanOp::MMin { w }
+            | ScanOp::MMax { w } => w as usize,
+            _ => 0,
+        };
+        let is_block_sum = matches!(op, ScanOp::MSum { .. } | ScanOp::MAvg { .. });
+        ScanState {
+            op,
+            row: 0,
+            offset: 0,
+            ring: vec![None; w],
+            prefix: (0.0, 0),
+            suffix: if is_block_sum { vec![(0.0, 0); w + 1] } else { Vec::new() },
+            count: 0,
+            mean: 0.0,
+            m2: 0.0,
+            non_finite: 0,
+            deque: VecDeque::new(),
+            valid: 0,
+            nan: 0,
+            sum: CompensatedSum::default(),
+            state: None,
         }
-        ScanOp::MStd { w } => {
-            let w = w as usize;
-            let (mut count, mut mean, mut m2, mut non_finite) = (0usize, 0.0f64, 0.0f64, 0usize);
-            for row in 0..len {
-                if let Some(x) = get(row) {
+    }
+
+    /// Feeds the next `len` rows: `get(i)` is row `i` of this feed; `put(i, value)` its result.
+    pub fn feed(
+        &mut self,
+        len: usize,
+        get: impl Fn(usize) -> Option<f64>,
+        mut put: impl FnMut(usize, Option<f64>),
+    ) {
+        if let ScanOp::MSum { .. } | ScanOp::MAvg { .. } = self.op {
+            // The hot window: its running sum stays in a local (a register), not in `self`,
+            // which the ring's stores could alias as far as the optimiser knows.
+            let is_sum = matches!(self.op, ScanOp::MSum { .. });
+            let (mut prefix, mut offset) = (self.prefix, self.offset);
+            let (ring, suffix) = (&mut self.ring, &mut self.suffix);
+            let w = ring.len();
+            for i in 0..len {
+                put(i, block_sum_row(&mut prefix, offset, ring, suffix, is_sum, get(i)));
+                offset = if offset + 1 == w { 0 } else { offset + 1 };
+            }
+            (self.prefix, self.offset, self.row) = (prefix, offset, self.row + len);
+            return;
+        }
+        for i in 0..len {
+            let value = self.step(get(i));
+            put(i, value);
+        }
+    }
+
+    /// One row: its value in, its result out.
+    #[inline(always)]
+    fn step(&mut self, x: Option<f64>) -> Option<f64> {
+        let row = self.row;
+        let offset = self.offset;
+        self.row += 1;
+        if !self.ring.is_empty() {
+            self.offset = if offset + 1 == self.ring.len() { 0 } else { offset + 1 };
+        }
+        match self.op {
+            ScanOp::MSum { .. } | ScanOp::MAvg { .. } => {
+                let is_sum = matches!(self.op, ScanOp::MSum { .. });
+                block_sum_row(&mut self.prefix, offset, &mut self.ring, &mut self.suffix, is_sum, x)
+            }
+            ScanOp::MStd { w } => {
+                let w = w as usize;
+                let leaving = if row >= w { self.ring[offset] } else { None };
+                self.ring[offset] = x;
+                if let Some(x) = x {
                     if x.is_finite() {
-                        count += 1;
-                        let delta = x - mean;
-                        mean += delta / count as f64;
-                        m2 += delta * (x - mean);
+                        self.count += 1;
+                        let delta = x - self.mean;
+                        self.mean += delta / self.count as f64;
+                        self.m2 += delta * (x - self.mean);
                     } else {
-                        non_finite += 1;
+                        self.non_finite += 1;
                     }
                 }
-                if row >= w
-                    && let Some(x) = get(row - w)
-                {
+                if let Some(x) = leaving {
                     if x.is_finite() {
-                        count -= 1;
-                        if count == 0 {
-                            (mean, m2) = (0.0, 0.0);
+                        self.count -= 1;
+                        if self.count == 0 {
+                            (self.mean, self.m2) = (0.0, 0.0);
                         } else {
-                            let delta = x - mean;
-                            mean -= delta / count as f64;
-                            m2 -= delta * (x - mean);
+                            let delta = x - self.mean;
+                            self.mean -= delta / self.count as f64;
+                            self.m2 -= delta * (x - self.mean);
                         }
                     } else {
-                        non_finite -= 1;
+                        self.non_finite -= 1;
                     }
                 }
-                if row % w == w - 1 {
-                    // Exact two-pass moments of the window, every w rows.
-                    let finite: Vec<f64> =
-                        (row + 1 - w..=row).filter_map(&get).filter(|x| x.is_finite()).collect();
-                    count = finite.len();
-                    mean = if count == 0 { 0.0 } else { finite.iter().sum::<f64>() / count as f64 };
-                    m2 = finite.iter().map(|x| (x - mean) * (x - mean)).sum();
+                if offset == w - 1 {
+                    // Exact two-pass moments of the window (the ring, in row order), every w rows.
+                    let finite = || self.ring.iter().flatten().filter(|x| x.is_finite());
+                    self.count = finite().count();
+                    self.mean = if self.count == 0 { 0.0 } else { finite().sum::<f64>() / self.count as f64 };
+                    let mean = self.mean;
+                    self.m2 = finite().map(|x| (x - mean) * (x - mean)).sum();
                 }
-                let value = if count + non_finite == 0 {
+                if self.count + self.non_finite == 0 {
                     None
-                } else if non_finite > 0 {
+                } else if self.non_finite > 0 {
                     Some(f64::NAN)
                 } else {
-                    Some((m2.max(0.0) / count as f64).sqrt())
-                };
-                put(row, value);
+                    Some((self.m2.max(0.0) / self.count as f64).sqrt())
+                }
             }
-        }
-        ScanOp::MMin { w } | ScanOp::MMax { w } => {
-            let w = w as usize;
-            let is_min = matches!(op, ScanOp::MMin { .. });
-            // `a` is strictly preferred over `b` by the IEEE 754-2019 rule (-0 < +0).
-            let preferred = |a: f64, b: f64| {
-                let best = if is_min { minimum(a, b) } else { maximum(a, b) };
-                best.to_bits() == a.to_bits() && a.to_bits() != b.to_bits()
-            };
-            let mut deque: VecDeque<(usize, f64)> = VecDeque::new();
-            let (mut valid, mut nan) = (0usize, 0usize);
-            for row in 0..len {
-                if let Some(x) = get(row) {
-                    valid += 1;
+            ScanOp::MMin { w } | ScanOp::MMax { w } => {
+                let w = w as usize;
+                let is_min = matches!(self.op, ScanOp::MMin { .. });
+                // `a` is strictly preferred over `b` by the IEEE 754-2019 rule (-0 < +0).
+                let preferred = |a: f64, b: f64| {
+                    let best = if is_min { minimum(a, b) } else { maximum(a, b) };
+                    best.to_bits() == a.to_bits() && a.to_bits() != b.to_bits()
+                };
+                let leaving = if row >= w { self.ring[offset] } else { None };
+                self.ring[offset] = x;
+                if let Some(x) = x {
+                    self.valid += 1;
                     if x.is_nan() {
-                        nan += 1;
+                        self.nan += 1;
                     } else {
-                        while deque.back().is_some_and(|&(_, back)| !preferred(back, x)) {
-                            deque.pop_back();
+                        while self.deque.back().is_some_and(|&(_, back)| !preferred(back, x)) {
+                            self.deque.pop_back();
                         }
-                        deque.push_back((row, x));
+                        self.deque.push_back((row, x));
                     }
                 }
-                if row >= w
-                    && let Some(x) = get(row - w)
-                {
-                    valid -= 1;
+                if let Some(x) = leaving {
+                    self.valid -= 1;
                     if x.is_nan() {
-                        nan -= 1;
+                        self.nan -= 1;
                     }
                 }
-                while deque.front().is_some_and(|&(index, _)| index + w <= row) {
-                    deque.pop_front();
+                while self.deque.front().is_some_and(|&(index, _)| index + w <= row) {
+                    self.deque.pop_front();
                 }
-                let value = if valid == 0 {
+                if self.valid == 0 {
                     None
-                } else if nan > 0 {
+                } else if self.nan > 0 {
                     Some(f64::NAN)
                 } else {
-                    deque.front().map(|&(_, value)| value)
+                    self.deque.front().map(|&(_, value)| value)
+                }
+            }
+            ScanOp::CumSum => x.map(|x| {
+                self.sum.add(x);
+                self.sum.total()
+            }),
+            ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin => x.map(|x| {
+                let next = match (self.state, self.op) {
+                    (None, _) => x,
+                    (Some(s), ScanOp::CumProd) => s * x,
+                    (Some(s), ScanOp::CumMax) => maximum(s, x),
+                    (Some(s), _) => minimum(s, x),
                 };
-                put(row, value);
-            }
-        }
-        ScanOp::CumSum => {
-            let mut sum = CompensatedSum::default();
-            for row in 0..len {
-                put(
-                    row,
-                    get(row).map(|x| {
-                        sum.add(x);
-                        sum.total()
-                    }),
-                );
-            }
-        }
-        ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin => {
-            let mut state: Option<f64> = None;
-            for row in 0..len {
-                let value = get(row).map(|x| {
-                    let next = match (state, op) {
-                        (None, _) => x,
-                        (Some(s), ScanOp::CumProd) => s * x,
-                        (Some(s), ScanOp::CumMax) => maximum(s, x),
-                        (Some(s), _) => minimum(s, x),
-                    };
-                    state = Some(next);
-                    next
-                });
-                put(row, value);
-            }
-        }
-        ScanOp::Ema { alpha_bits } => {
-            let alpha = f64::from_bits(alpha_bits);
-            let keep = 1.0 - alpha;
-            let mut state: Option<f64> = None;
-            for row in 0..len {
-                let value = get(row).map(|x| {
-                    let next = match state {
-                        None => x,
-                        Some(s) => alpha * x + keep * s,
-                    };
-                    state = Some(next);
-                    next
-                });
-                put(row, value);
-            }
+                self.state = Some(next);
+                next
+            }),
+            ScanOp::Ema { alpha_bits } => x.map(|x| {
+                let alpha = f64::from_bits(alpha_bits);
+                let next = match self.state {
+                    None => x,
+                    Some(s) => alpha * x + (1.0 - alpha) * s,
+                };
+                self.state = Some(next);
+                next
+            }),
         }
     }
 }
@@ -494,6 +572,43 @@ mod tests {
         // -0 is below +0 for mmin, and stays the minimum while it is in the window.
         let zeros = [Some(0.0), Some(-0.0), Some(0.0)];
         assert_eq!(scanned(ScanOp::MMin { w: 3 }, &zeros)[2].map(f64::to_bits), Some((-0.0f64).to_bits()));
+    }
+
+    #[test]
+    fn feeding_in_pieces_gives_the_whole_columns_bits() {
+        let x: Vec<Option<f64>> = (0..3000)
+            .map(|i| match i % 17 {
+                3 => None,
+                5 => Some(f64::INFINITY),
+                11 if i % 51 == 11 => Some(f64::NAN),
+                _ => Some(100.0 + (i as f64 * 0.7).sin() * 9.0),
+            })
+            .collect();
+        let ops = [
+            ScanOp::MSum { w: 20 },
+            ScanOp::MAvg { w: 7 },
+            ScanOp::MStd { w: 64 },
+            ScanOp::MMin { w: 513 },
+            ScanOp::MMax { w: 1 },
+            ScanOp::CumSum,
+            ScanOp::CumProd,
+            ScanOp::CumMax,
+            ScanOp::CumMin,
+            ScanOp::Ema { alpha_bits: 0.1f64.to_bits() },
+        ];
+        for op in ops {
+            let whole = scanned(op, &x);
+            let mut pieces = vec![None; x.len()];
+            let mut state = ScanState::new(op);
+            let mut start = 0;
+            for len in [1usize, 511, 512, 7, 1000, 969] {
+                state.feed(len, |i| x[start + i], |i, value| pieces[start + i] = value);
+                start += len;
+            }
+            assert_eq!(start, x.len());
+            let bits = |v: &Vec<Option<f64>>| v.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
+            assert_eq!(bits(&pieces), bits(&whole), "{op:?}");
+        }
     }
 
     #[test]

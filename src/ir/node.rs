@@ -249,10 +249,10 @@ impl NodeKind {
         }
     }
 
-    /// Whether this node needs a whole column before (a reduction) or carries state down it
-    /// (a scan): the nodes the fused row loop cannot compute, which multi-pass plans split at.
-    pub fn is_stateful(&self) -> bool {
-        matches!(self, NodeKind::Reduce { .. } | NodeKind::Scan { .. })
+    /// Whether this node needs the whole column before its value exists: a reduction, which
+    /// multi-pass plans split at. (A scan carries state down the rows inside the fused loop.)
+    pub fn is_reduction(&self) -> bool {
+        matches!(self, NodeKind::Reduce { .. })
     }
 }
 

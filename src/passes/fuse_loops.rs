@@ -15,7 +15,7 @@
 //! lagged read of a computed value reads its buffer's halo. So each input is read once per row,
 //! and `dlog(x,k)` calls `ln` once per row whatever `k` is.
 
-use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, Shape, UnaryOp};
+use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, ScanOp, Shape, UnaryOp};
 use std::fmt::Write as _;
 
 /// Rows per block: a block's buffers stay in L1 while the stages run over it.
@@ -28,6 +28,10 @@ pub enum Stage {
     Loop { nodes: Vec<NodeId>, vector: Option<VectorForm> },
     /// One runtime call over the whole block: `ln` or `exp` of the node's operand.
     BlockCall { node: NodeId, op: UnaryOp },
+    /// One runtime call over the whole block that advances a scan (window, cumulative op,
+    /// `ema`) by the block's rows, its running state (`LoopPlan::scans[state]`) carried from
+    /// block to block.
+    ScanCall { node: NodeId, state: usize },
 }
 
 /// The SIMD form of a row loop (`f64x2` or `f32x4`): blocks starting at or after `from_row` (the farthest lag the
@@ -77,6 +81,8 @@ pub struct LoopPlan {
     /// computed (buffered) nodes, copied from their block buffers at the end of each block.
     /// Empty for a scalar result; outputs that are inputs, lags or scalars are not here.
     pub extra_outputs: Vec<NodeId>,
+    /// The scan nodes, in the order of their running states (`Stage::ScanCall::state`).
+    pub scans: Vec<(NodeId, ScanOp)>,
 }
 
 impl LoopPlan {
@@ -135,6 +141,13 @@ impl LoopPlan {
                 Stage::BlockCall { node, op } => {
                     let _ = writeln!(out, "stage {index}: block call {} -> {node}", op.name());
                 }
+                Stage::ScanCall { node, state } => {
+                    let name = self.scans[*state].1.name();
+                    let _ = writeln!(
+                        out,
+                        "stage {index}: block call scan {name} (running state {state}) -> {node}"
+                    );
+                }
             }
         }
         let result = self.program.result;
@@ -184,12 +197,21 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
     let mut stages: Vec<Stage> = Vec::new();
     let mut stage_of: Vec<Option<usize>> = vec![None; count];
     let mut current: Vec<NodeId> = Vec::new();
+    let mut scans: Vec<(NodeId, ScanOp)> = Vec::new();
     for (index, node) in program.nodes.iter().enumerate() {
         let id = NodeId(index as u32);
         match (node.ty.shape, node.kind) {
             (Shape::Scalar, _) => scalars.push(id),
             // Inputs are read in place and lags are reads of other nodes: neither is computed.
             (Shape::Column, NodeKind::Input { .. } | NodeKind::Lag { .. }) => {}
+            (Shape::Column, NodeKind::Scan { op, .. }) => {
+                if !current.is_empty() {
+                    stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
+                }
+                stage_of[index] = Some(stages.len());
+                stages.push(Stage::ScanCall { node: id, state: scans.len() });
+                scans.push((id, op));
+            }
             (Shape::Column, _) => {
                 if let Some(op) = is_block_call(program, id) {
                     if !current.is_empty() {
@@ -222,7 +244,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
     for (stage_index, stage) in stages.iter().enumerate() {
         let (readers, is_call): (Vec<NodeId>, bool) = match stage {
             Stage::Loop { nodes, .. } => (nodes.clone(), false),
-            Stage::BlockCall { node, .. } => (vec![*node], true),
+            Stage::BlockCall { node, .. } | Stage::ScanCall { node, .. } => (vec![*node], true),
         };
         for reader in readers {
             for operand in program.node(reader).kind.operands() {
@@ -235,7 +257,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
     need(base, delta, last_stage, false);
     // A block call's output always lands in its buffer.
     for stage in &stages {
-        if let Stage::BlockCall { node, .. } = stage {
+        if let Stage::BlockCall { node, .. } | Stage::ScanCall { node, .. } = stage {
             halo[node.index()].get_or_insert(0);
         }
     }
@@ -272,6 +294,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
         buffers,
         buffer_of,
         extra_outputs,
+        scans,
     }
 }
 

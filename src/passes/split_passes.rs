@@ -1,19 +1,21 @@
-//! Multi-pass plans: a program with stateful nodes (reductions, scans) becomes a sequence of
-//! steps, each a whole pass over the rows, and a last elementwise program.
+//! Multi-pass plans: a program with reductions becomes a sequence of steps, each a whole pass
+//! over the rows, and a last program without reductions.
 //!
 //! - A **reduce step** reads one operand column and computes every reduction of that operand
 //!   in the same pass: `mean(x)` and `std(x)` read `x` once, together.
-//! - A **scan step** runs one window, cumulative op or `ema` down its operand.
-//! - Each step's operand is itself an elementwise program (fused into one native loop by the
-//!   usual planner) over the inputs and earlier steps' results — or just an input column,
-//!   which is then read where it lies.
-//! - The **last** program is the original with every stateful node replaced by an input
-//!   holding its result: for `(x - mean(x)) / std(x)`, the loop `(x - m) / s`.
+//! - Each step's operand is itself a program (fused into one native loop by the usual
+//!   planner, scans included) over the inputs and earlier steps' results — or just an input
+//!   column, which is then read where it lies.
+//! - The **last** program is the original with every reduction replaced by an input holding
+//!   its result: for `(x - mean(x)) / std(x)`, the loop `(x - m) / s`.
+//!
+//! Scans (windows, cumulative ops, `ema`) are not split: they run inside the fused loop,
+//! carrying their state from block to block (`fuse_loops::Stage::ScanCall`).
 //!
 //! So `(x - mean(x)) / std(x)` reads `x` twice in all. Steps run in node order, which is a
 //! topological order, so a step's operand only needs earlier steps.
 
-use crate::ir::{Builder, Node, NodeId, NodeKind, Program, ReduceOp, ScanOp, Type};
+use crate::ir::{Builder, Node, NodeId, NodeKind, Program, ReduceOp, Type};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -23,25 +25,13 @@ pub fn result_input_name(id: NodeId) -> String {
     format!("{id}`")
 }
 
-/// What a step computes from its operand column.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StepKind {
-    /// Reductions, each with the input name and type its result is bound as.
-    Reduce {
-        ops: Vec<(ReduceOp, String, Type)>,
-    },
-    Scan {
-        op: ScanOp,
-        name: String,
-        ty: Type,
-    },
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     /// The column the step reads: this program's result.
     pub operand: Program,
-    pub kind: StepKind,
+    /// The reductions of the operand, each with the input name and type its result is bound
+    /// as in later programs.
+    pub reductions: Vec<(ReduceOp, String, Type)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,14 +55,9 @@ impl PassPlan {
     pub fn to_text(&self, plan_of: impl Fn(&Program) -> String) -> String {
         let mut out = String::new();
         for (index, step) in self.steps.iter().enumerate() {
-            let what = match &step.kind {
-                StepKind::Reduce { ops } => {
-                    let list: Vec<String> =
-                        ops.iter().map(|(op, name, _)| format!("{} -> {name}", op.name())).collect();
-                    format!("reduce [{}]", list.join(", "))
-                }
-                StepKind::Scan { op, name, .. } => format!("scan {} -> {name}", op.name()),
-            };
+            let list: Vec<String> =
+                step.reductions.iter().map(|(op, name, _)| format!("{} -> {name}", op.name())).collect();
+            let what = format!("reduce [{}]", list.join(", "));
             match step.operand_input() {
                 Some(input) => {
                     let _ = writeln!(out, "pass {}: {what} over input `{input}` (read once)", index + 1);
@@ -93,12 +78,12 @@ impl PassPlan {
     }
 }
 
-/// Splits `program` at its stateful nodes, or `None` if it has none.
+/// Splits `program` at its reductions, or `None` if it has none.
 pub fn split(program: &Program) -> Option<PassPlan> {
-    if !program.nodes.iter().any(|node| node.kind.is_stateful()) {
+    if !program.nodes.iter().any(|node| node.kind.is_reduction()) {
         return None;
     }
-    // Stateful nodes already computed, by id: the input name and type standing for them.
+    // Reductions already computed, by id: the input name and type standing for them.
     let mut replaced: HashMap<NodeId, (String, Type)> = HashMap::new();
     let mut steps: Vec<Step> = Vec::new();
     // Reduce steps by operand node, so reductions of one operand share a step.
@@ -106,32 +91,18 @@ pub fn split(program: &Program) -> Option<PassPlan> {
     for (index, node) in program.nodes.iter().enumerate() {
         let id = NodeId(index as u32);
         let name = result_input_name(id);
-        match node.kind {
-            NodeKind::Reduce { op, arg } => {
-                match reduce_step_of.get(&arg) {
-                    Some(&step) => {
-                        if let StepKind::Reduce { ops } = &mut steps[step].kind {
-                            ops.push((op, name.clone(), node.ty));
-                        }
-                    }
-                    None => {
-                        reduce_step_of.insert(arg, steps.len());
-                        steps.push(Step {
-                            operand: extract(program, arg, &replaced),
-                            kind: StepKind::Reduce { ops: vec![(op, name.clone(), node.ty)] },
-                        });
-                    }
+        if let NodeKind::Reduce { op, arg } = node.kind {
+            match reduce_step_of.get(&arg) {
+                Some(&step) => steps[step].reductions.push((op, name.clone(), node.ty)),
+                None => {
+                    reduce_step_of.insert(arg, steps.len());
+                    steps.push(Step {
+                        operand: extract(program, arg, &replaced),
+                        reductions: vec![(op, name.clone(), node.ty)],
+                    });
                 }
-                replaced.insert(id, (name, node.ty));
             }
-            NodeKind::Scan { op, arg } => {
-                steps.push(Step {
-                    operand: extract(program, arg, &replaced),
-                    kind: StepKind::Scan { op, name: name.clone(), ty: node.ty },
-                });
-                replaced.insert(id, (name, node.ty));
-            }
-            _ => {}
+            replaced.insert(id, (name, node.ty));
         }
     }
     Some(PassPlan { steps, last: extract_outputs(program, &program.outputs, &replaced) })
