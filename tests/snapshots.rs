@@ -121,7 +121,7 @@ fn fusion_snapshots() {
         let program = fusejit::check::check(&ast, &schema).expect("fusion cases check");
         let program = fusejit::passes::optimize(program).expect("the IR verifies");
         // Inputs carrying earlier passes' results: columns are planned as nullable.
-        let plan = |program: &fusejit::ir::Program| {
+        let plan = |program: &fusejit::ir::Program, reductions: &[fusejit::ir::ReduceOp]| {
             let validity: Vec<bool> = program
                 .inputs
                 .iter()
@@ -130,11 +130,13 @@ fn fusion_snapshots() {
                         || (input.name.ends_with('`') && input.ty.shape == Shape::Column)
                 })
                 .collect();
-            fusejit::passes::fuse_loops::plan(program, &validity).to_text()
+            fusejit::passes::fuse_loops::plan_reduction(program, &validity, reductions)
+                .unwrap_or_else(|| fusejit::passes::fuse_loops::plan(program, &validity))
+                .to_text()
         };
         match fusejit::passes::split_passes::split(&program) {
             Some(passes) => passes.to_text(plan),
-            None => plan(&program),
+            None => plan(&program, &[]),
         }
     });
 }

@@ -14,7 +14,7 @@ pub mod object;
 pub mod translate;
 
 use crate::column::{Binding, ColumnData};
-use crate::ir::column_semantics::ScanState;
+use crate::ir::column_semantics::{ReduceState, ScanState};
 use crate::ir::{Elem, Shape};
 use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan};
 use crate::runtime::math::Isa;
@@ -137,6 +137,7 @@ impl Compiler {
         }
         let (ln, exp) = self.math.f64_blocks();
         jit_builder.symbol("fusejit_scan_block", scan_block as *const u8);
+        jit_builder.symbol("fusejit_reduce_block", reduce_block as *const u8);
         jit_builder.symbol("fusejit_ln_f64_block", ln as *const u8);
         jit_builder.symbol("fusejit_exp_f64_block", exp as *const u8);
         let mut module = JITModule::new(jit_builder);
@@ -156,6 +157,7 @@ impl Compiler {
         let pack_validity = declare("fusejit_pack_validity", &pack_signature)?;
         let combine_validity = declare("fusejit_combine_validity", &pack_signature)?;
         let scan_block_id = declare("fusejit_scan_block", &translate::scan_block_signature(call_conv))?;
+        let reduce_block_id = declare("fusejit_reduce_block", &pack_signature)?;
 
         let mut signature = module.make_signature();
         signature.params.push(AbiParam::new(types::I64));
@@ -177,6 +179,7 @@ impl Compiler {
                 pack_validity: import(pack_validity),
                 combine_validity: import(combine_validity),
                 scan_block: Some(import(scan_block_id)),
+                reduce_block: Some(import(reduce_block_id)),
             };
             let builder =
                 cranelift_frontend::FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);
@@ -206,7 +209,7 @@ impl Compiler {
 }
 
 /// The names of the runtime functions a kernel imports, in the order `StubRefs` lists them.
-const STUB_NAMES: [&str; 8] = [
+const STUB_NAMES: [&str; 9] = [
     "fusejit_ln_f64_block",
     "fusejit_exp_f64_block",
     "fusejit_ln_f32_block",
@@ -215,11 +218,12 @@ const STUB_NAMES: [&str; 8] = [
     "fusejit_pack_validity",
     "fusejit_combine_validity",
     "fusejit_scan_block",
+    "fusejit_reduce_block",
 ];
 
 /// The CLIF and machine code of `plan` compiled for another target (`aarch64`, or any
 /// target triple Cranelift was built for), without running it: `--emit clif|asm --target`.
-/// Runtime functions appear as `userextname0..7` in `STUB_NAMES` order (listed on top).
+/// Runtime functions appear as `userextname0..8` in `STUB_NAMES` order (listed on top).
 pub fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), String> {
     use cranelift_codegen::ir::{ExtFuncData, ExternalName, Function, Signature, UserExternalName};
     let isa = object::target_isa(target)?;
@@ -229,7 +233,8 @@ pub fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), 
     let mut function = Function::with_name_signature(UserFuncName::user(0, 0), signature);
     let mut refs = Vec::new();
     for (index, name) in STUB_NAMES.iter().enumerate() {
-        let stub_signature = if *name == "fusejit_pack_validity" || *name == "fusejit_combine_validity" {
+        let four_words = ["fusejit_pack_validity", "fusejit_combine_validity", "fusejit_reduce_block"];
+        let stub_signature = if four_words.contains(name) {
             translate::pack_validity_signature(call_conv)
         } else if *name == "fusejit_scan_block" {
             translate::scan_block_signature(call_conv)
@@ -254,6 +259,7 @@ pub fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), 
         pack_validity: refs[5],
         combine_validity: refs[6],
         scan_block: Some(refs[7]),
+        reduce_block: Some(refs[8]),
     };
     let mut builder_context = FunctionBuilderContext::new();
     let builder = cranelift_frontend::FunctionBuilder::new(&mut function, &mut builder_context);
@@ -313,16 +319,57 @@ impl NativeKernel {
         out: OutputTarget<'_>,
         extra_outputs: &mut [OutputTarget<'_>],
     ) {
+        // SAFETY: forwarded from the caller; no reduction state for a plan that writes.
+        unsafe { self.call(plan, inputs, rows, out, extra_outputs, None) }
+    }
+
+    /// Runs a `plan_reduction` plan: its result feeds its reductions block by block and is
+    /// written nowhere. Returns the reductions' values (`ReduceState::finish`).
+    ///
+    /// # Safety
+    /// As [`NativeKernel::run`] for the inputs; the plan must reduce its result.
+    pub unsafe fn run_reduction(
+        &self,
+        plan: &LoopPlan,
+        inputs: &[Binding<'_>],
+        rows: usize,
+    ) -> Vec<Option<f64>> {
+        let elem = plan.program.result_type().elem;
+        let mut state = ReduceCallState { reduce: ReduceState::new(&plan.reduce_result), elem };
+        let out = OutputTarget { values: std::ptr::null_mut(), bitmap: &mut [] };
+        // SAFETY: forwarded from the caller; a reducing plan never writes `out` (it has no
+        // result stage write and no extra outputs), and `state` outlives the call.
+        unsafe { self.call(plan, inputs, rows, out, &mut [], Some(&mut state)) };
+        state.reduce.finish()
+    }
+
+    /// # Safety
+    /// As [`NativeKernel::run`]; `reduce` is present exactly when the plan reduces its result.
+    unsafe fn call(
+        &self,
+        plan: &LoopPlan,
+        inputs: &[Binding<'_>],
+        rows: usize,
+        out: OutputTarget<'_>,
+        extra_outputs: &mut [OutputTarget<'_>],
+        reduce: Option<&mut ReduceCallState>,
+    ) {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let Scratch { words, buffers } = &mut *scratch;
             let input_count = plan.program.inputs.len();
             words.clear();
             let extra_count = plan.extra_outputs.len();
-            words.resize(
-                layout::total_words(input_count, plan.buffers.len(), extra_count, plan.scans.len()),
-                0,
-            );
+            let state_words = plan.scans.len() + usize::from(reduce.is_some());
+            words.resize(layout::total_words(input_count, plan.buffers.len(), extra_count, state_words), 0);
+            if let Some(reduce) = reduce {
+                words[layout::scan_state_word(
+                    input_count,
+                    plan.buffers.len(),
+                    extra_count,
+                    plan.scans.len(),
+                )] = std::ptr::from_mut(reduce) as u64;
+            }
             // Each scan's running state lives for this call (allocated only by programs with
             // scans); the kernel carries it from block to block.
             let mut scan_states: Vec<ScanCallState> = plan
@@ -500,6 +547,51 @@ unsafe extern "C" fn scan_block(
             }
         }
         done += count;
+    }
+}
+
+/// A reduction's running state as a kernel sees it, with the element type of the values.
+struct ReduceCallState {
+    reduce: ReduceState,
+    elem: Elem,
+}
+
+/// `fusejit_reduce_block`: feeds one block of values (`f64` or `f32` by the state's element
+/// type) to a set of reductions; `validity` is one 0/1 byte per row, or null when all rows
+/// are valid.
+///
+/// # Safety
+/// `state` points to a live `ReduceCallState` no other thread uses; `values` is readable for
+/// `len` values of its element type; `validity`, unless null, is readable for `len` bytes.
+unsafe extern "C" fn reduce_block(
+    state: *mut ReduceCallState,
+    values: *const u8,
+    validity: *const u8,
+    len: usize,
+) {
+    // SAFETY: the caller guarantees a live, unshared state.
+    let state = unsafe { &mut *state };
+    let is_valid = |i: usize| {
+        // SAFETY: `validity` is readable for `len` bytes and `i < len`.
+        validity.is_null() || (unsafe { *validity.add(i) } & 1) == 1
+    };
+    match state.elem {
+        Elem::F32 => {
+            let values = values.cast::<f32>();
+            // SAFETY: `values` is readable for `len` f32s and `i < len`.
+            state
+                .reduce
+                .feed(len, |i| is_valid(i).then(|| f64::from(unsafe { values.add(i).read_unaligned() })));
+        }
+        Elem::Bool => {
+            // SAFETY: `values` is readable for `len` bytes and `i < len`.
+            state.reduce.feed(len, |i| is_valid(i).then(|| f64::from(unsafe { *values.add(i) } & 1)));
+        }
+        Elem::F64 => {
+            let values = values.cast::<f64>();
+            // SAFETY: `values` is readable for `len` f64s and `i < len`.
+            state.reduce.feed(len, |i| is_valid(i).then(|| unsafe { values.add(i).read_unaligned() }));
+        }
     }
 }
 

@@ -105,8 +105,8 @@ impl CrossObject {
 
     /// Compiles `plan` into the object, exported as `name`.
     pub fn add_kernel(&mut self, name: &str, plan: &LoopPlan) -> Result<(), String> {
-        if !plan.scans.is_empty() || !plan.extra_outputs.is_empty() {
-            return Err("scans and extra outputs are not compiled to objects yet".into());
+        if !plan.scans.is_empty() || !plan.extra_outputs.is_empty() || !plan.reduce_result.is_empty() {
+            return Err("scans, reductions and extra outputs are not compiled to objects yet".into());
         }
         let mut signature = self.module.make_signature();
         signature.params.push(AbiParam::new(types::I64));
@@ -127,6 +127,7 @@ impl CrossObject {
             pack_validity: import(self.runtime[5]),
             combine_validity: import(self.runtime[6]),
             scan_block: None,
+            reduce_block: None,
         };
         let frontend_config = self.module.isa().frontend_config();
         let builder = FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);
@@ -170,11 +171,15 @@ pub struct ArgumentImage {
 /// `inputs` are in slot order and checked against the plan, as for `run`.
 pub fn argument_image(plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, len: usize) -> ArgumentImage {
     let input_count = plan.program.inputs.len();
-    let mut words =
-        vec![
-            ArgumentWord::Value(0);
-            layout::total_words(input_count, plan.buffers.len(), plan.extra_outputs.len(), plan.scans.len())
-        ];
+    let mut words = vec![
+        ArgumentWord::Value(0);
+        layout::total_words(
+            input_count,
+            plan.buffers.len(),
+            plan.extra_outputs.len(),
+            plan.scans.len() + usize::from(!plan.reduce_result.is_empty()),
+        )
+    ];
     let mut regions: Vec<Vec<u8>> = Vec::new();
     let mut region = |bytes: Vec<u8>| {
         regions.push(bytes);

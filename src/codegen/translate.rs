@@ -34,6 +34,8 @@ pub struct StubRefs {
     pub combine_validity: FuncRef,
     /// `fusejit_scan_block`; `None` where no scan can be compiled (cross-compiled objects).
     pub scan_block: Option<FuncRef>,
+    /// `fusejit_reduce_block`; `None` where no reduction can be compiled.
+    pub reduce_block: Option<FuncRef>,
 }
 
 /// The signatures of the stubs, for declaring them in a module.
@@ -293,7 +295,8 @@ impl<'p, 'b> Translator<'p, 'b> {
             self.reload_invariants();
             match stage {
                 Stage::Loop { nodes, vector } => {
-                    self.loop_stage(nodes, vector.as_ref(), start, len, index == last)
+                    let writes_result = index == last && self.plan.reduce_result.is_empty();
+                    self.loop_stage(nodes, vector.as_ref(), start, len, writes_result)
                 }
                 Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
                 Stage::ScanCall { node, state } => self.scan_call(*node, *state, start, len),
@@ -301,6 +304,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         self.reload_invariants();
         self.write_extra_outputs(start, len);
+        if !self.plan.reduce_result.is_empty() {
+            self.reduce_result_block(len);
+        }
         self.shift_halos(len);
         let next = self.builder.ins().iadd(start, len);
         self.builder.ins().jump(header, &[next.into()]);
@@ -791,6 +797,25 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, start, len]);
             }
         }
+    }
+
+    /// Feeds the block's result rows (from its buffer) to the reductions' running state.
+    fn reduce_result_block(&mut self, len: Value) {
+        let result = self.plan.program.result;
+        let buffer = self.plan.buffer_of[result.index()].expect("a reduced result is buffered");
+        let regs = &self.buffers[buffer];
+        let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+        let size = elem_size(self.plan.program.node(result).ty.elem);
+        let values = self.element_address(values, halo, size);
+        let validity = match validity {
+            Some(validity) => self.builder.ins().iadd(validity, halo),
+            None => self.builder.ins().iconst(types::I64, 0),
+        };
+        let (inputs, buffers, extras) =
+            (self.plan.program.inputs.len(), self.plan.buffers.len(), self.plan.extra_outputs.len());
+        let state = self.arg(layout::scan_state_word(inputs, buffers, extras, self.plan.scans.len()));
+        let stub = self.stubs.reduce_block.expect("reductions are compiled only where the stub exists");
+        self.builder.ins().call(stub, &[state, values, validity, len]);
     }
 
     fn shift_halos(&mut self, len: Value) {

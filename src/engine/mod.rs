@@ -400,8 +400,12 @@ impl Kernel {
         let signature = self.signature(bindings)?;
         let program = self.lowered(&signature)?;
         match split_passes::split(&program) {
-            Some(passes) => Ok(passes
-                .to_text(|part| fuse_loops::plan(part, &self.slot_validity(part, &signature)).to_text())),
+            Some(passes) => Ok(passes.to_text(|part, reductions| {
+                let validity = self.slot_validity(part, &signature);
+                fuse_loops::plan_reduction(part, &validity, reductions)
+                    .unwrap_or_else(|| fuse_loops::plan(part, &validity))
+                    .to_text()
+            })),
             None => Ok(fuse_loops::plan(&program, &self.slot_validity(&program, &signature)).to_text()),
         }
     }

@@ -62,19 +62,24 @@ impl Kernel {
     fn run_steps(&self, steps: &[Step], user: &Bindings<'_>, rows: usize) -> Result<Produced, Error> {
         let mut produced: Produced = Vec::new();
         for step in steps {
-            let operand_column;
-            let all = combined(user, &produced);
-            let operand = match step.operand_input() {
-                Some(name) => {
-                    *all.get(name).ok_or_else(|| EvalError::MissingBinding { name: name.to_string() })?
-                }
-                None => {
-                    operand_column = self.run_program(&step.operand, &all, &null_names(&produced), rows)?;
-                    Binding::Column(operand_column.as_column_ref())
-                }
-            };
             let kinds: Vec<ir::ReduceOp> = step.reductions.iter().map(|(op, _, _)| *op).collect();
-            let values = visit_rows(&operand, rows, Reduce(&kinds));
+            let all = combined(user, &produced);
+            let nulls = null_names(&produced);
+            let values = match step.operand_input() {
+                Some(name) => {
+                    let operand =
+                        *all.get(name).ok_or_else(|| EvalError::MissingBinding { name: name.to_string() })?;
+                    visit_rows(&operand, rows, Reduce(&kinds))
+                }
+                None => match self.reduce_in_loop(&step.operand, &all, &nulls, rows, &kinds)? {
+                    Some(values) => values,
+                    // The operand is a lag of an input: materialise it, then reduce.
+                    None => {
+                        let column = self.run_program(&step.operand, &all, &nulls, rows)?;
+                        visit_rows(&Binding::Column(column.as_column_ref()), rows, Reduce(&kinds))
+                    }
+                },
+            };
             let results: Produced = step
                 .reductions
                 .iter()
@@ -171,6 +176,39 @@ impl Kernel {
         nulls: &[String],
         rows: usize,
     ) -> Result<(Arc<Fused>, Vec<Binding<'b>>), Error> {
+        let (fused, inputs) = self.compiled_loop(program, all, nulls, rows, &[])?;
+        // Without reductions to feed, every program has a loop plan.
+        let fused = fused.ok_or_else(|| self.internal_error("no loop plan".into()))?;
+        Ok((fused, inputs))
+    }
+
+    /// Reduces `program`'s result by `ops` inside its fused loop, without writing the result;
+    /// `None` when the result is not computed by the loop (the caller materialises it then).
+    fn reduce_in_loop(
+        &self,
+        program: &ir::Program,
+        all: &Bindings<'_>,
+        nulls: &[String],
+        rows: usize,
+        ops: &[ir::ReduceOp],
+    ) -> Result<Option<Vec<Option<f64>>>, Error> {
+        let (fused, inputs) = self.compiled_loop(program, all, nulls, rows, ops)?;
+        // SAFETY: `compiled_loop` checked every input against the program the plan was made
+        // from, and the plan reduces its result (`plan_reduction`).
+        Ok(fused.map(|fused| unsafe { fused.native.run_reduction(&fused.plan, &inputs, rows) }))
+    }
+
+    /// The fused loop of a pass program (compiled on first use), writing its result — or,
+    /// when `reduce` is not empty, feeding it to those reductions (`None` if it cannot) — and
+    /// the program's inputs in slot order, checked.
+    fn compiled_loop<'b>(
+        &self,
+        program: &ir::Program,
+        all: &Bindings<'b>,
+        nulls: &[String],
+        rows: usize,
+        reduce: &[ir::ReduceOp],
+    ) -> Result<(Option<Arc<Fused>>, Vec<Binding<'b>>), Error> {
         let substituted;
         let program = if nulls.iter().any(|name| program.inputs.iter().any(|input| input.name == *name)) {
             substituted = crate::passes::optimize(substitute_nulls(program, nulls))
@@ -188,12 +226,20 @@ impl Kernel {
             inputs.push(binding);
         }
         let validity: Vec<bool> = inputs.iter().map(has_validity).collect();
-        let key = (program.to_text(), validity);
+        let reduce_names: Vec<String> = reduce.iter().map(|op| op.name()).collect();
+        let key = (format!("reduce [{}]\n{}", reduce_names.join(", "), program.to_text()), validity);
         let found = self.inner.pass_kernels.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
         let fused = match found {
             Some(fused) => fused,
             None => {
-                let plan = fuse_loops::plan(program, &key.1);
+                let plan = if reduce.is_empty() {
+                    fuse_loops::plan(program, &key.1)
+                } else {
+                    match fuse_loops::plan_reduction(program, &key.1, reduce) {
+                        Some(plan) => plan,
+                        None => return Ok((None, inputs)),
+                    }
+                };
                 let native = self
                     .inner
                     .backend
@@ -208,7 +254,7 @@ impl Kernel {
                 fused
             }
         };
-        Ok((fused, inputs))
+        Ok((Some(fused), inputs))
     }
 }
 

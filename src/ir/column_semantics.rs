@@ -203,53 +203,98 @@ impl Moments {
     }
 }
 
-fn moments(needs: Needs, len: usize, get: impl Fn(usize) -> Option<f64>) -> Moments {
-    let mut moments = Moments { all: true, ..Moments::default() };
-    let mut chunk = [0.0f64; CHUNK_ROWS];
-    for start in (0..len).step_by(CHUNK_ROWS) {
-        let mut filled = 0;
-        for row in start..(start + CHUNK_ROWS).min(len) {
-            if let Some(x) = get(row) {
-                chunk[filled] = x;
-                filled += 1;
-            }
-        }
-        moments.add_chunk(&mut chunk[..filled], needs);
-    }
-    moments
-}
-
 /// Every reduction in `ops` over the valid rows, in one pass: `ops[i]`'s value, or `None`
 /// where it is null (the mean, var, std, min and max of no rows). `count` gives the number of
 /// valid rows; `any`/`all` give 1 or 0 (an empty `any` is false, an empty `all` true); an
-/// empty `sum` is 0.
+/// empty `sum` is 0. (One [`ReduceState`] fed every row at once.)
 pub fn reduce(ops: &[ReduceOp], len: usize, get: impl Fn(usize) -> Option<f64>) -> Vec<Option<f64>> {
-    let mut needs = Needs::default();
-    for op in ops {
-        match op {
-            ReduceOp::Sum | ReduceOp::Mean => needs.sum = true,
-            ReduceOp::Var { .. } | ReduceOp::Std { .. } => needs.m2 = true,
-            ReduceOp::Min | ReduceOp::Max | ReduceOp::Any | ReduceOp::All => needs.min_max = true,
-            ReduceOp::Count => {}
+    let mut state = ReduceState::new(ops);
+    state.feed(len, get);
+    state.finish()
+}
+
+/// The running state of a set of reductions of one column, fed rows in order, any number at
+/// a time. Rows are taken in chunks of 64 by absolute row index, so where a feed starts
+/// changes nothing: a native loop feeding it a block at a time and the interpreter feeding it
+/// the whole column get the same bits.
+#[derive(Debug, Clone)]
+pub struct ReduceState {
+    ops: Vec<ReduceOp>,
+    needs: Needs,
+    moments: Moments,
+    /// The current chunk's valid values.
+    chunk: [f64; CHUNK_ROWS],
+    filled: usize,
+    /// Rows fed so far.
+    row: usize,
+}
+
+impl ReduceState {
+    pub fn new(ops: &[ReduceOp]) -> ReduceState {
+        let mut needs = Needs::default();
+        for op in ops {
+            match op {
+                ReduceOp::Sum | ReduceOp::Mean => needs.sum = true,
+                ReduceOp::Var { .. } | ReduceOp::Std { .. } => needs.m2 = true,
+                ReduceOp::Min | ReduceOp::Max | ReduceOp::Any | ReduceOp::All => needs.min_max = true,
+                ReduceOp::Count => {}
+            }
+        }
+        ReduceState {
+            ops: ops.to_vec(),
+            needs,
+            moments: Moments { all: true, ..Moments::default() },
+            chunk: [0.0; CHUNK_ROWS],
+            filled: 0,
+            row: 0,
         }
     }
-    let moments = moments(needs, len, get);
-    let count = moments.count as f64;
-    let variance =
-        |ddof: u8| (moments.count > usize::from(ddof)).then(|| moments.merged_m2 / (count - f64::from(ddof)));
-    ops.iter()
-        .map(|op| match *op {
-            ReduceOp::Sum => Some(if moments.count == 0 { 0.0 } else { moments.sum.total() }),
-            ReduceOp::Mean => (moments.count > 0).then(|| moments.sum.total() / count),
-            ReduceOp::Var { ddof } => variance(ddof),
-            ReduceOp::Std { ddof } => variance(ddof).map(f64::sqrt),
-            ReduceOp::Min => moments.min,
-            ReduceOp::Max => moments.max,
-            ReduceOp::Count => Some(count),
-            ReduceOp::Any => Some(f64::from(u8::from(moments.any))),
-            ReduceOp::All => Some(f64::from(u8::from(moments.all))),
-        })
-        .collect()
+
+    /// Feeds the next `len` rows: `get(i)` is row `i` of this feed.
+    pub fn feed(&mut self, len: usize, get: impl Fn(usize) -> Option<f64>) {
+        let mut i = 0;
+        while i < len {
+            // Up to the end of the current chunk (by absolute row index) or of this feed.
+            let chunk_left = CHUNK_ROWS - self.row % CHUNK_ROWS;
+            let count = chunk_left.min(len - i);
+            for j in i..i + count {
+                if let Some(x) = get(j) {
+                    self.chunk[self.filled] = x;
+                    self.filled += 1;
+                }
+            }
+            i += count;
+            self.row += count;
+            if self.row % CHUNK_ROWS == 0 {
+                self.moments.add_chunk(&mut self.chunk[..self.filled], self.needs);
+                self.filled = 0;
+            }
+        }
+    }
+
+    /// The reductions' values (see [`reduce`]).
+    pub fn finish(mut self) -> Vec<Option<f64>> {
+        self.moments.add_chunk(&mut self.chunk[..self.filled], self.needs);
+        let moments = &self.moments;
+        let count = moments.count as f64;
+        let variance = |ddof: u8| {
+            (moments.count > usize::from(ddof)).then(|| moments.merged_m2 / (count - f64::from(ddof)))
+        };
+        self.ops
+            .iter()
+            .map(|op| match *op {
+                ReduceOp::Sum => Some(if moments.count == 0 { 0.0 } else { moments.sum.total() }),
+                ReduceOp::Mean => (moments.count > 0).then(|| moments.sum.total() / count),
+                ReduceOp::Var { ddof } => variance(ddof),
+                ReduceOp::Std { ddof } => variance(ddof).map(f64::sqrt),
+                ReduceOp::Min => moments.min,
+                ReduceOp::Max => moments.max,
+                ReduceOp::Count => Some(count),
+                ReduceOp::Any => Some(f64::from(u8::from(moments.any))),
+                ReduceOp::All => Some(f64::from(u8::from(moments.all))),
+            })
+            .collect()
+    }
 }
 
 /// Runs `op` down the column: `put(row, value)` for every row in order (one
@@ -609,6 +654,23 @@ mod tests {
             let bits = |v: &Vec<Option<f64>>| v.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
             assert_eq!(bits(&pieces), bits(&whole), "{op:?}");
         }
+    }
+
+    #[test]
+    fn reductions_fed_in_pieces_give_the_whole_columns_bits() {
+        let x: Vec<Option<f64>> =
+            (0..3000).map(|i| (i % 13 != 4).then(|| 1e6 + (i as f64 * 0.3).cos() * 7.0)).collect();
+        let ops = [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Std { ddof: 1 }, ReduceOp::Min, ReduceOp::Count];
+        let whole = reduce(&ops, x.len(), |row| x[row]);
+        let mut state = ReduceState::new(&ops);
+        let mut start = 0;
+        for len in [1usize, 63, 512, 0, 700, 1724] {
+            state.feed(len, |i| x[start + i]);
+            start += len;
+        }
+        assert_eq!(start, x.len());
+        let bits = |v: &[Option<f64>]| v.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
+        assert_eq!(bits(&state.finish()), bits(&whole));
     }
 
     #[test]

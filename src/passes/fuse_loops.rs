@@ -15,7 +15,7 @@
 //! lagged read of a computed value reads its buffer's halo. So each input is read once per row,
 //! and `dlog(x,k)` calls `ln` once per row whatever `k` is.
 
-use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, ScanOp, Shape, UnaryOp};
+use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, ReduceOp, ScanOp, Shape, UnaryOp};
 use std::fmt::Write as _;
 
 /// Rows per block: a block's buffers stay in L1 while the stages run over it.
@@ -83,6 +83,9 @@ pub struct LoopPlan {
     pub extra_outputs: Vec<NodeId>,
     /// The scan nodes, in the order of their running states (`Stage::ScanCall::state`).
     pub scans: Vec<(NodeId, ScanOp)>,
+    /// When not empty, the result is not written: each block of it (from its buffer) feeds
+    /// these reductions instead (the first pass of a multi-pass plan, `plan_reduction`).
+    pub reduce_result: Vec<ReduceOp>,
 }
 
 impl LoopPlan {
@@ -152,7 +155,16 @@ impl LoopPlan {
         }
         let result = self.program.result;
         let validity = if self.result_nullable() { "with validity" } else { "all valid" };
-        let _ = writeln!(out, "result {result} ({validity})");
+        if self.reduce_result.is_empty() {
+            let _ = writeln!(out, "result {result} ({validity})");
+        } else {
+            let list: Vec<String> = self.reduce_result.iter().map(|op| op.name()).collect();
+            let _ = writeln!(
+                out,
+                "result {result} ({validity}) not written: each block feeds [{}]",
+                list.join(", ")
+            );
+        }
         for node in &self.extra_outputs {
             let validity = if self.nullable[node.index()] { "with validity" } else { "all valid" };
             let _ = writeln!(out, "also writes output {node} ({validity}) from its buffer");
@@ -191,6 +203,20 @@ fn is_block_call(program: &Program, node: NodeId) -> Option<UnaryOp> {
 
 /// Plans `program` for bindings where input slot `s` has a validity bitmap iff `input_nullable[s]`.
 pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
+    plan_with(program, input_nullable, &[])
+}
+
+/// Plans `program` so that its result, a computed column, is reduced block by block by `ops`
+/// instead of written: a multi-pass plan's first pass without materialising the operand.
+/// `None` when the result is not computed by the loop (an input or a lag of one).
+pub fn plan_reduction(program: &Program, input_nullable: &[bool], ops: &[ReduceOp]) -> Option<LoopPlan> {
+    let result = program.node(program.result);
+    let computed = result.ty.shape == Shape::Column
+        && !matches!(result.kind, NodeKind::Input { .. } | NodeKind::Lag { .. });
+    (computed && !ops.is_empty()).then(|| plan_with(program, input_nullable, ops))
+}
+
+fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[ReduceOp]) -> LoopPlan {
     let count = program.nodes.len();
     let nullable = nullability(program, input_nullable);
     let mut scalars = Vec::new();
@@ -261,6 +287,10 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
             halo[node.index()].get_or_insert(0);
         }
     }
+    // A reduced result is read from its buffer, a block at a time.
+    if !reduce_result.is_empty() {
+        halo[program.result.index()].get_or_insert(0);
+    }
     // Other outputs that the loop computes are copied out of their buffers.
     let mut extra_outputs = Vec::new();
     if program.result_type().shape == Shape::Column {
@@ -274,7 +304,8 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
     for (index, stage) in stages.iter_mut().enumerate() {
         if let Stage::Loop { nodes, vector } = stage {
             let buffered = |id: NodeId| halo[id.index()].is_some();
-            *vector = vector_plan(program, &nullable, &buffered, nodes, index == last_stage);
+            let writes_result = index == last_stage && reduce_result.is_empty();
+            *vector = vector_plan(program, &nullable, &buffered, nodes, writes_result);
         }
     }
     let mut buffers = Vec::new();
@@ -295,6 +326,7 @@ pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
         buffer_of,
         extra_outputs,
         scans,
+        reduce_result: reduce_result.to_vec(),
     }
 }
 

@@ -51,8 +51,9 @@ impl Step {
 }
 
 impl PassPlan {
-    /// The stages as `--emit ir` shows them.
-    pub fn to_text(&self, plan_of: impl Fn(&Program) -> String) -> String {
+    /// The stages as `--emit ir` shows them, with `plan_of(program, reductions)` the loop plan
+    /// text of a program whose result feeds `reductions` (or is written, when empty).
+    pub fn to_text(&self, plan_of: impl Fn(&Program, &[ReduceOp]) -> String) -> String {
         let mut out = String::new();
         for (index, step) in self.steps.iter().enumerate() {
             let list: Vec<String> =
@@ -64,14 +65,15 @@ impl PassPlan {
                 }
                 None => {
                     let _ = writeln!(out, "pass {}: {what} over the result of this fused loop:", index + 1);
-                    for line in plan_of(&step.operand).lines() {
+                    let ops: Vec<ReduceOp> = step.reductions.iter().map(|(op, _, _)| *op).collect();
+                    for line in plan_of(&step.operand, &ops).lines() {
                         let _ = writeln!(out, "  {line}");
                     }
                 }
             }
         }
         let _ = writeln!(out, "pass {}: the fused loop:", self.steps.len() + 1);
-        for line in plan_of(&self.last).lines() {
+        for line in plan_of(&self.last, &[]).lines() {
             let _ = writeln!(out, "  {line}");
         }
         out
