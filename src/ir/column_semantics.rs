@@ -265,7 +265,7 @@ impl ReduceState {
             }
             i += count;
             self.row += count;
-            if self.row % CHUNK_ROWS == 0 {
+            if self.row.is_multiple_of(CHUNK_ROWS) {
                 self.moments.add_chunk(&mut self.chunk[..self.filled], self.needs);
                 self.filled = 0;
             }
