@@ -114,3 +114,18 @@ fn a_terminal_session_prompts_and_completes() {
     assert!(screen.contains("f64[] × 5 rows, 1 null"), "{screen}");
     assert!(home.path().join("fusejit/history").exists(), "history is saved");
 }
+
+#[test]
+fn outputs_are_previewed_and_kept_and_reductions_and_windows_evaluate() {
+    let file = prices();
+    let script = format!(
+        ":load {}\nout r = dlog(px, 1); out vol = mstd(r, 2)\n:vars\n(px - mean(px)) / std(px)\n:ir mavg(px, 2)\n",
+        file.path().display()
+    );
+    let (stdout, stderr, code) = session(&script);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("r:\n") && stdout.contains("vol:\n"), "{stdout}");
+    assert!(stdout.contains("kept as column 'r'") && stdout.contains("kept as column 'vol'"), "{stdout}");
+    assert!(stdout.contains("  vol          f64[]"), "{stdout}");
+    assert!(stdout.contains("block call scan mavg[2]"), "{stdout}");
+}

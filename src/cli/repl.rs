@@ -391,6 +391,13 @@ impl Session {
         let parsed = fusejit::syntax::parse_program(line).map_err(|diagnostic| {
             fusejit::CompileError::new(diagnostic, line).render("<input>", self.color)
         })?;
+        let has_outputs = parsed
+            .statements
+            .iter()
+            .any(|statement| matches!(statement, fusejit::syntax::ast::Statement::Let { output: true, .. }));
+        if has_outputs && parsed.statements.len() > 1 {
+            return self.evaluate_outputs(line);
+        }
         let (keep, source) = match parsed.statements.as_slice() {
             [fusejit::syntax::ast::Statement::Let { name, value, .. }] => {
                 (Some(name.text.clone()), &line[value.span.start..value.span.end])
@@ -411,6 +418,28 @@ impl Session {
         if let Some(name) = keep {
             println!("kept as column '{name}'");
             self.store(&name, result);
+        }
+        Ok(())
+    }
+}
+
+impl Session {
+    /// A program with `out` statements: every output is previewed and kept as a column.
+    fn evaluate_outputs(&mut self, line: &str) -> Result<(), String> {
+        let compile_start = Instant::now();
+        let kernel = self.engine.compile(line).map_err(|error| self.render(error.into()))?;
+        let bindings = self.bindings();
+        kernel.eval_outputs(&bindings).map_err(|error| self.render(error))?;
+        let compile_time = compile_start.elapsed();
+        let run_start = Instant::now();
+        let outputs = kernel.eval_outputs(&bindings).map_err(|error| self.render(error))?;
+        let run_time = run_start.elapsed();
+        drop(bindings);
+        for (name, column) in outputs {
+            println!("{name}:");
+            preview(&column, compile_time.as_secs_f64() * 1e3, run_time.as_secs_f64() * 1e3);
+            println!("kept as column '{name}'");
+            self.store(&name, column);
         }
         Ok(())
     }
