@@ -6,6 +6,8 @@ use fusejit::runtime::math::Isa;
 use std::hint::black_box;
 
 fn math(c: &mut Criterion) {
+    // The traced tier (Cranelift's f64x2 code of the same kernels) is compiled on demand.
+    let _ = fusejit::codegen::install_traced_math();
     for (size_name, size) in [("block512", 512usize), ("1M", 1 << 20)] {
         let inputs: Vec<f64> = (0..size).map(|i| 0.5 + (i % 1000) as f64 * 0.731).collect();
         let exp_inputs: Vec<f64> = (0..size).map(|i| -20.0 + (i % 1000) as f64 * 0.04).collect();

@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long = "target", value_name = "aarch64|TRIPLE")]
     pub target: Option<String>,
     /// Forces the tier of the vectorised ln/exp (every tier gives the same bits).
-    #[arg(long = "isa", value_name = "auto|avx512|avx2|sse|scalar", default_value = "auto")]
+    #[arg(long = "isa", value_name = "auto|avx512|avx2|sse|traced|scalar", default_value = "auto")]
     pub isa: String,
 }
 

@@ -17,7 +17,7 @@ use crate::column::{Binding, ColumnData};
 use crate::ir::column_semantics::{ReduceState, ScanState};
 use crate::ir::{Elem, Shape};
 use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan};
-use crate::runtime::math::Isa;
+use crate::runtime::math::{self, Isa};
 use crate::runtime::stubs;
 use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -206,6 +206,65 @@ impl Compiler {
         let entry = unsafe { std::mem::transmute::<*const u8, unsafe extern "C" fn(*const u64)>(code) };
         Ok(NativeKernel { module: Mutex::new(Some(module)), entry, clif, asm })
     }
+}
+
+/// Compiles the traced `ln`/`exp` block functions (`emitted_runtime`, `f64x2`) for the host
+/// once and installs them as the `traced` math tier. Their code lives for the rest of the
+/// process (the module is leaked on purpose: installed function pointers never dangle).
+/// Fails where the host's Cranelift backend cannot compile them (x86-64 without FMA).
+pub fn install_traced_math() -> Result<(), String> {
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(compile_traced_math).clone()
+}
+
+fn compile_traced_math() -> Result<(), String> {
+    use emitted_runtime::RuntimeFunction;
+    let outcome = std::panic::catch_unwind(|| -> Result<(), String> {
+        let mut compiler = Compiler::for_host(Isa::Scalar)?;
+        let module_builder = JITBuilder::with_isa(compiler.isa.clone(), default_libcall_names());
+        let mut module = JITModule::new(module_builder);
+        let call_conv = compiler.isa.default_call_conv();
+        let signature = translate::block_stub_signature(call_conv);
+        let mut ids = Vec::new();
+        for (function, name) in [
+            (RuntimeFunction::LnF64Block, "fusejit_traced_ln"),
+            (RuntimeFunction::ExpF64Block, "fusejit_traced_exp"),
+        ] {
+            let id = module
+                .declare_function(name, Linkage::Local, &signature)
+                .map_err(|error| format!("declare {name}: {error}"))?;
+            compiler.context.clear();
+            compiler.context.func.signature = signature.clone();
+            compiler.context.func.name = UserFuncName::user(0, id.as_u32());
+            let builder = cranelift_frontend::FunctionBuilder::new(
+                &mut compiler.context.func,
+                &mut compiler.builder_context,
+            );
+            emitted_runtime::emit(function, builder, compiler.isa.frontend_config());
+            verify_function(&compiler.context.func, compiler.isa.as_ref())
+                .map_err(|errors| format!("cranelift verifier on {name}: {errors}"))?;
+            module
+                .define_function(id, &mut compiler.context)
+                .map_err(|error| format!("compile {name}: {error:?}"))?;
+            module.clear_context(&mut compiler.context);
+            ids.push(id);
+        }
+        module.finalize_definitions().map_err(|error| format!("finalize: {error}"))?;
+        // SAFETY: each pointer is the finalized entry of a function declared with the block
+        // signature `fn(i64, i64, i64)` in the host's default calling convention (`extern
+        // "C"`), which is `BlockFn`'s ABI for pointers and a `usize`; the module is leaked
+        // below, so the code lives as long as the process.
+        let (ln, exp) = unsafe {
+            (
+                std::mem::transmute::<*const u8, math::BlockFn>(module.get_finalized_function(ids[0])),
+                std::mem::transmute::<*const u8, math::BlockFn>(module.get_finalized_function(ids[1])),
+            )
+        };
+        std::mem::forget(module);
+        math::install_traced_blocks(ln, exp);
+        Ok(())
+    });
+    outcome.unwrap_or_else(|_| Err("cranelift panicked compiling the traced math".into()))
 }
 
 /// The names of the runtime functions a kernel imports, in the order `StubRefs` lists them.

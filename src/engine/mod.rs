@@ -99,6 +99,17 @@ impl Engine {
     /// An engine with `config`. Fails when the configured (or `FUSEJIT_ISA`) math tier is
     /// unknown or not supported by this CPU.
     pub fn with_config(config: EngineConfig) -> Result<Self, String> {
+        // The traced tier is compiled on demand: where it is asked for, and on hosts without a
+        // hand-compiled SIMD tier (aarch64), where it is the widest.
+        let asked = config.isa == Some(Isa::Traced)
+            || (config.isa.is_none()
+                && std::env::var("FUSEJIT_ISA").is_ok_and(|text| text.trim() == "traced"));
+        if asked || !cfg!(target_arch = "x86_64") {
+            let installed = codegen::install_traced_math();
+            if asked {
+                installed.map_err(|error| format!("the traced math tier: {error}"))?;
+            }
+        }
         let isa = Isa::select(config.isa)?;
         Ok(Engine::build(config, isa))
     }

@@ -79,33 +79,50 @@ pub enum Isa {
     Avx512,
     Avx2,
     Sse,
+    /// The generic kernels traced ([`trace`]) and compiled by Cranelift as `f64x2` code for
+    /// the host: the 128-bit tier where no hand-compiled one exists (NEON on aarch64).
+    /// Supported once codegen has installed it (`codegen::install_traced_math`).
+    Traced,
     Scalar,
 }
 
+/// The traced tier's block functions, compiled by codegen and installed here once.
+static TRACED_BLOCKS: std::sync::OnceLock<(BlockFn, BlockFn)> = std::sync::OnceLock::new();
+
+/// Installs the traced tier's `(ln, exp)` block functions; the first install wins. They must
+/// stay callable for the rest of the process.
+pub fn install_traced_blocks(ln: BlockFn, exp: BlockFn) {
+    let _ = TRACED_BLOCKS.set((ln, exp));
+}
+
 impl Isa {
-    pub const ALL: [Isa; 4] = [Isa::Avx512, Isa::Avx2, Isa::Sse, Isa::Scalar];
+    pub const ALL: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Sse, Isa::Traced, Isa::Scalar];
 
     pub fn name(self) -> &'static str {
         match self {
             Isa::Avx512 => "avx512",
             Isa::Avx2 => "avx2",
             Isa::Sse => "sse",
+            Isa::Traced => "traced",
             Isa::Scalar => "scalar",
         }
     }
 
-    /// `avx512`, `avx2`, `sse`, `scalar` (or `auto` for `None`).
+    /// `avx512`, `avx2`, `sse`, `traced`, `scalar` (or `auto` for `None`).
     pub fn parse(text: &str) -> Result<Option<Isa>, String> {
         match text {
             "auto" => Ok(None),
             other => Isa::ALL.into_iter().find(|isa| isa.name() == other).map(Some).ok_or_else(|| {
-                format!("unknown ISA tier '{other}'; expected auto, avx512, avx2, sse or scalar")
+                format!("unknown ISA tier '{other}'; expected auto, avx512, avx2, sse, traced or scalar")
             }),
         }
     }
 
     /// Whether this CPU can run the tier.
     pub fn is_supported(self) -> bool {
+        if self == Isa::Traced {
+            return TRACED_BLOCKS.get().is_some();
+        }
         #[cfg(target_arch = "x86_64")]
         {
             match self {
@@ -117,7 +134,7 @@ impl Isa {
                     std::arch::is_x86_feature_detected!("sse4.1")
                         && std::arch::is_x86_feature_detected!("fma")
                 }
-                Isa::Scalar => true,
+                Isa::Traced | Isa::Scalar => true,
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -155,6 +172,8 @@ impl Isa {
             Isa::Avx512 => (ln_f64_avx512, exp_f64_avx512),
             Isa::Avx2 => (ln_f64_avx2, exp_f64_avx2),
             Isa::Sse => (ln_f64_sse, exp_f64_sse),
+            // Every tier gives the same bits, so the scalar tier stands in until installed.
+            Isa::Traced => TRACED_BLOCKS.get().copied().unwrap_or((ln_f64_scalar, exp_f64_scalar)),
             Isa::Scalar => (ln_f64_scalar, exp_f64_scalar),
         }
     }
