@@ -154,6 +154,22 @@ fn huge_literals_and_lags_give_errors_or_correct_results() {
     assert_eq!(compile_and_run("lag(x, 4294967295)").ok(), Some(9));
     assert_eq!(compile_and_run("x^2147483647 + x^-2147483648").ok(), Some(9));
     assert_eq!(compile_and_run("99999999999999999999999 + 1").ok(), Some(1));
+    // Windows far longer than the column cost the column's length, not the window's.
+    assert_compile_error("msum(x, 4294967296)", "too large");
+    assert_compile_error("mavg(x, 0)", "empty");
+    for source in [
+        "msum(x, 4294967295)",
+        "mavg(x, 4294967295) + mstd(y, 4294967295)",
+        "mmin(x, 4294967295) - mmax(y, 4000000000)",
+    ] {
+        assert_eq!(compile_and_run(source).ok(), Some(9), "{source}");
+    }
+    let kernel = Engine::new().compile("msum(x, 4294967295)").unwrap();
+    let x = [1.0, 2.0, 3.0];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    assert_eq!(kernel.eval(&bindings).unwrap(), kernel.interpret(&bindings).unwrap());
+    assert_eq!(kernel.eval(&bindings).unwrap().values, fusejit::ColumnValues::F64(vec![1.0, 3.0, 6.0]));
 }
 
 #[test]

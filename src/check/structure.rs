@@ -176,17 +176,17 @@ pub fn lag_count_literal(arg: &Expr) -> Result<u32, Diagnostic> {
     }
 }
 
-/// A window length: an integer literal from 1 to `MAX_LAG + 1`.
+/// A window length: an integer literal from 1 to `MAX_LAG`.
 pub fn window_length_literal(arg: &Expr) -> Result<u32, Diagnostic> {
     match &arg.kind {
-        ExprKind::Number { integer: Some(w), .. } if *w >= 1 && *w <= MAX_LAG + 1 => Ok(*w as u32),
+        ExprKind::Number { integer: Some(w), .. } if *w >= 1 && *w <= MAX_LAG => Ok(*w as u32),
         ExprKind::Number { integer: Some(0), .. } => {
             Err(Diagnostic::new(arg.span, "a window of 0 rows is empty")
                 .with_hint("the window is the last w rows, the current one included: w is at least 1"))
         }
         ExprKind::Number { text, integer: Some(_), .. } => {
             Err(Diagnostic::new(arg.span, format!("window length {text} is too large"))
-                .with_hint(format!("at most {}", MAX_LAG + 1)))
+                .with_hint(format!("at most {MAX_LAG}; a window as long as the column is a cumulative op")))
         }
         _ => Err(Diagnostic::new(arg.span, "the window length must be a positive integer literal")
             .with_hint("w counts rows and must be known when the program compiles, e.g. `mavg(px, 20)`")),

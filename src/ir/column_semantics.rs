@@ -74,7 +74,17 @@ impl CompensatedSum {
     }
 }
 
-/// One row of `msum`/`mavg` (`ring.len()` is w). Rows fall in blocks of w (by row index). A
+/// Stores row `offset`'s value in a window's ring, which grows to w entries during the
+/// first w rows (so a window far longer than the column costs only the column's length).
+#[inline(always)]
+fn ring_store(ring: &mut Vec<Option<f64>>, offset: usize, x: Option<f64>) {
+    match ring.get_mut(offset) {
+        Some(slot) => *slot = x,
+        None => ring.push(x),
+    }
+}
+
+/// One row of `msum`/`mavg`. Rows fall in blocks of w (by row index). A
 /// window ending at offset o of block b is the suffix of block b − 1 from offset o + 1 plus
 /// the prefix of block b up to o, each a running sum that restarts every block: no
 /// subtraction, so nothing drifts (the error is that of summing the window directly,
@@ -83,12 +93,12 @@ impl CompensatedSum {
 fn block_sum_row(
     prefix: &mut (f64, u32),
     offset: usize,
-    ring: &mut [Option<f64>],
-    suffix: &mut [(f64, u32)],
+    w: usize,
+    ring: &mut Vec<Option<f64>>,
+    suffix: &mut Vec<(f64, u32)>,
     is_sum: bool,
     x: Option<f64>,
 ) -> Option<f64> {
-    let w = ring.len();
     if offset == 0 {
         *prefix = (0.0, 0);
     }
@@ -96,12 +106,14 @@ fn block_sum_row(
         prefix.0 += x;
         prefix.1 += 1;
     }
-    ring[offset] = x;
-    let (before_sum, before_count) = suffix[offset + 1];
+    ring_store(ring, offset, x);
+    // Before the first block completes there is no previous block: an empty suffix.
+    let (before_sum, before_count) = suffix.get(offset + 1).copied().unwrap_or((0.0, 0));
     let count = prefix.1 + before_count;
     let total = prefix.0 + before_sum;
     if offset == w - 1 {
         // This block is complete: its suffix sums serve the next block.
+        suffix.resize(w + 1, (0.0, 0));
         let (mut sum, mut count) = (0.0f64, 0u32);
         for j in (0..w).rev() {
             if let Some(x) = ring[j] {
@@ -321,10 +333,12 @@ pub struct ScanState {
     op: ScanOp,
     /// Rows fed so far.
     row: usize,
+    /// Windows: the window length (0 for the other scans).
+    w: usize,
     /// Windows: `row % w`, kept as a counter (a division per row would cost more than the
     /// window's arithmetic).
     offset: usize,
-    /// Windows: the last `w` rows' values by `row % w`.
+    /// Windows: the last `w` rows' values by `row % w` (fewer while fewer rows were fed).
     ring: Vec<Option<f64>>,
     /// msum/mavg: the running sum and count of the current w-row block, and `suffix[j]`, the
     /// sum and count of the previous block's offsets `j..w`.
@@ -356,14 +370,14 @@ impl ScanState {
             | ScanOp::MMax { w } => w as usize,
             _ => 0,
         };
-        let is_block_sum = matches!(op, ScanOp::MSum { .. } | ScanOp::MAvg { .. });
         ScanState {
             op,
             row: 0,
+            w,
             offset: 0,
-            ring: vec![None; w],
+            ring: Vec::new(),
             prefix: (0.0, 0),
-            suffix: if is_block_sum { vec![(0.0, 0); w + 1] } else { Vec::new() },
+            suffix: Vec::new(),
             count: 0,
             mean: 0.0,
             m2: 0.0,
@@ -388,10 +402,9 @@ impl ScanState {
             // which the ring's stores could alias as far as the optimiser knows.
             let is_sum = matches!(self.op, ScanOp::MSum { .. });
             let (mut prefix, mut offset) = (self.prefix, self.offset);
-            let (ring, suffix) = (&mut self.ring, &mut self.suffix);
-            let w = ring.len();
+            let (ring, suffix, w) = (&mut self.ring, &mut self.suffix, self.w);
             for i in 0..len {
-                put(i, block_sum_row(&mut prefix, offset, ring, suffix, is_sum, get(i)));
+                put(i, block_sum_row(&mut prefix, offset, w, ring, suffix, is_sum, get(i)));
                 offset = if offset + 1 == w { 0 } else { offset + 1 };
             }
             (self.prefix, self.offset, self.row) = (prefix, offset, self.row + len);
@@ -409,18 +422,18 @@ impl ScanState {
         let row = self.row;
         let offset = self.offset;
         self.row += 1;
-        if !self.ring.is_empty() {
-            self.offset = if offset + 1 == self.ring.len() { 0 } else { offset + 1 };
+        if self.w > 0 {
+            self.offset = if offset + 1 == self.w { 0 } else { offset + 1 };
         }
         match self.op {
             ScanOp::MSum { .. } | ScanOp::MAvg { .. } => {
                 let is_sum = matches!(self.op, ScanOp::MSum { .. });
-                block_sum_row(&mut self.prefix, offset, &mut self.ring, &mut self.suffix, is_sum, x)
+                block_sum_row(&mut self.prefix, offset, self.w, &mut self.ring, &mut self.suffix, is_sum, x)
             }
             ScanOp::MStd { w } => {
                 let w = w as usize;
                 let leaving = if row >= w { self.ring[offset] } else { None };
-                self.ring[offset] = x;
+                ring_store(&mut self.ring, offset, x);
                 if let Some(x) = x {
                     if x.is_finite() {
                         self.count += 1;
@@ -470,7 +483,7 @@ impl ScanState {
                     best.to_bits() == a.to_bits() && a.to_bits() != b.to_bits()
                 };
                 let leaving = if row >= w { self.ring[offset] } else { None };
-                self.ring[offset] = x;
+                ring_store(&mut self.ring, offset, x);
                 if let Some(x) = x {
                     self.valid += 1;
                     if x.is_nan() {
