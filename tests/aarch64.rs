@@ -12,9 +12,9 @@
 
 mod common;
 
-use common::random_programs::{Rng, bind, data, program};
+use common::random_programs::{BOUNDARY_PROGRAMS, BoundaryData, Rng, bind, data, program};
 use fusejit::codegen::object::{ArgumentImage, ArgumentWord, CrossObject};
-use fusejit::{Bindings, Column, ColumnValues, Elem, Engine, EngineConfig, Validity};
+use fusejit::{Bindings, Column, ColumnValues, Elem, Engine, EngineConfig};
 use std::path::Path;
 use std::process::Command;
 
@@ -62,24 +62,6 @@ fn engine() -> Engine {
     Engine::with_config(EngineConfig { verify_generated_code: true, ..EngineConfig::default() })
         .expect("a valid engine configuration")
 }
-
-const WORKLOADS: &[&str] = &[
-    "ln(x)*a+b",
-    "dlog(x,1)*a+b",
-    "dlog(x,5)*a+b",
-    "(x-y)*a+b",
-    "w * a",
-    "where(x>y, x-y, 0)*a",
-    "dlog(dlog(x,1),5)",
-    "r = dlog(x, 1); where(abs(r) > 0.1, null, r) * 252",
-    "lag(lag(x, 300), 300) + diff(y, 1000)",
-    "exp(lag(x, 3) / 1000) + ln(lag(y, 600))",
-    "r = ln(x) * 2; s = r + y; where(s > 0, s, r) - lag(r, 3)",
-    "exp(a / 100) * ln(a) + x",
-    "where(w > 100, w - 100, 0) * a + lag(w, 2)",
-    "ln(w) + exp(w / 1000)",
-    "exp(x - 100) + exp(-x) + ln(x - 99)",
-];
 
 /// Writes the job file the harness reads (format in `harness.c`).
 fn job_file(cases: &[Case]) -> Vec<u8> {
@@ -177,20 +159,10 @@ fn aarch64_code_under_qemu_equals_x86_64_bit_for_bit() {
 
     // The workloads at block boundaries, with and without nulls.
     for rows in [0usize, 1, 2, 63, 64, 65, 511, 512, 513, 1025, 3001] {
-        let x: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.37).sin() * 5.0).collect();
-        let y: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.11).cos() * 5.0).collect();
-        let w: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-        let bits: Vec<u8> =
-            (0..rows.div_ceil(8) + 1).map(|i| if i % 5 == 0 { 0b1011_1111 } else { 0xff }).collect();
+        let data = BoundaryData::new(rows);
         for with_nulls in [false, true] {
-            let mut bindings = Bindings::new();
-            if with_nulls {
-                bindings.column_with_validity("x", &x[..], Validity::new(&bits, 3));
-            } else {
-                bindings.column("x", &x[..]);
-            }
-            bindings.column("y", &y[..]).column("w", &w[..]).scalar("a", 252.0).scalar("b", 0.5);
-            for source in WORKLOADS {
+            let bindings = data.bind(with_nulls);
+            for source in BOUNDARY_PROGRAMS {
                 assert!(corpus.add(&engine, source, &bindings), "{source} compiles");
             }
         }

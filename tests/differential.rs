@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::random_programs::{Rng, bind, compare, data, numeric, program};
-use fusejit::{Bindings, Engine, EngineConfig, Validity};
+use common::random_programs::{BOUNDARY_PROGRAMS, BoundaryData, Rng, bind, compare, data, numeric, program};
+use fusejit::{Bindings, Engine, EngineConfig};
 use proptest::prelude::*;
 
 fn run_case(engine: &Engine, seed: u64) -> Result<(), String> {
@@ -110,37 +110,19 @@ proptest! {
 #[test]
 fn workloads_equal_the_interpreter_at_block_boundaries() {
     let engine = engine();
-    let programs = [
-        "ln(x)*a+b",
-        "dlog(x,1)*a+b",
-        "dlog(x,5)*a+b",
-        "(x-y)*a+b",
-        "where(x>y, x-y, 0)*a",
-        "dlog(dlog(x,1),5)",
-        "r = dlog(x, 1); where(abs(r) > 0.1, null, r) * 252",
-        "lag(lag(x, 300), 300) + diff(y, 1000)",
-        "exp(lag(x, 3) / 1000) + ln(lag(y, 600))",
-        "r = ln(x) * 2; s = r + y; where(s > 0, s, r) - lag(r, 3)",
-        "exp(a / 100) * ln(a) + x",
-        "w * a",
-        "where(w > 100, w - 100, 0) * a + lag(w, 2)",
-        "where(x > y, x - y, 0) * a + lag(x, 3)",
+    // Besides the elementwise programs: reductions, windows and outputs at the same lengths.
+    let stateful = [
+        "(x - mean(x)) / std(x, 1)",
+        "mavg(x, 20) * a + msum(y, 600) - mstd(w, 513)",
+        "cumsum(x) - ema(y, 0.1) + mmin(x, 64) + mean(ln(x))",
+        "out m = x * 2\nout c = cummax(y)\nm - c",
     ];
+    let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     for rows in [0usize, 1, 63, 64, 65, 511, 512, 513, 1024, 1025, 3000] {
-        let x: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.37).sin() * 5.0).collect();
-        let y: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.11).cos() * 5.0).collect();
-        let w: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-        let bits: Vec<u8> =
-            (0..rows.div_ceil(8) + 1).map(|i| if i % 5 == 0 { 0b1011_1111 } else { 0xff }).collect();
+        let data = BoundaryData::new(rows);
         for with_nulls in [false, true] {
-            let mut bindings = Bindings::new();
-            if with_nulls {
-                bindings.column_with_validity("x", &x[..], Validity::new(&bits, 3));
-            } else {
-                bindings.column("x", &x[..]);
-            }
-            bindings.column("y", &y[..]).column("w", &w[..]).scalar("a", 252.0).scalar("b", 0.5);
-            for source in programs {
+            let bindings = data.bind(with_nulls);
+            for &source in &programs {
                 let kernel = engine.compile(source).unwrap();
                 let native = kernel.eval(&bindings).unwrap();
                 let reference = kernel.interpret(&bindings).unwrap();

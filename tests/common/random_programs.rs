@@ -217,3 +217,55 @@ pub fn bind<'d>(data: &'d Data, rng: &mut Rng) -> Bindings<'d> {
         .scalar("flag", true);
     bindings
 }
+
+/// The SPEC §6 workloads and the fusion snapshots' programs, over `BoundaryData`'s columns:
+/// elementwise programs that every backend (the JIT, aarch64 objects) compiles.
+pub const BOUNDARY_PROGRAMS: &[&str] = &[
+    "ln(x)*a+b",
+    "dlog(x,1)*a+b",
+    "dlog(x,5)*a+b",
+    "(x-y)*a+b",
+    "w * a",
+    "where(x>y, x-y, 0)*a",
+    "dlog(dlog(x,1),5)",
+    "r = dlog(x, 1); where(abs(r) > 0.1, null, r) * 252",
+    "lag(lag(x, 300), 300) + diff(y, 1000)",
+    "exp(lag(x, 3) / 1000) + ln(lag(y, 600))",
+    "r = ln(x) * 2; s = r + y; where(s > 0, s, r) - lag(r, 3)",
+    "exp(a / 100) * ln(a) + x",
+    "where(w > 100, w - 100, 0) * a + lag(w, 2)",
+    "where(x > y, x - y, 0) * a + lag(x, 3)",
+    "ln(w) + exp(w / 1000)",
+    "exp(x - 100) + exp(-x) + ln(x - 99)",
+];
+
+/// Smooth price-like columns for the workload tests at block boundaries: `x` and `y` near 100,
+/// `w` = `x` as f32, and a bitmap with a null every 40 rows (bit 6 of every fifth byte).
+pub struct BoundaryData {
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub w: Vec<f32>,
+    pub bits: Vec<u8>,
+}
+
+impl BoundaryData {
+    pub fn new(rows: usize) -> BoundaryData {
+        let x: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.37).sin() * 5.0).collect();
+        let y = (0..rows).map(|i| 100.0 + (i as f64 * 0.11).cos() * 5.0).collect();
+        let w = x.iter().map(|&v| v as f32).collect();
+        let bits = (0..rows.div_ceil(8) + 1).map(|i| if i % 5 == 0 { 0b1011_1111 } else { 0xff }).collect();
+        BoundaryData { x, y, w, bits }
+    }
+
+    /// `x` (with the bitmap at bit offset 3 when `with_nulls`), `y`, `w`, and scalars `a`, `b`.
+    pub fn bind(&self, with_nulls: bool) -> Bindings<'_> {
+        let mut bindings = Bindings::new();
+        if with_nulls {
+            bindings.column_with_validity("x", &self.x[..], Validity::new(&self.bits, 3));
+        } else {
+            bindings.column("x", &self.x[..]);
+        }
+        bindings.column("y", &self.y[..]).column("w", &self.w[..]).scalar("a", 252.0).scalar("b", 0.5);
+        bindings
+    }
+}
