@@ -296,7 +296,10 @@ impl<'p, 'b> Translator<'p, 'b> {
             match stage {
                 Stage::Loop { nodes, vector } => {
                     let writes_result = index == last && self.plan.reduce_result.is_empty();
-                    self.loop_stage(nodes, vector.as_ref(), start, len, writes_result)
+                    // A reducing plan's closing loop may have nothing to do.
+                    if !nodes.is_empty() || writes_result {
+                        self.loop_stage(nodes, vector.as_ref(), start, len, writes_result)
+                    }
                 }
                 Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
                 Stage::ScanCall { node, state } => self.scan_call(*node, *state, start, len),
