@@ -264,6 +264,18 @@ fn zscore_matches_an_independent_compensated_computation_within_4_ulp() {
     );
     assert!(plan.contains("pass 2: the fused loop:"), "{plan}");
     assert!(!plan.contains("pass 3"), "{plan}");
+    // The machine code of every pass: here, one loop (the reductions read `x` as it lies).
+    let asm = stdout_of(&["-e", "(x-mean(ln(x)))/std(x)", "--input", path, "--emit", "asm"]);
+    let headings: Vec<&str> = asm.lines().filter(|line| line.starts_with("## ")).collect();
+    assert_eq!(
+        headings,
+        [
+            "## pass 1: the reducing loop",
+            "## pass 2: reduces an input as it lies (no loop)",
+            "## pass 3: the fused loop"
+        ],
+        "{asm}"
+    );
 }
 
 #[test]

@@ -363,16 +363,6 @@ impl Kernel {
             .collect()
     }
 
-    /// The fused loop plan of an elementwise program for `signature`.
-    fn plan(&self, signature: &Signature) -> Result<(ir::Program, LoopPlan), CompileError> {
-        let program = self.lowered(signature)?;
-        if program.nodes.iter().any(|node| node.kind.is_reduction()) {
-            return Err(self.internal_error("a multi-pass program has no single loop".to_string()));
-        }
-        let plan = fuse_loops::plan(&program, &self.slot_validity(&program, signature));
-        Ok((program, plan))
-    }
-
     fn lower(&self, schema: &Schema) -> Result<ir::Program, CompileError> {
         check::check(&self.inner.ast, schema).map_err(|d| CompileError::new(d, self.inner.source.clone()))
     }
@@ -423,21 +413,59 @@ impl Kernel {
 
     /// The Cranelift IR of the native kernel for these bindings (`--emit clif`).
     pub fn clif_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
-        Ok(self.listing(bindings, Listings { clif: true, asm: false })?.clif.clone().unwrap_or_default())
+        self.listings(bindings, |plan| {
+            let kernel = self.inner.backend.compile(plan, Listings { clif: true, asm: false })?;
+            Ok(kernel.clif.clone().unwrap_or_default())
+        })
     }
 
     /// The machine code of the native kernel for these bindings, as Cranelift's VCode
     /// disassembly (`--emit asm`).
     pub fn asm_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
-        Ok(self.listing(bindings, Listings { clif: false, asm: true })?.asm.clone().unwrap_or_default())
+        self.listings(bindings, |plan| {
+            let kernel = self.inner.backend.compile(plan, Listings { clif: false, asm: true })?;
+            Ok(kernel.asm.clone().unwrap_or_default())
+        })
     }
 
     /// The Cranelift IR and machine code of this program for another target, e.g. `aarch64`
     /// (`--emit clif|asm --target`): `(clif, asm)`.
     pub fn cross_listing(&self, bindings: &Bindings<'_>, target: &str) -> Result<(String, String), Error> {
+        let clif = self.listings(bindings, |plan| Ok(codegen::cross_listing(plan, target)?.0))?;
+        let asm = self.listings(bindings, |plan| Ok(codegen::cross_listing(plan, target)?.1))?;
+        Ok((clif, asm))
+    }
+
+    /// `list` applied to the loop plan of every pass (one for an elementwise program; for a
+    /// program with reductions, each reducing loop then the final loop, under headings).
+    fn listings(
+        &self,
+        bindings: &Bindings<'_>,
+        list: impl Fn(&LoopPlan) -> Result<String, String>,
+    ) -> Result<String, Error> {
         let signature = self.signature(bindings)?;
-        let (_, plan) = self.plan(&signature)?;
-        Ok(codegen::cross_listing(&plan, target).map_err(|message| self.internal_error(message))?)
+        let program = self.lowered(&signature)?;
+        let list = |plan: &LoopPlan| list(plan).map_err(|message| self.internal_error(message));
+        let Some(passes) = split_passes::split(&program) else {
+            return Ok(list(&fuse_loops::plan(&program, &self.slot_validity(&program, &signature)))?);
+        };
+        let mut out = String::new();
+        for (index, step) in passes.steps.iter().enumerate() {
+            let reductions: Vec<ir::ReduceOp> = step.reductions.iter().map(|(op, _, _)| *op).collect();
+            let validity = self.slot_validity(&step.operand, &signature);
+            match fuse_loops::plan_reduction(&step.operand, &validity, &reductions) {
+                Some(plan) => {
+                    out.push_str(&format!("## pass {}: the reducing loop\n{}", index + 1, list(&plan)?))
+                }
+                None => {
+                    out.push_str(&format!("## pass {}: reduces an input as it lies (no loop)\n", index + 1))
+                }
+            }
+        }
+        let validity = self.slot_validity(&passes.last, &signature);
+        let plan = fuse_loops::plan(&passes.last, &validity);
+        out.push_str(&format!("## pass {}: the fused loop\n{}", passes.steps.len() + 1, list(&plan)?));
+        Ok(out)
     }
 
     /// Compiles this program, specialised to `bindings`, into `object` (built for another
@@ -458,12 +486,6 @@ impl Kernel {
         object.add_kernel(name, &fused.plan).map_err(|message| self.internal_error(message))?;
         let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
         Ok(codegen::object::argument_image(&fused.plan, &inputs, rows, len))
-    }
-
-    fn listing(&self, bindings: &Bindings<'_>, listings: Listings) -> Result<NativeKernel, Error> {
-        let signature = self.signature(bindings)?;
-        let (_, plan) = self.plan(&signature)?;
-        Ok(self.inner.backend.compile(&plan, listings).map_err(|message| self.internal_error(message))?)
     }
 
     /// Evaluates over `bindings` with native code, returning an owned column.
