@@ -264,7 +264,8 @@ fn zscore_matches_an_independent_compensated_computation_within_4_ulp() {
     );
     assert!(plan.contains("pass 2: the fused loop:"), "{plan}");
     assert!(!plan.contains("pass 3"), "{plan}");
-    // The machine code of every pass: here, one loop (the reductions read `x` as it lies).
+    // The machine code of every pass: a loop reducing ln(x), none for `std(x)` (x is read
+    // where it lies), and the final loop.
     let asm = stdout_of(&["-e", "(x-mean(ln(x)))/std(x)", "--input", path, "--emit", "asm"]);
     let headings: Vec<&str> = asm.lines().filter(|line| line.starts_with("## ")).collect();
     assert_eq!(
