@@ -269,12 +269,16 @@ impl ReduceState {
             // Up to the end of the current chunk (by absolute row index) or of this feed.
             let chunk_left = CHUNK_ROWS - self.row % CHUNK_ROWS;
             let count = chunk_left.min(len - i);
+            // The fill count in a local: kept in `self`, every store into the chunk would force
+            // a reload of it.
+            let mut filled = self.filled;
             for j in i..i + count {
                 if let Some(x) = get(j) {
-                    self.chunk[self.filled] = x;
-                    self.filled += 1;
+                    self.chunk[filled] = x;
+                    filled += 1;
                 }
             }
+            self.filled = filled;
             i += count;
             self.row += count;
             if self.row.is_multiple_of(CHUNK_ROWS) {
