@@ -348,3 +348,83 @@ fn bindings_shadow_inputs_and_share_values() {
     let out = f64_rows(&run("x = fill(x, 1); r = sqrt(x); r * r + r", &bindings));
     assert_rows_bits(&out, &[Some(2.0), Some(12.0)]);
 }
+
+/// Reductions over the valid rows (LANGUAGE.md, "Reductions"): the empty and all-null cases,
+/// the sample forms, f32 and bool operands, and a reduction broadcast into a column.
+#[test]
+fn reductions_skip_nulls_and_define_their_empty_results() {
+    let x = [2.0, 99.0, 4.0, 9.0];
+    let validity = [0b1101u8]; // row 1 is null
+    let all_null = [0u8];
+    let c = [true, false, true, true];
+    let x32 = [1.5f32, 2.5, 3.0, 4.0];
+    let mut bindings = Bindings::new();
+    bindings
+        .column_with_validity("x", &x[..], Validity::new(&validity, 0))
+        .column_with_validity("n", &x[..], Validity::new(&all_null, 0))
+        .column_with_validity("c", &c[..], Validity::new(&validity, 0))
+        .column("x32", &x32[..]);
+    let one = |source: &str| f64_rows(&run(source, &bindings));
+    // Valid rows: 2, 4, 9. Mean 5; squared deviations 9, 1, 16.
+    assert_rows_bits(&one("sum(x)"), &[Some(15.0)]);
+    assert_rows_bits(&one("mean(x)"), &[Some(5.0)]);
+    assert_rows_bits(&one("var(x)"), &[Some(26.0 / 3.0)]);
+    assert_rows_bits(&one("var(x, 1)"), &[Some(13.0)]);
+    assert_rows_bits(&one("std(x, 1)"), &[Some(13f64.sqrt())]);
+    assert_rows_bits(&one("min(x) + max(x) * 10"), &[Some(92.0)]);
+    assert_rows_bits(&one("count(x) + count(c)"), &[Some(6.0)]);
+    // No valid row: sum and count are 0, the others null.
+    assert_rows_bits(&one("sum(n)"), &[Some(0.0)]);
+    assert_rows_bits(&one("count(n)"), &[Some(0.0)]);
+    for source in ["mean(n)", "var(n)", "std(n, 1)", "min(n)", "max(n)"] {
+        assert_rows_bits(&one(source), &[None]);
+    }
+    // One valid row has no sample variance.
+    assert_rows_bits(&one("var(where(x > 8, x, null), 1)"), &[None]);
+    assert_eq!(bool_rows(&run("any(c && false)", &bindings)), [Some(false)]);
+    assert_eq!(bool_rows(&run("all(c)", &bindings)), [Some(true)]);
+    assert_eq!(bool_rows(&run("all(is_null(n))", &bindings)), [Some(true)]);
+    // An f32 operand is summed in f64 and rounded once.
+    assert_eq!(run("sum(x32)", &bindings).values, ColumnValues::F32(vec![11.0]));
+    // A null reduction broadcast into a column makes every row null.
+    assert_rows_bits(&f64_rows(&run("x - mean(n)", &bindings)), &[None, None, None, None]);
+    assert_rows_bits(&f64_rows(&run("x - mean(x)", &bindings)), &[Some(-3.0), None, Some(-1.0), Some(4.0)]);
+}
+
+/// Windows, cumulative ops and ema (LANGUAGE.md): partial windows, skipped nulls, and state
+/// carried over null rows.
+#[test]
+fn windows_cumulative_ops_and_ema_follow_the_documented_rules() {
+    let x = [1.0, 99.0, 3.0, -0.0, 0.0, 6.0];
+    let validity = [0b11_1101u8]; // row 1 is null
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&validity, 0));
+    let rows = |source: &str| f64_rows(&run(source, &bindings));
+    assert_rows_bits(
+        &rows("msum(x, 2)"),
+        &[Some(1.0), Some(1.0), Some(3.0), Some(3.0), Some(0.0), Some(6.0)],
+    );
+    assert_rows_bits(
+        &rows("mavg(x, 3)"),
+        &[Some(1.0), Some(1.0), Some(2.0), Some(1.5), Some(1.0), Some(2.0)],
+    );
+    // A window of one null row is null.
+    assert_rows_bits(&rows("msum(x, 1)"), &[Some(1.0), None, Some(3.0), Some(-0.0), Some(0.0), Some(6.0)]);
+    // -0 is below +0 and stays the minimum while it is in the window.
+    assert_rows_bits(
+        &rows("mmin(x, 2)"),
+        &[Some(1.0), Some(1.0), Some(3.0), Some(-0.0), Some(-0.0), Some(0.0)],
+    );
+    assert_rows_bits(
+        &rows("mstd(x, 2)"),
+        &[Some(0.0), Some(0.0), Some(0.0), Some(1.5), Some(0.0), Some(3.0)],
+    );
+    assert_rows_bits(&rows("cumsum(x)"), &[Some(1.0), None, Some(4.0), Some(4.0), Some(4.0), Some(10.0)]);
+    assert_rows_bits(&rows("cummax(x)"), &[Some(1.0), None, Some(3.0), Some(3.0), Some(3.0), Some(6.0)]);
+    assert_rows_bits(
+        &rows("cumprod(x + 1)"),
+        &[Some(2.0), None, Some(8.0), Some(8.0), Some(8.0), Some(56.0)],
+    );
+    // ema starts at the first valid value: s = 0.5·x + 0.5·s at each valid row.
+    assert_rows_bits(&rows("ema(x, 0.5)"), &[Some(1.0), None, Some(2.0), Some(1.0), Some(0.5), Some(3.25)]);
+}

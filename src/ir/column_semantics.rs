@@ -23,8 +23,13 @@ use super::node::{ReduceOp, ScanOp};
 use super::semantics::{maximum, minimum};
 use std::collections::VecDeque;
 
+/// The start of every running sum: −0 is IEEE addition's identity (−0 + x is x for every x,
+/// +0 and −0 included), so the sum of the one value −0 is −0, as when it is written out.
+/// (A sum of no values is +0; `reduce` says so separately.)
+const SUM_IDENTITY: f64 = -0.0;
+
 /// A Neumaier-compensated sum of finite values, with the non-finite ones counted apart.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct CompensatedSum {
     sum: f64,
     compensation: f64,
@@ -34,6 +39,19 @@ struct CompensatedSum {
     nan: usize,
     positive_infinities: usize,
     negative_infinities: usize,
+}
+
+impl Default for CompensatedSum {
+    fn default() -> Self {
+        CompensatedSum {
+            sum: SUM_IDENTITY,
+            compensation: SUM_IDENTITY,
+            non_finite: 0,
+            nan: 0,
+            positive_infinities: 0,
+            negative_infinities: 0,
+        }
+    }
 }
 
 impl CompensatedSum {
@@ -62,8 +80,13 @@ impl CompensatedSum {
     #[inline]
     fn total(&self) -> f64 {
         if self.non_finite == 0 {
-            // The finite values may have overflowed: the rounded sum is then the answer.
-            if self.sum.is_finite() { self.sum + self.compensation } else { self.sum }
+            // The finite values may have overflowed: the rounded sum is then the answer. A zero
+            // compensation is not added, so that a sum of −0s stays −0.
+            if self.sum.is_finite() && self.compensation != 0.0 {
+                self.sum + self.compensation
+            } else {
+                self.sum
+            }
         } else if self.nan > 0 || (self.positive_infinities > 0 && self.negative_infinities > 0) {
             f64::NAN
         } else if self.positive_infinities > 0 {
@@ -100,7 +123,7 @@ fn block_sum_row(
     x: Option<f64>,
 ) -> Option<f64> {
     if offset == 0 {
-        *prefix = (0.0, 0);
+        *prefix = (SUM_IDENTITY, 0);
     }
     if let Some(x) = x {
         prefix.0 += x;
@@ -108,13 +131,13 @@ fn block_sum_row(
     }
     ring_store(ring, offset, x);
     // Before the first block completes there is no previous block: an empty suffix.
-    let (before_sum, before_count) = suffix.get(offset + 1).copied().unwrap_or((0.0, 0));
+    let (before_sum, before_count) = suffix.get(offset + 1).copied().unwrap_or((SUM_IDENTITY, 0));
     let count = prefix.1 + before_count;
     let total = prefix.0 + before_sum;
     if offset == w - 1 {
         // This block is complete: its suffix sums serve the next block.
-        suffix.resize(w + 1, (0.0, 0));
-        let (mut sum, mut count) = (0.0f64, 0u32);
+        suffix.resize(w + 1, (SUM_IDENTITY, 0));
+        let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
         for j in (0..w).rev() {
             if let Some(x) = ring[j] {
                 sum += x;
@@ -132,7 +155,7 @@ const CHUNK_ROWS: usize = 64;
 /// `Σ values` with four accumulators (values `i ≡ lane (mod 4)`), added pairwise at the end:
 /// a fixed order that the compiler can keep in SIMD registers.
 fn sum4(values: &[f64]) -> f64 {
-    let mut lanes = [0.0f64; 4];
+    let mut lanes = [SUM_IDENTITY; 4];
     let mut quads = values.chunks_exact(4);
     for quad in &mut quads {
         for lane in 0..4 {
@@ -380,7 +403,7 @@ impl ScanState {
             w,
             offset: 0,
             ring: Vec::new(),
-            prefix: (0.0, 0),
+            prefix: (SUM_IDENTITY, 0),
             suffix: Vec::new(),
             count: 0,
             mean: 0.0,
