@@ -1,7 +1,8 @@
-//! Running a multi-pass plan (`passes::split_passes`): each step's operand through its fused
-//! native loop (or read where it lies, when it is an input column), the step's reductions or
-//! scan by `ir::column_semantics` — the very functions the interpreter calls, in the same row
-//! order, so both give the same bits — and last the fused loop of what remains.
+//! Running a multi-pass plan (`passes::split_passes`). Each step's reductions run over their
+//! operand: in the operand's own fused loop, block by block (`plan_reduction`), or over an
+//! input column where it lies. Either way `ir::column_semantics::ReduceState` computes them,
+//! the very code the interpreter runs, in the same row order, so both give the same bits.
+//! Last comes the fused loop of what remains, which may write several outputs.
 
 use super::{Bindings, Fused, Kernel, MAX_PASS_KERNELS, bindings, has_validity};
 use crate::codegen::{self, OutputTarget};
@@ -18,42 +19,28 @@ use std::sync::{Arc, PoisonError};
 /// into later programs as a null constant, since scalar bindings cannot be null).
 type Produced = Vec<(String, Option<Scalar>)>;
 
-/// Work to run over a column's rows given as `Option<f64>` (see `interp::as_f64`).
-trait RowsVisitor {
-    type Output;
-    fn visit(self, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Self::Output;
-}
-
-/// Runs `visitor` with a row accessor specialised to `binding`'s element type and validity,
-/// so the per-row work inlines.
-fn visit_rows<V: RowsVisitor>(binding: &Binding<'_>, rows: usize, visitor: V) -> V::Output {
+/// `ops` over an input column where it lies, with a row accessor specialised to the column's
+/// element type and validity (values as `interp::as_f64` gives them), so the per-row work
+/// inlines.
+fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> Vec<Option<f64>> {
     let column = match binding {
         Binding::Column(column) => column,
         Binding::Scalar(scalar) => {
             let value = crate::interp::as_f64(Some(*scalar));
-            return visitor.visit(rows, move |_| value);
+            return column_semantics::reduce(ops, rows, move |_| value);
         }
     };
     match (column.data, column.validity) {
-        (ColumnData::F64(values), None) => visitor.visit(rows, |row| Some(values[row])),
+        (ColumnData::F64(values), None) => column_semantics::reduce(ops, rows, |row| Some(values[row])),
         (ColumnData::F64(values), Some(validity)) => {
-            visitor.visit(rows, move |row| validity.is_valid(row).then(|| values[row]))
+            column_semantics::reduce(ops, rows, move |row| validity.is_valid(row).then(|| values[row]))
         }
-        (ColumnData::F32(values), validity) => visitor.visit(rows, move |row| {
+        (ColumnData::F32(values), validity) => column_semantics::reduce(ops, rows, move |row| {
             validity.is_none_or(|validity| validity.is_valid(row)).then(|| f64::from(values[row]))
         }),
-        (ColumnData::Bool(values), validity) => visitor.visit(rows, move |row| {
+        (ColumnData::Bool(values), validity) => column_semantics::reduce(ops, rows, move |row| {
             validity.is_none_or(|validity| validity.is_valid(row)).then(|| f64::from(u8::from(values[row])))
         }),
-    }
-}
-
-struct Reduce<'a>(&'a [ir::ReduceOp]);
-
-impl RowsVisitor for Reduce<'_> {
-    type Output = Vec<Option<f64>>;
-    fn visit(self, rows: usize, get: impl Fn(usize) -> Option<f64>) -> Self::Output {
-        column_semantics::reduce(self.0, rows, get)
     }
 }
 
@@ -69,14 +56,14 @@ impl Kernel {
                 Some(name) => {
                     let operand =
                         *all.get(name).ok_or_else(|| EvalError::MissingBinding { name: name.to_string() })?;
-                    visit_rows(&operand, rows, Reduce(&kinds))
+                    reduce_binding(&operand, rows, &kinds)
                 }
                 None => match self.reduce_in_loop(&step.operand, &all, &nulls, rows, &kinds)? {
                     Some(values) => values,
                     // The operand is a lag of an input: materialise it, then reduce.
                     None => {
                         let column = self.run_program(&step.operand, &all, &nulls, rows)?;
-                        visit_rows(&Binding::Column(column.as_column_ref()), rows, Reduce(&kinds))
+                        reduce_binding(&Binding::Column(column.as_column_ref()), rows, &kinds)
                     }
                 },
             };
