@@ -167,3 +167,21 @@ fn a_halo_of_300_000_rows_gives_the_interpreters_result() {
     assert_eq!(native.null_count, 300_000);
     compare("dlog(x, 300000)", &native, &reference).unwrap();
 }
+
+/// Kernels calling the traced math tier (Cranelift's `f64x2` code of the generic kernels, the
+/// tier aarch64 hosts run) equal the interpreter too: 500 fixed seeds of the generator.
+#[test]
+fn kernels_on_the_traced_math_tier_equal_the_interpreter() {
+    let engine = Engine::with_config(EngineConfig {
+        cache_capacity: 64,
+        verify_generated_code: true,
+        isa: Some(fusejit::Isa::Traced),
+    })
+    .expect("the traced tier compiles for this host");
+    assert_eq!(engine.isa(), fusejit::Isa::Traced);
+    for seed in 1..=500u64 {
+        if let Err(message) = run_case(&engine, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
+            panic!("{message}");
+        }
+    }
+}
