@@ -239,3 +239,35 @@ fn eval_outputs_gives_every_output_by_name_in_order() {
     // `eval` gives the last output.
     assert_eq!(kernel.eval(&bindings).unwrap(), outputs[3].1);
 }
+
+/// One kernel, one signature, reductions that come out null on some evaluations and not on
+/// others: each evaluation gets the loop for its own pattern of null reductions.
+#[test]
+fn null_and_valid_reductions_alternate_on_one_kernel() {
+    let engine = Engine::new();
+    let kernel = engine.compile("out d = x - mean(x)\nout s = x * 2\nd + std(x)").unwrap();
+    let x = [1.0, 3.0];
+    let (valid, none) = ([0b11u8], [0b00u8]);
+    for round in 0..3 {
+        let all_null = round == 1;
+        let mut bindings = Bindings::new();
+        bindings.column_with_validity("x", &x[..], Validity::new(if all_null { &none } else { &valid }, 0));
+        // Values under null rows are unspecified: compare rows as options.
+        let rows = |outputs: Vec<(String, fusejit::Column)>| -> Vec<(String, Vec<Option<fusejit::Scalar>>)> {
+            outputs.into_iter().map(|(name, column)| (name, column.to_options())).collect()
+        };
+        let outputs = kernel.eval_outputs(&bindings).unwrap();
+        assert_eq!(
+            rows(outputs.clone()),
+            rows(kernel.interpret_outputs(&bindings).unwrap()),
+            "round {round}"
+        );
+        let result = kernel.eval(&bindings).unwrap();
+        assert_eq!(result.to_options(), outputs[2].1.to_options(), "round {round}");
+        if all_null {
+            assert_eq!(result.null_count, 2);
+        } else {
+            assert_eq!(result.values, ColumnValues::F64(vec![0.0, 2.0]), "round {round}");
+        }
+    }
+}

@@ -21,7 +21,7 @@ use crate::passes::split_passes::{self, PassPlan};
 use crate::runtime::math::Isa;
 use crate::syntax::{self, ast};
 use cache::LruCache;
-use std::collections::HashMap;
+use multi_pass::Passes;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Engine settings.
@@ -201,14 +201,19 @@ struct KernelInner {
     backend: Arc<Backend>,
     /// One specialisation per binding signature seen (few per kernel in practice).
     specializations: Mutex<Vec<(Signature, Arc<Specialization>)>>,
-    pass_kernels: Mutex<PassKernels>,
 }
 
 /// A program compiled for one binding signature.
 #[derive(Debug)]
 struct Specialization {
+    /// The optimised program, every output.
     program: ir::Program,
+    /// How `eval` computes the last output.
     form: Form,
+    /// How `eval_outputs` computes every output of a multi-output program, made on first use.
+    outputs: Mutex<Option<Arc<Passes>>>,
+    /// The inputs whose bindings carry a bitmap in the signature.
+    nullable_inputs: Vec<String>,
 }
 
 // The fused form is the large and the common one, kept inline (a specialisation lives in an
@@ -218,9 +223,9 @@ struct Specialization {
 enum Form {
     /// An elementwise program: one fused loop.
     Fused(Fused),
-    /// A program with reductions or scans: passes over the rows (see `passes::split_passes`),
-    /// whose loops are compiled on first use into `KernelInner::pass_kernels`.
-    MultiPass(PassPlan),
+    /// A program with reductions: passes over the rows (see `passes::split_passes`), whose
+    /// loops are compiled on first use.
+    MultiPass(Passes),
 }
 
 /// One fused loop and its native code.
@@ -229,12 +234,6 @@ struct Fused {
     plan: LoopPlan,
     native: NativeKernel,
 }
-
-/// The pass programs' compiled loops, keyed by their IR text and the validity of their inputs.
-type PassKernels = HashMap<(String, Vec<bool>), Arc<Fused>>;
-
-/// How many pass loops one kernel keeps compiled before starting over.
-const MAX_PASS_KERNELS: usize = 64;
 
 /// What `eval_into` wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,7 +269,6 @@ impl Kernel {
                 input_names,
                 backend,
                 specializations: Mutex::new(Vec::new()),
-                pass_kernels: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -317,16 +315,24 @@ impl Kernel {
             return Ok(spec);
         }
         let program = self.lowered(signature)?;
+        let nullable_inputs: Vec<String> = self
+            .inner
+            .input_names
+            .iter()
+            .zip(&signature.validity)
+            .filter(|(_, nullable)| **nullable)
+            .map(|(name, _)| name.clone())
+            .collect();
         // `eval` computes the last output only; `eval_outputs` computes each.
-        let program = if program.outputs.len() > 1 {
+        let last = if program.outputs.len() > 1 {
             crate::passes::eliminate_dead_nodes::run(&program.select_output(program.outputs.len() - 1))
         } else {
-            program
+            program.clone()
         };
-        let form = match split_passes::split(&program) {
-            Some(passes) => Form::MultiPass(passes),
+        let form = match split_passes::split(&last) {
+            Some(passes) => Form::MultiPass(Passes::new(passes, nullable_inputs.clone())),
             None => {
-                let plan = fuse_loops::plan(&program, &self.slot_validity(&program, signature));
+                let plan = fuse_loops::plan(&last, &self.slot_validity(&last, signature));
                 let native = self
                     .inner
                     .backend
@@ -335,7 +341,7 @@ impl Kernel {
                 Form::Fused(Fused { plan, native })
             }
         };
-        let spec = Arc::new(Specialization { program, form });
+        let spec = Arc::new(Specialization { program, form, outputs: Mutex::new(None), nullable_inputs });
         let mut specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
         if specializations.len() >= MAX_SPECIALIZATIONS_PER_KERNEL {
             specializations.remove(0);
@@ -491,8 +497,18 @@ impl Kernel {
     /// Evaluates over `bindings` with native code, returning an owned column.
     pub fn eval(&self, bindings: &Bindings<'_>) -> Result<Column, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
+        self.eval_prepared(&spec, &inputs, bindings, rows)
+    }
+
+    fn eval_prepared(
+        &self,
+        spec: &Specialization,
+        inputs: &[Binding<'_>],
+        bindings: &Bindings<'_>,
+        rows: usize,
+    ) -> Result<Column, Error> {
         match &spec.form {
-            Form::Fused(fused) => Ok(run_to_column(fused, &inputs, rows)),
+            Form::Fused(fused) => Ok(run_to_column(fused, inputs, rows)),
             Form::MultiPass(passes) => self.eval_passes(passes, bindings, rows),
         }
     }
@@ -501,30 +517,28 @@ impl Kernel {
     /// expression as `result`), by name in program order. One fused loop writes every output
     /// it computes; reductions and windows run once for all of them.
     pub fn eval_outputs(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Column)>, Error> {
-        let (_, _, rows) = self.prepare(bindings)?;
-        let signature = self.signature(bindings)?;
-        let program = self.lowered(&signature)?;
-        if program.outputs.len() == 1 {
-            let name = program.outputs[0].0.clone();
-            return Ok(vec![(name, self.eval(bindings)?)]);
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        if spec.program.outputs.len() == 1 {
+            let name = spec.program.outputs[0].0.clone();
+            return Ok(vec![(name, self.eval_prepared(&spec, &inputs, bindings, rows)?)]);
         }
-        self.eval_all_outputs(&program, bindings, rows)
+        let passes = {
+            let mut outputs = spec.outputs.lock().unwrap_or_else(PoisonError::into_inner);
+            outputs
+                .get_or_insert_with(|| {
+                    let plan = split_passes::split(&spec.program)
+                        .unwrap_or_else(|| PassPlan { steps: Vec::new(), last: spec.program.clone() });
+                    Arc::new(Passes::new(plan, spec.nullable_inputs.clone()))
+                })
+                .clone()
+        };
+        self.eval_all_outputs(&passes, bindings, rows)
     }
 
     /// Every output with the reference interpreter (see [`Kernel::eval_outputs`]).
     pub fn interpret_outputs(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Column)>, Error> {
-        let (_, _, rows) = self.prepare(bindings)?;
-        let signature = self.signature(bindings)?;
-        let program = self.lowered(&signature)?;
-        let mut inputs = Vec::with_capacity(program.inputs.len());
-        for input in &program.inputs {
-            inputs.push(
-                *bindings
-                    .get(&input.name)
-                    .ok_or_else(|| EvalError::MissingBinding { name: input.name.clone() })?,
-            );
-        }
-        Ok(crate::interp::evaluate_outputs(&program, &inputs, rows)?)
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        Ok(crate::interp::evaluate_outputs(&spec.program, &inputs, rows)?)
     }
 
     /// Evaluates with the reference interpreter, whatever the engine's backend.

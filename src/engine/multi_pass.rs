@@ -3,8 +3,14 @@
 //! input column where it lies. Either way `ir::column_semantics::ReduceState` computes them,
 //! the very code the interpreter runs, in the same row order, so both give the same bits.
 //! Last comes the fused loop of what remains, which may write several outputs.
+//!
+//! The loops are compiled on first use and kept in the specialisation's `Passes`, keyed by
+//! their place in the plan and by which reductions came out null (a null reduction is
+//! substituted into later programs as a null constant, since scalar bindings cannot be
+//! null). Every other property of a pass program — its inputs' types and bitmaps — is the
+//! specialisation's signature, so nothing is rebuilt or re-keyed per evaluation.
 
-use super::{Bindings, Fused, Kernel, MAX_PASS_KERNELS, bindings, has_validity};
+use super::{Bindings, Fused, Kernel, bindings, has_validity};
 use crate::codegen::{self, OutputTarget};
 use crate::column::{Binding, Column, ColumnData, ColumnValues, Scalar};
 use crate::engine::{ColumnMut, EvalSummary};
@@ -12,12 +18,52 @@ use crate::error::{Error, EvalError};
 use crate::interp::from_f64;
 use crate::ir::{self, Elem, column_semantics};
 use crate::passes::fuse_loops;
-use crate::passes::split_passes::{self, PassPlan, Step, substitute_nulls};
-use std::sync::{Arc, PoisonError};
+use crate::passes::split_passes::{PassPlan, substitute_nulls};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// The results of the steps so far, by input name: `None` for a null reduction (substituted
-/// into later programs as a null constant, since scalar bindings cannot be null).
+/// A program's passes and their loops, compiled on first use.
+#[derive(Debug)]
+pub(super) struct Passes {
+    pub(super) plan: PassPlan,
+    /// The inputs whose bindings carry a bitmap in this specialisation's signature.
+    nullable_inputs: Vec<String>,
+    loops: Mutex<HashMap<LoopKey, Option<Arc<Fused>>>>,
+}
+
+/// Which loop of a `Passes`: its place, and which reductions so far came out null.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LoopKey {
+    place: Place,
+    nulls: Vec<bool>,
+}
+
+/// A loop's place in a pass plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Place {
+    /// Step `i`'s operand, feeding its reductions.
+    Reducing(usize),
+    /// Step `i`'s operand, written out (the operand is a lag of an input, which a loop does
+    /// not compute, so it cannot feed reductions block by block).
+    Operand(usize),
+    /// The last program, writing its outputs.
+    Last,
+    /// Output `i` of the last program alone (one the last loop does not compute).
+    Output(usize),
+}
+
+/// How many loops one `Passes` keeps before starting over (distinct null patterns of its
+/// reductions are what can multiply them).
+const MAX_LOOPS: usize = 64;
+
+/// The results of the steps so far, in step order: `None` for a null reduction.
 type Produced = Vec<(String, Option<Scalar>)>;
+
+impl Passes {
+    pub(super) fn new(plan: PassPlan, nullable_inputs: Vec<String>) -> Passes {
+        Passes { plan, nullable_inputs, loops: Mutex::new(HashMap::new()) }
+    }
+}
 
 /// `ops` over an input column where it lies, with a row accessor specialised to the column's
 /// element type and validity (values as `interp::as_f64` gives them), so the per-row work
@@ -44,225 +90,197 @@ fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> V
     }
 }
 
+/// A pass program's input `name`: a reduction's value from `produced`, else the user's binding.
+fn input_binding<'b>(name: &str, user: &Bindings<'b>, produced: &Produced) -> Result<Binding<'b>, Error> {
+    if let Some((_, value)) = produced.iter().find(|(produced_name, _)| produced_name == name) {
+        // Null reductions were substituted away, so a program still reading one is a bug.
+        let scalar =
+            value.ok_or_else(|| EvalError::Internal { message: format!("null reduction '{name}' read") })?;
+        return Ok(Binding::Scalar(scalar));
+    }
+    Ok(*user.get(name).ok_or_else(|| EvalError::MissingBinding { name: name.to_string() })?)
+}
+
 impl Kernel {
-    /// The results of every step of `passes`, by input name.
-    fn run_steps(&self, steps: &[Step], user: &Bindings<'_>, rows: usize) -> Result<Produced, Error> {
+    /// The results of every step, in step order.
+    fn run_steps(&self, passes: &Passes, user: &Bindings<'_>, rows: usize) -> Result<Produced, Error> {
         let mut produced: Produced = Vec::new();
-        for step in steps {
+        for (index, step) in passes.plan.steps.iter().enumerate() {
             let kinds: Vec<ir::ReduceOp> = step.reductions.iter().map(|(op, _, _)| *op).collect();
-            let all = combined(user, &produced);
-            let nulls = null_names(&produced);
             let values = match step.operand_input() {
-                Some(name) => {
-                    let operand =
-                        *all.get(name).ok_or_else(|| EvalError::MissingBinding { name: name.to_string() })?;
-                    reduce_binding(&operand, rows, &kinds)
-                }
-                None => match self.reduce_in_loop(&step.operand, &all, &nulls, rows, &kinds)? {
-                    Some(values) => values,
-                    // The operand is a lag of an input: materialise it, then reduce.
-                    None => {
-                        let column = self.run_program(&step.operand, &all, &nulls, rows)?;
-                        reduce_binding(&Binding::Column(column.as_column_ref()), rows, &kinds)
+                Some(name) => reduce_binding(&input_binding(name, user, &produced)?, rows, &kinds),
+                None => {
+                    let reducing =
+                        self.pass_loop(passes, Place::Reducing(index), &step.operand, &produced, &kinds)?;
+                    match reducing {
+                        Some(fused) => {
+                            let inputs = loop_inputs(&fused, user, &produced, rows)?;
+                            // SAFETY: `loop_inputs` checked every input against the plan's
+                            // program, and the plan reduces its result (`plan_reduction`).
+                            unsafe { fused.native.run_reduction(&fused.plan, &inputs, rows) }
+                        }
+                        // The operand is a lag of an input: write it out, then reduce it.
+                        None => {
+                            let fused =
+                                self.writing_loop(passes, Place::Operand(index), &step.operand, &produced)?;
+                            let column =
+                                run_to_column(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows);
+                            reduce_binding(&Binding::Column(column.as_column_ref()), rows, &kinds)
+                        }
                     }
-                },
+                }
             };
-            let results: Produced = step
-                .reductions
-                .iter()
-                .zip(values)
-                .map(|((_, name, ty), value)| (name.clone(), value.map(|value| from_f64(ty.elem, value))))
-                .collect();
-            drop(all);
-            produced.extend(results);
+            produced.extend(
+                step.reductions.iter().zip(values).map(|((_, name, ty), value)| {
+                    (name.clone(), value.map(|value| from_f64(ty.elem, value)))
+                }),
+            );
         }
         Ok(produced)
     }
 
+    /// The passes, then the last loop's result as a new column.
     pub(super) fn eval_passes(
         &self,
-        passes: &PassPlan,
+        passes: &Passes,
         user: &Bindings<'_>,
         rows: usize,
     ) -> Result<Column, Error> {
-        let produced = self.run_steps(&passes.steps, user, rows)?;
-        let all = combined(user, &produced);
-        self.run_program(&passes.last, &all, &null_names(&produced), rows)
+        let produced = self.run_steps(passes, user, rows)?;
+        let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
+        Ok(run_to_column(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows))
     }
 
     /// As `eval_passes`, with the last loop writing into the caller's buffers.
     pub(super) fn eval_passes_into(
         &self,
-        passes: &PassPlan,
+        passes: &Passes,
         user: &Bindings<'_>,
         rows: usize,
         out: &mut ColumnMut<'_>,
     ) -> Result<EvalSummary, Error> {
-        let produced = self.run_steps(&passes.steps, user, rows)?;
-        let all = combined(user, &produced);
-        let (fused, inputs) = self.compiled_program(&passes.last, &all, &null_names(&produced), rows)?;
-        super::run_fused_into(&fused, &inputs, rows, out)
+        let produced = self.run_steps(passes, user, rows)?;
+        let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
+        super::run_fused_into(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows, out)
     }
 
-    /// Every output of a multi-output `program`: the passes once, then one fused loop that
-    /// writes the result and every other output it computes; an output that is an input, a
-    /// lag or a scalar runs as its own small program.
+    /// Every output of the last program: the passes once, then one fused loop that writes the
+    /// result and every other output it computes; an output that is an input, a lag or a
+    /// scalar runs as its own small program.
     pub(super) fn eval_all_outputs(
         &self,
-        program: &ir::Program,
+        passes: &Passes,
         user: &Bindings<'_>,
         rows: usize,
     ) -> Result<Vec<(String, Column)>, Error> {
-        let split = split_passes::split(program);
-        let produced = match &split {
-            Some(passes) => self.run_steps(&passes.steps, user, rows)?,
-            None => Vec::new(),
-        };
-        let last = split.as_ref().map_or(program, |passes| &passes.last);
-        let all = combined(user, &produced);
-        let nulls = null_names(&produced);
-        let (fused, inputs) = self.compiled_program(last, &all, &nulls, rows)?;
-        let (result, extras) = run_to_columns(&fused, &inputs, rows);
+        let produced = self.run_steps(passes, user, rows)?;
+        let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
+        let (result, extras) = run_to_columns(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows);
         // The loop's program may have had null reductions substituted: its outputs line up
-        // with `last`'s one for one.
-        let loop_outputs = &fused.plan.program.outputs;
-        let mut columns = Vec::with_capacity(loop_outputs.len());
-        for (index, (name, node)) in loop_outputs.iter().enumerate() {
-            let column = if *node == fused.plan.program.result {
+        // with the last program's one for one.
+        let program = &fused.plan.program;
+        let mut columns = Vec::with_capacity(program.outputs.len());
+        for (index, (name, node)) in program.outputs.iter().enumerate() {
+            let column = if *node == program.result {
                 result.clone()
             } else if let Some(extra) = fused.plan.extra_outputs.iter().position(|extra| extra == node) {
                 extras[extra].clone()
             } else {
-                let single =
-                    crate::passes::eliminate_dead_nodes::run(&fused.plan.program.select_output(index));
-                self.run_program(&single, &all, &nulls, rows)?
+                let single = crate::passes::eliminate_dead_nodes::run(&program.select_output(index));
+                let alone = self.writing_loop(passes, Place::Output(index), &single, &produced)?;
+                run_to_column(&alone, &loop_inputs(&alone, user, &produced, rows)?, rows)
             };
             columns.push((name.clone(), column));
         }
         Ok(columns)
     }
 
-    /// Runs an elementwise pass program through its fused loop, compiling it on first use.
-    pub(super) fn run_program(
+    /// The loop at `place` that writes `program`'s outputs.
+    fn writing_loop(
         &self,
+        passes: &Passes,
+        place: Place,
         program: &ir::Program,
-        all: &Bindings<'_>,
-        nulls: &[String],
-        rows: usize,
-    ) -> Result<Column, Error> {
-        let (fused, inputs) = self.compiled_program(program, all, nulls, rows)?;
-        Ok(run_to_column(&fused, &inputs, rows))
-    }
-
-    /// The fused loop of an elementwise pass program (compiled on first use) and its inputs
-    /// in slot order, checked.
-    fn compiled_program<'b>(
-        &self,
-        program: &ir::Program,
-        all: &Bindings<'b>,
-        nulls: &[String],
-        rows: usize,
-    ) -> Result<(Arc<Fused>, Vec<Binding<'b>>), Error> {
-        let (fused, inputs) = self.compiled_loop(program, all, nulls, rows, &[])?;
+        produced: &Produced,
+    ) -> Result<Arc<Fused>, Error> {
         // Without reductions to feed, every program has a loop plan.
-        let fused = fused.ok_or_else(|| self.internal_error("no loop plan".into()))?;
-        Ok((fused, inputs))
+        self.pass_loop(passes, place, program, produced, &[])?
+            .ok_or_else(|| self.internal_error("no loop plan".into()).into())
     }
 
-    /// Reduces `program`'s result by `ops` inside its fused loop, without writing the result;
-    /// `None` when the result is not computed by the loop (the caller materialises it then).
-    fn reduce_in_loop(
+    /// The loop at `place` for `program` — writing its outputs, or when `reduce` is not
+    /// empty, feeding its result to those reductions (`None` if it cannot) — compiled on first
+    /// use for this pattern of null reductions.
+    fn pass_loop(
         &self,
+        passes: &Passes,
+        place: Place,
         program: &ir::Program,
-        all: &Bindings<'_>,
-        nulls: &[String],
-        rows: usize,
-        ops: &[ir::ReduceOp],
-    ) -> Result<Option<Vec<Option<f64>>>, Error> {
-        let (fused, inputs) = self.compiled_loop(program, all, nulls, rows, ops)?;
-        // SAFETY: `compiled_loop` checked every input against the program the plan was made
-        // from, and the plan reduces its result (`plan_reduction`).
-        Ok(fused.map(|fused| unsafe { fused.native.run_reduction(&fused.plan, &inputs, rows) }))
-    }
-
-    /// The fused loop of a pass program (compiled on first use), writing its result — or,
-    /// when `reduce` is not empty, feeding it to those reductions (`None` if it cannot) — and
-    /// the program's inputs in slot order, checked.
-    fn compiled_loop<'b>(
-        &self,
-        program: &ir::Program,
-        all: &Bindings<'b>,
-        nulls: &[String],
-        rows: usize,
+        produced: &Produced,
         reduce: &[ir::ReduceOp],
-    ) -> Result<(Option<Arc<Fused>>, Vec<Binding<'b>>), Error> {
+    ) -> Result<Option<Arc<Fused>>, Error> {
+        let key = LoopKey { place, nulls: produced.iter().map(|(_, value)| value.is_none()).collect() };
+        if let Some(found) = passes.loops.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(found.clone());
+        }
+        let nulls: Vec<String> =
+            produced.iter().filter(|(_, value)| value.is_none()).map(|(name, _)| name.clone()).collect();
         let substituted;
         let program = if nulls.iter().any(|name| program.inputs.iter().any(|input| input.name == *name)) {
-            substituted = crate::passes::optimize(substitute_nulls(program, nulls))
+            substituted = crate::passes::optimize(substitute_nulls(program, &nulls))
                 .map_err(|error| self.internal_error(error.to_string()))?;
             &substituted
         } else {
             program
         };
-        let mut inputs: Vec<Binding<'_>> = Vec::with_capacity(program.inputs.len());
-        for input in &program.inputs {
-            let binding = *all
-                .get(&input.name)
-                .ok_or_else(|| EvalError::MissingBinding { name: input.name.clone() })?;
-            bindings::check_binding(&input.name, input.ty, &binding, rows)?;
-            inputs.push(binding);
-        }
-        let validity: Vec<bool> = inputs.iter().map(has_validity).collect();
-        let reduce_names: Vec<String> = reduce.iter().map(|op| op.name()).collect();
-        let key = (format!("reduce [{}]\n{}", reduce_names.join(", "), program.to_text()), validity);
-        let found = self.inner.pass_kernels.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
-        let fused = match found {
-            Some(fused) => fused,
-            None => {
-                let plan = if reduce.is_empty() {
-                    fuse_loops::plan(program, &key.1)
-                } else {
-                    match fuse_loops::plan_reduction(program, &key.1, reduce) {
-                        Some(plan) => plan,
-                        None => return Ok((None, inputs)),
-                    }
-                };
+        // The user's columns have the signature's bitmaps; a reduction is a scalar.
+        let validity: Vec<bool> =
+            program.inputs.iter().map(|input| passes.nullable_inputs.contains(&input.name)).collect();
+        let plan = if reduce.is_empty() {
+            Some(fuse_loops::plan(program, &validity))
+        } else {
+            fuse_loops::plan_reduction(program, &validity, reduce)
+        };
+        let fused = match plan {
+            Some(plan) => {
                 let native = self
                     .inner
                     .backend
                     .compile(&plan, codegen::Listings::default())
                     .map_err(|message| self.internal_error(message))?;
-                let fused = Arc::new(Fused { plan, native });
-                let mut cache = self.inner.pass_kernels.lock().unwrap_or_else(PoisonError::into_inner);
-                if cache.len() >= MAX_PASS_KERNELS {
-                    cache.clear();
-                }
-                cache.insert(key, fused.clone());
-                fused
+                Some(Arc::new(Fused { plan, native }))
             }
+            None => None,
         };
-        Ok((Some(fused), inputs))
-    }
-}
-
-/// The reductions that came out null, by input name.
-fn null_names(produced: &Produced) -> Vec<String> {
-    produced.iter().filter(|(_, value)| value.is_none()).map(|(name, _)| name.clone()).collect()
-}
-
-/// The user's bindings plus every result produced so far (null scalars left out: they are
-/// substituted as constants).
-fn combined<'a>(user: &Bindings<'a>, produced: &Produced) -> Bindings<'a> {
-    let mut all = Bindings::new();
-    for (name, binding) in user.iter() {
-        all.bind(name, *binding);
-    }
-    for (name, value) in produced {
-        if let Some(scalar) = value {
-            all.scalar(name.clone(), *scalar);
+        let mut loops = passes.loops.lock().unwrap_or_else(PoisonError::into_inner);
+        if loops.len() >= MAX_LOOPS {
+            loops.clear();
         }
+        loops.insert(key, fused.clone());
+        Ok(fused)
     }
-    all
+}
+
+/// A loop's inputs in slot order, each checked against the loop's program.
+fn loop_inputs<'b>(
+    fused: &Fused,
+    user: &Bindings<'b>,
+    produced: &Produced,
+    rows: usize,
+) -> Result<Vec<Binding<'b>>, Error> {
+    let mut inputs = Vec::with_capacity(fused.plan.program.inputs.len());
+    for (slot, input) in fused.plan.program.inputs.iter().enumerate() {
+        let binding = input_binding(&input.name, user, produced)?;
+        bindings::check_binding(&input.name, input.ty, &binding, rows)?;
+        if has_validity(&binding) != fused.plan.input_nullable[slot] {
+            return Err(EvalError::Internal {
+                message: format!("validity of '{}' differs from the plan", input.name),
+            }
+            .into());
+        }
+        inputs.push(binding);
+    }
+    Ok(inputs)
 }
 
 /// An output column a kernel fills: zeroed values (no value the kernel might skip is ever
