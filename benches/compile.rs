@@ -30,7 +30,7 @@ fn schema() -> Schema {
 }
 
 fn compile(c: &mut Criterion) {
-    let cold = Engine::with_config(EngineConfig { cache_capacity: 0, ..EngineConfig::default() })
+    let cold = Engine::with_config(EngineConfig::default().with_cache_capacity(0))
         .expect("a valid engine configuration");
     let schema = schema();
     let mut group = c.benchmark_group("compile_to_native");

@@ -2,12 +2,12 @@
 //! platform's scalar `f64::ln`/`f64::exp`: on an L1-resident block of 512 values and on 1M.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fusejit::runtime::math::Isa;
+use fusejit::Isa;
 use std::hint::black_box;
 
 fn math(c: &mut Criterion) {
     // The traced tier (Cranelift's f64x2 code of the same kernels) is compiled on demand.
-    let _ = fusejit::codegen::install_traced_math();
+    let _ = fusejit::internals::install_traced_math();
     for (size_name, size) in [("block512", 512usize), ("1M", 1 << 20)] {
         let inputs: Vec<f64> = (0..size).map(|i| 0.5 + (i % 1000) as f64 * 0.731).collect();
         let exp_inputs: Vec<f64> = (0..size).map(|i| -20.0 + (i % 1000) as f64 * 0.04).collect();
@@ -15,7 +15,7 @@ fn math(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("math_{size_name}"));
         group.throughput(Throughput::Elements(size as u64));
         for tier in Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
-            let (ln, exp) = tier.f64_blocks();
+            let (ln, exp) = tier.f64_blocks().expect("the tier is supported");
             group.bench_function(BenchmarkId::new("ln", tier.name()), |bench| {
                 // SAFETY: both buffers hold `size` values; the tier is supported.
                 bench.iter(|| unsafe { ln(black_box(inputs.as_ptr()), out.as_mut_ptr(), size) })

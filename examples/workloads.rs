@@ -4,7 +4,7 @@
 //! Run: `cargo run --release --example workloads [-- ROWS]`. Prints median ns/row of 15 runs,
 //! then the cost of one `eval_into` call on 16 rows (the per-call overhead).
 
-use fusejit::runtime::math;
+use fusejit::internals::math;
 use fusejit::{Bindings, ColumnMut, Engine, ValuesMut};
 use std::hint::black_box;
 use std::time::Instant;
@@ -146,9 +146,8 @@ fn main() {
     });
     println!("| W5 `x*a` (f32) | {} | {jit:.2} | | {best:.2} | | {:.2} |", image.len(), jit / best);
     // Compile latency: parse to native code, for W3, with nothing cached.
-    let cold =
-        Engine::with_config(fusejit::EngineConfig { cache_capacity: 0, ..fusejit::EngineConfig::default() })
-            .expect("a valid engine configuration");
+    let cold = Engine::with_config(fusejit::EngineConfig::default().with_cache_capacity(0))
+        .expect("a valid engine configuration");
     let compiles = 200;
     let compile_us = median_ns_per_row(compiles, || {
         for _ in 0..compiles {

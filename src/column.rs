@@ -1,64 +1,27 @@
 //! The data model shared by the engine, the interpreter and (later) native kernels: borrowed
 //! input columns with Arrow-style validity, scalars, and owned result columns.
 
-use crate::ir::Elem;
-
-/// One value of an element type.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Scalar {
-    F64(f64),
-    F32(f32),
-    Bool(bool),
-}
-
-impl Scalar {
-    pub fn elem(self) -> Elem {
-        match self {
-            Scalar::F64(_) => Elem::F64,
-            Scalar::F32(_) => Elem::F32,
-            Scalar::Bool(_) => Elem::Bool,
-        }
-    }
-}
-
-/// Rust's `{}` form: shortest round-trip decimal, `inf`, `-inf`, `NaN`; f32 printed as f32.
-impl std::fmt::Display for Scalar {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Scalar::F64(v) => write!(f, "{v}"),
-            Scalar::F32(v) => write!(f, "{v}"),
-            Scalar::Bool(v) => write!(f, "{v}"),
-        }
-    }
-}
-
-impl From<f64> for Scalar {
-    fn from(value: f64) -> Self {
-        Scalar::F64(value)
-    }
-}
-
-impl From<f32> for Scalar {
-    fn from(value: f32) -> Self {
-        Scalar::F32(value)
-    }
-}
-
-impl From<bool> for Scalar {
-    fn from(value: bool) -> Self {
-        Scalar::Bool(value)
-    }
-}
+use crate::types::{Elem, Scalar};
 
 /// An Arrow validity bitmap: bit `offset + i` (LSB-first within each byte) is 1 when row `i` is
 /// valid. Borrowed, so an Arrow slice's buffer can be passed as it is.
+///
+/// ```
+/// let bits = [0b1111_1101u8]; // row 1 is null
+/// let validity = fusejit::Validity::new(&bits, 0);
+/// assert!(validity.is_valid(0) && !validity.is_valid(1));
+/// assert_eq!(validity.capacity(), Some(8));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity<'a> {
+    /// The bitmap's bytes.
     pub bytes: &'a [u8],
+    /// The bit of row 0 (an Arrow slice's offset).
     pub offset: usize,
 }
 
 impl<'a> Validity<'a> {
+    /// The bitmap `bytes` with row 0 at bit `offset`.
     pub fn new(bytes: &'a [u8], offset: usize) -> Self {
         Validity { bytes, offset }
     }
@@ -68,22 +31,27 @@ impl<'a> Validity<'a> {
         self.bytes.len().checked_mul(8)?.checked_sub(self.offset)
     }
 
-    /// Row `row`'s bit. The caller has checked `row < capacity()`.
+    /// Row `row`'s bit; `false` for a row the bitmap does not cover (past `capacity()`).
     pub fn is_valid(&self, row: usize) -> bool {
-        let bit = self.offset + row;
-        self.bytes[bit / 8] >> (bit % 8) & 1 == 1
+        let Some(bit) = self.offset.checked_add(row) else { return false };
+        self.bytes.get(bit / 8).is_some_and(|byte| byte >> (bit % 8) & 1 == 1)
     }
 }
 
 /// Borrowed column values of one element type.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum ColumnData<'a> {
+    /// 64-bit floats.
     F64(&'a [f64]),
+    /// 32-bit floats.
     F32(&'a [f32]),
+    /// Booleans, one byte each.
     Bool(&'a [bool]),
 }
 
 impl ColumnData<'_> {
+    /// The number of rows.
     pub fn len(&self) -> usize {
         match self {
             ColumnData::F64(values) => values.len(),
@@ -92,10 +60,12 @@ impl ColumnData<'_> {
         }
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The element type.
     pub fn elem(&self) -> Elem {
         match self {
             ColumnData::F64(_) => Elem::F64,
@@ -104,6 +74,7 @@ impl ColumnData<'_> {
         }
     }
 
+    /// Row `row`'s value. Panics when `row >= len()`, as slice indexing does.
     pub fn get(&self, row: usize) -> Scalar {
         match self {
             ColumnData::F64(values) => Scalar::F64(values[row]),
@@ -152,15 +123,19 @@ impl<'a> From<&'a Vec<bool>> for ColumnData<'a> {
 /// A borrowed input column: values and an optional validity bitmap (absent = all valid).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ColumnRef<'a> {
+    /// The values.
     pub data: ColumnData<'a>,
+    /// Which rows are valid; `None` when every row is.
     pub validity: Option<Validity<'a>>,
 }
 
 impl ColumnRef<'_> {
+    /// The number of rows.
     pub fn len(&self) -> usize {
         self.data.len()
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
@@ -176,20 +151,28 @@ impl ColumnRef<'_> {
 
 /// What a name is bound to for one evaluation.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Binding<'a> {
+    /// A column: one value per row.
     Column(ColumnRef<'a>),
+    /// One value for every row.
     Scalar(Scalar),
 }
 
 /// Owned result values.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ColumnValues {
+    /// 64-bit floats.
     F64(Vec<f64>),
+    /// 32-bit floats.
     F32(Vec<f32>),
+    /// Booleans.
     Bool(Vec<bool>),
 }
 
 impl ColumnValues {
+    /// The number of rows.
     pub fn len(&self) -> usize {
         match self {
             ColumnValues::F64(values) => values.len(),
@@ -198,10 +181,30 @@ impl ColumnValues {
         }
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// A borrowed view of the values, bindable as an input column.
+    pub fn as_data(&self) -> ColumnData<'_> {
+        match self {
+            ColumnValues::F64(values) => ColumnData::F64(values),
+            ColumnValues::F32(values) => ColumnData::F32(values),
+            ColumnValues::Bool(values) => ColumnData::Bool(values),
+        }
+    }
+
+    /// Row `row`'s value, or `None` past the end (validity is the column's business).
+    pub fn get(&self, row: usize) -> Option<Scalar> {
+        match self {
+            ColumnValues::F64(values) => values.get(row).map(|v| Scalar::F64(*v)),
+            ColumnValues::F32(values) => values.get(row).map(|v| Scalar::F32(*v)),
+            ColumnValues::Bool(values) => values.get(row).map(|v| Scalar::Bool(*v)),
+        }
+    }
+
+    /// The element type.
     pub fn elem(&self) -> Elem {
         match self {
             ColumnValues::F64(_) => Elem::F64,
@@ -215,8 +218,11 @@ impl ColumnValues {
 /// means every row is valid) and the number of nulls. Values under null rows are unspecified.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
+    /// The values, one per row.
     pub values: ColumnValues,
+    /// The validity bitmap; `None` when no row is null.
     pub validity: Option<Vec<u8>>,
+    /// How many rows are null.
     pub null_count: usize,
 }
 
@@ -248,45 +254,45 @@ impl Column {
         Column { values, validity, null_count }
     }
 
+    /// The number of rows.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
+    /// The element type.
     pub fn elem(&self) -> Elem {
         self.values.elem()
     }
 
+    /// Whether row `row` exists and is not null (a bitmap too short for the row says null).
     pub fn is_valid(&self, row: usize) -> bool {
         match &self.validity {
             None => row < self.len(),
-            Some(bytes) => row < self.len() && bytes[row / 8] >> (row % 8) & 1 == 1,
+            Some(bytes) => {
+                row < self.len() && bytes.get(row / 8).is_some_and(|byte| byte >> (row % 8) & 1 == 1)
+            }
+        }
+    }
+
+    /// A borrowed view, bindable as an input.
+    pub fn as_column_ref(&self) -> ColumnRef<'_> {
+        ColumnRef {
+            data: self.values.as_data(),
+            validity: self.validity.as_deref().map(|bytes| Validity::new(bytes, 0)),
         }
     }
 
     /// Row `row` as an optional scalar (`None` for a null or out of range).
-    /// A borrowed view, bindable as an input.
-    pub fn as_column_ref(&self) -> ColumnRef<'_> {
-        let data = match &self.values {
-            ColumnValues::F64(values) => ColumnData::F64(values),
-            ColumnValues::F32(values) => ColumnData::F32(values),
-            ColumnValues::Bool(values) => ColumnData::Bool(values),
-        };
-        ColumnRef { data, validity: self.validity.as_deref().map(|bytes| Validity::new(bytes, 0)) }
-    }
-
     pub fn get(&self, row: usize) -> Option<Scalar> {
         if !self.is_valid(row) {
             return None;
         }
-        Some(match &self.values {
-            ColumnValues::F64(values) => Scalar::F64(values[row]),
-            ColumnValues::F32(values) => Scalar::F32(values[row]),
-            ColumnValues::Bool(values) => Scalar::Bool(values[row]),
-        })
+        self.values.get(row)
     }
 
     /// All rows as optional scalars: convenient for tests and printing.

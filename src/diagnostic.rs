@@ -1,9 +1,40 @@
 //! User-facing compile diagnostics: a span, a one-line message, an optional hint, and the renderer.
 
-use crate::syntax::Span;
 use codespan_reporting::diagnostic::{Diagnostic as CodespanDiagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor::WriteColor};
+
+/// A half-open byte range `start..end` of the program's source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// The first byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The bytes `start..end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    /// As a `Range`, to slice the source with.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
 
 /// One compile error. Every user-facing error of the front end is one of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,10 +48,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic at `span` without a hint.
     pub fn new(span: Span, message: impl Into<String>) -> Self {
         Diagnostic { span, message: message.into(), hint: None }
     }
 
+    /// The same diagnostic with a hint.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

@@ -2,16 +2,26 @@
 //! underlined; evaluation errors name the binding at fault.
 
 use crate::diagnostic::Diagnostic;
+use crate::types::{Shape, Type};
 use std::sync::Arc;
 
 /// A program that does not compile: the diagnostic plus the source it points into.
+///
+/// ```
+/// let error = fusejit::Engine::new().compile("ln(x").unwrap_err();
+/// assert_eq!(error.diagnostic.span, fusejit::Span::new(4, 4));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
 pub struct CompileError {
+    /// What is wrong and where.
     pub diagnostic: Diagnostic,
+    /// The program's text, for rendering.
     pub source: Arc<str>,
 }
 
 impl CompileError {
+    /// A compile error of `source`.
     pub fn new(diagnostic: Diagnostic, source: impl Into<Arc<str>>) -> Self {
         CompileError { diagnostic, source: source.into() }
     }
@@ -32,11 +42,14 @@ impl std::error::Error for CompileError {}
 
 /// Bindings that do not fit the program, or output buffers that do not fit the result.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
+#[allow(missing_docs)] // the fields are named for what they hold; each variant says what they mean
 pub enum EvalError {
     /// The program reads `name` but nothing is bound to it.
     MissingBinding { name: String },
-    /// `name` is bound to a value of another type than the one the kernel was compiled for.
-    WrongType { name: String, expected: String, found: String },
+    /// `name` is bound to a value of type `found`, but the evaluation needs `expected`.
+    WrongType { name: String, expected: Type, found: Type },
     /// Column `name` has `len` rows but column `reference` has `expected`.
     LengthMismatch { name: String, len: usize, expected: usize, reference: String },
     /// Column `name`'s validity bitmap covers `capacity` rows (after its bit offset), fewer than `rows`.
@@ -47,12 +60,25 @@ pub enum EvalError {
     Internal { message: String },
 }
 
+/// `a f64 column`, `a bool scalar`.
+fn describe(ty: Type) -> String {
+    match ty.shape {
+        Shape::Scalar => format!("a {} scalar", ty.elem),
+        Shape::Column => format!("a {} column", ty.elem),
+    }
+}
+
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EvalError::MissingBinding { name } => write!(f, "no binding for input '{name}'"),
             EvalError::WrongType { name, expected, found } => {
-                write!(f, "binding '{name}' is {found}, but the kernel expects {expected}")
+                write!(
+                    f,
+                    "binding '{name}' is {}, but the kernel expects {}",
+                    describe(*found),
+                    describe(*expected)
+                )
             }
             EvalError::LengthMismatch { name, len, expected, reference } => write!(
                 f,
@@ -72,9 +98,36 @@ impl std::error::Error for EvalError {}
 
 /// Any error of `eval`: the program did not compile for these bindings, or the bindings are wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
 pub enum Error {
+    /// The program does not type-check against the bindings' types.
     Compile(CompileError),
+    /// The bindings or output buffers do not fit.
     Eval(EvalError),
+}
+
+impl Error {
+    /// The message as the CLI prints it: a compile error with the program's line and the
+    /// problem underlined (`^^^`) and its hint; an evaluation error on one line.
+    ///
+    /// ```
+    /// let kernel = fusejit::Engine::new().compile("x + y").unwrap();
+    /// let (x, y) = ([1.0, 2.0], [1.0, 2.0, 3.0]);
+    /// let mut bindings = fusejit::Bindings::new();
+    /// bindings.column("x", &x[..]).column("y", &y[..]);
+    /// let error = kernel.eval(&bindings).unwrap_err();
+    /// assert!(error.render("<program>", false).starts_with("error: column 'y' has 3 rows"));
+    ///
+    /// let error = kernel.eval(&fusejit::Bindings::new()).unwrap_err();
+    /// assert!(error.render("<program>", false).contains("1 │ x + y"));
+    /// ```
+    pub fn render(&self, file_name: &str, color: bool) -> String {
+        match self {
+            Error::Compile(error) => error.render(file_name, color),
+            Error::Eval(error) => format!("error: {error}"),
+        }
+    }
 }
 
 impl std::fmt::Display for Error {
@@ -99,3 +152,52 @@ impl From<EvalError> for Error {
         Error::Eval(error)
     }
 }
+
+/// An engine configuration that cannot be used on this machine.
+///
+/// ```
+/// let error = fusejit::Isa::parse("avx9000").unwrap_err();
+/// assert!(error.to_string().contains("unknown ISA tier 'avx9000'"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
+pub enum ConfigError {
+    /// A math tier name that is not `auto`, `avx512`, `avx2`, `sse`, `traced` or `scalar`;
+    /// `from_environment` when it came from `FUSEJIT_ISA`.
+    UnknownIsa {
+        /// The name given.
+        name: String,
+        /// Whether it came from the `FUSEJIT_ISA` environment variable.
+        from_environment: bool,
+    },
+    /// The math tier exists, but this CPU cannot run it.
+    UnsupportedIsa {
+        /// The tier's name.
+        name: &'static str,
+    },
+    /// The traced math tier could not be compiled for this host.
+    TracedMath {
+        /// Why.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::UnknownIsa { name, from_environment } => {
+                if *from_environment {
+                    write!(f, "FUSEJIT_ISA: ")?;
+                }
+                write!(f, "unknown ISA tier '{name}'; expected auto, avx512, avx2, sse, traced or scalar")
+            }
+            ConfigError::UnsupportedIsa { name } => {
+                write!(f, "this CPU does not support the '{name}' math tier")
+            }
+            ConfigError::TracedMath { message } => write!(f, "the traced math tier: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}

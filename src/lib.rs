@@ -1,8 +1,10 @@
 //! fusejit: compiles small array expressions over named columns into one fused loop.
 //!
-//! The pipeline, one module per stage in reading order:
-//! [`syntax`] → [`check`] → [`ir`] → [`passes`] → [`codegen`] → [`runtime`] → [`engine`], with [`interp`]
-//! beside them as the reference evaluator. See `docs/ARCHITECTURE.md`.
+//! An [`Engine`] compiles a program's text into a [`Kernel`]; the kernel evaluates over
+//! [`Bindings`] — borrowed columns with optional Arrow-style validity, and scalars — into an
+//! owned [`Column`], or into caller buffers ([`Kernel::eval_into`]). Each binding signature
+//! (input types, which columns carry validity) compiles once to native code with Cranelift.
+//! [`Kernel::interpret`] runs the reference interpreter on the same program: the same bits.
 //!
 //! ```
 //! let engine = fusejit::Engine::new();
@@ -14,24 +16,118 @@
 //! assert_eq!(out.len(), 3);
 //! assert_eq!(out.null_count, 1); // the first row has no previous price
 //! ```
+//!
+//! Errors render with the program underlined:
+//!
+//! ```
+//! let error = fusejit::Engine::new().compile("dlg(px, 1)").unwrap_err();
+//! assert!(error.render("<program>", false).contains("did you mean 'dlog'?"));
+//! ```
+//!
+//! The compiler's stages are private. The pipeline, one module per stage in reading order:
+//! `syntax` → `check` → `ir` → `passes` → `codegen` → `runtime` → `engine`, with `interp`
+//! beside them as the reference evaluator; see `docs/ARCHITECTURE.md`.
+//!
+//! # Features
+//! - `cli` (default): the `fusejit` binary (clap, rustyline, csv). A library user can turn
+//!   the default features off: `cargo build --no-default-features --lib` pulls none of them.
+//! - `cross` (default): code for other targets (`Kernel::cross_listing`, `--emit … --target
+//!   aarch64`): Cranelift's aarch64 backend and object writer.
+//!
+//! # Safety of the math tiers
+//! The SIMD lane types that run AVX-512, AVX2 or SSE4.1 instructions are private to the
+//! crate: only entry points that checked the CPU's features call them. No safe code outside
+//! the crate can reach them:
+//!
+//! ```compile_fail,E0603
+//! // The x86 tiers' module is crate-private: naming it is a privacy error.
+//! use fusejit::internals::math::x86::Avx512;
+//! ```
+//!
+//! ```compile_fail,E0603
+//! // So is the generic kernel module that would take a lane type.
+//! let _ = fusejit::internals::math::kernels::ln::<f64>;
+//! ```
+//!
+//! while the public path they would sit beside compiles:
+//!
+//! ```
+//! let _ = fusejit::internals::math::ln_f64(1.0);
+//! ```
 
-pub mod syntax;
-pub mod check;
-pub mod ir;
-pub mod passes;
-pub mod codegen;
-pub mod runtime;
-pub mod engine;
-pub mod interp;
+#![warn(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
-pub mod column;
-pub mod diagnostic;
-pub mod error;
+pub(crate) mod syntax;
+pub(crate) mod check;
+pub(crate) mod ir;
+pub(crate) mod passes;
+pub(crate) mod codegen;
+pub(crate) mod runtime;
+pub(crate) mod engine;
+pub(crate) mod interp;
 
+pub(crate) mod bindings;
+pub(crate) mod column;
+pub(crate) mod diagnostic;
+pub(crate) mod error;
+pub(crate) mod math;
+pub(crate) mod types;
+
+pub use bindings::Bindings;
 pub use check::Schema;
-pub use column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Scalar, Validity};
-pub use diagnostic::Diagnostic;
-pub use engine::{Bindings, ColumnMut, Engine, EngineConfig, EvalSummary, Kernel, ValuesMut};
-pub use error::{CompileError, Error, EvalError};
-pub use ir::{Elem, Shape, Type};
-pub use runtime::math::Isa;
+pub use column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Validity};
+pub use diagnostic::{Diagnostic, Span};
+pub use engine::{ColumnMut, Engine, EngineConfig, EvalSummary, Kernel, ValuesMut};
+pub use error::{CompileError, ConfigError, Error, EvalError};
+pub use math::Isa;
+pub use types::{Elem, Scalar, Shape, Type};
+
+/// The names of every built-in function, aliases included (`log` for `ln`): for completion
+/// and help texts.
+///
+/// ```
+/// assert!(fusejit::function_names().any(|name| name == "dlog"));
+/// ```
+pub fn function_names() -> impl Iterator<Item = &'static str> {
+    check::functions::FUNCTIONS.iter().map(|info| info.name)
+}
+
+/// Not part of the API: what the tests, benchmarks, examples, fuzz targets and the binary
+/// reach into. It may change in any release without notice.
+#[doc(hidden)]
+pub mod internals {
+    /// The math runtime: the scalar functions, the tiers' block functions, the reference.
+    pub mod math {
+        pub use crate::math::{
+            BlockFn, exp_f32, exp_f64, exp_f64_block, ln_f32, ln_f64, ln_f64_block, reference,
+        };
+    }
+
+    /// The front end, for the REPL (which splits `name = expr`) and parse snapshots.
+    pub mod syntax {
+        pub use crate::syntax::ast;
+        pub use crate::syntax::parse_program;
+    }
+
+    /// The middle: checking, the IR, the passes and the loop planner, for the snapshot tests.
+    pub mod compiler {
+        pub use crate::check::check;
+        pub use crate::ir::{Program, ReduceOp};
+        pub use crate::passes::fuse_loops::{plan, plan_reduction};
+        pub use crate::passes::optimize;
+        pub use crate::passes::split_passes::split;
+    }
+
+    /// Code for other targets, for `tests/aarch64.rs`.
+    #[cfg(feature = "cross")]
+    pub mod cross {
+        pub use crate::codegen::CodegenError;
+        pub use crate::codegen::object::{ArgumentImage, ArgumentWord, CrossObject};
+    }
+
+    /// Compiles and installs the traced math tier (`Isa::Traced`) for this process.
+    pub fn install_traced_math() -> Result<(), String> {
+        crate::codegen::install_traced_math().map_err(|error| error.to_string())
+    }
+}

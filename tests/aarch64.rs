@@ -13,7 +13,7 @@
 mod common;
 
 use common::random_programs::{BOUNDARY_PROGRAMS, BoundaryData, Rng, bind, data, program};
-use fusejit::codegen::object::{ArgumentImage, ArgumentWord, CrossObject};
+use fusejit::internals::cross::{ArgumentImage, ArgumentWord, CrossObject};
 use fusejit::{Bindings, Column, ColumnValues, Elem, Engine, EngineConfig};
 use std::path::Path;
 use std::process::Command;
@@ -60,7 +60,7 @@ impl Corpus {
 }
 
 fn engine() -> Engine {
-    Engine::with_config(EngineConfig { verify_generated_code: true, ..EngineConfig::default() })
+    Engine::with_config(EngineConfig::default().with_verify_generated_code(true))
         .expect("a valid engine configuration")
 }
 

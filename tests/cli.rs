@@ -175,7 +175,7 @@ fn every_math_tier_prints_identical_output() {
     let reference = stdout_of(&["-e", "ln(x) + exp(x / 1000)", "--input", path, "--isa", "scalar"]);
     assert_eq!(reference.lines().count(), 8, "{reference}");
     // The traced tier is compiled on demand: install it here so that it counts as supported.
-    fusejit::codegen::install_traced_math().expect("the traced tier compiles for this host");
+    fusejit::internals::install_traced_math().expect("the traced tier compiles for this host");
     for tier in fusejit::Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
         let out = stdout_of(&["-e", "ln(x) + exp(x / 1000)", "--input", path, "--isa", tier.name()]);
         assert_eq!(out, reference, "tier {}", tier.name());

@@ -77,12 +77,8 @@ fn run_multi_output_case(engine: &Engine, seed: u64) -> Result<(), String> {
 }
 
 fn engine() -> Engine {
-    Engine::with_config(EngineConfig {
-        cache_capacity: 64,
-        verify_generated_code: true,
-        ..EngineConfig::default()
-    })
-    .expect("a valid engine configuration")
+    Engine::with_config(EngineConfig::default().with_cache_capacity(64).with_verify_generated_code(true))
+        .expect("a valid engine configuration")
 }
 
 proptest! {
@@ -172,11 +168,12 @@ fn a_halo_of_300_000_rows_gives_the_interpreters_result() {
 /// tier aarch64 hosts run) equal the interpreter too: 500 fixed seeds of the generator.
 #[test]
 fn kernels_on_the_traced_math_tier_equal_the_interpreter() {
-    let engine = Engine::with_config(EngineConfig {
-        cache_capacity: 64,
-        verify_generated_code: true,
-        isa: Some(fusejit::Isa::Traced),
-    })
+    let engine = Engine::with_config(
+        EngineConfig::default()
+            .with_cache_capacity(64)
+            .with_verify_generated_code(true)
+            .with_isa(Some(fusejit::Isa::Traced)),
+    )
     .expect("the traced tier compiles for this host");
     assert_eq!(engine.isa(), fusejit::Isa::Traced);
     for seed in 1..=500u64 {

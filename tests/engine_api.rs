@@ -108,12 +108,9 @@ fn eval_into_writes_caller_buffers() {
 
 #[test]
 fn compile_with_schema_specialises_eagerly_and_shows_the_ir() {
-    let engine = Engine::with_config(EngineConfig {
-        cache_capacity: 2,
-        verify_generated_code: true,
-        ..EngineConfig::default()
-    })
-    .expect("a valid engine configuration");
+    let engine =
+        Engine::with_config(EngineConfig::default().with_cache_capacity(2).with_verify_generated_code(true))
+            .expect("a valid engine configuration");
     let mut schema = Schema::new();
     schema.insert("px", Type::new(Elem::F64, Shape::Column)).insert("a", Type::scalar(Elem::F64));
     let kernel = engine.compile_with_schema("dlog(px, 1) * a", &schema).unwrap();
@@ -127,12 +124,9 @@ fn compile_with_schema_specialises_eagerly_and_shows_the_ir() {
 
 #[test]
 fn the_cache_returns_working_kernels_past_its_capacity() {
-    let engine = Engine::with_config(EngineConfig {
-        cache_capacity: 2,
-        verify_generated_code: true,
-        ..EngineConfig::default()
-    })
-    .expect("a valid engine configuration");
+    let engine =
+        Engine::with_config(EngineConfig::default().with_cache_capacity(2).with_verify_generated_code(true))
+            .expect("a valid engine configuration");
     let none = Bindings::new();
     for round in 0..3 {
         for (source, expected) in [("1 + 1", 2.0), ("2 * 3", 6.0), ("10 - 1", 9.0)] {

@@ -85,7 +85,7 @@ const PROGRAMS: &[&str] = &[
 
 #[test]
 fn every_function_and_lag_reads_and_writes_only_inside_its_buffers() {
-    let engine = Engine::with_config(EngineConfig { verify_generated_code: true, ..EngineConfig::default() })
+    let engine = Engine::with_config(EngineConfig::default().with_verify_generated_code(true))
         .expect("a valid engine configuration");
     for rows in [1usize, 7, 63, 64, 65, 511, 512, 513, 1000] {
         for offset in [0usize, 3, 7] {
@@ -170,7 +170,7 @@ fn resident_pages() -> usize {
 
 #[test]
 fn compiling_and_dropping_10_000_kernels_keeps_memory_bounded() {
-    let engine = Engine::with_config(EngineConfig { cache_capacity: 8, ..EngineConfig::default() })
+    let engine = Engine::with_config(EngineConfig::default().with_cache_capacity(8))
         .expect("a valid engine configuration");
     let x: Vec<f64> = (1..=100).map(f64::from).collect();
     let mut bindings = Bindings::new();

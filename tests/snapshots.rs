@@ -92,7 +92,7 @@ fn declarations(source: &str) -> (Schema, Vec<String>) {
 
 #[test]
 fn parse_snapshots() {
-    check_stage("parse", |source| match fusejit::syntax::parse_program(source) {
+    check_stage("parse", |source| match fusejit::internals::syntax::parse_program(source) {
         Ok(program) => program.to_sexpr(),
         Err(diagnostic) => format!("error: {diagnostic}\n"),
     });
@@ -117,11 +117,12 @@ fn lower_snapshots() {
 fn fusion_snapshots() {
     check_stage("fusion", |source| {
         let (schema, with_validity) = declarations(source);
-        let ast = fusejit::syntax::parse_program(source).expect("fusion cases parse");
-        let program = fusejit::check::check(&ast, &schema).expect("fusion cases check");
-        let program = fusejit::passes::optimize(program).expect("the IR verifies");
+        let ast = fusejit::internals::syntax::parse_program(source).expect("fusion cases parse");
+        let program = fusejit::internals::compiler::check(&ast, &schema).expect("fusion cases check");
+        let program = fusejit::internals::compiler::optimize(program).expect("the IR verifies");
         // Inputs carrying earlier passes' results: columns are planned as nullable.
-        let plan = |program: &fusejit::ir::Program, reductions: &[fusejit::ir::ReduceOp]| {
+        let plan = |program: &fusejit::internals::compiler::Program,
+                    reductions: &[fusejit::internals::compiler::ReduceOp]| {
             let validity: Vec<bool> = program
                 .inputs
                 .iter()
@@ -130,11 +131,11 @@ fn fusion_snapshots() {
                         || (input.name.ends_with('`') && input.ty.shape == Shape::Column)
                 })
                 .collect();
-            fusejit::passes::fuse_loops::plan_reduction(program, &validity, reductions)
-                .unwrap_or_else(|| fusejit::passes::fuse_loops::plan(program, &validity))
+            fusejit::internals::compiler::plan_reduction(program, &validity, reductions)
+                .unwrap_or_else(|| fusejit::internals::compiler::plan(program, &validity))
                 .to_text()
         };
-        match fusejit::passes::split_passes::split(&program) {
+        match fusejit::internals::compiler::split(&program) {
             Some(passes) => passes.to_text(plan),
             None => plan(&program, &[]),
         }

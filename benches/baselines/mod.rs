@@ -12,7 +12,7 @@
 
 #![allow(dead_code)]
 
-use fusejit::runtime::math;
+use fusejit::internals::math;
 
 /// The workloads of SPEC §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

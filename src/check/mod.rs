@@ -14,13 +14,13 @@ pub mod structure;
 
 pub use structure::check_structure;
 
-use crate::column::Scalar;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir::{
     self, BinaryOp, ConstValue, Elem, Node, NodeId, NodeKind, ReduceOp, ScanOp, Shape, Type, UnaryOp,
 };
 use crate::syntax::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Program, Statement};
+use crate::types::Scalar;
 use functions::Function;
 use std::collections::HashMap;
 
@@ -31,6 +31,8 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// An empty schema.
+    #[must_use]
     pub fn new() -> Self {
         Schema::default()
     }
@@ -45,10 +47,12 @@ impl Schema {
         self
     }
 
+    /// The type of `name`.
     pub fn get(&self, name: &str) -> Option<Type> {
         self.entries.iter().find(|(existing, _)| existing == name).map(|(_, ty)| *ty)
     }
 
+    /// Every name, in insertion order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(name, _)| name.as_str())
     }

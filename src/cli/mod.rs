@@ -62,7 +62,7 @@ pub fn run(args: Args) -> Result<(), UserError> {
     let Some(program) = args.program else {
         let isa =
             fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
-        let config = fusejit::EngineConfig { isa, ..fusejit::EngineConfig::default() };
+        let config = fusejit::EngineConfig::default().with_isa(isa);
         let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
         repl::run(engine);
         return Ok(());
@@ -107,12 +107,9 @@ pub fn run(args: Args) -> Result<(), UserError> {
     }
 
     let color = std::io::stderr().is_terminal();
-    let render = |error: Error| match error {
-        Error::Compile(error) => UserError(error.render(PROGRAM_FILE_NAME, color)),
-        Error::Eval(error) => UserError(format!("error: {error}")),
-    };
+    let render = |error: Error| UserError(error.render(PROGRAM_FILE_NAME, color));
     let isa = fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
-    let config = fusejit::EngineConfig { isa, ..fusejit::EngineConfig::default() };
+    let config = fusejit::EngineConfig::default().with_isa(isa);
     let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
     let kernel = engine.compile(&program).map_err(|error| render(error.into()))?;
     if let Some(emit) = args.emit {

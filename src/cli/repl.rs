@@ -161,7 +161,7 @@ impl Session {
     fn refresh_names(&self) {
         let mut names: Vec<String> = self.columns.iter().map(|column| column.name.clone()).collect();
         names.extend(self.scalars.iter().map(|(name, _)| name.clone()));
-        names.extend(fusejit::check::functions::FUNCTIONS.iter().map(|info| info.name.to_string()));
+        names.extend(fusejit::function_names().map(str::to_string));
         names.extend(COMMANDS.iter().map(|(command, _)| command.to_string()));
         *self.names.borrow_mut() = names;
     }
@@ -169,11 +169,7 @@ impl Session {
     fn bindings(&self) -> Bindings<'_> {
         let mut bindings = Bindings::new();
         for column in &self.columns {
-            let data: fusejit::ColumnData<'_> = match &column.values {
-                ColumnValues::F64(values) => values.into(),
-                ColumnValues::F32(values) => values.into(),
-                ColumnValues::Bool(values) => values.into(),
-            };
+            let data = column.values.as_data();
             match &column.validity {
                 Some(bytes) => {
                     bindings.column_with_validity(column.name.clone(), data, Validity::new(bytes, 0))
@@ -188,10 +184,7 @@ impl Session {
     }
 
     fn render(&self, error: fusejit::Error) -> String {
-        match error {
-            fusejit::Error::Compile(error) => error.render("<input>", self.color),
-            fusejit::Error::Eval(error) => format!("error: {error}"),
-        }
+        error.render("<input>", self.color)
     }
 
     fn store(&mut self, name: &str, column: Column) {
@@ -335,11 +328,7 @@ impl Session {
                     if !valid {
                         return String::new();
                     }
-                    match &column.values {
-                        ColumnValues::F64(values) => values[row].to_string(),
-                        ColumnValues::F32(values) => values[row].to_string(),
-                        ColumnValues::Bool(values) => values[row].to_string(),
-                    }
+                    column.values.get(row).map_or_else(String::new, |value| value.to_string())
                 })
                 .collect();
             out.push_str(&cells.join(","));
@@ -388,18 +377,17 @@ impl Session {
 
     fn evaluate(&mut self, line: &str) -> Result<(), String> {
         // `name = expr` alone keeps the result as a column; anything else is a program.
-        let parsed = fusejit::syntax::parse_program(line).map_err(|diagnostic| {
+        let parsed = fusejit::internals::syntax::parse_program(line).map_err(|diagnostic| {
             fusejit::CompileError::new(diagnostic, line).render("<input>", self.color)
         })?;
-        let has_outputs = parsed
-            .statements
-            .iter()
-            .any(|statement| matches!(statement, fusejit::syntax::ast::Statement::Let { output: true, .. }));
+        let has_outputs = parsed.statements.iter().any(|statement| {
+            matches!(statement, fusejit::internals::syntax::ast::Statement::Let { output: true, .. })
+        });
         if has_outputs && parsed.statements.len() > 1 {
             return self.evaluate_outputs(line);
         }
         let (keep, source) = match parsed.statements.as_slice() {
-            [fusejit::syntax::ast::Statement::Let { name, value, .. }] => {
+            [fusejit::internals::syntax::ast::Statement::Let { name, value, .. }] => {
                 (Some(name.text.clone()), &line[value.span.start..value.span.end])
             }
             _ => (None, line),

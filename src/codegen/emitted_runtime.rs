@@ -1,54 +1,32 @@
 //! The runtime functions a kernel calls, emitted as Cranelift IR for objects that run without
 //! this crate's Rust runtime (the aarch64 objects of [`super::object`]).
 //!
-//! - `ln`/`exp` over f64 and f32 blocks: the generic kernels of `runtime::math::kernels`,
-//!   traced ([`crate::runtime::math::trace`]) and emitted as `f64x2` code — the 128-bit
+//! - `ln`/`exp` over f64 and f32 blocks: the generic kernels of `math::kernels`,
+//!   traced ([`crate::math::trace`]) and emitted as `f64x2` code — the 128-bit
 //!   (NEON on aarch64) tier. Operation for operation the same algorithm as every compiled
 //!   tier, so the bits are the same.
 //! - `shift_halo`, `pack_validity`, `combine_validity`: plain loops with the semantics of
 //!   their Rust versions in `runtime::stubs`.
 //!
-//! Each function has the name and signature the translator's imports use (`STUB_NAMES`), so a
+//! Each function has the name and signature of its `runtime_functions` entry, so a
 //! kernel links against these exactly as the JIT links it against the Rust ones.
 
-use crate::runtime::math::kernels;
-use crate::runtime::math::trace::{Trace, Traced, TracedOp, trace};
+use super::CodegenError;
+use super::runtime_functions::RuntimeFunction;
+use crate::math::kernels;
+use crate::math::trace::{Trace, Traced, TracedOp, trace};
 use crate::runtime::stubs::{SOURCE_BYTES, SOURCE_IN_RANGE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use cranelift_frontend::FunctionBuilder;
 
-/// Which runtime function to emit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuntimeFunction {
-    LnF64Block,
-    ExpF64Block,
-    LnF32Block,
-    ExpF32Block,
-    ShiftHalo,
-    PackValidity,
-    CombineValidity,
-}
-
-impl RuntimeFunction {
-    /// In the order of `STUB_NAMES` (and of `translate::StubRefs`).
-    pub const ALL: [RuntimeFunction; 7] = [
-        RuntimeFunction::LnF64Block,
-        RuntimeFunction::ExpF64Block,
-        RuntimeFunction::LnF32Block,
-        RuntimeFunction::ExpF32Block,
-        RuntimeFunction::ShiftHalo,
-        RuntimeFunction::PackValidity,
-        RuntimeFunction::CombineValidity,
-    ];
-}
-
-/// Emits the body of `function` into `builder`, whose function has the stub's signature.
-pub fn emit(
+/// Emits the body of `function` into `builder`, whose function has the function's signature.
+/// Fails for a function kept on the host (`RuntimeFunction::is_emitted` is false).
+pub(crate) fn emit(
     function: RuntimeFunction,
     mut builder: FunctionBuilder<'_>,
     frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
-) {
+) -> Result<(), CodegenError> {
     let entry = builder.create_block();
     builder.append_block_params_for_function_params(entry);
     builder.switch_to_block(entry);
@@ -61,10 +39,14 @@ pub fn emit(
         RuntimeFunction::ShiftHalo => shift_halo(&mut builder, &params),
         RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
         RuntimeFunction::CombineValidity => combine_validity(&mut builder, &params),
+        RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock => {
+            return Err(CodegenError::Unsupported("scan and reduction callbacks as emitted code"));
+        }
     }
     builder.ins().return_(&[]);
     builder.seal_all_blocks();
     builder.finalize(frontend_config);
+    Ok(())
 }
 
 /// Memory the runtime functions touch is the caller's, valid by their contracts; any

@@ -1,56 +1,138 @@
 //! The argument block a native kernel reads: one array of 64-bit words, laid out here once so
-//! that the translator (which emits the loads) and the executor (which fills the words) agree.
+//! that the translator (which emits the loads), the executor (which fills the words) and
+//! `object::argument_image` (which writes them for another machine) agree.
+//!
+//! ```text
+//! word 0..4          ROWS, OUT_VALUES, OUT_VALID_BLOCK, OUT_BITMAP
+//! then per input     data, validity, validity bit offset, scalar bits      (InputWord)
+//! then per buffer    values, validity, halo in rows                         (BufferWord)
+//! then per output    values, bitmap, for each extra output column          (ExtraOutputWord)
+//! then per state     a scan's running state; last, the reduction's state
+//! ```
+
+use crate::passes::fuse_loops::LoopPlan;
 
 /// Word 0: the row count `n`.
-pub const ROWS: usize = 0;
+pub(crate) const ROWS: usize = 0;
 /// Word 1: the output values pointer.
-pub const OUT_VALUES: usize = 1;
+pub(crate) const OUT_VALUES: usize = 1;
 /// Word 2: a scratch of one byte per block row, for the result's validity before packing.
-pub const OUT_VALID_BLOCK: usize = 2;
+pub(crate) const OUT_VALID_BLOCK: usize = 2;
 /// Word 3: the output validity bitmap pointer (LSB-first, offset 0).
-pub const OUT_BITMAP: usize = 3;
-/// First word of the inputs: four words per input slot.
-pub const INPUTS: usize = 4;
-pub const WORDS_PER_INPUT: usize = 4;
-/// Within an input's words: data pointer, validity pointer, validity bit offset, scalar bits.
-pub const INPUT_DATA: usize = 0;
-pub const INPUT_VALIDITY: usize = 1;
-pub const INPUT_OFFSET: usize = 2;
-pub const INPUT_SCALAR: usize = 3;
-/// Within a buffer's three words (after all inputs): values pointer, validity pointer, and the
-/// halo in rows actually used (`min(planned halo, n)`).
-pub const WORDS_PER_BUFFER: usize = 3;
-pub const BUFFER_VALUES: usize = 0;
-pub const BUFFER_VALIDITY: usize = 1;
-pub const BUFFER_HALO: usize = 2;
+pub(crate) const OUT_BITMAP: usize = 3;
+/// The words before the first input's.
+const HEADER_WORDS: usize = 4;
 
-pub fn input_word(slot: usize, field: usize) -> usize {
-    INPUTS + slot * WORDS_PER_INPUT + field
+/// An input slot's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputWord {
+    /// The column's values pointer.
+    Data,
+    /// The column's validity bitmap pointer (when the plan says it has one).
+    Validity,
+    /// The bitmap's bit offset.
+    Offset,
+    /// A scalar's bits (f64 bits, f32 bits zero-extended, or 0/1).
+    Scalar,
+}
+const WORDS_PER_INPUT: usize = 4;
+
+/// A block buffer's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BufferWord {
+    /// Its values, `halo + BLOCK_ROWS` rows.
+    Values,
+    /// Its validity bytes, when the buffer can be null.
+    Validity,
+    /// The halo in rows actually used: `min(planned halo, n)`.
+    Halo,
+}
+const WORDS_PER_BUFFER: usize = 3;
+
+/// An extra output column's words (`LoopPlan::extra_outputs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExtraOutputWord {
+    /// Room for `n` values.
+    Values,
+    /// Room for `n` bits, when the output can be null.
+    Bitmap,
+}
+const WORDS_PER_EXTRA_OUTPUT: usize = 2;
+
+/// Where each word of one plan's argument block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ArgLayout {
+    inputs: usize,
+    buffers: usize,
+    extra_outputs: usize,
+    scans: usize,
+    reduces: bool,
 }
 
-pub fn buffer_word(inputs: usize, buffer: usize, field: usize) -> usize {
-    INPUTS + inputs * WORDS_PER_INPUT + buffer * WORDS_PER_BUFFER + field
-}
+impl ArgLayout {
+    /// The layout of `plan`'s argument block.
+    pub(crate) fn of(plan: &LoopPlan) -> ArgLayout {
+        ArgLayout {
+            inputs: plan.program.inputs.len(),
+            buffers: plan.buffers.len(),
+            extra_outputs: plan.extra_outputs.len(),
+            scans: plan.scans.len(),
+            reduces: !plan.reduce_result.is_empty(),
+        }
+    }
 
-/// After the buffers, two words per extra output column (`LoopPlan::extra_outputs`): its
-/// values pointer and its bitmap pointer.
-pub const WORDS_PER_EXTRA_OUTPUT: usize = 2;
-pub const EXTRA_VALUES: usize = 0;
-pub const EXTRA_BITMAP: usize = 1;
+    pub(crate) fn input(&self, slot: usize, word: InputWord) -> usize {
+        debug_assert!(slot < self.inputs);
+        let field = match word {
+            InputWord::Data => 0,
+            InputWord::Validity => 1,
+            InputWord::Offset => 2,
+            InputWord::Scalar => 3,
+        };
+        HEADER_WORDS + slot * WORDS_PER_INPUT + field
+    }
 
-pub fn extra_output_word(inputs: usize, buffers: usize, output: usize, field: usize) -> usize {
-    INPUTS + inputs * WORDS_PER_INPUT + buffers * WORDS_PER_BUFFER + output * WORDS_PER_EXTRA_OUTPUT + field
-}
+    pub(crate) fn buffer(&self, index: usize, word: BufferWord) -> usize {
+        debug_assert!(index < self.buffers);
+        let field = match word {
+            BufferWord::Values => 0,
+            BufferWord::Validity => 1,
+            BufferWord::Halo => 2,
+        };
+        HEADER_WORDS + self.inputs * WORDS_PER_INPUT + index * WORDS_PER_BUFFER + field
+    }
 
-/// After the extra outputs, one word per scan: its running state's address.
-pub fn scan_state_word(inputs: usize, buffers: usize, extra_outputs: usize, scan: usize) -> usize {
-    INPUTS
-        + inputs * WORDS_PER_INPUT
-        + buffers * WORDS_PER_BUFFER
-        + extra_outputs * WORDS_PER_EXTRA_OUTPUT
-        + scan
-}
+    pub(crate) fn extra_output(&self, index: usize, word: ExtraOutputWord) -> usize {
+        debug_assert!(index < self.extra_outputs);
+        let field = match word {
+            ExtraOutputWord::Values => 0,
+            ExtraOutputWord::Bitmap => 1,
+        };
+        self.first_extra_output() + index * WORDS_PER_EXTRA_OUTPUT + field
+    }
 
-pub fn total_words(inputs: usize, buffers: usize, extra_outputs: usize, scans: usize) -> usize {
-    scan_state_word(inputs, buffers, extra_outputs, scans)
+    /// The word holding scan `index`'s running state (`LoopPlan::scans` order).
+    pub(crate) fn scan_state(&self, index: usize) -> usize {
+        debug_assert!(index < self.scans);
+        self.first_state() + index
+    }
+
+    /// The word holding the reduction's state, for a plan that reduces its result.
+    pub(crate) fn reduce_state(&self) -> usize {
+        debug_assert!(self.reduces);
+        self.first_state() + self.scans
+    }
+
+    /// How many words the block has.
+    pub(crate) fn total_words(&self) -> usize {
+        self.first_state() + self.scans + usize::from(self.reduces)
+    }
+
+    fn first_extra_output(&self) -> usize {
+        HEADER_WORDS + self.inputs * WORDS_PER_INPUT + self.buffers * WORDS_PER_BUFFER
+    }
+
+    fn first_state(&self) -> usize {
+        self.first_extra_output() + self.extra_outputs * WORDS_PER_EXTRA_OUTPUT
+    }
 }

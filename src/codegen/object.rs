@@ -7,11 +7,16 @@
 //! regions, patch the addresses in and call the kernel exactly as [`super::NativeKernel::run`]
 //! calls it here.
 
-use super::emitted_runtime::{self, RuntimeFunction};
-use super::{STUB_NAMES, buffer_region, layout, scratch_words, translate};
-use crate::column::{Binding, ColumnData, Scalar};
-use crate::ir::Elem;
+// Reached from outside the crate only through `internals`, which is not API.
+#![allow(missing_docs)]
+
+use super::executor::{buffer_region, element_size, scratch_words};
+use super::layout::{self, ArgLayout, BufferWord, InputWord};
+use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
+use super::{CodegenError, emitted_runtime, translate};
+use crate::column::{Binding, ColumnData};
 use crate::passes::fuse_loops::LoopPlan;
+use crate::types::{Elem, Scalar};
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -22,25 +27,29 @@ use cranelift_object::{ObjectBuilder, ObjectModule};
 
 /// The ISA for a target named by triple, or `aarch64` for `aarch64-unknown-linux-gnu`, with
 /// its baseline features (NEON is baseline on aarch64).
-pub fn target_isa(target: &str) -> Result<OwnedTargetIsa, String> {
+pub fn target_isa(target: &str) -> Result<OwnedTargetIsa, CodegenError> {
     let triple_text = if target == "aarch64" { "aarch64-unknown-linux-gnu" } else { target };
-    let triple: target_lexicon::Triple =
-        triple_text.parse().map_err(|error| format!("unknown target '{target}': {error}"))?;
+    let triple: target_lexicon::Triple = triple_text
+        .parse()
+        .map_err(|error| CodegenError::Setup(format!("unknown target '{target}': {error}")))?;
     let mut flags = settings::builder();
     for (name, value) in [("opt_level", "speed"), ("is_pic", "false"), ("enable_verifier", "false")] {
-        flags.set(name, value).map_err(|error| format!("cranelift setting {name}: {error}"))?;
+        flags
+            .set(name, value)
+            .map_err(|error| CodegenError::Setup(format!("cranelift setting {name}: {error}")))?;
     }
     cranelift_codegen::isa::lookup(triple)
-        .map_err(|error| format!("target '{target}' is not supported: {error}"))?
+        .map_err(|error| CodegenError::Setup(format!("target '{target}' is not supported: {error}")))?
         .finish(settings::Flags::new(flags))
-        .map_err(|error| format!("target '{target}': {error}"))
+        .map_err(|error| CodegenError::Setup(format!("target '{target}': {error}")))
 }
 
 /// An object file being built for another target: the runtime functions, then any number of
 /// kernels, each exported under its own name with the signature `void name(const uint64_t *)`.
 pub struct CrossObject {
     module: ObjectModule,
-    runtime: Vec<FuncId>,
+    /// The runtime functions the object defines, by [`RuntimeFunction::index`].
+    runtime: Vec<Option<FuncId>>,
     context: Context,
     builder_context: FunctionBuilderContext,
 }
@@ -53,10 +62,10 @@ impl std::fmt::Debug for CrossObject {
 
 impl CrossObject {
     /// A new object for `target` (see [`target_isa`]) holding the runtime functions.
-    pub fn new(target: &str) -> Result<CrossObject, String> {
+    pub fn new(target: &str) -> Result<CrossObject, CodegenError> {
         let isa = target_isa(target)?;
         let builder = ObjectBuilder::new(isa, "fusejit", default_libcall_names())
-            .map_err(|error| format!("object for {target}: {error}"))?;
+            .map_err(|error| CodegenError::Setup(format!("object for {target}: {error}")))?;
         let mut object = CrossObject {
             module: ObjectModule::new(builder),
             runtime: Vec::new(),
@@ -64,19 +73,19 @@ impl CrossObject {
             builder_context: FunctionBuilderContext::new(),
         };
         let call_conv = object.module.isa().default_call_conv();
-        // The runtime functions an object defines: all but the scan stub (scans stay on the
-        // host for now; `add_kernel` refuses them).
-        for (function, name) in RuntimeFunction::ALL.into_iter().zip(STUB_NAMES) {
-            let signature = match function {
-                RuntimeFunction::PackValidity | RuntimeFunction::CombineValidity => {
-                    translate::pack_validity_signature(call_conv)
-                }
-                _ => translate::block_stub_signature(call_conv),
-            };
+        // The runtime functions an object defines: those `emitted_runtime` emits (scans and
+        // reductions stay on the host for now; `add_kernel` refuses them).
+        for function in RuntimeFunction::ALL {
+            if !function.is_emitted() {
+                object.runtime.push(None);
+                continue;
+            }
+            let name = function.name();
+            let signature = function.signature(call_conv);
             let id = object
                 .module
                 .declare_function(name, Linkage::Local, &signature)
-                .map_err(|error| format!("declare {name}: {error}"))?;
+                .map_err(|error| CodegenError::Module(format!("declare {name}: {error}")))?;
             object.context.clear();
             object.context.func.signature = signature;
             object.context.func.name = UserFuncName::user(0, id.as_u32());
@@ -85,50 +94,42 @@ impl CrossObject {
                 function,
                 FunctionBuilder::new(&mut object.context.func, &mut object.builder_context),
                 frontend_config,
-            );
+            )?;
             object.define(id, name)?;
-            object.runtime.push(id);
+            object.runtime.push(Some(id));
         }
         Ok(object)
     }
 
     /// Verifies the function in the context and compiles it into the object as `id`.
-    fn define(&mut self, id: FuncId, name: &str) -> Result<(), String> {
+    fn define(&mut self, id: FuncId, name: &str) -> Result<(), CodegenError> {
         cranelift_codegen::verify_function(&self.context.func, self.module.isa())
-            .map_err(|errors| format!("cranelift verifier on {name}: {errors}"))?;
+            .map_err(|errors| CodegenError::Verifier(format!("{name}: {errors}")))?;
         self.module
             .define_function(id, &mut self.context)
-            .map_err(|error| format!("compile {name}: {error:?}"))?;
+            .map_err(|error| CodegenError::Module(format!("compile {name}: {error:?}")))?;
         self.module.clear_context(&mut self.context);
         Ok(())
     }
 
     /// Compiles `plan` into the object, exported as `name`.
-    pub fn add_kernel(&mut self, name: &str, plan: &LoopPlan) -> Result<(), String> {
+    pub fn add_kernel(&mut self, name: &str, plan: &LoopPlan) -> Result<(), CodegenError> {
         if !plan.scans.is_empty() || !plan.extra_outputs.is_empty() || !plan.reduce_result.is_empty() {
-            return Err("scans, reductions and extra outputs are not compiled to objects yet".into());
+            return Err(CodegenError::Unsupported("scans, reductions and extra outputs in objects"));
         }
         let mut signature = self.module.make_signature();
         signature.params.push(AbiParam::new(types::I64));
         let id = self
             .module
             .declare_function(name, Linkage::Export, &signature)
-            .map_err(|error| format!("declare {name}: {error}"))?;
+            .map_err(|error| CodegenError::Module(format!("declare {name}: {error}")))?;
         self.context.clear();
         self.context.func.signature = signature;
         self.context.func.name = UserFuncName::user(0, id.as_u32());
-        let mut import = |id| self.module.declare_func_in_func(id, &mut self.context.func);
-        let stubs = translate::StubRefs {
-            ln_f64: import(self.runtime[0]),
-            exp_f64: import(self.runtime[1]),
-            ln_f32: import(self.runtime[2]),
-            exp_f32: import(self.runtime[3]),
-            shift_halo: import(self.runtime[4]),
-            pack_validity: import(self.runtime[5]),
-            combine_validity: import(self.runtime[6]),
-            scan_block: None,
-            reduce_block: None,
-        };
+        let (module, context, runtime) = (&mut self.module, &mut self.context, &self.runtime);
+        let stubs = RuntimeRefs::import(|function| {
+            runtime[function.index()].map(|id| module.declare_func_in_func(id, &mut context.func))
+        });
         let frontend_config = self.module.isa().frontend_config();
         let builder = FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);
         translate::Translator::translate(plan, builder, stubs, frontend_config);
@@ -136,8 +137,8 @@ impl CrossObject {
     }
 
     /// The object file's bytes (ELF for a Linux triple).
-    pub fn finish(self) -> Result<Vec<u8>, String> {
-        self.module.finish().emit().map_err(|error| format!("write object: {error}"))
+    pub fn finish(self) -> Result<Vec<u8>, CodegenError> {
+        self.module.finish().emit().map_err(|error| CodegenError::Module(format!("write object: {error}")))
     }
 }
 
@@ -169,17 +170,14 @@ pub struct ArgumentImage {
 
 /// The argument block [`super::NativeKernel::run`] builds for these inputs, as an image.
 /// `inputs` are in slot order and checked against the plan, as for `run`.
-pub fn argument_image(plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, len: usize) -> ArgumentImage {
-    let input_count = plan.program.inputs.len();
-    let mut words = vec![
-        ArgumentWord::Value(0);
-        layout::total_words(
-            input_count,
-            plan.buffers.len(),
-            plan.extra_outputs.len(),
-            plan.scans.len() + usize::from(!plan.reduce_result.is_empty()),
-        )
-    ];
+pub(crate) fn argument_image(
+    plan: &LoopPlan,
+    inputs: &[Binding<'_>],
+    rows: usize,
+    len: usize,
+) -> ArgumentImage {
+    let layout = ArgLayout::of(plan);
+    let mut words = vec![ArgumentWord::Value(0); layout.total_words()];
     let mut regions: Vec<Vec<u8>> = Vec::new();
     let mut region = |bytes: Vec<u8>| {
         regions.push(bytes);
@@ -188,7 +186,7 @@ pub fn argument_image(plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, len:
     let result_elem = plan.program.result_type().elem;
     let result_nullable = plan.result_nullable();
     words[layout::ROWS] = ArgumentWord::Value(rows as u64);
-    words[layout::OUT_VALUES] = region(vec![0; len * super::element_size(result_elem)]);
+    words[layout::OUT_VALUES] = region(vec![0; len * element_size(result_elem)]);
     words[layout::OUT_BITMAP] = region(vec![0; if result_nullable { len.div_ceil(8) } else { 0 }]);
     for (slot, binding) in inputs.iter().enumerate() {
         match binding {
@@ -198,15 +196,15 @@ pub fn argument_image(plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, len:
                     ColumnData::F32(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
                     ColumnData::Bool(values) => values.iter().map(|&v| u8::from(v)).collect(),
                 };
-                words[layout::input_word(slot, layout::INPUT_DATA)] = region(bytes);
+                words[layout.input(slot, InputWord::Data)] = region(bytes);
                 if let Some(validity) = column.validity {
-                    words[layout::input_word(slot, layout::INPUT_VALIDITY)] = region(validity.bytes.to_vec());
-                    words[layout::input_word(slot, layout::INPUT_OFFSET)] =
+                    words[layout.input(slot, InputWord::Validity)] = region(validity.bytes.to_vec());
+                    words[layout.input(slot, InputWord::Offset)] =
                         ArgumentWord::Value(validity.offset as u64);
                 }
             }
             Binding::Scalar(scalar) => {
-                words[layout::input_word(slot, layout::INPUT_SCALAR)] = ArgumentWord::Value(match scalar {
+                words[layout.input(slot, InputWord::Scalar)] = ArgumentWord::Value(match scalar {
                     Scalar::F64(v) => v.to_bits(),
                     Scalar::F32(v) => u64::from(v.to_bits()),
                     Scalar::Bool(v) => u64::from(*v),
@@ -221,12 +219,11 @@ pub fn argument_image(plan: &LoopPlan, inputs: &[Binding<'_>], rows: usize, len:
     let mut next = crate::passes::fuse_loops::BLOCK_ROWS.div_ceil(8);
     for (index, buffer) in plan.buffers.iter().enumerate() {
         let (halo, values, validity) = buffer_region(plan, buffer, rows);
-        words[layout::buffer_word(input_count, index, layout::BUFFER_VALUES)] =
+        words[layout.buffer(index, BufferWord::Values)] =
             ArgumentWord::Address { region: scratch, offset: next * 8 };
-        words[layout::buffer_word(input_count, index, layout::BUFFER_VALIDITY)] =
+        words[layout.buffer(index, BufferWord::Validity)] =
             ArgumentWord::Address { region: scratch, offset: (next + values) * 8 };
-        words[layout::buffer_word(input_count, index, layout::BUFFER_HALO)] =
-            ArgumentWord::Value(halo as u64);
+        words[layout.buffer(index, BufferWord::Halo)] = ArgumentWord::Value(halo as u64);
         next += values + validity;
     }
     ArgumentImage {

@@ -11,52 +11,17 @@
 //! semantics mirror `ir::semantics` operation for operation; the differential tests hold them
 //! to the same bits.
 
-use super::layout;
+use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InputWord};
+use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
 use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, Shape, UnaryOp};
 use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan, Stage, VectorForm};
 use crate::runtime::stubs::{SOURCE_BITMAP, SOURCE_BYTES, SOURCE_IN_RANGE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlot, StackSlotData, StackSlotKind, Value,
-    types,
+    FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
 };
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
-
-/// The runtime stubs imported into the function being built.
-pub struct StubRefs {
-    pub ln_f64: FuncRef,
-    pub exp_f64: FuncRef,
-    pub ln_f32: FuncRef,
-    pub exp_f32: FuncRef,
-    pub shift_halo: FuncRef,
-    pub pack_validity: FuncRef,
-    pub combine_validity: FuncRef,
-    /// `fusejit_scan_block`; `None` where no scan can be compiled (cross-compiled objects).
-    pub scan_block: Option<FuncRef>,
-    /// `fusejit_reduce_block`; `None` where no reduction can be compiled.
-    pub reduce_block: Option<FuncRef>,
-}
-
-/// The signatures of the stubs, for declaring them in a module.
-pub fn block_stub_signature(call_conv: cranelift_codegen::isa::CallConv) -> Signature {
-    let mut signature = Signature::new(call_conv);
-    signature.params.extend([AbiParam::new(types::I64); 3]);
-    signature
-}
-
-/// `scan_block(state, source, destination, validity, len)`.
-pub fn scan_block_signature(call_conv: cranelift_codegen::isa::CallConv) -> Signature {
-    let mut signature = Signature::new(call_conv);
-    signature.params.extend([AbiParam::new(types::I64); 5]);
-    signature
-}
-
-pub fn pack_validity_signature(call_conv: cranelift_codegen::isa::CallConv) -> Signature {
-    let mut signature = Signature::new(call_conv);
-    signature.params.extend([AbiParam::new(types::I64); 4]);
-    signature
-}
 
 type Pair = (Value, Value);
 
@@ -74,7 +39,8 @@ struct BufferRegs {
 pub struct Translator<'p, 'b> {
     plan: &'p LoopPlan,
     builder: FunctionBuilder<'b>,
-    stubs: StubRefs,
+    stubs: RuntimeRefs,
+    layout: ArgLayout,
     flags: MemFlagsData,
     args: Value,
     rows: Value,
@@ -111,7 +77,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     pub fn translate(
         plan: &'p LoopPlan,
         mut builder: FunctionBuilder<'b>,
-        stubs: StubRefs,
+        stubs: RuntimeRefs,
         frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
     ) {
         let entry = builder.create_block();
@@ -127,6 +93,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             plan,
             builder,
             stubs,
+            layout: ArgLayout::of(plan),
             flags,
             args,
             rows,
@@ -177,10 +144,10 @@ impl<'p, 'b> Translator<'p, 'b> {
         let program = &self.plan.program;
         for (slot, input) in program.inputs.iter().enumerate() {
             if input.ty.shape == Shape::Column {
-                let data = self.arg(layout::input_word(slot, layout::INPUT_DATA));
+                let data = self.arg(self.layout.input(slot, InputWord::Data));
                 let validity = if self.plan.input_nullable[slot] {
-                    let bytes = self.arg(layout::input_word(slot, layout::INPUT_VALIDITY));
-                    let offset = self.arg(layout::input_word(slot, layout::INPUT_OFFSET));
+                    let bytes = self.arg(self.layout.input(slot, InputWord::Validity));
+                    let offset = self.arg(self.layout.input(slot, InputWord::Offset));
                     Some((bytes, offset))
                 } else {
                     None
@@ -190,13 +157,10 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.inputs.push(None);
             }
         }
-        let input_count = program.inputs.len();
         for (index, buffer) in self.plan.buffers.iter().enumerate() {
-            let values = self.arg(layout::buffer_word(input_count, index, layout::BUFFER_VALUES));
-            let validity = buffer
-                .nullable
-                .then(|| self.arg(layout::buffer_word(input_count, index, layout::BUFFER_VALIDITY)));
-            let halo = self.arg(layout::buffer_word(input_count, index, layout::BUFFER_HALO));
+            let values = self.arg(self.layout.buffer(index, BufferWord::Values));
+            let validity = buffer.nullable.then(|| self.arg(self.layout.buffer(index, BufferWord::Validity)));
+            let halo = self.arg(self.layout.buffer(index, BufferWord::Halo));
             self.buffers.push(BufferRegs { values, validity, halo });
         }
     }
@@ -210,7 +174,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             let node = *self.plan.program.node(id);
             let pair = match node.kind {
                 NodeKind::Input { slot } => {
-                    let bits = self.arg(layout::input_word(slot as usize, layout::INPUT_SCALAR));
+                    let bits = self.arg(self.layout.input(slot as usize, InputWord::Scalar));
                     let value = match node.ty.elem {
                         Elem::F64 => self.builder.ins().bitcast(types::F64, MemFlagsData::new(), bits),
                         Elem::F32 => {
@@ -388,9 +352,10 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
         });
         if writes_result && result_nullable {
-            self.builder
-                .ins()
-                .call(self.stubs.pack_validity, &[self.out_valid_block, self.out_bitmap, start, len]);
+            self.builder.ins().call(
+                self.stubs.get(RuntimeFunction::PackValidity),
+                &[self.out_valid_block, self.out_bitmap, start, len],
+            );
         }
     }
 
@@ -565,7 +530,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         let address = self.builder.ins().stack_addr(types::I64, slot, 0);
         let count = self.builder.ins().iconst(types::I64, sources.len() as i64);
-        self.builder.ins().call(self.stubs.combine_validity, &[address, count, len, destination]);
+        self.builder
+            .ins()
+            .call(self.stubs.get(RuntimeFunction::CombineValidity), &[address, count, len, destination]);
     }
 
     fn element_address(&mut self, base: Value, index: Value, size: i64) -> Value {
@@ -697,9 +664,8 @@ impl<'p, 'b> Translator<'p, 'b> {
             Some(validity) => self.builder.ins().iadd(validity, halo),
             None => self.builder.ins().iconst(types::I64, 0),
         };
-        let layout = (self.plan.program.inputs.len(), self.plan.buffers.len(), self.plan.extra_outputs.len());
-        let state = self.arg(layout::scan_state_word(layout.0, layout.1, layout.2, state));
-        let stub = self.stubs.scan_block.expect("scans are compiled only where the scan stub exists");
+        let state = self.arg(self.layout.scan_state(state));
+        let stub = self.stubs.get(RuntimeFunction::ScanBlock);
         self.builder.ins().call(stub, &[state, source, destination, validity, len]);
     }
 
@@ -758,24 +724,21 @@ impl<'p, 'b> Translator<'p, 'b> {
 
     fn math_stub(&self, op: UnaryOp, elem: Elem) -> FuncRef {
         match (op, elem) {
-            (UnaryOp::Ln, Elem::F32) => self.stubs.ln_f32,
-            (UnaryOp::Exp, Elem::F32) => self.stubs.exp_f32,
-            (UnaryOp::Ln, _) => self.stubs.ln_f64,
-            _ => self.stubs.exp_f64,
+            (UnaryOp::Ln, Elem::F32) => self.stubs.get(RuntimeFunction::LnF32Block),
+            (UnaryOp::Exp, Elem::F32) => self.stubs.get(RuntimeFunction::ExpF32Block),
+            (UnaryOp::Ln, _) => self.stubs.get(RuntimeFunction::LnF64Block),
+            _ => self.stubs.get(RuntimeFunction::ExpF64Block),
         }
     }
 
     /// Copies each extra output's block rows out of its buffer into its column (and packs its
     /// validity), once per block.
     fn write_extra_outputs(&mut self, start: Value, len: Value) {
-        let input_count = self.plan.program.inputs.len();
-        let buffer_count = self.plan.buffers.len();
         for (index, &node) in self.plan.extra_outputs.iter().enumerate() {
             let buffer = self.plan.buffer_of[node.index()].expect("extra outputs are buffered");
             let elem = self.plan.program.node(node).ty.elem;
             let size = elem_size(elem);
-            let values =
-                self.arg(layout::extra_output_word(input_count, buffer_count, index, layout::EXTRA_VALUES));
+            let values = self.arg(self.layout.extra_output(index, ExtraOutputWord::Values));
             let regs = &self.buffers[buffer];
             let (buffer_values, buffer_validity, halo) = (regs.values, regs.validity, regs.halo);
             let ty = clif_type(elem);
@@ -790,14 +753,11 @@ impl<'p, 'b> Translator<'p, 'b> {
                 this.builder.ins().store(this.flags, value, to, 0);
             });
             if let Some(validity) = buffer_validity {
-                let bitmap = self.arg(layout::extra_output_word(
-                    input_count,
-                    buffer_count,
-                    index,
-                    layout::EXTRA_BITMAP,
-                ));
+                let bitmap = self.arg(self.layout.extra_output(index, ExtraOutputWord::Bitmap));
                 let block = self.builder.ins().iadd(validity, halo);
-                self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, start, len]);
+                self.builder
+                    .ins()
+                    .call(self.stubs.get(RuntimeFunction::PackValidity), &[block, bitmap, start, len]);
             }
         }
     }
@@ -814,10 +774,8 @@ impl<'p, 'b> Translator<'p, 'b> {
             Some(validity) => self.builder.ins().iadd(validity, halo),
             None => self.builder.ins().iconst(types::I64, 0),
         };
-        let (inputs, buffers, extras) =
-            (self.plan.program.inputs.len(), self.plan.buffers.len(), self.plan.extra_outputs.len());
-        let state = self.arg(layout::scan_state_word(inputs, buffers, extras, self.plan.scans.len()));
-        let stub = self.stubs.reduce_block.expect("reductions are compiled only where the stub exists");
+        let state = self.arg(self.layout.reduce_state());
+        let stub = self.stubs.get(RuntimeFunction::ReduceBlock);
         self.builder.ins().call(stub, &[state, values, validity, len]);
     }
 
@@ -832,9 +790,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
             let skip = self.builder.ins().imul_imm_s(len, size);
             let keep = self.builder.ins().imul_imm_s(halo, size);
-            self.builder.ins().call(self.stubs.shift_halo, &[values, skip, keep]);
+            self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[values, skip, keep]);
             if let Some(validity) = validity {
-                self.builder.ins().call(self.stubs.shift_halo, &[validity, len, halo]);
+                self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[validity, len, halo]);
             }
         }
     }
@@ -850,7 +808,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             let bitmap = self.out_bitmap;
             let zero = self.builder.ins().iconst(types::I64, 0);
             let one = self.builder.ins().iconst(types::I64, 1);
-            self.builder.ins().call(self.stubs.pack_validity, &[block, bitmap, zero, one]);
+            self.builder
+                .ins()
+                .call(self.stubs.get(RuntimeFunction::PackValidity), &[block, bitmap, zero, one]);
         }
     }
 

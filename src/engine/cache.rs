@@ -40,10 +40,12 @@ impl<K: Hash + Eq + Clone, V: Clone> LruCache<K, V> {
         self.entries.insert(key, (value, self.tick));
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -3,29 +3,36 @@
 //! whether each column carries a validity bitmap — compiled to native code once per signature,
 //! and cached on the kernel. [`Kernel::interpret`] runs the reference interpreter instead.
 
-pub mod bindings;
 pub mod cache;
 mod multi_pass;
 
 use multi_pass::run_to_column;
 
-pub use bindings::Bindings;
+use crate::bindings::{self, Bindings};
 
 use crate::check::{self, Schema};
-use crate::codegen::{self, Compiler, Listings, NativeKernel, OutputTarget};
+use crate::codegen::{self, CodegenError, Compiler, Listings, NativeKernel, OutputTarget};
 use crate::column::{Binding, Column};
-use crate::error::{CompileError, Error, EvalError};
+use crate::error::{CompileError, ConfigError, Error, EvalError};
 use crate::ir::{self, Elem};
+use crate::math::Isa;
 use crate::passes::fuse_loops::{self, LoopPlan};
 use crate::passes::split_passes::{self, PassPlan};
-use crate::runtime::math::Isa;
 use crate::syntax::{self, ast};
 use cache::LruCache;
 use multi_pass::Passes;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Engine settings.
+/// Engine settings. Start from `EngineConfig::default()` and set fields: more will come.
+///
+/// ```
+/// let mut config = fusejit::EngineConfig::default();
+/// config.isa = Some(fusejit::Isa::Scalar);
+/// let engine = fusejit::Engine::with_config(config).unwrap();
+/// assert_eq!(engine.isa(), fusejit::Isa::Scalar);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EngineConfig {
     /// How many compiled programs the engine keeps by source text (least recently used go first).
     pub cache_capacity: usize,
@@ -35,6 +42,29 @@ pub struct EngineConfig {
     /// The tier of the vectorised `ln`/`exp`; `None` takes `FUSEJIT_ISA` if set, else the
     /// widest the CPU supports. Every tier gives the same bits; only speed differs.
     pub isa: Option<Isa>,
+}
+
+impl EngineConfig {
+    /// The same configuration keeping `capacity` compiled programs (0 keeps none).
+    #[must_use]
+    pub fn with_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
+        self
+    }
+
+    /// The same configuration with Cranelift's verifier on or off.
+    #[must_use]
+    pub fn with_verify_generated_code(mut self, verify: bool) -> Self {
+        self.verify_generated_code = verify;
+        self
+    }
+
+    /// The same configuration with this math tier (`None`: `FUSEJIT_ISA`, else the widest).
+    #[must_use]
+    pub fn with_isa(mut self, isa: Option<Isa>) -> Self {
+        self.isa = isa;
+        self
+    }
 }
 
 impl Default for EngineConfig {
@@ -62,12 +92,12 @@ struct EngineInner {
 struct Backend {
     isa: Isa,
     /// Created on first use; `Err` when the host ISA is not supported by Cranelift.
-    compiler: Mutex<Option<Result<Compiler, String>>>,
+    compiler: Mutex<Option<Result<Compiler, CodegenError>>>,
     verify: bool,
 }
 
 impl Backend {
-    fn compile(&self, plan: &LoopPlan, listings: Listings) -> Result<NativeKernel, String> {
+    fn compile(&self, plan: LoopPlan, listings: Listings) -> Result<NativeKernel, CodegenError> {
         let mut guard = self.compiler.lock().unwrap_or_else(PoisonError::into_inner);
         let compiler = guard.get_or_insert_with(|| {
             Compiler::for_host(self.isa).map(|mut compiler| {
@@ -98,7 +128,7 @@ impl Engine {
 
     /// An engine with `config`. Fails when the configured (or `FUSEJIT_ISA`) math tier is
     /// unknown or not supported by this CPU.
-    pub fn with_config(config: EngineConfig) -> Result<Self, String> {
+    pub fn with_config(config: EngineConfig) -> Result<Self, ConfigError> {
         // The traced tier is compiled on demand: where it is asked for, and on hosts without a
         // hand-compiled SIMD tier (aarch64), where it is the widest.
         let asked = config.isa == Some(Isa::Traced)
@@ -107,7 +137,7 @@ impl Engine {
         if asked || !cfg!(target_arch = "x86_64") {
             let installed = codegen::install_traced_math();
             if asked {
-                installed.map_err(|error| format!("the traced math tier: {error}"))?;
+                installed.map_err(|error| ConfigError::TracedMath { message: error.to_string() })?;
             }
         }
         let isa = Isa::select(config.isa)?;
@@ -126,6 +156,7 @@ impl Engine {
         self.inner.backend.isa
     }
 
+    /// The configuration the engine was made with.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
     }
@@ -228,25 +259,28 @@ enum Form {
     MultiPass(Passes),
 }
 
-/// One fused loop and its native code.
-#[derive(Debug)]
-struct Fused {
-    plan: LoopPlan,
-    native: NativeKernel,
-}
+/// One fused loop: its native code, which owns its plan.
+type Fused = NativeKernel;
 
 /// What `eval_into` wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EvalSummary {
+    /// How many rows were written (1 for a scalar result).
     pub len: usize,
+    /// How many of them are null.
     pub null_count: usize,
 }
 
 /// Caller-provided output values for `eval_into`.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ValuesMut<'a> {
+    /// Room for f64 results.
     F64(&'a mut [f64]),
+    /// Room for f32 results.
     F32(&'a mut [f32]),
+    /// Room for bool results.
     Bool(&'a mut [bool]),
 }
 
@@ -254,7 +288,9 @@ pub enum ValuesMut<'a> {
 /// least `ceil(len / 8)` bytes. Every bit of the first `len` is written.
 #[derive(Debug)]
 pub struct ColumnMut<'a> {
+    /// Where the values go.
     pub values: ValuesMut<'a>,
+    /// Where the validity bits go.
     pub validity: &'a mut [u8],
 }
 
@@ -273,6 +309,7 @@ impl Kernel {
         })
     }
 
+    /// The program's text.
     pub fn source(&self) -> &str {
         &self.inner.source
     }
@@ -336,9 +373,9 @@ impl Kernel {
                 let native = self
                     .inner
                     .backend
-                    .compile(&plan, Listings::default())
-                    .map_err(|message| self.internal_error(message))?;
-                Form::Fused(Fused { plan, native })
+                    .compile(plan, Listings::default())
+                    .map_err(|error| self.internal_error(error.to_string()))?;
+                Form::Fused(native)
             }
         };
         let spec = Arc::new(Specialization { program, form, outputs: Mutex::new(None), nullable_inputs });
@@ -420,7 +457,7 @@ impl Kernel {
     /// The Cranelift IR of the native kernel for these bindings (`--emit clif`).
     pub fn clif_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
         self.listings(bindings, |plan| {
-            let kernel = self.inner.backend.compile(plan, Listings { clif: true, asm: false })?;
+            let kernel = self.inner.backend.compile(plan.clone(), Listings { clif: true, asm: false })?;
             Ok(kernel.clif.clone().unwrap_or_default())
         })
     }
@@ -429,13 +466,14 @@ impl Kernel {
     /// disassembly (`--emit asm`).
     pub fn asm_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
         self.listings(bindings, |plan| {
-            let kernel = self.inner.backend.compile(plan, Listings { clif: false, asm: true })?;
+            let kernel = self.inner.backend.compile(plan.clone(), Listings { clif: false, asm: true })?;
             Ok(kernel.asm.clone().unwrap_or_default())
         })
     }
 
     /// The Cranelift IR and machine code of this program for another target, e.g. `aarch64`
-    /// (`--emit clif|asm --target`): `(clif, asm)`.
+    /// (`--emit clif|asm --target`): `(clif, asm)`. Needs the `cross` feature.
+    #[cfg(feature = "cross")]
     pub fn cross_listing(&self, bindings: &Bindings<'_>, target: &str) -> Result<(String, String), Error> {
         let clif = self.listings(bindings, |plan| Ok(codegen::cross_listing(plan, target)?.0))?;
         let asm = self.listings(bindings, |plan| Ok(codegen::cross_listing(plan, target)?.1))?;
@@ -447,11 +485,11 @@ impl Kernel {
     fn listings(
         &self,
         bindings: &Bindings<'_>,
-        list: impl Fn(&LoopPlan) -> Result<String, String>,
+        list: impl Fn(&LoopPlan) -> Result<String, CodegenError>,
     ) -> Result<String, Error> {
         let signature = self.signature(bindings)?;
         let program = self.lowered(&signature)?;
-        let list = |plan: &LoopPlan| list(plan).map_err(|message| self.internal_error(message));
+        let list = |plan: &LoopPlan| list(plan).map_err(|error| self.internal_error(error.to_string()));
         let Some(passes) = split_passes::split(&program) else {
             return Ok(list(&fuse_loops::plan(&program, &self.slot_validity(&program, &signature)))?);
         };
@@ -477,6 +515,8 @@ impl Kernel {
     /// Compiles this program, specialised to `bindings`, into `object` (built for another
     /// target) as the exported function `name`, and describes the argument block it takes for
     /// exactly these bindings: how a harness on that target runs it (see `tests/aarch64.rs`).
+    #[doc(hidden)]
+    #[cfg(feature = "cross")]
     pub fn add_to_object(
         &self,
         object: &mut codegen::object::CrossObject,
@@ -489,9 +529,9 @@ impl Kernel {
                 .internal_error("reductions and scans are not compiled to objects yet".into())
                 .into());
         };
-        object.add_kernel(name, &fused.plan).map_err(|message| self.internal_error(message))?;
-        let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
-        Ok(codegen::object::argument_image(&fused.plan, &inputs, rows, len))
+        object.add_kernel(name, fused.plan()).map_err(|error| self.internal_error(error.to_string()))?;
+        let len = if codegen::result_is_scalar(fused.plan()) { 1 } else { rows };
+        Ok(codegen::object::argument_image(fused.plan(), &inputs, rows, len))
     }
 
     /// Evaluates over `bindings` with native code, returning an owned column.
@@ -600,7 +640,7 @@ impl Kernel {
                 .ok_or_else(|| EvalError::MissingBinding { name: input.name.clone() })?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
             if let Form::Fused(fused) = &spec.form
-                && has_validity(binding) != fused.plan.input_nullable[slot]
+                && has_validity(binding) != fused.plan().input_nullable[slot]
             {
                 return Err(EvalError::Internal {
                     message: format!("validity of '{}' differs from the plan", input.name),
@@ -621,12 +661,12 @@ fn run_fused_into(
     rows: usize,
     out: &mut ColumnMut<'_>,
 ) -> Result<EvalSummary, Error> {
-    if !fused.plan.extra_outputs.is_empty() {
+    if !fused.plan().extra_outputs.is_empty() {
         return Err(
             EvalError::Internal { message: "a multi-output loop has one output buffer".into() }.into()
         );
     }
-    let len = if codegen::result_is_scalar(&fused.plan) { 1 } else { rows };
+    let len = if codegen::result_is_scalar(fused.plan()) { 1 } else { rows };
     let bytes = len.div_ceil(8);
     if out.validity.len() < bytes {
         return Err(EvalError::Output {
@@ -634,7 +674,7 @@ fn run_fused_into(
         }
         .into());
     }
-    let elem = fused.plan.program.result_type().elem;
+    let elem = fused.plan().program.result_type().elem;
     let (pointer, room, found) = match &mut out.values {
         ValuesMut::F64(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F64),
         ValuesMut::F32(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F32),
@@ -648,18 +688,10 @@ fn run_fused_into(
             EvalError::Output { message: format!("values hold {room} rows, the result has {len}") }.into()
         );
     }
-    let nullable = fused.plan.result_nullable();
+    let nullable = fused.plan().result_nullable();
     // SAFETY: the caller checked every binding against the plan's signature; `pointer` has
     // room for `len` values of the result's type and the bitmap for `len` bits.
-    unsafe {
-        fused.native.run(
-            &fused.plan,
-            inputs,
-            rows,
-            OutputTarget { values: pointer, bitmap: out.validity },
-            &mut [],
-        )
-    };
+    unsafe { fused.run(inputs, rows, OutputTarget { values: pointer, bitmap: out.validity }, &mut []) };
     // A result the plan proves never null needs no counting, only its bits set.
     let null_count = if nullable {
         len - count_valid(out.validity, len)

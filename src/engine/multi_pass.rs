@@ -10,15 +10,16 @@
 //! null). Every other property of a pass program — its inputs' types and bitmaps — is the
 //! specialisation's signature, so nothing is rebuilt or re-keyed per evaluation.
 
-use super::{Bindings, Fused, Kernel, bindings, has_validity};
+use super::{Bindings, Fused, Kernel, has_validity};
 use crate::codegen::{self, OutputTarget};
-use crate::column::{Binding, Column, ColumnData, ColumnValues, Scalar};
+use crate::column::{Binding, Column, ColumnData, ColumnValues};
 use crate::engine::{ColumnMut, EvalSummary};
 use crate::error::{Error, EvalError};
 use crate::interp::from_f64;
 use crate::ir::{self, Elem, column_semantics};
 use crate::passes::fuse_loops;
 use crate::passes::split_passes::{PassPlan, substitute_nulls};
+use crate::types::Scalar;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -117,7 +118,7 @@ impl Kernel {
                             let inputs = loop_inputs(&fused, user, &produced, rows)?;
                             // SAFETY: `loop_inputs` checked every input against the plan's
                             // program, and the plan reduces its result (`plan_reduction`).
-                            unsafe { fused.native.run_reduction(&fused.plan, &inputs, rows) }
+                            unsafe { fused.run_reduction(&inputs, rows) }
                         }
                         // The operand is a lag of an input: write it out, then reduce it.
                         None => {
@@ -178,12 +179,12 @@ impl Kernel {
         let (result, extras) = run_to_columns(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows);
         // The loop's program may have had null reductions substituted: its outputs line up
         // with the last program's one for one.
-        let program = &fused.plan.program;
+        let program = &fused.plan().program;
         let mut columns = Vec::with_capacity(program.outputs.len());
         for (index, (name, node)) in program.outputs.iter().enumerate() {
             let column = if *node == program.result {
                 result.clone()
-            } else if let Some(extra) = fused.plan.extra_outputs.iter().position(|extra| extra == node) {
+            } else if let Some(extra) = fused.plan().extra_outputs.iter().position(|extra| extra == node) {
                 extras[extra].clone()
             } else {
                 let single = crate::passes::eliminate_dead_nodes::run(&program.select_output(index));
@@ -246,9 +247,9 @@ impl Kernel {
                 let native = self
                     .inner
                     .backend
-                    .compile(&plan, codegen::Listings::default())
-                    .map_err(|message| self.internal_error(message))?;
-                Some(Arc::new(Fused { plan, native }))
+                    .compile(plan, codegen::Listings::default())
+                    .map_err(|error| self.internal_error(error.to_string()))?;
+                Some(Arc::new(native))
             }
             None => None,
         };
@@ -268,11 +269,11 @@ fn loop_inputs<'b>(
     produced: &Produced,
     rows: usize,
 ) -> Result<Vec<Binding<'b>>, Error> {
-    let mut inputs = Vec::with_capacity(fused.plan.program.inputs.len());
-    for (slot, input) in fused.plan.program.inputs.iter().enumerate() {
+    let mut inputs = Vec::with_capacity(fused.plan().program.inputs.len());
+    for (slot, input) in fused.plan().program.inputs.iter().enumerate() {
         let binding = input_binding(&input.name, user, produced)?;
-        bindings::check_binding(&input.name, input.ty, &binding, rows)?;
-        if has_validity(&binding) != fused.plan.input_nullable[slot] {
+        crate::bindings::check_binding(&input.name, input.ty, &binding, rows)?;
+        if has_validity(&binding) != fused.plan().input_nullable[slot] {
             return Err(EvalError::Internal {
                 message: format!("validity of '{}' differs from the plan", input.name),
             }
@@ -320,7 +321,7 @@ impl OutputBuffer {
 
 /// Runs one fused loop into new columns: its result, and each of `plan.extra_outputs`.
 pub(super) fn run_to_columns(fused: &Fused, inputs: &[Binding<'_>], rows: usize) -> (Column, Vec<Column>) {
-    let plan = &fused.plan;
+    let plan = fused.plan();
     let len = if codegen::result_is_scalar(plan) { 1 } else { rows };
     let mut result = OutputBuffer::new(plan.program.result_type().elem, len, plan.result_nullable());
     let mut extras: Vec<OutputBuffer> = plan
@@ -333,7 +334,7 @@ pub(super) fn run_to_columns(fused: &Fused, inputs: &[Binding<'_>], rows: usize)
     // result buffer holds `len` values of the result's type and `len` bits when nullable; one
     // target per extra output holds `rows` values of its node's type and `rows` bits when
     // that node is nullable.
-    unsafe { fused.native.run(plan, inputs, rows, result.target(), &mut targets) };
+    unsafe { fused.run(inputs, rows, result.target(), &mut targets) };
     drop(targets);
     (result.finish(), extras.into_iter().map(OutputBuffer::finish).collect())
 }

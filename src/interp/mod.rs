@@ -2,9 +2,10 @@
 //! every test compares native code against. Clarity beats speed here: each node's value is a
 //! vector of optional scalars, and each row is computed by the `ir::semantics` functions.
 
-use crate::column::{Binding, Column, Scalar};
+use crate::column::{Binding, Column};
 use crate::error::EvalError;
 use crate::ir::{Elem, NodeKind, Program, Shape, column_semantics, semantics};
+use crate::types::Scalar;
 
 /// One node's value: a scalar (the same for every row) or one optional value per row.
 enum Value {
@@ -132,7 +133,7 @@ fn check_inputs(program: &Program, inputs: &[Binding<'_>], rows: usize) -> Resul
         });
     }
     for (input, binding) in program.inputs.iter().zip(inputs) {
-        crate::engine::bindings::check_binding(&input.name, input.ty, binding, rows)?;
+        crate::bindings::check_binding(&input.name, input.ty, binding, rows)?;
     }
     Ok(())
 }

@@ -3,13 +3,15 @@
 //! Architecture Invariant: the IR knows nothing about source text or Cranelift. Spans stay in
 //! `check`; code generation reads the IR, never the other way round.
 
+// Reached from outside the crate only through `internals`, which is not API.
+#![allow(missing_docs)]
+
 pub mod column_semantics;
 pub mod node;
 pub mod semantics;
-pub mod types;
 
+pub use crate::types::{Elem, Shape, Type};
 pub use node::{BinaryOp, ConstValue, Node, NodeId, NodeKind, ReduceOp, ScanOp, UnaryOp};
-pub use types::{Elem, Shape, Type};
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -152,16 +154,6 @@ impl Builder {
 
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
-    }
-
-    /// A program whose one output is `result`.
-    pub fn finish(self, result: NodeId) -> Program {
-        Program {
-            inputs: self.inputs,
-            nodes: self.nodes,
-            result,
-            outputs: vec![("result".to_string(), result)],
-        }
     }
 
     /// A program with these outputs (at least one); the last is its result.

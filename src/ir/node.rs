@@ -1,7 +1,10 @@
 //! IR nodes: operations of the dataflow DAG, each typed, each referring to earlier nodes by id.
 
-use super::types::{Elem, Type};
-use crate::column::Scalar;
+// Reached from outside the crate only through `internals`, which is not API.
+#![allow(missing_docs)]
+
+use crate::types::Scalar;
+use crate::types::{Elem, Type};
 
 /// Index of a node in [`super::Program::nodes`].
 ///

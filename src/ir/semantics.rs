@@ -4,9 +4,9 @@
 //! `None` is a null. Unless an operation says otherwise, any null operand gives a null.
 
 use super::node::{BinaryOp, UnaryOp};
-use super::types::Elem;
-use crate::column::Scalar;
-use crate::runtime::math;
+use crate::math;
+use crate::types::Elem;
+use crate::types::Scalar;
 
 /// Applies a unary operation. `out` is the node's element type (needed by `Cast`).
 pub fn unary(op: UnaryOp, out: Elem, value: Option<Scalar>) -> Option<Scalar> {

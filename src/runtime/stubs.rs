@@ -1,7 +1,7 @@
 //! The `extern "C"` functions native kernels call, registered by name with the JIT. Pointers and
 //! counts only cross the ABI — never SIMD types.
 
-use super::math;
+use crate::math;
 
 /// f32 `ln`/`exp` over a block: widened to f64 a chunk at a time, computed by the best f64
 /// tier (every tier gives the same bits, so the choice cannot change a result), rounded once.
@@ -33,7 +33,7 @@ unsafe fn f32_block(src: *const f32, dst: *mut f32, n: usize, function: math::Bl
 /// `src` must be valid for reading and `dst` for writing `n` f32s.
 pub unsafe extern "C" fn ln_f32_block(src: *const f32, dst: *mut f32, n: usize) {
     // SAFETY: forwarded.
-    unsafe { f32_block(src, dst, n, math::Isa::best().f64_blocks().0) }
+    unsafe { f32_block(src, dst, n, math::Isa::best().f64_blocks_or_scalar().0) }
 }
 
 /// `dst[i] = exp(src[i])` for `i < n`, in f32.
@@ -42,7 +42,7 @@ pub unsafe extern "C" fn ln_f32_block(src: *const f32, dst: *mut f32, n: usize) 
 /// As [`ln_f32_block`].
 pub unsafe extern "C" fn exp_f32_block(src: *const f32, dst: *mut f32, n: usize) {
     // SAFETY: forwarded.
-    unsafe { f32_block(src, dst, n, math::Isa::best().f64_blocks().1) }
+    unsafe { f32_block(src, dst, n, math::Isa::best().f64_blocks_or_scalar().1) }
 }
 
 /// Moves `keep` bytes starting at `buffer + skip` to `buffer`: keeps the last rows of a block
@@ -191,15 +191,11 @@ pub extern "C" fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
     a.mul_add(b, c)
 }
 
-/// Every stub by the name generated code imports it under, except the f64 `ln`/`exp` blocks,
-/// which the compiler registers for the engine's math tier.
-pub fn symbols() -> Vec<(&'static str, *const u8)> {
+/// The libm functions Cranelift may emit as libcalls (rounding without SSE4.1, `fma` without
+/// FMA), by the names Cranelift calls them, so that no libcall is ever unresolved. The
+/// runtime functions kernels import by name are in `codegen::runtime_functions`.
+pub(crate) fn libcall_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
-        ("fusejit_ln_f32_block", ln_f32_block as *const u8),
-        ("fusejit_exp_f32_block", exp_f32_block as *const u8),
-        ("fusejit_shift_halo", shift_halo as *const u8),
-        ("fusejit_pack_validity", pack_validity as *const u8),
-        ("fusejit_combine_validity", combine_validity as *const u8),
         ("floor", floor_f64 as *const u8),
         ("floorf", floor_f32 as *const u8),
         ("ceil", ceil_f64 as *const u8),

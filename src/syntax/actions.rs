@@ -4,9 +4,9 @@
 //! and tested like any Rust.
 
 use super::ast::{BinaryOp, Expr, ExprKind, MAX_NESTING_DEPTH, Name, UnaryOp};
-use super::span::Span;
 use super::token::Token;
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::Span;
 use lalrpop_util::ParseError;
 
 pub type ActionResult<'src, T> = Result<T, ParseError<usize, Token<'src>, Diagnostic>>;

@@ -1,6 +1,9 @@
 //! The abstract syntax tree: what the parser builds, with a byte span on every node.
 
-use super::span::Span;
+// Reached from outside the crate only through `internals`, which is not API.
+#![allow(missing_docs)]
+
+use crate::diagnostic::Span;
 
 /// A whole program: statements in source order. The last one is the result expression.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,8 +1,8 @@
 //! Adapts the logos token stream to the `(start, Token, end)` triples LALRPOP's parser consumes.
 
-use super::span::Span;
 use super::token::Token;
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::Span;
 use logos::Logos;
 
 /// The token stream of one source text.

@@ -6,7 +6,6 @@
 pub mod actions;
 pub mod ast;
 pub mod lexer;
-pub mod span;
 pub mod token;
 
 lalrpop_util::lalrpop_mod!(
@@ -15,7 +14,7 @@ lalrpop_util::lalrpop_mod!(
     "/fusejit.rs"
 );
 
-pub use span::Span;
+pub use crate::diagnostic::Span;
 
 use crate::diagnostic::Diagnostic;
 use lalrpop_util::ParseError;

@@ -3,6 +3,9 @@
 //! against. Written from the same series as the kernels but carried to far more terms, in
 //! error-free arithmetic, so its error is below 2⁻⁹⁰ relative — negligible next to 1 ULP.
 
+// Reached from outside the crate only through `internals`, which is not API.
+#![allow(missing_docs)]
+
 /// An unevaluated sum `hi + lo` with `|lo| <= ulp(hi)/2`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DoubleDouble {

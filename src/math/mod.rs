@@ -8,13 +8,17 @@
 //! f32 functions compute in f64 and round once: the f64 result is within 1 f64 ULP, so the
 //! f32 result is within 0.5 + 2⁻²⁹ f32 ULP.
 
-pub mod kernels;
-pub mod lanes;
+pub(crate) mod kernels;
+pub(crate) mod lanes;
 pub mod reference;
-pub mod trace;
+pub(crate) mod trace;
+// Crate-private on purpose: the lane types execute their tier's instructions from safe
+// methods, which is sound only inside the `#[target_feature]` entry points this crate calls
+// after detecting the features. No path from outside the crate may name them.
 #[cfg(target_arch = "x86_64")]
-pub mod x86;
+pub(crate) mod x86;
 
+use crate::error::ConfigError;
 use lanes::LaneMemory;
 
 /// Natural logarithm of one f64 (the scalar tier).
@@ -73,31 +77,49 @@ pub(crate) unsafe fn run_block<L: LaneMemory>(
     }
 }
 
-/// A tier of the vectorised math, widest first.
+/// A tier of the vectorised `ln`/`exp`, widest first. Every tier gives the same bits; only
+/// speed differs.
+///
+/// ```
+/// let isa = fusejit::Isa::best();
+/// assert!(isa.is_supported());
+/// assert_eq!(fusejit::Isa::parse(isa.name()).unwrap(), Some(isa));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Isa {
+    /// AVX-512F: eight f64 lanes.
     Avx512,
+    /// AVX2 with FMA: four f64 lanes.
     Avx2,
+    /// SSE4.1 with FMA: two f64 lanes.
     Sse,
-    /// The generic kernels traced ([`trace`]) and compiled by Cranelift as `f64x2` code for
+    /// The generic kernels traced (the `math::trace` module) and compiled by Cranelift as `f64x2` code for
     /// the host: the 128-bit tier where no hand-compiled one exists (NEON on aarch64).
     /// Supported once codegen has installed it (`codegen::install_traced_math`).
     Traced,
+    /// One value at a time (`f64::mul_add` for FMA): what the interpreter and constant folding use.
     Scalar,
 }
 
 /// The traced tier's block functions, compiled by codegen and installed here once.
 static TRACED_BLOCKS: std::sync::OnceLock<(BlockFn, BlockFn)> = std::sync::OnceLock::new();
 
-/// Installs the traced tier's `(ln, exp)` block functions; the first install wins. They must
-/// stay callable for the rest of the process.
-pub fn install_traced_blocks(ln: BlockFn, exp: BlockFn) {
+/// Installs the traced tier's `(ln, exp)` block functions; the first install wins.
+///
+/// # Safety
+/// Both must be callable on this CPU for the rest of the process, with `BlockFn`'s contract:
+/// given `src` readable and `dst` writable for `n` f64s, they write `dst[i] = f(src[i])` and
+/// touch nothing else. Kernels call them from JIT code.
+pub(crate) unsafe fn install_traced_blocks(ln: BlockFn, exp: BlockFn) {
     let _ = TRACED_BLOCKS.set((ln, exp));
 }
 
 impl Isa {
+    /// Every tier, widest first.
     pub const ALL: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Sse, Isa::Traced, Isa::Scalar];
 
+    /// The tier's name, as `--isa` and `FUSEJIT_ISA` take it.
     pub fn name(self) -> &'static str {
         match self {
             Isa::Avx512 => "avx512",
@@ -109,12 +131,14 @@ impl Isa {
     }
 
     /// `avx512`, `avx2`, `sse`, `traced`, `scalar` (or `auto` for `None`).
-    pub fn parse(text: &str) -> Result<Option<Isa>, String> {
+    pub fn parse(text: &str) -> Result<Option<Isa>, ConfigError> {
         match text {
             "auto" => Ok(None),
-            other => Isa::ALL.into_iter().find(|isa| isa.name() == other).map(Some).ok_or_else(|| {
-                format!("unknown ISA tier '{other}'; expected auto, avx512, avx2, sse, traced or scalar")
-            }),
+            other => {
+                Isa::ALL.into_iter().find(|isa| isa.name() == other).map(Some).ok_or_else(|| {
+                    ConfigError::UnknownIsa { name: other.to_string(), from_environment: false }
+                })
+            }
         }
     }
 
@@ -150,24 +174,40 @@ impl Isa {
 
     /// The tier to use: `requested` if given, else `FUSEJIT_ISA` if set, else the best.
     /// Forcing a tier the CPU lacks is an error.
-    pub fn select(requested: Option<Isa>) -> Result<Isa, String> {
+    pub fn select(requested: Option<Isa>) -> Result<Isa, ConfigError> {
         let requested = match requested {
             Some(isa) => Some(isa),
             None => match std::env::var("FUSEJIT_ISA") {
-                Ok(text) => Isa::parse(text.trim()).map_err(|error| format!("FUSEJIT_ISA: {error}"))?,
+                Ok(text) => Isa::parse(text.trim()).map_err(|error| match error {
+                    ConfigError::UnknownIsa { name, .. } => {
+                        ConfigError::UnknownIsa { name, from_environment: true }
+                    }
+                    other => other,
+                })?,
                 Err(_) => None,
             },
         };
         match requested {
             None => Ok(Isa::best()),
             Some(isa) if isa.is_supported() => Ok(isa),
-            Some(isa) => Err(format!("this CPU does not support the '{}' math tier", isa.name())),
+            Some(isa) => Err(ConfigError::UnsupportedIsa { name: isa.name() }),
         }
     }
 
     /// The tier's block functions `(ln, exp)` over f64, as `extern "C"` entry points for
-    /// native code.
-    pub fn f64_blocks(self) -> (BlockFn, BlockFn) {
+    /// native code; `None` when this CPU cannot run the tier, so that no safe call hands out
+    /// code the CPU lacks the instructions for.
+    pub fn f64_blocks(self) -> Option<(BlockFn, BlockFn)> {
+        self.is_supported().then(|| self.f64_blocks_unchecked())
+    }
+
+    /// [`Isa::f64_blocks`] of a tier already checked, or the scalar tier's (the same bits)
+    /// where it is not supported.
+    pub(crate) fn f64_blocks_or_scalar(self) -> (BlockFn, BlockFn) {
+        self.f64_blocks().unwrap_or((ln_f64_scalar, exp_f64_scalar))
+    }
+
+    fn f64_blocks_unchecked(self) -> (BlockFn, BlockFn) {
         match self {
             Isa::Avx512 => (ln_f64_avx512, exp_f64_avx512),
             Isa::Avx2 => (ln_f64_avx2, exp_f64_avx2),
@@ -179,7 +219,7 @@ impl Isa {
     }
 }
 
-/// `dst[i] = f(src[i])` for `i < n`; `src` and `dst` may be equal.
+/// A block function: `dst[i] = f(src[i])` for `i < n`; `src` and `dst` may be equal.
 pub type BlockFn = unsafe extern "C" fn(src: *const f64, dst: *mut f64, n: usize);
 
 macro_rules! block_functions {
@@ -233,7 +273,7 @@ block_functions!(ln_f64_avx512, exp_f64_avx512, ln_scalar_block, exp_scalar_bloc
 /// Block form over slices with the best tier (for Rust callers and the hand-written baselines).
 pub fn ln_f64_block(src: &[f64], dst: &mut [f64]) {
     let n = src.len().min(dst.len());
-    let (ln, _) = Isa::best().f64_blocks();
+    let (ln, _) = Isa::best().f64_blocks_or_scalar();
     // SAFETY: both slices hold at least n elements; the tier is supported.
     unsafe { ln(src.as_ptr(), dst.as_mut_ptr(), n) }
 }
@@ -241,7 +281,7 @@ pub fn ln_f64_block(src: &[f64], dst: &mut [f64]) {
 /// Block form over slices with the best tier.
 pub fn exp_f64_block(src: &[f64], dst: &mut [f64]) {
     let n = src.len().min(dst.len());
-    let (_, exp) = Isa::best().f64_blocks();
+    let (_, exp) = Isa::best().f64_blocks_or_scalar();
     // SAFETY: both slices hold at least n elements; the tier is supported.
     unsafe { exp(src.as_ptr(), dst.as_mut_ptr(), n) }
 }

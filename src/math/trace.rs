@@ -131,6 +131,7 @@ impl Lanes for Traced {
 
 /// Evaluates a trace on one f64 with the scalar tier's operations: the check that a trace
 /// is the kernel it was recorded from.
+#[cfg(test)]
 pub fn evaluate(trace: &Trace, x: f64) -> f64 {
     let mut values: Vec<f64> = Vec::with_capacity(trace.ops.len());
     let mut masks: Vec<bool> = Vec::with_capacity(trace.ops.len());
@@ -163,7 +164,7 @@ pub fn evaluate(trace: &Trace, x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::math::kernels;
+    use crate::math::kernels;
 
     #[test]
     fn traced_kernels_evaluate_to_the_scalar_tiers_bits() {

@@ -1,9 +1,10 @@
 //! Bindings: what one evaluation reads — borrowed columns (with optional validity) and scalars
 //! by name — and the checks that make them safe to read.
 
-use crate::column::{Binding, ColumnData, ColumnRef, Scalar, Validity};
+use crate::column::{Binding, ColumnData, ColumnRef, Validity};
 use crate::error::EvalError;
-use crate::ir::{Shape, Type};
+use crate::types::Scalar;
+use crate::types::Type;
 
 /// Named inputs of one evaluation. Borrowed: no column is copied.
 ///
@@ -18,6 +19,8 @@ pub struct Bindings<'a> {
 }
 
 impl<'a> Bindings<'a> {
+    /// No bindings yet.
+    #[must_use]
     pub fn new() -> Self {
         Bindings::default()
     }
@@ -52,10 +55,12 @@ impl<'a> Bindings<'a> {
         self.bind(name, Binding::Scalar(value.into()))
     }
 
+    /// What `name` is bound to.
     pub fn get(&self, name: &str) -> Option<&Binding<'a>> {
         self.entries.iter().find(|(existing, _)| existing == name).map(|(_, binding)| binding)
     }
 
+    /// Every binding with its name, in the order first bound.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Binding<'a>)> {
         self.entries.iter().map(|(name, binding)| (name.as_str(), binding))
     }
@@ -73,11 +78,7 @@ pub fn binding_type(binding: &Binding<'_>) -> Type {
 pub fn check_binding(name: &str, ty: Type, binding: &Binding<'_>, rows: usize) -> Result<(), EvalError> {
     let found = binding_type(binding);
     if found != ty {
-        return Err(EvalError::WrongType {
-            name: name.to_string(),
-            expected: describe(ty),
-            found: describe(found),
-        });
+        return Err(EvalError::WrongType { name: name.to_string(), expected: ty, found });
     }
     if let Binding::Column(column) = binding {
         if column.len() != rows {
@@ -101,13 +102,6 @@ fn check_validity(name: &str, column: &ColumnRef<'_>, rows: usize) -> Result<(),
         }
     }
     Ok(())
-}
-
-fn describe(ty: Type) -> String {
-    match ty.shape {
-        Shape::Scalar => format!("a {} scalar", ty.elem),
-        Shape::Column => format!("a {} column", ty.elem),
-    }
 }
 
 /// The row count of an evaluation: the common length of the columns it reads (the first one

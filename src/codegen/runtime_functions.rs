@@ -1,0 +1,186 @@
+//! The one table of runtime functions a kernel may call: each one's name, signature, the host
+//! function the JIT links it to, and whether `emitted_runtime` can emit it as CLIF for an
+//! object that runs without this crate. Adding a runtime function means adding a variant
+//! here; every `match` below is exhaustive, so the compiler points at each place to fill in.
+
+use crate::math::Isa;
+use crate::runtime::{callbacks, stubs};
+#[cfg(feature = "cross")]
+use cranelift_codegen::ir::Function;
+use cranelift_codegen::ir::{AbiParam, FuncRef, Signature, types};
+use cranelift_codegen::isa::CallConv;
+
+/// A runtime function kernels import by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RuntimeFunction {
+    /// `ln` over an f64 block: `(src, dst, n)`.
+    LnF64Block,
+    /// `exp` over an f64 block: `(src, dst, n)`.
+    ExpF64Block,
+    /// `ln` over an f32 block: `(src, dst, n)`.
+    LnF32Block,
+    /// `exp` over an f32 block: `(src, dst, n)`.
+    ExpF32Block,
+    /// Moves a buffer's last `halo` rows to its front: `(buffer, skip, keep)`.
+    ShiftHalo,
+    /// Packs 0/1 validity bytes into a bitmap: `(bytes, bitmap, start, len)`.
+    PackValidity,
+    /// ANDs the validity sources of a value: `(sources, count, len, destination)`.
+    CombineValidity,
+    /// Advances a scan by a block: `(state, source, destination, validity, len)`.
+    ScanBlock,
+    /// Feeds a block to reductions: `(state, values, validity, len)`.
+    ReduceBlock,
+}
+
+/// How many runtime functions there are: the length of [`RuntimeFunction::ALL`].
+const COUNT: usize = 9;
+
+impl RuntimeFunction {
+    /// Every runtime function; `index` is the position here.
+    pub(crate) const ALL: [RuntimeFunction; COUNT] = [
+        RuntimeFunction::LnF64Block,
+        RuntimeFunction::ExpF64Block,
+        RuntimeFunction::LnF32Block,
+        RuntimeFunction::ExpF32Block,
+        RuntimeFunction::ShiftHalo,
+        RuntimeFunction::PackValidity,
+        RuntimeFunction::CombineValidity,
+        RuntimeFunction::ScanBlock,
+        RuntimeFunction::ReduceBlock,
+    ];
+
+    /// The symbol kernels import it under.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            RuntimeFunction::LnF64Block => "fusejit_ln_f64_block",
+            RuntimeFunction::ExpF64Block => "fusejit_exp_f64_block",
+            RuntimeFunction::LnF32Block => "fusejit_ln_f32_block",
+            RuntimeFunction::ExpF32Block => "fusejit_exp_f32_block",
+            RuntimeFunction::ShiftHalo => "fusejit_shift_halo",
+            RuntimeFunction::PackValidity => "fusejit_pack_validity",
+            RuntimeFunction::CombineValidity => "fusejit_combine_validity",
+            RuntimeFunction::ScanBlock => "fusejit_scan_block",
+            RuntimeFunction::ReduceBlock => "fusejit_reduce_block",
+        }
+    }
+
+    /// Its position in [`RuntimeFunction::ALL`].
+    pub(crate) fn index(self) -> usize {
+        match self {
+            RuntimeFunction::LnF64Block => 0,
+            RuntimeFunction::ExpF64Block => 1,
+            RuntimeFunction::LnF32Block => 2,
+            RuntimeFunction::ExpF32Block => 3,
+            RuntimeFunction::ShiftHalo => 4,
+            RuntimeFunction::PackValidity => 5,
+            RuntimeFunction::CombineValidity => 6,
+            RuntimeFunction::ScanBlock => 7,
+            RuntimeFunction::ReduceBlock => 8,
+        }
+    }
+
+    /// Its signature: every parameter is a pointer or a count, passed as an `i64`.
+    pub(crate) fn signature(self, call_conv: CallConv) -> Signature {
+        let params = match self {
+            RuntimeFunction::LnF64Block
+            | RuntimeFunction::ExpF64Block
+            | RuntimeFunction::LnF32Block
+            | RuntimeFunction::ExpF32Block
+            | RuntimeFunction::ShiftHalo => 3,
+            RuntimeFunction::PackValidity
+            | RuntimeFunction::CombineValidity
+            | RuntimeFunction::ReduceBlock => 4,
+            RuntimeFunction::ScanBlock => 5,
+        };
+        let mut signature = Signature::new(call_conv);
+        signature.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), params));
+        signature
+    }
+
+    /// The host function the JIT links it to, for kernels calling the `math` tier.
+    pub(crate) fn host_address(self, math: Isa) -> *const u8 {
+        let (ln_f64, exp_f64) = math.f64_blocks_or_scalar();
+        match self {
+            RuntimeFunction::LnF64Block => ln_f64 as *const u8,
+            RuntimeFunction::ExpF64Block => exp_f64 as *const u8,
+            RuntimeFunction::LnF32Block => stubs::ln_f32_block as *const u8,
+            RuntimeFunction::ExpF32Block => stubs::exp_f32_block as *const u8,
+            RuntimeFunction::ShiftHalo => stubs::shift_halo as *const u8,
+            RuntimeFunction::PackValidity => stubs::pack_validity as *const u8,
+            RuntimeFunction::CombineValidity => stubs::combine_validity as *const u8,
+            RuntimeFunction::ScanBlock => callbacks::scan_block as *const u8,
+            RuntimeFunction::ReduceBlock => callbacks::reduce_block as *const u8,
+        }
+    }
+
+    /// Whether `emitted_runtime` can emit it, so that an object for another target contains
+    /// it. Scans and reductions keep their state in Rust and stay on the host for now.
+    #[cfg(feature = "cross")]
+    pub(crate) fn is_emitted(self) -> bool {
+        match self {
+            RuntimeFunction::LnF64Block
+            | RuntimeFunction::ExpF64Block
+            | RuntimeFunction::LnF32Block
+            | RuntimeFunction::ExpF32Block
+            | RuntimeFunction::ShiftHalo
+            | RuntimeFunction::PackValidity
+            | RuntimeFunction::CombineValidity => true,
+            RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock => false,
+        }
+    }
+}
+
+/// The runtime functions imported into the function being translated, by
+/// [`RuntimeFunction::index`]; `None` for one the module does not provide (an object has no
+/// scan or reduction callbacks).
+pub(crate) struct RuntimeRefs {
+    refs: [Option<FuncRef>; COUNT],
+}
+
+impl RuntimeRefs {
+    /// Imports every function `import` gives a reference for.
+    pub(crate) fn import(mut import: impl FnMut(RuntimeFunction) -> Option<FuncRef>) -> RuntimeRefs {
+        RuntimeRefs { refs: RuntimeFunction::ALL.map(&mut import) }
+    }
+
+    /// The reference to call `function` through. The planner never puts a scan or reduction
+    /// into a plan compiled where their callbacks are absent (`CrossObject::add_kernel` refuses
+    /// such plans), so a missing one is a compiler bug, caught as a panic by `Compiler::compile`.
+    pub(crate) fn get(&self, function: RuntimeFunction) -> FuncRef {
+        self.refs[function.index()]
+            .unwrap_or_else(|| panic!("runtime function {} is not imported here", function.name()))
+    }
+}
+
+/// Imports every runtime function into `function` as `userextname{index}` (for listings).
+#[cfg(feature = "cross")]
+pub(crate) fn import_all_as_user_names(function: &mut Function, call_conv: CallConv) -> RuntimeRefs {
+    use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName};
+    RuntimeRefs::import(|runtime| {
+        let signature = function.import_signature(runtime.signature(call_conv));
+        let user = function.declare_imported_user_function(UserExternalName::new(1, runtime.index() as u32));
+        Some(function.import_function(ExtFuncData {
+            name: ExternalName::user(user),
+            signature,
+            colocated: false,
+            patchable: false,
+        }))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indices_are_positions_in_all_and_names_are_distinct() {
+        for (position, function) in RuntimeFunction::ALL.into_iter().enumerate() {
+            assert_eq!(function.index(), position);
+        }
+        let mut names: Vec<&str> = RuntimeFunction::ALL.iter().map(|f| f.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), COUNT);
+    }
+}
