@@ -9,7 +9,14 @@ use common::random_programs::{BOUNDARY_PROGRAMS, BoundaryData, Rng, bind, compar
 use fusejit::{Bindings, Engine, EngineConfig};
 use proptest::prelude::*;
 
-fn run_case(engine: &Engine, seed: u64) -> Result<(), String> {
+/// Whether a generated case evaluated (both sides gave columns) or was rejected by both alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Evaluated,
+    RejectedByBoth,
+}
+
+fn run_case(engine: &Engine, seed: u64) -> Result<Outcome, String> {
     let mut rng = Rng(seed | 1);
     let source = program(&mut rng);
     let data = data(&mut rng);
@@ -20,14 +27,15 @@ fn run_case(engine: &Engine, seed: u64) -> Result<(), String> {
         // Programs that do not type-check are fine to generate; both paths must agree on that.
         Err(error) => {
             return match kernel.eval(&bindings) {
-                Err(native_error) if native_error == error => Ok(()),
+                Err(native_error) if native_error == error => Ok(Outcome::RejectedByBoth),
                 other => Err(format!("{source}: interpreter failed with {error}, native gave {other:?}")),
             };
         }
     };
     let native = kernel.eval(&bindings).map_err(|error| format!("{source}: native failed: {error}"))?;
     compare(&source, &native, &reference)
-        .map_err(|message| format!("{message} (rows {}, seed {seed})", data.rows))
+        .map_err(|message| format!("{message} (rows {}, seed {seed})", data.rows))?;
+    Ok(Outcome::Evaluated)
 }
 
 /// A program with several outputs (`out` statements sharing bindings and reductions), and
@@ -99,6 +107,32 @@ proptest! {
             prop_assert!(false, "{}", message);
         }
     }
+}
+
+/// A generator that drifts into programs that fail to type-check would make the differential
+/// test vacuous (both sides failing alike counts as agreement): most cases must evaluate.
+#[test]
+fn most_generated_programs_evaluate() {
+    let engine = engine();
+    let cases = 1500u64;
+    let mut evaluated = 0u64;
+    for seed in 0..cases {
+        match run_case(&engine, seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x5851_f42d) {
+            Ok(Outcome::Evaluated) => evaluated += 1,
+            Ok(Outcome::RejectedByBoth) => {
+                if std::env::var_os("SHOW_REJECTED").is_some() {
+                    let mut rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x5851_f42d | 1);
+                    let source = program(&mut rng);
+                    let data = data(&mut rng);
+                    let bindings = bind(&data, &mut rng);
+                    let error = engine.compile(&source).unwrap().interpret(&bindings).unwrap_err();
+                    println!("REJECTED {source:?}: {error}");
+                }
+            }
+            Err(message) => panic!("{message}"),
+        }
+    }
+    assert!(evaluated * 100 >= cases * 90, "only {evaluated} of {cases} generated programs evaluate");
 }
 
 /// The workloads of SPEC §6 and the programs of the fusion snapshots (`tests/data/fusion`), at

@@ -265,3 +265,28 @@ fn null_and_valid_reductions_alternate_on_one_kernel() {
         }
     }
 }
+
+/// Regression (found by the evaluation-rate check of the differential generator): a column of
+/// typeless nulls (`lag(null, k)` and what derives from it) coerced to a type was built as a
+/// column-shaped constant, which the IR verifier rejects as an internal compiler error.
+#[test]
+fn lags_of_typeless_nulls_are_typed_null_columns() {
+    let engine = Engine::new();
+    let x = [1.0, 2.0, 3.0];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    let all_null = engine.compile("x + where(lag(null, 1), 1, 2)").unwrap().eval(&bindings).unwrap();
+    assert_eq!((all_null.len(), all_null.null_count), (3, 3));
+    let counted = engine.compile("count(f32(diff(null, 5))) + x").unwrap().eval(&bindings).unwrap();
+    assert_eq!(
+        counted.to_options(),
+        vec![
+            Some(fusejit::Scalar::F64(1.0)),
+            Some(fusejit::Scalar::F64(2.0)),
+            Some(fusejit::Scalar::F64(3.0))
+        ]
+    );
+    let minus = engine.compile("x - lag(null, 1)").unwrap();
+    assert_eq!(minus.eval(&bindings).unwrap().null_count, 3);
+    assert_eq!(minus.interpret(&bindings).unwrap().null_count, 3);
+}

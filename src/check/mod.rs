@@ -214,7 +214,13 @@ impl Lowerer<'_> {
         }
         if value.untyped_null {
             let ty = Type::new(elem, value.ty.shape);
-            let node = self.builder.constant(ConstValue::Null, ty);
+            let null = self.builder.constant(ConstValue::Null, Type::scalar(elem));
+            // A constant is a scalar. A column of typeless nulls (`lag(null, 1)`, and what is
+            // derived from it) is null on every row: as a typed column, the lag of a typed null.
+            let node = match value.ty.shape {
+                Shape::Scalar => null,
+                Shape::Column => self.builder.add(Node { kind: NodeKind::Lag { value: null, k: 1 }, ty }),
+            };
             return Value { node, ty, ..value };
         }
         let ty = Type::new(elem, value.ty.shape);

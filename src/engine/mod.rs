@@ -309,6 +309,29 @@ impl Kernel {
         })
     }
 
+    /// How many specialisations (binding signatures) this kernel holds. For tests.
+    #[doc(hidden)]
+    pub fn specialization_count(&self) -> usize {
+        self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// How many pass loops the multi-pass specialisations hold in all. For tests.
+    #[doc(hidden)]
+    pub fn pass_loop_count(&self) -> usize {
+        let specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
+        specializations
+            .iter()
+            .map(|(_, spec)| {
+                let own = match &spec.form {
+                    Form::MultiPass(passes) => passes.loop_count(),
+                    Form::Fused(_) => 0,
+                };
+                let outputs = spec.outputs.lock().unwrap_or_else(PoisonError::into_inner);
+                own + outputs.as_ref().map_or(0, |passes| passes.loop_count())
+            })
+            .sum()
+    }
+
     /// The program's text.
     pub fn source(&self) -> &str {
         &self.inner.source
@@ -380,6 +403,12 @@ impl Kernel {
         };
         let spec = Arc::new(Specialization { program, form, outputs: Mutex::new(None), nullable_inputs });
         let mut specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
+        // Threads racing through the first eval of a signature each compile (the lock is not
+        // held while compiling); the first to get here wins and the others use its code, so a
+        // signature has one specialisation.
+        if let Some((_, existing)) = specializations.iter().find(|(key, _)| key == signature) {
+            return Ok(existing.clone());
+        }
         if specializations.len() >= MAX_SPECIALIZATIONS_PER_KERNEL {
             specializations.remove(0);
         }

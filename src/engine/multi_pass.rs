@@ -64,6 +64,11 @@ impl Passes {
     pub(super) fn new(plan: PassPlan, nullable_inputs: Vec<String>) -> Passes {
         Passes { plan, nullable_inputs, loops: Mutex::new(HashMap::new()) }
     }
+
+    /// How many loops are compiled and kept.
+    pub(super) fn loop_count(&self) -> usize {
+        self.loops.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
 }
 
 /// `ops` over an input column where it lies, with a row accessor specialised to the column's

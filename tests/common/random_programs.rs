@@ -49,7 +49,7 @@ pub fn numeric(rng: &mut Rng, depth: usize) -> String {
         4..=6 => format!("({} {} {})", numeric(rng, d), rng.pick(&["+", "-", "*", "/"]), numeric(rng, d)),
         7 => format!("{}({}, {})", rng.pick(&["min", "max"]), numeric(rng, d), numeric(rng, d)),
         8 | 9 => {
-            format!("{}({}, {})", rng.pick(&["lag", "diff", "dlog", "ret"]), numeric(rng, d), rng.pick(LAGS))
+            format!("{}({}, {})", rng.pick(&["lag", "diff", "dlog", "ret"]), column(rng, d), rng.pick(LAGS))
         }
         10 => format!("where({}, {}, {})", boolean(rng, d), numeric(rng, d), numeric(rng, d)),
         11 => format!("fill({}, {})", numeric(rng, d), numeric(rng, d)),
@@ -59,16 +59,32 @@ pub fn numeric(rng: &mut Rng, depth: usize) -> String {
             rng.pick(&[
                 "sum", "mean", "var", "std", "min", "max", "count", "cumsum", "cumprod", "cummax", "cummin"
             ]),
-            numeric(rng, d)
+            column(rng, d)
         ),
-        14 => format!("{}({}, 1)", rng.pick(&["var", "std"]), numeric(rng, d)),
+        14 => format!("{}({}, 1)", rng.pick(&["var", "std"]), column(rng, d)),
         15 => format!(
             "{}({}, {})",
             rng.pick(&["msum", "mavg", "mstd", "mmin", "mmax"]),
-            numeric(rng, d),
+            column(rng, d),
             rng.pick(&["1", "2", "3", "20", "64", "513"])
         ),
-        _ => format!("ema({}, {})", numeric(rng, d), rng.pick(&["0.3", "1", "0.05"])),
+        _ => format!("ema({}, {})", column(rng, d), rng.pick(&["0.3", "1", "0.05"])),
+    }
+}
+
+/// A numeric operand that is sure to be a column, for the functions that work down the rows
+/// (lags, windows, cumulative ops, reductions): a scalar operand is a type error, and a
+/// generator that makes many of them tests little.
+fn column(rng: &mut Rng, depth: usize) -> String {
+    let operand = numeric(rng, depth);
+    if ["x", "y", "z", "x32"].contains(&operand.as_str())
+        || operand.contains('x')
+        || operand.contains('y')
+        || operand.contains('z')
+    {
+        operand
+    } else {
+        format!("({operand} + {})", rng.pick(&["x", "y", "z", "x32"]))
     }
 }
 
@@ -89,8 +105,8 @@ pub fn boolean(rng: &mut Rng, depth: usize) -> String {
         5 => format!("{}({})", rng.pick(&["is_null", "is_valid"]), numeric(rng, d)),
         6 => format!("where({}, {}, {})", boolean(rng, d), boolean(rng, d), boolean(rng, d)),
         7 => format!("fill({}, {})", boolean(rng, d), boolean(rng, d)),
-        8 => format!("{}({})", rng.pick(&["any", "all"]), boolean(rng, d)),
-        _ => format!("lag({}, {})", boolean(rng, d), rng.pick(LAGS)),
+        8 => format!("{}({} && c)", rng.pick(&["any", "all"]), boolean(rng, d)),
+        _ => format!("lag({} || c, {})", boolean(rng, d), rng.pick(LAGS)),
     }
 }
 

@@ -1,0 +1,86 @@
+//! What the fuzz targets share: one engine per process, and the native-vs-interpreter comparison.
+
+use fusejit::{Column, Engine, EngineConfig, Scalar};
+use std::sync::OnceLock;
+
+/// One engine for the whole run, with Cranelift's verifier on: a verifier error is a bug.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut config = EngineConfig::default();
+        config.verify_generated_code = true;
+        config.cache_capacity = 64;
+        Engine::with_config(config).expect("the default math tier is supported")
+    })
+}
+
+/// Whether two rows hold the same value: the same validity, and on valid rows the same bits
+/// (any NaN equals any NaN: payloads are not part of the language's semantics).
+pub fn same(a: Option<Scalar>, b: Option<Scalar>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Scalar::F64(a)), Some(Scalar::F64(b))) => {
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+        }
+        (Some(Scalar::F32(a)), Some(Scalar::F32(b))) => {
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+        }
+        (Some(Scalar::Bool(a)), Some(Scalar::Bool(b))) => a == b,
+        _ => false,
+    }
+}
+
+/// Panics (a finding) unless native and interpreted results are the same, row for row.
+pub fn assert_same_columns(source: &str, native: &Column, reference: &Column) {
+    assert_eq!(native.len(), reference.len(), "{source}: lengths differ");
+    assert_eq!(native.elem(), reference.elem(), "{source}: element types differ");
+    assert_eq!(native.null_count, reference.null_count, "{source}: null counts differ");
+    for row in 0..native.len() {
+        assert!(
+            same(native.get(row), reference.get(row)),
+            "{source}: row {row}: native {:?} vs interpreter {:?}",
+            native.get(row),
+            reference.get(row)
+        );
+    }
+}
+
+/// A small deterministic generator (xorshift64*) for column values from a fuzzed seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A value that is usually price-like and sometimes hostile: NaN, ±inf, ±0, subnormal, huge.
+    pub fn value(&mut self) -> f64 {
+        match self.next() % 20 {
+            0 => f64::NAN,
+            1 => f64::INFINITY,
+            2 => f64::NEG_INFINITY,
+            3 => -0.0,
+            4 => 0.0,
+            5 => f64::MIN_POSITIVE / 4.0,
+            6 => 1e300,
+            7 => -((self.next() % 1000) as f64) / 7.0,
+            _ => 50.0 + ((self.next() % 1_000_000) as f64) / 997.0,
+        }
+    }
+
+    /// A bitmap for `rows` rows at bit `offset`, each row null with `null_percent` chance.
+    #[allow(dead_code)] // not every target that includes this module uses it
+    pub fn bitmap(&mut self, rows: usize, offset: usize, null_percent: u64) -> Vec<u8> {
+        let mut bytes = vec![0u8; (offset + rows).div_ceil(8)];
+        for row in 0..rows {
+            if self.next() % 100 >= null_percent {
+                let bit = offset + row;
+                bytes[bit / 8] |= 1 << (bit % 8);
+            }
+        }
+        bytes
+    }
+}
