@@ -1,6 +1,6 @@
 //! What the fuzz targets share: one engine per process, and the native-vs-interpreter comparison.
 
-use fusejit::{Column, Engine, EngineConfig, Scalar};
+use fusejit::{Bindings, Column, Engine, EngineConfig, Kernel, Scalar};
 use std::sync::OnceLock;
 
 /// One engine for the whole run, with Cranelift's verifier on: a verifier error is a bug.
@@ -42,6 +42,21 @@ pub fn assert_same_columns(source: &str, native: &Column, reference: &Column) {
             native.get(row),
             reference.get(row)
         );
+    }
+}
+
+/// Panics (a finding) unless every output of native code equals the interpreter's, or both
+/// fail with the same error (type errors are expected of some generated programs).
+pub fn assert_outputs_agree(label: &str, kernel: &Kernel, bindings: &Bindings<'_>) {
+    match (kernel.eval_outputs(bindings), kernel.interpret_outputs(bindings)) {
+        (Ok(native), Ok(reference)) => {
+            assert_eq!(native.len(), reference.len(), "{label}: output counts differ");
+            for ((name, column), (_, reference)) in native.iter().zip(&reference) {
+                assert_same_columns(&format!("{label} output {name}"), column, reference);
+            }
+        }
+        (Err(native), Err(reference)) => assert_eq!(native, reference, "{label}: errors differ"),
+        (native, reference) => panic!("{label}: native {native:?} vs interpreter {reference:?}"),
     }
 }
 

@@ -124,15 +124,7 @@ fn bind<'a>(bindings: &mut Bindings<'a>, name: &str, stored: &'a Stored) {
 }
 
 fn evaluate(kernel: &fusejit::Kernel, bindings: &Bindings<'_>, output: &Option<Output>) {
-    match (kernel.eval_outputs(bindings), kernel.interpret_outputs(bindings)) {
-        (Ok(native), Ok(reference)) => {
-            for ((name, column), (_, reference)) in native.iter().zip(&reference) {
-                common::assert_same_columns(&format!("{} output {name}", kernel.source()), column, reference);
-            }
-        }
-        (Err(native), Err(reference)) => assert_eq!(native, reference, "{}: errors differ", kernel.source()),
-        (native, reference) => panic!("{}: native {native:?} vs interpreter {reference:?}", kernel.source()),
-    }
+    common::assert_outputs_agree(kernel.source(), kernel, bindings);
     if let Some(output) = output {
         // Any size and type: too small or mistyped must be an error, large enough must work.
         let (mut f64s, mut f32s, mut bools, validity_len);

@@ -242,15 +242,5 @@ fuzz_target!(|case: Case| {
         // structure rules allow; a compile error here is a generator or checker bug.
         Err(error) => panic!("{source:?} does not compile: {error}"),
     };
-    match (kernel.eval_outputs(&bindings), kernel.interpret_outputs(&bindings)) {
-        (Ok(native), Ok(reference)) => {
-            assert_eq!(native.len(), reference.len(), "{source:?}: output counts differ");
-            for ((name, column), (_, reference)) in native.iter().zip(&reference) {
-                common::assert_same_columns(&format!("{source:?} output {name}"), column, reference);
-            }
-        }
-        // Type errors (a boolean where a number goes) are expected; both must report the same.
-        (Err(native), Err(reference)) => assert_eq!(native, reference, "{source:?}: errors differ"),
-        (native, reference) => panic!("{source:?}: native {native:?} vs interpreter {reference:?}"),
-    }
+    common::assert_outputs_agree(&format!("{source:?}"), &kernel, &bindings);
 });

@@ -43,14 +43,5 @@ fuzz_target!(|data: &[u8]| {
             bindings.column(name.as_str(), &columns[index][..]);
         }
     }
-    match (kernel.eval_outputs(&bindings), kernel.interpret_outputs(&bindings)) {
-        (Ok(native), Ok(reference)) => {
-            assert_eq!(native.len(), reference.len(), "{source:?}: output counts differ");
-            for ((name, column), (_, reference)) in native.iter().zip(&reference) {
-                common::assert_same_columns(&format!("{source:?} output {name}"), column, reference);
-            }
-        }
-        (Err(native), Err(reference)) => assert_eq!(native, reference, "{source:?}: errors differ"),
-        (native, reference) => panic!("{source:?}: native {native:?} vs interpreter {reference:?}"),
-    }
+    common::assert_outputs_agree(&format!("{source:?}"), &kernel, &bindings);
 });
