@@ -12,7 +12,9 @@
 
 mod common;
 
-use common::random_programs::{BOUNDARY_PROGRAMS, BoundaryData, Rng, bind, data, program};
+use common::random_programs::{
+    BOUNDARY_PROGRAMS, BoundaryData, Rng, bind, data, elementwise_program_strategy, program_for_seed,
+};
 use fusejit::internals::cross::{ArgumentImage, ArgumentWord, CrossObject};
 use fusejit::{Bindings, Column, ColumnValues, Elem, Engine, EngineConfig};
 use std::path::Path;
@@ -171,9 +173,10 @@ fn aarch64_code_under_qemu_equals_x86_64_bit_for_bit() {
     let workload_cases = corpus.cases.len();
     // Fixed seeds of the differential generator: the whole language on hostile data.
     let mut generated = 0;
+    let strategy = elementwise_program_strategy();
     for seed in 1..=DIFFERENTIAL_SEEDS {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-        let source = program(&mut rng);
+        let source = program_for_seed(&strategy, seed);
         let data = data(&mut rng);
         let bindings = bind(&data, &mut rng);
         if corpus.add(&engine, &source, &bindings) {

@@ -1,6 +1,7 @@
 //! Tests as data: each `tests/data/<stage>/<case>.fj` program is run through a stage and its
-//! output compared with `<case>.expected` beside it. `UPDATE_EXPECT=1 cargo test --release
-//! --test snapshots` rewrites the expected files; review the diff before committing.
+//! output compared with `<case>.expected` beside it by expect-test. `UPDATE_EXPECT=1 cargo
+//! test --release --test snapshots` rewrites the expected files; review the diff before
+//! committing.
 //!
 //! Stages: `parse` (the AST with spans), `lower` (the IR after checking and after each pass),
 //! `fusion` (the fused loop plan), `errors` (the rendered diagnostic, caret and hint included).
@@ -25,32 +26,15 @@ fn cases(stage: &str) -> Vec<PathBuf> {
     cases
 }
 
-/// Compares every case's actual output with its expected file, or rewrites them when asked.
+/// Compares every case's actual output with its expected file through expect-test
+/// (`UPDATE_EXPECT=1` rewrites them: review the diff before committing). The first case that
+/// differs fails with a diff of the two.
 fn check_stage(stage: &str, run: impl Fn(&str) -> String) {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
-    let mut failures = Vec::new();
     for case in cases(stage) {
         let source = std::fs::read_to_string(&case).expect("readable case");
         let actual = run(&source);
-        let expected_path = case.with_extension("expected");
-        if update {
-            std::fs::write(&expected_path, &actual).expect("writable expected file");
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            failures.push(format!(
-                "--- {}\n--- expected:\n{expected}\n--- actual:\n{actual}",
-                expected_path.display()
-            ));
-        }
+        expect_test::expect_file![case.with_extension("expected")].assert_eq(&actual);
     }
-    assert!(
-        failures.is_empty(),
-        "{} snapshot(s) differ (UPDATE_EXPECT=1 to accept):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
 }
 
 /// Reads `# inputs: name: type, ...` from the first line.
