@@ -24,7 +24,7 @@ fn run_case(engine: &Engine, source: &str, seed: u64) -> Result<Outcome, String>
     let mut rng = Rng(seed | 1);
     let data = data(&mut rng);
     let bindings = bind(&data, &mut rng);
-    let kernel = engine.compile(&source).map_err(|error| format!("{source}: {error}"))?;
+    let kernel = engine.compile(source).map_err(|error| format!("{source}: {error}"))?;
     let reference = match kernel.interpret(&bindings) {
         Ok(column) => column,
         // Programs that do not type-check are fine to generate; both paths must agree on that.
@@ -36,7 +36,7 @@ fn run_case(engine: &Engine, source: &str, seed: u64) -> Result<Outcome, String>
         }
     };
     let native = kernel.eval(&bindings).map_err(|error| format!("{source}: native failed: {error}"))?;
-    compare(&source, &native, &reference)
+    compare(source, &native, &reference)
         .map_err(|message| format!("{message} (rows {}, seed {seed})", data.rows))?;
     Ok(Outcome::Evaluated)
 }
@@ -47,7 +47,7 @@ fn run_multi_output_case(engine: &Engine, source: &str, seed: u64) -> Result<(),
     let mut rng = Rng(seed | 1);
     let data = data(&mut rng);
     let bindings = bind(&data, &mut rng);
-    let kernel = engine.compile(&source).map_err(|error| format!("{source}: {error}"))?;
+    let kernel = engine.compile(source).map_err(|error| format!("{source}: {error}"))?;
     let reference = match kernel.interpret_outputs(&bindings) {
         Ok(columns) => columns,
         Err(error) => {
@@ -66,7 +66,7 @@ fn run_multi_output_case(engine: &Engine, source: &str, seed: u64) -> Result<(),
         if name != reference_name {
             return Err(format!("{source}: output {name} vs {reference_name}"));
         }
-        compare(&source, column, reference_column)
+        compare(source, column, reference_column)
             .map_err(|message| format!("output {name}: {message} (rows {}, seed {seed})", data.rows))?;
     }
     Ok(())
