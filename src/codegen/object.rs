@@ -112,9 +112,15 @@ impl CrossObject {
         Ok(())
     }
 
+    /// Whether an object can hold `plan`: not yet one with scans, reductions or extra outputs,
+    /// whose runtime functions keep their state in Rust.
+    pub fn supports(plan: &LoopPlan) -> bool {
+        plan.scans.is_empty() && plan.extra_outputs.is_empty() && plan.reduce_result.is_empty()
+    }
+
     /// Compiles `plan` into the object, exported as `name`.
     pub fn add_kernel(&mut self, name: &str, plan: &LoopPlan) -> Result<(), CodegenError> {
-        if !plan.scans.is_empty() || !plan.extra_outputs.is_empty() || !plan.reduce_result.is_empty() {
+        if !CrossObject::supports(plan) {
             return Err(CodegenError::Unsupported("scans, reductions and extra outputs in objects"));
         }
         let mut signature = self.module.make_signature();

@@ -544,6 +544,8 @@ impl Kernel {
     /// Compiles this program, specialised to `bindings`, into `object` (built for another
     /// target) as the exported function `name`, and describes the argument block it takes for
     /// exactly these bindings: how a harness on that target runs it (see `tests/aarch64.rs`).
+    /// `None` when the program needs what objects do not hold yet: passes (reductions), scans
+    /// or several outputs, which run from Rust on the host.
     #[doc(hidden)]
     #[cfg(feature = "cross")]
     pub fn add_to_object(
@@ -551,16 +553,16 @@ impl Kernel {
         object: &mut codegen::object::CrossObject,
         name: &str,
         bindings: &Bindings<'_>,
-    ) -> Result<codegen::object::ArgumentImage, Error> {
+    ) -> Result<Option<codegen::object::ArgumentImage>, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
-        let Form::Fused(fused) = &spec.form else {
-            return Err(self
-                .internal_error("reductions and scans are not compiled to objects yet".into())
-                .into());
-        };
-        object.add_kernel(name, fused.plan()).map_err(|error| self.internal_error(error.to_string()))?;
-        let len = if codegen::result_is_scalar(fused.plan()) { 1 } else { rows };
-        Ok(codegen::object::argument_image(fused.plan(), &inputs, rows, len))
+        let Form::Fused(fused) = &spec.form else { return Ok(None) };
+        let plan = fused.plan();
+        if !codegen::object::CrossObject::supports(plan) {
+            return Ok(None);
+        }
+        object.add_kernel(name, plan).map_err(|error| self.internal_error(error.to_string()))?;
+        let len = if codegen::result_is_scalar(plan) { 1 } else { rows };
+        Ok(Some(codegen::object::argument_image(plan, &inputs, rows, len)))
     }
 
     /// Evaluates over `bindings` with native code, returning an owned column.

@@ -1,0 +1,217 @@
+//! The per-kernel translator: emits the CLIF of one loop plan.
+//!
+//! Shape of the generated function `fn(args: *const u64)`:
+//! - prologue: load `n`, the pointers of every input, output and buffer, and compute every
+//!   scalar node once (loop-invariant);
+//! - the block loop: for each block of up to `BLOCK_ROWS` rows, run the plan's stages — fused
+//!   row loops and block calls — then keep each lagged buffer's halo for the next block.
+//!
+//! Every value travels as a pair `(value, valid)`, `valid` an `i8` that is 0 or 1. Where the plan
+//! says a node cannot be null, `valid` is the constant 1 and Cranelift folds it away. The row
+//! semantics mirror `ir::semantics` operation for operation; the differential tests hold them
+//! to the same bits.
+
+use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InputWord};
+use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
+use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, Shape, UnaryOp};
+use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan, Stage, VectorForm};
+use crate::runtime::stubs::{SOURCE_BITMAP, SOURCE_BYTES, SOURCE_IN_RANGE};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
+};
+use cranelift_frontend::FunctionBuilder;
+use std::collections::HashMap;
+
+mod calls;
+mod scalar;
+mod skeleton;
+mod validity;
+mod vector;
+
+use scalar::float_cc;
+use vector::{Lanes, VECTOR_GROUPS_PER_ITERATION};
+
+pub(super) type Pair = (Value, Value);
+
+pub(super) struct InputRegs {
+    pub(super) data: Value,
+    pub(super) validity: Option<(Value, Value)>,
+}
+
+pub(super) struct BufferRegs {
+    pub(super) values: Value,
+    pub(super) validity: Option<Value>,
+    pub(super) halo: Value,
+}
+
+pub struct Translator<'p, 'b> {
+    plan: &'p LoopPlan,
+    builder: FunctionBuilder<'b>,
+    stubs: RuntimeRefs,
+    layout: ArgLayout,
+    flags: MemFlagsData,
+    args: Value,
+    rows: Value,
+    /// Output pointers, loaded once in the prologue (loads are not hoisted out of loops).
+    out_values: Value,
+    out_valid_block: Value,
+    out_bitmap: Value,
+    inputs: Vec<Option<InputRegs>>,
+    buffers: Vec<BufferRegs>,
+    scalars: HashMap<NodeId, Pair>,
+    /// Where each scalar is kept, so each stage reloads it instead of keeping it live across
+    /// the block calls (which clobber every float register and force spills inside loops).
+    scalar_slots: Vec<(NodeId, StackSlot)>,
+}
+
+pub(super) fn clif_type(elem: Elem) -> types::Type {
+    match elem {
+        Elem::F64 => types::F64,
+        Elem::F32 => types::F32,
+        Elem::Bool => types::I8,
+    }
+}
+
+pub(super) fn elem_size(elem: Elem) -> i64 {
+    match elem {
+        Elem::F64 => 8,
+        Elem::F32 => 4,
+        Elem::Bool => 1,
+    }
+}
+
+impl<'p, 'b> Translator<'p, 'b> {
+    /// Emits the whole function into `builder` (whose function has the `(i64)` signature).
+    pub fn translate(
+        plan: &'p LoopPlan,
+        mut builder: FunctionBuilder<'b>,
+        stubs: RuntimeRefs,
+        frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+    ) {
+        let entry = builder.create_block();
+        builder.append_block_params_for_function_params(entry);
+        builder.switch_to_block(entry);
+        let args = builder.block_params(entry)[0];
+        let flags = MemFlagsData::trusted();
+        let rows = builder.ins().load(types::I64, flags, args, word(layout::ROWS));
+        let out_values = builder.ins().load(types::I64, flags, args, word(layout::OUT_VALUES));
+        let out_valid_block = builder.ins().load(types::I64, flags, args, word(layout::OUT_VALID_BLOCK));
+        let out_bitmap = builder.ins().load(types::I64, flags, args, word(layout::OUT_BITMAP));
+        let mut translator = Translator {
+            plan,
+            builder,
+            stubs,
+            layout: ArgLayout::of(plan),
+            flags,
+            args,
+            rows,
+            out_values,
+            out_valid_block,
+            out_bitmap,
+            inputs: Vec::new(),
+            buffers: Vec::new(),
+            scalars: HashMap::new(),
+            scalar_slots: Vec::new(),
+        };
+        translator.load_pointers();
+        translator.compute_scalars();
+        if plan.program.result_type().shape == Shape::Scalar {
+            translator.write_scalar_result();
+        } else {
+            translator.block_loop();
+        }
+        translator.builder.ins().return_(&[]);
+        translator.builder.seal_all_blocks();
+        translator.builder.finalize(frontend_config);
+    }
+
+    fn arg(&mut self, index: usize) -> Value {
+        self.builder.ins().load(types::I64, self.flags, self.args, word(index))
+    }
+
+    /// Loads every loop-invariant value a stage uses, at the start of the stage: pointers from
+    /// the argument block, scalars from their stack slots. Each is then live only within the
+    /// stage's row loop, where there is no call, so it stays in a register.
+    fn reload_invariants(&mut self) {
+        self.out_values = self.arg(layout::OUT_VALUES);
+        self.out_valid_block = self.arg(layout::OUT_VALID_BLOCK);
+        self.out_bitmap = self.arg(layout::OUT_BITMAP);
+        self.load_pointers();
+        for index in 0..self.scalar_slots.len() {
+            let (id, slot) = self.scalar_slots[index];
+            let ty = clif_type(self.plan.program.node(id).ty.elem);
+            let value = self.builder.ins().stack_load(types::I64, ty, slot, 0);
+            let valid = self.builder.ins().stack_load(types::I64, types::I8, slot, 8);
+            self.scalars.insert(id, (value, valid));
+        }
+    }
+
+    fn load_pointers(&mut self) {
+        self.inputs.clear();
+        self.buffers.clear();
+        let program = &self.plan.program;
+        for (slot, input) in program.inputs.iter().enumerate() {
+            if input.ty.shape == Shape::Column {
+                let data = self.arg(self.layout.input(slot, InputWord::Data));
+                let validity = if self.plan.input_nullable[slot] {
+                    let bytes = self.arg(self.layout.input(slot, InputWord::Validity));
+                    let offset = self.arg(self.layout.input(slot, InputWord::Offset));
+                    Some((bytes, offset))
+                } else {
+                    None
+                };
+                self.inputs.push(Some(InputRegs { data, validity }));
+            } else {
+                self.inputs.push(None);
+            }
+        }
+        for (index, buffer) in self.plan.buffers.iter().enumerate() {
+            let values = self.arg(self.layout.buffer(index, BufferWord::Values));
+            let validity = buffer.nullable.then(|| self.arg(self.layout.buffer(index, BufferWord::Validity)));
+            let halo = self.arg(self.layout.buffer(index, BufferWord::Halo));
+            self.buffers.push(BufferRegs { values, validity, halo });
+        }
+    }
+
+    fn one(&mut self) -> Value {
+        self.builder.ins().iconst(types::I8, 1)
+    }
+
+    fn compute_scalars(&mut self) {
+        for &id in &self.plan.scalars {
+            let node = *self.plan.program.node(id);
+            let pair = match node.kind {
+                NodeKind::Input { slot } => {
+                    let bits = self.arg(self.layout.input(slot as usize, InputWord::Scalar));
+                    let value = match node.ty.elem {
+                        Elem::F64 => self.builder.ins().bitcast(types::F64, MemFlagsData::new(), bits),
+                        Elem::F32 => {
+                            let narrow = self.builder.ins().ireduce(types::I32, bits);
+                            self.builder.ins().bitcast(types::F32, MemFlagsData::new(), narrow)
+                        }
+                        Elem::Bool => self.builder.ins().ireduce(types::I8, bits),
+                    };
+                    (value, self.one())
+                }
+                NodeKind::Const(constant) => self.constant(constant, node.ty.elem),
+                _ => {
+                    let operands: Vec<Pair> =
+                        node.kind.operands().into_iter().map(|operand| self.scalars[&operand]).collect();
+                    self.apply(id, &operands)
+                }
+            };
+            self.scalars.insert(id, pair);
+            let slot =
+                self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3));
+            self.builder.ins().stack_store(types::I64, pair.0, slot, 0);
+            self.builder.ins().stack_store(types::I64, pair.1, slot, 8);
+            self.scalar_slots.push((id, slot));
+        }
+    }
+}
+
+/// The byte offset of argument word `index`.
+pub(super) fn word(index: usize) -> i32 {
+    i32::try_from(index * 8).expect("argument blocks are small")
+}

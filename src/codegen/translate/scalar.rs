@@ -1,0 +1,294 @@
+//! The scalar form of a row: reads (inputs, buffers, lags), constants, and every operation
+//! on `(value, valid)` pairs, mirroring `ir::semantics` operation for operation.
+
+use super::*;
+
+impl<'p, 'b> Translator<'p, 'b> {
+    pub(super) fn constant(&mut self, constant: ConstValue, elem: Elem) -> Pair {
+        let zero_valid = self.builder.ins().iconst(types::I8, 0);
+        match (constant, elem) {
+            (ConstValue::F64(bits), _) => (self.builder.ins().f64const(f64::from_bits(bits)), self.one()),
+            (ConstValue::F32(bits), _) => (self.builder.ins().f32const(f32::from_bits(bits)), self.one()),
+            (ConstValue::Bool(value), _) => {
+                (self.builder.ins().iconst(types::I8, i64::from(value)), self.one())
+            }
+            (ConstValue::Null, Elem::F64) => (self.builder.ins().f64const(0.0), zero_valid),
+            (ConstValue::Null, Elem::F32) => (self.builder.ins().f32const(0.0), zero_valid),
+            (ConstValue::Null, Elem::Bool) => (self.builder.ins().iconst(types::I8, 0), zero_valid),
+        }
+    }
+
+    pub(super) fn element_address(&mut self, base: Value, index: Value, size: i64) -> Value {
+        let offset = self.builder.ins().imul_imm_s(index, size);
+        self.builder.ins().iadd(base, offset)
+    }
+
+    pub(super) fn store_buffer(&mut self, buffer: usize, id: NodeId, i: Value, (value, valid): Pair) {
+        let elem = self.plan.program.node(id).ty.elem;
+        let regs = &self.buffers[buffer];
+        let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+        let index = self.builder.ins().iadd(halo, i);
+        let address = self.element_address(values, index, elem_size(elem));
+        self.builder.ins().store(self.flags, value, address, 0);
+        if let Some(validity) = validity {
+            let address = self.builder.ins().iadd(validity, index);
+            self.builder.ins().store(self.flags, valid, address, 0);
+        }
+    }
+
+    /// The value of `node` at block row `i`, `delta` rows back.
+    pub(super) fn read(
+        &mut self,
+        node: NodeId,
+        delta: u64,
+        start: Value,
+        i: Value,
+        computed: &HashMap<NodeId, Pair>,
+    ) -> Pair {
+        let (base, lagged) = self.plan.resolve_lags(node);
+        let delta = delta + lagged;
+        if let (0, Some(pair)) = (delta, computed.get(&base)) {
+            return *pair;
+        }
+        // A read `delta` rows back is valid only from row `delta` on; before it, the index is
+        // clamped to 0 so that nothing outside the buffers is ever touched.
+        let row = self.builder.ins().iadd(start, i);
+        let in_range = if delta > 0 {
+            let delta_value = self.builder.ins().iconst(types::I64, i64::try_from(delta).unwrap_or(i64::MAX));
+            Some((self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, row, delta_value), delta_value))
+        } else {
+            None
+        };
+        let base_node = *self.plan.program.node(base);
+        let elem = base_node.ty.elem;
+        let (value, valid) = if let Some(pair) = self.scalars.get(&base) {
+            *pair
+        } else if let NodeKind::Input { slot } = base_node.kind {
+            let (data, validity) = {
+                let regs = self.inputs[slot as usize].as_ref().expect("column inputs have registers");
+                (regs.data, regs.validity)
+            };
+            let source_row = self.back(row, in_range);
+            let address = self.element_address(data, source_row, elem_size(elem));
+            let value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
+            let valid = match validity {
+                Some((bytes, offset)) => self.bit(bytes, offset, source_row),
+                None => self.one(),
+            };
+            (value, valid)
+        } else {
+            let buffer =
+                self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
+            let regs = &self.buffers[buffer];
+            let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+            let position = self.builder.ins().iadd(halo, i);
+            let position = self.back(position, in_range);
+            let address = self.element_address(values, position, elem_size(elem));
+            let mut value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
+            if elem == Elem::Bool {
+                // A clamped read may land on scratch that held another type: keep bools 0 or 1,
+                // since a bool output byte must never be anything else.
+                value = self.builder.ins().band_imm_s(value, 1);
+            }
+            let valid = match validity {
+                Some(validity) => {
+                    let address = self.builder.ins().iadd(validity, position);
+                    self.builder.ins().load(types::I8, self.flags, address, 0)
+                }
+                None => self.one(),
+            };
+            (value, valid)
+        };
+        match in_range {
+            Some((in_range, _)) => (value, self.builder.ins().band(valid, in_range)),
+            None => (value, valid),
+        }
+    }
+
+    /// `index - delta` when in range, else 0 (a safe place to read a value that is null anyway).
+    pub(super) fn back(&mut self, index: Value, in_range: Option<(Value, Value)>) -> Value {
+        match in_range {
+            None => index,
+            Some((in_range, delta)) => {
+                let back = self.builder.ins().isub(index, delta);
+                let zero = self.builder.ins().iconst(types::I64, 0);
+                self.builder.ins().select(in_range, back, zero)
+            }
+        }
+    }
+
+    /// One row of node `id`, from its operands' `(value, valid)` pairs, as `ir::semantics`.
+    pub(super) fn apply(&mut self, id: NodeId, operands: &[Pair]) -> Pair {
+        let node = *self.plan.program.node(id);
+        let elem = node.ty.elem;
+        match node.kind {
+            NodeKind::Unary { op, .. } => {
+                let (x, valid) = operands[0];
+                let value = match op {
+                    UnaryOp::Neg => self.builder.ins().fneg(x),
+                    UnaryOp::Abs => self.builder.ins().fabs(x),
+                    UnaryOp::Sqrt => self.builder.ins().sqrt(x),
+                    UnaryOp::Floor => self.builder.ins().floor(x),
+                    UnaryOp::Ceil => self.builder.ins().ceil(x),
+                    UnaryOp::Round => self.builder.ins().nearest(x),
+                    UnaryOp::Not => self.builder.ins().bxor_imm_s(x, 1),
+                    UnaryOp::Cast => match elem {
+                        Elem::F64 => self.builder.ins().fpromote(types::F64, x),
+                        _ => self.builder.ins().fdemote(types::F32, x),
+                    },
+                    UnaryOp::IsNull => {
+                        let value = self.builder.ins().bxor_imm_s(valid, 1);
+                        return (value, self.one());
+                    }
+                    UnaryOp::IsValid => return (valid, self.one()),
+                    UnaryOp::Ln | UnaryOp::Exp => return self.scalar_math(op, elem, x, valid),
+                };
+                (value, valid)
+            }
+            NodeKind::Binary { op, .. } => self.binary(op, operands[0], operands[1]),
+            NodeKind::PowI { exponent, .. } => {
+                let (x, valid) = operands[0];
+                (self.pow_i(x, exponent, elem), valid)
+            }
+            NodeKind::Where { .. } => {
+                let [(c, vc), (t, vt), (o, vo)] = [operands[0], operands[1], operands[2]];
+                let value = self.builder.ins().select(c, t, o);
+                let chosen = self.builder.ins().select(c, vt, vo);
+                (value, self.builder.ins().band(vc, chosen))
+            }
+            NodeKind::Fill { .. } => {
+                let [(v, vv), (f, vf)] = [operands[0], operands[1]];
+                let value = self.builder.ins().select(vv, v, f);
+                (value, self.builder.ins().bor(vv, vf))
+            }
+            NodeKind::Input { .. } | NodeKind::Const(_) | NodeKind::Lag { .. } => {
+                unreachable!("the plan never applies inputs, constants or lags: they are read")
+            }
+            NodeKind::Reduce { .. } | NodeKind::Scan { .. } => {
+                unreachable!("the engine computes stateful nodes in passes before this plan")
+            }
+        }
+    }
+
+    /// `ln`/`exp` of a scalar, once, through the block stub on a one-element stack slot.
+    pub(super) fn scalar_math(&mut self, op: UnaryOp, elem: Elem, x: Value, valid: Value) -> Pair {
+        let size = elem_size(elem) as u32;
+        let slot =
+            self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+        self.builder.ins().stack_store(types::I64, x, slot, 0);
+        let address = self.builder.ins().stack_addr(types::I64, slot, 0);
+        let one = self.builder.ins().iconst(types::I64, 1);
+        let stub = self.math_stub(op, elem);
+        self.builder.ins().call(stub, &[address, address, one]);
+        (self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0), valid)
+    }
+
+    pub(super) fn binary(&mut self, op: BinaryOp, (a, va): Pair, (b, vb): Pair) -> Pair {
+        let both = self.builder.ins().band(va, vb);
+        let is_bool = self.builder.func.dfg.value_type(a) == types::I8;
+        let value = match op {
+            BinaryOp::Add => self.builder.ins().fadd(a, b),
+            BinaryOp::Sub => self.builder.ins().fsub(a, b),
+            BinaryOp::Mul => self.builder.ins().fmul(a, b),
+            BinaryOp::Div => self.builder.ins().fdiv(a, b),
+            BinaryOp::Min | BinaryOp::Max => return (self.min_max(op, a, b), both),
+            BinaryOp::Eq | BinaryOp::Ne if is_bool => {
+                self.builder.ins().icmp(if op == BinaryOp::Eq { IntCC::Equal } else { IntCC::NotEqual }, a, b)
+            }
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                self.builder.ins().fcmp(float_cc(op), a, b)
+            }
+            BinaryOp::And | BinaryOp::Or => return self.kleene(op, (a, va), (b, vb)),
+        };
+        (value, both)
+    }
+
+    /// Kleene logic on 0/1 bytes: the dominant value (false for AND, true for OR) of a valid
+    /// operand decides, whatever the other one is.
+    pub(super) fn kleene(&mut self, op: BinaryOp, (a, va): Pair, (b, vb): Pair) -> Pair {
+        let both = self.builder.ins().band(va, vb);
+        if op == BinaryOp::And {
+            let value = self.builder.ins().band(a, b);
+            let a_false = self.builder.ins().bxor_imm_s(a, 1);
+            let a_decides = self.builder.ins().band(va, a_false);
+            let b_false = self.builder.ins().bxor_imm_s(b, 1);
+            let b_decides = self.builder.ins().band(vb, b_false);
+            let decided = self.builder.ins().bor(a_decides, b_decides);
+            (value, self.builder.ins().bor(both, decided))
+        } else {
+            let value = self.builder.ins().bor(a, b);
+            let a_decides = self.builder.ins().band(va, a);
+            let b_decides = self.builder.ins().band(vb, b);
+            let decided = self.builder.ins().bor(a_decides, b_decides);
+            (value, self.builder.ins().bor(both, decided))
+        }
+    }
+
+    /// IEEE 754-2019 minimum/maximum exactly as `semantics::minimum`/`maximum`: a NaN operand
+    /// gives that NaN (the left first); equal values combine their bits, so that
+    /// `min(-0, +0) = -0` (OR of the sign bits) and `max(-0, +0) = +0` (AND).
+    pub(super) fn min_max(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
+        let float = self.builder.func.dfg.value_type(a);
+        let int = if float == types::F64 { types::I64 } else { types::I32 };
+        let a_bits = self.builder.ins().bitcast(int, MemFlagsData::new(), a);
+        let b_bits = self.builder.ins().bitcast(int, MemFlagsData::new(), b);
+        let (first_cc, second_cc, combined) = if op == BinaryOp::Min {
+            (FloatCC::LessThan, FloatCC::GreaterThan, self.builder.ins().bor(a_bits, b_bits))
+        } else {
+            (FloatCC::GreaterThan, FloatCC::LessThan, self.builder.ins().band(a_bits, b_bits))
+        };
+        let combined = self.builder.ins().bitcast(float, MemFlagsData::new(), combined);
+        // equal (or ±0): combined bits; b beyond a: b; a beyond b: a.
+        let a_wins = self.builder.ins().fcmp(first_cc, a, b);
+        let b_wins = self.builder.ins().fcmp(second_cc, a, b);
+        let ordered = self.builder.ins().select(b_wins, b, combined);
+        let ordered = self.builder.ins().select(a_wins, a, ordered);
+        let b_nan = self.builder.ins().fcmp(FloatCC::Unordered, b, b);
+        let with_b_nan = self.builder.ins().select(b_nan, b, ordered);
+        let a_nan = self.builder.ins().fcmp(FloatCC::Unordered, a, a);
+        self.builder.ins().select(a_nan, a, with_b_nan)
+    }
+
+    /// The multiplications of `ir::semantics::pow_i_float`, in its order (the interpreter's
+    /// order is the definition), unrolled for the constant exponent.
+    pub(super) fn pow_i(&mut self, x: Value, exponent: i32, elem: Elem) -> Value {
+        let one = match elem {
+            Elem::F32 => self.builder.ins().f32const(1.0),
+            _ => self.builder.ins().f64const(1.0),
+        };
+        self.pow_i_with(x, exponent, one)
+    }
+
+    /// `pow_i` for scalars and vectors alike; `one` is 1 of `x`'s type.
+    pub(super) fn pow_i_with(&mut self, x: Value, exponent: i32, one: Value) -> Value {
+        let mut remaining = exponent.unsigned_abs();
+        let mut square = x;
+        let mut product: Option<Value> = None;
+        while remaining != 0 {
+            if remaining & 1 == 1 {
+                product = Some(match product {
+                    None => square,
+                    Some(p) => self.builder.ins().fmul(p, square),
+                });
+            }
+            remaining >>= 1;
+            if remaining != 0 {
+                square = self.builder.ins().fmul(square, square);
+            }
+        }
+        let magnitude = product.unwrap_or(one);
+        if exponent < 0 { self.builder.ins().fdiv(one, magnitude) } else { magnitude }
+    }
+}
+
+/// The IEEE comparison of each comparison operator (NaN: all false but `!=`).
+pub(super) fn float_cc(op: BinaryOp) -> FloatCC {
+    match op {
+        BinaryOp::Eq => FloatCC::Equal,
+        BinaryOp::Ne => FloatCC::NotEqual,
+        BinaryOp::Lt => FloatCC::LessThan,
+        BinaryOp::Le => FloatCC::LessThanOrEqual,
+        BinaryOp::Gt => FloatCC::GreaterThan,
+        _ => FloatCC::GreaterThanOrEqual,
+    }
+}

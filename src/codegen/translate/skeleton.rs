@@ -1,0 +1,222 @@
+//! The loop skeleton: the block loop, each stage's row loop (scalar form), the halo shift,
+//! and writing the result and the extra outputs.
+
+use super::*;
+
+impl<'p, 'b> Translator<'p, 'b> {
+    /// `for i in 0..len { body(i) }`, with `i` an i64.
+    pub(super) fn row_loop(&mut self, len: Value, body: impl FnMut(&mut Self, Value)) {
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.stepped_loop(zero, len, 1, body);
+    }
+
+    /// `for (i = from; i < end; i += step) { body(i) }`, with `i` an i64.
+    pub(super) fn stepped_loop(
+        &mut self,
+        from: Value,
+        end: Value,
+        step: i64,
+        mut body: impl FnMut(&mut Self, Value),
+    ) {
+        let header = self.builder.create_block();
+        let body_block = self.builder.create_block();
+        let exit = self.builder.create_block();
+        self.builder.append_block_param(header, types::I64);
+        self.builder.ins().jump(header, &[from.into()]);
+        self.builder.switch_to_block(header);
+        let i = self.builder.block_params(header)[0];
+        let more = self.builder.ins().icmp(IntCC::SignedLessThan, i, end);
+        self.builder.ins().brif(more, body_block, &[], exit, &[]);
+        self.builder.switch_to_block(body_block);
+        body(self, i);
+        let next = self.builder.ins().iadd_imm_s(i, step);
+        self.builder.ins().jump(header, &[next.into()]);
+        self.builder.switch_to_block(exit);
+    }
+
+    pub(super) fn block_loop(&mut self) {
+        let header = self.builder.create_block();
+        let body = self.builder.create_block();
+        let exit = self.builder.create_block();
+        self.builder.append_block_param(header, types::I64);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().jump(header, &[zero.into()]);
+        self.builder.switch_to_block(header);
+        let start = self.builder.block_params(header)[0];
+        let more = self.builder.ins().icmp(IntCC::SignedLessThan, start, self.rows);
+        self.builder.ins().brif(more, body, &[], exit, &[]);
+        self.builder.switch_to_block(body);
+        let remaining = self.builder.ins().isub(self.rows, start);
+        let block_rows = self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64);
+        let len = self.builder.ins().smin(remaining, block_rows);
+        let last = self.plan.stages.len() - 1;
+        for (index, stage) in self.plan.stages.iter().enumerate() {
+            self.reload_invariants();
+            match stage {
+                Stage::Loop { nodes, vector } => {
+                    let writes_result = index == last && self.plan.reduce_result.is_empty();
+                    // A reducing plan's closing loop may have nothing to do.
+                    if !nodes.is_empty() || writes_result {
+                        self.loop_stage(nodes, vector.as_ref(), start, len, writes_result)
+                    }
+                }
+                Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
+                Stage::ScanCall { node, state } => self.scan_call(*node, *state, start, len),
+            }
+        }
+        self.reload_invariants();
+        self.write_extra_outputs(start, len);
+        if !self.plan.reduce_result.is_empty() {
+            self.reduce_result_block(len);
+        }
+        self.shift_halos(len);
+        let next = self.builder.ins().iadd(start, len);
+        self.builder.ins().jump(header, &[next.into()]);
+        self.builder.switch_to_block(exit);
+    }
+
+    pub(super) fn loop_stage(
+        &mut self,
+        nodes: &[NodeId],
+        vector: Option<&VectorForm>,
+        start: Value,
+        len: Value,
+        writes_result: bool,
+    ) {
+        let result = self.plan.program.result;
+        let result_nullable = self.plan.result_nullable();
+        // Rows [0, scalar_from) run in f64x2 when the block starts past the farthest lag; the
+        // rest (or the whole block) run one at a time.
+        let scalar_from = match vector {
+            Some(vector) => {
+                let from_row = i64::try_from(vector.from_row).unwrap_or(i64::MAX);
+                let from_row = self.builder.ins().iconst(types::I64, from_row);
+                let eligible = self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, start, from_row);
+                let rows_per_iteration = (VECTOR_GROUPS_PER_ITERATION * Lanes::of(vector.elem).lanes) as i64;
+                let whole_groups = self.builder.ins().band_imm_s(len, -rows_per_iteration);
+                let zero = self.builder.ins().iconst(types::I64, 0);
+                let vector_end = self.builder.ins().select(eligible, whole_groups, zero);
+                self.vector_loop(nodes, vector.elem, start, vector_end, writes_result);
+                // The vector rows' validity, a block at a time (the scalar tail does its own).
+                for target in &vector.validity {
+                    let destination = match target.node {
+                        None => self.out_valid_block,
+                        Some(node) => {
+                            let buffer =
+                                self.plan.buffer_of[node.index()].expect("validity targets are buffered");
+                            let regs = &self.buffers[buffer];
+                            let validity = regs.validity.expect("validity targets are nullable");
+                            let halo = regs.halo;
+                            self.builder.ins().iadd(validity, halo)
+                        }
+                    };
+                    self.combine_validity(&target.sources, start, vector_end, destination);
+                }
+                vector_end
+            }
+            None => self.builder.ins().iconst(types::I64, 0),
+        };
+        self.stepped_loop(scalar_from, len, 1, |this, i| {
+            let mut computed: HashMap<NodeId, Pair> = HashMap::new();
+            for &id in nodes {
+                let operands: Vec<Pair> = this
+                    .plan
+                    .program
+                    .node(id)
+                    .kind
+                    .operands()
+                    .into_iter()
+                    .map(|operand| this.read(operand, 0, start, i, &computed))
+                    .collect();
+                let pair = this.apply(id, &operands);
+                if let Some(buffer) = this.plan.buffer_of[id.index()] {
+                    this.store_buffer(buffer, id, i, pair);
+                }
+                computed.insert(id, pair);
+            }
+            if writes_result {
+                let (value, valid) = this.read(result, 0, start, i, &computed);
+                let row = this.builder.ins().iadd(start, i);
+                let elem = this.plan.program.result_type().elem;
+                let address = this.element_address(this.out_values, row, elem_size(elem));
+                this.builder.ins().store(this.flags, value, address, 0);
+                if result_nullable {
+                    let address = this.builder.ins().iadd(this.out_valid_block, i);
+                    this.builder.ins().store(this.flags, valid, address, 0);
+                }
+            }
+        });
+        if writes_result && result_nullable {
+            self.builder.ins().call(
+                self.stubs.get(RuntimeFunction::PackValidity),
+                &[self.out_valid_block, self.out_bitmap, start, len],
+            );
+        }
+    }
+
+    /// Copies each extra output's block rows out of its buffer into its column (and packs its
+    /// validity), once per block.
+    pub(super) fn write_extra_outputs(&mut self, start: Value, len: Value) {
+        for (index, &node) in self.plan.extra_outputs.iter().enumerate() {
+            let buffer = self.plan.buffer_of[node.index()].expect("extra outputs are buffered");
+            let elem = self.plan.program.node(node).ty.elem;
+            let size = elem_size(elem);
+            let values = self.arg(self.layout.extra_output(index, ExtraOutputWord::Values));
+            let regs = &self.buffers[buffer];
+            let (buffer_values, buffer_validity, halo) = (regs.values, regs.validity, regs.halo);
+            let ty = clif_type(elem);
+            self.row_loop(len, |this, i| {
+                let from_index = this.builder.ins().iadd(halo, i);
+                let from = this.element_address(buffer_values, from_index, size);
+                let value = this.builder.ins().load(ty, this.flags, from, 0);
+                // Bools leave as exactly 0 or 1 (as every bool load from a buffer does).
+                let value = if elem == Elem::Bool { this.builder.ins().band_imm_s(value, 1) } else { value };
+                let row = this.builder.ins().iadd(start, i);
+                let to = this.element_address(values, row, size);
+                this.builder.ins().store(this.flags, value, to, 0);
+            });
+            if let Some(validity) = buffer_validity {
+                let bitmap = self.arg(self.layout.extra_output(index, ExtraOutputWord::Bitmap));
+                let block = self.builder.ins().iadd(validity, halo);
+                self.builder
+                    .ins()
+                    .call(self.stubs.get(RuntimeFunction::PackValidity), &[block, bitmap, start, len]);
+            }
+        }
+    }
+
+    pub(super) fn shift_halos(&mut self, len: Value) {
+        for index in 0..self.buffers.len() {
+            if self.plan.buffers[index].halo == 0 {
+                continue;
+            }
+            let elem = self.plan.program.node(self.plan.buffers[index].node).ty.elem;
+            let size = elem_size(elem);
+            let regs = &self.buffers[index];
+            let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
+            let skip = self.builder.ins().imul_imm_s(len, size);
+            let keep = self.builder.ins().imul_imm_s(halo, size);
+            self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[values, skip, keep]);
+            if let Some(validity) = validity {
+                self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[validity, len, halo]);
+            }
+        }
+    }
+
+    pub(super) fn write_scalar_result(&mut self) {
+        let result = self.plan.program.result;
+        let (value, valid) = self.scalars[&result];
+        let out = self.out_values;
+        self.builder.ins().store(self.flags, value, out, 0);
+        if self.plan.result_nullable() {
+            let block = self.out_valid_block;
+            self.builder.ins().store(self.flags, valid, block, 0);
+            let bitmap = self.out_bitmap;
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            let one = self.builder.ins().iconst(types::I64, 1);
+            self.builder
+                .ins()
+                .call(self.stubs.get(RuntimeFunction::PackValidity), &[block, bitmap, zero, one]);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Validity: reading input bitmap bits, and combining a value's validity sources for a whole
+//! block through the runtime's `combine_validity`.
+
+use super::*;
+
+impl<'p, 'b> Translator<'p, 'b> {
+    /// Writes the validity of block rows `[0, len)` as 0/1 bytes to `destination`: the AND of
+    /// `sources` (`(value, rows back)` reads), through the runtime's `combine_validity`.
+    pub(super) fn combine_validity(
+        &mut self,
+        sources: &[(NodeId, u64)],
+        start: Value,
+        len: Value,
+        destination: Value,
+    ) {
+        let size = u32::try_from(32 * sources.len().max(1)).expect("few sources");
+        let slot =
+            self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+        for (index, &(base, delta)) in sources.iter().enumerate() {
+            let delta = self.builder.ins().iconst(types::I64, i64::try_from(delta).unwrap_or(i64::MAX));
+            let first_valid = self.builder.ins().isub(delta, start);
+            let (kind, pointer, position) = match self.plan.program.node(base).kind {
+                // Never null itself: valid wherever the read is in range.
+                _ if !self.plan.nullable[base.index()] => {
+                    let zero = self.builder.ins().iconst(types::I64, 0);
+                    (SOURCE_IN_RANGE, zero, zero)
+                }
+                NodeKind::Input { slot } => {
+                    let regs = self.inputs[slot as usize].as_ref().expect("column input");
+                    let (bytes, offset) = regs.validity.expect("a validity source has a bitmap");
+                    let position = self.builder.ins().iadd(offset, start);
+                    let position = self.builder.ins().isub(position, delta);
+                    (SOURCE_BITMAP, bytes, position)
+                }
+                _ => {
+                    let buffer = self.plan.buffer_of[base.index()].expect("validity sources are buffered");
+                    let regs = &self.buffers[buffer];
+                    let (validity, halo) = (regs.validity.expect("a validity source is nullable"), regs.halo);
+                    let position = self.builder.ins().isub(halo, delta);
+                    (SOURCE_BYTES, validity, position)
+                }
+            };
+            let kind = self.builder.ins().iconst(types::I64, kind);
+            let offset = i32::try_from(index * 32).expect("few sources");
+            for (field, value) in [kind, pointer, position, first_valid].into_iter().enumerate() {
+                self.builder.ins().stack_store(types::I64, value, slot, offset + 8 * field as i32);
+            }
+        }
+        let address = self.builder.ins().stack_addr(types::I64, slot, 0);
+        let count = self.builder.ins().iconst(types::I64, sources.len() as i64);
+        self.builder
+            .ins()
+            .call(self.stubs.get(RuntimeFunction::CombineValidity), &[address, count, len, destination]);
+    }
+
+    /// Bit `offset + row` of an LSB-first bitmap, as an i8 0 or 1.
+    pub(super) fn bit(&mut self, bytes: Value, offset: Value, row: Value) -> Value {
+        let position = self.builder.ins().iadd(offset, row);
+        let byte_index = self.builder.ins().ushr_imm_s(position, 3);
+        let address = self.builder.ins().iadd(bytes, byte_index);
+        let byte = self.builder.ins().load(types::I8, self.flags, address, 0);
+        let shift = self.builder.ins().band_imm_s(position, 7);
+        let shift = self.builder.ins().ireduce(types::I8, shift);
+        let shifted = self.builder.ins().ushr(byte, shift);
+        self.builder.ins().band_imm_s(shifted, 1)
+    }
+}
