@@ -163,6 +163,14 @@ impl Engine {
 
     /// Parses and checks what needs no types (names, functions, arities, lag counts). Types
     /// come from the bindings at the first `eval` of each binding signature.
+    ///
+    /// ```
+    /// let engine = fusejit::Engine::new();
+    /// let kernel = engine.compile("(x - mean(x)) / std(x)").unwrap();
+    /// assert_eq!(kernel.input_names(), ["x"]);
+    /// let error = engine.compile("lag(x)").unwrap_err();
+    /// assert!(error.to_string().contains("lag"), "{error}");
+    /// ```
     pub fn compile(&self, source: &str) -> Result<Kernel, CompileError> {
         let cached = self.inner.cache.lock().unwrap_or_else(PoisonError::into_inner).get(&source.to_string());
         if let Some(kernel) = cached {
@@ -565,7 +573,20 @@ impl Kernel {
         Ok(Some(codegen::object::argument_image(plan, &inputs, rows, len)))
     }
 
-    /// Evaluates over `bindings` with native code, returning an owned column.
+    /// Evaluates over `bindings` with native code, returning an owned column. Nulls come
+    /// from the inputs' validity, lags before the first row, and `null`.
+    ///
+    /// ```
+    /// use fusejit::{Bindings, Engine, Scalar, Validity};
+    /// let kernel = Engine::new().compile("where(x > 1, x * a, null)").unwrap();
+    /// let x = [0.5, 2.0, 3.0];
+    /// let valid = [0b011u8]; // row 2 is null
+    /// let mut bindings = Bindings::new();
+    /// bindings.column_with_validity("x", &x[..], Validity::new(&valid, 0)).scalar("a", 10.0);
+    /// let out = kernel.eval(&bindings).unwrap();
+    /// assert_eq!(out.to_options(), [None, Some(Scalar::F64(20.0)), None]);
+    /// assert_eq!(out.null_count, 2);
+    /// ```
     pub fn eval(&self, bindings: &Bindings<'_>) -> Result<Column, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
         self.eval_prepared(&spec, &inputs, bindings, rows)
@@ -587,6 +608,16 @@ impl Kernel {
     /// Evaluates every output of the program (`out name = ...` statements, then the final
     /// expression as `result`), by name in program order. One fused loop writes every output
     /// it computes; reductions and windows run once for all of them.
+    ///
+    /// ```
+    /// let kernel = fusejit::Engine::new().compile("out vol = abs(x); x * 2").unwrap();
+    /// let x = [-1.0, 2.0];
+    /// let mut bindings = fusejit::Bindings::new();
+    /// bindings.column("x", &x[..]);
+    /// let outputs = kernel.eval_outputs(&bindings).unwrap();
+    /// let names: Vec<&str> = outputs.iter().map(|(name, _)| name.as_str()).collect();
+    /// assert_eq!(names, ["vol", "result"]);
+    /// ```
     pub fn eval_outputs(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Column)>, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
         if spec.program.outputs.len() == 1 {
@@ -619,6 +650,19 @@ impl Kernel {
     }
 
     /// Evaluates into caller-provided buffers; returns the length written and the null count.
+    ///
+    /// ```
+    /// use fusejit::{Bindings, ColumnMut, Engine, ValuesMut};
+    /// let kernel = Engine::new().compile("dlog(px, 1) * 252").unwrap();
+    /// let px = [100.0, 101.0, 102.0];
+    /// let mut bindings = Bindings::new();
+    /// bindings.column("px", &px[..]);
+    /// let (mut values, mut validity) = ([0.0; 3], [0u8; 1]);
+    /// let mut out = ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity };
+    /// let summary = kernel.eval_into(&bindings, &mut out).unwrap();
+    /// assert_eq!((summary.len, summary.null_count), (3, 1));
+    /// assert_eq!(validity[0] & 0b111, 0b110);
+    /// ```
     /// The buffers must hold at least the result's length (1 for a scalar result). Apart from
     /// a per-thread scratch reused across calls, nothing is allocated.
     pub fn eval_into(&self, bindings: &Bindings<'_>, out: &mut ColumnMut<'_>) -> Result<EvalSummary, Error> {
