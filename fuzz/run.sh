@@ -26,6 +26,9 @@ for target in "${targets[@]}"; do
   work="${FUZZ_WORK:-target/fuzz-work}/$target"
   mkdir -p "$work" "corpus/$target" artifacts/"$target"
   echo "fuzzing $target for ${seconds}s"
+  # FUZZ_SEED makes a run repeatable (CI sets it, so a red CI is reproducible); unset, libFuzzer
+  # picks a new seed each run.
   "${CARGO_TARGET_DIR:-target}/$host/release/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+    ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
     -artifact_prefix="artifacts/$target/" -print_final_stats=1 "$work" "corpus/$target"
 done

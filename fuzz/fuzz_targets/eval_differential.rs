@@ -133,7 +133,7 @@ fn num(expr: &Num, depth: usize) -> String {
             format!("{}({})", pick(&["sum", "mean", "var", "std", "min", "max", "count"], *f), num(a, d))
         }
         Num::Moment(is_var, a, ddof) => {
-            format!("{}({}, {})", if *is_var { "var" } else { "std" }, num(a, d), ddof % 3)
+            format!("{}({}, {})", if *is_var { "var" } else { "std" }, num(a, d), ddof % 2)
         }
         Num::Window(f, a, w) => format!(
             "{}({}, {})",
