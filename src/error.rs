@@ -2,7 +2,7 @@
 //! underlined; evaluation errors name the binding at fault.
 
 use crate::diagnostic::Diagnostic;
-use crate::types::{Shape, Type};
+use crate::types::{Elem, Shape, Type};
 use std::sync::Arc;
 
 /// A program that does not compile: the diagnostic plus the source it points into.
@@ -54,8 +54,11 @@ pub enum EvalError {
     LengthMismatch { name: String, len: usize, expected: usize, reference: String },
     /// Column `name`'s validity bitmap covers `capacity` rows (after its bit offset), fewer than `rows`.
     BitmapTooShort { name: String, rows: usize, capacity: usize },
-    /// An `eval_into` output buffer is too small or of the wrong type.
-    Output { message: String },
+    /// An `eval_into` values buffer holds `found` values, but the result is `expected`.
+    OutputType { expected: Elem, found: Elem },
+    /// An `eval_into` buffer is too short: the values hold `len` rows, or the validity `len`
+    /// bytes (`validity` true), where the result needs `needed`.
+    OutputTooShort { validity: bool, len: usize, needed: usize },
     /// A compiler invariant failed: always a bug in fusejit, never in the caller's program.
     Internal { message: String },
 }
@@ -88,7 +91,15 @@ impl std::fmt::Display for EvalError {
                 f,
                 "the validity bitmap of column '{name}' covers {capacity} rows after its bit offset, but the column has {rows}"
             ),
-            EvalError::Output { message } => write!(f, "output buffer: {message}"),
+            EvalError::OutputType { expected, found } => {
+                write!(f, "output buffer: values are {found}, the result is {expected}")
+            }
+            EvalError::OutputTooShort { validity: true, len, needed } => {
+                write!(f, "output buffer: validity has {len} bytes, the result needs {needed}")
+            }
+            EvalError::OutputTooShort { validity: false, len, needed } => {
+                write!(f, "output buffer: values hold {len} rows, the result has {needed}")
+            }
             EvalError::Internal { message } => write!(f, "internal error (a bug in fusejit): {message}"),
         }
     }

@@ -100,10 +100,16 @@ fn eval_into_writes_caller_buffers() {
     assert_eq!(validity[0] & 0b111, 0b110);
     let mut small = [0.0; 2];
     let mut out = ColumnMut { values: ValuesMut::F64(&mut small), validity: &mut validity };
-    assert!(matches!(kernel.eval_into(&bindings, &mut out), Err(Error::Eval(EvalError::Output { .. }))));
+    assert!(matches!(
+        kernel.eval_into(&bindings, &mut out),
+        Err(Error::Eval(EvalError::OutputTooShort { validity: false, len: 2, needed: 3 }))
+    ));
     let mut wrong = [0.0f32; 3];
     let mut out = ColumnMut { values: ValuesMut::F32(&mut wrong), validity: &mut validity };
-    assert!(matches!(kernel.eval_into(&bindings, &mut out), Err(Error::Eval(EvalError::Output { .. }))));
+    assert!(matches!(
+        kernel.eval_into(&bindings, &mut out),
+        Err(Error::Eval(EvalError::OutputType { expected: fusejit::Elem::F64, found: fusejit::Elem::F32 }))
+    ));
 }
 
 #[test]

@@ -744,10 +744,9 @@ fn run_fused_into(
     let len = if codegen::result_is_scalar(fused.plan()) { 1 } else { rows };
     let bytes = len.div_ceil(8);
     if out.validity.len() < bytes {
-        return Err(EvalError::Output {
-            message: format!("validity has {} bytes, the result needs {bytes}", out.validity.len()),
-        }
-        .into());
+        return Err(
+            EvalError::OutputTooShort { validity: true, len: out.validity.len(), needed: bytes }.into()
+        );
     }
     let elem = fused.plan().program.result_type().elem;
     let (pointer, room, found) = match &mut out.values {
@@ -756,12 +755,10 @@ fn run_fused_into(
         ValuesMut::Bool(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::Bool),
     };
     if found != elem {
-        return Err(EvalError::Output { message: format!("values are {found}, the result is {elem}") }.into());
+        return Err(EvalError::OutputType { expected: elem, found }.into());
     }
     if room < len {
-        return Err(
-            EvalError::Output { message: format!("values hold {room} rows, the result has {len}") }.into()
-        );
+        return Err(EvalError::OutputTooShort { validity: false, len: room, needed: len }.into());
     }
     let nullable = fused.plan().result_nullable();
     // SAFETY: the caller checked every binding against the plan's signature; `pointer` has
