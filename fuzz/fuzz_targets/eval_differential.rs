@@ -8,7 +8,7 @@
 mod common;
 
 use arbitrary::Arbitrary;
-use fusejit::{Bindings, Validity};
+use fusejit::{Binding, Bindings, ColumnData, ColumnRef, Validity};
 use libfuzzer_sys::fuzz_target;
 
 /// Deeper programs add nothing the generator cannot reach by composing shallow ones, and
@@ -218,22 +218,11 @@ fuzz_target!(|case: Case| {
     let validity =
         |index: usize| bitmaps[index].as_ref().map(|(bytes, offset)| Validity::new(bytes, *offset));
     let mut bindings = Bindings::new();
-    match validity(0) {
-        Some(v) => bindings.column_with_validity("x", &x[..], v),
-        None => bindings.column("x", &x[..]),
-    };
-    match validity(1) {
-        Some(v) => bindings.column_with_validity("y", &y[..], v),
-        None => bindings.column("y", &y[..]),
-    };
-    match validity(2) {
-        Some(v) => bindings.column_with_validity("x32", &x32[..], v),
-        None => bindings.column("x32", &x32[..]),
-    };
-    match validity(3) {
-        Some(v) => bindings.column_with_validity("c", &c[..], v),
-        None => bindings.column("c", &c[..]),
-    };
+    let columns: [(&str, ColumnData<'_>); 4] =
+        [("x", (&x[..]).into()), ("y", (&y[..]).into()), ("x32", (&x32[..]).into()), ("c", (&c[..]).into())];
+    for (index, (name, data)) in columns.into_iter().enumerate() {
+        bindings.bind(name, Binding::Column(ColumnRef { data, validity: validity(index) }));
+    }
     bindings.scalar("a", 252.0).scalar("b32", 0.5f32).scalar("flag", true);
 
     let kernel = match common::engine().compile(&source) {
