@@ -1,7 +1,11 @@
 //! Block calls: `ln`/`exp` over a block, a scan's block, feeding a reduction, each through
 //! the runtime functions the kernel imports.
 
-use super::*;
+use super::{Translator, elem_size};
+use crate::codegen::runtime_functions::RuntimeFunction;
+use crate::ir::{Elem, NodeId, NodeKind, Shape, UnaryOp};
+use cranelift_codegen::ir::{FuncRef, InstBuilder, Value, types};
+use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
     pub(super) fn block_call(&mut self, node: NodeId, op: UnaryOp, start: Value, len: Value) {

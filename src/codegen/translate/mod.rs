@@ -11,14 +11,12 @@
 //! semantics mirror `ir::semantics` operation for operation; the differential tests hold them
 //! to the same bits.
 
-use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InputWord};
-use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
-use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, Shape, UnaryOp};
-use crate::passes::fuse_loops::{BLOCK_ROWS, LoopPlan, Stage, VectorForm};
-use crate::runtime::stubs::{SOURCE_BITMAP, SOURCE_BYTES, SOURCE_IN_RANGE};
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use super::layout::{self, ArgLayout, BufferWord, InputWord};
+use super::runtime_functions::RuntimeRefs;
+use crate::ir::{Elem, NodeId, NodeKind, Shape};
+use crate::passes::fuse_loops::LoopPlan;
 use cranelift_codegen::ir::{
-    FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
+    InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
 };
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;

@@ -1,7 +1,11 @@
 //! The scalar form of a row: reads (inputs, buffers, lags), constants, and every operation
 //! on `(value, valid)` pairs, mirroring `ir::semantics` operation for operation.
 
-use super::*;
+use super::{Pair, Translator, clif_type, elem_size};
+use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, UnaryOp};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types};
+use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
     pub(super) fn constant(&mut self, constant: ConstValue, elem: Elem) -> Pair {

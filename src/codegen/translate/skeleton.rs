@@ -1,7 +1,14 @@
 //! The loop skeleton: the block loop, each stage's row loop (scalar form), the halo shift,
 //! and writing the result and the extra outputs.
 
-use super::*;
+use super::{Lanes, Pair, Translator, VECTOR_GROUPS_PER_ITERATION, clif_type, elem_size};
+use crate::codegen::layout::ExtraOutputWord;
+use crate::codegen::runtime_functions::RuntimeFunction;
+use crate::ir::{Elem, NodeId};
+use crate::passes::fuse_loops::{BLOCK_ROWS, Stage, VectorForm};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, Value, types};
+use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
     /// `for i in 0..len { body(i) }`, with `i` an i64.

@@ -1,7 +1,11 @@
 //! Validity: reading input bitmap bits, and combining a value's validity sources for a whole
 //! block through the runtime's `combine_validity`.
 
-use super::*;
+use super::Translator;
+use crate::codegen::runtime_functions::RuntimeFunction;
+use crate::ir::{NodeId, NodeKind};
+use crate::runtime::stubs::{SOURCE_BITMAP, SOURCE_BYTES, SOURCE_IN_RANGE};
+use cranelift_codegen::ir::{InstBuilder, StackSlotData, StackSlotKind, Value, types};
 
 impl<'p, 'b> Translator<'p, 'b> {
     /// Writes the validity of block rows `[0, len)` as 0/1 bytes to `destination`: the AND of

@@ -1,7 +1,13 @@
 //! The vector form of a row loop: `f64x2`/`f32x4` lanes, four lane groups per iteration,
 //! with validity combined apart (see `validity`).
 
-use super::*;
+use super::{Translator, float_cc};
+use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, UnaryOp};
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{
+    InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
+};
+use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
     /// The SIMD form of a row loop (see `VectorForm`): rows `[0, end)` of the block,
