@@ -350,7 +350,11 @@ fn vector_plan(
     nodes: &[NodeId],
     writes_result: bool,
 ) -> Option<VectorForm> {
-    let elem = nodes.iter().map(|&id| program.node(id).ty.elem).find(|elem| *elem != Elem::Bool)?;
+    // The loop's lane type: the float type its values have (bools ride along as lane masks).
+    let elem = nodes.iter().find_map(|&id| match program.node(id).ty.elem {
+        elem @ (Elem::F64 | Elem::F32) => Some(elem),
+        Elem::Bool => None,
+    })?;
     let mut farthest = 0u64;
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();

@@ -64,7 +64,8 @@ pub(crate) unsafe extern "C" fn scan_block(
                     unsafe { destination.cast::<f32>().add(done + i).write_unaligned(*value as f32) };
                 }
             }
-            (_, true) => {
+            (Elem::Bool, _) => unreachable!("check allows windows, cumulative ops and ema on numbers only"),
+            (Elem::F64, true) => {
                 // Every row valid: a closure that always answers `Some` lets the optimiser drop
                 // the null handling from the scan's inner loop.
                 let source = source.cast::<f64>();
@@ -76,7 +77,7 @@ pub(crate) unsafe extern "C" fn scan_block(
                     std::ptr::copy_nonoverlapping(values.as_ptr(), destination.cast::<f64>().add(done), count)
                 };
             }
-            (_, false) => {
+            (Elem::F64, false) => {
                 let source = source.cast::<f64>();
                 // SAFETY: `source` is readable for `len` f64s and `done + i < len`.
                 let get = |i: usize| is_valid(i).then(|| unsafe { source.add(done + i).read_unaligned() });

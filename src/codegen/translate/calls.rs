@@ -85,12 +85,15 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     pub(super) fn math_stub(&self, op: UnaryOp, elem: Elem) -> FuncRef {
-        match (op, elem) {
-            (UnaryOp::Ln, Elem::F32) => self.stubs.get(RuntimeFunction::LnF32Block),
-            (UnaryOp::Exp, Elem::F32) => self.stubs.get(RuntimeFunction::ExpF32Block),
-            (UnaryOp::Ln, _) => self.stubs.get(RuntimeFunction::LnF64Block),
-            _ => self.stubs.get(RuntimeFunction::ExpF64Block),
-        }
+        let function = match (op, elem) {
+            (UnaryOp::Ln, Elem::F32) => RuntimeFunction::LnF32Block,
+            (UnaryOp::Exp, Elem::F32) => RuntimeFunction::ExpF32Block,
+            (UnaryOp::Ln, Elem::F64) => RuntimeFunction::LnF64Block,
+            (UnaryOp::Exp, Elem::F64) => RuntimeFunction::ExpF64Block,
+            (_, Elem::Bool) => unreachable!("check applies ln/exp to numbers only"),
+            (other, _) => unreachable!("the planner makes block calls only of ln/exp, not {other:?}"),
+        };
+        self.stubs.get(function)
     }
 
     /// Feeds the block's result rows (from its buffer) to the reductions' running state.

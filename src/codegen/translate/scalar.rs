@@ -136,9 +136,11 @@ impl<'p, 'b> Translator<'p, 'b> {
                     UnaryOp::Ceil => self.builder.ins().ceil(x),
                     UnaryOp::Round => self.builder.ins().nearest(x),
                     UnaryOp::Not => self.builder.ins().bxor_imm_s(x, 1),
+                    // Casts are between the two float types (check never casts a bool).
                     UnaryOp::Cast => match elem {
                         Elem::F64 => self.builder.ins().fpromote(types::F64, x),
-                        _ => self.builder.ins().fdemote(types::F32, x),
+                        Elem::F32 => self.builder.ins().fdemote(types::F32, x),
+                        Elem::Bool => unreachable!("check never casts to or from bool"),
                     },
                     UnaryOp::IsNull => {
                         let value = self.builder.ins().bxor_imm_s(valid, 1);
@@ -149,7 +151,10 @@ impl<'p, 'b> Translator<'p, 'b> {
                 };
                 (value, valid)
             }
-            NodeKind::Binary { op, .. } => self.binary(op, operands[0], operands[1]),
+            NodeKind::Binary { op, lhs, .. } => {
+                let operand_elem = self.plan.program.node(lhs).ty.elem;
+                self.binary(op, operand_elem, operands[0], operands[1])
+            }
             NodeKind::PowI { exponent, .. } => {
                 let (x, valid) = operands[0];
                 (self.pow_i(x, exponent, elem), valid)
@@ -187,9 +192,14 @@ impl<'p, 'b> Translator<'p, 'b> {
         (self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0), valid)
     }
 
-    pub(super) fn binary(&mut self, op: BinaryOp, (a, va): Pair, (b, vb): Pair) -> Pair {
+    /// `op` on operands of element type `operand_elem` (both operands have it: check makes
+    /// them one type and the verifier enforces it).
+    pub(super) fn binary(&mut self, op: BinaryOp, operand_elem: Elem, (a, va): Pair, (b, vb): Pair) -> Pair {
         let both = self.builder.ins().band(va, vb);
-        let is_bool = self.builder.func.dfg.value_type(a) == types::I8;
+        let is_bool = match operand_elem {
+            Elem::Bool => true,
+            Elem::F64 | Elem::F32 => false,
+        };
         let value = match op {
             BinaryOp::Add => self.builder.ins().fadd(a, b),
             BinaryOp::Sub => self.builder.ins().fsub(a, b),
@@ -258,7 +268,8 @@ impl<'p, 'b> Translator<'p, 'b> {
     pub(super) fn pow_i(&mut self, x: Value, exponent: i32, elem: Elem) -> Value {
         let one = match elem {
             Elem::F32 => self.builder.ins().f32const(1.0),
-            _ => self.builder.ins().f64const(1.0),
+            Elem::F64 => self.builder.ins().f64const(1.0),
+            Elem::Bool => unreachable!("check raises only numbers to a power"),
         };
         self.pow_i_with(x, exponent, one)
     }

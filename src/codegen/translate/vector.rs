@@ -139,9 +139,10 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             NodeKind::Where { .. } => self.builder.ins().bitselect(operands[0], operands[1], operands[2]),
             NodeKind::PowI { exponent, .. } => {
-                let one = match vector.ty {
-                    types::F32X4 => self.builder.ins().f32const(1.0),
-                    _ => self.builder.ins().f64const(1.0),
+                let one = match vector.elem {
+                    Elem::F32 => self.builder.ins().f32const(1.0),
+                    Elem::F64 => self.builder.ins().f64const(1.0),
+                    Elem::Bool => unreachable!("a vector form is over floats"),
                 };
                 let one = self.builder.ins().splat(vector.ty, one);
                 self.pow_i_with(operands[0], exponent, one)
@@ -180,6 +181,8 @@ impl<'p, 'b> Translator<'p, 'b> {
 /// A SIMD type of the vector form: `f64x2` or `f32x4`, 128 bits either way.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Lanes {
+    /// The element type of a lane.
+    pub(super) elem: Elem,
     pub(super) ty: types::Type,
     pub(super) lanes: usize,
     /// Bytes per lane.
@@ -189,8 +192,9 @@ pub(super) struct Lanes {
 impl Lanes {
     pub(super) fn of(elem: Elem) -> Lanes {
         match elem {
-            Elem::F32 => Lanes { ty: types::F32X4, lanes: 4, size: 4 },
-            _ => Lanes { ty: types::F64X2, lanes: 2, size: 8 },
+            Elem::F32 => Lanes { elem, ty: types::F32X4, lanes: 4, size: 4 },
+            Elem::F64 => Lanes { elem, ty: types::F64X2, lanes: 2, size: 8 },
+            Elem::Bool => unreachable!("the planner vectorises float loops only (vector_plan)"),
         }
     }
 }
