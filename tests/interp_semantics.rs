@@ -428,3 +428,100 @@ fn windows_cumulative_ops_and_ema_follow_the_documented_rules() {
     // ema starts at the first valid value: s = 0.5·x + 0.5·s at each valid row.
     assert_rows_bits(&rows("ema(x, 0.5)"), &[Some(1.0), None, Some(2.0), Some(1.0), Some(0.5), Some(3.25)]);
 }
+
+/// `trunc`, `sign`, `clip` and the float tests on the values where they differ from their
+/// neighbours: ±0, halves, NaN, ±inf, and a null row (bit 5 cleared).
+#[test]
+fn trunc_sign_clip_and_float_tests() {
+    let x = [-2.5, -0.5, -0.0, 0.0, 0.7, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 9.0];
+    let bits = [0b1101_1111u8, 0b1];
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&bits, 0));
+    let f64s = |source: &str| f64_rows(&run(source, &bindings));
+    let bools = |source: &str| bool_rows(&run(source, &bindings));
+    let nan = f64::NAN;
+    assert_rows_bits(
+        &f64s("trunc(x)"),
+        &[
+            Some(-2.0),
+            Some(-0.0),
+            Some(-0.0),
+            Some(0.0),
+            Some(0.0),
+            None,
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
+            Some(9.0),
+        ],
+    );
+    // NumPy: sign(-0.0) is +0, sign(nan) is nan.
+    assert_rows_bits(
+        &f64s("sign(x)"),
+        &[Some(-1.0), Some(-1.0), Some(0.0), Some(0.0), Some(1.0), None, Some(1.0), Some(-1.0), Some(1.0)],
+    );
+    assert_rows_bits(&f64s("sign(f64(null) + x)"), &[None; 9]);
+    assert_rows_bits(
+        &f64s("sign(x * 0 + 0/0)"),
+        &[Some(nan), Some(nan), Some(nan), Some(nan), Some(nan), None, Some(nan), Some(nan), Some(nan)],
+    );
+    // clip(x, -1, 1) = min(max(x, -1), 1): -0 stays -0, NaN stays NaN; lo > hi gives hi.
+    assert_rows_bits(
+        &f64s("clip(x, -1, 1)"),
+        &[Some(-1.0), Some(-0.5), Some(-0.0), Some(0.0), Some(0.7), None, Some(1.0), Some(-1.0), Some(1.0)],
+    );
+    assert_rows_bits(&f64s("clip(x, 3, 2)")[..1], &[Some(2.0)]);
+    assert_rows_bits(&f64s("clip(0/0, 0, 1) + x * 0")[..1], &[Some(nan)]);
+    assert_eq!(
+        bools("is_nan(x)"),
+        [
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            None,
+            Some(false),
+            Some(false),
+            Some(false)
+        ]
+    );
+    assert_eq!(bools("is_nan(x * 0)")[6], Some(true), "inf * 0 is NaN");
+    assert_eq!(
+        bools("is_finite(x)"),
+        [
+            Some(true),
+            Some(true),
+            Some(true),
+            Some(true),
+            Some(true),
+            None,
+            Some(false),
+            Some(false),
+            Some(true)
+        ]
+    );
+    assert_eq!(
+        bools("is_inf(x)"),
+        [
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            None,
+            Some(true),
+            Some(true),
+            Some(false)
+        ]
+    );
+    // A NaN value is not null: is_nan of NaN is true, is_null of NaN is false.
+    assert_eq!(bools("is_nan(0/0 + x * 0)")[0], Some(true));
+    assert_eq!(bools("is_null(0/0 + x * 0)")[0], Some(false));
+    // f32 columns: the tests see the f32 value; trunc and sign stay f32.
+    let x32 = [-1.5f32, f32::NAN];
+    let mut bindings32 = Bindings::new();
+    bindings32.column("y", &x32[..]);
+    let column = run("trunc(y) + sign(y)", &bindings32);
+    assert_eq!(column.to_options()[0], Some(Scalar::F32(-2.0)));
+    assert_eq!(bool_rows(&run("is_nan(y)", &bindings32)), [Some(false), Some(true)]);
+}

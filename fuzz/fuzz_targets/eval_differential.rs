@@ -37,6 +37,7 @@ enum Num {
     Power(Box<Num>, i8),
     Binary(u8, Box<Num>, Box<Num>),
     MinMax(bool, Box<Num>, Box<Num>),
+    Clip(Box<Num>, Box<Num>, Box<Num>),
     Lagged(u8, Box<Num>, u16),
     Where(Box<Bool>, Box<Num>, Box<Num>),
     Fill(Box<Num>, Box<Num>),
@@ -55,7 +56,8 @@ enum Bool {
     Compare(u8, Box<Num>, Box<Num>),
     Logic(u8, Box<Bool>, Box<Bool>),
     Not(Box<Bool>),
-    IsNull(bool, Box<Num>),
+    /// `is_null`, `is_valid`, `is_nan`, `is_finite`, `is_inf`.
+    Test(u8, Box<Num>),
     Where(Box<Bool>, Box<Bool>, Box<Bool>),
     Fill(Box<Bool>, Box<Bool>),
     AnyAll(bool, Box<Bool>),
@@ -112,7 +114,7 @@ fn num(expr: &Num, depth: usize) -> String {
         Num::Unary(f, a) => {
             format!(
                 "{}({})",
-                pick(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round"], *f),
+                pick(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign"], *f),
                 num(a, d)
             )
         }
@@ -124,6 +126,7 @@ fn num(expr: &Num, depth: usize) -> String {
         Num::MinMax(is_min, a, b) => {
             format!("{}({}, {})", if *is_min { "min" } else { "max" }, num(a, d), num(b, d))
         }
+        Num::Clip(a, lo, hi) => format!("clip({}, {}, {})", num(a, d), num(lo, d), num(hi, d)),
         Num::Lagged(f, a, k) => {
             format!("{}({}, {})", pick(&["lag", "diff", "dlog", "ret"], *f), num(a, d), lag_count(*k))
         }
@@ -164,8 +167,12 @@ fn boolean(expr: &Bool, depth: usize) -> String {
             format!("({} {} {})", boolean(a, d), pick(&["&&", "||", "==", "!="], *op), boolean(b, d))
         }
         Bool::Not(a) => format!("!{}", boolean(a, d)),
-        Bool::IsNull(is_null, a) => {
-            format!("{}({})", if *is_null { "is_null" } else { "is_valid" }, num(a, d))
+        Bool::Test(test, a) => {
+            format!(
+                "{}({})",
+                pick(&["is_null", "is_valid", "is_nan", "is_finite", "is_inf"], *test),
+                num(a, d)
+            )
         }
         Bool::Where(c, a, b) => format!("where({}, {}, {})", boolean(c, d), boolean(a, d), boolean(b, d)),
         Bool::Fill(a, b) => format!("fill({}, {})", boolean(a, d), boolean(b, d)),

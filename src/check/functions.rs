@@ -10,6 +10,12 @@ pub enum Function {
     Floor,
     Ceil,
     Round,
+    Trunc,
+    Sign,
+    IsNan,
+    IsFinite,
+    IsInf,
+    Clip,
     Min,
     Max,
     Where,
@@ -61,6 +67,12 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
     FunctionInfo { name: "floor", function: Function::Floor, params: &["x"], required: 1 },
     FunctionInfo { name: "ceil", function: Function::Ceil, params: &["x"], required: 1 },
     FunctionInfo { name: "round", function: Function::Round, params: &["x"], required: 1 },
+    FunctionInfo { name: "trunc", function: Function::Trunc, params: &["x"], required: 1 },
+    FunctionInfo { name: "sign", function: Function::Sign, params: &["x"], required: 1 },
+    FunctionInfo { name: "is_nan", function: Function::IsNan, params: &["x"], required: 1 },
+    FunctionInfo { name: "is_finite", function: Function::IsFinite, params: &["x"], required: 1 },
+    FunctionInfo { name: "is_inf", function: Function::IsInf, params: &["x"], required: 1 },
+    FunctionInfo { name: "clip", function: Function::Clip, params: &["x", "lo", "hi"], required: 3 },
     FunctionInfo { name: "min", function: Function::Min, params: &["a", "b"], required: 1 },
     FunctionInfo { name: "max", function: Function::Max, params: &["a", "b"], required: 1 },
     FunctionInfo { name: "where", function: Function::Where, params: &["c", "a", "b"], required: 3 },
@@ -94,7 +106,13 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
 
 /// Names the language reserves for later releases, so that using one says "not yet" instead
 /// of "unknown".
-pub const NOT_YET_SUPPORTED: &[&str] = &["pow"];
+/// The numexpr and Polars functions planned next (issue 13) are here, so that `sin(x)` says
+/// "not supported yet" rather than "did you mean 'min'?".
+pub const NOT_YET_SUPPORTED: &[&str] = &[
+    "pow", "log1p", "expm1", "log2", "log10", "cbrt", "sin", "cos", "tan", "asin", "acos", "atan", "atan2",
+    "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arctan2", "arcsinh", "arccosh", "arctanh",
+    "hypot", "i64", "i32",
+];
 
 pub fn lookup(name: &str) -> Option<&'static FunctionInfo> {
     FUNCTIONS.iter().find(|info| info.name == name)

@@ -419,8 +419,21 @@ impl Lowerer<'_> {
             Function::Floor => Some(UnaryOp::Floor),
             Function::Ceil => Some(UnaryOp::Ceil),
             Function::Round => Some(UnaryOp::Round),
+            Function::Trunc => Some(UnaryOp::Trunc),
+            Function::Sign => Some(UnaryOp::Sign),
             _ => None,
         };
+        let float_test = |function| match function {
+            Function::IsNan => Some(UnaryOp::IsNan),
+            Function::IsFinite => Some(UnaryOp::IsFinite),
+            Function::IsInf => Some(UnaryOp::IsInf),
+            _ => None,
+        };
+        if let Some(op) = float_test(info.function) {
+            let x = self.expr(&args[0])?;
+            let x = self.numeric(x, name)?;
+            return Ok(self.unary(op, x, Elem::Bool, span));
+        }
         if let Some(op) = unary_float(info.function) {
             let x = self.expr(&args[0])?;
             let x = self.numeric(x, name)?;
@@ -466,6 +479,14 @@ impl Lowerer<'_> {
             Function::Ema => {
                 let alpha = structure::number_literal(&args[1], info)?;
                 self.scan(ScanOp::Ema { alpha_bits: alpha.to_bits() }, &args[0], name, span)
+            }
+            // clip(x, lo, hi) = min(max(x, lo), hi), as NumPy's clip: NaN propagates, and
+            // lo > hi gives hi.
+            Function::Clip => {
+                let mut operands = [self.expr(&args[0])?, self.expr(&args[1])?, self.expr(&args[2])?];
+                let elem = self.unify_numeric(&mut operands, name)?;
+                let at_least = self.binary_node(BinaryOp::Max, [operands[0], operands[1]], elem, span);
+                Ok(self.binary_node(BinaryOp::Min, [at_least, operands[2]], elem, span))
             }
             Function::Min | Function::Max => {
                 let mut operands = [self.expr(&args[0])?, self.expr(&args[1])?];

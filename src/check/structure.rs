@@ -144,8 +144,14 @@ fn resolve_function(
     }
     let error = Diagnostic::new(span, format!("unknown function '{name}'"));
     if NOT_YET_SUPPORTED.contains(&name) {
-        return Err(Diagnostic::new(span, format!("function '{name}' is not supported yet"))
-            .with_hint("a general power comes in a later release; write exp(y * ln(x))"));
+        let hint = match name {
+            "pow" => {
+                "a general power comes in a later release; write exp(y * ln(x)), or x^n for an integer literal n"
+            }
+            "i64" | "i32" => "integer columns come in a later release; numbers are f64 or f32 for now",
+            _ => "it is planned with the other numexpr functions (see docs/LANGUAGE.md)",
+        };
+        return Err(Diagnostic::new(span, format!("function '{name}' is not supported yet")).with_hint(hint));
     }
     if bound.contains_key(name) {
         return Err(error.with_hint(format!("'{name}' is a name bound in this program, not a function")));

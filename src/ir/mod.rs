@@ -220,6 +220,9 @@ pub fn verify(program: &Program) -> Result<(), VerifyError> {
                     UnaryOp::IsNull | UnaryOp::IsValid => {
                         expect(ty.elem == Elem::Bool, "is_null gives bool")?
                     }
+                    UnaryOp::IsNan | UnaryOp::IsFinite | UnaryOp::IsInf => {
+                        expect(arg_ty.elem.is_float() && ty.elem == Elem::Bool, "float tests give bool")?
+                    }
                     UnaryOp::Cast => {
                         expect(arg_ty.elem.is_float() && ty.elem.is_float(), "cast between floats only")?
                     }

@@ -77,6 +77,14 @@ pub enum UnaryOp {
     Ceil,
     /// Round half to even (IEEE roundTiesToEven), like NumPy's `round`.
     Round,
+    /// Round toward zero.
+    Trunc,
+    /// -1, +0 or 1 by the sign (NumPy's `sign`: ±0 gives +0, NaN gives NaN).
+    Sign,
+    /// Float tests giving bool: NaN; neither NaN nor ±inf; ±inf.
+    IsNan,
+    IsFinite,
+    IsInf,
     IsNull,
     IsValid,
     /// Conversion to the node's element type (`f32(x)`, `f64(x)` and implicit promotions).
@@ -277,6 +285,11 @@ impl UnaryOp {
             UnaryOp::Floor => "floor",
             UnaryOp::Ceil => "ceil",
             UnaryOp::Round => "round",
+            UnaryOp::Trunc => "trunc",
+            UnaryOp::Sign => "sign",
+            UnaryOp::IsNan => "is_nan",
+            UnaryOp::IsFinite => "is_finite",
+            UnaryOp::IsInf => "is_inf",
             UnaryOp::IsNull => "is_null",
             UnaryOp::IsValid => "is_valid",
             UnaryOp::Cast => "cast",

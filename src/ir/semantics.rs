@@ -20,6 +20,12 @@ pub fn unary(op: UnaryOp, out: Elem, value: Option<Scalar>) -> Option<Scalar> {
         (UnaryOp::Not, Scalar::Bool(b)) => Scalar::Bool(!b),
         (UnaryOp::Cast, Scalar::F64(v)) => cast(v, out),
         (UnaryOp::Cast, Scalar::F32(v)) => cast(f64::from(v), out),
+        (UnaryOp::IsNan | UnaryOp::IsFinite | UnaryOp::IsInf, Scalar::F64(v)) => {
+            Scalar::Bool(float_test(op, v))
+        }
+        (UnaryOp::IsNan | UnaryOp::IsFinite | UnaryOp::IsInf, Scalar::F32(v)) => {
+            Scalar::Bool(float_test(op, f64::from(v)))
+        }
         (_, Scalar::F64(v)) => Scalar::F64(float_unary_f64(op, v)),
         (_, Scalar::F32(v)) => Scalar::F32(float_unary_f32(op, v)),
         (_, Scalar::Bool(_)) => unreachable!("check rejects {op:?} on bool; the verifier enforces it"),
@@ -35,6 +41,33 @@ fn cast(value: f64, out: Elem) -> Scalar {
     }
 }
 
+/// `is_nan`, `is_finite`, `is_inf` (an f32 widens exactly, so the test is the same).
+fn float_test(op: UnaryOp, v: f64) -> bool {
+    match op {
+        UnaryOp::IsNan => v.is_nan(),
+        UnaryOp::IsFinite => v.is_finite(),
+        UnaryOp::IsInf => v.is_infinite(),
+        _ => unreachable!("only the float tests"),
+    }
+}
+
+/// NumPy's `sign`: 1 above zero, -1 below, +0 for ±0, and the NaN itself for NaN. Native code
+/// computes it by the same comparisons in the same order.
+macro_rules! sign {
+    ($v:expr) => {{
+        let v = $v;
+        if v > 0.0 {
+            1.0
+        } else if v < 0.0 {
+            -1.0
+        } else if v == 0.0 {
+            0.0
+        } else {
+            v
+        }
+    }};
+}
+
 fn float_unary_f64(op: UnaryOp, v: f64) -> f64 {
     match op {
         UnaryOp::Neg => -v,
@@ -45,7 +78,15 @@ fn float_unary_f64(op: UnaryOp, v: f64) -> f64 {
         UnaryOp::Floor => v.floor(),
         UnaryOp::Ceil => v.ceil(),
         UnaryOp::Round => v.round_ties_even(),
-        UnaryOp::Not | UnaryOp::IsNull | UnaryOp::IsValid | UnaryOp::Cast => unreachable!("handled by unary"),
+        UnaryOp::Trunc => v.trunc(),
+        UnaryOp::Sign => sign!(v),
+        UnaryOp::Not
+        | UnaryOp::IsNull
+        | UnaryOp::IsValid
+        | UnaryOp::Cast
+        | UnaryOp::IsNan
+        | UnaryOp::IsFinite
+        | UnaryOp::IsInf => unreachable!("handled by unary"),
     }
 }
 
@@ -59,7 +100,15 @@ fn float_unary_f32(op: UnaryOp, v: f32) -> f32 {
         UnaryOp::Floor => v.floor(),
         UnaryOp::Ceil => v.ceil(),
         UnaryOp::Round => v.round_ties_even(),
-        UnaryOp::Not | UnaryOp::IsNull | UnaryOp::IsValid | UnaryOp::Cast => unreachable!("handled by unary"),
+        UnaryOp::Trunc => v.trunc(),
+        UnaryOp::Sign => sign!(v),
+        UnaryOp::Not
+        | UnaryOp::IsNull
+        | UnaryOp::IsValid
+        | UnaryOp::Cast
+        | UnaryOp::IsNan
+        | UnaryOp::IsFinite
+        | UnaryOp::IsInf => unreachable!("handled by unary"),
     }
 }
 

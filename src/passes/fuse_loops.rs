@@ -390,7 +390,13 @@ fn vector_plan(
         let mine = match node.kind {
             NodeKind::Unary {
                 op:
-                    UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sqrt | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round,
+                    UnaryOp::Neg
+                    | UnaryOp::Abs
+                    | UnaryOp::Sqrt
+                    | UnaryOp::Floor
+                    | UnaryOp::Ceil
+                    | UnaryOp::Round
+                    | UnaryOp::Trunc,
                 arg,
             }
             | NodeKind::PowI { base: arg, .. } => union(vec![read(arg, &sources)?]),

@@ -36,7 +36,8 @@ pub enum Num {
     /// A column (`x`, `y`, `z`, `x32`), a scalar (`a`, `b32`), a literal or `null`.
     Leaf(&'static str),
     Neg(Box<Num>),
-    /// `ln`, `exp`, `sqrt`, `abs`, `floor`, `ceil`, `round`, or a cast `f32`/`f64`.
+    /// `ln`, `exp`, `sqrt`, `abs`, `floor`, `ceil`, `round`, `trunc`, `sign`, or a cast
+    /// `f32`/`f64`.
     Unary(&'static str, Box<Num>),
     /// `(base)^n` with a literal integer exponent.
     Power(Box<Num>, &'static str),
@@ -44,6 +45,8 @@ pub enum Num {
     Binary(&'static str, Box<Num>, Box<Num>),
     /// Elementwise `min`/`max`.
     MinMax(&'static str, Box<Num>, Box<Num>),
+    /// `clip(x, lo, hi)`.
+    Clip(Box<Num>, Box<Num>, Box<Num>),
     /// `lag`, `diff`, `dlog`, `ret` of a column by a literal count.
     Lagged(&'static str, Column, &'static str),
     Where(Box<Bool>, Box<Num>, Box<Num>),
@@ -73,7 +76,7 @@ pub enum Bool {
     Compare(&'static str, Box<Num>, Box<Num>),
     Logic(&'static str, Box<Bool>, Box<Bool>),
     Not(Box<Bool>),
-    /// `is_null` or `is_valid`.
+    /// `is_null`, `is_valid`, `is_nan`, `is_finite` or `is_inf`.
     Test(&'static str, Box<Num>),
     Where(Box<Bool>, Box<Bool>, Box<Bool>),
     Fill(Box<Bool>, Box<Bool>),
@@ -90,6 +93,7 @@ fn mentions_a_column(num: &Num) -> bool {
         Num::Binary(_, a, b) | Num::MinMax(_, a, b) | Num::Fill(a, b) => {
             mentions_a_column(a) || mentions_a_column(b)
         }
+        Num::Clip(a, lo, hi) => mentions_a_column(a) || mentions_a_column(lo) || mentions_a_column(hi),
         Num::Where(_, a, b) => mentions_a_column(a) || mentions_a_column(b),
         Num::Lagged(..) | Num::Window(..) | Num::Ema(..) => true,
         Num::Reduce(op, _) => op.starts_with("cum"),
@@ -116,6 +120,7 @@ impl std::fmt::Display for Num {
             Num::Power(a, n) => write!(f, "({a})^{n}"),
             Num::Binary(op, a, b) => write!(f, "({a} {op} {b})"),
             Num::MinMax(name, a, b) => write!(f, "{name}({a}, {b})"),
+            Num::Clip(a, lo, hi) => write!(f, "clip({a}, {lo}, {hi})"),
             Num::Lagged(name, a, k) => write!(f, "{name}({a}, {k})"),
             Num::Where(c, a, b) => write!(f, "where({c}, {a}, {b})"),
             Num::Fill(a, b) => write!(f, "fill({a}, {b})"),
@@ -161,7 +166,8 @@ fn boolean_over(num: BoxedStrategy<Num>, depth: u32) -> BoxedStrategy<Bool> {
     let leaf = one_of(&["c", "flag", "true", "false", "null", "c"]).prop_map(Bool::Leaf);
     let compare = (one_of(&["<", "<=", ">", ">=", "==", "!="]), num.clone(), num.clone())
         .prop_map(|(op, a, b)| Bool::Compare(op, Box::new(a), Box::new(b)));
-    let test = (one_of(&["is_null", "is_valid"]), num).prop_map(|(name, a)| Bool::Test(name, Box::new(a)));
+    let test = (one_of(&["is_null", "is_valid", "is_nan", "is_finite", "is_inf"]), num)
+        .prop_map(|(name, a)| Bool::Test(name, Box::new(a)));
     prop_oneof![2 => leaf, 3 => compare, 1 => test]
         .prop_recursive(depth, 16, 3, |inner| {
             prop_oneof![
@@ -200,11 +206,12 @@ fn numeric_nodes(depth: u32, stateful: bool) -> BoxedStrategy<Num> {
         let flat = inner.clone().boxed();
         let elementwise = prop_oneof![
             1 => b().prop_map(Num::Neg),
-            1 => (one_of(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "f32", "f64"]), b())
+            1 => (one_of(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "f32", "f64"]), b())
                 .prop_map(|(name, a)| Num::Unary(name, a)),
             1 => (b(), one_of(&["0", "1", "2", "3", "5", "-1", "-2", "7"])).prop_map(|(a, n)| Num::Power(a, n)),
             3 => (one_of(&["+", "-", "*", "/"]), b(), b()).prop_map(|(op, a, c)| Num::Binary(op, a, c)),
             1 => (one_of(&["min", "max"]), b(), b()).prop_map(|(name, a, c)| Num::MinMax(name, a, c)),
+            1 => (b(), b(), b()).prop_map(|(a, lo, hi)| Num::Clip(a, lo, hi)),
             2 => (one_of(&["lag", "diff", "dlog", "ret"]), column_of(flat.clone()), one_of(LAGS))
                 .prop_map(|(name, a, k)| Num::Lagged(name, a, k)),
             1 => (boolean_over(flat.clone(), 1), b(), b()).prop_map(|(c, a, d)| Num::Where(Box::new(c), a, d)),

@@ -135,6 +135,24 @@ impl<'p, 'b> Translator<'p, 'b> {
                     UnaryOp::Floor => self.builder.ins().floor(x),
                     UnaryOp::Ceil => self.builder.ins().ceil(x),
                     UnaryOp::Round => self.builder.ins().nearest(x),
+                    UnaryOp::Trunc => self.builder.ins().trunc(x),
+                    UnaryOp::Sign => self.sign(x, elem),
+                    UnaryOp::IsNan => self.builder.ins().fcmp(FloatCC::Unordered, x, x),
+                    UnaryOp::IsFinite | UnaryOp::IsInf => {
+                        let operand_elem = match node.kind.operands().first() {
+                            Some(&arg) => self.plan.program.node(arg).ty.elem,
+                            None => unreachable!("a unary node has an operand"),
+                        };
+                        let infinity = match operand_elem {
+                            Elem::F64 => self.builder.ins().f64const(f64::INFINITY),
+                            Elem::F32 => self.builder.ins().f32const(f32::INFINITY),
+                            Elem::Bool => unreachable!("check tests only numbers"),
+                        };
+                        let magnitude = self.builder.ins().fabs(x);
+                        // |x| < inf is false for NaN (unordered); |x| == inf only for ±inf.
+                        let cc = if op == UnaryOp::IsFinite { FloatCC::LessThan } else { FloatCC::Equal };
+                        self.builder.ins().fcmp(cc, magnitude, infinity)
+                    }
                     UnaryOp::Not => self.builder.ins().bxor_imm_s(x, 1),
                     // Casts are between the two float types (check never casts a bool).
                     UnaryOp::Cast => match elem {
@@ -190,6 +208,21 @@ impl<'p, 'b> Translator<'p, 'b> {
         let stub = self.math_stub(op, elem);
         self.builder.ins().call(stub, &[address, address, one]);
         (self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0), valid)
+    }
+
+    /// NumPy's `sign` as `ir::semantics` computes it: `x > 0 ? 1 : x < 0 ? -1 : x == 0 ? +0 : x`.
+    pub(super) fn sign(&mut self, x: Value, elem: Elem) -> Value {
+        let [one, minus_one, zero] = match elem {
+            Elem::F64 => [1.0, -1.0, 0.0].map(|c| self.builder.ins().f64const(c)),
+            Elem::F32 => [1.0f32, -1.0, 0.0].map(|c| self.builder.ins().f32const(c)),
+            Elem::Bool => unreachable!("check takes the sign of numbers only"),
+        };
+        let is_zero = self.builder.ins().fcmp(FloatCC::Equal, x, zero);
+        let zero_or_nan = self.builder.ins().select(is_zero, zero, x);
+        let below = self.builder.ins().fcmp(FloatCC::LessThan, x, zero);
+        let not_above = self.builder.ins().select(below, minus_one, zero_or_nan);
+        let above = self.builder.ins().fcmp(FloatCC::GreaterThan, x, zero);
+        self.builder.ins().select(above, one, not_above)
     }
 
     /// `op` on operands of element type `operand_elem` (both operands have it: check makes

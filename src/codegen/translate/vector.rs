@@ -125,6 +125,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Unary { op: UnaryOp::Floor, .. } => self.builder.ins().floor(operands[0]),
             NodeKind::Unary { op: UnaryOp::Ceil, .. } => self.builder.ins().ceil(operands[0]),
             NodeKind::Unary { op: UnaryOp::Round, .. } => self.builder.ins().nearest(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Trunc, .. } => self.builder.ins().trunc(operands[0]),
             NodeKind::Binary { op: BinaryOp::Add, .. } => self.builder.ins().fadd(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Sub, .. } => self.builder.ins().fsub(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().fmul(operands[0], operands[1]),
