@@ -51,66 +51,47 @@ fn float_test(op: UnaryOp, v: f64) -> bool {
     }
 }
 
-/// NumPy's `sign`: 1 above zero, -1 below, +0 for ±0, and the NaN itself for NaN. Native code
-/// computes it by the same comparisons in the same order.
-macro_rules! sign {
-    ($v:expr) => {{
-        let v = $v;
-        if v > 0.0 {
-            1.0
-        } else if v < 0.0 {
-            -1.0
-        } else if v == 0.0 {
-            0.0
-        } else {
-            v
+/// The float unary operations, written once for f64 and f32 (`$ln`/`$exp` are the math
+/// runtime's functions of that width). `sign` is NumPy's: 1 above zero, -1 below, +0 for ±0,
+/// and the NaN itself for NaN; native code computes it by the same comparisons in this order.
+macro_rules! float_unary {
+    ($name:ident, $float:ty, $ln:path, $exp:path) => {
+        fn $name(op: UnaryOp, v: $float) -> $float {
+            match op {
+                UnaryOp::Neg => -v,
+                UnaryOp::Ln => $ln(v),
+                UnaryOp::Exp => $exp(v),
+                UnaryOp::Sqrt => v.sqrt(),
+                UnaryOp::Abs => v.abs(),
+                UnaryOp::Floor => v.floor(),
+                UnaryOp::Ceil => v.ceil(),
+                UnaryOp::Round => v.round_ties_even(),
+                UnaryOp::Trunc => v.trunc(),
+                UnaryOp::Sign => {
+                    if v > 0.0 {
+                        1.0
+                    } else if v < 0.0 {
+                        -1.0
+                    } else if v == 0.0 {
+                        0.0
+                    } else {
+                        v
+                    }
+                }
+                UnaryOp::Not
+                | UnaryOp::IsNull
+                | UnaryOp::IsValid
+                | UnaryOp::Cast
+                | UnaryOp::IsNan
+                | UnaryOp::IsFinite
+                | UnaryOp::IsInf => unreachable!("handled by unary"),
+            }
         }
-    }};
+    };
 }
 
-fn float_unary_f64(op: UnaryOp, v: f64) -> f64 {
-    match op {
-        UnaryOp::Neg => -v,
-        UnaryOp::Ln => math::ln_f64(v),
-        UnaryOp::Exp => math::exp_f64(v),
-        UnaryOp::Sqrt => v.sqrt(),
-        UnaryOp::Abs => v.abs(),
-        UnaryOp::Floor => v.floor(),
-        UnaryOp::Ceil => v.ceil(),
-        UnaryOp::Round => v.round_ties_even(),
-        UnaryOp::Trunc => v.trunc(),
-        UnaryOp::Sign => sign!(v),
-        UnaryOp::Not
-        | UnaryOp::IsNull
-        | UnaryOp::IsValid
-        | UnaryOp::Cast
-        | UnaryOp::IsNan
-        | UnaryOp::IsFinite
-        | UnaryOp::IsInf => unreachable!("handled by unary"),
-    }
-}
-
-fn float_unary_f32(op: UnaryOp, v: f32) -> f32 {
-    match op {
-        UnaryOp::Neg => -v,
-        UnaryOp::Ln => math::ln_f32(v),
-        UnaryOp::Exp => math::exp_f32(v),
-        UnaryOp::Sqrt => v.sqrt(),
-        UnaryOp::Abs => v.abs(),
-        UnaryOp::Floor => v.floor(),
-        UnaryOp::Ceil => v.ceil(),
-        UnaryOp::Round => v.round_ties_even(),
-        UnaryOp::Trunc => v.trunc(),
-        UnaryOp::Sign => sign!(v),
-        UnaryOp::Not
-        | UnaryOp::IsNull
-        | UnaryOp::IsValid
-        | UnaryOp::Cast
-        | UnaryOp::IsNan
-        | UnaryOp::IsFinite
-        | UnaryOp::IsInf => unreachable!("handled by unary"),
-    }
-}
+float_unary!(float_unary_f64, f64, math::ln_f64, math::exp_f64);
+float_unary!(float_unary_f32, f32, math::ln_f32, math::exp_f32);
 
 /// Applies a binary operation. Operands have one element type (check inserts the casts).
 pub fn binary(op: BinaryOp, lhs: Option<Scalar>, rhs: Option<Scalar>) -> Option<Scalar> {
