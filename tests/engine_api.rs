@@ -296,3 +296,23 @@ fn lags_of_typeless_nulls_are_typed_null_columns() {
     assert_eq!(minus.eval(&bindings).unwrap().null_count, 3);
     assert_eq!(minus.interpret(&bindings).unwrap().null_count, 3);
 }
+
+/// The public data types answer "null" for rows a bitmap does not cover, instead of indexing
+/// past it: both are built from public fields, so safe code can hand them any bitmap.
+#[test]
+fn validity_and_column_answer_null_past_their_bitmap() {
+    let bits = [0xffu8];
+    let validity = fusejit::Validity::new(&bits, 3);
+    assert!(validity.is_valid(4));
+    assert!(!validity.is_valid(5), "bit 8 is past the one byte");
+    assert!(!fusejit::Validity::new(&bits, usize::MAX).is_valid(2), "offset + row overflows");
+    let column = fusejit::Column {
+        values: fusejit::ColumnValues::F64(vec![1.0; 20]),
+        validity: Some(vec![0xff]),
+        null_count: 0,
+    };
+    assert!(column.is_valid(7));
+    assert!(!column.is_valid(8), "the bitmap covers 8 of the 20 rows");
+    assert_eq!(column.get(12), None);
+    assert_eq!(column.get(20), None, "past the last row");
+}

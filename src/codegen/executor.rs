@@ -93,7 +93,6 @@ impl NativeKernel {
         extra_outputs: &mut [OutputTarget<'_>],
     ) {
         let plan = &self.plan;
-        assert!(plan.reduce_result.is_empty(), "run: a reducing plan runs through run_reduction");
         assert_eq!(extra_outputs.len(), plan.extra_outputs.len(), "run: one target per extra output");
         let len = if super::result_is_scalar(plan) { 1 } else { rows };
         if plan.result_nullable() {
@@ -104,7 +103,8 @@ impl NativeKernel {
                 assert!(target.bitmap.len() >= rows.div_ceil(8), "run: an output bitmap covers every row");
             }
         }
-        // SAFETY: forwarded from the caller; no reduction state for a plan that writes.
+        // SAFETY: forwarded from the caller; no reduction state, so `call` asserts the plan
+        // does not reduce.
         unsafe { self.call(inputs, rows, out, extra_outputs, None) }
     }
 
@@ -115,7 +115,7 @@ impl NativeKernel {
     /// As [`NativeKernel::run`] for the inputs.
     pub(crate) unsafe fn run_reduction(&self, inputs: &[Binding<'_>], rows: usize) -> Vec<Option<f64>> {
         let plan = &self.plan;
-        assert!(!plan.reduce_result.is_empty(), "run_reduction: the plan must reduce its result");
+        // `call` asserts that the plan reduces (a state is passed exactly for such a plan).
         assert!(plan.extra_outputs.is_empty(), "run_reduction: a reducing plan writes no output");
         let elem = plan.program.result_type().elem;
         let mut state = ReduceCallState { reduce: ReduceState::new(&plan.reduce_result), elem };

@@ -405,7 +405,7 @@ impl Kernel {
                     .inner
                     .backend
                     .compile(plan, Listings::default())
-                    .map_err(|error| self.internal_error(error.to_string()))?;
+                    .map_err(|error| self.internal_error(error))?;
                 Form::Fused(native)
             }
         };
@@ -427,7 +427,7 @@ impl Kernel {
     /// The checked and optimised program for `signature`.
     fn lowered(&self, signature: &Signature) -> Result<ir::Program, CompileError> {
         let program = self.lower(&signature.schema)?;
-        crate::passes::optimize(program).map_err(|error| self.internal_error(error.to_string()))
+        crate::passes::optimize(program).map_err(|error| self.internal_error(error))
     }
 
     /// Whether each input slot of `program` has a validity bitmap: the signature has it by
@@ -447,7 +447,7 @@ impl Kernel {
         check::check(&self.inner.ast, schema).map_err(|d| CompileError::new(d, self.inner.source.clone()))
     }
 
-    fn internal_error(&self, message: String) -> CompileError {
+    fn internal_error(&self, message: impl std::fmt::Display) -> CompileError {
         let span = syntax::Span::new(0, self.inner.source.len());
         CompileError::new(
             crate::diagnostic::Diagnostic::new(span, format!("internal compiler error: {message}"))
@@ -459,8 +459,7 @@ impl Kernel {
     /// The IR after checking and after each optimisation pass, as text.
     pub fn ir_text(&self, schema: &Schema) -> Result<String, CompileError> {
         let program = self.lower(schema)?;
-        let stages =
-            crate::passes::optimize_with_dumps(program).map_err(|e| self.internal_error(e.to_string()))?;
+        let stages = crate::passes::optimize_with_dumps(program).map_err(|e| self.internal_error(e))?;
         let mut out = String::new();
         for (name, program) in stages {
             out.push_str(&format!("## after {name}\n{}", program.to_text()));
@@ -471,8 +470,7 @@ impl Kernel {
     /// The optimised IR for `schema`, as text.
     pub fn optimized_ir(&self, schema: &Schema) -> Result<String, CompileError> {
         let program = self.lower(schema)?;
-        let program =
-            crate::passes::optimize(program).map_err(|error| self.internal_error(error.to_string()))?;
+        let program = crate::passes::optimize(program).map_err(|error| self.internal_error(error))?;
         Ok(program.to_text())
     }
 
@@ -526,7 +524,7 @@ impl Kernel {
     ) -> Result<String, Error> {
         let signature = self.signature(bindings)?;
         let program = self.lowered(&signature)?;
-        let list = |plan: &LoopPlan| list(plan).map_err(|error| self.internal_error(error.to_string()));
+        let list = |plan: &LoopPlan| list(plan).map_err(|error| self.internal_error(error));
         let Some(passes) = split_passes::split(&program) else {
             return Ok(list(&fuse_loops::plan(&program, &self.slot_validity(&program, &signature)))?);
         };
@@ -568,7 +566,7 @@ impl Kernel {
         if !codegen::object::CrossObject::supports(plan) {
             return Ok(None);
         }
-        object.add_kernel(name, plan).map_err(|error| self.internal_error(error.to_string()))?;
+        object.add_kernel(name, plan).map_err(|error| self.internal_error(error))?;
         let len = if codegen::result_is_scalar(plan) { 1 } else { rows };
         Ok(Some(codegen::object::argument_image(plan, &inputs, rows, len)))
     }

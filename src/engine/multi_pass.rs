@@ -211,7 +211,7 @@ impl Kernel {
     ) -> Result<Arc<Fused>, Error> {
         // Without reductions to feed, every program has a loop plan.
         self.pass_loop(passes, place, program, produced, &[])?
-            .ok_or_else(|| self.internal_error("no loop plan".into()).into())
+            .ok_or_else(|| self.internal_error("no loop plan").into())
     }
 
     /// The loop at `place` for `program` — writing its outputs, or when `reduce` is not
@@ -234,7 +234,7 @@ impl Kernel {
         let substituted;
         let program = if nulls.iter().any(|name| program.inputs.iter().any(|input| input.name == *name)) {
             substituted = crate::passes::optimize(substitute_nulls(program, &nulls))
-                .map_err(|error| self.internal_error(error.to_string()))?;
+                .map_err(|error| self.internal_error(error))?;
             &substituted
         } else {
             program
@@ -253,7 +253,7 @@ impl Kernel {
                     .inner
                     .backend
                     .compile(plan, codegen::Listings::default())
-                    .map_err(|error| self.internal_error(error.to_string()))?;
+                    .map_err(|error| self.internal_error(error))?;
                 Some(Arc::new(native))
             }
             None => None,

@@ -207,6 +207,12 @@ impl Isa {
         self.f64_blocks().unwrap_or((ln_f64_scalar, exp_f64_scalar))
     }
 
+    /// The widest tier's block functions: `best()` is supported by construction, so they are
+    /// handed out without checking again (the f32 stubs ask once per block).
+    pub(crate) fn best_f64_blocks() -> (BlockFn, BlockFn) {
+        Isa::best().f64_blocks_unchecked()
+    }
+
     fn f64_blocks_unchecked(self) -> (BlockFn, BlockFn) {
         match self {
             Isa::Avx512 => (ln_f64_avx512, exp_f64_avx512),
@@ -273,7 +279,7 @@ block_functions!(ln_f64_avx512, exp_f64_avx512, ln_scalar_block, exp_scalar_bloc
 /// Block form over slices with the best tier (for Rust callers and the hand-written baselines).
 pub fn ln_f64_block(src: &[f64], dst: &mut [f64]) {
     let n = src.len().min(dst.len());
-    let (ln, _) = Isa::best().f64_blocks_or_scalar();
+    let (ln, _) = Isa::best_f64_blocks();
     // SAFETY: both slices hold at least n elements; the tier is supported.
     unsafe { ln(src.as_ptr(), dst.as_mut_ptr(), n) }
 }
@@ -281,7 +287,7 @@ pub fn ln_f64_block(src: &[f64], dst: &mut [f64]) {
 /// Block form over slices with the best tier.
 pub fn exp_f64_block(src: &[f64], dst: &mut [f64]) {
     let n = src.len().min(dst.len());
-    let (_, exp) = Isa::best().f64_blocks_or_scalar();
+    let (_, exp) = Isa::best_f64_blocks();
     // SAFETY: both slices hold at least n elements; the tier is supported.
     unsafe { exp(src.as_ptr(), dst.as_mut_ptr(), n) }
 }
@@ -307,6 +313,17 @@ mod tests {
         assert!(exp_f64(f64::NAN).is_nan());
         assert_eq!(ln_f32(1.0), 0.0);
         assert_eq!(exp_f32(0.0), 1.0);
+    }
+
+    #[test]
+    fn block_functions_are_handed_out_only_for_supported_tiers() {
+        // In this unit-test process nothing installs the traced tier, so it is unsupported.
+        assert!(!Isa::Traced.is_supported());
+        assert!(Isa::Traced.f64_blocks().is_none());
+        for isa in Isa::ALL {
+            assert_eq!(isa.f64_blocks().is_some(), isa.is_supported(), "{isa:?}");
+        }
+        assert!(Isa::Scalar.f64_blocks().is_some());
     }
 
     #[test]

@@ -33,7 +33,7 @@ unsafe fn f32_block(src: *const f32, dst: *mut f32, n: usize, function: math::Bl
 /// `src` must be valid for reading and `dst` for writing `n` f32s.
 pub unsafe extern "C" fn ln_f32_block(src: *const f32, dst: *mut f32, n: usize) {
     // SAFETY: forwarded.
-    unsafe { f32_block(src, dst, n, math::Isa::best().f64_blocks_or_scalar().0) }
+    unsafe { f32_block(src, dst, n, math::Isa::best_f64_blocks().0) }
 }
 
 /// `dst[i] = exp(src[i])` for `i < n`, in f32.
@@ -42,7 +42,7 @@ pub unsafe extern "C" fn ln_f32_block(src: *const f32, dst: *mut f32, n: usize) 
 /// As [`ln_f32_block`].
 pub unsafe extern "C" fn exp_f32_block(src: *const f32, dst: *mut f32, n: usize) {
     // SAFETY: forwarded.
-    unsafe { f32_block(src, dst, n, math::Isa::best().f64_blocks_or_scalar().1) }
+    unsafe { f32_block(src, dst, n, math::Isa::best_f64_blocks().1) }
 }
 
 /// Moves `keep` bytes starting at `buffer + skip` to `buffer`: keeps the last rows of a block
