@@ -46,6 +46,10 @@ pub enum ColumnData<'a> {
     F64(&'a [f64]),
     /// 32-bit floats.
     F32(&'a [f32]),
+    /// 64-bit integers.
+    I64(&'a [i64]),
+    /// 32-bit integers.
+    I32(&'a [i32]),
     /// Booleans, one byte each.
     Bool(&'a [bool]),
 }
@@ -56,6 +60,8 @@ impl ColumnData<'_> {
         match self {
             ColumnData::F64(values) => values.len(),
             ColumnData::F32(values) => values.len(),
+            ColumnData::I64(values) => values.len(),
+            ColumnData::I32(values) => values.len(),
             ColumnData::Bool(values) => values.len(),
         }
     }
@@ -70,6 +76,8 @@ impl ColumnData<'_> {
         match self {
             ColumnData::F64(_) => Elem::F64,
             ColumnData::F32(_) => Elem::F32,
+            ColumnData::I64(_) => Elem::I64,
+            ColumnData::I32(_) => Elem::I32,
             ColumnData::Bool(_) => Elem::Bool,
         }
     }
@@ -79,6 +87,8 @@ impl ColumnData<'_> {
         match self {
             ColumnData::F64(values) => Scalar::F64(values[row]),
             ColumnData::F32(values) => Scalar::F32(values[row]),
+            ColumnData::I64(values) => Scalar::I64(values[row]),
+            ColumnData::I32(values) => Scalar::I32(values[row]),
             ColumnData::Bool(values) => Scalar::Bool(values[row]),
         }
     }
@@ -93,6 +103,18 @@ impl<'a> From<&'a [f64]> for ColumnData<'a> {
 impl<'a> From<&'a [f32]> for ColumnData<'a> {
     fn from(values: &'a [f32]) -> Self {
         ColumnData::F32(values)
+    }
+}
+
+impl<'a> From<&'a [i64]> for ColumnData<'a> {
+    fn from(values: &'a [i64]) -> Self {
+        ColumnData::I64(values)
+    }
+}
+
+impl<'a> From<&'a [i32]> for ColumnData<'a> {
+    fn from(values: &'a [i32]) -> Self {
+        ColumnData::I32(values)
     }
 }
 
@@ -111,6 +133,18 @@ impl<'a> From<&'a Vec<f64>> for ColumnData<'a> {
 impl<'a> From<&'a Vec<f32>> for ColumnData<'a> {
     fn from(values: &'a Vec<f32>) -> Self {
         ColumnData::F32(values)
+    }
+}
+
+impl<'a> From<&'a Vec<i64>> for ColumnData<'a> {
+    fn from(values: &'a Vec<i64>) -> Self {
+        ColumnData::I64(values)
+    }
+}
+
+impl<'a> From<&'a Vec<i32>> for ColumnData<'a> {
+    fn from(values: &'a Vec<i32>) -> Self {
+        ColumnData::I32(values)
     }
 }
 
@@ -167,6 +201,10 @@ pub enum ColumnValues {
     F64(Vec<f64>),
     /// 32-bit floats.
     F32(Vec<f32>),
+    /// 64-bit integers.
+    I64(Vec<i64>),
+    /// 32-bit integers.
+    I32(Vec<i32>),
     /// Booleans.
     Bool(Vec<bool>),
 }
@@ -177,6 +215,8 @@ impl ColumnValues {
         match self {
             ColumnValues::F64(values) => values.len(),
             ColumnValues::F32(values) => values.len(),
+            ColumnValues::I64(values) => values.len(),
+            ColumnValues::I32(values) => values.len(),
             ColumnValues::Bool(values) => values.len(),
         }
     }
@@ -191,6 +231,8 @@ impl ColumnValues {
         match self {
             ColumnValues::F64(values) => ColumnData::F64(values),
             ColumnValues::F32(values) => ColumnData::F32(values),
+            ColumnValues::I64(values) => ColumnData::I64(values),
+            ColumnValues::I32(values) => ColumnData::I32(values),
             ColumnValues::Bool(values) => ColumnData::Bool(values),
         }
     }
@@ -200,6 +242,8 @@ impl ColumnValues {
         match self {
             ColumnValues::F64(values) => values.get(row).map(|v| Scalar::F64(*v)),
             ColumnValues::F32(values) => values.get(row).map(|v| Scalar::F32(*v)),
+            ColumnValues::I64(values) => values.get(row).map(|v| Scalar::I64(*v)),
+            ColumnValues::I32(values) => values.get(row).map(|v| Scalar::I32(*v)),
             ColumnValues::Bool(values) => values.get(row).map(|v| Scalar::Bool(*v)),
         }
     }
@@ -209,6 +253,8 @@ impl ColumnValues {
         match self {
             ColumnValues::F64(_) => Elem::F64,
             ColumnValues::F32(_) => Elem::F32,
+            ColumnValues::I64(_) => Elem::I64,
+            ColumnValues::I32(_) => Elem::I32,
             ColumnValues::Bool(_) => Elem::Bool,
         }
     }
@@ -246,6 +292,12 @@ impl Column {
             ),
             Elem::F32 => ColumnValues::F32(
                 rows.iter().map(|row| if let Some(Scalar::F32(v)) = row { *v } else { 0.0 }).collect(),
+            ),
+            Elem::I64 => ColumnValues::I64(
+                rows.iter().map(|row| if let Some(Scalar::I64(v)) = row { *v } else { 0 }).collect(),
+            ),
+            Elem::I32 => ColumnValues::I32(
+                rows.iter().map(|row| if let Some(Scalar::I32(v)) = row { *v } else { 0 }).collect(),
             ),
             Elem::Bool => {
                 ColumnValues::Bool(rows.iter().map(|row| matches!(row, Some(Scalar::Bool(true)))).collect())

@@ -1,7 +1,9 @@
 //! The value types every stage shares: element types, shapes, types and single values. A
 //! leaf: it depends on nothing else in the crate, and everything may depend on it.
 
-/// The element type of a value. More will come (integers): match with a wildcard arm.
+/// The element type of a value. More may come: outside the crate, match with a wildcard arm
+/// (inside it, every `match` on `Elem` is exhaustive, so a new type fails to compile until
+/// every stage handles it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Elem {
@@ -9,6 +11,10 @@ pub enum Elem {
     F64,
     /// 32-bit IEEE float.
     F32,
+    /// 64-bit two's-complement integer; arithmetic wraps.
+    I64,
+    /// 32-bit two's-complement integer; arithmetic wraps.
+    I32,
     /// Boolean.
     Bool,
 }
@@ -38,18 +44,45 @@ pub struct Type {
 }
 
 impl Elem {
-    /// `f64`, `f32` or `bool`, as the language writes it.
+    /// `f64`, `f32`, `i64`, `i32` or `bool`, as the language writes it.
     pub fn name(self) -> &'static str {
         match self {
             Elem::F64 => "f64",
             Elem::F32 => "f32",
+            Elem::I64 => "i64",
+            Elem::I32 => "i32",
             Elem::Bool => "bool",
         }
     }
 
     /// Whether it is a floating-point type.
     pub fn is_float(self) -> bool {
-        matches!(self, Elem::F64 | Elem::F32)
+        match self {
+            Elem::F64 | Elem::F32 => true,
+            Elem::I64 | Elem::I32 | Elem::Bool => false,
+        }
+    }
+
+    /// Whether it is an integer type.
+    pub fn is_integer(self) -> bool {
+        match self {
+            Elem::I64 | Elem::I32 => true,
+            Elem::F64 | Elem::F32 | Elem::Bool => false,
+        }
+    }
+
+    /// Whether it is a number (a float or an integer), i.e. not `bool`.
+    pub fn is_numeric(self) -> bool {
+        self.is_float() || self.is_integer()
+    }
+
+    /// Bytes per value in a column.
+    pub fn size(self) -> usize {
+        match self {
+            Elem::F64 | Elem::I64 => 8,
+            Elem::F32 | Elem::I32 => 4,
+            Elem::Bool => 1,
+        }
     }
 }
 
@@ -94,6 +127,10 @@ pub enum Scalar {
     F64(f64),
     /// A 32-bit float.
     F32(f32),
+    /// A 64-bit integer.
+    I64(i64),
+    /// A 32-bit integer.
+    I32(i32),
     /// A boolean.
     Bool(bool),
 }
@@ -104,17 +141,22 @@ impl Scalar {
         match self {
             Scalar::F64(_) => Elem::F64,
             Scalar::F32(_) => Elem::F32,
+            Scalar::I64(_) => Elem::I64,
+            Scalar::I32(_) => Elem::I32,
             Scalar::Bool(_) => Elem::Bool,
         }
     }
 }
 
-/// Rust's `{}` form: shortest round-trip decimal, `inf`, `-inf`, `NaN`; f32 printed as f32.
+/// Rust's `{}` form: shortest round-trip decimal, `inf`, `-inf`, `NaN`; f32 printed as f32;
+/// integers without a decimal point.
 impl std::fmt::Display for Scalar {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Scalar::F64(v) => write!(f, "{v}"),
             Scalar::F32(v) => write!(f, "{v}"),
+            Scalar::I64(v) => write!(f, "{v}"),
+            Scalar::I32(v) => write!(f, "{v}"),
             Scalar::Bool(v) => write!(f, "{v}"),
         }
     }
@@ -129,6 +171,18 @@ impl From<f64> for Scalar {
 impl From<f32> for Scalar {
     fn from(value: f32) -> Self {
         Scalar::F32(value)
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(value: i64) -> Self {
+        Scalar::I64(value)
+    }
+}
+
+impl From<i32> for Scalar {
+    fn from(value: i32) -> Self {
+        Scalar::I32(value)
     }
 }
 

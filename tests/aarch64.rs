@@ -133,6 +133,12 @@ fn compare(case: &Case, values: &[u8], bitmap: &[u8]) -> usize {
                 let got = f32::from_le_bytes(values[row * 4..row * 4 + 4].try_into().expect("4 bytes"));
                 got.to_bits() == want[row].to_bits() || got.is_nan() && want[row].is_nan()
             }
+            (ColumnValues::I64(want), Elem::I64) => {
+                i64::from_le_bytes(values[row * 8..row * 8 + 8].try_into().expect("8 bytes")) == want[row]
+            }
+            (ColumnValues::I32(want), Elem::I32) => {
+                i32::from_le_bytes(values[row * 4..row * 4 + 4].try_into().expect("4 bytes")) == want[row]
+            }
             (ColumnValues::Bool(want), Elem::Bool) => values[row] == u8::from(want[row]),
             _ => panic!("{}: result types differ", case.source),
         };

@@ -131,7 +131,7 @@ fn columns_of_different_lengths_are_an_error_not_a_truncation() {
 
 #[test]
 fn emit_ir_prints_the_ir_after_each_pass() {
-    let prices = csv_file("px\n1\n2\n");
+    let prices = csv_file("px\n1.5\n2\n");
     let out =
         stdout_of(&["-e", "dlog(px,1)*252", "--input", prices.path().to_str().unwrap(), "--emit", "ir"]);
     assert!(out.contains("## after check"), "{out}");

@@ -65,7 +65,7 @@ fn generated_walks_scalars_and_saved_csv() {
     assert!(out.contains("w: f64 × 1000 rows"), "{out}");
     assert!(out.contains("f64[] × 1000 rows, 0 null"), "{out}");
     assert!(out.contains("min ") && out.contains("mean ") && out.contains("max "), "{out}");
-    assert!(out.contains("  k            f64 = 3"), "{out}");
+    assert!(out.contains("  k            i64 = 3"), "{out}");
     assert!(out.contains(":load prices.csv"), "the help lists commands:\n{out}");
     let csv = std::fs::read_to_string(saved).unwrap();
     assert_eq!(csv.lines().count(), 1001);

@@ -66,6 +66,8 @@ fn declarations(source: &str) -> (Schema, Vec<String>) {
         let elem = match elem {
             "f64" => Elem::F64,
             "f32" => Elem::F32,
+            "i64" => Elem::I64,
+            "i32" => Elem::I32,
             "bool" => Elem::Bool,
             other => panic!("unknown element type {other}"),
         };

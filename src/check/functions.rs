@@ -28,6 +28,8 @@ pub enum Function {
     IsValid,
     F32,
     F64,
+    I64,
+    I32,
     Sum,
     Mean,
     Var,
@@ -85,6 +87,8 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
     FunctionInfo { name: "is_valid", function: Function::IsValid, params: &["x"], required: 1 },
     FunctionInfo { name: "f32", function: Function::F32, params: &["x"], required: 1 },
     FunctionInfo { name: "f64", function: Function::F64, params: &["x"], required: 1 },
+    FunctionInfo { name: "i64", function: Function::I64, params: &["x"], required: 1 },
+    FunctionInfo { name: "i32", function: Function::I32, params: &["x"], required: 1 },
     FunctionInfo { name: "sum", function: Function::Sum, params: &["x"], required: 1 },
     FunctionInfo { name: "mean", function: Function::Mean, params: &["x"], required: 1 },
     FunctionInfo { name: "var", function: Function::Var, params: &["x", "ddof"], required: 1 },
@@ -111,7 +115,7 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
 pub const NOT_YET_SUPPORTED: &[&str] = &[
     "pow", "log1p", "expm1", "log2", "log10", "cbrt", "sin", "cos", "tan", "asin", "acos", "atan", "atan2",
     "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arctan2", "arcsinh", "arccosh", "arctanh",
-    "hypot", "i64", "i32",
+    "hypot",
 ];
 
 pub fn lookup(name: &str) -> Option<&'static FunctionInfo> {

@@ -4,10 +4,17 @@
 //! All user-facing compile errors come from `syntax` or from here; later stages only see
 //! programs that are well formed, and report anything else as an internal error.
 //!
-//! Typing (SPEC §2.2): literals, scalars and columns broadcast. When numeric operands meet, the
-//! strongest kind decides the element type — column over scalar parameter over literal — and
-//! among the strongest, `f64` wins over `f32`; weaker operands are converted to that type. So
-//! `x32 * 2.5` and `x32 * a` stay `f32`, and `x32 + y64` is `f64`.
+//! Typing (SPEC §2.2, docs/LANGUAGE.md "Types"): literals, scalars and columns broadcast. When
+//! numeric operands meet (see `Lowerer::unify`):
+//! - floats only: the strongest kind decides — column over scalar parameter over literal —
+//!   and among the strongest, `f64` wins over `f32`: `x32 * 2.5` and `x32 * a` stay `f32`,
+//!   `x32 + y64` is `f64`;
+//! - integers only: `i64` unless every operand is `i32` or an integer literal that fits in
+//!   i32 (`x32i + 1` stays `i32`; literals alone are `i64`);
+//! - integers and floats: `f64` when an integer is among the strongest (`n * 2.5`, `n + x32`),
+//!   else the floats' type (`x32 * 2` stays `f32`).
+//!
+//! Conversions check, arithmetic wraps: see `ir::semantics`.
 
 pub mod functions;
 pub mod structure;
@@ -100,6 +107,9 @@ struct Value {
     constant: bool,
     /// The `null` literal (or an expression of nulls): it adopts any element type, bool included.
     untyped_null: bool,
+    /// An integer literal (or `+ - *` of them) that no cast has typed: its value, so that it
+    /// can stay `i32` beside an i32 operand when it fits.
+    integer_literal: Option<i64>,
 }
 
 impl Value {
@@ -127,7 +137,16 @@ impl Lowerer<'_> {
     fn expr(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
         let span = expr.span;
         match &expr.kind {
-            ExprKind::Number { value, .. } => Ok(self.constant(Some(Scalar::F64(*value)), Elem::F64, span)),
+            // Digits only, within i64: an integer literal; anything else (a point, an exponent,
+            // or more digits than i64 holds) is an f64 literal.
+            ExprKind::Number { value, integer, .. } => match integer.and_then(|v| i64::try_from(v).ok()) {
+                Some(integer) => {
+                    let mut value = self.constant(Some(Scalar::I64(integer)), Elem::I64, span);
+                    value.integer_literal = Some(integer);
+                    Ok(value)
+                }
+                None => Ok(self.constant(Some(Scalar::F64(*value)), Elem::F64, span)),
+            },
             ExprKind::Bool(value) => Ok(self.constant(Some(Scalar::Bool(*value)), Elem::Bool, span)),
             ExprKind::Null => {
                 let mut value = self.constant(None, Elem::F64, span);
@@ -138,7 +157,9 @@ impl Lowerer<'_> {
             ExprKind::Unary { op: ast::UnaryOp::Neg, operand } => {
                 let operand = self.expr(operand)?;
                 let operand = self.numeric(operand, "-")?;
-                Ok(self.unary(UnaryOp::Neg, operand, operand.ty.elem, span))
+                let mut negated = self.unary(UnaryOp::Neg, operand, operand.ty.elem, span);
+                negated.integer_literal = operand.integer_literal.map(i64::wrapping_neg);
+                Ok(negated)
             }
             ExprKind::Unary { op: ast::UnaryOp::Not, operand } => {
                 let operand = self.expr(operand)?;
@@ -153,7 +174,11 @@ impl Lowerer<'_> {
             ExprKind::Power { base, exponent } => {
                 let exponent = structure::exponent_literal(exponent)?;
                 let base = self.expr(base)?;
-                let base = self.numeric(base, "^")?;
+                let mut base = self.numeric(base, "^")?;
+                // An integer to a negative power is a float, as in Python (`2 ^ -1` is 0.5).
+                if exponent < 0 && base.ty.elem.is_integer() {
+                    base = self.coerce(base, Elem::F64);
+                }
                 Ok(self.derived(NodeKind::PowI { base: base.node, exponent }, base.ty, &[base], span))
             }
             ExprKind::Call { function, args } => self.call(&function.text, args, span),
@@ -163,7 +188,7 @@ impl Lowerer<'_> {
     fn constant(&mut self, value: Option<Scalar>, elem: Elem, span: Span) -> Value {
         let ty = Type::scalar(elem);
         let node = self.builder.constant(ConstValue::from_scalar(value), ty);
-        Value { node, ty, span, constant: true, untyped_null: false }
+        Value { node, ty, span, constant: true, untyped_null: false, integer_literal: None }
     }
 
     fn name(&mut self, name: &str, span: Span) -> Result<Value, Diagnostic> {
@@ -172,7 +197,7 @@ impl Lowerer<'_> {
         }
         if let Some(ty) = self.schema.get(name) {
             let node = self.builder.input(name, ty);
-            return Ok(Value { node, ty, span, constant: false, untyped_null: false });
+            return Ok(Value { node, ty, span, constant: false, untyped_null: false, integer_literal: None });
         }
         let mut known: Vec<&str> = self.schema.names().collect();
         known.extend(self.scope.keys().map(String::as_str));
@@ -199,6 +224,7 @@ impl Lowerer<'_> {
             span,
             constant: operands.iter().all(|value| value.constant),
             untyped_null: operands.iter().all(|value| value.untyped_null),
+            integer_literal: None,
         }
     }
 
@@ -226,7 +252,13 @@ impl Lowerer<'_> {
         let ty = Type::new(elem, value.ty.shape);
         let node =
             self.builder.add(Node { kind: NodeKind::Unary { op: UnaryOp::Cast, arg: value.node }, ty });
-        Value { node, ty, ..value }
+        Value { node, ty, integer_literal: None, ..value }
+    }
+
+    /// An integer converted to f64 (for the operations whose value is a float); other
+    /// values as they are.
+    fn float_if_integer(&mut self, value: Value) -> Value {
+        if value.ty.elem.is_integer() { self.coerce(value, Elem::F64) } else { value }
     }
 
     /// A single numeric operand (a typed null becomes an f64 null).
@@ -290,15 +322,36 @@ impl Lowerer<'_> {
         self.unify_numeric(values, what)
     }
 
+    /// The element type numeric operands meet at (the module docs state the rule), with each
+    /// operand converted to it.
     fn unify(&mut self, values: &mut [Value]) -> Elem {
-        let typed = values.iter().filter(|value| !value.untyped_null);
-        let strongest = typed.clone().map(Value::strength).max();
-        let elem = match strongest {
+        let typed: Vec<Value> = values.iter().copied().filter(|value| !value.untyped_null).collect();
+        let elem = match typed.iter().map(Value::strength).max() {
             None => Elem::F64,
             Some(strength) => {
-                let any_f64 =
-                    typed.filter(|value| value.strength() == strength).any(|v| v.ty.elem == Elem::F64);
-                if any_f64 { Elem::F64 } else { Elem::F32 }
+                let strongest = || typed.iter().filter(|value| value.strength() == strength);
+                let any_float = typed.iter().any(|value| value.ty.elem.is_float());
+                let any_integer = typed.iter().any(|value| value.ty.elem.is_integer());
+                let floats_type = if strongest().any(|value| value.ty.elem == Elem::F64) {
+                    Elem::F64
+                } else if strongest().any(|value| value.ty.elem == Elem::F32) {
+                    Elem::F32
+                } else {
+                    // The strongest are integers: a weaker float makes the result f64.
+                    Elem::F64
+                };
+                if !any_integer {
+                    floats_type
+                } else if any_float {
+                    if strongest().any(|value| value.ty.elem.is_integer()) { Elem::F64 } else { floats_type }
+                } else {
+                    let fits_i32 = |value: &Value| {
+                        value.integer_literal.is_some_and(|literal| i32::try_from(literal).is_ok())
+                    };
+                    let all_literals = typed.iter().all(|value| value.integer_literal.is_some());
+                    let needs_i64 = typed.iter().any(|value| value.ty.elem == Elem::I64 && !fits_i32(value));
+                    if all_literals || needs_i64 { Elem::I64 } else { Elem::I32 }
+                }
             }
         };
         for value in values.iter_mut() {
@@ -331,18 +384,39 @@ impl Lowerer<'_> {
                 };
                 (ir_op, Elem::Bool)
             }
-            A::Add | A::Sub | A::Mul | A::Div => {
+            A::Add | A::Sub | A::Mul | A::FloorDiv | A::Mod => {
                 let elem = self.unify_numeric(&mut operands, symbol)?;
                 let ir_op = match op {
                     A::Add => BinaryOp::Add,
                     A::Sub => BinaryOp::Sub,
                     A::Mul => BinaryOp::Mul,
-                    _ => BinaryOp::Div,
+                    A::FloorDiv => BinaryOp::FloorDiv,
+                    _ => BinaryOp::Mod,
                 };
                 (ir_op, elem)
             }
+            // True division: integers are divided as f64, as NumPy and Polars do.
+            A::Div => {
+                let elem = self.unify_numeric(&mut operands, symbol)?;
+                if elem.is_integer() {
+                    operands = operands.map(|operand| self.coerce(operand, Elem::F64));
+                    (BinaryOp::Div, Elem::F64)
+                } else {
+                    (BinaryOp::Div, elem)
+                }
+            }
         };
-        Ok(self.binary_node(ir_op, operands, elem, span))
+        let mut value = self.binary_node(ir_op, operands, elem, span);
+        // Integer literals combined by + - * stay literals, with their (wrapping) value.
+        if let [Some(a), Some(b)] = operands.map(|operand| operand.integer_literal) {
+            value.integer_literal = match ir_op {
+                BinaryOp::Add => Some(a.wrapping_add(b)),
+                BinaryOp::Sub => Some(a.wrapping_sub(b)),
+                BinaryOp::Mul => Some(a.wrapping_mul(b)),
+                _ => None,
+            };
+        }
+        Ok(value)
     }
 
     fn binary_node(&mut self, op: BinaryOp, operands: [Value; 2], elem: Elem, span: Span) -> Value {
@@ -382,14 +456,20 @@ impl Lowerer<'_> {
 
     fn reduce(&mut self, op: ReduceOp, arg: &Expr, name: &str, span: Span) -> Result<Value, Diagnostic> {
         let x = self.column_operand(arg, name)?;
-        let (x, elem) = match op {
-            ReduceOp::Any | ReduceOp::All => (self.logical(x, name)?, Elem::Bool),
-            ReduceOp::Count => (x, Elem::F64),
-            _ => {
+        let x = match op {
+            ReduceOp::Any | ReduceOp::All => self.logical(x, name)?,
+            ReduceOp::Count => x,
+            ReduceOp::Sum
+            | ReduceOp::Mean
+            | ReduceOp::Var { .. }
+            | ReduceOp::Std { .. }
+            | ReduceOp::Min
+            | ReduceOp::Max => {
                 let x = self.numeric(x, name)?;
-                (x, x.ty.elem)
+                if op.takes_integers_as_f64() { self.float_if_integer(x) } else { x }
             }
         };
+        let elem = op.result_elem(x.ty.elem);
         let mut value = self.derived(NodeKind::Reduce { op, arg: x.node }, Type::scalar(elem), &[x], span);
         (value.constant, value.untyped_null) = (false, false);
         Ok(value)
@@ -398,7 +478,9 @@ impl Lowerer<'_> {
     fn scan(&mut self, op: ScanOp, arg: &Expr, name: &str, span: Span) -> Result<Value, Diagnostic> {
         let x = self.column_operand(arg, name)?;
         let x = self.numeric(x, name)?;
-        let mut value = self.derived(NodeKind::Scan { op, arg: x.node }, x.ty, &[x], span);
+        let x = if op.takes_integers_as_f64() { self.float_if_integer(x) } else { x };
+        let ty = Type::new(op.result_elem(x.ty.elem), x.ty.shape);
+        let mut value = self.derived(NodeKind::Scan { op, arg: x.node }, ty, &[x], span);
         (value.constant, value.untyped_null) = (false, false);
         Ok(value)
     }
@@ -432,11 +514,21 @@ impl Lowerer<'_> {
         if let Some(op) = float_test(info.function) {
             let x = self.expr(&args[0])?;
             let x = self.numeric(x, name)?;
+            // An integer is never NaN or infinite; as f64 the tests say so (and keep nulls).
+            let x = self.float_if_integer(x);
             return Ok(self.unary(op, x, Elem::Bool, span));
         }
         if let Some(op) = unary_float(info.function) {
             let x = self.expr(&args[0])?;
             let x = self.numeric(x, name)?;
+            let x = match (op, x.ty.elem.is_integer()) {
+                // Rounding an integer leaves it as it is.
+                (UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc, true) => {
+                    return Ok(Value { span, ..x });
+                }
+                (UnaryOp::Ln | UnaryOp::Exp | UnaryOp::Sqrt, true) => self.coerce(x, Elem::F64),
+                _ => x,
+            };
             return Ok(self.unary(op, x, x.ty.elem, span));
         }
         match info.function {
@@ -520,10 +612,15 @@ impl Lowerer<'_> {
                 value.untyped_null = false;
                 Ok(value)
             }
-            Function::F32 | Function::F64 => {
+            Function::F32 | Function::F64 | Function::I64 | Function::I32 => {
                 let x = self.expr(&args[0])?;
                 let x = self.numeric(x, name)?;
-                let elem = if info.function == Function::F32 { Elem::F32 } else { Elem::F64 };
+                let elem = match info.function {
+                    Function::F32 => Elem::F32,
+                    Function::F64 => Elem::F64,
+                    Function::I64 => Elem::I64,
+                    _ => Elem::I32,
+                };
                 let mut value = self.coerce(x, elem);
                 value.span = span;
                 // An explicit cast fixes the type even of a null.
@@ -537,6 +634,8 @@ impl Lowerer<'_> {
                     return Ok(self.lag(x, k, span));
                 }
                 let x = self.numeric(x, name)?;
+                // dlog and ret are float-valued: an integer column is divided as f64.
+                let x = if info.function == Function::Diff { x } else { self.float_if_integer(x) };
                 let elem = x.ty.elem;
                 Ok(match info.function {
                     // diff(x, k) = x - lag(x, k)
@@ -556,7 +655,10 @@ impl Lowerer<'_> {
                         let ratio = self.binary_node(BinaryOp::Div, [x, lagged], elem, span);
                         let one = match elem {
                             Elem::F32 => self.constant(Some(Scalar::F32(1.0)), Elem::F32, span),
-                            _ => self.constant(Some(Scalar::F64(1.0)), Elem::F64, span),
+                            Elem::F64 => self.constant(Some(Scalar::F64(1.0)), Elem::F64, span),
+                            Elem::I64 | Elem::I32 | Elem::Bool => {
+                                unreachable!("ret's operand was made a float above")
+                            }
                         };
                         self.binary_node(BinaryOp::Sub, [ratio, one], elem, span)
                     }

@@ -1,7 +1,7 @@
 //! CSV in and out for the command line: a header row, empty field = null; results as one
-//! `result` column in shortest round-trip form.
+//! `result` column in shortest round-trip form (integers without a decimal point).
 
-use fusejit::Column;
+use fusejit::{Column, Scalar};
 use std::io::Write;
 use std::path::Path;
 
@@ -17,11 +17,13 @@ pub struct LoadedColumn {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadedValues {
     F64(Vec<f64>),
+    I64(Vec<i64>),
     Bool(Vec<bool>),
 }
 
 /// Reads every column of `path`. A column whose non-empty fields are all `true`/`false` is
-/// bool; every other column must hold numbers (`NaN`, `inf` and `-inf` included).
+/// bool; one whose non-empty fields are all integers that fit in i64 (`42`, `-7`, `+3`) is
+/// i64; every other column must hold numbers (`NaN`, `inf` and `-inf` included) and is f64.
 pub fn load_csv(path: &Path) -> Result<Vec<LoadedColumn>, String> {
     let shown = path.display();
     let mut reader = csv::ReaderBuilder::new()
@@ -69,8 +71,11 @@ fn parse_column(file: &str, name: String, fields: &[String]) -> Result<LoadedCol
     });
     let non_empty = || fields.iter().filter(|field| !field.is_empty());
     let is_bool = non_empty().count() > 0 && non_empty().all(|field| field == "true" || field == "false");
+    let is_integer = non_empty().count() > 0 && non_empty().all(|field| parse_integer(field).is_some());
     let values = if is_bool {
         LoadedValues::Bool(fields.iter().map(|field| field == "true").collect())
+    } else if is_integer {
+        LoadedValues::I64(fields.iter().map(|field| parse_integer(field).unwrap_or(0)).collect())
     } else {
         let mut values = Vec::with_capacity(fields.len());
         for (row, field) in fields.iter().enumerate() {
@@ -92,6 +97,24 @@ fn parse_column(file: &str, name: String, fields: &[String]) -> Result<LoadedCol
 /// A number as Rust parses it (`1e-3`, `NaN`, `inf`, `-inf`, `+2`).
 pub fn parse_number(text: &str) -> Option<f64> {
     text.parse::<f64>().ok()
+}
+
+/// An integer literal that fits in i64: an optional sign, then digits only.
+pub fn parse_integer(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<i64>().ok()
+}
+
+/// A scalar as `--set` and `:set` take it: `true`/`false`, an integer (i64), or a number (f64).
+pub fn parse_scalar(text: &str) -> Option<Scalar> {
+    match text {
+        "true" => Some(Scalar::Bool(true)),
+        "false" => Some(Scalar::Bool(false)),
+        _ => parse_integer(text).map(Scalar::I64).or_else(|| parse_number(text).map(Scalar::F64)),
+    }
 }
 
 /// Writes columns side by side as CSV: one header field per column (quoted when it must

@@ -96,6 +96,10 @@ pub fn run(args: Args) -> Result<(), UserError> {
                 bindings.column_with_validity(column.name.clone(), values, validity)
             }
             (LoadedValues::F64(values), None) => bindings.column(column.name.clone(), values),
+            (LoadedValues::I64(values), Some(validity)) => {
+                bindings.column_with_validity(column.name.clone(), values, validity)
+            }
+            (LoadedValues::I64(values), None) => bindings.column(column.name.clone(), values),
             (LoadedValues::Bool(values), Some(validity)) => {
                 bindings.column_with_validity(column.name.clone(), values, validity)
             }
@@ -162,7 +166,7 @@ fn write_output(
     }
 }
 
-/// `NAME=VALUE`: a number or `true`/`false`.
+/// `NAME=VALUE`: an integer, a number or `true`/`false`.
 fn parse_set(text: &str) -> Result<(String, Scalar), UserError> {
     let Some((name, value)) = text.split_once('=') else {
         return Err(UserError(format!("error: --set {text}: expected NAME=VALUE, e.g. --set a=252")));
@@ -172,12 +176,7 @@ fn parse_set(text: &str) -> Result<(String, Scalar), UserError> {
     if !is_name {
         return Err(UserError(format!("error: --set {text}: '{name}' is not a name")));
     }
-    let scalar = match value {
-        "true" => Scalar::Bool(true),
-        "false" => Scalar::Bool(false),
-        _ => Scalar::F64(csv_io::parse_number(value).ok_or_else(|| {
-            UserError(format!("error: --set {text}: '{value}' is not a number or true/false"))
-        })?),
-    };
+    let scalar = csv_io::parse_scalar(value)
+        .ok_or_else(|| UserError(format!("error: --set {text}: '{value}' is not a number or true/false")))?;
     Ok((name.to_string(), scalar))
 }

@@ -205,6 +205,7 @@ impl Session {
         for column in loaded {
             let values = match column.values {
                 LoadedValues::F64(values) => ColumnValues::F64(values),
+                LoadedValues::I64(values) => ColumnValues::I64(values),
                 LoadedValues::Bool(values) => ColumnValues::Bool(values),
             };
             let null_count = column.validity.as_ref().map_or(0, |bytes| {
@@ -256,13 +257,8 @@ impl Session {
     fn set(&mut self, rest: &str) -> Result<(), String> {
         let (name, value) = rest.split_once('=').ok_or("usage: :set NAME = VALUE")?;
         let (name, value) = (name.trim(), value.trim());
-        let scalar = match value {
-            "true" => Scalar::Bool(true),
-            "false" => Scalar::Bool(false),
-            _ => Scalar::F64(
-                value.parse::<f64>().map_err(|_| format!("'{value}' is not a number or true/false"))?,
-            ),
-        };
+        let scalar = super::csv_io::parse_scalar(value)
+            .ok_or_else(|| format!("'{value}' is not a number or true/false"))?;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!("'{name}' is not a name"));
         }
@@ -456,6 +452,8 @@ fn preview(column: &Column, compile_ms: f64, run_ms: f64) {
         .filter_map(|row| match column.get(row) {
             Some(Scalar::F64(v)) => Some(v),
             Some(Scalar::F32(v)) => Some(f64::from(v)),
+            Some(Scalar::I64(v)) => Some(v as f64),
+            Some(Scalar::I32(v)) => Some(f64::from(v)),
             _ => None,
         })
         .collect();

@@ -3,7 +3,7 @@
 //! per-thread scratch its block buffers live in.
 
 use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InputWord};
-use crate::column::{Binding, ColumnData};
+use crate::column::Binding;
 use crate::ir::column_semantics::{ReduceState, ScanState};
 use crate::passes::fuse_loops::{BLOCK_ROWS, Buffer, LoopPlan};
 use crate::runtime::callbacks::{ReduceCallState, ScanCallState};
@@ -113,17 +113,17 @@ impl NativeKernel {
     ///
     /// # Safety
     /// As [`NativeKernel::run`] for the inputs.
-    pub(crate) unsafe fn run_reduction(&self, inputs: &[Binding<'_>], rows: usize) -> Vec<Option<f64>> {
+    pub(crate) unsafe fn run_reduction(&self, inputs: &[Binding<'_>], rows: usize) -> Vec<Option<Scalar>> {
         let plan = &self.plan;
         // `call` asserts that the plan reduces (a state is passed exactly for such a plan).
         assert!(plan.extra_outputs.is_empty(), "run_reduction: a reducing plan writes no output");
         let elem = plan.program.result_type().elem;
-        let mut state = ReduceCallState { reduce: ReduceState::new(&plan.reduce_result), elem };
+        let mut state = ReduceCallState { reduce: ReduceState::new(&plan.reduce_result, elem), elem };
         let out = OutputTarget { values: std::ptr::null_mut(), bitmap: &mut [] };
         // SAFETY: forwarded from the caller; a reducing plan never writes `out` (it has no
         // result stage write and no extra outputs), and `state` outlives the call.
         unsafe { self.call(inputs, rows, out, &mut [], Some(&mut state)) };
-        state.reduce.finish()
+        state.reduce.finish(&plan.reduce_result, elem)
     }
 
     /// # Safety
@@ -158,7 +158,7 @@ impl NativeKernel {
                 .scans
                 .iter()
                 .map(|(node, op)| ScanCallState {
-                    scan: ScanState::new(*op),
+                    scan: ScanState::new(*op, plan.program.node(*node).ty.elem),
                     elem: plan.program.node(*node).ty.elem,
                 })
                 .collect();
@@ -175,22 +175,14 @@ impl NativeKernel {
             for (slot, binding) in inputs.iter().enumerate() {
                 match binding {
                     Binding::Column(column) => {
-                        words[layout.input(slot, InputWord::Data)] = match column.data {
-                            ColumnData::F64(values) => values.as_ptr() as u64,
-                            ColumnData::F32(values) => values.as_ptr() as u64,
-                            ColumnData::Bool(values) => values.as_ptr() as u64,
-                        };
+                        words[layout.input(slot, InputWord::Data)] = layout::column_address(column.data);
                         if let Some(validity) = column.validity {
                             words[layout.input(slot, InputWord::Validity)] = validity.bytes.as_ptr() as u64;
                             words[layout.input(slot, InputWord::Offset)] = validity.offset as u64;
                         }
                     }
                     Binding::Scalar(scalar) => {
-                        words[layout.input(slot, InputWord::Scalar)] = match scalar {
-                            Scalar::F64(v) => v.to_bits(),
-                            Scalar::F32(v) => u64::from(v.to_bits()),
-                            Scalar::Bool(v) => u64::from(*v),
-                        };
+                        words[layout.input(slot, InputWord::Scalar)] = layout::scalar_word(*scalar);
                     }
                 }
             }
@@ -252,9 +244,5 @@ pub(super) fn scratch_words(plan: &LoopPlan, rows: usize) -> usize {
 const MAX_RETAINED_SCRATCH_WORDS: usize = 4 << 20;
 
 pub(super) fn element_size(elem: Elem) -> usize {
-    match elem {
-        Elem::F64 => 8,
-        Elem::F32 => 4,
-        Elem::Bool => 1,
-    }
+    elem.size()
 }

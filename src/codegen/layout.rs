@@ -10,7 +10,9 @@
 //! then per state     a scan's running state; last, the reduction's state
 //! ```
 
+use crate::column::ColumnData;
 use crate::passes::fuse_loops::LoopPlan;
+use crate::types::Scalar;
 
 /// Word 0: the row count `n`.
 pub(crate) const ROWS: usize = 0;
@@ -134,5 +136,40 @@ impl ArgLayout {
 
     fn first_state(&self) -> usize {
         self.first_extra_output() + self.extra_outputs * WORDS_PER_EXTRA_OUTPUT
+    }
+}
+
+/// A scalar input's argument word: a float's bits, an integer's two's-complement bits
+/// (an i32 zero-extended; the kernel reads the low 32 bits), a bool as 0 or 1.
+pub(crate) fn scalar_word(scalar: Scalar) -> u64 {
+    match scalar {
+        Scalar::F64(v) => v.to_bits(),
+        Scalar::F32(v) => u64::from(v.to_bits()),
+        Scalar::I64(v) => v as u64,
+        Scalar::I32(v) => u64::from(v as u32),
+        Scalar::Bool(v) => u64::from(v),
+    }
+}
+
+/// A column's values as the little-endian bytes an object's argument region holds (what the
+/// native kernel reads through `InputWord::Data`).
+pub(crate) fn column_bytes(data: ColumnData<'_>) -> Vec<u8> {
+    match data {
+        ColumnData::F64(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ColumnData::F32(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ColumnData::I64(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ColumnData::I32(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ColumnData::Bool(values) => values.iter().map(|&v| u8::from(v)).collect(),
+    }
+}
+
+/// The address of a column's first value (`InputWord::Data`).
+pub(crate) fn column_address(data: ColumnData<'_>) -> u64 {
+    match data {
+        ColumnData::F64(values) => values.as_ptr() as u64,
+        ColumnData::F32(values) => values.as_ptr() as u64,
+        ColumnData::I64(values) => values.as_ptr() as u64,
+        ColumnData::I32(values) => values.as_ptr() as u64,
+        ColumnData::Bool(values) => values.as_ptr() as u64,
     }
 }

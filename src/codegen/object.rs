@@ -14,9 +14,9 @@ use super::executor::{buffer_region, element_size, scratch_words};
 use super::layout::{self, ArgLayout, BufferWord, InputWord};
 use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
 use super::{CodegenError, emitted_runtime, translate};
-use crate::column::{Binding, ColumnData};
+use crate::column::Binding;
 use crate::passes::fuse_loops::LoopPlan;
-use crate::types::{Elem, Scalar};
+use crate::types::Elem;
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -197,12 +197,7 @@ pub(crate) fn argument_image(
     for (slot, binding) in inputs.iter().enumerate() {
         match binding {
             Binding::Column(column) => {
-                let bytes: Vec<u8> = match column.data {
-                    ColumnData::F64(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                    ColumnData::F32(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                    ColumnData::Bool(values) => values.iter().map(|&v| u8::from(v)).collect(),
-                };
-                words[layout.input(slot, InputWord::Data)] = region(bytes);
+                words[layout.input(slot, InputWord::Data)] = region(layout::column_bytes(column.data));
                 if let Some(validity) = column.validity {
                     words[layout.input(slot, InputWord::Validity)] = region(validity.bytes.to_vec());
                     words[layout.input(slot, InputWord::Offset)] =
@@ -210,11 +205,8 @@ pub(crate) fn argument_image(
                 }
             }
             Binding::Scalar(scalar) => {
-                words[layout.input(slot, InputWord::Scalar)] = ArgumentWord::Value(match scalar {
-                    Scalar::F64(v) => v.to_bits(),
-                    Scalar::F32(v) => u64::from(v.to_bits()),
-                    Scalar::Bool(v) => u64::from(*v),
-                });
+                words[layout.input(slot, InputWord::Scalar)] =
+                    ArgumentWord::Value(layout::scalar_word(*scalar));
             }
         }
     }

@@ -288,6 +288,10 @@ pub enum ValuesMut<'a> {
     F64(&'a mut [f64]),
     /// Room for f32 results.
     F32(&'a mut [f32]),
+    /// Room for i64 results.
+    I64(&'a mut [i64]),
+    /// Room for i32 results.
+    I32(&'a mut [i32]),
     /// Room for bool results.
     Bool(&'a mut [bool]),
 }
@@ -750,6 +754,8 @@ fn run_fused_into(
     let (pointer, room, found) = match &mut out.values {
         ValuesMut::F64(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F64),
         ValuesMut::F32(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::F32),
+        ValuesMut::I64(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::I64),
+        ValuesMut::I32(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::I32),
         ValuesMut::Bool(values) => (values.as_mut_ptr().cast::<u8>(), values.len(), Elem::Bool),
     };
     if found != elem {

@@ -15,7 +15,7 @@ use crate::codegen::{self, OutputTarget};
 use crate::column::{Binding, Column, ColumnData, ColumnValues};
 use crate::engine::{ColumnMut, EvalSummary};
 use crate::error::{Error, EvalError};
-use crate::interp::from_f64;
+use crate::ir::column_semantics::ReduceState;
 use crate::ir::{self, Elem, column_semantics};
 use crate::passes::fuse_loops;
 use crate::passes::split_passes::{PassPlan, substitute_nulls};
@@ -72,28 +72,43 @@ impl Passes {
 }
 
 /// `ops` over an input column where it lies, with a row accessor specialised to the column's
-/// element type and validity (values as `interp::as_f64` gives them), so the per-row work
-/// inlines.
-fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> Vec<Option<f64>> {
+/// element type and validity, so the per-row work inlines.
+fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> Vec<Option<Scalar>> {
     let column = match binding {
         Binding::Column(column) => column,
         Binding::Scalar(scalar) => {
-            let value = crate::interp::as_f64(Some(*scalar));
-            return column_semantics::reduce(ops, rows, move |_| value);
+            let value = *scalar;
+            return column_semantics::reduce(ops, value.elem(), rows, move |_| Some(value));
         }
     };
-    match (column.data, column.validity) {
-        (ColumnData::F64(values), None) => column_semantics::reduce(ops, rows, |row| Some(values[row])),
-        (ColumnData::F64(values), Some(validity)) => {
-            column_semantics::reduce(ops, rows, move |row| validity.is_valid(row).then(|| values[row]))
+    let elem = column.data.elem();
+    let valid = |row: usize| column.validity.is_none_or(|validity| validity.is_valid(row));
+    let mut state = ReduceState::new(ops, elem);
+    match (&mut state, column.data, column.validity) {
+        (ReduceState::Float(state), ColumnData::F64(values), None) => {
+            state.feed(rows, |row| Some(values[row]))
         }
-        (ColumnData::F32(values), validity) => column_semantics::reduce(ops, rows, move |row| {
-            validity.is_none_or(|validity| validity.is_valid(row)).then(|| f64::from(values[row]))
-        }),
-        (ColumnData::Bool(values), validity) => column_semantics::reduce(ops, rows, move |row| {
-            validity.is_none_or(|validity| validity.is_valid(row)).then(|| f64::from(u8::from(values[row])))
-        }),
+        (ReduceState::Float(state), ColumnData::F64(values), Some(_)) => {
+            state.feed(rows, |row| valid(row).then(|| values[row]))
+        }
+        (ReduceState::Float(state), ColumnData::F32(values), _) => {
+            state.feed(rows, |row| valid(row).then(|| f64::from(values[row])))
+        }
+        (ReduceState::Float(state), ColumnData::Bool(values), _) => {
+            state.feed(rows, |row| valid(row).then(|| f64::from(u8::from(values[row]))))
+        }
+        (ReduceState::Integer(state), ColumnData::I64(values), _) => {
+            state.feed(rows, |row| valid(row).then(|| values[row]))
+        }
+        (ReduceState::Integer(state), ColumnData::I32(values), _) => {
+            state.feed(rows, |row| valid(row).then(|| i64::from(values[row])))
+        }
+        (ReduceState::Float(_), ColumnData::I64(_) | ColumnData::I32(_), _)
+        | (ReduceState::Integer(_), ColumnData::F64(_) | ColumnData::F32(_) | ColumnData::Bool(_), _) => {
+            unreachable!("ReduceState::new picks the state for the column's element type")
+        }
     }
+    state.finish(ops, elem)
 }
 
 /// A pass program's input `name`: a reduction's value from `produced`, else the user's binding.
@@ -137,9 +152,7 @@ impl Kernel {
                 }
             };
             produced.extend(
-                step.reductions.iter().zip(values).map(|((_, name, ty), value)| {
-                    (name.clone(), value.map(|value| from_f64(ty.elem, value)))
-                }),
+                step.reductions.iter().zip(values).map(|((_, name, _), value)| (name.clone(), value)),
             );
         }
         Ok(produced)
@@ -303,6 +316,8 @@ impl OutputBuffer {
         let values = match elem {
             Elem::F64 => ColumnValues::F64(vec![0.0; len]),
             Elem::F32 => ColumnValues::F32(vec![0.0; len]),
+            Elem::I64 => ColumnValues::I64(vec![0; len]),
+            Elem::I32 => ColumnValues::I32(vec![0; len]),
             Elem::Bool => ColumnValues::Bool(vec![false; len]),
         };
         OutputBuffer { values, bitmap: vec![0u8; if nullable { len.div_ceil(8) } else { 0 }], nullable, len }
@@ -312,6 +327,8 @@ impl OutputBuffer {
         let values = match &mut self.values {
             ColumnValues::F64(values) => values.as_mut_ptr().cast::<u8>(),
             ColumnValues::F32(values) => values.as_mut_ptr().cast::<u8>(),
+            ColumnValues::I64(values) => values.as_mut_ptr().cast::<u8>(),
+            ColumnValues::I32(values) => values.as_mut_ptr().cast::<u8>(),
             ColumnValues::Bool(values) => values.as_mut_ptr().cast::<u8>(),
         };
         OutputTarget { values, bitmap: &mut self.bitmap }

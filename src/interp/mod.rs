@@ -4,7 +4,7 @@
 
 use crate::column::{Binding, Column};
 use crate::error::EvalError;
-use crate::ir::{Elem, NodeKind, Program, Shape, column_semantics, semantics};
+use crate::ir::{NodeKind, Program, Shape, column_semantics, semantics};
 use crate::types::Scalar;
 
 /// One node's value: a scalar (the same for every row) or one optional value per row.
@@ -54,17 +54,19 @@ pub fn evaluate_outputs(
             }
             NodeKind::Reduce { op, arg } => {
                 let source = &values[arg.index()];
-                let reduced = column_semantics::reduce(&[op], rows, |row| as_f64(source.at(row)))[0];
-                Value::Scalar(reduced.map(|value| from_f64(node.ty.elem, value)))
+                let operand = program.node(arg).ty.elem;
+                Value::Scalar(column_semantics::reduce(&[op], operand, rows, |row| source.at(row))[0])
             }
             NodeKind::Scan { op, arg } => {
                 let source = &values[arg.index()];
                 let mut out = vec![None; rows];
+                let operand = program.node(arg).ty.elem;
                 column_semantics::scan(
                     op,
+                    operand,
                     rows,
-                    |row| as_f64(source.at(row)),
-                    |row, value| out[row] = value.map(|value| from_f64(node.ty.elem, value)),
+                    |row| source.at(row),
+                    |row, value| out[row] = value,
                 );
                 Value::Column(out)
             }
@@ -105,24 +107,6 @@ pub fn evaluate_outputs(
             (name.clone(), Column::from_options(program.node(*id).ty.elem, &output_rows))
         })
         .collect())
-}
-
-/// A value as the stateful nodes' semantics take it: f32 widened exactly, bool as 0 or 1.
-pub fn as_f64(value: Option<Scalar>) -> Option<f64> {
-    value.map(|value| match value {
-        Scalar::F64(v) => v,
-        Scalar::F32(v) => f64::from(v),
-        Scalar::Bool(v) => f64::from(u8::from(v)),
-    })
-}
-
-/// A stateful node's f64 result as its element type: f32 rounded once, bool as non-zero.
-pub fn from_f64(elem: Elem, value: f64) -> Scalar {
-    match elem {
-        Elem::F64 => Scalar::F64(value),
-        Elem::F32 => Scalar::F32(value as f32),
-        Elem::Bool => Scalar::Bool(value != 0.0),
-    }
 }
 
 /// The interpreter trusts nothing: inputs must match the program's declared inputs exactly.

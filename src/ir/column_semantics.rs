@@ -21,6 +21,7 @@
 
 use super::node::{ReduceOp, ScanOp};
 use super::semantics::{maximum, minimum};
+use crate::types::{Elem, Scalar};
 use std::collections::VecDeque;
 
 /// The start of every running sum: −0 is IEEE addition's identity (−0 + x is x for every x,
@@ -241,9 +242,10 @@ impl Moments {
 /// Every reduction in `ops` over the valid rows, in one pass: `ops[i]`'s value, or `None`
 /// where it is null (the mean, var, std, min and max of no rows). `count` gives the number of
 /// valid rows; `any`/`all` give 1 or 0 (an empty `any` is false, an empty `all` true); an
-/// empty `sum` is 0. (One [`ReduceState`] fed every row at once.)
-pub fn reduce(ops: &[ReduceOp], len: usize, get: impl Fn(usize) -> Option<f64>) -> Vec<Option<f64>> {
-    let mut state = ReduceState::new(ops);
+/// empty `sum` is 0. (One [`FloatReduceState`] fed every row at once.)
+#[cfg(test)]
+pub fn reduce_f64(ops: &[ReduceOp], len: usize, get: impl Fn(usize) -> Option<f64>) -> Vec<Option<f64>> {
+    let mut state = FloatReduceState::new(ops);
     state.feed(len, get);
     state.finish()
 }
@@ -253,7 +255,7 @@ pub fn reduce(ops: &[ReduceOp], len: usize, get: impl Fn(usize) -> Option<f64>) 
 /// changes nothing: a native loop feeding it a block at a time and the interpreter feeding it
 /// the whole column get the same bits.
 #[derive(Debug, Clone)]
-pub struct ReduceState {
+pub struct FloatReduceState {
     ops: Vec<ReduceOp>,
     needs: Needs,
     moments: Moments,
@@ -264,8 +266,8 @@ pub struct ReduceState {
     row: usize,
 }
 
-impl ReduceState {
-    pub fn new(ops: &[ReduceOp]) -> ReduceState {
+impl FloatReduceState {
+    pub fn new(ops: &[ReduceOp]) -> FloatReduceState {
         let mut needs = Needs::default();
         for op in ops {
             match op {
@@ -275,7 +277,7 @@ impl ReduceState {
                 ReduceOp::Count => {}
             }
         }
-        ReduceState {
+        FloatReduceState {
             ops: ops.to_vec(),
             needs,
             moments: Moments { all: true, ..Moments::default() },
@@ -336,10 +338,16 @@ impl ReduceState {
     }
 }
 
-/// Runs `op` down the column: `put(row, value)` for every row in order (one
-/// [`ScanState`] fed every row at once).
-pub fn scan(op: ScanOp, len: usize, get: impl Fn(usize) -> Option<f64>, put: impl FnMut(usize, Option<f64>)) {
-    ScanState::new(op).feed(len, get, put);
+/// Runs `op` down a float column: `put(row, value)` for every row in order (one
+/// [`FloatScanState`] fed every row at once).
+#[cfg(test)]
+pub fn scan_f64(
+    op: ScanOp,
+    len: usize,
+    get: impl Fn(usize) -> Option<f64>,
+    put: impl FnMut(usize, Option<f64>),
+) {
+    FloatScanState::new(op).feed(len, get, put);
 }
 
 /// The running state of a scan, fed the rows in order, any number at a time: native loops
@@ -356,7 +364,7 @@ pub fn scan(op: ScanOp, len: usize, get: impl Fn(usize) -> Option<f64>, put: imp
 ///
 /// `feed` reads each row once, before it writes that row, so a caller may scan in place.
 #[derive(Debug, Clone)]
-pub struct ScanState {
+pub struct FloatScanState {
     op: ScanOp,
     /// Rows fed so far.
     row: usize,
@@ -386,8 +394,8 @@ pub struct ScanState {
     state: Option<f64>,
 }
 
-impl ScanState {
-    pub fn new(op: ScanOp) -> ScanState {
+impl FloatScanState {
+    pub fn new(op: ScanOp) -> FloatScanState {
         let w = match op {
             ScanOp::MSum { w }
             | ScanOp::MAvg { w }
@@ -396,7 +404,7 @@ impl ScanState {
             | ScanOp::MMax { w } => w as usize,
             _ => 0,
         };
-        ScanState {
+        FloatScanState {
             op,
             row: 0,
             w,
@@ -567,6 +575,319 @@ impl ScanState {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Integer columns. Values arrive widened to i64 (an i32 exactly) and results leave as i64;
+// the caller narrows an i32 result by wrapping (`as i32`), which for sums and products is
+// the i32 wrapping result (reduction modulo 2³² commutes with + and ×) and for min and max
+// is exact. Reductions and scans whose result is a float (mean, var, std, mavg, mstd, ema)
+// never see integers: `check` converts their operand to f64 first.
+
+/// The running state of `sum`, `min`, `max` and `count` over an integer column. The sum is
+/// exact: accumulated in i128 (2⁶⁴ rows of |x| ≤ 2⁶³ cannot overflow it), and null when the
+/// total does not fit in i64 — never a wrapped, wrong number.
+#[derive(Debug, Clone)]
+pub struct IntegerReduceState {
+    ops: Vec<ReduceOp>,
+    count: usize,
+    sum: i128,
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+impl IntegerReduceState {
+    pub fn new(ops: &[ReduceOp]) -> IntegerReduceState {
+        IntegerReduceState { ops: ops.to_vec(), count: 0, sum: 0, min: None, max: None }
+    }
+
+    pub fn feed(&mut self, len: usize, get: impl Fn(usize) -> Option<i64>) {
+        for row in 0..len {
+            if let Some(x) = get(row) {
+                self.count += 1;
+                self.sum += i128::from(x);
+                self.min = Some(self.min.map_or(x, |m| m.min(x)));
+                self.max = Some(self.max.map_or(x, |m| m.max(x)));
+            }
+        }
+    }
+
+    /// Each op's value: `sum` (0 for no rows, null when it overflows i64), `min`/`max` (null
+    /// for no rows), `count`.
+    pub fn finish(self) -> Vec<Option<i64>> {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                ReduceOp::Sum => i64::try_from(self.sum).ok(),
+                ReduceOp::Min => self.min,
+                ReduceOp::Max => self.max,
+                ReduceOp::Count => Some(i64::try_from(self.count).unwrap_or(i64::MAX)),
+                ReduceOp::Mean
+                | ReduceOp::Var { .. }
+                | ReduceOp::Std { .. }
+                | ReduceOp::Any
+                | ReduceOp::All => {
+                    unreachable!("check converts integers to f64 for {op:?}; the verifier enforces it")
+                }
+            })
+            .collect()
+    }
+}
+
+/// The running state of a scan of an integer column (`msum mmin mmax cumsum cumprod cummax
+/// cummin`), with the null rules of [`FloatScanState`]. Sums and products wrap (two's
+/// complement, as `+` and `*` on integers): a window sum adds the entering value and
+/// subtracts the leaving one, exact modulo 2⁶⁴, so it equals the true window sum whenever
+/// that fits.
+#[derive(Debug, Clone)]
+pub struct IntegerScanState {
+    op: ScanOp,
+    row: usize,
+    w: usize,
+    ring: Vec<Option<i64>>,
+    offset: usize,
+    valid: usize,
+    sum: i64,
+    deque: VecDeque<(usize, i64)>,
+    state: Option<i64>,
+}
+
+impl IntegerScanState {
+    pub fn new(op: ScanOp) -> IntegerScanState {
+        let w = match op {
+            ScanOp::MSum { w } | ScanOp::MMin { w } | ScanOp::MMax { w } => w as usize,
+            ScanOp::MAvg { w } | ScanOp::MStd { w } => w as usize,
+            ScanOp::CumSum | ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin | ScanOp::Ema { .. } => 0,
+        };
+        IntegerScanState {
+            op,
+            row: 0,
+            w,
+            ring: Vec::new(),
+            offset: 0,
+            valid: 0,
+            sum: 0,
+            deque: VecDeque::new(),
+            state: None,
+        }
+    }
+
+    pub fn feed(
+        &mut self,
+        len: usize,
+        get: impl Fn(usize) -> Option<i64>,
+        mut put: impl FnMut(usize, Option<i64>),
+    ) {
+        for i in 0..len {
+            let value = self.step(get(i));
+            put(i, value);
+        }
+    }
+
+    fn step(&mut self, x: Option<i64>) -> Option<i64> {
+        let row = self.row;
+        self.row += 1;
+        match self.op {
+            ScanOp::MSum { .. } | ScanOp::MMin { .. } | ScanOp::MMax { .. } => {
+                let offset = self.offset;
+                self.offset = if offset + 1 == self.w { 0 } else { offset + 1 };
+                let leaving = if row >= self.w { self.ring[offset] } else { None };
+                match self.ring.get_mut(offset) {
+                    Some(slot) => *slot = x,
+                    None => self.ring.push(x),
+                }
+                if let Some(x) = x {
+                    self.valid += 1;
+                    self.sum = self.sum.wrapping_add(x);
+                    let is_min = matches!(self.op, ScanOp::MMin { .. });
+                    // Keep the deque strictly monotonic from the front: a later equal value
+                    // replaces an earlier one (it leaves the window later).
+                    while self
+                        .deque
+                        .back()
+                        .is_some_and(|&(_, back)| if is_min { back >= x } else { back <= x })
+                    {
+                        self.deque.pop_back();
+                    }
+                    self.deque.push_back((row, x));
+                }
+                if let Some(x) = leaving {
+                    self.valid -= 1;
+                    self.sum = self.sum.wrapping_sub(x);
+                }
+                while self.deque.front().is_some_and(|&(index, _)| index + self.w <= row) {
+                    self.deque.pop_front();
+                }
+                if self.valid == 0 {
+                    return None;
+                }
+                match self.op {
+                    ScanOp::MSum { .. } => Some(self.sum),
+                    _ => self.deque.front().map(|&(_, value)| value),
+                }
+            }
+            ScanOp::CumSum | ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin => x.map(|x| {
+                let next = match (self.state, self.op) {
+                    (None, _) => x,
+                    (Some(s), ScanOp::CumSum) => s.wrapping_add(x),
+                    (Some(s), ScanOp::CumProd) => s.wrapping_mul(x),
+                    (Some(s), ScanOp::CumMax) => s.max(x),
+                    (Some(s), _) => s.min(x),
+                };
+                self.state = Some(next);
+                next
+            }),
+            ScanOp::MAvg { .. } | ScanOp::MStd { .. } | ScanOp::Ema { .. } => {
+                unreachable!("check converts integers to f64 for {:?}; the verifier enforces it", self.op)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Typed entry points: the state for a column of a given element type, and whole-column
+// forms over optional scalars for the interpreter and the engine's multi-pass execution.
+
+/// Whether the stateful semantics take values of `elem` as floats (f64, f32, and bool as
+/// 0/1 for `count`/`any`/`all`) or as integers.
+fn is_integer_operand(elem: Elem) -> bool {
+    match elem {
+        Elem::I64 | Elem::I32 => true,
+        Elem::F64 | Elem::F32 | Elem::Bool => false,
+    }
+}
+
+/// The running state of a set of reductions of one column of element type `elem`.
+#[derive(Debug, Clone)]
+pub enum ReduceState {
+    /// Boxed: its 64-row chunk makes it far larger than the integer state.
+    Float(Box<FloatReduceState>),
+    Integer(IntegerReduceState),
+}
+
+impl ReduceState {
+    pub fn new(ops: &[ReduceOp], elem: Elem) -> ReduceState {
+        if is_integer_operand(elem) {
+            ReduceState::Integer(IntegerReduceState::new(ops))
+        } else {
+            ReduceState::Float(Box::new(FloatReduceState::new(ops)))
+        }
+    }
+
+    /// Each op's value, of the op's result type for an operand of type `elem`
+    /// ([`ReduceOp::result_elem`]): an f32 result rounded once from f64.
+    pub fn finish(self, ops: &[ReduceOp], elem: Elem) -> Vec<Option<Scalar>> {
+        match self {
+            ReduceState::Float(state) => state
+                .finish()
+                .into_iter()
+                .zip(ops)
+                .map(|(value, op)| value.map(|value| scalar_from_f64(op.result_elem(elem), value)))
+                .collect(),
+            ReduceState::Integer(state) => state
+                .finish()
+                .into_iter()
+                .zip(ops)
+                .map(|(value, op)| value.map(|value| scalar_from_i64(op.result_elem(elem), value)))
+                .collect(),
+        }
+    }
+}
+
+/// The running state of a scan of a column of element type `elem`.
+#[derive(Debug, Clone)]
+pub enum ScanState {
+    Float(FloatScanState),
+    Integer(IntegerScanState),
+}
+
+impl ScanState {
+    pub fn new(op: ScanOp, elem: Elem) -> ScanState {
+        if is_integer_operand(elem) {
+            ScanState::Integer(IntegerScanState::new(op))
+        } else {
+            ScanState::Float(FloatScanState::new(op))
+        }
+    }
+}
+
+/// Every reduction in `ops` over a column of element type `elem` given row by row.
+pub fn reduce(
+    ops: &[ReduceOp],
+    elem: Elem,
+    len: usize,
+    get: impl Fn(usize) -> Option<Scalar>,
+) -> Vec<Option<Scalar>> {
+    let mut state = ReduceState::new(ops, elem);
+    match &mut state {
+        ReduceState::Float(state) => state.feed(len, |row| get(row).map(scalar_as_f64)),
+        ReduceState::Integer(state) => state.feed(len, |row| get(row).map(scalar_as_i64)),
+    }
+    state.finish(ops, elem)
+}
+
+/// Runs `op` down a column of element type `elem`: `put(row, value)` for every row in order,
+/// each value of the scan's result type.
+pub fn scan(
+    op: ScanOp,
+    elem: Elem,
+    len: usize,
+    get: impl Fn(usize) -> Option<Scalar>,
+    mut put: impl FnMut(usize, Option<Scalar>),
+) {
+    let out = op.result_elem(elem);
+    match ScanState::new(op, elem) {
+        ScanState::Float(mut state) => state.feed(
+            len,
+            |row| get(row).map(scalar_as_f64),
+            |row, value| put(row, value.map(|value| scalar_from_f64(out, value))),
+        ),
+        ScanState::Integer(mut state) => state.feed(
+            len,
+            |row| get(row).map(scalar_as_i64),
+            |row, value| put(row, value.map(|value| scalar_from_i64(out, value))),
+        ),
+    }
+}
+
+/// A value as the float semantics take it: f32 widened exactly, bool as 0 or 1.
+pub fn scalar_as_f64(value: Scalar) -> f64 {
+    match value {
+        Scalar::F64(v) => v,
+        Scalar::F32(v) => f64::from(v),
+        Scalar::Bool(v) => f64::from(u8::from(v)),
+        Scalar::I64(_) | Scalar::I32(_) => unreachable!("integers take the integer semantics"),
+    }
+}
+
+/// A value as the integer semantics take it: i32 widened exactly.
+pub fn scalar_as_i64(value: Scalar) -> i64 {
+    match value {
+        Scalar::I64(v) => v,
+        Scalar::I32(v) => i64::from(v),
+        Scalar::F64(_) | Scalar::F32(_) | Scalar::Bool(_) => unreachable!("floats take the float semantics"),
+    }
+}
+
+/// A float result as element type `elem`: f32 rounded once, bool as non-zero.
+pub fn scalar_from_f64(elem: Elem, value: f64) -> Scalar {
+    match elem {
+        Elem::F64 => Scalar::F64(value),
+        Elem::F32 => Scalar::F32(value as f32),
+        Elem::Bool => Scalar::Bool(value != 0.0),
+        // `count` of a float column: the count was computed as an f64 of at most 2⁵³.
+        Elem::I64 => Scalar::I64(value as i64),
+        Elem::I32 => unreachable!("no float reduction or scan gives i32"),
+    }
+}
+
+/// An integer result as element type `elem`: an i32 by wrapping (see the section's comment).
+pub fn scalar_from_i64(elem: Elem, value: i64) -> Scalar {
+    match elem {
+        Elem::I64 => Scalar::I64(value),
+        Elem::I32 => Scalar::I32(value as i32),
+        Elem::F64 | Elem::F32 | Elem::Bool => unreachable!("integer reductions and scans give integers"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,7 +898,7 @@ mod tests {
 
     fn scanned(op: ScanOp, values: &[Option<f64>]) -> Vec<Option<f64>> {
         let mut out = vec![None; values.len()];
-        scan(op, values.len(), column(values), |row, value| out[row] = value);
+        scan_f64(op, values.len(), column(values), |row, value| out[row] = value);
         out
     }
 
@@ -593,7 +914,7 @@ mod tests {
             ReduceOp::Max,
             ReduceOp::Count,
         ];
-        let got = reduce(&ops, x.len(), column(&x));
+        let got = reduce_f64(&ops, x.len(), column(&x));
         let mean = 7.0 / 3.0;
         let m2 = (1.0f64 - mean).powi(2) + (2.0f64 - mean).powi(2) + (4.0f64 - mean).powi(2);
         assert_eq!(got[0], Some(7.0));
@@ -601,10 +922,10 @@ mod tests {
         assert!((got[2].unwrap() - m2 / 3.0).abs() < 1e-15);
         assert!((got[3].unwrap() - m2 / 2.0).abs() < 1e-15);
         assert_eq!((got[4], got[5], got[6]), (Some(1.0), Some(4.0), Some(3.0)));
-        let empty = reduce(&ops, 2, |_| None);
+        let empty = reduce_f64(&ops, 2, |_| None);
         assert_eq!(empty, vec![Some(0.0), None, None, None, None, None, Some(0.0)]);
-        assert_eq!(reduce(&[ReduceOp::Var { ddof: 1 }], 1, |_| Some(3.0)), vec![None]);
-        assert_eq!(reduce(&[ReduceOp::Any, ReduceOp::All], 0, |_| None), vec![Some(0.0), Some(1.0)]);
+        assert_eq!(reduce_f64(&[ReduceOp::Var { ddof: 1 }], 1, |_| Some(3.0)), vec![None]);
+        assert_eq!(reduce_f64(&[ReduceOp::Any, ReduceOp::All], 0, |_| None), vec![Some(0.0), Some(1.0)]);
     }
 
     #[test]
@@ -614,16 +935,16 @@ mod tests {
         let u = f64::EPSILON / 2.0;
         // 10⁶ times the f64 nearest 0.1 is 100000.0000000000055…, which rounds to 10⁵.
         let exact = 100_000.0;
-        let got = reduce(&[ReduceOp::Sum], 1_000_000, |_| Some(0.1))[0].unwrap();
+        let got = reduce_f64(&[ReduceOp::Sum], 1_000_000, |_| Some(0.1))[0].unwrap();
         assert!((got - exact).abs() <= 2.0 * u * exact + 17.0 * u * exact, "{got} vs {exact}");
         let plain: f64 = (0..1_000_000).map(|_| 0.1).sum();
         assert!((got - exact).abs() < (plain - exact).abs() / 100.0, "{got} {plain}");
         let got =
-            reduce(&[ReduceOp::Sum], 10_001, |row| Some(if row == 0 { 1.0 } else { 1e-16 }))[0].unwrap();
+            reduce_f64(&[ReduceOp::Sum], 10_001, |row| Some(if row == 0 { 1.0 } else { 1e-16 }))[0].unwrap();
         assert!((got - 1.000_000_000_001).abs() <= 19.0 * u * 1.000_000_000_001, "{got}");
         // A huge offset: the naive E[x²] − E[x]² formula gives garbage, this gives 2/3·… exactly.
         let get = |row: usize| Some(1e9 + (row % 3) as f64);
-        let var = reduce(&[ReduceOp::Var { ddof: 0 }], 3000, get)[0].unwrap();
+        let var = reduce_f64(&[ReduceOp::Var { ddof: 0 }], 3000, get)[0].unwrap();
         assert!((var - 2.0 / 3.0).abs() < 1e-15, "{var}");
     }
 
@@ -685,7 +1006,7 @@ mod tests {
         for op in ops {
             let whole = scanned(op, &x);
             let mut pieces = vec![None; x.len()];
-            let mut state = ScanState::new(op);
+            let mut state = FloatScanState::new(op);
             let mut start = 0;
             for len in [1usize, 511, 512, 7, 1000, 969] {
                 state.feed(len, |i| x[start + i], |i, value| pieces[start + i] = value);
@@ -702,8 +1023,8 @@ mod tests {
         let x: Vec<Option<f64>> =
             (0..3000).map(|i| (i % 13 != 4).then(|| 1e6 + (i as f64 * 0.3).cos() * 7.0)).collect();
         let ops = [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Std { ddof: 1 }, ReduceOp::Min, ReduceOp::Count];
-        let whole = reduce(&ops, x.len(), |row| x[row]);
-        let mut state = ReduceState::new(&ops);
+        let whole = reduce_f64(&ops, x.len(), |row| x[row]);
+        let mut state = FloatReduceState::new(&ops);
         let mut start = 0;
         for len in [1usize, 63, 512, 0, 700, 1724] {
             state.feed(len, |i| x[start + i]);

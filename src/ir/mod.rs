@@ -224,9 +224,20 @@ pub fn verify(program: &Program) -> Result<(), VerifyError> {
                         expect(arg_ty.elem.is_float() && ty.elem == Elem::Bool, "float tests give bool")?
                     }
                     UnaryOp::Cast => {
-                        expect(arg_ty.elem.is_float() && ty.elem.is_float(), "cast between floats only")?
+                        expect(arg_ty.elem.is_numeric() && ty.elem.is_numeric(), "cast between numbers only")?
                     }
-                    _ => expect(arg_ty.elem.is_float() && ty.elem == arg_ty.elem, "float op needs floats")?,
+                    UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign => {
+                        expect(arg_ty.elem.is_numeric() && ty.elem == arg_ty.elem, "sign ops need numbers")?
+                    }
+                    UnaryOp::Ln
+                    | UnaryOp::Exp
+                    | UnaryOp::Sqrt
+                    | UnaryOp::Floor
+                    | UnaryOp::Ceil
+                    | UnaryOp::Round
+                    | UnaryOp::Trunc => {
+                        expect(arg_ty.elem.is_float() && ty.elem == arg_ty.elem, "float op needs floats")?
+                    }
                 }
             }
             NodeKind::Binary { op, lhs, rhs } => {
@@ -238,15 +249,18 @@ pub fn verify(program: &Program) -> Result<(), VerifyError> {
                 } else if op.is_comparison() {
                     expect(ty.elem == Elem::Bool, "comparison gives bool")?;
                     if !matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
-                        expect(l.elem.is_float(), "ordering needs floats")?;
+                        expect(l.elem.is_numeric(), "ordering needs numbers")?;
                     }
+                } else if op == BinaryOp::Div {
+                    expect(l.elem.is_float() && ty.elem == l.elem, "true division needs floats")?;
                 } else {
-                    expect(l.elem.is_float() && ty.elem == l.elem, "arithmetic needs floats")?;
+                    expect(l.elem.is_numeric() && ty.elem == l.elem, "arithmetic needs numbers")?;
                 }
             }
-            NodeKind::PowI { base, .. } => {
+            NodeKind::PowI { base, exponent } => {
                 let base_ty = operand_ty(base);
-                expect(base_ty.elem.is_float() && base_ty == ty, "powi keeps its float type")?;
+                expect(base_ty.elem.is_numeric() && base_ty == ty, "powi keeps its number type")?;
+                expect(exponent >= 0 || base_ty.elem.is_float(), "integers have no negative powers")?;
             }
             NodeKind::Where { cond, then, otherwise } => {
                 expect(operand_ty(cond).elem == Elem::Bool, "where condition must be bool")?;
@@ -272,18 +286,26 @@ pub fn verify(program: &Program) -> Result<(), VerifyError> {
                     arg_ty.shape == Shape::Column && ty.shape == Shape::Scalar,
                     "reduce: column to scalar",
                 )?;
-                let elem_ok = match op {
-                    ReduceOp::Any | ReduceOp::All => arg_ty.elem == Elem::Bool && ty.elem == Elem::Bool,
-                    ReduceOp::Count => ty.elem == Elem::F64,
-                    _ => arg_ty.elem.is_float() && ty.elem == arg_ty.elem,
+                let operand_ok = match op {
+                    ReduceOp::Any | ReduceOp::All => arg_ty.elem == Elem::Bool,
+                    ReduceOp::Count => true,
+                    ReduceOp::Mean | ReduceOp::Var { .. } | ReduceOp::Std { .. } => arg_ty.elem.is_float(),
+                    ReduceOp::Sum | ReduceOp::Min | ReduceOp::Max => arg_ty.elem.is_numeric(),
                 };
-                expect(elem_ok, "reduce element types")?;
+                expect(operand_ok && ty.elem == op.result_elem(arg_ty.elem), "reduce element types")?;
             }
-            NodeKind::Scan { arg, .. } => {
+            NodeKind::Scan { op, arg } => {
                 let arg_ty = operand_ty(arg);
+                let operand_ok = if op.takes_integers_as_f64() {
+                    arg_ty.elem.is_float()
+                } else {
+                    arg_ty.elem.is_numeric()
+                };
                 expect(
-                    arg_ty.shape == Shape::Column && ty == arg_ty && ty.elem.is_float(),
-                    "scan keeps its float column type",
+                    arg_ty.shape == Shape::Column
+                        && operand_ok
+                        && ty == Type::column(op.result_elem(arg_ty.elem)),
+                    "scan element types",
                 )?;
             }
         }

@@ -30,6 +30,8 @@ impl std::fmt::Display for NodeId {
 pub enum ConstValue {
     F64(u64),
     F32(u32),
+    I64(i64),
+    I32(i32),
     Bool(bool),
     /// A null of the node's type.
     Null,
@@ -41,6 +43,8 @@ impl ConstValue {
             None => ConstValue::Null,
             Some(Scalar::F64(v)) => ConstValue::F64(v.to_bits()),
             Some(Scalar::F32(v)) => ConstValue::F32(v.to_bits()),
+            Some(Scalar::I64(v)) => ConstValue::I64(v),
+            Some(Scalar::I32(v)) => ConstValue::I32(v),
             Some(Scalar::Bool(v)) => ConstValue::Bool(v),
         }
     }
@@ -49,6 +53,8 @@ impl ConstValue {
         match self {
             ConstValue::F64(bits) => Some(Scalar::F64(f64::from_bits(bits))),
             ConstValue::F32(bits) => Some(Scalar::F32(f32::from_bits(bits))),
+            ConstValue::I64(v) => Some(Scalar::I64(v)),
+            ConstValue::I32(v) => Some(Scalar::I32(v)),
             ConstValue::Bool(v) => Some(Scalar::Bool(v)),
             ConstValue::Null => None,
         }
@@ -59,6 +65,8 @@ impl ConstValue {
         match self {
             ConstValue::F64(_) => Some(Elem::F64),
             ConstValue::F32(_) => Some(Elem::F32),
+            ConstValue::I64(_) => Some(Elem::I64),
+            ConstValue::I32(_) => Some(Elem::I32),
             ConstValue::Bool(_) => Some(Elem::Bool),
             ConstValue::Null => None,
         }
@@ -96,7 +104,14 @@ pub enum BinaryOp {
     Add,
     Sub,
     Mul,
+    /// True division (check makes integer operands f64 first).
     Div,
+    /// Floor division `//`: on integers `floor(a / b)`, null for `b == 0`; on floats NumPy's
+    /// `floor_divide` (see `semantics::float_floor_divide`).
+    FloorDiv,
+    /// Modulo `%` with the sign of the divisor (Python's): on integers null for `b == 0`; on
+    /// floats NumPy's `remainder`, exact.
+    Mod,
     /// IEEE 754-2019 minimum: NaN-propagating, -0 < +0.
     Min,
     /// IEEE 754-2019 maximum: NaN-propagating, -0 < +0.
@@ -194,6 +209,37 @@ pub enum ScanOp {
 }
 
 impl ReduceOp {
+    /// The element type of this reduction of an operand of type `operand` (one table, used
+    /// by `check` to type the node and by the semantics to type the value): `sum` of an
+    /// integer is i64 (exact), `count` is i64, `any`/`all` are bool, the rest keep the type.
+    pub fn result_elem(self, operand: Elem) -> Elem {
+        match self {
+            ReduceOp::Sum => match operand {
+                Elem::I64 | Elem::I32 => Elem::I64,
+                Elem::F64 | Elem::F32 | Elem::Bool => operand,
+            },
+            ReduceOp::Count => Elem::I64,
+            ReduceOp::Any | ReduceOp::All => Elem::Bool,
+            ReduceOp::Mean | ReduceOp::Var { .. } | ReduceOp::Std { .. } | ReduceOp::Min | ReduceOp::Max => {
+                operand
+            }
+        }
+    }
+
+    /// Whether an integer operand is converted to f64 first: the reductions whose value is a
+    /// float (they then compute exactly as the f64 versions do).
+    pub fn takes_integers_as_f64(self) -> bool {
+        match self {
+            ReduceOp::Mean | ReduceOp::Var { .. } | ReduceOp::Std { .. } => true,
+            ReduceOp::Sum
+            | ReduceOp::Min
+            | ReduceOp::Max
+            | ReduceOp::Count
+            | ReduceOp::Any
+            | ReduceOp::All => false,
+        }
+    }
+
     pub fn name(self) -> String {
         match self {
             ReduceOp::Sum => "sum".into(),
@@ -210,6 +256,26 @@ impl ReduceOp {
 }
 
 impl ScanOp {
+    /// The element type of this scan of an operand of type `operand`: always the operand's
+    /// (integer operands of the float-valued scans are converted to f64 first).
+    pub fn result_elem(self, operand: Elem) -> Elem {
+        operand
+    }
+
+    /// Whether an integer operand is converted to f64 first: `mavg`, `mstd`, `ema`.
+    pub fn takes_integers_as_f64(self) -> bool {
+        match self {
+            ScanOp::MAvg { .. } | ScanOp::MStd { .. } | ScanOp::Ema { .. } => true,
+            ScanOp::MSum { .. }
+            | ScanOp::MMin { .. }
+            | ScanOp::MMax { .. }
+            | ScanOp::CumSum
+            | ScanOp::CumProd
+            | ScanOp::CumMax
+            | ScanOp::CumMin => false,
+        }
+    }
+
     pub fn name(self) -> String {
         match self {
             ScanOp::MSum { w } => format!("msum[{w}]"),
@@ -273,6 +339,23 @@ pub struct Node {
     pub ty: Type,
 }
 
+impl Node {
+    /// Whether this node can be null on a row where every operand is valid (`operand_elem`
+    /// is its first operand's element type): a conversion to an integer type that may not
+    /// hold the value (from a float, or i64 to i32), and integer `//` and `%` (a zero
+    /// divisor). Everything else is null exactly where an operand is, or never.
+    pub fn introduces_nulls(&self, operand_elem: Option<Elem>) -> bool {
+        match self.kind {
+            NodeKind::Unary { op: UnaryOp::Cast, .. } => matches!(
+                (operand_elem, self.ty.elem),
+                (Some(Elem::F64 | Elem::F32), Elem::I64 | Elem::I32) | (Some(Elem::I64), Elem::I32)
+            ),
+            NodeKind::Binary { op: BinaryOp::FloorDiv | BinaryOp::Mod, .. } => self.ty.elem.is_integer(),
+            _ => false,
+        }
+    }
+}
+
 impl UnaryOp {
     pub fn name(self) -> &'static str {
         match self {
@@ -304,6 +387,8 @@ impl BinaryOp {
             BinaryOp::Sub => "sub",
             BinaryOp::Mul => "mul",
             BinaryOp::Div => "div",
+            BinaryOp::FloorDiv => "floordiv",
+            BinaryOp::Mod => "mod",
             BinaryOp::Min => "min",
             BinaryOp::Max => "max",
             BinaryOp::Eq => "eq",

@@ -16,10 +16,11 @@ pub fn unary(op: UnaryOp, out: Elem, value: Option<Scalar>) -> Option<Scalar> {
         _ => {}
     }
     let value = value?;
+    if op == UnaryOp::Cast {
+        return cast(value, out);
+    }
     Some(match (op, value) {
         (UnaryOp::Not, Scalar::Bool(b)) => Scalar::Bool(!b),
-        (UnaryOp::Cast, Scalar::F64(v)) => cast(v, out),
-        (UnaryOp::Cast, Scalar::F32(v)) => cast(f64::from(v), out),
         (UnaryOp::IsNan | UnaryOp::IsFinite | UnaryOp::IsInf, Scalar::F64(v)) => {
             Scalar::Bool(float_test(op, v))
         }
@@ -28,16 +29,87 @@ pub fn unary(op: UnaryOp, out: Elem, value: Option<Scalar>) -> Option<Scalar> {
         }
         (_, Scalar::F64(v)) => Scalar::F64(float_unary_f64(op, v)),
         (_, Scalar::F32(v)) => Scalar::F32(float_unary_f32(op, v)),
+        (_, Scalar::I64(v)) => Scalar::I64(integer_unary(op, v)),
+        // i32 arithmetic is i64 arithmetic truncated: the same bits modulo 2³².
+        (_, Scalar::I32(v)) => Scalar::I32(integer_unary(op, i64::from(v)) as i32),
         (_, Scalar::Bool(_)) => unreachable!("check rejects {op:?} on bool; the verifier enforces it"),
     })
 }
 
-/// A float widened exactly to f64 converts to `out`: f32 by round-to-nearest-even.
-fn cast(value: f64, out: Elem) -> Scalar {
-    match out {
-        Elem::F64 => Scalar::F64(value),
-        Elem::F32 => Scalar::F32(value as f32),
-        Elem::Bool => unreachable!("casts to bool are rejected by check"),
+/// The integer unary operations: `-x` and `abs` wrap (`abs(i64::MIN)` is `i64::MIN`, as
+/// NumPy's), `sign` is -1, 0 or 1. (The others never reach integers: check converts them to
+/// f64 first, or, for the roundings, leaves the integer as it is.) For i32 the caller
+/// truncates, which gives the i32 wrapping result since i32::MIN widened negates to 2³¹.
+fn integer_unary(op: UnaryOp, v: i64) -> i64 {
+    match op {
+        UnaryOp::Neg => v.wrapping_neg(),
+        UnaryOp::Abs => v.wrapping_abs(),
+        UnaryOp::Sign => v.signum(),
+        UnaryOp::Ln
+        | UnaryOp::Exp
+        | UnaryOp::Sqrt
+        | UnaryOp::Floor
+        | UnaryOp::Ceil
+        | UnaryOp::Round
+        | UnaryOp::Trunc
+        | UnaryOp::IsNan
+        | UnaryOp::IsFinite
+        | UnaryOp::IsInf
+        | UnaryOp::Not
+        | UnaryOp::IsNull
+        | UnaryOp::IsValid
+        | UnaryOp::Cast => unreachable!("check never applies {op:?} to an integer"),
+    }
+}
+
+/// 2⁶³ and 2³¹ as f64: the exclusive upper bounds of i64 and i32.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+const TWO_POW_31: f64 = 2_147_483_648.0;
+
+/// Converts `value` to `out`:
+/// - to a float: exact where the float holds the value, else rounded to nearest (even);
+/// - float to integer: toward zero, null for NaN, ±∞ and values outside the integer type;
+/// - integer to integer: exact, null where the value does not fit (i64 to i32).
+///
+/// So a conversion never invents a value; arithmetic wraps, conversions do not.
+pub fn cast(value: Scalar, out: Elem) -> Option<Scalar> {
+    let float = |v: f64| -> Option<Scalar> {
+        Some(match out {
+            Elem::F64 => Scalar::F64(v),
+            Elem::F32 => Scalar::F32(v as f32),
+            // `v > -2⁶³ - 1` is `v >= -2⁶³` in f64; `as` truncates toward zero.
+            Elem::I64 => {
+                if !(-TWO_POW_63..TWO_POW_63).contains(&v) {
+                    return None;
+                }
+                Scalar::I64(v as i64)
+            }
+            Elem::I32 => {
+                if !(v > -TWO_POW_31 - 1.0 && v < TWO_POW_31) {
+                    return None;
+                }
+                Scalar::I32(v as i32)
+            }
+            Elem::Bool => unreachable!("casts to bool are rejected by check"),
+        })
+    };
+    let integer = |v: i64| -> Option<Scalar> {
+        Some(match out {
+            Elem::F64 => Scalar::F64(v as f64),
+            // One rounding, straight from the integer (not through f64).
+            Elem::F32 => Scalar::F32(v as f32),
+            Elem::I64 => Scalar::I64(v),
+            Elem::I32 => Scalar::I32(i32::try_from(v).ok()?),
+            Elem::Bool => unreachable!("casts to bool are rejected by check"),
+        })
+    };
+    match value {
+        // An f32 widens to f64 exactly, so one rule serves both.
+        Scalar::F64(v) => float(v),
+        Scalar::F32(v) => float(f64::from(v)),
+        Scalar::I64(v) => integer(v),
+        Scalar::I32(v) => integer(i64::from(v)),
+        Scalar::Bool(_) => unreachable!("casts from bool are rejected by check"),
     }
 }
 
@@ -104,6 +176,10 @@ pub fn binary(op: BinaryOp, lhs: Option<Scalar>, rhs: Option<Scalar>) -> Option<
     Some(match (lhs, rhs) {
         (Scalar::F64(a), Scalar::F64(b)) => float_binary(op, a, b, Scalar::F64),
         (Scalar::F32(a), Scalar::F32(b)) => float_binary(op, a, b, Scalar::F32),
+        (Scalar::I64(a), Scalar::I64(b)) => integer_binary(op, a, b, Scalar::I64)?,
+        (Scalar::I32(a), Scalar::I32(b)) => {
+            integer_binary(op, i64::from(a), i64::from(b), |v| Scalar::I32(v as i32))?
+        }
         (Scalar::Bool(a), Scalar::Bool(b)) => match op {
             BinaryOp::Eq => Scalar::Bool(a == b),
             BinaryOp::Ne => Scalar::Bool(a != b),
@@ -138,29 +214,115 @@ pub trait Float:
     + std::ops::Div<Output = Self>
     + std::ops::Neg<Output = Self>
 {
+    const ZERO: Self;
+    const HALF: Self;
     const ONE: Self;
     fn is_nan(self) -> bool;
     fn is_sign_negative(self) -> bool;
+    /// C's `fmod`: `a − b·trunc(a/b)` exactly (the result is always representable).
+    fn fmod(self, b: Self) -> Self;
+    fn floor(self) -> Self;
+    fn copysign(self, sign: Self) -> Self;
 }
 
-impl Float for f64 {
-    const ONE: Self = 1.0;
-    fn is_nan(self) -> bool {
-        f64::is_nan(self)
-    }
-    fn is_sign_negative(self) -> bool {
-        f64::is_sign_negative(self)
-    }
+macro_rules! impl_float {
+    ($float:ty) => {
+        impl Float for $float {
+            const ZERO: Self = 0.0;
+            const HALF: Self = 0.5;
+            const ONE: Self = 1.0;
+            fn is_nan(self) -> bool {
+                <$float>::is_nan(self)
+            }
+            fn is_sign_negative(self) -> bool {
+                <$float>::is_sign_negative(self)
+            }
+            fn fmod(self, b: Self) -> Self {
+                // Rust's `%` on floats is C's fmod: exact.
+                self % b
+            }
+            fn floor(self) -> Self {
+                <$float>::floor(self)
+            }
+            fn copysign(self, sign: Self) -> Self {
+                <$float>::copysign(self, sign)
+            }
+        }
+    };
 }
 
-impl Float for f32 {
-    const ONE: Self = 1.0;
-    fn is_nan(self) -> bool {
-        f32::is_nan(self)
+impl_float!(f64);
+impl_float!(f32);
+
+/// Integer arithmetic: `+ - *` wrap; `//` and `%` are floored (Python's: the remainder takes
+/// the divisor's sign) and null for a zero divisor; `MIN // -1` wraps to `MIN` and
+/// `MIN % -1` is 0. Operands of i32 arrive widened and results are truncated by `wrap`, which
+/// gives the i32 result (for `//` and `%` the widened result is the exact one, and only
+/// `i32::MIN // -1` needs the truncation to wrap).
+fn integer_binary(op: BinaryOp, a: i64, b: i64, wrap: fn(i64) -> Scalar) -> Option<Scalar> {
+    Some(match op {
+        BinaryOp::Add => wrap(a.wrapping_add(b)),
+        BinaryOp::Sub => wrap(a.wrapping_sub(b)),
+        BinaryOp::Mul => wrap(a.wrapping_mul(b)),
+        BinaryOp::FloorDiv => wrap(integer_floor_divide(a, b)?),
+        BinaryOp::Mod => wrap(integer_modulo(a, b)?),
+        BinaryOp::Min => wrap(a.min(b)),
+        BinaryOp::Max => wrap(a.max(b)),
+        BinaryOp::Eq => Scalar::Bool(a == b),
+        BinaryOp::Ne => Scalar::Bool(a != b),
+        BinaryOp::Lt => Scalar::Bool(a < b),
+        BinaryOp::Le => Scalar::Bool(a <= b),
+        BinaryOp::Gt => Scalar::Bool(a > b),
+        BinaryOp::Ge => Scalar::Bool(a >= b),
+        BinaryOp::Div => unreachable!("check makes the operands of / floats"),
+        BinaryOp::And | BinaryOp::Or => unreachable!("logic is handled by kleene"),
+    })
+}
+
+/// `floor(a / b)`, `None` for `b == 0`, wrapping for `i64::MIN // -1`.
+pub fn integer_floor_divide(a: i64, b: i64) -> Option<i64> {
+    if b == 0 {
+        return None;
     }
-    fn is_sign_negative(self) -> bool {
-        f32::is_sign_negative(self)
+    let (quotient, remainder) = (a.wrapping_div(b), a.wrapping_rem(b));
+    Some(if remainder != 0 && (remainder < 0) != (b < 0) { quotient - 1 } else { quotient })
+}
+
+/// `a - b * floor(a / b)`: the sign of `b` (or 0), `None` for `b == 0`.
+pub fn integer_modulo(a: i64, b: i64) -> Option<i64> {
+    if b == 0 {
+        return None;
     }
+    let remainder = a.wrapping_rem(b);
+    Some(if remainder != 0 && (remainder < 0) != (b < 0) { remainder + b } else { remainder })
+}
+
+/// NumPy's `divmod` of floats (`npy_divmod`), exactly: the remainder from `fmod` (exact),
+/// moved to the divisor's sign; the quotient `(a − mod)/b` rounded to the nearest integer
+/// below, corrected when rounding left it half an integer off. Division by zero gives
+/// NumPy's results: `a // 0` is `a / 0` (±∞ or NaN) and `a % 0` is NaN.
+pub fn float_divmod<T: Float>(a: T, b: T) -> (T, T) {
+    let modulo = a.fmod(b);
+    if b == T::ZERO {
+        return (a / b, modulo);
+    }
+    let mut div = (a - modulo) / b;
+    let mut modulo = modulo;
+    if modulo != T::ZERO {
+        if (b < T::ZERO) != (modulo < T::ZERO) {
+            modulo = modulo + b;
+            div = div - T::ONE;
+        }
+    } else {
+        modulo = T::ZERO.copysign(b);
+    }
+    let floor_div = if div != T::ZERO {
+        let floor = div.floor();
+        if div - floor > T::HALF { floor + T::ONE } else { floor }
+    } else {
+        T::ZERO.copysign(a / b)
+    };
+    (floor_div, modulo)
 }
 
 fn float_binary<T: Float>(op: BinaryOp, a: T, b: T, wrap: fn(T) -> Scalar) -> Scalar {
@@ -169,6 +331,8 @@ fn float_binary<T: Float>(op: BinaryOp, a: T, b: T, wrap: fn(T) -> Scalar) -> Sc
         BinaryOp::Sub => wrap(a - b),
         BinaryOp::Mul => wrap(a * b),
         BinaryOp::Div => wrap(a / b),
+        BinaryOp::FloorDiv => wrap(float_divmod(a, b).0),
+        BinaryOp::Mod => wrap(float_divmod(a, b).1),
         BinaryOp::Min => wrap(minimum(a, b)),
         BinaryOp::Max => wrap(maximum(a, b)),
         // IEEE comparisons: every ordered comparison with NaN is false, != is true.
@@ -217,10 +381,15 @@ pub fn maximum<T: Float>(a: T, b: T) -> T {
 /// running square is multiplied into the product, starting from the first set bit (so `x^1 = x`,
 /// `x^2 = x*x`, `x^3 = x*(x*x)`, `x^4 = (x*x)*(x*x)`). `x^0 = 1` for every x, NaN included, as
 /// IEEE `pown`. A negative exponent gives `1 / x^|n|`.
+///
+/// On integers the exponent is never negative (check makes the base f64 then, as Python
+/// does) and the products wrap; any order of wrapping products gives the same bits.
 pub fn pow_i(base: Option<Scalar>, exponent: i32) -> Option<Scalar> {
     Some(match base? {
         Scalar::F64(x) => Scalar::F64(pow_i_float(x, exponent)),
         Scalar::F32(x) => Scalar::F32(pow_i_float(x, exponent)),
+        Scalar::I64(x) => Scalar::I64(x.wrapping_pow(exponent.unsigned_abs())),
+        Scalar::I32(x) => Scalar::I32(x.wrapping_pow(exponent.unsigned_abs())),
         Scalar::Bool(_) => unreachable!("check rejects ^ on bool"),
     })
 }

@@ -350,11 +350,16 @@ fn vector_plan(
     nodes: &[NodeId],
     writes_result: bool,
 ) -> Option<VectorForm> {
-    // The loop's lane type: the float type its values have (bools ride along as lane masks).
-    let elem = nodes.iter().find_map(|&id| match program.node(id).ty.elem {
-        elem @ (Elem::F64 | Elem::F32) => Some(elem),
+    // The loop's lane type: the one float type its values have (bools ride along as lane
+    // masks). A loop with integers, or with both float types, has no vector form (yet).
+    let mut lane_types = nodes.iter().filter_map(|&id| match program.node(id).ty.elem {
+        elem @ (Elem::F64 | Elem::F32 | Elem::I64 | Elem::I32) => Some(elem),
         Elem::Bool => None,
-    })?;
+    });
+    let elem = lane_types.next()?;
+    if !elem.is_float() || lane_types.any(|other| other != elem) {
+        return None;
+    }
     let mut farthest = 0u64;
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
@@ -460,7 +465,11 @@ fn nullability(program: &Program, input_nullable: &[bool]) -> Vec<bool> {
             NodeKind::Lag { value, k } => k > 0 || of(value),
             NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } => false,
             NodeKind::Fill { value, fallback } => of(value) && of(fallback),
-            kind => kind.operands().into_iter().any(of),
+            kind => {
+                let operands = kind.operands();
+                let operand_elem = operands.first().map(|&id| program.node(id).ty.elem);
+                node.introduces_nulls(operand_elem) || operands.into_iter().any(of)
+            }
         };
         nullable.push(value);
     }

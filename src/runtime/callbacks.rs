@@ -14,8 +14,8 @@ pub(crate) struct ScanCallState {
     pub(crate) elem: Elem,
 }
 
-/// `fusejit_scan_block`: advances a scan by one block. Values are `f64` or `f32` (by the
-/// state's element type), `source` may equal `destination` (each row is read before it is
+/// `fusejit_scan_block`: advances a scan by one block. Values are of the state's element
+/// type, `source` may equal `destination` (each row is read before it is
 /// written), and `validity` — one 0/1 byte per row, or null when nothing can be null — holds
 /// the operand's validity on entry and the result's on return.
 ///
@@ -37,6 +37,7 @@ pub(crate) unsafe extern "C" fn scan_block(
     // keep the running sums out of registers.
     const CHUNK: usize = 256;
     let mut values = [0.0f64; CHUNK];
+    let mut integers = [0i64; CHUNK];
     let mut valid = [false; CHUNK];
     let mut done = 0;
     while done < len {
@@ -49,8 +50,8 @@ pub(crate) unsafe extern "C" fn scan_block(
             values[i] = value.unwrap_or(0.0);
             valid[i] = value.is_some();
         };
-        match (state.elem, validity.is_null()) {
-            (Elem::F32, _) => {
+        match (&mut state.scan, state.elem, validity.is_null()) {
+            (ScanState::Float(scan), Elem::F32, _) => {
                 let source = source.cast::<f32>();
                 let get = |i: usize| {
                     is_valid(i).then(|| {
@@ -58,35 +59,69 @@ pub(crate) unsafe extern "C" fn scan_block(
                         f64::from(unsafe { source.add(done + i).read_unaligned() })
                     })
                 };
-                state.scan.feed(count, get, put);
+                scan.feed(count, get, put);
                 for (i, value) in values[..count].iter().enumerate() {
                     // SAFETY: `destination` is writable for `len` f32s and `done + i < len`.
                     unsafe { destination.cast::<f32>().add(done + i).write_unaligned(*value as f32) };
                 }
             }
-            (Elem::Bool, _) => unreachable!("check allows windows, cumulative ops and ema on numbers only"),
-            (Elem::F64, true) => {
+            (ScanState::Float(scan), Elem::F64, true) => {
                 // Every row valid: a closure that always answers `Some` lets the optimiser drop
                 // the null handling from the scan's inner loop.
                 let source = source.cast::<f64>();
                 // SAFETY: `source` is readable for `len` f64s and `done + i < len`.
                 let get = |i: usize| Some(unsafe { source.add(done + i).read_unaligned() });
-                state.scan.feed(count, get, |i, value: Option<f64>| values[i] = value.unwrap_or(0.0));
+                scan.feed(count, get, |i, value: Option<f64>| values[i] = value.unwrap_or(0.0));
                 // SAFETY: as below.
                 unsafe {
                     std::ptr::copy_nonoverlapping(values.as_ptr(), destination.cast::<f64>().add(done), count)
                 };
             }
-            (Elem::F64, false) => {
+            (ScanState::Float(scan), Elem::F64, false) => {
                 let source = source.cast::<f64>();
                 // SAFETY: `source` is readable for `len` f64s and `done + i < len`.
                 let get = |i: usize| is_valid(i).then(|| unsafe { source.add(done + i).read_unaligned() });
-                state.scan.feed(count, get, put);
+                scan.feed(count, get, put);
                 // SAFETY: `destination` is writable for `len` f64s and `done + count <= len`;
                 // `values` is a local array, so the ranges do not overlap.
                 unsafe {
                     std::ptr::copy_nonoverlapping(values.as_ptr(), destination.cast::<f64>().add(done), count)
                 };
+            }
+            (ScanState::Integer(scan), Elem::I64, _) => {
+                let source = source.cast::<i64>();
+                // SAFETY: `source` is readable for `len` i64s and `done + i < len`.
+                let get = |i: usize| is_valid(i).then(|| unsafe { source.add(done + i).read_unaligned() });
+                scan.feed(count, get, |i, value: Option<i64>| {
+                    integers[i] = value.unwrap_or(0);
+                    valid[i] = value.is_some();
+                });
+                for (i, value) in integers[..count].iter().enumerate() {
+                    // SAFETY: `destination` is writable for `len` i64s and `done + i < len`.
+                    unsafe { destination.cast::<i64>().add(done + i).write_unaligned(*value) };
+                }
+            }
+            (ScanState::Integer(scan), Elem::I32, _) => {
+                let source = source.cast::<i32>();
+                let get = |i: usize| {
+                    // SAFETY: `source` is readable for `len` i32s and `done + i < len`.
+                    is_valid(i).then(|| i64::from(unsafe { source.add(done + i).read_unaligned() }))
+                };
+                scan.feed(count, get, |i, value: Option<i64>| {
+                    integers[i] = value.unwrap_or(0);
+                    valid[i] = value.is_some();
+                });
+                for (i, value) in integers[..count].iter().enumerate() {
+                    // SAFETY: `destination` is writable for `len` i32s and `done + i < len`. The
+                    // truncation is the i32 result (see `column_semantics`).
+                    unsafe { destination.cast::<i32>().add(done + i).write_unaligned(*value as i32) };
+                }
+            }
+            (ScanState::Float(_), Elem::I64 | Elem::I32 | Elem::Bool, _)
+            | (ScanState::Integer(_), Elem::F64 | Elem::F32 | Elem::Bool, _) => {
+                unreachable!(
+                    "the executor creates the state for the scan's element type; check allows no bool scan"
+                )
             }
         }
         if !validity.is_null() {
@@ -105,8 +140,7 @@ pub(crate) struct ReduceCallState {
     pub(crate) elem: Elem,
 }
 
-/// `fusejit_reduce_block`: feeds one block of values (`f64` or `f32` by the state's element
-/// type) to a set of reductions; `validity` is one 0/1 byte per row, or null when all rows
+/// `fusejit_reduce_block`: feeds one block of values (of the state's element type) to a set of reductions; `validity` is one 0/1 byte per row, or null when all rows
 /// are valid.
 ///
 /// # Safety
@@ -124,22 +158,34 @@ pub(crate) unsafe extern "C" fn reduce_block(
         // SAFETY: `validity` is readable for `len` bytes and `i < len`.
         validity.is_null() || (unsafe { *validity.add(i) } & 1) == 1
     };
-    match state.elem {
-        Elem::F32 => {
+    match (&mut state.reduce, state.elem) {
+        (ReduceState::Float(reduce), Elem::F32) => {
             let values = values.cast::<f32>();
             // SAFETY: `values` is readable for `len` f32s and `i < len`.
-            state
-                .reduce
-                .feed(len, |i| is_valid(i).then(|| f64::from(unsafe { values.add(i).read_unaligned() })));
+            reduce.feed(len, |i| is_valid(i).then(|| f64::from(unsafe { values.add(i).read_unaligned() })));
         }
-        Elem::Bool => {
+        (ReduceState::Float(reduce), Elem::Bool) => {
             // SAFETY: `values` is readable for `len` bytes and `i < len`.
-            state.reduce.feed(len, |i| is_valid(i).then(|| f64::from(unsafe { *values.add(i) } & 1)));
+            reduce.feed(len, |i| is_valid(i).then(|| f64::from(unsafe { *values.add(i) } & 1)));
         }
-        Elem::F64 => {
+        (ReduceState::Float(reduce), Elem::F64) => {
             let values = values.cast::<f64>();
             // SAFETY: `values` is readable for `len` f64s and `i < len`.
-            state.reduce.feed(len, |i| is_valid(i).then(|| unsafe { values.add(i).read_unaligned() }));
+            reduce.feed(len, |i| is_valid(i).then(|| unsafe { values.add(i).read_unaligned() }));
+        }
+        (ReduceState::Integer(reduce), Elem::I64) => {
+            let values = values.cast::<i64>();
+            // SAFETY: `values` is readable for `len` i64s and `i < len`.
+            reduce.feed(len, |i| is_valid(i).then(|| unsafe { values.add(i).read_unaligned() }));
+        }
+        (ReduceState::Integer(reduce), Elem::I32) => {
+            let values = values.cast::<i32>();
+            // SAFETY: `values` is readable for `len` i32s and `i < len`.
+            reduce.feed(len, |i| is_valid(i).then(|| i64::from(unsafe { values.add(i).read_unaligned() })));
+        }
+        (ReduceState::Float(_), Elem::I64 | Elem::I32)
+        | (ReduceState::Integer(_), Elem::F64 | Elem::F32 | Elem::Bool) => {
+            unreachable!("the executor creates the state for the operand's element type")
         }
     }
 }

@@ -101,6 +101,10 @@ pub enum BinaryOp {
     Sub,
     Mul,
     Div,
+    /// `//`
+    FloorDiv,
+    /// `%`
+    Mod,
 }
 
 impl UnaryOp {
@@ -127,6 +131,8 @@ impl BinaryOp {
             BinaryOp::Sub => "-",
             BinaryOp::Mul => "*",
             BinaryOp::Div => "/",
+            BinaryOp::FloorDiv => "//",
+            BinaryOp::Mod => "%",
         }
     }
 }

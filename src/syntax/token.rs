@@ -50,6 +50,12 @@ pub enum Token<'src> {
     Star,
     #[token("/")]
     Slash,
+    #[token("//")]
+    SlashSlash,
+    #[token("%")]
+    Percent,
+    #[token("**")]
+    StarStar,
     #[token("!")]
     Bang,
     #[token("^")]
@@ -91,6 +97,9 @@ impl std::fmt::Display for Token<'_> {
             Token::Minus => "-",
             Token::Star => "*",
             Token::Slash => "/",
+            Token::SlashSlash => "//",
+            Token::Percent => "%",
+            Token::StarStar => "**",
             Token::Bang => "!",
             Token::Caret => "^",
             Token::LParen => "(",

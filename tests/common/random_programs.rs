@@ -33,15 +33,16 @@ pub const LAGS: &[&str] = &["0", "1", "2", "5", "63", "64", "65", "511", "512", 
 /// failing program node by node to a minimal one.
 #[derive(Debug, Clone)]
 pub enum Num {
-    /// A column (`x`, `y`, `z`, `x32`), a scalar (`a`, `b32`), a literal or `null`.
+    /// A column (`x`, `y`, `z`, `x32`, the integer columns `n` and `m32`), a scalar (`a`,
+    /// `b32`, the integer `k`), a literal (integer or float) or `null`.
     Leaf(&'static str),
     Neg(Box<Num>),
     /// `ln`, `exp`, `sqrt`, `abs`, `floor`, `ceil`, `round`, `trunc`, `sign`, or a cast
-    /// `f32`/`f64`.
+    /// `f32`/`f64`/`i64`/`i32`.
     Unary(&'static str, Box<Num>),
     /// `(base)^n` with a literal integer exponent.
     Power(Box<Num>, &'static str),
-    /// `+ - * /`.
+    /// `+ - * / // %`.
     Binary(&'static str, Box<Num>, Box<Num>),
     /// Elementwise `min`/`max`.
     MinMax(&'static str, Box<Num>, Box<Num>),
@@ -88,7 +89,7 @@ pub enum Bool {
 
 fn mentions_a_column(num: &Num) -> bool {
     match num {
-        Num::Leaf(name) => ["x", "y", "z", "x32"].contains(name),
+        Num::Leaf(name) => COLUMNS.contains(name),
         Num::Neg(a) | Num::Unary(_, a) | Num::Power(a, _) | Num::SmallExp(a) => mentions_a_column(a),
         Num::Binary(_, a, b) | Num::MinMax(_, a, b) | Num::Fill(a, b) => {
             mentions_a_column(a) || mentions_a_column(b)
@@ -153,9 +154,32 @@ fn one_of(items: &'static [&'static str]) -> impl Strategy<Value = &'static str>
     proptest::sample::select(items)
 }
 
-const NUM_LEAVES: &[&str] =
-    &["x", "y", "z", "x32", "a", "b32", "2.5", "0", "-0", "3", "1e308", "0.1", "null", "x", "y", "x32"];
-const COLUMNS: &[&str] = &["x", "y", "z", "x32"];
+const NUM_LEAVES: &[&str] = &[
+    "x",
+    "y",
+    "z",
+    "x32",
+    "a",
+    "b32",
+    "2.5",
+    "0",
+    "-0.0",
+    "3",
+    "1e308",
+    "0.1",
+    "null",
+    "x",
+    "y",
+    "x32",
+    "n",
+    "m32",
+    "k",
+    "n",
+    "m32",
+    "-1",
+    "2147483647",
+];
+const COLUMNS: &[&str] = &["x", "y", "z", "x32", "n", "m32"];
 
 fn column_of(num: impl Strategy<Value = Num>) -> impl Strategy<Value = Column> {
     (num, one_of(COLUMNS)).prop_map(|(num, column)| Column(Box::new(num), column))
@@ -206,10 +230,10 @@ fn numeric_nodes(depth: u32, stateful: bool) -> BoxedStrategy<Num> {
         let flat = inner.clone().boxed();
         let elementwise = prop_oneof![
             1 => b().prop_map(Num::Neg),
-            1 => (one_of(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "f32", "f64"]), b())
+            1 => (one_of(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "f32", "f64", "i64", "i32"]), b())
                 .prop_map(|(name, a)| Num::Unary(name, a)),
             1 => (b(), one_of(&["0", "1", "2", "3", "5", "-1", "-2", "7"])).prop_map(|(a, n)| Num::Power(a, n)),
-            3 => (one_of(&["+", "-", "*", "/"]), b(), b()).prop_map(|(op, a, c)| Num::Binary(op, a, c)),
+            3 => (one_of(&["+", "-", "*", "/", "//", "%"]), b(), b()).prop_map(|(op, a, c)| Num::Binary(op, a, c)),
             1 => (one_of(&["min", "max"]), b(), b()).prop_map(|(name, a, c)| Num::MinMax(name, a, c)),
             1 => (b(), b(), b()).prop_map(|(a, lo, hi)| Num::Clip(a, lo, hi)),
             2 => (one_of(&["lag", "diff", "dlog", "ret"]), column_of(flat.clone()), one_of(LAGS))
@@ -312,12 +336,30 @@ pub fn value(rng: &mut Rng) -> f64 {
     }
 }
 
+/// An integer value of the kinds that break integer code: 0 and -1 (division), the extremes
+/// (overflow), and ordinary values.
+pub fn integer(rng: &mut Rng) -> i64 {
+    match rng.below(16) {
+        0 => 0,
+        1 => -1,
+        2 => i64::MIN,
+        3 => i64::MAX,
+        4 => i64::from(i32::MIN),
+        5 => i64::from(i32::MAX),
+        6 => rng.next() as i64,
+        7 => -(rng.below(1000) as i64),
+        _ => rng.below(100_000) as i64,
+    }
+}
+
 pub struct Data {
     pub rows: usize,
     pub x: Vec<f64>,
     pub y: Vec<f64>,
     pub z: Vec<f64>,
     pub x32: Vec<f32>,
+    pub n: Vec<i64>,
+    pub m32: Vec<i32>,
     pub c: Vec<bool>,
     pub bitmaps: Vec<(Vec<u8>, usize)>,
 }
@@ -341,9 +383,12 @@ pub fn data(rng: &mut Rng) -> Data {
     let y = (0..rows).map(|_| value(rng)).collect();
     let z = (0..rows).map(|_| value(rng)).collect();
     let x32 = (0..rows).map(|_| value(rng) as f32).collect();
+    let n = (0..rows).map(|_| integer(rng)).collect();
+    // Wrapping to i32 keeps the extremes extreme.
+    let m32 = (0..rows).map(|_| integer(rng) as i32).collect();
     let c = (0..rows).map(|_| rng.chance(50)).collect();
-    let bitmaps = (0..4).map(|_| bitmap(rng, rows)).collect();
-    Data { rows, x, y, z, x32, c, bitmaps }
+    let bitmaps = (0..6).map(|_| bitmap(rng, rows)).collect();
+    Data { rows, x, y, z, x32, n, m32, c, bitmaps }
 }
 
 pub fn same(a: Option<Scalar>, b: Option<Scalar>) -> bool {
@@ -355,6 +400,8 @@ pub fn same(a: Option<Scalar>, b: Option<Scalar>) -> bool {
         (Some(Scalar::F32(a)), Some(Scalar::F32(b))) => {
             a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
         }
+        (Some(Scalar::I64(a)), Some(Scalar::I64(b))) => a == b,
+        (Some(Scalar::I32(a)), Some(Scalar::I32(b))) => a == b,
         (Some(Scalar::Bool(a)), Some(Scalar::Bool(b))) => a == b,
         _ => false,
     }
@@ -386,7 +433,8 @@ pub fn compare(source: &str, native: &ResultColumn, reference: &ResultColumn) ->
 }
 
 /// Binds a case's data: `x` and `y` with a bitmap or without (half the time each, so both the
-/// all-valid and the nullable code paths run), `z` without, `x32` and `c` with, three scalars.
+/// all-valid and the nullable code paths run), `z` without, `x32` and `c` with, `n` either way,
+/// `m32` with, four scalars.
 pub fn bind<'d>(data: &'d Data, rng: &mut Rng) -> Bindings<'d> {
     let mut bindings = Bindings::new();
     let validity = |index: usize| Validity::new(&data.bitmaps[index].0, data.bitmaps[index].1);
@@ -397,12 +445,19 @@ pub fn bind<'d>(data: &'d Data, rng: &mut Rng) -> Bindings<'d> {
             bindings.column_with_validity(name, &values[..], validity(index));
         }
     }
+    if rng.chance(50) {
+        bindings.column("n", &data.n[..]);
+    } else {
+        bindings.column_with_validity("n", &data.n[..], validity(4));
+    }
     bindings
         .column("z", &data.z[..])
         .column_with_validity("x32", &data.x32[..], validity(2))
+        .column_with_validity("m32", &data.m32[..], validity(5))
         .column_with_validity("c", &data.c[..], validity(3))
         .scalar("a", 252.0)
         .scalar("b32", 0.5f32)
+        .scalar("k", 7i64)
         .scalar("flag", true);
     bindings
 }

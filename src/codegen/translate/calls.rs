@@ -90,7 +90,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             (UnaryOp::Exp, Elem::F32) => RuntimeFunction::ExpF32Block,
             (UnaryOp::Ln, Elem::F64) => RuntimeFunction::LnF64Block,
             (UnaryOp::Exp, Elem::F64) => RuntimeFunction::ExpF64Block,
-            (_, Elem::Bool) => unreachable!("check applies ln/exp to numbers only"),
+            (UnaryOp::Ln | UnaryOp::Exp, Elem::I64 | Elem::I32 | Elem::Bool) => {
+                unreachable!("check converts integers to f64 for ln/exp and rejects bools")
+            }
             (other, _) => unreachable!("the planner makes block calls only of ln/exp, not {other:?}"),
         };
         self.stubs.get(function)

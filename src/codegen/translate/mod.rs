@@ -21,6 +21,7 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
 
+mod arithmetic;
 mod calls;
 mod scalar;
 mod skeleton;
@@ -67,16 +68,14 @@ pub(super) fn clif_type(elem: Elem) -> types::Type {
     match elem {
         Elem::F64 => types::F64,
         Elem::F32 => types::F32,
+        Elem::I64 => types::I64,
+        Elem::I32 => types::I32,
         Elem::Bool => types::I8,
     }
 }
 
 pub(super) fn elem_size(elem: Elem) -> i64 {
-    match elem {
-        Elem::F64 => 8,
-        Elem::F32 => 4,
-        Elem::Bool => 1,
-    }
+    elem.size() as i64
 }
 
 impl<'p, 'b> Translator<'p, 'b> {
@@ -188,6 +187,8 @@ impl<'p, 'b> Translator<'p, 'b> {
                             let narrow = self.builder.ins().ireduce(types::I32, bits);
                             self.builder.ins().bitcast(types::F32, MemFlagsData::new(), narrow)
                         }
+                        Elem::I64 => bits,
+                        Elem::I32 => self.builder.ins().ireduce(types::I32, bits),
                         Elem::Bool => self.builder.ins().ireduce(types::I8, bits),
                     };
                     (value, self.one())

@@ -13,13 +13,26 @@ impl<'p, 'b> Translator<'p, 'b> {
         match (constant, elem) {
             (ConstValue::F64(bits), _) => (self.builder.ins().f64const(f64::from_bits(bits)), self.one()),
             (ConstValue::F32(bits), _) => (self.builder.ins().f32const(f32::from_bits(bits)), self.one()),
+            (ConstValue::I64(value), _) => (self.builder.ins().iconst(types::I64, value), self.one()),
+            // Narrow immediates are given zero-extended, as Cranelift keeps them.
+            (ConstValue::I32(value), _) => (self.int_const(types::I32, i64::from(value)), self.one()),
             (ConstValue::Bool(value), _) => {
                 (self.builder.ins().iconst(types::I8, i64::from(value)), self.one())
             }
             (ConstValue::Null, Elem::F64) => (self.builder.ins().f64const(0.0), zero_valid),
             (ConstValue::Null, Elem::F32) => (self.builder.ins().f32const(0.0), zero_valid),
+            (ConstValue::Null, Elem::I64) => (self.builder.ins().iconst(types::I64, 0), zero_valid),
+            (ConstValue::Null, Elem::I32) => (self.builder.ins().iconst(types::I32, 0), zero_valid),
             (ConstValue::Null, Elem::Bool) => (self.builder.ins().iconst(types::I8, 0), zero_valid),
         }
+    }
+
+    /// An integer constant of type `ty` (i8 to i64); narrow immediates are given
+    /// zero-extended, as Cranelift keeps them.
+    pub(super) fn int_const(&mut self, ty: types::Type, value: i64) -> Value {
+        let bits = ty.bits();
+        let masked = if bits >= 64 { value } else { value & ((1i64 << bits) - 1) };
+        self.builder.ins().iconst(ty, masked)
     }
 
     pub(super) fn element_address(&mut self, base: Value, index: Value, size: i64) -> Value {
@@ -126,10 +139,15 @@ impl<'p, 'b> Translator<'p, 'b> {
         let node = *self.plan.program.node(id);
         let elem = node.ty.elem;
         match node.kind {
-            NodeKind::Unary { op, .. } => {
+            NodeKind::Unary { op, arg } => {
                 let (x, valid) = operands[0];
+                let operand_elem = self.plan.program.node(arg).ty.elem;
+                let integer = operand_elem.is_integer();
                 let value = match op {
+                    UnaryOp::Neg if integer => self.builder.ins().ineg(x),
                     UnaryOp::Neg => self.builder.ins().fneg(x),
+                    // Wraps: iabs(MIN) is MIN, as `semantics::integer_unary`.
+                    UnaryOp::Abs if integer => self.builder.ins().iabs(x),
                     UnaryOp::Abs => self.builder.ins().fabs(x),
                     UnaryOp::Sqrt => self.builder.ins().sqrt(x),
                     UnaryOp::Floor => self.builder.ins().floor(x),
@@ -139,14 +157,12 @@ impl<'p, 'b> Translator<'p, 'b> {
                     UnaryOp::Sign => self.sign(x, elem),
                     UnaryOp::IsNan => self.builder.ins().fcmp(FloatCC::Unordered, x, x),
                     UnaryOp::IsFinite | UnaryOp::IsInf => {
-                        let operand_elem = match node.kind.operands().first() {
-                            Some(&arg) => self.plan.program.node(arg).ty.elem,
-                            None => unreachable!("a unary node has an operand"),
-                        };
                         let infinity = match operand_elem {
                             Elem::F64 => self.builder.ins().f64const(f64::INFINITY),
                             Elem::F32 => self.builder.ins().f32const(f32::INFINITY),
-                            Elem::Bool => unreachable!("check tests only numbers"),
+                            Elem::I64 | Elem::I32 | Elem::Bool => {
+                                unreachable!("check tests only floats (integers are converted first)")
+                            }
                         };
                         let magnitude = self.builder.ins().fabs(x);
                         // |x| < inf is false for NaN (unordered); |x| == inf only for ±inf.
@@ -154,12 +170,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                         self.builder.ins().fcmp(cc, magnitude, infinity)
                     }
                     UnaryOp::Not => self.builder.ins().bxor_imm_s(x, 1),
-                    // Casts are between the two float types (check never casts a bool).
-                    UnaryOp::Cast => match elem {
-                        Elem::F64 => self.builder.ins().fpromote(types::F64, x),
-                        Elem::F32 => self.builder.ins().fdemote(types::F32, x),
-                        Elem::Bool => unreachable!("check never casts to or from bool"),
-                    },
+                    UnaryOp::Cast => return self.cast(x, valid, operand_elem, elem),
                     UnaryOp::IsNull => {
                         let value = self.builder.ins().bxor_imm_s(valid, 1);
                         return (value, self.one());
@@ -210,11 +221,19 @@ impl<'p, 'b> Translator<'p, 'b> {
         (self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0), valid)
     }
 
-    /// NumPy's `sign` as `ir::semantics` computes it: `x > 0 ? 1 : x < 0 ? -1 : x == 0 ? +0 : x`.
+    /// NumPy's `sign` as `ir::semantics` computes it: `x > 0 ? 1 : x < 0 ? -1 : x == 0 ? +0 : x`
+    /// for floats, and `x` clamped to [-1, 1] for integers.
     pub(super) fn sign(&mut self, x: Value, elem: Elem) -> Value {
         let [one, minus_one, zero] = match elem {
             Elem::F64 => [1.0, -1.0, 0.0].map(|c| self.builder.ins().f64const(c)),
             Elem::F32 => [1.0f32, -1.0, 0.0].map(|c| self.builder.ins().f32const(c)),
+            Elem::I64 | Elem::I32 => {
+                let ty = clif_type(elem);
+                let one = self.int_const(ty, 1);
+                let minus_one = self.int_const(ty, -1);
+                let at_most_one = self.builder.ins().smin(x, one);
+                return self.builder.ins().smax(at_most_one, minus_one);
+            }
             Elem::Bool => unreachable!("check takes the sign of numbers only"),
         };
         let is_zero = self.builder.ins().fcmp(FloatCC::Equal, x, zero);
@@ -225,6 +244,26 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().select(above, one, not_above)
     }
 
+    /// `op` on integers, as `semantics::integer_binary`: `+ - *` wrap, comparisons are
+    /// signed, and `//`/`%` are null for a zero divisor (see `modulo`).
+    fn integer_binary(&mut self, op: BinaryOp, (a, va): Pair, (b, vb): Pair) -> Pair {
+        let both = self.builder.ins().band(va, vb);
+        let value = match op {
+            BinaryOp::Add => self.builder.ins().iadd(a, b),
+            BinaryOp::Sub => self.builder.ins().isub(a, b),
+            BinaryOp::Mul => self.builder.ins().imul(a, b),
+            BinaryOp::Min => self.builder.ins().smin(a, b),
+            BinaryOp::Max => self.builder.ins().smax(a, b),
+            BinaryOp::FloorDiv | BinaryOp::Mod => return self.integer_divmod(op, a, b, both),
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                self.builder.ins().icmp(int_cc(op), a, b)
+            }
+            BinaryOp::Div => unreachable!("check makes the operands of / floats"),
+            BinaryOp::And | BinaryOp::Or => unreachable!("check allows logic on bools only"),
+        };
+        (value, both)
+    }
+
     /// `op` on operands of element type `operand_elem` (both operands have it: check makes
     /// them one type and the verifier enforces it).
     pub(super) fn binary(&mut self, op: BinaryOp, operand_elem: Elem, (a, va): Pair, (b, vb): Pair) -> Pair {
@@ -232,8 +271,10 @@ impl<'p, 'b> Translator<'p, 'b> {
         let is_bool = match operand_elem {
             Elem::Bool => true,
             Elem::F64 | Elem::F32 => false,
+            Elem::I64 | Elem::I32 => return self.integer_binary(op, (a, va), (b, vb)),
         };
         let value = match op {
+            BinaryOp::FloorDiv | BinaryOp::Mod => self.float_divmod(op, a, b),
             BinaryOp::Add => self.builder.ins().fadd(a, b),
             BinaryOp::Sub => self.builder.ins().fsub(a, b),
             BinaryOp::Mul => self.builder.ins().fmul(a, b),
@@ -302,13 +343,17 @@ impl<'p, 'b> Translator<'p, 'b> {
         let one = match elem {
             Elem::F32 => self.builder.ins().f32const(1.0),
             Elem::F64 => self.builder.ins().f64const(1.0),
+            Elem::I64 => self.builder.ins().iconst(types::I64, 1),
+            Elem::I32 => self.builder.ins().iconst(types::I32, 1),
             Elem::Bool => unreachable!("check raises only numbers to a power"),
         };
         self.pow_i_with(x, exponent, one)
     }
 
-    /// `pow_i` for scalars and vectors alike; `one` is 1 of `x`'s type.
+    /// `pow_i` for scalars and vectors alike; `one` is 1 of `x`'s type. Integer products wrap
+    /// (check never gives an integer a negative exponent).
     pub(super) fn pow_i_with(&mut self, x: Value, exponent: i32, one: Value) -> Value {
+        let integer = self.builder.func.dfg.value_type(x).lane_type().is_int();
         let mut remaining = exponent.unsigned_abs();
         let mut square = x;
         let mut product: Option<Value> = None;
@@ -316,16 +361,33 @@ impl<'p, 'b> Translator<'p, 'b> {
             if remaining & 1 == 1 {
                 product = Some(match product {
                     None => square,
+                    Some(p) if integer => self.builder.ins().imul(p, square),
                     Some(p) => self.builder.ins().fmul(p, square),
                 });
             }
             remaining >>= 1;
             if remaining != 0 {
-                square = self.builder.ins().fmul(square, square);
+                square = if integer {
+                    self.builder.ins().imul(square, square)
+                } else {
+                    self.builder.ins().fmul(square, square)
+                };
             }
         }
         let magnitude = product.unwrap_or(one);
         if exponent < 0 { self.builder.ins().fdiv(one, magnitude) } else { magnitude }
+    }
+}
+
+/// The signed integer comparison of each comparison operator.
+pub(super) fn int_cc(op: BinaryOp) -> IntCC {
+    match op {
+        BinaryOp::Eq => IntCC::Equal,
+        BinaryOp::Ne => IntCC::NotEqual,
+        BinaryOp::Lt => IntCC::SignedLessThan,
+        BinaryOp::Le => IntCC::SignedLessThanOrEqual,
+        BinaryOp::Gt => IntCC::SignedGreaterThan,
+        _ => IntCC::SignedGreaterThanOrEqual,
     }
 }
 

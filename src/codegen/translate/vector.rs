@@ -143,7 +143,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let one = match vector.elem {
                     Elem::F32 => self.builder.ins().f32const(1.0),
                     Elem::F64 => self.builder.ins().f64const(1.0),
-                    Elem::Bool => unreachable!("a vector form is over floats"),
+                    Elem::I64 | Elem::I32 | Elem::Bool => unreachable!("a vector form is over floats"),
                 };
                 let one = self.builder.ins().splat(vector.ty, one);
                 self.pow_i_with(operands[0], exponent, one)
@@ -195,7 +195,9 @@ impl Lanes {
         match elem {
             Elem::F32 => Lanes { elem, ty: types::F32X4, lanes: 4, size: 4 },
             Elem::F64 => Lanes { elem, ty: types::F64X2, lanes: 2, size: 8 },
-            Elem::Bool => unreachable!("the planner vectorises float loops only (vector_plan)"),
+            Elem::I64 | Elem::I32 | Elem::Bool => {
+                unreachable!("the planner vectorises float loops only (vector_plan)")
+            }
         }
     }
 }
