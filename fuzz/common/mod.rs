@@ -25,6 +25,8 @@ pub fn same(a: Option<Scalar>, b: Option<Scalar>) -> bool {
         (Some(Scalar::F32(a)), Some(Scalar::F32(b))) => {
             a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
         }
+        (Some(Scalar::I64(a)), Some(Scalar::I64(b))) => a == b,
+        (Some(Scalar::I32(a)), Some(Scalar::I32(b))) => a == b,
         (Some(Scalar::Bool(a)), Some(Scalar::Bool(b))) => a == b,
         _ => false,
     }
@@ -83,6 +85,23 @@ impl Rng {
             6 => 1e300,
             7 => -((self.next() % 1000) as f64) / 7.0,
             _ => 50.0 + ((self.next() % 1_000_000) as f64) / 997.0,
+        }
+    }
+
+    /// An integer that is usually small and sometimes hostile: 0 and -1 (division), the
+    /// extremes of i64 and i32 (overflow), any bits.
+    #[allow(dead_code)] // not every target that includes this module uses it
+    pub fn integer(&mut self) -> i64 {
+        match self.next() % 16 {
+            0 => 0,
+            1 => -1,
+            2 => i64::MIN,
+            3 => i64::MAX,
+            4 => i64::from(i32::MIN),
+            5 => i64::from(i32::MAX),
+            6 => self.next() as i64,
+            7 => -((self.next() % 1000) as i64),
+            _ => (self.next() % 100_000) as i64,
         }
     }
 

@@ -24,6 +24,8 @@ const PROGRAMS: &[&str] = &[
     "x && y",
     "sum(x)",
     "ln(x) + exp(y / 100)",
+    "x // y + x % b",
+    "i32(x) * a + sum(y)",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -31,7 +33,10 @@ enum Value {
     F64 { rows: u16, validity: Option<(u16, u64)> },
     F32 { rows: u16, validity: Option<(u16, u64)> },
     Bool { rows: u16, validity: Option<(u16, u64)> },
+    I64 { rows: u16, validity: Option<(u16, u64)> },
+    I32 { rows: u16, validity: Option<(u16, u64)> },
     ScalarF64(f64),
+    ScalarI64(i64),
     ScalarF32(f32),
     ScalarBool(bool),
     Missing,
@@ -42,6 +47,8 @@ enum Output {
     F64(u16, u16),
     F32(u16, u16),
     Bool(u16, u16),
+    I64(u16, u16),
+    I32(u16, u16),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -62,7 +69,10 @@ enum Stored {
     F64(Vec<f64>, Option<(Vec<u8>, usize)>),
     F32(Vec<f32>, Option<(Vec<u8>, usize)>),
     Bool(Vec<bool>, Option<(Vec<u8>, usize)>),
+    I64(Vec<i64>, Option<(Vec<u8>, usize)>),
+    I32(Vec<i32>, Option<(Vec<u8>, usize)>),
     ScalarF64(f64),
+    ScalarI64(i64),
     ScalarF32(f32),
     ScalarBool(bool),
     Missing,
@@ -94,7 +104,14 @@ fn store(value: &Value, rng: &mut common::Rng) -> Stored {
         Value::Bool { rows: n, validity } => {
             Stored::Bool((0..rows(n)).map(|_| rng.next().is_multiple_of(2)).collect(), bitmap(rng, *validity))
         }
+        Value::I64 { rows: n, validity } => {
+            Stored::I64((0..rows(n)).map(|_| rng.integer()).collect(), bitmap(rng, *validity))
+        }
+        Value::I32 { rows: n, validity } => {
+            Stored::I32((0..rows(n)).map(|_| rng.integer() as i32).collect(), bitmap(rng, *validity))
+        }
         Value::ScalarF64(v) => Stored::ScalarF64(*v),
+        Value::ScalarI64(v) => Stored::ScalarI64(*v),
         Value::ScalarF32(v) => Stored::ScalarF32(*v),
         Value::ScalarBool(v) => Stored::ScalarBool(*v),
         Value::Missing => Stored::Missing,
@@ -116,7 +133,16 @@ fn bind<'a>(bindings: &mut Bindings<'a>, name: &str, stored: &'a Stored) {
             Some(v) => bindings.column_with_validity(name, &values[..], v),
             None => bindings.column(name, &values[..]),
         },
+        Stored::I64(values, bitmap) => match validity(bitmap) {
+            Some(v) => bindings.column_with_validity(name, &values[..], v),
+            None => bindings.column(name, &values[..]),
+        },
+        Stored::I32(values, bitmap) => match validity(bitmap) {
+            Some(v) => bindings.column_with_validity(name, &values[..], v),
+            None => bindings.column(name, &values[..]),
+        },
         Stored::ScalarF64(v) => bindings.scalar(name, *v),
+        Stored::ScalarI64(v) => bindings.scalar(name, *v),
         Stored::ScalarF32(v) => bindings.scalar(name, *v),
         Stored::ScalarBool(v) => bindings.scalar(name, *v),
         Stored::Missing => bindings,
@@ -127,7 +153,7 @@ fn evaluate(kernel: &fusejit::Kernel, bindings: &Bindings<'_>, output: &Option<O
     common::assert_outputs_agree(kernel.source(), kernel, bindings);
     if let Some(output) = output {
         // Any size and type: too small or mistyped must be an error, large enough must work.
-        let (mut f64s, mut f32s, mut bools, validity_len);
+        let (mut f64s, mut f32s, mut i64s, mut i32s, mut bools, validity_len);
         let values = match output {
             Output::F64(len, bits) => {
                 f64s = vec![0.0; usize::from(*len % 1600)];
@@ -138,6 +164,16 @@ fn evaluate(kernel: &fusejit::Kernel, bindings: &Bindings<'_>, output: &Option<O
                 f32s = vec![0.0; usize::from(*len % 1600)];
                 validity_len = bits;
                 ValuesMut::F32(&mut f32s[..])
+            }
+            Output::I64(len, bits) => {
+                i64s = vec![0; usize::from(*len % 1600)];
+                validity_len = bits;
+                ValuesMut::I64(&mut i64s[..])
+            }
+            Output::I32(len, bits) => {
+                i32s = vec![0; usize::from(*len % 1600)];
+                validity_len = bits;
+                ValuesMut::I32(&mut i32s[..])
             }
             Output::Bool(len, bits) => {
                 bools = vec![false; usize::from(*len % 1600)];

@@ -20,6 +20,10 @@ enum NumLeaf {
     X,
     Y,
     X32,
+    /// The i64 column `n` and the i32 column `m32`, the i64 scalar `k`.
+    N,
+    M32,
+    K,
     A,
     B32,
     Literal(i16),
@@ -33,7 +37,8 @@ enum Num {
     Leaf(NumLeaf),
     Neg(Box<Num>),
     Unary(u8, Box<Num>),
-    Cast(bool, Box<Num>),
+    /// `f32`, `f64`, `i64`, `i32`.
+    Cast(u8, Box<Num>),
     Power(Box<Num>, i8),
     Binary(u8, Box<Num>, Box<Num>),
     MinMax(bool, Box<Num>, Box<Num>),
@@ -79,8 +84,8 @@ struct Case {
     body: Body,
     rows: u16,
     seed: u64,
-    /// Per column `x`, `y`, `x32`, `c`: none, or a null density and a bit offset.
-    validity: [Option<(u8, u8)>; 4],
+    /// Per column `x`, `y`, `x32`, `c`, `n`, `m32`: none, or a null density and a bit offset.
+    validity: [Option<(u8, u8)>; 6],
 }
 
 fn pick<'a>(options: &[&'a str], index: impl Into<u64>) -> &'a str {
@@ -103,6 +108,9 @@ fn num(expr: &Num, depth: usize) -> String {
             NumLeaf::X => "x".into(),
             NumLeaf::Y => "y".into(),
             NumLeaf::X32 => "x32".into(),
+            NumLeaf::N => "n".into(),
+            NumLeaf::M32 => "m32".into(),
+            NumLeaf::K => "k".into(),
             NumLeaf::A => "a".into(),
             NumLeaf::B32 => "b32".into(),
             NumLeaf::Literal(v) => format!("({v})"),
@@ -118,10 +126,10 @@ fn num(expr: &Num, depth: usize) -> String {
                 num(a, d)
             )
         }
-        Num::Cast(to32, a) => format!("{}({})", if *to32 { "f32" } else { "f64" }, num(a, d)),
+        Num::Cast(to, a) => format!("{}({})", pick(&["f32", "f64", "i64", "i32"], *to), num(a, d)),
         Num::Power(a, n) => format!("({})^{}", num(a, d), n % 9),
         Num::Binary(op, a, b) => {
-            format!("({} {} {})", num(a, d), pick(&["+", "-", "*", "/"], *op), num(b, d))
+            format!("({} {} {})", num(a, d), pick(&["+", "-", "*", "/", "//", "%"], *op), num(b, d))
         }
         Num::MinMax(is_min, a, b) => {
             format!("{}({}, {})", if *is_min { "min" } else { "max" }, num(a, d), num(b, d))
@@ -212,6 +220,8 @@ fuzz_target!(|case: Case| {
     let y: Vec<f64> = (0..rows).map(|_| rng.value()).collect();
     let x32: Vec<f32> = (0..rows).map(|_| rng.value() as f32).collect();
     let c: Vec<bool> = (0..rows).map(|_| rng.next().is_multiple_of(2)).collect();
+    let n: Vec<i64> = (0..rows).map(|_| rng.integer()).collect();
+    let m32: Vec<i32> = (0..rows).map(|_| rng.integer() as i32).collect();
     let bitmaps: Vec<Option<(Vec<u8>, usize)>> = case
         .validity
         .iter()
@@ -225,12 +235,18 @@ fuzz_target!(|case: Case| {
     let validity =
         |index: usize| bitmaps[index].as_ref().map(|(bytes, offset)| Validity::new(bytes, *offset));
     let mut bindings = Bindings::new();
-    let columns: [(&str, ColumnData<'_>); 4] =
-        [("x", (&x[..]).into()), ("y", (&y[..]).into()), ("x32", (&x32[..]).into()), ("c", (&c[..]).into())];
+    let columns: [(&str, ColumnData<'_>); 6] = [
+        ("x", (&x[..]).into()),
+        ("y", (&y[..]).into()),
+        ("x32", (&x32[..]).into()),
+        ("c", (&c[..]).into()),
+        ("n", (&n[..]).into()),
+        ("m32", (&m32[..]).into()),
+    ];
     for (index, (name, data)) in columns.into_iter().enumerate() {
         bindings.bind(name, Binding::Column(ColumnRef { data, validity: validity(index) }));
     }
-    bindings.scalar("a", 252.0).scalar("b32", 0.5f32).scalar("flag", true);
+    bindings.scalar("a", 252.0).scalar("b32", 0.5f32).scalar("k", 7i64).scalar("flag", true);
 
     let kernel = match common::engine().compile(&source) {
         Ok(kernel) => kernel,
