@@ -2,7 +2,7 @@
 //! platform's scalar `f64::ln`/`f64::exp`: on an L1-resident block of 512 values and on 1M.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fusejit::Isa;
+use fusejit::{Isa, MathFunction};
 use std::hint::black_box;
 
 fn math(c: &mut Criterion) {
@@ -15,7 +15,8 @@ fn math(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("math_{size_name}"));
         group.throughput(Throughput::Elements(size as u64));
         for tier in Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
-            let (ln, exp) = tier.f64_blocks().expect("the tier is supported");
+            let ln = tier.block(MathFunction::Ln).expect("the tier is supported");
+            let exp = tier.block(MathFunction::Exp).expect("the tier is supported");
             group.bench_function(BenchmarkId::new("ln", tier.name()), |bench| {
                 // SAFETY: both buffers hold `size` values; the tier is supported.
                 bench.iter(|| unsafe { ln(black_box(inputs.as_ptr()), out.as_mut_ptr(), size) })

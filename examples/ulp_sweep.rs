@@ -103,7 +103,7 @@ fn main() {
         LN_RANGES,
         samples,
         &tiers,
-        |tier| tier.f64_blocks().expect("a supported tier").0,
+        |tier| tier.block(fusejit::MathFunction::Ln).expect("a supported tier"),
         reference::ln_ulp_error,
     );
     let exp = sweep(
@@ -111,7 +111,7 @@ fn main() {
         EXP_RANGES,
         samples,
         &tiers,
-        |tier| tier.f64_blocks().expect("a supported tier").1,
+        |tier| tier.block(fusejit::MathFunction::Exp).expect("a supported tier"),
         reference::exp_ulp_error,
     );
     println!("\nmax ULP: ln {ln:.3}, exp {exp:.3}");

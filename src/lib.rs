@@ -84,7 +84,7 @@ pub use column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Validity}
 pub use diagnostic::{Diagnostic, Span};
 pub use engine::{ColumnMut, Engine, EngineConfig, EvalSummary, Kernel, ValuesMut};
 pub use error::{CompileError, ConfigError, Error, EvalError};
-pub use math::Isa;
+pub use math::{Isa, MathFunction};
 pub use types::{Elem, Scalar, Shape, Type};
 
 /// The names of every built-in function, aliases included (`log` for `ln`): for completion

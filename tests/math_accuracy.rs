@@ -59,11 +59,11 @@ fn check(name: &str, inputs: &[f64], pick: fn(Isa) -> BlockFn, error: fn(f64, f6
 }
 
 fn ln_blocks(isa: Isa) -> BlockFn {
-    isa.f64_blocks().expect("only supported tiers are tested").0
+    isa.block(fusejit::MathFunction::Ln).expect("only supported tiers are tested")
 }
 
 fn exp_blocks(isa: Isa) -> BlockFn {
-    isa.f64_blocks().expect("only supported tiers are tested").1
+    isa.block(fusejit::MathFunction::Exp).expect("only supported tiers are tested")
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! The function table: every built-in function's name, arity and usage line.
 
+use crate::math::MathFunction;
+
 /// A built-in function of the language (SPEC §2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Function {
-    Ln,
-    Exp,
+    /// A function of the math runtime (`ln`, `exp`, ...).
+    Math(MathFunction),
     Sqrt,
     Abs,
     Floor,
@@ -61,9 +63,9 @@ pub struct FunctionInfo {
 
 /// Every function by name; `log` is an alias of `ln`.
 pub const FUNCTIONS: &[FunctionInfo] = &[
-    FunctionInfo { name: "ln", function: Function::Ln, params: &["x"], required: 1 },
-    FunctionInfo { name: "log", function: Function::Ln, params: &["x"], required: 1 },
-    FunctionInfo { name: "exp", function: Function::Exp, params: &["x"], required: 1 },
+    FunctionInfo { name: "ln", function: Function::Math(MathFunction::Ln), params: &["x"], required: 1 },
+    FunctionInfo { name: "log", function: Function::Math(MathFunction::Ln), params: &["x"], required: 1 },
+    FunctionInfo { name: "exp", function: Function::Math(MathFunction::Exp), params: &["x"], required: 1 },
     FunctionInfo { name: "sqrt", function: Function::Sqrt, params: &["x"], required: 1 },
     FunctionInfo { name: "abs", function: Function::Abs, params: &["x"], required: 1 },
     FunctionInfo { name: "floor", function: Function::Floor, params: &["x"], required: 1 },

@@ -25,6 +25,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir::{
     self, BinaryOp, ConstValue, Elem, Node, NodeId, NodeKind, ReduceOp, ScanOp, Shape, Type, UnaryOp,
 };
+use crate::math::MathFunction;
 use crate::syntax::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Program, Statement};
 use crate::types::Scalar;
@@ -494,8 +495,7 @@ impl Lowerer<'_> {
             return Err(arity_error());
         }
         let unary_float = |function| match function {
-            Function::Ln => Some(UnaryOp::Ln),
-            Function::Exp => Some(UnaryOp::Exp),
+            Function::Math(function) => Some(UnaryOp::Math(function)),
             Function::Sqrt => Some(UnaryOp::Sqrt),
             Function::Abs => Some(UnaryOp::Abs),
             Function::Floor => Some(UnaryOp::Floor),
@@ -526,7 +526,7 @@ impl Lowerer<'_> {
                 (UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc, true) => {
                     return Ok(Value { span, ..x });
                 }
-                (UnaryOp::Ln | UnaryOp::Exp | UnaryOp::Sqrt, true) => self.coerce(x, Elem::F64),
+                (UnaryOp::Math(_) | UnaryOp::Sqrt, true) => self.coerce(x, Elem::F64),
                 _ => x,
             };
             return Ok(self.unary(op, x, x.ty.elem, span));
@@ -645,7 +645,7 @@ impl Lowerer<'_> {
                     }
                     // dlog(x, k) = ln(x) - lag(ln(x), k): ln is one node, computed once per row.
                     Function::Dlog => {
-                        let ln = self.unary(UnaryOp::Ln, x, elem, span);
+                        let ln = self.unary(UnaryOp::Math(MathFunction::Ln), x, elem, span);
                         let lagged = self.lag(ln, k, span);
                         self.binary_node(BinaryOp::Sub, [ln, lagged], elem, span)
                     }

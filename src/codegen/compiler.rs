@@ -100,13 +100,13 @@ impl Compiler {
         for (name, address) in stubs::libcall_symbols() {
             jit_builder.symbol(name, address);
         }
-        for function in RuntimeFunction::ALL {
+        for function in RuntimeFunction::all() {
             jit_builder.symbol(function.name(), function.host_address(self.math));
         }
         let mut module = JITModule::new(jit_builder);
         let call_conv = self.isa.default_call_conv();
-        let mut imports = Vec::with_capacity(RuntimeFunction::ALL.len());
-        for function in RuntimeFunction::ALL {
+        let mut imports = Vec::with_capacity(super::runtime_functions::COUNT);
+        for function in RuntimeFunction::all() {
             let id = module
                 .declare_function(function.name(), Linkage::Import, &function.signature(call_conv))
                 .map_err(|error| CodegenError::Module(format!("declare {}: {error}", function.name())))?;

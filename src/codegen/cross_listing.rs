@@ -29,7 +29,7 @@ pub(crate) fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, St
         .compile(isa.as_ref(), &mut cranelift_codegen::control::ControlPlane::default())
         .map_err(|error| CodegenError::Module(format!("compile for {target}: {:?}", error.inner)))?;
     let mut asm = format!("; {} code; runtime functions:", isa.triple());
-    for function in RuntimeFunction::ALL {
+    for function in RuntimeFunction::all() {
         asm.push_str(&format!(" userextname{} = {};", function.index(), function.name()));
     }
     asm.push('\n');

@@ -1,7 +1,7 @@
 //! The runtime functions a kernel calls, emitted as Cranelift IR for objects that run without
 //! this crate's Rust runtime (the aarch64 objects of [`super::object`]).
 //!
-//! - `ln`/`exp` over f64 and f32 blocks: the generic kernels of `math::kernels`,
+//! - every math function over f64 and f32 blocks: the generic kernels of `math::kernels`,
 //!   traced ([`crate::math::trace`]) and emitted as `f64x2` code — the 128-bit
 //!   (NEON on aarch64) tier. Operation for operation the same algorithm as every compiled
 //!   tier, so the bits are the same.
@@ -13,7 +13,6 @@
 
 use super::CodegenError;
 use super::runtime_functions::RuntimeFunction;
-use crate::math::kernels;
 use crate::math::trace::{Trace, Traced, TracedOp, trace};
 use crate::runtime::stubs::{SOURCE_BYTES, SOURCE_IN_RANGE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -32,10 +31,12 @@ pub(crate) fn emit(
     builder.switch_to_block(entry);
     let params = builder.block_params(entry).to_vec();
     match function {
-        RuntimeFunction::LnF64Block => math_block_f64(&mut builder, &trace(kernels::ln::<Traced>), &params),
-        RuntimeFunction::ExpF64Block => math_block_f64(&mut builder, &trace(kernels::exp::<Traced>), &params),
-        RuntimeFunction::LnF32Block => math_block_f32(&mut builder, &trace(kernels::ln::<Traced>), &params),
-        RuntimeFunction::ExpF32Block => math_block_f32(&mut builder, &trace(kernels::exp::<Traced>), &params),
+        RuntimeFunction::MathF64Block(function) => {
+            math_block_f64(&mut builder, &trace(|x: Traced| function.apply(x)), &params)
+        }
+        RuntimeFunction::MathF32Block(function) => {
+            math_block_f32(&mut builder, &trace(|x: Traced| function.apply(x)), &params)
+        }
         RuntimeFunction::ShiftHalo => shift_halo(&mut builder, &params),
         RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
         RuntimeFunction::CombineValidity => combine_validity(&mut builder, &params),

@@ -153,6 +153,7 @@ pub(crate) fn scalar_word(scalar: Scalar) -> u64 {
 
 /// A column's values as the little-endian bytes an object's argument region holds (what the
 /// native kernel reads through `InputWord::Data`).
+#[cfg(feature = "cross")]
 pub(crate) fn column_bytes(data: ColumnData<'_>) -> Vec<u8> {
     match data {
         ColumnData::F64(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),

@@ -75,7 +75,7 @@ impl CrossObject {
         let call_conv = object.module.isa().default_call_conv();
         // The runtime functions an object defines: those `emitted_runtime` emits (scans and
         // reductions stay on the host for now; `add_kernel` refuses them).
-        for function in RuntimeFunction::ALL {
+        for function in RuntimeFunction::all() {
             if !function.is_emitted() {
                 object.runtime.push(None);
                 continue;

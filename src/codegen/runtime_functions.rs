@@ -3,7 +3,7 @@
 //! object that runs without this crate. Adding a runtime function means adding a variant
 //! here; every `match` below is exhaustive, so the compiler points at each place to fill in.
 
-use crate::math::Isa;
+use crate::math::{Isa, MATH_FUNCTION_COUNT, MathFunction};
 use crate::runtime::{callbacks, stubs};
 #[cfg(feature = "cross")]
 use cranelift_codegen::ir::Function;
@@ -13,14 +13,10 @@ use cranelift_codegen::isa::CallConv;
 /// A runtime function kernels import by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RuntimeFunction {
-    /// `ln` over an f64 block: `(src, dst, n)`.
-    LnF64Block,
-    /// `exp` over an f64 block: `(src, dst, n)`.
-    ExpF64Block,
-    /// `ln` over an f32 block: `(src, dst, n)`.
-    LnF32Block,
-    /// `exp` over an f32 block: `(src, dst, n)`.
-    ExpF32Block,
+    /// A math function over an f64 block: `(src, dst, n)`.
+    MathF64Block(MathFunction),
+    /// A math function over an f32 block: `(src, dst, n)`.
+    MathF32Block(MathFunction),
     /// Moves a buffer's last `halo` rows to its front: `(buffer, skip, keep)`.
     ShiftHalo,
     /// Packs 0/1 validity bytes into a bitmap: `(bytes, bitmap, start, len)`.
@@ -33,30 +29,32 @@ pub(crate) enum RuntimeFunction {
     ReduceBlock,
 }
 
-/// How many runtime functions there are: the length of [`RuntimeFunction::ALL`].
-const COUNT: usize = 9;
+/// The functions after the math blocks, in index order.
+const OTHERS: [RuntimeFunction; 5] = [
+    RuntimeFunction::ShiftHalo,
+    RuntimeFunction::PackValidity,
+    RuntimeFunction::CombineValidity,
+    RuntimeFunction::ScanBlock,
+    RuntimeFunction::ReduceBlock,
+];
+
+/// How many runtime functions there are: f64 and f32 blocks of every math function, then
+/// [`OTHERS`].
+pub(crate) const COUNT: usize = 2 * MATH_FUNCTION_COUNT + OTHERS.len();
 
 impl RuntimeFunction {
-    /// Every runtime function; `index` is the position here.
-    pub(crate) const ALL: [RuntimeFunction; COUNT] = [
-        RuntimeFunction::LnF64Block,
-        RuntimeFunction::ExpF64Block,
-        RuntimeFunction::LnF32Block,
-        RuntimeFunction::ExpF32Block,
-        RuntimeFunction::ShiftHalo,
-        RuntimeFunction::PackValidity,
-        RuntimeFunction::CombineValidity,
-        RuntimeFunction::ScanBlock,
-        RuntimeFunction::ReduceBlock,
-    ];
+    /// Every runtime function, in index order.
+    pub(crate) fn all() -> impl Iterator<Item = RuntimeFunction> {
+        let f64_blocks = MathFunction::ALL.iter().map(|&f| RuntimeFunction::MathF64Block(f));
+        let f32_blocks = MathFunction::ALL.iter().map(|&f| RuntimeFunction::MathF32Block(f));
+        f64_blocks.chain(f32_blocks).chain(OTHERS)
+    }
 
     /// The symbol kernels import it under.
     pub(crate) fn name(self) -> &'static str {
         match self {
-            RuntimeFunction::LnF64Block => "fusejit_ln_f64_block",
-            RuntimeFunction::ExpF64Block => "fusejit_exp_f64_block",
-            RuntimeFunction::LnF32Block => "fusejit_ln_f32_block",
-            RuntimeFunction::ExpF32Block => "fusejit_exp_f32_block",
+            RuntimeFunction::MathF64Block(function) => function.f64_block_symbol(),
+            RuntimeFunction::MathF32Block(function) => function.f32_block_symbol(),
             RuntimeFunction::ShiftHalo => "fusejit_shift_halo",
             RuntimeFunction::PackValidity => "fusejit_pack_validity",
             RuntimeFunction::CombineValidity => "fusejit_combine_validity",
@@ -65,28 +63,25 @@ impl RuntimeFunction {
         }
     }
 
-    /// Its position in [`RuntimeFunction::ALL`].
+    /// Its position in [`RuntimeFunction::all`].
     pub(crate) fn index(self) -> usize {
+        let others = 2 * MATH_FUNCTION_COUNT;
         match self {
-            RuntimeFunction::LnF64Block => 0,
-            RuntimeFunction::ExpF64Block => 1,
-            RuntimeFunction::LnF32Block => 2,
-            RuntimeFunction::ExpF32Block => 3,
-            RuntimeFunction::ShiftHalo => 4,
-            RuntimeFunction::PackValidity => 5,
-            RuntimeFunction::CombineValidity => 6,
-            RuntimeFunction::ScanBlock => 7,
-            RuntimeFunction::ReduceBlock => 8,
+            RuntimeFunction::MathF64Block(function) => function.index(),
+            RuntimeFunction::MathF32Block(function) => MATH_FUNCTION_COUNT + function.index(),
+            RuntimeFunction::ShiftHalo => others,
+            RuntimeFunction::PackValidity => others + 1,
+            RuntimeFunction::CombineValidity => others + 2,
+            RuntimeFunction::ScanBlock => others + 3,
+            RuntimeFunction::ReduceBlock => others + 4,
         }
     }
 
     /// Its signature: every parameter is a pointer or a count, passed as an `i64`.
     pub(crate) fn signature(self, call_conv: CallConv) -> Signature {
         let params = match self {
-            RuntimeFunction::LnF64Block
-            | RuntimeFunction::ExpF64Block
-            | RuntimeFunction::LnF32Block
-            | RuntimeFunction::ExpF32Block
+            RuntimeFunction::MathF64Block(_)
+            | RuntimeFunction::MathF32Block(_)
             | RuntimeFunction::ShiftHalo => 3,
             RuntimeFunction::PackValidity
             | RuntimeFunction::CombineValidity
@@ -100,12 +95,9 @@ impl RuntimeFunction {
 
     /// The host function the JIT links it to, for kernels calling the `math` tier.
     pub(crate) fn host_address(self, math: Isa) -> *const u8 {
-        let (ln_f64, exp_f64) = math.f64_blocks_or_scalar();
         match self {
-            RuntimeFunction::LnF64Block => ln_f64 as *const u8,
-            RuntimeFunction::ExpF64Block => exp_f64 as *const u8,
-            RuntimeFunction::LnF32Block => stubs::ln_f32_block as *const u8,
-            RuntimeFunction::ExpF32Block => stubs::exp_f32_block as *const u8,
+            RuntimeFunction::MathF64Block(function) => math.block_or_scalar(function) as *const u8,
+            RuntimeFunction::MathF32Block(function) => stubs::f32_block_of(function) as *const u8,
             RuntimeFunction::ShiftHalo => stubs::shift_halo as *const u8,
             RuntimeFunction::PackValidity => stubs::pack_validity as *const u8,
             RuntimeFunction::CombineValidity => stubs::combine_validity as *const u8,
@@ -119,10 +111,8 @@ impl RuntimeFunction {
     #[cfg(feature = "cross")]
     pub(crate) fn is_emitted(self) -> bool {
         match self {
-            RuntimeFunction::LnF64Block
-            | RuntimeFunction::ExpF64Block
-            | RuntimeFunction::LnF32Block
-            | RuntimeFunction::ExpF32Block
+            RuntimeFunction::MathF64Block(_)
+            | RuntimeFunction::MathF32Block(_)
             | RuntimeFunction::ShiftHalo
             | RuntimeFunction::PackValidity
             | RuntimeFunction::CombineValidity => true,
@@ -141,7 +131,11 @@ pub(crate) struct RuntimeRefs {
 impl RuntimeRefs {
     /// Imports every function `import` gives a reference for.
     pub(crate) fn import(mut import: impl FnMut(RuntimeFunction) -> Option<FuncRef>) -> RuntimeRefs {
-        RuntimeRefs { refs: RuntimeFunction::ALL.map(&mut import) }
+        let mut refs = [None; COUNT];
+        for function in RuntimeFunction::all() {
+            refs[function.index()] = import(function);
+        }
+        RuntimeRefs { refs }
     }
 
     /// The reference to call `function` through. The planner never puts a scan or reduction
@@ -175,10 +169,11 @@ mod tests {
 
     #[test]
     fn indices_are_positions_in_all_and_names_are_distinct() {
-        for (position, function) in RuntimeFunction::ALL.into_iter().enumerate() {
+        for (position, function) in RuntimeFunction::all().enumerate() {
             assert_eq!(function.index(), position);
         }
-        let mut names: Vec<&str> = RuntimeFunction::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(RuntimeFunction::all().count(), COUNT);
+        let mut names: Vec<&str> = RuntimeFunction::all().map(|f| f.name()).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), COUNT);

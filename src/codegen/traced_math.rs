@@ -1,10 +1,10 @@
-//! Installs the traced math tier: the generic `ln`/`exp` kernels traced and emitted as
+//! Installs the traced math tier: every generic math kernel traced and emitted as
 //! `f64x2` CLIF (`emitted_runtime`), compiled for the host once per process.
 
 use super::compiler::Compiler;
 use super::runtime_functions::RuntimeFunction;
 use super::{CodegenError, emitted_runtime};
-use crate::math::{self, Isa};
+use crate::math::{self, Isa, MATH_FUNCTION_COUNT, MathFunction};
 use cranelift_codegen::ir::UserFuncName;
 use cranelift_codegen::verify_function;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -26,13 +26,12 @@ fn compile_traced_math() -> Result<(), CodegenError> {
         let mut module = JITModule::new(module_builder);
         let call_conv = compiler.isa.default_call_conv();
         let mut ids = Vec::new();
-        for (function, name) in [
-            (RuntimeFunction::LnF64Block, "fusejit_traced_ln"),
-            (RuntimeFunction::ExpF64Block, "fusejit_traced_exp"),
-        ] {
+        for &math_function in MathFunction::ALL {
+            let function = RuntimeFunction::MathF64Block(math_function);
+            let name = format!("fusejit_traced_{}", math_function.name());
             let signature = function.signature(call_conv);
             let id = module
-                .declare_function(name, Linkage::Local, &signature)
+                .declare_function(&name, Linkage::Local, &signature)
                 .map_err(|error| CodegenError::Module(format!("declare {name}: {error}")))?;
             compiler.context.clear();
             compiler.context.func.signature = signature;
@@ -51,21 +50,20 @@ fn compile_traced_math() -> Result<(), CodegenError> {
             ids.push(id);
         }
         module.finalize_definitions().map_err(|error| CodegenError::Module(format!("finalize: {error}")))?;
-        // SAFETY: each pointer is the finalized entry of a function declared with the block
-        // signature `fn(i64, i64, i64)` in the host's default calling convention (`extern
-        // "C"`), which is `BlockFn`'s ABI for pointers and a `usize`; the module is leaked
-        // below, so the code lives as long as the process.
-        let (ln, exp) = unsafe {
-            (
-                std::mem::transmute::<*const u8, math::BlockFn>(module.get_finalized_function(ids[0])),
-                std::mem::transmute::<*const u8, math::BlockFn>(module.get_finalized_function(ids[1])),
-            )
-        };
+        let blocks: [math::BlockFn; MATH_FUNCTION_COUNT] = std::array::from_fn(|index| {
+            // SAFETY: each pointer is the finalized entry of a function declared with the block
+            // signature `fn(i64, i64, i64)` in the host's default calling convention (`extern
+            // "C"`), which is `BlockFn`'s ABI for pointers and a `usize`; the module is leaked
+            // below, so the code lives as long as the process.
+            unsafe {
+                std::mem::transmute::<*const u8, math::BlockFn>(module.get_finalized_function(ids[index]))
+            }
+        });
         std::mem::forget(module);
         // SAFETY: both were compiled for this host just above by its own Cranelift backend
         // (so they use only instructions it has), their code is never freed, and they are the
         // emitted block functions, which read `n` f64s from `src` and write `n` to `dst`.
-        unsafe { math::install_traced_blocks(ln, exp) };
+        unsafe { math::install_traced_blocks(blocks) };
         Ok(())
     });
     outcome.unwrap_or_else(|panic| Err(CodegenError::Panic(super::panic_message(&panic))))

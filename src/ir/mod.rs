@@ -229,8 +229,7 @@ pub fn verify(program: &Program) -> Result<(), VerifyError> {
                     UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign => {
                         expect(arg_ty.elem.is_numeric() && ty.elem == arg_ty.elem, "sign ops need numbers")?
                     }
-                    UnaryOp::Ln
-                    | UnaryOp::Exp
+                    UnaryOp::Math(_)
                     | UnaryOp::Sqrt
                     | UnaryOp::Floor
                     | UnaryOp::Ceil

@@ -3,6 +3,7 @@
 // Reached from outside the crate only through `internals`, which is not API.
 #![allow(missing_docs)]
 
+use crate::math::MathFunction;
 use crate::types::Scalar;
 use crate::types::{Elem, Type};
 
@@ -77,8 +78,9 @@ impl ConstValue {
 pub enum UnaryOp {
     Neg,
     Not,
-    Ln,
-    Exp,
+    /// A function of the vectorised math runtime (`ln`, `exp`, ...): one block call per
+    /// block in native code.
+    Math(MathFunction),
     Sqrt,
     Abs,
     Floor,
@@ -361,8 +363,7 @@ impl UnaryOp {
         match self {
             UnaryOp::Neg => "neg",
             UnaryOp::Not => "not",
-            UnaryOp::Ln => "ln",
-            UnaryOp::Exp => "exp",
+            UnaryOp::Math(function) => function.name(),
             UnaryOp::Sqrt => "sqrt",
             UnaryOp::Abs => "abs",
             UnaryOp::Floor => "floor",

@@ -4,7 +4,6 @@
 //! `None` is a null. Unless an operation says otherwise, any null operand gives a null.
 
 use super::node::{BinaryOp, UnaryOp};
-use crate::math;
 use crate::types::Elem;
 use crate::types::Scalar;
 
@@ -45,8 +44,7 @@ fn integer_unary(op: UnaryOp, v: i64) -> i64 {
         UnaryOp::Neg => v.wrapping_neg(),
         UnaryOp::Abs => v.wrapping_abs(),
         UnaryOp::Sign => v.signum(),
-        UnaryOp::Ln
-        | UnaryOp::Exp
+        UnaryOp::Math(_)
         | UnaryOp::Sqrt
         | UnaryOp::Floor
         | UnaryOp::Ceil
@@ -127,12 +125,11 @@ fn float_test(op: UnaryOp, v: f64) -> bool {
 /// runtime's functions of that width). `sign` is NumPy's: 1 above zero, -1 below, +0 for ±0,
 /// and the NaN itself for NaN; native code computes it by the same comparisons in this order.
 macro_rules! float_unary {
-    ($name:ident, $float:ty, $ln:path, $exp:path) => {
+    ($name:ident, $float:ty, $of:ident) => {
         fn $name(op: UnaryOp, v: $float) -> $float {
             match op {
                 UnaryOp::Neg => -v,
-                UnaryOp::Ln => $ln(v),
-                UnaryOp::Exp => $exp(v),
+                UnaryOp::Math(function) => function.$of(v),
                 UnaryOp::Sqrt => v.sqrt(),
                 UnaryOp::Abs => v.abs(),
                 UnaryOp::Floor => v.floor(),
@@ -162,8 +159,8 @@ macro_rules! float_unary {
     };
 }
 
-float_unary!(float_unary_f64, f64, math::ln_f64, math::exp_f64);
-float_unary!(float_unary_f32, f32, math::ln_f32, math::exp_f32);
+float_unary!(float_unary_f64, f64, of_f64);
+float_unary!(float_unary_f32, f32, of_f32);
 
 /// Applies a binary operation. Operands have one element type (check inserts the casts).
 pub fn binary(op: BinaryOp, lhs: Option<Scalar>, rhs: Option<Scalar>) -> Option<Scalar> {

@@ -19,7 +19,105 @@ pub(crate) mod trace;
 pub(crate) mod x86;
 
 use crate::error::ConfigError;
-use lanes::LaneMemory;
+use lanes::{LaneMemory, Lanes};
+
+/// Invokes `$callback!($($args)*; Variant "name" kernel, ...)` with every math function: the
+/// one list, from which the enum's methods, every tier's block functions, the f32 stubs and
+/// the runtime function names are all generated.
+macro_rules! with_math_functions {
+    ($callback:ident ! ($($args:tt)*)) => {
+        $callback!($($args)*;
+            Ln "ln" kernels::ln,
+            Exp "exp" kernels::exp,
+        );
+    };
+}
+pub(crate) use with_math_functions;
+
+/// A function of the vectorised math runtime: written once over [`lanes::Lanes`], compiled
+/// for every tier, traced for aarch64, ≤ 1 ULP for every input (see `tests/math_accuracy.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum MathFunction {
+    /// Natural logarithm.
+    Ln,
+    /// e raised to the argument.
+    Exp,
+}
+
+macro_rules! math_function_methods {
+    (; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
+        impl MathFunction {
+            /// Every math function, in declaration order (`index` is the position here).
+            pub const ALL: &'static [MathFunction] = &[$(MathFunction::$variant),*];
+
+            /// The function's name in the language.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(MathFunction::$variant => $name,)*
+                }
+            }
+
+            /// The symbol of its f64 block runtime function.
+            pub(crate) fn f64_block_symbol(self) -> &'static str {
+                match self {
+                    $(MathFunction::$variant => concat!("fusejit_", $name, "_f64_block"),)*
+                }
+            }
+
+            /// The symbol of its f32 block runtime function.
+            pub(crate) fn f32_block_symbol(self) -> &'static str {
+                match self {
+                    $(MathFunction::$variant => concat!("fusejit_", $name, "_f32_block"),)*
+                }
+            }
+
+            /// The generic kernel applied to one vector of lanes (any tier, or a trace).
+            #[inline(always)]
+            pub(crate) fn apply<L: Lanes>(self, x: L) -> L {
+                match self {
+                    $(MathFunction::$variant => $kernel(x),)*
+                }
+            }
+
+            /// The scalar tier's block function.
+            fn scalar_block(self) -> BlockFn {
+                match self {
+                    $(MathFunction::$variant => {
+                        /// # Safety
+                        /// `src` readable and `dst` writable for `n` f64s.
+                        unsafe extern "C" fn entry(src: *const f64, dst: *mut f64, n: usize) {
+                            // SAFETY: forwarded from the caller.
+                            unsafe { $crate::math::run_block::<f64>(src, dst, n, $kernel) }
+                        }
+                        entry
+                    })*
+                }
+            }
+        }
+    };
+}
+with_math_functions!(math_function_methods!());
+
+/// How many math functions there are.
+pub(crate) const MATH_FUNCTION_COUNT: usize = MathFunction::ALL.len();
+
+impl MathFunction {
+    /// Its position in [`MathFunction::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The function of one f64 (the scalar tier): what the interpreter and constant folding use.
+    pub fn of_f64(self, x: f64) -> f64 {
+        self.apply(x)
+    }
+
+    /// The function of one f32: computed in f64, rounded once.
+    pub fn of_f32(self, x: f32) -> f32 {
+        self.apply(f64::from(x)) as f32
+    }
+}
 
 /// Natural logarithm of one f64 (the scalar tier).
 #[inline]
@@ -102,17 +200,19 @@ pub enum Isa {
     Scalar,
 }
 
-/// The traced tier's block functions, compiled by codegen and installed here once.
-static TRACED_BLOCKS: std::sync::OnceLock<(BlockFn, BlockFn)> = std::sync::OnceLock::new();
+/// The traced tier's block functions (by `MathFunction::index`), compiled by codegen and
+/// installed here once.
+static TRACED_BLOCKS: std::sync::OnceLock<[BlockFn; MATH_FUNCTION_COUNT]> = std::sync::OnceLock::new();
 
-/// Installs the traced tier's `(ln, exp)` block functions; the first install wins.
+/// Installs the traced tier's block functions (by `MathFunction::index`); the first install
+/// wins.
 ///
 /// # Safety
-/// Both must be callable on this CPU for the rest of the process, with `BlockFn`'s contract:
-/// given `src` readable and `dst` writable for `n` f64s, they write `dst[i] = f(src[i])` and
-/// touch nothing else. Kernels call them from JIT code.
-pub(crate) unsafe fn install_traced_blocks(ln: BlockFn, exp: BlockFn) {
-    let _ = TRACED_BLOCKS.set((ln, exp));
+/// Each must be callable on this CPU for the rest of the process, with `BlockFn`'s contract:
+/// given `src` readable and `dst` writable for `n` f64s, it writes `dst[i] = f(src[i])` for
+/// its function `f` and touches nothing else. Kernels call them from JIT code.
+pub(crate) unsafe fn install_traced_blocks(blocks: [BlockFn; MATH_FUNCTION_COUNT]) {
+    let _ = TRACED_BLOCKS.set(blocks);
 }
 
 impl Isa {
@@ -194,33 +294,42 @@ impl Isa {
         }
     }
 
-    /// The tier's block functions `(ln, exp)` over f64, as `extern "C"` entry points for
+    /// The tier's block function of `function` over f64, as an `extern "C"` entry point for
     /// native code; `None` when this CPU cannot run the tier, so that no safe call hands out
     /// code the CPU lacks the instructions for.
-    pub fn f64_blocks(self) -> Option<(BlockFn, BlockFn)> {
-        self.is_supported().then(|| self.f64_blocks_unchecked())
+    pub fn block(self, function: MathFunction) -> Option<BlockFn> {
+        self.is_supported().then(|| self.block_unchecked(function))
     }
 
-    /// [`Isa::f64_blocks`] of a tier already checked, or the scalar tier's (the same bits)
-    /// where it is not supported.
-    pub(crate) fn f64_blocks_or_scalar(self) -> (BlockFn, BlockFn) {
-        self.f64_blocks().unwrap_or((ln_f64_scalar, exp_f64_scalar))
+    /// [`Isa::block`] of a tier already checked, or the scalar tier's (the same bits) where it
+    /// is not supported.
+    pub(crate) fn block_or_scalar(self, function: MathFunction) -> BlockFn {
+        self.block(function).unwrap_or_else(|| function.scalar_block())
     }
 
-    /// The widest tier's block functions: `best()` is supported by construction, so they are
+    /// The widest tier's block function: `best()` is supported by construction, so it is
     /// handed out without checking again (the f32 stubs ask once per block).
-    pub(crate) fn best_f64_blocks() -> (BlockFn, BlockFn) {
-        Isa::best().f64_blocks_unchecked()
+    pub(crate) fn best_block(function: MathFunction) -> BlockFn {
+        Isa::best().block_unchecked(function)
     }
 
-    fn f64_blocks_unchecked(self) -> (BlockFn, BlockFn) {
+    fn block_unchecked(self, function: MathFunction) -> BlockFn {
         match self {
-            Isa::Avx512 => (ln_f64_avx512, exp_f64_avx512),
-            Isa::Avx2 => (ln_f64_avx2, exp_f64_avx2),
-            Isa::Sse => (ln_f64_sse, exp_f64_sse),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86::avx512_block(function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::avx2_block(function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse => x86::sse_block(function),
+            // Never supported off x86-64, so never reached: the scalar tier gives the same bits.
+            #[cfg(not(target_arch = "x86_64"))]
+            Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_block(),
             // Every tier gives the same bits, so the scalar tier stands in until installed.
-            Isa::Traced => TRACED_BLOCKS.get().copied().unwrap_or((ln_f64_scalar, exp_f64_scalar)),
-            Isa::Scalar => (ln_f64_scalar, exp_f64_scalar),
+            Isa::Traced => match TRACED_BLOCKS.get() {
+                Some(blocks) => blocks[function.index()],
+                None => function.scalar_block(),
+            },
+            Isa::Scalar => function.scalar_block(),
         }
     }
 }
@@ -228,58 +337,10 @@ impl Isa {
 /// A block function: `dst[i] = f(src[i])` for `i < n`; `src` and `dst` may be equal.
 pub type BlockFn = unsafe extern "C" fn(src: *const f64, dst: *mut f64, n: usize);
 
-macro_rules! block_functions {
-    ($ln:ident, $exp:ident, $tier_ln:path, $tier_exp:path, $isa:expr) => {
-        /// # Safety
-        /// `src` readable and `dst` writable for `n` f64s; only handed out for a supported tier.
-        pub unsafe extern "C" fn $ln(src: *const f64, dst: *mut f64, n: usize) {
-            debug_assert!($isa.is_supported());
-            // SAFETY: forwarded from the caller; the tier was checked when handed out.
-            unsafe { $tier_ln(src, dst, n) }
-        }
-
-        /// # Safety
-        /// As the ln block function.
-        pub unsafe extern "C" fn $exp(src: *const f64, dst: *mut f64, n: usize) {
-            debug_assert!($isa.is_supported());
-            // SAFETY: forwarded from the caller; the tier was checked when handed out.
-            unsafe { $tier_exp(src, dst, n) }
-        }
-    };
-}
-
-/// # Safety
-/// `src` readable and `dst` writable for `n` f64s.
-unsafe fn ln_scalar_block(src: *const f64, dst: *mut f64, n: usize) {
-    // SAFETY: forwarded.
-    unsafe { run_block::<f64>(src, dst, n, kernels::ln) }
-}
-
-/// # Safety
-/// As `ln_scalar_block`.
-unsafe fn exp_scalar_block(src: *const f64, dst: *mut f64, n: usize) {
-    // SAFETY: forwarded.
-    unsafe { run_block::<f64>(src, dst, n, kernels::exp) }
-}
-
-block_functions!(ln_f64_scalar, exp_f64_scalar, ln_scalar_block, exp_scalar_block, Isa::Scalar);
-#[cfg(target_arch = "x86_64")]
-block_functions!(ln_f64_sse, exp_f64_sse, x86::ln_sse, x86::exp_sse, Isa::Sse);
-#[cfg(target_arch = "x86_64")]
-block_functions!(ln_f64_avx2, exp_f64_avx2, x86::ln_avx2, x86::exp_avx2, Isa::Avx2);
-#[cfg(target_arch = "x86_64")]
-block_functions!(ln_f64_avx512, exp_f64_avx512, x86::ln_avx512, x86::exp_avx512, Isa::Avx512);
-#[cfg(not(target_arch = "x86_64"))]
-block_functions!(ln_f64_sse, exp_f64_sse, ln_scalar_block, exp_scalar_block, Isa::Scalar);
-#[cfg(not(target_arch = "x86_64"))]
-block_functions!(ln_f64_avx2, exp_f64_avx2, ln_scalar_block, exp_scalar_block, Isa::Scalar);
-#[cfg(not(target_arch = "x86_64"))]
-block_functions!(ln_f64_avx512, exp_f64_avx512, ln_scalar_block, exp_scalar_block, Isa::Scalar);
-
 /// Block form over slices with the best tier (for Rust callers and the hand-written baselines).
 pub fn ln_f64_block(src: &[f64], dst: &mut [f64]) {
     let n = src.len().min(dst.len());
-    let (ln, _) = Isa::best_f64_blocks();
+    let ln = Isa::best_block(MathFunction::Ln);
     // SAFETY: both slices hold at least n elements; the tier is supported.
     unsafe { ln(src.as_ptr(), dst.as_mut_ptr(), n) }
 }
@@ -287,7 +348,7 @@ pub fn ln_f64_block(src: &[f64], dst: &mut [f64]) {
 /// Block form over slices with the best tier.
 pub fn exp_f64_block(src: &[f64], dst: &mut [f64]) {
     let n = src.len().min(dst.len());
-    let (_, exp) = Isa::best_f64_blocks();
+    let exp = Isa::best_block(MathFunction::Exp);
     // SAFETY: both slices hold at least n elements; the tier is supported.
     unsafe { exp(src.as_ptr(), dst.as_mut_ptr(), n) }
 }
@@ -319,11 +380,13 @@ mod tests {
     fn block_functions_are_handed_out_only_for_supported_tiers() {
         // In this unit-test process nothing installs the traced tier, so it is unsupported.
         assert!(!Isa::Traced.is_supported());
-        assert!(Isa::Traced.f64_blocks().is_none());
+        assert!(Isa::Traced.block(MathFunction::Ln).is_none());
         for isa in Isa::ALL {
-            assert_eq!(isa.f64_blocks().is_some(), isa.is_supported(), "{isa:?}");
+            for &function in MathFunction::ALL {
+                assert_eq!(isa.block(function).is_some(), isa.is_supported(), "{isa:?}");
+            }
         }
-        assert!(Isa::Scalar.f64_blocks().is_some());
+        assert!(Isa::Scalar.block(MathFunction::Exp).is_some());
     }
 
     #[test]

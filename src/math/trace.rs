@@ -70,7 +70,7 @@ fn record(op: TracedOp) -> Traced {
 }
 
 /// Records `kernel` applied to one argument.
-pub fn trace(kernel: fn(Traced) -> Traced) -> Trace {
+pub fn trace(kernel: impl Fn(Traced) -> Traced) -> Trace {
     RECORDING.with(|recording| *recording.borrow_mut() = Some(Vec::new()));
     let input = record(TracedOp::Input);
     let result = kernel(input);

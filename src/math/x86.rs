@@ -7,22 +7,35 @@
 use super::lanes::{LaneMemory, Lanes};
 use std::arch::x86_64::*;
 
-macro_rules! entry_points {
-    ($lanes:ty, $features:literal, $ln:ident, $exp:ident) => {
-        /// # Safety
-        /// The CPU must have the tier's features; `src`/`dst` valid for `n` f64s.
-        #[target_feature(enable = $features)]
-        pub unsafe fn $ln(src: *const f64, dst: *mut f64, n: usize) {
-            // SAFETY: forwarded from the caller.
-            unsafe { super::run_block::<$lanes>(src, dst, n, super::kernels::ln) }
-        }
-
-        /// # Safety
-        /// As the ln entry point.
-        #[target_feature(enable = $features)]
-        pub unsafe fn $exp(src: *const f64, dst: *mut f64, n: usize) {
-            // SAFETY: forwarded from the caller.
-            unsafe { super::run_block::<$lanes>(src, dst, n, super::kernels::exp) }
+/// A tier's block function of each math function: an `extern "C"` entry point per function
+/// that calls its `#[target_feature]` loop (so the kernel inlines into a loop compiled for the
+/// tier's instructions).
+macro_rules! tier_blocks {
+    ($pick:ident, $lanes:ty, $features:literal; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
+        /// The tier's block function of `function`. Only handed out for a supported tier
+        /// (`Isa::block`).
+        pub(crate) fn $pick(function: super::MathFunction) -> super::BlockFn {
+            match function {
+                $(super::MathFunction::$variant => {
+                    /// # Safety
+                    /// The CPU must have the tier's features; `src`/`dst` valid for `n` f64s.
+                    #[target_feature(enable = $features)]
+                    unsafe fn tier_loop(src: *const f64, dst: *mut f64, n: usize) {
+                        use super::kernels;
+                        // SAFETY: forwarded from the caller.
+                        unsafe { super::run_block::<$lanes>(src, dst, n, $kernel) }
+                    }
+                    /// # Safety
+                    /// `src` readable and `dst` writable for `n` f64s; only handed out for a
+                    /// supported tier.
+                    unsafe extern "C" fn entry(src: *const f64, dst: *mut f64, n: usize) {
+                        // SAFETY: the tier was checked when this was handed out; the pointers
+                        // are forwarded from the caller.
+                        unsafe { tier_loop(src, dst, n) }
+                    }
+                    entry
+                })*
+            }
         }
     };
 }
@@ -329,6 +342,6 @@ impl Lanes for Avx512 {
     }
 }
 
-entry_points!(Sse, "sse4.1,fma", ln_sse, exp_sse);
-entry_points!(Avx2, "avx2,fma", ln_avx2, exp_avx2);
-entry_points!(Avx512, "avx512f", ln_avx512, exp_avx512);
+super::with_math_functions!(tier_blocks!(sse_block, Sse, "sse4.1,fma"));
+super::with_math_functions!(tier_blocks!(avx2_block, Avx2, "avx2,fma"));
+super::with_math_functions!(tier_blocks!(avx512_block, Avx512, "avx512f"));

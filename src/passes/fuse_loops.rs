@@ -16,6 +16,7 @@
 //! and `dlog(x,k)` calls `ln` once per row whatever `k` is.
 
 use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, ReduceOp, ScanOp, Shape, UnaryOp};
+use crate::math::MathFunction;
 use std::fmt::Write as _;
 
 /// Rows per block: a block's buffers stay in L1 while the stages run over it.
@@ -27,7 +28,7 @@ pub enum Stage {
     /// A fused row loop computing these nodes, in order, and its `f64x2` form if it has one.
     Loop { nodes: Vec<NodeId>, vector: Option<VectorForm> },
     /// One runtime call over the whole block: `ln` or `exp` of the node's operand.
-    BlockCall { node: NodeId, op: UnaryOp },
+    BlockCall { node: NodeId, function: MathFunction },
     /// One runtime call over the whole block that advances a scan (window, cumulative op,
     /// `ema`) by the block's rows, its running state (`LoopPlan::scans[state]`) carried from
     /// block to block.
@@ -141,8 +142,8 @@ impl LoopPlan {
                         );
                     }
                 }
-                Stage::BlockCall { node, op } => {
-                    let _ = writeln!(out, "stage {index}: block call {} -> {node}", op.name());
+                Stage::BlockCall { node, function } => {
+                    let _ = writeln!(out, "stage {index}: block call {} -> {node}", function.name());
                 }
                 Stage::ScanCall { node, state } => {
                     let name = self.scans[*state].1.name();
@@ -190,12 +191,12 @@ fn resolve_lags(program: &Program, mut node: NodeId) -> (NodeId, u64) {
     (node, delta)
 }
 
-fn is_block_call(program: &Program, node: NodeId) -> Option<UnaryOp> {
+fn is_block_call(program: &Program, node: NodeId) -> Option<MathFunction> {
     match program.node(node).kind {
-        NodeKind::Unary { op: op @ (UnaryOp::Ln | UnaryOp::Exp), .. }
+        NodeKind::Unary { op: UnaryOp::Math(function), .. }
             if program.node(node).ty.shape == Shape::Column =>
         {
-            Some(op)
+            Some(function)
         }
         _ => None,
     }
@@ -244,7 +245,7 @@ fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[Reduce
                         stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
                     }
                     stage_of[index] = Some(stages.len());
-                    stages.push(Stage::BlockCall { node: id, op });
+                    stages.push(Stage::BlockCall { node: id, function: op });
                 } else {
                     stage_of[index] = Some(stages.len());
                     current.push(id);

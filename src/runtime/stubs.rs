@@ -3,7 +3,7 @@
 
 use crate::math;
 
-/// f32 `ln`/`exp` over a block: widened to f64 a chunk at a time, computed by the best f64
+/// An f32 math function over a block: widened to f64 a chunk at a time, computed by the best f64
 /// tier (every tier gives the same bits, so the choice cannot change a result), rounded once.
 ///
 /// # Safety
@@ -27,23 +27,29 @@ unsafe fn f32_block(src: *const f32, dst: *mut f32, n: usize, function: math::Bl
     }
 }
 
-/// `dst[i] = ln(src[i])` for `i < n`, in f32.
-///
-/// # Safety
-/// `src` must be valid for reading and `dst` for writing `n` f32s.
-pub unsafe extern "C" fn ln_f32_block(src: *const f32, dst: *mut f32, n: usize) {
-    // SAFETY: forwarded.
-    unsafe { f32_block(src, dst, n, math::Isa::best_f64_blocks().0) }
-}
+/// An f32 block function: `dst[i] = f(src[i])` for `i < n`, in f32.
+pub type F32BlockFn = unsafe extern "C" fn(src: *const f32, dst: *mut f32, n: usize);
 
-/// `dst[i] = exp(src[i])` for `i < n`, in f32.
-///
-/// # Safety
-/// As [`ln_f32_block`].
-pub unsafe extern "C" fn exp_f32_block(src: *const f32, dst: *mut f32, n: usize) {
-    // SAFETY: forwarded.
-    unsafe { f32_block(src, dst, n, math::Isa::best_f64_blocks().1) }
+macro_rules! f32_blocks {
+    (; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
+        /// The f32 block function of `function`: [`f32_block`] over the best f64 tier.
+        pub fn f32_block_of(function: math::MathFunction) -> F32BlockFn {
+            match function {
+                $(math::MathFunction::$variant => {
+                    /// # Safety
+                    /// `src` must be valid for reading and `dst` for writing `n` f32s.
+                    unsafe extern "C" fn entry(src: *const f32, dst: *mut f32, n: usize) {
+                        let function = math::Isa::best_block(math::MathFunction::$variant);
+                        // SAFETY: forwarded.
+                        unsafe { f32_block(src, dst, n, function) }
+                    }
+                    entry
+                })*
+            }
+        }
+    };
 }
+math::with_math_functions!(f32_blocks!());
 
 /// Moves `keep` bytes starting at `buffer + skip` to `buffer`: keeps the last rows of a block
 /// as the next block's halo.

@@ -1,17 +1,18 @@
-//! Block calls: `ln`/`exp` over a block, a scan's block, feeding a reduction, each through
+//! Block calls: a math function over a block, a scan's block, feeding a reduction, each through
 //! the runtime functions the kernel imports.
 
 use super::{Translator, elem_size};
 use crate::codegen::runtime_functions::RuntimeFunction;
-use crate::ir::{Elem, NodeId, NodeKind, Shape, UnaryOp};
+use crate::ir::{Elem, NodeId, NodeKind, Shape};
+use crate::math::MathFunction;
 use cranelift_codegen::ir::{FuncRef, InstBuilder, Value, types};
 use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
-    pub(super) fn block_call(&mut self, node: NodeId, op: UnaryOp, start: Value, len: Value) {
+    pub(super) fn block_call(&mut self, node: NodeId, function: MathFunction, start: Value, len: Value) {
         let (source, destination) = self.block_operand(node, start, len);
         let elem = self.plan.program.node(node).ty.elem;
-        let stub = self.math_stub(op, elem);
+        let stub = self.math_stub(function, elem);
         self.builder.ins().call(stub, &[source, destination, len]);
     }
 
@@ -84,18 +85,15 @@ impl<'p, 'b> Translator<'p, 'b> {
         (direct_source.unwrap_or(destination), destination)
     }
 
-    pub(super) fn math_stub(&self, op: UnaryOp, elem: Elem) -> FuncRef {
-        let function = match (op, elem) {
-            (UnaryOp::Ln, Elem::F32) => RuntimeFunction::LnF32Block,
-            (UnaryOp::Exp, Elem::F32) => RuntimeFunction::ExpF32Block,
-            (UnaryOp::Ln, Elem::F64) => RuntimeFunction::LnF64Block,
-            (UnaryOp::Exp, Elem::F64) => RuntimeFunction::ExpF64Block,
-            (UnaryOp::Ln | UnaryOp::Exp, Elem::I64 | Elem::I32 | Elem::Bool) => {
-                unreachable!("check converts integers to f64 for ln/exp and rejects bools")
+    pub(super) fn math_stub(&self, function: MathFunction, elem: Elem) -> FuncRef {
+        let runtime = match elem {
+            Elem::F32 => RuntimeFunction::MathF32Block(function),
+            Elem::F64 => RuntimeFunction::MathF64Block(function),
+            Elem::I64 | Elem::I32 | Elem::Bool => {
+                unreachable!("check converts integers to f64 for math functions and rejects bools")
             }
-            (other, _) => unreachable!("the planner makes block calls only of ln/exp, not {other:?}"),
         };
-        self.stubs.get(function)
+        self.stubs.get(runtime)
     }
 
     /// Feeds the block's result rows (from its buffer) to the reductions' running state.

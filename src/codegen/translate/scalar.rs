@@ -3,6 +3,7 @@
 
 use super::{Pair, Translator, clif_type, elem_size};
 use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, UnaryOp};
+use crate::math::MathFunction;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types};
 use std::collections::HashMap;
@@ -176,7 +177,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                         return (value, self.one());
                     }
                     UnaryOp::IsValid => return (valid, self.one()),
-                    UnaryOp::Ln | UnaryOp::Exp => return self.scalar_math(op, elem, x, valid),
+                    UnaryOp::Math(function) => return self.scalar_math(function, elem, x, valid),
                 };
                 (value, valid)
             }
@@ -209,14 +210,14 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     /// `ln`/`exp` of a scalar, once, through the block stub on a one-element stack slot.
-    pub(super) fn scalar_math(&mut self, op: UnaryOp, elem: Elem, x: Value, valid: Value) -> Pair {
+    pub(super) fn scalar_math(&mut self, function: MathFunction, elem: Elem, x: Value, valid: Value) -> Pair {
         let size = elem_size(elem) as u32;
         let slot =
             self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
         self.builder.ins().stack_store(types::I64, x, slot, 0);
         let address = self.builder.ins().stack_addr(types::I64, slot, 0);
         let one = self.builder.ins().iconst(types::I64, 1);
-        let stub = self.math_stub(op, elem);
+        let stub = self.math_stub(function, elem);
         self.builder.ins().call(stub, &[address, address, one]);
         (self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0), valid)
     }

@@ -67,7 +67,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                         self.loop_stage(nodes, vector.as_ref(), start, len, writes_result)
                     }
                 }
-                Stage::BlockCall { node, op } => self.block_call(*node, *op, start, len),
+                Stage::BlockCall { node, function } => self.block_call(*node, *function, start, len),
                 Stage::ScanCall { node, state } => self.scan_call(*node, *state, start, len),
             }
         }
