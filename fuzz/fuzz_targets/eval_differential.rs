@@ -122,7 +122,13 @@ fn num(expr: &Num, depth: usize) -> String {
         Num::Unary(f, a) => {
             format!(
                 "{}({})",
-                pick(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign"], *f),
+                pick(
+                    &[
+                        "ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "log2", "log10",
+                        "log1p", "expm1", "sinh", "cosh", "tanh", "atan", "asin", "acos", "cbrt",
+                    ],
+                    *f
+                ),
                 num(a, d)
             )
         }

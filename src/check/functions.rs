@@ -66,6 +66,50 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
     FunctionInfo { name: "ln", function: Function::Math(MathFunction::Ln), params: &["x"], required: 1 },
     FunctionInfo { name: "log", function: Function::Math(MathFunction::Ln), params: &["x"], required: 1 },
     FunctionInfo { name: "exp", function: Function::Math(MathFunction::Exp), params: &["x"], required: 1 },
+    FunctionInfo { name: "log2", function: Function::Math(MathFunction::Log2), params: &["x"], required: 1 },
+    FunctionInfo {
+        name: "log10",
+        function: Function::Math(MathFunction::Log10),
+        params: &["x"],
+        required: 1,
+    },
+    FunctionInfo {
+        name: "log1p",
+        function: Function::Math(MathFunction::Log1p),
+        params: &["x"],
+        required: 1,
+    },
+    FunctionInfo {
+        name: "expm1",
+        function: Function::Math(MathFunction::Expm1),
+        params: &["x"],
+        required: 1,
+    },
+    FunctionInfo { name: "sinh", function: Function::Math(MathFunction::Sinh), params: &["x"], required: 1 },
+    FunctionInfo { name: "cosh", function: Function::Math(MathFunction::Cosh), params: &["x"], required: 1 },
+    FunctionInfo { name: "tanh", function: Function::Math(MathFunction::Tanh), params: &["x"], required: 1 },
+    FunctionInfo { name: "atan", function: Function::Math(MathFunction::Atan), params: &["x"], required: 1 },
+    FunctionInfo {
+        name: "arctan",
+        function: Function::Math(MathFunction::Atan),
+        params: &["x"],
+        required: 1,
+    },
+    FunctionInfo { name: "asin", function: Function::Math(MathFunction::Asin), params: &["x"], required: 1 },
+    FunctionInfo {
+        name: "arcsin",
+        function: Function::Math(MathFunction::Asin),
+        params: &["x"],
+        required: 1,
+    },
+    FunctionInfo { name: "acos", function: Function::Math(MathFunction::Acos), params: &["x"], required: 1 },
+    FunctionInfo {
+        name: "arccos",
+        function: Function::Math(MathFunction::Acos),
+        params: &["x"],
+        required: 1,
+    },
+    FunctionInfo { name: "cbrt", function: Function::Math(MathFunction::Cbrt), params: &["x"], required: 1 },
     FunctionInfo { name: "sqrt", function: Function::Sqrt, params: &["x"], required: 1 },
     FunctionInfo { name: "abs", function: Function::Abs, params: &["x"], required: 1 },
     FunctionInfo { name: "floor", function: Function::Floor, params: &["x"], required: 1 },
@@ -114,11 +158,8 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
 /// of "unknown".
 /// The numexpr and Polars functions planned next (issue 13) are here, so that `sin(x)` says
 /// "not supported yet" rather than "did you mean 'min'?".
-pub const NOT_YET_SUPPORTED: &[&str] = &[
-    "pow", "log1p", "expm1", "log2", "log10", "cbrt", "sin", "cos", "tan", "asin", "acos", "atan", "atan2",
-    "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arctan2", "arcsinh", "arccosh", "arctanh",
-    "hypot",
-];
+pub const NOT_YET_SUPPORTED: &[&str] =
+    &["pow", "sin", "cos", "tan", "atan2", "arctan2", "arcsinh", "arccosh", "arctanh", "hypot"];
 
 pub fn lookup(name: &str) -> Option<&'static FunctionInfo> {
     FUNCTIONS.iter().find(|info| info.name == name)

@@ -103,15 +103,16 @@ fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, x: Value) -> Val
             TracedOp::Mul(a, b) => builder.ins().fmul(v(a), v(b)),
             TracedOp::Div(a, b) => builder.ins().fdiv(v(a), v(b)),
             TracedOp::Fma(a, b, c) => builder.ins().fma(v(a), v(b), v(c)),
-            TracedOp::AndBits(a, b) | TracedOp::OrBits(a, b) => {
+            TracedOp::AndBits(a, b) | TracedOp::OrBits(a, b) | TracedOp::XorBits(a, b) => {
                 let (a_bits, b_bits) = (as_bits(builder, v(a)), as_bits(builder, v(b)));
-                let bits = if matches!(op, TracedOp::AndBits(..)) {
-                    builder.ins().band(a_bits, b_bits)
-                } else {
-                    builder.ins().bor(a_bits, b_bits)
+                let bits = match op {
+                    TracedOp::AndBits(..) => builder.ins().band(a_bits, b_bits),
+                    TracedOp::OrBits(..) => builder.ins().bor(a_bits, b_bits),
+                    _ => builder.ins().bxor(a_bits, b_bits),
                 };
                 as_float(builder, bits)
             }
+            TracedOp::Sqrt(a) => builder.ins().sqrt(v(a)),
             TracedOp::ShiftRight52(a) | TracedOp::ShiftLeft52(a) => {
                 let bits = as_bits(builder, v(a));
                 let shifted = if matches!(op, TracedOp::ShiftRight52(_)) {

@@ -14,6 +14,7 @@
 //! The operation sequence is the same for every tier and uses FMA everywhere it uses it at
 //! all, which is what makes every tier return identical bits.
 
+use super::dd::{self, Dd};
 use super::lanes::Lanes;
 
 /// ln 2 split so that `k·LN2_HI` is exact for `|k| < 2²⁰`: the high part keeps 21 significant
@@ -41,21 +42,7 @@ const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 #[inline(always)]
 pub fn ln<L: Lanes>(x: L) -> L {
     let zero = L::splat(0.0);
-    // Subnormals: scale into the normal range and remember the 54 binades.
-    let subnormal = x.less(L::splat(f64::MIN_POSITIVE));
-    let scaled = L::select(subnormal, x.mul(L::splat(TWO_POW_54)), x);
-    let bias = L::select(subnormal, L::splat(1023.0 + 54.0), L::splat(1023.0));
-    // Exponent as a float: OR the 11 exponent bits into 2^52's mantissa, subtract 2^52.
-    let exponent_bits = scaled.shift_right_52().and_bits(L::splat(f64::from_bits(0x7ff)));
-    let exponent = exponent_bits.or_bits(L::splat(TWO_POW_52)).sub(L::splat(TWO_POW_52));
-    // m in [1, 2): the mantissa with a zero exponent.
-    let mantissa = scaled.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(1.0));
-    // Fold m into [√2/2, √2).
-    let big = mantissa.greater(L::splat(std::f64::consts::SQRT_2));
-    let m = L::select(big, mantissa.mul(L::splat(0.5)), mantissa);
-    let k = exponent.sub(bias).add(L::select(big, L::splat(1.0), zero));
-
-    let f = m.sub(L::splat(1.0));
+    let (k, f) = ln_reduce(x);
     let s = f.div(L::splat(2.0).add(f));
     let z = s.mul(s);
     let mut series = L::splat(ATANH[9]);
@@ -71,6 +58,92 @@ pub fn ln<L: Lanes>(x: L) -> L {
     let result = L::select(x.less(zero), L::splat(f64::NAN), result);
     let result = L::select(x.equal(L::splat(f64::INFINITY)), x, result);
     L::select(x.is_nan(), x.add(x), result)
+}
+
+/// `x = 2^k·(1 + f)` with `1 + f ∈ [√2/2, √2)`, for a positive finite `x` (subnormals
+/// included), as floats: `f` is exact (`m − 1` by Sterbenz). Other inputs give garbage the
+/// callers replace by their special cases.
+#[inline(always)]
+pub(crate) fn ln_reduce<L: Lanes>(x: L) -> (L, L) {
+    let zero = L::splat(0.0);
+    // Subnormals: scale into the normal range and remember the 54 binades.
+    let subnormal = x.less(L::splat(f64::MIN_POSITIVE));
+    let scaled = L::select(subnormal, x.mul(L::splat(TWO_POW_54)), x);
+    let bias = L::select(subnormal, L::splat(1023.0 + 54.0), L::splat(1023.0));
+    // Exponent as a float: OR the 11 exponent bits into 2^52's mantissa, subtract 2^52.
+    let exponent_bits = scaled.shift_right_52().and_bits(L::splat(f64::from_bits(0x7ff)));
+    let exponent = exponent_bits.or_bits(L::splat(TWO_POW_52)).sub(L::splat(TWO_POW_52));
+    // m in [1, 2): the mantissa with a zero exponent.
+    let mantissa = scaled.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(1.0));
+    // Fold m into [√2/2, √2).
+    let big = mantissa.greater(L::splat(std::f64::consts::SQRT_2));
+    let m = L::select(big, mantissa.mul(L::splat(0.5)), mantissa);
+    let k = exponent.sub(bias).add(L::select(big, L::splat(1.0), zero));
+    (k, m.sub(L::splat(1.0)))
+}
+
+/// `ln(1 + f)` for `f` from [`ln_reduce`], as a double-double accurate to about 2⁻⁵⁷
+/// relative: the same atanh series as `ln`, with `f − f²/2` kept exactly.
+#[inline(always)]
+pub(crate) fn ln_1p_reduced<L: Lanes>(f: L) -> Dd<L> {
+    let s = f.div(L::splat(2.0).add(f));
+    let z = s.mul(s);
+    let mut series = L::splat(ATANH[9]);
+    for &coefficient in ATANH[..9].iter().rev() {
+        series = series.fma(z, L::splat(coefficient));
+    }
+    let r = z.mul(series);
+    // ln(1+f) = f − f²/2 + s·(f²/2 + R): the first two exactly, the last (≈ f³/4) rounded.
+    let half_f_squared = dd::mul2(f, f).scale(L::splat(0.5));
+    let t = s.mul(half_f_squared.hi.add(r));
+    let head = dd::add2(f, L::splat(0.0).sub(half_f_squared.hi));
+    Dd { hi: head.hi, lo: head.lo.sub(half_f_squared.lo).add(t) }.normalize()
+}
+
+/// `e^x = 2^k·(1 + p)` for `x` clamped to exp's range: `k` integral and `p = e^r − 1` for
+/// `|r| ≤ ln2/2`, as a normalised double-double accurate relative to `p` itself (so `expm1`
+/// of a tiny argument keeps every bit): the polynomial's error is about 2⁻⁵³ of its term
+/// `≈ r²/2`.
+#[inline(always)]
+pub(crate) fn exp_parts<L: Lanes>(x: L) -> (L, Dd<L>) {
+    exp_parts_up_to(x, EXP_HIGH)
+}
+
+/// [`exp_parts`] with `x` clamped to `[EXP_LOW, high]` instead (`high` at most 711, where
+/// `k` is still within what [`scale_by_power_of_two`] carries).
+#[inline(always)]
+pub(crate) fn exp_parts_up_to<L: Lanes>(x: L, high: f64) -> (L, Dd<L>) {
+    let low = L::splat(EXP_LOW);
+    let high = L::splat(high);
+    let clamped = L::select(x.less(low), low, L::select(x.greater(high), high, x));
+    let magic = L::splat(1.5 * TWO_POW_52);
+    let k = clamped.fma(L::splat(std::f64::consts::LOG2_E), magic).sub(magic);
+    let r_hi = k.mul(L::splat(-LN2_HI)).add(clamped);
+    let r_lo = k.mul(L::splat(-LN2_LO));
+    let r = r_hi.add(r_lo);
+    let r_hi_part = r.sub(r_lo);
+    let c = r_hi.sub(r_hi_part).add(r_lo.sub(r.sub(r_hi_part)));
+    let mut q = L::splat(EXP_TAYLOR[12]);
+    for &coefficient in EXP_TAYLOR[..12].iter().rev() {
+        q = q.fma(r, L::splat(coefficient));
+    }
+    // r² exactly, so the polynomial term's error is the polynomial's own.
+    let r_squared = dd::mul2(r, r);
+    let t = r_squared.hi.fma(q, r_squared.lo.mul(q));
+    // e^r − 1 = (r + c) + t: r + c is exact as a double-double (c is the rounding error of
+    // r), and t is added with its own rounding error kept.
+    (k, dd::add_d2(Dd { hi: r, lo: c }, t))
+}
+
+/// `p·2^k` for an integral `k` in `[-1100, 1100]`: two power-of-two factors, the first exact,
+/// so the result rounds once (into the subnormal range or to ±∞ as it must).
+#[inline(always)]
+pub(crate) fn scale_by_power_of_two<L: Lanes>(p: L, k: L) -> L {
+    let magic = L::splat(1.5 * TWO_POW_52);
+    let k1 = k.mul(L::splat(0.5)).fma(L::splat(1.0), magic).sub(magic);
+    let k1 = L::select(k1.greater(k.mul(L::splat(0.5))), k1.sub(L::splat(1.0)), k1);
+    let k2 = k.sub(k1);
+    p.mul(power_of_two(k1)).mul(power_of_two(k2))
 }
 
 /// 1/k! for k = 2..=14: the Taylor coefficients of `(exp(r) − 1 − r)/r²`.
@@ -134,7 +207,7 @@ pub fn exp<L: Lanes>(x: L) -> L {
 
 /// 2^k for an integral `k` in the normal exponent range, built from its bits.
 #[inline(always)]
-fn power_of_two<L: Lanes>(k: L) -> L {
+pub(crate) fn power_of_two<L: Lanes>(k: L) -> L {
     // k + 1023 + 2^52 holds the biased exponent in its low mantissa bits.
     let biased = k.add(L::splat(1023.0 + TWO_POW_52));
     biased.shift_left_52()

@@ -21,6 +21,9 @@ pub trait Lanes: Copy {
     /// Bitwise AND / OR of the lanes' bit patterns.
     fn and_bits(self, other: Self) -> Self;
     fn or_bits(self, other: Self) -> Self;
+    fn xor_bits(self, other: Self) -> Self;
+    /// IEEE square root (correctly rounded on every tier).
+    fn sqrt(self) -> Self;
     /// Logical shifts of each lane's 64 bits by 52 (the exponent field).
     fn shift_right_52(self) -> Self;
     fn shift_left_52(self) -> Self;
@@ -83,6 +86,12 @@ impl Lanes for f64 {
     }
     fn or_bits(self, other: Self) -> Self {
         f64::from_bits(self.to_bits() | other.to_bits())
+    }
+    fn xor_bits(self, other: Self) -> Self {
+        f64::from_bits(self.to_bits() ^ other.to_bits())
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
     }
     fn shift_right_52(self) -> Self {
         f64::from_bits(self.to_bits() >> 52)

@@ -8,6 +8,8 @@
 //! f32 functions compute in f64 and round once: the f64 result is within 1 f64 ULP, so the
 //! f32 result is within 0.5 + 2⁻²⁹ f32 ULP.
 
+pub(crate) mod dd;
+pub(crate) mod elementary;
 pub(crate) mod kernels;
 pub(crate) mod lanes;
 pub mod reference;
@@ -27,8 +29,19 @@ use lanes::{LaneMemory, Lanes};
 macro_rules! with_math_functions {
     ($callback:ident ! ($($args:tt)*)) => {
         $callback!($($args)*;
-            Ln "ln" kernels::ln,
-            Exp "exp" kernels::exp,
+            Ln "ln" $crate::math::kernels::ln,
+            Exp "exp" $crate::math::kernels::exp,
+            Log2 "log2" $crate::math::elementary::log2,
+            Log10 "log10" $crate::math::elementary::log10,
+            Log1p "log1p" $crate::math::elementary::log1p,
+            Expm1 "expm1" $crate::math::elementary::expm1,
+            Sinh "sinh" $crate::math::elementary::sinh,
+            Cosh "cosh" $crate::math::elementary::cosh,
+            Tanh "tanh" $crate::math::elementary::tanh,
+            Atan "atan" $crate::math::elementary::atan,
+            Asin "asin" $crate::math::elementary::asin,
+            Acos "acos" $crate::math::elementary::acos,
+            Cbrt "cbrt" $crate::math::elementary::cbrt,
         );
     };
 }
@@ -43,6 +56,28 @@ pub enum MathFunction {
     Ln,
     /// e raised to the argument.
     Exp,
+    /// Base-2 logarithm.
+    Log2,
+    /// Base-10 logarithm.
+    Log10,
+    /// `ln(1 + x)`, accurate for tiny `x`.
+    Log1p,
+    /// `e^x − 1`, accurate for tiny `x`.
+    Expm1,
+    /// Hyperbolic sine.
+    Sinh,
+    /// Hyperbolic cosine.
+    Cosh,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Arc tangent, in (−π/2, π/2).
+    Atan,
+    /// Arc sine, in [−π/2, π/2].
+    Asin,
+    /// Arc cosine, in [0, π].
+    Acos,
+    /// Cube root.
+    Cbrt,
 }
 
 macro_rules! math_function_methods {

@@ -26,6 +26,8 @@ pub enum TracedOp {
     Fma(u32, u32, u32),
     AndBits(u32, u32),
     OrBits(u32, u32),
+    XorBits(u32, u32),
+    Sqrt(u32),
     ShiftRight52(u32),
     ShiftLeft52(u32),
     Less(u32, u32),
@@ -106,6 +108,12 @@ impl Lanes for Traced {
     fn or_bits(self, other: Self) -> Self {
         record(TracedOp::OrBits(self.0, other.0))
     }
+    fn xor_bits(self, other: Self) -> Self {
+        record(TracedOp::XorBits(self.0, other.0))
+    }
+    fn sqrt(self) -> Self {
+        record(TracedOp::Sqrt(self.0))
+    }
     fn shift_right_52(self) -> Self {
         record(TracedOp::ShiftRight52(self.0))
     }
@@ -147,6 +155,8 @@ pub fn evaluate(trace: &Trace, x: f64) -> f64 {
             TracedOp::Fma(a, b, c) => (v(a).fma(v(b), v(c)), false),
             TracedOp::AndBits(a, b) => (v(a).and_bits(v(b)), false),
             TracedOp::OrBits(a, b) => (v(a).or_bits(v(b)), false),
+            TracedOp::XorBits(a, b) => (v(a).xor_bits(v(b)), false),
+            TracedOp::Sqrt(a) => (v(a).sqrt(), false),
             TracedOp::ShiftRight52(a) => (v(a).shift_right_52(), false),
             TracedOp::ShiftLeft52(a) => (v(a).shift_left_52(), false),
             TracedOp::Less(a, b) => (0.0, v(a).less(v(b))),

@@ -21,7 +21,6 @@ macro_rules! tier_blocks {
                     /// The CPU must have the tier's features; `src`/`dst` valid for `n` f64s.
                     #[target_feature(enable = $features)]
                     unsafe fn tier_loop(src: *const f64, dst: *mut f64, n: usize) {
-                        use super::kernels;
                         // SAFETY: forwarded from the caller.
                         unsafe { super::run_block::<$lanes>(src, dst, n, $kernel) }
                     }
@@ -101,6 +100,16 @@ impl Lanes for Sse {
     fn or_bits(self, other: Self) -> Self {
         // SAFETY: see the impl comment.
         Sse(unsafe { _mm_or_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn xor_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_xor_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_sqrt_pd(self.0) })
     }
     #[inline(always)]
     fn shift_right_52(self) -> Self {
@@ -200,6 +209,16 @@ impl Lanes for Avx2 {
     fn or_bits(self, other: Self) -> Self {
         // SAFETY: see the impl comment.
         Avx2(unsafe { _mm256_or_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn xor_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_xor_pd(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe { _mm256_sqrt_pd(self.0) })
     }
     #[inline(always)]
     fn shift_right_52(self) -> Self {
@@ -304,6 +323,18 @@ impl Lanes for Avx512 {
         Avx512(unsafe {
             _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(self.0), _mm512_castpd_si512(other.0)))
         })
+    }
+    #[inline(always)]
+    fn xor_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe {
+            _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(self.0), _mm512_castpd_si512(other.0)))
+        })
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_sqrt_pd(self.0) })
     }
     #[inline(always)]
     fn shift_right_52(self) -> Self {

@@ -37,8 +37,8 @@ pub enum Num {
     /// `b32`, the integer `k`), a literal (integer or float) or `null`.
     Leaf(&'static str),
     Neg(Box<Num>),
-    /// `ln`, `exp`, `sqrt`, `abs`, `floor`, `ceil`, `round`, `trunc`, `sign`, or a cast
-    /// `f32`/`f64`/`i64`/`i32`.
+    /// `ln`, `exp`, `sqrt`, `abs`, `floor`, `ceil`, `round`, `trunc`, `sign`, a cast
+    /// `f32`/`f64`/`i64`/`i32`, or one of the other math functions (`log2` … `cbrt`).
     Unary(&'static str, Box<Num>),
     /// `(base)^n` with a literal integer exponent.
     Power(Box<Num>, &'static str),
@@ -231,6 +231,8 @@ fn numeric_nodes(depth: u32, stateful: bool) -> BoxedStrategy<Num> {
         let elementwise = prop_oneof![
             1 => b().prop_map(Num::Neg),
             1 => (one_of(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "f32", "f64", "i64", "i32"]), b())
+                .prop_map(|(name, a)| Num::Unary(name, a)),
+            1 => (one_of(&["log2", "log10", "log1p", "expm1", "sinh", "cosh", "tanh", "atan", "asin", "acos", "cbrt"]), b())
                 .prop_map(|(name, a)| Num::Unary(name, a)),
             1 => (b(), one_of(&["0", "1", "2", "3", "5", "-1", "-2", "7"])).prop_map(|(a, n)| Num::Power(a, n)),
             3 => (one_of(&["+", "-", "*", "/", "//", "%"]), b(), b()).prop_map(|(op, a, c)| Num::Binary(op, a, c)),

@@ -1,0 +1,347 @@
+//! The elementary functions beyond `ln` and `exp`, written once over any [`Lanes`] like them,
+//! each within 1 ULP (see `tests/math_accuracy.rs`):
+//!
+//! - `log2`, `log10`, `log1p`: `ln(1 + f)` of the reduced argument as a double-double
+//!   (`kernels::ln_1p_reduced`), scaled by a double-double constant, the exponent added
+//!   exactly, one rounding at the end. `log1p` reduces `1 + x` and adds the rounding error of
+//!   that sum back as `e/u`.
+//! - `expm1`, `sinh`, `cosh`, `tanh`: `e^x = 2^k·(hi + lo)` as a double-double
+//!   (`kernels::exp_parts`) with `hi = fl(1 + r)`, so `2^k·hi − 1` loses nothing; the rest in
+//!   double-double (`sinh = (m + m/(m+1))/2` with `m = expm1|x|`, `cosh = (E + 1/E)/2`,
+//!   `tanh = m/(m+2)` with `m = expm1(2|x|)`).
+//! - `atan`, `asin`, `acos`, `cbrt`: SLEEF's u1 algorithms (`xatan_u1`, `xasin_u1`,
+//!   `xacos_u1`, `xcbrt_u1`, with their minimax coefficients), in the same double-double steps.
+//!
+//! Special values follow C99 Annex F. Every operation is an IEEE operation of [`Lanes`], FMA
+//! included, so every tier returns the same bits.
+
+// SLEEF's coefficients are kept digit for digit as published; Rust rounds each to the nearest
+// f64, as SLEEF's C compiler does.
+#![allow(clippy::excessive_precision)]
+
+use super::dd::{self, Dd};
+use super::kernels::{
+    self, exp_parts, exp_parts_up_to, ln_1p_reduced, ln_reduce, power_of_two, scale_by_power_of_two,
+};
+use super::lanes::Lanes;
+
+const LOG2_E: (f64, f64) = (std::f64::consts::LOG2_E, 2.035_527_374_093_103_3e-17);
+const LOG10_E: (f64, f64) = (std::f64::consts::LOG10_E, 1.098_319_650_216_765e-17);
+const LOG10_2: (f64, f64) = (std::f64::consts::LOG10_2, -2.803_728_127_785_170_4e-18);
+const LN_2: (f64, f64) = (std::f64::consts::LN_2, 2.319_046_813_846_299_6e-17);
+const PI: (f64, f64) = (std::f64::consts::PI, 1.224_646_799_147_353_2e-16);
+const FRAC_PI_2: (f64, f64) = (std::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-17);
+const SIGN_BIT: f64 = -0.0;
+
+/// `|x|`.
+#[inline(always)]
+fn abs<L: Lanes>(x: L) -> L {
+    x.and_bits(L::splat(f64::from_bits(!(1u64 << 63))))
+}
+
+/// `x` with its sign flipped where `y` is negative (SLEEF's `mulsign`).
+#[inline(always)]
+fn mul_sign<L: Lanes>(x: L, y: L) -> L {
+    x.xor_bits(y.and_bits(L::splat(SIGN_BIT)))
+}
+
+/// The special cases every logarithm shares: `f(±0) = −∞`, `f(x<0) = NaN`, `f(+∞) = +∞`,
+/// NaN stays NaN.
+#[inline(always)]
+fn logarithm_specials<L: Lanes>(x: L, result: L) -> L {
+    let zero = L::splat(0.0);
+    let result = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), result);
+    let result = L::select(x.less(zero), L::splat(f64::NAN), result);
+    let result = L::select(x.equal(L::splat(f64::INFINITY)), x, result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// Base-2 logarithm: `k + ln(1+f)·log2(e)`, exact at powers of two.
+#[inline(always)]
+pub fn log2<L: Lanes>(x: L) -> L {
+    let (k, f) = ln_reduce(x);
+    let scaled = dd::mul_dd(ln_1p_reduced(f), Dd::constant(LOG2_E.0, LOG2_E.1));
+    logarithm_specials(x, dd::add_d2(scaled, k).value())
+}
+
+/// Base-10 logarithm: `k·log10(2) + ln(1+f)·log10(e)`.
+#[inline(always)]
+pub fn log10<L: Lanes>(x: L) -> L {
+    let (k, f) = ln_reduce(x);
+    let from_exponent = dd::mul_d(Dd::constant(LOG10_2.0, LOG10_2.1), k);
+    let from_mantissa = dd::mul_dd(ln_1p_reduced(f), Dd::constant(LOG10_E.0, LOG10_E.1));
+    logarithm_specials(x, dd::add_dd2(from_exponent, from_mantissa).value())
+}
+
+/// `ln(1 + x)`, accurate for tiny `x`: `u + e = 1 + x` exactly, then `ln(u) + e/u`.
+#[inline(always)]
+pub fn log1p<L: Lanes>(x: L) -> L {
+    let zero = L::splat(0.0);
+    let one = L::splat(1.0);
+    let sum = dd::add2(one, x);
+    let (k, f) = ln_reduce(sum.hi);
+    let ln_u = dd::add_dd2(dd::mul_d(Dd::constant(LN_2.0, LN_2.1), k), ln_1p_reduced(f));
+    let result = dd::add_d2(ln_u, sum.lo.div(sum.hi)).value();
+    let result = L::select(x.equal(L::splat(-1.0)), L::splat(f64::NEG_INFINITY), result);
+    let result = L::select(x.less(L::splat(-1.0)), L::splat(f64::NAN), result);
+    let result = L::select(x.equal(L::splat(f64::INFINITY)), x, result);
+    // ±0 (and every x too small to move 1 + x) keep their sign and value.
+    let result = L::select(x.equal(zero), x, result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// `e^x − 1 = (2^k − 1) + 2^k·p` as a double-double, for `x` in [−45, 700]: `2^k − 1`
+/// exactly (TwoSum), `2^k·p` exactly (a power-of-two scaling).
+#[inline(always)]
+fn expm1_dd<L: Lanes>(x: L) -> Dd<L> {
+    let (k, p) = exp_parts(x);
+    let scale = power_of_two(k);
+    dd::add_dd2(dd::add2(scale, L::splat(-1.0)), p.scale(scale))
+}
+
+/// `e^r = 1 + p` as a double-double.
+#[inline(always)]
+fn one_plus<L: Lanes>(p: Dd<L>) -> Dd<L> {
+    dd::add_dd2(Dd::from(L::splat(1.0)), p)
+}
+
+/// `e^x − 1`, accurate for tiny `x`.
+#[inline(always)]
+pub fn expm1<L: Lanes>(x: L) -> L {
+    let result = expm1_dd(x).value();
+    // Beyond 700, e^x − 1 rounds as e^x does; below −45 it rounds to −1.
+    let result = L::select(x.greater(L::splat(700.0)), kernels::exp(x), result);
+    let result = L::select(x.less(L::splat(-45.0)), L::splat(-1.0), result);
+    let result = L::select(x.equal(L::splat(0.0)), x, result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// `e^|x|/2` for `|x|` near overflow (`cosh` and `sinh` beyond 709): one scaling by `2^(k−1)`.
+#[inline(always)]
+fn half_exp<L: Lanes>(a: L) -> L {
+    // e^a/2 overflows only past 710.47: parts up to 711, whose 2^(k−1) the two-factor
+    // scaling still carries.
+    let (k, p) = exp_parts_up_to(a, 711.0);
+    let huge = scale_by_power_of_two(one_plus(p).value(), k.sub(L::splat(1.0)));
+    L::select(a.greater(L::splat(711.0)), L::splat(f64::INFINITY), huge)
+}
+
+/// Hyperbolic sine: `(m + m/(m + 1))/2` with `m = expm1(|x|)`, the sign of `x`.
+#[inline(always)]
+pub fn sinh<L: Lanes>(x: L) -> L {
+    let a = abs(x);
+    let m = expm1_dd(a);
+    let e = dd::add_d2(m, L::splat(1.0));
+    let sum = dd::add_dd2(m, dd::div_dd(m, e));
+    let result = sum.value().mul(L::splat(0.5));
+    let result = L::select(a.greater(L::splat(709.0)), half_exp(a), result);
+    let result = mul_sign(result, x);
+    let result = L::select(x.equal(L::splat(0.0)), x, result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// Hyperbolic cosine: `(E + 1/E)/2` with `E = e^|x|`.
+#[inline(always)]
+pub fn cosh<L: Lanes>(x: L) -> L {
+    let a = abs(x);
+    let (k, p) = exp_parts(a);
+    let big = one_plus(p).scale(power_of_two(k));
+    let sum = dd::add_dd(big, dd::recip_dd(big));
+    let result = sum.value().mul(L::splat(0.5));
+    let result = L::select(a.greater(L::splat(709.0)), half_exp(a), result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// Hyperbolic tangent: `m/(m + 2)` with `m = expm1(2|x|)`; ±1 beyond 22.
+#[inline(always)]
+pub fn tanh<L: Lanes>(x: L) -> L {
+    let a = abs(x);
+    let small = L::select(a.greater(L::splat(22.0)), L::splat(22.0), a);
+    let m = expm1_dd(small.add(small));
+    let result = dd::div_dd(m, dd::add_d2(m, L::splat(2.0))).value();
+    let result = L::select(a.greater(L::splat(22.0)), L::splat(1.0), result);
+    let result = mul_sign(result, x);
+    let result = L::select(x.equal(L::splat(0.0)), x, result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// Evaluates `c[0]·t^(n−1) + … + c[n−1]` by Horner's rule with FMA.
+#[inline(always)]
+fn horner<L: Lanes>(t: L, coefficients: &[f64]) -> L {
+    let mut u = L::splat(coefficients[0]);
+    for &coefficient in &coefficients[1..] {
+        u = u.fma(t, L::splat(coefficient));
+    }
+    u
+}
+
+/// SLEEF's `atan2k_u1` minimax coefficients for `atan(s)/s − 1` in `s²`, highest first.
+const ATAN: [f64; 20] = [
+    1.062_984_841_914_487_466_074_15e-5,
+    -0.000_125_620_649_967_286_867_384_336,
+    0.000_705_576_642_963_934_123_897_74,
+    -0.002_518_656_144_987_133_603_529_99,
+    0.006_462_628_990_369_911_723_135_04,
+    -0.012_828_133_366_339_903_101_427_4,
+    0.020_802_479_992_414_579_790_249_7,
+    -0.028_900_234_478_474_031_568_628_9,
+    0.035_978_500_503_510_459_085_365_6,
+    -0.041_848_579_703_592_507_506_027,
+    0.047_084_301_165_328_398_819_376_3,
+    -0.052_491_421_058_844_842_106_871_9,
+    0.058_794_659_096_958_100_386_043_4,
+    -0.066_662_088_477_879_549_719_418_2,
+    0.076_922_533_029_620_376_865_409_5,
+    -0.090_909_044_277_338_757_478_190_7,
+    0.111_111_108_376_896_236_538_123,
+    -0.142_857_142_756_268_568_062_339,
+    0.199_999_999_997_977_351_284_817,
+    -0.333_333_333_333_317_605_173_818,
+];
+
+/// Arc tangent (SLEEF `xatan_u1`): `|x| > 1` is reduced by `atan(x) = π/2 − atan(1/x)`, the
+/// rest is `s + s·s²·P(s²)` in double-double.
+#[inline(always)]
+pub fn atan<L: Lanes>(x: L) -> L {
+    let one = L::splat(1.0);
+    let a = abs(x);
+    let beyond_one = one.less(a);
+    // s = −1/a and one quarter turn where |x| > 1, else a.
+    let numerator = Dd::select(beyond_one, Dd::from(L::splat(-1.0)), Dd::from(a));
+    let denominator = Dd::select(beyond_one, Dd::from(a), Dd::from(one));
+    let quarter_turns = L::select(beyond_one, one, L::splat(0.0));
+    let s = dd::div_dd(numerator, denominator);
+    let t = dd::square(s).normalize();
+    let u = horner(t.hi, &ATAN);
+    let core = dd::add_dd(s, dd::mul_d(dd::mul_dd(s, t), u));
+    let turned = dd::add_dd(dd::mul_d(Dd::constant(FRAC_PI_2.0, FRAC_PI_2.1), quarter_turns), core);
+    let result = turned.value();
+    let result = L::select(a.equal(L::splat(f64::INFINITY)), L::splat(FRAC_PI_2.0), result);
+    let result = mul_sign(result, x);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// SLEEF's `xasin_u1`/`xacos_u1` minimax coefficients for `(asin(x) − x)/x³` in `x²`.
+const ASIN: [f64; 12] = [
+    0.316_158_765_065_393_462_8e-1,
+    -0.158_191_824_332_999_664_3e-1,
+    0.192_904_547_726_791_067_4e-1,
+    0.660_607_747_627_717_061_0e-2,
+    0.121_536_052_557_737_733_1e-1,
+    0.138_871_518_450_160_921_8e-1,
+    0.173_595_699_122_361_460_4e-1,
+    0.223_717_618_193_204_834_1e-1,
+    0.303_819_592_803_813_223_7e-1,
+    0.446_428_568_137_710_243_8e-1,
+    0.750_000_000_037_858_161_1e-1,
+    0.166_666_666_666_649_754_3,
+];
+
+/// The shared step of `asin`/`acos`: for `|x| < 1/2` the argument itself, else
+/// `√((1 − |x|)/2)` (as a double-double), with `x2` its square; and `u = P(x2)·x2·x`.
+#[inline(always)]
+fn arcsine_core<L: Lanes>(x: L) -> (L::Mask, Dd<L>, L) {
+    let a = abs(x);
+    let half = L::splat(0.5);
+    let small = a.less(half);
+    let x2 = L::select(small, x.mul(x), L::splat(1.0).sub(a).mul(half));
+    let root = Dd::select(small, Dd::from(a), dd::sqrt_d(x2));
+    let root = Dd::select(a.equal(L::splat(1.0)), Dd::from(L::splat(0.0)), root);
+    let u = horner(x2, &ASIN).mul(x2.mul(root.hi));
+    (small, root, u)
+}
+
+/// Arc sine (SLEEF `xasin_u1`): `x + x³P(x²)` below 1/2, else `π/2 − 2·asin(√((1−|x|)/2))`.
+#[inline(always)]
+pub fn asin<L: Lanes>(x: L) -> L {
+    let (small, root, u) = arcsine_core(x);
+    let quarter = Dd::constant(PI.0 / 4.0, PI.1 / 4.0);
+    let y = dd::add_d2(dd::add_dd2(quarter, root.neg()), L::splat(0.0).sub(u));
+    let result = L::select(small, u.add(root.hi), y.value().mul(L::splat(2.0)));
+    let result = mul_sign(result, x);
+    // |x| > 1 (and NaN) give NaN, as the square root of a negative does.
+    let result = L::select(abs(x).greater(L::splat(1.0)), L::splat(f64::NAN), result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// Arc cosine (SLEEF `xacos_u1`): `π/2 − asin(x)` below 1/2, else `2·asin(√((1−|x|)/2))`,
+/// reflected to `π − …` for negative `x`.
+#[inline(always)]
+pub fn acos<L: Lanes>(x: L) -> L {
+    let (small, root, u) = arcsine_core(x);
+    let half_pi = Dd::constant(PI.0 / 2.0, PI.1 / 2.0);
+    let near = dd::add_dd2(half_pi, dd::add2(mul_sign(root.hi, x), mul_sign(u, x)).neg());
+    let far = dd::add_d2(root, u).scale(L::splat(2.0));
+    let y = Dd::select(small, near, far);
+    let negative_far =
+        L::select(small, L::splat(0.0), L::select(x.less(L::splat(0.0)), L::splat(1.0), L::splat(0.0)));
+    let reflected = dd::add_dd2(Dd::constant(PI.0, PI.1), y.neg());
+    let y = Dd::select(negative_far.equal(L::splat(1.0)), reflected, y);
+    let result = y.value();
+    let result = L::select(abs(x).greater(L::splat(1.0)), L::splat(f64::NAN), result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// Cube root (SLEEF `xcbrt_u1`): `x = d·2^e` with `d ∈ [0.5, 1)`; `d^(−1/3)` by a polynomial
+/// and Newton steps, `cbrt(d) = d·(d^(−1/3))²` in double-double, times `2^(e/3)` split into
+/// an exact power of two and one of 1, 2^(1/3), 2^(2/3) (as double-doubles).
+#[inline(always)]
+pub fn cbrt<L: Lanes>(x: L) -> L {
+    let zero = L::splat(0.0);
+    let one = L::splat(1.0);
+    let a = abs(x);
+    // a = d·2^e with d in [0.5, 1): the exponent and mantissa from the bits (subnormals scaled).
+    let subnormal = a.less(L::splat(f64::MIN_POSITIVE));
+    let scaled = L::select(subnormal, a.mul(L::splat(18_014_398_509_481_984.0)), a);
+    let bias = L::select(subnormal, L::splat(1022.0 + 54.0), L::splat(1022.0));
+    let exponent_bits = scaled.shift_right_52().and_bits(L::splat(f64::from_bits(0x7ff)));
+    let two_pow_52 = L::splat(4_503_599_627_370_496.0);
+    let e = exponent_bits.or_bits(two_pow_52).sub(two_pow_52).sub(bias);
+    let d = scaled.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(0.5));
+    // e = 3·q + re with re in {0, 1, 2}: t = e + 6144 is positive, so truncation is floor.
+    let t = e.add(L::splat(6144.0));
+    let q = floor_positive(t.mul(L::splat(1.0 / 3.0)));
+    let re = t.sub(q.mul(L::splat(3.0)));
+    let q2 = Dd::select(
+        re.equal(one),
+        Dd::constant(1.259_921_049_894_873_190_7, -2.589_933_375_300_506_917_7e-17),
+        Dd::select(
+            re.equal(L::splat(2.0)),
+            Dd::constant(1.587_401_051_968_199_583_4, -1.086_900_819_419_782_298_6e-16),
+            Dd::from(one),
+        ),
+    );
+    let mut y = L::splat(-0.640_245_898_480_692_909_870_982);
+    for coefficient in [
+        2.961_551_030_200_395_118_185_95,
+        -5.733_530_609_229_478_436_361_66,
+        6.039_903_689_894_587_479_614_07,
+        -3.858_419_355_104_449_888_216_32,
+        2.230_727_530_249_660_972_572_2,
+    ] {
+        y = y.fma(d, L::splat(coefficient));
+    }
+    // One Newton step for d^(−1/3): y −= (d·y⁴ − y)/3.
+    let y4 = y.mul(y).mul(y.mul(y));
+    let y = y.sub(d.fma(y4, L::splat(0.0).sub(y)).mul(L::splat(1.0 / 3.0)));
+    let z = y;
+    let u = dd::mul_d(dd::mul_dd(dd::mul2(y, y), dd::mul2(y, y)), d);
+    let u = dd::add_d2(u, L::splat(0.0).sub(y));
+    let correction = L::splat(-2.0 / 3.0).mul(u.value()).mul(z);
+    let v = dd::add_d2(dd::mul2(z, z), correction);
+    let v = dd::mul_dd(dd::mul_d(v, d), q2);
+    let result = v.value().mul(power_of_two(q.sub(L::splat(2048.0))));
+    let result = mul_sign(result, x);
+    let result = L::select(a.equal(L::splat(f64::INFINITY)), x, result);
+    let result = L::select(a.equal(zero), x, result);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// `floor(v)` for `0 ≤ v < 2⁵¹`: round to nearest by the magic constant, then step down where
+/// that went up.
+#[inline(always)]
+fn floor_positive<L: Lanes>(v: L) -> L {
+    let magic = L::splat(6_755_399_441_055_744.0);
+    let rounded = v.add(magic).sub(magic);
+    L::select(rounded.greater(v), rounded.sub(L::splat(1.0)), rounded)
+}

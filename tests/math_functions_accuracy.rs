@@ -1,0 +1,357 @@
+//! The math functions beyond `ln`/`exp` (`log2 log10 log1p expm1 sinh cosh tanh atan asin
+//! acos cbrt`): ≤ 1 ULP against astro-float at 256 bits (an arbitrary-precision library that
+//! shares nothing with fusejit), identical bits on every tier this CPU has — the traced tier,
+//! which is what aarch64 runs, included — and the special values of C99 Annex F exactly.
+//! `examples/ulp_sweep.rs` runs the same comparison on more samples.
+
+use astro_float::{BigFloat, Consts, RoundingMode, Sign};
+use fusejit::internals::math::BlockFn;
+use fusejit::{Isa, MathFunction};
+
+/// Working precision of the oracle: far beyond the 53 bits compared.
+const PRECISION: usize = 256;
+/// Samples per range: the oracle costs microseconds each, so this test takes a few seconds.
+const SAMPLES: usize = 8_000;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Uniform in the bit patterns between two positive bounds: every exponent equally often.
+    fn bits_between(&mut self, low: f64, high: f64) -> f64 {
+        f64::from_bits(low.to_bits() + self.next() % (high.to_bits() - low.to_bits()))
+    }
+    fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+    fn signed(&mut self, x: f64) -> f64 {
+        if self.next() & 1 == 1 { -x } else { x }
+    }
+}
+
+/// `x` exactly. (astro-float 0.9 converts subnormals to half their value, so they are scaled
+/// into the normal range and back: exact both ways.)
+fn big(x: f64) -> BigFloat {
+    if x != 0.0 && x.abs() < f64::MIN_POSITIVE {
+        let scale = 18_446_744_073_709_551_616.0; // 2^64
+        let scaled = BigFloat::from_f64(x * scale, PRECISION);
+        return scaled.div(&BigFloat::from_f64(scale, PRECISION), PRECISION, RoundingMode::None);
+    }
+    BigFloat::from_f64(x, PRECISION)
+}
+
+/// The value of `function` at `x` to 256 bits. For tiny arguments of `log1p`/`expm1` the
+/// series is used (`1 + x` would need thousands of bits to be exact).
+fn exact(function: MathFunction, x: f64, consts: &mut Consts) -> BigFloat {
+    let rm = RoundingMode::ToEven;
+    let p = PRECISION;
+    let b = big(x);
+    match function {
+        MathFunction::Log2 => b.log2(p, rm, consts),
+        MathFunction::Log10 => b.log10(p, rm, consts),
+        MathFunction::Log1p if x.abs() < 1e-20 => {
+            // x − x²/2 + x³/3: the next term is below 2⁻¹⁸⁰ relative.
+            let x2 = b.mul(&b, p, rm);
+            let x3 = x2.mul(&b, p, rm);
+            b.sub(&x2.div(&big(2.0), p, rm), p, rm).add(&x3.div(&big(3.0), p, rm), p, rm)
+        }
+        MathFunction::Log1p => b.add(&big(1.0), 2 * p, RoundingMode::None).ln(p, rm, consts),
+        MathFunction::Expm1 if x.abs() < 1e-20 => {
+            let x2 = b.mul(&b, p, rm);
+            let x3 = x2.mul(&b, p, rm);
+            b.add(&x2.div(&big(2.0), p, rm), p, rm).add(&x3.div(&big(6.0), p, rm), p, rm)
+        }
+        MathFunction::Expm1 => b.exp(2 * p, rm, consts).sub(&big(1.0), p, rm),
+        MathFunction::Sinh => b.sinh(p, rm, consts),
+        MathFunction::Cosh => b.cosh(p, rm, consts),
+        MathFunction::Tanh => b.tanh(p, rm, consts),
+        MathFunction::Atan => b.atan(p, rm, consts),
+        MathFunction::Asin => b.asin(p, rm, consts),
+        MathFunction::Acos => b.acos(p, rm, consts),
+        MathFunction::Cbrt => b.cbrt(p, rm),
+        other => panic!("no oracle for {other:?}"),
+    }
+}
+
+/// A (finite, small) big float as an f64: its top mantissa word scaled.
+fn to_f64(value: &BigFloat) -> f64 {
+    if value.is_zero() {
+        return 0.0;
+    }
+    let (words, _, sign, exponent, _) = value.as_raw_parts().expect("a finite number");
+    let top = *words.last().expect("a mantissa word") as f64 / 18_446_744_073_709_551_616.0;
+    let magnitude = top * 2f64.powi(exponent);
+    if sign == Sign::Neg { -magnitude } else { magnitude }
+}
+
+/// `|computed − exact|` in ULPs of the exact value (the f64 spacing at it, subnormal spacing
+/// at least). astro-float keeps mantissas in [0.5, 1), so a value with exponent `e` lies in
+/// [2^(e−1), 2^e) where doubles are 2^(e−53) apart.
+fn ulp_error(computed: f64, exact: &BigFloat) -> f64 {
+    if exact.is_zero() {
+        return if computed == 0.0 { 0.0 } else { f64::INFINITY };
+    }
+    let exponent = exact.exponent().expect("a finite value");
+    let ulp = 2f64.powi((exponent - 53).max(-1074));
+    let difference = big(computed).sub(exact, PRECISION, RoundingMode::ToEven);
+    (to_f64(&difference) / ulp).abs()
+}
+
+/// Every tier this machine runs, the traced tier (the code aarch64 runs) included.
+fn tiers() -> Vec<Isa> {
+    fusejit::internals::install_traced_math().expect("the traced tier compiles for this host");
+    Isa::ALL.into_iter().filter(|isa| isa.is_supported()).collect()
+}
+
+fn run(block: BlockFn, inputs: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; inputs.len()];
+    // SAFETY: both buffers hold inputs.len() values; only supported tiers are asked for.
+    unsafe { block(inputs.as_ptr(), out.as_mut_ptr(), inputs.len()) };
+    out
+}
+
+/// Runs `function` on every tier, asserts they agree bit for bit, and returns the best
+/// tier's outputs.
+fn on_every_tier(function: MathFunction, inputs: &[f64]) -> Vec<f64> {
+    let outputs: Vec<(Isa, Vec<f64>)> = tiers()
+        .into_iter()
+        .map(|tier| (tier, run(tier.block(function).expect("a supported tier"), inputs)))
+        .collect();
+    for (tier, output) in &outputs {
+        for (i, (a, b)) in output.iter().zip(&outputs[0].1).enumerate() {
+            assert!(
+                a.to_bits() == b.to_bits() || a.is_nan() && b.is_nan(),
+                "{}({:e}): tier {} gives {a:e}, tier {} {b:e}",
+                function.name(),
+                inputs[i],
+                tier.name(),
+                outputs[0].0.name()
+            );
+        }
+    }
+    outputs.into_iter().next().expect("at least the scalar tier").1
+}
+
+/// The largest ULP error of `function` over `inputs` (after checking every tier agrees).
+fn worst_error(function: MathFunction, inputs: &[f64]) -> (f64, f64) {
+    let outputs = on_every_tier(function, inputs);
+    let mut consts = Consts::new().expect("astro-float's constants");
+    let mut worst = (0.0f64, 0.0f64);
+    for (&x, &y) in inputs.iter().zip(&outputs) {
+        let error = ulp_error(y, &exact(function, x, &mut consts));
+        if error > worst.0 {
+            worst = (error, x);
+        }
+    }
+    worst
+}
+
+type Range = (&'static str, fn(&mut Rng) -> f64);
+
+fn ranges(function: MathFunction) -> Vec<Range> {
+    let all_positive: Range = ("all positive exponents", |r| r.bits_between(f64::MIN_POSITIVE, f64::MAX));
+    let subnormals: Range = ("subnormals", |r| r.bits_between(5e-324, f64::MIN_POSITIVE));
+    let tiny: Range = ("±[1e-300, 1e-5]", |r| {
+        let x = r.bits_between(1e-300, 1e-5);
+        r.signed(x)
+    });
+    match function {
+        MathFunction::Log2 | MathFunction::Log10 => {
+            vec![
+                all_positive,
+                ("[0.5, 2]", |r| r.uniform(0.5, 2.0)),
+                ("1 ± 1e-3", |r| r.uniform(0.999, 1.001)),
+                subnormals,
+            ]
+        }
+        MathFunction::Log1p => vec![
+            ("(-1, -0.5)", |r| r.uniform(-0.999_999, -0.5)),
+            ("[-0.5, 1]", |r| r.uniform(-0.5, 1.0)),
+            tiny,
+            ("[1e-5, 1e300]", |r| r.bits_between(1e-5, 1e300)),
+        ],
+        MathFunction::Expm1 => {
+            vec![("[-1, 1]", |r| r.uniform(-1.0, 1.0)), tiny, ("[-45, 700]", |r| r.uniform(-45.0, 700.0))]
+        }
+        MathFunction::Sinh | MathFunction::Cosh => vec![
+            ("[-1, 1]", |r| r.uniform(-1.0, 1.0)),
+            tiny,
+            ("[-710, 710]", |r| r.uniform(-710.0, 710.0)),
+            ("near overflow", |r| {
+                let x = r.uniform(708.0, 710.47);
+                r.signed(x)
+            }),
+        ],
+        MathFunction::Tanh => {
+            vec![("[-1, 1]", |r| r.uniform(-1.0, 1.0)), tiny, ("[-25, 25]", |r| r.uniform(-25.0, 25.0))]
+        }
+        MathFunction::Atan => vec![
+            ("all exponents, both signs", |r| {
+                let x = r.bits_between(5e-324, f64::MAX);
+                r.signed(x)
+            }),
+            ("[-2, 2]", |r| r.uniform(-2.0, 2.0)),
+        ],
+        MathFunction::Asin | MathFunction::Acos => vec![
+            ("[-1, 1]", |r| r.uniform(-1.0, 1.0)),
+            ("±[0.49, 0.51]", |r| {
+                let x = r.uniform(0.49, 0.51);
+                r.signed(x)
+            }),
+            ("within 1e-6 of ±1", |r| {
+                let x = 1.0 - r.bits_between(1e-300, 1e-6);
+                r.signed(x)
+            }),
+            tiny,
+        ],
+        MathFunction::Cbrt => vec![
+            ("all exponents, both signs", |r| {
+                let x = r.bits_between(5e-324, f64::MAX);
+                r.signed(x)
+            }),
+            ("[-8, 8]", |r| r.uniform(-8.0, 8.0)),
+        ],
+        other => panic!("no ranges for {other:?}"),
+    }
+}
+
+const FUNCTIONS: [MathFunction; 11] = [
+    MathFunction::Log2,
+    MathFunction::Log10,
+    MathFunction::Log1p,
+    MathFunction::Expm1,
+    MathFunction::Sinh,
+    MathFunction::Cosh,
+    MathFunction::Tanh,
+    MathFunction::Atan,
+    MathFunction::Asin,
+    MathFunction::Acos,
+    MathFunction::Cbrt,
+];
+
+#[test]
+fn every_function_is_within_one_ulp_and_identical_on_every_tier() {
+    let mut report = Vec::new();
+    for (index, function) in FUNCTIONS.into_iter().enumerate() {
+        for (name, sample) in ranges(function) {
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (index as u64 + 1) << 32);
+            let inputs: Vec<f64> = (0..SAMPLES).map(|_| sample(&mut rng)).collect();
+            let (worst, at) = worst_error(function, &inputs);
+            report.push(format!("{} {name}: {worst:.3} ULP at {at:e}", function.name()));
+            assert!(worst <= 1.0, "{} on {name}: {worst} ULP at {at:e}", function.name());
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn special_values_are_exact_on_every_tier() {
+    let (inf, nan, pi) = (f64::INFINITY, f64::NAN, std::f64::consts::PI);
+    // (function, input, expected); NaN expects any NaN, zeros are compared with their sign.
+    let cases: &[(MathFunction, f64, f64)] = &[
+        (MathFunction::Log2, 1.0, 0.0),
+        (MathFunction::Log2, 0.0, -inf),
+        (MathFunction::Log2, -0.0, -inf),
+        (MathFunction::Log2, -1.0, nan),
+        (MathFunction::Log2, inf, inf),
+        (MathFunction::Log2, 1024.0, 10.0),
+        (MathFunction::Log2, 5e-324, -1074.0),
+        (MathFunction::Log10, 1.0, 0.0),
+        (MathFunction::Log10, 1000.0, 3.0),
+        (MathFunction::Log10, 1e-300, -300.0),
+        (MathFunction::Log10, 0.0, -inf),
+        (MathFunction::Log10, -2.0, nan),
+        (MathFunction::Log1p, 0.0, 0.0),
+        (MathFunction::Log1p, -0.0, -0.0),
+        (MathFunction::Log1p, -1.0, -inf),
+        (MathFunction::Log1p, -2.0, nan),
+        (MathFunction::Log1p, inf, inf),
+        (MathFunction::Log1p, 5e-324, 5e-324),
+        (MathFunction::Expm1, 0.0, 0.0),
+        (MathFunction::Expm1, -0.0, -0.0),
+        (MathFunction::Expm1, inf, inf),
+        (MathFunction::Expm1, -inf, -1.0),
+        (MathFunction::Expm1, 710.0, inf),
+        (MathFunction::Expm1, 5e-324, 5e-324),
+        (MathFunction::Sinh, 0.0, 0.0),
+        (MathFunction::Sinh, -0.0, -0.0),
+        (MathFunction::Sinh, inf, inf),
+        (MathFunction::Sinh, -inf, -inf),
+        (MathFunction::Sinh, 711.0, inf),
+        (MathFunction::Cosh, 0.0, 1.0),
+        (MathFunction::Cosh, -0.0, 1.0),
+        (MathFunction::Cosh, -inf, inf),
+        (MathFunction::Cosh, 711.0, inf),
+        (MathFunction::Tanh, 0.0, 0.0),
+        (MathFunction::Tanh, -0.0, -0.0),
+        (MathFunction::Tanh, inf, 1.0),
+        (MathFunction::Tanh, -inf, -1.0),
+        (MathFunction::Tanh, 1e-300, 1e-300),
+        (MathFunction::Atan, 0.0, 0.0),
+        (MathFunction::Atan, -0.0, -0.0),
+        (MathFunction::Atan, inf, pi / 2.0),
+        (MathFunction::Atan, -inf, -pi / 2.0),
+        (MathFunction::Atan, 1.0, pi / 4.0),
+        (MathFunction::Asin, 1.0, pi / 2.0),
+        (MathFunction::Asin, -1.0, -pi / 2.0),
+        (MathFunction::Asin, -0.0, -0.0),
+        (MathFunction::Asin, 1.5, nan),
+        (MathFunction::Asin, -inf, nan),
+        (MathFunction::Acos, 1.0, 0.0),
+        (MathFunction::Acos, -1.0, pi),
+        (MathFunction::Acos, 0.0, pi / 2.0),
+        (MathFunction::Acos, 1.0000000000000002, nan),
+        (MathFunction::Cbrt, 0.0, 0.0),
+        (MathFunction::Cbrt, -0.0, -0.0),
+        (MathFunction::Cbrt, 27.0, 3.0),
+        (MathFunction::Cbrt, -8.0, -2.0),
+        (MathFunction::Cbrt, inf, inf),
+        (MathFunction::Cbrt, -inf, -inf),
+        (MathFunction::Cbrt, 1e-309, 1e-103),
+    ];
+    for &(function, x, want) in cases {
+        let got = on_every_tier(function, &[x, nan])[0];
+        let same = got.to_bits() == want.to_bits() || got.is_nan() && want.is_nan();
+        let close_enough = function == MathFunction::Cbrt && x == 1e-309 && (got / want - 1.0).abs() < 1e-15;
+        assert!(same || close_enough, "{}({x:e}) = {got:e}, want {want:e}", function.name());
+        let nan_out = on_every_tier(function, &[nan])[0];
+        assert!(nan_out.is_nan(), "{}(NaN) = {nan_out}", function.name());
+    }
+}
+
+#[test]
+fn the_interpreter_and_native_code_use_the_same_functions() {
+    // Each function through the language: interpreter, constant folding and native code.
+    let engine = fusejit::Engine::new();
+    let x: Vec<f64> = (0..1000).map(|i| -0.999 + i as f64 * 0.002).collect();
+    let mut bindings = fusejit::Bindings::new();
+    bindings.column("x", &x[..]);
+    for function in FUNCTIONS {
+        let source = format!("{}(x)", function.name());
+        let kernel = engine.compile(&source).unwrap();
+        let native = kernel.eval(&bindings).unwrap();
+        let interpreted = kernel.interpret(&bindings).unwrap();
+        let direct = on_every_tier(function, &x);
+        for (row, want) in direct.iter().enumerate() {
+            let (Some(fusejit::Scalar::F64(a)), Some(fusejit::Scalar::F64(b))) =
+                (native.get(row), interpreted.get(row))
+            else {
+                panic!("{source}: f64 rows");
+            };
+            assert!(a.to_bits() == b.to_bits() || a.is_nan() && b.is_nan(), "{source} row {row}: {a} vs {b}");
+            assert!(a.to_bits() == want.to_bits() || a.is_nan(), "{source} row {row}");
+        }
+        // A constant argument folds to the same bits.
+        let folded = engine
+            .compile(&format!("{}(0.3)", function.name()))
+            .unwrap()
+            .eval(&fusejit::Bindings::new())
+            .unwrap();
+        assert_eq!(folded.get(0), Some(fusejit::Scalar::F64(function.of_f64(0.3))), "{source} folded");
+    }
+}
