@@ -1,45 +1,68 @@
-//! The vectorised math per tier, in ns per element (criterion's throughput), against the
-//! platform's scalar `f64::ln`/`f64::exp`: on an L1-resident block of 512 values and on 1M.
+//! The vectorised math per function and tier, in ns per element (criterion's throughput),
+//! against the platform's scalar `f64::ln`/`f64::exp`: on an L1-resident block of 512 values
+//! and on 1M. `FUSEJIT_BENCH_FUNCTIONS=ln,exp` runs some functions only.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use fusejit::{Isa, MathFunction};
 use std::hint::black_box;
 
+/// Inputs inside each function's domain where its cost is typical (no special-case lanes).
+fn inputs_for(function: MathFunction, size: usize) -> Vec<f64> {
+    let unit = |i: usize| (i % 1000) as f64 / 1000.0;
+    (0..size)
+        .map(|i| match function {
+            MathFunction::Exp | MathFunction::Expm1 => -20.0 + 40.0 * unit(i),
+            MathFunction::Sinh | MathFunction::Cosh | MathFunction::Tanh => -10.0 + 20.0 * unit(i),
+            MathFunction::Asin | MathFunction::Acos => -0.999 + 1.998 * unit(i),
+            MathFunction::Log1p => -0.5 + 100.0 * unit(i),
+            MathFunction::Atan | MathFunction::Cbrt => -100.0 + 200.0 * unit(i),
+            _ => 0.5 + 731.0 * unit(i),
+        })
+        .collect()
+}
+
 fn math(c: &mut Criterion) {
     // The traced tier (Cranelift's f64x2 code of the same kernels) is compiled on demand.
     let _ = fusejit::internals::install_traced_math();
+    // FUSEJIT_BENCH_FUNCTIONS=ln,exp limits the run to some functions.
+    let only = std::env::var("FUSEJIT_BENCH_FUNCTIONS").ok();
+    let wanted = |function: MathFunction| {
+        only.as_deref().is_none_or(|only| only.split(',').any(|name| name == function.name()))
+    };
     for (size_name, size) in [("block512", 512usize), ("1M", 1 << 20)] {
-        let inputs: Vec<f64> = (0..size).map(|i| 0.5 + (i % 1000) as f64 * 0.731).collect();
-        let exp_inputs: Vec<f64> = (0..size).map(|i| -20.0 + (i % 1000) as f64 * 0.04).collect();
         let mut out = vec![0.0; size];
         let mut group = c.benchmark_group(format!("math_{size_name}"));
         group.throughput(Throughput::Elements(size as u64));
-        for tier in Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
-            let ln = tier.block(MathFunction::Ln).expect("the tier is supported");
-            let exp = tier.block(MathFunction::Exp).expect("the tier is supported");
-            group.bench_function(BenchmarkId::new("ln", tier.name()), |bench| {
-                // SAFETY: both buffers hold `size` values; the tier is supported.
-                bench.iter(|| unsafe { ln(black_box(inputs.as_ptr()), out.as_mut_ptr(), size) })
-            });
-            group.bench_function(BenchmarkId::new("exp", tier.name()), |bench| {
-                // SAFETY: as above.
-                bench.iter(|| unsafe { exp(black_box(exp_inputs.as_ptr()), out.as_mut_ptr(), size) })
+        for &function in MathFunction::ALL.iter().filter(|&&function| wanted(function)) {
+            let inputs = inputs_for(function, size);
+            for tier in Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
+                let block = tier.block(function).expect("the tier is supported");
+                group.bench_function(BenchmarkId::new(function.name(), tier.name()), |bench| {
+                    // SAFETY: both buffers hold `size` values; the tier is supported.
+                    bench.iter(|| unsafe { block(black_box(inputs.as_ptr()), out.as_mut_ptr(), size) })
+                });
+            }
+        }
+        if wanted(MathFunction::Ln) {
+            let inputs = inputs_for(MathFunction::Ln, size);
+            group.bench_function(BenchmarkId::new("ln", "std"), |bench| {
+                bench.iter(|| {
+                    for (o, x) in out.iter_mut().zip(black_box(&inputs)) {
+                        *o = x.ln();
+                    }
+                })
             });
         }
-        group.bench_function(BenchmarkId::new("ln", "std"), |bench| {
-            bench.iter(|| {
-                for (o, x) in out.iter_mut().zip(black_box(&inputs)) {
-                    *o = x.ln();
-                }
-            })
-        });
-        group.bench_function(BenchmarkId::new("exp", "std"), |bench| {
-            bench.iter(|| {
-                for (o, x) in out.iter_mut().zip(black_box(&exp_inputs)) {
-                    *o = x.exp();
-                }
-            })
-        });
+        if wanted(MathFunction::Exp) {
+            let inputs = inputs_for(MathFunction::Exp, size);
+            group.bench_function(BenchmarkId::new("exp", "std"), |bench| {
+                bench.iter(|| {
+                    for (o, x) in out.iter_mut().zip(black_box(&inputs)) {
+                        *o = x.exp();
+                    }
+                })
+            });
+        }
         group.finish();
     }
 }

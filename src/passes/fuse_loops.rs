@@ -27,7 +27,7 @@ pub const BLOCK_ROWS: usize = 512;
 pub enum Stage {
     /// A fused row loop computing these nodes, in order, and its `f64x2` form if it has one.
     Loop { nodes: Vec<NodeId>, vector: Option<VectorForm> },
-    /// One runtime call over the whole block: `ln` or `exp` of the node's operand.
+    /// One runtime call over the whole block: a math function of the node's operand.
     BlockCall { node: NodeId, function: MathFunction },
     /// One runtime call over the whole block that advances a scan (window, cumulative op,
     /// `ema`) by the block's rows, its running state (`LoopPlan::scans[state]`) carried from
@@ -35,7 +35,7 @@ pub enum Stage {
     ScanCall { node: NodeId, state: usize },
 }
 
-/// The SIMD form of a row loop (`f64x2` or `f32x4`): blocks starting at or after `from_row` (the farthest lag the
+/// The SIMD form of a row loop (`f64x2`, `f32x4`, `i64x2` or `i32x4`): blocks starting at or after `from_row` (the farthest lag the
 /// loop reads, so no read is before row 0) compute values two rows per lane group, unrolled,
 /// with a scalar tail. Values are computed for every row, null or not; validity is computed
 /// apart, a block at a time, by combining the validity of what each value reads.
@@ -332,14 +332,20 @@ fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[Reduce
 }
 
 pub fn vector_type_name(elem: Elem) -> &'static str {
-    if elem == Elem::F32 { "f32x4" } else { "f64x2" }
+    match elem {
+        Elem::F64 => "f64x2",
+        Elem::F32 => "f32x4",
+        Elem::I64 => "i64x2",
+        Elem::I32 => "i32x4",
+        Elem::Bool => "bool",
+    }
 }
 
 fn vector_elem(vector: &Option<VectorForm>) -> Elem {
     vector.as_ref().map_or(Elem::F64, |vector| vector.elem)
 }
 
-/// The SIMD form of a row loop, if it has one. Every float value of the loop (and every float
+/// The SIMD form of a row loop, if it has one. Every number of the loop (and every number
 /// it reads) has one type; every node is arithmetic, a comparison feeding a `where` of the same
 /// loop, or such a `where` whose arms can never be null — so a value is null exactly where
 /// something it reads is, and validity can be combined apart. Scalars read are never null.
@@ -352,15 +358,16 @@ fn vector_plan(
     writes_result: bool,
 ) -> Option<VectorForm> {
     // The loop's lane type: the one float type its values have (bools ride along as lane
-    // masks). A loop with integers, or with both float types, has no vector form (yet).
+    // masks): f64x2, f32x4, i64x2 or i32x4. A loop mixing number types has no vector form.
     let mut lane_types = nodes.iter().filter_map(|&id| match program.node(id).ty.elem {
         elem @ (Elem::F64 | Elem::F32 | Elem::I64 | Elem::I32) => Some(elem),
         Elem::Bool => None,
     });
     let elem = lane_types.next()?;
-    if !elem.is_float() || lane_types.any(|other| other != elem) {
+    if lane_types.any(|other| other != elem) {
         return None;
     }
+    let integer = elem.is_integer();
     let mut farthest = 0u64;
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
@@ -394,6 +401,14 @@ fn vector_plan(
     for &id in nodes {
         let node = program.node(id);
         let mine = match node.kind {
+            // Integer lanes: wrapping + - * and negation (what every target's SIMD unit has);
+            // `abs`, `min`/`max`, `//`, `%` and conversions stay in the scalar form.
+            NodeKind::Unary { op: UnaryOp::Neg, arg } | NodeKind::PowI { base: arg, .. } if integer => {
+                union(vec![read(arg, &sources)?])
+            }
+            NodeKind::Binary { op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, lhs, rhs } if integer => {
+                union(vec![read(lhs, &sources)?, read(rhs, &sources)?])
+            }
             NodeKind::Unary {
                 op:
                     UnaryOp::Neg
@@ -405,13 +420,17 @@ fn vector_plan(
                     | UnaryOp::Trunc,
                 arg,
             }
-            | NodeKind::PowI { base: arg, .. } => union(vec![read(arg, &sources)?]),
+            | NodeKind::PowI { base: arg, .. }
+                if !integer =>
+            {
+                union(vec![read(arg, &sources)?])
+            }
             NodeKind::Binary {
                 op:
                     BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Min | BinaryOp::Max,
                 lhs,
                 rhs,
-            } => union(vec![read(lhs, &sources)?, read(rhs, &sources)?]),
+            } if !integer => union(vec![read(lhs, &sources)?, read(rhs, &sources)?]),
             // A comparison lives only as a lane mask for a `where` of this loop.
             NodeKind::Binary { op, lhs, rhs } if op.is_comparison() && program.node(lhs).ty.elem == elem => {
                 if buffered(id) || (writes_result && program.result == id) {

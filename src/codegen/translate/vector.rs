@@ -1,6 +1,7 @@
-//! The vector form of a row loop: `f64x2`/`f32x4` lanes, four lane groups per iteration,
+//! The vector form of a row loop: `f64x2`/`f32x4`/`i64x2`/`i32x4` lanes, four lane groups per iteration,
 //! with validity combined apart (see `validity`).
 
+use super::scalar::int_cc;
 use super::{Translator, float_cc};
 use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, UnaryOp};
 use cranelift_codegen::ir::condcodes::FloatCC;
@@ -118,6 +119,9 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// and `where` on such a mask.
     pub(super) fn apply_vector(&mut self, id: NodeId, vector: Lanes, operands: &[Value]) -> Value {
         let node = *self.plan.program.node(id);
+        if vector.elem.is_integer() {
+            return self.apply_integer_vector(node.kind, vector, operands);
+        }
         match node.kind {
             NodeKind::Unary { op: UnaryOp::Neg, .. } => self.builder.ins().fneg(operands[0]),
             NodeKind::Unary { op: UnaryOp::Abs, .. } => self.builder.ins().fabs(operands[0]),
@@ -143,12 +147,36 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let one = match vector.elem {
                     Elem::F32 => self.builder.ins().f32const(1.0),
                     Elem::F64 => self.builder.ins().f64const(1.0),
-                    Elem::I64 | Elem::I32 | Elem::Bool => unreachable!("a vector form is over floats"),
+                    Elem::I64 | Elem::I32 | Elem::Bool => unreachable!("integer lanes are applied apart"),
                 };
                 let one = self.builder.ins().splat(vector.ty, one);
                 self.pow_i_with(operands[0], exponent, one)
             }
             _ => unreachable!("the vector plan admits only arithmetic, comparisons and where"),
+        }
+    }
+
+    /// The integer lanes' operations the vector plan admits: wrapping `+ - *`, negation,
+    /// powers, comparisons (as lane masks of the same type) and `where` on them.
+    fn apply_integer_vector(&mut self, kind: NodeKind, vector: Lanes, operands: &[Value]) -> Value {
+        match kind {
+            NodeKind::Unary { op: UnaryOp::Neg, .. } => self.builder.ins().ineg(operands[0]),
+            NodeKind::Binary { op: BinaryOp::Add, .. } => self.builder.ins().iadd(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Sub, .. } => self.builder.ins().isub(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().imul(operands[0], operands[1]),
+            // All-ones lanes where true, already of the lane type.
+            NodeKind::Binary { op, .. } if op.is_comparison() => {
+                self.builder.ins().icmp(int_cc(op), operands[0], operands[1])
+            }
+            NodeKind::Where { .. } => self.builder.ins().bitselect(operands[0], operands[1], operands[2]),
+            NodeKind::PowI { exponent, .. } => {
+                let one = self.int_const(vector.ty.lane_type(), 1);
+                let one = self.builder.ins().splat(vector.ty, one);
+                self.pow_i_with(operands[0], exponent, one)
+            }
+            _ => unreachable!(
+                "the vector plan admits only + - *, negation, powers, comparisons and where on integers"
+            ),
         }
     }
 
@@ -195,9 +223,9 @@ impl Lanes {
         match elem {
             Elem::F32 => Lanes { elem, ty: types::F32X4, lanes: 4, size: 4 },
             Elem::F64 => Lanes { elem, ty: types::F64X2, lanes: 2, size: 8 },
-            Elem::I64 | Elem::I32 | Elem::Bool => {
-                unreachable!("the planner vectorises float loops only (vector_plan)")
-            }
+            Elem::I64 => Lanes { elem, ty: types::I64X2, lanes: 2, size: 8 },
+            Elem::I32 => Lanes { elem, ty: types::I32X4, lanes: 4, size: 4 },
+            Elem::Bool => unreachable!("the planner vectorises number loops only (vector_plan)"),
         }
     }
 }

@@ -1,0 +1,183 @@
+//! The oracle of the math accuracy checks (`tests/math_functions_accuracy.rs`,
+//! `examples/ulp_sweep.rs`): each function's value from astro-float at 256 bits — an
+//! arbitrary-precision library that shares nothing with fusejit — the error of an f64 in
+//! ULPs of it, and the input ranges each function is swept over.
+
+#![allow(dead_code)] // each includer uses a part
+
+use astro_float::{BigFloat, Consts, RoundingMode, Sign};
+use fusejit::MathFunction;
+
+/// Working precision of the oracle: far beyond the 53 bits compared.
+const PRECISION: usize = 256;
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Uniform in the bit patterns between two positive bounds: every exponent equally often.
+    pub fn bits_between(&mut self, low: f64, high: f64) -> f64 {
+        f64::from_bits(low.to_bits() + self.next() % (high.to_bits() - low.to_bits()))
+    }
+    pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+    pub fn signed(&mut self, x: f64) -> f64 {
+        if self.next() & 1 == 1 { -x } else { x }
+    }
+}
+
+/// `x` exactly. (astro-float 0.9 converts subnormals to half their value, so they are scaled
+/// into the normal range and back: exact both ways.)
+pub fn big(x: f64) -> BigFloat {
+    if x != 0.0 && x.abs() < f64::MIN_POSITIVE {
+        let scale = 18_446_744_073_709_551_616.0; // 2^64
+        let scaled = BigFloat::from_f64(x * scale, PRECISION);
+        return scaled.div(&BigFloat::from_f64(scale, PRECISION), PRECISION, RoundingMode::None);
+    }
+    BigFloat::from_f64(x, PRECISION)
+}
+
+/// The value of `function` at `x` to 256 bits. For tiny arguments of `log1p`/`expm1` the
+/// series is used (`1 + x` would need thousands of bits to be exact).
+pub fn exact(function: MathFunction, x: f64, consts: &mut Consts) -> BigFloat {
+    let rm = RoundingMode::ToEven;
+    let p = PRECISION;
+    let b = big(x);
+    match function {
+        MathFunction::Log2 => b.log2(p, rm, consts),
+        MathFunction::Log10 => b.log10(p, rm, consts),
+        MathFunction::Log1p if x.abs() < 1e-20 => {
+            // x − x²/2 + x³/3: the next term is below 2⁻¹⁸⁰ relative.
+            let x2 = b.mul(&b, p, rm);
+            let x3 = x2.mul(&b, p, rm);
+            b.sub(&x2.div(&big(2.0), p, rm), p, rm).add(&x3.div(&big(3.0), p, rm), p, rm)
+        }
+        MathFunction::Log1p => b.add(&big(1.0), 2 * p, RoundingMode::None).ln(p, rm, consts),
+        MathFunction::Expm1 if x.abs() < 1e-20 => {
+            let x2 = b.mul(&b, p, rm);
+            let x3 = x2.mul(&b, p, rm);
+            b.add(&x2.div(&big(2.0), p, rm), p, rm).add(&x3.div(&big(6.0), p, rm), p, rm)
+        }
+        MathFunction::Expm1 => b.exp(2 * p, rm, consts).sub(&big(1.0), p, rm),
+        MathFunction::Sinh => b.sinh(p, rm, consts),
+        MathFunction::Cosh => b.cosh(p, rm, consts),
+        MathFunction::Tanh => b.tanh(p, rm, consts),
+        MathFunction::Atan => b.atan(p, rm, consts),
+        MathFunction::Asin => b.asin(p, rm, consts),
+        MathFunction::Acos => b.acos(p, rm, consts),
+        MathFunction::Cbrt => b.cbrt(p, rm),
+        other => panic!("no oracle for {other:?}"),
+    }
+}
+
+/// A (finite, small) big float as an f64: its top mantissa word scaled.
+pub fn to_f64(value: &BigFloat) -> f64 {
+    if value.is_zero() {
+        return 0.0;
+    }
+    let (words, _, sign, exponent, _) = value.as_raw_parts().expect("a finite number");
+    let top = *words.last().expect("a mantissa word") as f64 / 18_446_744_073_709_551_616.0;
+    let magnitude = top * 2f64.powi(exponent);
+    if sign == Sign::Neg { -magnitude } else { magnitude }
+}
+
+/// `|computed − exact|` in ULPs of the exact value (the f64 spacing at it, subnormal spacing
+/// at least). astro-float keeps mantissas in [0.5, 1), so a value with exponent `e` lies in
+/// [2^(e−1), 2^e) where doubles are 2^(e−53) apart.
+pub fn ulp_error(computed: f64, exact: &BigFloat) -> f64 {
+    if exact.is_zero() {
+        return if computed == 0.0 { 0.0 } else { f64::INFINITY };
+    }
+    let exponent = exact.exponent().expect("a finite value");
+    let ulp = 2f64.powi((exponent - 53).max(-1074));
+    let difference = big(computed).sub(exact, PRECISION, RoundingMode::ToEven);
+    (to_f64(&difference) / ulp).abs()
+}
+
+pub type Range = (&'static str, fn(&mut Rng) -> f64);
+
+pub fn ranges(function: MathFunction) -> Vec<Range> {
+    let all_positive: Range = ("all positive exponents", |r| r.bits_between(f64::MIN_POSITIVE, f64::MAX));
+    let subnormals: Range = ("subnormals", |r| r.bits_between(5e-324, f64::MIN_POSITIVE));
+    let tiny: Range = ("±[1e-300, 1e-5]", |r| {
+        let x = r.bits_between(1e-300, 1e-5);
+        r.signed(x)
+    });
+    match function {
+        MathFunction::Log2 | MathFunction::Log10 => {
+            vec![
+                all_positive,
+                ("[0.5, 2]", |r| r.uniform(0.5, 2.0)),
+                ("1 ± 1e-3", |r| r.uniform(0.999, 1.001)),
+                subnormals,
+            ]
+        }
+        MathFunction::Log1p => vec![
+            ("(-1, -0.5)", |r| r.uniform(-0.999_999, -0.5)),
+            ("[-0.5, 1]", |r| r.uniform(-0.5, 1.0)),
+            tiny,
+            ("[1e-5, 1e300]", |r| r.bits_between(1e-5, 1e300)),
+        ],
+        MathFunction::Expm1 => {
+            vec![("[-1, 1]", |r| r.uniform(-1.0, 1.0)), tiny, ("[-45, 700]", |r| r.uniform(-45.0, 700.0))]
+        }
+        MathFunction::Sinh | MathFunction::Cosh => vec![
+            ("[-1, 1]", |r| r.uniform(-1.0, 1.0)),
+            tiny,
+            ("[-710, 710]", |r| r.uniform(-710.0, 710.0)),
+            ("near overflow", |r| {
+                let x = r.uniform(708.0, 710.47);
+                r.signed(x)
+            }),
+        ],
+        MathFunction::Tanh => {
+            vec![("[-1, 1]", |r| r.uniform(-1.0, 1.0)), tiny, ("[-25, 25]", |r| r.uniform(-25.0, 25.0))]
+        }
+        MathFunction::Atan => vec![
+            ("all exponents, both signs", |r| {
+                let x = r.bits_between(5e-324, f64::MAX);
+                r.signed(x)
+            }),
+            ("[-2, 2]", |r| r.uniform(-2.0, 2.0)),
+        ],
+        MathFunction::Asin | MathFunction::Acos => vec![
+            ("[-1, 1]", |r| r.uniform(-1.0, 1.0)),
+            ("±[0.49, 0.51]", |r| {
+                let x = r.uniform(0.49, 0.51);
+                r.signed(x)
+            }),
+            ("within 1e-6 of ±1", |r| {
+                let x = 1.0 - r.bits_between(1e-300, 1e-6);
+                r.signed(x)
+            }),
+            tiny,
+        ],
+        MathFunction::Cbrt => vec![
+            ("all exponents, both signs", |r| {
+                let x = r.bits_between(5e-324, f64::MAX);
+                r.signed(x)
+            }),
+            ("[-8, 8]", |r| r.uniform(-8.0, 8.0)),
+        ],
+        other => panic!("no ranges for {other:?}"),
+    }
+}
+
+pub const FUNCTIONS: [MathFunction; 11] = [
+    MathFunction::Log2,
+    MathFunction::Log10,
+    MathFunction::Log1p,
+    MathFunction::Expm1,
+    MathFunction::Sinh,
+    MathFunction::Cosh,
+    MathFunction::Tanh,
+    MathFunction::Atan,
+    MathFunction::Asin,
+    MathFunction::Acos,
+    MathFunction::Cbrt,
+];
