@@ -300,3 +300,24 @@ fn outputs_are_written_as_one_csv_column_each() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unexpected 'r'"));
 }
+
+#[test]
+fn integer_columns_load_as_i64_and_print_without_a_decimal_point() {
+    // `volume` is all integers (one null); `px` has a decimal point, so it stays f64.
+    let data = csv_file("volume,px\n100,1.5\n-7,2\n,2.5\n9223372036854775807,3\n");
+    let path = data.path().to_str().unwrap();
+    assert_eq!(stdout_of(&["-e", "volume // 3", "--input", path]), "result\n33\n-3\n\n3074457345618258602\n");
+    assert_eq!(stdout_of(&["-e", "volume % 3", "--input", path]), "result\n1\n2\n\n1\n");
+    // 100 − 7 + i64::MAX does not fit in i64: the exact sum is null, never a wrapped number.
+    assert_eq!(stdout_of(&["-e", "sum(volume)", "--input", path]), "result\n\n");
+    assert_eq!(stdout_of(&["-e", "sum(volume * 0 + 2)", "--input", path]), "result\n6\n");
+    assert_eq!(
+        stdout_of(&["-e", "volume * px", "--input", path]),
+        "result\n150\n-14\n\n27670116110564327000\n"
+    );
+    assert_eq!(
+        stdout_of(&["-e", "volume / 2", "--input", path]),
+        "result\n50\n-3.5\n\n4611686018427388000\n"
+    );
+    assert_eq!(stdout_of(&["-e", "count(volume) + k", "--input", path, "--set", "k=1"]), "result\n4\n");
+}
