@@ -84,7 +84,7 @@ pub use column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Validity}
 pub use diagnostic::{Diagnostic, Span};
 pub use engine::{ColumnMut, Engine, EngineConfig, EvalSummary, Kernel, ValuesMut};
 pub use error::{CompileError, ConfigError, Error, EvalError};
-pub use math::{Isa, MathFunction};
+pub use math::{BinaryMathFunction, Isa, MathFunction};
 pub use types::{Elem, Scalar, Shape, Type};
 
 /// The names of every built-in function, aliases included (`log` for `ln`): for completion
@@ -104,7 +104,7 @@ pub mod internals {
     /// The math runtime: the scalar functions, the tiers' block functions, the reference.
     pub mod math {
         pub use crate::math::{
-            BlockFn, exp_f32, exp_f64, exp_f64_block, ln_f32, ln_f64, ln_f64_block, reference,
+            BinaryBlockFn, BlockFn, exp_f32, exp_f64, exp_f64_block, ln_f32, ln_f64, ln_f64_block, reference,
         };
     }
 

@@ -7,7 +7,7 @@
 mod math_oracle;
 
 use fusejit::internals::math::BlockFn;
-use fusejit::{Isa, MathFunction};
+use fusejit::{BinaryMathFunction, Isa, MathFunction};
 use math_oracle::{FUNCTIONS, Rng, exact, ranges, ulp_error};
 
 /// Samples per range: the oracle costs microseconds each, so this test takes a few seconds
@@ -182,5 +182,133 @@ fn the_interpreter_and_native_code_use_the_same_functions() {
             .eval(&fusejit::Bindings::new())
             .unwrap();
         assert_eq!(folded.get(0), Some(fusejit::Scalar::F64(function.of_f64(0.3))), "{source} folded");
+    }
+}
+
+/// `atan2(y, x)` and `hypot(x, y)` exactly, from astro-float at 256 bits.
+fn exact_binary(
+    function: BinaryMathFunction,
+    a: f64,
+    b: f64,
+    consts: &mut astro_float::Consts,
+) -> astro_float::BigFloat {
+    use astro_float::RoundingMode;
+    let p = 256;
+    let rm = RoundingMode::ToEven;
+    let (a_big, b_big) = (math_oracle::big(a), math_oracle::big(b));
+    match function {
+        BinaryMathFunction::Atan2 => {
+            // atan(y/x), moved by ±π for x < 0 (y and x are never both zero here).
+            let angle = a_big.div(&b_big, p, rm).atan(p, rm, consts);
+            if b < 0.0 {
+                let pi = consts.pi(p, rm);
+                if a < 0.0 { angle.sub(&pi, p, rm) } else { angle.add(&pi, p, rm) }
+            } else {
+                angle
+            }
+        }
+        BinaryMathFunction::Hypot => {
+            let squares = a_big.mul(&a_big, p, rm).add(&b_big.mul(&b_big, p, rm), p, rm);
+            squares.sqrt(p, rm)
+        }
+        other => panic!("no oracle for {other:?}"),
+    }
+}
+
+fn run_binary(block: fusejit::internals::math::BinaryBlockFn, a: &[f64], b: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; a.len()];
+    // SAFETY: all three buffers hold a.len() values; only supported tiers are asked for.
+    unsafe { block(a.as_ptr(), b.as_ptr(), out.as_mut_ptr(), a.len()) };
+    out
+}
+
+#[test]
+fn two_argument_functions_are_within_one_ulp_and_identical_on_every_tier() {
+    let mut consts = astro_float::Consts::new().expect("astro-float's constants");
+    let mut report = Vec::new();
+    for function in [BinaryMathFunction::Atan2, BinaryMathFunction::Hypot] {
+        let ranges: [math_oracle::Range; 3] = [
+            ("[-10, 10]²", |r| r.uniform(-10.0, 10.0)),
+            ("all exponents, both signs", |r| {
+                let x = r.bits_between(5e-324, f64::MAX);
+                r.signed(x)
+            }),
+            ("[-1e-300, 1e-300]² and beyond", |r| {
+                let x = r.bits_between(1e-320, 1e-290);
+                r.signed(x)
+            }),
+        ];
+        for (name, sample) in ranges {
+            let mut rng = Rng(0x5bd1_e995_0000_0001 ^ (function as u64) << 36);
+            let a: Vec<f64> = (0..SAMPLES).map(|_| sample(&mut rng)).collect();
+            let b: Vec<f64> = (0..SAMPLES).map(|_| sample(&mut rng)).collect();
+            let outputs: Vec<(Isa, Vec<f64>)> = tiers()
+                .into_iter()
+                .map(|tier| (tier, run_binary(tier.binary_block(function).expect("supported"), &a, &b)))
+                .collect();
+            for (tier, output) in &outputs {
+                for (i, (x, y)) in output.iter().zip(&outputs[0].1).enumerate() {
+                    assert!(
+                        x.to_bits() == y.to_bits(),
+                        "{}({:e}, {:e}): tier {} differs",
+                        function.name(),
+                        a[i],
+                        b[i],
+                        tier.name()
+                    );
+                }
+            }
+            let mut worst = (0.0f64, 0.0, 0.0);
+            for i in 0..SAMPLES {
+                let error = ulp_error(outputs[0].1[i], &exact_binary(function, a[i], b[i], &mut consts));
+                if error > worst.0 {
+                    worst = (error, a[i], b[i]);
+                }
+            }
+            report.push(format!(
+                "{} {name}: {:.3} ULP at ({:e}, {:e})",
+                function.name(),
+                worst.0,
+                worst.1,
+                worst.2
+            ));
+            assert!(worst.0 <= 1.0, "{}", report.last().expect("just pushed"));
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+    // Special values (C99 Annex F).
+    let (inf, nan, pi) = (f64::INFINITY, f64::NAN, std::f64::consts::PI);
+    let cases: &[(BinaryMathFunction, f64, f64, f64)] = &[
+        (BinaryMathFunction::Atan2, 0.0, -0.0, pi),
+        (BinaryMathFunction::Atan2, -0.0, -0.0, -pi),
+        (BinaryMathFunction::Atan2, 0.0, 0.0, 0.0),
+        (BinaryMathFunction::Atan2, -0.0, 0.0, -0.0),
+        (BinaryMathFunction::Atan2, 0.0, -1.0, pi),
+        (BinaryMathFunction::Atan2, -0.0, -1.0, -pi),
+        (BinaryMathFunction::Atan2, 1.0, 0.0, pi / 2.0),
+        (BinaryMathFunction::Atan2, -1.0, -0.0, -pi / 2.0),
+        (BinaryMathFunction::Atan2, 1.0, -inf, pi),
+        (BinaryMathFunction::Atan2, -1.0, inf, -0.0),
+        (BinaryMathFunction::Atan2, inf, inf, pi / 4.0),
+        (BinaryMathFunction::Atan2, inf, -inf, 3.0 * pi / 4.0),
+        (BinaryMathFunction::Atan2, -inf, 1.0, -pi / 2.0),
+        (BinaryMathFunction::Atan2, 1.0, 1.0, pi / 4.0),
+        (BinaryMathFunction::Atan2, nan, 1.0, nan),
+        (BinaryMathFunction::Atan2, 1.0, nan, nan),
+        (BinaryMathFunction::Hypot, 3.0, 4.0, 5.0),
+        (BinaryMathFunction::Hypot, -3.0, 0.0, 3.0),
+        (BinaryMathFunction::Hypot, inf, nan, inf),
+        (BinaryMathFunction::Hypot, nan, -inf, inf),
+        (BinaryMathFunction::Hypot, nan, 1.0, nan),
+        (BinaryMathFunction::Hypot, 1e308, 1e308, 1.414_213_562_373_095_1e308),
+        (BinaryMathFunction::Hypot, 3e-320, 4e-320, 5e-320),
+        (BinaryMathFunction::Hypot, 0.0, -0.0, 0.0),
+    ];
+    for tier in tiers() {
+        for &(function, a, b, want) in cases {
+            let got = run_binary(tier.binary_block(function).expect("supported"), &[a], &[b])[0];
+            let same = got.to_bits() == want.to_bits() || got.is_nan() && want.is_nan();
+            assert!(same, "{}({a:e}, {b:e}) = {got:e} on {}, want {want:e}", function.name(), tier.name());
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! The function table: every built-in function's name, arity and usage line.
 
-use crate::math::MathFunction;
+use crate::math::{BinaryMathFunction, MathFunction};
 
 /// A built-in function of the language (SPEC §2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Function {
     /// A function of the math runtime (`ln`, `exp`, ...).
     Math(MathFunction),
+    /// A two-argument function of the math runtime (`atan2`, `hypot`).
+    Math2(BinaryMathFunction),
     Sqrt,
     Abs,
     Floor,
@@ -110,6 +112,24 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
         required: 1,
     },
     FunctionInfo { name: "cbrt", function: Function::Math(MathFunction::Cbrt), params: &["x"], required: 1 },
+    FunctionInfo {
+        name: "atan2",
+        function: Function::Math2(BinaryMathFunction::Atan2),
+        params: &["y", "x"],
+        required: 2,
+    },
+    FunctionInfo {
+        name: "arctan2",
+        function: Function::Math2(BinaryMathFunction::Atan2),
+        params: &["y", "x"],
+        required: 2,
+    },
+    FunctionInfo {
+        name: "hypot",
+        function: Function::Math2(BinaryMathFunction::Hypot),
+        params: &["x", "y"],
+        required: 2,
+    },
     FunctionInfo { name: "sqrt", function: Function::Sqrt, params: &["x"], required: 1 },
     FunctionInfo { name: "abs", function: Function::Abs, params: &["x"], required: 1 },
     FunctionInfo { name: "floor", function: Function::Floor, params: &["x"], required: 1 },
@@ -158,8 +178,7 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
 /// of "unknown".
 /// The numexpr and Polars functions planned next (issue 13) are here, so that `sin(x)` says
 /// "not supported yet" rather than "did you mean 'min'?".
-pub const NOT_YET_SUPPORTED: &[&str] =
-    &["pow", "sin", "cos", "tan", "atan2", "arctan2", "arcsinh", "arccosh", "arctanh", "hypot"];
+pub const NOT_YET_SUPPORTED: &[&str] = &["pow", "sin", "cos", "tan", "arcsinh", "arccosh", "arctanh"];
 
 pub fn lookup(name: &str) -> Option<&'static FunctionInfo> {
     FUNCTIONS.iter().find(|info| info.name == name)

@@ -580,6 +580,17 @@ impl Lowerer<'_> {
                 let at_least = self.binary_node(BinaryOp::Max, [operands[0], operands[1]], elem, span);
                 Ok(self.binary_node(BinaryOp::Min, [at_least, operands[2]], elem, span))
             }
+            // The two-argument math functions: numbers meet as for arithmetic; integers are
+            // converted to f64 (the functions' values are floats).
+            Function::Math2(function) => {
+                let mut operands = [self.expr(&args[0])?, self.expr(&args[1])?];
+                let mut elem = self.unify_numeric(&mut operands, name)?;
+                if elem.is_integer() {
+                    operands = operands.map(|operand| self.coerce(operand, Elem::F64));
+                    elem = Elem::F64;
+                }
+                Ok(self.binary_node(BinaryOp::Math(function), operands, elem, span))
+            }
             Function::Min | Function::Max => {
                 let mut operands = [self.expr(&args[0])?, self.expr(&args[1])?];
                 let elem = self.unify_numeric(&mut operands, name)?;

@@ -13,7 +13,7 @@
 
 use super::CodegenError;
 use super::runtime_functions::RuntimeFunction;
-use crate::math::trace::{Trace, Traced, TracedOp, trace};
+use crate::math::trace::{Trace, Traced, TracedOp, trace, trace2};
 use crate::runtime::stubs::{SOURCE_BYTES, SOURCE_IN_RANGE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
@@ -36,6 +36,12 @@ pub(crate) fn emit(
         }
         RuntimeFunction::MathF32Block(function) => {
             math_block_f32(&mut builder, &trace(|x: Traced| function.apply(x)), &params)
+        }
+        RuntimeFunction::BinaryMathF64Block(function) => {
+            binary_math_block_f64(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)
+        }
+        RuntimeFunction::BinaryMathF32Block(function) => {
+            binary_math_block_f32(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)
         }
         RuntimeFunction::ShiftHalo => shift_halo(&mut builder, &params),
         RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
@@ -81,8 +87,8 @@ fn for_range(
     builder.switch_to_block(exit);
 }
 
-/// Emits `trace` applied to the `f64x2` value `x`.
-fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, x: Value) -> Value {
+/// Emits `trace` applied to the `f64x2` values `inputs` (one per traced input).
+fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, inputs: &[Value]) -> Value {
     let mut values: Vec<Value> = Vec::with_capacity(trace.ops.len());
     let as_bits = |builder: &mut FunctionBuilder<'_>, value: Value| {
         builder.ins().bitcast(types::I64X2, memory(), value)
@@ -93,7 +99,7 @@ fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, x: Value) -> Val
     for op in &trace.ops {
         let v = |index: u32| values[index as usize];
         let value = match *op {
-            TracedOp::Input => x,
+            TracedOp::Input(index) => inputs[index as usize],
             TracedOp::Constant(bits) => {
                 let scalar = builder.ins().f64const(f64::from_bits(bits));
                 builder.ins().splat(types::F64X2, scalar)
@@ -154,7 +160,7 @@ fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Va
         let offset = builder.ins().imul_imm_u(pair, 16);
         let (from, to) = (builder.ins().iadd(src, offset), builder.ins().iadd(dst, offset));
         let x = builder.ins().load(types::F64X2, memory(), from, 0);
-        let y = emit_trace(builder, trace, x);
+        let y = emit_trace(builder, trace, &[x]);
         builder.ins().store(memory(), y, to, 0);
     });
     let odd = builder.ins().band_imm_u(n, 1);
@@ -166,7 +172,7 @@ fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Va
     let (from, to) = (builder.ins().iadd(src, offset), builder.ins().iadd(dst, offset));
     let x = builder.ins().load(types::F64, memory(), from, 0);
     let x = builder.ins().splat(types::F64X2, x);
-    let y = emit_trace(builder, trace, x);
+    let y = emit_trace(builder, trace, &[x]);
     let y = builder.ins().extractlane(y, 0);
     builder.ins().store(memory(), y, to, 0);
     builder.ins().jump(done, &[]);
@@ -184,10 +190,65 @@ fn math_block_f32(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Va
         let x = builder.ins().load(types::F32, memory(), from, 0);
         let x = builder.ins().fpromote(types::F64, x);
         let x = builder.ins().splat(types::F64X2, x);
-        let y = emit_trace(builder, trace, x);
+        let y = emit_trace(builder, trace, &[x]);
         let y = builder.ins().extractlane(y, 0);
         let y = builder.ins().fdemote(types::F32, y);
         builder.ins().store(memory(), y, to, 0);
+    });
+}
+
+/// `(a, b, dst, n)` over f64: `f64x2` pairs of rows, then the odd last row in lane 0.
+fn binary_math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
+    let (a, b, dst, n) = (params[0], params[1], params[2], params[3]);
+    let pairs = builder.ins().ushr_imm_u(n, 1);
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, pairs, |builder, pair| {
+        let offset = builder.ins().imul_imm_u(pair, 16);
+        let (from_a, from_b) = (builder.ins().iadd(a, offset), builder.ins().iadd(b, offset));
+        let to = builder.ins().iadd(dst, offset);
+        let x = builder.ins().load(types::F64X2, memory(), from_a, 0);
+        let y = builder.ins().load(types::F64X2, memory(), from_b, 0);
+        let z = emit_trace(builder, trace, &[x, y]);
+        builder.ins().store(memory(), z, to, 0);
+    });
+    let odd = builder.ins().band_imm_u(n, 1);
+    let tail = builder.create_block();
+    let done = builder.create_block();
+    builder.ins().brif(odd, tail, &[], done, &[]);
+    builder.switch_to_block(tail);
+    let offset = builder.ins().imul_imm_u(pairs, 16);
+    let (from_a, from_b) = (builder.ins().iadd(a, offset), builder.ins().iadd(b, offset));
+    let to = builder.ins().iadd(dst, offset);
+    let x = builder.ins().load(types::F64, memory(), from_a, 0);
+    let x = builder.ins().splat(types::F64X2, x);
+    let y = builder.ins().load(types::F64, memory(), from_b, 0);
+    let y = builder.ins().splat(types::F64X2, y);
+    let z = emit_trace(builder, trace, &[x, y]);
+    let z = builder.ins().extractlane(z, 0);
+    builder.ins().store(memory(), z, to, 0);
+    builder.ins().jump(done, &[]);
+    builder.switch_to_block(done);
+}
+
+/// `(a, b, dst, n)` over f32: each row widened to f64, computed in lane 0, rounded once.
+fn binary_math_block_f32(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
+    let (a, b, dst, n) = (params[0], params[1], params[2], params[3]);
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, n, |builder, row| {
+        let offset = builder.ins().imul_imm_u(row, 4);
+        let (from_a, from_b) = (builder.ins().iadd(a, offset), builder.ins().iadd(b, offset));
+        let to = builder.ins().iadd(dst, offset);
+        let widen = |builder: &mut FunctionBuilder<'_>, from: Value| {
+            let value = builder.ins().load(types::F32, memory(), from, 0);
+            let value = builder.ins().fpromote(types::F64, value);
+            builder.ins().splat(types::F64X2, value)
+        };
+        let x = widen(builder, from_a);
+        let y = widen(builder, from_b);
+        let z = emit_trace(builder, trace, &[x, y]);
+        let z = builder.ins().extractlane(z, 0);
+        let z = builder.ins().fdemote(types::F32, z);
+        builder.ins().store(memory(), z, to, 0);
     });
 }
 

@@ -3,7 +3,7 @@
 //! object that runs without this crate. Adding a runtime function means adding a variant
 //! here; every `match` below is exhaustive, so the compiler points at each place to fill in.
 
-use crate::math::{Isa, MATH_FUNCTION_COUNT, MathFunction};
+use crate::math::{BINARY_MATH_FUNCTION_COUNT, BinaryMathFunction, Isa, MATH_FUNCTION_COUNT, MathFunction};
 use crate::runtime::{callbacks, stubs};
 #[cfg(feature = "cross")]
 use cranelift_codegen::ir::Function;
@@ -17,6 +17,10 @@ pub(crate) enum RuntimeFunction {
     MathF64Block(MathFunction),
     /// A math function over an f32 block: `(src, dst, n)`.
     MathF32Block(MathFunction),
+    /// A two-argument math function over f64 blocks: `(a, b, dst, n)`.
+    BinaryMathF64Block(BinaryMathFunction),
+    /// A two-argument math function over f32 blocks: `(a, b, dst, n)`.
+    BinaryMathF32Block(BinaryMathFunction),
     /// Moves a buffer's last `halo` rows to its front: `(buffer, skip, keep)`.
     ShiftHalo,
     /// Packs 0/1 validity bytes into a bitmap: `(bytes, bitmap, start, len)`.
@@ -38,16 +42,18 @@ const OTHERS: [RuntimeFunction; 5] = [
     RuntimeFunction::ReduceBlock,
 ];
 
-/// How many runtime functions there are: f64 and f32 blocks of every math function, then
-/// [`OTHERS`].
-pub(crate) const COUNT: usize = 2 * MATH_FUNCTION_COUNT + OTHERS.len();
+/// How many runtime functions there are: f64 and f32 blocks of every math function and every
+/// two-argument one, then [`OTHERS`].
+pub(crate) const COUNT: usize = 2 * MATH_FUNCTION_COUNT + 2 * BINARY_MATH_FUNCTION_COUNT + OTHERS.len();
 
 impl RuntimeFunction {
     /// Every runtime function, in index order.
     pub(crate) fn all() -> impl Iterator<Item = RuntimeFunction> {
         let f64_blocks = MathFunction::ALL.iter().map(|&f| RuntimeFunction::MathF64Block(f));
         let f32_blocks = MathFunction::ALL.iter().map(|&f| RuntimeFunction::MathF32Block(f));
-        f64_blocks.chain(f32_blocks).chain(OTHERS)
+        let binary_f64 = BinaryMathFunction::ALL.iter().map(|&f| RuntimeFunction::BinaryMathF64Block(f));
+        let binary_f32 = BinaryMathFunction::ALL.iter().map(|&f| RuntimeFunction::BinaryMathF32Block(f));
+        f64_blocks.chain(f32_blocks).chain(binary_f64).chain(binary_f32).chain(OTHERS)
     }
 
     /// The symbol kernels import it under.
@@ -55,6 +61,8 @@ impl RuntimeFunction {
         match self {
             RuntimeFunction::MathF64Block(function) => function.f64_block_symbol(),
             RuntimeFunction::MathF32Block(function) => function.f32_block_symbol(),
+            RuntimeFunction::BinaryMathF64Block(function) => function.f64_block_symbol(),
+            RuntimeFunction::BinaryMathF32Block(function) => function.f32_block_symbol(),
             RuntimeFunction::ShiftHalo => "fusejit_shift_halo",
             RuntimeFunction::PackValidity => "fusejit_pack_validity",
             RuntimeFunction::CombineValidity => "fusejit_combine_validity",
@@ -65,10 +73,15 @@ impl RuntimeFunction {
 
     /// Its position in [`RuntimeFunction::all`].
     pub(crate) fn index(self) -> usize {
-        let others = 2 * MATH_FUNCTION_COUNT;
+        let binary = 2 * MATH_FUNCTION_COUNT;
+        let others = binary + 2 * BINARY_MATH_FUNCTION_COUNT;
         match self {
             RuntimeFunction::MathF64Block(function) => function.index(),
             RuntimeFunction::MathF32Block(function) => MATH_FUNCTION_COUNT + function.index(),
+            RuntimeFunction::BinaryMathF64Block(function) => binary + function.index(),
+            RuntimeFunction::BinaryMathF32Block(function) => {
+                binary + BINARY_MATH_FUNCTION_COUNT + function.index()
+            }
             RuntimeFunction::ShiftHalo => others,
             RuntimeFunction::PackValidity => others + 1,
             RuntimeFunction::CombineValidity => others + 2,
@@ -83,7 +96,9 @@ impl RuntimeFunction {
             RuntimeFunction::MathF64Block(_)
             | RuntimeFunction::MathF32Block(_)
             | RuntimeFunction::ShiftHalo => 3,
-            RuntimeFunction::PackValidity
+            RuntimeFunction::BinaryMathF64Block(_)
+            | RuntimeFunction::BinaryMathF32Block(_)
+            | RuntimeFunction::PackValidity
             | RuntimeFunction::CombineValidity
             | RuntimeFunction::ReduceBlock => 4,
             RuntimeFunction::ScanBlock => 5,
@@ -98,6 +113,12 @@ impl RuntimeFunction {
         match self {
             RuntimeFunction::MathF64Block(function) => math.block_or_scalar(function) as *const u8,
             RuntimeFunction::MathF32Block(function) => stubs::f32_block_of(function) as *const u8,
+            RuntimeFunction::BinaryMathF64Block(function) => {
+                math.binary_block_or_scalar(function) as *const u8
+            }
+            RuntimeFunction::BinaryMathF32Block(function) => {
+                stubs::f32_binary_block_of(function) as *const u8
+            }
             RuntimeFunction::ShiftHalo => stubs::shift_halo as *const u8,
             RuntimeFunction::PackValidity => stubs::pack_validity as *const u8,
             RuntimeFunction::CombineValidity => stubs::combine_validity as *const u8,
@@ -113,6 +134,8 @@ impl RuntimeFunction {
         match self {
             RuntimeFunction::MathF64Block(_)
             | RuntimeFunction::MathF32Block(_)
+            | RuntimeFunction::BinaryMathF64Block(_)
+            | RuntimeFunction::BinaryMathF32Block(_)
             | RuntimeFunction::ShiftHalo
             | RuntimeFunction::PackValidity
             | RuntimeFunction::CombineValidity => true,

@@ -4,7 +4,9 @@
 use super::compiler::Compiler;
 use super::runtime_functions::RuntimeFunction;
 use super::{CodegenError, emitted_runtime};
-use crate::math::{self, Isa, MATH_FUNCTION_COUNT, MathFunction};
+use crate::math::{
+    self, BINARY_MATH_FUNCTION_COUNT, BinaryMathFunction, Isa, MATH_FUNCTION_COUNT, MathFunction,
+};
 use cranelift_codegen::ir::UserFuncName;
 use cranelift_codegen::verify_function;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -49,6 +51,30 @@ fn compile_traced_math() -> Result<(), CodegenError> {
             module.clear_context(&mut compiler.context);
             ids.push(id);
         }
+        let mut binary_ids = Vec::new();
+        for &math_function in BinaryMathFunction::ALL {
+            let function = RuntimeFunction::BinaryMathF64Block(math_function);
+            let name = format!("fusejit_traced_{}", math_function.name());
+            let signature = function.signature(call_conv);
+            let id = module
+                .declare_function(&name, Linkage::Local, &signature)
+                .map_err(|error| CodegenError::Module(format!("declare {name}: {error}")))?;
+            compiler.context.clear();
+            compiler.context.func.signature = signature;
+            compiler.context.func.name = UserFuncName::user(0, id.as_u32());
+            let builder = cranelift_frontend::FunctionBuilder::new(
+                &mut compiler.context.func,
+                &mut compiler.builder_context,
+            );
+            emitted_runtime::emit(function, builder, compiler.isa.frontend_config())?;
+            verify_function(&compiler.context.func, compiler.isa.as_ref())
+                .map_err(|errors| CodegenError::Verifier(format!("{name}: {errors}")))?;
+            module
+                .define_function(id, &mut compiler.context)
+                .map_err(|error| CodegenError::Module(format!("compile {name}: {error:?}")))?;
+            module.clear_context(&mut compiler.context);
+            binary_ids.push(id);
+        }
         module.finalize_definitions().map_err(|error| CodegenError::Module(format!("finalize: {error}")))?;
         let blocks: [math::BlockFn; MATH_FUNCTION_COUNT] = std::array::from_fn(|index| {
             // SAFETY: each pointer is the finalized entry of a function declared with the block
@@ -59,11 +85,22 @@ fn compile_traced_math() -> Result<(), CodegenError> {
                 std::mem::transmute::<*const u8, math::BlockFn>(module.get_finalized_function(ids[index]))
             }
         });
+        let binary_blocks: [math::BinaryBlockFn; BINARY_MATH_FUNCTION_COUNT] = std::array::from_fn(|index| {
+            // SAFETY: as above, for functions declared with the two-argument block signature
+            // `fn(i64, i64, i64, i64)`, which is `BinaryBlockFn`'s ABI.
+            unsafe {
+                std::mem::transmute::<*const u8, math::BinaryBlockFn>(
+                    module.get_finalized_function(binary_ids[index]),
+                )
+            }
+        });
         std::mem::forget(module);
         // SAFETY: both were compiled for this host just above by its own Cranelift backend
         // (so they use only instructions it has), their code is never freed, and they are the
         // emitted block functions, which read `n` f64s from `src` and write `n` to `dst`.
         unsafe { math::install_traced_blocks(blocks) };
+        // SAFETY: as above, for the two-argument block functions.
+        unsafe { math::install_traced_binary_blocks(binary_blocks) };
         Ok(())
     });
     outcome.unwrap_or_else(|panic| Err(CodegenError::Panic(super::panic_message(&panic))))

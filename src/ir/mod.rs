@@ -250,7 +250,7 @@ pub fn verify(program: &Program) -> Result<(), VerifyError> {
                     if !matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
                         expect(l.elem.is_numeric(), "ordering needs numbers")?;
                     }
-                } else if op == BinaryOp::Div {
+                } else if matches!(op, BinaryOp::Div | BinaryOp::Math(_)) {
                     expect(l.elem.is_float() && ty.elem == l.elem, "true division needs floats")?;
                 } else {
                     expect(l.elem.is_numeric() && ty.elem == l.elem, "arithmetic needs numbers")?;

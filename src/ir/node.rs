@@ -3,7 +3,7 @@
 // Reached from outside the crate only through `internals`, which is not API.
 #![allow(missing_docs)]
 
-use crate::math::MathFunction;
+use crate::math::{BinaryMathFunction, MathFunction};
 use crate::types::Scalar;
 use crate::types::{Elem, Type};
 
@@ -128,6 +128,9 @@ pub enum BinaryOp {
     And,
     /// Kleene OR: true wins over null.
     Or,
+    /// A two-argument function of the math runtime (`atan2`, `hypot`): one block call per
+    /// block in native code.
+    Math(BinaryMathFunction),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -400,6 +403,7 @@ impl BinaryOp {
             BinaryOp::Ge => "ge",
             BinaryOp::And => "and",
             BinaryOp::Or => "or",
+            BinaryOp::Math(function) => function.name(),
         }
     }
 

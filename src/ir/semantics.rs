@@ -170,6 +170,13 @@ pub fn binary(op: BinaryOp, lhs: Option<Scalar>, rhs: Option<Scalar>) -> Option<
         _ => {}
     }
     let (lhs, rhs) = (lhs?, rhs?);
+    if let BinaryOp::Math(function) = op {
+        return Some(match (lhs, rhs) {
+            (Scalar::F64(a), Scalar::F64(b)) => Scalar::F64(function.of_f64(a, b)),
+            (Scalar::F32(a), Scalar::F32(b)) => Scalar::F32(function.of_f32(a, b)),
+            _ => unreachable!("check gives math functions float operands of one type"),
+        });
+    }
     Some(match (lhs, rhs) {
         (Scalar::F64(a), Scalar::F64(b)) => float_binary(op, a, b, Scalar::F64),
         (Scalar::F32(a), Scalar::F32(b)) => float_binary(op, a, b, Scalar::F32),
@@ -271,7 +278,7 @@ fn integer_binary(op: BinaryOp, a: i64, b: i64, wrap: fn(i64) -> Scalar) -> Opti
         BinaryOp::Le => Scalar::Bool(a <= b),
         BinaryOp::Gt => Scalar::Bool(a > b),
         BinaryOp::Ge => Scalar::Bool(a >= b),
-        BinaryOp::Div => unreachable!("check makes the operands of / floats"),
+        BinaryOp::Div | BinaryOp::Math(_) => unreachable!("check makes the operands of / and math floats"),
         BinaryOp::And | BinaryOp::Or => unreachable!("logic is handled by kleene"),
     })
 }
@@ -340,6 +347,7 @@ fn float_binary<T: Float>(op: BinaryOp, a: T, b: T, wrap: fn(T) -> Scalar) -> Sc
         BinaryOp::Gt => Scalar::Bool(a > b),
         BinaryOp::Ge => Scalar::Bool(a >= b),
         BinaryOp::And | BinaryOp::Or => unreachable!("logic is handled by kleene"),
+        BinaryOp::Math(_) => unreachable!("math functions are handled by binary"),
     }
 }
 

@@ -163,3 +163,10 @@ pub(crate) fn sqrt_d<L: Lanes>(d: L) -> Dd<L> {
 pub(crate) fn neg_fma<L: Lanes>(a: L, b: L, c: L) -> L {
     L::splat(0.0).sub(a).fma(b, c)
 }
+
+/// `√d` of a double-double.
+#[inline(always)]
+pub(crate) fn sqrt_dd<L: Lanes>(d: Dd<L>) -> Dd<L> {
+    let t = d.hi.add(d.lo).sqrt();
+    mul_dd(add_dd2(d, mul2(t, t)), recip(t)).scale(L::splat(0.5))
+}

@@ -345,3 +345,94 @@ fn floor_positive<L: Lanes>(v: L) -> L {
     let rounded = v.add(magic).sub(magic);
     L::select(rounded.greater(v), rounded.sub(L::splat(1.0)), rounded)
 }
+
+/// `atan2(y, x)` for `y ≥ 0` as a double-double (SLEEF's `atan2k_u1`): the quadrant from the
+/// signs and the larger of |x| and y, then `s + s·s²·P(s²)` of `s = min/max` (with sign).
+#[inline(always)]
+fn atan2_core<L: Lanes>(y: L, x: L) -> Dd<L> {
+    let zero = L::splat(0.0);
+    let negative_x = x.less(zero);
+    let quarter_turns = L::select(negative_x, L::splat(-2.0), zero);
+    let x = abs(x);
+    let y_beyond = x.less(y);
+    let quarter_turns = L::select(y_beyond, quarter_turns.add(L::splat(1.0)), quarter_turns);
+    let numerator = Dd::select(y_beyond, Dd::from(zero.sub(x)), Dd::from(y));
+    let denominator = Dd::select(y_beyond, Dd::from(y), Dd::from(x));
+    let s = dd::div_dd(numerator, denominator);
+    let t = dd::square(s).normalize();
+    let u = horner(t.hi, &ATAN);
+    let core = dd::add_dd(s, dd::mul_d(dd::mul_dd(s, t), u));
+    dd::add_dd(dd::mul_d(Dd::constant(FRAC_PI_2.0, FRAC_PI_2.1), quarter_turns), core)
+}
+
+/// `copysign(m, d)`-like for an infinite `d`: `m` with `d`'s sign bit ORed in where `d` is
+/// ±∞, else +0 (SLEEF's `visinf2`).
+#[inline(always)]
+fn where_infinite<L: Lanes>(d: L, m: L) -> L {
+    let sign_or_m = d.and_bits(L::splat(SIGN_BIT)).or_bits(m);
+    L::select(abs(d).equal(L::splat(f64::INFINITY)), sign_or_m, L::splat(0.0))
+}
+
+/// `atan2(y, x)` (SLEEF `xatan2_u1`), C99 Annex F's special values: `atan2(±0, −0) = ±π`,
+/// `atan2(±0, +0) = ±0`, `atan2(±∞, ±∞) = ±π/4` or `±3π/4`, NaN if either is NaN.
+#[inline(always)]
+pub fn atan2<L: Lanes>(y: L, x: L) -> L {
+    let zero = L::splat(0.0);
+    let half_pi = L::splat(FRAC_PI_2.0);
+    // Tiny x: scale both by 2^53 (the ratio is what matters) so 1/x stays finite.
+    let tiny = abs(x).less(L::splat(5.562_684_646_268_008_398_4e-309));
+    let scale = L::splat(9_007_199_254_740_992.0);
+    let x = L::select(tiny, x.mul(scale), x);
+    let y = L::select(tiny, y.mul(scale), y);
+    let r = atan2_core(abs(y), x).value();
+    let r = mul_sign(r, x);
+    let x_infinite_or_zero = L::select(abs(x).equal(L::splat(f64::INFINITY)), L::splat(1.0), zero);
+    let x_infinite_or_zero = L::select(x.equal(zero), L::splat(1.0), x_infinite_or_zero);
+    let r = L::select(
+        x_infinite_or_zero.equal(L::splat(1.0)),
+        half_pi.sub(where_infinite(x, mul_sign(half_pi, x))),
+        r,
+    );
+    let r = L::select(
+        abs(y).equal(L::splat(f64::INFINITY)),
+        half_pi.sub(where_infinite(x, mul_sign(L::splat(FRAC_PI_2.0 / 2.0), x))),
+        r,
+    );
+    // y = ±0: 0 for x ≥ +0, π for x ≤ −0 (the sign of y is applied below).
+    // The sign bit as ±1 (−0 is negative here, as C99 wants).
+    let x_sign = L::splat(1.0).or_bits(x.and_bits(L::splat(SIGN_BIT)));
+    let pi_if_negative = L::select(x_sign.less(zero), L::splat(PI.0), zero);
+    let r = L::select(y.equal(zero), pi_if_negative, r);
+    let r = mul_sign(r, y);
+    let r = L::select(x.is_nan(), x.add(x), r);
+    L::select(y.is_nan(), y.add(y), r)
+}
+
+/// `√(x² + y²)` (SLEEF `xhypot_u05`): `max·√(1 + (min/max)²)` in double-double, inputs below
+/// the normal range scaled by 2⁵⁴ first; ∞ if either is ±∞ (even with a NaN), else NaN if
+/// either is NaN.
+#[inline(always)]
+pub fn hypot<L: Lanes>(x: L, y: L) -> L {
+    let x = abs(x);
+    let y = abs(y);
+    let min = L::select(x.less(y), x, y);
+    let max = L::select(x.less(y), y, x);
+    let small = max.less(L::splat(f64::MIN_POSITIVE));
+    let scale = L::splat(18_014_398_509_481_984.0);
+    let n = L::select(small, min.mul(scale), min);
+    let d = L::select(small, max.mul(scale), max);
+    let t = dd::div_dd(Dd::from(n), Dd::from(d));
+    let t = dd::mul_d(dd::sqrt_dd(dd::add_d2(dd::square(t), L::splat(1.0))), max);
+    let result = t.value();
+    let result = L::select(result.is_nan(), L::splat(f64::INFINITY), result);
+    let result = L::select(min.equal(L::splat(0.0)), max, result);
+    let nan = L::select(x.is_nan(), x.add(x), y.add(y));
+    let any_nan = L::select(x.is_nan(), L::splat(1.0), L::select(y.is_nan(), L::splat(1.0), L::splat(0.0)));
+    let result = L::select(any_nan.equal(L::splat(1.0)), nan, result);
+    let infinite = L::select(
+        x.equal(L::splat(f64::INFINITY)),
+        L::splat(1.0),
+        L::select(y.equal(L::splat(f64::INFINITY)), L::splat(1.0), L::splat(0.0)),
+    );
+    L::select(infinite.equal(L::splat(1.0)), L::splat(f64::INFINITY), result)
+}

@@ -47,6 +47,107 @@ macro_rules! with_math_functions {
 }
 pub(crate) use with_math_functions;
 
+/// The two-argument math functions: `$callback!($($args)*; Variant "name" kernel, ...)`, as
+/// [`with_math_functions`].
+macro_rules! with_binary_math_functions {
+    ($callback:ident ! ($($args:tt)*)) => {
+        $callback!($($args)*;
+            Atan2 "atan2" $crate::math::elementary::atan2,
+            Hypot "hypot" $crate::math::elementary::hypot,
+        );
+    };
+}
+pub(crate) use with_binary_math_functions;
+
+/// A two-argument function of the vectorised math runtime, with the same guarantees as
+/// [`MathFunction`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum BinaryMathFunction {
+    /// `atan2(y, x)`: the angle of the point (x, y), in [−π, π].
+    Atan2,
+    /// `hypot(x, y)`: √(x² + y²) without overflow or underflow in between.
+    Hypot,
+}
+
+macro_rules! binary_math_function_methods {
+    (; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
+        impl BinaryMathFunction {
+            /// Every two-argument math function, in declaration order.
+            pub const ALL: &'static [BinaryMathFunction] = &[$(BinaryMathFunction::$variant),*];
+
+            /// The function's name in the language.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(BinaryMathFunction::$variant => $name,)*
+                }
+            }
+
+            /// The symbol of its f64 block runtime function.
+            pub(crate) fn f64_block_symbol(self) -> &'static str {
+                match self {
+                    $(BinaryMathFunction::$variant => concat!("fusejit_", $name, "_f64_block"),)*
+                }
+            }
+
+            /// The symbol of its f32 block runtime function.
+            pub(crate) fn f32_block_symbol(self) -> &'static str {
+                match self {
+                    $(BinaryMathFunction::$variant => concat!("fusejit_", $name, "_f32_block"),)*
+                }
+            }
+
+            /// The generic kernel applied to vectors of lanes.
+            #[inline(always)]
+            pub(crate) fn apply<L: Lanes>(self, a: L, b: L) -> L {
+                match self {
+                    $(BinaryMathFunction::$variant => $kernel(a, b),)*
+                }
+            }
+
+            /// The scalar tier's block function.
+            fn scalar_block(self) -> BinaryBlockFn {
+                match self {
+                    $(BinaryMathFunction::$variant => {
+                        /// # Safety
+                        /// `a` and `b` readable and `dst` writable for `n` f64s.
+                        unsafe extern "C" fn entry(a: *const f64, b: *const f64, dst: *mut f64, n: usize) {
+                            // SAFETY: forwarded from the caller.
+                            unsafe { $crate::math::run_block2::<f64>(a, b, dst, n, $kernel) }
+                        }
+                        entry
+                    })*
+                }
+            }
+        }
+    };
+}
+with_binary_math_functions!(binary_math_function_methods!());
+
+/// How many two-argument math functions there are.
+pub(crate) const BINARY_MATH_FUNCTION_COUNT: usize = BinaryMathFunction::ALL.len();
+
+impl BinaryMathFunction {
+    /// Its position in [`BinaryMathFunction::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The function of two f64s (the scalar tier).
+    pub fn of_f64(self, a: f64, b: f64) -> f64 {
+        self.apply(a, b)
+    }
+
+    /// The function of two f32s: computed in f64, rounded once.
+    pub fn of_f32(self, a: f32, b: f32) -> f32 {
+        self.apply(f64::from(a), f64::from(b)) as f32
+    }
+}
+
+/// A two-argument block function: `dst[i] = f(a[i], b[i])` for `i < n`; `dst` may equal `a`
+/// or `b`.
+pub type BinaryBlockFn = unsafe extern "C" fn(a: *const f64, b: *const f64, dst: *mut f64, n: usize);
+
 /// A function of the vectorised math runtime: written once over [`lanes::Lanes`], compiled
 /// for every tier, traced for aarch64, ≤ 1 ULP for every input (see `tests/math_accuracy.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -210,6 +311,39 @@ pub(crate) unsafe fn run_block<L: LaneMemory>(
     }
 }
 
+/// [`run_block`] for a two-argument function.
+///
+/// # Safety
+/// `a` and `b` readable and `dst` writable for `n` f64s (`dst` may equal either); on a SIMD
+/// tier the caller runs with the tier's CPU features.
+#[inline(always)]
+pub(crate) unsafe fn run_block2<L: LaneMemory>(
+    a: *const f64,
+    b: *const f64,
+    dst: *mut f64,
+    n: usize,
+    function: fn(L, L) -> L,
+) {
+    let whole = n - n % L::WIDTH;
+    let mut i = 0;
+    while i < whole {
+        // SAFETY: i + WIDTH <= n.
+        unsafe { function(L::load(a.add(i)), L::load(b.add(i))).store(dst.add(i)) };
+        i += L::WIDTH;
+    }
+    if whole < n {
+        let (mut padded_a, mut padded_b) = ([1.0f64; 8], [1.0f64; 8]);
+        let rest = n - whole;
+        // SAFETY: `rest` < WIDTH <= 8 elements remain from `whole`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(a.add(whole), padded_a.as_mut_ptr(), rest);
+            std::ptr::copy_nonoverlapping(b.add(whole), padded_b.as_mut_ptr(), rest);
+            function(L::load(padded_a.as_ptr()), L::load(padded_b.as_ptr())).store(padded_a.as_mut_ptr());
+            std::ptr::copy_nonoverlapping(padded_a.as_ptr(), dst.add(whole), rest);
+        }
+    }
+}
+
 /// A tier of the vectorised `ln`/`exp`, widest first. Every tier gives the same bits; only
 /// speed differs.
 ///
@@ -238,6 +372,18 @@ pub enum Isa {
 /// The traced tier's block functions (by `MathFunction::index`), compiled by codegen and
 /// installed here once.
 static TRACED_BLOCKS: std::sync::OnceLock<[BlockFn; MATH_FUNCTION_COUNT]> = std::sync::OnceLock::new();
+
+/// The traced tier's two-argument block functions (by `BinaryMathFunction::index`).
+static TRACED_BINARY_BLOCKS: std::sync::OnceLock<[BinaryBlockFn; BINARY_MATH_FUNCTION_COUNT]> =
+    std::sync::OnceLock::new();
+
+/// Installs the traced tier's two-argument block functions; the first install wins.
+///
+/// # Safety
+/// As [`install_traced_blocks`], for `BinaryBlockFn`'s contract.
+pub(crate) unsafe fn install_traced_binary_blocks(blocks: [BinaryBlockFn; BINARY_MATH_FUNCTION_COUNT]) {
+    let _ = TRACED_BINARY_BLOCKS.set(blocks);
+}
 
 /// Installs the traced tier's block functions (by `MathFunction::index`); the first install
 /// wins.
@@ -346,6 +492,39 @@ impl Isa {
     /// handed out without checking again (the f32 stubs ask once per block).
     pub(crate) fn best_block(function: MathFunction) -> BlockFn {
         Isa::best().block_unchecked(function)
+    }
+
+    /// The tier's block function of a two-argument `function`, as [`Isa::block`].
+    pub fn binary_block(self, function: BinaryMathFunction) -> Option<BinaryBlockFn> {
+        self.is_supported().then(|| self.binary_block_unchecked(function))
+    }
+
+    /// [`Isa::binary_block`], or the scalar tier's where the tier is not supported.
+    pub(crate) fn binary_block_or_scalar(self, function: BinaryMathFunction) -> BinaryBlockFn {
+        self.binary_block(function).unwrap_or_else(|| function.scalar_block())
+    }
+
+    /// The widest tier's two-argument block function (see [`Isa::best_block`]).
+    pub(crate) fn best_binary_block(function: BinaryMathFunction) -> BinaryBlockFn {
+        Isa::best().binary_block_unchecked(function)
+    }
+
+    fn binary_block_unchecked(self, function: BinaryMathFunction) -> BinaryBlockFn {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86::avx512_binary_block(function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::avx2_binary_block(function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse => x86::sse_binary_block(function),
+            #[cfg(not(target_arch = "x86_64"))]
+            Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_block(),
+            Isa::Traced => match TRACED_BINARY_BLOCKS.get() {
+                Some(blocks) => blocks[function.index()],
+                None => function.scalar_block(),
+            },
+            Isa::Scalar => function.scalar_block(),
+        }
     }
 
     fn block_unchecked(self, function: MathFunction) -> BlockFn {

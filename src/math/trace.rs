@@ -14,8 +14,8 @@ use std::cell::RefCell;
 /// consumed as the first operand of `Select`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TracedOp {
-    /// The kernel's argument.
-    Input,
+    /// The kernel's argument of this index (0, or 0 and 1 for a two-argument kernel).
+    Input(u32),
     /// A constant in every lane, by its bits.
     Constant(u64),
     Add(u32, u32),
@@ -74,8 +74,18 @@ fn record(op: TracedOp) -> Traced {
 /// Records `kernel` applied to one argument.
 pub fn trace(kernel: impl Fn(Traced) -> Traced) -> Trace {
     RECORDING.with(|recording| *recording.borrow_mut() = Some(Vec::new()));
-    let input = record(TracedOp::Input);
+    let input = record(TracedOp::Input(0));
     let result = kernel(input);
+    let ops = RECORDING.with(|recording| recording.borrow_mut().take()).unwrap_or_default();
+    Trace { ops, result: result.0 }
+}
+
+/// Records a two-argument `kernel` applied to inputs 0 and 1.
+pub fn trace2(kernel: impl Fn(Traced, Traced) -> Traced) -> Trace {
+    RECORDING.with(|recording| *recording.borrow_mut() = Some(Vec::new()));
+    let first = record(TracedOp::Input(0));
+    let second = record(TracedOp::Input(1));
+    let result = kernel(first, second);
     let ops = RECORDING.with(|recording| recording.borrow_mut().take()).unwrap_or_default();
     Trace { ops, result: result.0 }
 }
@@ -146,7 +156,7 @@ pub fn evaluate(trace: &Trace, x: f64) -> f64 {
     for op in &trace.ops {
         let v = |index: u32| values[index as usize];
         let (value, mask) = match *op {
-            TracedOp::Input => (x, false),
+            TracedOp::Input(_) => (x, false),
             TracedOp::Constant(bits) => (f64::from_bits(bits), false),
             TracedOp::Add(a, b) => (v(a).add(v(b)), false),
             TracedOp::Sub(a, b) => (v(a).sub(v(b)), false),

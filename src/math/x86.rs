@@ -373,6 +373,39 @@ impl Lanes for Avx512 {
     }
 }
 
+/// [`tier_blocks`] for the two-argument functions.
+macro_rules! tier_binary_blocks {
+    ($pick:ident, $lanes:ty, $features:literal; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
+        /// The tier's block function of a two-argument `function`. Only handed out for a
+        /// supported tier (`Isa::binary_block`).
+        pub(crate) fn $pick(function: super::BinaryMathFunction) -> super::BinaryBlockFn {
+            match function {
+                $(super::BinaryMathFunction::$variant => {
+                    /// # Safety
+                    /// The CPU must have the tier's features; `a`, `b`, `dst` valid for `n` f64s.
+                    #[target_feature(enable = $features)]
+                    unsafe fn tier_loop(a: *const f64, b: *const f64, dst: *mut f64, n: usize) {
+                        // SAFETY: forwarded from the caller.
+                        unsafe { super::run_block2::<$lanes>(a, b, dst, n, $kernel) }
+                    }
+                    /// # Safety
+                    /// `a`, `b` readable and `dst` writable for `n` f64s; only handed out for a
+                    /// supported tier.
+                    unsafe extern "C" fn entry(a: *const f64, b: *const f64, dst: *mut f64, n: usize) {
+                        // SAFETY: the tier was checked when this was handed out; the pointers
+                        // are forwarded from the caller.
+                        unsafe { tier_loop(a, b, dst, n) }
+                    }
+                    entry
+                })*
+            }
+        }
+    };
+}
+
 super::with_math_functions!(tier_blocks!(sse_block, Sse, "sse4.1,fma"));
+super::with_binary_math_functions!(tier_binary_blocks!(sse_binary_block, Sse, "sse4.1,fma"));
+super::with_binary_math_functions!(tier_binary_blocks!(avx2_binary_block, Avx2, "avx2,fma"));
+super::with_binary_math_functions!(tier_binary_blocks!(avx512_binary_block, Avx512, "avx512f"));
 super::with_math_functions!(tier_blocks!(avx2_block, Avx2, "avx2,fma"));
 super::with_math_functions!(tier_blocks!(avx512_block, Avx512, "avx512f"));

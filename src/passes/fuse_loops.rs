@@ -16,7 +16,7 @@
 //! and `dlog(x,k)` calls `ln` once per row whatever `k` is.
 
 use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, ReduceOp, ScanOp, Shape, UnaryOp};
-use crate::math::MathFunction;
+use crate::math::{BinaryMathFunction, MathFunction};
 use std::fmt::Write as _;
 
 /// Rows per block: a block's buffers stay in L1 while the stages run over it.
@@ -27,8 +27,8 @@ pub const BLOCK_ROWS: usize = 512;
 pub enum Stage {
     /// A fused row loop computing these nodes, in order, and its `f64x2` form if it has one.
     Loop { nodes: Vec<NodeId>, vector: Option<VectorForm> },
-    /// One runtime call over the whole block: a math function of the node's operand.
-    BlockCall { node: NodeId, function: MathFunction },
+    /// One runtime call over the whole block: a math function of the node's operands.
+    BlockCall { node: NodeId, function: BlockFunction },
     /// One runtime call over the whole block that advances a scan (window, cumulative op,
     /// `ema`) by the block's rows, its running state (`LoopPlan::scans[state]`) carried from
     /// block to block.
@@ -65,6 +65,22 @@ pub struct Buffer {
     pub nullable: bool,
 }
 
+/// The function of a block call: one or two arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockFunction {
+    Unary(MathFunction),
+    Binary(BinaryMathFunction),
+}
+
+impl BlockFunction {
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockFunction::Unary(function) => function.name(),
+            BlockFunction::Binary(function) => function.name(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoopPlan {
     pub program: Program,
@@ -78,6 +94,9 @@ pub struct LoopPlan {
     pub buffers: Vec<Buffer>,
     /// Per node: its buffer's index in `buffers`, if it has one.
     pub buffer_of: Vec<Option<usize>>,
+    /// Per node: for a two-argument block call, the buffer its second operand is copied
+    /// into when it cannot be read where it lies (a lag, a scalar).
+    pub second_operand_buffer: Vec<Option<usize>>,
     /// The program's other output columns that this loop writes too, besides the result:
     /// computed (buffered) nodes, copied from their block buffers at the end of each block.
     /// Empty for a scalar result; outputs that are inputs, lags or scalars are not here.
@@ -191,13 +210,13 @@ fn resolve_lags(program: &Program, mut node: NodeId) -> (NodeId, u64) {
     (node, delta)
 }
 
-fn is_block_call(program: &Program, node: NodeId) -> Option<MathFunction> {
+fn is_block_call(program: &Program, node: NodeId) -> Option<BlockFunction> {
+    if program.node(node).ty.shape != Shape::Column {
+        return None;
+    }
     match program.node(node).kind {
-        NodeKind::Unary { op: UnaryOp::Math(function), .. }
-            if program.node(node).ty.shape == Shape::Column =>
-        {
-            Some(function)
-        }
+        NodeKind::Unary { op: UnaryOp::Math(function), .. } => Some(BlockFunction::Unary(function)),
+        NodeKind::Binary { op: BinaryOp::Math(function), .. } => Some(BlockFunction::Binary(function)),
         _ => None,
     }
 }
@@ -317,6 +336,15 @@ fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[Reduce
             buffers.push(Buffer { node: NodeId(index as u32), halo: *halo, nullable: nullable[index] });
         }
     }
+    // Room for a two-argument call's second operand, a block's worth (values only: the
+    // call's validity is combined into its own buffer).
+    let mut second_operand_buffer = vec![None; count];
+    for stage in &stages {
+        if let Stage::BlockCall { node, function: BlockFunction::Binary(_) } = stage {
+            second_operand_buffer[node.index()] = Some(buffers.len());
+            buffers.push(Buffer { node: *node, halo: 0, nullable: false });
+        }
+    }
     LoopPlan {
         program: program.clone(),
         input_nullable: input_nullable.to_vec(),
@@ -325,6 +353,7 @@ fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[Reduce
         stages,
         buffers,
         buffer_of,
+        second_operand_buffer,
         extra_outputs,
         scans,
         reduce_result: reduce_result.to_vec(),

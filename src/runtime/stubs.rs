@@ -51,6 +51,64 @@ macro_rules! f32_blocks {
 }
 math::with_math_functions!(f32_blocks!());
 
+/// A two-argument f32 block function: `dst[i] = f(a[i], b[i])` for `i < n`, in f32.
+pub type F32BinaryBlockFn = unsafe extern "C" fn(a: *const f32, b: *const f32, dst: *mut f32, n: usize);
+
+/// A two-argument f32 math function over a block: both widened to f64 a chunk at a time,
+/// computed by the best f64 tier, rounded once.
+///
+/// # Safety
+/// `a` and `b` must be valid for reading and `dst` for writing `n` f32s.
+unsafe fn f32_binary_block(
+    a: *const f32,
+    b: *const f32,
+    dst: *mut f32,
+    n: usize,
+    function: math::BinaryBlockFn,
+) {
+    let mut wide_a = [0f64; 256];
+    let mut wide_b = [0f64; 256];
+    let mut done = 0;
+    while done < n {
+        let count = (n - done).min(wide_a.len());
+        for i in 0..count {
+            // SAFETY: done + i < n.
+            unsafe {
+                wide_a[i] = f64::from(*a.add(done + i));
+                wide_b[i] = f64::from(*b.add(done + i));
+            }
+        }
+        // SAFETY: both arrays hold `count` values; the best tier is supported.
+        unsafe { function(wide_a.as_ptr(), wide_b.as_ptr(), wide_a.as_mut_ptr(), count) };
+        for (i, value) in wide_a[..count].iter().enumerate() {
+            // SAFETY: done + i < n.
+            unsafe { *dst.add(done + i) = *value as f32 };
+        }
+        done += count;
+    }
+}
+
+macro_rules! f32_binary_blocks {
+    (; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
+        /// The f32 block function of a two-argument `function`.
+        pub fn f32_binary_block_of(function: math::BinaryMathFunction) -> F32BinaryBlockFn {
+            match function {
+                $(math::BinaryMathFunction::$variant => {
+                    /// # Safety
+                    /// `a` and `b` valid for reading and `dst` for writing `n` f32s.
+                    unsafe extern "C" fn entry(a: *const f32, b: *const f32, dst: *mut f32, n: usize) {
+                        let function = math::Isa::best_binary_block(math::BinaryMathFunction::$variant);
+                        // SAFETY: forwarded.
+                        unsafe { f32_binary_block(a, b, dst, n, function) }
+                    }
+                    entry
+                })*
+            }
+        }
+    };
+}
+math::with_binary_math_functions!(f32_binary_blocks!());
+
 /// Moves `keep` bytes starting at `buffer + skip` to `buffer`: keeps the last rows of a block
 /// as the next block's halo.
 ///

@@ -4,22 +4,31 @@
 use super::{Translator, elem_size};
 use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{Elem, NodeId, NodeKind, Shape};
-use crate::math::MathFunction;
+use crate::math::{BinaryMathFunction, MathFunction};
+use crate::passes::fuse_loops::BlockFunction;
 use cranelift_codegen::ir::{FuncRef, InstBuilder, Value, types};
 use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
-    pub(super) fn block_call(&mut self, node: NodeId, function: MathFunction, start: Value, len: Value) {
-        let (source, destination) = self.block_operand(node, start, len);
+    pub(super) fn block_call(&mut self, node: NodeId, function: BlockFunction, start: Value, len: Value) {
+        let (sources, destination) = self.block_operands(node, start, len);
         let elem = self.plan.program.node(node).ty.elem;
-        let stub = self.math_stub(function, elem);
-        self.builder.ins().call(stub, &[source, destination, len]);
+        match function {
+            BlockFunction::Unary(function) => {
+                let stub = self.math_stub(function, elem);
+                self.builder.ins().call(stub, &[sources[0], destination, len]);
+            }
+            BlockFunction::Binary(function) => {
+                let stub = self.binary_math_stub(function, elem);
+                self.builder.ins().call(stub, &[sources[0], sources[1], destination, len]);
+            }
+        }
     }
 
     /// Advances scan `state` by the block: the operand's values and validity are laid out as
     /// for a block call, then the runtime updates values and validity in the node's buffer.
     pub(super) fn scan_call(&mut self, node: NodeId, state: usize, start: Value, len: Value) {
-        let (source, destination) = self.block_operand(node, start, len);
+        let (sources, destination) = self.block_operands(node, start, len);
         let buffer = self.plan.buffer_of[node.index()].expect("a scan's output has a buffer");
         let regs = &self.buffers[buffer];
         let (validity, halo) = (regs.validity, regs.halo);
@@ -29,66 +38,118 @@ impl<'p, 'b> Translator<'p, 'b> {
         };
         let state = self.arg(self.layout.scan_state(state));
         let stub = self.stubs.get(RuntimeFunction::ScanBlock);
-        self.builder.ins().call(stub, &[state, source, destination, validity, len]);
+        self.builder.ins().call(stub, &[state, sources[0], destination, validity, len]);
     }
 
-    /// Lays out the operand of a block call (`ln`, `exp`, a scan) for node `node`: its
-    /// validity combined into the node's buffer (when the node can be null), its values read
-    /// where they lie or copied into the node's buffer. Returns (source, destination) value
-    /// pointers for the block's first row.
-    pub(super) fn block_operand(&mut self, node: NodeId, start: Value, len: Value) -> (Value, Value) {
+    /// Lays out the operands of a block call (a math function, a scan) for node `node`: their
+    /// validity combined into the node's buffer (when the node can be null), their values read
+    /// where they lie or copied — the first operand into the node's own buffer (the call then
+    /// runs in place), the second into its `second_operand_buffer`. Returns the operands'
+    /// value pointers and the destination's, for the block's first row.
+    pub(super) fn block_operands(&mut self, node: NodeId, start: Value, len: Value) -> (Vec<Value>, Value) {
         let elem = self.plan.program.node(node).ty.elem;
         let size = elem_size(elem);
-        let operand = self.plan.program.node(node).kind.operands()[0];
+        let operands = self.plan.program.node(node).kind.operands();
         let buffer = self.plan.buffer_of[node.index()].expect("a block call's output has a buffer");
         let (destination, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
         let destination = self.element_address(destination, halo, size);
-        let (base, delta) = self.plan.resolve_lags(operand);
-        let direct_source = if delta != 0 {
-            None
-        } else if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
-            let data = self.inputs[slot as usize].as_ref().map(|regs| regs.data);
-            data.map(|data| self.element_address(data, start, size))
-        } else {
-            self.plan.buffer_of[base.index()].map(|source| {
-                let (values, halo) = (self.buffers[source].values, self.buffers[source].halo);
-                self.element_address(values, halo, size)
-            })
-        };
+        // Per operand: where its values are read from, and the buffer they are copied into
+        // first when they cannot be read where they lie (a lag, a scalar).
+        let mut sources = Vec::with_capacity(operands.len());
+        let mut copies: Vec<(usize, usize)> = Vec::new();
+        for (index, &operand) in operands.iter().enumerate() {
+            let (base, delta) = self.plan.resolve_lags(operand);
+            let direct_source = if delta != 0 {
+                None
+            } else if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
+                let data = self.inputs[slot as usize].as_ref().map(|regs| regs.data);
+                data.map(|data| self.element_address(data, start, size))
+            } else {
+                self.plan.buffer_of[base.index()].map(|source| {
+                    let (values, halo) = (self.buffers[source].values, self.buffers[source].halo);
+                    self.element_address(values, halo, size)
+                })
+            };
+            match direct_source {
+                Some(pointer) => sources.push(pointer),
+                None => {
+                    let target = if index == 0 {
+                        buffer
+                    } else {
+                        self.plan.second_operand_buffer[node.index()]
+                            .expect("a two-argument call has a buffer for its second operand")
+                    };
+                    let (values, target_halo) = (self.buffers[target].values, self.buffers[target].halo);
+                    sources.push(self.element_address(values, target_halo, size));
+                    copies.push((index, target));
+                }
+            }
+        }
         let nullable = self.plan.nullable[node.index()];
-        let needs_copy = direct_source.is_none();
-        // The validity of a column read is combined a block at a time; a scalar's (only a
-        // lagged scalar can be null here) goes through the row loop.
-        let base_is_column = self.plan.program.node(base).ty.shape == Shape::Column;
-        if nullable && base_is_column {
+        // The validity of column reads is combined a block at a time; where an operand is a
+        // scalar (only a lagged scalar can be null here), every operand's goes through the
+        // row loop below.
+        let is_column = |this: &Self, operand: NodeId| {
+            let (base, _) = this.plan.resolve_lags(operand);
+            this.plan.program.node(base).ty.shape == Shape::Column
+        };
+        let row_validity = nullable && operands.iter().any(|&operand| !is_column(self, operand));
+        if nullable && !row_validity {
             let validity = self.buffers[buffer].validity.expect("a nullable buffer has validity");
             let destination = self.builder.ins().iadd(validity, halo);
-            self.combine_validity(&[(base, delta)], start, len, destination);
+            let column_sources: Vec<(NodeId, u64)> =
+                operands.iter().map(|&operand| self.plan.resolve_lags(operand)).collect();
+            self.combine_validity(&column_sources, start, len, destination);
         }
-        if needs_copy || (nullable && !base_is_column) {
+        if !copies.is_empty() || row_validity {
             let empty = HashMap::new();
             self.row_loop(len, |this, i| {
-                let (value, valid) = this.read(operand, 0, start, i, &empty);
-                let regs = &this.buffers[buffer];
-                let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
-                let index = this.builder.ins().iadd(halo, i);
-                if needs_copy {
-                    let address = this.element_address(values, index, size);
-                    this.builder.ins().store(this.flags, value, address, 0);
+                let mut all_valid: Option<Value> = None;
+                for (index, &operand) in operands.iter().enumerate() {
+                    let copy = copies.iter().find(|(copied, _)| *copied == index).map(|(_, target)| *target);
+                    if copy.is_none() && !row_validity {
+                        continue;
+                    }
+                    let (value, valid) = this.read(operand, 0, start, i, &empty);
+                    if let Some(target) = copy {
+                        let (values, target_halo) = (this.buffers[target].values, this.buffers[target].halo);
+                        let position = this.builder.ins().iadd(target_halo, i);
+                        let address = this.element_address(values, position, size);
+                        this.builder.ins().store(this.flags, value, address, 0);
+                    }
+                    all_valid = Some(match all_valid {
+                        None => valid,
+                        Some(so_far) => this.builder.ins().band(so_far, valid),
+                    });
                 }
-                if let (Some(validity), false) = (validity, base_is_column) {
-                    let address = this.builder.ins().iadd(validity, index);
+                if let (true, Some(valid)) = (row_validity, all_valid) {
+                    let regs = &this.buffers[buffer];
+                    let (validity, halo) =
+                        (regs.validity.expect("a nullable buffer has validity"), regs.halo);
+                    let position = this.builder.ins().iadd(halo, i);
+                    let address = this.builder.ins().iadd(validity, position);
                     this.builder.ins().store(this.flags, valid, address, 0);
                 }
             });
         }
-        (direct_source.unwrap_or(destination), destination)
+        (sources, destination)
     }
 
     pub(super) fn math_stub(&self, function: MathFunction, elem: Elem) -> FuncRef {
         let runtime = match elem {
             Elem::F32 => RuntimeFunction::MathF32Block(function),
             Elem::F64 => RuntimeFunction::MathF64Block(function),
+            Elem::I64 | Elem::I32 | Elem::Bool => {
+                unreachable!("check converts integers to f64 for math functions and rejects bools")
+            }
+        };
+        self.stubs.get(runtime)
+    }
+
+    pub(super) fn binary_math_stub(&self, function: BinaryMathFunction, elem: Elem) -> FuncRef {
+        let runtime = match elem {
+            Elem::F32 => RuntimeFunction::BinaryMathF32Block(function),
+            Elem::F64 => RuntimeFunction::BinaryMathF64Block(function),
             Elem::I64 | Elem::I32 | Elem::Bool => {
                 unreachable!("check converts integers to f64 for math functions and rejects bools")
             }

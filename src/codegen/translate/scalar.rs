@@ -3,7 +3,7 @@
 
 use super::{Pair, Translator, clif_type, elem_size};
 use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, UnaryOp};
-use crate::math::MathFunction;
+use crate::math::{BinaryMathFunction, MathFunction};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types};
 use std::collections::HashMap;
@@ -222,6 +222,33 @@ impl<'p, 'b> Translator<'p, 'b> {
         (self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0), valid)
     }
 
+    /// A two-argument math function of scalars, once, through the block stub on one-element
+    /// stack slots (the planner makes column nodes block calls).
+    pub(super) fn scalar_math2(
+        &mut self,
+        function: BinaryMathFunction,
+        elem: Elem,
+        a: Value,
+        b: Value,
+    ) -> Value {
+        let size = elem_size(elem) as u32;
+        let slot_of = |this: &mut Self, value: Value| {
+            let slot = this.builder.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                size,
+                3,
+            ));
+            this.builder.ins().stack_store(types::I64, value, slot, 0);
+            (slot, this.builder.ins().stack_addr(types::I64, slot, 0))
+        };
+        let (slot, a_address) = slot_of(self, a);
+        let (_, b_address) = slot_of(self, b);
+        let one = self.builder.ins().iconst(types::I64, 1);
+        let stub = self.binary_math_stub(function, elem);
+        self.builder.ins().call(stub, &[a_address, b_address, a_address, one]);
+        self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0)
+    }
+
     /// NumPy's `sign` as `ir::semantics` computes it: `x > 0 ? 1 : x < 0 ? -1 : x == 0 ? +0 : x`
     /// for floats, and `x` clamped to [-1, 1] for integers.
     pub(super) fn sign(&mut self, x: Value, elem: Elem) -> Value {
@@ -259,7 +286,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 self.builder.ins().icmp(int_cc(op), a, b)
             }
-            BinaryOp::Div => unreachable!("check makes the operands of / floats"),
+            BinaryOp::Div | BinaryOp::Math(_) => {
+                unreachable!("check makes the operands of / and math floats")
+            }
             BinaryOp::And | BinaryOp::Or => unreachable!("check allows logic on bools only"),
         };
         (value, both)
@@ -275,6 +304,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             Elem::I64 | Elem::I32 => return self.integer_binary(op, (a, va), (b, vb)),
         };
         let value = match op {
+            BinaryOp::Math(function) => return (self.scalar_math2(function, operand_elem, a, b), both),
             BinaryOp::FloorDiv | BinaryOp::Mod => self.float_divmod(op, a, b),
             BinaryOp::Add => self.builder.ins().fadd(a, b),
             BinaryOp::Sub => self.builder.ins().fsub(a, b),
