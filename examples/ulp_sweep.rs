@@ -142,6 +142,54 @@ fn sweep_with_oracle(function: fusejit::MathFunction, samples: usize, tiers: &[I
     worst
 }
 
+/// Sweeps a two-argument function, both arguments drawn from each range.
+fn sweep_binary(function: fusejit::BinaryMathFunction, samples: usize, tiers: &[Isa]) -> f64 {
+    let mut worst = 0.0f64;
+    for (range, sample) in math_oracle::binary_ranges() {
+        let mut rng = math_oracle::Rng(0x5bd1_e995_0000_0001 ^ (function as u64) << 36);
+        let a: Vec<f64> = (0..samples).map(|_| sample(&mut rng)).collect();
+        let b: Vec<f64> = (0..samples).map(|_| sample(&mut rng)).collect();
+        let mut outputs: Vec<Vec<f64>> = Vec::new();
+        for &tier in tiers {
+            let mut out = vec![0.0; samples];
+            let block = tier.binary_block(function).expect("a supported tier");
+            // SAFETY: all three buffers hold `samples` values; the tier is supported.
+            unsafe { block(a.as_ptr(), b.as_ptr(), out.as_mut_ptr(), samples) };
+            outputs.push(out);
+        }
+        let identical = outputs.windows(2).all(|pair| {
+            pair[0]
+                .iter()
+                .zip(&pair[1])
+                .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+        });
+        let half = samples / 2;
+        let errors = |from: usize, to: usize| {
+            let mut consts = astro_float::Consts::new().expect("astro-float's constants");
+            (from..to)
+                .map(|i| {
+                    let exact = math_oracle::exact_binary(function, a[i], b[i], &mut consts);
+                    math_oracle::ulp_error(outputs[0][i], &exact)
+                })
+                .fold(0.0f64, f64::max)
+        };
+        let max = std::thread::scope(|scope| {
+            let first = scope.spawn(|| errors(0, half));
+            let second = errors(half, samples);
+            first.join().expect("the oracle thread").max(second)
+        });
+        worst = worst.max(max);
+        let tier_names: Vec<&str> = tiers.iter().map(|tier| tier.name()).collect();
+        println!(
+            "| {} | {range} | {samples} | {max:.3} | {} ({}) |",
+            function.name(),
+            if identical { "identical" } else { "DIFFER" },
+            tier_names.join(", ")
+        );
+    }
+    worst
+}
+
 fn main() {
     let mut samples = 1_000_000usize;
     let mut only: Option<String> = None;
@@ -184,6 +232,11 @@ fn main() {
     for function in math_oracle::FUNCTIONS {
         if wanted(function.name()) {
             worst.push((function.name(), sweep_with_oracle(function, samples, &tiers)));
+        }
+    }
+    for &function in fusejit::BinaryMathFunction::ALL {
+        if wanted(function.name()) {
+            worst.push((function.name(), sweep_binary(function, samples, &tiers)));
         }
     }
     let summary: Vec<String> = worst.iter().map(|(name, max)| format!("{name} {max:.3}")).collect();

@@ -8,7 +8,7 @@ mod math_oracle;
 
 use fusejit::internals::math::BlockFn;
 use fusejit::{BinaryMathFunction, Isa, MathFunction};
-use math_oracle::{FUNCTIONS, Rng, exact, ranges, ulp_error};
+use math_oracle::{FUNCTIONS, Rng, exact, exact_binary, ranges, ulp_error};
 
 /// Samples per range: the oracle costs microseconds each, so this test takes a few seconds
 /// (`examples/ulp_sweep.rs` takes more).
@@ -185,36 +185,6 @@ fn the_interpreter_and_native_code_use_the_same_functions() {
     }
 }
 
-/// `atan2(y, x)` and `hypot(x, y)` exactly, from astro-float at 256 bits.
-fn exact_binary(
-    function: BinaryMathFunction,
-    a: f64,
-    b: f64,
-    consts: &mut astro_float::Consts,
-) -> astro_float::BigFloat {
-    use astro_float::RoundingMode;
-    let p = 256;
-    let rm = RoundingMode::ToEven;
-    let (a_big, b_big) = (math_oracle::big(a), math_oracle::big(b));
-    match function {
-        BinaryMathFunction::Atan2 => {
-            // atan(y/x), moved by ±π for x < 0 (y and x are never both zero here).
-            let angle = a_big.div(&b_big, p, rm).atan(p, rm, consts);
-            if b < 0.0 {
-                let pi = consts.pi(p, rm);
-                if a < 0.0 { angle.sub(&pi, p, rm) } else { angle.add(&pi, p, rm) }
-            } else {
-                angle
-            }
-        }
-        BinaryMathFunction::Hypot => {
-            let squares = a_big.mul(&a_big, p, rm).add(&b_big.mul(&b_big, p, rm), p, rm);
-            squares.sqrt(p, rm)
-        }
-        other => panic!("no oracle for {other:?}"),
-    }
-}
-
 fn run_binary(block: fusejit::internals::math::BinaryBlockFn, a: &[f64], b: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; a.len()];
     // SAFETY: all three buffers hold a.len() values; only supported tiers are asked for.
@@ -227,17 +197,7 @@ fn two_argument_functions_are_within_one_ulp_and_identical_on_every_tier() {
     let mut consts = astro_float::Consts::new().expect("astro-float's constants");
     let mut report = Vec::new();
     for function in [BinaryMathFunction::Atan2, BinaryMathFunction::Hypot] {
-        let ranges: [math_oracle::Range; 3] = [
-            ("[-10, 10]²", |r| r.uniform(-10.0, 10.0)),
-            ("all exponents, both signs", |r| {
-                let x = r.bits_between(5e-324, f64::MAX);
-                r.signed(x)
-            }),
-            ("[-1e-300, 1e-300]² and beyond", |r| {
-                let x = r.bits_between(1e-320, 1e-290);
-                r.signed(x)
-            }),
-        ];
+        let ranges = math_oracle::binary_ranges();
         for (name, sample) in ranges {
             let mut rng = Rng(0x5bd1_e995_0000_0001 ^ (function as u64) << 36);
             let a: Vec<f64> = (0..SAMPLES).map(|_| sample(&mut rng)).collect();

@@ -124,8 +124,8 @@ fn num(expr: &Num, depth: usize) -> String {
                 "{}({})",
                 pick(
                     &[
-                        "ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "log2", "log10",
-                        "log1p", "expm1", "sinh", "cosh", "tanh", "atan", "asin", "acos", "cbrt",
+                        "ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "log2",
+                        "log10", "log1p", "expm1", "sinh", "cosh", "tanh", "atan", "asin", "acos", "cbrt",
                     ],
                     *f
                 ),

@@ -181,3 +181,48 @@ pub const FUNCTIONS: [MathFunction; 11] = [
     MathFunction::Acos,
     MathFunction::Cbrt,
 ];
+
+/// `atan2(y, x)` and `hypot(x, y)` exactly, from astro-float at 256 bits.
+pub fn exact_binary(
+    function: fusejit::BinaryMathFunction,
+    a: f64,
+    b: f64,
+    consts: &mut astro_float::Consts,
+) -> astro_float::BigFloat {
+    use astro_float::RoundingMode;
+    let p = 256;
+    let rm = RoundingMode::ToEven;
+    let (a_big, b_big) = (big(a), big(b));
+    match function {
+        fusejit::BinaryMathFunction::Atan2 => {
+            // atan(y/x), moved by ±π for x < 0 (y and x are never both zero here).
+            let angle = a_big.div(&b_big, p, rm).atan(p, rm, consts);
+            if b < 0.0 {
+                let pi = consts.pi(p, rm);
+                if a < 0.0 { angle.sub(&pi, p, rm) } else { angle.add(&pi, p, rm) }
+            } else {
+                angle
+            }
+        }
+        fusejit::BinaryMathFunction::Hypot => {
+            let squares = a_big.mul(&a_big, p, rm).add(&b_big.mul(&b_big, p, rm), p, rm);
+            squares.sqrt(p, rm)
+        }
+        other => panic!("no oracle for {other:?}"),
+    }
+}
+
+/// The ranges the two-argument functions are swept over: both arguments drawn from each.
+pub fn binary_ranges() -> Vec<Range> {
+    vec![
+        ("[-10, 10]²", |r| r.uniform(-10.0, 10.0)),
+        ("all exponents, both signs", |r| {
+            let x = r.bits_between(5e-324, f64::MAX);
+            r.signed(x)
+        }),
+        ("near the subnormals", |r| {
+            let x = r.bits_between(1e-320, 1e-290);
+            r.signed(x)
+        }),
+    ]
+}
