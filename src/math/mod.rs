@@ -148,7 +148,7 @@ impl BinaryMathFunction {
 /// or `b`.
 pub type BinaryBlockFn = unsafe extern "C" fn(a: *const f64, b: *const f64, dst: *mut f64, n: usize);
 
-/// A function of the vectorised math runtime: written once over [`lanes::Lanes`], compiled
+/// A function of the vectorised math runtime: written once over a generic vector of lanes, compiled
 /// for every tier, traced for aarch64, ≤ 1 ULP for every input (see `tests/math_accuracy.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
