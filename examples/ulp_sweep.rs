@@ -145,10 +145,10 @@ fn sweep_with_oracle(function: fusejit::MathFunction, samples: usize, tiers: &[I
 /// Sweeps a two-argument function, both arguments drawn from each range.
 fn sweep_binary(function: fusejit::BinaryMathFunction, samples: usize, tiers: &[Isa]) -> f64 {
     let mut worst = 0.0f64;
-    for (range, sample) in math_oracle::binary_ranges() {
+    for (range, sample_a, sample_b) in math_oracle::binary_ranges(function) {
         let mut rng = math_oracle::Rng(0x5bd1_e995_0000_0001 ^ (function as u64) << 36);
-        let a: Vec<f64> = (0..samples).map(|_| sample(&mut rng)).collect();
-        let b: Vec<f64> = (0..samples).map(|_| sample(&mut rng)).collect();
+        let a: Vec<f64> = (0..samples).map(|_| sample_a(&mut rng)).collect();
+        let b: Vec<f64> = (0..samples).map(|_| sample_b(&mut rng)).collect();
         let mut outputs: Vec<Vec<f64>> = Vec::new();
         for &tier in tiers {
             let mut out = vec![0.0; samples];

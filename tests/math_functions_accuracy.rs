@@ -196,12 +196,12 @@ fn run_binary(block: fusejit::internals::math::BinaryBlockFn, a: &[f64], b: &[f6
 fn two_argument_functions_are_within_one_ulp_and_identical_on_every_tier() {
     let mut consts = astro_float::Consts::new().expect("astro-float's constants");
     let mut report = Vec::new();
-    for function in [BinaryMathFunction::Atan2, BinaryMathFunction::Hypot] {
-        let ranges = math_oracle::binary_ranges();
-        for (name, sample) in ranges {
+    for function in [BinaryMathFunction::Atan2, BinaryMathFunction::Hypot, BinaryMathFunction::Pow] {
+        let ranges = math_oracle::binary_ranges(function);
+        for (name, sample_a, sample_b) in ranges {
             let mut rng = Rng(0x5bd1_e995_0000_0001 ^ (function as u64) << 36);
-            let a: Vec<f64> = (0..SAMPLES).map(|_| sample(&mut rng)).collect();
-            let b: Vec<f64> = (0..SAMPLES).map(|_| sample(&mut rng)).collect();
+            let a: Vec<f64> = (0..SAMPLES).map(|_| sample_a(&mut rng)).collect();
+            let b: Vec<f64> = (0..SAMPLES).map(|_| sample_b(&mut rng)).collect();
             let outputs: Vec<(Isa, Vec<f64>)> = tiers()
                 .into_iter()
                 .map(|tier| (tier, run_binary(tier.binary_block(function).expect("supported"), &a, &b)))
@@ -263,6 +263,33 @@ fn two_argument_functions_are_within_one_ulp_and_identical_on_every_tier() {
         (BinaryMathFunction::Hypot, 1e308, 1e308, 1.414_213_562_373_095_1e308),
         (BinaryMathFunction::Hypot, 3e-320, 4e-320, 5e-320),
         (BinaryMathFunction::Hypot, 0.0, -0.0, 0.0),
+        (BinaryMathFunction::Pow, 2.0, 0.5, std::f64::consts::SQRT_2),
+        (BinaryMathFunction::Pow, 2.0, 10.0, 1024.0),
+        (BinaryMathFunction::Pow, -2.0, 3.0, -8.0),
+        (BinaryMathFunction::Pow, -2.0, 2.0, 4.0),
+        (BinaryMathFunction::Pow, -8.0, 1.0 / 3.0, nan),
+        (BinaryMathFunction::Pow, nan, 0.0, 1.0),
+        (BinaryMathFunction::Pow, nan, -0.0, 1.0),
+        (BinaryMathFunction::Pow, 1.0, nan, 1.0),
+        (BinaryMathFunction::Pow, nan, 1.0, nan),
+        (BinaryMathFunction::Pow, 2.0, nan, nan),
+        (BinaryMathFunction::Pow, -1.0, inf, 1.0),
+        (BinaryMathFunction::Pow, -1.0, -inf, 1.0),
+        (BinaryMathFunction::Pow, 0.5, inf, 0.0),
+        (BinaryMathFunction::Pow, 0.5, -inf, inf),
+        (BinaryMathFunction::Pow, 2.0, -inf, 0.0),
+        (BinaryMathFunction::Pow, 0.0, -1.0, inf),
+        (BinaryMathFunction::Pow, -0.0, -3.0, -inf),
+        (BinaryMathFunction::Pow, -0.0, -2.0, inf),
+        (BinaryMathFunction::Pow, -0.0, 3.0, -0.0),
+        (BinaryMathFunction::Pow, -0.0, 0.5, 0.0),
+        (BinaryMathFunction::Pow, -inf, 3.0, -inf),
+        (BinaryMathFunction::Pow, -inf, -3.0, -0.0),
+        (BinaryMathFunction::Pow, -inf, 2.0, inf),
+        (BinaryMathFunction::Pow, inf, -0.5, 0.0),
+        (BinaryMathFunction::Pow, 10.0, 309.0, inf),
+        (BinaryMathFunction::Pow, 2.0, -1074.0, 5e-324),
+        (BinaryMathFunction::Pow, 2.0, -1080.0, 0.0),
     ];
     for tier in tiers() {
         for &(function, a, b, want) in cases {

@@ -130,6 +130,12 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
         params: &["x", "y"],
         required: 2,
     },
+    FunctionInfo {
+        name: "pow",
+        function: Function::Math2(BinaryMathFunction::Pow),
+        params: &["x", "y"],
+        required: 2,
+    },
     FunctionInfo { name: "sqrt", function: Function::Sqrt, params: &["x"], required: 1 },
     FunctionInfo { name: "abs", function: Function::Abs, params: &["x"], required: 1 },
     FunctionInfo { name: "floor", function: Function::Floor, params: &["x"], required: 1 },
@@ -178,7 +184,7 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
 /// of "unknown".
 /// The numexpr and Polars functions planned next (issue 13) are here, so that `sin(x)` says
 /// "not supported yet" rather than "did you mean 'min'?".
-pub const NOT_YET_SUPPORTED: &[&str] = &["pow", "sin", "cos", "tan", "arcsinh", "arccosh", "arctanh"];
+pub const NOT_YET_SUPPORTED: &[&str] = &["sin", "cos", "tan", "arcsinh", "arccosh", "arctanh"];
 
 pub fn lookup(name: &str) -> Option<&'static FunctionInfo> {
     FUNCTIONS.iter().find(|info| info.name == name)

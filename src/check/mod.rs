@@ -25,7 +25,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir::{
     self, BinaryOp, ConstValue, Elem, Node, NodeId, NodeKind, ReduceOp, ScanOp, Shape, Type, UnaryOp,
 };
-use crate::math::MathFunction;
+use crate::math::{BinaryMathFunction, MathFunction};
 use crate::syntax::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Program, Statement};
 use crate::types::Scalar;
@@ -172,16 +172,28 @@ impl Lowerer<'_> {
                 let rhs = self.expr(rhs)?;
                 self.binary(*op, lhs, rhs, span)
             }
-            ExprKind::Power { base, exponent } => {
-                let exponent = structure::exponent_literal(exponent)?;
-                let base = self.expr(base)?;
-                let mut base = self.numeric(base, "^")?;
-                // An integer to a negative power is a float, as in Python (`2 ^ -1` is 0.5).
-                if exponent < 0 && base.ty.elem.is_integer() {
-                    base = self.coerce(base, Elem::F64);
+            ExprKind::Power { base, exponent } => match structure::exponent_literal(exponent) {
+                // An integer literal exponent: repeated multiplication (`semantics::pow_i`).
+                Ok(n) => {
+                    let base = self.expr(base)?;
+                    let mut base = self.numeric(base, "^")?;
+                    // An integer to a negative power is a float, as in Python (`2 ^ -1` is 0.5).
+                    if n < 0 && base.ty.elem.is_integer() {
+                        base = self.coerce(base, Elem::F64);
+                    }
+                    Ok(self.derived(NodeKind::PowI { base: base.node, exponent: n }, base.ty, &[base], span))
                 }
-                Ok(self.derived(NodeKind::PowI { base: base.node, exponent }, base.ty, &[base], span))
-            }
+                // Any other exponent: the math runtime's `pow`, a float.
+                Err(_) => {
+                    let mut operands = [self.expr(base)?, self.expr(exponent)?];
+                    let mut elem = self.unify_numeric(&mut operands, "^")?;
+                    if elem.is_integer() {
+                        operands = operands.map(|operand| self.coerce(operand, Elem::F64));
+                        elem = Elem::F64;
+                    }
+                    Ok(self.binary_node(BinaryOp::Math(BinaryMathFunction::Pow), operands, elem, span))
+                }
+            },
             ExprKind::Call { function, args } => self.call(&function.text, args, span),
         }
     }

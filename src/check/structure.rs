@@ -100,9 +100,13 @@ impl Walker<'_> {
                 self.expr(lhs)?;
                 self.expr(rhs)
             }
+            // An integer literal exponent is repeated multiplication; any other is `pow`.
             ExprKind::Power { base, exponent } => {
                 self.expr(base)?;
-                exponent_literal(exponent).map(|_| ())
+                match exponent_literal(exponent) {
+                    Ok(_) => Ok(()),
+                    Err(_) => self.expr(exponent),
+                }
             }
             ExprKind::Call { function, args } => {
                 let info = resolve_function(&function.text, function.span, self.first_binding)?;
@@ -144,13 +148,7 @@ fn resolve_function(
     }
     let error = Diagnostic::new(span, format!("unknown function '{name}'"));
     if NOT_YET_SUPPORTED.contains(&name) {
-        let hint = match name {
-            "pow" => {
-                "a general power comes in a later release; write exp(y * ln(x)), or x^n for an integer literal n"
-            }
-            "i64" | "i32" => "integer columns come in a later release; numbers are f64 or f32 for now",
-            _ => "it is planned with the other numexpr functions (see docs/LANGUAGE.md)",
-        };
+        let hint = "it is planned with the other numexpr functions (see docs/LANGUAGE.md)";
         return Err(Diagnostic::new(span, format!("function '{name}' is not supported yet")).with_hint(hint));
     }
     if bound.contains_key(name) {

@@ -436,3 +436,122 @@ pub fn hypot<L: Lanes>(x: L, y: L) -> L {
     );
     L::select(infinite.equal(L::splat(1.0)), L::splat(f64::INFINITY), result)
 }
+
+/// `1` where `mask` holds, else `0`: masks combined as numbers (`and` is a product).
+#[inline(always)]
+fn flag<L: Lanes>(mask: L::Mask) -> L {
+    L::select(mask, L::splat(1.0), L::splat(0.0))
+}
+
+/// `trunc(v)`: toward zero; values of 2⁵² and beyond are integers already.
+#[inline(always)]
+fn trunc<L: Lanes>(v: L) -> L {
+    let a = abs(v);
+    let whole = floor_positive(L::select(a.less(L::splat(4_503_599_627_370_496.0)), a, L::splat(0.0)));
+    let whole = L::select(a.less(L::splat(4_503_599_627_370_496.0)), whole, a);
+    mul_sign(whole, v)
+}
+
+/// SLEEF's `logk` minimax coefficients for `(ln((1+x)/(1−x)) − 2x − 2x³/3)/x⁵` in `x²`.
+const LOGK: [f64; 9] = [
+    0.116255524079935043668677,
+    0.103239680901072952701192,
+    0.117754809412463995466069,
+    0.13332981086846273921509,
+    0.153846227114512262845736,
+    0.181818180850050775676507,
+    0.222222222230083560345903,
+    0.285714285714249172087875,
+    0.400000000000000077715612,
+];
+
+/// `ln(a)` for positive finite `a` as a double-double accurate to about 2⁻⁸⁰ relative
+/// (SLEEF's `logk`): `k·ln2 + 2·atanh(x)` with `x = f/(2+f)` in double-double.
+#[inline(always)]
+fn ln_dd_precise<L: Lanes>(a: L) -> Dd<L> {
+    let (k, f) = ln_reduce(a);
+    let x = dd::div_dd(Dd::from(f), dd::add2(L::splat(2.0), f));
+    let x2 = dd::square(x);
+    let t = horner(x2.hi, &LOGK);
+    let s = dd::mul_d(Dd::constant(LN_2.0, LN_2.1), k);
+    let s = dd::add_dd2(s, x.scale(L::splat(2.0)));
+    let x3 = dd::mul_dd(x2, x);
+    let s = dd::add_dd2(
+        s,
+        dd::mul_dd(x3, Dd::constant(0.666_666_666_666_666_629_659_233, 3.805_549_625_424_120_563_366_16e-17)),
+    );
+    let x5 = dd::mul_dd(x2, x3);
+    dd::add_dd2(s, dd::mul_d(x5, t))
+}
+
+/// SLEEF's `expk` coefficients for `(e^s − 1 − s)/s²`, highest first.
+const EXPK: [f64; 10] = [
+    2.510_696_834_209_504_195_271_39e-08,
+    2.762_861_667_702_706_491_168_55e-07,
+    2.755_724_967_250_235_741_438_64e-06,
+    2.480_149_739_898_197_941_141_53e-05,
+    0.000_198_412_698_809_069_797_676_111,
+    0.001_388_888_893_997_712_896_052_9,
+    0.008_333_333_333_323_714_176_010_81,
+    0.041_666_666_666_540_952_412_844_9,
+    0.166_666_666_666_666_740_681_535,
+    0.500_000_000_000_000_999_200_722,
+];
+/// ln 2 split for `expk`: the high part has trailing zeros so `q·L2U` is exact.
+const L2U: f64 = 0.693_147_180_559_662_956_511_601_805_686_950_683_593_75;
+const L2L: f64 = 0.282_352_905_630_315_771_225_884_481_750_134_360_255_254_120_68e-12;
+
+/// `e^d` of a double-double `d` (SLEEF's `expk`), 0 below −1000.
+#[inline(always)]
+fn exp_of_dd<L: Lanes>(d: Dd<L>) -> L {
+    let magic = L::splat(6_755_399_441_055_744.0);
+    let u = d.hi.add(d.lo).mul(L::splat(std::f64::consts::LOG2_E));
+    let low = L::splat(-1100.0);
+    let high = L::splat(1100.0);
+    let u = L::select(u.less(low), low, L::select(u.greater(high), high, u));
+    let q = u.add(magic).sub(magic);
+    let s = dd::add_d2(d, q.mul(L::splat(-L2U)));
+    let s = dd::add_d2(s, q.mul(L::splat(-L2L))).normalize();
+    let u = horner(s.hi, &EXPK);
+    let t = dd::add_dd2(Dd::from(L::splat(1.0)), s);
+    let t = dd::add_dd2(t, dd::mul_d(dd::square(s), u));
+    let result = scale_by_power_of_two(t.value(), q);
+    L::select(d.hi.less(L::splat(-1000.0)), L::splat(0.0), result)
+}
+
+/// `x^y` (SLEEF `xpow`): `e^(y·ln|x|)` with `ln|x|` and the product in double-double, the
+/// sign from `y`'s parity for negative `x`, and C99 Annex F's special values (`x^±0 = 1` and
+/// `1^y = 1` even for NaN, `(−1)^±∞ = 1`, `(±0)^y` and `(±∞)^y` by `y`'s sign and parity,
+/// a negative `x` to a non-integer `y` is NaN).
+#[inline(always)]
+pub fn pow<L: Lanes>(x: L, y: L) -> L {
+    let zero = L::splat(0.0);
+    let one = L::splat(1.0);
+    let infinity = L::splat(f64::INFINITY);
+    let y_is_integer: L = flag(trunc(y).equal(y));
+    let half = y.mul(L::splat(0.5));
+    let half_is_integer: L = flag(trunc(half).equal(half));
+    let y_is_odd = y_is_integer.mul(one.sub(half_is_integer));
+    let d = dd::mul_d(ln_dd_precise(abs(x)), y);
+    let result = exp_of_dd(d);
+    let result = L::select(d.hi.greater(L::splat(709.782_712_893_384)), infinity, result);
+    // A negative base: the sign of an odd integer power, NaN for a non-integer one.
+    let sign = L::select(y_is_odd.equal(one), L::splat(-1.0), one);
+    let sign = L::select(y_is_integer.equal(one), sign, L::splat(f64::NAN));
+    let result = result.mul(L::select(x.greater(zero), one, sign));
+    // y = ±∞: 0, 1 or ∞ by whether |x| is below, at or above 1 (mirrored for −∞).
+    let efx = mul_sign(abs(x).sub(one), y);
+    let at_infinity = L::select(efx.less(zero), zero, L::select(efx.equal(zero), one, infinity));
+    let result = L::select(abs(y).equal(infinity), at_infinity, result);
+    // x = ±0 or ±∞: 0 or ∞ by y's sign (reversed for 0), with x's sign for an odd y.
+    let x_zero: L = flag(x.equal(zero));
+    let y_negative: L = flag(L::splat(1.0).or_bits(y.and_bits(L::splat(SIGN_BIT))).less(zero));
+    let reversed = x_zero.add(y_negative).sub(x_zero.mul(y_negative).mul(L::splat(2.0)));
+    let magnitude = L::select(reversed.equal(one), zero, infinity);
+    let edge = mul_sign(magnitude, L::select(y_is_odd.equal(one), x, one));
+    let x_edge = L::select(abs(x).equal(infinity), one, x_zero);
+    let result = L::select(x_edge.equal(one), edge, result);
+    let result = L::select(x.is_nan(), x.add(x), result);
+    let result = L::select(y.is_nan(), y.add(y), result);
+    L::select(y.equal(zero), one, L::select(x.equal(one), one, result))
+}

@@ -54,6 +54,7 @@ macro_rules! with_binary_math_functions {
         $callback!($($args)*;
             Atan2 "atan2" $crate::math::elementary::atan2,
             Hypot "hypot" $crate::math::elementary::hypot,
+            Pow "pow" $crate::math::elementary::pow,
         );
     };
 }
@@ -68,6 +69,8 @@ pub enum BinaryMathFunction {
     Atan2,
     /// `hypot(x, y)`: √(x² + y²) without overflow or underflow in between.
     Hypot,
+    /// `pow(x, y)`: `x` raised to any real `y`.
+    Pow,
 }
 
 macro_rules! binary_math_function_methods {

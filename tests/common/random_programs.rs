@@ -236,7 +236,7 @@ fn numeric_nodes(depth: u32, stateful: bool) -> BoxedStrategy<Num> {
                 .prop_map(|(name, a)| Num::Unary(name, a)),
             1 => (b(), one_of(&["0", "1", "2", "3", "5", "-1", "-2", "7"])).prop_map(|(a, n)| Num::Power(a, n)),
             3 => (one_of(&["+", "-", "*", "/", "//", "%"]), b(), b()).prop_map(|(op, a, c)| Num::Binary(op, a, c)),
-            1 => (one_of(&["min", "max", "atan2", "hypot"]), b(), b()).prop_map(|(name, a, c)| Num::MinMax(name, a, c)),
+            1 => (one_of(&["min", "max", "atan2", "hypot", "pow"]), b(), b()).prop_map(|(name, a, c)| Num::MinMax(name, a, c)),
             1 => (b(), b(), b()).prop_map(|(a, lo, hi)| Num::Clip(a, lo, hi)),
             2 => (one_of(&["lag", "diff", "dlog", "ret"]), column_of(flat.clone()), one_of(LAGS))
                 .prop_map(|(name, a, k)| Num::Lagged(name, a, k)),

@@ -204,6 +204,10 @@ pub fn exact_binary(
                 angle
             }
         }
+        fusejit::BinaryMathFunction::Pow => {
+            // |a|^b (the ranges keep a > 0).
+            a_big.pow(&b_big, p, rm, consts)
+        }
         fusejit::BinaryMathFunction::Hypot => {
             let squares = a_big.mul(&a_big, p, rm).add(&b_big.mul(&b_big, p, rm), p, rm);
             squares.sqrt(p, rm)
@@ -212,17 +216,38 @@ pub fn exact_binary(
     }
 }
 
-/// The ranges the two-argument functions are swept over: both arguments drawn from each.
-pub fn binary_ranges() -> Vec<Range> {
-    vec![
-        ("[-10, 10]²", |r| r.uniform(-10.0, 10.0)),
-        ("all exponents, both signs", |r| {
-            let x = r.bits_between(5e-324, f64::MAX);
-            r.signed(x)
-        }),
-        ("near the subnormals", |r| {
-            let x = r.bits_between(1e-320, 1e-290);
-            r.signed(x)
-        }),
-    ]
+/// A range of argument pairs: its name and how to draw each argument.
+pub type BinaryRange = (&'static str, fn(&mut Rng) -> f64, fn(&mut Rng) -> f64);
+
+/// The ranges a two-argument function is swept over.
+pub fn binary_ranges(function: fusejit::BinaryMathFunction) -> Vec<BinaryRange> {
+    match function {
+        fusejit::BinaryMathFunction::Pow => vec![
+            ("x in [0.01, 100], y in [-150, 150]", |r| r.uniform(0.01, 100.0), |r| r.uniform(-150.0, 150.0)),
+            ("x any exponent, y in [-1, 1]", |r| r.bits_between(5e-324, f64::MAX), |r| r.uniform(-1.0, 1.0)),
+            (
+                "x within 1e-3 of 1, y in ±[1, 1e5]",
+                |r| r.uniform(0.999, 1.001),
+                |r| {
+                    let y = r.uniform(1.0, 1e5);
+                    r.signed(y)
+                },
+            ),
+        ],
+        _ => vec![
+            ("[-10, 10]²", |r| r.uniform(-10.0, 10.0), |r| r.uniform(-10.0, 10.0)),
+            ("all exponents, both signs", all_signed, all_signed),
+            ("near the subnormals", near_subnormal, near_subnormal),
+        ],
+    }
+}
+
+fn all_signed(r: &mut Rng) -> f64 {
+    let x = r.bits_between(5e-324, f64::MAX);
+    r.signed(x)
+}
+
+fn near_subnormal(r: &mut Rng) -> f64 {
+    let x = r.bits_between(1e-320, 1e-290);
+    r.signed(x)
 }
