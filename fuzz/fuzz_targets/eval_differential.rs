@@ -41,7 +41,8 @@ enum Num {
     Cast(u8, Box<Num>),
     Power(Box<Num>, i8),
     Binary(u8, Box<Num>, Box<Num>),
-    MinMax(bool, Box<Num>, Box<Num>),
+    /// `min`, `max`, or the two-argument math functions `atan2`, `hypot`, `pow`.
+    MinMax(u8, Box<Num>, Box<Num>),
     Clip(Box<Num>, Box<Num>, Box<Num>),
     Lagged(u8, Box<Num>, u16),
     Where(Box<Bool>, Box<Num>, Box<Num>),
@@ -137,8 +138,13 @@ fn num(expr: &Num, depth: usize) -> String {
         Num::Binary(op, a, b) => {
             format!("({} {} {})", num(a, d), pick(&["+", "-", "*", "/", "//", "%"], *op), num(b, d))
         }
-        Num::MinMax(is_min, a, b) => {
-            format!("{}({}, {})", if *is_min { "min" } else { "max" }, num(a, d), num(b, d))
+        Num::MinMax(function, a, b) => {
+            format!(
+                "{}({}, {})",
+                pick(&["min", "max", "atan2", "hypot", "pow"], *function),
+                num(a, d),
+                num(b, d)
+            )
         }
         Num::Clip(a, lo, hi) => format!("clip({}, {}, {})", num(a, d), num(lo, d), num(hi, d)),
         Num::Lagged(f, a, k) => {
