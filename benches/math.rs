@@ -3,7 +3,7 @@
 //! and on 1M. `FUSEJIT_BENCH_FUNCTIONS=ln,exp` runs some functions only.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fusejit::{Isa, MathFunction};
+use fusejit::{BinaryMathFunction, Isa, MathFunction};
 use std::hint::black_box;
 
 /// Inputs inside each function's domain where its cost is typical (no special-case lanes).
@@ -40,6 +40,29 @@ fn math(c: &mut Criterion) {
                 group.bench_function(BenchmarkId::new(function.name(), tier.name()), |bench| {
                     // SAFETY: both buffers hold `size` values; the tier is supported.
                     bench.iter(|| unsafe { block(black_box(inputs.as_ptr()), out.as_mut_ptr(), size) })
+                });
+            }
+        }
+        for &function in BinaryMathFunction::ALL {
+            if only.as_deref().is_some_and(|only| !only.split(',').any(|name| name == function.name())) {
+                continue;
+            }
+            // pow: bases in (0.5, 50], exponents in [-3, 3]; atan2, hypot: both in [-10, 10].
+            let (a, b): (Vec<f64>, Vec<f64>) = (0..size)
+                .map(|i| {
+                    let unit = (i % 1000) as f64 / 1000.0;
+                    let other = ((i * 7) % 1000) as f64 / 1000.0;
+                    match function {
+                        BinaryMathFunction::Pow => (0.5 + 49.5 * unit, -3.0 + 6.0 * other),
+                        _ => (-10.0 + 20.0 * unit, -10.0 + 20.0 * other),
+                    }
+                })
+                .unzip();
+            for tier in Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
+                let block = tier.binary_block(function).expect("the tier is supported");
+                group.bench_function(BenchmarkId::new(function.name(), tier.name()), |bench| {
+                    // SAFETY: all three buffers hold `size` values; the tier is supported.
+                    bench.iter(|| unsafe { block(black_box(a.as_ptr()), b.as_ptr(), out.as_mut_ptr(), size) })
                 });
             }
         }
