@@ -10,7 +10,7 @@ use crate::math::{
 use cranelift_codegen::ir::UserFuncName;
 use cranelift_codegen::verify_function;
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{Linkage, Module, default_libcall_names};
+use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
 
 /// Compiles the traced `ln`/`exp` block functions (`emitted_runtime`, `f64x2`) for the host
 /// once and installs them as the `traced` math tier. Their code lives for the rest of the
@@ -27,10 +27,7 @@ fn compile_traced_math() -> Result<(), CodegenError> {
         let module_builder = JITBuilder::with_isa(compiler.isa.clone(), default_libcall_names());
         let mut module = JITModule::new(module_builder);
         let call_conv = compiler.isa.default_call_conv();
-        let mut ids = Vec::new();
-        for &math_function in MathFunction::ALL {
-            let function = RuntimeFunction::MathF64Block(math_function);
-            let name = format!("fusejit_traced_{}", math_function.name());
+        let mut compile = |function: RuntimeFunction, name: String| -> Result<FuncId, CodegenError> {
             let signature = function.signature(call_conv);
             let id = module
                 .declare_function(&name, Linkage::Local, &signature)
@@ -49,31 +46,19 @@ fn compile_traced_math() -> Result<(), CodegenError> {
                 .define_function(id, &mut compiler.context)
                 .map_err(|error| CodegenError::Module(format!("compile {name}: {error:?}")))?;
             module.clear_context(&mut compiler.context);
-            ids.push(id);
+            Ok(id)
+        };
+        let mut ids = Vec::new();
+        for &function in MathFunction::ALL {
+            ids.push(compile(
+                RuntimeFunction::MathF64Block(function),
+                format!("fusejit_traced_{}", function.name()),
+            )?);
         }
         let mut binary_ids = Vec::new();
-        for &math_function in BinaryMathFunction::ALL {
-            let function = RuntimeFunction::BinaryMathF64Block(math_function);
-            let name = format!("fusejit_traced_{}", math_function.name());
-            let signature = function.signature(call_conv);
-            let id = module
-                .declare_function(&name, Linkage::Local, &signature)
-                .map_err(|error| CodegenError::Module(format!("declare {name}: {error}")))?;
-            compiler.context.clear();
-            compiler.context.func.signature = signature;
-            compiler.context.func.name = UserFuncName::user(0, id.as_u32());
-            let builder = cranelift_frontend::FunctionBuilder::new(
-                &mut compiler.context.func,
-                &mut compiler.builder_context,
-            );
-            emitted_runtime::emit(function, builder, compiler.isa.frontend_config())?;
-            verify_function(&compiler.context.func, compiler.isa.as_ref())
-                .map_err(|errors| CodegenError::Verifier(format!("{name}: {errors}")))?;
-            module
-                .define_function(id, &mut compiler.context)
-                .map_err(|error| CodegenError::Module(format!("compile {name}: {error:?}")))?;
-            module.clear_context(&mut compiler.context);
-            binary_ids.push(id);
+        for &function in BinaryMathFunction::ALL {
+            let name = format!("fusejit_traced_{}", function.name());
+            binary_ids.push(compile(RuntimeFunction::BinaryMathF64Block(function), name)?);
         }
         module.finalize_definitions().map_err(|error| CodegenError::Module(format!("finalize: {error}")))?;
         let blocks: [math::BlockFn; MATH_FUNCTION_COUNT] = std::array::from_fn(|index| {
