@@ -54,138 +54,116 @@ impl Rng {
     }
 }
 
-/// Sweeps one function over its ranges; returns the largest error seen anywhere.
-fn sweep(
+/// One row of the table: `run(tier, out)` fills `out` with the function's values on each
+/// tier; the tiers must agree bit for bit; the largest error over the samples is taken on two
+/// threads, each with its own evaluator from `evaluator()` (`error(i, value)` for sample `i`).
+/// Prints the row and returns that error.
+fn measure<E: FnMut(usize, f64) -> f64>(
     name: &str,
+    range: &str,
+    samples: usize,
+    tiers: &[Isa],
+    run: impl Fn(Isa, &mut [f64]),
+    evaluator: impl Fn() -> E + Sync,
+) -> f64 {
+    let outputs: Vec<Vec<f64>> = tiers
+        .iter()
+        .map(|&tier| {
+            let mut out = vec![0.0; samples];
+            run(tier, &mut out);
+            out
+        })
+        .collect();
+    let identical = outputs.windows(2).all(|pair| {
+        pair[0].iter().zip(&pair[1]).all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
+    });
+    let best = &outputs[0];
+    let errors = |from: usize, to: usize| {
+        let mut error = evaluator();
+        (from..to).map(|i| error(i, best[i])).fold(0.0f64, f64::max)
+    };
+    let half = samples / 2;
+    let max = std::thread::scope(|scope| {
+        let first = scope.spawn(|| errors(0, half));
+        let second = errors(half, samples);
+        first.join().expect("the error thread").max(second)
+    });
+    let tier_names: Vec<&str> = tiers.iter().map(|tier| tier.name()).collect();
+    println!(
+        "| {name} | {range} | {samples} | {max:.3} | {} ({}) |",
+        if identical { "identical" } else { "DIFFER" },
+        tier_names.join(", ")
+    );
+    max
+}
+
+/// Sweeps `ln` or `exp` over its ranges against the double-double reference; returns the
+/// largest error seen anywhere.
+fn sweep(
+    function: fusejit::MathFunction,
     ranges: &[(&str, f64, f64, Sampling)],
     samples: usize,
     tiers: &[Isa],
-    blocks: impl Fn(Isa) -> fusejit::internals::math::BlockFn,
-    error: impl Fn(f64, f64) -> f64,
+    error: fn(f64, f64) -> f64,
 ) -> f64 {
     let mut worst = 0.0f64;
     for &(range, low, high, sampling) in ranges {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let inputs: Vec<f64> = (0..samples).map(|_| rng.sample(low, high, sampling)).collect();
-        let mut outputs: Vec<Vec<f64>> = Vec::new();
-        for &tier in tiers {
-            let mut out = vec![0.0; samples];
+        let run = |tier: Isa, out: &mut [f64]| {
+            let block = tier.block(function).expect("a supported tier");
             // SAFETY: both buffers hold `samples` values; the tier is supported (filtered).
-            unsafe { blocks(tier)(inputs.as_ptr(), out.as_mut_ptr(), samples) };
-            outputs.push(out);
-        }
-        let identical = outputs.windows(2).all(|pair| {
-            pair[0]
-                .iter()
-                .zip(&pair[1])
-                .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
-        });
-        let max = inputs.iter().zip(&outputs[0]).map(|(&x, &y)| error(x, y)).fold(0.0f64, f64::max);
-        worst = worst.max(max);
-        let tier_names: Vec<&str> = tiers.iter().map(|tier| tier.name()).collect();
-        println!(
-            "| {name} | {range} | {samples} | {max:.3} | {} ({}) |",
-            if identical { "identical" } else { "DIFFER" },
-            tier_names.join(", ")
-        );
+            unsafe { block(inputs.as_ptr(), out.as_mut_ptr(), samples) };
+        };
+        let evaluator = || |i: usize, value: f64| error(inputs[i], value);
+        worst = worst.max(measure(function.name(), range, samples, tiers, run, evaluator));
     }
     worst
 }
 
-/// Sweeps one of the oracle-checked functions over its ranges, the oracle on two threads;
-/// returns the largest error seen anywhere.
+/// Sweeps one of the oracle-checked functions over its ranges against astro-float.
 fn sweep_with_oracle(function: fusejit::MathFunction, samples: usize, tiers: &[Isa]) -> f64 {
     let mut worst = 0.0f64;
     for (range, sample) in math_oracle::ranges(function) {
         let mut rng = math_oracle::Rng(0x9e37_79b9_7f4a_7c15 ^ (function as u64) << 40);
         let inputs: Vec<f64> = (0..samples).map(|_| sample(&mut rng)).collect();
-        let mut outputs: Vec<Vec<f64>> = Vec::new();
-        for &tier in tiers {
-            let mut out = vec![0.0; samples];
+        let run = |tier: Isa, out: &mut [f64]| {
             let block = tier.block(function).expect("a supported tier");
             // SAFETY: both buffers hold `samples` values; the tier is supported (filtered).
             unsafe { block(inputs.as_ptr(), out.as_mut_ptr(), samples) };
-            outputs.push(out);
-        }
-        let identical = outputs.windows(2).all(|pair| {
-            pair[0]
-                .iter()
-                .zip(&pair[1])
-                .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
-        });
-        let half = samples / 2;
-        let errors = |from: usize, to: usize| {
-            let mut consts = astro_float::Consts::new().expect("astro-float's constants");
-            (from..to)
-                .map(|i| {
-                    math_oracle::ulp_error(
-                        outputs[0][i],
-                        &math_oracle::exact(function, inputs[i], &mut consts),
-                    )
-                })
-                .fold(0.0f64, f64::max)
         };
-        let max = std::thread::scope(|scope| {
-            let first = scope.spawn(|| errors(0, half));
-            let second = errors(half, samples);
-            first.join().expect("the oracle thread").max(second)
-        });
-        worst = worst.max(max);
-        let tier_names: Vec<&str> = tiers.iter().map(|tier| tier.name()).collect();
-        println!(
-            "| {} | {range} | {samples} | {max:.3} | {} ({}) |",
-            function.name(),
-            if identical { "identical" } else { "DIFFER" },
-            tier_names.join(", ")
-        );
+        let inputs = &inputs;
+        let evaluator = || {
+            let mut consts = astro_float::Consts::new().expect("astro-float's constants");
+            move |i: usize, value: f64| {
+                math_oracle::ulp_error(value, &math_oracle::exact(function, inputs[i], &mut consts))
+            }
+        };
+        worst = worst.max(measure(function.name(), range, samples, tiers, run, evaluator));
     }
     worst
 }
 
-/// Sweeps a two-argument function, both arguments drawn from each range.
+/// Sweeps a two-argument function over its ranges of argument pairs against astro-float.
 fn sweep_binary(function: fusejit::BinaryMathFunction, samples: usize, tiers: &[Isa]) -> f64 {
     let mut worst = 0.0f64;
     for (range, sample_a, sample_b) in math_oracle::binary_ranges(function) {
         let mut rng = math_oracle::Rng(0x5bd1_e995_0000_0001 ^ (function as u64) << 36);
         let a: Vec<f64> = (0..samples).map(|_| sample_a(&mut rng)).collect();
         let b: Vec<f64> = (0..samples).map(|_| sample_b(&mut rng)).collect();
-        let mut outputs: Vec<Vec<f64>> = Vec::new();
-        for &tier in tiers {
-            let mut out = vec![0.0; samples];
+        let run = |tier: Isa, out: &mut [f64]| {
             let block = tier.binary_block(function).expect("a supported tier");
             // SAFETY: all three buffers hold `samples` values; the tier is supported.
             unsafe { block(a.as_ptr(), b.as_ptr(), out.as_mut_ptr(), samples) };
-            outputs.push(out);
-        }
-        let identical = outputs.windows(2).all(|pair| {
-            pair[0]
-                .iter()
-                .zip(&pair[1])
-                .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
-        });
-        let half = samples / 2;
-        let errors = |from: usize, to: usize| {
-            let mut consts = astro_float::Consts::new().expect("astro-float's constants");
-            (from..to)
-                .map(|i| {
-                    let exact = math_oracle::exact_binary(function, a[i], b[i], &mut consts);
-                    math_oracle::ulp_error(outputs[0][i], &exact)
-                })
-                .fold(0.0f64, f64::max)
         };
-        let max = std::thread::scope(|scope| {
-            let first = scope.spawn(|| errors(0, half));
-            let second = errors(half, samples);
-            first.join().expect("the oracle thread").max(second)
-        });
-        worst = worst.max(max);
-        let tier_names: Vec<&str> = tiers.iter().map(|tier| tier.name()).collect();
-        println!(
-            "| {} | {range} | {samples} | {max:.3} | {} ({}) |",
-            function.name(),
-            if identical { "identical" } else { "DIFFER" },
-            tier_names.join(", ")
-        );
+        let (a, b) = (&a, &b);
+        let evaluator = || {
+            let mut consts = astro_float::Consts::new().expect("astro-float's constants");
+            move |i: usize, value: f64| {
+                math_oracle::ulp_error(value, &math_oracle::exact_binary(function, a[i], b[i], &mut consts))
+            }
+        };
+        worst = worst.max(measure(function.name(), range, samples, tiers, run, evaluator));
     }
     worst
 }
@@ -208,25 +186,11 @@ fn main() {
     println!("| --- | --- | --- | --- | --- |");
     let mut worst = Vec::new();
     if wanted("ln") {
-        let ln = sweep(
-            "ln",
-            LN_RANGES,
-            samples,
-            &tiers,
-            |tier| tier.block(fusejit::MathFunction::Ln).expect("a supported tier"),
-            reference::ln_ulp_error,
-        );
+        let ln = sweep(fusejit::MathFunction::Ln, LN_RANGES, samples, &tiers, reference::ln_ulp_error);
         worst.push(("ln", ln));
     }
     if wanted("exp") {
-        let exp = sweep(
-            "exp",
-            EXP_RANGES,
-            samples,
-            &tiers,
-            |tier| tier.block(fusejit::MathFunction::Exp).expect("a supported tier"),
-            reference::exp_ulp_error,
-        );
+        let exp = sweep(fusejit::MathFunction::Exp, EXP_RANGES, samples, &tiers, reference::exp_ulp_error);
         worst.push(("exp", exp));
     }
     for function in math_oracle::FUNCTIONS {

@@ -30,41 +30,28 @@ fn run(source: &str, bindings: &Bindings<'_>) -> Column {
     interpreted
 }
 
-fn i64_rows(column: &Column) -> Vec<Option<i64>> {
+/// The rows of a column of one element type (`pick` takes the value out of its scalar, or
+/// says it is of another type); panics on a row of another type.
+fn rows<T>(column: &Column, pick: fn(Scalar) -> Option<T>) -> Vec<Option<T>> {
     column
         .to_options()
         .into_iter()
-        .map(|row| match row {
-            None => None,
-            Some(Scalar::I64(v)) => Some(v),
-            Some(other) => panic!("expected i64, got {other:?}"),
-        })
+        .map(|row| row.map(|value| pick(value).unwrap_or_else(|| panic!("unexpected element {value:?}"))))
         .collect()
 }
 
+fn i64_rows(column: &Column) -> Vec<Option<i64>> {
+    rows(column, |value| if let Scalar::I64(v) = value { Some(v) } else { None })
+}
+
 fn i32_rows(column: &Column) -> Vec<Option<i32>> {
-    column
-        .to_options()
-        .into_iter()
-        .map(|row| match row {
-            None => None,
-            Some(Scalar::I32(v)) => Some(v),
-            Some(other) => panic!("expected i32, got {other:?}"),
-        })
-        .collect()
+    rows(column, |value| if let Scalar::I32(v) = value { Some(v) } else { None })
 }
 
 /// f64 rows compared by bits (so -0 differs from +0; NaN equals NaN).
 fn assert_f64_bits(column: &Column, expected: &[Option<f64>], what: &str) {
-    let rows: Vec<Option<f64>> = column
-        .to_options()
-        .into_iter()
-        .map(|row| match row {
-            None => None,
-            Some(Scalar::F64(v)) => Some(v),
-            Some(other) => panic!("{what}: expected f64, got {other:?}"),
-        })
-        .collect();
+    let rows: Vec<Option<f64>> =
+        rows(column, |value| if let Scalar::F64(v) = value { Some(v) } else { None });
     assert_eq!(rows.len(), expected.len(), "{what}: length");
     for (row, (got, want)) in rows.iter().zip(expected).enumerate() {
         let same = match (got, want) {

@@ -38,10 +38,10 @@ pub(crate) fn emit(
             math_block_f32(&mut builder, &trace(|x: Traced| function.apply(x)), &params)
         }
         RuntimeFunction::BinaryMathF64Block(function) => {
-            binary_math_block_f64(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)
+            math_block_f64(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)
         }
         RuntimeFunction::BinaryMathF32Block(function) => {
-            binary_math_block_f32(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)
+            math_block_f32(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)
         }
         RuntimeFunction::ShiftHalo => shift_halo(&mut builder, &params),
         RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
@@ -150,17 +150,25 @@ fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, inputs: &[Value]
     values[trace.result as usize]
 }
 
-/// `(src, dst, n)`: `dst[i] = f(src[i])` for `i < n`, two rows at a time; an odd last row
-/// goes through the same vector code in lane 0.
+/// `(src…, dst, n)` — one source per traced input (`ln`: one, `atan2`: two):
+/// `dst[i] = f(src…[i])` for `i < n`, two rows at a time; an odd last row goes through the
+/// same vector code in lane 0.
 fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
-    let (src, dst, n) = (params[0], params[1], params[2]);
+    let (sources, rest) = params.split_at(params.len() - 2);
+    let (dst, n) = (rest[0], rest[1]);
     let pairs = builder.ins().ushr_imm_u(n, 1);
     let zero = builder.ins().iconst(types::I64, 0);
     for_range(builder, zero, pairs, |builder, pair| {
         let offset = builder.ins().imul_imm_u(pair, 16);
-        let (from, to) = (builder.ins().iadd(src, offset), builder.ins().iadd(dst, offset));
-        let x = builder.ins().load(types::F64X2, memory(), from, 0);
-        let y = emit_trace(builder, trace, &[x]);
+        let inputs: Vec<Value> = sources
+            .iter()
+            .map(|&source| {
+                let from = builder.ins().iadd(source, offset);
+                builder.ins().load(types::F64X2, memory(), from, 0)
+            })
+            .collect();
+        let to = builder.ins().iadd(dst, offset);
+        let y = emit_trace(builder, trace, &inputs);
         builder.ins().store(memory(), y, to, 0);
     });
     let odd = builder.ins().band_imm_u(n, 1);
@@ -169,86 +177,44 @@ fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Va
     builder.ins().brif(odd, tail, &[], done, &[]);
     builder.switch_to_block(tail);
     let offset = builder.ins().imul_imm_u(pairs, 16);
-    let (from, to) = (builder.ins().iadd(src, offset), builder.ins().iadd(dst, offset));
-    let x = builder.ins().load(types::F64, memory(), from, 0);
-    let x = builder.ins().splat(types::F64X2, x);
-    let y = emit_trace(builder, trace, &[x]);
+    let inputs: Vec<Value> = sources
+        .iter()
+        .map(|&source| {
+            let from = builder.ins().iadd(source, offset);
+            let x = builder.ins().load(types::F64, memory(), from, 0);
+            builder.ins().splat(types::F64X2, x)
+        })
+        .collect();
+    let to = builder.ins().iadd(dst, offset);
+    let y = emit_trace(builder, trace, &inputs);
     let y = builder.ins().extractlane(y, 0);
     builder.ins().store(memory(), y, to, 0);
     builder.ins().jump(done, &[]);
     builder.switch_to_block(done);
 }
 
-/// `(src, dst, n)` over f32: each row widened to f64, computed in lane 0, rounded once — the
+/// `(src…, dst, n)` over f32: each row widened to f64, computed in lane 0, rounded once — the
 /// Rust runtime's f32 blocks, row by row.
 fn math_block_f32(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
-    let (src, dst, n) = (params[0], params[1], params[2]);
+    let (sources, rest) = params.split_at(params.len() - 2);
+    let (dst, n) = (rest[0], rest[1]);
     let zero = builder.ins().iconst(types::I64, 0);
     for_range(builder, zero, n, |builder, row| {
         let offset = builder.ins().imul_imm_u(row, 4);
-        let (from, to) = (builder.ins().iadd(src, offset), builder.ins().iadd(dst, offset));
-        let x = builder.ins().load(types::F32, memory(), from, 0);
-        let x = builder.ins().fpromote(types::F64, x);
-        let x = builder.ins().splat(types::F64X2, x);
-        let y = emit_trace(builder, trace, &[x]);
+        let inputs: Vec<Value> = sources
+            .iter()
+            .map(|&source| {
+                let from = builder.ins().iadd(source, offset);
+                let x = builder.ins().load(types::F32, memory(), from, 0);
+                let x = builder.ins().fpromote(types::F64, x);
+                builder.ins().splat(types::F64X2, x)
+            })
+            .collect();
+        let to = builder.ins().iadd(dst, offset);
+        let y = emit_trace(builder, trace, &inputs);
         let y = builder.ins().extractlane(y, 0);
         let y = builder.ins().fdemote(types::F32, y);
         builder.ins().store(memory(), y, to, 0);
-    });
-}
-
-/// `(a, b, dst, n)` over f64: `f64x2` pairs of rows, then the odd last row in lane 0.
-fn binary_math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
-    let (a, b, dst, n) = (params[0], params[1], params[2], params[3]);
-    let pairs = builder.ins().ushr_imm_u(n, 1);
-    let zero = builder.ins().iconst(types::I64, 0);
-    for_range(builder, zero, pairs, |builder, pair| {
-        let offset = builder.ins().imul_imm_u(pair, 16);
-        let (from_a, from_b) = (builder.ins().iadd(a, offset), builder.ins().iadd(b, offset));
-        let to = builder.ins().iadd(dst, offset);
-        let x = builder.ins().load(types::F64X2, memory(), from_a, 0);
-        let y = builder.ins().load(types::F64X2, memory(), from_b, 0);
-        let z = emit_trace(builder, trace, &[x, y]);
-        builder.ins().store(memory(), z, to, 0);
-    });
-    let odd = builder.ins().band_imm_u(n, 1);
-    let tail = builder.create_block();
-    let done = builder.create_block();
-    builder.ins().brif(odd, tail, &[], done, &[]);
-    builder.switch_to_block(tail);
-    let offset = builder.ins().imul_imm_u(pairs, 16);
-    let (from_a, from_b) = (builder.ins().iadd(a, offset), builder.ins().iadd(b, offset));
-    let to = builder.ins().iadd(dst, offset);
-    let x = builder.ins().load(types::F64, memory(), from_a, 0);
-    let x = builder.ins().splat(types::F64X2, x);
-    let y = builder.ins().load(types::F64, memory(), from_b, 0);
-    let y = builder.ins().splat(types::F64X2, y);
-    let z = emit_trace(builder, trace, &[x, y]);
-    let z = builder.ins().extractlane(z, 0);
-    builder.ins().store(memory(), z, to, 0);
-    builder.ins().jump(done, &[]);
-    builder.switch_to_block(done);
-}
-
-/// `(a, b, dst, n)` over f32: each row widened to f64, computed in lane 0, rounded once.
-fn binary_math_block_f32(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
-    let (a, b, dst, n) = (params[0], params[1], params[2], params[3]);
-    let zero = builder.ins().iconst(types::I64, 0);
-    for_range(builder, zero, n, |builder, row| {
-        let offset = builder.ins().imul_imm_u(row, 4);
-        let (from_a, from_b) = (builder.ins().iadd(a, offset), builder.ins().iadd(b, offset));
-        let to = builder.ins().iadd(dst, offset);
-        let widen = |builder: &mut FunctionBuilder<'_>, from: Value| {
-            let value = builder.ins().load(types::F32, memory(), from, 0);
-            let value = builder.ins().fpromote(types::F64, value);
-            builder.ins().splat(types::F64X2, value)
-        };
-        let x = widen(builder, from_a);
-        let y = widen(builder, from_b);
-        let z = emit_trace(builder, trace, &[x, y]);
-        let z = builder.ins().extractlane(z, 0);
-        let z = builder.ins().fdemote(types::F32, z);
-        builder.ins().store(memory(), z, to, 0);
     });
 }
 

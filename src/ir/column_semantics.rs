@@ -101,7 +101,7 @@ impl CompensatedSum {
 /// Stores row `offset`'s value in a window's ring, which grows to w entries during the
 /// first w rows (so a window far longer than the column costs only the column's length).
 #[inline(always)]
-fn ring_store(ring: &mut Vec<Option<f64>>, offset: usize, x: Option<f64>) {
+fn ring_store<T: Copy>(ring: &mut Vec<Option<T>>, offset: usize, x: Option<T>) {
     match ring.get_mut(offset) {
         Some(slot) => *slot = x,
         None => ring.push(x),
@@ -690,10 +690,7 @@ impl IntegerScanState {
                 let offset = self.offset;
                 self.offset = if offset + 1 == self.w { 0 } else { offset + 1 };
                 let leaving = if row >= self.w { self.ring[offset] } else { None };
-                match self.ring.get_mut(offset) {
-                    Some(slot) => *slot = x,
-                    None => self.ring.push(x),
-                }
+                ring_store(&mut self.ring, offset, x);
                 if let Some(x) = x {
                     self.valid += 1;
                     self.sum = self.sum.wrapping_add(x);

@@ -268,8 +268,8 @@ fn integer_binary(op: BinaryOp, a: i64, b: i64, wrap: fn(i64) -> Scalar) -> Opti
         BinaryOp::Add => wrap(a.wrapping_add(b)),
         BinaryOp::Sub => wrap(a.wrapping_sub(b)),
         BinaryOp::Mul => wrap(a.wrapping_mul(b)),
-        BinaryOp::FloorDiv => wrap(integer_floor_divide(a, b)?),
-        BinaryOp::Mod => wrap(integer_modulo(a, b)?),
+        BinaryOp::FloorDiv => wrap(integer_divmod(a, b)?.0),
+        BinaryOp::Mod => wrap(integer_divmod(a, b)?.1),
         BinaryOp::Min => wrap(a.min(b)),
         BinaryOp::Max => wrap(a.max(b)),
         BinaryOp::Eq => Scalar::Bool(a == b),
@@ -283,22 +283,20 @@ fn integer_binary(op: BinaryOp, a: i64, b: i64, wrap: fn(i64) -> Scalar) -> Opti
     })
 }
 
-/// `floor(a / b)`, `None` for `b == 0`, wrapping for `i64::MIN // -1`.
-pub fn integer_floor_divide(a: i64, b: i64) -> Option<i64> {
+/// `(a // b, a % b)` floored, as Python's `divmod`: the remainder takes the sign of `b` (or
+/// is 0) and `a == q·b + r`; `None` for `b == 0`; `i64::MIN // -1` wraps to `i64::MIN`. The
+/// truncated quotient and remainder move down by one divisor where the remainder's sign
+/// differs from the divisor's (the remainder then stays within `b`, so nothing overflows).
+pub fn integer_divmod(a: i64, b: i64) -> Option<(i64, i64)> {
     if b == 0 {
         return None;
     }
     let (quotient, remainder) = (a.wrapping_div(b), a.wrapping_rem(b));
-    Some(if remainder != 0 && (remainder < 0) != (b < 0) { quotient - 1 } else { quotient })
-}
-
-/// `a - b * floor(a / b)`: the sign of `b` (or 0), `None` for `b == 0`.
-pub fn integer_modulo(a: i64, b: i64) -> Option<i64> {
-    if b == 0 {
-        return None;
-    }
-    let remainder = a.wrapping_rem(b);
-    Some(if remainder != 0 && (remainder < 0) != (b < 0) { remainder + b } else { remainder })
+    Some(if remainder != 0 && (remainder < 0) != (b < 0) {
+        (quotient - 1, remainder + b)
+    } else {
+        (quotient, remainder)
+    })
 }
 
 /// NumPy's `divmod` of floats (`npy_divmod`), exactly: the remainder from `fmod` (exact),

@@ -113,20 +113,7 @@ pub(crate) fn exp_parts<L: Lanes>(x: L) -> (L, Dd<L>) {
 /// `k` is still within what [`scale_by_power_of_two`] carries).
 #[inline(always)]
 pub(crate) fn exp_parts_up_to<L: Lanes>(x: L, high: f64) -> (L, Dd<L>) {
-    let low = L::splat(EXP_LOW);
-    let high = L::splat(high);
-    let clamped = L::select(x.less(low), low, L::select(x.greater(high), high, x));
-    let magic = L::splat(1.5 * TWO_POW_52);
-    let k = clamped.fma(L::splat(std::f64::consts::LOG2_E), magic).sub(magic);
-    let r_hi = k.mul(L::splat(-LN2_HI)).add(clamped);
-    let r_lo = k.mul(L::splat(-LN2_LO));
-    let r = r_hi.add(r_lo);
-    let r_hi_part = r.sub(r_lo);
-    let c = r_hi.sub(r_hi_part).add(r_lo.sub(r.sub(r_hi_part)));
-    let mut q = L::splat(EXP_TAYLOR[12]);
-    for &coefficient in EXP_TAYLOR[..12].iter().rev() {
-        q = q.fma(r, L::splat(coefficient));
-    }
+    let ExpReduction { k, r, c, q } = exp_reduce(x, high);
     // r² exactly, so the polynomial term's error is the polynomial's own.
     let r_squared = dd::mul2(r, r);
     let t = r_squared.hi.fma(q, r_squared.lo.mul(q));
@@ -135,8 +122,9 @@ pub(crate) fn exp_parts_up_to<L: Lanes>(x: L, high: f64) -> (L, Dd<L>) {
     (k, dd::add_d2(Dd { hi: r, lo: c }, t))
 }
 
-/// `p·2^k` for an integral `k` in `[-1100, 1100]`: two power-of-two factors, the first exact,
-/// so the result rounds once (into the subnormal range or to ±∞ as it must).
+/// `p·2^k` for an integral `k` in `[-1100, 1100]`: `2^k1·2^k2` with `k1 = floor(k/2)`, both
+/// normal, so `p·2^k1` is exact and the second multiplication rounds once (into the
+/// subnormal range or to ±∞ as it must).
 #[inline(always)]
 pub(crate) fn scale_by_power_of_two<L: Lanes>(p: L, k: L) -> L {
     let magic = L::splat(1.5 * TWO_POW_52);
@@ -171,15 +159,36 @@ const EXP_HIGH: f64 = 710.0;
 /// exp(−∞) = 0, exp(NaN) = NaN.
 #[inline(always)]
 pub fn exp<L: Lanes>(x: L) -> L {
+    let ExpReduction { k, r, c, q } = exp_reduce(x, EXP_HIGH);
+    // exp(r) + c = 1 + r + (r²·q + c). 1 + r is split exactly (Fast2Sum: |r| < 1), so the
+    // only rounding of consequence is the last addition.
+    let t = r.mul(r).fma(q, c);
+    let one = L::splat(1.0);
+    let sum = one.add(r);
+    let error = one.sub(sum).add(r);
+    let p = sum.add(error.add(t));
+    let result = scale_by_power_of_two(p, k);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// What `exp` and [`exp_parts`] share, for `x` clamped to `[EXP_LOW, high]`:
+/// `k = round(x/ln2)` (by the 1.5·2⁵² trick); `r = x − k·ln2` from `k·LN2_HI` (exact, and so
+/// is its subtraction from x) and `k·LN2_LO`, rounded, with `c` its rounding error (TwoSum,
+/// exact); and `q = (e^r − 1 − r)/r²`, the Taylor polynomial of degree 12 in `r`.
+struct ExpReduction<L> {
+    k: L,
+    r: L,
+    c: L,
+    q: L,
+}
+
+#[inline(always)]
+fn exp_reduce<L: Lanes>(x: L, high: f64) -> ExpReduction<L> {
     let low = L::splat(EXP_LOW);
-    let high = L::splat(EXP_HIGH);
+    let high = L::splat(high);
     let clamped = L::select(x.less(low), low, L::select(x.greater(high), high, x));
-    // k = round-to-nearest(x / ln2): adding 1.5·2^52 rounds to an integer in the low bits.
     let magic = L::splat(1.5 * TWO_POW_52);
     let k = clamped.fma(L::splat(std::f64::consts::LOG2_E), magic).sub(magic);
-    // r = x − k·ln2 = r_hi + r_lo: k·LN2_HI is exact and so is its subtraction from x. r is
-    // their rounded sum and `c` its rounding error (TwoSum, exact), carried into the result
-    // as exp(r + c) ≈ exp(r) + c.
     let r_hi = k.mul(L::splat(-LN2_HI)).add(clamped);
     let r_lo = k.mul(L::splat(-LN2_LO));
     let r = r_hi.add(r_lo);
@@ -189,20 +198,7 @@ pub fn exp<L: Lanes>(x: L) -> L {
     for &coefficient in EXP_TAYLOR[..12].iter().rev() {
         q = q.fma(r, L::splat(coefficient));
     }
-    // exp(r) + c = 1 + r + (r²·q + c). 1 + r is split exactly (Fast2Sum: |r| < 1), so the
-    // only rounding of consequence is the last addition.
-    let t = r.mul(r).fma(q, c);
-    let one = L::splat(1.0);
-    let sum = one.add(r);
-    let error = one.sub(sum).add(r);
-    let p = sum.add(error.add(t));
-    // 2^k as 2^k1 · 2^k2 with k1 = floor(k/2): both normal, so p·2^k1 is exact and the second
-    // multiplication rounds once (into the subnormal range or to +∞ as it must).
-    let k1 = k.mul(L::splat(0.5)).fma(L::splat(1.0), magic).sub(magic);
-    let k1 = L::select(k1.greater(k.mul(L::splat(0.5))), k1.sub(L::splat(1.0)), k1);
-    let k2 = k.sub(k1);
-    let result = p.mul(power_of_two(k1)).mul(power_of_two(k2));
-    L::select(x.is_nan(), x.add(x), result)
+    ExpReduction { k, r, c, q }
 }
 
 /// 2^k for an integral `k` in the normal exponent range, built from its bits.

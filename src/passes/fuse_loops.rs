@@ -189,7 +189,11 @@ impl LoopPlan {
             let validity = if self.nullable[node.index()] { "with validity" } else { "all valid" };
             let _ = writeln!(out, "also writes output {node} ({validity}) from its buffer");
         }
-        for buffer in &self.buffers {
+        for (index, buffer) in self.buffers.iter().enumerate() {
+            if self.second_operand_buffer[buffer.node.index()] == Some(index) {
+                let _ = writeln!(out, "buffer {}: its second operand", buffer.node);
+                continue;
+            }
             let nullable = if buffer.nullable { " with validity" } else { "" };
             let _ = writeln!(out, "buffer {}: halo {}{nullable}", buffer.node, buffer.halo);
         }
@@ -337,12 +341,17 @@ fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[Reduce
         }
     }
     // Room for a two-argument call's second operand, a block's worth (values only: the
-    // call's validity is combined into its own buffer).
+    // call's validity is combined into its own buffer), where it cannot be read where it
+    // lies: a lag (of an input or a computed node) or a scalar. An input column or a computed
+    // node (buffered above, as a call's source) is read in place.
     let mut second_operand_buffer = vec![None; count];
     for stage in &stages {
         if let Stage::BlockCall { node, function: BlockFunction::Binary(_) } = stage {
-            second_operand_buffer[node.index()] = Some(buffers.len());
-            buffers.push(Buffer { node: *node, halo: 0, nullable: false });
+            let (base, delta) = resolve_lags(program, program.node(*node).kind.operands()[1]);
+            if delta > 0 || program.node(base).ty.shape == Shape::Scalar {
+                second_operand_buffer[node.index()] = Some(buffers.len());
+                buffers.push(Buffer { node: *node, halo: 0, nullable: false });
+            }
         }
     }
     LoopPlan {

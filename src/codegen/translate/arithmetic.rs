@@ -57,7 +57,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// Integer `a // b` or `a % b` as `semantics::integer_floor_divide`/`integer_modulo`:
+    /// Integer `a // b` or `a % b` as `semantics::integer_divmod`:
     /// the divisor is replaced by 1 where it is 0 (the row is null) or -1 (the quotient is
     /// `-a`, wrapping, and the remainder 0), so `sdiv`/`srem` never trap; then the truncated
     /// result is floored.

@@ -4,7 +4,6 @@
 use super::{Translator, elem_size};
 use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{Elem, NodeId, NodeKind, Shape};
-use crate::math::{BinaryMathFunction, MathFunction};
 use crate::passes::fuse_loops::BlockFunction;
 use cranelift_codegen::ir::{FuncRef, InstBuilder, Value, types};
 use std::collections::HashMap;
@@ -13,16 +12,10 @@ impl<'p, 'b> Translator<'p, 'b> {
     pub(super) fn block_call(&mut self, node: NodeId, function: BlockFunction, start: Value, len: Value) {
         let (sources, destination) = self.block_operands(node, start, len);
         let elem = self.plan.program.node(node).ty.elem;
-        match function {
-            BlockFunction::Unary(function) => {
-                let stub = self.math_stub(function, elem);
-                self.builder.ins().call(stub, &[sources[0], destination, len]);
-            }
-            BlockFunction::Binary(function) => {
-                let stub = self.binary_math_stub(function, elem);
-                self.builder.ins().call(stub, &[sources[0], sources[1], destination, len]);
-            }
-        }
+        // `(sources…, destination, len)`: one source per argument.
+        let arguments: Vec<Value> = sources.into_iter().chain([destination, len]).collect();
+        let stub = self.math_stub(function, elem);
+        self.builder.ins().call(stub, &arguments);
     }
 
     /// Advances scan `state` by the block: the operand's values and validity are laid out as
@@ -135,22 +128,14 @@ impl<'p, 'b> Translator<'p, 'b> {
         (sources, destination)
     }
 
-    pub(super) fn math_stub(&self, function: MathFunction, elem: Elem) -> FuncRef {
-        let runtime = match elem {
-            Elem::F32 => RuntimeFunction::MathF32Block(function),
-            Elem::F64 => RuntimeFunction::MathF64Block(function),
-            Elem::I64 | Elem::I32 | Elem::Bool => {
-                unreachable!("check converts integers to f64 for math functions and rejects bools")
-            }
-        };
-        self.stubs.get(runtime)
-    }
-
-    pub(super) fn binary_math_stub(&self, function: BinaryMathFunction, elem: Elem) -> FuncRef {
-        let runtime = match elem {
-            Elem::F32 => RuntimeFunction::BinaryMathF32Block(function),
-            Elem::F64 => RuntimeFunction::BinaryMathF64Block(function),
-            Elem::I64 | Elem::I32 | Elem::Bool => {
+    /// The runtime block function of a math function over `elem` values.
+    pub(super) fn math_stub(&self, function: BlockFunction, elem: Elem) -> FuncRef {
+        let runtime = match (function, elem) {
+            (BlockFunction::Unary(function), Elem::F64) => RuntimeFunction::MathF64Block(function),
+            (BlockFunction::Unary(function), Elem::F32) => RuntimeFunction::MathF32Block(function),
+            (BlockFunction::Binary(function), Elem::F64) => RuntimeFunction::BinaryMathF64Block(function),
+            (BlockFunction::Binary(function), Elem::F32) => RuntimeFunction::BinaryMathF32Block(function),
+            (_, Elem::I64 | Elem::I32 | Elem::Bool) => {
                 unreachable!("check converts integers to f64 for math functions and rejects bools")
             }
         };

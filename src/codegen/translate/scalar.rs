@@ -4,6 +4,7 @@
 use super::{Pair, Translator, clif_type, elem_size};
 use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, UnaryOp};
 use crate::math::{BinaryMathFunction, MathFunction};
+use crate::passes::fuse_loops::BlockFunction;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types};
 use std::collections::HashMap;
@@ -217,7 +218,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().stack_store(types::I64, x, slot, 0);
         let address = self.builder.ins().stack_addr(types::I64, slot, 0);
         let one = self.builder.ins().iconst(types::I64, 1);
-        let stub = self.math_stub(function, elem);
+        let stub = self.math_stub(BlockFunction::Unary(function), elem);
         self.builder.ins().call(stub, &[address, address, one]);
         (self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0), valid)
     }
@@ -244,7 +245,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         let (slot, a_address) = slot_of(self, a);
         let (_, b_address) = slot_of(self, b);
         let one = self.builder.ins().iconst(types::I64, 1);
-        let stub = self.binary_math_stub(function, elem);
+        let stub = self.math_stub(BlockFunction::Binary(function), elem);
         self.builder.ins().call(stub, &[a_address, b_address, a_address, one]);
         self.builder.ins().stack_load(types::I64, clif_type(elem), slot, 0)
     }
