@@ -142,6 +142,23 @@ fn special_values_are_exact_on_every_tier() {
         (MathFunction::Cbrt, inf, inf),
         (MathFunction::Cbrt, -inf, -inf),
         (MathFunction::Cbrt, 1e-309, 1e-103),
+        (MathFunction::Sin, 0.0, 0.0),
+        (MathFunction::Sin, -0.0, -0.0),
+        (MathFunction::Sin, inf, nan),
+        (MathFunction::Sin, -inf, nan),
+        (MathFunction::Sin, 5e-324, 5e-324),
+        (MathFunction::Sin, -1e-300, -1e-300),
+        (MathFunction::Sin, pi / 2.0, 1.0),
+        (MathFunction::Cos, 0.0, 1.0),
+        (MathFunction::Cos, -0.0, 1.0),
+        (MathFunction::Cos, inf, nan),
+        (MathFunction::Cos, 5e-324, 1.0),
+        (MathFunction::Cos, pi, -1.0),
+        (MathFunction::Tan, 0.0, 0.0),
+        (MathFunction::Tan, -0.0, -0.0),
+        (MathFunction::Tan, -inf, nan),
+        (MathFunction::Tan, 1e-300, 1e-300),
+        (MathFunction::Tan, -5e-324, -5e-324),
     ];
     for &(function, x, want) in cases {
         let got = on_every_tier(function, &[x, nan])[0];
@@ -151,6 +168,55 @@ fn special_values_are_exact_on_every_tier() {
         let nan_out = on_every_tier(function, &[nan])[0];
         assert!(nan_out.is_nan(), "{}(NaN) = {nan_out}", function.name());
     }
+}
+
+/// The arguments that make a trigonometric reduction hardest: the double nearest a multiple of
+/// π/2 (6381956970095103·2⁷⁹⁷, within 2⁻⁶¹ of one), others close to multiples near the fast
+/// reduction's limit (2⁴⁰) and beyond, `1e22`, the largest doubles. Each within 1 ULP, on every
+/// tier, and each lane the same whatever shares its vector.
+#[test]
+fn trigonometric_functions_are_exact_at_the_hardest_arguments() {
+    let limit = 1_099_511_627_776.0f64;
+    let mut hard = vec![
+        6_381_956_970_095_103.0 * 2f64.powi(797),
+        1e22,
+        f64::MAX,
+        2f64.powi(1023),
+        limit,
+        f64::from_bits(limit.to_bits() + 1),
+        f64::from_bits(limit.to_bits() - 1),
+        7.0e9,
+        355.0,
+        103_993.0,
+    ];
+    // The doubles nearest k·π/2 for k around 2⁴⁰ and 2⁶⁰, on both sides of the limit.
+    for k in [(1u64 << 40) / 3, (1 << 40) - 1, 1 << 41, 1 << 60] {
+        let x = k as f64 * std::f64::consts::FRAC_PI_2;
+        hard.extend([x, f64::from_bits(x.to_bits() + 1), f64::from_bits(x.to_bits() - 1)]);
+    }
+    let negated: Vec<f64> = hard.iter().map(|x| -x).collect();
+    hard.extend(negated);
+    let mut consts = astro_float::Consts::new().expect("astro-float's constants");
+    for function in [MathFunction::Sin, MathFunction::Cos, MathFunction::Tan] {
+        let outputs = on_every_tier(function, &hard);
+        for (&x, &y) in hard.iter().zip(&outputs) {
+            let error = ulp_error(y, &exact(function, x, &mut consts));
+            assert!(error <= 1.0, "{}({x:e}) = {y:e} is {error} ULP off", function.name());
+            // Alone in its vector, or beside an ordinary argument, the same bits.
+            assert_eq!(on_every_tier(function, &[x])[0].to_bits(), y.to_bits());
+            assert_eq!(on_every_tier(function, &[0.5, x, 3.0])[1].to_bits(), y.to_bits());
+        }
+        // sin and tan are odd, cos is even, bit for bit.
+        let half = hard.len() / 2;
+        for i in 0..half {
+            let (positive, negative) = (outputs[i], outputs[i + half]);
+            let want = if function == MathFunction::Cos { positive } else { -positive };
+            assert_eq!(negative.to_bits(), want.to_bits(), "{}(-{:e})", function.name(), hard[i]);
+        }
+    }
+    // Known values: sin(1e22) (Ng's example) and cos at the hardest argument, to 16 digits.
+    let sin_1e22 = MathFunction::Sin.of_f64(1e22);
+    assert!((sin_1e22 - -0.852_200_849_767_188_8).abs() < 2e-16, "{sin_1e22}");
 }
 
 #[test]

@@ -127,6 +127,7 @@ fn num(expr: &Num, depth: usize) -> String {
                     &[
                         "ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "log2",
                         "log10", "log1p", "expm1", "sinh", "cosh", "tanh", "atan", "asin", "acos", "cbrt",
+                        "sin", "cos", "tan",
                     ],
                     *f
                 ),

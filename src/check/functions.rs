@@ -112,6 +112,9 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
         required: 1,
     },
     FunctionInfo { name: "cbrt", function: Function::Math(MathFunction::Cbrt), params: &["x"], required: 1 },
+    FunctionInfo { name: "sin", function: Function::Math(MathFunction::Sin), params: &["x"], required: 1 },
+    FunctionInfo { name: "cos", function: Function::Math(MathFunction::Cos), params: &["x"], required: 1 },
+    FunctionInfo { name: "tan", function: Function::Math(MathFunction::Tan), params: &["x"], required: 1 },
     FunctionInfo {
         name: "atan2",
         function: Function::Math2(BinaryMathFunction::Atan2),
@@ -181,10 +184,8 @@ pub const FUNCTIONS: &[FunctionInfo] = &[
 ];
 
 /// Names the language reserves for later releases, so that using one says "not yet" instead
-/// of "unknown".
-/// The numexpr and Polars functions planned next (issue 13) are here, so that `sin(x)` says
-/// "not supported yet" rather than "did you mean 'min'?".
-pub const NOT_YET_SUPPORTED: &[&str] = &["sin", "cos", "tan", "arcsinh", "arccosh", "arctanh"];
+/// of "unknown" or "did you mean 'sinh'?": numexpr's inverse hyperbolic functions.
+pub const NOT_YET_SUPPORTED: &[&str] = &["arcsinh", "arccosh", "arctanh"];
 
 pub fn lookup(name: &str) -> Option<&'static FunctionInfo> {
     FUNCTIONS.iter().find(|info| info.name == name)

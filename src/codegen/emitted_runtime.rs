@@ -96,14 +96,27 @@ fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, inputs: &[Value]
     let as_float = |builder: &mut FunctionBuilder<'_>, value: Value| {
         builder.ins().bitcast(types::F64X2, memory(), value)
     };
-    for op in &trace.ops {
+    // Constants first: the trace shares one of each, so a constant first recorded inside a
+    // guarded region may be used after it, where only values of a dominating block are
+    // visible.
+    let constants: Vec<Option<Value>> = trace
+        .ops
+        .iter()
+        .map(|op| match *op {
+            TracedOp::Constant(bits) => {
+                let scalar = builder.ins().f64const(f64::from_bits(bits));
+                Some(builder.ins().splat(types::F64X2, scalar))
+            }
+            _ => None,
+        })
+        .collect();
+    // The open guarded region: its join block, mask and `otherwise` value.
+    let mut guarded: Option<(cranelift_codegen::ir::Block, Value, Value)> = None;
+    for (index, op) in trace.ops.iter().enumerate() {
         let v = |index: u32| values[index as usize];
         let value = match *op {
             TracedOp::Input(index) => inputs[index as usize],
-            TracedOp::Constant(bits) => {
-                let scalar = builder.ins().f64const(f64::from_bits(bits));
-                builder.ins().splat(types::F64X2, scalar)
-            }
+            TracedOp::Constant(_) => constants[index].unwrap_or_else(|| unreachable!("emitted above")),
             TracedOp::Add(a, b) => builder.ins().fadd(v(a), v(b)),
             TracedOp::Sub(a, b) => builder.ins().fsub(v(a), v(b)),
             TracedOp::Mul(a, b) => builder.ins().fmul(v(a), v(b)),
@@ -144,6 +157,27 @@ fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, inputs: &[Value]
                 as_float(builder, mask)
             }
             TracedOp::Select(mask, a, b) => builder.ins().bitselect(v(mask), v(a), v(b)),
+            // `brif any(mask), region, join(otherwise)`; the region ends with
+            // `jump join(mask ? then : otherwise)`.
+            TracedOp::IfAnyBegin(mask, otherwise) => {
+                let mask_bits = as_bits(builder, v(mask));
+                let any = builder.ins().vany_true(mask_bits);
+                let region = builder.create_block();
+                let join = builder.create_block();
+                builder.append_block_param(join, types::F64X2);
+                builder.ins().brif(any, region, &[], join, &[v(otherwise).into()]);
+                builder.switch_to_block(region);
+                guarded = Some((join, v(mask), v(otherwise)));
+                v(otherwise)
+            }
+            TracedOp::IfAnyEnd(_, then) => {
+                let (join, mask, otherwise) =
+                    guarded.take().unwrap_or_else(|| unreachable!("the trace opened a region"));
+                let merged = builder.ins().bitselect(mask, v(then), otherwise);
+                builder.ins().jump(join, &[merged.into()]);
+                builder.switch_to_block(join);
+                builder.block_params(join)[0]
+            }
         };
         values.push(value);
     }

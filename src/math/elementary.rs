@@ -35,13 +35,13 @@ const SIGN_BIT: f64 = -0.0;
 
 /// `|x|`.
 #[inline(always)]
-fn abs<L: Lanes>(x: L) -> L {
+pub(super) fn abs<L: Lanes>(x: L) -> L {
     x.and_bits(L::splat(f64::from_bits(!(1u64 << 63))))
 }
 
 /// `x` with its sign flipped where `y` is negative (SLEEF's `mulsign`).
 #[inline(always)]
-fn mul_sign<L: Lanes>(x: L, y: L) -> L {
+pub(super) fn mul_sign<L: Lanes>(x: L, y: L) -> L {
     x.xor_bits(y.and_bits(L::splat(SIGN_BIT)))
 }
 
@@ -167,7 +167,7 @@ pub fn tanh<L: Lanes>(x: L) -> L {
 
 /// Evaluates `c[0]·t^(n−1) + … + c[n−1]` by Horner's rule with FMA.
 #[inline(always)]
-fn horner<L: Lanes>(t: L, coefficients: &[f64]) -> L {
+pub(super) fn horner<L: Lanes>(t: L, coefficients: &[f64]) -> L {
     let mut u = L::splat(coefficients[0]);
     for &coefficient in &coefficients[1..] {
         u = u.fma(t, L::splat(coefficient));
@@ -300,7 +300,7 @@ pub fn cbrt<L: Lanes>(x: L) -> L {
     let d = scaled.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(0.5));
     // e = 3·q + re with re in {0, 1, 2}: t = e + 6144 is positive, so truncation is floor.
     let t = e.add(L::splat(6144.0));
-    let q = floor_positive(t.mul(L::splat(1.0 / 3.0)));
+    let q = floor_small(t.mul(L::splat(1.0 / 3.0)));
     let re = t.sub(q.mul(L::splat(3.0)));
     let q2 = Dd::select(
         re.equal(one),
@@ -337,10 +337,10 @@ pub fn cbrt<L: Lanes>(x: L) -> L {
     L::select(x.is_nan(), x.add(x), result)
 }
 
-/// `floor(v)` for `0 ≤ v < 2⁵¹`: round to nearest by the magic constant, then step down where
-/// that went up.
+/// `floor(v)` for `|v| < 2⁵¹`: round to nearest by the magic constant (exact in that range,
+/// either sign), then step down where that went up.
 #[inline(always)]
-fn floor_positive<L: Lanes>(v: L) -> L {
+pub(super) fn floor_small<L: Lanes>(v: L) -> L {
     let magic = L::splat(6_755_399_441_055_744.0);
     let rounded = v.add(magic).sub(magic);
     L::select(rounded.greater(v), rounded.sub(L::splat(1.0)), rounded)
@@ -447,7 +447,7 @@ fn flag<L: Lanes>(mask: L::Mask) -> L {
 #[inline(always)]
 fn trunc<L: Lanes>(v: L) -> L {
     let a = abs(v);
-    let whole = floor_positive(L::select(a.less(L::splat(4_503_599_627_370_496.0)), a, L::splat(0.0)));
+    let whole = floor_small(L::select(a.less(L::splat(4_503_599_627_370_496.0)), a, L::splat(0.0)));
     let whole = L::select(a.less(L::splat(4_503_599_627_370_496.0)), whole, a);
     mul_sign(whole, v)
 }

@@ -34,6 +34,15 @@ pub trait Lanes: Copy {
     fn is_nan(self) -> Self::Mask;
     /// `mask ? a : b` per lane.
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
+    /// `mask ? then(argument) : otherwise` per lane, where `then` runs only if some lane of
+    /// `mask` is set: the guard around a rare, expensive path (trig's huge-argument
+    /// reduction). Each lane's result depends on its own inputs only, so it is the same bits
+    /// whichever other lanes share the vector.
+    ///
+    /// `then` must be an `#[inline(always)]` function item, not a closure: a closure does not
+    /// inherit the `#[target_feature]`s of the tier's loop, and compiled without them its
+    /// vector arithmetic gives wrong upper lanes.
+    fn if_any(mask: Self::Mask, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self;
 }
 
 /// Loading and storing a whole vector of lanes: what the block loops need beyond the
@@ -113,5 +122,8 @@ impl Lanes for f64 {
     }
     fn select(mask: bool, a: Self, b: Self) -> Self {
         if mask { a } else { b }
+    }
+    fn if_any(mask: bool, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
+        if mask { then(argument) } else { otherwise }
     }
 }

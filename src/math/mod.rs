@@ -14,6 +14,7 @@ pub(crate) mod kernels;
 pub(crate) mod lanes;
 pub mod reference;
 pub(crate) mod trace;
+pub(crate) mod trigonometric;
 // Crate-private on purpose: the lane types execute their tier's instructions from safe
 // methods, which is sound only inside the `#[target_feature]` entry points this crate calls
 // after detecting the features. No path from outside the crate may name them.
@@ -42,6 +43,9 @@ macro_rules! with_math_functions {
             Asin "asin" $crate::math::elementary::asin,
             Acos "acos" $crate::math::elementary::acos,
             Cbrt "cbrt" $crate::math::elementary::cbrt,
+            Sin "sin" $crate::math::trigonometric::sin,
+            Cos "cos" $crate::math::trigonometric::cos,
+            Tan "tan" $crate::math::trigonometric::tan,
         );
     };
 }
@@ -182,6 +186,12 @@ pub enum MathFunction {
     Acos,
     /// Cube root.
     Cbrt,
+    /// Sine (radians), with an exact argument reduction at every magnitude.
+    Sin,
+    /// Cosine (radians), with an exact argument reduction at every magnitude.
+    Cos,
+    /// Tangent (radians), with an exact argument reduction at every magnitude.
+    Tan,
 }
 
 macro_rules! math_function_methods {

@@ -11,7 +11,13 @@ use std::cell::RefCell;
 
 /// One recorded operation. Operands are indices of earlier operations in the same trace.
 /// Operations that produce masks (`Less`, `Greater`, `Equal`, `IsNan`) are only ever
-/// consumed as the first operand of `Select`.
+/// consumed as the first operand of `Select` or `IfAnyBegin`.
+///
+/// `IfAnyBegin(mask, otherwise)` … `IfAnyEnd(begin, then)` bracket a guarded region (never
+/// nested): the operations between them need only run when some lane of `mask` is set, and
+/// `IfAnyEnd`'s value is `mask ? then : otherwise`. Operations after `IfAnyEnd` use nothing
+/// recorded inside the region but constants (which an emitter materialises up front, since
+/// [`record`] shares one of each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TracedOp {
     /// The kernel's argument of this index (0, or 0 and 1 for a two-argument kernel).
@@ -36,6 +42,11 @@ pub enum TracedOp {
     IsNan(u32),
     /// `mask ? a : b`.
     Select(u32, u32, u32),
+    /// Opens a guarded region: `(mask, otherwise)`. Its own value is `otherwise`.
+    IfAnyBegin(u32, u32),
+    /// Closes the region opened at index `begin`: `(begin, then)`; the value is
+    /// `mask ? then : otherwise`.
+    IfAnyEnd(u32, u32),
 }
 
 /// A whole kernel as straight-line code: `ops[result]` is its value.
@@ -145,6 +156,11 @@ impl Lanes for Traced {
     fn select(mask: Self, a: Self, b: Self) -> Self {
         record(TracedOp::Select(mask.0, a.0, b.0))
     }
+    fn if_any(mask: Self, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
+        let begin = record(TracedOp::IfAnyBegin(mask.0, otherwise.0));
+        let then = then(argument);
+        record(TracedOp::IfAnyEnd(begin.0, then.0))
+    }
 }
 
 /// Evaluates a trace on one f64 with the scalar tier's operations: the check that a trace
@@ -174,6 +190,13 @@ pub fn evaluate(trace: &Trace, x: f64) -> f64 {
             TracedOp::Equal(a, b) => (0.0, v(a).equal(v(b))),
             TracedOp::IsNan(a) => (0.0, v(a).is_nan()),
             TracedOp::Select(m, a, b) => (if masks[m as usize] { v(a) } else { v(b) }, false),
+            TracedOp::IfAnyBegin(_, otherwise) => (v(otherwise), false),
+            TracedOp::IfAnyEnd(begin, then) => match trace.ops[begin as usize] {
+                TracedOp::IfAnyBegin(m, otherwise) => {
+                    (if masks[m as usize] { v(then) } else { v(otherwise) }, false)
+                }
+                _ => unreachable!("IfAnyEnd names its IfAnyBegin"),
+            },
         };
         values.push(value);
         masks.push(mask);
@@ -220,5 +243,36 @@ mod tests {
             );
         }
         assert_eq!(evaluate(&ln, 1.0).to_bits(), 0.0f64.to_bits());
+    }
+
+    #[test]
+    fn a_guarded_region_is_recorded_once_and_evaluates_to_the_scalar_tiers_bits() {
+        use crate::math::trigonometric;
+        let sin = trace(trigonometric::sin::<Traced>);
+        let begins: Vec<usize> =
+            (0..sin.ops.len()).filter(|&i| matches!(sin.ops[i], TracedOp::IfAnyBegin(..))).collect();
+        let ends: Vec<usize> =
+            (0..sin.ops.len()).filter(|&i| matches!(sin.ops[i], TracedOp::IfAnyEnd(..))).collect();
+        assert_eq!(begins.len(), 1);
+        assert_eq!(ends.len(), 1);
+        assert_eq!(sin.ops[ends[0]], TracedOp::IfAnyEnd(begins[0] as u32, ends[0] as u32 - 1));
+        // Nothing after the region uses a value from inside it but constants.
+        for op in &sin.ops[ends[0] + 1..] {
+            let operands: Vec<u32> = match *op {
+                TracedOp::Add(a, b) | TracedOp::Sub(a, b) | TracedOp::Mul(a, b) | TracedOp::Div(a, b) => {
+                    vec![a, b]
+                }
+                TracedOp::Select(m, a, b) | TracedOp::Fma(m, a, b) => vec![m, a, b],
+                _ => vec![],
+            };
+            for operand in operands {
+                let inside = (begins[0] as u32..ends[0] as u32).contains(&operand);
+                assert!(!inside || matches!(sin.ops[operand as usize], TracedOp::Constant(_)), "{op:?}");
+            }
+        }
+        for x in [0.0, -0.0, 0.5, -3.0, 1e-310, 7e9, 1.5e12, -1e22, 1e300, f64::INFINITY, f64::NAN] {
+            let (want, got) = (trigonometric::sin(x), evaluate(&sin, x));
+            assert!(want.to_bits() == got.to_bits() || want.is_nan() && got.is_nan(), "sin({x})");
+        }
     }
 }

@@ -146,6 +146,15 @@ impl Lanes for Sse {
         // SAFETY: see the impl comment.
         Sse(unsafe { _mm_blendv_pd(b.0, a.0, mask) })
     }
+    #[inline(always)]
+    fn if_any(mask: __m128d, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
+        // SAFETY: see the impl comment.
+        if unsafe { _mm_movemask_pd(mask) } != 0 {
+            Self::select(mask, then(argument), otherwise)
+        } else {
+            otherwise
+        }
+    }
 }
 
 /// Four f64 lanes in an AVX register.
@@ -254,6 +263,15 @@ impl Lanes for Avx2 {
     fn select(mask: __m256d, a: Self, b: Self) -> Self {
         // SAFETY: see the impl comment.
         Avx2(unsafe { _mm256_blendv_pd(b.0, a.0, mask) })
+    }
+    #[inline(always)]
+    fn if_any(mask: __m256d, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
+        // SAFETY: see the impl comment.
+        if unsafe { _mm256_movemask_pd(mask) } != 0 {
+            Self::select(mask, then(argument), otherwise)
+        } else {
+            otherwise
+        }
     }
 }
 
@@ -370,6 +388,10 @@ impl Lanes for Avx512 {
     fn select(mask: __mmask8, a: Self, b: Self) -> Self {
         // SAFETY: see the impl comment.
         Avx512(unsafe { _mm512_mask_blend_pd(mask, b.0, a.0) })
+    }
+    #[inline(always)]
+    fn if_any(mask: __mmask8, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
+        if mask != 0 { Self::select(mask, then(argument), otherwise) } else { otherwise }
     }
 }
 

@@ -232,7 +232,7 @@ fn numeric_nodes(depth: u32, stateful: bool) -> BoxedStrategy<Num> {
             1 => b().prop_map(Num::Neg),
             1 => (one_of(&["ln", "log", "exp", "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "f32", "f64", "i64", "i32"]), b())
                 .prop_map(|(name, a)| Num::Unary(name, a)),
-            1 => (one_of(&["log2", "log10", "log1p", "expm1", "sinh", "cosh", "tanh", "atan", "asin", "acos", "cbrt"]), b())
+            1 => (one_of(&["log2", "log10", "log1p", "expm1", "sinh", "cosh", "tanh", "atan", "asin", "acos", "cbrt", "sin", "cos", "tan"]), b())
                 .prop_map(|(name, a)| Num::Unary(name, a)),
             1 => (b(), one_of(&["0", "1", "2", "3", "5", "-1", "-2", "7"])).prop_map(|(a, n)| Num::Power(a, n)),
             3 => (one_of(&["+", "-", "*", "/", "//", "%"]), b(), b()).prop_map(|(op, a, c)| Num::Binary(op, a, c)),
@@ -483,6 +483,8 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "where(x > y, x - y, 0) * a + lag(x, 3)",
     "ln(w) + exp(w / 1000)",
     "exp(x - 100) + exp(-x) + ln(x - 99)",
+    // Trig with ordinary, huge (Payne–Hanek) and mixed vectors: x·1.0995e10 straddles 2⁴⁰.
+    "sin(x) + cos(x * 1e200) * tan(x * 1.0995e10) + sin(w * 1e30)",
 ];
 
 /// Smooth price-like columns for the workload tests at block boundaries: `x` and `y` near 100,
