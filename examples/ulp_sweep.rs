@@ -3,9 +3,23 @@
 //! error in ULPs — against the double-double reference for `ln`/`exp`, against astro-float at
 //! 256 bits for the others — and whether every tier returned the same bits.
 //! Run: `cargo run --release --example ulp_sweep -- --samples N [--function NAME]`.
+//! `--oracle mpfr` (built with `--features mpfr-oracle`, linking the system's `libmpfr.so.6`)
+//! takes the exact values from GNU MPFR instead of astro-float: about 30 times faster, which
+//! makes 10⁷ samples per range a matter of minutes.
 
 #[path = "../tests/math_oracle/mod.rs"]
 mod math_oracle;
+#[cfg(feature = "mpfr-oracle")]
+#[path = "../tests/math_oracle/mpfr.rs"]
+mod mpfr;
+
+/// Which arbitrary-precision library gives the exact values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Oracle {
+    AstroFloat,
+    #[cfg(feature = "mpfr-oracle")]
+    Mpfr,
+}
 
 use fusejit::Isa;
 use fusejit::internals::math::reference;
@@ -121,8 +135,8 @@ fn sweep(
     worst
 }
 
-/// Sweeps one of the oracle-checked functions over its ranges against astro-float.
-fn sweep_with_oracle(function: fusejit::MathFunction, samples: usize, tiers: &[Isa]) -> f64 {
+/// Sweeps one of the oracle-checked functions over its ranges against the oracle.
+fn sweep_with_oracle(function: fusejit::MathFunction, samples: usize, tiers: &[Isa], oracle: Oracle) -> f64 {
     let mut worst = 0.0f64;
     for (range, sample) in math_oracle::ranges(function) {
         let mut rng = math_oracle::Rng(0x9e37_79b9_7f4a_7c15 ^ (function as u64) << 40);
@@ -133,10 +147,19 @@ fn sweep_with_oracle(function: fusejit::MathFunction, samples: usize, tiers: &[I
             unsafe { block(inputs.as_ptr(), out.as_mut_ptr(), samples) };
         };
         let inputs = &inputs;
-        let evaluator = || {
-            let mut consts = astro_float::Consts::new().expect("astro-float's constants");
-            move |i: usize, value: f64| {
-                math_oracle::ulp_error(value, &math_oracle::exact(function, inputs[i], &mut consts))
+        let evaluator = || -> Box<dyn FnMut(usize, f64) -> f64> {
+            match oracle {
+                Oracle::AstroFloat => {
+                    let mut consts = astro_float::Consts::new().expect("astro-float's constants");
+                    Box::new(move |i: usize, value: f64| {
+                        math_oracle::ulp_error(value, &math_oracle::exact(function, inputs[i], &mut consts))
+                    })
+                }
+                #[cfg(feature = "mpfr-oracle")]
+                Oracle::Mpfr => {
+                    let mut mpfr = mpfr::Mpfr::default();
+                    Box::new(move |i: usize, value: f64| mpfr.ulp_error(function, inputs[i], value))
+                }
             }
         };
         worst = worst.max(measure(function.name(), range, samples, tiers, run, evaluator));
@@ -144,8 +167,8 @@ fn sweep_with_oracle(function: fusejit::MathFunction, samples: usize, tiers: &[I
     worst
 }
 
-/// Sweeps a two-argument function over its ranges of argument pairs against astro-float.
-fn sweep_binary(function: fusejit::BinaryMathFunction, samples: usize, tiers: &[Isa]) -> f64 {
+/// Sweeps a two-argument function over its ranges of argument pairs against the oracle.
+fn sweep_binary(function: fusejit::BinaryMathFunction, samples: usize, tiers: &[Isa], oracle: Oracle) -> f64 {
     let mut worst = 0.0f64;
     for (range, sample_a, sample_b) in math_oracle::binary_ranges(function) {
         let mut rng = math_oracle::Rng(0x5bd1_e995_0000_0001 ^ (function as u64) << 36);
@@ -157,10 +180,22 @@ fn sweep_binary(function: fusejit::BinaryMathFunction, samples: usize, tiers: &[
             unsafe { block(a.as_ptr(), b.as_ptr(), out.as_mut_ptr(), samples) };
         };
         let (a, b) = (&a, &b);
-        let evaluator = || {
-            let mut consts = astro_float::Consts::new().expect("astro-float's constants");
-            move |i: usize, value: f64| {
-                math_oracle::ulp_error(value, &math_oracle::exact_binary(function, a[i], b[i], &mut consts))
+        let evaluator = || -> Box<dyn FnMut(usize, f64) -> f64> {
+            match oracle {
+                Oracle::AstroFloat => {
+                    let mut consts = astro_float::Consts::new().expect("astro-float's constants");
+                    Box::new(move |i: usize, value: f64| {
+                        math_oracle::ulp_error(
+                            value,
+                            &math_oracle::exact_binary(function, a[i], b[i], &mut consts),
+                        )
+                    })
+                }
+                #[cfg(feature = "mpfr-oracle")]
+                Oracle::Mpfr => {
+                    let mut mpfr = mpfr::Mpfr::default();
+                    Box::new(move |i: usize, value: f64| mpfr.ulp_error_binary(function, a[i], b[i], value))
+                }
             }
         };
         worst = worst.max(measure(function.name(), range, samples, tiers, run, evaluator));
@@ -171,11 +206,22 @@ fn sweep_binary(function: fusejit::BinaryMathFunction, samples: usize, tiers: &[
 fn main() {
     let mut samples = 1_000_000usize;
     let mut only: Option<String> = None;
+    let mut oracle = Oracle::AstroFloat;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--samples" => samples = args.next().and_then(|value| value.parse().ok()).expect("--samples N"),
             "--function" => only = Some(args.next().expect("--function NAME")),
+            "--oracle" => {
+                oracle = match args.next().as_deref() {
+                    Some("astro-float") => Oracle::AstroFloat,
+                    #[cfg(feature = "mpfr-oracle")]
+                    Some("mpfr") => Oracle::Mpfr,
+                    #[cfg(not(feature = "mpfr-oracle"))]
+                    Some("mpfr") => panic!("--oracle mpfr needs `--features mpfr-oracle`"),
+                    _ => panic!("--oracle astro-float|mpfr"),
+                }
+            }
             other => panic!("unknown argument {other}"),
         }
     }
@@ -195,12 +241,12 @@ fn main() {
     }
     for function in math_oracle::FUNCTIONS {
         if wanted(function.name()) {
-            worst.push((function.name(), sweep_with_oracle(function, samples, &tiers)));
+            worst.push((function.name(), sweep_with_oracle(function, samples, &tiers, oracle)));
         }
     }
     for &function in fusejit::BinaryMathFunction::ALL {
         if wanted(function.name()) {
-            worst.push((function.name(), sweep_binary(function, samples, &tiers)));
+            worst.push((function.name(), sweep_binary(function, samples, &tiers, oracle)));
         }
     }
     let summary: Vec<String> = worst.iter().map(|(name, max)| format!("{name} {max:.3}")).collect();
