@@ -228,7 +228,9 @@ fn reduce_huge<L: Lanes>(a: L) -> (L, Dd<L>) {
     let f = dd::add2(level_40.sub(k), level_80);
     let f = dd::add_d2(f, level_120);
     let f = dd::add_d2(f, rest).normalize();
-    let r = dd::mul_dd(f, Dd::constant(FRAC_PI_2.0, FRAC_PI_2.1));
+    // Normalized like the three-part reduction's `r`: the kernels evaluate their polynomial
+    // in `r.hi` alone, which is accurate only when `r.hi` is `r` rounded.
+    let r = dd::mul_dd(f, Dd::constant(FRAC_PI_2.0, FRAC_PI_2.1)).normalize();
     (modulo_4(k), r)
 }
 
