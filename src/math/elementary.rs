@@ -386,6 +386,12 @@ pub fn atan2<L: Lanes>(y: L, x: L) -> L {
     let y = L::select(tiny, y.mul(scale), y);
     let r = atan2_core(abs(y), x).value();
     let r = mul_sign(r, x);
+    // |y/x| below 2⁻²⁸ with x > 0: atan2 is y/x to well within half an ULP (the next term is
+    // (y/x)³/3), and one correctly rounded division keeps subnormal results exact, where the
+    // double-double steps would round twice.
+    let quotient = y.div(x);
+    let tiny_quotient = abs(quotient).less(L::splat(3.725_290_298_461_914e-9));
+    let r = L::select(x.greater(zero), L::select(tiny_quotient, abs(quotient), r), r);
     let x_infinite_or_zero = L::select(abs(x).equal(L::splat(f64::INFINITY)), L::splat(1.0), zero);
     let x_infinite_or_zero = L::select(x.equal(zero), L::splat(1.0), x_infinite_or_zero);
     let r = L::select(
@@ -409,21 +415,23 @@ pub fn atan2<L: Lanes>(y: L, x: L) -> L {
 }
 
 /// `√(x² + y²)` (SLEEF `xhypot_u05`): `max·√(1 + (min/max)²)` in double-double, inputs below
-/// the normal range scaled by 2⁵⁴ first; ∞ if either is ±∞ (even with a NaN), else NaN if
-/// either is NaN.
+/// 2⁻⁵⁰⁰ scaled by 2⁶⁰⁰ first and the result back; ∞ if either is ±∞ (even with a NaN), else
+/// NaN if either is NaN.
 #[inline(always)]
 pub fn hypot<L: Lanes>(x: L, y: L) -> L {
     let x = abs(x);
     let y = abs(y);
     let min = L::select(x.less(y), x, y);
     let max = L::select(x.less(y), y, x);
-    let small = max.less(L::splat(f64::MIN_POSITIVE));
-    let scale = L::splat(18_014_398_509_481_984.0);
-    let n = L::select(small, min.mul(scale), min);
-    let d = L::select(small, max.mul(scale), max);
+    // Below 2⁻⁵⁰⁰ both are scaled by 2⁶⁰⁰ (exactly) and the result back by 2⁻⁶⁰⁰: unscaled,
+    // the double-double's low parts would underflow and cost up to half an ULP.
+    let small = max.less(L::splat(f64::from_bits((1023 - 500) << 52)));
+    let n = L::select(small, min.mul(L::splat(f64::from_bits((1023 + 600) << 52))), min);
+    let d = L::select(small, max.mul(L::splat(f64::from_bits((1023 + 600) << 52))), max);
     let t = dd::div_dd(Dd::from(n), Dd::from(d));
-    let t = dd::mul_d(dd::sqrt_dd(dd::add_d2(dd::square(t), L::splat(1.0))), max);
+    let t = dd::mul_d(dd::sqrt_dd(dd::add_d2(dd::square(t), L::splat(1.0))), d);
     let result = t.value();
+    let result = L::select(small, result.mul(L::splat(f64::from_bits((1023 - 600) << 52))), result);
     let result = L::select(result.is_nan(), L::splat(f64::INFINITY), result);
     let result = L::select(min.equal(L::splat(0.0)), max, result);
     let nan = L::select(x.is_nan(), x.add(x), y.add(y));
