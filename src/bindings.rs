@@ -16,6 +16,9 @@ use crate::types::Type;
 #[derive(Debug, Clone, Default)]
 pub struct Bindings<'a> {
     entries: Vec<(String, Binding<'a>)>,
+    /// Columns of a record batch left unbound because fusejit cannot read their Arrow type:
+    /// (name, type). A program that reads one gets an error naming the type.
+    pub(crate) unsupported: Vec<(String, String)>,
 }
 
 impl<'a> Bindings<'a> {
@@ -53,6 +56,17 @@ impl<'a> Bindings<'a> {
     /// Binds a scalar that broadcasts over every row. Changing its value never recompiles.
     pub fn scalar(&mut self, name: impl Into<String>, value: impl Into<Scalar>) -> &mut Self {
         self.bind(name, Binding::Scalar(value.into()))
+    }
+
+    /// The error for a program input with no binding: the Arrow type when a record batch had
+    /// a column of that name fusejit cannot read, else "no binding".
+    pub(crate) fn missing(&self, name: &str) -> EvalError {
+        match self.unsupported.iter().find(|(unsupported, _)| unsupported == name) {
+            Some((_, data_type)) => {
+                EvalError::UnsupportedArrowType { name: name.to_string(), data_type: data_type.clone() }
+            }
+            None => EvalError::MissingBinding { name: name.to_string() },
+        }
     }
 
     /// What `name` is bound to.

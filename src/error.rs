@@ -59,6 +59,9 @@ pub enum EvalError {
     /// An `eval_into` buffer is too short: the values hold `len` rows, or the validity `len`
     /// bytes (`validity` true), where the result needs `needed`.
     OutputTooShort { validity: bool, len: usize, needed: usize },
+    /// Column `name` is an Arrow array of a type fusejit does not read (`data_type`, as Arrow
+    /// prints it).
+    UnsupportedArrowType { name: String, data_type: String },
     /// A compiler invariant failed: always a bug in fusejit, never in the caller's program.
     Internal { message: String },
 }
@@ -100,6 +103,10 @@ impl std::fmt::Display for EvalError {
             EvalError::OutputTooShort { validity: false, len, needed } => {
                 write!(f, "output buffer: values hold {len} rows, the result has {needed}")
             }
+            EvalError::UnsupportedArrowType { name, data_type } => write!(
+                f,
+                "column '{name}' is an Arrow {data_type} array; fusejit reads Float64, Float32, Int64 and Int32 arrays"
+            ),
             EvalError::Internal { message } => write!(f, "internal error (a bug in fusejit): {message}"),
         }
     }

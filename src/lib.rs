@@ -70,6 +70,8 @@ pub(crate) mod codegen;
 pub(crate) mod runtime;
 pub(crate) mod engine;
 pub(crate) mod interp;
+#[cfg(feature = "arrow")]
+pub(crate) mod arrow;
 
 pub(crate) mod bindings;
 pub(crate) mod column;
@@ -82,7 +84,7 @@ pub use bindings::Bindings;
 pub use check::Schema;
 pub use column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Validity};
 pub use diagnostic::{Diagnostic, Span};
-pub use engine::{ColumnMut, Engine, EngineConfig, EvalSummary, Kernel, ValuesMut};
+pub use engine::{ColumnMut, Dependence, Engine, EngineConfig, EvalSummary, Kernel, OutputType, ValuesMut};
 pub use error::{CompileError, ConfigError, Error, EvalError};
 pub use math::{BinaryMathFunction, Isa, MathFunction};
 pub use types::{Elem, Scalar, Shape, Type};

@@ -5,8 +5,10 @@
 
 pub mod cache;
 mod multi_pass;
+mod plan_questions;
 
 use multi_pass::run_to_column;
+pub use plan_questions::{Dependence, OutputType};
 
 use crate::bindings::{self, Bindings};
 
@@ -680,6 +682,10 @@ impl Kernel {
     fn signature(&self, bindings: &Bindings<'_>) -> Result<Signature, Error> {
         let schema = self.schema_of(bindings);
         if let Some(missing) = self.inner.input_names.iter().find(|name| schema.get(name).is_none()) {
+            // A record batch's column of a type fusejit cannot read: say so, not "unknown name".
+            if let error @ EvalError::UnsupportedArrowType { .. } = bindings.missing(missing) {
+                return Err(error.into());
+            }
             // Check against every bound name, so the error lists them all and suggests the
             // closest; should check somehow accept the program, report the missing name plainly.
             let mut everything = Schema::new();
@@ -687,7 +693,7 @@ impl Kernel {
                 everything.insert(name, bindings::binding_type(binding));
             }
             self.lower(&everything)?;
-            return Err(EvalError::MissingBinding { name: missing.clone() }.into());
+            return Err(bindings.missing(missing).into());
         }
         let validity =
             self.inner.input_names.iter().map(|name| bindings.get(name).is_some_and(has_validity)).collect();
@@ -712,9 +718,7 @@ impl Kernel {
         let rows = bindings::row_count(&self.inner.input_names, bindings)?;
         let mut inputs = Inputs::new();
         for (slot, input) in spec.program.inputs.iter().enumerate() {
-            let binding = bindings
-                .get(&input.name)
-                .ok_or_else(|| EvalError::MissingBinding { name: input.name.clone() })?;
+            let binding = bindings.get(&input.name).ok_or_else(|| bindings.missing(&input.name))?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
             if let Form::Fused(fused) = &spec.form
                 && has_validity(binding) != fused.plan().input_nullable[slot]

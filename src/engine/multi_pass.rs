@@ -119,7 +119,7 @@ fn input_binding<'b>(name: &str, user: &Bindings<'b>, produced: &Produced) -> Re
             value.ok_or_else(|| EvalError::Internal { message: format!("null reduction '{name}' read") })?;
         return Ok(Binding::Scalar(scalar));
     }
-    Ok(*user.get(name).ok_or_else(|| EvalError::MissingBinding { name: name.to_string() })?)
+    Ok(*user.get(name).ok_or_else(|| user.missing(name))?)
 }
 
 impl Kernel {

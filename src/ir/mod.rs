@@ -45,6 +45,32 @@ impl Program {
         self.node(self.result).ty
     }
 
+    /// Which nodes can have a null row, given which input slots carry bitmaps (a slot past
+    /// the list counts as nullable).
+    pub fn nullable_nodes(&self, input_nullable: &[bool]) -> Vec<bool> {
+        let mut nullable: Vec<bool> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let of = |id: NodeId| nullable[id.index()];
+            let value = match node.kind {
+                NodeKind::Input { slot } => {
+                    node.ty.shape == Shape::Column
+                        && input_nullable.get(slot as usize).copied().unwrap_or(true)
+                }
+                NodeKind::Const(value) => value == ConstValue::Null,
+                NodeKind::Lag { value, k } => k > 0 || of(value),
+                NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } => false,
+                NodeKind::Fill { value, fallback } => of(value) && of(fallback),
+                kind => {
+                    let operands = kind.operands();
+                    let operand_elem = operands.first().map(|&id| self.node(id).ty.elem);
+                    node.introduces_nulls(operand_elem) || operands.into_iter().any(of)
+                }
+            };
+            nullable.push(value);
+        }
+        nullable
+    }
+
     /// The program computing only output `index` (its dead nodes left for a pass to drop).
     pub fn select_output(&self, index: usize) -> Program {
         let (name, id) = self.outputs[index].clone();

@@ -242,7 +242,7 @@ pub fn plan_reduction(program: &Program, input_nullable: &[bool], ops: &[ReduceO
 
 fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[ReduceOp]) -> LoopPlan {
     let count = program.nodes.len();
-    let nullable = nullability(program, input_nullable);
+    let nullable = program.nullable_nodes(input_nullable);
     let mut scalars = Vec::new();
     let mut stages: Vec<Stage> = Vec::new();
     let mut stage_of: Vec<Option<usize>> = vec![None; count];
@@ -508,28 +508,4 @@ fn vector_plan(
         }
     }
     Some(VectorForm { elem, from_row: farthest, validity })
-}
-
-/// Which nodes can have a null row, given which inputs carry bitmaps.
-fn nullability(program: &Program, input_nullable: &[bool]) -> Vec<bool> {
-    let mut nullable: Vec<bool> = Vec::with_capacity(program.nodes.len());
-    for node in &program.nodes {
-        let of = |id: NodeId| nullable[id.index()];
-        let value = match node.kind {
-            NodeKind::Input { slot } => {
-                node.ty.shape == Shape::Column && input_nullable.get(slot as usize).copied().unwrap_or(true)
-            }
-            NodeKind::Const(value) => value == crate::ir::ConstValue::Null,
-            NodeKind::Lag { value, k } => k > 0 || of(value),
-            NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } => false,
-            NodeKind::Fill { value, fallback } => of(value) && of(fallback),
-            kind => {
-                let operands = kind.operands();
-                let operand_elem = operands.first().map(|&id| program.node(id).ty.elem);
-                node.introduces_nulls(operand_elem) || operands.into_iter().any(of)
-            }
-        };
-        nullable.push(value);
-    }
-    nullable
 }

@@ -1,0 +1,229 @@
+//! Arrow in and out without copies (cargo feature `arrow`, on by default): arrow-rs arrays and
+//! record batches bind as columns — values and validity borrowed as they are, sliced arrays
+//! included — and results come back as Arrow arrays whose buffers are the result's own.
+//!
+//! Architecture Invariant: only this file names arrow-rs types; the engine sees
+//! [`ColumnData`] and [`Validity`], which an Arrow buffer fits without conversion.
+
+use crate::bindings::Bindings;
+use crate::check::Schema;
+use crate::column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Validity};
+use crate::engine::Kernel;
+use crate::error::{Error, EvalError};
+use crate::types::{Elem, Type};
+use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, BooleanArray, PrimitiveArray, RecordBatch};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, Schema as ArrowSchema};
+use std::sync::Arc;
+
+/// The values of a primitive array as the slice it covers (its offset applied).
+fn primitive_values<T: arrow_array::ArrowPrimitiveType>(array: &dyn Array) -> Option<&[T::Native]> {
+    array.as_any().downcast_ref::<PrimitiveArray<T>>().map(|array| &array.values()[..])
+}
+
+/// `array` as fusejit's borrowed column, or the error naming its type.
+fn column_of<'a>(name: &str, array: &'a dyn Array) -> Result<ColumnRef<'a>, EvalError> {
+    let unsupported = || EvalError::UnsupportedArrowType {
+        name: name.to_string(),
+        data_type: array.data_type().to_string(),
+    };
+    let data = match array.data_type() {
+        DataType::Float64 => ColumnData::F64(primitive_values::<Float64Type>(array).ok_or_else(unsupported)?),
+        DataType::Float32 => ColumnData::F32(primitive_values::<Float32Type>(array).ok_or_else(unsupported)?),
+        DataType::Int64 => ColumnData::I64(primitive_values::<Int64Type>(array).ok_or_else(unsupported)?),
+        DataType::Int32 => ColumnData::I32(primitive_values::<Int32Type>(array).ok_or_else(unsupported)?),
+        _ => return Err(unsupported()),
+    };
+    // An all-valid null buffer is dropped: the kernel for columns without validity is faster.
+    let validity = array
+        .nulls()
+        .filter(|nulls| nulls.null_count() > 0)
+        .map(|nulls| Validity::new(nulls.inner().values(), nulls.inner().offset()));
+    Ok(ColumnRef { data, validity })
+}
+
+impl<'a> Bindings<'a> {
+    /// Binds an Arrow array as column `name` without copying: its values and its validity
+    /// (with the array's offset, so a slice binds as it is). `Float64`, `Float32`, `Int64` and
+    /// `Int32` arrays; any other type is an error naming it.
+    ///
+    /// ```
+    /// use arrow_array::Float64Array;
+    /// let px = Float64Array::from(vec![Some(100.0), None, Some(101.0), Some(99.0)]);
+    /// let sliced = px.slice(1, 3);
+    /// let mut bindings = fusejit::Bindings::new();
+    /// bindings.bind_array("px", &sliced).unwrap();
+    /// let result = fusejit::Engine::new().compile("px * 2").unwrap().eval(&bindings).unwrap();
+    /// assert_eq!(result.to_options()[..2], [None, Some(fusejit::Scalar::F64(202.0))]);
+    /// ```
+    pub fn bind_array(
+        &mut self,
+        name: impl Into<String>,
+        array: &'a dyn Array,
+    ) -> Result<&mut Self, EvalError> {
+        let name = name.into();
+        let column = column_of(&name, array)?;
+        Ok(self.bind(name, Binding::Column(column)))
+    }
+
+    /// Binds every column of `batch` by its field name, without copying. A column of a type
+    /// fusejit does not read is left unbound, and a program that reads it gets an error
+    /// naming the type (a batch may carry a string key beside the numbers a program uses).
+    pub fn from_record_batch(batch: &'a RecordBatch) -> Bindings<'a> {
+        let mut bindings = Bindings::new();
+        for (field, array) in batch.schema_ref().fields().iter().zip(batch.columns()) {
+            match column_of(field.name(), array.as_ref()) {
+                Ok(column) => {
+                    bindings.bind(field.name().clone(), Binding::Column(column));
+                }
+                Err(_) => bindings.unsupported.push((field.name().clone(), array.data_type().to_string())),
+            }
+        }
+        bindings
+    }
+}
+
+impl Column {
+    /// The column as an Arrow array, taking over its buffers: the values `Vec` becomes the
+    /// array's buffer without a copy, and the validity becomes a [`NullBuffer`] only when
+    /// there is a null. Booleans are bit-packed, as Arrow stores them.
+    ///
+    /// ```
+    /// use arrow_array::{Array, Float64Array};
+    /// let x = [1.0, 4.0];
+    /// let mut bindings = fusejit::Bindings::new();
+    /// bindings.column("x", &x[..]);
+    /// let result = fusejit::Engine::new().compile("sqrt(x)").unwrap().eval(&bindings).unwrap();
+    /// let array = result.into_array();
+    /// let array = array.as_any().downcast_ref::<Float64Array>().unwrap();
+    /// assert_eq!(array.values().to_vec(), [1.0, 2.0]);
+    /// assert_eq!(array.null_count(), 0);
+    /// ```
+    pub fn into_array(self) -> ArrayRef {
+        let rows = self.len();
+        let nulls = match self.validity {
+            Some(bytes) if self.null_count > 0 => {
+                Some(NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(bytes), 0, rows)))
+            }
+            _ => None,
+        };
+        match self.values {
+            ColumnValues::F64(values) => {
+                Arc::new(PrimitiveArray::<Float64Type>::new(ScalarBuffer::from(values), nulls))
+            }
+            ColumnValues::F32(values) => {
+                Arc::new(PrimitiveArray::<Float32Type>::new(ScalarBuffer::from(values), nulls))
+            }
+            ColumnValues::I64(values) => {
+                Arc::new(PrimitiveArray::<Int64Type>::new(ScalarBuffer::from(values), nulls))
+            }
+            ColumnValues::I32(values) => {
+                Arc::new(PrimitiveArray::<Int32Type>::new(ScalarBuffer::from(values), nulls))
+            }
+            ColumnValues::Bool(values) => Arc::new(BooleanArray::new(BooleanBuffer::from(values), nulls)),
+        }
+    }
+}
+
+/// fusejit's element type of an Arrow type it reads.
+fn elem_of(data_type: &DataType) -> Option<Elem> {
+    match data_type {
+        DataType::Float64 => Some(Elem::F64),
+        DataType::Float32 => Some(Elem::F32),
+        DataType::Int64 => Some(Elem::I64),
+        DataType::Int32 => Some(Elem::I32),
+        _ => None,
+    }
+}
+
+/// The Arrow type of a result of element type `elem`.
+fn data_type_of(elem: Elem) -> DataType {
+    match elem {
+        Elem::F64 => DataType::Float64,
+        Elem::F32 => DataType::Float32,
+        Elem::I64 => DataType::Int64,
+        Elem::I32 => DataType::Int32,
+        Elem::Bool => DataType::Boolean,
+    }
+}
+
+impl Kernel {
+    /// The Arrow field of each output (each `out` statement, then `result`) that
+    /// [`Kernel::eval_batch`] returns for batches of `schema`, known before any data exists:
+    /// inputs are `schema`'s fields by name, nullable as the fields say. A field of a type
+    /// fusejit does not read is an error only if the program reads it.
+    ///
+    /// ```
+    /// use arrow_schema::{DataType, Field, Schema};
+    /// let schema = Schema::new(vec![
+    ///     Field::new("sym", DataType::Utf8, false),
+    ///     Field::new("px", DataType::Float64, false),
+    /// ]);
+    /// let kernel = fusejit::Engine::new().compile("px * 2 > 100").unwrap();
+    /// let fields = kernel.output_fields(&schema).unwrap();
+    /// assert_eq!(fields, [Field::new("result", DataType::Boolean, false)]);
+    /// ```
+    pub fn output_fields(&self, schema: &ArrowSchema) -> Result<Vec<Field>, Error> {
+        let mut types = Schema::new();
+        let mut nullable: Vec<&str> = Vec::new();
+        for field in schema.fields() {
+            match elem_of(field.data_type()) {
+                Some(elem) => {
+                    types.insert(field.name().clone(), Type::column(elem));
+                    if field.is_nullable() {
+                        nullable.push(field.name());
+                    }
+                }
+                None if self.input_names().contains(field.name()) => {
+                    let data_type = field.data_type().to_string();
+                    return Err(
+                        EvalError::UnsupportedArrowType { name: field.name().clone(), data_type }.into()
+                    );
+                }
+                None => {}
+            }
+        }
+        let outputs = self.output_types(&types, &nullable)?;
+        Ok(outputs
+            .into_iter()
+            .map(|output| Field::new(output.name, data_type_of(output.ty.elem), output.nullable))
+            .collect())
+    }
+
+    /// Evaluates on the columns of `batch` (bound by name, without copying) and returns one
+    /// column per output — each `out` statement, then `result` — as a record batch whose
+    /// schema is [`Kernel::output_fields`]. A scalar output (a reduction) is repeated on every
+    /// row, as a query engine's projection would.
+    ///
+    /// ```
+    /// use arrow_array::{Float64Array, RecordBatch};
+    /// use std::sync::Arc;
+    /// let px = Arc::new(Float64Array::from(vec![100.0, 110.0, 99.0]));
+    /// let batch = RecordBatch::try_from_iter([("px", px as _)]).unwrap();
+    /// let kernel = fusejit::Engine::new().compile("out m = max(px); px / lag(px, 1) - 1").unwrap();
+    /// let out = kernel.eval_batch(&batch).unwrap();
+    /// assert_eq!(out.schema().field(0).name(), "m");
+    /// assert_eq!(out.schema().field(1).name(), "result");
+    /// assert_eq!(out.num_rows(), 3);
+    /// ```
+    pub fn eval_batch(&self, batch: &RecordBatch) -> Result<RecordBatch, Error> {
+        let fields = self.output_fields(&batch.schema())?;
+        let bindings = Bindings::from_record_batch(batch);
+        let outputs = self.eval_outputs(&bindings)?;
+        let rows = batch.num_rows();
+        let mut columns = Vec::with_capacity(outputs.len());
+        for (_, column) in outputs {
+            let column = if column.len() == 1 && rows != 1 { broadcast(&column, rows) } else { column };
+            columns.push(column.into_array());
+        }
+        RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns).map_err(|error| {
+            EvalError::Internal { message: format!("building the result batch: {error}") }.into()
+        })
+    }
+}
+
+/// A one-row column repeated `rows` times.
+fn broadcast(column: &Column, rows: usize) -> Column {
+    Column::from_options(column.elem(), &vec![column.get(0); rows])
+}
