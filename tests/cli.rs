@@ -321,3 +321,28 @@ fn integer_columns_load_as_i64_and_print_without_a_decimal_point() {
     );
     assert_eq!(stdout_of(&["-e", "count(volume) + k", "--input", path, "--set", "k=1"]), "result\n4\n");
 }
+
+#[test]
+fn quoted_fields_crlf_and_one_column_files_read_as_csv_says() {
+    // Quoted fields (a header with a comma and a line break), CRLF line ends, a null.
+    let data = csv_file("x,\"y\",\"c,\nd\"\r\n1,\"2\",3\r\n\"4\",5.5,6\r\n,7,\r\n");
+    let path = data.path().to_str().unwrap();
+    assert_eq!(stdout_of(&["-e", "x + y", "--input", path]), "result\n3\n9.5\n\n");
+    // One column: quoted values, CRLF, a null as an empty line, a quoted empty field as a
+    // null, no final line break.
+    let one = csv_file("px\r\n\"1.5\"\r\n\r\n\"2\"\r\n\"\"\r\n4");
+    let path = one.path().to_str().unwrap();
+    assert_eq!(stdout_of(&["-e", "px * 2", "--input", path]), "result\n3\n\n4\n\n8\n");
+    // A quoted field may hold a line break in a one-column file too; it is not a number.
+    let broken = csv_file("px\n\"1\n2\"\n");
+    let output = fusejit().args(["-e", "px", "--input", broken.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a number"));
+    // An unclosed quote and a stray comma are errors that say where.
+    for (contents, message) in [("px\n\"1\n", "a quoted field is not closed"), ("px\n1\n2,3\n", "line 3")] {
+        let file = csv_file(contents);
+        let output = fusejit().args(["-e", "px", "--input", file.path().to_str().unwrap()]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{contents:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains(message), "{contents:?}");
+    }
+}

@@ -21,9 +21,35 @@ pub enum LoadedValues {
     Bool(Vec<bool>),
 }
 
+/// One column's fields as read: their bytes back to back, and where each ends (one
+/// allocation per column, not a `String` per cell).
+#[derive(Debug, Default)]
+struct RawColumn {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RawColumn {
+    fn push(&mut self, field: &[u8]) {
+        self.bytes.extend_from_slice(field.trim_ascii());
+        self.ends.push(self.bytes.len());
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Each field, trimmed; a field that is not UTF-8 reads as U+FFFD (and so is not a number).
+    fn fields(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| String::from_utf8_lossy(&self.bytes[start..end]))
+    }
+}
+
 /// Reads every column of `path`. A column whose non-empty fields are all `true`/`false` is
 /// bool; one whose non-empty fields are all integers that fit in i64 (`42`, `-7`, `+3`) is
 /// i64; every other column must hold numbers (`NaN`, `inf` and `-inf` included) and is f64.
+/// Quoted fields may hold commas, quotes (doubled) and line breaks; lines may end in CRLF.
 pub fn load_csv(path: &Path) -> Result<Vec<LoadedColumn>, String> {
     let shown = path.display();
     let mut reader = csv::ReaderBuilder::new()
@@ -38,53 +64,112 @@ pub fn load_csv(path: &Path) -> Result<Vec<LoadedColumn>, String> {
     }
     if headers.len() == 1 {
         // A one-column file writes a null as an empty line, which CSV readers skip as blank:
-        // read its lines directly instead.
-        let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
-        let fields: Vec<String> =
-            text.lines().skip(1).map(|line| line.trim().trim_matches('"').to_string()).collect();
-        return Ok(vec![parse_column(&shown.to_string(), headers[0].clone(), &fields)?]);
+        // its records are read here, one field each.
+        let text = std::fs::read(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
+        let column = one_column_records(&text).map_err(|error| format!("{shown}: {error}"))?;
+        return Ok(vec![parse_column(&shown.to_string(), headers[0].clone(), &column)?]);
     }
-    let mut fields: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
-    for record in reader.records() {
-        let record = record.map_err(|error| format!("{shown}: {error}"))?;
-        for (column, field) in fields.iter_mut().zip(record.iter()) {
-            column.push(field.to_string());
+    let mut columns: Vec<RawColumn> = headers.iter().map(|_| RawColumn::default()).collect();
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(|error| format!("{shown}: {error}"))? {
+        for (column, field) in columns.iter_mut().zip(record.iter()) {
+            column.push(field);
         }
     }
     headers
         .into_iter()
-        .zip(fields)
-        .map(|(name, fields)| parse_column(&shown.to_string(), name, &fields))
+        .zip(columns)
+        .map(|(name, column)| parse_column(&shown.to_string(), name, &column))
         .collect()
 }
 
-fn parse_column(file: &str, name: String, fields: &[String]) -> Result<LoadedColumn, String> {
-    let has_null = fields.iter().any(String::is_empty);
+/// The data records of a one-column CSV text (the header record skipped), one field each:
+/// an empty line is an empty field (a null); a quoted field may hold anything, quotes
+/// doubled; `\r\n` ends a line as `\n` does; a final line break ends the last record.
+fn one_column_records(text: &[u8]) -> Result<RawColumn, String> {
+    let mut column = RawColumn::default();
+    let mut field = Vec::new();
+    let mut position = 0;
+    let mut line = 1;
+    let mut first = true;
+    while position < text.len() {
+        field.clear();
+        let start_line = line;
+        let rest = &text[position..];
+        let leading = rest.iter().take_while(|&&byte| byte == b' ' || byte == b'\t').count();
+        if rest.get(leading) == Some(&b'"') {
+            // Quoted: up to the quote not doubled, then only blanks before the line break.
+            let mut at = position + leading + 1;
+            loop {
+                match text.get(at) {
+                    None => return Err(format!("line {start_line}: a quoted field is not closed")),
+                    Some(b'"') if text.get(at + 1) == Some(&b'"') => {
+                        field.push(b'"');
+                        at += 2;
+                    }
+                    Some(b'"') => {
+                        at += 1;
+                        break;
+                    }
+                    Some(&byte) => {
+                        line += usize::from(byte == b'\n');
+                        field.push(byte);
+                        at += 1;
+                    }
+                }
+            }
+            let end =
+                text[at..].iter().position(|&byte| byte == b'\n').map_or(text.len(), |offset| at + offset);
+            if !text[at..end].trim_ascii().is_empty() {
+                return Err(format!("line {line}: characters after a quoted field"));
+            }
+            position = end + 1;
+        } else {
+            let end =
+                rest.iter().position(|&byte| byte == b'\n').map_or(text.len(), |offset| position + offset);
+            let content = text[position..end].strip_suffix(b"\r").unwrap_or(&text[position..end]);
+            if content.contains(&b',') {
+                return Err(format!("line {line}: a record has more fields than the header's one"));
+            }
+            field.extend_from_slice(content);
+            position = end + 1;
+        }
+        line += 1;
+        if !std::mem::take(&mut first) {
+            column.push(&field);
+        }
+    }
+    Ok(column)
+}
+
+fn parse_column(file: &str, name: String, column: &RawColumn) -> Result<LoadedColumn, String> {
+    let rows = column.len();
+    let has_null = column.fields().any(|field| field.is_empty());
     let validity = has_null.then(|| {
-        let mut bytes = vec![0u8; fields.len().div_ceil(8)];
-        for (row, field) in fields.iter().enumerate() {
+        let mut bytes = vec![0u8; rows.div_ceil(8)];
+        for (row, field) in column.fields().enumerate() {
             if !field.is_empty() {
                 bytes[row / 8] |= 1 << (row % 8);
             }
         }
         bytes
     });
-    let non_empty = || fields.iter().filter(|field| !field.is_empty());
+    let non_empty = || column.fields().filter(|field| !field.is_empty());
     let is_bool = non_empty().count() > 0 && non_empty().all(|field| field == "true" || field == "false");
-    let is_integer = non_empty().count() > 0 && non_empty().all(|field| parse_integer(field).is_some());
+    let is_integer = non_empty().count() > 0 && non_empty().all(|field| parse_integer(&field).is_some());
     let values = if is_bool {
-        LoadedValues::Bool(fields.iter().map(|field| field == "true").collect())
+        LoadedValues::Bool(column.fields().map(|field| field == "true").collect())
     } else if is_integer {
-        LoadedValues::I64(fields.iter().map(|field| parse_integer(field).unwrap_or(0)).collect())
+        LoadedValues::I64(column.fields().map(|field| parse_integer(&field).unwrap_or(0)).collect())
     } else {
-        let mut values = Vec::with_capacity(fields.len());
-        for (row, field) in fields.iter().enumerate() {
+        let mut values = Vec::with_capacity(rows);
+        for (row, field) in column.fields().enumerate() {
             if field.is_empty() {
                 values.push(0.0);
                 continue;
             }
-            let value = parse_number(field).ok_or_else(|| {
-                // Line numbers count the header as line 1.
+            let value = parse_number(&field).ok_or_else(|| {
+                // Line numbers count the header as line 1 (a quoted line break aside).
                 format!("{file}: line {}, column '{name}': '{field}' is not a number", row + 2)
             })?;
             values.push(value);
