@@ -91,7 +91,7 @@ fn user_errors_exit_1_with_a_message_and_no_panic() {
         (vec!["-e".into(), "pxx".into()], "unknown name 'pxx'"),
         (
             vec!["-e".into(), "x".into(), "--input".into(), bad.path().to_str().unwrap().into()],
-            "line 3, column 'x': 'abc' is not a number",
+            "cannot be read: line 3: 'abc' is not a number",
         ),
         (vec!["-e".into(), "1".into(), "--input".into(), "/nonexistent/file.csv".into()], "cannot read"),
         (vec!["-e".into(), "a".into(), "--set".into(), "a".into()], "expected NAME=VALUE"),
@@ -345,4 +345,48 @@ fn quoted_fields_crlf_and_one_column_files_read_as_csv_says() {
         assert_eq!(output.status.code(), Some(1), "{contents:?}");
         assert!(String::from_utf8_lossy(&output.stderr).contains(message), "{contents:?}");
     }
+}
+
+#[test]
+fn parquet_and_arrow_ipc_files_round_trip_values_nulls_and_types() {
+    let data = csv_file("px,volume,flag,sym\n100,10,true,a\n101.5,,false,b\n,30,,c\n99,40,true,d\n");
+    let csv_path = data.path().to_str().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let parquet = directory.path().join("data.parquet");
+    let ipc = directory.path().join("data.arrow");
+    let back = directory.path().join("back.csv");
+    // CSV → Parquet: every output a column (the string column is skipped with a note).
+    let output = fusejit()
+        .args(["-e", "out px = px; out volume = volume; flag", "--input", csv_path])
+        .args(["--output", parquet.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("note: skipped column 'sym'"));
+    // Parquet → IPC → CSV, keeping names, nulls and types (i64 prints without a point).
+    let to_ipc = ["-e", "out px = px; out volume = volume; result", "--input", parquet.to_str().unwrap()];
+    let output = fusejit().args(to_ipc).args(["--output", ipc.to_str().unwrap()]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let to_csv = ["-e", "out px = px; out volume = volume; result", "--input", ipc.to_str().unwrap()];
+    let output = fusejit().args(to_csv).args(["--output", back.to_str().unwrap()]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&back).unwrap(),
+        "px,volume,result\n100,10,true\n101.5,,false\n,30,\n99,40,true\n"
+    );
+    // --columns reads only those; a program reading the skipped string column is an error
+    // that names its type; --format overrides the extension.
+    assert_eq!(
+        stdout_of(&["-e", "volume * 2", "--input", parquet.to_str().unwrap(), "--columns", "volume"]),
+        "result\n20\n\n60\n80\n"
+    );
+    let output = fusejit().args(["-e", "sym", "--input", csv_path]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("column 'sym' of"));
+    let renamed_ipc = directory.path().join("data.bin");
+    std::fs::copy(&ipc, &renamed_ipc).unwrap();
+    assert_eq!(
+        stdout_of(&["-e", "px", "--input", renamed_ipc.to_str().unwrap(), "--format", "ipc"]),
+        "result\n100\n101.5\n\n99\n"
+    );
 }

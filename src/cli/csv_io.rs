@@ -1,6 +1,7 @@
 //! CSV in and out for the command line: a header row, empty field = null; results as one
 //! `result` column in shortest round-trip form (integers without a decimal point).
 
+use super::files::{Loaded, Skipped};
 use fusejit::{Column, Scalar};
 use std::io::Write;
 use std::path::Path;
@@ -17,7 +18,9 @@ pub struct LoadedColumn {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadedValues {
     F64(Vec<f64>),
+    F32(Vec<f32>),
     I64(Vec<i64>),
+    I32(Vec<i32>),
     Bool(Vec<bool>),
 }
 
@@ -48,9 +51,10 @@ impl RawColumn {
 
 /// Reads every column of `path`. A column whose non-empty fields are all `true`/`false` is
 /// bool; one whose non-empty fields are all integers that fit in i64 (`42`, `-7`, `+3`) is
-/// i64; every other column must hold numbers (`NaN`, `inf` and `-inf` included) and is f64.
-/// Quoted fields may hold commas, quotes (doubled) and line breaks; lines may end in CRLF.
-pub fn load_csv(path: &Path) -> Result<Vec<LoadedColumn>, String> {
+/// i64; a column of numbers (`NaN`, `inf` and `-inf` included) is f64; any other column is
+/// skipped, with the first field that is not a number as the reason. Quoted fields may hold
+/// commas, quotes (doubled) and line breaks; lines may end in CRLF.
+pub fn load_csv(path: &Path) -> Result<Loaded, String> {
     let shown = path.display();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -67,7 +71,9 @@ pub fn load_csv(path: &Path) -> Result<Vec<LoadedColumn>, String> {
         // its records are read here, one field each.
         let text = std::fs::read(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
         let column = one_column_records(&text).map_err(|error| format!("{shown}: {error}"))?;
-        return Ok(vec![parse_column(&shown.to_string(), headers[0].clone(), &column)?]);
+        let mut loaded = Loaded::default();
+        loaded.add(headers[0].clone(), parse_column(&column));
+        return Ok(loaded);
     }
     let mut columns: Vec<RawColumn> = headers.iter().map(|_| RawColumn::default()).collect();
     let mut record = csv::ByteRecord::new();
@@ -76,11 +82,21 @@ pub fn load_csv(path: &Path) -> Result<Vec<LoadedColumn>, String> {
             column.push(field);
         }
     }
-    headers
-        .into_iter()
-        .zip(columns)
-        .map(|(name, column)| parse_column(&shown.to_string(), name, &column))
-        .collect()
+    let mut loaded = Loaded::default();
+    for (name, column) in headers.into_iter().zip(columns) {
+        loaded.add(name, parse_column(&column));
+    }
+    Ok(loaded)
+}
+
+impl Loaded {
+    /// Adds column `name`, or records why it is skipped.
+    fn add(&mut self, name: String, parsed: Result<(LoadedValues, Option<Vec<u8>>), String>) {
+        match parsed {
+            Ok((values, validity)) => self.columns.push(LoadedColumn { name, values, validity }),
+            Err(reason) => self.skipped.push(Skipped { name, reason }),
+        }
+    }
 }
 
 /// The data records of a one-column CSV text (the header record skipped), one field each:
@@ -142,7 +158,8 @@ fn one_column_records(text: &[u8]) -> Result<RawColumn, String> {
     Ok(column)
 }
 
-fn parse_column(file: &str, name: String, column: &RawColumn) -> Result<LoadedColumn, String> {
+/// A column's values and validity, or why it is not a column of numbers or bools.
+fn parse_column(column: &RawColumn) -> Result<(LoadedValues, Option<Vec<u8>>), String> {
     let rows = column.len();
     let has_null = column.fields().any(|field| field.is_empty());
     let validity = has_null.then(|| {
@@ -170,13 +187,13 @@ fn parse_column(file: &str, name: String, column: &RawColumn) -> Result<LoadedCo
             }
             let value = parse_number(&field).ok_or_else(|| {
                 // Line numbers count the header as line 1 (a quoted line break aside).
-                format!("{file}: line {}, column '{name}': '{field}' is not a number", row + 2)
+                format!("line {}: '{field}' is not a number", row + 2)
             })?;
             values.push(value);
         }
         LoadedValues::F64(values)
     };
-    Ok(LoadedColumn { name, values, validity })
+    Ok((values, validity))
 }
 
 /// A number as Rust parses it (`1e-3`, `NaN`, `inf`, `-inf`, `+2`).

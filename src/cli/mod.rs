@@ -2,6 +2,7 @@
 //! [--output F.csv] [--emit ir]`, with the exit-status contract of SPEC §5.
 
 pub mod csv_io;
+pub mod files;
 pub mod repl;
 
 use clap::{Parser, ValueEnum};
@@ -24,14 +25,22 @@ pub struct Args {
     /// pipe, it runs the piped lines as a script).
     #[arg(short = 'e', long = "expr", value_name = "PROGRAM", allow_hyphen_values = true)]
     pub program: Option<String>,
-    /// A CSV file with a header row; every column becomes an input (empty field = null).
-    #[arg(long = "input", value_name = "FILE.csv")]
+    /// A data file whose columns become inputs: CSV with a header row (empty field = null),
+    /// Parquet, or Arrow IPC (.arrow, .feather, .ipc), by extension.
+    #[arg(long = "input", value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
+    /// Reads only these columns of the input files, e.g. `--columns px,volume`.
+    #[arg(long = "columns", value_name = "NAME,...", value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// The format of every --input and --output file, whatever their extensions.
+    #[arg(long = "format", value_enum)]
+    pub format: Option<files::Format>,
     /// Binds a scalar input: a number (`a=252`) or a bool (`flag=true`).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub sets: Vec<String>,
-    /// Writes the result CSV to this file instead of standard output.
-    #[arg(long = "output", value_name = "FILE.csv")]
+    /// Writes the outputs to this file (CSV, Parquet or Arrow IPC, by extension) instead of
+    /// CSV on standard output.
+    #[arg(long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Prints a stage of the compiled program instead of running it.
     #[arg(long = "emit", value_enum)]
@@ -68,8 +77,13 @@ pub fn run(args: Args) -> Result<(), UserError> {
         return Ok(());
     };
     let mut columns: Vec<LoadedColumn> = Vec::new();
+    // Columns left out of a file (type unsupported): (file, column and reason).
+    let mut skipped: Vec<(PathBuf, files::Skipped)> = Vec::new();
+    let only = (!args.columns.is_empty()).then_some(args.columns.as_slice());
     for path in &args.inputs {
-        for column in csv_io::load_csv(path).map_err(UserError)? {
+        let format = files::Format::of(path, args.format);
+        let loaded = files::load(path, format, only).map_err(UserError)?;
+        for column in loaded.columns {
             if columns.iter().any(|existing| existing.name == column.name) {
                 return Err(UserError(format!(
                     "column '{}' of {} is already loaded from an earlier --input",
@@ -79,6 +93,7 @@ pub fn run(args: Args) -> Result<(), UserError> {
             }
             columns.push(column);
         }
+        skipped.extend(loaded.skipped.into_iter().map(|column| (path.clone(), column)));
     }
     let mut scalars: Vec<(String, Scalar)> = Vec::new();
     for set in &args.sets {
@@ -96,6 +111,14 @@ pub fn run(args: Args) -> Result<(), UserError> {
                 bindings.column_with_validity(column.name.clone(), values, validity)
             }
             (LoadedValues::F64(values), None) => bindings.column(column.name.clone(), values),
+            (LoadedValues::F32(values), Some(validity)) => {
+                bindings.column_with_validity(column.name.clone(), values, validity)
+            }
+            (LoadedValues::F32(values), None) => bindings.column(column.name.clone(), values),
+            (LoadedValues::I32(values), Some(validity)) => {
+                bindings.column_with_validity(column.name.clone(), values, validity)
+            }
+            (LoadedValues::I32(values), None) => bindings.column(column.name.clone(), values),
             (LoadedValues::I64(values), Some(validity)) => {
                 bindings.column_with_validity(column.name.clone(), values, validity)
             }
@@ -116,6 +139,18 @@ pub fn run(args: Args) -> Result<(), UserError> {
     let config = fusejit::EngineConfig::default().with_isa(isa);
     let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
     let kernel = engine.compile(&program).map_err(|error| render(error.into()))?;
+    for (path, column) in &skipped {
+        let bound = columns.iter().any(|loaded| loaded.name == column.name);
+        if kernel.input_names().contains(&column.name) && !bound {
+            return Err(UserError(format!(
+                "error: column '{}' of {} cannot be read: {}",
+                column.name,
+                path.display(),
+                column.reason
+            )));
+        }
+        eprintln!("note: skipped column '{}' of {}: {}", column.name, path.display(), column.reason);
+    }
     if let Some(emit) = args.emit {
         let text = match emit {
             Emit::Ir => {
@@ -134,8 +169,14 @@ pub fn run(args: Args) -> Result<(), UserError> {
         };
         return write_output(args.output.as_ref(), |out| out.write_all(text.as_bytes()));
     }
-    // One CSV column per output (`out name = ...`), or `result` alone.
+    // One column per output (`out name = ...`), or `result` alone.
     let outputs = kernel.eval_outputs(&bindings).map_err(render)?;
+    if let Some(path) = &args.output {
+        let format = files::Format::of(path, args.format);
+        if format != files::Format::Csv {
+            return files::save(path, format, outputs).map_err(|error| UserError(format!("error: {error}")));
+        }
+    }
     write_output(args.output.as_ref(), |out| csv_io::write_columns(out, &outputs))
 }
 

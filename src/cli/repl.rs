@@ -5,7 +5,8 @@
 //! not a terminal, the lines run as a script with no prompt, so sessions can be piped and
 //! tested.
 
-use super::csv_io::{self, LoadedValues};
+use super::csv_io::LoadedValues;
+use super::files;
 use fusejit::{Bindings, Column, ColumnValues, Engine, Scalar, Validity};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -19,11 +20,11 @@ use std::rc::Rc;
 use std::time::Instant;
 
 const COMMANDS: &[(&str, &str)] = &[
-    (":load", ":load prices.csv        load every column of a CSV file (empty field = null)"),
+    (":load", ":load prices.csv        load every column of a CSV, Parquet or Arrow IPC file"),
     (":gen", ":gen px = walk(1000000)  make a random positive price walk column"),
     (":set", ":set a = 252             bind a scalar (a number or true/false)"),
     (":vars", ":vars                   list columns and scalars"),
-    (":save", ":save out.csv r px      write columns to CSV (all columns without names)"),
+    (":save", ":save out.csv r px      write columns to CSV/Parquet/Arrow (all without names)"),
     (":ir", ":ir dlog(px,1)*a         show the fused loop plan and the IR"),
     (":clif", ":clif dlog(px,1)*a       show the Cranelift IR"),
     (":asm", ":asm dlog(px,1)*a        show the machine code"),
@@ -198,14 +199,17 @@ impl Session {
 
     fn load(&mut self, path: &str) -> Result<(), String> {
         if path.is_empty() {
-            return Err("usage: :load FILE.csv".to_string());
+            return Err("usage: :load FILE.csv|FILE.parquet|FILE.arrow".to_string());
         }
-        let loaded = csv_io::load_csv(std::path::Path::new(path))?;
+        let path = std::path::Path::new(path);
+        let loaded = files::load(path, files::Format::of(path, None), None)?;
         let mut names = Vec::new();
-        for column in loaded {
+        for column in loaded.columns {
             let values = match column.values {
                 LoadedValues::F64(values) => ColumnValues::F64(values),
+                LoadedValues::F32(values) => ColumnValues::F32(values),
                 LoadedValues::I64(values) => ColumnValues::I64(values),
+                LoadedValues::I32(values) => ColumnValues::I32(values),
                 LoadedValues::Bool(values) => ColumnValues::Bool(values),
             };
             let null_count = column.validity.as_ref().map_or(0, |bytes| {
@@ -221,7 +225,10 @@ impl Session {
             self.columns.retain(|existing| existing.name != stored.name);
             self.columns.push(stored);
         }
-        println!("loaded {} column(s) from {path}: {}", names.len(), names.join(", "));
+        println!("loaded {} column(s) from {}: {}", names.len(), path.display(), names.join(", "));
+        for skipped in loaded.skipped {
+            println!("skipped column '{}': {}", skipped.name, skipped.reason);
+        }
         Ok(())
     }
 
@@ -312,25 +319,21 @@ impl Session {
         if let Some(other) = columns.iter().find(|column| column.len() != rows) {
             return Err(format!("column '{}' has {} rows, the first has {rows}", other.name, other.len()));
         }
-        let mut out = String::new();
-        out.push_str(&columns.iter().map(|column| column.name.as_str()).collect::<Vec<_>>().join(","));
-        out.push('\n');
-        for row in 0..rows {
-            let cells: Vec<String> = columns
-                .iter()
-                .map(|column| {
-                    let valid =
-                        column.validity.as_ref().is_none_or(|bytes| bytes[row / 8] >> (row % 8) & 1 == 1);
-                    if !valid {
-                        return String::new();
-                    }
-                    column.values.get(row).map_or_else(String::new, |value| value.to_string())
-                })
-                .collect();
-            out.push_str(&cells.join(","));
-            out.push('\n');
-        }
-        std::fs::write(path, out).map_err(|error| format!("cannot write {path}: {error}"))?;
+        let outputs: Vec<(String, Column)> = columns
+            .iter()
+            .map(|column| {
+                let rows: Vec<Option<Scalar>> = (0..column.len())
+                    .map(|row| {
+                        let valid =
+                            column.validity.as_ref().is_none_or(|bytes| bytes[row / 8] >> (row % 8) & 1 == 1);
+                        if valid { column.values.get(row) } else { None }
+                    })
+                    .collect();
+                (column.name.clone(), Column::from_options(column.values.elem(), &rows))
+            })
+            .collect();
+        let target = std::path::Path::new(path);
+        files::save(target, files::Format::of(target, None), outputs)?;
         println!("wrote {} column(s), {rows} rows to {path}", columns.len());
         Ok(())
     }
