@@ -7,7 +7,7 @@ pub mod repl;
 
 use clap::{Parser, ValueEnum};
 use csv_io::{LoadedColumn, LoadedValues};
-use fusejit::{Bindings, Engine, Error, Scalar, Validity};
+use fusejit::{Bindings, ColumnData, Engine, Error, Scalar, Validity};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -105,28 +105,16 @@ pub fn run(args: Args) -> Result<(), UserError> {
     }
     let mut bindings = Bindings::new();
     for column in &columns {
-        let validity = column.validity.as_deref().map(|bytes| Validity::new(bytes, 0));
-        match (&column.values, validity) {
-            (LoadedValues::F64(values), Some(validity)) => {
-                bindings.column_with_validity(column.name.clone(), values, validity)
-            }
-            (LoadedValues::F64(values), None) => bindings.column(column.name.clone(), values),
-            (LoadedValues::F32(values), Some(validity)) => {
-                bindings.column_with_validity(column.name.clone(), values, validity)
-            }
-            (LoadedValues::F32(values), None) => bindings.column(column.name.clone(), values),
-            (LoadedValues::I32(values), Some(validity)) => {
-                bindings.column_with_validity(column.name.clone(), values, validity)
-            }
-            (LoadedValues::I32(values), None) => bindings.column(column.name.clone(), values),
-            (LoadedValues::I64(values), Some(validity)) => {
-                bindings.column_with_validity(column.name.clone(), values, validity)
-            }
-            (LoadedValues::I64(values), None) => bindings.column(column.name.clone(), values),
-            (LoadedValues::Bool(values), Some(validity)) => {
-                bindings.column_with_validity(column.name.clone(), values, validity)
-            }
-            (LoadedValues::Bool(values), None) => bindings.column(column.name.clone(), values),
+        let data: ColumnData<'_> = match &column.values {
+            LoadedValues::F64(values) => values[..].into(),
+            LoadedValues::F32(values) => values[..].into(),
+            LoadedValues::I64(values) => values[..].into(),
+            LoadedValues::I32(values) => values[..].into(),
+            LoadedValues::Bool(values) => values[..].into(),
+        };
+        match column.validity.as_deref() {
+            Some(bytes) => bindings.column_with_validity(column.name.clone(), data, Validity::new(bytes, 0)),
+            None => bindings.column(column.name.clone(), data),
         };
     }
     for (name, value) in &scalars {
