@@ -38,6 +38,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "types",
         ],
     ),
+    // Arrow at the edge: it binds into the engine's data model and calls the API, and nothing
+    // inside names it.
+    ("arrow", &["bindings", "check", "column", "engine", "error", "types"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
