@@ -129,3 +129,30 @@ fn outputs_are_previewed_and_kept_and_reductions_and_windows_evaluate() {
     assert!(stdout.contains("  vol          f64[]"), "{stdout}");
     assert!(stdout.contains("block call scan mavg[2]"), "{stdout}");
 }
+
+#[test]
+fn plot_draws_a_braille_chart_and_writes_an_svg_and_load_reads_parquet_it_saved() {
+    let directory = tempfile::tempdir().unwrap();
+    let svg = directory.path().join("chart.svg");
+    let parquet = directory.path().join("walk.parquet");
+    let script = format!(
+        ":gen px = walk(500)\n:plot px\n:plot where(px > 100, px, null) > {}\n:save {} px\n:load {}\n:plot px > 100\n",
+        svg.display(),
+        parquet.display(),
+        parquet.display()
+    );
+    let (stdout, stderr, status) = session(&script);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    // Two terminal charts: each line starts its plot area at "┤" and ends with the row count.
+    assert_eq!(stdout.matches("rows 0..500").count(), 2, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.contains('┤') && line.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)))
+    );
+    let document = std::fs::read_to_string(&svg).unwrap();
+    assert!(document.starts_with("<svg") && document.contains("<polyline"));
+    assert!(stdout.contains("loaded 1 column(s)"), "{stdout}");
+    assert!(stdout.contains("px (f64 500 rows, 0 null)"), "{stdout}");
+}

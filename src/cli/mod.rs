@@ -3,6 +3,7 @@
 
 pub mod csv_io;
 pub mod files;
+pub mod plot;
 pub mod repl;
 
 use clap::{Parser, ValueEnum};

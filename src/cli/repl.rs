@@ -7,6 +7,7 @@
 
 use super::csv_io::LoadedValues;
 use super::files;
+use super::plot;
 use fusejit::{Bindings, Column, ColumnValues, Engine, Scalar, Validity};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -29,6 +30,7 @@ const COMMANDS: &[(&str, &str)] = &[
     (":clif", ":clif dlog(px,1)*a       show the Cranelift IR"),
     (":asm", ":asm dlog(px,1)*a        show the machine code"),
     (":time", ":time dlog(px,1)*a       run repeatedly, report ns/row (min, median)"),
+    (":plot", ":plot px [> chart.svg]   draw a column as a line chart (nulls are gaps)"),
     (":help", ":help                   this list"),
     (":quit", ":quit                   leave (also Ctrl-D)"),
 ];
@@ -149,6 +151,7 @@ impl Session {
             ":save" => self.save(rest),
             ":ir" | ":clif" | ":asm" => self.show(command, rest),
             ":time" => self.time(rest),
+            ":plot" => self.plot(rest),
             other if other.starts_with(':') => Err(format!("unknown command {other}; :help lists them")),
             _ => self.evaluate(line),
         };
@@ -411,6 +414,45 @@ impl Session {
 }
 
 impl Session {
+    /// `:plot EXPR` draws the column in the terminal (braille, as wide as `$COLUMNS` says);
+    /// `:plot EXPR > FILE.svg` writes an SVG instead.
+    fn plot(&mut self, rest: &str) -> Result<(), String> {
+        let (program, target) = match rest.rsplit_once('>') {
+            Some((program, file)) if file.trim().ends_with(".svg") => (program.trim(), Some(file.trim())),
+            _ => (rest.trim(), None),
+        };
+        if program.is_empty() {
+            return Err("usage: :plot EXPR [> FILE.svg]".to_string());
+        }
+        let kernel = self.engine.compile(program).map_err(|error| self.render(error.into()))?;
+        let column = kernel.eval(&self.bindings()).map_err(|error| self.render(error))?;
+        let values: Vec<Option<f64>> = (0..column.len())
+            .map(|row| {
+                column.get(row).map(|value| match value {
+                    Scalar::F64(v) => v,
+                    Scalar::F32(v) => f64::from(v),
+                    Scalar::I64(v) => v as f64,
+                    Scalar::I32(v) => f64::from(v),
+                    Scalar::Bool(v) => f64::from(u8::from(v)),
+                    _ => f64::NAN,
+                })
+            })
+            .collect();
+        match target {
+            Some(file) => {
+                std::fs::write(file, plot::svg(&values, program))
+                    .map_err(|error| format!("cannot write {file}: {error}"))?;
+                println!("wrote a chart of {} rows to {file}", values.len());
+            }
+            None => {
+                let width =
+                    std::env::var("COLUMNS").ok().and_then(|text| text.parse::<usize>().ok()).unwrap_or(80);
+                print!("{}", plot::braille(&values, width.saturating_sub(24).max(20), 12));
+            }
+        }
+        Ok(())
+    }
+
     /// A program with `out` statements: every output is previewed and kept as a column.
     fn evaluate_outputs(&mut self, line: &str) -> Result<(), String> {
         let compile_start = Instant::now();
