@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(lines[2].trim(), "rows 0..5");
         // The lowest value is the bottom-left dot (bit 0x40 of the first character).
         let first = lines[1].chars().nth(3).expect("a character");
-        assert_eq!(u32::from(first) - 0x2800 & 0x40, 0x40, "{chart}");
+        assert_eq!((u32::from(first) - 0x2800) & 0x40, 0x40, "{chart}");
         // Nothing finite: a message, not a panic.
         assert_eq!(braille(&[None, Some(f64::NAN)], 10, 3), "nothing to plot: no finite value\n");
         assert!(braille(&[Some(1.0)], 10, 3).contains('┤'));
