@@ -8,7 +8,7 @@
 use crate::bindings::Bindings;
 use crate::check::Schema;
 use crate::column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Validity};
-use crate::engine::Kernel;
+use crate::engine::{Kernel, OutputType};
 use crate::error::{Error, EvalError};
 use crate::types::{Elem, Type};
 use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
@@ -184,11 +184,7 @@ impl Kernel {
                 None => {}
             }
         }
-        let outputs = self.output_types(&types, &nullable)?;
-        Ok(outputs
-            .into_iter()
-            .map(|output| Field::new(output.name, data_type_of(output.ty.elem), output.nullable))
-            .collect())
+        Ok(self.output_types(&types, &nullable)?.into_iter().map(field_of).collect())
     }
 
     /// Evaluates on the columns of `batch` (bound by name, without copying) and returns one
@@ -208,19 +204,33 @@ impl Kernel {
     /// assert_eq!(out.num_rows(), 3);
     /// ```
     pub fn eval_batch(&self, batch: &RecordBatch) -> Result<RecordBatch, Error> {
-        let fields = self.output_fields(&batch.schema())?;
         let bindings = Bindings::from_record_batch(batch);
-        let outputs = self.eval_outputs(&bindings)?;
+        let schema = batch.schema_ref();
+        let nullable: Vec<&str> = schema
+            .fields()
+            .iter()
+            .filter(|field| field.is_nullable())
+            .map(|field| field.name().as_str())
+            .collect();
+        // The types come from the program the evaluation compiled: no second lowering per batch.
+        let outputs = self.eval_outputs_typed(&bindings, &nullable)?;
         let rows = batch.num_rows();
+        let mut fields = Vec::with_capacity(outputs.len());
         let mut columns = Vec::with_capacity(outputs.len());
-        for (_, column) in outputs {
+        for (output, column) in outputs {
             let column = if column.len() == 1 && rows != 1 { broadcast(&column, rows) } else { column };
+            fields.push(field_of(output));
             columns.push(column.into_array());
         }
         RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns).map_err(|error| {
             EvalError::Internal { message: format!("building the result batch: {error}") }.into()
         })
     }
+}
+
+/// The Arrow field of an output.
+fn field_of(output: OutputType) -> Field {
+    Field::new(output.name, data_type_of(output.ty.elem), output.nullable)
 }
 
 /// A one-row column repeated `rows` times.

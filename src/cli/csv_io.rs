@@ -1,27 +1,16 @@
 //! CSV in and out for the command line: a header row, empty field = null; results as one
 //! `result` column in shortest round-trip form (integers without a decimal point).
 
-use super::files::{Loaded, Skipped};
-use fusejit::{Column, Scalar};
+use super::files::{Loaded, Skipped, column_with_validity};
+use fusejit::{Column, ColumnValues, Scalar};
 use std::io::Write;
 use std::path::Path;
 
-/// One column read from a CSV file, owned so that bindings can borrow it.
+/// One column read from a data file, owned so that bindings can borrow it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadedColumn {
     pub name: String,
-    pub values: LoadedValues,
-    /// LSB-first validity, present only when the column has an empty field.
-    pub validity: Option<Vec<u8>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum LoadedValues {
-    F64(Vec<f64>),
-    F32(Vec<f32>),
-    I64(Vec<i64>),
-    I32(Vec<i32>),
-    Bool(Vec<bool>),
+    pub column: Column,
 }
 
 /// One column's fields as read: their bytes back to back, and where each ends (one
@@ -91,9 +80,9 @@ pub fn load_csv(path: &Path) -> Result<Loaded, String> {
 
 impl Loaded {
     /// Adds column `name`, or records why it is skipped.
-    fn add(&mut self, name: String, parsed: Result<(LoadedValues, Option<Vec<u8>>), String>) {
+    fn add(&mut self, name: String, parsed: Result<Column, String>) {
         match parsed {
-            Ok((values, validity)) => self.columns.push(LoadedColumn { name, values, validity }),
+            Ok(column) => self.columns.push(LoadedColumn { name, column }),
             Err(reason) => self.skipped.push(Skipped { name, reason }),
         }
     }
@@ -158,26 +147,19 @@ fn one_column_records(text: &[u8]) -> Result<RawColumn, String> {
     Ok(column)
 }
 
-/// A column's values and validity, or why it is not a column of numbers or bools.
-fn parse_column(column: &RawColumn) -> Result<(LoadedValues, Option<Vec<u8>>), String> {
+/// The column of a CSV column's fields (an empty field is a null), or why it is not a column
+/// of numbers or bools.
+fn parse_column(column: &RawColumn) -> Result<Column, String> {
     let rows = column.len();
-    let has_null = column.fields().any(|field| field.is_empty());
-    let validity = has_null.then(|| {
-        let mut bytes = vec![0u8; rows.div_ceil(8)];
-        for (row, field) in column.fields().enumerate() {
-            if !field.is_empty() {
-                bytes[row / 8] |= 1 << (row % 8);
-            }
-        }
-        bytes
-    });
+    // Each test stops at its first counterexample; only the chosen parse reads every field.
     let non_empty = || column.fields().filter(|field| !field.is_empty());
-    let is_bool = non_empty().count() > 0 && non_empty().all(|field| field == "true" || field == "false");
-    let is_integer = non_empty().count() > 0 && non_empty().all(|field| parse_integer(&field).is_some());
+    let has_value = non_empty().next().is_some();
+    let is_bool = has_value && non_empty().all(|field| field == "true" || field == "false");
+    let is_integer = has_value && non_empty().all(|field| parse_integer(&field).is_some());
     let values = if is_bool {
-        LoadedValues::Bool(column.fields().map(|field| field == "true").collect())
+        ColumnValues::Bool(column.fields().map(|field| field == "true").collect())
     } else if is_integer {
-        LoadedValues::I64(column.fields().map(|field| parse_integer(&field).unwrap_or(0)).collect())
+        ColumnValues::I64(column.fields().map(|field| parse_integer(&field).unwrap_or(0)).collect())
     } else {
         let mut values = Vec::with_capacity(rows);
         for (row, field) in column.fields().enumerate() {
@@ -191,9 +173,9 @@ fn parse_column(column: &RawColumn) -> Result<(LoadedValues, Option<Vec<u8>>), S
             })?;
             values.push(value);
         }
-        LoadedValues::F64(values)
+        ColumnValues::F64(values)
     };
-    Ok((values, validity))
+    Ok(column_with_validity(values, column.fields().map(|field| !field.is_empty())))
 }
 
 /// A number as Rust parses it (`1e-3`, `NaN`, `inf`, `-inf`, `+2`).

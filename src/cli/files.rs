@@ -2,11 +2,11 @@
 //! `.feather`, `.ipc`), in and out, chosen by extension or `--format`. Columns fusejit
 //! cannot read are skipped, and named in an error only if the program reads them.
 
-use super::csv_io::{self, LoadedColumn, LoadedValues};
+use super::csv_io::{self, LoadedColumn};
 use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrowPrimitiveType, BooleanArray, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType, Schema, SchemaRef};
-use fusejit::Column;
+use fusejit::{Column, ColumnValues};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -97,11 +97,11 @@ fn columns_of_batches(schema: &SchemaRef, batches: &[RecordBatch]) -> Loaded {
     for (index, field) in schema.fields().iter().enumerate() {
         let arrays: Vec<&dyn Array> = batches.iter().map(|batch| batch.column(index).as_ref()).collect();
         let values = match field.data_type() {
-            DataType::Float64 => LoadedValues::F64(primitive_values::<Float64Type>(&arrays)),
-            DataType::Float32 => LoadedValues::F32(primitive_values::<Float32Type>(&arrays)),
-            DataType::Int64 => LoadedValues::I64(primitive_values::<Int64Type>(&arrays)),
-            DataType::Int32 => LoadedValues::I32(primitive_values::<Int32Type>(&arrays)),
-            DataType::Boolean => LoadedValues::Bool(
+            DataType::Float64 => ColumnValues::F64(primitive_values::<Float64Type>(&arrays)),
+            DataType::Float32 => ColumnValues::F32(primitive_values::<Float32Type>(&arrays)),
+            DataType::Int64 => ColumnValues::I64(primitive_values::<Int64Type>(&arrays)),
+            DataType::Int32 => ColumnValues::I32(primitive_values::<Int32Type>(&arrays)),
+            DataType::Boolean => ColumnValues::Bool(
                 arrays
                     .iter()
                     .filter_map(|array| array.as_any().downcast_ref::<BooleanArray>())
@@ -114,11 +114,13 @@ fn columns_of_batches(schema: &SchemaRef, batches: &[RecordBatch]) -> Loaded {
                 continue;
             }
         };
-        loaded.columns.push(LoadedColumn {
-            name: field.name().clone(),
-            values,
-            validity: validity_of(&arrays),
-        });
+        let column = if arrays.iter().all(|array| array.null_count() == 0) {
+            Column { values, validity: None, null_count: 0 }
+        } else {
+            let valid = arrays.iter().flat_map(|array| (0..array.len()).map(|row| array.is_valid(row)));
+            column_with_validity(values, valid)
+        };
+        loaded.columns.push(LoadedColumn { name: field.name().clone(), column });
     }
     loaded
 }
@@ -134,23 +136,20 @@ fn primitive_values<T: ArrowPrimitiveType>(arrays: &[&dyn Array]) -> Vec<T::Nati
     values
 }
 
-/// The arrays' validity as one LSB-first bitmap from bit 0, `None` when nothing is null.
-fn validity_of(arrays: &[&dyn Array]) -> Option<Vec<u8>> {
-    if arrays.iter().all(|array| array.null_count() == 0) {
-        return None;
-    }
-    let rows: usize = arrays.iter().map(|array| array.len()).sum();
+/// `values` as a column whose row `i` is valid where the `i`-th of `valid` is true; the
+/// bitmap (LSB-first, from bit 0) kept only when some row is null.
+pub fn column_with_validity(values: ColumnValues, valid: impl Iterator<Item = bool>) -> Column {
+    let rows = values.len();
     let mut bytes = vec![0u8; rows.div_ceil(8)];
-    let mut row = 0;
-    for array in arrays {
-        for index in 0..array.len() {
-            if array.is_valid(index) {
-                bytes[row / 8] |= 1 << (row % 8);
-            }
-            row += 1;
+    let mut null_count = 0;
+    for (row, valid) in valid.take(rows).enumerate() {
+        if valid {
+            bytes[row / 8] |= 1 << (row % 8);
+        } else {
+            null_count += 1;
         }
     }
-    Some(bytes)
+    Column { values, validity: (null_count > 0).then_some(bytes), null_count }
 }
 
 /// Writes `outputs` to `path` in `format`: one column each; a one-row output (a reduction)

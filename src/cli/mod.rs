@@ -7,8 +7,8 @@ pub mod plot;
 pub mod repl;
 
 use clap::{Parser, ValueEnum};
-use csv_io::{LoadedColumn, LoadedValues};
-use fusejit::{Bindings, ColumnData, Engine, Error, Scalar, Validity};
+use csv_io::LoadedColumn;
+use fusejit::{Binding, Bindings, Engine, Error, Scalar};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -105,18 +105,8 @@ pub fn run(args: Args) -> Result<(), UserError> {
         scalars.push((name, value));
     }
     let mut bindings = Bindings::new();
-    for column in &columns {
-        let data: ColumnData<'_> = match &column.values {
-            LoadedValues::F64(values) => values[..].into(),
-            LoadedValues::F32(values) => values[..].into(),
-            LoadedValues::I64(values) => values[..].into(),
-            LoadedValues::I32(values) => values[..].into(),
-            LoadedValues::Bool(values) => values[..].into(),
-        };
-        match column.validity.as_deref() {
-            Some(bytes) => bindings.column_with_validity(column.name.clone(), data, Validity::new(bytes, 0)),
-            None => bindings.column(column.name.clone(), data),
-        };
+    for loaded in &columns {
+        bindings.bind(loaded.name.clone(), Binding::Column(loaded.column.as_column_ref()));
     }
     for (name, value) in &scalars {
         bindings.scalar(name.clone(), *value);

@@ -5,10 +5,9 @@
 //! not a terminal, the lines run as a script with no prompt, so sessions can be piped and
 //! tested.
 
-use super::csv_io::LoadedValues;
 use super::files;
 use super::plot;
-use fusejit::{Bindings, Column, ColumnValues, Engine, Scalar, Validity};
+use fusejit::{Binding, Bindings, Column, ColumnValues, Engine, Scalar};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -35,16 +34,15 @@ const COMMANDS: &[(&str, &str)] = &[
     (":quit", ":quit                   leave (also Ctrl-D)"),
 ];
 
-/// A column the session owns.
+/// A column the session owns, by name.
 struct Stored {
     name: String,
-    values: ColumnValues,
-    validity: Option<Vec<u8>>,
+    column: Column,
 }
 
 impl Stored {
     fn len(&self) -> usize {
-        self.values.len()
+        self.column.len()
     }
 }
 
@@ -172,14 +170,8 @@ impl Session {
 
     fn bindings(&self) -> Bindings<'_> {
         let mut bindings = Bindings::new();
-        for column in &self.columns {
-            let data = column.values.as_data();
-            match &column.validity {
-                Some(bytes) => {
-                    bindings.column_with_validity(column.name.clone(), data, Validity::new(bytes, 0))
-                }
-                None => bindings.column(column.name.clone(), data),
-            };
+        for stored in &self.columns {
+            bindings.bind(stored.name.clone(), Binding::Column(stored.column.as_column_ref()));
         }
         for (name, value) in &self.scalars {
             bindings.scalar(name.clone(), *value);
@@ -192,7 +184,7 @@ impl Session {
     }
 
     fn store(&mut self, name: &str, column: Column) {
-        let stored = Stored { name: name.to_string(), values: column.values, validity: column.validity };
+        let stored = Stored { name: name.to_string(), column };
         self.scalars.retain(|(existing, _)| existing != name);
         match self.columns.iter_mut().find(|existing| existing.name == name) {
             Some(existing) => *existing = stored,
@@ -207,26 +199,16 @@ impl Session {
         let path = std::path::Path::new(path);
         let loaded = files::load(path, files::Format::of(path, None), None)?;
         let mut names = Vec::new();
-        for column in loaded.columns {
-            let values = match column.values {
-                LoadedValues::F64(values) => ColumnValues::F64(values),
-                LoadedValues::F32(values) => ColumnValues::F32(values),
-                LoadedValues::I64(values) => ColumnValues::I64(values),
-                LoadedValues::I32(values) => ColumnValues::I32(values),
-                LoadedValues::Bool(values) => ColumnValues::Bool(values),
-            };
-            let null_count = column.validity.as_ref().map_or(0, |bytes| {
-                (0..values.len()).filter(|&row| bytes[row / 8] >> (row % 8) & 1 == 0).count()
-            });
+        for loaded in loaded.columns {
+            let column = &loaded.column;
             names.push(format!(
-                "{} ({} {} rows, {null_count} null)",
-                column.name,
-                values.elem(),
-                values.len()
+                "{} ({} {} rows, {} null)",
+                loaded.name,
+                column.elem(),
+                column.len(),
+                column.null_count
             ));
-            let stored = Stored { name: column.name.clone(), values, validity: column.validity };
-            self.columns.retain(|existing| existing.name != stored.name);
-            self.columns.push(stored);
+            self.store(&loaded.name, loaded.column);
         }
         println!("loaded {} column(s) from {}: {}", names.len(), path.display(), names.join(", "));
         for skipped in loaded.skipped {
@@ -285,15 +267,14 @@ impl Session {
         if self.columns.is_empty() && self.scalars.is_empty() {
             println!("nothing bound yet: :load a CSV, :gen a walk or :set a scalar");
         }
-        for column in &self.columns {
-            let nulls = column.validity.as_ref().map_or(0, |bytes| {
-                (0..column.len()).filter(|&row| bytes[row / 8] >> (row % 8) & 1 == 0).count()
-            });
+        for stored in &self.columns {
+            let column = &stored.column;
             println!(
-                "  {:<12} {}[] × {} rows, {nulls} null",
-                column.name,
-                column.values.elem(),
-                column.len()
+                "  {:<12} {}[] × {} rows, {} null",
+                stored.name,
+                column.elem(),
+                column.len(),
+                column.null_count
             );
         }
         for (name, value) in &self.scalars {
@@ -322,19 +303,8 @@ impl Session {
         if let Some(other) = columns.iter().find(|column| column.len() != rows) {
             return Err(format!("column '{}' has {} rows, the first has {rows}", other.name, other.len()));
         }
-        let outputs: Vec<(String, Column)> = columns
-            .iter()
-            .map(|column| {
-                let rows: Vec<Option<Scalar>> = (0..column.len())
-                    .map(|row| {
-                        let valid =
-                            column.validity.as_ref().is_none_or(|bytes| bytes[row / 8] >> (row % 8) & 1 == 1);
-                        if valid { column.values.get(row) } else { None }
-                    })
-                    .collect();
-                (column.name.clone(), Column::from_options(column.values.elem(), &rows))
-            })
-            .collect();
+        let outputs: Vec<(String, Column)> =
+            columns.iter().map(|stored| (stored.name.clone(), stored.column.clone())).collect();
         let target = std::path::Path::new(path);
         files::save(target, files::Format::of(target, None), outputs)?;
         println!("wrote {} column(s), {rows} rows to {path}", columns.len());

@@ -388,7 +388,7 @@ impl Kernel {
         if let Some(spec) = found {
             return Ok(spec);
         }
-        let program = self.lowered(signature)?;
+        let program = self.lowered(&signature.schema)?;
         let nullable_inputs: Vec<String> = self
             .inner
             .input_names
@@ -431,8 +431,8 @@ impl Kernel {
     }
 
     /// The checked and optimised program for `signature`.
-    fn lowered(&self, signature: &Signature) -> Result<ir::Program, CompileError> {
-        let program = self.lower(&signature.schema)?;
+    fn lowered(&self, schema: &Schema) -> Result<ir::Program, CompileError> {
+        let program = self.lower(schema)?;
         crate::passes::optimize(program).map_err(|error| self.internal_error(error))
     }
 
@@ -483,7 +483,7 @@ impl Kernel {
     /// The fused loop plan for these bindings (`--emit ir`, the REPL's `:ir`).
     pub fn plan_text(&self, bindings: &Bindings<'_>) -> Result<String, Error> {
         let signature = self.signature(bindings)?;
-        let program = self.lowered(&signature)?;
+        let program = self.lowered(&signature.schema)?;
         match split_passes::split(&program) {
             Some(passes) => Ok(passes.to_text(|part, reductions| {
                 let validity = self.slot_validity(part, &signature);
@@ -529,7 +529,7 @@ impl Kernel {
         list: impl Fn(&LoopPlan) -> Result<String, CodegenError>,
     ) -> Result<String, Error> {
         let signature = self.signature(bindings)?;
-        let program = self.lowered(&signature)?;
+        let program = self.lowered(&signature.schema)?;
         let list = |plan: &LoopPlan| list(plan).map_err(|error| self.internal_error(error));
         let Some(passes) = split_passes::split(&program) else {
             return Ok(list(&fuse_loops::plan(&program, &self.slot_validity(&program, &signature)))?);
@@ -624,9 +624,34 @@ impl Kernel {
     /// ```
     pub fn eval_outputs(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Column)>, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
+        self.eval_outputs_prepared(&spec, &inputs, bindings, rows)
+    }
+
+    /// Every output with its [`OutputType`], nullable as `nullable_inputs` declare (not as
+    /// these bindings happen to be), from the program the evaluation compiled: what
+    /// `eval_batch` returns, with no second lowering.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn eval_outputs_typed(
+        &self,
+        bindings: &Bindings<'_>,
+        nullable_inputs: &[&str],
+    ) -> Result<Vec<(OutputType, Column)>, Error> {
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        let types = plan_questions::output_types_of(&spec.program, nullable_inputs);
+        let outputs = self.eval_outputs_prepared(&spec, &inputs, bindings, rows)?;
+        Ok(types.into_iter().zip(outputs).map(|(ty, (_, column))| (ty, column)).collect())
+    }
+
+    fn eval_outputs_prepared(
+        &self,
+        spec: &Arc<Specialization>,
+        inputs: &Inputs<'_>,
+        bindings: &Bindings<'_>,
+        rows: usize,
+    ) -> Result<Vec<(String, Column)>, Error> {
         if spec.program.outputs.len() == 1 {
             let name = spec.program.outputs[0].0.clone();
-            return Ok(vec![(name, self.eval_prepared(&spec, &inputs, bindings, rows)?)]);
+            return Ok(vec![(name, self.eval_prepared(spec, inputs, bindings, rows)?)]);
         }
         let passes = {
             let mut outputs = spec.outputs.lock().unwrap_or_else(PoisonError::into_inner);
@@ -683,7 +708,8 @@ impl Kernel {
         let schema = self.schema_of(bindings);
         if let Some(missing) = self.inner.input_names.iter().find(|name| schema.get(name).is_none()) {
             // A record batch's column of a type fusejit cannot read: say so, not "unknown name".
-            if let error @ EvalError::UnsupportedArrowType { .. } = bindings.missing(missing) {
+            let error = bindings.missing(missing);
+            if let EvalError::UnsupportedArrowType { .. } = error {
                 return Err(error.into());
             }
             // Check against every bound name, so the error lists them all and suggests the
@@ -693,7 +719,7 @@ impl Kernel {
                 everything.insert(name, bindings::binding_type(binding));
             }
             self.lower(&everything)?;
-            return Err(bindings.missing(missing).into());
+            return Err(error.into());
         }
         let validity =
             self.inner.input_names.iter().map(|name| bindings.get(name).is_some_and(has_validity)).collect();

@@ -5,7 +5,7 @@
 use super::Kernel;
 use crate::check::Schema;
 use crate::error::CompileError;
-use crate::ir::{NodeKind, Program, ScanOp};
+use crate::ir::{NodeKind, Program};
 use crate::types::Type;
 
 /// How the rows of a program's outputs depend on input rows.
@@ -58,19 +58,7 @@ impl Kernel {
         schema: &Schema,
         nullable_inputs: &[&str],
     ) -> Result<Vec<OutputType>, CompileError> {
-        let program = self.lower(schema)?;
-        let input_nullable: Vec<bool> =
-            program.inputs.iter().map(|input| nullable_inputs.contains(&input.name.as_str())).collect();
-        let nullable = program.nullable_nodes(&input_nullable);
-        Ok(program
-            .outputs
-            .iter()
-            .map(|(name, id)| OutputType {
-                name: name.clone(),
-                ty: program.node(*id).ty,
-                nullable: nullable[id.index()],
-            })
-            .collect())
+        Ok(output_types_of(&self.lowered(schema)?, nullable_inputs))
     }
 
     /// How far the outputs' rows reach into other rows, for inputs of the types in `schema`
@@ -88,8 +76,25 @@ impl Kernel {
     /// assert_eq!(dependence("x - mean(x)"), Dependence::WholeColumn);
     /// ```
     pub fn dependence(&self, schema: &Schema) -> Result<Dependence, CompileError> {
-        Ok(program_dependence(&self.lower(schema)?))
+        Ok(program_dependence(&self.lowered(schema)?))
     }
+}
+
+/// The type and nullability of each output of `program` (optimised, as the evaluation runs
+/// it), with the inputs named in `nullable_inputs` nullable.
+pub(super) fn output_types_of(program: &Program, nullable_inputs: &[&str]) -> Vec<OutputType> {
+    let input_nullable: Vec<bool> =
+        program.inputs.iter().map(|input| nullable_inputs.contains(&input.name.as_str())).collect();
+    let nullable = program.nullable_nodes(&input_nullable);
+    program
+        .outputs
+        .iter()
+        .map(|(name, id)| OutputType {
+            name: name.clone(),
+            ty: program.node(*id).ty,
+            nullable: nullable[id.index()],
+        })
+        .collect()
 }
 
 /// The dependence of `program`: each node's lookback (`None` for the whole column) from its
@@ -102,19 +107,7 @@ fn program_dependence(program: &Program) -> Dependence {
             NodeKind::Input { .. } | NodeKind::Const(_) => Some(0),
             NodeKind::Lag { value, k } => of(value).map(|rows| rows + u64::from(k)),
             NodeKind::Reduce { .. } => None,
-            NodeKind::Scan { op, arg } => match op {
-                ScanOp::MMin { w } | ScanOp::MMax { w } => {
-                    of(arg).map(|rows| rows + u64::from(w.saturating_sub(1)))
-                }
-                ScanOp::MSum { .. }
-                | ScanOp::MAvg { .. }
-                | ScanOp::MStd { .. }
-                | ScanOp::CumSum
-                | ScanOp::CumProd
-                | ScanOp::CumMax
-                | ScanOp::CumMin
-                | ScanOp::Ema { .. } => None,
-            },
+            NodeKind::Scan { op, arg } => op.lookback().and_then(|rows| of(arg).map(|before| before + rows)),
             kind => kind.operands().into_iter().try_fold(0u64, |most, id| of(id).map(|rows| most.max(rows))),
         };
         lookback.push(value);

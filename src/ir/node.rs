@@ -281,6 +281,25 @@ impl ScanOp {
         }
     }
 
+    /// How many rows before a row its value reads, when that is bounded and the value is the
+    /// same bits whatever row the evaluation starts at: `mmin`/`mmax` (exact) read `w − 1`.
+    /// `None` for the rest: cumulative ops and `ema` read every earlier row, and
+    /// `msum`/`mavg`/`mstd` restart their running sums at fixed rows, so a later start would
+    /// not reproduce the whole column's bits.
+    pub fn lookback(self) -> Option<u64> {
+        match self {
+            ScanOp::MMin { w } | ScanOp::MMax { w } => Some(u64::from(w.saturating_sub(1))),
+            ScanOp::MSum { .. }
+            | ScanOp::MAvg { .. }
+            | ScanOp::MStd { .. }
+            | ScanOp::CumSum
+            | ScanOp::CumProd
+            | ScanOp::CumMax
+            | ScanOp::CumMin
+            | ScanOp::Ema { .. } => None,
+        }
+    }
+
     pub fn name(self) -> String {
         match self {
             ScanOp::MSum { w } => format!("msum[{w}]"),

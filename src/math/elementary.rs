@@ -337,12 +337,18 @@ pub fn cbrt<L: Lanes>(x: L) -> L {
     L::select(x.is_nan(), x.add(x), result)
 }
 
-/// `floor(v)` for `|v| < 2⁵¹`: round to nearest by the magic constant (exact in that range,
-/// either sign), then step down where that went up.
+/// `v` rounded to the nearest integer (ties to even) for `|v| < 2⁵¹`: adding and subtracting
+/// 1.5·2⁵² leaves no fraction bits, exactly, for either sign.
+#[inline(always)]
+pub(super) fn nearest_integer<L: Lanes>(v: L) -> L {
+    let magic = L::splat(6_755_399_441_055_744.0);
+    v.add(magic).sub(magic)
+}
+
+/// `floor(v)` for `|v| < 2⁵¹`: the nearest integer, stepped down where that went up.
 #[inline(always)]
 pub(super) fn floor_small<L: Lanes>(v: L) -> L {
-    let magic = L::splat(6_755_399_441_055_744.0);
-    let rounded = v.add(magic).sub(magic);
+    let rounded = nearest_integer(v);
     L::select(rounded.greater(v), rounded.sub(L::splat(1.0)), rounded)
 }
 
@@ -512,12 +518,11 @@ const L2L: f64 = 0.282_352_905_630_315_771_225_884_481_750_134_360_255_254_120_6
 /// `e^d` of a double-double `d` (SLEEF's `expk`), 0 below −1000.
 #[inline(always)]
 fn exp_of_dd<L: Lanes>(d: Dd<L>) -> L {
-    let magic = L::splat(6_755_399_441_055_744.0);
     let u = d.hi.add(d.lo).mul(L::splat(std::f64::consts::LOG2_E));
     let low = L::splat(-1100.0);
     let high = L::splat(1100.0);
     let u = L::select(u.less(low), low, L::select(u.greater(high), high, u));
-    let q = u.add(magic).sub(magic);
+    let q = nearest_integer(u);
     let s = dd::add_d2(d, q.mul(L::splat(-L2U)));
     let s = dd::add_d2(s, q.mul(L::splat(-L2L))).normalize();
     let u = horner(s.hi, &EXPK);

@@ -21,7 +21,7 @@
 #![allow(clippy::excessive_precision)]
 
 use super::dd::{self, Dd};
-use super::elementary::{abs, floor_small, horner, mul_sign};
+use super::elementary::{abs, floor_small, horner, mul_sign, nearest_integer};
 use super::lanes::Lanes;
 
 /// Arguments up to this magnitude (2⁴⁰) take the three-part reduction; beyond it, Payne–Hanek.
@@ -122,15 +122,13 @@ fn trigonometric<L: Lanes>(x: L, function: Trig) -> L {
         Trig::Cos => L::if_any(huge, cos_of_huge::<L>, a, result),
         Trig::Tan => L::if_any(huge, tan_of_huge::<L>, a, result),
     };
+    // sin and tan are odd: the sign of x. Below 2⁻²⁸ they round to `x` itself (the next term
+    // is `x³/6` or `x³/3`, under a quarter ULP), which also keeps ±0 and the subnormals (whose
+    // halving in `tan`'s `r/2` would lose a bit) exact.
     let result = match function {
-        Trig::Sin | Trig::Tan => mul_sign(result, x),
-        Trig::Cos => result,
-    };
-    // Below 2⁻²⁸, `sin x` and `tan x` round to `x` itself (the next term is `x³/6` or `x³/3`,
-    // under a quarter ULP), which also keeps ±0 and the subnormals (whose halving in `tan`'s
-    // `r/2` would lose a bit) exact.
-    let result = match function {
-        Trig::Sin | Trig::Tan => L::select(a.less(L::splat(3.725_290_298_461_914e-9)), x, result),
+        Trig::Sin | Trig::Tan => {
+            L::select(a.less(L::splat(3.725_290_298_461_914e-9)), x, mul_sign(result, x))
+        }
         Trig::Cos => result,
     };
     let result = L::select(a.equal(L::splat(f64::INFINITY)), L::splat(f64::NAN), result);
@@ -161,8 +159,7 @@ fn tan_of_huge<L: Lanes>(a: L) -> L {
 /// `a = k·π/2 + r` for `0 ≤ a ≤ 2⁴⁰`: `(k mod 4, r)`.
 #[inline(always)]
 fn reduce<L: Lanes>(a: L) -> (L, Dd<L>) {
-    let magic = L::splat(6_755_399_441_055_744.0);
-    let k = a.mul(L::splat(std::f64::consts::FRAC_2_PI)).add(magic).sub(magic);
+    let k = nearest_integer(a.mul(L::splat(std::f64::consts::FRAC_2_PI)));
     let r = k.fma(L::splat(-PIO2_1), a);
     let p2 = dd::mul2(k, L::splat(-PIO2_2));
     let r = dd::add2(r, p2.hi);
@@ -223,8 +220,7 @@ fn reduce_huge<L: Lanes>(a: L) -> (L, Dd<L>) {
             rest = rest.add(below_120);
         }
     }
-    let magic = L::splat(6_755_399_441_055_744.0);
-    let k = level_40.add(magic).sub(magic);
+    let k = nearest_integer(level_40);
     let f = dd::add2(level_40.sub(k), level_80);
     let f = dd::add_d2(f, level_120);
     let f = dd::add_d2(f, rest).normalize();
