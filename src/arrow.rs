@@ -7,7 +7,7 @@
 
 use crate::bindings::Bindings;
 use crate::check::Schema;
-use crate::column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Validity};
+use crate::column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, PackedBools, Validity};
 use crate::engine::{Kernel, OutputType};
 use crate::error::{Error, EvalError};
 use crate::types::{Elem, Type};
@@ -33,6 +33,13 @@ fn column_of<'a>(name: &str, array: &'a dyn Array) -> Result<ColumnRef<'a>, Eval
         DataType::Float32 => ColumnData::F32(primitive_values::<Float32Type>(array).ok_or_else(unsupported)?),
         DataType::Int64 => ColumnData::I64(primitive_values::<Int64Type>(array).ok_or_else(unsupported)?),
         DataType::Int32 => ColumnData::I32(primitive_values::<Int32Type>(array).ok_or_else(unsupported)?),
+        DataType::Boolean => {
+            let bits = array.as_any().downcast_ref::<BooleanArray>().ok_or_else(unsupported)?.values();
+            // An Arrow array's buffer always covers its offset and length.
+            let packed =
+                PackedBools::new(bits.values(), bits.offset(), bits.len()).ok_or_else(unsupported)?;
+            ColumnData::PackedBool(packed)
+        }
         _ => return Err(unsupported()),
     };
     // An all-valid null buffer is dropped: the kernel for columns without validity is faster.
@@ -45,8 +52,9 @@ fn column_of<'a>(name: &str, array: &'a dyn Array) -> Result<ColumnRef<'a>, Eval
 
 impl<'a> Bindings<'a> {
     /// Binds an Arrow array as column `name` without copying: its values and its validity
-    /// (with the array's offset, so a slice binds as it is). `Float64`, `Float32`, `Int64` and
-    /// `Int32` arrays; any other type is an error naming it.
+    /// (with the array's offset, so a slice binds as it is). `Float64`, `Float32`, `Int64`,
+    /// `Int32` and `Boolean` arrays (bit-packed, read bit by bit by the kernel); any other type
+    /// is an error naming it.
     ///
     /// ```
     /// use arrow_array::Float64Array;
@@ -133,6 +141,7 @@ fn elem_of(data_type: &DataType) -> Option<Elem> {
         DataType::Float32 => Some(Elem::F32),
         DataType::Int64 => Some(Elem::I64),
         DataType::Int32 => Some(Elem::I32),
+        DataType::Boolean => Some(Elem::Bool),
         _ => None,
     }
 }

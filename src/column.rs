@@ -33,8 +33,66 @@ impl<'a> Validity<'a> {
 
     /// Row `row`'s bit; `false` for a row the bitmap does not cover (past `capacity()`).
     pub fn is_valid(&self, row: usize) -> bool {
-        let Some(bit) = self.offset.checked_add(row) else { return false };
-        self.bytes.get(bit / 8).is_some_and(|byte| byte >> (bit % 8) & 1 == 1)
+        bit_or_false(self.bytes, self.offset, row)
+    }
+}
+
+/// Bit `offset + row` of an LSB-first bitmap; `false` past its end (never a panic).
+fn bit_or_false(bytes: &[u8], offset: usize, row: usize) -> bool {
+    match offset.checked_add(row) {
+        Some(bit) if bit / 8 < bytes.len() => arrow_buffer::bit_util::get_bit(bytes, bit),
+        _ => false,
+    }
+}
+
+/// Booleans packed one bit per row, LSB-first, as an Arrow `BooleanArray` holds its values:
+/// row `i` is bit `offset + i`. Bound as it is (no expansion to one byte per row); the
+/// native kernel reads the bits.
+///
+/// ```
+/// let bits = [0b0000_0101u8]; // rows 0 and 2 are true
+/// let flags = fusejit::PackedBools::new(&bits, 0, 3).unwrap();
+/// assert_eq!((flags.get(0), flags.get(1), flags.get(2)), (Some(true), Some(false), Some(true)));
+/// assert!(fusejit::PackedBools::new(&bits, 6, 3).is_none()); // 9 bits do not fit in one byte
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackedBools<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    len: usize,
+}
+
+impl<'a> PackedBools<'a> {
+    /// `len` rows starting at bit `offset` of `bytes`; `None` when the bytes hold fewer than
+    /// `offset + len` bits.
+    pub fn new(bytes: &'a [u8], offset: usize, len: usize) -> Option<Self> {
+        let end = offset.checked_add(len)?;
+        (end.div_ceil(8) <= bytes.len()).then_some(PackedBools { bytes, offset, len })
+    }
+
+    /// The bitmap's bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The bit of row 0.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Row `row`'s value, `None` past the end.
+    pub fn get(&self, row: usize) -> Option<bool> {
+        (row < self.len).then(|| bit_or_false(self.bytes, self.offset, row))
     }
 }
 
@@ -52,6 +110,8 @@ pub enum ColumnData<'a> {
     I32(&'a [i32]),
     /// Booleans, one byte each.
     Bool(&'a [bool]),
+    /// Booleans, one bit each (an Arrow `BooleanArray`'s values).
+    PackedBool(PackedBools<'a>),
 }
 
 impl ColumnData<'_> {
@@ -63,6 +123,7 @@ impl ColumnData<'_> {
             ColumnData::I64(values) => values.len(),
             ColumnData::I32(values) => values.len(),
             ColumnData::Bool(values) => values.len(),
+            ColumnData::PackedBool(bits) => bits.len(),
         }
     }
 
@@ -71,15 +132,20 @@ impl ColumnData<'_> {
         self.len() == 0
     }
 
-    /// The element type.
+    /// The element type (both bool forms are `bool`).
     pub fn elem(&self) -> Elem {
         match self {
             ColumnData::F64(_) => Elem::F64,
             ColumnData::F32(_) => Elem::F32,
             ColumnData::I64(_) => Elem::I64,
             ColumnData::I32(_) => Elem::I32,
-            ColumnData::Bool(_) => Elem::Bool,
+            ColumnData::Bool(_) | ColumnData::PackedBool(_) => Elem::Bool,
         }
+    }
+
+    /// Whether the values are bools packed one bit per row.
+    pub fn is_bit_packed(&self) -> bool {
+        matches!(self, ColumnData::PackedBool(_))
     }
 
     /// Row `row`'s value. Panics when `row >= len()`, as slice indexing does.
@@ -90,7 +156,16 @@ impl ColumnData<'_> {
             ColumnData::I64(values) => Scalar::I64(values[row]),
             ColumnData::I32(values) => Scalar::I32(values[row]),
             ColumnData::Bool(values) => Scalar::Bool(values[row]),
+            ColumnData::PackedBool(bits) => {
+                Scalar::Bool(bits.get(row).expect("row within the packed bools, as slice indexing"))
+            }
         }
+    }
+}
+
+impl<'a> From<PackedBools<'a>> for ColumnData<'a> {
+    fn from(bits: PackedBools<'a>) -> Self {
+        ColumnData::PackedBool(bits)
     }
 }
 
@@ -278,13 +353,11 @@ impl Column {
     pub fn from_options(elem: Elem, rows: &[Option<Scalar>]) -> Column {
         let null_count = rows.iter().filter(|row| row.is_none()).count();
         let validity = (null_count > 0).then(|| {
-            let mut bytes = vec![0u8; rows.len().div_ceil(8)];
-            for (row, value) in rows.iter().enumerate() {
-                if value.is_some() {
-                    bytes[row / 8] |= 1 << (row % 8);
-                }
+            let mut bits = arrow_buffer::BooleanBufferBuilder::new(rows.len());
+            for row in rows {
+                bits.append(row.is_some());
             }
-            bytes
+            bits.as_slice().to_vec()
         });
         let values = match elem {
             Elem::F64 => ColumnValues::F64(
@@ -325,9 +398,7 @@ impl Column {
     pub fn is_valid(&self, row: usize) -> bool {
         match &self.validity {
             None => row < self.len(),
-            Some(bytes) => {
-                row < self.len() && bytes.get(row / 8).is_some_and(|byte| byte >> (row % 8) & 1 == 1)
-            }
+            Some(bytes) => row < self.len() && bit_or_false(bytes, 0, row),
         }
     }
 

@@ -105,7 +105,7 @@ impl std::fmt::Display for EvalError {
             }
             EvalError::UnsupportedArrowType { name, data_type } => write!(
                 f,
-                "column '{name}' is an Arrow {data_type} array; fusejit reads Float64, Float32, Int64 and Int32 arrays"
+                "column '{name}' is an Arrow {data_type} array; fusejit reads Float64, Float32, Int64, Int32 and Boolean arrays"
             ),
             EvalError::Internal { message } => write!(f, "internal error (a bug in fusejit): {message}"),
         }

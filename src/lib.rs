@@ -82,7 +82,7 @@ pub(crate) mod types;
 
 pub use bindings::Bindings;
 pub use check::Schema;
-pub use column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, Validity};
+pub use column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, PackedBools, Validity};
 pub use diagnostic::{Diagnostic, Span};
 pub use engine::{ColumnMut, Dependence, Engine, EngineConfig, EvalSummary, Kernel, OutputType, ValuesMut};
 pub use error::{CompileError, ConfigError, Error, EvalError};
@@ -120,7 +120,7 @@ pub mod internals {
     pub mod compiler {
         pub use crate::check::check;
         pub use crate::ir::{Program, ReduceOp};
-        pub use crate::passes::fuse_loops::{plan, plan_reduction};
+        pub use crate::passes::fuse_loops::{InputForm, plan, plan_reduction};
         pub use crate::passes::optimize;
         pub use crate::passes::split_passes::split;
     }

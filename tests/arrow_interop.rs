@@ -77,11 +77,87 @@ fn every_numeric_arrow_type_binds_and_an_unsupported_one_is_named() {
     let error = Bindings::new().bind_array("sym", &names).map(|_| ()).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "column 'sym' is an Arrow Utf8 array; fusejit reads Float64, Float32, Int64 and Int32 arrays"
+        "column 'sym' is an Arrow Utf8 array; fusejit reads Float64, Float32, Int64, Int32 and Boolean arrays"
     );
-    let flags = BooleanArray::from(vec![true, false]);
-    let error = Bindings::new().bind_array("flag", &flags).map(|_| ()).unwrap_err();
-    assert!(matches!(error, EvalError::UnsupportedArrowType { ref data_type, .. } if data_type == "Boolean"));
+    let stamps = arrow_array::TimestampSecondArray::from(vec![1, 2]);
+    let error = Bindings::new().bind_array("ts", &stamps).map(|_| ()).unwrap_err();
+    assert!(
+        matches!(error, EvalError::UnsupportedArrowType { ref data_type, .. } if data_type == "Timestamp(s)")
+    );
+}
+
+#[test]
+fn a_sliced_boolean_array_binds_bit_packed_without_copying() {
+    let rows = 100_010;
+    let flags: BooleanArray =
+        (0..rows).map(|i| if i % 11 == 5 { None } else { Some(i % 3 == 0 || i % 5 == 1) }).collect();
+    let x: Float64Array = (0..rows).map(|i| Some(i as f64)).collect();
+    // Offset 3: row 0 of the slice is bit 3 of the first byte, not a byte boundary.
+    let (flags, x) = (flags.slice(3, 100_000), x.slice(3, 100_000));
+    let mut bindings = Bindings::new();
+    bindings.bind_array("flag", &flags).unwrap().bind_array("x", &x).unwrap();
+    let Some(Binding::Column(column)) = bindings.get("flag") else { panic!("flag is a column") };
+    let ColumnData::PackedBool(bits) = column.data else { panic!("bit-packed bools") };
+    assert_eq!(bits.bytes().as_ptr(), flags.values().values().as_ptr());
+    assert_eq!((bits.offset(), bits.len()), (3, 100_000));
+    let validity = column.validity.expect("the flags have nulls");
+    assert_eq!(validity.bytes.as_ptr(), flags.nulls().unwrap().inner().values().as_ptr());
+
+    // The same rows expanded to one byte per row, with a bitmap of our own.
+    let expanded: Vec<bool> = (0..flags.len()).map(|row| flags.values().value(row)).collect();
+    let mut valid_bits = vec![0u8; expanded.len().div_ceil(8)];
+    for row in 0..expanded.len() {
+        if flags.is_valid(row) {
+            valid_bits[row / 8] |= 1 << (row % 8);
+        }
+    }
+    let mut plain = Bindings::new();
+    plain.column_with_validity("flag", &expanded[..], Validity::new(&valid_bits, 0));
+    plain.column("x", x.values().as_ref());
+    let engine = Engine::new();
+    for source in [
+        "where(flag, x, -x)",
+        "flag && !lag(flag, 1)",
+        "flag",
+        "where(lag(flag, 2), x * 2, 0.5) + 1",
+        "any(flag)",
+        "count(flag)",
+        "sum(where(flag, x, 0))",
+        "out f = flag; x * 3",
+    ] {
+        let kernel = engine.compile(source).unwrap();
+        // Rows as options: values under nulls are unspecified.
+        let rows = |outputs: Vec<(String, fusejit::Column)>| -> Vec<(String, Vec<Option<Scalar>>)> {
+            outputs.into_iter().map(|(name, column)| (name, column.to_options())).collect()
+        };
+        let packed = rows(kernel.eval_outputs(&bindings).unwrap());
+        assert!(packed == rows(kernel.eval_outputs(&plain).unwrap()), "{source}: packed vs bytes");
+        assert!(packed == rows(kernel.interpret_outputs(&bindings).unwrap()), "{source}: JIT vs interpreter");
+    }
+    // Values, row by row: slice row r is array row r + 3.
+    let result = engine.compile("where(flag, x, -x)").unwrap().eval(&bindings).unwrap();
+    for row in [0, 1, 2, 5, 7, 12, 99_999] {
+        let i = row + 3;
+        let want = if i % 11 == 5 {
+            None
+        } else if i % 3 == 0 || i % 5 == 1 {
+            Some(Scalar::F64(i as f64))
+        } else {
+            Some(Scalar::F64(-(i as f64)))
+        };
+        assert_eq!(result.get(row), want, "row {row}");
+    }
+    // A record batch's Boolean column binds the same way, and a bool result leaves as one.
+    let batch = RecordBatch::try_from_iter([("flag", Arc::new(flags.clone()) as ArrayRef)]).unwrap();
+    let out = engine.compile("!flag").unwrap().eval_batch(&batch).unwrap();
+    let negated = out.column(0).as_any().downcast_ref::<BooleanArray>().unwrap();
+    assert_eq!(negated.len(), 100_000);
+    for row in 0..negated.len() {
+        assert_eq!(negated.is_valid(row), flags.is_valid(row), "row {row}");
+        if flags.is_valid(row) {
+            assert_eq!(negated.value(row), !flags.value(row), "row {row}");
+        }
+    }
 }
 
 #[test]

@@ -43,11 +43,12 @@ fn schema_of(source: &str) -> Schema {
 }
 
 /// The schema and the names of the columns declared with a validity bitmap (`f64[]?`).
-fn declarations(source: &str) -> (Schema, Vec<String>) {
+fn declarations(source: &str) -> (Schema, Vec<String>, Vec<String>) {
     let mut schema = Schema::new();
     let mut with_validity = Vec::new();
+    let mut bit_packed = Vec::new();
     let Some(declaration) = source.lines().next().and_then(|line| line.strip_prefix("# inputs:")) else {
-        return (schema, with_validity);
+        return (schema, with_validity, bit_packed);
     };
     for entry in declaration.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
         let (name, ty) = entry.split_once(':').expect("name: type");
@@ -64,6 +65,10 @@ fn declarations(source: &str) -> (Schema, Vec<String>) {
             None => (ty, Shape::Scalar),
         };
         let elem = match elem {
+            "bits" => {
+                bit_packed.push(name.trim().to_string());
+                Elem::Bool
+            }
             "f64" => Elem::F64,
             "f32" => Elem::F32,
             "i64" => Elem::I64,
@@ -73,7 +78,7 @@ fn declarations(source: &str) -> (Schema, Vec<String>) {
         };
         schema.insert(name.trim(), Type::new(elem, shape));
     }
-    (schema, with_validity)
+    (schema, with_validity, bit_packed)
 }
 
 #[test]
@@ -102,23 +107,24 @@ fn lower_snapshots() {
 #[test]
 fn fusion_snapshots() {
     check_stage("fusion", |source| {
-        let (schema, with_validity) = declarations(source);
+        let (schema, with_validity, bit_packed) = declarations(source);
         let ast = fusejit::internals::syntax::parse_program(source).expect("fusion cases parse");
         let program = fusejit::internals::compiler::check(&ast, &schema).expect("fusion cases check");
         let program = fusejit::internals::compiler::optimize(program).expect("the IR verifies");
         // Inputs carrying earlier passes' results: columns are planned as nullable.
         let plan = |program: &fusejit::internals::compiler::Program,
                     reductions: &[fusejit::internals::compiler::ReduceOp]| {
-            let validity: Vec<bool> = program
+            let forms: Vec<fusejit::internals::compiler::InputForm> = program
                 .inputs
                 .iter()
-                .map(|input| {
-                    with_validity.contains(&input.name)
-                        || (input.name.ends_with('`') && input.ty.shape == Shape::Column)
+                .map(|input| fusejit::internals::compiler::InputForm {
+                    nullable: with_validity.contains(&input.name)
+                        || (input.name.ends_with('`') && input.ty.shape == Shape::Column),
+                    bit_packed: bit_packed.contains(&input.name),
                 })
                 .collect();
-            fusejit::internals::compiler::plan_reduction(program, &validity, reductions)
-                .unwrap_or_else(|| fusejit::internals::compiler::plan(program, &validity))
+            fusejit::internals::compiler::plan_reduction(program, &forms, reductions)
+                .unwrap_or_else(|| fusejit::internals::compiler::plan(program, &forms))
                 .to_text()
         };
         match fusejit::internals::compiler::split(&program) {

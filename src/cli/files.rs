@@ -140,16 +140,14 @@ fn primitive_values<T: ArrowPrimitiveType>(arrays: &[&dyn Array]) -> Vec<T::Nati
 /// bitmap (LSB-first, from bit 0) kept only when some row is null.
 pub fn column_with_validity(values: ColumnValues, valid: impl Iterator<Item = bool>) -> Column {
     let rows = values.len();
-    let mut bytes = vec![0u8; rows.div_ceil(8)];
-    let mut null_count = 0;
-    for (row, valid) in valid.take(rows).enumerate() {
-        if valid {
-            bytes[row / 8] |= 1 << (row % 8);
-        } else {
-            null_count += 1;
-        }
+    let mut bits = arrow_buffer::BooleanBufferBuilder::new(rows);
+    for valid in valid.take(rows) {
+        bits.append(valid);
     }
-    Column { values, validity: (null_count > 0).then_some(bytes), null_count }
+    bits.append_n(rows - bits.len(), false);
+    let null_count = rows
+        - arrow_buffer::bit_chunk_iterator::UnalignedBitChunk::new(bits.as_slice(), 0, rows).count_ones();
+    Column { values, validity: (null_count > 0).then(|| bits.as_slice().to_vec()), null_count }
 }
 
 /// Writes `outputs` to `path` in `format`: one column each; a one-row output (a reduction)

@@ -176,6 +176,8 @@ impl NativeKernel {
                 match binding {
                     Binding::Column(column) => {
                         words[layout.input(slot, InputWord::Data)] = layout::column_address(column.data);
+                        words[layout.input(slot, InputWord::DataBitOffset)] =
+                            layout::column_bit_offset(column.data);
                         if let Some(validity) = column.validity {
                             words[layout.input(slot, InputWord::Validity)] = validity.bytes.as_ptr() as u64;
                             words[layout.input(slot, InputWord::Offset)] = validity.offset as u64;

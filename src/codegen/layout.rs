@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! word 0..4          ROWS, OUT_VALUES, OUT_VALID_BLOCK, OUT_BITMAP
-//! then per input     data, validity, validity bit offset, scalar bits      (InputWord)
+//! then per input     data, validity, validity bit offset, scalar bits or    (InputWord)
+//!                    a packed column's data bit offset
 //! then per buffer    values, validity, halo in rows                         (BufferWord)
 //! then per output    values, bitmap, for each extra output column          (ExtraOutputWord)
 //! then per state     a scan's running state; last, the reduction's state
@@ -36,6 +37,9 @@ pub(crate) enum InputWord {
     Offset,
     /// A scalar's bits (f64 bits, f32 bits zero-extended, or 0/1).
     Scalar,
+    /// A bit-packed bool column's bit of row 0. The same word as `Scalar`: an input is a
+    /// column or a scalar, never both.
+    DataBitOffset,
 }
 const WORDS_PER_INPUT: usize = 4;
 
@@ -89,7 +93,7 @@ impl ArgLayout {
             InputWord::Data => 0,
             InputWord::Validity => 1,
             InputWord::Offset => 2,
-            InputWord::Scalar => 3,
+            InputWord::Scalar | InputWord::DataBitOffset => 3,
         };
         HEADER_WORDS + slot * WORDS_PER_INPUT + field
     }
@@ -161,6 +165,19 @@ pub(crate) fn column_bytes(data: ColumnData<'_>) -> Vec<u8> {
         ColumnData::I64(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
         ColumnData::I32(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
         ColumnData::Bool(values) => values.iter().map(|&v| u8::from(v)).collect(),
+        ColumnData::PackedBool(bits) => bits.bytes().to_vec(),
+    }
+}
+
+/// A column's `InputWord::DataBitOffset`: the bit of row 0 of packed bools, else 0 (unused).
+pub(crate) fn column_bit_offset(data: ColumnData<'_>) -> u64 {
+    match data {
+        ColumnData::PackedBool(bits) => bits.offset() as u64,
+        ColumnData::F64(_)
+        | ColumnData::F32(_)
+        | ColumnData::I64(_)
+        | ColumnData::I32(_)
+        | ColumnData::Bool(_) => 0,
     }
 }
 
@@ -172,5 +189,6 @@ pub(crate) fn column_address(data: ColumnData<'_>) -> u64 {
         ColumnData::I64(values) => values.as_ptr() as u64,
         ColumnData::I32(values) => values.as_ptr() as u64,
         ColumnData::Bool(values) => values.as_ptr() as u64,
+        ColumnData::PackedBool(bits) => bits.bytes().as_ptr() as u64,
     }
 }

@@ -198,6 +198,8 @@ pub(crate) fn argument_image(
         match binding {
             Binding::Column(column) => {
                 words[layout.input(slot, InputWord::Data)] = region(layout::column_bytes(column.data));
+                words[layout.input(slot, InputWord::DataBitOffset)] =
+                    ArgumentWord::Value(layout::column_bit_offset(column.data));
                 if let Some(validity) = column.validity {
                     words[layout.input(slot, InputWord::Validity)] = region(validity.bytes.to_vec());
                     words[layout.input(slot, InputWord::Offset)] =

@@ -18,7 +18,7 @@ use crate::column::{Binding, Column};
 use crate::error::{CompileError, ConfigError, Error, EvalError};
 use crate::ir::{self, Elem};
 use crate::math::Isa;
-use crate::passes::fuse_loops::{self, LoopPlan};
+use crate::passes::fuse_loops::{self, InputForm, LoopPlan};
 use crate::passes::split_passes::{self, PassPlan};
 use crate::syntax::{self, ast};
 use cache::LruCache;
@@ -207,27 +207,34 @@ pub struct Kernel {
     inner: Arc<KernelInner>,
 }
 
-/// What a specialisation is keyed by: the input types and which columns carry validity.
+/// What a specialisation is keyed by: the input types and how each column is laid out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Signature {
     /// The type of every name the program reads, in `input_names` order.
     schema: Schema,
-    /// Whether each of those names is a column with a validity bitmap, in the same order.
-    validity: Vec<bool>,
+    /// Whether each of those names is a column with a validity bitmap, bit-packed or not, in
+    /// the same order.
+    forms: Vec<InputForm>,
 }
 
 impl Signature {
     /// Whether `bindings` have this signature; allocates nothing (the per-call fast path).
     fn matches(&self, bindings: &Bindings<'_>) -> bool {
-        self.schema.iter().zip(&self.validity).all(|((name, ty), &validity)| match bindings.get(name) {
-            Some(binding) => bindings::binding_type(binding) == ty && has_validity(binding) == validity,
+        self.schema.iter().zip(&self.forms).all(|((name, ty), &form)| match bindings.get(name) {
+            Some(binding) => bindings::binding_type(binding) == ty && input_form(binding) == form,
             None => false,
         })
     }
 }
 
-fn has_validity(binding: &Binding<'_>) -> bool {
-    matches!(binding, Binding::Column(column) if column.validity.is_some())
+/// How `binding` is laid out, as a loop plan needs to know.
+fn input_form(binding: &Binding<'_>) -> InputForm {
+    match binding {
+        Binding::Column(column) => {
+            InputForm { nullable: column.validity.is_some(), bit_packed: column.data.is_bit_packed() }
+        }
+        Binding::Scalar(_) => InputForm::default(),
+    }
 }
 
 /// How many signatures one kernel keeps compiled; the oldest goes first.
@@ -253,8 +260,8 @@ struct Specialization {
     form: Form,
     /// How `eval_outputs` computes every output of a multi-output program, made on first use.
     outputs: Mutex<Option<Arc<Passes>>>,
-    /// The inputs whose bindings carry a bitmap in the signature.
-    nullable_inputs: Vec<String>,
+    /// Each input's layout in the signature (validity bitmap, bit-packed), by name.
+    input_forms: Vec<(String, InputForm)>,
 }
 
 // The fused form is the large and the common one, kept inline (a specialisation lives in an
@@ -376,8 +383,8 @@ impl Kernel {
                 ordered.insert(name.clone(), ty);
             }
         }
-        let validity = vec![false; self.inner.input_names.len()];
-        self.specialization(&Signature { schema: ordered, validity }).map(|_| ())
+        let forms = vec![InputForm::default(); self.inner.input_names.len()];
+        self.specialization(&Signature { schema: ordered, forms }).map(|_| ())
     }
 
     fn specialization(&self, signature: &Signature) -> Result<Arc<Specialization>, CompileError> {
@@ -389,14 +396,8 @@ impl Kernel {
             return Ok(spec);
         }
         let program = self.lowered(&signature.schema)?;
-        let nullable_inputs: Vec<String> = self
-            .inner
-            .input_names
-            .iter()
-            .zip(&signature.validity)
-            .filter(|(_, nullable)| **nullable)
-            .map(|(name, _)| name.clone())
-            .collect();
+        let input_forms: Vec<(String, InputForm)> =
+            self.inner.input_names.iter().cloned().zip(signature.forms.iter().copied()).collect();
         // `eval` computes the last output only; `eval_outputs` computes each.
         let last = if program.outputs.len() > 1 {
             crate::passes::eliminate_dead_nodes::run(&program.select_output(program.outputs.len() - 1))
@@ -404,9 +405,9 @@ impl Kernel {
             program.clone()
         };
         let form = match split_passes::split(&last) {
-            Some(passes) => Form::MultiPass(Passes::new(passes, nullable_inputs.clone())),
+            Some(passes) => Form::MultiPass(Passes::new(passes, input_forms.clone())),
             None => {
-                let plan = fuse_loops::plan(&last, &self.slot_validity(&last, signature));
+                let plan = fuse_loops::plan(&last, &self.slot_forms(&last, signature));
                 let native = self
                     .inner
                     .backend
@@ -415,7 +416,7 @@ impl Kernel {
                 Form::Fused(native)
             }
         };
-        let spec = Arc::new(Specialization { program, form, outputs: Mutex::new(None), nullable_inputs });
+        let spec = Arc::new(Specialization { program, form, outputs: Mutex::new(None), input_forms });
         let mut specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
         // Threads racing through the first eval of a signature each compile (the lock is not
         // held while compiling); the first to get here wins and the others use its code, so a
@@ -436,15 +437,15 @@ impl Kernel {
         crate::passes::optimize(program).map_err(|error| self.internal_error(error))
     }
 
-    /// Whether each input slot of `program` has a validity bitmap: the signature has it by
-    /// name; inputs that carry results of earlier passes count as nullable.
-    fn slot_validity(&self, program: &ir::Program, signature: &Signature) -> Vec<bool> {
+    /// How each input slot of `program` is laid out: the signature has it by name; inputs
+    /// that carry results of earlier passes count as nullable.
+    fn slot_forms(&self, program: &ir::Program, signature: &Signature) -> Vec<InputForm> {
         program
             .inputs
             .iter()
             .map(|input| match self.inner.input_names.iter().position(|name| *name == input.name) {
-                Some(index) => signature.validity[index],
-                None => input.ty.shape == ir::Shape::Column,
+                Some(index) => signature.forms[index],
+                None => InputForm { nullable: input.ty.shape == ir::Shape::Column, bit_packed: false },
             })
             .collect()
     }
@@ -486,12 +487,12 @@ impl Kernel {
         let program = self.lowered(&signature.schema)?;
         match split_passes::split(&program) {
             Some(passes) => Ok(passes.to_text(|part, reductions| {
-                let validity = self.slot_validity(part, &signature);
-                fuse_loops::plan_reduction(part, &validity, reductions)
-                    .unwrap_or_else(|| fuse_loops::plan(part, &validity))
+                let forms = self.slot_forms(part, &signature);
+                fuse_loops::plan_reduction(part, &forms, reductions)
+                    .unwrap_or_else(|| fuse_loops::plan(part, &forms))
                     .to_text()
             })),
-            None => Ok(fuse_loops::plan(&program, &self.slot_validity(&program, &signature)).to_text()),
+            None => Ok(fuse_loops::plan(&program, &self.slot_forms(&program, &signature)).to_text()),
         }
     }
 
@@ -532,13 +533,13 @@ impl Kernel {
         let program = self.lowered(&signature.schema)?;
         let list = |plan: &LoopPlan| list(plan).map_err(|error| self.internal_error(error));
         let Some(passes) = split_passes::split(&program) else {
-            return Ok(list(&fuse_loops::plan(&program, &self.slot_validity(&program, &signature)))?);
+            return Ok(list(&fuse_loops::plan(&program, &self.slot_forms(&program, &signature)))?);
         };
         let mut out = String::new();
         for (index, step) in passes.steps.iter().enumerate() {
             let reductions: Vec<ir::ReduceOp> = step.reductions.iter().map(|(op, _, _)| *op).collect();
-            let validity = self.slot_validity(&step.operand, &signature);
-            match fuse_loops::plan_reduction(&step.operand, &validity, &reductions) {
+            let forms = self.slot_forms(&step.operand, &signature);
+            match fuse_loops::plan_reduction(&step.operand, &forms, &reductions) {
                 Some(plan) => {
                     out.push_str(&format!("## pass {}: the reducing loop\n{}", index + 1, list(&plan)?))
                 }
@@ -547,8 +548,8 @@ impl Kernel {
                 }
             }
         }
-        let validity = self.slot_validity(&passes.last, &signature);
-        let plan = fuse_loops::plan(&passes.last, &validity);
+        let forms = self.slot_forms(&passes.last, &signature);
+        let plan = fuse_loops::plan(&passes.last, &forms);
         out.push_str(&format!("## pass {}: the fused loop\n{}", passes.steps.len() + 1, list(&plan)?));
         Ok(out)
     }
@@ -659,7 +660,7 @@ impl Kernel {
                 .get_or_insert_with(|| {
                     let plan = split_passes::split(&spec.program)
                         .unwrap_or_else(|| PassPlan { steps: Vec::new(), last: spec.program.clone() });
-                    Arc::new(Passes::new(plan, spec.nullable_inputs.clone()))
+                    Arc::new(Passes::new(plan, spec.input_forms.clone()))
                 })
                 .clone()
         };
@@ -721,9 +722,13 @@ impl Kernel {
             self.lower(&everything)?;
             return Err(error.into());
         }
-        let validity =
-            self.inner.input_names.iter().map(|name| bindings.get(name).is_some_and(has_validity)).collect();
-        Ok(Signature { schema, validity })
+        let forms = self
+            .inner
+            .input_names
+            .iter()
+            .map(|name| bindings.get(name).map_or_else(InputForm::default, input_form))
+            .collect();
+        Ok(Signature { schema, forms })
     }
 
     /// Resolves the bindings against this program: the specialisation for their signature
@@ -747,10 +752,10 @@ impl Kernel {
             let binding = bindings.get(&input.name).ok_or_else(|| bindings.missing(&input.name))?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
             if let Form::Fused(fused) = &spec.form
-                && has_validity(binding) != fused.plan().input_nullable[slot]
+                && input_form(binding) != fused.plan().input_forms[slot]
             {
                 return Err(EvalError::Internal {
-                    message: format!("validity of '{}' differs from the plan", input.name),
+                    message: format!("the layout of '{}' differs from the plan", input.name),
                 }
                 .into());
             }
@@ -811,14 +816,9 @@ fn run_fused_into(
 /// The bindings of one evaluation in input-slot order; on the stack for typical programs.
 type Inputs<'b> = smallvec::SmallVec<[Binding<'b>; 8]>;
 
-/// How many of the first `len` bits are set.
+/// How many of the first `len` bits are set (`bitmap` holds at least `len` bits).
 fn count_valid(bitmap: &[u8], len: usize) -> usize {
-    let full = len / 8;
-    let mut count: usize = bitmap[..full].iter().map(|byte| byte.count_ones() as usize).sum();
-    if !len.is_multiple_of(8) {
-        count += (bitmap[full] & ((1u8 << (len % 8)) - 1)).count_ones() as usize;
-    }
-    count
+    arrow_buffer::bit_chunk_iterator::UnalignedBitChunk::new(bitmap, 0, len).count_ones()
 }
 
 /// Sets the first `len` bits, leaving the rest of the last byte as it was.

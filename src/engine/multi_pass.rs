@@ -10,14 +10,14 @@
 //! null). Every other property of a pass program — its inputs' types and bitmaps — is the
 //! specialisation's signature, so nothing is rebuilt or re-keyed per evaluation.
 
-use super::{Bindings, Fused, Kernel, has_validity};
+use super::{Bindings, Fused, Kernel, input_form};
 use crate::codegen::{self, OutputTarget};
 use crate::column::{Binding, Column, ColumnData, ColumnValues};
 use crate::engine::{ColumnMut, EvalSummary};
 use crate::error::{Error, EvalError};
 use crate::ir::column_semantics::ReduceState;
 use crate::ir::{self, Elem, column_semantics};
-use crate::passes::fuse_loops;
+use crate::passes::fuse_loops::{self, InputForm};
 use crate::passes::split_passes::{PassPlan, substitute_nulls};
 use crate::types::Scalar;
 use std::collections::HashMap;
@@ -27,8 +27,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 #[derive(Debug)]
 pub(super) struct Passes {
     pub(super) plan: PassPlan,
-    /// The inputs whose bindings carry a bitmap in this specialisation's signature.
-    nullable_inputs: Vec<String>,
+    /// Each user input's layout in this specialisation's signature, by name.
+    input_forms: Vec<(String, InputForm)>,
     loops: Mutex<HashMap<LoopKey, Option<Arc<Fused>>>>,
 }
 
@@ -61,8 +61,8 @@ const MAX_LOOPS: usize = 64;
 type Produced = Vec<(String, Option<Scalar>)>;
 
 impl Passes {
-    pub(super) fn new(plan: PassPlan, nullable_inputs: Vec<String>) -> Passes {
-        Passes { plan, nullable_inputs, loops: Mutex::new(HashMap::new()) }
+    pub(super) fn new(plan: PassPlan, input_forms: Vec<(String, InputForm)>) -> Passes {
+        Passes { plan, input_forms, loops: Mutex::new(HashMap::new()) }
     }
 
     /// How many loops are compiled and kept.
@@ -97,6 +97,9 @@ fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> V
         (ReduceState::Float(state), ColumnData::Bool(values), _) => {
             state.feed(rows, |row| valid(row).then(|| f64::from(u8::from(values[row]))))
         }
+        (ReduceState::Float(state), ColumnData::PackedBool(bits), _) => {
+            state.feed(rows, |row| valid(row).then(|| f64::from(u8::from(bits.get(row) == Some(true)))))
+        }
         (ReduceState::Integer(state), ColumnData::I64(values), _) => {
             state.feed(rows, |row| valid(row).then(|| values[row]))
         }
@@ -104,7 +107,11 @@ fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> V
             state.feed(rows, |row| valid(row).then(|| i64::from(values[row])))
         }
         (ReduceState::Float(_), ColumnData::I64(_) | ColumnData::I32(_), _)
-        | (ReduceState::Integer(_), ColumnData::F64(_) | ColumnData::F32(_) | ColumnData::Bool(_), _) => {
+        | (
+            ReduceState::Integer(_),
+            ColumnData::F64(_) | ColumnData::F32(_) | ColumnData::Bool(_) | ColumnData::PackedBool(_),
+            _,
+        ) => {
             unreachable!("ReduceState::new picks the state for the column's element type")
         }
     }
@@ -252,13 +259,19 @@ impl Kernel {
         } else {
             program
         };
-        // The user's columns have the signature's bitmaps; a reduction is a scalar.
-        let validity: Vec<bool> =
-            program.inputs.iter().map(|input| passes.nullable_inputs.contains(&input.name)).collect();
+        // The user's columns have the signature's layouts; a reduction is a scalar.
+        let forms: Vec<InputForm> = program
+            .inputs
+            .iter()
+            .map(|input| {
+                let form = passes.input_forms.iter().find(|(name, _)| *name == input.name);
+                form.map_or_else(InputForm::default, |(_, form)| *form)
+            })
+            .collect();
         let plan = if reduce.is_empty() {
-            Some(fuse_loops::plan(program, &validity))
+            Some(fuse_loops::plan(program, &forms))
         } else {
-            fuse_loops::plan_reduction(program, &validity, reduce)
+            fuse_loops::plan_reduction(program, &forms, reduce)
         };
         let fused = match plan {
             Some(plan) => {
@@ -291,9 +304,9 @@ fn loop_inputs<'b>(
     for (slot, input) in fused.plan().program.inputs.iter().enumerate() {
         let binding = input_binding(&input.name, user, produced)?;
         crate::bindings::check_binding(&input.name, input.ty, &binding, rows)?;
-        if has_validity(&binding) != fused.plan().input_nullable[slot] {
+        if input_form(&binding) != fused.plan().input_forms[slot] {
             return Err(EvalError::Internal {
-                message: format!("validity of '{}' differs from the plan", input.name),
+                message: format!("the layout of '{}' differs from the plan", input.name),
             }
             .into());
         }

@@ -81,11 +81,27 @@ impl BlockFunction {
     }
 }
 
+/// How one input slot's binding is laid out, as far as the loop's reads of it depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct InputForm {
+    /// The binding carries a validity bitmap.
+    pub nullable: bool,
+    /// A bool column packed one bit per row: the loop reads bits, not bytes.
+    pub bit_packed: bool,
+}
+
+impl InputForm {
+    /// Every slot of `forms` as nullable or not.
+    pub fn nullable_slots(forms: &[InputForm]) -> Vec<bool> {
+        forms.iter().map(|form| form.nullable).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoopPlan {
     pub program: Program,
-    /// Per input slot: whether its binding carries a validity bitmap.
-    pub input_nullable: Vec<bool>,
+    /// Per input slot: how its binding is laid out.
+    pub input_forms: Vec<InputForm>,
     /// Per node: whether any row of it can be null.
     pub nullable: Vec<bool>,
     /// Scalar nodes, computed once before the loop, in order.
@@ -123,8 +139,10 @@ impl LoopPlan {
         let mut out = String::new();
         let _ = writeln!(out, "loop over blocks of {BLOCK_ROWS} rows");
         for (slot, input) in self.program.inputs.iter().enumerate() {
-            let nullable = if self.input_nullable[slot] { " with validity" } else { "" };
-            let _ = writeln!(out, "input {slot} `{}`: {}{nullable}", input.name, input.ty);
+            let form = self.input_forms.get(slot).copied().unwrap_or_default();
+            let packed = if form.bit_packed { " bit-packed" } else { "" };
+            let nullable = if form.nullable { " with validity" } else { "" };
+            let _ = writeln!(out, "input {slot} `{}`: {}{packed}{nullable}", input.name, input.ty);
         }
         if !self.scalars.is_empty() {
             let list: Vec<String> = self.scalars.iter().map(ToString::to_string).collect();
@@ -225,24 +243,27 @@ fn is_block_call(program: &Program, node: NodeId) -> Option<BlockFunction> {
     }
 }
 
-/// Plans `program` for bindings where input slot `s` has a validity bitmap iff `input_nullable[s]`.
-pub fn plan(program: &Program, input_nullable: &[bool]) -> LoopPlan {
-    plan_with(program, input_nullable, &[])
+/// Plans `program` for bindings laid out as `input_forms` says (per input slot; a slot past
+/// its end is planned as nullable and not bit-packed, the conservative reading).
+pub fn plan(program: &Program, input_forms: &[InputForm]) -> LoopPlan {
+    plan_with(program, input_forms, &[])
 }
 
 /// Plans `program` so that its result, a computed column, is reduced block by block by `ops`
 /// instead of written: a multi-pass plan's first pass without materialising the operand.
 /// `None` when the result is not computed by the loop (an input or a lag of one).
-pub fn plan_reduction(program: &Program, input_nullable: &[bool], ops: &[ReduceOp]) -> Option<LoopPlan> {
+pub fn plan_reduction(program: &Program, input_forms: &[InputForm], ops: &[ReduceOp]) -> Option<LoopPlan> {
     let result = program.node(program.result);
     let computed = result.ty.shape == Shape::Column
         && !matches!(result.kind, NodeKind::Input { .. } | NodeKind::Lag { .. });
-    (computed && !ops.is_empty()).then(|| plan_with(program, input_nullable, ops))
+    (computed && !ops.is_empty()).then(|| plan_with(program, input_forms, ops))
 }
 
-fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[ReduceOp]) -> LoopPlan {
+fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[ReduceOp]) -> LoopPlan {
     let count = program.nodes.len();
-    let nullable = program.nullable_nodes(input_nullable);
+    let mut input_forms = input_forms.to_vec();
+    input_forms.resize(program.inputs.len(), InputForm { nullable: true, bit_packed: false });
+    let nullable = program.nullable_nodes(&InputForm::nullable_slots(&input_forms));
     let mut scalars = Vec::new();
     let mut stages: Vec<Stage> = Vec::new();
     let mut stage_of: Vec<Option<usize>> = vec![None; count];
@@ -356,7 +377,7 @@ fn plan_with(program: &Program, input_nullable: &[bool], reduce_result: &[Reduce
     }
     LoopPlan {
         program: program.clone(),
-        input_nullable: input_nullable.to_vec(),
+        input_forms,
         nullable,
         scalars,
         stages,

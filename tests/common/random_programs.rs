@@ -363,7 +363,21 @@ pub struct Data {
     pub n: Vec<i64>,
     pub m32: Vec<i32>,
     pub c: Vec<bool>,
+    /// `c` packed one bit per row from bit `rows % 8` (an Arrow `BooleanArray` slice's form).
+    pub c_packed: (Vec<u8>, usize),
     pub bitmaps: Vec<(Vec<u8>, usize)>,
+}
+
+/// `values` packed LSB-first from bit `offset`.
+pub fn pack_bools(values: &[bool], offset: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; (offset + values.len()).div_ceil(8)];
+    for (row, &value) in values.iter().enumerate() {
+        if value {
+            let bit = offset + row;
+            bytes[bit / 8] |= 1 << (bit % 8);
+        }
+    }
+    bytes
 }
 
 pub fn bitmap(rng: &mut Rng, rows: usize) -> (Vec<u8>, usize) {
@@ -388,9 +402,10 @@ pub fn data(rng: &mut Rng) -> Data {
     let n = (0..rows).map(|_| integer(rng)).collect();
     // Wrapping to i32 keeps the extremes extreme.
     let m32 = (0..rows).map(|_| integer(rng) as i32).collect();
-    let c = (0..rows).map(|_| rng.chance(50)).collect();
+    let c: Vec<bool> = (0..rows).map(|_| rng.chance(50)).collect();
     let bitmaps = (0..6).map(|_| bitmap(rng, rows)).collect();
-    Data { rows, x, y, z, x32, n, m32, c, bitmaps }
+    let c_packed = (pack_bools(&c, rows % 8), rows % 8);
+    Data { rows, x, y, z, x32, n, m32, c, c_packed, bitmaps }
 }
 
 pub fn same(a: Option<Scalar>, b: Option<Scalar>) -> bool {
@@ -456,11 +471,18 @@ pub fn bind<'d>(data: &'d Data, rng: &mut Rng) -> Bindings<'d> {
         .column("z", &data.z[..])
         .column_with_validity("x32", &data.x32[..], validity(2))
         .column_with_validity("m32", &data.m32[..], validity(5))
-        .column_with_validity("c", &data.c[..], validity(3))
         .scalar("a", 252.0)
         .scalar("b32", 0.5f32)
         .scalar("k", 7i64)
         .scalar("flag", true);
+    // The bool column as bytes or bit-packed: the kernel reads either.
+    if rng.chance(50) {
+        bindings.column_with_validity("c", &data.c[..], validity(3));
+    } else {
+        let packed = fusejit::PackedBools::new(&data.c_packed.0, data.c_packed.1, data.rows)
+            .expect("the packed bytes cover every row");
+        bindings.column_with_validity("c", packed, validity(3));
+    }
     bindings
 }
 

@@ -55,8 +55,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             let direct_source = if delta != 0 {
                 None
             } else if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
-                let data = self.inputs[slot as usize].as_ref().map(|regs| regs.data);
-                data.map(|data| self.element_address(data, start, size))
+                // Block calls take numbers, never bits: a bit-packed column is not read here.
+                let regs = self.inputs[slot as usize].as_ref().filter(|regs| regs.data_bit_offset.is_none());
+                regs.map(|regs| regs.data).map(|data| self.element_address(data, start, size))
             } else {
                 self.plan.buffer_of[base.index()].map(|source| {
                     let (values, halo) = (self.buffers[source].values, self.buffers[source].halo);

@@ -35,6 +35,8 @@ pub(super) type Pair = (Value, Value);
 
 pub(super) struct InputRegs {
     pub(super) data: Value,
+    /// For a bit-packed bool column: the bit of row 0 (the values are bits from `data`).
+    pub(super) data_bit_offset: Option<Value>,
     pub(super) validity: Option<(Value, Value)>,
 }
 
@@ -151,14 +153,17 @@ impl<'p, 'b> Translator<'p, 'b> {
         for (slot, input) in program.inputs.iter().enumerate() {
             if input.ty.shape == Shape::Column {
                 let data = self.arg(self.layout.input(slot, InputWord::Data));
-                let validity = if self.plan.input_nullable[slot] {
+                let form = self.plan.input_forms[slot];
+                let data_bit_offset =
+                    form.bit_packed.then(|| self.arg(self.layout.input(slot, InputWord::DataBitOffset)));
+                let validity = if form.nullable {
                     let bytes = self.arg(self.layout.input(slot, InputWord::Validity));
                     let offset = self.arg(self.layout.input(slot, InputWord::Offset));
                     Some((bytes, offset))
                 } else {
                     None
                 };
-                self.inputs.push(Some(InputRegs { data, validity }));
+                self.inputs.push(Some(InputRegs { data, data_bit_offset, validity }));
             } else {
                 self.inputs.push(None);
             }

@@ -83,13 +83,18 @@ impl<'p, 'b> Translator<'p, 'b> {
         let (value, valid) = if let Some(pair) = self.scalars.get(&base) {
             *pair
         } else if let NodeKind::Input { slot } = base_node.kind {
-            let (data, validity) = {
+            let (data, data_bit_offset, validity) = {
                 let regs = self.inputs[slot as usize].as_ref().expect("column inputs have registers");
-                (regs.data, regs.validity)
+                (regs.data, regs.data_bit_offset, regs.validity)
             };
             let source_row = self.back(row, in_range);
-            let address = self.element_address(data, source_row, elem_size(elem));
-            let value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
+            let value = match data_bit_offset {
+                Some(offset) => self.bit(data, offset, source_row),
+                None => {
+                    let address = self.element_address(data, source_row, elem_size(elem));
+                    self.builder.ins().load(clif_type(elem), self.flags, address, 0)
+                }
+            };
             let valid = match validity {
                 Some((bytes, offset)) => self.bit(bytes, offset, source_row),
                 None => self.one(),

@@ -100,7 +100,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         let delta = i64::try_from(delta).unwrap_or(i64::MAX);
         let address = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
-            let data = self.inputs[slot as usize].as_ref().map(|regs| regs.data).expect("column input");
+            let regs = self.inputs[slot as usize].as_ref().expect("column input");
+            debug_assert!(regs.data_bit_offset.is_none(), "vector loops read no bool input (vector_plan)");
+            let data = regs.data;
             let row = self.builder.ins().iadd(start, i);
             let row = self.builder.ins().iadd_imm_s(row, -delta);
             self.element_address(data, row, vector.size)
