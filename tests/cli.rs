@@ -390,3 +390,93 @@ fn parquet_and_arrow_ipc_files_round_trip_values_nulls_and_types() {
         "result\n100\n101.5\n\n99\n"
     );
 }
+
+/// A CSV of `rows` rows that spans several 4 MiB chunks: a random walk with nulls, an
+/// integer column and a bool column, the text exactly as given.
+fn large_csv(rows: usize) -> tempfile::NamedTempFile {
+    let mut text = String::from("px,volume,flag\n");
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut px = 100.0f64;
+    for row in 0..rows {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        px *= 1.0 + ((state % 2001) as f64 - 1000.0) * 1e-6;
+        let shown_px = if row % 97 == 13 { String::new() } else { format!("{px}") };
+        let volume = if row % 89 == 5 { String::new() } else { format!("{}", state % 100_000) };
+        let flag = if state.is_multiple_of(3) { "true" } else { "false" };
+        text.push_str(&format!("{shown_px},{volume},{flag}\n"));
+    }
+    csv_file(&text)
+}
+
+#[test]
+fn streaming_gives_the_whole_file_results_bit_for_bit_across_batch_edges() {
+    // ~13 MB: four CSV chunks, and as Parquet four 65 536-row batches.
+    let rows = 250_000;
+    let data = large_csv(rows);
+    let csv = data.path().to_str().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let parquet = directory.path().join("data.parquet");
+    let ipc = directory.path().join("data.arrow");
+    for target in [&parquet, &ipc] {
+        let program = "out px = px; out volume = volume; out flag = flag; 0";
+        stdout_of(&["-e", program, "--input", csv, "--output", target.to_str().unwrap(), "--no-stream"]);
+    }
+    let programs = [
+        // Row-local, lags reaching over a batch edge, a window (lookback 19), bools.
+        "(px - 100) * 2 + volume",
+        "dlog(px, 1) * 252",
+        "out d = diff(px, 300); lag(volume, 70000) + lag(px, 3)",
+        "mmax(dlog(px, 1), 20) - mmin(px, 5)",
+        "where(flag && !lag(flag, 1), px, -px)",
+    ];
+    for input in [csv, parquet.to_str().unwrap(), ipc.to_str().unwrap()] {
+        for program in programs {
+            let streamed = stdout_of(&["-e", program, "--input", input]);
+            let whole = stdout_of(&["-e", program, "--input", input, "--no-stream"]);
+            assert_eq!(streamed.lines().count(), rows + 1, "{program} over {input}");
+            assert!(streamed == whole, "{program} over {input}: streaming differs from the whole file");
+        }
+    }
+    // The lag across the first batch edge, by value: row 65 536 + 2 of `lag(px, 3)` is row
+    // 65 535 of px (a whole-file fact the streamed run must keep).
+    let px = stdout_of(&["-e", "px", "--input", parquet.to_str().unwrap()]);
+    let lagged = stdout_of(&["-e", "lag(px, 3)", "--input", parquet.to_str().unwrap()]);
+    let (px, lagged): (Vec<&str>, Vec<&str>) = (px.lines().collect(), lagged.lines().collect());
+    for row in [65_536 - 1, 65_536, 65_538, 131_072 + 1] {
+        assert_eq!(lagged[row + 1], px[row + 1 - 3], "row {row}");
+    }
+    // Streamed Parquet and IPC outputs equal the whole-file ones when read back.
+    for extension in ["parquet", "arrow"] {
+        let streamed = directory.path().join(format!("streamed.{extension}"));
+        let whole = directory.path().join(format!("whole.{extension}"));
+        let program = "mavg(px, 1) + lag(px, 1)";
+        stdout_of(&["-e", program, "--input", csv, "--output", streamed.to_str().unwrap()]);
+        stdout_of(&["-e", program, "--input", csv, "--output", whole.to_str().unwrap(), "--no-stream"]);
+        let read = |path: &std::path::Path| stdout_of(&["-e", "result", "--input", path.to_str().unwrap()]);
+        assert_eq!(read(&streamed), read(&whole), "{extension}");
+    }
+}
+
+#[test]
+fn a_csv_column_whose_type_changes_after_the_first_chunk_is_an_error_when_streaming() {
+    // Integers for the first 4 MiB, then a decimal: the whole file says f64.
+    let mut text = String::from("n\n");
+    while text.len() < 5 << 20 {
+        text.push_str("123456\n");
+    }
+    text.push_str("1.5\n");
+    let file = csv_file(&text);
+    let path = file.path().to_str().unwrap();
+    let output = fusejit().args(["-e", "n * 2", "--input", path]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("column 'n' was read as i64 from its first rows"), "{stderr}");
+    assert!(stderr.contains("--no-stream"), "{stderr}");
+    let whole = stdout_of(&["-e", "n * 2", "--input", path, "--no-stream"]);
+    assert!(whole.starts_with("result\n246912\n"), "{}", &whole[..40]);
+    assert!(whole.ends_with("\n246912\n3\n"));
+    // A whole-column program reads the whole file, so it needs no flag.
+    assert_eq!(stdout_of(&["-e", "max(n)", "--input", path]), "result\n123456\n");
+}

@@ -1,14 +1,17 @@
 //! The non-interactive command line: `fusejit -e 'PROGRAM' [--input F.csv]... [--set N=V]...
 //! [--output F.csv] [--emit ir]`, with the exit-status contract of SPEC §5.
 
-pub mod csv_io;
+pub mod csv_read;
+pub mod csv_write;
 pub mod files;
 pub mod plot;
+pub mod progress;
 pub mod repl;
+pub mod stream;
 
 use clap::{Parser, ValueEnum};
-use csv_io::LoadedColumn;
-use fusejit::{Binding, Bindings, Engine, Error, Scalar};
+use files::LoadedColumn;
+use fusejit::{Binding, Bindings, Dependence, Engine, Error, Scalar, Schema, Shape, Type};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -49,6 +52,11 @@ pub struct Args {
     /// With --emit clif|asm: show the code for another target, e.g. `aarch64`.
     #[arg(long = "target", value_name = "aarch64|TRIPLE")]
     pub target: Option<String>,
+    /// Reads the whole input before evaluating, even when the program could stream it (one
+    /// input file, a row-local or lookback program): CSV column types then come from every
+    /// row rather than the first chunk (4 MiB).
+    #[arg(long = "no-stream")]
+    pub no_stream: bool,
     /// Forces the tier of the vectorised ln/exp (every tier gives the same bits).
     #[arg(long = "isa", value_name = "auto|avx512|avx2|sse|traced|scalar", default_value = "auto")]
     pub isa: String,
@@ -77,32 +85,91 @@ pub fn run(args: Args) -> Result<(), UserError> {
         repl::run(engine);
         return Ok(());
     };
-    let mut columns: Vec<LoadedColumn> = Vec::new();
-    // Columns left out of a file (type unsupported): (file, column and reason).
-    let mut skipped: Vec<(PathBuf, files::Skipped)> = Vec::new();
-    let only = (!args.columns.is_empty()).then_some(args.columns.as_slice());
-    for path in &args.inputs {
-        let format = files::Format::of(path, args.format);
-        let loaded = files::load(path, format, only).map_err(UserError)?;
-        for column in loaded.columns {
-            if columns.iter().any(|existing| existing.name == column.name) {
-                return Err(UserError(format!(
-                    "column '{}' of {} is already loaded from an earlier --input",
-                    column.name,
-                    path.display()
-                )));
-            }
-            columns.push(column);
-        }
-        skipped.extend(loaded.skipped.into_iter().map(|column| (path.clone(), column)));
-    }
     let mut scalars: Vec<(String, Scalar)> = Vec::new();
     for set in &args.sets {
         let (name, value) = parse_set(set)?;
-        if columns.iter().any(|column| column.name == name) || scalars.iter().any(|(n, _)| *n == name) {
+        if scalars.iter().any(|(n, _)| *n == name) {
             return Err(UserError(format!("--set {name}: '{name}' is already bound")));
         }
         scalars.push((name, value));
+    }
+    let color = std::io::stderr().is_terminal();
+    let render = |error: Error| error.render(PROGRAM_FILE_NAME, color);
+    let isa = fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
+    let config = fusejit::EngineConfig::default().with_isa(isa);
+    let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
+    let kernel = engine.compile(&program).map_err(|error| UserError(render(error.into())))?;
+    let only = (!args.columns.is_empty()).then_some(args.columns.as_slice());
+    // Only the columns the program reads are decoded (the others get a notice if skipped).
+    let needed: Vec<String> = kernel.input_names().to_vec();
+
+    let mut sources = Vec::with_capacity(args.inputs.len());
+    for path in &args.inputs {
+        let format = files::Format::of(path, args.format);
+        let source =
+            files::open(path, format, only, Some(&needed)).map_err(|error| UserError(error_line(error)))?;
+        for skipped in &source.skipped {
+            if needed.contains(&skipped.name) {
+                return Err(UserError(format!(
+                    "error: column '{}' of {} cannot be read: {}",
+                    skipped.name,
+                    path.display(),
+                    skipped.reason
+                )));
+            }
+            eprintln!("note: skipped column '{}' of {}: {}", skipped.name, path.display(), skipped.reason);
+        }
+        sources.push((path.clone(), source));
+    }
+    let mut schema = Schema::new();
+    for (path, source) in &sources {
+        for (name, elem) in &source.columns {
+            if schema.get(name).is_some() {
+                return Err(UserError(format!(
+                    "column '{name}' of {} is already loaded from an earlier --input",
+                    path.display()
+                )));
+            }
+            schema.insert(name.clone(), Type::column(*elem));
+        }
+    }
+    for (name, value) in &scalars {
+        if schema.get(name).is_some() {
+            return Err(UserError(format!("--set {name}: '{name}' is already bound")));
+        }
+        schema.insert(name.clone(), Type::scalar(value.elem()));
+    }
+
+    // One input and a program whose rows read a bounded number of rows before them: stream.
+    if sources.len() == 1 && args.emit.is_none() && !args.no_stream {
+        let dependence = kernel.dependence(&schema).map_err(|error| UserError(render(error.into())))?;
+        let outputs = kernel.output_types(&schema, &[]).map_err(|error| UserError(render(error.into())))?;
+        let lookback = match dependence {
+            Dependence::RowLocal => Some(0),
+            Dependence::Lookback(rows) => usize::try_from(rows).ok(),
+            _ => None,
+        };
+        if let Some(lookback) = lookback
+            && outputs.iter().all(|output| output.ty.shape == Shape::Column)
+        {
+            let sink = match &args.output {
+                Some(path) => files::Sink::create(path, files::Format::of(path, args.format)),
+                None => Ok(files::Sink::stdout()),
+            }
+            .map_err(|error| UserError(error_line(error)))?;
+            let (_, source) = sources.pop().expect("one source");
+            let streamed = stream::run(&kernel, source, &scalars, lookback, sink, &render);
+            if let (Err(_), Some(path)) = (&streamed, &args.output) {
+                // A half-written file is worse than none.
+                let _ = std::fs::remove_file(path);
+            }
+            return streamed.map_err(UserError);
+        }
+    }
+
+    let mut columns: Vec<LoadedColumn> = Vec::new();
+    for (_, source) in sources {
+        columns.extend(source.read_all().map_err(|error| UserError(error_line(error)))?.columns);
     }
     let mut bindings = Bindings::new();
     for loaded in &columns {
@@ -111,25 +178,7 @@ pub fn run(args: Args) -> Result<(), UserError> {
     for (name, value) in &scalars {
         bindings.scalar(name.clone(), *value);
     }
-
-    let color = std::io::stderr().is_terminal();
-    let render = |error: Error| UserError(error.render(PROGRAM_FILE_NAME, color));
-    let isa = fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
-    let config = fusejit::EngineConfig::default().with_isa(isa);
-    let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
-    let kernel = engine.compile(&program).map_err(|error| render(error.into()))?;
-    for (path, column) in &skipped {
-        let bound = columns.iter().any(|loaded| loaded.name == column.name);
-        if kernel.input_names().contains(&column.name) && !bound {
-            return Err(UserError(format!(
-                "error: column '{}' of {} cannot be read: {}",
-                column.name,
-                path.display(),
-                column.reason
-            )));
-        }
-        eprintln!("note: skipped column '{}' of {}: {}", column.name, path.display(), column.reason);
-    }
+    let render = |error: Error| UserError(render(error));
     if let Some(emit) = args.emit {
         let text = match emit {
             Emit::Ir => {
@@ -152,11 +201,14 @@ pub fn run(args: Args) -> Result<(), UserError> {
     let outputs = kernel.eval_outputs(&bindings).map_err(render)?;
     if let Some(path) = &args.output {
         let format = files::Format::of(path, args.format);
-        if format != files::Format::Csv {
-            return files::save(path, format, outputs).map_err(|error| UserError(format!("error: {error}")));
-        }
+        return files::save(path, format, outputs).map_err(|error| UserError(error_line(error)));
     }
-    write_output(args.output.as_ref(), |out| csv_io::write_columns(out, &outputs))
+    write_output(None, |out| csv_write::write_columns(out, &outputs))
+}
+
+/// A message as an `error:` line.
+fn error_line(message: String) -> String {
+    if message.starts_with("error:") { message } else { format!("error: {message}") }
 }
 
 fn write_output(
@@ -196,7 +248,7 @@ fn parse_set(text: &str) -> Result<(String, Scalar), UserError> {
     if !is_name {
         return Err(UserError(format!("error: --set {text}: '{name}' is not a name")));
     }
-    let scalar = csv_io::parse_scalar(value)
+    let scalar = csv_read::parse_scalar(value)
         .ok_or_else(|| UserError(format!("error: --set {text}: '{value}' is not a number or true/false")))?;
     Ok((name.to_string(), scalar))
 }

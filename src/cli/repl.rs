@@ -249,7 +249,7 @@ impl Session {
     fn set(&mut self, rest: &str) -> Result<(), String> {
         let (name, value) = rest.split_once('=').ok_or("usage: :set NAME = VALUE")?;
         let (name, value) = (name.trim(), value.trim());
-        let scalar = super::csv_io::parse_scalar(value)
+        let scalar = super::csv_read::parse_scalar(value)
             .ok_or_else(|| format!("'{value}' is not a number or true/false"))?;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!("'{name}' is not a name"));
