@@ -200,11 +200,17 @@ pub unsafe extern "C" fn combine_validity(
             let mut i = first;
             while i < len {
                 let bit = (source.position + i as i64) as usize;
-                if bit.is_multiple_of(64) && i + 64 <= len {
-                    // A whole aligned word: 64 rows at once; all-valid words skip the loop.
-                    // SAFETY: bits bit..bit+64 are readable (rows i..i+64 are in range).
-                    let word = unsafe { std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>()) };
-                    let word = u64::from_le(word);
+                if i + 64 <= len {
+                    // 64 rows at once, at any bit offset (an Arrow slice's bitmap starts
+                    // anywhere); all-valid words skip the loop.
+                    let shift = bit % 8;
+                    // SAFETY: bits bit..bit+64 are readable (rows i..i+64 are in range): they
+                    // span bytes bit/8 ..= (bit+63)/8, which is bit/8 + 7, or bit/8 + 8 when
+                    // `shift > 0` (the only case that reads that ninth byte).
+                    let word = unsafe {
+                        let low = u64::from_le(std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>())) >> shift;
+                        if shift == 0 { low } else { low | u64::from(*base.add(bit / 8 + 8)) << (64 - shift) }
+                    };
                     if word != u64::MAX {
                         for (j, valid) in out[i..i + 64].iter_mut().enumerate() {
                             *valid &= (word >> j) as u8 & 1;
