@@ -129,9 +129,29 @@ impl Column {
             ColumnValues::I32(values) => {
                 Arc::new(PrimitiveArray::<Int32Type>::new(ScalarBuffer::from(values), nulls))
             }
-            ColumnValues::Bool(values) => Arc::new(BooleanArray::new(BooleanBuffer::from(values), nulls)),
+            ColumnValues::Bool(values) => {
+                let bits = BooleanBuffer::new(Buffer::from_vec(pack_bools(&values)), 0, rows);
+                Arc::new(BooleanArray::new(bits, nulls))
+            }
         }
     }
+}
+
+/// `values` packed one bit per row, LSB-first: eight rows per multiply (each bool is one
+/// byte, 0 or 1; the multiply gathers the eight low bits into the top byte).
+fn pack_bools(values: &[bool]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(values.len().div_ceil(8));
+    let chunks = values.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        let word =
+            chunk.iter().enumerate().fold(0u64, |word, (i, &value)| word | u64::from(value) << (8 * i));
+        bytes.push((word.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8);
+    }
+    if !rest.is_empty() {
+        bytes.push(rest.iter().enumerate().fold(0u8, |byte, (i, &value)| byte | u8::from(value) << i));
+    }
+    bytes
 }
 
 /// fusejit's element type of an Arrow type it reads.
@@ -245,4 +265,27 @@ fn field_of(output: OutputType) -> Field {
 /// A one-row column repeated `rows` times.
 fn broadcast(column: &Column, rows: usize) -> Column {
     Column::from_options(column.elem(), &vec![column.get(0); rows])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bools_pack_lsb_first_eight_at_a_time() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for len in [0usize, 1, 7, 8, 9, 63, 64, 65, 1000] {
+            let values: Vec<bool> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state & 1 == 1
+                })
+                .collect();
+            let packed = super::pack_bools(&values);
+            assert_eq!(packed.len(), len.div_ceil(8));
+            for (row, &value) in values.iter().enumerate() {
+                assert_eq!(packed[row / 8] >> (row % 8) & 1 == 1, value, "len {len} row {row}");
+            }
+        }
+    }
 }

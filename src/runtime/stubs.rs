@@ -208,7 +208,8 @@ pub unsafe extern "C" fn combine_validity(
                     // span bytes bit/8 ..= (bit+63)/8, which is bit/8 + 7, or bit/8 + 8 when
                     // `shift > 0` (the only case that reads that ninth byte).
                     let word = unsafe {
-                        let low = u64::from_le(std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>())) >> shift;
+                        let low =
+                            u64::from_le(std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>())) >> shift;
                         if shift == 0 { low } else { low | u64::from(*base.add(bit / 8 + 8)) << (64 - shift) }
                     };
                     if word != u64::MAX {
