@@ -154,26 +154,35 @@ fn pack_bools(values: &[bool]) -> Vec<u8> {
     bytes
 }
 
-/// fusejit's element type of an Arrow type it reads.
-fn elem_of(data_type: &DataType) -> Option<Elem> {
-    match data_type {
-        DataType::Float64 => Some(Elem::F64),
-        DataType::Float32 => Some(Elem::F32),
-        DataType::Int64 => Some(Elem::I64),
-        DataType::Int32 => Some(Elem::I32),
-        DataType::Boolean => Some(Elem::Bool),
-        _ => None,
+impl Elem {
+    /// The element type of an Arrow type fusejit reads (`Float64`, `Float32`, `Int64`,
+    /// `Int32`, `Boolean`); `None` for any other.
+    ///
+    /// ```
+    /// use arrow_schema::DataType;
+    /// assert_eq!(fusejit::Elem::from_arrow(&DataType::Int32), Some(fusejit::Elem::I32));
+    /// assert_eq!(fusejit::Elem::from_arrow(&DataType::Utf8), None);
+    /// ```
+    pub fn from_arrow(data_type: &DataType) -> Option<Elem> {
+        match data_type {
+            DataType::Float64 => Some(Elem::F64),
+            DataType::Float32 => Some(Elem::F32),
+            DataType::Int64 => Some(Elem::I64),
+            DataType::Int32 => Some(Elem::I32),
+            DataType::Boolean => Some(Elem::Bool),
+            _ => None,
+        }
     }
-}
 
-/// The Arrow type of a result of element type `elem`.
-fn data_type_of(elem: Elem) -> DataType {
-    match elem {
-        Elem::F64 => DataType::Float64,
-        Elem::F32 => DataType::Float32,
-        Elem::I64 => DataType::Int64,
-        Elem::I32 => DataType::Int32,
-        Elem::Bool => DataType::Boolean,
+    /// The Arrow type of a column of this element type.
+    pub fn arrow_type(self) -> DataType {
+        match self {
+            Elem::F64 => DataType::Float64,
+            Elem::F32 => DataType::Float32,
+            Elem::I64 => DataType::Int64,
+            Elem::I32 => DataType::Int32,
+            Elem::Bool => DataType::Boolean,
+        }
     }
 }
 
@@ -197,7 +206,7 @@ impl Kernel {
         let mut types = Schema::new();
         let mut nullable: Vec<&str> = Vec::new();
         for field in schema.fields() {
-            match elem_of(field.data_type()) {
+            match Elem::from_arrow(field.data_type()) {
                 Some(elem) => {
                     types.insert(field.name().clone(), Type::column(elem));
                     if field.is_nullable() {
@@ -259,7 +268,7 @@ impl Kernel {
 
 /// The Arrow field of an output.
 fn field_of(output: OutputType) -> Field {
-    Field::new(output.name, data_type_of(output.ty.elem), output.nullable)
+    Field::new(output.name, output.ty.elem.arrow_type(), output.nullable)
 }
 
 /// A one-row column repeated `rows` times.

@@ -16,6 +16,17 @@ fn prices() -> Float64Array {
     (0..1_000_000).map(|i| if i % 7 == 2 { None } else { Some(100.0 + (i % 1000) as f64 * 0.01) }).collect()
 }
 
+/// The validity of `array`'s rows as a bitmap of our own, from bit 0.
+fn own_bitmap(array: &dyn Array) -> Vec<u8> {
+    let mut bits = vec![0u8; array.len().div_ceil(8)];
+    for row in 0..array.len() {
+        if array.is_valid(row) {
+            bits[row / 8] |= 1 << (row % 8);
+        }
+    }
+    bits
+}
+
 #[test]
 fn a_sliced_float64_array_binds_without_copying_and_evaluates_as_its_slice() {
     let array = prices();
@@ -35,12 +46,7 @@ fn a_sliced_float64_array_binds_without_copying_and_evaluates_as_its_slice() {
 
     // The same rows copied into plain slices with a bitmap of our own give the same bits.
     let copied: Vec<f64> = sliced.values().to_vec();
-    let mut bits = vec![0u8; copied.len().div_ceil(8)];
-    for row in 0..copied.len() {
-        if sliced.is_valid(row) {
-            bits[row / 8] |= 1 << (row % 8);
-        }
-    }
+    let bits = own_bitmap(&sliced);
     let mut plain = Bindings::new();
     plain.column_with_validity("px", &copied[..], Validity::new(&bits, 0));
     let kernel = Engine::new().compile("dlog(px, 1) * 252").unwrap();
@@ -105,12 +111,7 @@ fn a_sliced_boolean_array_binds_bit_packed_without_copying() {
 
     // The same rows expanded to one byte per row, with a bitmap of our own.
     let expanded: Vec<bool> = (0..flags.len()).map(|row| flags.values().value(row)).collect();
-    let mut valid_bits = vec![0u8; expanded.len().div_ceil(8)];
-    for row in 0..expanded.len() {
-        if flags.is_valid(row) {
-            valid_bits[row / 8] |= 1 << (row % 8);
-        }
-    }
+    let valid_bits = own_bitmap(&flags);
     let mut plain = Bindings::new();
     plain.column_with_validity("flag", &expanded[..], Validity::new(&valid_bits, 0));
     plain.column("x", x.values().as_ref());

@@ -100,7 +100,7 @@ pub fn open(
             let chunks = CsvChunks::open(path, only, needed)?;
             let (columns, skipped) = chunks.first_types();
             let fields: Vec<Field> =
-                columns.iter().map(|(name, elem)| Field::new(name, data_type_of(*elem), true)).collect();
+                columns.iter().map(|(name, elem)| Field::new(name, elem.arrow_type(), true)).collect();
             Ok(BatchSource {
                 columns,
                 skipped,
@@ -160,7 +160,7 @@ fn select(
         if only.is_some_and(|only| !only.contains(name)) {
             continue;
         }
-        match elem_of(field.data_type()) {
+        match Elem::from_arrow(field.data_type()) {
             Some(elem) if needed.is_none_or(|needed| needed.contains(name)) => {
                 keep.push(index);
                 columns.push((name.clone(), elem));
@@ -295,31 +295,6 @@ pub fn column_with_validity(values: ColumnValues, valid: impl Iterator<Item = bo
     let set = arrow_buffer::bit_chunk_iterator::UnalignedBitChunk::new(bits.as_slice(), 0, rows).count_ones();
     let null_count = rows - set;
     Column { values, validity: (null_count > 0).then(|| bits.as_slice().to_vec()), null_count }
-}
-
-/// fusejit's element type of an Arrow type it reads.
-pub fn elem_of(data_type: &DataType) -> Option<Elem> {
-    match data_type {
-        DataType::Float64 => Some(Elem::F64),
-        DataType::Float32 => Some(Elem::F32),
-        DataType::Int64 => Some(Elem::I64),
-        DataType::Int32 => Some(Elem::I32),
-        DataType::Boolean => Some(Elem::Bool),
-        _ => None,
-    }
-}
-
-/// The Arrow type of a column of `elem`.
-pub fn data_type_of(elem: Elem) -> DataType {
-    match elem {
-        Elem::F64 => DataType::Float64,
-        Elem::F32 => DataType::Float32,
-        Elem::I64 => DataType::Int64,
-        Elem::I32 => DataType::Int32,
-        Elem::Bool => DataType::Boolean,
-        // `Elem` may grow; an unknown kind never reaches a file.
-        _ => DataType::Null,
-    }
 }
 
 /// Writes `outputs` to `path` in `format`: one column each; a one-row output (a reduction)
