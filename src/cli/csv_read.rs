@@ -62,11 +62,12 @@ enum ChunkError {
     Io(String),
 }
 
-/// A chunk parsed: per read column its values, and how many lines the chunk spans.
+/// A chunk parsed: per read column its values, and how many line breaks the chunk holds (so
+/// the next chunk knows its first line).
 #[derive(Debug)]
 struct ParsedChunk {
     columns: Vec<ColumnChunk>,
-    rows: usize,
+    lines: usize,
 }
 
 impl ColumnChunk {
@@ -266,17 +267,17 @@ impl ChunkReader {
 /// Parses the records of `chunk` (whole records, starting outside quotes) into the read
 /// columns. Errors name the line within the chunk (0-based) and say what is wrong.
 fn parse_chunk(chunk: &[u8], layout: &Layout) -> Result<ParsedChunk, ChunkError> {
-    let capacity = memchr::memchr_iter(b'\n', chunk).count() + 1;
-    let mut columns: Vec<ColumnChunk> = layout.read.iter().map(|_| ColumnChunk::new(capacity)).collect();
+    let lines = memchr::memchr_iter(b'\n', chunk).count();
+    let mut columns: Vec<ColumnChunk> = layout.read.iter().map(|_| ColumnChunk::new(lines + 1)).collect();
     let width = layout.names.len();
-    let rows = if memchr::memchr(b'"', chunk).is_none() {
-        parse_unquoted(chunk, layout, width, &mut columns)?
+    if memchr::memchr(b'"', chunk).is_none() {
+        parse_unquoted(chunk, layout, width, &mut columns)?;
     } else if width == 1 {
-        parse_one_quoted_column(chunk, &mut columns)?
+        parse_one_quoted_column(chunk, &mut columns)?;
     } else {
-        parse_quoted(chunk, layout, width, &mut columns)?
-    };
-    Ok(ParsedChunk { columns, rows })
+        parse_quoted(chunk, layout, width, &mut columns)?;
+    }
+    Ok(ParsedChunk { columns, lines })
 }
 
 /// Records without quotes: lines split at commas, fields trimmed.
@@ -439,9 +440,6 @@ pub struct CsvChunks {
     next: usize,
     /// The file's line of the next chunk's first line (the header is line 1).
     next_line: usize,
-    /// Lines per chunk index, as the reader counted them.
-    lines: Receiver<(usize, usize)>,
-    line_counts: std::collections::BTreeMap<usize, usize>,
     bytes_read: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -508,24 +506,21 @@ impl CsvChunks {
                 unneeded_skipped.push(Skipped { name, reason });
             }
         }
-        let first_chunk = ParsedChunk { columns: needed_columns, rows: parsed.rows };
+        let first_chunk_lines = parsed.lines;
+        let first_chunk = ParsedChunk { columns: needed_columns, lines: first_chunk_lines };
 
         let workers = std::thread::available_parallelism().map_or(1, |count| count.get()).clamp(1, 8);
         let (chunk_sender, chunk_receiver) = sync_channel::<(usize, Vec<u8>)>(CHUNKS_IN_FLIGHT);
         let (result_sender, results) = sync_channel(CHUNKS_IN_FLIGHT + workers);
-        let (line_sender, lines) = std::sync::mpsc::channel();
         let reader_shown = shown.clone();
         let reader_results = result_sender.clone();
-        std::thread::spawn(move || {
-            read_chunks(reader, &chunk_sender, &line_sender, &reader_results, &reader_shown)
-        });
+        std::thread::spawn(move || read_chunks(reader, &chunk_sender, &reader_results, &reader_shown));
         let chunk_receiver = Arc::new(Mutex::new(chunk_receiver));
         for _ in 0..workers {
             let (chunks, results, layout) =
                 (chunk_receiver.clone(), result_sender.clone(), read_needed.clone());
             std::thread::spawn(move || parse_chunks(&chunks, &results, &layout));
         }
-        let first_lines = memchr::memchr_iter(b'\n', &first[header_end..]).count();
         Ok(CsvChunks {
             path: shown,
             first: Some(first_chunk),
@@ -535,9 +530,7 @@ impl CsvChunks {
             results,
             pending: std::collections::BTreeMap::new(),
             next: 0,
-            next_line: first_data_line + first_lines,
-            lines,
-            line_counts: std::collections::BTreeMap::new(),
+            next_line: first_data_line + first_chunk_lines,
             bytes_read,
         })
     }
@@ -581,18 +574,12 @@ impl CsvChunks {
             }
         };
         let first_line = self.next_line;
-        while !self.line_counts.contains_key(&self.next) {
-            match self.lines.recv() {
-                Ok((index, count)) => {
-                    self.line_counts.insert(index, count);
-                }
-                Err(_) => break,
-            }
-        }
-        self.next_line += self.line_counts.remove(&self.next).unwrap_or(0);
         self.next += 1;
         match chunk {
-            Ok(chunk) => Ok(Some((chunk, first_line))),
+            Ok(chunk) => {
+                self.next_line += chunk.lines;
+                Ok(Some((chunk, first_line)))
+            }
             Err(ChunkError::Record { line, message }) => {
                 Err(format!("{}: line {}: {message}", self.path, first_line + line))
             }
@@ -609,11 +596,16 @@ impl CsvChunks {
             chunks.push(chunk);
             progress(self.bytes_read());
         }
+        // Per column, its chunks in order (moved, not copied: a lone chunk becomes the column).
+        let mut parts: Vec<Vec<(ColumnChunk, usize)>> = self.first_types.iter().map(|_| Vec::new()).collect();
+        for (chunk, first_line) in chunks {
+            for (column, part) in parts.iter_mut().zip(chunk.columns) {
+                column.push((part, first_line));
+            }
+        }
         let mut loaded = Loaded { columns: Vec::new(), skipped: self.unneeded_skipped.clone() };
-        for (read, (name, _)) in self.first_types.iter().enumerate() {
-            let parts: Vec<(&ColumnChunk, usize)> =
-                chunks.iter().map(|(chunk, first_line)| (&chunk.columns[read], *first_line)).collect();
-            match join_column(&parts, None) {
+        for ((name, _), parts) in self.first_types.iter().zip(parts) {
+            match join_column(parts, None) {
                 Ok(column) => loaded.columns.push(LoadedColumn { name: name.clone(), column }),
                 Err(reason) => loaded.skipped.push(Skipped { name: name.clone(), reason }),
             }
@@ -627,9 +619,9 @@ impl CsvChunks {
     pub fn next_batch(&mut self, columns: &[(String, Elem)]) -> Result<Option<Loaded>, String> {
         let Some((chunk, line)) = self.next_chunk()? else { return Ok(None) };
         let mut loaded = Loaded::default();
-        for (read, (name, _)) in self.first_types.iter().enumerate() {
+        for ((name, _), part) in self.first_types.iter().zip(chunk.columns) {
             let Some((_, elem)) = columns.iter().find(|(wanted, _)| wanted == name) else { continue };
-            match join_column(&[(&chunk.columns[read], line)], Some(*elem)) {
+            match join_column(vec![(part, line)], Some(*elem)) {
                 Ok(column) => loaded.columns.push(LoadedColumn { name: name.clone(), column }),
                 Err(reason) => {
                     return Err(format!(
@@ -674,7 +666,6 @@ fn header_names(header: &[u8]) -> Result<Vec<String>, String> {
 fn read_chunks(
     mut reader: ChunkReader,
     chunks: &SyncSender<(usize, Vec<u8>)>,
-    lines: &std::sync::mpsc::Sender<(usize, usize)>,
     results: &SyncSender<(usize, Result<ParsedChunk, ChunkError>)>,
     shown: &str,
 ) {
@@ -682,9 +673,8 @@ fn read_chunks(
     loop {
         match reader.next_chunk() {
             Ok(Some(chunk)) => {
-                let count = memchr::memchr_iter(b'\n', &chunk).count();
                 // A consumer that stopped early drops the receivers: stop reading.
-                if lines.send((index, count)).is_err() || chunks.send((index, chunk)).is_err() {
+                if chunks.send((index, chunk)).is_err() {
                     return;
                 }
                 index += 1;
@@ -715,11 +705,11 @@ fn parse_chunks(
 
 /// Joins a column's chunks into one column of the type they agree on (or of `want`, when
 /// given: then a chunk that does not fit is an error), or says why it is not a column of
-/// numbers or bools.
-fn join_column(parts: &[(&ColumnChunk, usize)], want: Option<Elem>) -> Result<Column, String> {
+/// numbers or bools. The first chunk's values are taken over, the others appended.
+fn join_column(parts: Vec<(ColumnChunk, usize)>, want: Option<Elem>) -> Result<Column, String> {
     let mut elem: Option<Elem> = want;
     if want.is_none() {
-        for (part, first_line) in parts {
+        for (part, first_line) in &parts {
             let found = match &part.values {
                 Parsed::Empty(_) => continue,
                 Parsed::Bool(_) => Elem::Bool,
@@ -732,62 +722,62 @@ fn join_column(parts: &[(&ColumnChunk, usize)], want: Option<Elem>) -> Result<Co
                 (Some(Elem::I64), Elem::F64) | (Some(Elem::F64), Elem::I64) => Elem::F64,
                 (Some(known), found) if known == found => known,
                 // Bools beside numbers: the first field of the later kind is the reason.
-                (Some(_), _) => return Err(mixed_reason(part, *first_line)),
+                (Some(_), _) => return Err(mixed_reason(&part.values, *first_line)),
             });
         }
     }
-    // A column of empty fields only is an f64 column of nulls.
-    let elem = elem.unwrap_or(Elem::F64);
     let rows: usize = parts.iter().map(|(part, _)| part.valid.len()).sum();
     let mut valid = BooleanBufferBuilder::new(rows);
-    for (part, _) in parts {
+    for (part, _) in &parts {
         valid.append_packed_range(0..part.valid.len(), part.valid.as_slice());
     }
-    let values = match elem {
-        Elem::Bool => {
-            let mut values = Vec::with_capacity(rows);
-            for (part, first_line) in parts {
-                match &part.values {
-                    Parsed::Empty(count) => values.resize(values.len() + count, false),
-                    Parsed::Bool(part) => values.extend_from_slice(part),
-                    _ => return Err(mixed_reason(part, *first_line)),
-                }
-            }
-            ColumnValues::Bool(values)
-        }
-        Elem::I64 => {
-            let mut values = Vec::with_capacity(rows);
-            for (part, first_line) in parts {
-                match &part.values {
-                    Parsed::Empty(count) => values.resize(values.len() + count, 0),
-                    Parsed::I64(part) => values.extend_from_slice(part),
-                    _ => return Err(mixed_reason(part, *first_line)),
-                }
-            }
-            ColumnValues::I64(values)
-        }
+    // A column of empty fields only is an f64 column of nulls.
+    let values = match elem.unwrap_or(Elem::F64) {
+        Elem::Bool => ColumnValues::Bool(join_values(parts, rows, |values| match values {
+            Parsed::Bool(values) => Ok(values),
+            other => Err(other),
+        })?),
+        Elem::I64 => ColumnValues::I64(join_values(parts, rows, |values| match values {
+            Parsed::I64(values) => Ok(values),
+            other => Err(other),
+        })?),
         // f64, and any type a CSV field never has.
-        _ => {
-            let mut values = Vec::with_capacity(rows);
-            for (part, first_line) in parts {
-                match &part.values {
-                    Parsed::Empty(count) => values.resize(values.len() + count, 0.0),
-                    Parsed::F64(part) => values.extend_from_slice(part),
-                    Parsed::I64(part) => values.extend(part.iter().map(|&v| v as f64)),
-                    _ => return Err(mixed_reason(part, *first_line)),
-                }
-            }
-            ColumnValues::F64(values)
-        }
+        _ => ColumnValues::F64(join_values(parts, rows, |values| match values {
+            Parsed::F64(values) => Ok(values),
+            Parsed::I64(values) => Ok(values.into_iter().map(|v| v as f64).collect()),
+            other => Err(other),
+        })?),
     };
-    let null_count = rows
-        - arrow_buffer::bit_chunk_iterator::UnalignedBitChunk::new(valid.as_slice(), 0, rows).count_ones();
-    Ok(Column { values, validity: (null_count > 0).then(|| valid.as_slice().to_vec()), null_count })
+    Ok(super::files::column_with_bitmap(values, valid.as_slice()))
+}
+
+/// The values of every part, in order, as `T`s: `of` turns a part's values into `T`s or
+/// hands them back when they do not fit; empty parts are defaults (their rows are null).
+/// The first part's vector is taken over, not copied.
+fn join_values<T: Clone + Default>(
+    parts: Vec<(ColumnChunk, usize)>,
+    rows: usize,
+    of: impl Fn(Parsed) -> Result<Vec<T>, Parsed>,
+) -> Result<Vec<T>, String> {
+    let mut joined: Vec<T> = Vec::new();
+    for (part, first_line) in parts {
+        let values = match part.values {
+            Parsed::Empty(count) => vec![T::default(); count],
+            values => of(values).map_err(|values| mixed_reason(&values, first_line))?,
+        };
+        if joined.is_empty() {
+            joined = values;
+            joined.reserve(rows - joined.len());
+        } else {
+            joined.extend(values);
+        }
+    }
+    Ok(joined)
 }
 
 /// Why a chunk does not fit the column's type: what its rows hold.
-fn mixed_reason(part: &ColumnChunk, first_line: usize) -> String {
-    match &part.values {
+fn mixed_reason(values: &Parsed, first_line: usize) -> String {
+    match values {
         Parsed::Rejected { line, why } => format!("line {}: {why}", first_line + line),
         Parsed::Bool(_) => format!("the rows from line {first_line} hold true/false"),
         Parsed::I64(_) => format!("the rows from line {first_line} hold integers"),

@@ -292,9 +292,16 @@ pub fn column_with_validity(values: ColumnValues, valid: impl Iterator<Item = bo
         bits.append(valid);
     }
     bits.append_n(rows - bits.len(), false);
-    let set = arrow_buffer::bit_chunk_iterator::UnalignedBitChunk::new(bits.as_slice(), 0, rows).count_ones();
+    column_with_bitmap(values, bits.as_slice())
+}
+
+/// `values` with the validity bitmap `valid` (LSB-first from bit 0, at least one bit per
+/// row), kept only when some row is null.
+pub fn column_with_bitmap(values: ColumnValues, valid: &[u8]) -> Column {
+    let rows = values.len();
+    let set = arrow_buffer::bit_chunk_iterator::UnalignedBitChunk::new(valid, 0, rows).count_ones();
     let null_count = rows - set;
-    Column { values, validity: (null_count > 0).then(|| bits.as_slice().to_vec()), null_count }
+    Column { values, validity: (null_count > 0).then(|| valid[..rows.div_ceil(8)].to_vec()), null_count }
 }
 
 /// Writes `outputs` to `path` in `format`: one column each; a one-row output (a reduction)

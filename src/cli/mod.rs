@@ -163,7 +163,7 @@ pub fn run(args: Args) -> Result<(), UserError> {
                 // A half-written file is worse than none.
                 let _ = std::fs::remove_file(path);
             }
-            return streamed.map_err(UserError);
+            return streamed.map_err(|error| UserError(error_line(error)));
         }
     }
 

@@ -47,7 +47,7 @@ pub fn run(
             let input = match history.take() {
                 Some(history) if carried > 0 => {
                     arrow_select::concat::concat_batches(&schema, [&history, &batch])
-                        .map_err(|error| format!("error: joining batches: {error}"))?
+                        .map_err(|error| format!("joining batches: {error}"))?
                 }
                 _ => batch,
             };
@@ -67,7 +67,7 @@ pub fn run(
         Ok(())
     })();
     drop(sender);
-    let written = writer.join().unwrap_or_else(|_| Err("error: the writer thread failed".to_string()));
+    let written = writer.join().unwrap_or_else(|_| Err("the writer thread failed".to_string()));
     evaluated?;
-    written.map_err(|error| if error.starts_with("error:") { error } else { format!("error: {error}") })
+    written
 }
