@@ -199,6 +199,16 @@ pub enum ConfigError {
         /// Why.
         message: String,
     },
+    /// A thread count that is not a whole number from 1 to [`MAX_THREADS`]; `from_environment`
+    /// when it came from `FUSEJIT_THREADS`.
+    ///
+    /// [`MAX_THREADS`]: crate::EngineConfig::MAX_THREADS
+    Threads {
+        /// The text given.
+        text: String,
+        /// Whether it came from the `FUSEJIT_THREADS` environment variable.
+        from_environment: bool,
+    },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -214,6 +224,16 @@ impl std::fmt::Display for ConfigError {
                 write!(f, "this CPU does not support the '{name}' math tier")
             }
             ConfigError::TracedMath { message } => write!(f, "the traced math tier: {message}"),
+            ConfigError::Threads { text, from_environment } => {
+                if *from_environment {
+                    write!(f, "FUSEJIT_THREADS: ")?;
+                }
+                write!(
+                    f,
+                    "'{text}' is not a thread count; expected a whole number from 1 to {}",
+                    crate::EngineConfig::MAX_THREADS
+                )
+            }
         }
     }
 }

@@ -1,13 +1,13 @@
 //! Running a compiled kernel: `NativeKernel` (the code, the plan it was compiled from, and
-//! the module it frees on drop), the argument block it fills by `ArgLayout`, and the
-//! per-thread scratch its block buffers live in.
+//! the module it frees on drop), the argument block it fills by `ArgLayout` for one range of
+//! rows, and the per-thread scratch its block buffers live in.
 
 use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InputWord};
 use crate::column::Binding;
-use crate::ir::column_semantics::{ReduceState, ScanState};
+use crate::ir::column_semantics::{CHUNK_ROWS, ReducePartial, ReduceState, ScanState};
 use crate::passes::fuse_loops::{BLOCK_ROWS, Buffer, LoopPlan};
 use crate::runtime::callbacks::{ReduceCallState, ScanCallState};
-use crate::types::{Elem, Scalar};
+use crate::types::Elem;
 use cranelift_jit::JITModule;
 use std::sync::Mutex;
 
@@ -39,12 +39,49 @@ impl Drop for NativeKernel {
     }
 }
 
-/// Where a native kernel writes its result.
-pub(crate) struct OutputTarget<'a> {
-    /// Room for at least `len` values of the result's element type.
+/// Where a native kernel writes one output: addresses only, so that threads running
+/// disjoint row ranges of one kernel can each hold a copy. What may be written through them
+/// is [`NativeKernel::run`]'s contract.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OutputTarget {
+    /// Room for the output's values (of the node's element type).
     pub(crate) values: *mut u8,
-    /// Room for at least `len.div_ceil(8)` bytes.
-    pub(crate) bitmap: &'a mut [u8],
+    /// Room for its validity bits (LSB-first, offset 0), `bitmap_len` bytes; unused (and may
+    /// be dangling) when the output cannot be null.
+    pub(crate) bitmap: *mut u8,
+    pub(crate) bitmap_len: usize,
+}
+
+// SAFETY: an `OutputTarget` is two addresses and a length; it dereferences nothing itself.
+// Whoever writes through it from several threads (`run` over disjoint row ranges whose
+// edges are multiples of 64 rows, so no two threads touch one value or one bitmap byte)
+// holds the exclusive borrow of the memory for the whole parallel run.
+unsafe impl Send for OutputTarget {}
+// SAFETY: as for `Send`: shared references to it give only the addresses.
+unsafe impl Sync for OutputTarget {}
+
+impl OutputTarget {
+    /// A target over `values` (a typed column's buffer as bytes) and `bitmap`.
+    pub(crate) fn new(values: *mut u8, bitmap: &mut [u8]) -> OutputTarget {
+        OutputTarget { values, bitmap: bitmap.as_mut_ptr(), bitmap_len: bitmap.len() }
+    }
+}
+
+/// The rows one kernel call runs: a warm-up `[warm_from, first)` whose results are dropped
+/// (it fills lag halos and scan states with the real rows before `first`), then
+/// `[first, last)`, written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RowRange {
+    pub(crate) warm_from: usize,
+    pub(crate) first: usize,
+    pub(crate) last: usize,
+}
+
+impl RowRange {
+    /// Every row of a column of `rows` rows.
+    pub(crate) fn whole(rows: usize) -> RowRange {
+        RowRange { warm_from: 0, first: 0, last: rows }
+    }
 }
 
 /// Per-thread memory a kernel call needs, reused across calls so that evaluation allocates
@@ -56,6 +93,8 @@ struct Scratch {
 }
 
 thread_local! {
+    // Each thread that runs kernels keeps one: the callers' threads and the evaluation
+    // pool's workers (a fixed set), each at most `MAX_RETAINED_SCRATCH_WORDS` between calls.
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
@@ -75,55 +114,73 @@ impl NativeKernel {
         &self.plan
     }
 
-    /// Runs the kernel over `inputs` (in slot order) with `rows` rows, writing `len` results
-    /// (`rows`, or 1 for a scalar result).
+    /// Runs the kernel over rows `range` of `inputs` (in slot order, columns of `rows` rows),
+    /// writing the result's rows `[range.first, range.last)` (or its one value, for a scalar
+    /// result, whose range must be the whole column).
     ///
     /// # Safety
     /// The caller has checked, for [`NativeKernel::plan`], that every input binding has the
     /// planned type, that every column has `rows` values, that a column's validity is present
     /// exactly when the plan says so and covers `offset + rows` bits, and that `out.values`
-    /// has room for `len` values of the result's element type. `extra_outputs` holds one
-    /// target per `plan.extra_outputs` node, each with room for `rows` values of that node's
-    /// type and, when the node is nullable, `rows` bits.
+    /// has room for `len` values of the result's element type (`rows`, or 1 for a scalar
+    /// result). `extra_outputs` holds one target per `plan.extra_outputs` node, each with
+    /// room for `rows` values of that node's type. No other thread reads or writes the rows
+    /// `[range.first, range.last)` of any output during the call, nor (for the bitmaps) their
+    /// bytes: ranges run at once must be disjoint with edges on multiples of 64 rows.
     pub(crate) unsafe fn run(
         &self,
         inputs: &[Binding<'_>],
         rows: usize,
-        out: OutputTarget<'_>,
-        extra_outputs: &mut [OutputTarget<'_>],
+        range: RowRange,
+        out: OutputTarget,
+        extra_outputs: &[OutputTarget],
     ) {
         let plan = &self.plan;
         assert_eq!(extra_outputs.len(), plan.extra_outputs.len(), "run: one target per extra output");
-        let len = if super::result_is_scalar(plan) { 1 } else { rows };
+        let len = if super::result_is_scalar(plan) {
+            assert_eq!(range, RowRange::whole(rows), "run: a scalar result is computed once");
+            1
+        } else {
+            rows
+        };
         if plan.result_nullable() {
-            assert!(out.bitmap.len() >= len.div_ceil(8), "run: the result bitmap covers every row");
+            assert!(out.bitmap_len >= len.div_ceil(8), "run: the result bitmap covers every row");
         }
         for (target, &node) in extra_outputs.iter().zip(&plan.extra_outputs) {
             if plan.nullable[node.index()] {
-                assert!(target.bitmap.len() >= rows.div_ceil(8), "run: an output bitmap covers every row");
+                assert!(target.bitmap_len >= rows.div_ceil(8), "run: an output bitmap covers every row");
             }
         }
         // SAFETY: forwarded from the caller; no reduction state, so `call` asserts the plan
         // does not reduce.
-        unsafe { self.call(inputs, rows, out, extra_outputs, None) }
+        unsafe { self.call(inputs, rows, range, out, extra_outputs, None) }
     }
 
-    /// Runs a `plan_reduction` plan: its result feeds its reductions block by block and is
-    /// written nowhere. Returns the reductions' values (`ReduceState::finish`).
+    /// Runs a `plan_reduction` plan over rows `range`: its result feeds its reductions block
+    /// by block (rows from `range.first`, a multiple of 64) and is written nowhere. Returns
+    /// what the range contributes, to be absorbed in row order ([`ReduceState::absorb`]).
     ///
     /// # Safety
     /// As [`NativeKernel::run`] for the inputs.
-    pub(crate) unsafe fn run_reduction(&self, inputs: &[Binding<'_>], rows: usize) -> Vec<Option<Scalar>> {
+    pub(crate) unsafe fn run_reduction(
+        &self,
+        inputs: &[Binding<'_>],
+        rows: usize,
+        range: RowRange,
+    ) -> ReducePartial {
         let plan = &self.plan;
         // `call` asserts that the plan reduces (a state is passed exactly for such a plan).
         assert!(plan.extra_outputs.is_empty(), "run_reduction: a reducing plan writes no output");
+        assert!(range.first.is_multiple_of(CHUNK_ROWS), "run_reduction: ranges start at whole chunks");
         let elem = plan.program.result_type().elem;
-        let mut state = ReduceCallState { reduce: ReduceState::new(&plan.reduce_result, elem), elem };
-        let out = OutputTarget { values: std::ptr::null_mut(), bitmap: &mut [] };
+        let mut reduce = ReduceState::new(&plan.reduce_result, elem);
+        reduce.resume_at(range.first);
+        let mut state = ReduceCallState { reduce, elem };
+        let out = OutputTarget { values: std::ptr::null_mut(), bitmap: std::ptr::null_mut(), bitmap_len: 0 };
         // SAFETY: forwarded from the caller; a reducing plan never writes `out` (it has no
         // result stage write and no extra outputs), and `state` outlives the call.
-        unsafe { self.call(inputs, rows, out, &mut [], Some(&mut state)) };
-        state.reduce.finish(&plan.reduce_result, elem)
+        unsafe { self.call(inputs, rows, range, out, &[], Some(&mut state)) };
+        state.reduce.into_partial()
     }
 
     /// # Safety
@@ -132,12 +189,17 @@ impl NativeKernel {
         &self,
         inputs: &[Binding<'_>],
         rows: usize,
-        out: OutputTarget<'_>,
-        extra_outputs: &mut [OutputTarget<'_>],
+        range: RowRange,
+        out: OutputTarget,
+        extra_outputs: &[OutputTarget],
         reduce: Option<&mut ReduceCallState>,
     ) {
         let plan = &self.plan;
         assert_eq!(inputs.len(), plan.program.inputs.len(), "one binding per input slot");
+        assert!(
+            range.warm_from <= range.first && range.first <= range.last && range.last <= rows,
+            "call: a range within the column"
+        );
         let layout = ArgLayout::of(plan);
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
@@ -153,25 +215,30 @@ impl NativeKernel {
                 words[layout.reduce_state()] = std::ptr::from_mut(reduce) as u64;
             }
             // Each scan's running state lives for this call (allocated only by programs with
-            // scans); the kernel carries it from block to block.
+            // scans); the kernel carries it from block to block. A range that starts later
+            // resumes it where its warm-up starts.
             let mut scan_states: Vec<ScanCallState> = plan
                 .scans
                 .iter()
-                .map(|(node, op)| ScanCallState {
-                    scan: ScanState::new(*op, plan.program.node(*node).ty.elem),
-                    elem: plan.program.node(*node).ty.elem,
+                .map(|(node, op)| {
+                    let elem = plan.program.node(*node).ty.elem;
+                    let mut scan = ScanState::new(*op, elem);
+                    scan.resume_at(range.warm_from);
+                    ScanCallState { scan, elem }
                 })
                 .collect();
             for (index, state) in scan_states.iter_mut().enumerate() {
                 words[layout.scan_state(index)] = std::ptr::from_mut(state) as u64;
             }
-            for (index, extra) in extra_outputs.iter_mut().enumerate().take(plan.extra_outputs.len()) {
+            for (index, extra) in extra_outputs.iter().enumerate().take(plan.extra_outputs.len()) {
                 words[layout.extra_output(index, ExtraOutputWord::Values)] = extra.values as u64;
-                words[layout.extra_output(index, ExtraOutputWord::Bitmap)] = extra.bitmap.as_mut_ptr() as u64;
+                words[layout.extra_output(index, ExtraOutputWord::Bitmap)] = extra.bitmap as u64;
             }
-            words[layout::ROWS] = rows as u64;
+            words[layout::ROWS] = range.last as u64;
+            words[layout::FIRST_ROW] = range.warm_from as u64;
+            words[layout::WRITE_FROM] = range.first as u64;
             words[layout::OUT_VALUES] = out.values as u64;
-            words[layout::OUT_BITMAP] = out.bitmap.as_mut_ptr() as u64;
+            words[layout::OUT_BITMAP] = out.bitmap as u64;
             for (slot, binding) in inputs.iter().enumerate() {
                 match binding {
                     Binding::Column(column) => {
@@ -188,15 +255,17 @@ impl NativeKernel {
                     }
                 }
             }
-            let total = scratch_words(plan, rows);
+            let total = scratch_words(plan, range.last);
             if buffers.len() < total {
                 buffers.resize(total, 0);
             }
             let base = buffers.as_mut_ptr();
             words[layout::OUT_VALID_BLOCK] = base as u64;
-            let mut next = BLOCK_ROWS.div_ceil(8);
+            // SAFETY: `DISCARD_WORDS` words follow the validity block within `total`.
+            words[layout::DISCARD] = unsafe { base.add(BLOCK_ROWS.div_ceil(8)) } as u64;
+            let mut next = BLOCK_ROWS.div_ceil(8) + DISCARD_WORDS;
             for (index, buffer) in plan.buffers.iter().enumerate() {
-                let (halo, values, validity) = buffer_region(plan, buffer, rows);
+                let (halo, values, validity) = buffer_region(plan, buffer, range.last);
                 // SAFETY: `next + values + validity <= total`, all within the scratch just sized.
                 let (values_ptr, validity_ptr) = unsafe { (base.add(next), base.add(next + values)) };
                 next += values + validity;
@@ -204,9 +273,10 @@ impl NativeKernel {
                 words[layout.buffer(index, BufferWord::Validity)] = validity_ptr as u64;
                 words[layout.buffer(index, BufferWord::Halo)] = halo as u64;
             }
-            // SAFETY: the caller guarantees inputs and outputs match the plan; the scratch
-            // regions are sized for `halo + BLOCK_ROWS` rows each, which is all the code
-            // touches; the code lives as long as `self`.
+            // SAFETY: the caller guarantees inputs and outputs match the plan and that no
+            // other thread touches the rows written; the scratch regions are sized for
+            // `halo + BLOCK_ROWS` rows each and the discard block for `BLOCK_ROWS` values,
+            // which is all the code touches; the code lives as long as `self`.
             unsafe { (self.entry)(words.as_ptr()) };
             // A long lag over a huge column can need a large halo; do not keep that much
             // memory per thread after the call.
@@ -216,6 +286,9 @@ impl NativeKernel {
         });
     }
 }
+
+/// The warm-up blocks' results: one block of values of up to 8 bytes.
+pub(super) const DISCARD_WORDS: usize = BLOCK_ROWS;
 
 /// One buffer's scratch for a call over `rows` rows: the halo actually used
 /// (`min(planned halo, rows)`), then the words of its values and of its validity bytes, each
@@ -232,6 +305,7 @@ pub(super) fn buffer_region(plan: &LoopPlan, buffer: &Buffer, rows: usize) -> (u
 /// block row for the result first, then each buffer's region ([`buffer_region`]).
 pub(super) fn scratch_words(plan: &LoopPlan, rows: usize) -> usize {
     BLOCK_ROWS.div_ceil(8)
+        + DISCARD_WORDS
         + plan
             .buffers
             .iter()
@@ -242,8 +316,10 @@ pub(super) fn scratch_words(plan: &LoopPlan, rows: usize) -> usize {
             .sum::<usize>()
 }
 
-/// Scratch above this many words (32 MiB) is freed after the call instead of kept for reuse.
-const MAX_RETAINED_SCRATCH_WORDS: usize = 4 << 20;
+/// Scratch above this many words (1 MiB) is freed after the call instead of kept for reuse:
+/// what a thread keeps between calls is bounded (a program's block buffers take 4 KiB each;
+/// only very long lags need more, and then allocate per call).
+const MAX_RETAINED_SCRATCH_WORDS: usize = 1 << 17;
 
 pub(super) fn element_size(elem: Elem) -> usize {
     elem.size()

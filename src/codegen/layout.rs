@@ -3,7 +3,8 @@
 //! `object::argument_image` (which writes them for another machine) agree.
 //!
 //! ```text
-//! word 0..4          ROWS, OUT_VALUES, OUT_VALID_BLOCK, OUT_BITMAP
+//! word 0..7          ROWS, OUT_VALUES, OUT_VALID_BLOCK, OUT_BITMAP, FIRST_ROW, WRITE_FROM,
+//!                    DISCARD
 //! then per input     data, validity, validity bit offset, scalar bits or    (InputWord)
 //!                    a packed column's data bit offset
 //! then per buffer    values, validity, halo in rows                         (BufferWord)
@@ -15,7 +16,8 @@ use crate::column::ColumnData;
 use crate::passes::fuse_loops::LoopPlan;
 use crate::types::Scalar;
 
-/// Word 0: the row count `n`.
+/// Word 0: the row count `n` of the columns, and the end of the rows the kernel runs: rows
+/// `[FIRST_ROW, ROWS)` of whole columns (inputs and outputs are addressed by absolute row).
 pub(crate) const ROWS: usize = 0;
 /// Word 1: the output values pointer.
 pub(crate) const OUT_VALUES: usize = 1;
@@ -23,8 +25,18 @@ pub(crate) const OUT_VALUES: usize = 1;
 pub(crate) const OUT_VALID_BLOCK: usize = 2;
 /// Word 3: the output validity bitmap pointer (LSB-first, offset 0).
 pub(crate) const OUT_BITMAP: usize = 3;
+/// Word 4: the row the kernel starts computing at (0 for a whole column). Lags read the real
+/// rows before it.
+pub(crate) const FIRST_ROW: usize = 4;
+/// Word 5: the first row written: rows `[FIRST_ROW, WRITE_FROM)` are a warm-up that fills
+/// the lag halos and the scans' states (their results go to `DISCARD`, and they feed no
+/// reduction). Blocks end at `WRITE_FROM`, so a block is all warm-up or all written.
+pub(crate) const WRITE_FROM: usize = 5;
+/// Word 6: scratch for one block of warm-up results, `BLOCK_ROWS` values of 8 bytes (unused
+/// when `WRITE_FROM == FIRST_ROW`).
+pub(crate) const DISCARD: usize = 6;
 /// The words before the first input's.
-const HEADER_WORDS: usize = 4;
+const HEADER_WORDS: usize = 7;
 
 /// An input slot's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,7 +28,7 @@ pub(crate) mod translate;
 pub(crate) use compiler::Compiler;
 #[cfg(feature = "cross")]
 pub(crate) use cross_listing::cross_listing;
-pub(crate) use executor::{NativeKernel, OutputTarget};
+pub(crate) use executor::{NativeKernel, OutputTarget, RowRange};
 pub(crate) use traced_math::install_traced_math;
 
 use crate::passes::fuse_loops::LoopPlan;

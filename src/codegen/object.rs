@@ -10,7 +10,7 @@
 // Reached from outside the crate only through `internals`, which is not API.
 #![allow(missing_docs)]
 
-use super::executor::{buffer_region, element_size, scratch_words};
+use super::executor::{DISCARD_WORDS, buffer_region, element_size, scratch_words};
 use super::layout::{self, ArgLayout, BufferWord, InputWord};
 use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
 use super::{CodegenError, emitted_runtime, translate};
@@ -216,7 +216,10 @@ pub(crate) fn argument_image(
     let scratch = regions.len();
     regions.push(vec![0; scratch_words(plan, rows) * 8]);
     words[layout::OUT_VALID_BLOCK] = ArgumentWord::Address { region: scratch, offset: 0 };
-    let mut next = crate::passes::fuse_loops::BLOCK_ROWS.div_ceil(8);
+    // The whole column: FIRST_ROW and WRITE_FROM stay 0, so DISCARD is never written.
+    let validity_block = crate::passes::fuse_loops::BLOCK_ROWS.div_ceil(8);
+    words[layout::DISCARD] = ArgumentWord::Address { region: scratch, offset: validity_block * 8 };
+    let mut next = validity_block + DISCARD_WORDS;
     for (index, buffer) in plan.buffers.iter().enumerate() {
         let (halo, values, validity) = buffer_region(plan, buffer, rows);
         words[layout.buffer(index, BufferWord::Values)] =

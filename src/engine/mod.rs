@@ -5,6 +5,7 @@
 
 pub mod cache;
 mod multi_pass;
+mod parallel;
 mod plan_questions;
 
 use multi_pass::run_to_column;
@@ -23,6 +24,7 @@ use crate::passes::split_passes::{self, PassPlan};
 use crate::syntax::{self, ast};
 use cache::LruCache;
 use multi_pass::Passes;
+use parallel::Parallelism;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Engine settings. Start from `EngineConfig::default()` and set fields: more will come.
@@ -44,6 +46,13 @@ pub struct EngineConfig {
     /// The tier of the vectorised `ln`/`exp`; `None` takes `FUSEJIT_ISA` if set, else the
     /// widest the CPU supports. Every tier gives the same bits; only speed differs.
     pub isa: Option<Isa>,
+    /// How many threads one evaluation may use, 1 to [`EngineConfig::MAX_THREADS`]; `None`
+    /// takes `FUSEJIT_THREADS` if set, else the available cores. Every thread count gives
+    /// the same bits (docs/LANGUAGE.md, "Threads").
+    pub threads: Option<usize>,
+    /// Columns are split between threads only into ranges of at least this many rows;
+    /// shorter inputs run on the caller's thread with no more overhead than one thread.
+    pub min_rows_per_thread: usize,
 }
 
 impl EngineConfig {
@@ -67,11 +76,61 @@ impl EngineConfig {
         self.isa = isa;
         self
     }
+
+    /// The same configuration with this many threads per evaluation (`None`:
+    /// `FUSEJIT_THREADS`, else the available cores).
+    #[must_use]
+    pub fn with_threads(mut self, threads: Option<usize>) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// The same configuration splitting columns only into ranges of at least `rows` rows.
+    #[must_use]
+    pub fn with_min_rows_per_thread(mut self, rows: usize) -> Self {
+        self.min_rows_per_thread = rows;
+        self
+    }
+
+    /// The most threads an engine takes.
+    pub const MAX_THREADS: usize = 256;
+
+    /// The default of [`EngineConfig::min_rows_per_thread`], measured: below it, the cost of
+    /// handing ranges to the pool is not repaid (docs/PERFORMANCE.md, "Threads").
+    pub const DEFAULT_MIN_ROWS_PER_THREAD: usize = 32_768;
+
+    /// The thread count this configuration asks for: `threads`, else `FUSEJIT_THREADS`,
+    /// else the available cores.
+    pub fn resolved_threads(&self) -> Result<usize, ConfigError> {
+        let valid = |count: usize| (1..=EngineConfig::MAX_THREADS).contains(&count);
+        if let Some(count) = self.threads {
+            return if valid(count) {
+                Ok(count)
+            } else {
+                Err(ConfigError::Threads { text: count.to_string(), from_environment: false })
+            };
+        }
+        match std::env::var("FUSEJIT_THREADS") {
+            Ok(text) => match text.trim().parse::<usize>() {
+                Ok(count) if valid(count) => Ok(count),
+                _ => Err(ConfigError::Threads { text, from_environment: true }),
+            },
+            Err(_) => {
+                Ok(std::thread::available_parallelism().map_or(1, usize::from).min(EngineConfig::MAX_THREADS))
+            }
+        }
+    }
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { cache_capacity: 256, verify_generated_code: cfg!(debug_assertions), isa: None }
+        EngineConfig {
+            cache_capacity: 256,
+            verify_generated_code: cfg!(debug_assertions),
+            isa: None,
+            threads: None,
+            min_rows_per_thread: EngineConfig::DEFAULT_MIN_ROWS_PER_THREAD,
+        }
     }
 }
 
@@ -89,28 +148,32 @@ struct EngineInner {
 }
 
 /// The code generator shared by an engine and its kernels (kernels outlive cache entries, so
-/// they hold the backend, not the engine).
+/// they hold the backend, not the engine), and how evaluations split work.
 #[derive(Debug)]
 struct Backend {
     isa: Isa,
-    /// Created on first use; `Err` when the host ISA is not supported by Cranelift.
-    compiler: Mutex<Option<Result<Compiler, CodegenError>>>,
+    /// Idle compilers. A compile takes one (or makes one) and puts it back, so compiles of
+    /// different programs on different threads run at once; the pool holds at most as many
+    /// compilers as ever compiled at once.
+    compilers: Mutex<Vec<Compiler>>,
     verify: bool,
+    parallelism: parallel::Parallelism,
 }
 
 impl Backend {
     fn compile(&self, plan: LoopPlan, listings: Listings) -> Result<NativeKernel, CodegenError> {
-        let mut guard = self.compiler.lock().unwrap_or_else(PoisonError::into_inner);
-        let compiler = guard.get_or_insert_with(|| {
-            Compiler::for_host(self.isa).map(|mut compiler| {
+        let idle = self.compilers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut compiler = match idle {
+            Some(compiler) => compiler,
+            None => {
+                let mut compiler = Compiler::for_host(self.isa)?;
                 compiler.verify = self.verify;
                 compiler
-            })
-        });
-        match compiler {
-            Ok(compiler) => compiler.compile(plan, listings),
-            Err(error) => Err(error.clone()),
-        }
+            }
+        };
+        let compiled = compiler.compile(plan, listings);
+        self.compilers.lock().unwrap_or_else(PoisonError::into_inner).push(compiler);
+        compiled
     }
 }
 
@@ -122,10 +185,16 @@ impl Default for Engine {
 
 impl Engine {
     /// An engine with the default configuration. An invalid or unsupported `FUSEJIT_ISA` falls
-    /// back to the widest supported tier here; [`Engine::with_config`] reports it instead.
+    /// back to the widest supported tier here, an invalid `FUSEJIT_THREADS` to the available
+    /// cores; [`Engine::with_config`] reports them instead.
     pub fn new() -> Self {
-        Engine::with_config(EngineConfig::default())
-            .unwrap_or_else(|_| Engine::build(EngineConfig::default(), Isa::best()))
+        Engine::with_config(EngineConfig::default()).unwrap_or_else(|_| {
+            let config = EngineConfig::default();
+            let isa = Isa::select(None).unwrap_or_else(|_| Isa::best());
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            let threads = config.resolved_threads().unwrap_or(cores.min(EngineConfig::MAX_THREADS));
+            Engine::build(config, isa, threads)
+        })
     }
 
     /// An engine with `config`. Fails when the configured (or `FUSEJIT_ISA`) math tier is
@@ -143,14 +212,26 @@ impl Engine {
             }
         }
         let isa = Isa::select(config.isa)?;
-        Ok(Engine::build(config, isa))
+        let threads = config.resolved_threads()?;
+        Ok(Engine::build(config, isa, threads))
     }
 
-    fn build(config: EngineConfig, isa: Isa) -> Self {
+    fn build(config: EngineConfig, isa: Isa, threads: usize) -> Self {
         let cache = Mutex::new(LruCache::new(config.cache_capacity));
-        let backend =
-            Arc::new(Backend { isa, compiler: Mutex::new(None), verify: config.verify_generated_code });
+        let parallelism =
+            parallel::Parallelism { threads, min_rows_per_thread: config.min_rows_per_thread.max(1) };
+        let backend = Arc::new(Backend {
+            isa,
+            compilers: Mutex::new(Vec::new()),
+            verify: config.verify_generated_code,
+            parallelism,
+        });
         Engine { inner: Arc::new(EngineInner { config, cache, backend }) }
+    }
+
+    /// How many threads one evaluation uses (see [`EngineConfig::threads`]).
+    pub fn threads(&self) -> usize {
+        self.inner.backend.parallelism.threads
     }
 
     /// The math tier this engine's kernels use.
@@ -249,6 +330,10 @@ struct KernelInner {
     backend: Arc<Backend>,
     /// One specialisation per binding signature seen (few per kernel in practice).
     specializations: Mutex<Vec<(Signature, Arc<Specialization>)>>,
+    /// Held while a specialisation compiles, so that threads racing through the first eval
+    /// of one signature compile it once (other kernels compile meanwhile: the backend's
+    /// compilers are a pool).
+    compiling: Mutex<()>,
 }
 
 /// A program compiled for one binding signature.
@@ -326,6 +411,7 @@ impl Kernel {
                 input_names,
                 backend,
                 specializations: Mutex::new(Vec::new()),
+                compiling: Mutex::new(()),
             }),
         })
     }
@@ -388,11 +474,16 @@ impl Kernel {
     }
 
     fn specialization(&self, signature: &Signature) -> Result<Arc<Specialization>, CompileError> {
-        let found = {
+        let find = || {
             let specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
             specializations.iter().find(|(key, _)| key == signature).map(|(_, spec)| spec.clone())
         };
-        if let Some(spec) = found {
+        if let Some(spec) = find() {
+            return Ok(spec);
+        }
+        let _compiling = self.inner.compiling.lock().unwrap_or_else(PoisonError::into_inner);
+        // Another thread may have compiled it while this one waited.
+        if let Some(spec) = find() {
             return Ok(spec);
         }
         let program = self.lowered(&signature.schema)?;
@@ -418,12 +509,6 @@ impl Kernel {
         };
         let spec = Arc::new(Specialization { program, form, outputs: Mutex::new(None), input_forms });
         let mut specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
-        // Threads racing through the first eval of a signature each compile (the lock is not
-        // held while compiling); the first to get here wins and the others use its code, so a
-        // signature has one specialisation.
-        if let Some((_, existing)) = specializations.iter().find(|(key, _)| key == signature) {
-            return Ok(existing.clone());
-        }
         if specializations.len() >= MAX_SPECIALIZATIONS_PER_KERNEL {
             specializations.remove(0);
         }
@@ -605,7 +690,7 @@ impl Kernel {
         rows: usize,
     ) -> Result<Column, Error> {
         match &spec.form {
-            Form::Fused(fused) => Ok(run_to_column(fused, inputs, rows)),
+            Form::Fused(fused) => Ok(run_to_column(fused, inputs, rows, self.inner.backend.parallelism)),
             Form::MultiPass(passes) => self.eval_passes(passes, bindings, rows),
         }
     }
@@ -701,7 +786,7 @@ impl Kernel {
             Form::Fused(fused) => fused,
             Form::MultiPass(passes) => return self.eval_passes_into(passes, bindings, rows, out),
         };
-        run_fused_into(fused, &inputs, rows, out)
+        run_fused_into(fused, &inputs, rows, out, self.inner.backend.parallelism)
     }
 
     /// The signature of `bindings`, or the error that explains why they do not fit.
@@ -772,6 +857,7 @@ fn run_fused_into(
     inputs: &[Binding<'_>],
     rows: usize,
     out: &mut ColumnMut<'_>,
+    parallelism: Parallelism,
 ) -> Result<EvalSummary, Error> {
     if !fused.plan().extra_outputs.is_empty() {
         return Err(
@@ -800,9 +886,11 @@ fn run_fused_into(
         return Err(EvalError::OutputTooShort { validity: false, len: room, needed: len }.into());
     }
     let nullable = fused.plan().result_nullable();
+    let target = OutputTarget::new(pointer, out.validity);
     // SAFETY: the caller checked every binding against the plan's signature; `pointer` has
-    // room for `len` values of the result's type and the bitmap for `len` bits.
-    unsafe { fused.run(inputs, rows, OutputTarget { values: pointer, bitmap: out.validity }, &mut []) };
+    // room for `len` values of the result's type and the bitmap for `len` bits, both borrowed
+    // mutably (through `out`) until the run returns.
+    unsafe { multi_pass::run_in_ranges(fused, inputs, rows, target, &[], parallelism) };
     // A result the plan proves never null needs no counting, only its bits set.
     let null_count = if nullable {
         len - count_valid(out.validity, len)

@@ -10,12 +10,13 @@
 //! null). Every other property of a pass program — its inputs' types and bitmaps — is the
 //! specialisation's signature, so nothing is rebuilt or re-keyed per evaluation.
 
+use super::parallel::{self, Parallelism};
 use super::{Bindings, Fused, Kernel, input_form};
-use crate::codegen::{self, OutputTarget};
-use crate::column::{Binding, Column, ColumnData, ColumnValues};
+use crate::codegen::{self, OutputTarget, RowRange};
+use crate::column::{Binding, Column, ColumnData, ColumnRef, ColumnValues};
 use crate::engine::{ColumnMut, EvalSummary};
 use crate::error::{Error, EvalError};
-use crate::ir::column_semantics::ReduceState;
+use crate::ir::column_semantics::{ReducePartial, ReduceState};
 use crate::ir::{self, Elem, column_semantics};
 use crate::passes::fuse_loops::{self, InputForm};
 use crate::passes::split_passes::{PassPlan, substitute_nulls};
@@ -71,9 +72,13 @@ impl Passes {
     }
 }
 
-/// `ops` over an input column where it lies, with a row accessor specialised to the column's
-/// element type and validity, so the per-row work inlines.
-fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> Vec<Option<Scalar>> {
+/// `ops` over an input column where it lies, split into row ranges on the pool.
+fn reduce_binding(
+    binding: &Binding<'_>,
+    rows: usize,
+    ops: &[ir::ReduceOp],
+    parallelism: Parallelism,
+) -> Vec<Option<Scalar>> {
     let column = match binding {
         Binding::Column(column) => column,
         Binding::Scalar(scalar) => {
@@ -81,30 +86,45 @@ fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> V
             return column_semantics::reduce(ops, value.elem(), rows, move |_| Some(value));
         }
     };
+    let ranges = parallelism.ranges(rows, Some(0));
+    let partials = parallelism.run(&ranges, |range| reduce_column_range(column, range, ops));
     let elem = column.data.elem();
-    let valid = |row: usize| column.validity.is_none_or(|validity| validity.is_valid(row));
     let mut state = ReduceState::new(ops, elem);
+    for partial in partials {
+        state.absorb(partial);
+    }
+    state.finish(ops, elem)
+}
+
+/// What rows `range` of `column` contribute to `ops`, with a row accessor specialised to the
+/// column's element type and validity, so the per-row work inlines.
+fn reduce_column_range(column: &ColumnRef<'_>, range: RowRange, ops: &[ir::ReduceOp]) -> ReducePartial {
+    let (first, len) = (range.first, range.last - range.first);
+    let elem = column.data.elem();
+    let valid = |i: usize| column.validity.is_none_or(|validity| validity.is_valid(first + i));
+    let mut state = ReduceState::new(ops, elem);
+    state.resume_at(first);
     match (&mut state, column.data, column.validity) {
         (ReduceState::Float(state), ColumnData::F64(values), None) => {
-            state.feed(rows, |row| Some(values[row]))
+            state.feed(len, |i| Some(values[first + i]))
         }
         (ReduceState::Float(state), ColumnData::F64(values), Some(_)) => {
-            state.feed(rows, |row| valid(row).then(|| values[row]))
+            state.feed(len, |i| valid(i).then(|| values[first + i]))
         }
         (ReduceState::Float(state), ColumnData::F32(values), _) => {
-            state.feed(rows, |row| valid(row).then(|| f64::from(values[row])))
+            state.feed(len, |i| valid(i).then(|| f64::from(values[first + i])))
         }
         (ReduceState::Float(state), ColumnData::Bool(values), _) => {
-            state.feed(rows, |row| valid(row).then(|| f64::from(u8::from(values[row]))))
+            state.feed(len, |i| valid(i).then(|| f64::from(u8::from(values[first + i]))))
         }
         (ReduceState::Float(state), ColumnData::PackedBool(bits), _) => {
-            state.feed(rows, |row| valid(row).then(|| f64::from(u8::from(bits.get(row) == Some(true)))))
+            state.feed(len, |i| valid(i).then(|| f64::from(u8::from(bits.get(first + i) == Some(true)))))
         }
         (ReduceState::Integer(state), ColumnData::I64(values), _) => {
-            state.feed(rows, |row| valid(row).then(|| values[row]))
+            state.feed(len, |i| valid(i).then(|| values[first + i]))
         }
         (ReduceState::Integer(state), ColumnData::I32(values), _) => {
-            state.feed(rows, |row| valid(row).then(|| i64::from(values[row])))
+            state.feed(len, |i| valid(i).then(|| i64::from(values[first + i])))
         }
         (ReduceState::Float(_), ColumnData::I64(_) | ColumnData::I32(_), _)
         | (
@@ -115,7 +135,7 @@ fn reduce_binding(binding: &Binding<'_>, rows: usize, ops: &[ir::ReduceOp]) -> V
             unreachable!("ReduceState::new picks the state for the column's element type")
         }
     }
-    state.finish(ops, elem)
+    state.into_partial()
 }
 
 /// A pass program's input `name`: a reduction's value from `produced`, else the user's binding.
@@ -135,8 +155,11 @@ impl Kernel {
         let mut produced: Produced = Vec::new();
         for (index, step) in passes.plan.steps.iter().enumerate() {
             let kinds: Vec<ir::ReduceOp> = step.reductions.iter().map(|(op, _, _)| *op).collect();
+            let parallelism = self.inner.backend.parallelism;
             let values = match step.operand_input() {
-                Some(name) => reduce_binding(&input_binding(name, user, &produced)?, rows, &kinds),
+                Some(name) => {
+                    reduce_binding(&input_binding(name, user, &produced)?, rows, &kinds, parallelism)
+                }
                 None => {
                     let reducing =
                         self.pass_loop(passes, Place::Reducing(index), &step.operand, &produced, &kinds)?;
@@ -145,15 +168,20 @@ impl Kernel {
                             let inputs = loop_inputs(&fused, user, &produced, rows)?;
                             // SAFETY: `loop_inputs` checked every input against the plan's
                             // program, and the plan reduces its result (`plan_reduction`).
-                            unsafe { fused.run_reduction(&inputs, rows) }
+                            unsafe { reduce_in_ranges(&fused, &inputs, rows, parallelism) }
                         }
                         // The operand is a lag of an input: write it out, then reduce it.
                         None => {
                             let fused =
                                 self.writing_loop(passes, Place::Operand(index), &step.operand, &produced)?;
-                            let column =
-                                run_to_column(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows);
-                            reduce_binding(&Binding::Column(column.as_column_ref()), rows, &kinds)
+                            let inputs = loop_inputs(&fused, user, &produced, rows)?;
+                            let column = run_to_column(&fused, &inputs, rows, parallelism);
+                            reduce_binding(
+                                &Binding::Column(column.as_column_ref()),
+                                rows,
+                                &kinds,
+                                parallelism,
+                            )
                         }
                     }
                 }
@@ -174,7 +202,8 @@ impl Kernel {
     ) -> Result<Column, Error> {
         let produced = self.run_steps(passes, user, rows)?;
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
-        Ok(run_to_column(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows))
+        let inputs = loop_inputs(&fused, user, &produced, rows)?;
+        Ok(run_to_column(&fused, &inputs, rows, self.inner.backend.parallelism))
     }
 
     /// As `eval_passes`, with the last loop writing into the caller's buffers.
@@ -187,7 +216,8 @@ impl Kernel {
     ) -> Result<EvalSummary, Error> {
         let produced = self.run_steps(passes, user, rows)?;
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
-        super::run_fused_into(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows, out)
+        let inputs = loop_inputs(&fused, user, &produced, rows)?;
+        super::run_fused_into(&fused, &inputs, rows, out, self.inner.backend.parallelism)
     }
 
     /// Every output of the last program: the passes once, then one fused loop that writes the
@@ -201,7 +231,9 @@ impl Kernel {
     ) -> Result<Vec<(String, Column)>, Error> {
         let produced = self.run_steps(passes, user, rows)?;
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
-        let (result, extras) = run_to_columns(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows);
+        let parallelism = self.inner.backend.parallelism;
+        let (result, extras) =
+            run_to_columns(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows, parallelism);
         // The loop's program may have had null reductions substituted: its outputs line up
         // with the last program's one for one.
         let program = &fused.plan().program;
@@ -214,7 +246,7 @@ impl Kernel {
             } else {
                 let single = crate::passes::eliminate_dead_nodes::run(&program.select_output(index));
                 let alone = self.writing_loop(passes, Place::Output(index), &single, &produced)?;
-                run_to_column(&alone, &loop_inputs(&alone, user, &produced, rows)?, rows)
+                run_to_column(&alone, &loop_inputs(&alone, user, &produced, rows)?, rows, parallelism)
             };
             columns.push((name.clone(), column));
         }
@@ -336,7 +368,7 @@ impl OutputBuffer {
         OutputBuffer { values, bitmap: vec![0u8; if nullable { len.div_ceil(8) } else { 0 }], nullable, len }
     }
 
-    fn target(&mut self) -> OutputTarget<'_> {
+    fn target(&mut self) -> OutputTarget {
         let values = match &mut self.values {
             ColumnValues::F64(values) => values.as_mut_ptr().cast::<u8>(),
             ColumnValues::F32(values) => values.as_mut_ptr().cast::<u8>(),
@@ -344,7 +376,7 @@ impl OutputBuffer {
             ColumnValues::I32(values) => values.as_mut_ptr().cast::<u8>(),
             ColumnValues::Bool(values) => values.as_mut_ptr().cast::<u8>(),
         };
-        OutputTarget { values, bitmap: &mut self.bitmap }
+        OutputTarget::new(values, &mut self.bitmap)
     }
 
     fn finish(self) -> Column {
@@ -355,7 +387,12 @@ impl OutputBuffer {
 }
 
 /// Runs one fused loop into new columns: its result, and each of `plan.extra_outputs`.
-pub(super) fn run_to_columns(fused: &Fused, inputs: &[Binding<'_>], rows: usize) -> (Column, Vec<Column>) {
+pub(super) fn run_to_columns(
+    fused: &Fused,
+    inputs: &[Binding<'_>],
+    rows: usize,
+    parallelism: Parallelism,
+) -> (Column, Vec<Column>) {
     let plan = fused.plan();
     let len = if codegen::result_is_scalar(plan) { 1 } else { rows };
     let mut result = OutputBuffer::new(plan.program.result_type().elem, len, plan.result_nullable());
@@ -364,17 +401,66 @@ pub(super) fn run_to_columns(fused: &Fused, inputs: &[Binding<'_>], rows: usize)
         .iter()
         .map(|node| OutputBuffer::new(plan.program.node(*node).ty.elem, rows, plan.nullable[node.index()]))
         .collect();
-    let mut targets: Vec<OutputTarget<'_>> = extras.iter_mut().map(OutputBuffer::target).collect();
-    // SAFETY: the inputs were checked against the plan (`prepare` or `compiled_program`); the
+    let targets: Vec<OutputTarget> = extras.iter_mut().map(OutputBuffer::target).collect();
+    // SAFETY: the inputs were checked against the plan (`prepare` or `loop_inputs`); the
     // result buffer holds `len` values of the result's type and `len` bits when nullable; one
     // target per extra output holds `rows` values of its node's type and `rows` bits when
-    // that node is nullable.
-    unsafe { fused.run(inputs, rows, result.target(), &mut targets) };
-    drop(targets);
+    // that node is nullable; the buffers are borrowed mutably here until the run returns.
+    unsafe { run_in_ranges(fused, inputs, rows, result.target(), &targets, parallelism) };
     (result.finish(), extras.into_iter().map(OutputBuffer::finish).collect())
 }
 
 /// Runs one fused loop into a new column (its result).
-pub(super) fn run_to_column(fused: &Fused, inputs: &[Binding<'_>], rows: usize) -> Column {
-    run_to_columns(fused, inputs, rows).0
+pub(super) fn run_to_column(
+    fused: &Fused,
+    inputs: &[Binding<'_>],
+    rows: usize,
+    parallelism: Parallelism,
+) -> Column {
+    run_to_columns(fused, inputs, rows, parallelism).0
+}
+
+/// Runs one fused loop over every row, split into ranges on the pool where the loop allows
+/// (`parallel::warm_up`).
+///
+/// # Safety
+/// As [`Fused::run`] over the whole column, with `out` and `extra_outputs` exclusively the
+/// caller's for the duration.
+pub(super) unsafe fn run_in_ranges(
+    fused: &Fused,
+    inputs: &[Binding<'_>],
+    rows: usize,
+    out: OutputTarget,
+    extra_outputs: &[OutputTarget],
+    parallelism: Parallelism,
+) {
+    let ranges = parallelism.ranges(rows, parallel::warm_up(&fused.plan().program));
+    parallelism.run(&ranges, |range| {
+        // SAFETY: forwarded from the caller; the ranges are disjoint with edges on 64-row
+        // multiples (`Parallelism::ranges`), so the runs write disjoint rows and bytes.
+        unsafe { fused.run(inputs, rows, range, out, extra_outputs) }
+    });
+}
+
+/// Runs a reducing loop (`plan_reduction`) over every row, split into ranges on the pool, and
+/// absorbs the ranges' partial reductions in row order.
+///
+/// # Safety
+/// As [`Fused::run_reduction`].
+unsafe fn reduce_in_ranges(
+    fused: &Fused,
+    inputs: &[Binding<'_>],
+    rows: usize,
+    parallelism: Parallelism,
+) -> Vec<Option<Scalar>> {
+    let plan = fused.plan();
+    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program));
+    // SAFETY: forwarded from the caller.
+    let partials = parallelism.run(&ranges, |range| unsafe { fused.run_reduction(inputs, rows, range) });
+    let elem = plan.program.result_type().elem;
+    let mut state = ReduceState::new(&plan.reduce_result, elem);
+    for partial in partials {
+        state.absorb(partial);
+    }
+    state.finish(&plan.reduce_result, elem)
 }

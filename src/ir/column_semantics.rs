@@ -151,7 +151,7 @@ fn block_sum_row(
 }
 
 /// Rows per chunk (by row index, so the chunks do not depend on who calls).
-const CHUNK_ROWS: usize = 64;
+pub const CHUNK_ROWS: usize = 64;
 
 /// `Σ values` with four accumulators (values `i ≡ lane (mod 4)`), added pairwise at the end:
 /// a fixed order that the compiler can keep in SIMD registers.
@@ -177,46 +177,78 @@ struct Needs {
     min_max: bool,
 }
 
-/// Everything the reductions need, accumulated in one pass over the rows.
-#[derive(Debug, Clone, Default)]
-struct Moments {
+/// Everything the reductions need of a run of whole chunks: a leaf of the reduction tree
+/// (one chunk) or the merge of two sibling subtrees.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkMoments {
+    /// Valid rows.
     count: usize,
-    /// The chunks' sums, added with compensation.
-    sum: CompensatedSum,
-    /// Chan's running (count, mean, M2) of `x − shift` over the chunks merged so far.
-    merged_count: f64,
-    merged_mean: f64,
-    merged_m2: f64,
-    shift: Option<f64>,
-    min: Option<f64>,
-    max: Option<f64>,
+    /// The finite chunk sums' total, and the rounding errors of adding them (summed apart).
+    sum: f64,
+    compensation: f64,
+    /// Chunks whose sum was NaN, +∞, −∞.
+    nan: usize,
+    positive_infinities: usize,
+    negative_infinities: usize,
+    /// Mean and M2 of `x − shift`, `shift` the first finite value of the leftmost chunk
+    /// with valid rows.
+    shift: f64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
     any: bool,
     all: bool,
 }
 
-impl Moments {
-    /// Takes in one chunk's valid values.
-    fn add_chunk(&mut self, chunk: &mut [f64], needs: Needs) {
+impl ChunkMoments {
+    /// The leaf of one chunk's valid values (which it may overwrite).
+    fn of_chunk(chunk: &mut [f64], needs: Needs) -> ChunkMoments {
+        let mut leaf = ChunkMoments {
+            count: chunk.len(),
+            sum: SUM_IDENTITY,
+            compensation: SUM_IDENTITY,
+            nan: 0,
+            positive_infinities: 0,
+            negative_infinities: 0,
+            shift: 0.0,
+            mean: 0.0,
+            m2: 0.0,
+            min: f64::NAN,
+            max: f64::NAN,
+            any: false,
+            all: true,
+        };
         if chunk.is_empty() {
-            return;
+            return leaf;
         }
-        self.count += chunk.len();
         if needs.sum {
-            self.sum.add(sum4(chunk));
-        }
-        if needs.min_max {
-            for &x in chunk.iter() {
-                self.min = Some(self.min.map_or(x, |m| minimum(m, x)));
-                self.max = Some(self.max.map_or(x, |m| maximum(m, x)));
-                self.any |= x != 0.0;
-                self.all &= x != 0.0;
+            let sum = sum4(chunk);
+            if sum.is_finite() {
+                leaf.sum = sum;
+            } else if sum.is_nan() {
+                leaf.nan = 1;
+            } else if sum > 0.0 {
+                leaf.positive_infinities = 1;
+            } else {
+                leaf.negative_infinities = 1;
             }
         }
+        if needs.min_max {
+            let (mut min, mut max) = (chunk[0], chunk[0]);
+            for &x in chunk.iter() {
+                min = minimum(min, x);
+                max = maximum(max, x);
+                leaf.any |= x != 0.0;
+                leaf.all &= x != 0.0;
+            }
+            (leaf.min, leaf.max) = (min, max);
+        }
         if needs.m2 {
-            // Variance is shift-invariant: moments of x − K, K the first finite value, avoid
-            // the cancellation of a large common offset (x − K is exact within a factor of 2).
-            let shift =
-                *self.shift.get_or_insert(chunk.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0));
+            // Variance is shift-invariant: moments of x − K, K the chunk's first finite value,
+            // avoid the cancellation of a large common offset (x − K is exact within a factor
+            // of 2 of K).
+            let shift = chunk.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0);
             for x in chunk.iter_mut() {
                 *x -= shift;
             }
@@ -225,17 +257,115 @@ impl Moments {
             for x in chunk.iter_mut() {
                 *x = (*x - mean) * (*x - mean);
             }
-            let m2 = sum4(chunk);
-            if self.merged_count == 0.0 {
-                (self.merged_count, self.merged_mean, self.merged_m2) = (n, mean, m2);
-                return;
-            }
-            let total = self.merged_count + n;
-            let delta = mean - self.merged_mean;
-            self.merged_mean += delta * (n / total);
-            self.merged_m2 += m2 + delta * delta * (self.merged_count * n / total);
-            self.merged_count = total;
+            (leaf.shift, leaf.mean, leaf.m2) = (shift, mean, sum4(chunk));
         }
+        leaf
+    }
+
+    /// The moments of `left`'s rows followed by `right`'s (a run with no valid rows is the
+    /// identity, exactly).
+    fn merge(left: &ChunkMoments, right: &ChunkMoments, needs: Needs) -> ChunkMoments {
+        if right.count == 0 {
+            return *left;
+        }
+        if left.count == 0 {
+            return *right;
+        }
+        let mut merged = *left;
+        merged.count = left.count + right.count;
+        if needs.sum {
+            merged.nan += right.nan;
+            merged.positive_infinities += right.positive_infinities;
+            merged.negative_infinities += right.negative_infinities;
+            // TwoSum (Neumaier's ordering): the rounding error of the add, carried apart.
+            let (a, b) = (left.sum, right.sum);
+            let t = a + b;
+            merged.compensation = left.compensation + right.compensation;
+            // Once the finite values overflow, the error term means nothing (∞ − ∞).
+            if t.is_finite() {
+                let error = if a.abs() >= b.abs() { (a - t) + b } else { (b - t) + a };
+                merged.compensation += error;
+            }
+            merged.sum = t;
+        }
+        if needs.min_max {
+            merged.min = minimum(left.min, right.min);
+            merged.max = maximum(left.max, right.max);
+            merged.any = left.any || right.any;
+            merged.all = left.all && right.all;
+        }
+        if needs.m2 {
+            // Chan, Golub and LeVeque's update, `right`'s mean moved to `left`'s shift.
+            let (n_left, n_right) = (left.count as f64, right.count as f64);
+            let total = n_left + n_right;
+            let right_mean = (right.shift - left.shift) + right.mean;
+            let delta = right_mean - left.mean;
+            merged.mean = left.mean + delta * (n_right / total);
+            merged.m2 = left.m2 + right.m2 + delta * delta * (n_left * n_right / total);
+        }
+        merged
+    }
+
+    /// The sum: NaN if a chunk sum was NaN or both infinities occur, else an infinity if one
+    /// occurs, else the finite total with its compensation (a zero compensation is not
+    /// added, so that a sum of −0s stays −0; an overflowed total is the answer as it is).
+    fn total(&self) -> f64 {
+        if self.nan > 0 || (self.positive_infinities > 0 && self.negative_infinities > 0) {
+            f64::NAN
+        } else if self.positive_infinities > 0 {
+            f64::INFINITY
+        } else if self.negative_infinities > 0 {
+            f64::NEG_INFINITY
+        } else if self.sum.is_finite() && self.compensation != 0.0 {
+            self.sum + self.compensation
+        } else {
+            self.sum
+        }
+    }
+}
+
+/// A complete subtree of the reduction tree: the chunks `index·2^level .. (index+1)·2^level`
+/// (chunk `c` holds rows `64c .. 64c + 64`), merged.
+#[derive(Debug, Clone, Copy)]
+pub struct Subtree {
+    level: u32,
+    index: u64,
+    moments: ChunkMoments,
+}
+
+/// The reduction tree's complete subtrees so far, left to right: a binary counter over chunk
+/// indices. Pushing subtrees in row order, each merged with its left sibling as soon as both
+/// exist, builds the same tree whoever built the pieces, so partial results of row ranges
+/// (threads) combine into the whole column's bits.
+#[derive(Debug, Clone, Default)]
+pub struct ReduceTree {
+    stack: Vec<Subtree>,
+}
+
+impl ReduceTree {
+    fn push(&mut self, mut subtree: Subtree, needs: Needs) {
+        // A subtree at an odd index has its left sibling just before it.
+        while subtree.index % 2 == 1
+            && let Some(top) = self.stack.last()
+            && top.level == subtree.level
+            && top.index + 1 == subtree.index
+        {
+            let left = self.stack.pop().expect("just looked at it");
+            subtree = Subtree {
+                level: subtree.level + 1,
+                index: subtree.index / 2,
+                moments: ChunkMoments::merge(&left.moments, &subtree.moments, needs),
+            };
+        }
+        self.stack.push(subtree);
+    }
+
+    /// The whole: the incomplete right edge merged right to left (a fixed order, given the
+    /// row count).
+    fn root(&self, needs: Needs) -> Option<ChunkMoments> {
+        let mut subtrees = self.stack.iter().rev();
+        let last = subtrees.next()?.moments;
+        Some(subtrees.fold(last, |right, left| ChunkMoments::merge(&left.moments, &right, needs)))
     }
 }
 
@@ -251,18 +381,20 @@ pub fn reduce_f64(ops: &[ReduceOp], len: usize, get: impl Fn(usize) -> Option<f6
 }
 
 /// The running state of a set of reductions of one column, fed rows in order, any number at
-/// a time. Rows are taken in chunks of 64 by absolute row index, so where a feed starts
-/// changes nothing: a native loop feeding it a block at a time and the interpreter feeding it
-/// the whole column get the same bits.
+/// a time. Rows are taken in chunks of 64 by absolute row index, and the chunks merge in a
+/// binary tree fixed by chunk index ([`ReduceTree`]), so where a feed starts changes nothing:
+/// a native loop feeding it a block at a time, the interpreter feeding it the whole column,
+/// and threads each feeding a range of whole chunks ([`FloatReduceState::resume_at`],
+/// [`FloatReduceState::into_tree`], [`FloatReduceState::absorb`]) get the same bits.
 #[derive(Debug, Clone)]
 pub struct FloatReduceState {
     ops: Vec<ReduceOp>,
     needs: Needs,
-    moments: Moments,
+    tree: ReduceTree,
     /// The current chunk's valid values.
     chunk: [f64; CHUNK_ROWS],
     filled: usize,
-    /// Rows fed so far.
+    /// The absolute index of the next row fed.
     row: usize,
 }
 
@@ -280,11 +412,18 @@ impl FloatReduceState {
         FloatReduceState {
             ops: ops.to_vec(),
             needs,
-            moments: Moments { all: true, ..Moments::default() },
+            tree: ReduceTree::default(),
             chunk: [0.0; CHUNK_ROWS],
             filled: 0,
             row: 0,
         }
+    }
+
+    /// A state whose next row is `row`, a multiple of [`CHUNK_ROWS`]: for one range of rows
+    /// of a column whose other ranges other states take.
+    pub fn resume_at(&mut self, row: usize) {
+        debug_assert!(row.is_multiple_of(CHUNK_ROWS) && self.row == 0);
+        self.row = row;
     }
 
     /// Feeds the next `len` rows: `get(i)` is row `i` of this feed.
@@ -307,32 +446,62 @@ impl FloatReduceState {
             i += count;
             self.row += count;
             if self.row.is_multiple_of(CHUNK_ROWS) {
-                self.moments.add_chunk(&mut self.chunk[..self.filled], self.needs);
-                self.filled = 0;
+                self.close_chunk();
             }
+        }
+    }
+
+    /// Makes the chunk being filled a leaf of the tree.
+    fn close_chunk(&mut self) {
+        let index = ((self.row - 1) / CHUNK_ROWS) as u64;
+        let moments = ChunkMoments::of_chunk(&mut self.chunk[..self.filled], self.needs);
+        self.tree.push(Subtree { level: 0, index, moments }, self.needs);
+        self.filled = 0;
+    }
+
+    /// The subtrees of the rows fed since `resume_at`, the last chunk closed even if partial
+    /// (for the range that ends the column).
+    pub fn into_tree(mut self) -> ReduceTree {
+        if !self.row.is_multiple_of(CHUNK_ROWS) {
+            self.close_chunk();
+        }
+        self.tree
+    }
+
+    /// Takes in the subtrees of the next range of rows (their state was resumed where this
+    /// one's rows end).
+    pub fn absorb(&mut self, tree: ReduceTree) {
+        debug_assert!(self.filled == 0 && self.row.is_multiple_of(CHUNK_ROWS));
+        for subtree in tree.stack {
+            self.row = ((subtree.index + 1) << subtree.level) as usize * CHUNK_ROWS;
+            self.tree.push(subtree, self.needs);
         }
     }
 
     /// The reductions' values (see [`reduce`]).
     pub fn finish(mut self) -> Vec<Option<f64>> {
-        self.moments.add_chunk(&mut self.chunk[..self.filled], self.needs);
-        let moments = &self.moments;
-        let count = moments.count as f64;
+        let needs = self.needs;
+        if !self.row.is_multiple_of(CHUNK_ROWS) {
+            self.close_chunk();
+        }
+        let root = self.tree.root(needs).filter(|root| root.count > 0);
+        let count = root.map_or(0, |root| root.count);
+        let n = count as f64;
         let variance = |ddof: u8| {
-            (moments.count > usize::from(ddof)).then(|| moments.merged_m2 / (count - f64::from(ddof)))
+            root.filter(|root| root.count > usize::from(ddof)).map(|root| root.m2 / (n - f64::from(ddof)))
         };
         self.ops
             .iter()
             .map(|op| match *op {
-                ReduceOp::Sum => Some(if moments.count == 0 { 0.0 } else { moments.sum.total() }),
-                ReduceOp::Mean => (moments.count > 0).then(|| moments.sum.total() / count),
+                ReduceOp::Sum => Some(root.map_or(0.0, |root| root.total())),
+                ReduceOp::Mean => root.map(|root| root.total() / n),
                 ReduceOp::Var { ddof } => variance(ddof),
                 ReduceOp::Std { ddof } => variance(ddof).map(f64::sqrt),
-                ReduceOp::Min => moments.min,
-                ReduceOp::Max => moments.max,
-                ReduceOp::Count => Some(count),
-                ReduceOp::Any => Some(f64::from(u8::from(moments.any))),
-                ReduceOp::All => Some(f64::from(u8::from(moments.all))),
+                ReduceOp::Min => root.map(|root| root.min),
+                ReduceOp::Max => root.map(|root| root.max),
+                ReduceOp::Count => Some(n),
+                ReduceOp::Any => Some(f64::from(u8::from(root.is_some_and(|root| root.any)))),
+                ReduceOp::All => Some(f64::from(u8::from(root.is_none_or(|root| root.all)))),
             })
             .collect()
     }
@@ -421,6 +590,18 @@ impl FloatScanState {
             nan: 0,
             sum: CompensatedSum::default(),
             state: None,
+        }
+    }
+
+    /// Makes this new state's next row `row`, as if every row before it had been null: from
+    /// `row + op.warm_up()` on it gives the whole column's bits ([`ScanOp::warm_up`]; the
+    /// ring is full-sized, holding `w ≤ row` entries).
+    pub fn resume_at(&mut self, row: usize) {
+        debug_assert!(self.row == 0 && self.ring.is_empty());
+        self.row = row;
+        if self.w > 0 && row > 0 {
+            self.offset = row % self.w;
+            self.ring = vec![None; self.w];
         }
     }
 
@@ -610,6 +791,21 @@ impl IntegerReduceState {
         }
     }
 
+    /// Takes in the state of the next range of rows (sums, counts, min and max are exact, so
+    /// any split gives the same values).
+    pub fn absorb(&mut self, other: IntegerReduceState) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.min = match (self.min, other.min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max = match (self.max, other.max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     /// Each op's value: `sum` (0 for no rows, null when it overflows i64), `min`/`max` (null
     /// for no rows), `count`.
     pub fn finish(self) -> Vec<Option<i64>> {
@@ -667,6 +863,16 @@ impl IntegerScanState {
             sum: 0,
             deque: VecDeque::new(),
             state: None,
+        }
+    }
+
+    /// As [`FloatScanState::resume_at`].
+    pub fn resume_at(&mut self, row: usize) {
+        debug_assert!(self.row == 0 && self.ring.is_empty());
+        self.row = row;
+        if self.w > 0 && row > 0 {
+            self.offset = row % self.w;
+            self.ring = vec![None; self.w];
         }
     }
 
@@ -769,6 +975,35 @@ impl ReduceState {
         }
     }
 
+    /// Makes this new state's next row `row`, a multiple of [`CHUNK_ROWS`]: it reduces one
+    /// range of rows, combined with the others' by [`ReduceState::absorb`] in row order.
+    pub fn resume_at(&mut self, row: usize) {
+        match self {
+            ReduceState::Float(state) => state.resume_at(row),
+            ReduceState::Integer(_) => {}
+        }
+    }
+
+    /// What this range contributes: the float tree's subtrees, or the exact integer state.
+    pub fn into_partial(self) -> ReducePartial {
+        match self {
+            ReduceState::Float(state) => ReducePartial::Float(state.into_tree()),
+            ReduceState::Integer(state) => ReducePartial::Integer(state),
+        }
+    }
+
+    /// Takes in the partial of the next range of rows.
+    pub fn absorb(&mut self, partial: ReducePartial) {
+        match (self, partial) {
+            (ReduceState::Float(state), ReducePartial::Float(tree)) => state.absorb(tree),
+            (ReduceState::Integer(state), ReducePartial::Integer(other)) => state.absorb(other),
+            (ReduceState::Float(_), ReducePartial::Integer(_))
+            | (ReduceState::Integer(_), ReducePartial::Float(_)) => {
+                unreachable!("the partials of one reduction come from states of one element type")
+            }
+        }
+    }
+
     /// Each op's value, of the op's result type for an operand of type `elem`
     /// ([`ReduceOp::result_elem`]): an f32 result rounded once from f64.
     pub fn finish(self, ops: &[ReduceOp], elem: Elem) -> Vec<Option<Scalar>> {
@@ -789,6 +1024,13 @@ impl ReduceState {
     }
 }
 
+/// What one range of rows contributes to a reduction ([`ReduceState::into_partial`]).
+#[derive(Debug, Clone)]
+pub enum ReducePartial {
+    Float(ReduceTree),
+    Integer(IntegerReduceState),
+}
+
 /// The running state of a scan of a column of element type `elem`.
 #[derive(Debug, Clone)]
 pub enum ScanState {
@@ -802,6 +1044,14 @@ impl ScanState {
             ScanState::Integer(IntegerScanState::new(op))
         } else {
             ScanState::Float(FloatScanState::new(op))
+        }
+    }
+
+    /// See [`FloatScanState::resume_at`].
+    pub fn resume_at(&mut self, row: usize) {
+        match self {
+            ScanState::Float(state) => state.resume_at(row),
+            ScanState::Integer(state) => state.resume_at(row),
         }
     }
 }
@@ -1030,6 +1280,108 @@ mod tests {
         assert_eq!(start, x.len());
         let bits = |v: &[Option<f64>]| v.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
         assert_eq!(bits(&state.finish()), bits(&whole));
+    }
+
+    #[test]
+    fn reductions_of_ranges_absorbed_in_order_give_the_whole_columns_bits() {
+        // Values with a large offset, nulls, and (in the second column) infinities and a NaN.
+        let smooth: Vec<Option<f64>> =
+            (0..5000).map(|i| (i % 13 != 4).then(|| 1e6 + (i as f64 * 0.3).cos() * 7.0)).collect();
+        let wild: Vec<Option<f64>> = (0..5000)
+            .map(|i| match i % 997 {
+                5 => Some(f64::INFINITY),
+                700 if i > 3000 => Some(f64::NAN),
+                _ => (i % 7 != 1).then(|| (i as f64).sqrt() * if i % 2 == 0 { 1.0 } else { -3.0 }),
+            })
+            .collect();
+        let ops = [
+            ReduceOp::Sum,
+            ReduceOp::Mean,
+            ReduceOp::Var { ddof: 0 },
+            ReduceOp::Std { ddof: 1 },
+            ReduceOp::Min,
+            ReduceOp::Max,
+            ReduceOp::Count,
+            ReduceOp::Any,
+            ReduceOp::All,
+        ];
+        // Any NaN equals any NaN: Rust leaves payloads and signs of NaN results unspecified.
+        let bits = |v: &[Option<f64>]| {
+            v.iter().map(|v| v.map(|v| if v.is_nan() { 1 } else { v.to_bits() })).collect::<Vec<_>>()
+        };
+        for x in [&smooth, &wild] {
+            for len in [0usize, 1, 63, 64, 65, 640, 4097, 5000] {
+                let whole = reduce_f64(&ops, len, |row| x[row]);
+                // Range edges on 64-row multiples, in a few different patterns.
+                for step in [64usize, 128, 192, 1024, 4096] {
+                    let mut state = FloatReduceState::new(&ops);
+                    let mut first = 0;
+                    while first < len {
+                        let last = (first + step).min(len);
+                        let mut range = FloatReduceState::new(&ops);
+                        range.resume_at(first);
+                        range.feed(last - first, |i| x[first + i]);
+                        state.absorb(range.into_tree());
+                        first = last;
+                    }
+                    assert_eq!(bits(&state.finish()), bits(&whole), "len {len}, ranges of {step}");
+                }
+            }
+        }
+        // The tree keeps the variance of a large offset exact.
+        let var = reduce_f64(&[ReduceOp::Var { ddof: 0 }], 3000, |row| Some(1e9 + (row % 3) as f64))[0];
+        assert!((var.unwrap() - 2.0 / 3.0).abs() < 1e-15, "{var:?}");
+    }
+
+    #[test]
+    fn windows_resumed_after_their_warm_up_give_the_whole_columns_bits() {
+        let x: Vec<Option<f64>> = (0..3000)
+            .map(|i| match i % 17 {
+                3 => None,
+                5 if i % 85 == 5 => Some(f64::INFINITY),
+                11 if i % 51 == 11 => Some(f64::NAN),
+                _ => Some(100.0 + (i as f64 * 0.7).sin() * 9.0),
+            })
+            .collect();
+        let bits = |v: &[Option<f64>]| {
+            v.iter().map(|v| v.map(|v| if v.is_nan() { 1 } else { v.to_bits() })).collect::<Vec<_>>()
+        };
+        for w in [1u32, 2, 3, 7, 20, 64, 300] {
+            for op in [
+                ScanOp::MSum { w },
+                ScanOp::MAvg { w },
+                ScanOp::MStd { w },
+                ScanOp::MMin { w },
+                ScanOp::MMax { w },
+            ] {
+                let whole = scanned(op, &x);
+                let warm = op.warm_up().unwrap() as usize;
+                for first in [1usize, 64, 299, 300, 640, 1000, 2047] {
+                    let from = first.saturating_sub(warm);
+                    let mut state = FloatScanState::new(op);
+                    state.resume_at(from);
+                    let mut got = vec![None; x.len()];
+                    state.feed(x.len() - from, |i| x[from + i], |i, value| got[from + i] = value);
+                    assert_eq!(bits(&got[first..]), bits(&whole[first..]), "{op:?} from {first}");
+                }
+            }
+        }
+        let integers: Vec<Option<i64>> =
+            (0..2000).map(|i| (i % 11 != 2).then(|| (i * 7919) % 1000 - 500)).collect();
+        for op in [ScanOp::MSum { w: 9 }, ScanOp::MMin { w: 30 }, ScanOp::MMax { w: 1 }] {
+            let run = |from: usize| {
+                let mut state = IntegerScanState::new(op);
+                state.resume_at(from);
+                let mut got = vec![None; integers.len()];
+                state.feed(integers.len() - from, |i| integers[from + i], |i, value| got[from + i] = value);
+                got
+            };
+            let whole = run(0);
+            for first in [64usize, 100, 1500] {
+                let warm = op.warm_up().unwrap() as usize;
+                assert_eq!(run(first - warm)[first..], whole[first..], "{op:?} from {first}");
+            }
+        }
     }
 
     #[test]

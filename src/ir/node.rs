@@ -300,6 +300,26 @@ impl ScanOp {
         }
     }
 
+    /// How many rows before row `r` a state resumed there ([`ScanState::resume_at`]) must be
+    /// fed to give the whole column's bits from row `r` on; `None` when only the whole
+    /// prefix will do. `mmin`/`mmax` (and an integer `msum`) see exactly the window's `w − 1`
+    /// rows. A float `msum`/`mavg` adds a suffix of the previous `w`-row block (fixed by row
+    /// index) to a prefix of the current one, and `mstd` recomputes its moments from the
+    /// window at the end of every such block and updates them in between: both are exact once
+    /// fed from the start of the block before the current one, at most `2w − 1` rows back.
+    /// Cumulative ops and `ema` carry their state from row 0.
+    ///
+    /// [`ScanState::resume_at`]: super::column_semantics::ScanState::resume_at
+    pub fn warm_up(self) -> Option<u64> {
+        match self {
+            ScanOp::MMin { w } | ScanOp::MMax { w } => Some(u64::from(w.saturating_sub(1))),
+            ScanOp::MSum { w } | ScanOp::MAvg { w } | ScanOp::MStd { w } => {
+                Some((2 * u64::from(w)).saturating_sub(1))
+            }
+            ScanOp::CumSum | ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin | ScanOp::Ema { .. } => None,
+        }
+    }
+
     pub fn name(self) -> String {
         match self {
             ScanOp::MSum { w } => format!("msum[{w}]"),

@@ -64,6 +64,9 @@ pub struct Translator<'p, 'b> {
     /// Where each scalar is kept, so each stage reloads it instead of keeping it live across
     /// the block calls (which clobber every float register and force spills inside loops).
     scalar_slots: Vec<(NodeId, StackSlot)>,
+    /// Inside the block loop: the block's first row, and whether the block is written (not
+    /// warm-up). `reload_invariants` points `out_values` at `DISCARD` for a warm-up block.
+    block: Option<(Value, Value)>,
 }
 
 pub(super) fn clif_type(elem: Elem) -> types::Type {
@@ -112,6 +115,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             buffers: Vec::new(),
             scalars: HashMap::new(),
             scalar_slots: Vec::new(),
+            block: None,
         };
         translator.load_pointers();
         translator.compute_scalars();
@@ -134,6 +138,15 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// stage's row loop, where there is no call, so it stays in a register.
     fn reload_invariants(&mut self) {
         self.out_values = self.arg(layout::OUT_VALUES);
+        if let Some((start, writing)) = self.block {
+            // A warm-up block's results land in `DISCARD`, addressed by absolute row like the
+            // output: `discard − start·size + row·size` for rows `start..start + BLOCK_ROWS`.
+            let size = elem_size(self.plan.program.result_type().elem);
+            let discard = self.arg(layout::DISCARD);
+            let bias = self.builder.ins().imul_imm_s(start, size);
+            let discard = self.builder.ins().isub(discard, bias);
+            self.out_values = self.builder.ins().select(writing, self.out_values, discard);
+        }
         self.out_valid_block = self.arg(layout::OUT_VALID_BLOCK);
         self.out_bitmap = self.arg(layout::OUT_BITMAP);
         self.load_pointers();

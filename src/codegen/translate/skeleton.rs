@@ -2,7 +2,7 @@
 //! and writing the result and the extra outputs.
 
 use super::{Lanes, Pair, Translator, VECTOR_GROUPS_PER_ITERATION, clif_type, elem_size};
-use crate::codegen::layout::ExtraOutputWord;
+use crate::codegen::layout::{self, ExtraOutputWord};
 use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{Elem, NodeId};
 use crate::passes::fuse_loops::{BLOCK_ROWS, Stage, VectorForm};
@@ -41,21 +41,40 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.switch_to_block(exit);
     }
 
+    /// `if writing { body }` for the current block: what only a written block does (pack
+    /// the result's validity, copy extra outputs out, feed the reductions).
+    pub(super) fn if_writing(&mut self, body: impl FnOnce(&mut Self)) {
+        let (_, writing) = self.block.expect("inside the block loop");
+        let then_block = self.builder.create_block();
+        let merge = self.builder.create_block();
+        self.builder.ins().brif(writing, then_block, &[], merge, &[]);
+        self.builder.switch_to_block(then_block);
+        body(self);
+        self.builder.ins().jump(merge, &[]);
+        self.builder.switch_to_block(merge);
+    }
+
+    /// The block loop over rows `[FIRST_ROW, ROWS)`: blocks of `BLOCK_ROWS` rows, the last
+    /// warm-up block cut short at `WRITE_FROM`.
     pub(super) fn block_loop(&mut self) {
         let header = self.builder.create_block();
         let body = self.builder.create_block();
         let exit = self.builder.create_block();
         self.builder.append_block_param(header, types::I64);
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().jump(header, &[zero.into()]);
+        let first = self.arg(layout::FIRST_ROW);
+        self.builder.ins().jump(header, &[first.into()]);
         self.builder.switch_to_block(header);
         let start = self.builder.block_params(header)[0];
         let more = self.builder.ins().icmp(IntCC::SignedLessThan, start, self.rows);
         self.builder.ins().brif(more, body, &[], exit, &[]);
         self.builder.switch_to_block(body);
-        let remaining = self.builder.ins().isub(self.rows, start);
+        let write_from = self.arg(layout::WRITE_FROM);
+        let writing = self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, start, write_from);
+        let end = self.builder.ins().select(writing, self.rows, write_from);
+        let remaining = self.builder.ins().isub(end, start);
         let block_rows = self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64);
         let len = self.builder.ins().smin(remaining, block_rows);
+        self.block = Some((start, writing));
         let last = self.plan.stages.len() - 1;
         for (index, stage) in self.plan.stages.iter().enumerate() {
             self.reload_invariants();
@@ -72,14 +91,19 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
         }
         self.reload_invariants();
-        self.write_extra_outputs(start, len);
-        if !self.plan.reduce_result.is_empty() {
-            self.reduce_result_block(len);
+        if !self.plan.extra_outputs.is_empty() || !self.plan.reduce_result.is_empty() {
+            self.if_writing(|this| {
+                this.write_extra_outputs(start, len);
+                if !this.plan.reduce_result.is_empty() {
+                    this.reduce_result_block(len);
+                }
+            });
         }
         self.shift_halos(len);
         let next = self.builder.ins().iadd(start, len);
         self.builder.ins().jump(header, &[next.into()]);
         self.builder.switch_to_block(exit);
+        self.block = None;
     }
 
     pub(super) fn loop_stage(
@@ -154,10 +178,12 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
         });
         if writes_result && result_nullable {
-            self.builder.ins().call(
-                self.stubs.get(RuntimeFunction::PackValidity),
-                &[self.out_valid_block, self.out_bitmap, start, len],
-            );
+            self.if_writing(|this| {
+                this.builder.ins().call(
+                    this.stubs.get(RuntimeFunction::PackValidity),
+                    &[this.out_valid_block, this.out_bitmap, start, len],
+                );
+            });
         }
     }
 
