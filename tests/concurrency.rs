@@ -94,3 +94,27 @@ fn many_null_patterns_of_reductions_keep_the_loop_cache_bounded_and_correct() {
     assert_eq!(kernel.specialization_count(), 1, "one signature: every column has a bitmap throughout");
     assert!(kernel.pass_loop_count() >= 1);
 }
+
+#[test]
+fn threads_compiling_different_programs_at_once_each_get_their_own_right_code() {
+    // Each thread's first eval compiles a different program, at the same moment: the
+    // backend hands each compile its own compiler, and every result equals the interpreter's.
+    let engine = Engine::with_config(EngineConfig::default().with_verify_generated_code(true)).unwrap();
+    let x: Vec<f64> = (0..5000).map(|i| 100.0 + (i as f64 * 0.37).sin()).collect();
+    let programs: Vec<String> = (1..=8).map(|k| format!("dlog(x, {k}) * {k} + mavg(x, {})", k * 3)).collect();
+    let barrier = Barrier::new(programs.len());
+    std::thread::scope(|scope| {
+        for program in &programs {
+            let (engine, barrier, x) = (&engine, &barrier, &x);
+            scope.spawn(move || {
+                let mut bindings = Bindings::new();
+                bindings.column("x", &x[..]);
+                let kernel = engine.compile(program).unwrap();
+                barrier.wait();
+                let native = bits(&kernel.eval(&bindings).unwrap());
+                assert_eq!(native, bits(&kernel.interpret(&bindings).unwrap()), "{program}");
+                assert_eq!(kernel.specialization_count(), 1, "{program}");
+            });
+        }
+    });
+}

@@ -38,7 +38,26 @@ fn run_case(engine: &Engine, source: &str, seed: u64) -> Result<Outcome, String>
     let native = kernel.eval(&bindings).map_err(|error| format!("{source}: native failed: {error}"))?;
     compare(source, &native, &reference)
         .map_err(|message| format!("{message} (rows {}, seed {seed})", data.rows))?;
+    // The same program split into ranges of 64 rows and up, on 2, 3 or 7 threads.
+    let (parallel, threads) = parallel_engine(seed);
+    let kernel = parallel.compile(source).map_err(|error| format!("{source}: {error}"))?;
+    let split =
+        kernel.eval(&bindings).map_err(|error| format!("{source}: {threads} threads failed: {error}"))?;
+    compare(source, &split, &native)
+        .map_err(|message| format!("{threads} threads: {message} (rows {}, seed {seed})", data.rows))?;
     Ok(Outcome::Evaluated)
+}
+
+/// An engine on 2, 3 or 7 threads (by `seed`) that splits columns into ranges as short as
+/// 64 rows, so that range edges fall inside lags, windows and reduction chunks.
+fn parallel_engine(seed: u64) -> (Engine, usize) {
+    let threads = [2, 3, 7][(seed % 3) as usize];
+    let config = EngineConfig::default()
+        .with_cache_capacity(64)
+        .with_verify_generated_code(true)
+        .with_threads(Some(threads))
+        .with_min_rows_per_thread(64);
+    (Engine::with_config(config).expect("a valid engine configuration"), threads)
 }
 
 /// A program with several outputs (`out` statements sharing bindings and reductions), and
@@ -69,12 +88,23 @@ fn run_multi_output_case(engine: &Engine, source: &str, seed: u64) -> Result<(),
         compare(source, column, reference_column)
             .map_err(|message| format!("output {name}: {message} (rows {}, seed {seed})", data.rows))?;
     }
+    let (parallel, threads) = parallel_engine(seed);
+    let kernel = parallel.compile(source).map_err(|error| format!("{source}: {error}"))?;
+    let split = kernel
+        .eval_outputs(&bindings)
+        .map_err(|error| format!("{source}: {threads} threads failed: {error}"))?;
+    for ((name, column), (_, single)) in split.iter().zip(&native) {
+        compare(source, column, single).map_err(|message| {
+            format!("{threads} threads, output {name}: {message} (rows {}, seed {seed})", data.rows)
+        })?;
+    }
     Ok(())
 }
 
+/// A one-thread engine: the native side every other is compared with.
 fn engine() -> Engine {
-    Engine::with_config(EngineConfig::default().with_cache_capacity(64).with_verify_generated_code(true))
-        .expect("a valid engine configuration")
+    let config = EngineConfig::default().with_cache_capacity(64).with_verify_generated_code(true);
+    Engine::with_config(config.with_threads(Some(1))).expect("a valid engine configuration")
 }
 
 proptest! {
@@ -144,6 +174,96 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
                 let reference = kernel.interpret(&bindings).unwrap();
                 if let Err(message) = compare(source, &native, &reference) {
                     panic!("{message} (rows {rows}, nulls {with_nulls})");
+                }
+            }
+        }
+    }
+}
+
+/// Every workload, boundary program and stateful program gives the same bits on 1, 2, 3 and
+/// 7 threads, with ranges as short as 64 rows (edges inside lags, windows and reduction
+/// chunks) and as the default threshold splits them, through `eval`, `eval_into` and
+/// `eval_outputs`.
+#[test]
+fn every_thread_count_gives_the_same_bits() {
+    let stateful = [
+        "(x - mean(x)) / std(x, 1)",
+        "mavg(x, 20) * a + msum(y, 600) - mstd(w, 513)",
+        "mmax(dlog(x, 1), 70) - mmin(lag(y, 3), 5) + mstd(dlog(x, 1), 20)",
+        "cumsum(x) - ema(y, 0.1) + mmin(x, 64) + mean(ln(x))",
+        "cummax(x) + cummin(lag(y, 1))",
+        "sum(x) + var(dlog(x, 1)) + min(w) + max(lag(x, 100)) + count(x)",
+        "out m = x * 2\nout c = mavg(y, 7)\nm - c + std(x)",
+    ];
+    let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
+    let engines: Vec<(String, Engine)> = [(1, 64), (2, 64), (3, 64), (7, 64), (2, 32_768), (7, 1000)]
+        .into_iter()
+        .map(|(threads, min_rows)| {
+            let config = EngineConfig::default()
+                .with_verify_generated_code(true)
+                .with_threads(Some(threads))
+                .with_min_rows_per_thread(min_rows);
+            (format!("{threads} threads of >= {min_rows} rows"), Engine::with_config(config).unwrap())
+        })
+        .collect();
+    for rows in [64usize, 700, 4097, 70_000] {
+        let data = BoundaryData::new(rows);
+        for with_nulls in [false, true] {
+            let bindings = data.bind(with_nulls);
+            for &source in &programs {
+                let one = engines[0].1.compile(source).unwrap();
+                let reference = one.eval(&bindings).unwrap();
+                let reference_outputs = one.eval_outputs(&bindings).unwrap();
+                if rows <= 4097 {
+                    let interpreted = one.interpret(&bindings).unwrap();
+                    compare(source, &reference, &interpreted).unwrap_or_else(|m| panic!("{m} (rows {rows})"));
+                }
+                for (name, engine) in &engines[1..] {
+                    let kernel = engine.compile(source).unwrap();
+                    let context =
+                        |message: String| format!("{name}: {message} (rows {rows}, nulls {with_nulls})");
+                    let got = kernel.eval(&bindings).unwrap();
+                    compare(source, &got, &reference).unwrap_or_else(|m| panic!("{}", context(m)));
+                    for ((output, got), (_, want)) in
+                        kernel.eval_outputs(&bindings).unwrap().iter().zip(&reference_outputs)
+                    {
+                        compare(source, got, want)
+                            .unwrap_or_else(|m| panic!("{}", context(format!("{output}: {m}"))));
+                    }
+                    if let fusejit::ColumnValues::F64(want) = &reference.values {
+                        let len = want.len();
+                        let mut values = vec![f64::NAN; len];
+                        let mut validity = vec![0u8; len.div_ceil(8)];
+                        let mut out = fusejit::ColumnMut {
+                            values: fusejit::ValuesMut::F64(&mut values),
+                            validity: &mut validity,
+                        };
+                        let summary = kernel.eval_into(&bindings, &mut out).unwrap();
+                        assert_eq!(
+                            summary.null_count,
+                            reference.null_count,
+                            "{}",
+                            context("null count".into())
+                        );
+                        for row in 0..len {
+                            let valid = validity[row / 8] >> (row % 8) & 1 == 1;
+                            assert_eq!(
+                                valid,
+                                reference.is_valid(row),
+                                "{}",
+                                context(format!("validity of row {row}"))
+                            );
+                            if valid {
+                                let same = values[row].to_bits() == want[row].to_bits()
+                                    || (values[row].is_nan() && want[row].is_nan());
+                                assert!(
+                                    same,
+                                    "{}",
+                                    context(format!("eval_into row {row}: {} vs {}", values[row], want[row]))
+                                );
+                            }
+                        }
+                    }
                 }
             }
         }

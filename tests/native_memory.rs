@@ -85,9 +85,19 @@ const PROGRAMS: &[&str] = &[
 
 #[test]
 fn every_function_and_lag_reads_and_writes_only_inside_its_buffers() {
-    let engine = Engine::with_config(EngineConfig::default().with_verify_generated_code(true))
-        .expect("a valid engine configuration");
-    for rows in [1usize, 7, 63, 64, 65, 511, 512, 513, 1000] {
+    // One thread, and three threads over ranges as short as 64 rows: a range's warm-up reads
+    // the rows before it, and its writes stop at its last row.
+    for (threads, min_rows) in [(1, 64), (3, 64)] {
+        let config = EngineConfig::default()
+            .with_verify_generated_code(true)
+            .with_threads(Some(threads))
+            .with_min_rows_per_thread(min_rows);
+        guarded_runs(&Engine::with_config(config).expect("a valid engine configuration"));
+    }
+}
+
+fn guarded_runs(engine: &Engine) {
+    for rows in [1usize, 7, 63, 64, 65, 511, 512, 513, 1000, 1217] {
         for offset in [0usize, 3, 7] {
             let x: Vec<f64> = (0..rows).map(|i| 1.0 + i as f64 * 0.5).collect();
             let y: Vec<f64> = (0..rows).map(|i| 2.0 + (i % 7) as f64).collect();
@@ -192,21 +202,36 @@ fn compiling_and_dropping_10_000_kernels_keeps_memory_bounded() {
 
 #[test]
 fn eight_threads_evaluate_one_kernel_1000_times_with_identical_results() {
-    let kernel = Engine::new().compile("dlog(x, 5) * a + b").unwrap();
+    // Each caller's evaluation is itself split over the pool (3 threads, ranges of 64 rows):
+    // eight callers share the pool's workers without deadlock, and every result is the same.
+    let config = EngineConfig::default().with_threads(Some(3)).with_min_rows_per_thread(64);
+    let engine = Engine::with_config(config).unwrap();
+    let kernel = engine.compile("dlog(x, 5) * a + b").unwrap();
+    let reducing = engine.compile("(x - mean(x)) / std(x) + mmax(x, 30)").unwrap();
     let x: Vec<f64> = (1..=2000).map(|i| 100.0 + f64::from(i).sin()).collect();
     let mut bindings = Bindings::new();
     bindings.column("x", &x[..]).scalar("a", 252.0).scalar("b", 0.5);
     // Values under null rows are unspecified, so compare rows as optional values.
     let expected = kernel.interpret(&bindings).unwrap().to_options();
+    let expected_reducing = reducing.interpret(&bindings).unwrap().to_options();
     assert_eq!(expected.iter().filter(|row| row.is_none()).count(), 5);
     std::thread::scope(|scope| {
         for _ in 0..8 {
             scope.spawn(|| {
-                for _ in 0..1000 {
+                for _ in 0..500 {
                     let rows = kernel.eval(&bindings).unwrap().to_options();
                     assert!(rows == expected, "a thread saw different rows");
+                    let rows = reducing.eval(&bindings).unwrap().to_options();
+                    assert!(rows == expected_reducing, "a thread saw different reduced rows");
                 }
             });
         }
     });
+    // Called from inside another rayon pool's tasks (nested pools): the same.
+    use rayon::prelude::*;
+    let outer = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+    let all_equal = outer.install(|| {
+        (0..64).into_par_iter().all(|_| kernel.eval(&bindings).unwrap().to_options() == expected)
+    });
+    assert!(all_equal, "a nested evaluation saw different rows");
 }
