@@ -3,8 +3,10 @@
 //! and on a z-score `(x-mean(x))/std(x)` and a rolling mean `mavg(x,20)` (no seed kernel).
 //! Contenders run interleaved on the same data (warm caches), median of repeats.
 //!
-//! `cargo run --release --example compare -- [--quick] [--json PATH]`
-//! `--quick`: 1M rows only, fewer repeats. `--json`: also write every measurement as JSON.
+//! `cargo run --release --example compare -- [--quick] [--threads 1,2] [--json PATH]`
+//! `--quick`: 1M rows only, fewer repeats. `--threads`: the JIT once per thread count (default:
+//! the engine's default, every core), with each count's speedup over the first.
+//! `--json`: also write every measurement as JSON.
 
 #[path = "../benches/baselines/mod.rs"]
 mod baselines;
@@ -13,64 +15,91 @@ use baselines::{Data, Out, Workload};
 use std::hint::black_box;
 use std::time::Instant;
 
-const CONTENDERS: [&str; 6] = ["jit", "best", "seed", "pipeline", "interp", "memcpy"];
+/// The contenders after the JIT's (one per thread count).
+const OTHERS: [&str; 5] = ["best", "seed", "pipeline", "interp", "memcpy"];
 
 fn main() {
     let mut quick = false;
     let mut json_path: Option<String> = None;
+    let mut thread_counts: Vec<Option<usize>> = vec![None];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--json" => json_path = Some(args.next().expect("--json PATH")),
-            other => panic!("unknown argument {other}; use --quick and --json PATH"),
+            "--threads" => {
+                let list = args.next().expect("--threads N[,N...]");
+                thread_counts =
+                    list.split(',').map(|n| Some(n.trim().parse().expect("a thread count"))).collect();
+            }
+            other => panic!("unknown argument {other}; use --quick, --threads N[,N...] and --json PATH"),
         }
     }
     let sizes: &[usize] = if quick { &[1_000_000] } else { &[1_000, 65_536, 1_000_000, 4_000_000] };
     let repeats = if quick { 7 } else { 21 };
-    let engine = fusejit::Engine::new();
-    println!("math tier: {}; median of {repeats} interleaved runs; ns per row\n", engine.isa().name());
-    println!("| workload | rows | jit | best | seed | pipeline | interp | memcpy | jit/best | seed/jit |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let engines: Vec<fusejit::Engine> = thread_counts
+        .iter()
+        .map(|&threads| {
+            fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(threads))
+                .expect("a valid engine configuration")
+        })
+        .collect();
+    let jit_names: Vec<String> = engines.iter().map(|engine| format!("jit {}t", engine.threads())).collect();
+    let contenders: Vec<String> =
+        jit_names.iter().cloned().chain(OTHERS.iter().map(|name| name.to_string())).collect();
+    let jits = engines.len();
+    println!("math tier: {}; median of {repeats} interleaved runs; ns per row\n", engines[0].isa().name());
+    let speedups: Vec<String> =
+        jit_names[1..].iter().map(|name| format!("{} / {name}", jit_names[0])).collect();
+    let header: Vec<String> = contenders
+        .iter()
+        .cloned()
+        .chain(["jit/best".to_string(), "seed/jit".to_string()])
+        .chain(speedups.iter().cloned())
+        .collect();
+    println!("| workload | rows | {} |", header.join(" | "));
+    println!("| --- | --- |{}", " --- |".repeat(header.len()));
     let mut records = Vec::new();
     for &rows in sizes {
         let data = Data::new(rows);
         let mut out = Out::new(rows);
         for workload in Workload::ALL {
-            let kernel = engine.compile(workload.source()).expect("compiles");
+            let kernels: Vec<fusejit::Kernel> =
+                engines.iter().map(|engine| engine.compile(workload.source()).expect("compiles")).collect();
             let bindings = baselines::bindings(workload, &data);
             // The interpreter is ~100x slower: fewer rows keep a full run short.
             let interp_rows = rows.min(65_536);
             let interp_data = Data::new(interp_rows);
             let interp_bindings = baselines::bindings(workload, &interp_data);
-            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); CONTENDERS.len()];
+            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
             for _ in 0..repeats {
-                for (index, contender) in CONTENDERS.iter().enumerate() {
+                for (index, contender) in contenders.iter().enumerate() {
                     let start = Instant::now();
-                    let measured_rows = match *contender {
-                        "jit" => {
-                            baselines::jit(&kernel, &bindings, workload, &mut out);
-                            rows
-                        }
-                        "best" => {
-                            baselines::best(workload, &data, &mut out);
-                            rows
-                        }
-                        "seed" => {
-                            baselines::seed(workload, &data, &mut out);
-                            rows
-                        }
-                        "pipeline" => {
-                            baselines::pipeline(workload, &data, &mut out);
-                            rows
-                        }
-                        "interp" => {
-                            black_box(kernel.interpret(&interp_bindings).expect("interprets"));
-                            interp_rows
-                        }
-                        _ => {
-                            baselines::memcpy(workload, &data, &mut out);
-                            rows
+                    let measured_rows = if index < jits {
+                        baselines::jit(&kernels[index], &bindings, workload, &mut out);
+                        rows
+                    } else {
+                        match contender.as_str() {
+                            "best" => {
+                                baselines::best(workload, &data, &mut out);
+                                rows
+                            }
+                            "seed" => {
+                                baselines::seed(workload, &data, &mut out);
+                                rows
+                            }
+                            "pipeline" => {
+                                baselines::pipeline(workload, &data, &mut out);
+                                rows
+                            }
+                            "interp" => {
+                                black_box(kernels[0].interpret(&interp_bindings).expect("interprets"));
+                                interp_rows
+                            }
+                            _ => {
+                                baselines::memcpy(workload, &data, &mut out);
+                                rows
+                            }
                         }
                     };
                     black_box(&out.f64s);
@@ -84,27 +113,23 @@ fn main() {
                     times[times.len() / 2]
                 })
                 .collect();
-            let (jit, best, seed) = (medians[0], medians[1], medians[2]);
+            let (jit, best, seed) = (medians[0], medians[jits], medians[jits + 1]);
             let has_seed = workload.has_seed();
-            let cells: Vec<String> = medians
+            let mut cells: Vec<String> = medians
                 .iter()
-                .zip(CONTENDERS)
+                .zip(&contenders)
                 .map(
                     |(ns, contender)| {
                         if contender == "seed" && !has_seed { "-".into() } else { format!("{ns:.2}") }
                     },
                 )
                 .collect();
-            let seed_ratio = if has_seed { format!("{:.2}", seed / jit) } else { "-".into() };
-            println!(
-                "| {} `{}` | {rows} | {} | {:.2} | {seed_ratio} |",
-                workload.name(),
-                workload.source(),
-                cells.join(" | "),
-                jit / best,
-            );
-            for (contender, ns) in CONTENDERS.iter().zip(&medians) {
-                if *contender == "seed" && !has_seed {
+            cells.push(format!("{:.2}", jit / best));
+            cells.push(if has_seed { format!("{:.2}", seed / jit) } else { "-".into() });
+            cells.extend(medians[1..jits].iter().map(|ns| format!("{:.2}", jit / ns)));
+            println!("| {} `{}` | {rows} | {} |", workload.name(), workload.source(), cells.join(" | "));
+            for (contender, ns) in contenders.iter().zip(&medians) {
+                if contender == "seed" && !has_seed {
                     continue;
                 }
                 records.push(format!(

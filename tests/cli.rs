@@ -503,3 +503,40 @@ fn quoted_fields_with_line_breaks_across_chunk_edges_read_the_same_streamed_or_w
         assert_eq!(lines[r + 1], format!("{}", r as f64 * 0.5 * 2.0 + (r - 1) as f64 * 0.5), "row {r}");
     }
 }
+
+#[test]
+fn every_thread_count_prints_identical_output_and_bad_counts_are_errors() {
+    // 300 000 rows, so that the evaluation is split between threads (whole-file: the
+    // z-score's reductions and the windows need every row).
+    let mut text = String::from("x\n");
+    for i in 0..300_000u32 {
+        if i % 97 == 5 {
+            text.push('\n');
+        } else {
+            text.push_str(&format!("{}\n", 100.0 + (f64::from(i) * 0.01).sin()));
+        }
+    }
+    let data = csv_file(&text);
+    let path = data.path().to_str().unwrap();
+    let program = "(dlog(x, 1) - mean(dlog(x, 1))) / std(x) + mmax(x, 30) - mavg(lag(x, 3), 20)";
+    let reference = stdout_of(&["-e", program, "--input", path, "--threads", "1"]);
+    assert_eq!(reference.lines().count(), 300_001);
+    for threads in ["2", "3", "7"] {
+        let out = stdout_of(&["-e", program, "--input", path, "--threads", threads]);
+        assert!(out == reference, "--threads {threads} printed other output");
+    }
+    let with_environment =
+        fusejit().env("FUSEJIT_THREADS", "3").args(["-e", program, "--input", path]).output().unwrap();
+    assert!(String::from_utf8(with_environment.stdout).unwrap() == reference, "FUSEJIT_THREADS=3");
+    for bad in ["0", "-1", "many", "257"] {
+        let output = fusejit().args(["-e", "1", &format!("--threads={bad}")]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "--threads {bad}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&format!("--threads: '{bad}' is not a thread count")), "{stderr}");
+    }
+    let output = fusejit().env("FUSEJIT_THREADS", "lots").args(["-e", "1"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("FUSEJIT_THREADS: 'lots' is not a thread count")
+    );
+}

@@ -156,3 +156,20 @@ fn plot_draws_a_braille_chart_and_writes_an_svg_and_load_reads_parquet_it_saved(
     assert!(stdout.contains("loaded 1 column(s)"), "{stdout}");
     assert!(stdout.contains("px (f64 500 rows, 0 null)"), "{stdout}");
 }
+
+#[test]
+fn set_threads_changes_the_thread_count_and_keeps_results() {
+    let (out, err, code) = session(
+        ":gen w = walk(200000)\n:set threads = 1\nr1 = mstd(dlog(w, 1), 20)\n:set threads = 2\n\
+         r2 = mstd(dlog(w, 1), 20)\nsame = sum(where(r1 == r2, 1, 0)) + count(r1) - count(r2)\n\
+         :time w * 2\n:set threads = 0\n:vars\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("threads = 1") && out.contains("threads = 2"), "{out}");
+    // Every valid row equal, and the same rows null.
+    assert!(out.contains("         0  199999\n"), "the two thread counts differ:\n{out}");
+    assert!(out.contains("2 threads)"), "{out}");
+    assert!(err.contains("'0' is not a thread count"), "{err}");
+    // `threads` is a setting, never a scalar.
+    assert!(!out.contains("threads      i64"), "{out}");
+}

@@ -60,6 +60,33 @@ pub struct Args {
     /// Forces the tier of the vectorised ln/exp (every tier gives the same bits).
     #[arg(long = "isa", value_name = "auto|avx512|avx2|sse|traced|scalar", default_value = "auto")]
     pub isa: String,
+    /// Threads per evaluation (default: FUSEJIT_THREADS, else every core). Every thread
+    /// count gives the same bits.
+    #[arg(long = "threads", value_name = "N")]
+    pub threads: Option<String>,
+}
+
+/// The engine configuration `--isa` and `--threads` ask for.
+fn engine_config(args: &Args) -> Result<fusejit::EngineConfig, UserError> {
+    let isa = fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
+    let threads = match &args.threads {
+        None => None,
+        Some(text) => {
+            Some(parse_threads(text).map_err(|error| UserError(format!("error: --threads: {error}")))?)
+        }
+    };
+    Ok(fusejit::EngineConfig::default().with_isa(isa).with_threads(threads))
+}
+
+/// A thread count from 1 to `EngineConfig::MAX_THREADS`, or why not.
+pub(crate) fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(count) if (1..=fusejit::EngineConfig::MAX_THREADS).contains(&count) => Ok(count),
+        _ => Err(format!(
+            "'{text}' is not a thread count; expected a whole number from 1 to {}",
+            fusejit::EngineConfig::MAX_THREADS
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,10 +104,8 @@ pub enum Emit {
 pub struct UserError(pub String);
 
 pub fn run(args: Args) -> Result<(), UserError> {
+    let config = engine_config(&args)?;
     let Some(program) = args.program else {
-        let isa =
-            fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
-        let config = fusejit::EngineConfig::default().with_isa(isa);
         let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
         repl::run(engine);
         return Ok(());
@@ -95,8 +120,6 @@ pub fn run(args: Args) -> Result<(), UserError> {
     }
     let color = std::io::stderr().is_terminal();
     let render = |error: Error| error.render(PROGRAM_FILE_NAME, color);
-    let isa = fusejit::Isa::parse(&args.isa).map_err(|error| UserError(format!("error: --isa: {error}")))?;
-    let config = fusejit::EngineConfig::default().with_isa(isa);
     let engine = Engine::with_config(config).map_err(|error| UserError(format!("error: {error}")))?;
     let kernel = engine.compile(&program).map_err(|error| UserError(render(error.into())))?;
     let only = (!args.columns.is_empty()).then_some(args.columns.as_slice());

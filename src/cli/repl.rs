@@ -22,7 +22,7 @@ use std::time::Instant;
 const COMMANDS: &[(&str, &str)] = &[
     (":load", ":load prices.csv        load every column of a CSV, Parquet or Arrow IPC file"),
     (":gen", ":gen px = walk(1000000)  make a random positive price walk column"),
-    (":set", ":set a = 252             bind a scalar (a number or true/false)"),
+    (":set", ":set a = 252             bind a scalar (a number or true/false); :set threads = 2"),
     (":vars", ":vars                   list columns and scalars"),
     (":save", ":save out.csv r px      write columns to CSV/Parquet/Arrow (all without names)"),
     (":ir", ":ir dlog(px,1)*a         show the fused loop plan and the IR"),
@@ -249,6 +249,14 @@ impl Session {
     fn set(&mut self, rest: &str) -> Result<(), String> {
         let (name, value) = rest.split_once('=').ok_or("usage: :set NAME = VALUE")?;
         let (name, value) = (name.trim(), value.trim());
+        if name == "threads" {
+            // A setting, not a scalar: a new engine (its compile cache starts empty).
+            let threads = super::parse_threads(value)?;
+            let config = self.engine.config().clone().with_threads(Some(threads));
+            self.engine = Engine::with_config(config).map_err(|error| error.to_string())?;
+            println!("threads = {threads} (results are the same bits on any thread count)");
+            return Ok(());
+        }
         let scalar = super::csv_read::parse_scalar(value)
             .ok_or_else(|| format!("'{value}' is not a number or true/false"))?;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -338,11 +346,13 @@ impl Session {
         }
         samples.sort_by(f64::total_cmp);
         println!(
-            "{} runs over {rows} rows: min {:.3} ns/row, median {:.3} ns/row (math tier {})",
+            "{} runs over {rows} rows: min {:.3} ns/row, median {:.3} ns/row (math tier {}, {} thread{})",
             samples.len(),
             samples[0],
             samples[samples.len() / 2],
-            self.engine.isa().name()
+            self.engine.isa().name(),
+            self.engine.threads(),
+            if self.engine.threads() == 1 { "" } else { "s" }
         );
         Ok(())
     }

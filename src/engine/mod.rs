@@ -97,7 +97,7 @@ impl EngineConfig {
 
     /// The default of [`EngineConfig::min_rows_per_thread`], measured: below it, the cost of
     /// handing ranges to the pool is not repaid (docs/PERFORMANCE.md, "Threads").
-    pub const DEFAULT_MIN_ROWS_PER_THREAD: usize = 32_768;
+    pub const DEFAULT_MIN_ROWS_PER_THREAD: usize = 65_536;
 
     /// The thread count this configuration asks for: `threads`, else `FUSEJIT_THREADS`,
     /// else the available cores.

@@ -86,7 +86,8 @@ fn reduce_binding(
             return column_semantics::reduce(ops, value.elem(), rows, move |_| Some(value));
         }
     };
-    let ranges = parallelism.ranges(rows, Some(0));
+    // Reducing a column where it lies is light work (about as fast as reading it).
+    let ranges = parallelism.ranges(rows, Some(0), true);
     let partials = parallelism.run(&ranges, |range| reduce_column_range(column, range, ops));
     let elem = column.data.elem();
     let mut state = ReduceState::new(ops, elem);
@@ -434,7 +435,8 @@ pub(super) unsafe fn run_in_ranges(
     extra_outputs: &[OutputTarget],
     parallelism: Parallelism,
 ) {
-    let ranges = parallelism.ranges(rows, parallel::warm_up(&fused.plan().program));
+    let plan = fused.plan();
+    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program), parallel::is_light(plan));
     parallelism.run(&ranges, |range| {
         // SAFETY: forwarded from the caller; the ranges are disjoint with edges on 64-row
         // multiples (`Parallelism::ranges`), so the runs write disjoint rows and bytes.
@@ -454,7 +456,7 @@ unsafe fn reduce_in_ranges(
     parallelism: Parallelism,
 ) -> Vec<Option<Scalar>> {
     let plan = fused.plan();
-    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program));
+    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program), parallel::is_light(plan));
     // SAFETY: forwarded from the caller.
     let partials = parallelism.run(&ranges, |range| unsafe { fused.run_reduction(inputs, rows, range) });
     let elem = plan.program.result_type().elem;

@@ -24,8 +24,8 @@
 use crate::codegen::RowRange;
 use crate::ir::column_semantics::CHUNK_ROWS;
 use crate::ir::{NodeKind, Program, Shape};
-use rayon::prelude::*;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 
 /// How an engine splits work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +39,14 @@ pub(super) struct Parallelism {
 impl Parallelism {
     /// The ranges to run `rows` rows of a loop whose rows reach back `warm_up` rows (`None`:
     /// it carries state from row 0): one range, the whole column, when it should not be
-    /// split.
-    pub(super) fn ranges(self, rows: usize, warm_up: Option<usize>) -> Vec<RowRange> {
-        let tasks = self.threads.min(rows / self.min_rows_per_thread.max(1));
+    /// split. A `light` loop (plain arithmetic: no math function, window or scan) is split
+    /// only into ranges `LIGHT_LOOP_FACTOR` times longer, since it is bound by memory and
+    /// gains from a second thread only on long columns.
+    pub(super) fn ranges(self, rows: usize, warm_up: Option<usize>, light: bool) -> Vec<RowRange> {
+        let min_rows =
+            self.min_rows_per_thread.max(1).saturating_mul(if light { LIGHT_LOOP_FACTOR } else { 1 });
+        let tasks =
+            if self.threads > 1 { (self.threads * RANGES_PER_THREAD).min(rows / min_rows) } else { 1 };
         let Some(warm_up) = warm_up.filter(|_| tasks > 1) else {
             return vec![RowRange::whole(rows)];
         };
@@ -60,17 +65,106 @@ impl Parallelism {
             .collect()
     }
 
-    /// `task` run for every range, on the pool when there are several; results in range
-    /// order.
-    pub(super) fn run<T: Send>(self, ranges: &[RowRange], task: impl Fn(RowRange) -> T + Sync) -> Vec<T> {
-        if ranges.len() <= 1 {
+    /// `task` run for every range, by the caller and up to `threads − 1` pool workers, each
+    /// taking the next range in order as it becomes free; results in range order.
+    ///
+    /// The caller works too, at once, and waits only for ranges a worker has taken: a worker
+    /// that wakes late (a sleeping thread takes tens of microseconds to run again, sometimes
+    /// milliseconds on a busy host) finds no range left and touches nothing, where a scoped
+    /// join would make the caller wait for it to wake.
+    pub(super) fn run<T: Send + Sync>(
+        self,
+        ranges: &[RowRange],
+        task: impl Fn(RowRange) -> T + Sync,
+    ) -> Vec<T> {
+        let pool = if ranges.len() > 1 { pool(self.threads - 1) } else { None };
+        // One range, or no pool could be made (threads refused by the OS): the caller does it.
+        let Some(pool) = pool else {
             return ranges.iter().map(|&range| task(range)).collect();
+        };
+        let results: Vec<OnceLock<T>> = ranges.iter().map(|_| OnceLock::new()).collect();
+        let next = AtomicUsize::new(0);
+        let work = || {
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&range) = ranges.get(index) else { break };
+                // Each index is taken once, so each cell is set once.
+                let _ = results[index].set(task(range));
+            }
+        };
+        let work: &(dyn Fn() + Sync) = &work;
+        // SAFETY: the erased reference is dereferenced only by a helper that registered in
+        // `in_flight` while `job` was set; `Helpers::close` clears `job` and waits until
+        // `in_flight` is zero before this function returns, so every dereference happens
+        // while `work` and what it borrows are alive.
+        let job: &'static (dyn Fn() + Sync) = unsafe { std::mem::transmute(work) };
+        let helpers = Arc::new(Helpers {
+            state: Mutex::new(HelperState { job: Some(job), in_flight: 0 }),
+            done: Condvar::new(),
+        });
+        for _ in 1..self.threads.min(ranges.len()) {
+            let helpers = helpers.clone();
+            pool.spawn(move || helpers.help());
         }
-        match pool(self.threads) {
-            Some(pool) => pool.install(|| ranges.par_iter().map(|&range| task(range)).collect()),
-            // No pool could be made (threads refused by the OS): the caller does the work.
-            None => ranges.iter().map(|&range| task(range)).collect(),
+        // Closes the door on late helpers even if a task panics on this thread.
+        let closer = CloseOnDrop(&helpers);
+        work();
+        drop(closer);
+        results.into_iter().map(|cell| cell.into_inner().expect("every range ran")).collect()
+    }
+}
+
+/// The helpers of one `Parallelism::run`: the job while it is open, and how many helpers are
+/// running it.
+struct Helpers {
+    state: Mutex<HelperState>,
+    done: Condvar,
+}
+
+struct HelperState {
+    job: Option<&'static (dyn Fn() + Sync)>,
+    in_flight: usize,
+}
+
+impl Helpers {
+    /// A pool worker's part: run the job if it is still open.
+    fn help(&self) {
+        let job = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(job) = state.job else { return };
+            state.in_flight += 1;
+            job
+        };
+        // Leaves `in_flight` even if the job panics, so the caller is not kept waiting.
+        struct Leave<'a>(&'a Helpers);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+                state.in_flight -= 1;
+                if state.in_flight == 0 {
+                    self.0.done.notify_all();
+                }
+            }
         }
+        let _leave = Leave(self);
+        job();
+    }
+
+    /// Closes the job to helpers that have not started and waits for those that have.
+    fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.job = None;
+        while state.in_flight > 0 {
+            state = self.done.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+struct CloseOnDrop<'a>(&'a Helpers);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
@@ -95,8 +189,23 @@ pub(super) fn warm_up(program: &Program) -> Option<usize> {
     usize::try_from(reach.into_iter().max().unwrap_or(0)).ok()
 }
 
-/// The pool of `threads` workers, created on first use.
-fn pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
+/// How many times longer the ranges of a light loop are (`Parallelism::ranges`): on the
+/// development machine a second thread made `x*a` and `(x-y)*a+b` faster only from about
+/// 512K rows, `dlog(x,1)*a+b` from about 64K–128K (docs/PERFORMANCE.md, "Threads").
+pub(super) const LIGHT_LOOP_FACTOR: usize = 8;
+
+/// Whether a loop is light: no stage but fused arithmetic.
+pub(super) fn is_light(plan: &crate::passes::fuse_loops::LoopPlan) -> bool {
+    plan.stages.iter().all(|stage| matches!(stage, crate::passes::fuse_loops::Stage::Loop { .. }))
+}
+
+/// Ranges per thread: more ranges than threads let a thread that runs faster (its data in
+/// cache, its core less busy) take more of them.
+const RANGES_PER_THREAD: usize = 4;
+
+/// The pool of `workers` threads (besides the caller), created on first use.
+fn pool(workers: usize) -> Option<Arc<rayon::ThreadPool>> {
+    let threads = workers;
     static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
     let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some((_, pool)) = pools.iter().find(|(size, _)| *size == threads) {
@@ -119,25 +228,40 @@ mod tests {
     #[test]
     fn ranges_have_64_row_edges_cover_every_row_and_respect_the_thresholds() {
         let parallel = Parallelism { threads: 3, min_rows_per_thread: 100 };
-        let ranges = parallel.ranges(1000, Some(5));
-        assert_eq!(
-            ranges,
-            [
-                RowRange { warm_from: 0, first: 0, last: 384 },
-                RowRange { warm_from: 379, first: 384, last: 768 },
-                RowRange { warm_from: 763, first: 768, last: 1000 },
-            ]
-        );
+        let ranges = parallel.ranges(1000, Some(5), false);
+        // At most 4 ranges per thread and at least 100 rows each: 10 of 100, rounded up to 128.
+        let firsts: Vec<usize> = ranges.iter().map(|range| range.first).collect();
+        assert_eq!(firsts, [0, 128, 256, 384, 512, 640, 768, 896]);
+        for (index, range) in ranges.iter().enumerate() {
+            assert_eq!(range.warm_from, range.first.saturating_sub(5));
+            let last = ranges.get(index + 1).map_or(1000, |next| next.first);
+            assert_eq!(range.last, last);
+        }
+        let few = Parallelism { threads: 2, min_rows_per_thread: 32_768 };
+        assert_eq!(few.ranges(1 << 20, Some(0), false).len(), 8);
+        assert_eq!(few.ranges(65_536, Some(0), false).len(), 2);
+        // A light loop needs 8 times the rows per range.
+        assert_eq!(few.ranges(65_536 * 8 - 1, Some(0), true).len(), 1);
+        assert_eq!(few.ranges(65_536 * 8, Some(0), true).len(), 2);
         // Too few rows per thread, a carried state, a warm-up longer than a range: one range.
-        assert_eq!(parallel.ranges(199, Some(0)), [RowRange::whole(199)]);
-        assert_eq!(parallel.ranges(1000, None), [RowRange::whole(1000)]);
-        assert_eq!(parallel.ranges(1000, Some(385)), [RowRange::whole(1000)]);
+        assert_eq!(parallel.ranges(199, Some(0), false), [RowRange::whole(199)]);
+        assert_eq!(parallel.ranges(1000, None, false), [RowRange::whole(1000)]);
+        assert_eq!(parallel.ranges(1000, Some(129), false), [RowRange::whole(1000)]);
         let one = Parallelism { threads: 1, min_rows_per_thread: 1 };
-        assert_eq!(one.ranges(1 << 20, Some(0)), [RowRange::whole(1 << 20)]);
-        assert_eq!(parallel.ranges(0, Some(0)), [RowRange::whole(0)]);
+        assert_eq!(one.ranges(1 << 20, Some(0), false), [RowRange::whole(1 << 20)]);
+        assert_eq!(parallel.ranges(0, Some(0), false), [RowRange::whole(0)]);
         // Seven threads over 130 rows of at least 1: ranges of 64.
         let seven = Parallelism { threads: 7, min_rows_per_thread: 1 };
-        let firsts: Vec<usize> = seven.ranges(130, Some(0)).iter().map(|range| range.first).collect();
+        let firsts: Vec<usize> = seven.ranges(130, Some(0), false).iter().map(|range| range.first).collect();
         assert_eq!(firsts, [0, 64, 128]);
+    }
+
+    #[test]
+    fn every_range_runs_once_and_results_come_in_range_order() {
+        let parallel = Parallelism { threads: 3, min_rows_per_thread: 64 };
+        let ranges = parallel.ranges(10_000, Some(0), false);
+        assert!(ranges.len() > 3);
+        let firsts = parallel.run(&ranges, |range| range.first);
+        assert_eq!(firsts, ranges.iter().map(|range| range.first).collect::<Vec<_>>());
     }
 }
