@@ -19,8 +19,12 @@ fn main() {
             let engines: Vec<fusejit::Engine> = [1usize, 2]
                 .iter()
                 .map(|&t| {
-                    fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(t)))
-                        .unwrap()
+                    fusejit::Engine::with_config(
+                        fusejit::EngineConfig::default()
+                            .with_threads(Some(t))
+                            .with_min_rows_per_thread(min_rows),
+                    )
+                    .unwrap()
                 })
                 .collect();
             let kernels: Vec<_> = engines.iter().map(|e| e.compile(program).unwrap()).collect();
