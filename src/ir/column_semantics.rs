@@ -5,13 +5,15 @@
 //! exactly, bool as 0/1) and leave as f64; f32 results are rounded once by the caller.
 //!
 //! Numerical methods (docs/LANGUAGE.md states them for users):
-//! - reductions work on 64-row chunks fixed by row index. A sum adds each chunk with four
-//!   accumulators and the chunk sums with Neumaier compensation: error ≤ 2u·|Σx| +
-//!   (17u + O(u²))·Σ|x| (u = 2⁻⁵³), independent of the row count; `cumsum` is
+//! - reductions work on 64-row chunks fixed by row index, combined in a binary tree fixed by
+//!   chunk index ([`ReduceTree`]), so that ranges of rows reduced apart (threads) join into
+//!   the very same tree. A sum adds each chunk with four accumulators, and each addition in
+//!   the tree keeps its rounding error apart (TwoSum): error ≤ 2u·|Σx| +
+//!   (17u + O(u²·log n))·Σ|x| (u = 2⁻⁵³), independent of the row count; `cumsum` is
 //!   Neumaier-compensated row by row;
-//! - variance takes the moments of `x − K` (`K` the first finite value: shift invariance
-//!   removes the cancellation of a large mean), two-pass within each chunk, merged with Chan,
-//!   Golub and LeVeque's update;
+//! - variance takes each chunk's moments of `x − K` (`K` the chunk's first finite value:
+//!   shift invariance removes the cancellation of a large mean), two-pass, merged in the tree
+//!   with Chan, Golub and LeVeque's update after moving the right mean to the left shift;
 //! - rolling sums and averages add a suffix of the previous `w`-row block to a prefix of the
 //!   current one (O(1) per row, nothing subtracted, so nothing drifts: the error is that of
 //!   summing the window directly); the rolling standard deviation updates Welford's moments in
