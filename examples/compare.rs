@@ -3,8 +3,8 @@
 //! and on a z-score `(x-mean(x))/std(x)` and a rolling mean `mavg(x,20)` (no seed kernel).
 //! Contenders run interleaved on the same data (warm caches), median of repeats.
 //!
-//! `cargo run --release --example compare -- [--quick] [--threads 1,2] [--json PATH]`
-//! `--quick`: 1M rows only, fewer repeats. `--threads`: the JIT once per thread count (default:
+//! `cargo run --release --example compare -- [--quick] [--rows N,...] [--threads 1,2] [--json PATH]`
+//! `--quick`: 1M rows only, fewer repeats. `--rows`: these sizes instead. `--threads`: the JIT once per thread count (default:
 //! the engine's default, every core), with each count's speedup over the first.
 //! `--json`: also write every measurement as JSON.
 
@@ -22,20 +22,28 @@ fn main() {
     let mut quick = false;
     let mut json_path: Option<String> = None;
     let mut thread_counts: Vec<Option<usize>> = vec![None];
+    let mut rows_asked: Option<Vec<usize>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--json" => json_path = Some(args.next().expect("--json PATH")),
+            "--rows" => {
+                let list = args.next().expect("--rows N[,N...]");
+                rows_asked = Some(list.split(',').map(|n| n.trim().parse().expect("a row count")).collect());
+            }
             "--threads" => {
                 let list = args.next().expect("--threads N[,N...]");
                 thread_counts =
                     list.split(',').map(|n| Some(n.trim().parse().expect("a thread count"))).collect();
             }
-            other => panic!("unknown argument {other}; use --quick, --threads N[,N...] and --json PATH"),
+            other => panic!(
+                "unknown argument {other}; use --quick, --rows N[,N...], --threads N[,N...] and --json PATH"
+            ),
         }
     }
-    let sizes: &[usize] = if quick { &[1_000_000] } else { &[1_000, 65_536, 1_000_000, 4_000_000] };
+    let default_sizes: &[usize] = if quick { &[1_000_000] } else { &[1_000, 65_536, 1_000_000, 4_000_000] };
+    let sizes: &[usize] = rows_asked.as_deref().unwrap_or(default_sizes);
     let repeats = if quick { 7 } else { 21 };
     let engines: Vec<fusejit::Engine> = thread_counts
         .iter()

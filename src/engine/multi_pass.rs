@@ -86,8 +86,9 @@ fn reduce_binding(
             return column_semantics::reduce(ops, value.elem(), rows, move |_| Some(value));
         }
     };
-    // Reducing a column where it lies is light work (about as fast as reading it).
-    let ranges = parallelism.ranges(rows, Some(0), true);
+    // Reducing takes more than reading (two passes over each chunk for `var`), so it
+    // splits as a loop with math functions does.
+    let ranges = parallelism.ranges(rows, Some(0), false);
     let partials = parallelism.run(&ranges, |range| reduce_column_range(column, range, ops));
     let elem = column.data.elem();
     let mut state = ReduceState::new(ops, elem);

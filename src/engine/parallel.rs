@@ -99,7 +99,7 @@ impl Parallelism {
         // while `work` and what it borrows are alive.
         let job: &'static (dyn Fn() + Sync) = unsafe { std::mem::transmute(work) };
         let helpers = Arc::new(Helpers {
-            state: Mutex::new(HelperState { job: Some(job), in_flight: 0 }),
+            state: Mutex::new(HelperState { job: Some(job), in_flight: 0, panic: None }),
             done: Condvar::new(),
         });
         for _ in 1..self.threads.min(ranges.len()) {
@@ -110,6 +110,12 @@ impl Parallelism {
         let closer = CloseOnDrop(&helpers);
         work();
         drop(closer);
+        // A task that panicked on a worker panics here, on the caller's thread, as if it
+        // had run here (a worker's panic would otherwise abort the process).
+        let panic = helpers.state.lock().unwrap_or_else(PoisonError::into_inner).panic.take();
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
         results.into_iter().map(|cell| cell.into_inner().expect("every range ran")).collect()
     }
 }
@@ -124,6 +130,8 @@ struct Helpers {
 struct HelperState {
     job: Option<&'static (dyn Fn() + Sync)>,
     in_flight: usize,
+    /// The first panic of a helper's job, for the caller to resume.
+    panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Helpers {
@@ -147,7 +155,9 @@ impl Helpers {
             }
         }
         let _leave = Leave(self);
-        job();
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+            self.state.lock().unwrap_or_else(PoisonError::into_inner).panic.get_or_insert(payload);
+        }
     }
 
     /// Closes the job to helpers that have not started and waits for those that have.
@@ -191,8 +201,9 @@ pub(super) fn warm_up(program: &Program) -> Option<usize> {
 
 /// How many times longer the ranges of a light loop are (`Parallelism::ranges`): on the
 /// development machine a second thread made `x*a` and `(x-y)*a+b` faster only from about
-/// 512K rows, `dlog(x,1)*a+b` from about 64K–128K (docs/PERFORMANCE.md, "Threads").
-pub(super) const LIGHT_LOOP_FACTOR: usize = 8;
+/// 800K rows (slower at 512K), `dlog(x,1)*a+b` and reductions from about 128K (docs/PERFORMANCE.md,
+/// "Threads").
+pub(super) const LIGHT_LOOP_FACTOR: usize = 6;
 
 /// Whether a loop is light: no stage but fused arithmetic.
 pub(super) fn is_light(plan: &crate::passes::fuse_loops::LoopPlan) -> bool {
@@ -240,9 +251,9 @@ mod tests {
         let few = Parallelism { threads: 2, min_rows_per_thread: 32_768 };
         assert_eq!(few.ranges(1 << 20, Some(0), false).len(), 8);
         assert_eq!(few.ranges(65_536, Some(0), false).len(), 2);
-        // A light loop needs 8 times the rows per range.
-        assert_eq!(few.ranges(65_536 * 8 - 1, Some(0), true).len(), 1);
-        assert_eq!(few.ranges(65_536 * 8, Some(0), true).len(), 2);
+        // A light loop needs 6 times the rows per range.
+        assert_eq!(few.ranges(32_768 * 12 - 1, Some(0), true).len(), 1);
+        assert_eq!(few.ranges(32_768 * 12, Some(0), true).len(), 2);
         // Too few rows per thread, a carried state, a warm-up longer than a range: one range.
         assert_eq!(parallel.ranges(199, Some(0), false), [RowRange::whole(199)]);
         assert_eq!(parallel.ranges(1000, None, false), [RowRange::whole(1000)]);
@@ -254,6 +265,29 @@ mod tests {
         let seven = Parallelism { threads: 7, min_rows_per_thread: 1 };
         let firsts: Vec<usize> = seven.ranges(130, Some(0), false).iter().map(|range| range.first).collect();
         assert_eq!(firsts, [0, 64, 128]);
+    }
+
+    #[test]
+    fn a_task_that_panics_on_a_worker_panics_on_the_caller() {
+        let parallel = Parallelism { threads: 2, min_rows_per_thread: 64 };
+        let ranges = parallel.ranges(64 * 40, Some(0), false);
+        let caller = std::thread::current().id();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parallel.run(&ranges, |range| {
+                // Slow enough that the worker takes some ranges.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                if std::thread::current().id() != caller {
+                    panic!("range {} failed", range.first);
+                }
+                range.first
+            })
+        }));
+        // The worker may wake only after the caller has taken every range: then nothing
+        // panics and every range ran on the caller.
+        match outcome {
+            Ok(firsts) => assert_eq!(firsts.len(), ranges.len()),
+            Err(payload) => assert!(payload.downcast_ref::<String>().is_some_and(|m| m.contains("failed"))),
+        }
     }
 
     #[test]
