@@ -1,7 +1,8 @@
 //! One run, every contender, side by side: the JIT against the seeds' kernels, the best
 //! hand-written Rust, an unfused pipeline, the interpreter and memcpy, on W1–W7 of SPEC §6
 //! and on a z-score `(x-mean(x))/std(x)` and a rolling mean `mavg(x,20)` (no seed kernel).
-//! Contenders run interleaved on the same data (warm caches), median of repeats.
+//! Contenders run interleaved on the same data, in an order rotated every repeat, each once
+//! untimed and then timed (warm caches), median of repeats.
 //!
 //! `cargo run --release --example compare -- [--quick] [--rows N,...] [--threads 1,2] [--json PATH]`
 //! `--quick`: 1M rows only, fewer repeats. `--rows`: these sizes instead. `--threads`: the JIT once per thread count (default:
@@ -45,18 +46,14 @@ fn main() {
     let default_sizes: &[usize] = if quick { &[1_000_000] } else { &[1_000, 65_536, 1_000_000, 4_000_000] };
     let sizes: &[usize] = rows_asked.as_deref().unwrap_or(default_sizes);
     let repeats = if quick { 7 } else { 21 };
-    let engines: Vec<fusejit::Engine> = thread_counts
-        .iter()
-        .map(|&threads| {
-            fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(threads))
-                .expect("a valid engine configuration")
-        })
-        .collect();
-    let jit_names: Vec<String> = engines.iter().map(|engine| format!("jit {}t", engine.threads())).collect();
+    let engine = fusejit::Engine::new();
+    let threads: Vec<usize> =
+        thread_counts.iter().map(|threads| threads.unwrap_or_else(|| engine.threads())).collect();
+    let jit_names: Vec<String> = threads.iter().map(|threads| format!("jit {threads}t")).collect();
     let contenders: Vec<String> =
         jit_names.iter().cloned().chain(OTHERS.iter().map(|name| name.to_string())).collect();
-    let jits = engines.len();
-    println!("math tier: {}; median of {repeats} interleaved runs; ns per row\n", engines[0].isa().name());
+    let jits = threads.len();
+    println!("math tier: {}; median of {repeats} interleaved runs; ns per row\n", engine.isa().name());
     let speedups: Vec<String> =
         jit_names[1..].iter().map(|name| format!("{} / {name}", jit_names[0])).collect();
     let header: Vec<String> = contenders
@@ -72,44 +69,46 @@ fn main() {
         let data = Data::new(rows);
         let mut out = Out::new(rows);
         for workload in Workload::ALL {
-            let kernels: Vec<fusejit::Kernel> =
-                engines.iter().map(|engine| engine.compile(workload.source()).expect("compiles")).collect();
+            // One compiled kernel, a handle per thread count: the same code on every count.
+            let compiled = engine.compile(workload.source()).expect("compiles");
+            let kernels: Vec<fusejit::Kernel> = threads
+                .iter()
+                .map(|&count| compiled.with_threads(count).expect("a valid thread count"))
+                .collect();
             let bindings = baselines::bindings(workload, &data);
             // The interpreter is ~100x slower: fewer rows keep a full run short.
             let interp_rows = rows.min(65_536);
             let interp_data = Data::new(interp_rows);
             let interp_bindings = baselines::bindings(workload, &interp_data);
             let mut samples: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
-            for _ in 0..repeats {
-                for (index, contender) in contenders.iter().enumerate() {
-                    let start = Instant::now();
-                    let measured_rows = if index < jits {
-                        baselines::jit(&kernels[index], &bindings, workload, &mut out);
-                        rows
-                    } else {
+            for repeat in 0..repeats {
+                // Each repeat starts one contender later, so that no contender always runs
+                // right after the same one (whose data it would find in, or out of, cache).
+                for step in 0..contenders.len() {
+                    let index = (step + repeat) % contenders.len();
+                    let contender = &contenders[index];
+                    // Once untimed, then timed: every contender meets warm caches, whichever
+                    // ran before it.
+                    let run = |out: &mut Out| -> usize {
+                        if index < jits {
+                            baselines::jit(&kernels[index], &bindings, workload, out);
+                            return rows;
+                        }
                         match contender.as_str() {
-                            "best" => {
-                                baselines::best(workload, &data, &mut out);
-                                rows
-                            }
-                            "seed" => {
-                                baselines::seed(workload, &data, &mut out);
-                                rows
-                            }
-                            "pipeline" => {
-                                baselines::pipeline(workload, &data, &mut out);
-                                rows
-                            }
+                            "best" => baselines::best(workload, &data, out),
+                            "seed" => baselines::seed(workload, &data, out),
+                            "pipeline" => baselines::pipeline(workload, &data, out),
                             "interp" => {
                                 black_box(kernels[0].interpret(&interp_bindings).expect("interprets"));
-                                interp_rows
+                                return interp_rows;
                             }
-                            _ => {
-                                baselines::memcpy(workload, &data, &mut out);
-                                rows
-                            }
+                            _ => baselines::memcpy(workload, &data, out),
                         }
+                        rows
                     };
+                    run(&mut out);
+                    let start = Instant::now();
+                    let measured_rows = run(&mut out);
                     black_box(&out.f64s);
                     samples[index].push(start.elapsed().as_nanos() as f64 / measured_rows as f64);
                 }

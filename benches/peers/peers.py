@@ -2,6 +2,7 @@
 
     python peers.py measure ROWS[,ROWS...] REPEATS OUT.jsonl   # one round, appended as JSON lines
     python peers.py table COMPARE.jsonl... -- PEERS.jsonl...    # the merged markdown table
+    python peers.py scaling COMPARE.json...                     # the JIT's thread scaling
 
 Every contender of one workload runs interleaved (one run each, then again), median of
 REPEATS. NumPy runs on one thread (it has no threads for these), numexpr on every core,
@@ -267,8 +268,23 @@ def table(paths):
         print(f"| {workload} | {rows} | {text} | {ratio:.2f} |")
 
 
+def scaling(paths):
+    """examples/compare's JIT columns (`--threads 1,N`), median over runs, with the speedup."""
+    values = load(paths)
+    ours = sorted({c for _, _, c in values if c.startswith("jit ")}, key=lambda c: int(c[4:-1]))
+    print("| workload | rows | " + " | ".join(ours) + " | " + " | ".join(f"{ours[0]} / {c}" for c in ours[1:]) + " |")
+    print("| --- | --- |" + " --- |" * (2 * len(ours) - 1))
+    keys = sorted({(w, r) for w, r, _ in values}, key=lambda key: (key[1], WORKLOADS.index(key[0])))
+    for workload, rows in keys:
+        times = [values[(workload, rows, c)] for c in ours]
+        speedups = " | ".join(f"{times[0] / t:.2f}" for t in times[1:])
+        print(f"| {workload} | {rows} | " + " | ".join(f"{t:.2f}" for t in times) + f" | {speedups} |")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "measure":
         measure([int(n) for n in sys.argv[2].split(",")], int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "scaling":
+        scaling(sys.argv[2:])
     else:
         table(sys.argv[2:])

@@ -50,8 +50,10 @@ pub struct EngineConfig {
     /// takes `FUSEJIT_THREADS` if set, else the available cores. Every thread count gives
     /// the same bits (docs/LANGUAGE.md, "Threads").
     pub threads: Option<usize>,
-    /// Columns are split between threads only into ranges of at least this many rows;
-    /// shorter inputs run on the caller's thread with no more overhead than one thread.
+    /// The least rows per range when a column is split between threads, for a loop as
+    /// costly per row as `dlog(x,1)*a+b`; a cheaper loop (plain arithmetic) needs
+    /// proportionally more, by an estimate from its plan. Shorter inputs run on the
+    /// caller's thread with no more overhead than one thread.
     pub min_rows_per_thread: usize,
 }
 
@@ -283,9 +285,12 @@ impl Engine {
 }
 
 /// A compiled program. `Clone` shares it; `Send + Sync`: many threads may evaluate one kernel.
+/// Each handle evaluates on its own thread count ([`Kernel::with_threads`]).
 #[derive(Debug, Clone)]
 pub struct Kernel {
     inner: Arc<KernelInner>,
+    /// How this handle splits evaluations (the engine's, unless `with_threads` changed it).
+    parallelism: Parallelism,
 }
 
 /// What a specialisation is keyed by: the input types and how each column is laid out.
@@ -404,6 +409,7 @@ impl Kernel {
     fn parse(source: &str, backend: Arc<Backend>) -> Result<Kernel, CompileError> {
         let ast = syntax::parse_program(source).map_err(|d| CompileError::new(d, source))?;
         let input_names = check::check_structure(&ast).map_err(|d| CompileError::new(d, source))?;
+        let parallelism = backend.parallelism;
         Ok(Kernel {
             inner: Arc::new(KernelInner {
                 source: source.into(),
@@ -413,7 +419,30 @@ impl Kernel {
                 specializations: Mutex::new(Vec::new()),
                 compiling: Mutex::new(()),
             }),
+            parallelism,
         })
+    }
+
+    /// The same compiled program, evaluating on `threads` threads (1 to
+    /// [`EngineConfig::MAX_THREADS`]): it shares this kernel's native code, so the thread
+    /// count is the only difference. Every thread count gives the same bits.
+    ///
+    /// ```
+    /// let kernel = fusejit::Engine::new().compile("dlog(x, 1) * 252").unwrap();
+    /// let one = kernel.with_threads(1).unwrap();
+    /// assert_eq!(one.threads(), 1);
+    /// assert!(kernel.with_threads(0).is_err());
+    /// ```
+    pub fn with_threads(&self, threads: usize) -> Result<Kernel, ConfigError> {
+        let config = EngineConfig { threads: Some(threads), ..EngineConfig::default() };
+        let threads = config.resolved_threads()?;
+        let parallelism = Parallelism { threads, ..self.parallelism };
+        Ok(Kernel { inner: self.inner.clone(), parallelism })
+    }
+
+    /// How many threads this handle's evaluations use.
+    pub fn threads(&self) -> usize {
+        self.parallelism.threads
     }
 
     /// How many specialisations (binding signatures) this kernel holds. For tests.
@@ -690,7 +719,7 @@ impl Kernel {
         rows: usize,
     ) -> Result<Column, Error> {
         match &spec.form {
-            Form::Fused(fused) => Ok(run_to_column(fused, inputs, rows, self.inner.backend.parallelism)),
+            Form::Fused(fused) => Ok(run_to_column(fused, inputs, rows, self.parallelism)),
             Form::MultiPass(passes) => self.eval_passes(passes, bindings, rows),
         }
     }
@@ -786,7 +815,7 @@ impl Kernel {
             Form::Fused(fused) => fused,
             Form::MultiPass(passes) => return self.eval_passes_into(passes, bindings, rows, out),
         };
-        run_fused_into(fused, &inputs, rows, out, self.inner.backend.parallelism)
+        run_fused_into(fused, &inputs, rows, out, self.parallelism)
     }
 
     /// The signature of `bindings`, or the error that explains why they do not fit.

@@ -86,9 +86,7 @@ fn reduce_binding(
             return column_semantics::reduce(ops, value.elem(), rows, move |_| Some(value));
         }
     };
-    // Reducing takes more than reading (two passes over each chunk for `var`), so it
-    // splits as a loop with math functions does.
-    let ranges = parallelism.ranges(rows, Some(0), false);
+    let ranges = parallelism.ranges(rows, Some(0), parallel::Cost::REDUCE_COLUMN);
     let partials = parallelism.run(&ranges, |range| reduce_column_range(column, range, ops));
     let elem = column.data.elem();
     let mut state = ReduceState::new(ops, elem);
@@ -157,7 +155,7 @@ impl Kernel {
         let mut produced: Produced = Vec::new();
         for (index, step) in passes.plan.steps.iter().enumerate() {
             let kinds: Vec<ir::ReduceOp> = step.reductions.iter().map(|(op, _, _)| *op).collect();
-            let parallelism = self.inner.backend.parallelism;
+            let parallelism = self.parallelism;
             let values = match step.operand_input() {
                 Some(name) => {
                     reduce_binding(&input_binding(name, user, &produced)?, rows, &kinds, parallelism)
@@ -205,7 +203,7 @@ impl Kernel {
         let produced = self.run_steps(passes, user, rows)?;
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
         let inputs = loop_inputs(&fused, user, &produced, rows)?;
-        Ok(run_to_column(&fused, &inputs, rows, self.inner.backend.parallelism))
+        Ok(run_to_column(&fused, &inputs, rows, self.parallelism))
     }
 
     /// As `eval_passes`, with the last loop writing into the caller's buffers.
@@ -219,7 +217,7 @@ impl Kernel {
         let produced = self.run_steps(passes, user, rows)?;
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
         let inputs = loop_inputs(&fused, user, &produced, rows)?;
-        super::run_fused_into(&fused, &inputs, rows, out, self.inner.backend.parallelism)
+        super::run_fused_into(&fused, &inputs, rows, out, self.parallelism)
     }
 
     /// Every output of the last program: the passes once, then one fused loop that writes the
@@ -233,7 +231,7 @@ impl Kernel {
     ) -> Result<Vec<(String, Column)>, Error> {
         let produced = self.run_steps(passes, user, rows)?;
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
-        let parallelism = self.inner.backend.parallelism;
+        let parallelism = self.parallelism;
         let (result, extras) =
             run_to_columns(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows, parallelism);
         // The loop's program may have had null reductions substituted: its outputs line up
@@ -437,7 +435,7 @@ pub(super) unsafe fn run_in_ranges(
     parallelism: Parallelism,
 ) {
     let plan = fused.plan();
-    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program), parallel::is_light(plan));
+    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program), parallel::Cost::of(plan));
     parallelism.run(&ranges, |range| {
         // SAFETY: forwarded from the caller; the ranges are disjoint with edges on 64-row
         // multiples (`Parallelism::ranges`), so the runs write disjoint rows and bytes.
@@ -457,7 +455,7 @@ unsafe fn reduce_in_ranges(
     parallelism: Parallelism,
 ) -> Vec<Option<Scalar>> {
     let plan = fused.plan();
-    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program), parallel::is_light(plan));
+    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program), parallel::Cost::of(plan));
     // SAFETY: forwarded from the caller.
     let partials = parallelism.run(&ranges, |range| unsafe { fused.run_reduction(inputs, rows, range) });
     let elem = plan.program.result_type().elem;

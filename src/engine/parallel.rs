@@ -39,12 +39,12 @@ pub(super) struct Parallelism {
 impl Parallelism {
     /// The ranges to run `rows` rows of a loop whose rows reach back `warm_up` rows (`None`:
     /// it carries state from row 0): one range, the whole column, when it should not be
-    /// split. A `light` loop (plain arithmetic: no math function, window or scan) is split
-    /// only into ranges `LIGHT_LOOP_FACTOR` times longer, since it is bound by memory and
-    /// gains from a second thread only on long columns.
-    pub(super) fn ranges(self, rows: usize, warm_up: Option<usize>, light: bool) -> Vec<RowRange> {
-        let min_rows =
-            self.min_rows_per_thread.max(1).saturating_mul(if light { LIGHT_LOOP_FACTOR } else { 1 });
+    /// split. `cost` is the loop's estimated time per row ([`Cost`]): `min_rows_per_thread`
+    /// is the least rows per range for a loop of `Cost::REFERENCE` (a `dlog`), a cheaper
+    /// loop needs proportionally more, since a range must repay waking a worker.
+    pub(super) fn ranges(self, rows: usize, warm_up: Option<usize>, cost: Cost) -> Vec<RowRange> {
+        let scale = Cost::REFERENCE.0 / cost.0.max(Cost::REFERENCE.0 / 64.0);
+        let min_rows = (self.min_rows_per_thread.max(1) as f64 * scale).ceil() as usize;
         let tasks =
             if self.threads > 1 { (self.threads * RANGES_PER_THREAD).min(rows / min_rows) } else { 1 };
         let Some(warm_up) = warm_up.filter(|_| tasks > 1) else {
@@ -199,15 +199,37 @@ pub(super) fn warm_up(program: &Program) -> Option<usize> {
     usize::try_from(reach.into_iter().max().unwrap_or(0)).ok()
 }
 
-/// How many times longer the ranges of a light loop are (`Parallelism::ranges`): on the
-/// development machine a second thread made `x*a` and `(x-y)*a+b` faster only from about
-/// 800K rows (slower at 512K), `dlog(x,1)*a+b` and reductions from about 128K (docs/PERFORMANCE.md,
-/// "Threads").
-pub(super) const LIGHT_LOOP_FACTOR: usize = 6;
+/// A loop's estimated time per row in nanoseconds, from its stages: enough to tell a
+/// memory-bound `x*a` (a tenth of a nanosecond a row, which a second thread speeds up only
+/// on millions of rows) from a `dlog` (two) or a window (several). On the development
+/// machine a second thread made `x*a` faster only from about 1M rows (slower at 512K),
+/// `(x-y)*a+b` from about 800K, `dlog(x,1)*a+b` and the reductions from about 128K, and
+/// `mavg(x,20)` from about 64K (`examples/thread_threshold`, docs/PERFORMANCE.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Cost(pub(super) f64);
 
-/// Whether a loop is light: no stage but fused arithmetic.
-pub(super) fn is_light(plan: &crate::passes::fuse_loops::LoopPlan) -> bool {
-    plan.stages.iter().all(|stage| matches!(stage, crate::passes::fuse_loops::Stage::Loop { .. }))
+impl Cost {
+    /// What `min_rows_per_thread` is the range length for: `dlog(x,1)*a+b`.
+    pub(super) const REFERENCE: Cost = Cost(2.0);
+    /// Reducing an input column where it lies (two passes over each 64-row chunk for `var`).
+    pub(super) const REDUCE_COLUMN: Cost = Cost(1.0);
+
+    /// The estimate for `plan`: per fused node a tenth of a nanosecond, per math function
+    /// over a block 1.5, per window or scan 3, and 1 for feeding reductions.
+    pub(super) fn of(plan: &crate::passes::fuse_loops::LoopPlan) -> Cost {
+        use crate::passes::fuse_loops::Stage;
+        let stages: f64 = plan
+            .stages
+            .iter()
+            .map(|stage| match stage {
+                Stage::Loop { nodes, .. } => 0.1 * nodes.len().max(1) as f64,
+                Stage::BlockCall { .. } => 1.5,
+                Stage::ScanCall { .. } => 3.0,
+            })
+            .sum();
+        let reduces = if plan.reduce_result.is_empty() { 0.0 } else { 1.0 };
+        Cost(stages + reduces)
+    }
 }
 
 /// Ranges per thread: more ranges than threads let a thread that runs faster (its data in
@@ -239,7 +261,8 @@ mod tests {
     #[test]
     fn ranges_have_64_row_edges_cover_every_row_and_respect_the_thresholds() {
         let parallel = Parallelism { threads: 3, min_rows_per_thread: 100 };
-        let ranges = parallel.ranges(1000, Some(5), false);
+        let heavy = Cost::REFERENCE;
+        let ranges = parallel.ranges(1000, Some(5), heavy);
         // At most 4 ranges per thread and at least 100 rows each: 10 of 100, rounded up to 128.
         let firsts: Vec<usize> = ranges.iter().map(|range| range.first).collect();
         assert_eq!(firsts, [0, 128, 256, 384, 512, 640, 768, 896]);
@@ -249,28 +272,28 @@ mod tests {
             assert_eq!(range.last, last);
         }
         let few = Parallelism { threads: 2, min_rows_per_thread: 32_768 };
-        assert_eq!(few.ranges(1 << 20, Some(0), false).len(), 8);
-        assert_eq!(few.ranges(65_536, Some(0), false).len(), 2);
-        // A light loop needs 6 times the rows per range.
-        assert_eq!(few.ranges(32_768 * 12 - 1, Some(0), true).len(), 1);
-        assert_eq!(few.ranges(32_768 * 12, Some(0), true).len(), 2);
+        assert_eq!(few.ranges(1 << 20, Some(0), heavy).len(), 8);
+        assert_eq!(few.ranges(65_536, Some(0), heavy).len(), 2);
+        // A loop a tenth as costly needs ten times the rows per range.
+        assert_eq!(few.ranges(655_360 - 1, Some(0), Cost(0.2)).len(), 1);
+        assert_eq!(few.ranges(655_360, Some(0), Cost(0.2)).len(), 2);
         // Too few rows per thread, a carried state, a warm-up longer than a range: one range.
-        assert_eq!(parallel.ranges(199, Some(0), false), [RowRange::whole(199)]);
-        assert_eq!(parallel.ranges(1000, None, false), [RowRange::whole(1000)]);
-        assert_eq!(parallel.ranges(1000, Some(129), false), [RowRange::whole(1000)]);
+        assert_eq!(parallel.ranges(199, Some(0), heavy), [RowRange::whole(199)]);
+        assert_eq!(parallel.ranges(1000, None, heavy), [RowRange::whole(1000)]);
+        assert_eq!(parallel.ranges(1000, Some(129), heavy), [RowRange::whole(1000)]);
         let one = Parallelism { threads: 1, min_rows_per_thread: 1 };
-        assert_eq!(one.ranges(1 << 20, Some(0), false), [RowRange::whole(1 << 20)]);
-        assert_eq!(parallel.ranges(0, Some(0), false), [RowRange::whole(0)]);
+        assert_eq!(one.ranges(1 << 20, Some(0), heavy), [RowRange::whole(1 << 20)]);
+        assert_eq!(parallel.ranges(0, Some(0), heavy), [RowRange::whole(0)]);
         // Seven threads over 130 rows of at least 1: ranges of 64.
         let seven = Parallelism { threads: 7, min_rows_per_thread: 1 };
-        let firsts: Vec<usize> = seven.ranges(130, Some(0), false).iter().map(|range| range.first).collect();
+        let firsts: Vec<usize> = seven.ranges(130, Some(0), heavy).iter().map(|range| range.first).collect();
         assert_eq!(firsts, [0, 64, 128]);
     }
 
     #[test]
     fn a_task_that_panics_on_a_worker_panics_on_the_caller() {
         let parallel = Parallelism { threads: 2, min_rows_per_thread: 64 };
-        let ranges = parallel.ranges(64 * 40, Some(0), false);
+        let ranges = parallel.ranges(64 * 40, Some(0), Cost::REFERENCE);
         let caller = std::thread::current().id();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             parallel.run(&ranges, |range| {
@@ -293,7 +316,7 @@ mod tests {
     #[test]
     fn every_range_runs_once_and_results_come_in_range_order() {
         let parallel = Parallelism { threads: 3, min_rows_per_thread: 64 };
-        let ranges = parallel.ranges(10_000, Some(0), false);
+        let ranges = parallel.ranges(10_000, Some(0), Cost::REFERENCE);
         assert!(ranges.len() > 3);
         let firsts = parallel.run(&ranges, |range| range.first);
         assert_eq!(firsts, ranges.iter().map(|range| range.first).collect::<Vec<_>>());
