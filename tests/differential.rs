@@ -192,6 +192,9 @@ fn every_thread_count_gives_the_same_bits() {
         "mmax(dlog(x, 1), 70) - mmin(lag(y, 3), 5) + mstd(dlog(x, 1), 20)",
         "cumsum(x) - ema(y, 0.1) + mmin(x, 64) + mean(ln(x))",
         "cummax(x) + cummin(lag(y, 1))",
+        // Carried across ranges in two phases (no lag in the loop).
+        "x - cummax(x)",
+        "cummin(ln(x) * 2) + cummax(where(y > 100, y, null)) - cummax(w)",
         "sum(x) + var(dlog(x, 1)) + min(w) + max(lag(x, 100)) + count(x)",
         "out m = x * 2\nout c = mavg(y, 7)\nm - c + std(x)",
     ];

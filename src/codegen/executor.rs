@@ -7,7 +7,7 @@ use crate::column::Binding;
 use crate::ir::column_semantics::{CHUNK_ROWS, ReducePartial, ReduceState, ScanState};
 use crate::passes::fuse_loops::{BLOCK_ROWS, Buffer, LoopPlan};
 use crate::runtime::callbacks::{ReduceCallState, ScanCallState};
-use crate::types::Elem;
+use crate::types::{Elem, Scalar};
 use cranelift_jit::JITModule;
 use std::sync::Mutex;
 
@@ -127,6 +127,10 @@ impl NativeKernel {
     /// room for `rows` values of that node's type. No other thread reads or writes the rows
     /// `[range.first, range.last)` of any output during the call, nor (for the bitmaps) their
     /// bytes: ranges run at once must be disjoint with edges on multiples of 64 rows.
+    ///
+    /// `carries` is empty, or holds one entry per `plan.scans` entry: `Some(value)` for a
+    /// `cummax`/`cummin` whose running extreme starts at `value` (the reduction of every row
+    /// before `range.warm_from`; see `ScanState::carry_in`).
     pub(crate) unsafe fn run(
         &self,
         inputs: &[Binding<'_>],
@@ -134,6 +138,7 @@ impl NativeKernel {
         range: RowRange,
         out: OutputTarget,
         extra_outputs: &[OutputTarget],
+        carries: &[Option<Option<Scalar>>],
     ) {
         let plan = &self.plan;
         assert_eq!(extra_outputs.len(), plan.extra_outputs.len(), "run: one target per extra output");
@@ -151,9 +156,10 @@ impl NativeKernel {
                 assert!(target.bitmap_len >= rows.div_ceil(8), "run: an output bitmap covers every row");
             }
         }
+        assert!(carries.is_empty() || carries.len() == plan.scans.len(), "run: a carry per scan");
         // SAFETY: forwarded from the caller; no reduction state, so `call` asserts the plan
         // does not reduce.
-        unsafe { self.call(inputs, rows, range, out, extra_outputs, None) }
+        unsafe { self.call(inputs, rows, range, out, extra_outputs, carries, None) }
     }
 
     /// Runs a `plan_reduction` plan over rows `range`: its result feeds its reductions block
@@ -179,7 +185,7 @@ impl NativeKernel {
         let out = OutputTarget { values: std::ptr::null_mut(), bitmap: std::ptr::null_mut(), bitmap_len: 0 };
         // SAFETY: forwarded from the caller; a reducing plan never writes `out` (it has no
         // result stage write and no extra outputs), and `state` outlives the call.
-        unsafe { self.call(inputs, rows, range, out, &[], Some(&mut state)) };
+        unsafe { self.call(inputs, rows, range, out, &[], &[], Some(&mut state)) };
         state.reduce.into_partial()
     }
 
@@ -192,6 +198,7 @@ impl NativeKernel {
         range: RowRange,
         out: OutputTarget,
         extra_outputs: &[OutputTarget],
+        carries: &[Option<Option<Scalar>>],
         reduce: Option<&mut ReduceCallState>,
     ) {
         let plan = &self.plan;
@@ -220,10 +227,14 @@ impl NativeKernel {
             let mut scan_states: Vec<ScanCallState> = plan
                 .scans
                 .iter()
-                .map(|(node, op)| {
+                .enumerate()
+                .map(|(index, (node, op))| {
                     let elem = plan.program.node(*node).ty.elem;
                     let mut scan = ScanState::new(*op, elem);
                     scan.resume_at(range.warm_from);
+                    if let Some(Some(carry)) = carries.get(index) {
+                        scan.carry_in(*carry);
+                    }
                     ScanCallState { scan, elem }
                 })
                 .collect();

@@ -4,6 +4,7 @@
 //! and cached on the kernel. [`Kernel::interpret`] runs the reference interpreter instead.
 
 pub mod cache;
+mod carried_scans;
 mod multi_pass;
 mod parallel;
 mod plan_questions;
@@ -352,6 +353,9 @@ struct Specialization {
     outputs: Mutex<Option<Arc<Passes>>>,
     /// Each input's layout in the signature (validity bitmap, bit-packed), by name.
     input_forms: Vec<(String, InputForm)>,
+    /// For a fused loop with `cummax`/`cummin`: how its ranges find their carries, made on
+    /// the first evaluation on several threads (`None` inside: the loop cannot carry).
+    carry_plan: Mutex<Option<Option<Arc<carried_scans::CarryPlan>>>>,
 }
 
 // The fused form is the large and the common one, kept inline (a specialisation lives in an
@@ -536,7 +540,13 @@ impl Kernel {
                 Form::Fused(native)
             }
         };
-        let spec = Arc::new(Specialization { program, form, outputs: Mutex::new(None), input_forms });
+        let spec = Arc::new(Specialization {
+            program,
+            form,
+            outputs: Mutex::new(None),
+            input_forms,
+            carry_plan: Mutex::new(None),
+        });
         let mut specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
         if specializations.len() >= MAX_SPECIALIZATIONS_PER_KERNEL {
             specializations.remove(0);
@@ -719,7 +729,10 @@ impl Kernel {
         rows: usize,
     ) -> Result<Column, Error> {
         match &spec.form {
-            Form::Fused(fused) => Ok(run_to_column(fused, inputs, rows, self.parallelism)),
+            Form::Fused(fused) => {
+                let carry = self.carry_plan_of(spec, fused)?;
+                Ok(run_to_column(fused, inputs, rows, self.parallelism, carry.as_deref()))
+            }
             Form::MultiPass(passes) => self.eval_passes(passes, bindings, rows),
         }
     }
@@ -815,7 +828,27 @@ impl Kernel {
             Form::Fused(fused) => fused,
             Form::MultiPass(passes) => return self.eval_passes_into(passes, bindings, rows, out),
         };
-        run_fused_into(fused, &inputs, rows, out, self.parallelism)
+        let carry = self.carry_plan_of(&spec, fused)?;
+        run_fused_into(fused, &inputs, rows, out, self.parallelism, carry.as_deref())
+    }
+
+    /// The carry plan of a fused loop with `cummax`/`cummin`, when this handle runs on
+    /// several threads (`carried_scans`); made once per specialisation.
+    fn carry_plan_of(
+        &self,
+        spec: &Specialization,
+        fused: &Fused,
+    ) -> Result<Option<Arc<carried_scans::CarryPlan>>, Error> {
+        if self.parallelism.threads <= 1 || !carried_scans::eligible(fused.plan()) {
+            return Ok(None);
+        }
+        let mut slot = spec.carry_plan.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(plan) = &*slot {
+            return Ok(plan.clone());
+        }
+        let plan = self.carry_plan(fused.plan())?.map(Arc::new);
+        *slot = Some(plan.clone());
+        Ok(plan)
     }
 
     /// The signature of `bindings`, or the error that explains why they do not fit.
@@ -887,6 +920,7 @@ fn run_fused_into(
     rows: usize,
     out: &mut ColumnMut<'_>,
     parallelism: Parallelism,
+    carry: Option<&carried_scans::CarryPlan>,
 ) -> Result<EvalSummary, Error> {
     if !fused.plan().extra_outputs.is_empty() {
         return Err(
@@ -919,7 +953,7 @@ fn run_fused_into(
     // SAFETY: the caller checked every binding against the plan's signature; `pointer` has
     // room for `len` values of the result's type and the bitmap for `len` bits, both borrowed
     // mutably (through `out`) until the run returns.
-    unsafe { multi_pass::run_in_ranges(fused, inputs, rows, target, &[], parallelism) };
+    unsafe { multi_pass::run_in_ranges(fused, inputs, rows, target, &[], parallelism, carry) };
     // A result the plan proves never null needs no counting, only its bits set.
     let null_count = if nullable {
         len - count_valid(out.validity, len)

@@ -10,6 +10,7 @@
 //! null). Every other property of a pass program — its inputs' types and bitmaps — is the
 //! specialisation's signature, so nothing is rebuilt or re-keyed per evaluation.
 
+use super::carried_scans::CarryPlan;
 use super::parallel::{self, Parallelism};
 use super::{Bindings, Fused, Kernel, input_form};
 use crate::codegen::{self, OutputTarget, RowRange};
@@ -98,7 +99,11 @@ fn reduce_binding(
 
 /// What rows `range` of `column` contribute to `ops`, with a row accessor specialised to the
 /// column's element type and validity, so the per-row work inlines.
-fn reduce_column_range(column: &ColumnRef<'_>, range: RowRange, ops: &[ir::ReduceOp]) -> ReducePartial {
+pub(super) fn reduce_column_range(
+    column: &ColumnRef<'_>,
+    range: RowRange,
+    ops: &[ir::ReduceOp],
+) -> ReducePartial {
     let (first, len) = (range.first, range.last - range.first);
     let elem = column.data.elem();
     let valid = |i: usize| column.validity.is_none_or(|validity| validity.is_valid(first + i));
@@ -175,7 +180,7 @@ impl Kernel {
                             let fused =
                                 self.writing_loop(passes, Place::Operand(index), &step.operand, &produced)?;
                             let inputs = loop_inputs(&fused, user, &produced, rows)?;
-                            let column = run_to_column(&fused, &inputs, rows, parallelism);
+                            let column = run_to_column(&fused, &inputs, rows, parallelism, None);
                             reduce_binding(
                                 &Binding::Column(column.as_column_ref()),
                                 rows,
@@ -203,7 +208,7 @@ impl Kernel {
         let produced = self.run_steps(passes, user, rows)?;
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
         let inputs = loop_inputs(&fused, user, &produced, rows)?;
-        Ok(run_to_column(&fused, &inputs, rows, self.parallelism))
+        Ok(run_to_column(&fused, &inputs, rows, self.parallelism, None))
     }
 
     /// As `eval_passes`, with the last loop writing into the caller's buffers.
@@ -217,7 +222,7 @@ impl Kernel {
         let produced = self.run_steps(passes, user, rows)?;
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
         let inputs = loop_inputs(&fused, user, &produced, rows)?;
-        super::run_fused_into(&fused, &inputs, rows, out, self.parallelism)
+        super::run_fused_into(&fused, &inputs, rows, out, self.parallelism, None)
     }
 
     /// Every output of the last program: the passes once, then one fused loop that writes the
@@ -233,7 +238,7 @@ impl Kernel {
         let fused = self.writing_loop(passes, Place::Last, &passes.plan.last, &produced)?;
         let parallelism = self.parallelism;
         let (result, extras) =
-            run_to_columns(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows, parallelism);
+            run_to_columns(&fused, &loop_inputs(&fused, user, &produced, rows)?, rows, parallelism, None);
         // The loop's program may have had null reductions substituted: its outputs line up
         // with the last program's one for one.
         let program = &fused.plan().program;
@@ -246,7 +251,7 @@ impl Kernel {
             } else {
                 let single = crate::passes::eliminate_dead_nodes::run(&program.select_output(index));
                 let alone = self.writing_loop(passes, Place::Output(index), &single, &produced)?;
-                run_to_column(&alone, &loop_inputs(&alone, user, &produced, rows)?, rows, parallelism)
+                run_to_column(&alone, &loop_inputs(&alone, user, &produced, rows)?, rows, parallelism, None)
             };
             columns.push((name.clone(), column));
         }
@@ -392,6 +397,7 @@ pub(super) fn run_to_columns(
     inputs: &[Binding<'_>],
     rows: usize,
     parallelism: Parallelism,
+    carry: Option<&CarryPlan>,
 ) -> (Column, Vec<Column>) {
     let plan = fused.plan();
     let len = if codegen::result_is_scalar(plan) { 1 } else { rows };
@@ -406,7 +412,7 @@ pub(super) fn run_to_columns(
     // result buffer holds `len` values of the result's type and `len` bits when nullable; one
     // target per extra output holds `rows` values of its node's type and `rows` bits when
     // that node is nullable; the buffers are borrowed mutably here until the run returns.
-    unsafe { run_in_ranges(fused, inputs, rows, result.target(), &targets, parallelism) };
+    unsafe { run_in_ranges(fused, inputs, rows, result.target(), &targets, parallelism, carry) };
     (result.finish(), extras.into_iter().map(OutputBuffer::finish).collect())
 }
 
@@ -416,16 +422,18 @@ pub(super) fn run_to_column(
     inputs: &[Binding<'_>],
     rows: usize,
     parallelism: Parallelism,
+    carry: Option<&CarryPlan>,
 ) -> Column {
-    run_to_columns(fused, inputs, rows, parallelism).0
+    run_to_columns(fused, inputs, rows, parallelism, carry).0
 }
 
 /// Runs one fused loop over every row, split into ranges on the pool where the loop allows
-/// (`parallel::warm_up`).
+/// (`parallel::warm_up`), or, for a loop whose carried state is `cummax`/`cummin`, in two
+/// phases when `carry` is given (`carried_scans`).
 ///
 /// # Safety
 /// As [`Fused::run`] over the whole column, with `out` and `extra_outputs` exclusively the
-/// caller's for the duration.
+/// caller's for the duration; `carry` was made for this loop's plan.
 pub(super) unsafe fn run_in_ranges(
     fused: &Fused,
     inputs: &[Binding<'_>],
@@ -433,13 +441,31 @@ pub(super) unsafe fn run_in_ranges(
     out: OutputTarget,
     extra_outputs: &[OutputTarget],
     parallelism: Parallelism,
+    carry: Option<&CarryPlan>,
 ) {
     let plan = fused.plan();
-    let ranges = parallelism.ranges(rows, parallel::warm_up(&plan.program), parallel::Cost::of(plan));
+    let cost = parallel::Cost::of(plan);
+    let warm_up = parallel::warm_up(&plan.program);
+    if warm_up.is_none()
+        && let Some(carry) = carry
+    {
+        let ranges = parallelism.ranges(rows, Some(0), cost);
+        if ranges.len() > 1 {
+            // SAFETY: forwarded from the caller.
+            let carries = unsafe { carry.carries(inputs, rows, &ranges, parallelism) };
+            parallelism.run(&ranges, |range| {
+                let index = ranges.partition_point(|other| other.first < range.first);
+                // SAFETY: as below; `carries[index]` holds one carry per scan of this plan.
+                unsafe { fused.run(inputs, rows, range, out, extra_outputs, &carries[index]) }
+            });
+            return;
+        }
+    }
+    let ranges = parallelism.ranges(rows, warm_up, cost);
     parallelism.run(&ranges, |range| {
         // SAFETY: forwarded from the caller; the ranges are disjoint with edges on 64-row
         // multiples (`Parallelism::ranges`), so the runs write disjoint rows and bytes.
-        unsafe { fused.run(inputs, rows, range, out, extra_outputs) }
+        unsafe { fused.run(inputs, rows, range, out, extra_outputs, &[]) }
     });
 }
 

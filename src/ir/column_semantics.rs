@@ -1056,6 +1056,23 @@ impl ScanState {
             ScanState::Integer(state) => state.resume_at(row),
         }
     }
+
+    /// For `cummax`/`cummin`: makes the running extreme `value`, the `max`/`min` reduction of
+    /// every row before the next one fed (`None`: none of them valid). Because `maximum` and
+    /// `minimum` are associative and commutative (NaN payloads aside), the rows after give
+    /// the bits a state fed every earlier row gives.
+    pub fn carry_in(&mut self, value: Option<Scalar>) {
+        match self {
+            ScanState::Float(state) => {
+                debug_assert!(matches!(state.op, ScanOp::CumMax | ScanOp::CumMin));
+                state.state = value.map(scalar_as_f64);
+            }
+            ScanState::Integer(state) => {
+                debug_assert!(matches!(state.op, ScanOp::CumMax | ScanOp::CumMin));
+                state.state = value.map(scalar_as_i64);
+            }
+        }
+    }
 }
 
 /// Every reduction in `ops` over a column of element type `elem` given row by row.
@@ -1382,6 +1399,33 @@ mod tests {
             for first in [64usize, 100, 1500] {
                 let warm = op.warm_up().unwrap() as usize;
                 assert_eq!(run(first - warm)[first..], whole[first..], "{op:?} from {first}");
+            }
+        }
+    }
+
+    #[test]
+    fn cummax_and_cummin_carried_in_from_a_reduction_give_the_whole_columns_bits() {
+        let x: Vec<Option<f64>> = (0..700)
+            .map(|i| match i % 29 {
+                4 => None,
+                9 if i > 400 => Some(f64::NAN),
+                _ => Some(((i as f64) * 0.37).sin() * (i as f64)),
+            })
+            .collect();
+        let bits = |v: &[Option<f64>]| {
+            v.iter().map(|v| v.map(|v| if v.is_nan() { 1 } else { v.to_bits() })).collect::<Vec<_>>()
+        };
+        for (op, reduce) in [(ScanOp::CumMax, ReduceOp::Max), (ScanOp::CumMin, ReduceOp::Min)] {
+            let whole = scanned(op, &x);
+            for first in [0usize, 1, 64, 300, 699] {
+                let before = reduce_f64(&[reduce], first, |row| x[row])[0].map(Scalar::F64);
+                let mut state = ScanState::new(op, Elem::F64);
+                state.resume_at(first);
+                state.carry_in(before);
+                let ScanState::Float(mut state) = state else { unreachable!() };
+                let mut got = vec![None; x.len()];
+                state.feed(x.len() - first, |i| x[first + i], |i, value| got[first + i] = value);
+                assert_eq!(bits(&got[first..]), bits(&whole[first..]), "{op:?} from {first}");
             }
         }
     }
