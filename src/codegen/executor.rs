@@ -159,7 +159,7 @@ impl NativeKernel {
         assert!(carries.is_empty() || carries.len() == plan.scans.len(), "run: a carry per scan");
         // SAFETY: forwarded from the caller; no reduction state, so `call` asserts the plan
         // does not reduce.
-        unsafe { self.call(inputs, rows, range, out, extra_outputs, carries, None) }
+        unsafe { self.call(inputs, rows, range, (out, extra_outputs), carries, None) }
     }
 
     /// Runs a `plan_reduction` plan over rows `range`: its result feeds its reductions block
@@ -185,7 +185,7 @@ impl NativeKernel {
         let out = OutputTarget { values: std::ptr::null_mut(), bitmap: std::ptr::null_mut(), bitmap_len: 0 };
         // SAFETY: forwarded from the caller; a reducing plan never writes `out` (it has no
         // result stage write and no extra outputs), and `state` outlives the call.
-        unsafe { self.call(inputs, rows, range, out, &[], &[], Some(&mut state)) };
+        unsafe { self.call(inputs, rows, range, (out, &[]), &[], Some(&mut state)) };
         state.reduce.into_partial()
     }
 
@@ -196,8 +196,7 @@ impl NativeKernel {
         inputs: &[Binding<'_>],
         rows: usize,
         range: RowRange,
-        out: OutputTarget,
-        extra_outputs: &[OutputTarget],
+        (out, extra_outputs): (OutputTarget, &[OutputTarget]),
         carries: &[Option<Option<Scalar>>],
         reduce: Option<&mut ReduceCallState>,
     ) {
