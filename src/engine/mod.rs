@@ -51,7 +51,7 @@ pub struct EngineConfig {
     /// takes `FUSEJIT_THREADS` if set, else the available cores. Every thread count gives
     /// the same bits (docs/LANGUAGE.md, "Threads").
     pub threads: Option<usize>,
-    /// The least rows per range when a column is split between threads, for a loop as
+    /// The least rows each of two threads must get before a column is split, for a loop as
     /// costly per row as `dlog(x,1)*a+b`; a cheaper loop (plain arithmetic) needs
     /// proportionally more, by an estimate from its plan. Shorter inputs run on the
     /// caller's thread with no more overhead than one thread.

@@ -39,14 +39,22 @@ pub(super) struct Parallelism {
 impl Parallelism {
     /// The ranges to run `rows` rows of a loop whose rows reach back `warm_up` rows (`None`:
     /// it carries state from row 0): one range, the whole column, when it should not be
-    /// split. `cost` is the loop's estimated time per row ([`Cost`]): `min_rows_per_thread`
-    /// is the least rows per range for a loop of `Cost::REFERENCE` (a `dlog`), a cheaper
-    /// loop needs proportionally more, since a range must repay waking a worker.
+    /// split. `cost` is the loop's estimated time per row ([`Cost`]): a column is split when
+    /// each of two threads gets `min_rows_per_thread` rows of a loop of `Cost::REFERENCE` (a
+    /// `dlog`), proportionally more of a cheaper loop, since a worker's share must repay
+    /// waking it. It is then cut into up to `RANGES_PER_THREAD` ranges per thread, each at
+    /// least a quarter of that, so that the threads, taking ranges as they come free, end
+    /// together.
     pub(super) fn ranges(self, rows: usize, warm_up: Option<usize>, cost: Cost) -> Vec<RowRange> {
         let scale = Cost::REFERENCE.0 / cost.0.max(Cost::REFERENCE.0 / 64.0);
         let min_rows = (self.min_rows_per_thread.max(1) as f64 * scale).ceil() as usize;
-        let tasks =
-            if self.threads > 1 { (self.threads * RANGES_PER_THREAD).min(rows / min_rows) } else { 1 };
+        let split = self.threads > 1 && rows / min_rows >= 2;
+        let tasks = if split {
+            (self.threads * RANGES_PER_THREAD)
+                .min(rows / min_rows.div_ceil(RANGES_PER_THREAD).max(CHUNK_ROWS))
+        } else {
+            1
+        };
         let Some(warm_up) = warm_up.filter(|_| tasks > 1) else {
             return vec![RowRange::whole(rows)];
         };
@@ -260,10 +268,11 @@ mod tests {
 
     #[test]
     fn ranges_have_64_row_edges_cover_every_row_and_respect_the_thresholds() {
-        let parallel = Parallelism { threads: 3, min_rows_per_thread: 100 };
+        let parallel = Parallelism { threads: 3, min_rows_per_thread: 400 };
         let heavy = Cost::REFERENCE;
         let ranges = parallel.ranges(1000, Some(5), heavy);
-        // At most 4 ranges per thread and at least 100 rows each: 10 of 100, rounded up to 128.
+        // Two threads' worth of 400 rows: split into ranges of at least 100 (rounded up to
+        // 64-row edges), at most 4 per thread.
         let firsts: Vec<usize> = ranges.iter().map(|range| range.first).collect();
         assert_eq!(firsts, [0, 128, 256, 384, 512, 640, 768, 896]);
         for (index, range) in ranges.iter().enumerate() {
@@ -273,21 +282,24 @@ mod tests {
         }
         let few = Parallelism { threads: 2, min_rows_per_thread: 32_768 };
         assert_eq!(few.ranges(1 << 20, Some(0), heavy).len(), 8);
-        assert_eq!(few.ranges(65_536, Some(0), heavy).len(), 2);
-        // A loop a tenth as costly needs ten times the rows per range.
+        assert_eq!(few.ranges(65_536, Some(0), heavy).len(), 8);
+        assert_eq!(few.ranges(65_535, Some(0), heavy).len(), 1);
+        // A loop a tenth as costly needs ten times the rows.
         assert_eq!(few.ranges(655_360 - 1, Some(0), Cost(0.2)).len(), 1);
-        assert_eq!(few.ranges(655_360, Some(0), Cost(0.2)).len(), 2);
-        // Too few rows per thread, a carried state, a warm-up longer than a range: one range.
-        assert_eq!(parallel.ranges(199, Some(0), heavy), [RowRange::whole(199)]);
+        assert_eq!(few.ranges(655_360, Some(0), Cost(0.2)).len(), 8);
+        // Too few rows, a carried state, a warm-up longer than a range: one range.
+        assert_eq!(parallel.ranges(799, Some(0), heavy), [RowRange::whole(799)]);
         assert_eq!(parallel.ranges(1000, None, heavy), [RowRange::whole(1000)]);
         assert_eq!(parallel.ranges(1000, Some(129), heavy), [RowRange::whole(1000)]);
         let one = Parallelism { threads: 1, min_rows_per_thread: 1 };
         assert_eq!(one.ranges(1 << 20, Some(0), heavy), [RowRange::whole(1 << 20)]);
         assert_eq!(parallel.ranges(0, Some(0), heavy), [RowRange::whole(0)]);
-        // Seven threads over 130 rows of at least 1: ranges of 64.
+        // Ranges are never shorter than 64 rows: 130 rows make two (of 128 and 2).
         let seven = Parallelism { threads: 7, min_rows_per_thread: 1 };
         let firsts: Vec<usize> = seven.ranges(130, Some(0), heavy).iter().map(|range| range.first).collect();
-        assert_eq!(firsts, [0, 64, 128]);
+        assert_eq!(firsts, [0, 128]);
+        let firsts: Vec<usize> = seven.ranges(640, Some(0), heavy).iter().map(|range| range.first).collect();
+        assert_eq!(firsts, (0..640).step_by(64).collect::<Vec<_>>());
     }
 
     #[test]
