@@ -222,15 +222,22 @@ impl Cost {
     /// Reducing an input column where it lies (two passes over each 64-row chunk for `var`).
     pub(super) const REDUCE_COLUMN: Cost = Cost(1.0);
 
-    /// The estimate for `plan`: per fused node a tenth of a nanosecond, per math function
-    /// over a block 1.5, per window or scan 3, and 1 for feeding reductions.
+    /// The estimate for `plan`: per fused node a tenth of a nanosecond (half of one for a
+    /// division, a remainder or a square root), per math function over a block 1.5, per
+    /// window or scan 3, and 1 for feeding reductions.
     pub(super) fn of(plan: &crate::passes::fuse_loops::LoopPlan) -> Cost {
+        use crate::ir::{BinaryOp, UnaryOp};
         use crate::passes::fuse_loops::Stage;
+        let node_cost = |id: &crate::ir::NodeId| match plan.program.node(*id).kind {
+            NodeKind::Binary { op: BinaryOp::Div | BinaryOp::FloorDiv | BinaryOp::Mod, .. }
+            | NodeKind::Unary { op: UnaryOp::Sqrt, .. } => 0.5,
+            _ => 0.1,
+        };
         let stages: f64 = plan
             .stages
             .iter()
             .map(|stage| match stage {
-                Stage::Loop { nodes, .. } => 0.1 * nodes.len().max(1) as f64,
+                Stage::Loop { nodes, .. } => nodes.iter().map(node_cost).sum::<f64>().max(0.1),
                 Stage::BlockCall { .. } => 1.5,
                 Stage::ScanCall { .. } => 3.0,
             })
