@@ -4,12 +4,17 @@ use fusejit::{Bindings, Column, Engine, EngineConfig, Kernel, Scalar};
 use std::sync::OnceLock;
 
 /// One engine for the whole run, with Cranelift's verifier on: a verifier error is a bug.
+/// It splits every column of 128 rows or more over three threads (ranges of 64 rows and
+/// up), so that native results come from ranges with warm-ups, carried extremes and
+/// joined reduction trees, and must still equal the interpreter's.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let mut config = EngineConfig::default();
         config.verify_generated_code = true;
         config.cache_capacity = 64;
+        config.threads = Some(3);
+        config.min_rows_per_thread = 64;
         Engine::with_config(config).expect("the default math tier is supported")
     })
 }
