@@ -15,11 +15,14 @@
 //! - ranges write disjoint rows, and their edges are multiples of 64 rows, so no two threads
 //!   write one validity byte.
 //!
-//! The pool is rayon's: work stealing keeps both cores busy when ranges take unequal time,
-//! scoped tasks borrow the caller's columns without copying or `'static` bounds, and a
-//! caller that is itself a pool worker (nested evaluation) runs its tasks instead of
-//! blocking on them, so nesting cannot deadlock. One pool per thread count asked for, each
-//! created once per process and never per call.
+//! The pool: one per thread count asked for (`threads − 1` workers), created once per
+//! process, never per call. Its workers are rayon's: threads that sleep when idle and wake
+//! on `spawn`, the pool most Rust data tools already carry (Polars runs on one); a small
+//! owned pool would serve as well, since `Parallelism::run` only spawns one helper job per
+//! worker and hands out ranges itself. The caller's thread always works too, so an
+//! evaluation never waits for a worker to wake, and one nested inside any thread pool
+//! (another rayon pool's task, a caller among many) cannot deadlock: it makes progress on
+//! its own thread and waits only for ranges a worker has already taken.
 
 use crate::codegen::RowRange;
 use crate::ir::column_semantics::CHUNK_ROWS;
@@ -32,7 +35,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 pub(super) struct Parallelism {
     /// Threads to use (1: the caller's thread only).
     pub(super) threads: usize,
-    /// A column is split only into ranges of at least this many rows.
+    /// `EngineConfig::min_rows_per_thread`: see `Parallelism::ranges`.
     pub(super) min_rows_per_thread: usize,
 }
 
