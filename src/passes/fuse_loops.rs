@@ -422,7 +422,16 @@ fn vector_plan(
         elem @ (Elem::F64 | Elem::F32 | Elem::I64 | Elem::I32) => Some(elem),
         Elem::Bool => None,
     });
-    let elem = lane_types.next()?;
+    let elem = match lane_types.next() {
+        Some(elem) => elem,
+        // A loop that only copies the result out (a block call's, a scan's, an input, a lag):
+        // the result's lanes, so the copy runs a lane group at a time.
+        None if nodes.is_empty() && writes_result => match program.node(program.result).ty.elem {
+            elem @ (Elem::F64 | Elem::F32 | Elem::I64 | Elem::I32) => elem,
+            Elem::Bool => return None,
+        },
+        None => return None,
+    };
     if lane_types.any(|other| other != elem) {
         return None;
     }

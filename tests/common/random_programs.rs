@@ -507,6 +507,12 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "exp(x - 100) + exp(-x) + ln(x - 99)",
     // Trig with ordinary, huge (Payne–Hanek) and mixed vectors: x·1.0995e10 straddles 2⁴⁰.
     "sin(x) + cos(x * 1e200) * tan(x * 1.0995e10) + sin(w * 1e30)",
+    // Loops that only copy the result out, a lane group at a time: a block call's result, an
+    // input, a lag, an f32 block call.
+    "ln(x)",
+    "x",
+    "lag(y, 3)",
+    "exp(w / 100)",
 ];
 
 /// Smooth price-like columns for the workload tests at block boundaries: `x` and `y` near 100,
