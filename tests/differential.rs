@@ -195,6 +195,8 @@ fn every_thread_count_gives_the_same_bits() {
         // Carried across ranges in two phases (no lag in the loop).
         "x - cummax(x)",
         "cummin(ln(x) * 2) + cummax(where(y > 100, y, null)) - cummax(w)",
+        // Integer running sums wrap, which is associative: carried too (and past 2⁶³ here).
+        "cumsum(i64(x * 1e15)) + i64(cumsum(i32(y)))",
         "sum(x) + var(dlog(x, 1)) + min(w) + max(lag(x, 100)) + count(x)",
         "out m = x * 2\nout c = mavg(y, 7)\nm - c + std(x)",
     ];

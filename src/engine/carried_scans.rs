@@ -1,14 +1,15 @@
-//! `cummax`/`cummin` across threads, exactly: a loop whose only carried state is running
-//! extremes runs in two phases. First every range reduces each such scan's operand to its
-//! `max`/`min` (in parallel); then each range starts its scans from the extreme of all the
-//! ranges before it (`ScanState::carry_in`) and runs in parallel as usual. `maximum` and
-//! `minimum` are associative, so the carried state is the one a single thread would have
+//! `cummax`/`cummin` (and an integer `cumsum`) across threads, exactly: a loop whose only
+//! carried state is running extremes or wrapping integer sums runs in two phases. First every
+//! range reduces each such scan's operand to its `max`/`min`/wrapping sum (in parallel);
+//! then each range starts its scans from the combination of all the ranges before it
+//! (`ScanState::carry_in`) and runs in parallel as usual. `maximum`, `minimum` and wrapping
+//! addition are associative, so the carried state is the one a single thread would have
 //! reached, and the result is the same bits.
 //!
 //! Only loops without lags or windows take this path: their ranges have no warm-up, so the
-//! carry into a range is the reduction of exactly the rows before it. `cumsum`, `cumprod`
-//! and `ema` are not associative in floating point (a compensated running sum even less),
-//! so a loop holding one runs on one thread.
+//! carry into a range is the reduction of exactly the rows before it. A float `cumsum`,
+//! `cumprod` and `ema` are not associative (a compensated running sum even less), so a loop
+//! holding one runs on one thread.
 
 use super::multi_pass::reduce_column_range;
 use super::parallel::Parallelism;
@@ -16,7 +17,7 @@ use super::{Fused, Kernel};
 use crate::codegen::{Listings, RowRange};
 use crate::column::Binding;
 use crate::error::Error;
-use crate::ir::column_semantics::{ReduceState, scalar_as_f64, scalar_as_i64};
+use crate::ir::column_semantics::{ReducePartial, ReduceState, scalar_as_f64, scalar_as_i64};
 use crate::ir::semantics::{maximum, minimum};
 use crate::ir::{NodeKind, ReduceOp, ScanOp, Shape};
 use crate::passes::fuse_loops::{self, InputForm, LoopPlan};
@@ -34,7 +35,8 @@ pub(super) struct CarryPlan {
 
 #[derive(Debug)]
 struct CarriedScan {
-    /// `Max` for `cummax`, `Min` for `cummin`.
+    /// The reduction of a range: `Max` for `cummax`, `Min` for `cummin`, `Sum` (taken
+    /// modulo 2⁶⁴) for an integer `cumsum`.
     op: ReduceOp,
     /// The operand's element type.
     elem: Elem,
@@ -60,9 +62,26 @@ pub(super) fn eligible(plan: &LoopPlan) -> bool {
     let no_lags = program.nodes.iter().all(|node| !matches!(node.kind, NodeKind::Lag { .. }));
     let extremes = plan.scans.iter().all(|(node, op)| {
         let NodeKind::Scan { arg, .. } = program.node(*node).kind else { return false };
-        let operand_has_scan =
-            (0..=arg.index()).any(|index| matches!(program.nodes[index].kind, NodeKind::Scan { .. }));
-        matches!(op, ScanOp::CumMax | ScanOp::CumMin) && !operand_has_scan
+        // Whether a scan feeds the operand (then its carry would need that scan's values).
+        let mut feeds = vec![false; arg.index() + 1];
+        feeds[arg.index()] = true;
+        let mut operand_has_scan = false;
+        for index in (0..=arg.index()).rev() {
+            if feeds[index] {
+                let kind = program.nodes[index].kind;
+                operand_has_scan |= matches!(kind, NodeKind::Scan { .. });
+                for operand in kind.operands() {
+                    feeds[operand.index()] = true;
+                }
+            }
+        }
+        let integer = program.node(arg).ty.elem.is_integer();
+        let carried = match op {
+            ScanOp::CumMax | ScanOp::CumMin => true,
+            ScanOp::CumSum => integer,
+            _ => false,
+        };
+        carried && !operand_has_scan
     });
     no_lags && extremes
 }
@@ -76,7 +95,11 @@ impl Kernel {
         let mut scans = Vec::with_capacity(plan.scans.len());
         for (node, op) in &plan.scans {
             let NodeKind::Scan { arg, .. } = program.node(*node).kind else { return Ok(None) };
-            let reduce = if *op == ScanOp::CumMax { ReduceOp::Max } else { ReduceOp::Min };
+            let reduce = match op {
+                ScanOp::CumMax => ReduceOp::Max,
+                ScanOp::CumMin => ReduceOp::Min,
+                _ => ReduceOp::Sum,
+            };
             let elem = program.node(arg).ty.elem;
             let operand = match program.node(arg).kind {
                 NodeKind::Input { slot } => Operand::Input(slot as usize),
@@ -138,6 +161,13 @@ impl CarryPlan {
                             unsafe { kernel.run_reduction(&operand_inputs, rows, range) }
                         }
                     };
+                    if scan.op == ReduceOp::Sum {
+                        // The wrapping sum, not `sum`'s checked one (null when it overflows).
+                        return match partial {
+                            ReducePartial::Integer(sum) => sum.wrapping_sum().map(Scalar::I64),
+                            ReducePartial::Float(_) => unreachable!("only integer sums are carried"),
+                        };
+                    }
                     state.absorb(partial);
                     state.finish(&[scan.op], scan.elem).pop().flatten()
                 })
@@ -156,9 +186,9 @@ impl CarryPlan {
     }
 }
 
-/// The `max`/`min` of two partial extremes (`None`: no valid row), by the semantics of
-/// `cummax`/`cummin`: `maximum`/`minimum` on floats (f32 and bool widened, as the scans
-/// take them), `max`/`min` on integers.
+/// Two partial states in row order (`None`: no valid row), by the semantics of the scans:
+/// `maximum`/`minimum` on floats (f32 and bool widened, as the scans take them), `max`/`min`
+/// and wrapping `+` on integers.
 fn combine(op: ReduceOp, a: Option<Scalar>, b: Option<Scalar>) -> Option<Scalar> {
     let (a, b) = match (a, b) {
         (None, value) | (value, None) => return value,
@@ -166,6 +196,7 @@ fn combine(op: ReduceOp, a: Option<Scalar>, b: Option<Scalar>) -> Option<Scalar>
     };
     let integer = matches!(a, Scalar::I64(_) | Scalar::I32(_));
     Some(match (integer, op) {
+        (_, ReduceOp::Sum) => Scalar::I64(scalar_as_i64(a).wrapping_add(scalar_as_i64(b))),
         (true, ReduceOp::Max) => Scalar::I64(scalar_as_i64(a).max(scalar_as_i64(b))),
         (true, _) => Scalar::I64(scalar_as_i64(a).min(scalar_as_i64(b))),
         (false, ReduceOp::Max) => Scalar::F64(maximum(scalar_as_f64(a), scalar_as_f64(b))),

@@ -808,6 +808,11 @@ impl IntegerReduceState {
         };
     }
 
+    /// The sum modulo 2⁶⁴ (what a wrapping running sum reaches), `None` for no valid rows.
+    pub fn wrapping_sum(&self) -> Option<i64> {
+        (self.count > 0).then_some(self.sum as i64)
+    }
+
     /// Each op's value: `sum` (0 for no rows, null when it overflows i64), `min`/`max` (null
     /// for no rows), `count`.
     pub fn finish(self) -> Vec<Option<i64>> {
@@ -1057,10 +1062,11 @@ impl ScanState {
         }
     }
 
-    /// For `cummax`/`cummin`: makes the running extreme `value`, the `max`/`min` reduction of
-    /// every row before the next one fed (`None`: none of them valid). Because `maximum` and
-    /// `minimum` are associative and commutative (NaN payloads aside), the rows after give
-    /// the bits a state fed every earlier row gives.
+    /// For `cummax`/`cummin` (and an integer `cumsum`): makes the running state `value`, the
+    /// `max`/`min` (the wrapping sum) of every row before the next one fed (`None`: none of
+    /// them valid). Because `maximum`, `minimum` and wrapping integer addition are
+    /// associative (NaN payloads aside), the rows after give the bits a state fed every
+    /// earlier row gives.
     pub fn carry_in(&mut self, value: Option<Scalar>) {
         match self {
             ScanState::Float(state) => {
@@ -1068,7 +1074,7 @@ impl ScanState {
                 state.state = value.map(scalar_as_f64);
             }
             ScanState::Integer(state) => {
-                debug_assert!(matches!(state.op, ScanOp::CumMax | ScanOp::CumMin));
+                debug_assert!(matches!(state.op, ScanOp::CumMax | ScanOp::CumMin | ScanOp::CumSum));
                 state.state = value.map(scalar_as_i64);
             }
         }
@@ -1428,6 +1434,35 @@ mod tests {
                 assert_eq!(bits(&got[first..]), bits(&whole[first..]), "{op:?} from {first}");
             }
         }
+    }
+
+    #[test]
+    fn an_integer_cumsum_carried_in_as_a_wrapping_sum_gives_the_whole_columns_bits() {
+        let x: Vec<Option<i64>> =
+            (0..500).map(|i| (i % 7 != 3).then(|| i64::MAX / 3 - i * 1_000_003)).collect();
+        let run = |first: usize, carry: Option<Option<Scalar>>| {
+            let mut state = ScanState::new(ScanOp::CumSum, Elem::I64);
+            state.resume_at(first);
+            if let Some(carry) = carry {
+                state.carry_in(carry);
+            }
+            let ScanState::Integer(mut state) = state else { unreachable!() };
+            let mut got = vec![None; x.len()];
+            state.feed(x.len() - first, |i| x[first + i], |i, value| got[first + i] = value);
+            got
+        };
+        let whole = run(0, None);
+        // The sums pass i64::MAX within a few rows: the carry must be the wrapped sum.
+        assert!(whole.iter().flatten().any(|&sum| sum < 0));
+        for first in [1usize, 3, 64, 499] {
+            assert_eq!(run(first, Some(sum_before(&x, first)))[first..], whole[first..], "from {first}");
+        }
+    }
+
+    fn sum_before(x: &[Option<i64>], first: usize) -> Option<Scalar> {
+        let mut state = IntegerReduceState::new(&[ReduceOp::Sum]);
+        state.feed(first, |row| x[row]);
+        state.wrapping_sum().map(Scalar::I64)
     }
 
     #[test]
