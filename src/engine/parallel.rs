@@ -9,7 +9,9 @@
 //!   fills;
 //! - a window's state resumed at the warm-up's first row gives the whole column's bits after
 //!   `ScanOp::warm_up` rows (proved in `ScanOp::warm_up`, tested in `column_semantics`);
-//!   cumulative ops and `ema` carry state from row 0, so a loop with one runs on one thread;
+//!   `cummax`/`cummin` and integer `cumsum` are carried into each range in two phases
+//!   (`carried_scans`); a float `cumsum`, `cumprod` and `ema` carry state from row 0, so a
+//!   loop with one runs on one thread;
 //! - reductions merge 64-row chunks in a tree fixed by chunk index; each range returns its
 //!   subtrees and they are absorbed in row order (`ReduceState::absorb`);
 //! - ranges write disjoint rows, and their edges are multiples of 64 rows, so no two threads
