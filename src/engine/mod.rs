@@ -839,14 +839,19 @@ impl Kernel {
         spec: &Specialization,
         fused: &Fused,
     ) -> Result<Option<Arc<carried_scans::CarryPlan>>, Error> {
-        if self.parallelism.threads <= 1 || !carried_scans::eligible(fused.plan()) {
+        if self.parallelism.threads <= 1 || fused.plan().scans.is_empty() {
             return Ok(None);
         }
         let mut slot = spec.carry_plan.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(plan) = &*slot {
             return Ok(plan.clone());
         }
-        let plan = self.carry_plan(fused.plan())?.map(Arc::new);
+        // Decided once per specialisation, eligible or not.
+        let plan = if carried_scans::eligible(fused.plan()) {
+            self.carry_plan(fused.plan())?.map(Arc::new)
+        } else {
+            None
+        };
         *slot = Some(plan.clone());
         Ok(plan)
     }

@@ -445,6 +445,12 @@ pub(super) unsafe fn run_in_ranges(
 ) {
     let plan = fused.plan();
     let cost = parallel::Cost::of(plan);
+    if !parallelism.splits(rows, cost) {
+        // The common short evaluation: no program walk, no range list.
+        // SAFETY: forwarded from the caller; one range, the whole column.
+        unsafe { fused.run(inputs, rows, RowRange::whole(rows), out, extra_outputs, &[]) };
+        return;
+    }
     let warm_up = parallel::warm_up(&plan.program);
     if warm_up.is_none()
         && let Some(carry) = carry

@@ -51,9 +51,8 @@ impl Parallelism {
     /// least a quarter of that, so that the threads, taking ranges as they come free, end
     /// together.
     pub(super) fn ranges(self, rows: usize, warm_up: Option<usize>, cost: Cost) -> Vec<RowRange> {
-        let scale = Cost::REFERENCE.0 / cost.0.max(Cost::REFERENCE.0 / 64.0);
-        let min_rows = (self.min_rows_per_thread.max(1) as f64 * scale).ceil() as usize;
-        let split = self.threads > 1 && rows / min_rows >= 2;
+        let min_rows = self.min_rows(cost);
+        let split = self.splits(rows, cost);
         let tasks = if split {
             (self.threads * RANGES_PER_THREAD)
                 .min(rows / min_rows.div_ceil(RANGES_PER_THREAD).max(CHUNK_ROWS))
@@ -76,6 +75,18 @@ impl Parallelism {
                 last: (first + step).min(rows),
             })
             .collect()
+    }
+
+    /// Whether `rows` rows of a loop of `cost` are worth splitting (before warm-ups): cheap,
+    /// so that a short evaluation learns it runs whole without walking its program.
+    pub(super) fn splits(self, rows: usize, cost: Cost) -> bool {
+        self.threads > 1 && rows / self.min_rows(cost) >= 2
+    }
+
+    /// The rows each of two threads must get, for a loop of `cost`.
+    fn min_rows(self, cost: Cost) -> usize {
+        let scale = Cost::REFERENCE.0 / cost.0.max(Cost::REFERENCE.0 / 64.0);
+        (self.min_rows_per_thread.max(1) as f64 * scale).ceil() as usize
     }
 
     /// `task` run for every range, by the caller and up to `threads − 1` pool workers, each

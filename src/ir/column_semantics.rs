@@ -1168,6 +1168,12 @@ mod tests {
         move |row| values[row]
     }
 
+    /// Rows as bits to compare, any NaN as one value: Rust leaves the payloads and signs of
+    /// NaN results unspecified.
+    fn bits(values: &[Option<f64>]) -> Vec<Option<u64>> {
+        values.iter().map(|v| v.map(|v| if v.is_nan() { 1 } else { v.to_bits() })).collect()
+    }
+
     fn scanned(op: ScanOp, values: &[Option<f64>]) -> Vec<Option<f64>> {
         let mut out = vec![None; values.len()];
         scan_f64(op, values.len(), column(values), |row, value| out[row] = value);
@@ -1330,10 +1336,6 @@ mod tests {
             ReduceOp::Any,
             ReduceOp::All,
         ];
-        // Any NaN equals any NaN: Rust leaves payloads and signs of NaN results unspecified.
-        let bits = |v: &[Option<f64>]| {
-            v.iter().map(|v| v.map(|v| if v.is_nan() { 1 } else { v.to_bits() })).collect::<Vec<_>>()
-        };
         for x in [&smooth, &wild] {
             for len in [0usize, 1, 63, 64, 65, 640, 4097, 5000] {
                 let whole = reduce_f64(&ops, len, |row| x[row]);
@@ -1368,9 +1370,6 @@ mod tests {
                 _ => Some(100.0 + (i as f64 * 0.7).sin() * 9.0),
             })
             .collect();
-        let bits = |v: &[Option<f64>]| {
-            v.iter().map(|v| v.map(|v| if v.is_nan() { 1 } else { v.to_bits() })).collect::<Vec<_>>()
-        };
         for w in [1u32, 2, 3, 7, 20, 64, 300] {
             for op in [
                 ScanOp::MSum { w },
@@ -1418,9 +1417,6 @@ mod tests {
                 _ => Some(((i as f64) * 0.37).sin() * (i as f64)),
             })
             .collect();
-        let bits = |v: &[Option<f64>]| {
-            v.iter().map(|v| v.map(|v| if v.is_nan() { 1 } else { v.to_bits() })).collect::<Vec<_>>()
-        };
         for (op, reduce) in [(ScanOp::CumMax, ReduceOp::Max), (ScanOp::CumMin, ReduceOp::Min)] {
             let whole = scanned(op, &x);
             for first in [0usize, 1, 64, 300, 699] {
