@@ -139,7 +139,8 @@ impl Compiler {
             .define_function(kernel_id, &mut self.context)
             .map_err(|error| CodegenError::Module(format!("compile: {error:?}")))?;
         let asm = if listings.asm {
-            self.context.compiled_code().and_then(|code| code.vcode.clone())
+            let vcode = self.context.compiled_code().and_then(|code| code.vcode.as_deref());
+            vcode.map(|vcode| super::runtime_functions::name_call_targets(vcode, &self.context.func))
         } else {
             None
         };

@@ -1,7 +1,7 @@
 //! `--emit clif|asm --target aarch64`: the CLIF and machine code of a plan compiled for
 //! another target with the same translator, listed and never run.
 
-use super::runtime_functions::{RuntimeFunction, import_all_as_user_names};
+use super::runtime_functions::{import_all_as_user_names, name_call_targets};
 use super::{CodegenError, object, translate};
 use crate::passes::fuse_loops::LoopPlan;
 use cranelift_codegen::ir::{AbiParam, Function, Signature, UserFuncName, types};
@@ -9,8 +9,8 @@ use cranelift_codegen::{Context, verify_function};
 use cranelift_frontend::FunctionBuilderContext;
 
 /// The CLIF and machine code of `plan` compiled for another target (`aarch64`, or any
-/// target triple Cranelift was built for), without running it. Runtime functions appear as
-/// `userextname{index}` in [`RuntimeFunction::ALL`] order (listed on top of the code).
+/// target triple Cranelift was built for), without running it. Call targets are named
+/// (`fusejit_ln_f64_block`).
 pub(crate) fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, String), CodegenError> {
     let isa = object::target_isa(target)?;
     let call_conv = isa.default_call_conv();
@@ -28,11 +28,8 @@ pub(crate) fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, St
     let compiled = context
         .compile(isa.as_ref(), &mut cranelift_codegen::control::ControlPlane::default())
         .map_err(|error| CodegenError::Module(format!("compile for {target}: {:?}", error.inner)))?;
-    let mut asm = format!("; {} code; runtime functions:", isa.triple());
-    for function in RuntimeFunction::all() {
-        asm.push_str(&format!(" userextname{} = {};", function.index(), function.name()));
-    }
-    asm.push('\n');
-    asm.push_str(compiled.vcode.as_deref().unwrap_or(""));
+    let vcode = compiled.vcode.clone().unwrap_or_default();
+    let mut asm = format!("; {} code\n", isa.triple());
+    asm.push_str(&name_call_targets(&vcode, &context.func));
     Ok((clif, asm))
 }

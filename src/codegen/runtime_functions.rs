@@ -5,9 +5,7 @@
 
 use crate::math::{BINARY_MATH_FUNCTION_COUNT, BinaryMathFunction, Isa, MATH_FUNCTION_COUNT, MathFunction};
 use crate::runtime::{callbacks, stubs};
-#[cfg(feature = "cross")]
-use cranelift_codegen::ir::Function;
-use cranelift_codegen::ir::{AbiParam, FuncRef, Signature, types};
+use cranelift_codegen::ir::{AbiParam, FuncRef, Function, Signature, types};
 use cranelift_codegen::isa::CallConv;
 
 /// A runtime function kernels import by name.
@@ -184,6 +182,69 @@ pub(crate) fn import_all_as_user_names(function: &mut Function, call_conv: CallC
             patchable: false,
         }))
     })
+}
+
+/// Cranelift's disassembly of `function` with its call targets named: every
+/// `userextname{N}` becomes the runtime function it refers to (`fusejit_ln_f64_block`), and an
+/// indirect `call *%reg` whose register was loaded with a runtime function's address gets
+/// `; fusejit_…` after it. Both kernels and cross listings declare runtime functions with a
+/// user name whose index is the function's [`RuntimeFunction::index`] (the host compiler
+/// declares them first, in [`RuntimeFunction::all`] order, so their `FuncId`s are exactly that).
+pub(crate) fn name_call_targets(vcode: &str, function: &Function) -> String {
+    let names: Vec<Option<&'static str>> = function
+        .params
+        .user_named_funcs()
+        .values()
+        .map(|name| RuntimeFunction::all().nth(name.index as usize).map(RuntimeFunction::name))
+        .collect();
+    let mut loaded: Vec<(String, &'static str)> = Vec::new();
+    let mut listing = String::with_capacity(vcode.len() + 256);
+    for line in vcode.lines() {
+        let mut renamed = String::with_capacity(line.len());
+        let mut rest = line;
+        let mut named = None;
+        while let Some(at) = rest.find("userextname") {
+            renamed.push_str(&rest[..at]);
+            let after = &rest[at + "userextname".len()..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let name =
+                after[..digits].parse::<usize>().ok().and_then(|index| names.get(index).copied().flatten());
+            match name {
+                Some(name) => {
+                    renamed.push_str(name);
+                    named = Some(name);
+                }
+                None => renamed.push_str(&rest[at..at + "userextname".len() + digits]),
+            }
+            rest = &after[digits..];
+        }
+        renamed.push_str(rest);
+        let trimmed = renamed.trim_start();
+        if let (Some(name), Some(operands)) = (named, trimmed.strip_prefix("load_ext_name")) {
+            let operands = operands.strip_prefix("_far").unwrap_or(operands);
+            // x86-64 lists `name+0, %rax`, aarch64 `x1, name+0`: the register is the other one.
+            if let Some(register) = operands
+                .split(',')
+                .map(str::trim)
+                .find(|operand| !operand.is_empty() && !operand.contains(name))
+            {
+                loaded.retain(|(held, _)| held != register);
+                loaded.push((register.to_string(), name));
+            }
+        } else if let Some(target) = trimmed
+            .strip_prefix("call")
+            .and_then(|target| target.trim().strip_prefix('*'))
+            .or_else(|| trimmed.strip_prefix("blr"))
+            .map(str::trim)
+            && let Some((_, name)) = loaded.iter().find(|(held, _)| held == target)
+        {
+            renamed.push_str("  ; ");
+            renamed.push_str(name);
+        }
+        listing.push_str(&renamed);
+        listing.push('\n');
+    }
+    listing
 }
 
 #[cfg(test)]
