@@ -431,6 +431,11 @@ fn windows_cumulative_ops_and_ema_follow_the_documented_rules() {
     );
     // ema starts at the first valid value: s = 0.5·x + 0.5·s at each valid row.
     assert_rows_bits(&rows("ema(x, 0.5)"), &[Some(1.0), None, Some(2.0), Some(1.0), Some(0.5), Some(3.25)]);
+    // alpha may be arithmetic on numbers, evaluated in f64 (MACD's `2/13`).
+    assert_rows_bits(&rows("ema(x, 1/2)"), &rows("ema(x, 0.5)"));
+    assert_rows_bits(&rows("ema(x, -(3 - 4) * 2 / 4)"), &rows("ema(x, 0.5)"));
+    assert_rows_bits(&rows("ema(x, 2/13)"), &rows("ema(x, 0.15384615384615385)"));
+    assert_ne!(rows("ema(x, 2/13)"), rows("ema(x, 0.15)"));
 }
 
 /// `trunc`, `sign`, `clip` and the float tests on the values where they differ from their

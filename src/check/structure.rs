@@ -4,7 +4,7 @@
 use super::functions::{self, FunctionInfo, NOT_YET_SUPPORTED};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::syntax::Span;
-use crate::syntax::ast::{Expr, ExprKind, Program, Statement, UnaryOp};
+use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Program, Statement, UnaryOp};
 use std::collections::HashMap;
 
 /// The largest lag count: row indices are at most `u32::MAX` apart in a lag.
@@ -197,27 +197,60 @@ pub fn window_length_literal(arg: &Expr) -> Result<u32, Diagnostic> {
     }
 }
 
-/// A number literal argument (possibly negated), checked for its function: `ema`'s alpha in
-/// (0, 1], `var`/`std`'s ddof 0 or 1.
+/// A constant argument, checked for its function: `ema`'s alpha in (0, 1], `var`/`std`'s
+/// ddof 0 or 1. The argument is a number literal or arithmetic on number literals
+/// (`2/13`, `1 - 0.9`, `-(1)`), evaluated in f64 as a row would evaluate it.
 pub fn number_literal(arg: &Expr, info: &FunctionInfo) -> Result<f64, Diagnostic> {
-    let value = match &arg.kind {
-        ExprKind::Number { value, .. } => Some(*value),
-        ExprKind::Unary { op: UnaryOp::Neg, operand } => match &operand.kind {
-            ExprKind::Number { value, .. } => Some(-*value),
-            _ => None,
-        },
-        _ => None,
-    };
+    let value = constant_number(arg);
     let is_ema = info.function == functions::Function::Ema;
     let (rule, hint) = if is_ema {
-        ("ema's alpha must be a number literal in (0, 1]", "e.g. `ema(px, 0.1)`: each row weighs 0.1")
+        (
+            "ema's alpha must be a constant in (0, 1]",
+            "a number or arithmetic on numbers, e.g. `ema(px, 0.1)` or `ema(px, 2/13)`: each row weighs alpha",
+        )
     } else {
         ("ddof must be 0 (population) or 1 (sample)", "e.g. `std(x, 1)` for the sample standard deviation")
     };
     match value {
         Some(alpha) if is_ema && alpha > 0.0 && alpha <= 1.0 => Ok(alpha),
         Some(ddof) if !is_ema && (ddof == 0.0 || ddof == 1.0) => Ok(ddof),
+        Some(value) if is_ema => Err(Diagnostic::new(arg.span, rule)
+            .with_hint(format!("it is {value}; alpha is the weight of each new row, so 0 < alpha ≤ 1"))),
         _ => Err(Diagnostic::new(arg.span, rule).with_hint(hint)),
+    }
+}
+
+/// The value of an expression made only of number literals, unary minus and `+ - * /`, or
+/// None. Recursion is bounded by the parser's nesting limit.
+fn constant_number(expr: &Expr) -> Option<f64> {
+    match &expr.kind {
+        ExprKind::Number { value, .. } => Some(*value),
+        ExprKind::Unary { op: UnaryOp::Neg, operand } => constant_number(operand).map(|value| -value),
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (lhs, rhs) = (constant_number(lhs)?, constant_number(rhs)?);
+            match op {
+                BinaryOp::Add => Some(lhs + rhs),
+                BinaryOp::Sub => Some(lhs - rhs),
+                BinaryOp::Mul => Some(lhs * rhs),
+                BinaryOp::Div => Some(lhs / rhs),
+                BinaryOp::Or
+                | BinaryOp::And
+                | BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge
+                | BinaryOp::FloorDiv
+                | BinaryOp::Mod => None,
+            }
+        }
+        ExprKind::Unary { op: UnaryOp::Not, .. }
+        | ExprKind::Bool(_)
+        | ExprKind::Null
+        | ExprKind::Name(_)
+        | ExprKind::Power { .. }
+        | ExprKind::Call { .. } => None,
     }
 }
 
