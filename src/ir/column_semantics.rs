@@ -19,7 +19,8 @@
 //!   summing the window directly); the rolling standard deviation updates Welford's moments in
 //!   O(1) per row and recomputes them from the window every `w` rows, so rounding cannot drift
 //!   for more than `w` updates, and counts non-finite values apart;
-//! - rolling min/max keep a monotonic deque: O(1) amortised per row.
+//! - rolling min/max take the extreme of the same suffix and prefix (van Herk/Gil-Werman):
+//!   O(1) per row with no branches on the data, exact because `maximum`/`minimum` are.
 
 use super::node::{ReduceOp, ScanOp};
 use super::semantics::{maximum, minimum};
@@ -150,6 +151,208 @@ fn block_sum_row(
         }
     }
     (count > 0).then(|| if is_sum { total } else { total / f64::from(count) })
+}
+
+/// An f64's key in IEEE 754 totalOrder as a signed integer: for non-NaN values the integer
+/// order is `maximum`/`minimum`'s order (−0 < +0), so the extreme of keys is a branch-free
+/// `max`/`min`. The map is its own inverse.
+#[inline(always)]
+fn total_order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
+/// A window's running extreme over part of a block: the extreme key of its valid non-NaN
+/// values ([`total_order_key`]), how many values are valid and how many of those are NaN.
+#[derive(Debug, Clone, Copy)]
+struct ExtremePart {
+    key: i64,
+    valid: u32,
+    nan: u32,
+}
+
+impl ExtremePart {
+    /// The part of no rows: its key is below (`mmax`) or above (`mmin`) every value's.
+    #[inline(always)]
+    fn empty(is_min: bool) -> ExtremePart {
+        ExtremePart { key: if is_min { i64::MAX } else { i64::MIN }, valid: 0, nan: 0 }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, x: Option<f64>, is_min: bool) {
+        if let Some(x) = x {
+            self.valid += 1;
+            if x.is_nan() {
+                self.nan += 1;
+            } else {
+                let key = total_order_key(x);
+                self.key = if is_min { self.key.min(key) } else { self.key.max(key) };
+            }
+        }
+    }
+}
+
+/// One row of `mmin`/`mmax`, blocked as [`block_sum_row`]: the window ending at offset o of
+/// block b is the suffix of block b − 1 from o + 1 and the prefix of block b up to o, and its
+/// extreme is the extreme of theirs — exactly `maximum`/`minimum` over the window, because
+/// they are associative and commutative. A NaN in the window gives NaN; no valid value, null.
+#[inline(always)]
+fn block_extreme_row(
+    prefix: &mut ExtremePart,
+    offset: usize,
+    w: usize,
+    ring: &mut Vec<Option<f64>>,
+    suffix: &mut Vec<ExtremePart>,
+    is_min: bool,
+    x: Option<f64>,
+) -> Option<f64> {
+    if offset == 0 {
+        *prefix = ExtremePart::empty(is_min);
+    }
+    prefix.push(x, is_min);
+    ring_store(ring, offset, x);
+    let before = suffix.get(offset + 1).copied().unwrap_or(ExtremePart::empty(is_min));
+    let result = if prefix.valid + before.valid == 0 {
+        None
+    } else if prefix.nan + before.nan > 0 {
+        Some(f64::NAN)
+    } else {
+        let key = if is_min { prefix.key.min(before.key) } else { prefix.key.max(before.key) };
+        Some(f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64))
+    };
+    if offset == w - 1 {
+        suffix.resize(w + 1, ExtremePart::empty(is_min));
+        let mut part = ExtremePart::empty(is_min);
+        for j in (0..w).rev() {
+            part.push(ring[j], is_min);
+            suffix[j] = part;
+        }
+    }
+    result
+}
+
+/// Runs `row` over a block given as slices: `values[i]` is row i's value, valid unless
+/// `NULLS` and `validity[i] & 1 == 0`; the result goes to `out[i]` (0 where null) and, with
+/// `NULLS`, its validity to `validity[i]`. Without `NULLS` every row is valid and so is every
+/// result (a scan of valid rows is never null), and the optimiser drops the `Option`s.
+#[inline(always)]
+fn feed_rows<const NULLS: bool>(
+    values: &[f64],
+    validity: &mut [u8],
+    out: &mut [f64],
+    mut row: impl FnMut(Option<f64>) -> Option<f64>,
+) {
+    if NULLS {
+        for ((x, valid), result) in values.iter().zip(validity.iter_mut()).zip(out.iter_mut()) {
+            let value = row((*valid & 1 == 1).then_some(*x));
+            *result = value.unwrap_or(0.0);
+            *valid = u8::from(value.is_some());
+        }
+    } else {
+        for (x, result) in values.iter().zip(out.iter_mut()) {
+            *result = row(Some(*x)).unwrap_or(0.0);
+        }
+    }
+}
+
+/// Rows of `msum`/`mavg` within one w-row block, as [`block_sum_row`] computes them (the same
+/// additions in the same order): `ring` is the block's slots for these rows, `before` the
+/// previous block's suffix sums and counts from the offset after each row's.
+#[inline(always)]
+fn sum_segment<const NULLS: bool>(
+    values: &[f64],
+    validity: &mut [u8],
+    out: &mut [f64],
+    ring: &mut [Option<f64>],
+    before: impl Iterator<Item = (f64, u32)>,
+    prefix: &mut (f64, u32),
+    is_sum: bool,
+) {
+    let (mut sum, mut count) = *prefix;
+    let row = |x: Option<f64>,
+               slot: &mut Option<f64>,
+               (before_sum, before_count): (f64, u32),
+               sum: &mut f64,
+               count: &mut u32| {
+        *sum += valid_or_identity(x.unwrap_or(SUM_IDENTITY), x.is_some());
+        *count += u32::from(x.is_some());
+        *slot = x;
+        let total = *sum + before_sum;
+        let in_window = *count + before_count;
+        (in_window > 0).then(|| if is_sum { total } else { total / f64::from(in_window) })
+    };
+    if NULLS {
+        let rows =
+            values.iter().zip(validity.iter_mut()).zip(out.iter_mut()).zip(ring.iter_mut()).zip(before);
+        for ((((x, valid), result), slot), before) in rows {
+            let value = row((*valid & 1 == 1).then_some(*x), slot, before, &mut sum, &mut count);
+            *result = value.unwrap_or(0.0);
+            *valid = u8::from(value.is_some());
+        }
+    } else {
+        for (((x, result), slot), before) in
+            values.iter().zip(out.iter_mut()).zip(ring.iter_mut()).zip(before)
+        {
+            *result = row(Some(*x), slot, before, &mut sum, &mut count).unwrap_or(0.0);
+        }
+    }
+    *prefix = (sum, count);
+}
+
+/// `x` where the row is valid, else −0 (the identity of IEEE addition: adding it leaves
+/// every sum's bits as they are), without a branch.
+#[inline(always)]
+fn valid_or_identity(x: f64, valid: bool) -> f64 {
+    let mask = 0u64.wrapping_sub(u64::from(valid));
+    f64::from_bits((x.to_bits() & mask) | (SUM_IDENTITY.to_bits() & !mask))
+}
+
+/// A whole w-row block of `msum`/`mavg` (w = `values.len()`), as [`block_sum_row`] computes
+/// it: row k adds to the prefix and reads `before[k + 1]` (the previous block's suffix; none
+/// before the first block), and the same iteration adds row w − 1 − k to this block's
+/// suffix, written to `suffix[w − 1 − k]` (`suffix[w]` stays empty) — the additions of the
+/// ring's loop, in its order, from the block's rows. With `NULLS`, row k is valid where
+/// `validity[k] & 1 == 1` and its result's validity goes to `out_validity[k]`. Returns the block's prefix (its sum and
+/// count).
+#[inline(always)]
+fn sum_whole_block<const NULLS: bool>(
+    values: &[f64],
+    (validity, out_validity): (&[u8], &mut [u8]),
+    out: &mut [f64],
+    before: Option<&[(f64, u32)]>,
+    suffix: &mut [(f64, u32)],
+    is_sum: bool,
+) -> (f64, u32) {
+    let w = values.len();
+    assert!(out.len() == w && suffix.len() == w + 1 && before.is_none_or(|before| before.len() == w + 1));
+    assert!(!NULLS || (validity.len() == w && out_validity.len() == w));
+    let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
+    let (mut suffix_sum, mut suffix_count) = (SUM_IDENTITY, 0u32);
+    suffix[w] = (SUM_IDENTITY, 0);
+    for k in 0..w {
+        let is_valid = |row: usize| !NULLS || validity[row] & 1 == 1;
+        // A null adds −0, the identity (the same bits as skipping it), so the loop does not
+        // branch on the data.
+        sum += valid_or_identity(values[k], is_valid(k));
+        count += u32::from(is_valid(k));
+        let (before_sum, before_count) = before.map_or((SUM_IDENTITY, 0), |before| before[k + 1]);
+        let (total, in_window) = (sum + before_sum, count + before_count);
+        out[k] = if in_window == 0 {
+            0.0
+        } else if is_sum {
+            total
+        } else {
+            total / f64::from(in_window)
+        };
+        if NULLS {
+            out_validity[k] = u8::from(in_window > 0);
+        }
+        let j = w - 1 - k;
+        suffix_sum += valid_or_identity(values[j], is_valid(j));
+        suffix_count += u32::from(is_valid(j));
+        suffix[j] = (suffix_sum, suffix_count);
+    }
+    (sum, count)
 }
 
 /// Rows per chunk (by row index, so the chunks do not depend on who calls).
@@ -521,6 +724,27 @@ pub fn scan_f64(
     FloatScanState::new(op).feed(len, get, put);
 }
 
+/// One valid row of `cumprod`, `cummax`, `cummin` or `ema`: the next state from the last
+/// (`None` before the first valid row) and the row's value. `ema` starts at its first valid
+/// value, then `s = α·x + (1−α)·s`.
+#[inline(always)]
+fn cumulative_step(op: ScanOp, state: Option<f64>, x: f64) -> f64 {
+    match (state, op) {
+        (None, _) => x,
+        (Some(s), ScanOp::CumProd) => s * x,
+        (Some(s), ScanOp::CumMax) => maximum(s, x),
+        (Some(s), ScanOp::CumMin) => minimum(s, x),
+        (Some(s), ScanOp::Ema { alpha_bits }) => {
+            let alpha = f64::from_bits(alpha_bits);
+            alpha * x + (1.0 - alpha) * s
+        }
+        (Some(_), ScanOp::MSum { .. } | ScanOp::MAvg { .. } | ScanOp::MStd { .. })
+        | (Some(_), ScanOp::MMin { .. } | ScanOp::MMax { .. } | ScanOp::CumSum) => {
+            unreachable!("only cumprod, cummax, cummin and ema step here")
+        }
+    }
+}
+
 /// The running state of a scan, fed the rows in order, any number at a time: native loops
 /// feed it a block per call, the interpreter the whole column at once, and both get the same
 /// bits because every decision depends on the absolute row index, never on where a feed
@@ -549,16 +773,20 @@ pub struct FloatScanState {
     /// sum and count of the previous block's offsets `j..w`.
     prefix: (f64, u32),
     suffix: Vec<(f64, u32)>,
+    /// msum/mavg: where a block's suffix sums are built while it is fed whole, and a copy of
+    /// its rows' validity.
+    next_suffix: Vec<(f64, u32)>,
+    block_validity: Vec<u8>,
     /// mstd: Welford's count, mean and M2 of the finite values in the window, and how many
     /// non-finite values it holds.
     count: usize,
     mean: f64,
     m2: f64,
     non_finite: usize,
-    /// mmin/mmax: a monotonic deque of (row, value), and the window's valid and NaN counts.
-    deque: VecDeque<(usize, f64)>,
-    valid: usize,
-    nan: usize,
+    /// mmin/mmax: the extreme of the current w-row block so far, and `extremes[j]`, that of
+    /// the previous block's offsets `j..w`.
+    extreme: ExtremePart,
+    extremes: Vec<ExtremePart>,
     /// cumsum.
     sum: CompensatedSum,
     /// cumprod, cummax, cummin, ema.
@@ -583,13 +811,14 @@ impl FloatScanState {
             ring: Vec::new(),
             prefix: (SUM_IDENTITY, 0),
             suffix: Vec::new(),
+            next_suffix: Vec::new(),
+            block_validity: Vec::new(),
             count: 0,
             mean: 0.0,
             m2: 0.0,
             non_finite: 0,
-            deque: VecDeque::new(),
-            valid: 0,
-            nan: 0,
+            extreme: ExtremePart::empty(matches!(op, ScanOp::MMin { .. })),
+            extremes: Vec::new(),
             sum: CompensatedSum::default(),
             state: None,
         }
@@ -632,6 +861,144 @@ impl FloatScanState {
         for i in 0..len {
             let value = self.step(get(i));
             put(i, value);
+        }
+    }
+
+    /// Feeds the next `values.len()` rows given as slices — the native loops' path, the same
+    /// bits as [`feed`](Self::feed) — with every row valid (`validity` None) or valid where
+    /// `validity[i] & 1 == 1`, which then receives each result's validity (0/1). Results go
+    /// to `out` (0 where null). Each op runs its own loop with its state in locals, so the
+    /// running values stay in registers.
+    pub fn feed_slices(&mut self, values: &[f64], validity: Option<&mut [u8]>, out: &mut [f64]) {
+        debug_assert!(out.len() == values.len() && validity.as_ref().is_none_or(|v| v.len() == values.len()));
+        match validity {
+            None => self.feed_block::<false>(values, &mut [], out),
+            Some(validity) => self.feed_block::<true>(values, validity, out),
+        }
+    }
+
+    #[inline(always)]
+    fn feed_block<const NULLS: bool>(&mut self, values: &[f64], validity: &mut [u8], out: &mut [f64]) {
+        let len = values.len();
+        let w = self.w;
+        let advance = |offset: usize| if offset + 1 == w { 0 } else { offset + 1 };
+        match self.op {
+            ScanOp::MSum { .. } | ScanOp::MAvg { .. } => {
+                // [`block_sum_row`] a segment (the rows up to the end of a w-row block) at a
+                // time: no per-row test for the block's end, the ring and the previous block's
+                // suffixes read as slices.
+                let is_sum = matches!(self.op, ScanOp::MSum { .. });
+                let (mut prefix, mut offset) = (self.prefix, self.offset);
+                let mut done = 0;
+                while done < len {
+                    if offset == 0 && len - done >= w {
+                        // A whole block in this feed: its suffix sums (for the next block)
+                        // are taken from its rows here, a second dependency chain beside the
+                        // prefix's, instead of from the ring after it (which it then skips).
+                        let rows = done..done + w;
+                        // The rows' validity is read after some results' validity replaced it.
+                        self.block_validity.clear();
+                        let validity = if NULLS { &mut validity[rows.clone()] } else { &mut [][..] };
+                        self.block_validity.extend_from_slice(validity);
+                        self.next_suffix.resize(w + 1, (SUM_IDENTITY, 0));
+                        let before = (!self.suffix.is_empty()).then_some(&self.suffix[..]);
+                        prefix = sum_whole_block::<NULLS>(
+                            &values[rows.clone()],
+                            (&self.block_validity, validity),
+                            &mut out[rows],
+                            before,
+                            &mut self.next_suffix,
+                            is_sum,
+                        );
+                        std::mem::swap(&mut self.suffix, &mut self.next_suffix);
+                        done += w;
+                        continue;
+                    }
+                    let segment = (len - done).min(w - offset);
+                    if offset == 0 {
+                        prefix = (SUM_IDENTITY, 0);
+                    }
+                    if self.ring.len() < offset + segment {
+                        self.ring.resize(offset + segment, None);
+                    }
+                    let rows = done..done + segment;
+                    let ring = &mut self.ring[offset..offset + segment];
+                    let validity = if NULLS { &mut validity[rows.clone()] } else { &mut [][..] };
+                    if self.suffix.is_empty() {
+                        // Before the first block completes there is no previous block.
+                        let before = std::iter::repeat((SUM_IDENTITY, 0));
+                        sum_segment::<NULLS>(
+                            &values[rows.clone()],
+                            validity,
+                            &mut out[rows],
+                            ring,
+                            before,
+                            &mut prefix,
+                            is_sum,
+                        );
+                    } else {
+                        let before = self.suffix[offset + 1..offset + segment + 1].iter().copied();
+                        sum_segment::<NULLS>(
+                            &values[rows.clone()],
+                            validity,
+                            &mut out[rows],
+                            ring,
+                            before,
+                            &mut prefix,
+                            is_sum,
+                        );
+                    }
+                    done += segment;
+                    offset += segment;
+                    if offset == w {
+                        self.suffix.resize(w + 1, (SUM_IDENTITY, 0));
+                        let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
+                        for j in (0..w).rev() {
+                            if let Some(x) = self.ring[j] {
+                                sum += x;
+                                count += 1;
+                            }
+                            self.suffix[j] = (sum, count);
+                        }
+                        offset = 0;
+                    }
+                }
+                (self.prefix, self.offset, self.row) = (prefix, offset, self.row + len);
+            }
+            ScanOp::MMin { .. } | ScanOp::MMax { .. } => {
+                let is_min = matches!(self.op, ScanOp::MMin { .. });
+                let (mut prefix, mut offset) = (self.extreme, self.offset);
+                let (ring, suffix) = (&mut self.ring, &mut self.extremes);
+                feed_rows::<NULLS>(values, validity, out, |x| {
+                    let result = block_extreme_row(&mut prefix, offset, w, ring, suffix, is_min, x);
+                    offset = advance(offset);
+                    result
+                });
+                (self.extreme, self.offset, self.row) = (prefix, offset, self.row + len);
+            }
+            ScanOp::MStd { .. } => feed_rows::<NULLS>(values, validity, out, |x| self.step(x)),
+            ScanOp::CumSum => {
+                let mut sum = self.sum;
+                feed_rows::<NULLS>(values, validity, out, |x| {
+                    x.map(|x| {
+                        sum.add(x);
+                        sum.total()
+                    })
+                });
+                (self.sum, self.row) = (sum, self.row + len);
+            }
+            ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin | ScanOp::Ema { .. } => {
+                let mut state = self.state;
+                let op = self.op;
+                feed_rows::<NULLS>(values, validity, out, |x| {
+                    x.map(|x| {
+                        let next = cumulative_step(op, state, x);
+                        state = Some(next);
+                        next
+                    })
+                });
+                (self.state, self.row) = (state, self.row + len);
+            }
         }
     }
 
@@ -693,64 +1060,24 @@ impl FloatScanState {
                     Some((self.m2.max(0.0) / self.count as f64).sqrt())
                 }
             }
-            ScanOp::MMin { w } | ScanOp::MMax { w } => {
-                let w = w as usize;
+            ScanOp::MMin { .. } | ScanOp::MMax { .. } => {
                 let is_min = matches!(self.op, ScanOp::MMin { .. });
-                // `a` is strictly preferred over `b` by the IEEE 754-2019 rule (-0 < +0).
-                let preferred = |a: f64, b: f64| {
-                    let best = if is_min { minimum(a, b) } else { maximum(a, b) };
-                    best.to_bits() == a.to_bits() && a.to_bits() != b.to_bits()
-                };
-                let leaving = if row >= w { self.ring[offset] } else { None };
-                ring_store(&mut self.ring, offset, x);
-                if let Some(x) = x {
-                    self.valid += 1;
-                    if x.is_nan() {
-                        self.nan += 1;
-                    } else {
-                        while self.deque.back().is_some_and(|&(_, back)| !preferred(back, x)) {
-                            self.deque.pop_back();
-                        }
-                        self.deque.push_back((row, x));
-                    }
-                }
-                if let Some(x) = leaving {
-                    self.valid -= 1;
-                    if x.is_nan() {
-                        self.nan -= 1;
-                    }
-                }
-                while self.deque.front().is_some_and(|&(index, _)| index + w <= row) {
-                    self.deque.pop_front();
-                }
-                if self.valid == 0 {
-                    None
-                } else if self.nan > 0 {
-                    Some(f64::NAN)
-                } else {
-                    self.deque.front().map(|&(_, value)| value)
-                }
+                block_extreme_row(
+                    &mut self.extreme,
+                    offset,
+                    self.w,
+                    &mut self.ring,
+                    &mut self.extremes,
+                    is_min,
+                    x,
+                )
             }
             ScanOp::CumSum => x.map(|x| {
                 self.sum.add(x);
                 self.sum.total()
             }),
-            ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin => x.map(|x| {
-                let next = match (self.state, self.op) {
-                    (None, _) => x,
-                    (Some(s), ScanOp::CumProd) => s * x,
-                    (Some(s), ScanOp::CumMax) => maximum(s, x),
-                    (Some(s), _) => minimum(s, x),
-                };
-                self.state = Some(next);
-                next
-            }),
-            ScanOp::Ema { alpha_bits } => x.map(|x| {
-                let alpha = f64::from_bits(alpha_bits);
-                let next = match self.state {
-                    None => x,
-                    Some(s) => alpha * x + (1.0 - alpha) * s,
-                };
+            ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin | ScanOp::Ema { .. } => x.map(|x| {
+                let next = cumulative_step(self.op, self.state, x);
                 self.state = Some(next);
                 next
             }),
@@ -1293,6 +1620,58 @@ mod tests {
             assert_eq!(start, x.len());
             let bits = |v: &Vec<Option<f64>>| v.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
             assert_eq!(bits(&pieces), bits(&whole), "{op:?}");
+        }
+    }
+
+    /// `feed_slices` (the native loops' path: each op its own loop, whole msum/mavg blocks
+    /// taking their suffixes from the rows) gives `feed`'s bits, with and without validity, in
+    /// pieces that cut blocks anywhere.
+    #[test]
+    fn feeding_slices_gives_the_bits_of_feeding_rows() {
+        let column = |nulls: bool| -> Vec<Option<f64>> {
+            (0..3000)
+                .map(|i| match i % 17 {
+                    3 if nulls => None,
+                    5 => Some(f64::INFINITY),
+                    7 => Some(-0.0),
+                    9 => Some(0.0),
+                    11 if i % 51 == 11 => Some(f64::NAN),
+                    13 if i % 34 == 13 => Some(f64::NEG_INFINITY),
+                    _ => Some(100.0 + (i as f64 * 0.7).sin() * 9.0),
+                })
+                .collect()
+        };
+        let mut ops = vec![
+            ScanOp::MStd { w: 64 },
+            ScanOp::CumSum,
+            ScanOp::CumProd,
+            ScanOp::CumMax,
+            ScanOp::CumMin,
+            ScanOp::Ema { alpha_bits: 0.1f64.to_bits() },
+        ];
+        for w in [1, 2, 3, 7, 20, 64, 511, 513, 2999, 5000] {
+            ops.extend([ScanOp::MSum { w }, ScanOp::MAvg { w }, ScanOp::MMin { w }, ScanOp::MMax { w }]);
+        }
+        for nulls in [false, true] {
+            let x = column(nulls);
+            for &op in &ops {
+                let whole = scanned(op, &x);
+                for pieces in [&[3000usize][..], &[1, 511, 512, 7, 1000, 969], &[20, 20, 19, 21, 2920]] {
+                    let mut state = FloatScanState::new(op);
+                    let (mut got, mut start) = (Vec::new(), 0);
+                    for &len in pieces {
+                        let values: Vec<f64> =
+                            x[start..start + len].iter().map(|v| v.unwrap_or(7.0)).collect();
+                        let mut validity: Vec<u8> =
+                            x[start..start + len].iter().map(|v| u8::from(v.is_some())).collect();
+                        let mut out = vec![1.5; len];
+                        state.feed_slices(&values, nulls.then_some(&mut validity[..]), &mut out);
+                        got.extend(out.iter().zip(&validity).map(|(&v, &valid)| (valid == 1).then_some(v)));
+                        start += len;
+                    }
+                    assert_eq!(bits(&got), bits(&whole), "{op:?}, nulls {nulls}, pieces {pieces:?}");
+                }
+            }
         }
     }
 

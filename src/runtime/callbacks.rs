@@ -4,7 +4,7 @@
 //! (`ReduceState`). The executor creates their states for each call and puts their addresses
 //! in the argument block.
 
-use crate::ir::column_semantics::{ReduceState, ScanState};
+use crate::ir::column_semantics::{FloatScanState, ReduceState, ScanState};
 use crate::types::Elem;
 
 /// A scan's running state as a kernel sees it: the state and the element type of the values
@@ -32,11 +32,15 @@ pub(crate) unsafe extern "C" fn scan_block(
 ) {
     // SAFETY: the caller guarantees a live, unshared state.
     let state = unsafe { &mut *state };
+    if let ScanState::Float(scan) = &mut state.scan {
+        // SAFETY: as this function's contract states.
+        unsafe { float_scan_block(scan, state.elem, source, destination, validity, len) };
+        return;
+    }
     // Results go to a local chunk first and are copied out after: writes through the raw
     // destination pointer could alias the state as far as the optimiser knows, and would
-    // keep the running sums out of registers.
+    // keep the running values out of registers.
     const CHUNK: usize = 256;
-    let mut values = [0.0f64; CHUNK];
     let mut integers = [0i64; CHUNK];
     let mut valid = [false; CHUNK];
     let mut done = 0;
@@ -46,49 +50,8 @@ pub(crate) unsafe extern "C" fn scan_block(
             // SAFETY: `validity` is readable for `len` bytes and `done + i < len`.
             validity.is_null() || (unsafe { *validity.add(done + i) } & 1) == 1
         };
-        let put = |i: usize, value: Option<f64>| {
-            values[i] = value.unwrap_or(0.0);
-            valid[i] = value.is_some();
-        };
-        match (&mut state.scan, state.elem, validity.is_null()) {
-            (ScanState::Float(scan), Elem::F32, _) => {
-                let source = source.cast::<f32>();
-                let get = |i: usize| {
-                    is_valid(i).then(|| {
-                        // SAFETY: `source` is readable for `len` f32s and `done + i < len`.
-                        f64::from(unsafe { source.add(done + i).read_unaligned() })
-                    })
-                };
-                scan.feed(count, get, put);
-                for (i, value) in values[..count].iter().enumerate() {
-                    // SAFETY: `destination` is writable for `len` f32s and `done + i < len`.
-                    unsafe { destination.cast::<f32>().add(done + i).write_unaligned(*value as f32) };
-                }
-            }
-            (ScanState::Float(scan), Elem::F64, true) => {
-                // Every row valid: a closure that always answers `Some` lets the optimiser drop
-                // the null handling from the scan's inner loop.
-                let source = source.cast::<f64>();
-                // SAFETY: `source` is readable for `len` f64s and `done + i < len`.
-                let get = |i: usize| Some(unsafe { source.add(done + i).read_unaligned() });
-                scan.feed(count, get, |i, value: Option<f64>| values[i] = value.unwrap_or(0.0));
-                // SAFETY: as below.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(values.as_ptr(), destination.cast::<f64>().add(done), count)
-                };
-            }
-            (ScanState::Float(scan), Elem::F64, false) => {
-                let source = source.cast::<f64>();
-                // SAFETY: `source` is readable for `len` f64s and `done + i < len`.
-                let get = |i: usize| is_valid(i).then(|| unsafe { source.add(done + i).read_unaligned() });
-                scan.feed(count, get, put);
-                // SAFETY: `destination` is writable for `len` f64s and `done + count <= len`;
-                // `values` is a local array, so the ranges do not overlap.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(values.as_ptr(), destination.cast::<f64>().add(done), count)
-                };
-            }
-            (ScanState::Integer(scan), Elem::I64, _) => {
+        match (&mut state.scan, state.elem) {
+            (ScanState::Integer(scan), Elem::I64) => {
                 let source = source.cast::<i64>();
                 // SAFETY: `source` is readable for `len` i64s and `done + i < len`.
                 let get = |i: usize| is_valid(i).then(|| unsafe { source.add(done + i).read_unaligned() });
@@ -101,7 +64,7 @@ pub(crate) unsafe extern "C" fn scan_block(
                     unsafe { destination.cast::<i64>().add(done + i).write_unaligned(*value) };
                 }
             }
-            (ScanState::Integer(scan), Elem::I32, _) => {
+            (ScanState::Integer(scan), Elem::I32) => {
                 let source = source.cast::<i32>();
                 let get = |i: usize| {
                     // SAFETY: `source` is readable for `len` i32s and `done + i < len`.
@@ -117,10 +80,9 @@ pub(crate) unsafe extern "C" fn scan_block(
                     unsafe { destination.cast::<i32>().add(done + i).write_unaligned(*value as i32) };
                 }
             }
-            (ScanState::Float(_), Elem::I64 | Elem::I32 | Elem::Bool, _)
-            | (ScanState::Integer(_), Elem::F64 | Elem::F32 | Elem::Bool, _) => {
+            (ScanState::Float(_), _) | (ScanState::Integer(_), Elem::F64 | Elem::F32 | Elem::Bool) => {
                 unreachable!(
-                    "the executor creates the state for the scan's element type; check allows no bool scan"
+                    "float scans return above; the executor creates the state for the scan's element type"
                 )
             }
         }
@@ -128,6 +90,99 @@ pub(crate) unsafe extern "C" fn scan_block(
             for (i, &is_valid) in valid[..count].iter().enumerate() {
                 // SAFETY: `validity` is writable for `len` bytes and `done + i < len`.
                 unsafe { *validity.add(done + i) = u8::from(is_valid) };
+            }
+        }
+        done += count;
+    }
+}
+
+/// [`scan_block`] for a float scan, run over slices: where they lie when the operand and the
+/// result are separate aligned f64 buffers, else a chunk at a time, the operand copied into
+/// a local array (it may be the destination, unaligned, or f32), the scan run over slices
+/// ([`FloatScanState::feed_slices`], each op its own loop, an all-valid block without any
+/// validity handling), the results copied out.
+///
+/// # Safety
+/// As [`scan_block`]'s, with `elem` F64 or F32.
+unsafe fn float_scan_block(
+    scan: &mut FloatScanState,
+    elem: Elem,
+    source: *const u8,
+    destination: *mut u8,
+    validity: *mut u8,
+    len: usize,
+) {
+    let bytes = len * std::mem::size_of::<f64>();
+    let aligned = |address: usize| address % std::mem::align_of::<f64>() == 0;
+    let (from, to) = (source as usize, destination as usize);
+    if elem == Elem::F64 && aligned(from) && aligned(to) && (from + bytes <= to || to + bytes <= from) {
+        // The usual case: separate, aligned buffers, scanned where they lie.
+        // SAFETY: `source` is readable and `destination` writable for `len` f64s, both
+        // aligned, and the two ranges do not overlap; `validity`, unless null, is a buffer of
+        // its own, readable and writable for `len` bytes. No other reference to any of them
+        // lives during the call.
+        let (values, out, validity) = unsafe {
+            (
+                std::slice::from_raw_parts(source.cast::<f64>(), len),
+                std::slice::from_raw_parts_mut(destination.cast::<f64>(), len),
+                (!validity.is_null()).then(|| std::slice::from_raw_parts_mut(validity, len)),
+            )
+        };
+        scan.feed_slices(values, validity, out);
+        return;
+    }
+    const CHUNK: usize = 256;
+    let mut input = [0.0f64; CHUNK];
+    let mut output = [0.0f64; CHUNK];
+    let mut done = 0;
+    while done < len {
+        let count = (len - done).min(CHUNK);
+        match elem {
+            Elem::F64 => {
+                // SAFETY: `source` is readable for `len` f64s and `done + count <= len`; `input`
+                // is a local array, so the ranges do not overlap.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        source.add(done * 8),
+                        input.as_mut_ptr().cast::<u8>(),
+                        count * 8,
+                    )
+                };
+            }
+            Elem::F32 => {
+                for (i, value) in input[..count].iter_mut().enumerate() {
+                    // SAFETY: `source` is readable for `len` f32s and `done + i < len`.
+                    *value = f64::from(unsafe { source.cast::<f32>().add(done + i).read_unaligned() });
+                }
+            }
+            Elem::I64 | Elem::I32 | Elem::Bool => {
+                unreachable!("the executor creates a float state for float operands only")
+            }
+        }
+        let chunk_validity = (!validity.is_null()).then(|| {
+            // SAFETY: `validity` is readable and writable for `len` bytes, `done + count <=
+            // len`, and it is a buffer of its own: no other reference to it lives meanwhile.
+            unsafe { std::slice::from_raw_parts_mut(validity.add(done), count) }
+        });
+        scan.feed_slices(&input[..count], chunk_validity, &mut output[..count]);
+        match elem {
+            Elem::F64 => {
+                // SAFETY: `destination` is writable for `len` f64s and `done + count <= len`;
+                // `output` is a local array, so the ranges do not overlap.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        output.as_ptr().cast::<u8>(),
+                        destination.add(done * 8),
+                        count * 8,
+                    )
+                };
+            }
+            _ => {
+                for (i, value) in output[..count].iter().enumerate() {
+                    // SAFETY: `destination` is writable for `len` f32s and `done + i < len`;
+                    // an f32 scan's result is rounded once, here.
+                    unsafe { destination.cast::<f32>().add(done + i).write_unaligned(*value as f32) };
+                }
             }
         }
         done += count;
