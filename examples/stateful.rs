@@ -3,8 +3,9 @@
 //! dependent multiply and add, and the hand-written running-sum `mavg` of `examples/compare`.
 //! Interleaved, median of the runs, ns per row.
 //!
-//! `cargo run --release --example stateful -- [--rows N] [--repeats R] [--only TEXT]` (`--only`:
-//! the programs containing TEXT)
+//! `cargo run --release --example stateful -- [--rows N] [--repeats R] [--only TEXT] [--program P]...`
+//! (`--only`: the programs containing TEXT; `--program`: time these programs instead, over
+//! `x`, `r` and `xn`, with no bound)
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -70,11 +71,13 @@ fn bound(name: &str, x: &[f64], out: &mut [f64]) {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut rows, mut repeats, mut only) = (1_000_000usize, 15usize, None);
+    let mut extra: Vec<String> = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rows" => rows = args.next().and_then(|v| v.parse().ok()).expect("--rows N"),
             "--repeats" => repeats = args.next().and_then(|v| v.parse().ok()).expect("--repeats R"),
             "--only" => only = Some(args.next().expect("--only TEXT")),
+            "--program" => extra.push(args.next().expect("--program TEXT")),
             other => panic!("unknown argument {other}; use --rows N, --repeats R and --only TEXT"),
         }
     }
@@ -109,7 +112,12 @@ fn main() {
     println!("{rows} rows, 1 thread, median of {repeats} interleaved runs; ns per row\n");
     println!("| program | jit | bound | bound's loop | jit/bound |");
     println!("| --- | --- | --- | --- | --- |");
-    for (program, bound_name) in PROGRAMS {
+    let programs: Vec<(&str, &str)> = if extra.is_empty() {
+        PROGRAMS.to_vec()
+    } else {
+        extra.iter().map(|program| (program.as_str(), "-")).collect()
+    };
+    for (program, bound_name) in programs {
         if only.as_ref().is_some_and(|only| !program.contains(only.as_str())) {
             continue;
         }

@@ -198,12 +198,14 @@ fn dlog_scale_add(
 }
 
 /// `x * a` in f32: one pass, the same loop for every contender (it is already fused).
+#[inline(always)]
 fn scale_f32(out: &mut [f32], x: &[f32], a: f32) {
     for (o, v) in out.iter_mut().zip(x) {
         *o = v * a;
     }
 }
 
+#[inline(always)]
 fn sub_mul_add(out: &mut [f64], x: &[f64], y: &[f64], a: f64, b: f64) {
     for ((o, xv), yv) in out.iter_mut().zip(x).zip(y) {
         *o = (xv - yv) * a + b;
@@ -214,8 +216,47 @@ fn sub_mul_add(out: &mut [f64], x: &[f64], y: &[f64], a: f64, b: f64) {
 
 const BLOCK: usize = 512;
 
-/// The best hand-written kernels: the vectorised ln block once per row, fused, L1 blocks.
+/// The best hand-written kernels: the vectorised ln block once per row, fused, L1 blocks,
+/// compiled for the host's widest vectors (AVX-512, else AVX2 and FMA, chosen at run time,
+/// as numba compiles for the host). LLVM contracts nothing into FMAs without fast-math, so
+/// every tier computes the same bits.
 pub fn best(workload: Workload, data: &Data, out: &mut Out) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the features `best_avx512` is compiled for were just detected.
+            return unsafe { best_avx512(workload, data, out) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the features `best_avx2` is compiled for were just detected.
+            return unsafe { best_avx2(workload, data, out) };
+        }
+    }
+    best_loops(workload, data, out)
+}
+
+/// [`best`] compiled for AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma,bmi1,bmi2,popcnt")]
+unsafe fn best_avx512(workload: Workload, data: &Data, out: &mut Out) {
+    best_loops(workload, data, out)
+}
+
+/// [`best`] compiled for AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,bmi1,bmi2,popcnt")]
+unsafe fn best_avx2(workload: Workload, data: &Data, out: &mut Out) {
+    best_loops(workload, data, out)
+}
+
+/// The loops of [`best`], inlined into each tier's entry point.
+#[inline(always)]
+fn best_loops(workload: Workload, data: &Data, out: &mut Out) {
     let (x, a, b) = (&data.x, data.a, data.b);
     match workload {
         Workload::W1 => {
@@ -291,6 +332,7 @@ pub fn best(workload: Workload, data: &Data, out: &mut Out) {
 }
 
 /// Mean and population standard deviation from sums of `x − x[0]` and its square.
+#[inline(always)]
 fn shifted_moments(x: &[f64]) -> (f64, f64) {
     let Some(&shift) = x.first() else { return (f64::NAN, f64::NAN) };
     let (mut sums, mut squares) = ([0.0f64; 4], [0.0f64; 4]);

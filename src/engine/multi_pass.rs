@@ -111,7 +111,7 @@ pub(super) fn reduce_column_range(
     state.resume_at(first);
     match (&mut state, column.data, column.validity) {
         (ReduceState::Float(state), ColumnData::F64(values), None) => {
-            state.feed(len, |i| Some(values[first + i]))
+            state.feed_valid(&values[first..first + len])
         }
         (ReduceState::Float(state), ColumnData::F64(values), Some(_)) => {
             state.feed(len, |i| valid(i).then(|| values[first + i]))
