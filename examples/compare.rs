@@ -146,6 +146,60 @@ fn main() {
             }
         }
     }
+    // The corpus: the JIT on each thread count and the interpreter (the Python peers are in
+    // benches/peers/peers.py, under the same names).
+    let corpus_contenders: Vec<String> = jit_names.iter().cloned().chain(["interp".to_string()]).collect();
+    println!("\n| corpus program | rows | {} |", corpus_contenders.join(" | "));
+    println!("| --- | --- |{}", " --- |".repeat(corpus_contenders.len()));
+    for &rows in sizes {
+        let data = Data::new(rows);
+        let mut out = Out::new(rows);
+        let interp_rows = rows.min(65_536);
+        let interp_data = Data::new(interp_rows);
+        for (name, program) in baselines::CORPUS {
+            let compiled = engine.compile(program).expect("the corpus compiles");
+            let kernels: Vec<fusejit::Kernel> = threads
+                .iter()
+                .map(|&count| compiled.with_threads(count).expect("a valid thread count"))
+                .collect();
+            let bindings = baselines::corpus_bindings(&data);
+            let interp_bindings = baselines::corpus_bindings(&interp_data);
+            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); corpus_contenders.len()];
+            for repeat in 0..repeats {
+                for step in 0..corpus_contenders.len() {
+                    let index = (step + repeat) % corpus_contenders.len();
+                    let run = |out: &mut Out| -> usize {
+                        if index < jits {
+                            baselines::corpus_jit(&kernels[index], &bindings, name, out);
+                            rows
+                        } else {
+                            black_box(kernels[0].interpret(&interp_bindings).expect("interprets"));
+                            interp_rows
+                        }
+                    };
+                    run(&mut out);
+                    let start = Instant::now();
+                    let measured_rows = run(&mut out);
+                    black_box(&out.f64s);
+                    samples[index].push(start.elapsed().as_nanos() as f64 / measured_rows as f64);
+                }
+            }
+            let medians: Vec<f64> = samples
+                .iter_mut()
+                .map(|times| {
+                    times.sort_by(f64::total_cmp);
+                    times[times.len() / 2]
+                })
+                .collect();
+            let cells: Vec<String> = medians.iter().map(|ns| format!("{ns:.2}")).collect();
+            println!("| {name} `{program}` | {rows} | {} |", cells.join(" | "));
+            for (contender, ns) in corpus_contenders.iter().zip(&medians) {
+                records.push(format!(
+                    "{{\"workload\":\"{name}\",\"rows\":{rows},\"contender\":\"{contender}\",\"ns_per_row\":{ns:.4}}}"
+                ));
+            }
+        }
+    }
     if let Some(path) = json_path {
         std::fs::write(&path, format!("[{}]\n", records.join(",\n"))).expect("writable JSON path");
         println!("\nwrote {} measurements to {path}", records.len());

@@ -140,11 +140,11 @@ fn rolling_windows_equal_direct_window_computations() {
                 } else {
                     assert!(same_special(got, avg), "mavg {got} vs {avg} ({context})");
                 }
-                // mstd: Welford updates, recomputed from the window every w rows. An update
-                // computes x − mean with mean rounded to u·|mean|, so it errs by about
-                // 2·|x − mean|·u·|mean| + u·M2; over at most 2w updates of data within 20 of
-                // 1000, the variance errs by less than 64·w·u·(|mean|·range + var). (Welford
-                // has no shift, unlike `var`: its error grows with |mean|, not only the spread.)
+                // mstd: power sums of x − K over at most 2w rows, K the mean of rows at most 2w
+                // back: each term errs by u·(x − K)², so with |x − K| below the data's range
+                // (20 here, or 1010 with the zeros) the variance (n·S2 − S1²)/n² errs by less
+                // than 64·w·u·(|mean|·range + var) — the bound a shift-free method (Welford)
+                // needs, kept so that a method with no shift would still pass.
                 let got = mstd[row].expect("valid");
                 if finite {
                     let variance = reference_variance(&values);

@@ -77,14 +77,16 @@ impl Workload {
     }
 }
 
-/// The data of one size: a positive random walk `x`, `y` near it, `x` as f32, and a validity
-/// bitmap with 10% nulls (for W6).
+/// The data of one size: a positive random walk `x`, `y` near it, `x` as f32, a validity
+/// bitmap with 10% nulls (for W6), and volumes (for the corpus).
 pub struct Data {
     pub rows: usize,
     pub x: Vec<f64>,
     pub y: Vec<f64>,
     pub x32: Vec<f32>,
     pub validity: Vec<u8>,
+    /// Traded volumes, 1000 to 2000 (for the corpus).
+    pub vol: Vec<f64>,
     pub a: f64,
     pub b: f64,
 }
@@ -113,7 +115,8 @@ impl Data {
                 validity[row / 8] |= 1 << (row % 8);
             }
         }
-        Data { rows, x, y, x32, validity, a: 252.0, b: 0.5 }
+        let vol = (0..rows).map(|_| 1000.0 + (next() * 1000.0).floor()).collect();
+        Data { rows, x, y, x32, validity, vol, a: 252.0, b: 0.5 }
     }
 }
 
@@ -496,4 +499,59 @@ pub fn jit(kernel: &fusejit::Kernel, bindings: &fusejit::Bindings<'_>, workload:
     };
     let mut target = fusejit::ColumnMut { values, validity: &mut out.validity };
     kernel.eval_into(bindings, &mut target).expect("the workload evaluates");
+}
+
+// ---------------------------------------------------------------- corpus
+
+/// Programs a quant or data user writes, beside W1–W7: (name, program). Inputs: `px` (the
+/// random walk `x`), `y` (near it), `vol` (volumes), `pxn` (`px` with 10% nulls) and `px32`
+/// (`px` as f32; the programs named `f32_…` give f32). `benches/peers/peers.py` has the
+/// same programs for the Python peers, under the same names.
+pub const CORPUS: [(&str, &str); 20] = [
+    ("ann_ret", "dlog(px, 1) * 252"),
+    ("log_ret", "ln(px / lag(px, 1))"),
+    ("momentum20", "ret(px, 20)"),
+    ("roll_vol", "mstd(dlog(px, 1), 20) * sqrt(252)"),
+    ("sharpe20", "r = dlog(px, 1); mavg(r, 20) / mstd(r, 20) * sqrt(252)"),
+    ("bollinger", "(px - mavg(px, 20)) / mstd(px, 20)"),
+    ("macd", "ema(px, 2/13) - ema(px, 2/27)"),
+    (
+        "rsi14",
+        "d = diff(px, 1); up = ema(max(d, 0), 1/14); down = ema(max(-d, 0), 1/14); 100 - 100 / (1 + up / down)",
+    ),
+    ("drawdown", "px / cummax(px) - 1"),
+    ("cum_ret", "exp(cumsum(dlog(px, 1))) - 1"),
+    ("vwap_dev", "px - sum(px * vol) / sum(vol)"),
+    ("roll_vwap", "msum(px * vol, 20) / msum(vol, 20)"),
+    ("zclip", "clip((px - mean(px)) / std(px), -3, 3)"),
+    ("minmax", "(px - min(px)) / (max(px) - min(px))"),
+    ("range_pos", "lo = mmin(px, 20); (px - lo) / (mmax(px, 20) - lo)"),
+    ("signal", "where(px > y, 1.0, where(px < y, -1.0, 0.0))"),
+    ("ema_cross", "where(ema(px, 0.1) > ema(px, 0.02), 1.0, -1.0)"),
+    ("clean_ret", "r = dlog(pxn, 1); where(abs(r) > 0.01, null, r) * 252"),
+    ("f32_ret", "dlog(px32, 1) * 252"),
+    ("f32_z", "(px32 - mean(px32)) / std(px32)"),
+];
+
+/// The corpus's inputs over `data`.
+pub fn corpus_bindings(data: &Data) -> fusejit::Bindings<'_> {
+    let mut bindings = fusejit::Bindings::new();
+    bindings
+        .column("px", &data.x[..])
+        .column("y", &data.y[..])
+        .column("vol", &data.vol[..])
+        .column("px32", &data.x32[..])
+        .column_with_validity("pxn", &data.x[..], fusejit::Validity::new(&data.validity, 0));
+    bindings
+}
+
+/// A corpus program through `eval_into` (no allocation): f32 for the `f32_…` programs.
+pub fn corpus_jit(kernel: &fusejit::Kernel, bindings: &fusejit::Bindings<'_>, name: &str, out: &mut Out) {
+    let values = if name.starts_with("f32_") {
+        fusejit::ValuesMut::F32(&mut out.f32s)
+    } else {
+        fusejit::ValuesMut::F64(&mut out.f64s)
+    };
+    let mut target = fusejit::ColumnMut { values, validity: &mut out.validity };
+    kernel.eval_into(bindings, &mut target).expect("the corpus program evaluates");
 }

@@ -153,6 +153,102 @@ fn block_sum_row(
     (count > 0).then(|| if is_sum { total } else { total / f64::from(count) })
 }
 
+/// Power sums of the finite values of part of a window about a shift K: Σ(x − K),
+/// Σ(x − K)² and their count, with the non-finite values counted apart.
+#[derive(Debug, Clone, Copy)]
+struct PowerSums {
+    s1: f64,
+    s2: f64,
+    finite: u32,
+    non_finite: u32,
+}
+
+impl PowerSums {
+    const EMPTY: PowerSums = PowerSums { s1: SUM_IDENTITY, s2: SUM_IDENTITY, finite: 0, non_finite: 0 };
+
+    #[inline(always)]
+    fn push(&mut self, x: Option<f64>, shift: f64) {
+        if let Some(x) = x {
+            if x.is_finite() {
+                let d = x - shift;
+                self.s1 += d;
+                self.s2 += d * d;
+                self.finite += 1;
+            } else {
+                self.non_finite += 1;
+            }
+        }
+    }
+
+    /// The population standard deviation of the window made of `self` and `other` (both
+    /// about the same shift): `√((n·S2 − S1²) / n²)`, NaN with a non-finite value, null with
+    /// no valid value.
+    #[inline(always)]
+    fn std_with(self, other: PowerSums) -> Option<f64> {
+        let (finite, non_finite) = (self.finite + other.finite, self.non_finite + other.non_finite);
+        if finite + non_finite == 0 {
+            None
+        } else if non_finite > 0 {
+            Some(f64::NAN)
+        } else {
+            let n = f64::from(finite);
+            let (s1, s2) = (self.s1 + other.s1, self.s2 + other.s2);
+            Some(((n * s2 - s1 * s1).max(0.0) / (n * n)).sqrt())
+        }
+    }
+}
+
+/// One row of `mstd`, blocked as [`block_sum_row`]: the window is the suffix of block b − 1
+/// from offset o + 1 and the prefix of block b up to o, each held as power sums about one
+/// shift K — the mean of block b − 1's finite values (when it has none, block b's first
+/// finite value) — so that the two add. With K the mean of rows among the last 2w, |x − K|
+/// stays within the data's recent range, so the cancellation in n·S2 − S1² is that of the
+/// spread, not of |mean|; and nothing is subtracted when a row leaves the window, so nothing
+/// drifts.
+#[inline(always)]
+fn block_std_row(
+    (prefix, shift): (&mut PowerSums, &mut Option<f64>),
+    offset: usize,
+    w: usize,
+    ring: &mut Vec<Option<f64>>,
+    (suffix, block_shift): (&mut Vec<PowerSums>, &mut Option<f64>),
+    x: Option<f64>,
+) -> Option<f64> {
+    if offset == 0 {
+        *prefix = PowerSums::EMPTY;
+        *shift = *block_shift;
+    }
+    if let Some(x) = x
+        && x.is_finite()
+        && shift.is_none()
+    {
+        *shift = Some(x);
+    }
+    prefix.push(x, shift.unwrap_or(0.0));
+    ring_store(ring, offset, x);
+    let before = suffix.get(offset + 1).copied().unwrap_or(PowerSums::EMPTY);
+    let result = prefix.std_with(before);
+    if offset == w - 1 {
+        // This block is complete: the mean of its finite values is the next block's shift
+        // (near the next windows' means, whatever outliers the block holds), and its suffix
+        // sums about it serve the next block.
+        let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
+        for x in ring[..w].iter().flatten().filter(|x| x.is_finite()) {
+            sum += x;
+            count += 1;
+        }
+        *block_shift = (count > 0).then(|| sum / f64::from(count)).filter(|mean| mean.is_finite());
+        let k = block_shift.unwrap_or(0.0);
+        suffix.resize(w + 1, PowerSums::EMPTY);
+        let mut part = PowerSums::EMPTY;
+        for j in (0..w).rev() {
+            part.push(ring[j], k);
+            suffix[j] = part;
+        }
+    }
+    result
+}
+
 /// An f64's key in IEEE 754 totalOrder as a signed integer: for non-NaN values the integer
 /// order is `maximum`/`minimum`'s order (−0 < +0), so the extreme of keys is a branch-free
 /// `max`/`min`. The map is its own inverse.
@@ -898,12 +994,13 @@ pub struct FloatScanState {
     /// its rows' validity.
     next_suffix: Vec<(f64, u32)>,
     block_validity: Vec<u8>,
-    /// mstd: Welford's count, mean and M2 of the finite values in the window, and how many
-    /// non-finite values it holds.
-    count: usize,
-    mean: f64,
-    m2: f64,
-    non_finite: usize,
+    /// mstd: the power sums of the current block so far about `shift`, and `power_sums[j]`,
+    /// those of the previous block's offsets `j..w` about the same shift; `block_shift` is
+    /// the mean of the previous block's finite values, the next block's shift.
+    power_prefix: PowerSums,
+    shift: Option<f64>,
+    power_sums: Vec<PowerSums>,
+    block_shift: Option<f64>,
     /// mmin/mmax: the extreme of the current w-row block so far, and `extremes[j]`, that of
     /// the previous block's offsets `j..w`.
     extreme: ExtremePart,
@@ -934,10 +1031,10 @@ impl FloatScanState {
             suffix: Vec::new(),
             next_suffix: Vec::new(),
             block_validity: Vec::new(),
-            count: 0,
-            mean: 0.0,
-            m2: 0.0,
-            non_finite: 0,
+            power_prefix: PowerSums::EMPTY,
+            shift: None,
+            power_sums: Vec::new(),
+            block_shift: None,
             extreme: ExtremePart::empty(matches!(op, ScanOp::MMin { .. })),
             extremes: Vec::new(),
             sum: CompensatedSum::default(),
@@ -1097,7 +1194,18 @@ impl FloatScanState {
                 });
                 (self.extreme, self.offset, self.row) = (prefix, offset, self.row + len);
             }
-            ScanOp::MStd { .. } => feed_rows::<NULLS>(values, validity, out, |x| self.step(x)),
+            ScanOp::MStd { .. } => {
+                let (mut prefix, mut shift, mut offset) = (self.power_prefix, self.shift, self.offset);
+                let (ring, sums, block_shift) = (&mut self.ring, &mut self.power_sums, &mut self.block_shift);
+                feed_rows::<NULLS>(values, validity, out, |x| {
+                    let result =
+                        block_std_row((&mut prefix, &mut shift), offset, w, ring, (sums, block_shift), x);
+                    offset = advance(offset);
+                    result
+                });
+                (self.power_prefix, self.shift, self.offset, self.row) =
+                    (prefix, shift, offset, self.row + len);
+            }
             ScanOp::CumSum => {
                 let mut sum = self.sum;
                 feed_rows::<NULLS>(values, validity, out, |x| {
@@ -1126,7 +1234,6 @@ impl FloatScanState {
     /// One row: its value in, its result out.
     #[inline(always)]
     fn step(&mut self, x: Option<f64>) -> Option<f64> {
-        let row = self.row;
         let offset = self.offset;
         self.row += 1;
         if self.w > 0 {
@@ -1137,50 +1244,14 @@ impl FloatScanState {
                 let is_sum = matches!(self.op, ScanOp::MSum { .. });
                 block_sum_row(&mut self.prefix, offset, self.w, &mut self.ring, &mut self.suffix, is_sum, x)
             }
-            ScanOp::MStd { w } => {
-                let w = w as usize;
-                let leaving = if row >= w { self.ring[offset] } else { None };
-                ring_store(&mut self.ring, offset, x);
-                if let Some(x) = x {
-                    if x.is_finite() {
-                        self.count += 1;
-                        let delta = x - self.mean;
-                        self.mean += delta / self.count as f64;
-                        self.m2 += delta * (x - self.mean);
-                    } else {
-                        self.non_finite += 1;
-                    }
-                }
-                if let Some(x) = leaving {
-                    if x.is_finite() {
-                        self.count -= 1;
-                        if self.count == 0 {
-                            (self.mean, self.m2) = (0.0, 0.0);
-                        } else {
-                            let delta = x - self.mean;
-                            self.mean -= delta / self.count as f64;
-                            self.m2 -= delta * (x - self.mean);
-                        }
-                    } else {
-                        self.non_finite -= 1;
-                    }
-                }
-                if offset == w - 1 {
-                    // Exact two-pass moments of the window (the ring, in row order), every w rows.
-                    let finite = || self.ring.iter().flatten().filter(|x| x.is_finite());
-                    self.count = finite().count();
-                    self.mean = if self.count == 0 { 0.0 } else { finite().sum::<f64>() / self.count as f64 };
-                    let mean = self.mean;
-                    self.m2 = finite().map(|x| (x - mean) * (x - mean)).sum();
-                }
-                if self.count + self.non_finite == 0 {
-                    None
-                } else if self.non_finite > 0 {
-                    Some(f64::NAN)
-                } else {
-                    Some((self.m2.max(0.0) / self.count as f64).sqrt())
-                }
-            }
+            ScanOp::MStd { .. } => block_std_row(
+                (&mut self.power_prefix, &mut self.shift),
+                offset,
+                self.w,
+                &mut self.ring,
+                (&mut self.power_sums, &mut self.block_shift),
+                x,
+            ),
             ScanOp::MMin { .. } | ScanOp::MMax { .. } => {
                 let is_min = matches!(self.op, ScanOp::MMin { .. });
                 block_extreme_row(
