@@ -650,14 +650,7 @@ impl ChunkMoments {
             leaf.set_chunk_sum(sum4(chunk));
         }
         if needs.min_max {
-            let (mut min, mut max) = (chunk[0], chunk[0]);
-            for &x in chunk.iter() {
-                min = minimum(min, x);
-                max = maximum(max, x);
-                leaf.any |= x != 0.0;
-                leaf.all &= x != 0.0;
-            }
-            (leaf.min, leaf.max) = (min, max);
+            leaf.set_extremes(chunk);
         }
         if needs.m2 {
             // Variance is shift-invariant: moments of x − K, K the chunk's first finite value,
@@ -677,6 +670,31 @@ impl ChunkMoments {
         leaf
     }
 
+    /// A leaf's min, max, any and all: `minimum`/`maximum` folded from chunk[0] — the first
+    /// NaN if there is one, else the extremes in IEEE order (−0 < +0), which are those of the
+    /// totalOrder keys, taken without a branch on the data (a NaN's key lies beyond both
+    /// infinities').
+    #[inline(always)]
+    fn set_extremes(&mut self, chunk: &[f64]) {
+        let (mut low, mut high) = (i64::MAX, i64::MIN);
+        let (mut any, mut all) = (false, true);
+        for &x in chunk {
+            let key = total_order_key(x);
+            low = low.min(key);
+            high = high.max(key);
+            any |= x != 0.0;
+            all &= x != 0.0;
+        }
+        (self.any, self.all) = (any, all);
+        let from_key = |key: i64| f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64);
+        if high > total_order_key(f64::INFINITY) || low < total_order_key(f64::NEG_INFINITY) {
+            let nan = chunk.iter().copied().find(|x| x.is_nan()).unwrap_or(f64::NAN);
+            (self.min, self.max) = (nan, nan);
+        } else {
+            (self.min, self.max) = (from_key(low), from_key(high));
+        }
+    }
+
     /// A leaf's sum: finite, or counted as a NaN or infinite chunk.
     #[inline(always)]
     fn set_chunk_sum(&mut self, sum: f64) {
@@ -694,20 +712,16 @@ impl ChunkMoments {
     /// The leaves of `K` whole chunks of valid rows (`CHUNK_ROWS` each), the bits
     /// [`of_chunk`](Self::of_chunk) gives each: the same sums in the same lanes and order,
     /// read where the rows lie, the chunks' accumulators interleaved so that their
-    /// dependency chains overlap. (Min/max take the one-chunk path.)
+    /// dependency chains overlap.
     #[inline(always)]
     fn of_whole_chunks<const K: usize>(chunks: [&[f64]; K], needs: Needs) -> [ChunkMoments; K] {
         assert!(chunks.iter().all(|chunk| chunk.len() == CHUNK_ROWS));
-        if needs.min_max {
-            return chunks.map(|chunk| {
-                let mut copy = [0.0; CHUNK_ROWS];
-                copy.copy_from_slice(chunk);
-                ChunkMoments::of_chunk(&mut copy, needs)
-            });
-        }
         let mut leaves = [ChunkMoments::of_chunk(&mut [], needs); K];
-        for leaf in &mut leaves {
+        for (leaf, chunk) in leaves.iter_mut().zip(chunks) {
             leaf.count = CHUNK_ROWS;
+            if needs.min_max {
+                leaf.set_extremes(chunk);
+            }
         }
         if needs.sum {
             let sums = sum4_interleaved(chunks, |_, x| x);
@@ -1964,12 +1978,13 @@ mod tests {
     #[test]
     fn feeding_valid_rows_where_they_lie_gives_the_bits_of_feeding_rows() {
         // Values near 1e6 (whose shifted moments differ with any change of the arithmetic),
-        // then the same with −0s and an infinity.
+        // then the same with −0s, an infinity and a NaN.
         let moderate: Vec<f64> = (0..5000).map(|i| 1e6 + (i as f64 * 0.37).sin() * 3.0).collect();
         let special: Vec<f64> = (0..5000)
             .map(|i| match i % 97 {
                 5 => -0.0,
                 50 if i > 4000 => f64::INFINITY,
+                70 if i > 4500 => -f64::NAN,
                 _ => moderate[i],
             })
             .collect();
