@@ -1973,6 +1973,43 @@ mod tests {
         }
     }
 
+    /// min/max/any/all equal the definition, `minimum`/`maximum` folded in row order (the
+    /// first NaN, payload and sign kept; −0 < +0) and `x != 0` tests, for columns with NaNs of
+    /// either sign, zeros of either sign and infinities anywhere in their chunks.
+    #[test]
+    fn extremes_equal_the_minimum_and_maximum_fold() {
+        let specials = [-f64::NAN, f64::NAN, -0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, -1.5, 2.5];
+        for rows in [1usize, 5, 64, 65, 300] {
+            for (a, &first) in specials.iter().enumerate() {
+                for (b, &second) in specials.iter().enumerate() {
+                    let x: Vec<f64> = (0..rows)
+                        .map(|i| {
+                            if i == (a * 37) % rows {
+                                first
+                            } else if i == (b * 53 + 11) % rows {
+                                second
+                            } else {
+                                1.0 + i as f64
+                            }
+                        })
+                        .collect();
+                    let ops = [ReduceOp::Min, ReduceOp::Max, ReduceOp::Any, ReduceOp::All];
+                    let got = reduce_f64(&ops, rows, |i| Some(x[i]));
+                    let mut fast = FloatReduceState::new(&ops);
+                    fast.feed_valid(&x);
+                    let min = x.iter().copied().reduce(minimum).unwrap();
+                    let max = x.iter().copied().reduce(maximum).unwrap();
+                    let any = f64::from(u8::from(x.iter().any(|&v| v != 0.0)));
+                    let all = f64::from(u8::from(x.iter().all(|&v| v != 0.0)));
+                    let want = [Some(min), Some(max), Some(any), Some(all)];
+                    let exact = |v: &[Option<f64>]| v.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
+                    assert_eq!(exact(&got), exact(&want), "{rows} rows, {first} and {second}");
+                    assert_eq!(exact(&fast.finish()), exact(&want), "{rows} rows, {first} and {second}");
+                }
+            }
+        }
+    }
+
     /// `feed_valid` (whole chunks read where they lie, four at a time) gives `feed`'s bits for
     /// every reduction, fed in pieces that start and end anywhere in a chunk.
     #[test]
