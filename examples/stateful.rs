@@ -3,7 +3,7 @@
 //! dependent multiply and add, and the hand-written running-sum `mavg` of `examples/compare`.
 //! Interleaved, median of the runs, ns per row.
 //!
-//! `cargo run --release --example stateful -- [--rows N] [--repeats R] [--only TEXT] [--program P]...`
+//! `cargo run --release --example stateful -- [--rows N] [--repeats R] [--only TEXT] [--program P]... [--threads N]`
 //! (`--only`: the programs containing TEXT; `--program`: time these programs instead, over
 //! `x`, `r` and `xn`, with no bound)
 use std::hint::black_box;
@@ -72,12 +72,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let (mut rows, mut repeats, mut only) = (1_000_000usize, 15usize, None);
     let mut extra: Vec<String> = Vec::new();
+    let mut threads = 1usize;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rows" => rows = args.next().and_then(|v| v.parse().ok()).expect("--rows N"),
             "--repeats" => repeats = args.next().and_then(|v| v.parse().ok()).expect("--repeats R"),
             "--only" => only = Some(args.next().expect("--only TEXT")),
             "--program" => extra.push(args.next().expect("--program TEXT")),
+            "--threads" => threads = args.next().and_then(|v| v.parse().ok()).expect("--threads N"),
             other => panic!("unknown argument {other}; use --rows N, --repeats R and --only TEXT"),
         }
     }
@@ -109,7 +111,7 @@ fn main() {
     bindings.column_with_validity("xn", &x[..], fusejit::Validity::new(&validity, 0));
     let mut out = vec![0.0f64; rows];
     let mut out_validity = vec![0u8; rows.div_ceil(8)];
-    println!("{rows} rows, 1 thread, median of {repeats} interleaved runs; ns per row\n");
+    println!("{rows} rows, {threads} thread(s), median of {repeats} interleaved runs; ns per row\n");
     println!("| program | jit | bound | bound's loop | jit/bound |");
     println!("| --- | --- | --- | --- | --- |");
     let programs: Vec<(&str, &str)> = if extra.is_empty() {

@@ -31,6 +31,13 @@ except ImportError:  # numba may be missing for this Python
     numba = None
 
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "zscore", "mavg20"]
+# The realistic corpus of benches/baselines/mod.rs (CORPUS), in its order and under its names.
+CORPUS = [
+    "ann_ret", "log_ret", "momentum20", "roll_vol", "sharpe20", "bollinger", "macd", "rsi14",
+    "drawdown", "cum_ret", "vwap_dev", "roll_vwap", "zclip", "minmax", "range_pos", "signal",
+    "ema_cross", "clean_ret", "f32_ret", "f32_z",
+]
+ORDER = WORKLOADS + CORPUS
 
 
 def data(rows):
@@ -40,6 +47,11 @@ def data(rows):
     y = x * (0.99 + rng.random(rows) * 0.02)
     valid = rng.random(rows) >= 0.1
     return x, y, x.astype(np.float32), valid
+
+
+def volumes(rows):
+    """Traded volumes, 1000 to 2000 (for the corpus)."""
+    return np.floor(1000.0 + np.random.default_rng(11).random(rows) * 1000.0)
 
 
 def numpy_contender(workload, x, y, x32, valid, a, b, out):
@@ -190,6 +202,318 @@ def numba_contender(kernels, workload, x, y, x32, valid, a, b, out, out32, x_nan
         mavg20(x, out)
 
 
+# ---------------------------------------------------------------- the corpus
+
+
+def lagged(a, k):
+    out = np.empty_like(a)
+    out[:k] = np.nan
+    out[k:] = a[:-k]
+    return out
+
+
+def np_rolling_mean(a, w):
+    """pandas' way: a cumulative sum, then differences (partial windows at the start)."""
+    c = np.cumsum(a)
+    out = np.empty_like(a)
+    out[:w] = c[:w] / np.arange(1, w + 1)
+    out[w:] = (c[w:] - c[:-w]) / w
+    return out
+
+
+def np_rolling_std(a, w):
+    """A NumPy user's rolling std: every full window's two-pass std (NaN before)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    out = np.full_like(a, np.nan)
+    out[w - 1 :] = sliding_window_view(a, w).std(axis=1)
+    return out
+
+
+def np_rolling_extreme(a, w, reducer):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    out = np.full_like(a, np.nan)
+    out[w - 1 :] = reducer(sliding_window_view(a, w), axis=1)
+    return out
+
+
+def numpy_corpus(name, px, y, vol, pxn, px32):
+    """NumPy, as its users write these (None where NumPy has no way short of a Python loop: ema)."""
+    with np.errstate(all="ignore"):
+        if name == "ann_ret":
+            return (np.log(px) - lagged(np.log(px), 1)) * 252
+        if name == "log_ret":
+            return np.log(px / lagged(px, 1))
+        if name == "momentum20":
+            return px / lagged(px, 20) - 1
+        if name == "roll_vol":
+            r = np.log(px) - lagged(np.log(px), 1)
+            return np_rolling_std(r, 20) * np.sqrt(252)
+        if name == "sharpe20":
+            r = np.log(px) - lagged(np.log(px), 1)
+            r[0] = 0.0
+            return np_rolling_mean(r, 20) / np_rolling_std(r, 20) * np.sqrt(252)
+        if name == "bollinger":
+            return (px - np_rolling_mean(px, 20)) / np_rolling_std(px, 20)
+        if name == "drawdown":
+            return px / np.maximum.accumulate(px) - 1
+        if name == "cum_ret":
+            r = np.log(px) - lagged(np.log(px), 1)
+            r[0] = 0.0
+            return np.exp(np.cumsum(r)) - 1
+        if name == "vwap_dev":
+            return px - (px * vol).sum() / vol.sum()
+        if name == "roll_vwap":
+            return np_rolling_mean(px * vol, 20) / np_rolling_mean(vol, 20)
+        if name == "zclip":
+            return np.clip((px - px.mean()) / px.std(), -3, 3)
+        if name == "minmax":
+            lo = px.min()
+            return (px - lo) / (px.max() - lo)
+        if name == "range_pos":
+            lo = np_rolling_extreme(px, 20, np.min)
+            return (px - lo) / (np_rolling_extreme(px, 20, np.max) - lo)
+        if name == "signal":
+            return np.where(px > y, 1.0, np.where(px < y, -1.0, 0.0))
+        if name == "clean_ret":
+            r = np.log(pxn) - lagged(np.log(pxn), 1)
+            return np.where(np.abs(r) > 0.01, np.nan, r) * 252
+        if name == "f32_ret":
+            logs = np.log(px32)
+            return (logs - lagged(logs, 1)) * np.float32(252)
+        if name == "f32_z":
+            return (px32 - px32.mean()) / px32.std()
+    return None
+
+
+NUMEXPR_CORPUS = {
+    "ann_ret": "log(cur/prev)*252",
+    "log_ret": "log(cur/prev)",
+    "momentum20": "cur20/prev20 - 1",
+    "vwap_dev": "px - vwap",
+    "zclip": "where(z > 3, 3, where(z < -3, -3, z))",
+    "minmax": "(px - lo)/(hi - lo)",
+    "signal": "where(px > y, 1.0, where(px < y, -1.0, 0.0))",
+    "f32_ret": "log(cur32/prev32)*f32_252",
+    "f32_z": "(px32 - m32)/s32",
+}
+
+
+def numexpr_corpus(name, px, y, vol, pxn, px32):
+    """numexpr for the row-local programs (reductions by NumPy first, as its users do)."""
+    if name not in NUMEXPR_CORPUS:
+        return None
+    env = {"px": px, "y": y, "cur": px[1:], "prev": px[:-1], "cur20": px[20:], "prev20": px[:-20]}
+    if name == "vwap_dev":
+        env["vwap"] = (px * vol).sum() / vol.sum()
+    if name == "zclip":
+        env["z"] = ne.evaluate("(px - m)/s", local_dict={"px": px, "m": px.mean(), "s": px.std()})
+    if name == "minmax":
+        env["lo"], env["hi"] = px.min(), px.max()
+    if name == "f32_ret":
+        env.update(cur32=px32[1:], prev32=px32[:-1], f32_252=np.float32(252))
+    if name == "f32_z":
+        env.update(px32=px32, m32=px32.mean(), s32=px32.std())
+    return ne.evaluate(NUMEXPR_CORPUS[name], local_dict=env)
+
+
+def polars_corpus(name, frame):
+    c = pl.col
+    px = c("px")
+    r = px.log() - px.log().shift(1)
+    ema = lambda e, alpha: e.ewm_mean(alpha=alpha, adjust=False, ignore_nulls=True)
+    expression = {
+        "ann_ret": r * 252,
+        "log_ret": (px / px.shift(1)).log(),
+        "momentum20": px / px.shift(20) - 1,
+        "roll_vol": r.rolling_std(20, min_samples=1, ddof=0) * np.sqrt(252),
+        "sharpe20": r.rolling_mean(20, min_samples=1) / r.rolling_std(20, min_samples=1, ddof=0) * np.sqrt(252),
+        "bollinger": (px - px.rolling_mean(20, min_samples=1)) / px.rolling_std(20, min_samples=1, ddof=0),
+        "macd": ema(px, 2 / 13) - ema(px, 2 / 27),
+        "rsi14": 100
+        - 100 / (1 + ema(px.diff().clip(lower_bound=0), 1 / 14) / ema((-px.diff()).clip(lower_bound=0), 1 / 14)),
+        "drawdown": px / px.cum_max() - 1,
+        "cum_ret": r.cum_sum().exp() - 1,
+        "vwap_dev": px - (px * c("vol")).sum() / c("vol").sum(),
+        "roll_vwap": (px * c("vol")).rolling_sum(20, min_samples=1) / c("vol").rolling_sum(20, min_samples=1),
+        "zclip": ((px - px.mean()) / px.std(ddof=0)).clip(-3, 3),
+        "minmax": (px - px.min()) / (px.max() - px.min()),
+        "range_pos": (px - px.rolling_min(20, min_samples=1))
+        / (px.rolling_max(20, min_samples=1) - px.rolling_min(20, min_samples=1)),
+        "signal": pl.when(px > c("y")).then(1.0).when(px < c("y")).then(-1.0).otherwise(0.0),
+        "ema_cross": pl.when(ema(px, 0.1) > ema(px, 0.02)).then(1.0).otherwise(-1.0),
+        "clean_ret": pl.when((c("pxn").log() - c("pxn").log().shift(1)).abs() > 0.01)
+        .then(None)
+        .otherwise(c("pxn").log() - c("pxn").log().shift(1))
+        * 252,
+        "f32_ret": (c("px32").log() - c("px32").log().shift(1)) * 252,
+        "f32_z": (c("px32") - c("px32").mean()) / c("px32").std(ddof=0),
+    }[name]
+    return frame.select(expression)
+
+
+def numba_corpus_kernels():
+    """Plain loops, as a numba user writes them: running sums that subtract, no nulls."""
+    from math import exp, log, nan, sqrt
+
+    jit = numba.njit(cache=False, error_model="numpy")
+
+    @jit
+    def ann_ret(px, out):
+        out[0] = nan
+        for i in range(1, px.size):
+            out[i] = (log(px[i]) - log(px[i - 1])) * 252
+
+    @jit
+    def roll_vol(px, out):
+        s = ss = 0.0
+        out[0] = nan
+        for i in range(1, px.size):
+            r = log(px[i]) - log(px[i - 1])
+            s += r
+            ss += r * r
+            if i > 20:
+                q = log(px[i - 20]) - log(px[i - 21])
+                s -= q
+                ss -= q * q
+            n = min(i, 20)
+            out[i] = sqrt(max(ss / n - (s / n) ** 2, 0.0)) * sqrt(252.0)
+
+    @jit
+    def bollinger(px, out):
+        s = ss = 0.0
+        for i in range(px.size):
+            s += px[i]
+            ss += px[i] * px[i]
+            if i >= 20:
+                s -= px[i - 20]
+                ss -= px[i - 20] * px[i - 20]
+            n = min(i + 1, 20)
+            mean = s / n
+            out[i] = (px[i] - mean) / sqrt(max(ss / n - mean * mean, 0.0))
+
+    @jit
+    def macd(px, out):
+        fast = slow = px[0]
+        for i in range(px.size):
+            fast = 2 / 13 * px[i] + (1 - 2 / 13) * fast
+            slow = 2 / 27 * px[i] + (1 - 2 / 27) * slow
+            out[i] = fast - slow
+
+    @jit
+    def rsi14(px, out):
+        up = down = nan
+        out[0] = nan
+        for i in range(1, px.size):
+            d = px[i] - px[i - 1]
+            g, l = max(d, 0.0), max(-d, 0.0)
+            up = g if i == 1 else g / 14 + (1 - 1 / 14) * up
+            down = l if i == 1 else l / 14 + (1 - 1 / 14) * down
+            out[i] = 100 - 100 / (1 + up / down)
+
+    @jit
+    def drawdown(px, out):
+        peak = px[0]
+        for i in range(px.size):
+            peak = max(peak, px[i])
+            out[i] = px[i] / peak - 1
+
+    @jit
+    def cum_ret(px, out):
+        s = 0.0
+        out[0] = nan
+        for i in range(1, px.size):
+            s += log(px[i]) - log(px[i - 1])
+            out[i] = exp(s) - 1
+
+    @jit
+    def roll_vwap(px, vol, out):
+        pv = v = 0.0
+        for i in range(px.size):
+            pv += px[i] * vol[i]
+            v += vol[i]
+            if i >= 20:
+                pv -= px[i - 20] * vol[i - 20]
+                v -= vol[i - 20]
+            out[i] = pv / v
+
+    @jit
+    def range_pos(px, out):
+        for i in range(px.size):
+            lo = hi = px[i]
+            for j in range(max(0, i - 19), i):
+                lo = min(lo, px[j])
+                hi = max(hi, px[j])
+            out[i] = (px[i] - lo) / (hi - lo)
+
+    @jit
+    def ema_cross(px, out):
+        fast = slow = px[0]
+        for i in range(px.size):
+            fast = 0.1 * px[i] + 0.9 * fast
+            slow = 0.02 * px[i] + 0.98 * slow
+            out[i] = 1.0 if fast > slow else -1.0
+
+    @jit
+    def signal(px, y, out):
+        for i in range(px.size):
+            out[i] = 1.0 if px[i] > y[i] else (-1.0 if px[i] < y[i] else 0.0)
+
+    return {
+        "ann_ret": lambda px, y, vol, out: ann_ret(px, out),
+        "roll_vol": lambda px, y, vol, out: roll_vol(px, out),
+        "bollinger": lambda px, y, vol, out: bollinger(px, out),
+        "macd": lambda px, y, vol, out: macd(px, out),
+        "rsi14": lambda px, y, vol, out: rsi14(px, out),
+        "drawdown": lambda px, y, vol, out: drawdown(px, out),
+        "cum_ret": lambda px, y, vol, out: cum_ret(px, out),
+        "roll_vwap": lambda px, y, vol, out: roll_vwap(px, vol, out),
+        "range_pos": lambda px, y, vol, out: range_pos(px, out),
+        "ema_cross": lambda px, y, vol, out: ema_cross(px, out),
+        "signal": lambda px, y, vol, out: signal(px, y, out),
+    }
+
+
+def interleaved(contenders, repeats, rows):
+    """Each contender once untimed, then `repeats` interleaved timed runs: name -> median ns/row."""
+    for _, run in contenders:
+        run()
+    samples = {name: [] for name, _ in contenders}
+    for _ in range(repeats):
+        for name, run in contenders:
+            start = time.perf_counter_ns()
+            run()
+            samples[name].append((time.perf_counter_ns() - start) / rows)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def measure_corpus(sizes, repeats, records):
+    kernels = numba_corpus_kernels() if numba is not None else {}
+    for rows in sizes:
+        x, y, x32, valid = data(rows)
+        vol = volumes(rows)
+        pxn = np.where(valid, x, np.nan)
+        out = np.empty(rows)
+        frame = None
+        if pl is not None:
+            frame = pl.DataFrame(
+                {"px": x, "y": y, "vol": vol, "px32": x32, "pxn": pl.Series(x).set(pl.Series(~valid), None)}
+            )
+        for name in CORPUS:
+            contenders = []
+            if numpy_corpus(name, x[:64], y[:64], vol[:64], pxn[:64], x32[:64]) is not None:
+                contenders.append(("numpy", lambda: numpy_corpus(name, x, y, vol, pxn, x32)))
+            if ne is not None and name in NUMEXPR_CORPUS:
+                contenders.append(("numexpr", lambda: numexpr_corpus(name, x, y, vol, pxn, x32)))
+            if frame is not None:
+                contenders.append(("polars", lambda: polars_corpus(name, frame)))
+            if name in kernels:
+                contenders.append(("numba", lambda: kernels[name](x, y, vol, out)))
+            for contender, ns in interleaved(contenders, repeats, rows).items():
+                records.append({"workload": name, "rows": rows, "contender": contender, "ns_per_row": ns})
+
+
 def measure(sizes, repeats, path):
     a, b = 252.0, 0.5
     if ne is not None:
@@ -229,6 +553,7 @@ def measure(sizes, repeats, path):
                 records.append(
                     {"workload": workload, "rows": rows, "contender": name, "ns_per_row": statistics.median(times)}
                 )
+    measure_corpus(sizes, repeats, records)
     with open(path, "a") as file:
         for record in records:
             file.write(json.dumps(record) + "\n")
@@ -259,7 +584,7 @@ def table(paths):
     shown = ours + ["best"] + peers
     print("| workload | rows | " + " | ".join(shown) + " | best peer / " + ours[-1] + " |")
     print("| --- | --- |" + " --- |" * (len(shown) + 1))
-    keys = sorted({(w, r) for w, r, _ in values}, key=lambda key: (key[1], WORKLOADS.index(key[0])))
+    keys = sorted({(w, r) for w, r, _ in values}, key=lambda key: (key[1], ORDER.index(key[0])))
     for workload, rows in keys:
         cells = [values.get((workload, rows, c)) for c in shown]
         best_peer = min(v for c, v in zip(shown, cells) if c in peers and v is not None)
@@ -274,7 +599,7 @@ def scaling(paths):
     ours = sorted({c for _, _, c in values if c.startswith("jit ")}, key=lambda c: int(c[4:-1]))
     print("| workload | rows | " + " | ".join(ours) + " | " + " | ".join(f"{ours[0]} / {c}" for c in ours[1:]) + " |")
     print("| --- | --- |" + " --- |" * (2 * len(ours) - 1))
-    keys = sorted({(w, r) for w, r, _ in values}, key=lambda key: (key[1], WORKLOADS.index(key[0])))
+    keys = sorted({(w, r) for w, r, _ in values}, key=lambda key: (key[1], ORDER.index(key[0])))
     for workload, rows in keys:
         times = [values[(workload, rows, c)] for c in ours]
         speedups = " | ".join(f"{times[0] / t:.2f}" for t in times[1:])

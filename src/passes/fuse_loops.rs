@@ -418,9 +418,17 @@ fn vector_plan(
 ) -> Option<VectorForm> {
     // The loop's lane type: the one float type its values have (bools ride along as lane
     // masks): f64x2, f32x4, i64x2 or i32x4. A loop mixing number types has no vector form.
-    let mut lane_types = nodes.iter().filter_map(|&id| match program.node(id).ty.elem {
-        elem @ (Elem::F64 | Elem::F32 | Elem::I64 | Elem::I32) => Some(elem),
-        Elem::Bool => None,
+    // A comparison's lanes are its operands'.
+    let mut lane_types = nodes.iter().filter_map(|&id| {
+        let node = program.node(id);
+        let elem = match node.kind {
+            NodeKind::Binary { op, lhs, .. } if op.is_comparison() => program.node(lhs).ty.elem,
+            _ => node.ty.elem,
+        };
+        match elem {
+            Elem::F64 | Elem::F32 | Elem::I64 | Elem::I32 => Some(elem),
+            Elem::Bool => None,
+        }
     });
     let elem = match lane_types.next() {
         Some(elem) => elem,
@@ -499,9 +507,10 @@ fn vector_plan(
                 lhs,
                 rhs,
             } if !integer => union(vec![read(lhs, &sources)?, read(rhs, &sources)?]),
-            // A comparison lives only as a lane mask for a `where` of this loop.
+            // A comparison lives only as a lane mask: for a `where` of this loop, or as the
+            // loop's bool result (written out as bytes, a lane group's masks at a time).
             NodeKind::Binary { op, lhs, rhs } if op.is_comparison() && program.node(lhs).ty.elem == elem => {
-                if buffered(id) || (writes_result && program.result == id) {
+                if buffered(id) {
                     return None;
                 }
                 union(vec![read(lhs, &sources)?, read(rhs, &sources)?])
@@ -529,7 +538,10 @@ fn vector_plan(
         }
     }
     if writes_result {
-        if program.node(program.result).ty.elem != elem {
+        let result = program.node(program.result);
+        let is_loop_comparison = nodes.contains(&program.result)
+            && matches!(result.kind, NodeKind::Binary { op, .. } if op.is_comparison());
+        if result.ty.elem != elem && !(result.ty.elem == Elem::Bool && is_loop_comparison) {
             return None;
         }
         let result_sources = read(program.result, &sources)?;

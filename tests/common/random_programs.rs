@@ -513,6 +513,11 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "x",
     "lag(y, 3)",
     "exp(w / 100)",
+    // Bool results of comparisons, written from lane masks a whole iteration at a time: 8 rows
+    // of f64 lanes, 16 of f32, a lagged operand.
+    "x > y",
+    "w <= 100",
+    "lag(x, 2) * a >= y * a",
 ];
 
 /// Smooth price-like columns for the workload tests at block boundaries: `x` and `y` near 100,

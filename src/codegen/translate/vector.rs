@@ -47,7 +47,10 @@ impl<'p, 'b> Translator<'p, 'b> {
         let zero = self.builder.ins().iconst(types::I64, 0);
         let result = self.plan.program.result;
         let rows_per_iteration = (VECTOR_GROUPS_PER_ITERATION * vector.lanes) as i64;
+        // A bool result (a comparison's lane masks) is written a whole iteration at a time.
+        let bool_result = writes_result && self.plan.program.node(result).ty.elem == Elem::Bool;
         self.stepped_loop(zero, end, rows_per_iteration, |this, first| {
+            let mut masks = Vec::with_capacity(VECTOR_GROUPS_PER_ITERATION);
             for group in 0..VECTOR_GROUPS_PER_ITERATION as i64 {
                 let i = this.builder.ins().iadd_imm_s(first, vector.lanes as i64 * group);
                 let mut computed: HashMap<NodeId, Value> = HashMap::new();
@@ -70,12 +73,18 @@ impl<'p, 'b> Translator<'p, 'b> {
                     }
                     computed.insert(id, value);
                 }
-                if writes_result {
+                if writes_result && bool_result {
+                    masks.push(this.read_vector(result, vector, start, i, &computed, &splats));
+                } else if writes_result {
                     let value = this.read_vector(result, vector, start, i, &computed, &splats);
                     let row = this.builder.ins().iadd(start, i);
                     let address = this.element_address(this.out_values, row, vector.size);
                     this.builder.ins().store(vector_flags(), value, address, 0);
                 }
+            }
+            if bool_result {
+                let row = this.builder.ins().iadd(start, first);
+                this.store_masks_as_bools(&masks, vector, row);
             }
         });
     }
@@ -180,6 +189,51 @@ impl<'p, 'b> Translator<'p, 'b> {
                 "the vector plan admits only + - *, negation, powers, comparisons and where on integers"
             ),
         }
+    }
+
+    /// Stores the lane masks (all-ones or zero lanes) of one iteration's lane groups as bools,
+    /// one 0/1 byte per row from output row `row`: byte 0 of each lane picked out by two
+    /// rounds of shuffles, masked to 1, stored at once (8 rows of 64-bit lanes, 16 of 32-bit).
+    fn store_masks_as_bools(&mut self, masks: &[Value], vector: Lanes, row: Value) {
+        debug_assert_eq!(masks.len(), 4, "four lane groups per iteration");
+        let lanes = vector.lanes;
+        // Lane-count-changing bitcasts name their byte order; every target fusejit runs on is
+        // little-endian.
+        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let bytes: Vec<Value> =
+            masks.iter().map(|&mask| self.builder.ins().bitcast(types::I8X16, little, mask)).collect();
+        // Round one: the first byte of every lane of two groups, side by side.
+        let mut pick = [0u8; 16];
+        for lane in 0..lanes {
+            pick[lane] = (lane as i64 * vector.size) as u8;
+            pick[lanes + lane] = 16 + (lane as i64 * vector.size) as u8;
+        }
+        let pairs = self.shuffle_immediate(pick);
+        let low = self.builder.ins().shuffle(bytes[0], bytes[1], pairs);
+        let high = self.builder.ins().shuffle(bytes[2], bytes[3], pairs);
+        // Round two: the two halves' 2·lanes bytes each, one after the other.
+        let mut join = [0u8; 16];
+        for index in 0..2 * lanes {
+            join[index] = index as u8;
+            join[2 * lanes + index] = 16 + index as u8;
+        }
+        let join = self.shuffle_immediate(join);
+        let all = self.builder.ins().shuffle(low, high, join);
+        let one = self.builder.ins().iconst(types::I8, 1);
+        let ones = self.builder.ins().splat(types::I8X16, one);
+        let bools = self.builder.ins().band(all, ones);
+        let address = self.element_address(self.out_values, row, 1);
+        if 4 * lanes == 16 {
+            self.builder.ins().store(vector_flags(), bools, address, 0);
+        } else {
+            let words = self.builder.ins().bitcast(types::I64X2, little, bools);
+            let word = self.builder.ins().extractlane(words, 0);
+            self.builder.ins().store(vector_flags(), word, address, 0);
+        }
+    }
+
+    fn shuffle_immediate(&mut self, bytes: [u8; 16]) -> cranelift_codegen::ir::Immediate {
+        self.builder.func.dfg.immediates.push(cranelift_codegen::ir::ConstantData::from(&bytes[..]))
     }
 
     /// `min_max` lane-wise: the same selections as the scalar form, with lane masks.
