@@ -116,6 +116,9 @@ pub(super) fn reduce_column_range(
         (ReduceState::Float(state), ColumnData::F64(values), Some(_)) => {
             state.feed(len, |i| valid(i).then(|| values[first + i]))
         }
+        (ReduceState::Float(state), ColumnData::F32(values), None) => {
+            state.feed_valid_f32(&values[first..first + len])
+        }
         (ReduceState::Float(state), ColumnData::F32(values), _) => {
             state.feed(len, |i| valid(i).then(|| f64::from(values[first + i])))
         }
