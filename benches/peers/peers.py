@@ -3,6 +3,7 @@
     python peers.py measure ROWS[,ROWS...] REPEATS OUT.jsonl   # one round, appended as JSON lines
     python peers.py table COMPARE.jsonl... -- PEERS.jsonl...    # the merged markdown table
     python peers.py scaling COMPARE.json...                     # the JIT's thread scaling
+    python peers.py stateful ROWS REPEATS                       # Polars on examples/stateful
 
 Every contender of one workload runs interleaved (one run each, then again), median of
 REPEATS. NumPy runs on one thread (it has no threads for these), numexpr on every core,
@@ -606,8 +607,42 @@ def scaling(paths):
         print(f"| {workload} | {rows} | " + " | ".join(f"{t:.2f}" for t in times) + f" | {speedups} |")
 
 
+def stateful(rows, repeats):
+    """Polars on the programs of examples/stateful (its x, r and xn), median ns per row."""
+    rng = np.random.default_rng(7)
+    x = 100.0 * np.cumprod(1.0 + (rng.random(rows) - 0.5) * 0.02)
+    r = (rng.random(rows) - 0.5) * 1e-6
+    valid = rng.random(rows) >= 0.1
+    frame = pl.DataFrame({"x": x, "r": r, "xn": pl.Series(x).set(pl.Series(~valid), None)})
+    c = pl.col
+    ema = lambda e: e.ewm_mean(alpha=0.1, adjust=False, ignore_nulls=True)
+    programs = {
+        "msum(x, 20)": c("x").rolling_sum(20, min_samples=1),
+        "mavg(x, 20)": c("x").rolling_mean(20, min_samples=1),
+        "mstd(x, 20)": c("x").rolling_std(20, min_samples=1, ddof=0),
+        "mmax(x, 20)": c("x").rolling_max(20, min_samples=1),
+        "mmin(x, 20)": c("x").rolling_min(20, min_samples=1),
+        "cumsum(x)": c("x").cum_sum(),
+        "cumprod(1 + r)": (1 + c("r")).cum_prod(),
+        "cummax(x)": c("x").cum_max(),
+        "ema(x, 0.1)": ema(c("x")),
+        "mavg(xn, 20)": c("xn").rolling_mean(20, min_samples=1),
+        "cumsum(xn)": c("xn").cum_sum(),
+        "ema(xn, 0.1)": ema(c("xn")),
+        "mstd(dlog(x, 1), 20)": (c("x").log() - c("x").log().shift(1)).rolling_std(20, min_samples=1, ddof=0),
+        "x/cummax(x) - 1": c("x") / c("x").cum_max() - 1,
+    }
+    contenders = [(name, lambda e=e: frame.select(e)) for name, e in programs.items()]
+    print(f"Polars {pl.__version__}, {rows} rows, median of {repeats}; ns per row\n")
+    print("| program | polars |\n| --- | --- |")
+    for name, ns in interleaved(contenders, repeats, rows).items():
+        print(f"| `{name}` | {ns:.2f} |")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "measure":
+    if sys.argv[1] == "stateful":
+        stateful(int(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1] == "measure":
         measure([int(n) for n in sys.argv[2].split(",")], int(sys.argv[3]), sys.argv[4])
     elif sys.argv[1] == "scaling":
         scaling(sys.argv[2:])

@@ -81,6 +81,36 @@ impl CompensatedSum {
         }
     }
 
+    /// `add(x)` then `total()` for every value of a block, into `out`, when every value is
+    /// finite and so is every running sum (checked on the last: an infinity, once reached,
+    /// stays), without a branch on the data: the error of each addition by Knuth's TwoSum,
+    /// which is the same exact error as `add`'s Neumaier ordering (it is exactly representable
+    /// and both compute it exactly; at most the sign of a zero error differs, which no result
+    /// shows: a zero compensation is never added). Returns false, leaving the state as it
+    /// was, when the block needs [`add`](Self::add)'s general path (`out` is then rewritten).
+    #[inline(always)]
+    fn add_finite_block(&mut self, values: &[f64], out: &mut [f64]) -> bool {
+        if self.non_finite != 0 {
+            return false;
+        }
+        let (mut sum, mut compensation) = (self.sum, self.compensation);
+        let mut non_finite = false;
+        for (&x, result) in values.iter().zip(out.iter_mut()) {
+            non_finite |= !x.is_finite();
+            let t = sum + x;
+            let back = t - sum;
+            let error = (sum - (t - back)) + (x - back);
+            compensation += error;
+            sum = t;
+            *result = if compensation != 0.0 { sum + compensation } else { sum };
+        }
+        if non_finite || !sum.is_finite() {
+            return false;
+        }
+        (self.sum, self.compensation) = (sum, compensation);
+        true
+    }
+
     #[inline]
     fn total(&self) -> f64 {
         if self.non_finite == 0 {
@@ -1368,6 +1398,10 @@ impl FloatScanState {
                     (prefix, shift, offset, self.row + len);
             }
             ScanOp::CumSum => {
+                if !NULLS && self.sum.add_finite_block(values, out) {
+                    self.row += len;
+                    return;
+                }
                 let mut sum = self.sum;
                 feed_rows::<NULLS>(values, validity, out, |x| {
                     x.map(|x| {
@@ -1974,6 +2008,24 @@ mod tests {
             let bits = |v: &Vec<Option<f64>>| v.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
             assert_eq!(bits(&pieces), bits(&whole), "{op:?}");
         }
+    }
+
+    /// A cumulative sum whose finite values overflow, fed as slices, leaves the branch-free
+    /// block path for the general one and gives `feed`'s bits.
+    #[test]
+    fn an_overflowing_cumsum_fed_as_slices_gives_the_bits_of_feeding_rows() {
+        let x: Vec<Option<f64>> = (0..1500).map(|i| Some(if i % 3 == 0 { 1e308 } else { -3e307 })).collect();
+        let whole = scanned(ScanOp::CumSum, &x);
+        let mut state = FloatScanState::new(ScanOp::CumSum);
+        let mut got = Vec::new();
+        for piece in x.chunks(512) {
+            let values: Vec<f64> = piece.iter().map(|v| v.unwrap()).collect();
+            let mut out = vec![0.0; piece.len()];
+            state.feed_slices(&values, None, &mut out);
+            got.extend(out.into_iter().map(Some));
+        }
+        assert!(whole.iter().any(|v| v.is_some_and(f64::is_infinite)), "the sum overflows");
+        assert_eq!(bits(&got), bits(&whole));
     }
 
     /// `feed_valid_f32` gives the bits of feeding the rows widened one by one.
