@@ -1755,7 +1755,8 @@ pub enum ReducePartial {
 /// The running state of a scan of a column of element type `elem`.
 #[derive(Debug, Clone)]
 pub enum ScanState {
-    Float(FloatScanState),
+    /// Boxed: its windows' rings and sums make it several times the integer state's size.
+    Float(Box<FloatScanState>),
     Integer(IntegerScanState),
 }
 
@@ -1764,7 +1765,7 @@ impl ScanState {
         if is_integer_operand(elem) {
             ScanState::Integer(IntegerScanState::new(op))
         } else {
-            ScanState::Float(FloatScanState::new(op))
+            ScanState::Float(Box::new(FloatScanState::new(op)))
         }
     }
 

@@ -113,7 +113,7 @@ unsafe fn float_scan_block(
     len: usize,
 ) {
     let bytes = len * std::mem::size_of::<f64>();
-    let aligned = |address: usize| address % std::mem::align_of::<f64>() == 0;
+    let aligned = |address: usize| address.is_multiple_of(std::mem::align_of::<f64>());
     let (from, to) = (source as usize, destination as usize);
     if elem == Elem::F64 && aligned(from) && aligned(to) && (from + bytes <= to || to + bytes <= from) {
         // The usual case: separate, aligned buffers, scanned where they lie.
