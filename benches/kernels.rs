@@ -1,4 +1,5 @@
-//! Criterion benches of W1–W7 at 1K, 64K, 1M and 4M rows for every contender (throughput in
+//! Criterion benches of W1–W7 at 1K, 64K, 1M and 4M rows for every contender, and of the
+//! realistic corpus (`baselines::CORPUS`) through the JIT at 64K and 1M rows (throughput in
 //! elements). `cargo bench --bench kernels -- --test` runs each once (CI does).
 
 #[path = "baselines/mod.rs"]
@@ -46,5 +47,26 @@ fn kernels(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, kernels);
+fn corpus(c: &mut Criterion) {
+    let engine = fusejit::Engine::new();
+    for rows in [65_536usize, 1_000_000] {
+        let data = Data::new(rows);
+        let mut out = Out::new(rows);
+        let bindings = baselines::corpus_bindings(&data);
+        let mut group = c.benchmark_group(format!("corpus_{rows}"));
+        group.throughput(Throughput::Elements(rows as u64));
+        if rows >= 1_000_000 {
+            group.sample_size(10);
+        }
+        for (name, program) in baselines::CORPUS {
+            let kernel = engine.compile(program).expect("the corpus compiles");
+            group.bench_function(BenchmarkId::from_parameter(name), |bench| {
+                bench.iter(|| baselines::corpus_jit(&kernel, &bindings, name, &mut out))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, kernels, corpus);
 criterion_main!(benches);
