@@ -111,6 +111,39 @@ impl CompensatedSum {
         true
     }
 
+    /// [`add_finite_block`](Self::add_finite_block) with nulls: a null row adds −0, which
+    /// leaves the sum's bits as they are and adds a +0 error (a zero compensation is never
+    /// added, so its sign shows nowhere), and is written null (0, validity 0), without a
+    /// branch on the data. `validity` holds each row's validity on entry, its result's after.
+    #[inline(always)]
+    fn add_finite_block_with_nulls(&mut self, values: &[f64], validity: &mut [u8], out: &mut [f64]) -> bool {
+        if self.non_finite != 0 {
+            return false;
+        }
+        let (mut sum, mut compensation) = (self.sum, self.compensation);
+        let mut non_finite = false;
+        for ((&x, valid), result) in values.iter().zip(validity.iter()).zip(out.iter_mut()) {
+            let valid = *valid & 1 == 1;
+            let x = if valid { x } else { SUM_IDENTITY };
+            non_finite |= !x.is_finite();
+            let t = sum + x;
+            let back = t - sum;
+            let error = (sum - (t - back)) + (x - back);
+            compensation += error;
+            sum = t;
+            let total = if compensation != 0.0 { sum + compensation } else { sum };
+            *result = if valid { total } else { 0.0 };
+        }
+        if non_finite || !sum.is_finite() {
+            return false;
+        }
+        (self.sum, self.compensation) = (sum, compensation);
+        for valid in validity.iter_mut() {
+            *valid &= 1;
+        }
+        true
+    }
+
     #[inline]
     fn total(&self) -> f64 {
         if self.non_finite == 0 {
@@ -1398,7 +1431,12 @@ impl FloatScanState {
                     (prefix, shift, offset, self.row + len);
             }
             ScanOp::CumSum => {
-                if !NULLS && self.sum.add_finite_block(values, out) {
+                let done = if NULLS {
+                    self.sum.add_finite_block_with_nulls(values, validity, out)
+                } else {
+                    self.sum.add_finite_block(values, out)
+                };
+                if done {
                     self.row += len;
                     return;
                 }
