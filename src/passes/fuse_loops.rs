@@ -418,12 +418,29 @@ fn vector_plan(
 ) -> Option<VectorForm> {
     // The loop's lane type: the one float type its values have (bools ride along as lane
     // masks): f64x2, f32x4, i64x2 or i32x4. A loop mixing number types has no vector form.
-    // A comparison's lanes are its operands'.
+    // A float conversion that is the loop's result, f64 ↔ f32: converted as it is stored, so
+    // the loop computes in its operand's lanes.
+    let result_conversion = |id: NodeId| {
+        let node = program.node(id);
+        match node.kind {
+            NodeKind::Unary { op: UnaryOp::Cast, arg }
+                if writes_result && id == program.result && !buffered(id) =>
+            {
+                let from = program.node(arg).ty.elem;
+                matches!((from, node.ty.elem), (Elem::F64, Elem::F32) | (Elem::F32, Elem::F64)).then_some(arg)
+            }
+            _ => None,
+        }
+    };
+    // A comparison's lanes are its operands', a result conversion's its operand's.
     let mut lane_types = nodes.iter().filter_map(|&id| {
         let node = program.node(id);
         let elem = match node.kind {
             NodeKind::Binary { op, lhs, .. } if op.is_comparison() => program.node(lhs).ty.elem,
-            _ => node.ty.elem,
+            _ => match result_conversion(id) {
+                Some(arg) => program.node(arg).ty.elem,
+                None => node.ty.elem,
+            },
         };
         match elem {
             Elem::F64 | Elem::F32 | Elem::I64 | Elem::I32 => Some(elem),
@@ -453,7 +470,8 @@ fn vector_plan(
         if base_node.ty.elem == Elem::Bool && !(nodes.contains(&base) && delta == 0) {
             return None;
         }
-        if (base_node.ty.elem != elem && base_node.ty.elem != Elem::Bool)
+        let is_result_conversion = nodes.contains(&base) && delta == 0 && result_conversion(base).is_some();
+        if (base_node.ty.elem != elem && base_node.ty.elem != Elem::Bool && !is_result_conversion)
             || (base_node.ty.shape == Shape::Scalar && nullable[base.index()])
         {
             return None;
@@ -477,6 +495,12 @@ fn vector_plan(
     for &id in nodes {
         let node = program.node(id);
         let mine = match node.kind {
+            NodeKind::Unary { op: UnaryOp::Cast, arg } if result_conversion(id).is_some() => {
+                if program.node(arg).ty.elem != elem {
+                    return None;
+                }
+                union(vec![read(arg, &sources)?])
+            }
             // Integer lanes: wrapping + - * and negation (what every target's SIMD unit has);
             // `abs`, `min`/`max`, `//`, `%` and conversions stay in the scalar form.
             NodeKind::Unary { op: UnaryOp::Neg, arg } | NodeKind::PowI { base: arg, .. } if integer => {
@@ -526,7 +550,7 @@ fn vector_plan(
             }
             _ => return None,
         };
-        if node.ty.elem != elem && node.ty.elem != Elem::Bool {
+        if node.ty.elem != elem && node.ty.elem != Elem::Bool && result_conversion(id).is_none() {
             return None;
         }
         sources.insert(id, mine);
@@ -541,7 +565,8 @@ fn vector_plan(
         let result = program.node(program.result);
         let is_loop_comparison = nodes.contains(&program.result)
             && matches!(result.kind, NodeKind::Binary { op, .. } if op.is_comparison());
-        if result.ty.elem != elem && !(result.ty.elem == Elem::Bool && is_loop_comparison) {
+        let is_conversion = nodes.contains(&program.result) && result_conversion(program.result).is_some();
+        if result.ty.elem != elem && !(result.ty.elem == Elem::Bool && is_loop_comparison) && !is_conversion {
             return None;
         }
         let result_sources = read(program.result, &sources)?;

@@ -518,6 +518,11 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "x > y",
     "w <= 100",
     "lag(x, 2) * a >= y * a",
+    // A float conversion as the result, converted as stored: f64 lanes to f32, f32 to f64.
+    "f32(x - y)",
+    "f32(ln(x) * a)",
+    "f64(w * 2)",
+    "f64(lag(w, 3))",
 ];
 
 /// Smooth price-like columns for the workload tests at block boundaries: `x` and `y` near 100,

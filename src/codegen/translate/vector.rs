@@ -48,7 +48,8 @@ impl<'p, 'b> Translator<'p, 'b> {
         let result = self.plan.program.result;
         let rows_per_iteration = (VECTOR_GROUPS_PER_ITERATION * vector.lanes) as i64;
         // A bool result (a comparison's lane masks) is written a whole iteration at a time.
-        let bool_result = writes_result && self.plan.program.node(result).ty.elem == Elem::Bool;
+        let result_elem = self.plan.program.node(result).ty.elem;
+        let bool_result = writes_result && result_elem == Elem::Bool;
         self.stepped_loop(zero, end, rows_per_iteration, |this, first| {
             let mut masks = Vec::with_capacity(VECTOR_GROUPS_PER_ITERATION);
             for group in 0..VECTOR_GROUPS_PER_ITERATION as i64 {
@@ -75,6 +76,11 @@ impl<'p, 'b> Translator<'p, 'b> {
                 }
                 if writes_result && bool_result {
                     masks.push(this.read_vector(result, vector, start, i, &computed, &splats));
+                } else if writes_result && result_elem != vector.elem {
+                    // A result conversion (f64 ↔ f32): the operand's lanes, converted as stored.
+                    let value = this.read_vector(result, vector, start, i, &computed, &splats);
+                    let row = this.builder.ins().iadd(start, i);
+                    this.store_converted(value, vector, result_elem, row);
                 } else if writes_result {
                     let value = this.read_vector(result, vector, start, i, &computed, &splats);
                     let row = this.builder.ins().iadd(start, i);
@@ -154,6 +160,8 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), mask)
             }
             NodeKind::Where { .. } => self.builder.ins().bitselect(operands[0], operands[1], operands[2]),
+            // The result conversion: its operand's lanes, converted when stored.
+            NodeKind::Unary { op: UnaryOp::Cast, .. } => operands[0],
             NodeKind::PowI { exponent, .. } => {
                 let one = match vector.elem {
                     Elem::F32 => self.builder.ins().f32const(1.0),
@@ -229,6 +237,38 @@ impl<'p, 'b> Translator<'p, 'b> {
             let words = self.builder.ins().bitcast(types::I64X2, little, bools);
             let word = self.builder.ins().extractlane(words, 0);
             self.builder.ins().store(vector_flags(), word, address, 0);
+        }
+    }
+
+    /// Stores one lane group converted to the result's float type from output row `row`:
+    /// f64x2 → two f32s (`fvdemote`, the low 8 bytes), f32x4 → four f64s (`fvpromote_low` of
+    /// the low and of the high half). IEEE conversions, as the scalar form's.
+    fn store_converted(&mut self, value: Value, vector: Lanes, to: Elem, row: Value) {
+        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        match (vector.elem, to) {
+            (Elem::F64, Elem::F32) => {
+                let narrow = self.builder.ins().fvdemote(value);
+                let words = self.builder.ins().bitcast(types::I64X2, little, narrow);
+                let word = self.builder.ins().extractlane(words, 0);
+                let address = self.element_address(self.out_values, row, 4);
+                self.builder.ins().store(vector_flags(), word, address, 0);
+            }
+            (Elem::F32, Elem::F64) => {
+                let low = self.builder.ins().fvpromote_low(value);
+                let bytes = self.builder.ins().bitcast(types::I8X16, little, value);
+                let mut upper = [0u8; 16];
+                for (index, byte) in upper.iter_mut().enumerate() {
+                    *byte = (8 + index % 8) as u8;
+                }
+                let upper = self.shuffle_immediate(upper);
+                let high_bytes = self.builder.ins().shuffle(bytes, bytes, upper);
+                let high = self.builder.ins().bitcast(types::F32X4, little, high_bytes);
+                let high = self.builder.ins().fvpromote_low(high);
+                let address = self.element_address(self.out_values, row, 8);
+                self.builder.ins().store(vector_flags(), low, address, 0);
+                self.builder.ins().store(vector_flags(), high, address, 16);
+            }
+            _ => unreachable!("the vector plan converts results between f64 and f32 only"),
         }
     }
 
