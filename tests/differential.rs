@@ -294,8 +294,31 @@ fn bool_outputs_are_always_zero_or_one_bytes() {
     assert_eq!(out.null_count, 0);
 }
 
-/// A lag of a computed value far longer than a block: the halo holds 300 000 rows of ln(x)
-/// and is shifted every block.
+/// Lags of computed values longer than a block keep their rows in a segment after the halo
+/// that fills block by block, the halo moving to the front only when the segment is full: over
+/// 600 000 rows the segments (32 768 rows) fill many times, with nulls, on one thread and split
+/// over 2, 3 and 7 (ranges of their own, whose 5 000-row warm-ups leave the blocks off the
+/// segment's 512-row grid, so a segment can end inside a block). Engines that verify their
+/// code also check that nothing was written past a buffer's scratch.
+#[test]
+fn long_halos_moving_once_a_segment_give_the_interpreters_result() {
+    let rows = 600_000usize;
+    let x: Vec<f64> = (0..rows).map(|i| 1.0 + (i % 977) as f64 * 0.5).collect();
+    let bits: Vec<u8> = (0..rows.div_ceil(8)).map(|i| if i % 7 == 3 { 0b1110_1111 } else { 0xff }).collect();
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], fusejit::Validity::new(&bits, 0));
+    let source = "lag(ln(x), 600) * 2 + lag(x * 3, 5000) - lag(sqrt(x), 513)";
+    let reference = engine().compile(source).unwrap().interpret(&bindings).unwrap();
+    let mut engines = vec![engine()];
+    engines.extend((0..3).map(|seed| parallel_engine(seed).0));
+    for engine in &engines {
+        let native = engine.compile(source).unwrap().eval(&bindings).unwrap();
+        compare(source, &native, &reference)
+            .unwrap_or_else(|message| panic!("{} threads: {message}", engine.threads()));
+    }
+}
+
+/// A lag of a computed value far longer than a block: the halo holds 300 000 rows of ln(x).
 #[test]
 fn a_halo_of_300_000_rows_gives_the_interpreters_result() {
     let engine = engine();

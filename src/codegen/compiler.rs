@@ -78,7 +78,7 @@ impl Compiler {
         match outcome {
             Ok(result) => {
                 let (module, entry, clif, asm) = result?;
-                Ok(NativeKernel::new(plan, module, entry, clif, asm))
+                Ok(NativeKernel::new(plan, module, entry, clif, asm, self.verify))
             }
             Err(panic) => {
                 // The contexts may hold a half-built function: start the next compile clean.

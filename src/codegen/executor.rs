@@ -5,7 +5,7 @@
 use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InputWord};
 use crate::column::Binding;
 use crate::ir::column_semantics::{CHUNK_ROWS, ReducePartial, ReduceState, ScanState};
-use crate::passes::fuse_loops::{BLOCK_ROWS, Buffer, LoopPlan};
+use crate::passes::fuse_loops::{BLOCK_ROWS, Buffer, LONG_HALO_ROWS, LoopPlan, long_halo_segment};
 use crate::runtime::callbacks::{ReduceCallState, ScanCallState};
 use crate::types::{Elem, Scalar};
 use cranelift_jit::JITModule;
@@ -20,6 +20,9 @@ pub(crate) struct NativeKernel {
     entry: unsafe extern "C" fn(*const u64),
     pub(crate) clif: Option<String>,
     pub(crate) asm: Option<String>,
+    /// Check after each call that the code wrote nothing past its scratch buffers (a canary
+    /// word after each region): set when the compiler verifies its code (tests).
+    check_scratch: bool,
 }
 
 impl std::fmt::Debug for NativeKernel {
@@ -105,8 +108,9 @@ impl NativeKernel {
         entry: unsafe extern "C" fn(*const u64),
         clif: Option<String>,
         asm: Option<String>,
+        check_scratch: bool,
     ) -> NativeKernel {
-        NativeKernel { plan, module: Mutex::new(Some(module)), entry, clif, asm }
+        NativeKernel { plan, module: Mutex::new(Some(module)), entry, clif, asm, check_scratch }
     }
 
     /// The plan this kernel runs.
@@ -274,11 +278,20 @@ impl NativeKernel {
             // SAFETY: `DISCARD_WORDS` words follow the validity block within `total`.
             words[layout::DISCARD] = unsafe { base.add(BLOCK_ROWS.div_ceil(8)) } as u64;
             let mut next = BLOCK_ROWS.div_ceil(8) + DISCARD_WORDS;
+            let mut canaries = Vec::new();
             for (index, buffer) in plan.buffers.iter().enumerate() {
                 let (halo, values, validity) = buffer_region(plan, buffer, range.last);
-                // SAFETY: `next + values + validity <= total`, all within the scratch just sized.
-                let (values_ptr, validity_ptr) = unsafe { (base.add(next), base.add(next + values)) };
-                next += values + validity;
+                // Each region is followed by a canary word (`scratch_words` counts them).
+                // SAFETY: `next + values + validity + 2 <= total`, all within the scratch just
+                // sized.
+                let (values_ptr, validity_ptr) = unsafe { (base.add(next), base.add(next + values + 1)) };
+                if self.check_scratch {
+                    for canary in [next + values, next + values + 1 + validity] {
+                        buffers[canary] = SCRATCH_CANARY;
+                        canaries.push((index, canary));
+                    }
+                }
+                next += values + validity + 2;
                 words[layout.buffer(index, BufferWord::Values)] = values_ptr as u64;
                 words[layout.buffer(index, BufferWord::Validity)] = validity_ptr as u64;
                 words[layout.buffer(index, BufferWord::Halo)] = halo as u64;
@@ -288,6 +301,10 @@ impl NativeKernel {
             // `halo + BLOCK_ROWS` rows each and the discard block for `BLOCK_ROWS` values,
             // which is all the code touches; the code lives as long as `self`.
             unsafe { (self.entry)(words.as_ptr()) };
+            for (index, canary) in canaries {
+                // A bug in the generated code, found by tests (`check_scratch`), never by input.
+                assert_eq!(buffers[canary], SCRATCH_CANARY, "the kernel wrote past buffer {index}'s scratch");
+            }
             // A long lag over a huge column can need a large halo; do not keep that much
             // memory per thread after the call.
             if buffers.len() > MAX_RETAINED_SCRATCH_WORDS {
@@ -302,17 +319,22 @@ pub(super) const DISCARD_WORDS: usize = BLOCK_ROWS;
 
 /// One buffer's scratch for a call over `rows` rows: the halo actually used
 /// (`min(planned halo, rows)`), then the words of its values and of its validity bytes, each
-/// `halo + BLOCK_ROWS` rows (validity only if the buffer can be null).
+/// `halo + BLOCK_ROWS` rows, or `halo + long_halo_segment(halo)` for a long halo (validity
+/// only if the buffer can be null).
 pub(super) fn buffer_region(plan: &LoopPlan, buffer: &Buffer, rows: usize) -> (usize, usize, usize) {
     let halo = (buffer.halo as usize).min(rows);
     let elem = plan.program.node(buffer.node).ty.elem;
-    let values = ((halo + BLOCK_ROWS) * element_size(elem)).div_ceil(8);
-    let validity = if buffer.nullable { (halo + BLOCK_ROWS).div_ceil(8) } else { 0 };
+    // A long halo is followed by a segment of rows that fills block by block (the kernel
+    // moves the halo back only when the next block would not fit); a short one by one block.
+    let after = if buffer.halo > LONG_HALO_ROWS { long_halo_segment(halo) } else { BLOCK_ROWS };
+    let values = ((halo + after) * element_size(elem)).div_ceil(8);
+    let validity = if buffer.nullable { (halo + after).div_ceil(8) } else { 0 };
     (halo, values, validity)
 }
 
 /// The scratch a call needs, in u64 words (8-byte aligned regions): one validity byte per
-/// block row for the result first, then each buffer's region ([`buffer_region`]).
+/// block row for the result first, then each buffer's region ([`buffer_region`]), its values
+/// and its validity each followed by a canary word.
 pub(super) fn scratch_words(plan: &LoopPlan, rows: usize) -> usize {
     BLOCK_ROWS.div_ceil(8)
         + DISCARD_WORDS
@@ -321,10 +343,13 @@ pub(super) fn scratch_words(plan: &LoopPlan, rows: usize) -> usize {
             .iter()
             .map(|buffer| {
                 let (_, values, validity) = buffer_region(plan, buffer, rows);
-                values + validity
+                values + validity + 2
             })
             .sum::<usize>()
 }
+
+/// The word after each scratch region, checked after a call when `check_scratch` is set.
+const SCRATCH_CANARY: u64 = 0xfeed_f00d_dead_beef;
 
 /// Scratch above this many words (1 MiB) is freed after the call instead of kept for reuse:
 /// what a thread keeps between calls is bounded (a program's block buffers take 4 KiB each;

@@ -22,6 +22,19 @@ use std::fmt::Write as _;
 /// Rows per block: a block's buffers stay in L1 while the stages run over it.
 pub const BLOCK_ROWS: usize = 512;
 
+/// A buffer whose halo (its longest lag) is longer than this keeps its rows in a segment
+/// of [`long_halo_segment`] rows after the halo, moving its last `halo` rows to the front only
+/// when the segment is full, instead of after every block: moving a 300 000-row halo per
+/// 512-row block cost 4.7 KB of copying per row.
+pub const LONG_HALO_ROWS: u64 = BLOCK_ROWS as u64;
+
+/// The rows after the halo of a long-halo buffer ([`LONG_HALO_ROWS`]) whose lags reach back
+/// `halo` rows: four halos, and at least 64 blocks, so the halo moves once per ≥ 4·halo rows.
+pub const fn long_halo_segment(halo: usize) -> usize {
+    let blocks = 64 * BLOCK_ROWS;
+    if 4 * halo > blocks { 4 * halo } else { blocks }
+}
+
 /// One stage of a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stage {

@@ -14,7 +14,7 @@
 use super::layout::{self, ArgLayout, BufferWord, InputWord};
 use super::runtime_functions::RuntimeRefs;
 use crate::ir::{Elem, NodeId, NodeKind, Shape};
-use crate::passes::fuse_loops::LoopPlan;
+use crate::passes::fuse_loops::{LONG_HALO_ROWS, LoopPlan};
 use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
 };
@@ -67,6 +67,10 @@ pub struct Translator<'p, 'b> {
     /// Inside the block loop: the block's first row, and whether the block is written (not
     /// warm-up). `reload_invariants` points `out_values` at `DISCARD` for a warm-up block.
     block: Option<(Value, Value)>,
+    /// Per buffer, for a long halo (`fuse_loops::LONG_HALO_ROWS`): the stack slot holding
+    /// where the current block's rows start in the buffer (the halo's length, plus the rows
+    /// of the blocks since the halo last moved). `BufferRegs::halo` is loaded from it.
+    halo_cursors: Vec<Option<StackSlot>>,
 }
 
 pub(super) fn clif_type(elem: Elem) -> types::Type {
@@ -116,7 +120,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             scalars: HashMap::new(),
             scalar_slots: Vec::new(),
             block: None,
+            halo_cursors: Vec::new(),
         };
+        translator.create_halo_cursors();
         translator.load_pointers();
         translator.compute_scalars();
         if plan.program.result_type().shape == Shape::Scalar {
@@ -184,8 +190,29 @@ impl<'p, 'b> Translator<'p, 'b> {
         for (index, buffer) in self.plan.buffers.iter().enumerate() {
             let values = self.arg(self.layout.buffer(index, BufferWord::Values));
             let validity = buffer.nullable.then(|| self.arg(self.layout.buffer(index, BufferWord::Validity)));
-            let halo = self.arg(self.layout.buffer(index, BufferWord::Halo));
+            let halo = match self.halo_cursors[index] {
+                Some(slot) => self.builder.ins().stack_load(types::I64, types::I64, slot, 0),
+                None => self.arg(self.layout.buffer(index, BufferWord::Halo)),
+            };
             self.buffers.push(BufferRegs { values, validity, halo });
+        }
+    }
+
+    /// A cursor slot per long-halo buffer, starting at the halo's length (the first block's
+    /// rows follow the halo).
+    fn create_halo_cursors(&mut self) {
+        for (index, buffer) in self.plan.buffers.iter().enumerate() {
+            let cursor = (buffer.halo > LONG_HALO_ROWS).then(|| {
+                let slot = self.builder.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8,
+                    3,
+                ));
+                let halo = self.arg(self.layout.buffer(index, BufferWord::Halo));
+                self.builder.ins().stack_store(types::I64, halo, slot, 0);
+                slot
+            });
+            self.halo_cursors.push(cursor);
         }
     }
 

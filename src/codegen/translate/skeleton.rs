@@ -2,12 +2,12 @@
 //! and writing the result and the extra outputs.
 
 use super::{Lanes, Pair, Translator, VECTOR_GROUPS_PER_ITERATION, clif_type, elem_size};
-use crate::codegen::layout::{self, ExtraOutputWord};
+use crate::codegen::layout::{self, BufferWord, ExtraOutputWord};
 use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{Elem, NodeId};
 use crate::passes::fuse_loops::{BLOCK_ROWS, Stage, VectorForm};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, Value, types};
+use cranelift_codegen::ir::{InstBuilder, StackSlot, Value, types};
 use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
@@ -225,6 +225,10 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             let elem = self.plan.program.node(self.plan.buffers[index].node).ty.elem;
             let size = elem_size(elem);
+            if let Some(slot) = self.halo_cursors[index] {
+                self.advance_long_halo(index, slot, size, len);
+                continue;
+            }
             let regs = &self.buffers[index];
             let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
             let skip = self.builder.ins().imul_imm_s(len, size);
@@ -234,6 +238,39 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[validity, len, halo]);
             }
         }
+    }
+
+    /// After a block, a long-halo buffer's cursor moves past the block's rows; when the next
+    /// block would not fit in the segment (`fuse_loops::long_halo_segment`), the last `halo`
+    /// rows move to the front and the cursor returns to `halo`. Invariant: cursor ≥ halo and
+    /// cursor + BLOCK_ROWS ≤ halo + segment, the rows `executor::buffer_region` allocates.
+    fn advance_long_halo(&mut self, index: usize, slot: StackSlot, size: i64, len: Value) {
+        let regs = &self.buffers[index];
+        let (values, validity, cursor) = (regs.values, regs.validity, regs.halo);
+        let halo = self.arg(self.layout.buffer(index, BufferWord::Halo));
+        let next = self.builder.ins().iadd(cursor, len);
+        // segment = max(64·BLOCK_ROWS, 4·halo), as `long_halo_segment` computes it.
+        let blocks = self.builder.ins().iconst(types::I64, (64 * BLOCK_ROWS) as i64);
+        let four_halos = self.builder.ins().imul_imm_s(halo, 4);
+        let segment = self.builder.ins().smax(blocks, four_halos);
+        let capacity = self.builder.ins().iadd(halo, segment);
+        let next_end = self.builder.ins().iadd_imm_s(next, BLOCK_ROWS as i64);
+        let full = self.builder.ins().icmp(IntCC::SignedGreaterThan, next_end, capacity);
+        let move_block = self.builder.create_block();
+        let done = self.builder.create_block();
+        self.builder.ins().stack_store(types::I64, next, slot, 0);
+        self.builder.ins().brif(full, move_block, &[], done, &[]);
+        self.builder.switch_to_block(move_block);
+        let skip_rows = self.builder.ins().isub(next, halo);
+        let skip = self.builder.ins().imul_imm_s(skip_rows, size);
+        let keep = self.builder.ins().imul_imm_s(halo, size);
+        self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[values, skip, keep]);
+        if let Some(validity) = validity {
+            self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[validity, skip_rows, halo]);
+        }
+        self.builder.ins().stack_store(types::I64, halo, slot, 0);
+        self.builder.ins().jump(done, &[]);
+        self.builder.switch_to_block(done);
     }
 
     pub(super) fn write_scalar_result(&mut self) {
