@@ -162,6 +162,12 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
         "mavg(x, 20) * a + msum(y, 600) - mstd(w, 513)",
         "cumsum(x) - ema(y, 0.1) + mmin(x, 64) + mean(ln(x))",
         "out m = x * 2\nout c = cummax(y)\nm - c",
+        // Independent scans side by side advance in one call: two emas interleaved (over
+        // the same and over different operands), any other pair one after the other; an
+        // ema of an ema is not paired.
+        "ema(x, 2/13) - ema(x, 2/27)",
+        "ema(x * 2, 0.1) / ema(y, 0.3) + ema(ema(y, 0.5), 0.2)",
+        "cumsum(x) + cummax(y) - ema(w, 0.05)",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     for rows in [0usize, 1, 63, 64, 65, 511, 512, 513, 1024, 1025, 3000] {
@@ -199,6 +205,8 @@ fn every_thread_count_gives_the_same_bits() {
         "cumsum(i64(x * 1e15)) + i64(cumsum(i32(y)))",
         "sum(x) + var(dlog(x, 1)) + min(w) + max(lag(x, 100)) + count(x)",
         "out m = x * 2\nout c = mavg(y, 7)\nm - c + std(x)",
+        "ema(x, 2/13) - ema(x, 2/27)",
+        "ema(x * 2, 0.1) / ema(y, 0.3) + ema(ema(y, 0.5), 0.2)",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     let engines: Vec<(String, Engine)> = [(1, 64), (2, 64), (3, 64), (7, 64), (2, 32_768), (7, 1000)]

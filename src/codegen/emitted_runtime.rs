@@ -46,7 +46,7 @@ pub(crate) fn emit(
         RuntimeFunction::ShiftHalo => shift_halo(&mut builder, &params),
         RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
         RuntimeFunction::CombineValidity => combine_validity(&mut builder, &params),
-        RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock => {
+        RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
             return Err(CodegenError::Unsupported("scan and reduction callbacks as emitted code"));
         }
     }

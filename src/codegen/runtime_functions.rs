@@ -27,17 +27,21 @@ pub(crate) enum RuntimeFunction {
     CombineValidity,
     /// Advances a scan by a block: `(state, source, destination, validity, len)`.
     ScanBlock,
+    /// Advances two independent scans by the same block, interleaved where both are `ema`s:
+    /// `(state, source, destination, validity) × 2, len`.
+    ScanBlockPair,
     /// Feeds a block to reductions: `(state, values, validity, len)`.
     ReduceBlock,
 }
 
 /// The functions after the math blocks, in index order.
-const OTHERS: [RuntimeFunction; 5] = [
+const OTHERS: [RuntimeFunction; 6] = [
     RuntimeFunction::ShiftHalo,
     RuntimeFunction::PackValidity,
     RuntimeFunction::CombineValidity,
     RuntimeFunction::ScanBlock,
     RuntimeFunction::ReduceBlock,
+    RuntimeFunction::ScanBlockPair,
 ];
 
 /// How many runtime functions there are: f64 and f32 blocks of every math function and every
@@ -66,6 +70,7 @@ impl RuntimeFunction {
             RuntimeFunction::CombineValidity => "fusejit_combine_validity",
             RuntimeFunction::ScanBlock => "fusejit_scan_block",
             RuntimeFunction::ReduceBlock => "fusejit_reduce_block",
+            RuntimeFunction::ScanBlockPair => "fusejit_scan_block_pair",
         }
     }
 
@@ -85,6 +90,7 @@ impl RuntimeFunction {
             RuntimeFunction::CombineValidity => others + 2,
             RuntimeFunction::ScanBlock => others + 3,
             RuntimeFunction::ReduceBlock => others + 4,
+            RuntimeFunction::ScanBlockPair => others + 5,
         }
     }
 
@@ -100,6 +106,7 @@ impl RuntimeFunction {
             | RuntimeFunction::CombineValidity
             | RuntimeFunction::ReduceBlock => 4,
             RuntimeFunction::ScanBlock => 5,
+            RuntimeFunction::ScanBlockPair => 9,
         };
         let mut signature = Signature::new(call_conv);
         signature.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), params));
@@ -122,6 +129,7 @@ impl RuntimeFunction {
             RuntimeFunction::CombineValidity => stubs::combine_validity as *const u8,
             RuntimeFunction::ScanBlock => callbacks::scan_block as *const u8,
             RuntimeFunction::ReduceBlock => callbacks::reduce_block as *const u8,
+            RuntimeFunction::ScanBlockPair => callbacks::scan_block_pair as *const u8,
         }
     }
 
@@ -137,7 +145,9 @@ impl RuntimeFunction {
             | RuntimeFunction::ShiftHalo
             | RuntimeFunction::PackValidity
             | RuntimeFunction::CombineValidity => true,
-            RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock => false,
+            RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
+                false
+            }
         }
     }
 }

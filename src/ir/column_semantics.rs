@@ -1464,6 +1464,40 @@ impl FloatScanState {
         }
     }
 
+    /// Two `ema`s over the same block of every-valid rows at once — `first` over `a` into
+    /// `out_a`, `second` over `b` into `out_b` — each with [`feed_slices`](Self::feed_slices)'s
+    /// bits: the same `α·x + (1−α)·s` per row, the two dependency chains interleaved so
+    /// that each waits for the other's latency. Returns false, feeding nothing, unless both
+    /// are `ema`s already started (a first block starts them on the one-at-a-time path).
+    pub fn feed_ema_pair(
+        first: &mut FloatScanState,
+        second: &mut FloatScanState,
+        (a, out_a): (&[f64], &mut [f64]),
+        (b, out_b): (&[f64], &mut [f64]),
+    ) -> bool {
+        let (ScanOp::Ema { alpha_bits: alpha }, ScanOp::Ema { alpha_bits: beta }) = (first.op, second.op)
+        else {
+            return false;
+        };
+        let (Some(mut s), Some(mut t)) = (first.state, second.state) else { return false };
+        let len = a.len();
+        if b.len() != len || out_a.len() != len || out_b.len() != len {
+            return false;
+        }
+        let (alpha, beta) = (f64::from_bits(alpha), f64::from_bits(beta));
+        for (((&x, &y), result_a), result_b) in a.iter().zip(b).zip(out_a.iter_mut()).zip(out_b.iter_mut()) {
+            // `cumulative_step`'s `ema` arm, written out for both.
+            s = alpha * x + (1.0 - alpha) * s;
+            t = beta * y + (1.0 - beta) * t;
+            *result_a = s;
+            *result_b = t;
+        }
+        (first.state, second.state) = (Some(s), Some(t));
+        first.row += len;
+        second.row += len;
+        true
+    }
+
     /// One row: its value in, its result out.
     #[inline(always)]
     fn step(&mut self, x: Option<f64>) -> Option<f64> {

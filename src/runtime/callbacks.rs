@@ -189,7 +189,64 @@ unsafe fn float_scan_block(
     }
 }
 
-/// A reduction's running state as a kernel sees it, with the element type of the values.
+/// `fusejit_scan_block_pair`: advances two independent scans by the same block, each
+/// argument as [`scan_block`]'s. Two started `ema`s over separate, aligned f64 buffers with
+/// every row valid run interleaved ([`FloatScanState::feed_ema_pair`]); any other pair runs
+/// one scan after the other.
+///
+/// # Safety
+/// As [`scan_block`]'s, for each of the two scans; the two states are distinct, and neither
+/// scan's destination is the other's source or destination.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe extern "C" fn scan_block_pair(
+    first: *mut ScanCallState,
+    first_source: *const u8,
+    first_destination: *mut u8,
+    first_validity: *mut u8,
+    second: *mut ScanCallState,
+    second_source: *const u8,
+    second_destination: *mut u8,
+    second_validity: *mut u8,
+    len: usize,
+) {
+    let bytes = len * std::mem::size_of::<f64>();
+    let separate_and_aligned = |source: *const u8, destination: *mut u8| {
+        let (from, to) = (source as usize, destination as usize);
+        from.is_multiple_of(8) && to.is_multiple_of(8) && (from + bytes <= to || to + bytes <= from)
+    };
+    // SAFETY: the caller guarantees two live, distinct, unshared states.
+    let (first_state, second_state) = unsafe { (&mut *first, &mut *second) };
+    if let (ScanState::Float(a), ScanState::Float(b)) = (&mut first_state.scan, &mut second_state.scan)
+        && first_state.elem == Elem::F64
+        && second_state.elem == Elem::F64
+        && first_validity.is_null()
+        && second_validity.is_null()
+        && separate_and_aligned(first_source, first_destination)
+        && separate_and_aligned(second_source, second_destination)
+    {
+        // SAFETY: each source is readable and each destination writable for `len` aligned
+        // f64s; a source never overlaps its own destination (just checked) nor the other
+        // scan's destination (the caller's contract); no other reference to them lives now.
+        let (a_in, a_out, b_in, b_out) = unsafe {
+            (
+                std::slice::from_raw_parts(first_source.cast::<f64>(), len),
+                std::slice::from_raw_parts_mut(first_destination.cast::<f64>(), len),
+                std::slice::from_raw_parts(second_source.cast::<f64>(), len),
+                std::slice::from_raw_parts_mut(second_destination.cast::<f64>(), len),
+            )
+        };
+        if FloatScanState::feed_ema_pair(a, b, (a_in, a_out), (b_in, b_out)) {
+            return;
+        }
+    }
+    // SAFETY: as this function's contract states, for each scan in turn.
+    unsafe {
+        scan_block(first, first_source, first_destination, first_validity, len);
+        scan_block(second, second_source, second_destination, second_validity, len);
+    }
+}
+
+/// A reduction's running state as a kernel sees it, with the element type of the values./// A reduction's running state as a kernel sees it, with the element type of the values.
 pub(crate) struct ReduceCallState {
     pub(crate) reduce: ReduceState,
     pub(crate) elem: Elem,

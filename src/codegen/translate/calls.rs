@@ -34,6 +34,27 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().call(stub, &[state, sources[0], destination, validity, len]);
     }
 
+    /// Advances two independent scans by the block in one call (`fusejit_scan_block_pair`),
+    /// each laid out as [`scan_call`](Self::scan_call) lays out one.
+    pub(super) fn scan_call_pair(&mut self, scans: [(NodeId, usize); 2], start: Value, len: Value) {
+        let mut arguments = Vec::with_capacity(9);
+        for (node, state) in scans {
+            let (sources, destination) = self.block_operands(node, start, len);
+            let buffer = self.plan.buffer_of[node.index()].expect("a scan's output has a buffer");
+            let regs = &self.buffers[buffer];
+            let (validity, halo) = (regs.validity, regs.halo);
+            let validity = match validity {
+                Some(validity) => self.builder.ins().iadd(validity, halo),
+                None => self.builder.ins().iconst(types::I64, 0),
+            };
+            let state = self.arg(self.layout.scan_state(state));
+            arguments.extend([state, sources[0], destination, validity]);
+        }
+        arguments.push(len);
+        let stub = self.stubs.get(RuntimeFunction::ScanBlockPair);
+        self.builder.ins().call(stub, &arguments);
+    }
+
     /// Lays out the operands of a block call (a math function, a scan) for node `node`: their
     /// validity combined into the node's buffer (when the node can be null), their values read
     /// where they lie or copied — the first operand into the node's own buffer (the call then

@@ -76,8 +76,29 @@ impl<'p, 'b> Translator<'p, 'b> {
         let len = self.builder.ins().smin(remaining, block_rows);
         self.block = Some((start, writing));
         let last = self.plan.stages.len() - 1;
+        let mut paired = false;
         for (index, stage) in self.plan.stages.iter().enumerate() {
+            if std::mem::take(&mut paired) {
+                continue;
+            }
             self.reload_invariants();
+            // Two scans in a row, the second not reading the first: one call advances both
+            // (interleaved where both are `ema`s, whose chains then overlap).
+            if let (Stage::ScanCall { node, state }, Some(Stage::ScanCall { node: next, state: next_state })) =
+                (stage, self.plan.stages.get(index + 1))
+                && self
+                    .plan
+                    .program
+                    .node(*next)
+                    .kind
+                    .operands()
+                    .iter()
+                    .all(|&operand| self.plan.resolve_lags(operand).0 != *node)
+            {
+                self.scan_call_pair([(*node, *state), (*next, *next_state)], start, len);
+                paired = true;
+                continue;
+            }
             match stage {
                 Stage::Loop { nodes, vector } => {
                     let writes_result = index == last && self.plan.reduce_result.is_empty();
