@@ -14,7 +14,6 @@ mod baselines;
 
 use baselines::{Data, Out, Workload};
 use std::hint::black_box;
-use std::time::Instant;
 
 /// The contenders after the JIT's (one per thread count).
 const OTHERS: [&str; 5] = ["best", "seed", "pipeline", "interp", "memcpy"];
@@ -80,46 +79,24 @@ fn main() {
             let interp_rows = rows.min(65_536);
             let interp_data = Data::new(interp_rows);
             let interp_bindings = baselines::bindings(workload, &interp_data);
-            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
-            for repeat in 0..repeats {
-                // Each repeat starts one contender later, so that no contender always runs
-                // right after the same one (whose data it would find in, or out of, cache).
-                for step in 0..contenders.len() {
-                    let index = (step + repeat) % contenders.len();
-                    let contender = &contenders[index];
-                    // Once untimed, then timed: every contender meets warm caches, whichever
-                    // ran before it.
-                    let run = |out: &mut Out| -> usize {
-                        if index < jits {
-                            baselines::jit(&kernels[index], &bindings, workload, out);
-                            return rows;
-                        }
-                        match contender.as_str() {
-                            "best" => baselines::best(workload, &data, out),
-                            "seed" => baselines::seed(workload, &data, out),
-                            "pipeline" => baselines::pipeline(workload, &data, out),
-                            "interp" => {
-                                black_box(kernels[0].interpret(&interp_bindings).expect("interprets"));
-                                return interp_rows;
-                            }
-                            _ => baselines::memcpy(workload, &data, out),
-                        }
-                        rows
-                    };
-                    run(&mut out);
-                    let start = Instant::now();
-                    let measured_rows = run(&mut out);
-                    black_box(&out.f64s);
-                    samples[index].push(start.elapsed().as_nanos() as f64 / measured_rows as f64);
+            let medians = baselines::interleaved_medians(contenders.len(), repeats, |index| {
+                if index < jits {
+                    baselines::jit(&kernels[index], &bindings, workload, &mut out);
+                    return rows;
                 }
-            }
-            let medians: Vec<f64> = samples
-                .iter_mut()
-                .map(|times| {
-                    times.sort_by(f64::total_cmp);
-                    times[times.len() / 2]
-                })
-                .collect();
+                match contenders[index].as_str() {
+                    "best" => baselines::best(workload, &data, &mut out),
+                    "seed" => baselines::seed(workload, &data, &mut out),
+                    "pipeline" => baselines::pipeline(workload, &data, &mut out),
+                    "interp" => {
+                        black_box(kernels[0].interpret(&interp_bindings).expect("interprets"));
+                        return interp_rows;
+                    }
+                    _ => baselines::memcpy(workload, &data, &mut out),
+                }
+                black_box(&out.f64s);
+                rows
+            });
             let (jit, best, seed) = (medians[0], medians[jits], medians[jits + 1]);
             let has_seed = workload.has_seed();
             let mut cells: Vec<String> = medians
@@ -164,33 +141,16 @@ fn main() {
                 .collect();
             let bindings = baselines::corpus_bindings(&data);
             let interp_bindings = baselines::corpus_bindings(&interp_data);
-            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); corpus_contenders.len()];
-            for repeat in 0..repeats {
-                for step in 0..corpus_contenders.len() {
-                    let index = (step + repeat) % corpus_contenders.len();
-                    let run = |out: &mut Out| -> usize {
-                        if index < jits {
-                            baselines::corpus_jit(&kernels[index], &bindings, name, out);
-                            rows
-                        } else {
-                            black_box(kernels[0].interpret(&interp_bindings).expect("interprets"));
-                            interp_rows
-                        }
-                    };
-                    run(&mut out);
-                    let start = Instant::now();
-                    let measured_rows = run(&mut out);
+            let medians = baselines::interleaved_medians(corpus_contenders.len(), repeats, |index| {
+                if index < jits {
+                    baselines::corpus_jit(&kernels[index], &bindings, name, &mut out);
                     black_box(&out.f64s);
-                    samples[index].push(start.elapsed().as_nanos() as f64 / measured_rows as f64);
+                    rows
+                } else {
+                    black_box(kernels[0].interpret(&interp_bindings).expect("interprets"));
+                    interp_rows
                 }
-            }
-            let medians: Vec<f64> = samples
-                .iter_mut()
-                .map(|times| {
-                    times.sort_by(f64::total_cmp);
-                    times[times.len() / 2]
-                })
-                .collect();
+            });
             let cells: Vec<String> = medians.iter().map(|ns| format!("{ns:.2}")).collect();
             println!("| {name} `{program}` | {rows} | {} |", cells.join(" | "));
             for (contender, ns) in corpus_contenders.iter().zip(&medians) {

@@ -6,8 +6,10 @@
 //! `cargo run --release --example stateful -- [--rows N] [--repeats R] [--only TEXT] [--program P]... [--threads N]`
 //! (`--only`: the programs containing TEXT; `--program`: time these programs instead, over
 //! `x`, `r` and `xn`, with no bound)
+#[path = "../benches/baselines/mod.rs"]
+mod baselines;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 /// The programs, with the bound each is measured against (a name in `bound`).
 const PROGRAMS: [(&str, &str); 14] = [
@@ -83,32 +85,16 @@ fn main() {
             other => panic!("unknown argument {other}; use --rows N, --repeats R and --only TEXT"),
         }
     }
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut price = 100.0f64;
-    let x: Vec<f64> = (0..rows)
-        .map(|_| {
-            price *= 1.0 + (next() - 0.5) * 0.02;
-            price
-        })
-        .collect();
-    let r: Vec<f64> = (0..rows).map(|_| (next() - 0.5) * 1e-6).collect();
-    let mut validity = vec![0u8; rows.div_ceil(8)];
-    for row in 0..rows {
-        if next() >= 0.1 {
-            validity[row / 8] |= 1 << (row % 8);
-        }
-    }
+    // `examples/compare`'s data: `x` a positive random walk, `xn` it with 10% nulls, and `r`
+    // small returns (`y/x − 1`, scaled) for `cumprod(1 + r)`.
+    let data = baselines::Data::new(rows);
+    let (x, validity) = (&data.x, &data.validity);
+    let r: Vec<f64> = data.x.iter().zip(&data.y).map(|(x, y)| (y / x - 1.0) * 1e-4).collect();
     let engine = fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(1)))
         .expect("1 thread");
     let mut bindings = fusejit::Bindings::new();
     bindings.column("x", &x[..]).column("r", &r[..]);
-    bindings.column_with_validity("xn", &x[..], fusejit::Validity::new(&validity, 0));
+    bindings.column_with_validity("xn", &x[..], fusejit::Validity::new(validity, 0));
     let mut out = vec![0.0f64; rows];
     let mut out_validity = vec![0u8; rows.div_ceil(8)];
     println!("{rows} rows, {threads} thread(s), median of {repeats} interleaved runs; ns per row\n");
@@ -124,31 +110,20 @@ fn main() {
             continue;
         }
         let kernel = engine.compile(program).expect("compiles");
-        let mut samples = [Vec::new(), Vec::new()];
-        for _ in 0..repeats {
-            for (contender, times) in samples.iter_mut().enumerate() {
-                let mut run = || {
-                    if contender == 0 {
-                        let mut target = fusejit::ColumnMut {
-                            values: fusejit::ValuesMut::F64(&mut out),
-                            validity: &mut out_validity,
-                        };
-                        kernel.eval_into(&bindings, &mut target).expect("evaluates");
-                    } else {
-                        bound(bound_name, if bound_name == "mul chain" { &r } else { &x }, &mut out);
-                    }
-                    black_box(&out);
+        let medians = baselines::interleaved_medians(2, repeats, |contender| {
+            if contender == 0 {
+                let mut target = fusejit::ColumnMut {
+                    values: fusejit::ValuesMut::F64(&mut out),
+                    validity: &mut out_validity,
                 };
-                run();
-                let start = Instant::now();
-                run();
-                times.push(start.elapsed().as_nanos() as f64 / rows as f64);
+                kernel.eval_into(&bindings, &mut target).expect("evaluates");
+            } else {
+                bound(bound_name, if bound_name == "mul chain" { &r } else { x }, &mut out);
             }
-        }
-        let [jit, bounded] = samples.map(|mut times| {
-            times.sort_by(f64::total_cmp);
-            times[times.len() / 2]
+            black_box(&out);
+            rows
         });
+        let (jit, bounded) = (medians[0], medians[1]);
         if bound_name == "-" {
             println!("| `{program}` | {jit:.2} | - | - | - |");
         } else {

@@ -5,9 +5,11 @@
 //! in the plan. Interleaved, median of the runs, ns per row, one thread.
 //!
 //! `cargo run --release --example trivial -- [--rows N] [--repeats R]`
+#[path = "../benches/baselines/mod.rs"]
+mod baselines;
+
 use fusejit::internals::math;
 use std::hint::black_box;
-use std::time::Instant;
 
 /// (program, its floor, the output element type).
 const PROGRAMS: [(&str, &str, &str); 16] = [
@@ -57,37 +59,26 @@ fn main() {
     println!("| --- | --- | --- | --- | --- |");
     for (program, floor, output) in PROGRAMS {
         let kernel = engine.compile(program).expect("compiles");
-        let mut samples = [Vec::new(), Vec::new()];
-        for _ in 0..repeats {
-            for (contender, times) in samples.iter_mut().enumerate() {
-                let mut run = || {
-                    if contender == 0 {
-                        let values = match output {
-                            "f32" => fusejit::ValuesMut::F32(&mut out32),
-                            "bool" => fusejit::ValuesMut::Bool(&mut out_bool),
-                            _ => fusejit::ValuesMut::F64(&mut out),
-                        };
-                        let mut target = fusejit::ColumnMut { values, validity: &mut out_validity };
-                        kernel.eval_into(&bindings, &mut target).expect("evaluates");
-                    } else {
-                        match floor {
-                            "ln block" => math::ln_f64_block(&x, &mut out),
-                            "exp block" => math::exp_f64_block(&scaled, &mut out),
-                            _ => out.copy_from_slice(&x),
-                        }
-                    }
-                    black_box((&out, &out32, &out_bool));
+        let medians = baselines::interleaved_medians(2, repeats, |contender| {
+            if contender == 0 {
+                let values = match output {
+                    "f32" => fusejit::ValuesMut::F32(&mut out32),
+                    "bool" => fusejit::ValuesMut::Bool(&mut out_bool),
+                    _ => fusejit::ValuesMut::F64(&mut out),
                 };
-                run();
-                let start = Instant::now();
-                run();
-                times.push(start.elapsed().as_nanos() as f64 / rows as f64);
+                let mut target = fusejit::ColumnMut { values, validity: &mut out_validity };
+                kernel.eval_into(&bindings, &mut target).expect("evaluates");
+            } else {
+                match floor {
+                    "ln block" => math::ln_f64_block(&x, &mut out),
+                    "exp block" => math::exp_f64_block(&scaled, &mut out),
+                    _ => out.copy_from_slice(&x),
+                }
             }
-        }
-        let [jit, bound] = samples.map(|mut times| {
-            times.sort_by(f64::total_cmp);
-            times[times.len() / 2]
+            black_box((&out, &out32, &out_bool));
+            rows
         });
+        let (jit, bound) = (medians[0], medians[1]);
         println!("| `{program}` | {jit:.2} | {bound:.2} | {floor} | {:.2} |", jit / bound);
     }
 }

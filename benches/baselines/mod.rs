@@ -501,6 +501,37 @@ pub fn jit(kernel: &fusejit::Kernel, bindings: &fusejit::Bindings<'_>, workload:
     kernel.eval_into(bindings, &mut target).expect("the workload evaluates");
 }
 
+// ---------------------------------------------------------------- timing
+
+/// Times `contenders` contenders interleaved, for the examples' tables: `repeats` rounds, each
+/// starting one contender later than the last (so that no contender always runs right after
+/// the same one, whose data it would find in, or out of, cache), each contender run once
+/// untimed and then timed (so that every one meets warm caches). `run(index)` runs contender
+/// `index` and returns how many rows it processed. Returns each contender's median ns per row.
+pub fn interleaved_medians(
+    contenders: usize,
+    repeats: usize,
+    mut run: impl FnMut(usize) -> usize,
+) -> Vec<f64> {
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); contenders];
+    for repeat in 0..repeats {
+        for step in 0..contenders {
+            let index = (step + repeat) % contenders;
+            run(index);
+            let start = std::time::Instant::now();
+            let rows = run(index);
+            samples[index].push(start.elapsed().as_nanos() as f64 / rows.max(1) as f64);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut times| {
+            times.sort_by(f64::total_cmp);
+            times[times.len() / 2]
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------- corpus
 
 /// Programs a quant or data user writes, beside W1–W7: (name, program). Inputs: `px` (the

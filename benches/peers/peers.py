@@ -542,18 +542,9 @@ def measure(sizes, repeats, path):
                         lambda: numba_contender(kernels, workload, x, y, x32, valid, a, b, out, out32, x_nan),
                     )
                 )
-            for _, run in contenders:  # warm up (numba compiles here)
-                run()
-            samples = {name: [] for name, _ in contenders}
-            for _ in range(repeats):
-                for name, run in contenders:
-                    start = time.perf_counter_ns()
-                    run()
-                    samples[name].append((time.perf_counter_ns() - start) / rows)
-            for name, times in samples.items():
-                records.append(
-                    {"workload": workload, "rows": rows, "contender": name, "ns_per_row": statistics.median(times)}
-                )
+            # The untimed first run of each is also where numba compiles.
+            for name, ns in interleaved(contenders, repeats, rows).items():
+                records.append({"workload": workload, "rows": rows, "contender": name, "ns_per_row": ns})
     measure_corpus(sizes, repeats, records)
     with open(path, "a") as file:
         for record in records:

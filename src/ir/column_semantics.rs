@@ -203,17 +203,34 @@ fn block_sum_row(
     let total = prefix.0 + before_sum;
     if offset == w - 1 {
         // This block is complete: its suffix sums serve the next block.
-        suffix.resize(w + 1, (SUM_IDENTITY, 0));
-        let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
-        for j in (0..w).rev() {
-            if let Some(x) = ring[j] {
-                sum += x;
-                count += 1;
-            }
-            suffix[j] = (sum, count);
-        }
+        fill_sum_suffixes(&ring[..w], suffix);
     }
     (count > 0).then(|| if is_sum { total } else { total / f64::from(count) })
+}
+
+/// `suffix[j]` = the sum and count of the valid values of the completed block `ring[j..]`,
+/// added from the end (`suffix[w]` empty): what the next block's windows add to their prefix.
+fn fill_sum_suffixes(ring: &[Option<f64>], suffix: &mut Vec<(f64, u32)>) {
+    let w = ring.len();
+    suffix.resize(w + 1, (SUM_IDENTITY, 0));
+    let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
+    for j in (0..w).rev() {
+        if let Some(x) = ring[j] {
+            sum += x;
+            count += 1;
+        }
+        suffix[j] = (sum, count);
+    }
+}
+
+/// The mean of the finite values, in order; None when there are none (or it overflows).
+fn finite_mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
+    for x in values.filter(|x| x.is_finite()) {
+        sum += x;
+        count += 1;
+    }
+    (count > 0).then(|| sum / f64::from(count)).filter(|mean| mean.is_finite())
 }
 
 /// Power sums of the finite values of part of a window about a shift K: Σ(x − K),
@@ -295,12 +312,7 @@ fn block_std_row(
         // This block is complete: the mean of its finite values is the next block's shift
         // (near the next windows' means, whatever outliers the block holds), and its suffix
         // sums about it serve the next block.
-        let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
-        for x in ring[..w].iter().flatten().filter(|x| x.is_finite()) {
-            sum += x;
-            count += 1;
-        }
-        *block_shift = (count > 0).then(|| sum / f64::from(count)).filter(|mean| mean.is_finite());
+        *block_shift = finite_mean(ring[..w].iter().flatten().copied());
         let k = block_shift.unwrap_or(0.0);
         suffix.resize(w + 1, PowerSums::EMPTY);
         let mut part = PowerSums::EMPTY;
@@ -368,12 +380,7 @@ fn std_whole_block<const NULLS: bool>(
     let row = |k: usize| (!NULLS || validity[k] & 1 == 1).then_some(values[k]);
     let shift = block_shift.or_else(|| (0..w).filter_map(row).find(|x| x.is_finite()));
     // This block's mean: the shift of its suffix sums and of the next block's prefix.
-    let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
-    for x in (0..w).filter_map(row).filter(|x| x.is_finite()) {
-        sum += x;
-        count += 1;
-    }
-    let next_shift = (count > 0).then(|| sum / f64::from(count)).filter(|mean| mean.is_finite());
+    let next_shift = finite_mean((0..w).filter_map(row));
     suffix.clear();
     suffix.resize(w + 1, PowerSums::EMPTY);
     denominators.clear();
@@ -522,17 +529,19 @@ fn feed_rows<const NULLS: bool>(
 
 /// Rows of `msum`/`mavg` within one w-row block, as [`block_sum_row`] computes them (the same
 /// additions in the same order): `ring` is the block's slots for these rows, `before` the
-/// previous block's suffix sums and counts from the offset after each row's.
+/// previous block's suffix sums and counts from the offset after each row's (none before the
+/// first block completes).
 #[inline(always)]
 fn sum_segment<const NULLS: bool>(
     values: &[f64],
     validity: &mut [u8],
     out: &mut [f64],
     ring: &mut [Option<f64>],
-    before: impl Iterator<Item = (f64, u32)>,
+    before: Option<&[(f64, u32)]>,
     prefix: &mut (f64, u32),
     is_sum: bool,
 ) {
+    let before = (0..ring.len()).map(|k| before.map_or((SUM_IDENTITY, 0), |before| before[k]));
     let (mut sum, mut count) = *prefix;
     let row = |x: Option<f64>,
                slot: &mut Option<f64>,
@@ -1333,42 +1342,21 @@ impl FloatScanState {
                     let rows = done..done + segment;
                     let ring = &mut self.ring[offset..offset + segment];
                     let validity = if NULLS { &mut validity[rows.clone()] } else { &mut [][..] };
-                    if self.suffix.is_empty() {
-                        // Before the first block completes there is no previous block.
-                        let before = std::iter::repeat((SUM_IDENTITY, 0));
-                        sum_segment::<NULLS>(
-                            &values[rows.clone()],
-                            validity,
-                            &mut out[rows],
-                            ring,
-                            before,
-                            &mut prefix,
-                            is_sum,
-                        );
-                    } else {
-                        let before = self.suffix[offset + 1..offset + segment + 1].iter().copied();
-                        sum_segment::<NULLS>(
-                            &values[rows.clone()],
-                            validity,
-                            &mut out[rows],
-                            ring,
-                            before,
-                            &mut prefix,
-                            is_sum,
-                        );
-                    }
+                    // Before the first block completes there is no previous block.
+                    let before = self.suffix.get(offset + 1..offset + segment + 1);
+                    sum_segment::<NULLS>(
+                        &values[rows.clone()],
+                        validity,
+                        &mut out[rows],
+                        ring,
+                        before,
+                        &mut prefix,
+                        is_sum,
+                    );
                     done += segment;
                     offset += segment;
                     if offset == w {
-                        self.suffix.resize(w + 1, (SUM_IDENTITY, 0));
-                        let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
-                        for j in (0..w).rev() {
-                            if let Some(x) = self.ring[j] {
-                                sum += x;
-                                count += 1;
-                            }
-                            self.suffix[j] = (sum, count);
-                        }
+                        fill_sum_suffixes(&self.ring[..w], &mut self.suffix);
                         offset = 0;
                     }
                 }

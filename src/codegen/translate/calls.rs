@@ -21,6 +21,24 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// Advances scan `state` by the block: the operand's values and validity are laid out as
     /// for a block call, then the runtime updates values and validity in the node's buffer.
     pub(super) fn scan_call(&mut self, node: NodeId, state: usize, start: Value, len: Value) {
+        let arguments = self.scan_arguments(node, state, start, len);
+        let stub = self.stubs.get(RuntimeFunction::ScanBlock);
+        self.builder.ins().call(stub, &[arguments.as_slice(), &[len]].concat());
+    }
+
+    /// Advances two independent scans by the block in one call (`fusejit_scan_block_pair`),
+    /// each laid out as [`scan_call`](Self::scan_call) lays out one.
+    pub(super) fn scan_call_pair(&mut self, scans: [(NodeId, usize); 2], start: Value, len: Value) {
+        let [(first, first_state), (second, second_state)] = scans;
+        let first = self.scan_arguments(first, first_state, start, len);
+        let second = self.scan_arguments(second, second_state, start, len);
+        let stub = self.stubs.get(RuntimeFunction::ScanBlockPair);
+        self.builder.ins().call(stub, &[first.as_slice(), &second, &[len]].concat());
+    }
+
+    /// A scan's `(state, source, destination, validity)` for the block, its operand laid out
+    /// by [`block_operands`](Self::block_operands); validity is null when the scan cannot be.
+    fn scan_arguments(&mut self, node: NodeId, state: usize, start: Value, len: Value) -> [Value; 4] {
         let (sources, destination) = self.block_operands(node, start, len);
         let buffer = self.plan.buffer_of[node.index()].expect("a scan's output has a buffer");
         let regs = &self.buffers[buffer];
@@ -30,29 +48,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             None => self.builder.ins().iconst(types::I64, 0),
         };
         let state = self.arg(self.layout.scan_state(state));
-        let stub = self.stubs.get(RuntimeFunction::ScanBlock);
-        self.builder.ins().call(stub, &[state, sources[0], destination, validity, len]);
-    }
-
-    /// Advances two independent scans by the block in one call (`fusejit_scan_block_pair`),
-    /// each laid out as [`scan_call`](Self::scan_call) lays out one.
-    pub(super) fn scan_call_pair(&mut self, scans: [(NodeId, usize); 2], start: Value, len: Value) {
-        let mut arguments = Vec::with_capacity(9);
-        for (node, state) in scans {
-            let (sources, destination) = self.block_operands(node, start, len);
-            let buffer = self.plan.buffer_of[node.index()].expect("a scan's output has a buffer");
-            let regs = &self.buffers[buffer];
-            let (validity, halo) = (regs.validity, regs.halo);
-            let validity = match validity {
-                Some(validity) => self.builder.ins().iadd(validity, halo),
-                None => self.builder.ins().iconst(types::I64, 0),
-            };
-            let state = self.arg(self.layout.scan_state(state));
-            arguments.extend([state, sources[0], destination, validity]);
-        }
-        arguments.push(len);
-        let stub = self.stubs.get(RuntimeFunction::ScanBlockPair);
-        self.builder.ins().call(stub, &arguments);
+        [state, sources[0], destination, validity]
     }
 
     /// Lays out the operands of a block call (a math function, a scan) for node `node`: their
