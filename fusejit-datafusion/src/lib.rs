@@ -57,13 +57,13 @@ pub enum ProgramFunction {
 /// The function `definition` describes: scalar if its program is row-local (for its
 /// declared argument types, else for `DOUBLE` arguments), window otherwise.
 pub fn program_function(definition: ProgramDefinition) -> Result<ProgramFunction> {
-    let probe = program::CompiledProgram::new(definition.clone())?;
-    let types = scalar_function::probe_types(&definition);
-    Ok(match probe.dependence(&types)? {
+    let named = program::NamedProgram::new(definition)?;
+    let types = program::probe_types(&named.program.definition);
+    Ok(match named.program.dependence(&types)? {
         Dependence::RowLocal => {
-            ProgramFunction::Scalar(Arc::new(ScalarUDF::from(ProgramScalarFunction::new(definition)?)))
+            ProgramFunction::Scalar(Arc::new(ScalarUDF::from(ProgramScalarFunction::from_row_local(named))))
         }
-        _ => ProgramFunction::Window(Arc::new(WindowUDF::from(ProgramWindowFunction::new(definition)?))),
+        _ => ProgramFunction::Window(Arc::new(WindowUDF::from(ProgramWindowFunction::from_named(named)))),
     })
 }
 

@@ -10,7 +10,7 @@ use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{Signature, Volatility};
 use fusejit::{Bindings, Dependence, Elem, Engine, EngineConfig, Kernel, Scalar, Schema, Shape, Type};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 /// One engine for the process: compiled programs and their native specialisations are
 /// cached by text, so every UDF, every partition and every decoded plan of the same program
@@ -128,8 +128,8 @@ impl CompiledProgram {
                 .iter()
                 .map(|output| Field::new(&output.name, output.ty.elem.arrow_type(), output.nullable))
                 .collect();
-            let nullable = outputs.iter().any(|output| output.nullable);
-            Field::new(&self.definition.name, DataType::Struct(fields), nullable)
+            // The struct itself is never null: each output carries its own nulls.
+            Field::new(&self.definition.name, DataType::Struct(fields), false)
         };
         if let Some(declared) = &self.definition.return_type
             && declared != field.data_type()
@@ -209,6 +209,10 @@ impl CompiledProgram {
 pub(crate) struct NamedProgram {
     pub program: Arc<CompiledProgram>,
     pub signature: Signature,
+    /// [`CompiledProgram::return_field`] for all-column arguments, by argument fields: a
+    /// window function needs it for every partition's evaluator, and working it out
+    /// type-checks and lowers the program.
+    column_return_fields: Mutex<Vec<(Vec<FieldRef>, FieldRef)>>,
 }
 
 impl NamedProgram {
@@ -220,7 +224,19 @@ impl NamedProgram {
             Some(types) => Signature::exact(types.clone(), Volatility::Immutable),
             None => Signature::user_defined(Volatility::Immutable),
         };
-        Ok(NamedProgram { program: Arc::new(program), signature })
+        Ok(NamedProgram { program: Arc::new(program), signature, column_return_fields: Mutex::default() })
+    }
+
+    /// The return field for arguments `fields`, all planned as columns; worked out once per
+    /// distinct argument fields.
+    pub fn column_return_field(&self, fields: &[FieldRef]) -> Result<FieldRef> {
+        let mut known = self.column_return_fields.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, field)) = known.iter().find(|(key, _)| key[..] == *fields) {
+            return Ok(field.clone());
+        }
+        let field = self.program.return_field(fields, &[])?;
+        known.push((fields.to_vec(), field.clone()));
+        Ok(field)
     }
 }
 
@@ -236,6 +252,12 @@ impl Hash for NamedProgram {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.program.definition.hash(state);
     }
+}
+
+/// The argument types a registration decides its form with: the declared ones, else `DOUBLE`
+/// for every parameter (a program's structure does not depend on its types).
+pub(crate) fn probe_types(definition: &ProgramDefinition) -> Vec<DataType> {
+    definition.argument_types.clone().unwrap_or_else(|| vec![DataType::Float64; definition.parameters.len()])
 }
 
 /// One argument value at evaluation time.

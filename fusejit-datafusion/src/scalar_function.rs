@@ -5,7 +5,9 @@
 //! row `i` depends on row `i` alone ([`Dependence::RowLocal`]) plan as one; anything else is a
 //! planning error that points at the window form.
 
-use crate::program::{Argument, CompiledProgram, NamedProgram, ProgramDefinition, coerce_arguments, compile};
+use crate::program::{
+    Argument, CompiledProgram, NamedProgram, ProgramDefinition, coerce_arguments, compile, probe_types,
+};
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{
@@ -134,6 +136,11 @@ impl ProgramScalarFunction {
         Ok(ProgramScalarFunction(named))
     }
 
+    /// The scalar function of a program already known to be row-local.
+    pub(crate) fn from_row_local(named: NamedProgram) -> Self {
+        ProgramScalarFunction(named)
+    }
+
     /// What the function is: the form a codec carries.
     pub fn definition(&self) -> &ProgramDefinition {
         &self.0.program.definition
@@ -178,12 +185,6 @@ fn argument_of(value: &ColumnarValue) -> Argument {
         ColumnarValue::Array(array) => Argument::Array(array.clone()),
         ColumnarValue::Scalar(value) => Argument::Scalar(value.clone()),
     }
-}
-
-/// The argument types a registration decides its form with: the declared ones, else `DOUBLE`
-/// for every parameter (a program's structure does not depend on its types).
-pub(crate) fn probe_types(definition: &ProgramDefinition) -> Vec<DataType> {
-    definition.argument_types.clone().unwrap_or_else(|| vec![DataType::Float64; definition.parameters.len()])
 }
 
 /// A planning error unless the program is row-local for arguments of `types`.

@@ -22,7 +22,11 @@ pub struct ProgramWindowFunction(NamedProgram);
 impl ProgramWindowFunction {
     /// The window function of `definition`; an error if the program does not compile.
     pub fn new(definition: ProgramDefinition) -> Result<Self> {
-        Ok(ProgramWindowFunction(NamedProgram::new(definition)?))
+        Ok(Self::from_named(NamedProgram::new(definition)?))
+    }
+
+    pub(crate) fn from_named(named: NamedProgram) -> Self {
+        ProgramWindowFunction(named)
     }
 
     /// What the function is: the form a codec carries.
@@ -47,7 +51,7 @@ impl WindowUDFImpl for ProgramWindowFunction {
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
         // The window API shows no literal values here: every argument plans as a column (a
         // literal's element type, and so the result's, is the same either way).
-        let field = self.0.program.return_field(field_args.input_fields(), &[])?;
+        let field = self.0.column_return_field(field_args.input_fields())?;
         Ok(Arc::new(field.as_ref().clone().with_name(field_args.name())))
     }
 
@@ -57,7 +61,7 @@ impl WindowUDFImpl for ProgramWindowFunction {
             .iter()
             .map(|expr| expr.downcast_ref::<Literal>().map(|literal| literal.value().clone()))
             .collect();
-        let return_field = self.0.program.return_field(args.input_fields(), &[])?;
+        let return_field = self.0.column_return_field(args.input_fields())?;
         Ok(Box::new(ProgramPartitionEvaluator { program: self.0.program.clone(), literals, return_field }))
     }
 }

@@ -268,6 +268,9 @@ async fn programs_with_several_outputs_return_structs() {
     let DataType::Struct(fields) = batch.schema().field(0).data_type().clone() else { panic!("a struct") };
     let names: Vec<&str> = fields.iter().map(|field| field.name().as_str()).collect();
     assert_eq!(names, ["r", "flag", "result"]);
+    // The struct is never null; its fields are where px is.
+    assert!(!batch.schema().field(0).is_nullable());
+    assert!(fields.iter().all(|field| field.is_nullable()));
     let s = batch.column(0).as_any().downcast_ref::<StructArray>().unwrap();
     let px = f64s(batch.column(1).as_ref());
     let r: Vec<Option<f64>> = px.iter().map(|p| p.map(|p| p * 2.0)).collect();
