@@ -23,6 +23,7 @@ use crate::math::Isa;
 use crate::passes::fuse_loops::{self, InputForm, LoopPlan};
 use crate::passes::split_passes::{self, PassPlan};
 use crate::syntax::{self, ast};
+use crate::types::Type;
 use cache::LruCache;
 use multi_pass::Passes;
 use parallel::Parallelism;
@@ -792,6 +793,27 @@ impl Kernel {
                 .clone()
         };
         self.eval_all_outputs(&passes, bindings, rows)
+    }
+
+    /// The name and type of every output (program order, the final expression last as
+    /// `result`) for the signature of `bindings`, from the specialisation an evaluation over
+    /// them uses (compiled now if it is not yet): whether the result is a scalar or a column,
+    /// without evaluating. Cheap once compiled: a binding such as Python's asks it per call.
+    ///
+    /// ```
+    /// use fusejit::{Bindings, Elem, Shape};
+    /// let kernel = fusejit::Engine::new().compile("out m = mean(x); x - m").unwrap();
+    /// let x = [1.0f32, 2.0];
+    /// let mut bindings = Bindings::new();
+    /// bindings.column("x", &x[..]);
+    /// let types = kernel.output_types_of_bindings(&bindings).unwrap();
+    /// assert_eq!(types[0].0, "m");
+    /// assert_eq!((types[0].1.elem, types[0].1.shape), (Elem::F32, Shape::Scalar));
+    /// assert_eq!((types[1].1.elem, types[1].1.shape), (Elem::F32, Shape::Column));
+    /// ```
+    pub fn output_types_of_bindings(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Type)>, Error> {
+        let (spec, _, _) = self.prepare(bindings)?;
+        Ok(spec.program.outputs.iter().map(|(name, id)| (name.clone(), spec.program.node(*id).ty)).collect())
     }
 
     /// Every output with the reference interpreter (see [`Kernel::eval_outputs`]).

@@ -1,0 +1,397 @@
+//! `fusejit._native`: the Python module behind the `fusejit` package (compile, `Kernel`, the errors).
+//!
+//! The package's `__init__.py` adds `evaluate` (names from the caller's frame, a cache by
+//! text); everything that touches data is here. Inputs are converted by [`inputs`] into
+//! borrowed columns, evaluated with the GIL released, and returned by [`outputs`] in the kind
+//! of the inputs: NumPy in, NumPy out; Arrow in, Arrow out ([`arrow_interchange`]).
+
+mod arrow_interchange;
+mod inputs;
+mod outputs;
+
+use fusejit::{Bindings, ColumnMut, Engine, Shape, ValuesMut};
+use inputs::BoundInputs;
+use numpy::{PyArray1, PyArrayMethods, PyUntypedArrayMethods};
+use outputs::NullStyle;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+use std::sync::OnceLock;
+
+pyo3::create_exception!(fusejit, Error, PyValueError, "Base class of fusejit's errors; a ValueError.");
+pyo3::create_exception!(
+    fusejit,
+    CompileError,
+    Error,
+    "The program does not parse or type-check. The message is the rendered diagnostic: the \
+     program's line, the offending text underlined with ^^^, and a hint when there is one. \
+     `span` holds the (start, end) byte offsets into the program."
+);
+pyo3::create_exception!(
+    fusejit,
+    EvalError,
+    Error,
+    "The inputs do not fit the program: a missing or misspelt name, columns of different \
+     lengths, an array fusejit cannot read, an `out=` array of the wrong type or length."
+);
+
+/// The process's engine: every kernel compiled from Python shares its code cache and
+/// thread pool (threads: `FUSEJIT_THREADS`, else every core).
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(Engine::new)
+}
+
+/// A fusejit error as the Python exception that carries its rendered diagnostic.
+pub(crate) fn to_py_error(error: fusejit::Error) -> PyErr {
+    match error {
+        fusejit::Error::Compile(error) => compile_error(&error),
+        fusejit::Error::Eval(error) => EvalError::new_err(format!("error: {error}")),
+        other => Error::new_err(other.to_string()),
+    }
+}
+
+/// An `eval_into` error, naming `out=` where the buffer is at fault.
+fn out_error(error: fusejit::Error) -> PyErr {
+    match error {
+        fusejit::Error::Eval(
+            error @ (fusejit::EvalError::OutputTooShort { .. } | fusejit::EvalError::OutputType { .. }),
+        ) => EvalError::new_err(format!("error: out= does not fit: {error}")),
+        other => to_py_error(other),
+    }
+}
+
+fn compile_error(error: &fusejit::CompileError) -> PyErr {
+    let span = error.diagnostic.span;
+    let exception = CompileError::new_err(error.render("<expr>", false));
+    Python::attach(|py| {
+        // Setting an attribute on a fresh exception instance cannot fail short of memory
+        // exhaustion; the message alone still says everything.
+        let _ = exception.value(py).setattr("span", (span.start, span.end));
+    });
+    exception
+}
+
+/// Compiles `expr` into a [`Kernel`]: parsing and name checks now (errors raise
+/// `CompileError`), native code at the first evaluation of each combination of input
+/// types. Programs are cached by text, so compiling the same text again is cheap.
+#[pyfunction]
+fn compile(py: Python<'_>, expr: &str) -> PyResult<Kernel> {
+    let kernel = py.detach(|| engine().compile(expr)).map_err(|error| compile_error(&error))?;
+    Ok(Kernel::new(py, kernel))
+}
+
+/// The vectorised math tier this process uses (`avx512`, `avx2`, `sse4.1`, `scalar`,
+/// `traced`): every tier gives the same bits.
+#[pyfunction]
+fn isa() -> String {
+    engine().isa().name().to_string()
+}
+
+/// The names of every built-in function, aliases included.
+#[pyfunction]
+fn function_names() -> Vec<&'static str> {
+    fusejit::function_names().collect()
+}
+
+/// A compiled program. Evaluate it with `eval(**columns)`; share it freely between Python
+/// threads (evaluation releases the GIL and never mutates the kernel).
+#[pyclass(frozen, module = "fusejit")]
+struct Kernel {
+    kernel: fusejit::Kernel,
+    /// The input names as Python strings, made once: looking them up in a call's dict then
+    /// allocates nothing, and their hashes are cached.
+    keys: Vec<Py<PyString>>,
+}
+
+impl Kernel {
+    fn new(py: Python<'_>, kernel: fusejit::Kernel) -> Kernel {
+        let keys = kernel.input_names().iter().map(|name| PyString::intern(py, name).unbind()).collect();
+        Kernel { kernel, keys }
+    }
+}
+
+/// The columns of one call: the positional mapping and the keywords, keywords winning.
+fn merged_columns<'py>(
+    py: Python<'py>,
+    columns: Option<&Bound<'py, PyAny>>,
+    keywords: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    match (columns, keywords) {
+        (None, Some(keywords)) => Ok(keywords.clone()),
+        (None, None) => Ok(PyDict::new(py)),
+        // One dict: read as it is, no copy (the common call, and the cheapest).
+        (Some(columns), None) if columns.cast::<PyDict>().is_ok() => Ok(columns.cast::<PyDict>()?.clone()),
+        (Some(columns), keywords) => {
+            let merged = PyDict::new(py);
+            merged.update(columns.cast::<pyo3::types::PyMapping>().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(
+                    "columns must be a mapping of names to arrays (a dict), or pass them as keywords",
+                )
+            })?)?;
+            if let Some(keywords) = keywords {
+                merged.update(keywords.as_mapping())?;
+            }
+            Ok(merged)
+        }
+    }
+}
+
+#[pymethods]
+impl Kernel {
+    /// The program's text.
+    #[getter]
+    fn source(&self) -> &str {
+        self.kernel.source()
+    }
+
+    /// The names the program reads, in order of first use.
+    #[getter]
+    fn inputs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.kernel.input_names())
+    }
+
+    /// How many threads one evaluation may use.
+    #[getter]
+    fn threads(&self) -> usize {
+        self.kernel.threads()
+    }
+
+    /// The same compiled program evaluating on `threads` threads (1 to 256). Every thread
+    /// count gives the same bits.
+    fn with_threads(&self, py: Python<'_>, threads: usize) -> PyResult<Kernel> {
+        let kernel =
+            self.kernel.with_threads(threads).map_err(|error| EvalError::new_err(error.to_string()))?;
+        Ok(Kernel::new(py, kernel))
+    }
+
+    /// Evaluates the program's result over `columns` (a mapping, or keywords; keywords win).
+    ///
+    /// Columns are NumPy arrays (f64, f32, i64, i32, bool; narrower integers and f16 are
+    /// widened by a copy), NumPy masked arrays (masked rows are nulls), or anything with
+    /// `__arrow_c_array__` / `__arrow_c_stream__` (pyarrow, Polars, pandas' Arrow-backed
+    /// Series). Python and NumPy scalars bind as scalars. Names the program does not read are
+    /// ignored.
+    ///
+    /// The result follows the first column input: NumPy in, NumPy out (a masked array when
+    /// some rows are null; `nulls="nan"` fills them with NaN instead, `nulls="separate"`
+    /// returns `(values, mask)`); Arrow in, Arrow out (a pyarrow array, or a Polars or pandas
+    /// Series for those inputs). A scalar result returns a Python scalar (`None` when null).
+    /// `out=` writes into a preallocated contiguous NumPy array of the result's type and
+    /// length, and returns it.
+    #[pyo3(signature = (columns=None, /, *, out=None, nulls="mask", **keywords))]
+    fn eval<'py>(
+        &self,
+        py: Python<'py>,
+        columns: Option<&Bound<'py, PyAny>>,
+        out: Option<&Bound<'py, PyAny>>,
+        nulls: &str,
+        keywords: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let nulls = NullStyle::parse(nulls)?;
+        let scope = merged_columns(py, columns, keywords)?;
+        let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, &scope)?;
+        let bindings = inputs.bindings()?;
+        match out {
+            Some(out) => self.eval_into(py, &bindings, inputs.rows(), out, nulls),
+            None => {
+                let kernel = &self.kernel;
+                let column = py.detach(|| kernel.eval(&bindings)).map_err(to_py_error)?;
+                let shape = match inputs.rows() {
+                    // A column result has the inputs' length; a scalar result has length 1.
+                    Some(rows) if rows != 1 => {
+                        if column.len() == rows {
+                            Shape::Column
+                        } else {
+                            Shape::Scalar
+                        }
+                    }
+                    _ => self.result_shape(&bindings)?,
+                };
+                outputs::column_to_python(py, column, shape, nulls, &inputs.output_kind())
+            }
+        }
+    }
+
+    /// Evaluates every output of the program (`out name = ...` statements, then the final
+    /// expression as `result`) into a dict by name, in program order; each value as `eval`
+    /// returns it.
+    #[pyo3(signature = (columns=None, /, *, nulls="mask", **keywords))]
+    fn eval_outputs<'py>(
+        &self,
+        py: Python<'py>,
+        columns: Option<&Bound<'py, PyAny>>,
+        nulls: &str,
+        keywords: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let nulls = NullStyle::parse(nulls)?;
+        let scope = merged_columns(py, columns, keywords)?;
+        let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, &scope)?;
+        let bindings = inputs.bindings()?;
+        let kernel = &self.kernel;
+        let columns = py.detach(|| kernel.eval_outputs(&bindings)).map_err(to_py_error)?;
+        let types = kernel.output_types_of_bindings(&bindings).map_err(to_py_error)?;
+        let kind = inputs.output_kind();
+        let result = PyDict::new(py);
+        for ((name, column), (_, ty)) in columns.into_iter().zip(types) {
+            result.set_item(name, outputs::column_to_python(py, column, ty.shape, nulls, &kind)?)?;
+        }
+        Ok(result)
+    }
+
+    /// The compiled program as text: `"ir"` (after type checking), `"optimized"` (after the
+    /// passes), `"plan"` (the fused loops), `"clif"` (Cranelift IR) or `"asm"` (this machine's
+    /// code). Types come from `columns` as in `eval` (sample data of the right types will
+    /// do); names left out are taken as f64 columns without nulls.
+    #[pyo3(signature = (kind="ir", columns=None, /, **keywords))]
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        columns: Option<&Bound<'py, PyAny>>,
+        keywords: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<String> {
+        let scope = merged_columns(py, columns, keywords)?;
+        let inputs =
+            BoundInputs::from_scope_with_defaults(py, self.kernel.input_names(), &self.keys, &scope)?;
+        let bindings = inputs.bindings()?;
+        let kernel = &self.kernel;
+        let text = py.detach(|| match kind {
+            "ir" => Ok(kernel.ir_text(&kernel.schema_of(&bindings)).map_err(fusejit::Error::from)),
+            "optimized" => {
+                Ok(kernel.optimized_ir(&kernel.schema_of(&bindings)).map_err(fusejit::Error::from))
+            }
+            "plan" => Ok(kernel.plan_text(&bindings)),
+            "clif" => Ok(kernel.clif_text(&bindings)),
+            "asm" => Ok(kernel.asm_text(&bindings)),
+            other => Err(other.to_string()),
+        });
+        match text {
+            Ok(text) => text.map_err(to_py_error),
+            Err(other) => Err(PyValueError::new_err(format!(
+                "unknown kind {other:?}: expected \"ir\", \"optimized\", \"plan\", \"clif\" or \"asm\""
+            ))),
+        }
+    }
+
+    /// How each input binds for `columns`, without evaluating: a list of dicts with `name`,
+    /// `kind` (`"numpy"`, `"masked"`, `"arrow"`, `"scalar"`), `type`, `rows`, `address` (of
+    /// the values fusejit reads) and `copied` (`None`, or why the values were copied:
+    /// non-contiguous, widened, several Arrow chunks, ...).
+    #[pyo3(signature = (columns=None, /, **keywords))]
+    fn describe_inputs<'py>(
+        &self,
+        py: Python<'py>,
+        columns: Option<&Bound<'py, PyAny>>,
+        keywords: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let scope = merged_columns(py, columns, keywords)?;
+        let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, &scope)?;
+        inputs.describe(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("fusejit.Kernel({:?}, inputs={:?})", self.kernel.source(), self.kernel.input_names())
+    }
+}
+
+impl Kernel {
+    /// Whether the result of an evaluation over `bindings` is a scalar or a column.
+    fn result_shape(&self, bindings: &Bindings<'_>) -> PyResult<Shape> {
+        let types = self.kernel.output_types_of_bindings(bindings).map_err(to_py_error)?;
+        Ok(types.last().map_or(Shape::Column, |(_, ty)| ty.shape))
+    }
+
+    /// `eval(..., out=array)`: the values straight into the caller's array.
+    fn eval_into<'py>(
+        &self,
+        py: Python<'py>,
+        bindings: &Bindings<'_>,
+        rows: Option<usize>,
+        out: &Bound<'py, PyAny>,
+        nulls: NullStyle,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let untyped = out.cast::<numpy::PyUntypedArray>().map_err(|_| {
+            EvalError::new_err("error: out= must be a NumPy array (contiguous, one-dimensional, writeable)")
+        })?;
+        if untyped.ndim() != 1 || !untyped.is_c_contiguous() {
+            return Err(EvalError::new_err(format!(
+                "error: out= must be a contiguous one-dimensional NumPy array; got shape {:?}{}",
+                untyped.shape(),
+                if untyped.is_c_contiguous() { "" } else { " (not contiguous)" }
+            )));
+        }
+        let len = untyped.len();
+        // Checked before anything is written: an error leaves the caller's array as it was.
+        if self.result_shape(bindings)? == Shape::Scalar {
+            return Err(EvalError::new_err("error: the result is a scalar; out= takes a column result"));
+        }
+        if let Some(rows) = rows
+            && rows != len
+        {
+            return Err(EvalError::new_err(format!(
+                "error: out= does not fit: it has {len} rows, the inputs {rows}"
+            )));
+        }
+        let mut validity = vec![0u8; len.div_ceil(8)];
+        let kernel = &self.kernel;
+        macro_rules! into {
+            ($t:ty, $variant:ident) => {
+                if let Ok(array) = out.cast::<PyArray1<$t>>() {
+                    let mut writeable = array.try_readwrite().map_err(|error| {
+                        EvalError::new_err(format!(
+                            "error: out= cannot be written: it is read-only, or it is also an input \
+                             (fusejit does not evaluate in place; pass a fresh array) ({error})"
+                        ))
+                    })?;
+                    let values =
+                        writeable.as_slice_mut().map_err(|error| EvalError::new_err(error.to_string()))?;
+                    let summary = py
+                        .detach(|| {
+                            let mut target =
+                                ColumnMut { values: ValuesMut::$variant(values), validity: &mut validity };
+                            kernel.eval_into(bindings, &mut target)
+                        })
+                        .map_err(out_error)?;
+                    drop(writeable);
+                    if summary.len != len {
+                        return Err(EvalError::new_err(format!(
+                            "error: out= has {len} rows but the result has {}",
+                            summary.len
+                        )));
+                    }
+                    return outputs::finish_out(py, out, &validity, summary.null_count, nulls);
+                }
+            };
+        }
+        into!(f64, F64);
+        into!(f32, F32);
+        into!(i64, I64);
+        into!(i32, I32);
+        if out.cast::<PyArray1<bool>>().is_ok() {
+            // A NumPy bool array may hold any byte (`np.empty`): zero it first, so that the
+            // slice fusejit writes through holds valid bools from the start.
+            out.call_method1("fill", (false,))?;
+        }
+        into!(bool, Bool);
+        Err(EvalError::new_err(format!(
+            "error: out= has dtype {}; fusejit writes f64, f32, i64, i32 or bool",
+            untyped.dtype()
+        )))
+    }
+}
+
+/// The native module. Its classes and functions are re-exported by `fusejit/__init__.py`.
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add_function(wrap_pyfunction!(compile, module)?)?;
+    module.add_function(wrap_pyfunction!(isa, module)?)?;
+    module.add_function(wrap_pyfunction!(function_names, module)?)?;
+    module.add_class::<Kernel>()?;
+    module.add("Error", py.get_type::<Error>())?;
+    module.add("CompileError", py.get_type::<CompileError>())?;
+    module.add("EvalError", py.get_type::<EvalError>())?;
+    module.add_class::<arrow_interchange::ArrowArrayExport>()?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+"""Nulls from masked arrays and Arrow validity; Arrow in and out without copies (pyarrow, Polars, pandas)."""
+
+import numpy as np
+import pytest
+
+import fusejit
+
+pa = pytest.importorskip("pyarrow")
+pl = pytest.importorskip("polars")
+pd = pytest.importorskip("pandas")
+
+PX = [100.0, None, 101.0, 103.0, None, 102.0]
+
+
+def expected_dlog(values):
+    """dlog(x, 1) with Arrow nulls: null where either row is null (and at row 0)."""
+    out = [None]
+    for previous, current in zip(values, values[1:]):
+        out.append(None if previous is None or current is None else np.log(current) - np.log(previous))
+    return out
+
+
+def as_list(result):
+    if isinstance(result, np.ma.MaskedArray):
+        return [None if masked else float(v) for v, masked in zip(result.data, np.ma.getmaskarray(result))]
+    if isinstance(result, (pa.Array, pa.ChunkedArray)):
+        return result.to_pylist()
+    if isinstance(result, (pl.Series, pd.Series)):
+        return [None if v is None or v is pd.NA else float(v) for v in result.to_list()]
+    return [float(v) for v in result]
+
+
+def close(got, expected):
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        assert (g is None) == (e is None), (got, expected)
+        if e is not None:
+            assert g == pytest.approx(e, rel=1e-15)
+
+
+def test_masked_array_in_masked_array_out():
+    data = np.array([v if v is not None else -1.0 for v in PX])
+    masked = np.ma.MaskedArray(data, mask=[v is None for v in PX])
+    got = fusejit.evaluate("dlog(px, 1)", px=masked)
+    assert isinstance(got, np.ma.MaskedArray)
+    close(as_list(got), expected_dlog(PX))
+    info = fusejit.compile("dlog(px, 1)").describe_inputs(px=masked)
+    assert info[0]["kind"] == "masked" and info[0]["nullable"] and info[0]["copied"] is None
+    assert info[0]["address"] == data.ctypes.data  # the data is borrowed; only the mask is read
+
+
+def test_null_styles_for_numpy_results():
+    px = np.ma.MaskedArray([1.0, 2.0, 4.0], mask=[False, True, False])
+    values, mask = fusejit.evaluate("px * 2", px=px, nulls="separate")
+    assert mask.tolist() == [False, True, False]
+    assert values[0] == 2.0 and values[2] == 8.0
+    nan = fusejit.evaluate("px * 2", px=px, nulls="nan")
+    assert type(nan) is np.ndarray and np.isnan(nan[1]) and nan[2] == 8.0
+    values, mask = fusejit.evaluate("x * 2", x=np.ones(3), nulls="separate")
+    assert not mask.any()
+    with pytest.raises(fusejit.EvalError, match="needs a float result"):
+        fusejit.evaluate("px > 1", px=px, nulls="nan")
+    with pytest.raises(ValueError, match="nulls="):
+        fusejit.evaluate("x", x=np.ones(2), nulls="zero")
+    # A mask of nomask: no nulls, a plain array back.
+    assert type(fusejit.evaluate("x + 1", x=np.ma.MaskedArray([1.0, 2.0]))) is np.ndarray
+
+
+def test_null_propagation_and_fill():
+    px = np.ma.MaskedArray([1.0, 2.0, 3.0, 4.0], mask=[False, True, False, False])
+    assert as_list(fusejit.evaluate("fill(px, 0)", px=px)) == [1.0, 0.0, 3.0, 4.0]
+    assert fusejit.evaluate("is_null(px)", px=px).tolist() == [False, True, False, False]
+    assert fusejit.evaluate("sum(px)", px=px) == 8.0
+    assert fusejit.evaluate("count(px)", px=px) == 3
+
+
+def test_pyarrow_in_pyarrow_out_without_copies():
+    px = pa.array(PX, type=pa.float64())
+    got = fusejit.evaluate("dlog(px, 1)", px=px)
+    assert isinstance(got, pa.Array) and got.type == pa.float64()
+    close(got.to_pylist(), expected_dlog(PX))
+    assert got.null_count == 5  # row 0, and both rows next to each null
+    info = fusejit.compile("dlog(px, 1)").describe_inputs(px=px)
+    assert info[0]["kind"] == "arrow" and info[0]["copied"] is None and info[0]["nullable"]
+    assert info[0]["address"] == px.buffers()[1].address  # the Arrow buffer itself
+    # A slice keeps its offset: still the same buffer, from the slice's first value.
+    sliced = px.slice(2, 3)
+    info = fusejit.compile("dlog(px, 1)").describe_inputs(px=sliced)
+    assert info[0]["address"] == sliced.buffers()[1].address + 2 * 8
+    close(fusejit.evaluate("dlog(px, 1)", px=sliced).to_pylist(), expected_dlog(PX[2:5]))
+    # Types: f32, i64, i32 and bool arrays come back as they compute.
+    assert fusejit.evaluate("x * 2", x=pa.array([1.5], pa.float32())).type == pa.float32()
+    assert fusejit.evaluate("x * 2", x=pa.array([3], pa.int64())).to_pylist() == [6]
+    assert fusejit.evaluate("x > 1", x=pa.array([0.0, 2.0, None])).to_pylist() == [False, True, None]
+
+
+def test_the_result_buffer_is_handed_to_pyarrow_not_copied():
+    # The export is taken once: a second import of the same result is refused, which shows
+    # that pyarrow owns fusejit's buffer rather than a copy of it.
+    kernel = fusejit.compile("x * 2")
+    first = kernel.eval(x=pa.array([1.0, 2.0]))
+    assert first.to_pylist() == [2.0, 4.0]
+    from fusejit import _native
+
+    assert "ArrowArrayExport" in dir(_native)
+
+
+def test_chunked_and_polars_and_pandas():
+    chunked = pa.chunked_array([[1.0, 2.0], [None, 4.0]])
+    got = fusejit.evaluate("x + 1", x=chunked)
+    assert got.to_pylist() == [2.0, 3.0, None, 5.0]
+    info = fusejit.compile("x + 1").describe_inputs(x=chunked)
+    assert info[0]["copied"] == "2 Arrow chunks concatenated"
+
+    series = pl.Series("px", PX)
+    got = fusejit.evaluate("dlog(px, 1)", px=series)
+    assert isinstance(got, pl.Series)
+    close(as_list(got), expected_dlog(PX))
+    info = fusejit.compile("dlog(px, 1)").describe_inputs(px=series)
+    assert info[0]["kind"] == "arrow" and info[0]["copied"] is None
+
+    arrow_backed = pd.Series(PX, dtype="float64[pyarrow]", index=list("abcdef"))
+    got = fusejit.evaluate("dlog(px, 1)", px=arrow_backed)
+    assert isinstance(got, pd.Series) and list(got.index) == list("abcdef")
+    close(as_list(got), expected_dlog(PX))
+
+    numpy_backed = pd.Series([1.0, 2.0, np.nan])
+    got = fusejit.evaluate("x * 2", x=numpy_backed)
+    assert isinstance(got, np.ndarray)  # NaN is a value in NumPy-backed pandas, as in NumPy
+    assert got[:2].tolist() == [2.0, 4.0] and np.isnan(got[2])
+
+
+def test_arrow_and_numpy_mixed_follow_the_first_column():
+    x = pa.array([1.0, 2.0])
+    y = np.array([10.0, 20.0])
+    assert isinstance(fusejit.evaluate("x + y", x=x, y=y), pa.Array)
+    assert isinstance(fusejit.evaluate("y + x", x=x, y=y), np.ndarray)
+
+
+def test_unsupported_arrow_types_say_so():
+    with pytest.raises(fusejit.EvalError, match="Utf8 array"):
+        fusejit.evaluate("x + 1", x=pa.array(["a"]))
