@@ -15,6 +15,7 @@ use numpy::{PyArray1, PyArrayMethods, PyUntypedArrayMethods};
 use outputs::NullStyle;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use std::sync::OnceLock;
 
@@ -72,13 +73,125 @@ fn compile_error(error: &fusejit::CompileError) -> PyErr {
     exception
 }
 
-/// Compiles `expr` into a [`Kernel`]: parsing and name checks now (errors raise
-/// `CompileError`), native code at the first evaluation of each combination of input
-/// types. Programs are cached by text, so compiling the same text again is cheap.
+/// How many compiled programs `compile` and `evaluate` keep by text; past it the cache
+/// starts over (the engine keeps its own cache of parsed programs as well).
+const KERNEL_CACHE_CAPACITY: usize = 256;
+
+/// The kernel for `expr`, from the cache by text (a dict lookup: the string's hash is
+/// cached by Python) or compiled now.
+fn cached_kernel<'py>(py: Python<'py>, expr: &Bound<'py, PyString>) -> PyResult<Bound<'py, Kernel>> {
+    static KERNELS: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+    let kernels = KERNELS.get_or_init(py, || PyDict::new(py).unbind()).bind(py);
+    if let Some(kernel) = kernels.get_item(expr)? {
+        return Ok(kernel.cast_into::<Kernel>()?);
+    }
+    let text = expr.to_cow()?;
+    let kernel = py.detach(|| engine().compile(&text)).map_err(|error| compile_error(&error))?;
+    let kernel = Bound::new(py, Kernel::new(py, kernel))?;
+    if kernels.len() >= KERNEL_CACHE_CAPACITY {
+        kernels.clear();
+    }
+    kernels.set_item(expr, &kernel)?;
+    Ok(kernel)
+}
+
+/// Compiles `expr` into a `Kernel`: parsing and name checks now (a mistake raises
+/// `CompileError`, whose message underlines it and suggests a fix), native code at the first
+/// evaluation of each combination of input types, and kept. The last 256 programs are
+/// cached by text: compiling the same text again returns the same kernel.
+///
+/// >>> k = fusejit.compile("(x - mean(x)) / std(x)")
+/// >>> k.inputs
+/// ('x',)
+/// >>> k.eval(x=np.array([1.0, 2.0, 3.0]))
+/// array([-1.22474487,  0.        ,  1.22474487])
 #[pyfunction]
-fn compile(py: Python<'_>, expr: &str) -> PyResult<Kernel> {
-    let kernel = py.detach(|| engine().compile(expr)).map_err(|error| compile_error(&error))?;
-    Ok(Kernel::new(py, kernel))
+fn compile<'py>(py: Python<'py>, expr: &Bound<'py, PyString>) -> PyResult<Bound<'py, Kernel>> {
+    cached_kernel(py, expr)
+}
+
+/// The values of `names` in the calling Python frame: its locals, then its globals (or
+/// `global_dict`), as numexpr resolves them. Names found nowhere are left out, so that the
+/// error lists what was found and suggests the closest.
+fn caller_scope<'py>(
+    py: Python<'py>,
+    names: &[Py<PyString>],
+    global_dict: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    static GET_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let get_frame =
+        GET_FRAME.get_or_try_init(py, || py.import("sys")?.getattr("_getframe").map(Bound::unbind))?;
+    // A native function pushes no frame: frame 0 is the Python code that called `evaluate`.
+    let frame = get_frame.bind(py).call1((0,))?;
+    let locals = frame.getattr("f_locals")?;
+    let globals = match global_dict {
+        Some(globals) => globals.clone(),
+        None => frame.getattr("f_globals")?,
+    };
+    let scope = PyDict::new(py);
+    for name in names {
+        let name = name.bind(py);
+        for namespace in [&locals, &globals] {
+            match namespace.get_item(name) {
+                Ok(value) => {
+                    scope.set_item(name, value)?;
+                    break;
+                }
+                Err(error) if error.is_instance_of::<pyo3::exceptions::PyKeyError>(py) => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    Ok(scope)
+}
+
+/// Evaluates `expr` over named columns and returns the result.
+///
+/// Names resolve from `columns` (keywords) if any are given, else from `local_dict`, else
+/// from the caller's local and global variables (`global_dict` replacing the globals), as
+/// in `numexpr.evaluate`. The compiled program is cached by text.
+///
+/// Inputs: NumPy arrays of f64, f32, i64, i32 or bool (narrower integers and f16 are widened
+/// by a copy; a non-contiguous array is copied), NumPy masked arrays (masked rows are
+/// nulls), any object with `__arrow_c_array__` or `__arrow_c_stream__` (pyarrow arrays,
+/// Polars Series, pandas Series with Arrow dtypes; several chunks are concatenated), Python
+/// and NumPy numbers (scalars, broadcast without copying), and lists (through
+/// `numpy.asarray`). NaN is a value, not a null.
+///
+/// The result follows the first column input: NumPy in, NumPy out; Arrow in, Arrow out (a
+/// pyarrow array, a Polars Series, a pandas Series). A NumPy result with nulls is a masked
+/// array; `nulls="nan"` puts NaN in null rows of a float result instead, and
+/// `nulls="separate"` returns `(values, mask)` with `mask` true where a row is null. A
+/// scalar result (`sum(x)`) is a Python number, or `None` when null. `out=` writes into a
+/// preallocated contiguous NumPy array of the result's dtype and length (not one of the
+/// inputs) and returns it.
+///
+/// Errors: `CompileError` for a program that does not parse or type-check, `EvalError`
+/// for inputs that do not fit (a missing name, different lengths, an unreadable dtype); both
+/// print the program with the problem underlined.
+///
+/// >>> px = np.array([100.0, 101.0, 100.5])
+/// >>> fusejit.evaluate("dlog(px, 1) * 252")
+/// masked_array(data=[--, 2.507483374998305, -1.2506229142165957], ...)
+#[pyfunction]
+#[pyo3(signature = (expr, local_dict=None, global_dict=None, *, out=None, nulls="mask", **columns))]
+fn evaluate<'py>(
+    py: Python<'py>,
+    expr: &Bound<'py, PyString>,
+    local_dict: Option<&Bound<'py, PyAny>>,
+    global_dict: Option<&Bound<'py, PyAny>>,
+    out: Option<&Bound<'py, PyAny>>,
+    nulls: &str,
+    columns: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kernel = cached_kernel(py, expr)?;
+    let kernel = kernel.get();
+    let scope = match (columns.filter(|columns| !columns.is_empty()), local_dict) {
+        (Some(columns), None) => columns.clone(),
+        (columns, Some(local_dict)) => merged_columns(py, Some(local_dict), columns)?,
+        (None, None) => caller_scope(py, &kernel.keys, global_dict)?,
+    };
+    kernel.eval_scope(py, &scope, out, NullStyle::parse(nulls)?)
 }
 
 /// The vectorised math tier this process uses (`avx512`, `avx2`, `sse4.1`, `scalar`,
@@ -188,29 +301,8 @@ impl Kernel {
         nulls: &str,
         keywords: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let nulls = NullStyle::parse(nulls)?;
         let scope = merged_columns(py, columns, keywords)?;
-        let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, &scope)?;
-        let bindings = inputs.bindings()?;
-        match out {
-            Some(out) => self.eval_into(py, &bindings, inputs.rows(), out, nulls),
-            None => {
-                let kernel = &self.kernel;
-                let column = py.detach(|| kernel.eval(&bindings)).map_err(to_py_error)?;
-                let shape = match inputs.rows() {
-                    // A column result has the inputs' length; a scalar result has length 1.
-                    Some(rows) if rows != 1 => {
-                        if column.len() == rows {
-                            Shape::Column
-                        } else {
-                            Shape::Scalar
-                        }
-                    }
-                    _ => self.result_shape(&bindings)?,
-                };
-                outputs::column_to_python(py, column, shape, nulls, &inputs.output_kind())
-            }
-        }
+        self.eval_scope(py, &scope, out, NullStyle::parse(nulls)?)
     }
 
     /// Evaluates every output of the program (`out name = ...` statements, then the final
@@ -296,6 +388,37 @@ impl Kernel {
 }
 
 impl Kernel {
+    /// `eval` over one dict of columns.
+    fn eval_scope<'py>(
+        &self,
+        py: Python<'py>,
+        scope: &Bound<'py, PyDict>,
+        out: Option<&Bound<'py, PyAny>>,
+        nulls: NullStyle,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, scope)?;
+        let bindings = inputs.bindings()?;
+        match out {
+            Some(out) => self.eval_into(py, &bindings, inputs.rows(), out, nulls),
+            None => {
+                let kernel = &self.kernel;
+                let column = py.detach(|| kernel.eval(&bindings)).map_err(to_py_error)?;
+                let shape = match inputs.rows() {
+                    // A column result has the inputs' length; a scalar result has length 1.
+                    Some(rows) if rows != 1 => {
+                        if column.len() == rows {
+                            Shape::Column
+                        } else {
+                            Shape::Scalar
+                        }
+                    }
+                    _ => self.result_shape(&bindings)?,
+                };
+                outputs::column_to_python(py, column, shape, nulls, &inputs.output_kind())
+            }
+        }
+    }
+
     /// Whether the result of an evaluation over `bindings` is a scalar or a column.
     fn result_shape(&self, bindings: &Bindings<'_>) -> PyResult<Shape> {
         let types = self.kernel.output_types_of_bindings(bindings).map_err(to_py_error)?;
@@ -386,6 +509,7 @@ impl Kernel {
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add_function(wrap_pyfunction!(compile, module)?)?;
+    module.add_function(wrap_pyfunction!(evaluate, module)?)?;
     module.add_function(wrap_pyfunction!(isa, module)?)?;
     module.add_function(wrap_pyfunction!(function_names, module)?)?;
     module.add_class::<Kernel>()?;

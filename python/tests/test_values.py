@@ -223,3 +223,20 @@ def test_kernel_properties_and_explain():
 
 def test_compiled_programs_are_cached_by_text():
     assert fusejit.compile("x * 7") is fusejit.compile("x * 7")
+
+
+def test_global_dict_replaces_the_callers_globals():
+    px = np.array([1.0, 2.0])
+    got = fusejit.evaluate("px * scale", global_dict={"scale": 5.0})
+    np.testing.assert_array_equal(got, [5.0, 10.0])
+    # Keywords and local_dict together: keywords win.
+    got = fusejit.evaluate("px * scale", {"px": px, "scale": 2.0}, scale=3.0)
+    np.testing.assert_array_equal(got, [3.0, 6.0])
+
+
+def test_help_is_useful():
+    doc = fusejit.evaluate.__doc__
+    assert "numexpr" in doc and "masked" in doc and "out=" in doc
+    assert "local_dict" in fusejit.evaluate.__text_signature__
+    assert "cached by text" in fusejit.compile.__doc__
+    assert "out=" in fusejit.Kernel.eval.__doc__ and "masked" in fusejit.Kernel.eval.__doc__
