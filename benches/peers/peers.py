@@ -598,12 +598,17 @@ def scaling(paths):
         print(f"| {workload} | {rows} | " + " | ".join(f"{t:.2f}" for t in times) + f" | {speedups} |")
 
 
-def stateful(rows, repeats):
-    """Polars on the programs of examples/stateful (its x, r and xn), median ns per row."""
+def stateful_data(rows):
+    """examples/stateful's x, r and xn (10% nulls), and the validity of xn."""
     rng = np.random.default_rng(7)
     x = 100.0 * np.cumprod(1.0 + (rng.random(rows) - 0.5) * 0.02)
     r = (rng.random(rows) - 0.5) * 1e-6
     valid = rng.random(rows) >= 0.1
+    return x, r, valid
+
+
+def polars_stateful(x, r, valid):
+    """A Polars frame of x, r, xn and the programs of examples/stateful as its expressions."""
     frame = pl.DataFrame({"x": x, "r": r, "xn": pl.Series(x).set(pl.Series(~valid), None)})
     c = pl.col
     ema = lambda e: e.ewm_mean(alpha=0.1, adjust=False, ignore_nulls=True)
@@ -623,6 +628,12 @@ def stateful(rows, repeats):
         "mstd(dlog(x, 1), 20)": (c("x").log() - c("x").log().shift(1)).rolling_std(20, min_samples=1, ddof=0),
         "x/cummax(x) - 1": c("x") / c("x").cum_max() - 1,
     }
+    return frame, programs
+
+
+def stateful(rows, repeats):
+    """Polars on the programs of examples/stateful (its x, r and xn), median ns per row."""
+    frame, programs = polars_stateful(*stateful_data(rows))
     contenders = [(name, lambda e=e: frame.select(e)) for name, e in programs.items()]
     print(f"Polars {pl.__version__}, {rows} rows, median of {repeats}; ns per row\n")
     print("| program | polars |\n| --- | --- |")

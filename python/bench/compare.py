@@ -145,33 +145,10 @@ def measure_corpus(rows, repeats, records, corpus):
 
 def measure_stateful(rows, repeats, records):
     """examples/stateful's programs over its x, r and xn: fusejit and Polars."""
-    rng = np.random.default_rng(7)
-    x = 100.0 * np.cumprod(1.0 + (rng.random(rows) - 0.5) * 0.02)
-    r = (rng.random(rows) - 0.5) * 1e-6
-    valid = rng.random(rows) >= 0.1
+    x, r, valid = peers.stateful_data(rows)
     xn = pa.array(x, mask=~valid) if pa is not None else np.ma.MaskedArray(x, mask=~valid)
     out = np.empty(rows)
-    polars = {}
-    if peers.pl is not None:
-        pl, c = peers.pl, peers.pl.col
-        frame = pl.DataFrame({"x": x, "r": r, "xn": pl.Series(x).set(pl.Series(~valid), None)})
-        ema = lambda e: e.ewm_mean(alpha=0.1, adjust=False, ignore_nulls=True)
-        polars = {
-            "msum(x, 20)": c("x").rolling_sum(20, min_samples=1),
-            "mavg(x, 20)": c("x").rolling_mean(20, min_samples=1),
-            "mstd(x, 20)": c("x").rolling_std(20, min_samples=1, ddof=0),
-            "mmax(x, 20)": c("x").rolling_max(20, min_samples=1),
-            "mmin(x, 20)": c("x").rolling_min(20, min_samples=1),
-            "cumsum(x)": c("x").cum_sum(),
-            "cumprod(1 + r)": (1 + c("r")).cum_prod(),
-            "cummax(x)": c("x").cum_max(),
-            "ema(x, 0.1)": ema(c("x")),
-            "mavg(xn, 20)": c("xn").rolling_mean(20, min_samples=1),
-            "cumsum(xn)": c("xn").cum_sum(),
-            "ema(xn, 0.1)": ema(c("xn")),
-            "mstd(dlog(x, 1), 20)": (c("x").log() - c("x").log().shift(1)).rolling_std(20, min_samples=1, ddof=0),
-            "x/cummax(x) - 1": c("x") / c("x").cum_max() - 1,
-        }
+    frame, polars = peers.polars_stateful(x, r, valid) if peers.pl is not None else (None, {})
     for program in STATEFUL:
         columns = {"x": x, "r": r, "xn": xn}
         nullable = "xn" in program or "dlog" in program
