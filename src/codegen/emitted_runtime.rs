@@ -4,7 +4,8 @@
 //! - every math function over f64 and f32 blocks: the generic kernels of `math::kernels`,
 //!   traced ([`crate::math::trace`]) and emitted as `f64x2` code — the 128-bit
 //!   (NEON on aarch64) tier. Operation for operation the same algorithm as every compiled
-//!   tier, so the bits are the same.
+//!   tier, so the bits are the same. The tables a kernel looks up are written into stack
+//!   slots at the function's entry (an object brings no data of its own).
 //! - `shift_halo`, `pack_validity`, `combine_validity`: plain loops with the semantics of
 //!   their Rust versions in `runtime::stubs`.
 //!
@@ -13,10 +14,13 @@
 
 use super::CodegenError;
 use super::runtime_functions::RuntimeFunction;
+use crate::math::lanes::LookupTable;
 use crate::math::trace::{Trace, Traced, TracedOp, trace, trace2};
 use crate::runtime::stubs::{SOURCE_BYTES, SOURCE_IN_RANGE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+use cranelift_codegen::ir::{
+    InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
+};
 use cranelift_frontend::FunctionBuilder;
 
 /// Emits the body of `function` into `builder`, whose function has the function's signature.
@@ -87,8 +91,50 @@ fn for_range(
     builder.switch_to_block(exit);
 }
 
-/// Emits `trace` applied to the `f64x2` values `inputs` (one per traced input).
-fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, inputs: &[Value]) -> Value {
+/// The lookup tables a trace reads, each written into a stack slot of its own once at the
+/// function's entry: an object file's function has no other memory it can count on, and 16
+/// stores per table per call cost nothing beside a block of rows.
+struct TableSlots(Vec<(LookupTable, StackSlot)>);
+
+impl TableSlots {
+    /// Emits the slots and stores for every table `trace` looks up, where the builder is.
+    fn lay_out(builder: &mut FunctionBuilder<'_>, trace: &Trace) -> TableSlots {
+        let mut slots: Vec<(LookupTable, StackSlot)> = Vec::new();
+        for op in &trace.ops {
+            if let TracedOp::Lookup(_, table) = *op
+                && !slots.iter().any(|(laid_out, _)| *laid_out == table)
+            {
+                let values = table.values();
+                let size = (values.len() * 8) as u32;
+                let slot =
+                    builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+                for (index, &value) in values.iter().enumerate() {
+                    let constant = builder.ins().f64const(value);
+                    builder.ins().stack_store(types::I64, constant, slot, (index * 8) as i32);
+                }
+                slots.push((table, slot));
+            }
+        }
+        TableSlots(slots)
+    }
+
+    fn slot(&self, table: LookupTable) -> StackSlot {
+        self.0
+            .iter()
+            .find(|(laid_out, _)| *laid_out == table)
+            .map(|(_, slot)| *slot)
+            .unwrap_or_else(|| unreachable!("every table the trace looks up was laid out"))
+    }
+}
+
+/// Emits `trace` applied to the `f64x2` values `inputs` (one per traced input), its tables in
+/// `tables`.
+fn emit_trace(
+    builder: &mut FunctionBuilder<'_>,
+    trace: &Trace,
+    tables: &TableSlots,
+    inputs: &[Value],
+) -> Value {
     let mut values: Vec<Value> = Vec::with_capacity(trace.ops.len());
     let as_bits = |builder: &mut FunctionBuilder<'_>, value: Value| {
         builder.ins().bitcast(types::I64X2, memory(), value)
@@ -178,6 +224,22 @@ fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, inputs: &[Value]
                 builder.switch_to_block(join);
                 builder.block_params(join)[0]
             }
+            // Each lane's low four bits index the table's slot: two scalar loads, in bounds
+            // whatever the bits (the index is masked).
+            TracedOp::Lookup(a, table) => {
+                let bits = as_bits(builder, v(a));
+                let base = builder.ins().stack_addr(types::I64, tables.slot(table), 0);
+                let mut entry = |lane: u8| {
+                    let lane_bits = builder.ins().extractlane(bits, lane);
+                    let index = builder.ins().band_imm_u(lane_bits, 15);
+                    let offset = builder.ins().ishl_imm_u(index, 3);
+                    let address = builder.ins().iadd(base, offset);
+                    builder.ins().load(types::F64, memory(), address, 0)
+                };
+                let (low, high) = (entry(0), entry(1));
+                let vector = builder.ins().scalar_to_vector(types::F64X2, low);
+                builder.ins().insertlane(vector, high, 1)
+            }
         };
         values.push(value);
     }
@@ -190,6 +252,7 @@ fn emit_trace(builder: &mut FunctionBuilder<'_>, trace: &Trace, inputs: &[Value]
 fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
     let (sources, rest) = params.split_at(params.len() - 2);
     let (dst, n) = (rest[0], rest[1]);
+    let tables = TableSlots::lay_out(builder, trace);
     let pairs = builder.ins().ushr_imm_u(n, 1);
     let zero = builder.ins().iconst(types::I64, 0);
     for_range(builder, zero, pairs, |builder, pair| {
@@ -202,7 +265,7 @@ fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Va
             })
             .collect();
         let to = builder.ins().iadd(dst, offset);
-        let y = emit_trace(builder, trace, &inputs);
+        let y = emit_trace(builder, trace, &tables, &inputs);
         builder.ins().store(memory(), y, to, 0);
     });
     let odd = builder.ins().band_imm_u(n, 1);
@@ -220,7 +283,7 @@ fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Va
         })
         .collect();
     let to = builder.ins().iadd(dst, offset);
-    let y = emit_trace(builder, trace, &inputs);
+    let y = emit_trace(builder, trace, &tables, &inputs);
     let y = builder.ins().extractlane(y, 0);
     builder.ins().store(memory(), y, to, 0);
     builder.ins().jump(done, &[]);
@@ -232,6 +295,7 @@ fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Va
 fn math_block_f32(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
     let (sources, rest) = params.split_at(params.len() - 2);
     let (dst, n) = (rest[0], rest[1]);
+    let tables = TableSlots::lay_out(builder, trace);
     let zero = builder.ins().iconst(types::I64, 0);
     for_range(builder, zero, n, |builder, row| {
         let offset = builder.ins().imul_imm_u(row, 4);
@@ -245,7 +309,7 @@ fn math_block_f32(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Va
             })
             .collect();
         let to = builder.ins().iadd(dst, offset);
-        let y = emit_trace(builder, trace, &inputs);
+        let y = emit_trace(builder, trace, &tables, &inputs);
         let y = builder.ins().extractlane(y, 0);
         let y = builder.ins().fdemote(types::F32, y);
         builder.ins().store(memory(), y, to, 0);

@@ -43,6 +43,42 @@ pub trait Lanes: Copy {
     /// inherit the `#[target_feature]`s of the tier's loop, and compiled without them its
     /// vector arithmetic gives wrong upper lanes.
     fn if_any(mask: Self::Mask, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self;
+    /// `table`'s entry at the low four bits of each lane's bit pattern (a lane holding
+    /// `1.5·2⁵² + i` looks up entry `i`). Any bit pattern gives an entry: the index is masked,
+    /// never trusted.
+    fn lookup(self, table: LookupTable) -> Self;
+}
+
+/// The tables the kernels look values up in, 16 entries each: one list, so that a tier with
+/// no memory of its own (the traced one) can name a table and its emitter lay it out.
+// Variants are named for the function whose table they are: other functions' tables join
+// this list beside `ln`'s.
+#[allow(clippy::enum_variant_names)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupTable {
+    /// `ln`: `1/c` of each of its 16 intervals, rounded to f64 (`kernels::LN_TABLE`).
+    LnInverseCenter,
+    /// `ln`: `−ln(1/c)` rounded to a multiple of 2⁻⁴²…
+    LnLogCenterHigh,
+    /// …and the rest of it, rounded to f64.
+    LnLogCenterLow,
+}
+
+impl LookupTable {
+    /// The table's 16 entries.
+    pub fn values(self) -> &'static [f64; 16] {
+        let columns = &super::kernels::LN_TABLE;
+        match self {
+            LookupTable::LnInverseCenter => &columns.inverse_center,
+            LookupTable::LnLogCenterHigh => &columns.log_center_high,
+            LookupTable::LnLogCenterLow => &columns.log_center_low,
+        }
+    }
+
+    /// The entry a lane with these bits looks up: its low four bits.
+    pub fn entry(self, lane_bits: u64) -> f64 {
+        self.values()[(lane_bits & 15) as usize]
+    }
 }
 
 /// Loading and storing a whole vector of lanes: what the block loops need beyond the
@@ -125,5 +161,8 @@ impl Lanes for f64 {
     }
     fn if_any(mask: bool, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
         if mask { then(argument) } else { otherwise }
+    }
+    fn lookup(self, table: LookupTable) -> Self {
+        table.entry(self.to_bits())
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! Architecture Invariant: this file knows nothing about Cranelift; it produces plain data.
 
-use super::lanes::Lanes;
+use super::lanes::{Lanes, LookupTable};
 use std::cell::RefCell;
 
 /// One recorded operation. Operands are indices of earlier operations in the same trace.
@@ -47,6 +47,8 @@ pub enum TracedOp {
     /// Closes the region opened at index `begin`: `(begin, then)`; the value is
     /// `mask ? then : otherwise`.
     IfAnyEnd(u32, u32),
+    /// `table`'s entry at the low four bits of the operand's bit pattern ([`Lanes::lookup`]).
+    Lookup(u32, LookupTable),
 }
 
 /// A whole kernel as straight-line code: `ops[result]` is its value.
@@ -161,6 +163,9 @@ impl Lanes for Traced {
         let then = then(argument);
         record(TracedOp::IfAnyEnd(begin.0, then.0))
     }
+    fn lookup(self, table: LookupTable) -> Self {
+        record(TracedOp::Lookup(self.0, table))
+    }
 }
 
 /// Evaluates a trace on one f64 with the scalar tier's operations: the check that a trace
@@ -197,6 +202,7 @@ pub fn evaluate(trace: &Trace, x: f64) -> f64 {
                 }
                 _ => unreachable!("IfAnyEnd names its IfAnyBegin"),
             },
+            TracedOp::Lookup(a, table) => (v(a).lookup(table), false),
         };
         values.push(value);
         masks.push(mask);

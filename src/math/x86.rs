@@ -4,7 +4,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::lanes::{LaneMemory, Lanes};
+use super::lanes::{LaneMemory, Lanes, LookupTable};
 use std::arch::x86_64::*;
 
 /// A tier's block function of each math function: an `extern "C"` entry point per function
@@ -155,6 +155,17 @@ impl Lanes for Sse {
             otherwise
         }
     }
+    #[inline(always)]
+    fn lookup(self, table: LookupTable) -> Self {
+        // Two scalar loads: SSE has no variable permute of doubles across 16 entries.
+        // SAFETY: see the impl comment.
+        unsafe {
+            let bits = _mm_castpd_si128(self.0);
+            let low = table.entry(_mm_cvtsi128_si64(bits) as u64);
+            let high = table.entry(_mm_cvtsi128_si64(_mm_unpackhi_epi64(bits, bits)) as u64);
+            Sse(_mm_set_pd(high, low))
+        }
+    }
 }
 
 /// Four f64 lanes in an AVX register.
@@ -272,6 +283,17 @@ impl Lanes for Avx2 {
         } else {
             otherwise
         }
+    }
+    #[inline(always)]
+    fn lookup(self, table: LookupTable) -> Self {
+        // A gather of the four entries; the index is masked to 0..16 first, so every load is
+        // inside the table.
+        // SAFETY: see the impl comment; `table.values()` is 16 f64s and every offset is
+        // below 16.
+        Avx2(unsafe {
+            let index = _mm256_and_si256(_mm256_castpd_si256(self.0), _mm256_set1_epi64x(15));
+            _mm256_i64gather_pd::<8>(table.values().as_ptr(), index)
+        })
     }
 }
 
@@ -392,6 +414,18 @@ impl Lanes for Avx512 {
     #[inline(always)]
     fn if_any(mask: __mmask8, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
         if mask != 0 { Self::select(mask, then(argument), otherwise) } else { otherwise }
+    }
+    #[inline(always)]
+    fn lookup(self, table: LookupTable) -> Self {
+        // The 16 entries in two registers; `vpermt2pd` reads the low four bits of each index
+        // lane (bit 3 picks the register). The loads are of a static and hoist out of loops.
+        let values = table.values();
+        // SAFETY: see the impl comment; `values` is 16 f64s, read as two groups of eight.
+        Avx512(unsafe {
+            let low = _mm512_loadu_pd(values.as_ptr());
+            let high = _mm512_loadu_pd(values.as_ptr().add(8));
+            _mm512_permutex2var_pd(low, _mm512_castpd_si512(self.0), high)
+        })
     }
 }
 
