@@ -184,13 +184,13 @@ const LN_SERIES: [f64; 8] = [
 /// accurate relative to itself however close `x` is to 1.
 #[inline(always)]
 fn ln_of_positive_normal<L: Lanes>(x: L, exponent_bias: f64) -> L {
-    // The exponent field as a float (the sign bit is 0 for the lanes this serves): OR it into
-    // 2⁵²'s mantissa and subtract 2⁵² and the bias.
-    // A folded mantissa raises the exponent by one: take one less bias off.
     let mantissa = x.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(1.0));
     let unfolded = mantissa.less(L::splat(LN_FOLD));
     // Halving a mantissa in [1, 2) flips bit 52 of its exponent field (0x3ff → 0x3fe).
     let m = mantissa.xor_bits(L::select(unfolded, L::splat(0.0), L::splat(f64::from_bits(1 << 52))));
+    // The exponent field as a float (the sign bit is 0 for the lanes this serves): OR it into
+    // 2⁵²'s mantissa and subtract 2⁵² and the bias. A folded mantissa raises the exponent by
+    // one: take one less bias off.
     let bias =
         L::select(unfolded, L::splat(TWO_POW_52 + exponent_bias), L::splat(TWO_POW_52 + exponent_bias - 1.0));
     let k = x.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(bias);
