@@ -632,6 +632,12 @@ fn sum_whole_block<const NULLS: bool>(
 /// Rows per chunk (by row index, so the chunks do not depend on who calls).
 pub const CHUNK_ROWS: usize = 64;
 
+/// A valid run reduces this many aligned whole chunks into one subtree before it touches the
+/// tree's stack (`2^GROUP_LEVEL`: [`FloatReduceState::push_whole_group`] merges exactly this
+/// many leaves).
+const GROUP_LEVEL: u32 = 3;
+const GROUP_CHUNKS: usize = 1 << GROUP_LEVEL;
+
 /// `Σ values` with four accumulators (values `i ≡ lane (mod 4)`), added pairwise at the end:
 /// a fixed order that the compiler can keep in SIMD registers.
 fn sum4(values: &[f64]) -> f64 {
@@ -1031,6 +1037,18 @@ impl FloatReduceState {
         let head = ((CHUNK_ROWS - self.row % CHUNK_ROWS) % CHUNK_ROWS).min(values.len());
         self.feed(head, |i| Some(values[i]));
         let mut rest = &values[head..];
+        // Single chunks up to a group boundary, then whole groups, then what is left.
+        while rest.len() >= CHUNK_ROWS && !(self.row / CHUNK_ROWS).is_multiple_of(GROUP_CHUNKS) {
+            let (chunk, after) = rest.split_at(CHUNK_ROWS);
+            let [moments] = ChunkMoments::of_whole_chunks([chunk], self.needs);
+            self.push_whole_chunk(moments);
+            rest = after;
+        }
+        while rest.len() >= GROUP_CHUNKS * CHUNK_ROWS {
+            let (group, after) = rest.split_at(GROUP_CHUNKS * CHUNK_ROWS);
+            self.push_whole_group(group);
+            rest = after;
+        }
         while rest.len() >= 4 * CHUNK_ROWS {
             let (four, after) = rest.split_at(4 * CHUNK_ROWS);
             let chunks: [&[f64]; 4] = std::array::from_fn(|k| &four[k * CHUNK_ROWS..(k + 1) * CHUNK_ROWS]);
@@ -1066,6 +1084,27 @@ impl FloatReduceState {
         let index = (self.row / CHUNK_ROWS) as u64;
         self.tree.push(Subtree { level: 0, index, moments }, self.needs);
         self.row += CHUNK_ROWS;
+    }
+
+    /// Makes the [`GROUP_CHUNKS`] whole chunks of `group`, which starts at the next row (a
+    /// multiple of `GROUP_CHUNKS · CHUNK_ROWS`), one subtree of the tree: their leaves merged
+    /// pairwise, level by level, in a local array — the merges [`ReduceTree::push`] makes of
+    /// the leaves pushed one by one, in the same order, without moving each through the
+    /// stack.
+    #[inline(always)]
+    fn push_whole_group(&mut self, group: &[f64]) {
+        debug_assert!(self.filled == 0 && (self.row / CHUNK_ROWS).is_multiple_of(GROUP_CHUNKS));
+        debug_assert_eq!(group.len(), GROUP_CHUNKS * CHUNK_ROWS);
+        let chunk = |k: usize| &group[k * CHUNK_ROWS..(k + 1) * CHUNK_ROWS];
+        let needs = self.needs;
+        let [l0, l1, l2, l3] = ChunkMoments::of_whole_chunks(std::array::from_fn(chunk), needs);
+        let [l4, l5, l6, l7] = ChunkMoments::of_whole_chunks(std::array::from_fn(|k| chunk(k + 4)), needs);
+        let merge = |left: &ChunkMoments, right: &ChunkMoments| ChunkMoments::merge(left, right, needs);
+        let (m01, m23, m45, m67) = (merge(&l0, &l1), merge(&l2, &l3), merge(&l4, &l5), merge(&l6, &l7));
+        let moments = merge(&merge(&m01, &m23), &merge(&m45, &m67));
+        let index = (self.row / (GROUP_CHUNKS * CHUNK_ROWS)) as u64;
+        self.tree.push(Subtree { level: GROUP_LEVEL, index, moments }, needs);
+        self.row += GROUP_CHUNKS * CHUNK_ROWS;
     }
 
     /// Makes the chunk being filled a leaf of the tree.
@@ -2179,6 +2218,25 @@ mod tests {
                             bits(&state.finish()),
                             bits(&expected),
                             "{ops:?}, {len} rows in {pieces:?}"
+                        );
+                    }
+                    // Ranges (threads) that start on chunk edges between the 512-row groups
+                    // of whole chunks, absorbed in order.
+                    for step in [192usize, 704, 1600] {
+                        let mut state = FloatReduceState::new(ops);
+                        let mut first = 0;
+                        while first < len {
+                            let last = (first + step).min(len);
+                            let mut range = FloatReduceState::new(ops);
+                            range.resume_at(first);
+                            range.feed_valid(&x[first..last]);
+                            state.absorb(range.into_tree());
+                            first = last;
+                        }
+                        assert_eq!(
+                            bits(&state.finish()),
+                            bits(&expected),
+                            "{ops:?}, {len} rows, ranges of {step}"
                         );
                     }
                 }

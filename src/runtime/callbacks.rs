@@ -246,14 +246,14 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
     }
 }
 
-/// A reduction's running state as a kernel sees it, with the element type of the values./// A reduction's running state as a kernel sees it, with the element type of the values.
+/// A reduction's running state as a kernel sees it, with the element type of the values.
 pub(crate) struct ReduceCallState {
     pub(crate) reduce: ReduceState,
     pub(crate) elem: Elem,
 }
 
-/// `fusejit_reduce_block`: feeds one block of values (of the state's element type) to a set of reductions; `validity` is one 0/1 byte per row, or null when all rows
-/// are valid.
+/// `fusejit_reduce_block`: feeds one block of values (of the state's element type) to a set
+/// of reductions; `validity` is one 0/1 byte per row, or null when all rows are valid.
 ///
 /// # Safety
 /// `state` points to a live `ReduceCallState` no other thread uses; `values` is readable for
@@ -271,6 +271,20 @@ pub(crate) unsafe extern "C" fn reduce_block(
         validity.is_null() || (unsafe { *validity.add(i) } & 1) == 1
     };
     match (&mut state.reduce, state.elem) {
+        // All valid: whole chunks summed where they lie (`feed_valid`), when the values can
+        // be a slice (they are aligned; a kernel's blocks and Rust slices always are).
+        (ReduceState::Float(reduce), Elem::F64)
+            if validity.is_null() && !values.is_null() && values.cast::<f64>().is_aligned() =>
+        {
+            // SAFETY: `values` is non-null, aligned and readable for `len` f64s.
+            reduce.feed_valid(unsafe { std::slice::from_raw_parts(values.cast::<f64>(), len) });
+        }
+        (ReduceState::Float(reduce), Elem::F32)
+            if validity.is_null() && !values.is_null() && values.cast::<f32>().is_aligned() =>
+        {
+            // SAFETY: `values` is non-null, aligned and readable for `len` f32s.
+            reduce.feed_valid_f32(unsafe { std::slice::from_raw_parts(values.cast::<f32>(), len) });
+        }
         (ReduceState::Float(reduce), Elem::F32) => {
             let values = values.cast::<f32>();
             // SAFETY: `values` is readable for `len` f32s and `i < len`.
