@@ -35,6 +35,19 @@ impl<'a> Validity<'a> {
     pub fn is_valid(&self, row: usize) -> bool {
         bit_or_false(self.bytes, self.offset, row)
     }
+
+    /// The bits of rows `row .. row + 64`, row `row + j` at bit `j`; 0 for rows the bitmap
+    /// does not cover (as [`is_valid`](Self::is_valid) says `false`).
+    pub(crate) fn word_at(&self, row: usize) -> u64 {
+        let Some(bit) = self.offset.checked_add(row) else { return 0 };
+        let first = bit / 8;
+        let mut bytes = [0u8; 16];
+        if let Some(tail) = self.bytes.get(first..) {
+            let take = tail.len().min(9);
+            bytes[..take].copy_from_slice(&tail[..take]);
+        }
+        (u128::from_le_bytes(bytes) >> (bit % 8)) as u64
+    }
 }
 
 /// Bit `offset + row` of an LSB-first bitmap; `false` past its end (never a panic).
@@ -421,5 +434,24 @@ impl Column {
     /// All rows as optional scalars: convenient for tests and printing.
     pub fn to_options(&self) -> Vec<Option<Scalar>> {
         (0..self.len()).map(|row| self.get(row)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Validity;
+
+    /// `word_at` is 64 `is_valid` bits, at every offset and row, past the end included.
+    #[test]
+    fn validity_words_are_the_rows_bits() {
+        let bytes: Vec<u8> = (0..20u32).map(|i| (i.wrapping_mul(0x9d) ^ 0x5a) as u8).collect();
+        for offset in [0usize, 1, 7, 8, 13] {
+            let validity = Validity::new(&bytes, offset);
+            for row in [0usize, 1, 5, 63, 64, 70, 100, 150, 159, 160, 200, usize::MAX - 3] {
+                let expected = (0..64)
+                    .fold(0u64, |word, j| word | (u64::from(validity.is_valid(row.saturating_add(j))) << j));
+                assert_eq!(validity.word_at(row), expected, "offset {offset}, row {row}");
+            }
+        }
     }
 }

@@ -113,8 +113,8 @@ pub(super) fn reduce_column_range(
         (ReduceState::Float(state), ColumnData::F64(values), None) => {
             state.feed_valid(&values[first..first + len])
         }
-        (ReduceState::Float(state), ColumnData::F64(values), Some(_)) => {
-            state.feed(len, |i| valid(i).then(|| values[first + i]))
+        (ReduceState::Float(state), ColumnData::F64(values), Some(validity)) => {
+            state.feed_compacting(&values[first..first + len], |i| validity.word_at(first + i))
         }
         (ReduceState::Float(state), ColumnData::F32(values), None) => {
             state.feed_valid_f32(&values[first..first + len])

@@ -252,6 +252,21 @@ pub(crate) struct ReduceCallState {
     pub(crate) elem: Elem,
 }
 
+/// The validity of the first 64 rows of `bytes` (bit 0 of each byte; rows past its end
+/// null) as a word, row `j` at bit `j`: eight bytes at a time, their low bits gathered into
+/// one byte by a multiply.
+fn validity_word(bytes: &[u8]) -> u64 {
+    let mut word = 0u64;
+    for (k, eight) in bytes.chunks(8).take(8).enumerate() {
+        let mut padded = [0u8; 8];
+        padded[..eight.len()].copy_from_slice(eight);
+        let low_bits = u64::from_le_bytes(padded) & 0x0101_0101_0101_0101;
+        // Bit 8m of `low_bits` (row m) lands at bit 56 + m; nothing else reaches bits 56..64.
+        word |= (low_bits.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    word
+}
+
 /// `fusejit_reduce_block`: feeds one block of values (of the state's element type) to a set
 /// of reductions; `validity` is one 0/1 byte per row, or null when all rows are valid.
 ///
@@ -294,6 +309,15 @@ pub(crate) unsafe extern "C" fn reduce_block(
             // SAFETY: `values` is readable for `len` bytes and `i < len`.
             reduce.feed(len, |i| is_valid(i).then(|| f64::from(unsafe { *values.add(i) } & 1)));
         }
+        (ReduceState::Float(reduce), Elem::F64)
+            if !validity.is_null() && !values.is_null() && values.cast::<f64>().is_aligned() =>
+        {
+            // SAFETY: `validity` is non-null and readable for `len` bytes.
+            let validity = unsafe { std::slice::from_raw_parts(validity, len) };
+            // SAFETY: `values` is non-null, aligned and readable for `len` f64s.
+            let values = unsafe { std::slice::from_raw_parts(values.cast::<f64>(), len) };
+            reduce.feed_compacting(values, |i| validity_word(&validity[i..]));
+        }
         (ReduceState::Float(reduce), Elem::F64) => {
             let values = values.cast::<f64>();
             // SAFETY: `values` is readable for `len` f64s and `i < len`.
@@ -312,6 +336,21 @@ pub(crate) unsafe extern "C" fn reduce_block(
         (ReduceState::Float(_), Elem::I64 | Elem::I32)
         | (ReduceState::Integer(_), Elem::F64 | Elem::F32 | Elem::Bool) => {
             unreachable!("the executor creates the state for the operand's element type")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validity_word;
+
+    /// `validity_word` packs bit 0 of each byte (other bits ignored), for every length.
+    #[test]
+    fn validity_bytes_pack_into_words() {
+        let bytes: Vec<u8> = (0..70u32).map(|i| ((i * 37 + i / 3) % 5) as u8 | 0xa6).collect();
+        for len in [0usize, 1, 7, 8, 9, 63, 64, 70] {
+            let expected = (0..len.min(64)).fold(0u64, |word, j| word | (u64::from(bytes[j] & 1) << j));
+            assert_eq!(validity_word(&bytes[..len]), expected, "{len} bytes");
         }
     }
 }
