@@ -434,6 +434,105 @@ fn total_order_key(x: f64) -> i64 {
     bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
+/// `cummax` (`MAX`) or `cummin` of every-valid `values` after `state` (`None` before the
+/// first row), into `out`: [`cumulative_step`]'s bits row by row, the state after returned.
+/// Until a NaN arrives (which then sticks: `maximum`/`minimum` keep a NaN state), the
+/// running extreme of non-NaN values is their extreme in total order, taken on integer keys
+/// ([`total_order_key`]): with AVX-512, eight rows per step (a prefix within the register, then
+/// one dependent `max` against the carry); elsewhere a compare-and-move chain. From the first
+/// NaN on, the steps themselves.
+fn cumulative_extremes<const MAX: bool>(state: Option<f64>, values: &[f64], out: &mut [f64]) -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+    #[cfg(not(target_arch = "x86_64"))]
+    let avx512 = false;
+    cumulative_extremes_on::<MAX>(avx512, state, values, out)
+}
+
+/// [`cumulative_extremes`] with the AVX-512 steps where `avx512` (which says the CPU has
+/// AVX-512F), else the compare-and-move chain alone.
+fn cumulative_extremes_on<const MAX: bool>(
+    avx512: bool,
+    state: Option<f64>,
+    values: &[f64],
+    out: &mut [f64],
+) -> Option<f64> {
+    assert_eq!(values.len(), out.len());
+    let Some(&first) = values.first() else { return state };
+    let (mut state, mut done) = match state {
+        Some(state) => (state, 0),
+        None => {
+            out[0] = first;
+            (first, 1)
+        }
+    };
+    if !state.is_nan() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if avx512 {
+                // SAFETY: the caller says the CPU has AVX-512F.
+                let (after, rows) =
+                    unsafe { cumulative_extremes_avx512::<MAX>(state, &values[done..], &mut out[done..]) };
+                (state, done) = (after, done + rows);
+            }
+        }
+        let mut key = total_order_key(state);
+        for (x, result) in values[done..].iter().zip(&mut out[done..]) {
+            if x.is_nan() {
+                break;
+            }
+            key = if MAX { key.max(total_order_key(*x)) } else { key.min(total_order_key(*x)) };
+            *result = f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64);
+            done += 1;
+        }
+        state = f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64);
+    }
+    for (&x, result) in values[done..].iter().zip(&mut out[done..]) {
+        state = if MAX { maximum(state, x) } else { minimum(state, x) };
+        *result = state;
+    }
+    Some(state)
+}
+
+/// [`cumulative_extremes`]' AVX-512 rows from a non-NaN `state`: eight at a time up to the
+/// first group of eight with a NaN (or fewer than eight left). Returns the state after the
+/// rows done and their count.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn cumulative_extremes_avx512<const MAX: bool>(state: f64, values: &[f64], out: &mut [f64]) -> (f64, usize) {
+    use std::arch::x86_64::*;
+    assert_eq!(values.len(), out.len());
+    // The key map on eight lanes (its own inverse), and the extreme of two key vectors.
+    let key = |bits: __m512i| _mm512_xor_si512(bits, _mm512_srli_epi64::<1>(_mm512_srai_epi64::<63>(bits)));
+    let extreme = |a: __m512i, b: __m512i| if MAX { _mm512_max_epi64(a, b) } else { _mm512_min_epi64(a, b) };
+    // What a lane shifted in from below the first row holds: the extreme's identity.
+    let identity = _mm512_set1_epi64(if MAX { i64::MIN } else { i64::MAX });
+    let last_lane = _mm512_set1_epi64(7);
+    let mut carry = _mm512_set1_epi64(total_order_key(state));
+    let mut done = 0;
+    while done + 8 <= values.len() {
+        // SAFETY: rows `done .. done + 8` are within `values`.
+        let x = unsafe { _mm512_loadu_pd(values.as_ptr().add(done)) };
+        if _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(x, x) != 0 {
+            break;
+        }
+        // The prefix extremes within the eight rows (shifted by 1, 2 and 4 lanes), each
+        // taken with the carry from the rows before; the next carry takes the eight rows'
+        // extreme (lane 7, broadcast off the chain): one dependent `max` per eight rows.
+        let mut keys = key(_mm512_castpd_si512(x));
+        keys = extreme(keys, _mm512_alignr_epi64::<7>(keys, identity));
+        keys = extreme(keys, _mm512_alignr_epi64::<6>(keys, identity));
+        keys = extreme(keys, _mm512_alignr_epi64::<4>(keys, identity));
+        let results = extreme(keys, carry);
+        carry = extreme(carry, _mm512_permutexvar_epi64(last_lane, keys));
+        // SAFETY: rows `done .. done + 8` are within `out`, as long as `values`.
+        unsafe { _mm512_storeu_pd(out.as_mut_ptr().add(done), _mm512_castsi512_pd(key(results))) };
+        done += 8;
+    }
+    let carried = _mm_cvtsi128_si64(_mm512_castsi512_si128(carry));
+    (f64::from_bits(total_order_key(f64::from_bits(carried as u64)) as u64), done)
+}
+
 /// A window's running extreme over part of a block: the extreme key of its valid non-NaN
 /// values ([`total_order_key`]), how many values are valid and how many of those are NaN.
 #[derive(Debug, Clone, Copy)]
@@ -1501,6 +1600,14 @@ impl FloatScanState {
                 });
                 (self.sum, self.row) = (sum, self.row + len);
             }
+            ScanOp::CumMax if !NULLS => {
+                self.state = cumulative_extremes::<true>(self.state, values, out);
+                self.row += len;
+            }
+            ScanOp::CumMin if !NULLS => {
+                self.state = cumulative_extremes::<false>(self.state, values, out);
+                self.row += len;
+            }
             ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin | ScanOp::Ema { .. } => {
                 let mut state = self.state;
                 let op = self.op;
@@ -2305,6 +2412,77 @@ mod tests {
                         start += piece;
                     }
                     assert_eq!(bits(&state.finish()), bits(&expected), "{len} rows in {pieces:?}");
+                }
+            }
+        }
+    }
+
+    /// `cummax`/`cummin` over every-valid slices (integer keys, eight rows per step with
+    /// AVX-512) give the bits of `maximum`/`minimum` folded row by row: ±0 in every order,
+    /// infinities, and NaNs of either sign with payloads at every position of a group of
+    /// eight (the first sticks), fed whole and in pieces that start anywhere.
+    #[test]
+    fn cumulative_extremes_over_slices_are_the_folds_bits() {
+        let nan_payload = f64::from_bits(0x7ff8_0000_0000_1234);
+        let negative_nan = f64::from_bits(0xfff0_0000_0000_0042);
+        let base: Vec<f64> = (0..300)
+            .map(|i| match i % 23 {
+                0 => -0.0,
+                4 => 0.0,
+                9 => f64::INFINITY,
+                15 => f64::NEG_INFINITY,
+                _ => ((i * 7919) % 211) as f64 - 105.0,
+            })
+            .collect();
+        let mut columns =
+            vec![base.clone(), vec![-0.0; 40], vec![0.0, -0.0, -0.0, 0.0, 0.0, -0.0, -0.0, 0.0, -0.0]];
+        for at in [0usize, 1, 7, 8, 13, 64, 290] {
+            for nan in [nan_payload, negative_nan] {
+                let mut x = base.clone();
+                x[at] = nan;
+                x[(at + 100) % 300] = -nan;
+                columns.push(x);
+            }
+        }
+        for x in &columns {
+            for op in [ScanOp::CumMax, ScanOp::CumMin] {
+                let expected: Vec<u64> = x
+                    .iter()
+                    .scan(None, |state: &mut Option<f64>, &v| {
+                        let next = cumulative_step(op, *state, v);
+                        *state = Some(next);
+                        Some(next.to_bits())
+                    })
+                    .collect();
+                let len = x.len();
+                for pieces in [
+                    &[len][..],
+                    &[1.min(len), len - 1.min(len)],
+                    &[len / 3, 5.min(len - len / 3), len - len / 3 - 5.min(len - len / 3)],
+                ] {
+                    let mut state = FloatScanState::new(op);
+                    let (mut got, mut start) = (Vec::new(), 0);
+                    for &piece in pieces {
+                        let mut out = vec![1.5; piece];
+                        state.feed_slices(&x[start..start + piece], None, &mut out);
+                        got.extend(out.iter().map(|v| v.to_bits()));
+                        start += piece;
+                    }
+                    assert_eq!(got, expected, "{op:?}, pieces {pieces:?}, column {x:?}");
+                    // The compare-and-move chain alone (a CPU without AVX-512).
+                    let (mut state, mut got, mut start) = (None, Vec::new(), 0);
+                    for &piece in pieces {
+                        let mut out = vec![1.5; piece];
+                        let values = &x[start..start + piece];
+                        state = if op == ScanOp::CumMax {
+                            cumulative_extremes_on::<true>(false, state, values, &mut out)
+                        } else {
+                            cumulative_extremes_on::<false>(false, state, values, &mut out)
+                        };
+                        got.extend(out.iter().map(|v| v.to_bits()));
+                        start += piece;
+                    }
+                    assert_eq!(got, expected, "{op:?} without AVX-512, pieces {pieces:?}, column {x:?}");
                 }
             }
         }
