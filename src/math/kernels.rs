@@ -2,25 +2,29 @@
 //!
 //! - `ln(x)`: table-driven, no division. `x = 2^k·m'`, a 16-entry table gives `1/c` and
 //!   `ln c` (double-double) for the `c = 1 + j/16` nearest `m'`, and `ln x = k·ln2 + ln c +
-//!   ln(1 + r)` with `r = m'/c − 1` exact and `|r| ≤ 2⁻⁵`, a polynomial of degree 10, summed
-//!   so that one rounding dominates ([`ln_of_positive_normal`]). Lanes below the normal
-//!   range go through a guarded region (subnormals scaled by 2⁵⁴).
+//!   ln(1 + r)` with `r = m'/c − 1` exact and `|r| ≤ 2⁻⁵`, a polynomial of degree 10 in `r`
+//!   (`r + r²·(−1/2 + r·P(r))`, `P` of degree 7), summed so that one rounding dominates
+//!   ([`ln_of_positive_normal`]). Lanes below the normal range go through a guarded region
+//!   (subnormals scaled by 2⁵⁴).
 //! - `log1p` and the double-double `ln` of `pow`/`log2`/`log10` keep the division-based
 //!   reduction: `x = 2^k·m` with `m ∈ [√2/2, √2)`, `f = m − 1`, `s = f/(2+f)`, and
 //!   `ln(1+f) = 2·atanh(s) = f − s·(f − R)` where `R = Σ 2z^i/(2i+1)`, `z = s²` (the atanh
 //!   series; `|s| ≤ 0.1716`, so ten terms leave a tail below 2⁻⁶⁰).
-//! - `exp(x)`: `k = round(x/ln2)`, `r = x − k·ln2` (Cody–Waite with a 2-part ln2, FMA), the
-//!   Taylor polynomial of degree 14 (`|r| ≤ 0.347`: tail below 2⁻⁵⁷) with `1 + r` split
-//!   exactly so that one rounding dominates, then `2^k` applied as
-//!   two exact-or-once-rounded power-of-two multiplications, so results near overflow and in
-//!   the subnormal range round once.
+//! - `exp(x)`: table-driven for `|x| ≤ 704`. `N = round(x·16/ln2)`, a 16-entry table gives
+//!   `2^(j/16)` (double-double) for `j = N mod 16`, `r = x − N·ln2/16` (`|r| ≤ ln2/32`), the
+//!   Taylor polynomial of degree 7 in `r`, one final rounding, and `2^floor(N/16)` exactly
+//!   ([`exp_of_moderate`]). Other lanes go through a guarded region: `k = round(x/ln2)`,
+//!   `r = x − k·ln2` (Cody–Waite with a 2-part ln2, FMA), the Taylor polynomial of degree 14
+//!   (`|r| ≤ 0.347`: tail below 2⁻⁵⁷) with `1 + r` split exactly so that one rounding
+//!   dominates, then `2^k` applied as two exact-or-once-rounded power-of-two
+//!   multiplications, so results near overflow and in the subnormal range round once.
 //!
 //! The operation sequence is the same for every tier and uses FMA everywhere it uses it at
 //! all, and table lookups read the same entries on every tier ([`Lanes::lookup`]), which is
 //! what makes every tier return identical bits.
 
 use super::dd::{self, Dd};
-use super::lanes::{Lanes, LookupTable};
+use super::lanes::{GuardedPath, Lanes, LookupTable};
 
 /// ln 2 split so that `k·LN2_HI` is exact for `|k| < 2²⁰`: the high part keeps 21 significant
 /// bits (`0x3fe62e42fee00000`), the low part is the rest of ln 2 rounded to f64.
@@ -51,13 +55,21 @@ const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 #[inline(always)]
 pub fn ln<L: Lanes>(x: L) -> L {
     let fast = ln_of_positive_normal(x, 1023.0);
-    let result = L::if_any(x.less(L::splat(f64::MIN_POSITIVE)), ln_below_normal::<L>, x, fast);
+    let result = L::if_any::<LnBelowNormal>(x.less(L::splat(f64::MIN_POSITIVE)), x, fast);
     // +∞ and NaN fail `x < ∞`: `x + x` is +∞ and a quiet NaN.
     L::select(x.less(L::splat(f64::INFINITY)), result, x.add(x))
 }
 
 /// `ln` of lanes below the normal range: subnormals scaled into it by 2⁵⁴ (the exponent bias
-/// grows by 54), ±0 → −∞, negatives (−∞ included) → NaN.
+/// grows by 54), ±0 → −∞, negatives (−∞ included) → NaN. The guarded path of [`ln`].
+struct LnBelowNormal;
+impl GuardedPath for LnBelowNormal {
+    #[inline(always)]
+    fn run<L: Lanes>(x: L) -> L {
+        ln_below_normal(x)
+    }
+}
+
 #[inline(always)]
 fn ln_below_normal<L: Lanes>(x: L) -> L {
     let zero = L::splat(0.0);
@@ -314,8 +326,120 @@ const EXP_HIGH: f64 = 710.0;
 
 /// e raised to every lane. Overflow gives +∞, underflow 0 or the correctly placed subnormal,
 /// exp(−∞) = 0, exp(NaN) = NaN.
+///
+/// Lanes with `|x| ≤ EXP_TABLE_LIMIT` take the table route ([`exp_of_moderate`]); the others
+/// (results near overflow or below the normal range, ±∞) are recomputed by
+/// [`exp_of_any`] in a guarded region that only runs when some lane of the vector needs it.
 #[inline(always)]
 pub fn exp<L: Lanes>(x: L) -> L {
+    let fast = exp_of_moderate(x);
+    let magnitude = x.and_bits(L::splat(f64::from_bits(0x7fff_ffff_ffff_ffff)));
+    let result = L::if_any::<ExpOfAny>(magnitude.greater(L::splat(EXP_TABLE_LIMIT)), x, fast);
+    L::select(x.is_nan(), x.add(x), result)
+}
+
+/// Above this magnitude `exp` leaves the table route: within it, `2^m` for the route's
+/// `m = floor(N/16)` (`|m| ≤ 1016`) is normal and `s·2^m` is normal and exact.
+const EXP_TABLE_LIMIT: f64 = 704.0;
+/// 16/ln 2, the scale of the table route's `N = round(x·16/ln2)`.
+const SIXTEEN_OVER_LN2: f64 = 16.0 * std::f64::consts::LOG2_E;
+
+/// `e^x` for lanes with `|x| ≤ EXP_TABLE_LIMIT` (other lanes get garbage, never a fault).
+///
+/// `N = round(x·16/ln2)` (by the 1.5·2⁵² trick, its low four bits the table index
+/// `j = N mod 16`), `m = floor(N/16)`, and `e^x = 2^m · 2^(j/16) · e^r` with
+/// `r = x − N·ln2/16`, `|r| ≤ ln2/32 + 2⁻²²`:
+/// - `x − N·LN2_HI/16` is exact (`N·LN2_HI/16` is a multiple of 2⁻³⁶ of at most 46 bits, and
+///   the difference is a multiple of `ulp(x)` below 2⁻⁵·⁵, or `x` itself when `N = 0`);
+///   `r` subtracts `N·LN2_LO/16` with one rounding;
+/// - `e^r − 1 = r + r²·q(r)`, `q` the Taylor polynomial to `r⁵/7!` (tail below 2⁻⁵⁹);
+/// - `2^(j/16) = T_high + T_low` from the table, and `s = T_high + (T_high·p + T_low)`
+///   rounds once at the end (the terms dropped or rounded before it are each below 2⁻⁵⁸
+///   relative);
+/// - `2^m` is built from its bits and `s·2^m` is exact (`s ∈ [2^(−1/32), 2^(31/32))`).
+#[inline(always)]
+fn exp_of_moderate<L: Lanes>(x: L) -> L {
+    let shifted = x.fma(L::splat(SIXTEEN_OVER_LN2), L::splat(ROUND_MAGIC));
+    let n = shifted.sub(L::splat(ROUND_MAGIC));
+    let r_high = n.fma(L::splat(-LN2_HI / 16.0), x);
+    let r = n.fma(L::splat(-LN2_LO / 16.0), r_high);
+    let mut q = L::splat(EXP_TAYLOR[5]);
+    for &coefficient in EXP_TAYLOR[..5].iter().rev() {
+        q = q.fma(r, L::splat(coefficient));
+    }
+    let p = r.mul(r).fma(q, r);
+    let power_high = shifted.lookup(LookupTable::ExpPowerHigh);
+    let power_low = shifted.lookup(LookupTable::ExpPowerLow);
+    let s = power_high.add(power_high.fma(p, power_low));
+    // N/16 − 15/32 is exact and within 15/32 of m: rounded by adding 1.5·2⁵² + 1023, it leaves
+    // m + 1023 (1..=2046 here) in the low bits, which the shift makes the exponent of 2^m.
+    let biased = n.fma(L::splat(1.0 / 16.0), L::splat(-15.0 / 32.0)).add(L::splat(ROUND_MAGIC + 1023.0));
+    s.mul(biased.shift_left_52())
+}
+
+/// The 16-entry tables of [`exp_of_moderate`] (one list of tables: [`LookupTable`]).
+pub(crate) struct ExpTable {
+    /// `2^(j/16)` rounded to f64…
+    pub power_high: [f64; 16],
+    /// …and the rest of it, rounded to f64.
+    pub power_low: [f64; 16],
+}
+
+/// `2^(j/16)` split into two doubles, both correctly rounded (computed with 200-bit decimal
+/// arithmetic; `exp_table_matches_its_definition` checks them against the double-double
+/// reference).
+pub(crate) const EXP_TABLE: ExpTable = ExpTable {
+    power_high: bits_to_f64s([
+        0x3ff0000000000000,
+        0x3ff0b5586cf9890f,
+        0x3ff172b83c7d517b,
+        0x3ff2387a6e756238,
+        0x3ff306fe0a31b715,
+        0x3ff3dea64c123422,
+        0x3ff4bfdad5362a27,
+        0x3ff5ab07dd485429,
+        0x3ff6a09e667f3bcd,
+        0x3ff7a11473eb0187,
+        0x3ff8ace5422aa0db,
+        0x3ff9c49182a3f090,
+        0x3ffae89f995ad3ad,
+        0x3ffc199bdd85529c,
+        0x3ffd5818dcfba487,
+        0x3ffea4afa2a490da,
+    ]),
+    power_low: bits_to_f64s([
+        0x0000000000000000,
+        0x3c98a62e4adc610b,
+        0xbc819041b9d78a76,
+        0x3c99b07eb6c70573,
+        0x3c86f46ad23182e4,
+        0x3c8ada0911f09ebc,
+        0x3c7d4397afec42e2,
+        0x3c96324c054647ad,
+        0xbc9bdd3413b26456,
+        0xbc841577ee04992f,
+        0x3c96e9f156864b27,
+        0x3c7c7c46b071f2be,
+        0x3c97a1cd345dcc81,
+        0x3c811065895048dd,
+        0x3c82ed02d75b3707,
+        0xbc9e9c23179c2893,
+    ]),
+};
+
+/// e raised to every lane by the wide-range route: `k = round(x/ln2)`, `|r| ≤ ln2/2`, a
+/// degree-14 polynomial, and `2^k` applied in two steps so that results near overflow and
+/// in the subnormal range round once. The guarded path of [`exp`].
+struct ExpOfAny;
+impl GuardedPath for ExpOfAny {
+    #[inline(always)]
+    fn run<L: Lanes>(x: L) -> L {
+        exp_of_any(x)
+    }
+}
+
+#[inline(always)]
+fn exp_of_any<L: Lanes>(x: L) -> L {
     let ExpReduction { k, r, c, q } = exp_reduce(x, EXP_HIGH);
     // exp(r) + c = 1 + r + (r²·q + c). 1 + r is split exactly (Fast2Sum: |r| < 1), so the
     // only rounding of consequence is the last addition.
@@ -324,8 +448,7 @@ pub fn exp<L: Lanes>(x: L) -> L {
     let sum = one.add(r);
     let error = one.sub(sum).add(r);
     let p = sum.add(error.add(t));
-    let result = scale_by_power_of_two(p, k);
-    L::select(x.is_nan(), x.add(x), result)
+    scale_by_power_of_two(p, k)
 }
 
 /// What `exp` and [`exp_parts`] share, for `x` clamped to `[EXP_LOW, high]`:
@@ -485,5 +608,104 @@ mod tests {
         let d = 2f64.powi(-30);
         assert_eq!(ln(1.0 + d), d - d * d / 2.0);
         assert_eq!(ln(1.0 - d), -d - d * d / 2.0);
+    }
+
+    /// `EXP_TABLE` is `2^(j/16)` split: the high part correctly rounded and the two parts
+    /// within 2⁻¹⁰² of the reference (relative); entry 0 exactly 1 and 0.
+    #[test]
+    fn exp_table_matches_its_definition() {
+        use reference::DoubleDouble as D;
+        for j in 0..16 {
+            let truth = power_of_two_sixteenth(j);
+            let (high, low) = (EXP_TABLE.power_high[j], EXP_TABLE.power_low[j]);
+            assert_eq!(high, truth.hi + truth.lo, "entry {j}: the high part is 2^({j}/16) rounded");
+            let rest = truth.minus(D::from(high)).minus(D::from(low));
+            assert!(
+                (rest.hi + rest.lo).abs() <= high * 2f64.powi(-102),
+                "entry {j}: the parts are {:e} from 2^({j}/16)",
+                rest.hi + rest.lo
+            );
+            assert!(low.abs() <= high * 2f64.powi(-53), "entry {j}: the low part is below half an ulp");
+        }
+        assert_eq!((EXP_TABLE.power_high[0], EXP_TABLE.power_low[0]), (1.0, 0.0));
+    }
+
+    /// The preconditions of `exp_of_moderate`'s exactness: over the whole table range
+    /// (`|x| ≤ EXP_TABLE_LIMIT`) `N` stays within 2¹⁴ (so `N·LN2_HI/16` is exact), `m + 1023`
+    /// within 1..=2046, `x − N·LN2_HI/16` is exact and `|r| ≤ ln2/32 + 2⁻²²`; and the
+    /// index and `m` the kernel derives agree with `N`.
+    #[test]
+    fn exp_reduction_is_exact_over_the_table_range() {
+        let mut samples: Vec<f64> = vec![0.0, -0.0, 1e-300, -1e-300, 0.0216, -0.0217, 1.0, -1.0];
+        samples.extend([
+            EXP_TABLE_LIMIT,
+            -EXP_TABLE_LIMIT,
+            703.99,
+            -703.99,
+            0.5 * std::f64::consts::LN_2 / 16.0,
+        ]);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            // Uniform over the range, and log-uniform magnitudes down to 2⁻⁶⁰.
+            samples.push((unit * 2.0 - 1.0) * EXP_TABLE_LIMIT);
+            let magnitude = 2f64.powf(-60.0 + unit * 69.4);
+            samples.push(if state & 1 == 0 { magnitude } else { -magnitude });
+        }
+        for x in samples {
+            let shifted = x.mul_add(SIXTEEN_OVER_LN2, ROUND_MAGIC);
+            let n = shifted - ROUND_MAGIC;
+            assert!(n.abs() < 16384.0, "N = {n} for {x}");
+            let product = n * (LN2_HI / 16.0);
+            assert_eq!(n.mul_add(LN2_HI / 16.0, -product), 0.0, "N·LN2_HI/16 exact for {x}");
+            let r_high = n.mul_add(-LN2_HI / 16.0, x);
+            // Exact: TwoSum of x and −N·LN2_HI/16 has no rounding error, and its sum is r_high.
+            let sum = x - product;
+            let back = sum - x;
+            let error = (x - (sum - back)) + (-product - back);
+            assert_eq!((sum, error), (r_high, 0.0), "x − N·LN2_HI/16 exact for {x}");
+            let r = n.mul_add(-LN2_LO / 16.0, r_high);
+            assert!(r.abs() <= std::f64::consts::LN_2 / 32.0 + 2f64.powi(-22), "r = {r} for {x}");
+            let m = (n / 16.0).floor();
+            let biased = n.mul_add(1.0 / 16.0, -15.0 / 32.0) + (ROUND_MAGIC + 1023.0);
+            assert_eq!(biased.to_bits() & 0xfff, (m + 1023.0) as u64, "m for {x}");
+            assert!((1.0..=2046.0).contains(&(m + 1023.0)), "m = {m} for {x}");
+            assert_eq!(shifted.to_bits() & 15, n.rem_euclid(16.0) as u64, "the index for {x}");
+        }
+    }
+
+    /// `exp` at exact and special points, and where the two routes meet.
+    #[test]
+    fn exp_exact_cases_and_specials() {
+        assert_eq!(exp(0.0f64), 1.0);
+        assert_eq!(exp(-0.0f64), 1.0);
+        assert_eq!(exp(1.0f64), std::f64::consts::E);
+        assert_eq!(exp(f64::INFINITY), f64::INFINITY);
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        assert!(exp(f64::NAN).is_nan());
+        assert_eq!(exp(1e-300f64), 1.0);
+        assert_eq!(exp(-1e-300f64), 1.0);
+        assert_eq!(exp(2f64.powi(-30)), 1.0 + 2f64.powi(-30));
+        assert_eq!(exp(710.0f64), f64::INFINITY);
+        assert_eq!(exp(-746.0f64), 0.0);
+        // Either side of the table route's limit, within 1 ULP of the reference.
+        for x in [703.5, 704.0, 704.5, -703.5, -704.0, -704.5, 709.7, -708.5, -745.0] {
+            let error = reference::exp_ulp_error(x, exp(x));
+            assert!(error <= 0.6, "exp({x}) is {error} ULP off");
+        }
+    }
+
+    /// `2^(j/16)` as a double-double from the reference `ln`: one Newton step from the
+    /// f64 `exp2`, `y·(1 + (j·ln2/16 − ln y))`, exact to far below 2⁻¹⁰⁰.
+    fn power_of_two_sixteenth(j: usize) -> reference::DoubleDouble {
+        use reference::DoubleDouble as D;
+        let ln2 = reference::ln(2.0);
+        let target = ln2.times(D::from(j as f64)).times(D::from(1.0 / 16.0));
+        let y = (j as f64 / 16.0).exp2();
+        let delta = target.minus(reference::ln(y));
+        D::from(y).plus(D::from(y).times(delta))
     }
 }

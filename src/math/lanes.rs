@@ -34,19 +34,28 @@ pub trait Lanes: Copy {
     fn is_nan(self) -> Self::Mask;
     /// `mask ? a : b` per lane.
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
-    /// `mask ? then(argument) : otherwise` per lane, where `then` runs only if some lane of
-    /// `mask` is set: the guard around a rare, expensive path (trig's huge-argument
-    /// reduction). Each lane's result depends on its own inputs only, so it is the same bits
-    /// whichever other lanes share the vector.
+    /// `mask ? P::run(argument) : otherwise` per lane, where `P::run` runs only if some lane
+    /// of `mask` is set: the guard around a rare, expensive path (trig's huge-argument
+    /// reduction, `ln` below the normal range, `exp` near its limits). Each lane's result
+    /// depends on its own inputs only, so it is the same bits whichever other lanes share
+    /// the vector.
     ///
-    /// `then` must be an `#[inline(always)]` function item, not a closure: a closure does not
-    /// inherit the `#[target_feature]`s of the tier's loop, and compiled without them its
-    /// vector arithmetic gives wrong upper lanes.
-    fn if_any(mask: Self::Mask, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self;
+    /// The path is a type rather than a closure or function value: `P::run::<Self>` is a
+    /// direct call to an `#[inline(always)]` function, so it always inlines into the tier's
+    /// `#[target_feature]` loop. A closure or function item is called through its `FnOnce`
+    /// shim, which LLVM may leave out of line, compiled without the tier's features, where
+    /// its vector arithmetic gives wrong upper lanes.
+    fn if_any<P: GuardedPath>(mask: Self::Mask, argument: Self, otherwise: Self) -> Self;
     /// `table`'s entry at the low four bits of each lane's bit pattern (a lane holding
     /// `1.5·2⁵² + i` looks up entry `i`). Any bit pattern gives an entry: the index is masked,
     /// never trusted.
     fn lookup(self, table: LookupTable) -> Self;
+}
+
+/// A rare, expensive path of a kernel, for [`Lanes::if_any`]. `run` must be
+/// `#[inline(always)]`.
+pub trait GuardedPath {
+    fn run<L: Lanes>(x: L) -> L;
 }
 
 /// The tables the kernels look values up in, 16 entries each: one list, so that a tier with
@@ -62,16 +71,22 @@ pub enum LookupTable {
     LnLogCenterHigh,
     /// …and the rest of it, rounded to f64.
     LnLogCenterLow,
+    /// `exp`: `2^(j/16)` rounded to f64 (`kernels::EXP_TABLE`)…
+    ExpPowerHigh,
+    /// …and the rest of it, rounded to f64.
+    ExpPowerLow,
 }
 
 impl LookupTable {
     /// The table's 16 entries.
     pub fn values(self) -> &'static [f64; 16] {
-        let columns = &super::kernels::LN_TABLE;
+        let (ln, exp) = (&super::kernels::LN_TABLE, &super::kernels::EXP_TABLE);
         match self {
-            LookupTable::LnInverseCenter => &columns.inverse_center,
-            LookupTable::LnLogCenterHigh => &columns.log_center_high,
-            LookupTable::LnLogCenterLow => &columns.log_center_low,
+            LookupTable::LnInverseCenter => &ln.inverse_center,
+            LookupTable::LnLogCenterHigh => &ln.log_center_high,
+            LookupTable::LnLogCenterLow => &ln.log_center_low,
+            LookupTable::ExpPowerHigh => &exp.power_high,
+            LookupTable::ExpPowerLow => &exp.power_low,
         }
     }
 
@@ -159,8 +174,8 @@ impl Lanes for f64 {
     fn select(mask: bool, a: Self, b: Self) -> Self {
         if mask { a } else { b }
     }
-    fn if_any(mask: bool, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
-        if mask { then(argument) } else { otherwise }
+    fn if_any<P: GuardedPath>(mask: bool, argument: Self, otherwise: Self) -> Self {
+        if mask { P::run(argument) } else { otherwise }
     }
     fn lookup(self, table: LookupTable) -> Self {
         table.entry(self.to_bits())

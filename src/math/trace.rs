@@ -6,7 +6,7 @@
 //!
 //! Architecture Invariant: this file knows nothing about Cranelift; it produces plain data.
 
-use super::lanes::{Lanes, LookupTable};
+use super::lanes::{GuardedPath, Lanes, LookupTable};
 use std::cell::RefCell;
 
 /// One recorded operation. Operands are indices of earlier operations in the same trace.
@@ -158,9 +158,9 @@ impl Lanes for Traced {
     fn select(mask: Self, a: Self, b: Self) -> Self {
         record(TracedOp::Select(mask.0, a.0, b.0))
     }
-    fn if_any(mask: Self, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
+    fn if_any<P: GuardedPath>(mask: Self, argument: Self, otherwise: Self) -> Self {
         let begin = record(TracedOp::IfAnyBegin(mask.0, otherwise.0));
-        let then = then(argument);
+        let then = P::run(argument);
         record(TracedOp::IfAnyEnd(begin.0, then.0))
     }
     fn lookup(self, table: LookupTable) -> Self {

@@ -22,7 +22,7 @@
 
 use super::dd::{self, Dd};
 use super::elementary::{abs, floor_small, horner, mul_sign, nearest_integer};
-use super::lanes::Lanes;
+use super::lanes::{GuardedPath, Lanes};
 
 /// Arguments up to this magnitude (2⁴⁰) take the three-part reduction; beyond it, Payne–Hanek.
 pub(crate) const FAST_REDUCTION_LIMIT: f64 = 1_099_511_627_776.0;
@@ -118,9 +118,9 @@ fn trigonometric<L: Lanes>(x: L, function: Trig) -> L {
     let result = quadrant_value(function, quadrant, r);
     let huge = a.greater(L::splat(FAST_REDUCTION_LIMIT));
     let result = match function {
-        Trig::Sin => L::if_any(huge, sin_of_huge::<L>, a, result),
-        Trig::Cos => L::if_any(huge, cos_of_huge::<L>, a, result),
-        Trig::Tan => L::if_any(huge, tan_of_huge::<L>, a, result),
+        Trig::Sin => L::if_any::<SinOfHuge>(huge, a, result),
+        Trig::Cos => L::if_any::<CosOfHuge>(huge, a, result),
+        Trig::Tan => L::if_any::<TanOfHuge>(huge, a, result),
     };
     // sin and tan are odd: the sign of x. Below 2⁻²⁸ they round to `x` itself (the next term
     // is `x³/6` or `x³/3`, under a quarter ULP), which also keeps ±0 and the subnormals (whose
@@ -135,25 +135,34 @@ fn trigonometric<L: Lanes>(x: L, function: Trig) -> L {
     L::select(x.is_nan(), x.add(x), result)
 }
 
-/// `sin a` for `a > 2⁴⁰`: a function item for [`Lanes::if_any`], which takes no closure.
-#[inline(always)]
-fn sin_of_huge<L: Lanes>(a: L) -> L {
-    let (quadrant, r) = reduce_huge(a);
-    quadrant_value(Trig::Sin, quadrant, r)
+/// `sin a` for `a > 2⁴⁰`: a guarded path of [`Lanes::if_any`].
+struct SinOfHuge;
+impl GuardedPath for SinOfHuge {
+    #[inline(always)]
+    fn run<L: Lanes>(a: L) -> L {
+        let (quadrant, r) = reduce_huge(a);
+        quadrant_value(Trig::Sin, quadrant, r)
+    }
 }
 
 /// `cos a` for `a > 2⁴⁰`.
-#[inline(always)]
-fn cos_of_huge<L: Lanes>(a: L) -> L {
-    let (quadrant, r) = reduce_huge(a);
-    quadrant_value(Trig::Cos, quadrant, r)
+struct CosOfHuge;
+impl GuardedPath for CosOfHuge {
+    #[inline(always)]
+    fn run<L: Lanes>(a: L) -> L {
+        let (quadrant, r) = reduce_huge(a);
+        quadrant_value(Trig::Cos, quadrant, r)
+    }
 }
 
 /// `tan a` for `a > 2⁴⁰`.
-#[inline(always)]
-fn tan_of_huge<L: Lanes>(a: L) -> L {
-    let (quadrant, r) = reduce_huge(a);
-    quadrant_value(Trig::Tan, quadrant, r)
+struct TanOfHuge;
+impl GuardedPath for TanOfHuge {
+    #[inline(always)]
+    fn run<L: Lanes>(a: L) -> L {
+        let (quadrant, r) = reduce_huge(a);
+        quadrant_value(Trig::Tan, quadrant, r)
+    }
 }
 
 /// `a = k·π/2 + r` for `0 ≤ a ≤ 2⁴⁰`: `(k mod 4, r)`.

@@ -4,7 +4,7 @@
 
 #![cfg(target_arch = "x86_64")]
 
-use super::lanes::{LaneMemory, Lanes, LookupTable};
+use super::lanes::{GuardedPath, LaneMemory, Lanes, LookupTable};
 use std::arch::x86_64::*;
 
 /// A tier's block function of each math function: an `extern "C"` entry point per function
@@ -147,10 +147,10 @@ impl Lanes for Sse {
         Sse(unsafe { _mm_blendv_pd(b.0, a.0, mask) })
     }
     #[inline(always)]
-    fn if_any(mask: __m128d, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
+    fn if_any<P: GuardedPath>(mask: __m128d, argument: Self, otherwise: Self) -> Self {
         // SAFETY: see the impl comment.
         if unsafe { _mm_movemask_pd(mask) } != 0 {
-            Self::select(mask, then(argument), otherwise)
+            Self::select(mask, P::run(argument), otherwise)
         } else {
             otherwise
         }
@@ -276,10 +276,10 @@ impl Lanes for Avx2 {
         Avx2(unsafe { _mm256_blendv_pd(b.0, a.0, mask) })
     }
     #[inline(always)]
-    fn if_any(mask: __m256d, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
+    fn if_any<P: GuardedPath>(mask: __m256d, argument: Self, otherwise: Self) -> Self {
         // SAFETY: see the impl comment.
         if unsafe { _mm256_movemask_pd(mask) } != 0 {
-            Self::select(mask, then(argument), otherwise)
+            Self::select(mask, P::run(argument), otherwise)
         } else {
             otherwise
         }
@@ -412,8 +412,8 @@ impl Lanes for Avx512 {
         Avx512(unsafe { _mm512_mask_blend_pd(mask, b.0, a.0) })
     }
     #[inline(always)]
-    fn if_any(mask: __mmask8, then: impl FnOnce(Self) -> Self, argument: Self, otherwise: Self) -> Self {
-        if mask != 0 { Self::select(mask, then(argument), otherwise) } else { otherwise }
+    fn if_any<P: GuardedPath>(mask: __mmask8, argument: Self, otherwise: Self) -> Self {
+        if mask != 0 { Self::select(mask, P::run(argument), otherwise) } else { otherwise }
     }
     #[inline(always)]
     fn lookup(self, table: LookupTable) -> Self {
