@@ -231,7 +231,7 @@ fn emit_trace(
                 let base = builder.ins().stack_addr(types::I64, tables.slot(table), 0);
                 let mut entry = |lane: u8| {
                     let lane_bits = builder.ins().extractlane(bits, lane);
-                    let index = builder.ins().band_imm_u(lane_bits, 15);
+                    let index = builder.ins().band_imm_u(lane_bits, LookupTable::INDEX_MASK as i64);
                     let offset = builder.ins().ishl_imm_u(index, 3);
                     let address = builder.ins().iadd(base, offset);
                     builder.ins().load(types::F64, memory(), address, 0)

@@ -78,8 +78,14 @@ pub enum LookupTable {
 }
 
 impl LookupTable {
-    /// The table's 16 entries.
-    pub fn values(self) -> &'static [f64; 16] {
+    /// Every table's entry count: a lane's low four bits index it, and AVX-512 holds a whole
+    /// table in two registers (`vpermt2pd`).
+    pub const ENTRIES: usize = 16;
+    /// The mask that keeps a lane's index bits (every tier masks, so any bits are in bounds).
+    pub const INDEX_MASK: u64 = Self::ENTRIES as u64 - 1;
+
+    /// The table's entries.
+    pub fn values(self) -> &'static [f64; Self::ENTRIES] {
         let (ln, exp) = (&super::kernels::LN_TABLE, &super::kernels::EXP_TABLE);
         match self {
             LookupTable::LnInverseCenter => &ln.inverse_center,
@@ -92,7 +98,7 @@ impl LookupTable {
 
     /// The entry a lane with these bits looks up: its low four bits.
     pub fn entry(self, lane_bits: u64) -> f64 {
-        self.values()[(lane_bits & 15) as usize]
+        self.values()[(lane_bits & Self::INDEX_MASK) as usize]
     }
 }
 

@@ -291,7 +291,10 @@ impl Lanes for Avx2 {
         // SAFETY: see the impl comment; `table.values()` is 16 f64s and every offset is
         // below 16.
         Avx2(unsafe {
-            let index = _mm256_and_si256(_mm256_castpd_si256(self.0), _mm256_set1_epi64x(15));
+            let index = _mm256_and_si256(
+                _mm256_castpd_si256(self.0),
+                _mm256_set1_epi64x(LookupTable::INDEX_MASK as i64),
+            );
             _mm256_i64gather_pd::<8>(table.values().as_ptr(), index)
         })
     }
@@ -419,6 +422,7 @@ impl Lanes for Avx512 {
     fn lookup(self, table: LookupTable) -> Self {
         // The 16 entries in two registers; `vpermt2pd` reads the low four bits of each index
         // lane (bit 3 picks the register). The loads are of a static and hoist out of loops.
+        const _: () = assert!(LookupTable::ENTRIES == 16, "vpermt2pd indexes two registers of eight");
         let values = table.values();
         // SAFETY: see the impl comment; `values` is 16 f64s, read as two groups of eight.
         Avx512(unsafe {
