@@ -134,6 +134,17 @@ pub unsafe extern "C" fn pack_validity(bytes: *const u8, bitmap: *mut u8, start:
             std::slice::from_raw_parts_mut(bitmap.add(start / 8), len.div_ceil(8)),
         )
     };
+    // 32 rows per step with AVX2: bit 0 of each byte shifted to bit 7 (a 16-bit shift by 7
+    // moves nothing else there), gathered by `vpmovmskb`.
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was just detected.
+            done = unsafe { pack_validity_avx2(bytes, bitmap) };
+        }
+    }
+    let (bytes, bitmap) = (&bytes[done..], &mut bitmap[done / 8..]);
     for (chunk, out) in bytes.chunks(8).zip(bitmap.iter_mut()) {
         *out = if let Ok(eight) = <[u8; 8]>::try_from(chunk) {
             // Eight 0/1 bytes to eight bits: the multiply gathers bit 0 of each byte into the
@@ -144,6 +155,31 @@ pub unsafe extern "C" fn pack_validity(bytes: *const u8, bitmap: *mut u8, start:
             chunk.iter().enumerate().fold(0u8, |byte, (bit, &valid)| byte | (valid & 1) << bit)
         };
     }
+}
+
+/// [`pack_validity`]'s rows 32 at a time, as many as there are whole groups of 32: returns
+/// how many rows it packed (a multiple of 32).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn pack_validity_avx2(bytes: &[u8], bitmap: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    let mut done = 0;
+    for (group, out) in bytes.chunks_exact(32).zip(bitmap.chunks_exact_mut(4)) {
+        // SAFETY: `group` is 32 readable bytes.
+        let rows = unsafe { _mm256_loadu_si256(group.as_ptr().cast()) };
+        let bits = _mm256_movemask_epi8(_mm256_slli_epi16::<7>(rows)) as u32;
+        out.copy_from_slice(&bits.to_le_bytes());
+        done += 32;
+    }
+    done
+}
+
+/// Eight bits to eight 0/1 bytes, bit `j` to byte `j`: the byte replicated into every byte,
+/// each byte keeping its own bit (a power of two or 0), which adding 0x7f carries into the
+/// byte's top bit without touching its neighbour.
+fn bits_to_bytes(bits: u8) -> u64 {
+    let kept = (u64::from(bits) * 0x0101_0101_0101_0101) & 0x8040_2010_0804_0201;
+    ((kept + 0x7f7f_7f7f_7f7f_7f7f) >> 7) & 0x0101_0101_0101_0101
 }
 
 /// One validity a kernel combines in [`combine_validity`]: for block row `i`, the read is in
@@ -213,8 +249,10 @@ pub unsafe extern "C" fn combine_validity(
                         if shift == 0 { low } else { low | u64::from(*base.add(bit / 8 + 8)) << (64 - shift) }
                     };
                     if word != u64::MAX {
-                        for (j, valid) in out[i..i + 64].iter_mut().enumerate() {
-                            *valid &= (word >> j) as u8 & 1;
+                        for (k, eight) in out[i..i + 64].chunks_exact_mut(8).enumerate() {
+                            let bytes = u64::from_le_bytes((&*eight).try_into().expect("eight bytes"));
+                            let anded = bytes & bits_to_bytes((word >> (8 * k)) as u8);
+                            eight.copy_from_slice(&anded.to_le_bytes());
                         }
                     }
                     i += 64;
@@ -283,6 +321,33 @@ pub(crate) fn libcall_symbols() -> Vec<(&'static str, *const u8)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `bits_to_bytes` for every byte: bit `j` of the input is byte `j` of the output.
+    #[test]
+    fn bits_expand_to_bytes() {
+        for bits in 0..=255u8 {
+            let expected = u64::from_le_bytes(std::array::from_fn(|j| (bits >> j) & 1));
+            assert_eq!(bits_to_bytes(bits), expected, "{bits:#010b}");
+        }
+    }
+
+    /// `pack_validity` over many rows (the 32-row steps, then the rest) packs bit 0 of each
+    /// byte, whatever its other bits, and leaves the bitmap's other bytes alone.
+    #[test]
+    fn pack_validity_packs_long_runs_by_bit_zero() {
+        for len in [0usize, 7, 31, 32, 33, 64, 100, 512] {
+            let bytes: Vec<u8> = (0..len).map(|i| ((i * 7 + i / 5) % 3) as u8 | 0b1010_0110).collect();
+            let mut bitmap = vec![0x5au8; 2 + len.div_ceil(8) + 2];
+            // SAFETY: `len` bytes readable; bits 16..16 + len lie within the bitmap.
+            unsafe { pack_validity(bytes.as_ptr(), bitmap.as_mut_ptr(), 16, len) };
+            for (row, byte) in bytes.iter().enumerate() {
+                let bit = (bitmap[2 + row / 8] >> (row % 8)) & 1;
+                assert_eq!(bit, byte & 1, "row {row} of {len}");
+            }
+            assert_eq!(&bitmap[..2], &[0x5a, 0x5a], "{len} rows");
+            assert!(bitmap[2 + len.div_ceil(8)..].iter().all(|&b| b == 0x5a), "{len} rows");
+        }
+    }
 
     #[test]
     fn pack_validity_packs_lsb_first_and_handles_tails() {
