@@ -434,6 +434,12 @@ fn total_order_key(x: f64) -> i64 {
     bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
+/// The f64 whose [`total_order_key`] is `key` (the map is its own inverse on the bits).
+#[inline(always)]
+fn from_total_order_key(key: i64) -> f64 {
+    f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64)
+}
+
 /// `cummax` (`MAX`) or `cummin` of every-valid `values` after `state` (`None` before the
 /// first row), into `out`: [`cumulative_step`]'s bits row by row, the state after returned.
 /// Until a NaN arrives (which then sticks: `maximum`/`minimum` keep a NaN state), the
@@ -482,10 +488,10 @@ fn cumulative_extremes_on<const MAX: bool>(
                 break;
             }
             key = if MAX { key.max(total_order_key(*x)) } else { key.min(total_order_key(*x)) };
-            *result = f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64);
+            *result = from_total_order_key(key);
             done += 1;
         }
-        state = f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64);
+        state = from_total_order_key(key);
     }
     for (&x, result) in values[done..].iter().zip(&mut out[done..]) {
         state = if MAX { maximum(state, x) } else { minimum(state, x) };
@@ -530,7 +536,7 @@ fn cumulative_extremes_avx512<const MAX: bool>(state: f64, values: &[f64], out: 
         done += 8;
     }
     let carried = _mm_cvtsi128_si64(_mm512_castsi512_si128(carry));
-    (f64::from_bits(total_order_key(f64::from_bits(carried as u64)) as u64), done)
+    (from_total_order_key(carried), done)
 }
 
 /// A window's running extreme over part of a block: the extreme key of its valid non-NaN
@@ -589,7 +595,7 @@ fn block_extreme_row(
         Some(f64::NAN)
     } else {
         let key = if is_min { prefix.key.min(before.key) } else { prefix.key.max(before.key) };
-        Some(f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64))
+        Some(from_total_order_key(key))
     };
     if offset == w - 1 {
         suffix.resize(w + 1, ExtremePart::empty(is_min));
@@ -863,12 +869,11 @@ impl ChunkMoments {
             all &= x != 0.0;
         }
         (self.any, self.all) = (any, all);
-        let from_key = |key: i64| f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64);
         if high > total_order_key(f64::INFINITY) || low < total_order_key(f64::NEG_INFINITY) {
             let nan = chunk.iter().copied().find(|x| x.is_nan()).unwrap_or(f64::NAN);
             (self.min, self.max) = (nan, nan);
         } else {
-            (self.min, self.max) = (from_key(low), from_key(high));
+            (self.min, self.max) = (from_total_order_key(low), from_total_order_key(high));
         }
     }
 

@@ -93,6 +93,17 @@ enum Trig {
     Tan,
 }
 
+impl Trig {
+    /// Every function, at its discriminant (the const parameter of [`OfHuge`]).
+    const ALL: [Trig; 3] = [Trig::Sin, Trig::Cos, Trig::Tan];
+}
+const _: () = assert!(
+    matches!(Trig::ALL[Trig::Sin as usize], Trig::Sin)
+        && matches!(Trig::ALL[Trig::Cos as usize], Trig::Cos)
+        && matches!(Trig::ALL[Trig::Tan as usize], Trig::Tan),
+    "Trig::ALL lists each function at its discriminant"
+);
+
 /// Sine.
 #[inline(always)]
 pub fn sin<L: Lanes>(x: L) -> L {
@@ -118,9 +129,9 @@ fn trigonometric<L: Lanes>(x: L, function: Trig) -> L {
     let result = quadrant_value(function, quadrant, r);
     let huge = a.greater(L::splat(FAST_REDUCTION_LIMIT));
     let result = match function {
-        Trig::Sin => L::if_any::<SinOfHuge>(huge, a, result),
-        Trig::Cos => L::if_any::<CosOfHuge>(huge, a, result),
-        Trig::Tan => L::if_any::<TanOfHuge>(huge, a, result),
+        Trig::Sin => L::if_any::<OfHuge<{ Trig::Sin as u8 }>>(huge, a, result),
+        Trig::Cos => L::if_any::<OfHuge<{ Trig::Cos as u8 }>>(huge, a, result),
+        Trig::Tan => L::if_any::<OfHuge<{ Trig::Tan as u8 }>>(huge, a, result),
     };
     // sin and tan are odd: the sign of x. Below 2⁻²⁸ they round to `x` itself (the next term
     // is `x³/6` or `x³/3`, under a quarter ULP), which also keeps ±0 and the subnormals (whose
@@ -135,33 +146,14 @@ fn trigonometric<L: Lanes>(x: L, function: Trig) -> L {
     L::select(x.is_nan(), x.add(x), result)
 }
 
-/// `sin a` for `a > 2⁴⁰`: a guarded path of [`Lanes::if_any`].
-struct SinOfHuge;
-impl GuardedPath for SinOfHuge {
+/// `sin`, `cos` or `tan` (`Trig::ALL[FUNCTION]`) of `a > 2⁴⁰`: a guarded path of
+/// [`Lanes::if_any`].
+struct OfHuge<const FUNCTION: u8>;
+impl<const FUNCTION: u8> GuardedPath for OfHuge<FUNCTION> {
     #[inline(always)]
     fn run<L: Lanes>(a: L) -> L {
         let (quadrant, r) = reduce_huge(a);
-        quadrant_value(Trig::Sin, quadrant, r)
-    }
-}
-
-/// `cos a` for `a > 2⁴⁰`.
-struct CosOfHuge;
-impl GuardedPath for CosOfHuge {
-    #[inline(always)]
-    fn run<L: Lanes>(a: L) -> L {
-        let (quadrant, r) = reduce_huge(a);
-        quadrant_value(Trig::Cos, quadrant, r)
-    }
-}
-
-/// `tan a` for `a > 2⁴⁰`.
-struct TanOfHuge;
-impl GuardedPath for TanOfHuge {
-    #[inline(always)]
-    fn run<L: Lanes>(a: L) -> L {
-        let (quadrant, r) = reduce_huge(a);
-        quadrant_value(Trig::Tan, quadrant, r)
+        quadrant_value(Trig::ALL[usize::from(FUNCTION)], quadrant, r)
     }
 }
 

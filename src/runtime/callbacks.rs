@@ -253,16 +253,13 @@ pub(crate) struct ReduceCallState {
 }
 
 /// The validity of the first 64 rows of `bytes` (bit 0 of each byte; rows past its end
-/// null) as a word, row `j` at bit `j`: eight bytes at a time, their low bits gathered into
-/// one byte by a multiply.
+/// null) as a word, row `j` at bit `j`: eight bytes at a time.
 fn validity_word(bytes: &[u8]) -> u64 {
     let mut word = 0u64;
     for (k, eight) in bytes.chunks(8).take(8).enumerate() {
         let mut padded = [0u8; 8];
         padded[..eight.len()].copy_from_slice(eight);
-        let low_bits = u64::from_le_bytes(padded) & 0x0101_0101_0101_0101;
-        // Bit 8m of `low_bits` (row m) lands at bit 56 + m; nothing else reaches bits 56..64.
-        word |= (low_bits.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+        word |= u64::from(super::stubs::pack_low_bits(u64::from_le_bytes(padded))) << (8 * k);
     }
     word
 }

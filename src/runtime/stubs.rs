@@ -147,10 +147,7 @@ pub unsafe extern "C" fn pack_validity(bytes: *const u8, bitmap: *mut u8, start:
     let (bytes, bitmap) = (&bytes[done..], &mut bitmap[done / 8..]);
     for (chunk, out) in bytes.chunks(8).zip(bitmap.iter_mut()) {
         *out = if let Ok(eight) = <[u8; 8]>::try_from(chunk) {
-            // Eight 0/1 bytes to eight bits: the multiply gathers bit 0 of each byte into the
-            // top byte, first row lowest.
-            ((u64::from_le_bytes(eight) & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56)
-                as u8
+            pack_low_bits(u64::from_le_bytes(eight))
         } else {
             chunk.iter().enumerate().fold(0u8, |byte, (bit, &valid)| byte | (valid & 1) << bit)
         };
@@ -172,6 +169,13 @@ fn pack_validity_avx2(bytes: &[u8], bitmap: &mut [u8]) -> usize {
         done += 32;
     }
     done
+}
+
+/// Bit 0 of each of eight bytes (little-endian in `eight`; their other bits ignored) as one
+/// byte, byte `j` to bit `j`: the multiply gathers the masked low bits into the top byte.
+#[inline(always)]
+pub(crate) fn pack_low_bits(eight: u64) -> u8 {
+    ((eight & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 /// Eight bits to eight 0/1 bytes, bit `j` to byte `j`: the byte replicated into every byte,
