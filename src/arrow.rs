@@ -146,7 +146,7 @@ fn pack_bools(values: &[bool]) -> Vec<u8> {
     for chunk in chunks {
         let word =
             chunk.iter().enumerate().fold(0u64, |word, (i, &value)| word | u64::from(value) << (8 * i));
-        bytes.push((word.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8);
+        bytes.push(crate::types::pack_low_bits(word));
     }
     if !rest.is_empty() {
         bytes.push(rest.iter().enumerate().fold(0u8, |byte, (i, &value)| byte | u8::from(value) << i));

@@ -191,3 +191,11 @@ impl From<bool> for Scalar {
         Scalar::Bool(value)
     }
 }
+
+/// Bit 0 of each of eight bytes (little-endian in `eight`; their other bits ignored) as one
+/// byte, byte `j` to bit `j`: eight 0/1 bool or validity bytes as a bitmap byte. The multiply
+/// gathers the masked low bits into the top byte (each lands on its own bit: no carries).
+#[inline(always)]
+pub(crate) fn pack_low_bits(eight: u64) -> u8 {
+    ((eight & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}

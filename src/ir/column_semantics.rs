@@ -440,78 +440,135 @@ fn from_total_order_key(key: i64) -> f64 {
     f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64)
 }
 
-/// `cummax` (`MAX`) or `cummin` of every-valid `values` after `state` (`None` before the
-/// first row), into `out`: [`cumulative_step`]'s bits row by row, the state after returned.
-/// Until a NaN arrives (which then sticks: `maximum`/`minimum` keep a NaN state), the
-/// running extreme of non-NaN values is their extreme in total order, taken on integer keys
-/// ([`total_order_key`]): with AVX-512, eight rows per step (a prefix within the register, then
-/// one dependent `max` against the carry); elsewhere a compare-and-move chain. From the first
-/// NaN on, the steps themselves.
-fn cumulative_extremes<const MAX: bool>(state: Option<f64>, values: &[f64], out: &mut [f64]) -> Option<f64> {
+/// `cummax` (`MAX`) or `cummin` of `values` after `state` (`None` before the first valid
+/// row), into `out`: [`cumulative_step`]'s bits row by row, the state after returned. Without
+/// `NULLS` every row is valid (and `validity` is empty); with it, row i is valid where
+/// `validity[i] & 1 == 1`, a null row's result is null (0, validity 0) and the state carries
+/// over it, and `validity` receives each result's validity. Until a valid NaN arrives (which
+/// then sticks: `maximum`/`minimum` keep a NaN state), the running extreme of non-NaN values
+/// is their extreme in total order, taken on integer keys ([`total_order_key`]; a null row's
+/// key is the extreme's identity): with AVX-512, eight rows per step (a prefix within the
+/// register, then one dependent `max` against the carry); elsewhere a compare-and-move chain.
+/// From the first NaN on, the steps themselves.
+fn cumulative_extremes<const MAX: bool, const NULLS: bool>(
+    state: Option<f64>,
+    values: &[f64],
+    validity: &mut [u8],
+    out: &mut [f64],
+) -> Option<f64> {
     #[cfg(target_arch = "x86_64")]
     let avx512 = std::arch::is_x86_feature_detected!("avx512f");
     #[cfg(not(target_arch = "x86_64"))]
     let avx512 = false;
-    cumulative_extremes_on::<MAX>(avx512, state, values, out)
+    cumulative_extremes_on::<MAX, NULLS>(avx512, state, values, validity, out)
 }
 
 /// [`cumulative_extremes`] with the AVX-512 steps where `avx512` (which says the CPU has
 /// AVX-512F), else the compare-and-move chain alone.
-fn cumulative_extremes_on<const MAX: bool>(
+fn cumulative_extremes_on<const MAX: bool, const NULLS: bool>(
     avx512: bool,
     state: Option<f64>,
     values: &[f64],
+    validity: &mut [u8],
     out: &mut [f64],
 ) -> Option<f64> {
     assert_eq!(values.len(), out.len());
-    let Some(&first) = values.first() else { return state };
-    let (mut state, mut done) = match state {
-        Some(state) => (state, 0),
-        None => {
-            out[0] = first;
-            (first, 1)
-        }
+    assert!(!NULLS || validity.len() == values.len());
+    let is_valid = |validity: &[u8], row: usize| !NULLS || validity[row] & 1 == 1;
+    let mut done = 0;
+    let mut state = match state {
+        Some(state) => state,
+        // The rows before the first valid one are null; that one is the state.
+        None => loop {
+            let Some(&x) = values.get(done) else { return None };
+            let valid = is_valid(validity, done);
+            if NULLS {
+                validity[done] = u8::from(valid);
+            }
+            out[done] = if valid { x } else { 0.0 };
+            done += 1;
+            if valid {
+                break x;
+            }
+        },
     };
     if !state.is_nan() {
         #[cfg(target_arch = "x86_64")]
         {
             if avx512 {
+                let validity = if NULLS { &mut validity[done..] } else { &mut [][..] };
                 // SAFETY: the caller says the CPU has AVX-512F.
-                let (after, rows) =
-                    unsafe { cumulative_extremes_avx512::<MAX>(state, &values[done..], &mut out[done..]) };
+                let (after, rows) = unsafe {
+                    cumulative_extremes_avx512::<MAX, NULLS>(
+                        state,
+                        &values[done..],
+                        validity,
+                        &mut out[done..],
+                    )
+                };
                 (state, done) = (after, done + rows);
             }
         }
         let mut key = total_order_key(state);
-        for (x, result) in values[done..].iter().zip(&mut out[done..]) {
-            if x.is_nan() {
-                break;
+        let extreme = |key: i64, x: f64| {
+            if MAX { key.max(total_order_key(x)) } else { key.min(total_order_key(x)) }
+        };
+        if NULLS {
+            let rows = values[done..].iter().zip(&mut validity[done..]).zip(&mut out[done..]);
+            for ((&x, valid), result) in rows {
+                let is_valid = *valid & 1 == 1;
+                if is_valid && x.is_nan() {
+                    break;
+                }
+                key = if is_valid { extreme(key, x) } else { key };
+                *result = if is_valid { from_total_order_key(key) } else { 0.0 };
+                *valid = u8::from(is_valid);
+                done += 1;
             }
-            key = if MAX { key.max(total_order_key(*x)) } else { key.min(total_order_key(*x)) };
-            *result = from_total_order_key(key);
-            done += 1;
+        } else {
+            for (&x, result) in values[done..].iter().zip(&mut out[done..]) {
+                if x.is_nan() {
+                    break;
+                }
+                key = extreme(key, x);
+                *result = from_total_order_key(key);
+                done += 1;
+            }
         }
         state = from_total_order_key(key);
     }
-    for (&x, result) in values[done..].iter().zip(&mut out[done..]) {
-        state = if MAX { maximum(state, x) } else { minimum(state, x) };
-        *result = state;
+    for row in done..values.len() {
+        let valid = is_valid(validity, row);
+        if valid {
+            state = if MAX { maximum(state, values[row]) } else { minimum(state, values[row]) };
+        }
+        out[row] = if valid { state } else { 0.0 };
+        if NULLS {
+            validity[row] = u8::from(valid);
+        }
     }
     Some(state)
 }
 
 /// [`cumulative_extremes`]' AVX-512 rows from a non-NaN `state`: eight at a time up to the
-/// first group of eight with a NaN (or fewer than eight left). Returns the state after the
-/// rows done and their count.
+/// first group of eight with a valid NaN (or fewer than eight left). Returns the state after
+/// the rows done and their count.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn cumulative_extremes_avx512<const MAX: bool>(state: f64, values: &[f64], out: &mut [f64]) -> (f64, usize) {
+fn cumulative_extremes_avx512<const MAX: bool, const NULLS: bool>(
+    state: f64,
+    values: &[f64],
+    validity: &mut [u8],
+    out: &mut [f64],
+) -> (f64, usize) {
     use std::arch::x86_64::*;
     assert_eq!(values.len(), out.len());
+    assert!(!NULLS || validity.len() == values.len());
     // The key map on eight lanes (its own inverse), and the extreme of two key vectors.
     let key = |bits: __m512i| _mm512_xor_si512(bits, _mm512_srli_epi64::<1>(_mm512_srai_epi64::<63>(bits)));
     let extreme = |a: __m512i, b: __m512i| if MAX { _mm512_max_epi64(a, b) } else { _mm512_min_epi64(a, b) };
-    // What a lane shifted in from below the first row holds: the extreme's identity.
+    // What a lane shifted in from below the first row, or a null row, holds: the extreme's
+    // identity.
     let identity = _mm512_set1_epi64(if MAX { i64::MIN } else { i64::MAX });
     let last_lane = _mm512_set1_epi64(7);
     let mut carry = _mm512_set1_epi64(total_order_key(state));
@@ -519,20 +576,34 @@ fn cumulative_extremes_avx512<const MAX: bool>(state: f64, values: &[f64], out: 
     while done + 8 <= values.len() {
         // SAFETY: rows `done .. done + 8` are within `values`.
         let x = unsafe { _mm512_loadu_pd(values.as_ptr().add(done)) };
-        if _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(x, x) != 0 {
+        let (valid, bytes) = if NULLS {
+            let bytes = u64::from_le_bytes(validity[done..done + 8].try_into().expect("eight bytes"));
+            (crate::types::pack_low_bits(bytes), bytes & 0x0101_0101_0101_0101)
+        } else {
+            (0xff, 0)
+        };
+        if _mm512_mask_cmp_pd_mask::<_CMP_UNORD_Q>(valid, x, x) != 0 {
             break;
         }
         // The prefix extremes within the eight rows (shifted by 1, 2 and 4 lanes), each
         // taken with the carry from the rows before; the next carry takes the eight rows'
         // extreme (lane 7, broadcast off the chain): one dependent `max` per eight rows.
         let mut keys = key(_mm512_castpd_si512(x));
+        if NULLS {
+            keys = _mm512_mask_mov_epi64(identity, valid, keys);
+        }
         keys = extreme(keys, _mm512_alignr_epi64::<7>(keys, identity));
         keys = extreme(keys, _mm512_alignr_epi64::<6>(keys, identity));
         keys = extreme(keys, _mm512_alignr_epi64::<4>(keys, identity));
         let results = extreme(keys, carry);
         carry = extreme(carry, _mm512_permutexvar_epi64(last_lane, keys));
+        // A null row's result is 0 (all bits clear), its validity 0.
+        let results = if NULLS { _mm512_maskz_mov_epi64(valid, key(results)) } else { key(results) };
         // SAFETY: rows `done .. done + 8` are within `out`, as long as `values`.
-        unsafe { _mm512_storeu_pd(out.as_mut_ptr().add(done), _mm512_castsi512_pd(key(results))) };
+        unsafe { _mm512_storeu_pd(out.as_mut_ptr().add(done), _mm512_castsi512_pd(results)) };
+        if NULLS {
+            validity[done..done + 8].copy_from_slice(&bytes.to_le_bytes());
+        }
         done += 8;
     }
     let carried = _mm_cvtsi128_si64(_mm512_castsi512_si128(carry));
@@ -1605,15 +1676,15 @@ impl FloatScanState {
                 });
                 (self.sum, self.row) = (sum, self.row + len);
             }
-            ScanOp::CumMax if !NULLS => {
-                self.state = cumulative_extremes::<true>(self.state, values, out);
+            ScanOp::CumMax => {
+                self.state = cumulative_extremes::<true, NULLS>(self.state, values, validity, out);
                 self.row += len;
             }
-            ScanOp::CumMin if !NULLS => {
-                self.state = cumulative_extremes::<false>(self.state, values, out);
+            ScanOp::CumMin => {
+                self.state = cumulative_extremes::<false, NULLS>(self.state, values, validity, out);
                 self.row += len;
             }
-            ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin | ScanOp::Ema { .. } => {
+            ScanOp::CumProd | ScanOp::Ema { .. } => {
                 let mut state = self.state;
                 let op = self.op;
                 feed_rows::<NULLS>(values, validity, out, |x| {
@@ -2449,45 +2520,102 @@ mod tests {
                 columns.push(x);
             }
         }
+        // Validity patterns: every row valid, nulls scattered (some over the NaNs), a null
+        // run across groups of eight, nulls leading the column, every row null. Null rows
+        // hold NaNs and huge values, which must not show.
+        let len = base.len();
+        let patterns: Vec<Option<Vec<bool>>> = vec![
+            None,
+            Some((0..len).map(|i| i % 5 != 2 && i % 11 != 0).collect()),
+            Some((0..len).map(|i| !(20..45).contains(&i) && i != 100 && i != 7).collect()),
+            Some((0..len).map(|i| i >= 13).collect()),
+            Some(vec![false; len]),
+        ];
         for x in &columns {
-            for op in [ScanOp::CumMax, ScanOp::CumMin] {
-                let expected: Vec<u64> = x
-                    .iter()
-                    .scan(None, |state: &mut Option<f64>, &v| {
-                        let next = cumulative_step(op, *state, v);
-                        *state = Some(next);
-                        Some(next.to_bits())
-                    })
-                    .collect();
+            for pattern in &patterns {
                 let len = x.len();
-                for pieces in [
-                    &[len][..],
-                    &[1.min(len), len - 1.min(len)],
-                    &[len / 3, 5.min(len - len / 3), len - len / 3 - 5.min(len - len / 3)],
-                ] {
-                    let mut state = FloatScanState::new(op);
-                    let (mut got, mut start) = (Vec::new(), 0);
-                    for &piece in pieces {
-                        let mut out = vec![1.5; piece];
-                        state.feed_slices(&x[start..start + piece], None, &mut out);
-                        got.extend(out.iter().map(|v| v.to_bits()));
-                        start += piece;
-                    }
-                    assert_eq!(got, expected, "{op:?}, pieces {pieces:?}, column {x:?}");
-                    // The compare-and-move chain alone (a CPU without AVX-512).
-                    let (mut state, mut got, mut start) = (None, Vec::new(), 0);
-                    for &piece in pieces {
-                        let mut out = vec![1.5; piece];
-                        let values = &x[start..start + piece];
-                        state = if op == ScanOp::CumMax {
-                            cumulative_extremes_on::<true>(false, state, values, &mut out)
-                        } else {
-                            cumulative_extremes_on::<false>(false, state, values, &mut out)
+                let valid_at = |i: usize| pattern.as_ref().is_none_or(|p| p[i]);
+                let x: Vec<f64> = (0..len)
+                    .map(|i| if valid_at(i) { x[i] } else { [f64::NAN, 1e300, -1e300][i % 3] })
+                    .collect();
+                for op in [ScanOp::CumMax, ScanOp::CumMin] {
+                    // The row-by-row fold: a null row is null and the state carries over it.
+                    let expected: Vec<(u64, u8)> = (0..len)
+                        .scan(None, |state: &mut Option<f64>, i| {
+                            if !valid_at(i) {
+                                return Some((0.0f64.to_bits(), 0));
+                            }
+                            let next = cumulative_step(op, *state, x[i]);
+                            *state = Some(next);
+                            Some((next.to_bits(), 1))
+                        })
+                        .collect();
+                    for pieces in [
+                        &[len][..],
+                        &[1.min(len), len - 1.min(len)],
+                        &[len / 3, 5.min(len - len / 3), len - len / 3 - 5.min(len - len / 3)],
+                    ] {
+                        // Validity bytes carry other bits above bit 0, which must be ignored.
+                        let bytes = |range: std::ops::Range<usize>| -> Vec<u8> {
+                            range.map(|i| if valid_at(i) { 0x81 } else { 0x7e }).collect()
                         };
-                        got.extend(out.iter().map(|v| v.to_bits()));
-                        start += piece;
+                        let mut state = FloatScanState::new(op);
+                        let (mut got, mut start) = (Vec::new(), 0);
+                        for &piece in pieces {
+                            let mut out = vec![1.5; piece];
+                            let mut validity = bytes(start..start + piece);
+                            let validity_arg = pattern.as_ref().map(|_| &mut validity[..]);
+                            state.feed_slices(&x[start..start + piece], validity_arg, &mut out);
+                            let validity = if pattern.is_some() { validity } else { vec![1; piece] };
+                            got.extend(out.iter().map(|v| v.to_bits()).zip(validity));
+                            start += piece;
+                        }
+                        assert_eq!(got, expected, "{op:?}, pieces {pieces:?}, {pattern:?}, column {x:?}");
+                        // The compare-and-move chain alone (a CPU without AVX-512).
+                        let (mut state, mut got, mut start) = (None, Vec::new(), 0);
+                        for &piece in pieces {
+                            let mut out = vec![1.5; piece];
+                            let values = &x[start..start + piece];
+                            let mut validity = bytes(start..start + piece);
+                            state = match (op == ScanOp::CumMax, pattern.is_some()) {
+                                (true, true) => cumulative_extremes_on::<true, true>(
+                                    false,
+                                    state,
+                                    values,
+                                    &mut validity,
+                                    &mut out,
+                                ),
+                                (false, true) => cumulative_extremes_on::<false, true>(
+                                    false,
+                                    state,
+                                    values,
+                                    &mut validity,
+                                    &mut out,
+                                ),
+                                (true, false) => cumulative_extremes_on::<true, false>(
+                                    false,
+                                    state,
+                                    values,
+                                    &mut [],
+                                    &mut out,
+                                ),
+                                (false, false) => cumulative_extremes_on::<false, false>(
+                                    false,
+                                    state,
+                                    values,
+                                    &mut [],
+                                    &mut out,
+                                ),
+                            };
+                            let validity = if pattern.is_some() { validity } else { vec![1; piece] };
+                            got.extend(out.iter().map(|v| v.to_bits()).zip(validity));
+                            start += piece;
+                        }
+                        assert_eq!(
+                            got, expected,
+                            "{op:?} without AVX-512, pieces {pieces:?}, {pattern:?}, column {x:?}"
+                        );
                     }
-                    assert_eq!(got, expected, "{op:?} without AVX-512, pieces {pieces:?}, column {x:?}");
                 }
             }
         }

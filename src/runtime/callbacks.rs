@@ -259,7 +259,7 @@ fn validity_word(bytes: &[u8]) -> u64 {
     for (k, eight) in bytes.chunks(8).take(8).enumerate() {
         let mut padded = [0u8; 8];
         padded[..eight.len()].copy_from_slice(eight);
-        word |= u64::from(super::stubs::pack_low_bits(u64::from_le_bytes(padded))) << (8 * k);
+        word |= u64::from(crate::types::pack_low_bits(u64::from_le_bytes(padded))) << (8 * k);
     }
     word
 }

@@ -2,6 +2,7 @@
 //! counts only cross the ABI — never SIMD types.
 
 use crate::math;
+use crate::types::pack_low_bits;
 
 /// An f32 math function over a block: widened to f64 a chunk at a time, computed by the best f64
 /// tier (every tier gives the same bits, so the choice cannot change a result), rounded once.
@@ -169,13 +170,6 @@ fn pack_validity_avx2(bytes: &[u8], bitmap: &mut [u8]) -> usize {
         done += 32;
     }
     done
-}
-
-/// Bit 0 of each of eight bytes (little-endian in `eight`; their other bits ignored) as one
-/// byte, byte `j` to bit `j`: the multiply gathers the masked low bits into the top byte.
-#[inline(always)]
-pub(crate) fn pack_low_bits(eight: u64) -> u8 {
-    ((eight & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 /// Eight bits to eight 0/1 bytes, bit `j` to byte `j`: the byte replicated into every byte,
