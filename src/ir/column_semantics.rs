@@ -480,7 +480,7 @@ fn cumulative_extremes_on<const MAX: bool, const NULLS: bool>(
         Some(state) => state,
         // The rows before the first valid one are null; that one is the state.
         None => loop {
-            let Some(&x) = values.get(done) else { return None };
+            let &x = values.get(done)?;
             let valid = is_valid(validity, done);
             if NULLS {
                 validity[done] = u8::from(valid);

@@ -51,13 +51,25 @@ pub enum Stage {
 /// The SIMD form of a row loop (`f64x2`, `f32x4`, `i64x2` or `i32x4`): blocks starting at or after `from_row` (the farthest lag the
 /// loop reads, so no read is before row 0) compute values two rows per lane group, unrolled,
 /// with a scalar tail. Values are computed for every row, null or not; validity is computed
-/// apart, a block at a time, by combining the validity of what each value reads.
+/// apart, a block at a time, by combining the validity of what each value reads. A value
+/// that depends on validity (`fill`, `is_null`, `is_valid`) reads its operand's validity as
+/// lane masks, combined a block at a time before the loop (`masks`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VectorForm {
     /// `F64` (`f64x2`) or `F32` (`f32x4`): every float value of the loop has this type.
     pub elem: Elem,
     pub from_row: u64,
     pub validity: Vec<ValidityTarget>,
+    pub masks: Vec<LaneMask>,
+}
+
+/// The validity a `fill`, `is_null` or `is_valid` node of a vector loop reads as lane masks:
+/// its operand's, the AND of `sources` (`(value, rows back)` pairs from outside the loop;
+/// none when the operand is never null).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneMask {
+    pub node: NodeId,
+    pub sources: Vec<(NodeId, u64)>,
 }
 
 /// A validity the vector form must produce: a buffered node's (or, for `None`, the result's),
@@ -172,10 +184,8 @@ impl LoopPlan {
                         None => String::new(),
                     };
                     let _ = writeln!(out, "stage {index}: fused row loop [{}]{form}", list.join(" "));
-                    for target in vector.iter().flat_map(|vector| &vector.validity) {
-                        let name = target.node.map_or("result".to_string(), |node| node.to_string());
-                        let sources: Vec<String> = target
-                            .sources
+                    let sources_text = |sources: &[(NodeId, u64)]| {
+                        let sources: Vec<String> = sources
                             .iter()
                             .map(
                                 |(node, back)| {
@@ -183,12 +193,24 @@ impl LoopPlan {
                                 },
                             )
                             .collect();
-                        let sources =
-                            if sources.is_empty() { "all".to_string() } else { sources.join(" & ") };
+                        if sources.is_empty() { "all".to_string() } else { sources.join(" & ") }
+                    };
+                    for mask in vector.iter().flat_map(|vector| &vector.masks) {
                         let _ = writeln!(
                             out,
-                            "  {} validity of {name} = {sources}",
-                            vector_type_name(vector_elem(vector))
+                            "  {} lane mask for {} = {}",
+                            vector_type_name(vector_elem(vector)),
+                            mask.node,
+                            sources_text(&mask.sources)
+                        );
+                    }
+                    for target in vector.iter().flat_map(|vector| &vector.validity) {
+                        let name = target.node.map_or("result".to_string(), |node| node.to_string());
+                        let _ = writeln!(
+                            out,
+                            "  {} validity of {name} = {}",
+                            vector_type_name(vector_elem(vector)),
+                            sources_text(&target.sources)
                         );
                     }
                 }
@@ -445,11 +467,13 @@ fn vector_plan(
             _ => None,
         }
     };
-    // A comparison's lanes are its operands', a result conversion's its operand's.
+    // A comparison's lanes are its operands', a result conversion's, `is_null`'s and
+    // `is_valid`'s their operand's.
     let mut lane_types = nodes.iter().filter_map(|&id| {
         let node = program.node(id);
         let elem = match node.kind {
             NodeKind::Binary { op, lhs, .. } if op.is_comparison() => program.node(lhs).ty.elem,
+            NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, arg } => program.node(arg).ty.elem,
             _ => match result_conversion(id) {
                 Some(arg) => program.node(arg).ty.elem,
                 None => node.ty.elem,
@@ -496,6 +520,17 @@ fn vector_plan(
             _ => Vec::new(),
         })
     };
+    // Whether a bool node of this loop lives as a lane mask: a comparison of numbers, or
+    // `is_null`/`is_valid` (their lanes from the operand's validity).
+    let is_loop_mask = |id: NodeId| {
+        nodes.contains(&id)
+            && match program.node(id).kind {
+                NodeKind::Binary { op, .. } => op.is_comparison(),
+                NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } => true,
+                _ => false,
+            }
+    };
+    let mut masks: Vec<LaneMask> = Vec::new();
     let union = |lists: Vec<Vec<(NodeId, u64)>>| {
         let mut all: Vec<(NodeId, u64)> = Vec::new();
         for source in lists.into_iter().flatten() {
@@ -552,11 +587,28 @@ fn vector_plan(
                 }
                 union(vec![read(lhs, &sources)?, read(rhs, &sources)?])
             }
+            // Validity as lanes: never null themselves; their operand's validity is read as a
+            // lane mask, combined before the loop (so its sources must lie outside it).
+            NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, arg } => {
+                if buffered(id) {
+                    return None;
+                }
+                masks.push(LaneMask { node: id, sources: read(arg, &sources)? });
+                Vec::new()
+            }
+            // `fill` of numbers with a fallback that is never null is never null: the value's
+            // lanes where it is valid, the fallback's elsewhere. (A `fill` of bools is a
+            // value, not a lane mask: the scalar form.)
+            NodeKind::Fill { value, fallback } => {
+                if node.ty.elem != elem || !read(fallback, &sources)?.is_empty() {
+                    return None;
+                }
+                masks.push(LaneMask { node: id, sources: read(value, &sources)? });
+                Vec::new()
+            }
             NodeKind::Where { cond, then, otherwise } => {
-                let is_loop_comparison = nodes.contains(&cond)
-                    && matches!(program.node(cond).kind, NodeKind::Binary { op, .. } if op.is_comparison());
                 let arms = [read(then, &sources)?, read(otherwise, &sources)?];
-                if !is_loop_comparison || arms.iter().any(|arm| !arm.is_empty()) {
+                if !is_loop_mask(cond) || arms.iter().any(|arm| !arm.is_empty()) {
                     return None;
                 }
                 read(cond, &sources)?
@@ -574,12 +626,16 @@ fn vector_plan(
             validity.push(ValidityTarget { node: Some(id), sources: sources[&id].clone() });
         }
     }
+    if masks.iter().flat_map(|mask| &mask.sources).any(|(source, _)| nodes.contains(source)) {
+        return None;
+    }
     if writes_result {
         let result = program.node(program.result);
-        let is_loop_comparison = nodes.contains(&program.result)
-            && matches!(result.kind, NodeKind::Binary { op, .. } if op.is_comparison());
         let is_conversion = nodes.contains(&program.result) && result_conversion(program.result).is_some();
-        if result.ty.elem != elem && !(result.ty.elem == Elem::Bool && is_loop_comparison) && !is_conversion {
+        if result.ty.elem != elem
+            && !(result.ty.elem == Elem::Bool && is_loop_mask(program.result))
+            && !is_conversion
+        {
             return None;
         }
         let result_sources = read(program.result, &sources)?;
@@ -587,5 +643,5 @@ fn vector_plan(
             validity.push(ValidityTarget { node: None, sources: result_sources });
         }
     }
-    Some(VectorForm { elem, from_row: farthest, validity })
+    Some(VectorForm { elem, from_row: farthest, validity, masks })
 }

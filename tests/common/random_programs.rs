@@ -523,6 +523,16 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "f32(ln(x) * a)",
     "f64(w * 2)",
     "f64(lag(w, 3))",
+    // Validity as lane masks: `fill` and `is_null`/`is_valid` in the vector loop, their
+    // operand's validity from an input bitmap (lagged too), from a computed buffer, or none.
+    "fill(x, a)",
+    "is_null(x)",
+    "is_valid(lag(x, 3))",
+    "where(is_null(x), y, a) + fill(x * 2, y)",
+    "fill(lag(ln(x), 2), a) - x",
+    "fill(w * 2, w) + f32(a)",
+    // A `fill` of bools is a value, not a lane mask: the scalar form.
+    "where(fill(x > y, is_null(x)), 1.0, y)",
 ];
 
 /// Smooth price-like columns for the workload tests at block boundaries: `x` and `y` near 100,

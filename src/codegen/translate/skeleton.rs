@@ -7,7 +7,7 @@ use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{Elem, NodeId};
 use crate::passes::fuse_loops::{BLOCK_ROWS, Stage, VectorForm};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, StackSlot, Value, types};
+use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value, types};
 use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
@@ -148,7 +148,28 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let whole_groups = self.builder.ins().band_imm_s(len, -rows_per_iteration);
                 let zero = self.builder.ins().iconst(types::I64, 0);
                 let vector_end = self.builder.ins().select(eligible, whole_groups, zero);
-                self.vector_loop(nodes, vector.elem, start, vector_end, writes_result);
+                // The lane masks' validity, a block at a time, before the loop reads them: 0/1
+                // bytes in a block-sized stack slot per distinct list of sources (none for an
+                // operand never null).
+                let mut masks = HashMap::new();
+                let mut combined: HashMap<&[(NodeId, u64)], StackSlot> = HashMap::new();
+                for mask in &vector.masks {
+                    let slot = match combined.get(&mask.sources[..]) {
+                        _ if mask.sources.is_empty() => None,
+                        Some(&slot) => Some(slot),
+                        None => {
+                            let size = u32::try_from(BLOCK_ROWS).expect("a block fits a stack slot");
+                            let data = StackSlotData::new(StackSlotKind::ExplicitSlot, size, 4);
+                            let slot = self.builder.create_sized_stack_slot(data);
+                            let destination = self.builder.ins().stack_addr(types::I64, slot, 0);
+                            self.combine_validity(&mask.sources, start, vector_end, destination);
+                            combined.insert(&mask.sources, slot);
+                            Some(slot)
+                        }
+                    };
+                    masks.insert(mask.node, slot);
+                }
+                self.vector_loop(nodes, vector.elem, start, vector_end, writes_result, &masks);
                 // The vector rows' validity, a block at a time (the scalar tail does its own).
                 for target in &vector.validity {
                     let destination = match target.node {

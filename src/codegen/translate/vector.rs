@@ -13,7 +13,9 @@ use std::collections::HashMap;
 impl<'p, 'b> Translator<'p, 'b> {
     /// The SIMD form of a row loop (see `VectorForm`): rows `[0, end)` of the block,
     /// `VECTOR_GROUPS_PER_ITERATION` lane groups of `f64x2` or `f32x4` per iteration. Values
-    /// only: validity is combined apart.
+    /// only: validity is combined apart. `lane_masks` holds, for each `fill`, `is_null` and
+    /// `is_valid` node, the stack slot where its operand's validity bytes for the block lie
+    /// (`None`: the operand is never null).
     pub(super) fn vector_loop(
         &mut self,
         nodes: &[NodeId],
@@ -21,6 +23,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         start: Value,
         end: Value,
         writes_result: bool,
+        lane_masks: &HashMap<NodeId, Option<StackSlot>>,
     ) {
         let vector = Lanes::of(elem);
         // Splat every scalar the loop reads once, before it, into a stack slot the loop loads
@@ -51,21 +54,42 @@ impl<'p, 'b> Translator<'p, 'b> {
         let result_elem = self.plan.program.node(result).ty.elem;
         let bool_result = writes_result && result_elem == Elem::Bool;
         self.stepped_loop(zero, end, rows_per_iteration, |this, first| {
+            // Each validity slot's bytes for the iteration's rows, loaded once (8 rows of f64
+            // or i64 lanes, 16 of f32 or i32: 8 or 16 bytes).
+            let mut iteration_validity: HashMap<StackSlot, Value> = HashMap::new();
+            for &slot in lane_masks.values().flatten() {
+                if let std::collections::hash_map::Entry::Vacant(entry) = iteration_validity.entry(slot) {
+                    entry.insert(this.iteration_validity(slot, vector, first));
+                }
+            }
             let mut masks = Vec::with_capacity(VECTOR_GROUPS_PER_ITERATION);
             for group in 0..VECTOR_GROUPS_PER_ITERATION as i64 {
                 let i = this.builder.ins().iadd_imm_s(first, vector.lanes as i64 * group);
                 let mut computed: HashMap<NodeId, Value> = HashMap::new();
                 for &id in nodes {
-                    let operands: Vec<Value> = this
-                        .plan
-                        .program
-                        .node(id)
-                        .kind
-                        .operands()
-                        .into_iter()
-                        .map(|operand| this.read_vector(operand, vector, start, i, &computed, &splats))
-                        .collect();
-                    let value = this.apply_vector(id, vector, &operands);
+                    let kind = this.plan.program.node(id).kind;
+                    let value = if let Some(&slot) = lane_masks.get(&id) {
+                        let bytes = slot.map(|slot| iteration_validity[&slot]);
+                        let null = this.null_lanes(bytes, vector, group);
+                        match kind {
+                            NodeKind::Unary { op: UnaryOp::IsValid, .. } => this.builder.ins().bnot(null),
+                            NodeKind::Unary { op: UnaryOp::IsNull, .. } => null,
+                            NodeKind::Fill { value, fallback } => {
+                                let value = this.read_vector(value, vector, start, i, &computed, &splats);
+                                let fallback =
+                                    this.read_vector(fallback, vector, start, i, &computed, &splats);
+                                this.builder.ins().bitselect(null, fallback, value)
+                            }
+                            _ => unreachable!("lane masks are planned for fill, is_null and is_valid only"),
+                        }
+                    } else {
+                        let operands: Vec<Value> = kind
+                            .operands()
+                            .into_iter()
+                            .map(|operand| this.read_vector(operand, vector, start, i, &computed, &splats))
+                            .collect();
+                        this.apply_vector(id, vector, &operands)
+                    };
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
                         let (values, halo) = (this.buffers[buffer].values, this.buffers[buffer].halo);
                         let index = this.builder.ins().iadd(halo, i);
@@ -93,6 +117,58 @@ impl<'p, 'b> Translator<'p, 'b> {
                 this.store_masks_as_bools(&masks, vector, row);
             }
         });
+    }
+
+    /// The 0/1 validity bytes `slot` holds (`combine_validity`'s) for the iteration's rows
+    /// from block row `first`, as an `i8x16`: 8 bytes for lanes of 64 bits (the upper half
+    /// unused), 16 for lanes of 32.
+    fn iteration_validity(&mut self, slot: StackSlot, vector: Lanes, first: Value) -> Value {
+        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let address = self.builder.ins().stack_addr(types::I64, slot, 0);
+        let address = self.builder.ins().iadd(address, first);
+        match VECTOR_GROUPS_PER_ITERATION * vector.lanes {
+            8 => {
+                let word = self.builder.ins().load(types::I64, vector_flags(), address, 0);
+                let words = self.builder.ins().scalar_to_vector(types::I64X2, word);
+                self.builder.ins().bitcast(types::I8X16, little, words)
+            }
+            16 => self.builder.ins().load(types::I8X16, vector_flags(), address, 0),
+            _ => unreachable!("an iteration covers 8 rows of 64-bit lanes or 16 of 32-bit"),
+        }
+    }
+
+    /// Lane group `group`'s null rows as a lane mask of the loop's type (all-ones lanes where
+    /// null), from the iteration's validity bytes: each row's byte copied across its lane
+    /// (one byte shuffle), compared with zero. No lane is null when the operand is never null
+    /// (`bytes` None).
+    fn null_lanes(&mut self, bytes: Option<Value>, vector: Lanes, group: i64) -> Value {
+        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let int = if vector.lanes == 2 { types::I64X2 } else { types::I32X4 };
+        let null = match bytes {
+            None => {
+                let zero = self.int_const(int.lane_type(), 0);
+                self.builder.ins().splat(int, zero)
+            }
+            Some(bytes) => {
+                let lane_bytes = 16 / vector.lanes;
+                let mut spread = [0u8; 16];
+                for (index, byte) in spread.iter_mut().enumerate() {
+                    *byte = (group as usize * vector.lanes + index / lane_bytes) as u8;
+                }
+                let spread = self.shuffle_immediate(spread);
+                let rows = self.builder.ins().shuffle(bytes, bytes, spread);
+                let zero = self.builder.ins().iconst(types::I8, 0);
+                let zeros = self.builder.ins().splat(types::I8X16, zero);
+                let null =
+                    self.builder.ins().icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, rows, zeros);
+                self.builder.ins().bitcast(int, little, null)
+            }
+        };
+        if vector.elem.is_integer() {
+            null
+        } else {
+            self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), null)
+        }
     }
 
     /// `lanes` rows from block row `i` of a value; the vector plan guarantees every lagged
