@@ -147,6 +147,10 @@ pub struct LoopPlan {
     /// When not empty, the result is not written: each block of it (from its buffer) feeds
     /// these reductions instead (the first pass of a multi-pass plan, `plan_reduction`).
     pub reduce_result: Vec<ReduceOp>,
+    /// The result is a block call's or a scan's output that nothing else reads: the call
+    /// writes its values straight into the output column, and the last loop, which has
+    /// nothing to compute, writes only the result's validity (when it can be null).
+    pub result_in_place: bool,
 }
 
 impl LoopPlan {
@@ -228,7 +232,9 @@ impl LoopPlan {
         }
         let result = self.program.result;
         let validity = if self.result_nullable() { "with validity" } else { "all valid" };
-        if self.reduce_result.is_empty() {
+        if self.result_in_place {
+            let _ = writeln!(out, "result {result} ({validity}) written in place by its block call");
+        } else if self.reduce_result.is_empty() {
             let _ = writeln!(out, "result {result} ({validity})");
         } else {
             let list: Vec<String> = self.reduce_result.iter().map(|op| op.name()).collect();
@@ -410,6 +416,24 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
             }
         }
     }
+    // The result written in place: a call's output, read by nothing else (no lag, no other
+    // node, no other output), whose plan ends with a loop that would only copy it out.
+    let result = program.result;
+    let read_elsewhere = program.nodes.iter().any(|node| {
+        node.kind.operands().into_iter().any(|operand| resolve_lags(program, operand).0 == result)
+    });
+    let result_in_place = reduce_result.is_empty()
+        && program.result_type().shape == Shape::Column
+        && !read_elsewhere
+        && !extra_outputs.contains(&result)
+        && halo[result.index()] == Some(0)
+        && matches!(stages.last(), Some(Stage::Loop { nodes, .. }) if nodes.is_empty())
+        && stages.iter().any(|stage| {
+            matches!(stage, Stage::BlockCall { node, .. } | Stage::ScanCall { node, .. } if *node == result)
+        });
+    if result_in_place && let Some(Stage::Loop { vector, .. }) = stages.last_mut() {
+        *vector = None;
+    }
     LoopPlan {
         program: program.clone(),
         input_forms,
@@ -422,6 +446,7 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
         extra_outputs,
         scans,
         reduce_result: reduce_result.to_vec(),
+        result_in_place,
     }
 }
 

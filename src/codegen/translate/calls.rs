@@ -62,7 +62,12 @@ impl<'p, 'b> Translator<'p, 'b> {
         let operands = self.plan.program.node(node).kind.operands();
         let buffer = self.plan.buffer_of[node.index()].expect("a block call's output has a buffer");
         let (destination, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-        let destination = self.element_address(destination, halo, size);
+        let destination = if self.plan.result_in_place && node == self.plan.program.result {
+            // Straight into the output's rows of the block (the discard block's while warming up).
+            self.element_address(self.out_values, start, size)
+        } else {
+            self.element_address(destination, halo, size)
+        };
         // Per operand: where its values are read from, and the buffer they are copied into
         // first when they cannot be read where they lie (a lag, a scalar).
         let mut sources = Vec::with_capacity(operands.len());

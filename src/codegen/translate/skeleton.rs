@@ -137,6 +137,21 @@ impl<'p, 'b> Translator<'p, 'b> {
     ) {
         let result = self.plan.program.result;
         let result_nullable = self.plan.result_nullable();
+        if writes_result && self.plan.result_in_place {
+            // The call wrote the values; its validity, in its buffer, is packed into the
+            // output's bitmap.
+            debug_assert!(nodes.is_empty(), "a result written in place ends with an empty loop");
+            if result_nullable {
+                self.combine_validity(&[(result, 0)], start, len, self.out_valid_block);
+                self.if_writing(|this| {
+                    this.builder.ins().call(
+                        this.stubs.get(RuntimeFunction::PackValidity),
+                        &[this.out_valid_block, this.out_bitmap, start, len],
+                    );
+                });
+            }
+            return;
+        }
         // Rows [0, scalar_from) run in f64x2 when the block starts past the farthest lag; the
         // rest (or the whole block) run one at a time.
         let scalar_from = match vector {
