@@ -767,14 +767,38 @@ fn valid_or_identity(x: f64, valid: bool) -> f64 {
 #[inline(always)]
 fn sum_whole_block<const NULLS: bool>(
     values: &[f64],
-    (validity, out_validity): (&[u8], &mut [u8]),
+    validity: (&[u8], &mut [u8]),
     out: &mut [f64],
     before: Option<&[(f64, u32)]>,
     suffix: &mut [(f64, u32)],
     is_sum: bool,
 ) -> (f64, u32) {
+    // One loop per case, so that none tests per row what holds for the whole block.
+    match (before, is_sum) {
+        (Some(before), true) => {
+            sum_whole_block_rows::<NULLS, true, true>(values, validity, out, before, suffix)
+        }
+        (Some(before), false) => {
+            sum_whole_block_rows::<NULLS, false, true>(values, validity, out, before, suffix)
+        }
+        (None, true) => sum_whole_block_rows::<NULLS, true, false>(values, validity, out, &[], suffix),
+        (None, false) => sum_whole_block_rows::<NULLS, false, false>(values, validity, out, &[], suffix),
+    }
+}
+
+/// [`sum_whole_block`] for `msum` (`SUM`) or `mavg`, with the previous block's suffixes
+/// (`BEFORE`; `before` is empty without them). Without `NULLS` every window holds a valid
+/// row (the block's own first), so no result is null.
+#[inline(always)]
+fn sum_whole_block_rows<const NULLS: bool, const SUM: bool, const BEFORE: bool>(
+    values: &[f64],
+    (validity, out_validity): (&[u8], &mut [u8]),
+    out: &mut [f64],
+    before: &[(f64, u32)],
+    suffix: &mut [(f64, u32)],
+) -> (f64, u32) {
     let w = values.len();
-    assert!(out.len() == w && suffix.len() == w + 1 && before.is_none_or(|before| before.len() == w + 1));
+    assert!(out.len() == w && suffix.len() == w + 1 && (!BEFORE || before.len() == w + 1));
     assert!(!NULLS || (validity.len() == w && out_validity.len() == w));
     let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
     let (mut suffix_sum, mut suffix_count) = (SUM_IDENTITY, 0u32);
@@ -785,11 +809,11 @@ fn sum_whole_block<const NULLS: bool>(
         // branch on the data.
         sum += valid_or_identity(values[k], is_valid(k));
         count += u32::from(is_valid(k));
-        let (before_sum, before_count) = before.map_or((SUM_IDENTITY, 0), |before| before[k + 1]);
+        let (before_sum, before_count) = if BEFORE { before[k + 1] } else { (SUM_IDENTITY, 0) };
         let (total, in_window) = (sum + before_sum, count + before_count);
-        out[k] = if in_window == 0 {
+        out[k] = if NULLS && in_window == 0 {
             0.0
-        } else if is_sum {
+        } else if SUM {
             total
         } else {
             total / f64::from(in_window)
