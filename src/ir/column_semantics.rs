@@ -379,18 +379,31 @@ fn std_whole_block<const NULLS: bool>(
     assert!(out.len() == w && (!NULLS || (validity.len() == w && out_validity.len() == w)));
     let row = |k: usize| (!NULLS || validity[k] & 1 == 1).then_some(values[k]);
     let shift = block_shift.or_else(|| (0..w).filter_map(row).find(|x| x.is_finite()));
-    // This block's mean: the shift of its suffix sums and of the next block's prefix.
-    let next_shift = finite_mean((0..w).filter_map(row));
-    suffix.clear();
-    suffix.resize(w + 1, PowerSums::EMPTY);
-    denominators.clear();
-    denominators.resize(w, 1.0);
+    // Every entry below `w` is written by the loops: only a new length needs a fill.
+    if suffix.len() != w + 1 {
+        suffix.clear();
+        suffix.resize(w + 1, PowerSums::EMPTY);
+    }
+    suffix[w] = PowerSums::EMPTY;
+    if denominators.len() != w {
+        denominators.clear();
+        denominators.resize(w, 1.0);
+    }
+    let (suffix, denominators) = (&mut suffix[..], &mut denominators[..]);
     let before = (!before.is_empty()).then_some(&before[..]);
-    let (k_prefix, k_suffix) = (shift.unwrap_or(0.0), next_shift.unwrap_or(0.0));
-    let (mut prefix, mut part) = (PowerSums::EMPTY, PowerSums::EMPTY);
+    let k_prefix = shift.unwrap_or(0.0);
+    let mut prefix = PowerSums::EMPTY;
     let mut unusual = false;
+    // This block's mean (the shift of its suffix sums and of the next block's prefix), summed
+    // in the prefix loop in [`finite_mean`]'s order.
+    let (mut mean_sum, mut mean_count) = (SUM_IDENTITY, 0u32);
     for k in 0..w {
-        prefix.push(row(k), k_prefix);
+        let x = row(k);
+        if let Some(x) = x.filter(|x| x.is_finite()) {
+            mean_sum += x;
+            mean_count += 1;
+        }
+        prefix.push(x, k_prefix);
         let other = before.map_or(PowerSums::EMPTY, |before| before[k + 1]);
         let (finite, non_finite) = (prefix.finite + other.finite, prefix.non_finite + other.non_finite);
         let n = f64::from(finite);
@@ -398,7 +411,12 @@ fn std_whole_block<const NULLS: bool>(
         out[k] = n * s2 - s1 * s1;
         denominators[k] = n * n;
         unusual |= non_finite > 0 || finite == 0;
-        let j = w - 1 - k;
+    }
+    let next_shift =
+        (mean_count > 0).then(|| mean_sum / f64::from(mean_count)).filter(|mean| mean.is_finite());
+    let k_suffix = next_shift.unwrap_or(0.0);
+    let mut part = PowerSums::EMPTY;
+    for j in (0..w).rev() {
         part.push(row(j), k_suffix);
         suffix[j] = part;
     }
