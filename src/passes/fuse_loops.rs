@@ -631,7 +631,12 @@ fn vector_plan(
                 masks.push(LaneMask { node: id, sources: read(value, &sources)? });
                 Vec::new()
             }
+            // A `where` of numbers on a lane mask. (A `where` of bools would be a mask that no
+            // lane store can write: a bool buffer holds a byte per row.)
             NodeKind::Where { cond, then, otherwise } => {
+                if node.ty.elem == Elem::Bool {
+                    return None;
+                }
                 let arms = [read(then, &sources)?, read(otherwise, &sources)?];
                 if !is_loop_mask(cond) || arms.iter().any(|arm| !arm.is_empty()) {
                     return None;

@@ -533,6 +533,10 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "fill(w * 2, w) + f32(a)",
     // A `fill` of bools is a value, not a lane mask: the scalar form.
     "where(fill(x > y, is_null(x)), 1.0, y)",
+    // A `where` of bools that a later stage reads (from its buffer) is a value too: it once
+    // went into the vector loop and was stored as 16-byte lanes into a byte-per-row buffer.
+    "w = where(y > 100, y > 101, y < 99); ln(y) + where(w, 1.0, 2.0)",
+    "w = where(x > y, is_null(x), is_valid(y)); exp(y / 100) + where(w, 1.0, 2.0)",
 ];
 
 /// Smooth price-like columns for the workload tests at block boundaries: `x` and `y` near 100,
