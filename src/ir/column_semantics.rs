@@ -225,12 +225,34 @@ fn fill_sum_suffixes(ring: &[Option<f64>], suffix: &mut Vec<(f64, u32)>) {
 
 /// The mean of the finite values, in order; None when there are none (or it overflows).
 fn finite_mean(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
-    for x in values.filter(|x| x.is_finite()) {
-        sum += x;
-        count += 1;
+    let mut mean = FiniteMean::EMPTY;
+    values.for_each(|x| mean.push(x));
+    mean.finish()
+}
+
+/// [`finite_mean`]'s running sum and count, for loops that sum the mean beside other work
+/// (the same additions in the same order, so the same bits).
+#[derive(Debug, Clone, Copy)]
+struct FiniteMean {
+    sum: f64,
+    count: u32,
+}
+
+impl FiniteMean {
+    const EMPTY: FiniteMean = FiniteMean { sum: SUM_IDENTITY, count: 0 };
+
+    #[inline(always)]
+    fn push(&mut self, x: f64) {
+        if x.is_finite() {
+            self.sum += x;
+            self.count += 1;
+        }
     }
-    (count > 0).then(|| sum / f64::from(count)).filter(|mean| mean.is_finite())
+
+    /// The mean; None when no value was finite or the mean overflows.
+    fn finish(self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / f64::from(self.count)).filter(|mean| mean.is_finite())
+    }
 }
 
 /// Power sums of the finite values of part of a window about a shift K: Σ(x − K),
@@ -395,13 +417,12 @@ fn std_whole_block<const NULLS: bool>(
     let mut prefix = PowerSums::EMPTY;
     let mut unusual = false;
     // This block's mean (the shift of its suffix sums and of the next block's prefix), summed
-    // in the prefix loop in [`finite_mean`]'s order.
-    let (mut mean_sum, mut mean_count) = (SUM_IDENTITY, 0u32);
+    // in the prefix loop.
+    let mut mean = FiniteMean::EMPTY;
     for k in 0..w {
         let x = row(k);
-        if let Some(x) = x.filter(|x| x.is_finite()) {
-            mean_sum += x;
-            mean_count += 1;
+        if let Some(x) = x {
+            mean.push(x);
         }
         prefix.push(x, k_prefix);
         let other = before.map_or(PowerSums::EMPTY, |before| before[k + 1]);
@@ -412,8 +433,7 @@ fn std_whole_block<const NULLS: bool>(
         denominators[k] = n * n;
         unusual |= non_finite > 0 || finite == 0;
     }
-    let next_shift =
-        (mean_count > 0).then(|| mean_sum / f64::from(mean_count)).filter(|mean| mean.is_finite());
+    let next_shift = mean.finish();
     let k_suffix = next_shift.unwrap_or(0.0);
     let mut part = PowerSums::EMPTY;
     for j in (0..w).rev() {

@@ -143,12 +143,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             debug_assert!(nodes.is_empty(), "a result written in place ends with an empty loop");
             if result_nullable {
                 self.combine_validity(&[(result, 0)], start, len, self.out_valid_block);
-                self.if_writing(|this| {
-                    this.builder.ins().call(
-                        this.stubs.get(RuntimeFunction::PackValidity),
-                        &[this.out_valid_block, this.out_bitmap, start, len],
-                    );
-                });
+                self.pack_result_validity(start, len);
             }
             return;
         }
@@ -235,13 +230,18 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
         });
         if writes_result && result_nullable {
-            self.if_writing(|this| {
-                this.builder.ins().call(
-                    this.stubs.get(RuntimeFunction::PackValidity),
-                    &[this.out_valid_block, this.out_bitmap, start, len],
-                );
-            });
+            self.pack_result_validity(start, len);
         }
+    }
+
+    /// Packs the block's result validity bytes into the output bitmap (not while warming up).
+    fn pack_result_validity(&mut self, start: Value, len: Value) {
+        self.if_writing(|this| {
+            this.builder.ins().call(
+                this.stubs.get(RuntimeFunction::PackValidity),
+                &[this.out_valid_block, this.out_bitmap, start, len],
+            );
+        });
     }
 
     /// Copies each extra output's block rows out of its buffer into its column (and packs its
