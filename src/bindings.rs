@@ -3,8 +3,8 @@
 
 use crate::column::{Binding, ColumnData, ColumnRef, Validity};
 use crate::error::EvalError;
-use crate::types::Scalar;
 use crate::types::Type;
+use crate::types::{Elem, Scalar};
 
 /// Named inputs of one evaluation. Borrowed: no column is copied.
 ///
@@ -58,6 +58,13 @@ impl<'a> Bindings<'a> {
         self.bind(name, Binding::Scalar(value.into()))
     }
 
+    /// Binds a null scalar of element type `elem`: its name has type `elem` (a scalar), and
+    /// every row that reads it is null. A kernel keeps one specialisation for the null and
+    /// one for the valid binding of a name, so alternating them never recompiles.
+    pub fn null_scalar(&mut self, name: impl Into<String>, elem: Elem) -> &mut Self {
+        self.bind(name, Binding::NullScalar(elem))
+    }
+
     /// The error for a program input with no binding: the Arrow type when a record batch had
     /// a column of that name fusejit cannot read, else "no binding".
     pub(crate) fn missing(&self, name: &str) -> EvalError {
@@ -85,6 +92,7 @@ pub fn binding_type(binding: &Binding<'_>) -> Type {
     match binding {
         Binding::Column(column) => Type::column(column.data.elem()),
         Binding::Scalar(scalar) => Type::scalar(scalar.elem()),
+        Binding::NullScalar(elem) => Type::scalar(*elem),
     }
 }
 

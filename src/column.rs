@@ -279,6 +279,9 @@ pub enum Binding<'a> {
     Column(ColumnRef<'a>),
     /// One value for every row.
     Scalar(Scalar),
+    /// A scalar of this element type that is null (SQL's typed `NULL`): every row reading it
+    /// is null, as the language's null propagation says.
+    NullScalar(Elem),
 }
 
 /// Owned result values.

@@ -272,6 +272,62 @@ fn null_and_valid_reductions_alternate_on_one_kernel() {
     }
 }
 
+/// A scalar bound as null (`Bindings::null_scalar`, SQL's typed NULL): every row reading it is
+/// null, `fill`/`is_null`/`where` see through it as the language says, a block call with it as
+/// an operand is null, and a reduction of it is the reduction of no rows. Each is checked by
+/// hand and against the interpreter; the null and the valid binding of a name are two
+/// specialisations of one kernel.
+#[test]
+fn null_scalars_bind_as_null_in_every_position() {
+    let engine = Engine::new();
+    let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+    let mut null_a = Bindings::new();
+    null_a.column("x", &x[..]).null_scalar("a", Elem::F64);
+    let mut valid_a = Bindings::new();
+    valid_a.column("x", &x[..]).scalar("a", 2.0);
+    let options = |values: &[Option<f64>]| -> Vec<Option<fusejit::Scalar>> {
+        values.iter().map(|value| value.map(fusejit::Scalar::F64)).collect()
+    };
+    let cases: &[(&str, Vec<Option<f64>>)] = &[
+        ("x * a + 1", vec![None; 10]),
+        ("fill(a, 0.5) * x", x.iter().map(|v| Some(v * 0.5)).collect()),
+        ("where(is_null(a), x, -x)", x.iter().map(|v| Some(*v)).collect()),
+        ("where(x > 4, a, x)", x.iter().map(|v| (*v <= 4.0).then_some(*v)).collect()),
+        ("pow(x, a)", vec![None; 10]),
+        ("ln(x) + lag(a, 2)", vec![None; 10]),
+        ("x - mean(x) + fill(a, 1.0)", x.iter().map(|v| Some(v - 5.5 + 1.0)).collect()),
+        ("x + fill(mean(x * a), 100.0)", x.iter().map(|v| Some(v + 100.0)).collect()),
+        ("x + sum(x * a)", x.iter().map(|v| Some(v + 0.0)).collect()),
+        ("x + count(x * a)", x.iter().map(|v| Some(v + 0.0)).collect()),
+    ];
+    for (source, expected) in cases {
+        let kernel = engine.compile(source).unwrap();
+        let native = kernel.eval(&null_a).unwrap();
+        let reference = kernel.interpret(&null_a).unwrap();
+        assert_eq!(native.to_options(), reference.to_options(), "{source}");
+        let close = native.to_options().iter().zip(&options(expected)).all(|(got, want)| match (got, want) {
+            (Some(fusejit::Scalar::F64(got)), Some(fusejit::Scalar::F64(want))) => (got - want).abs() < 1e-12,
+            (None, None) => true,
+            _ => false,
+        });
+        assert!(close, "{source}: {:?} vs {expected:?}", native.to_options());
+        // The valid binding runs its own specialisation and agrees with the interpreter too.
+        let valid = kernel.eval(&valid_a).unwrap();
+        assert_eq!(valid.to_options(), kernel.interpret(&valid_a).unwrap().to_options(), "{source}");
+        assert_eq!(kernel.specialization_count(), 2, "{source}");
+    }
+    // A program that is only scalars gives one null row.
+    let scalar = engine.compile("a * 2 + 1").unwrap().eval(&null_a).unwrap();
+    assert_eq!((scalar.len(), scalar.null_count), (1, 1));
+    // Its type is its element type's: a null i64 scalar does not bind where an f64 one did.
+    let kernel = engine.compile("x * a").unwrap();
+    kernel.eval(&null_a).unwrap();
+    let mut null_i64 = Bindings::new();
+    null_i64.column("x", &x[..]).null_scalar("a", Elem::I64);
+    let i64_result = kernel.eval(&null_i64).unwrap();
+    assert_eq!((i64_result.values.elem(), i64_result.null_count), (Elem::F64, 10));
+}
+
 /// Regression (found by the evaluation-rate check of the differential generator): a column of
 /// typeless nulls (`lag(null, k)` and what derives from it) coerced to a type was built as a
 /// column-shaped constant, which the IR verifier rejects as an internal compiler error.

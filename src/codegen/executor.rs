@@ -266,6 +266,11 @@ impl NativeKernel {
                     }
                     Binding::Scalar(scalar) => {
                         words[layout.input(slot, InputWord::Scalar)] = layout::scalar_word(*scalar);
+                        words[layout.input(slot, InputWord::Validity)] = 1;
+                    }
+                    Binding::NullScalar(_) => {
+                        words[layout.input(slot, InputWord::Scalar)] = 0;
+                        words[layout.input(slot, InputWord::Validity)] = 0;
                     }
                 }
             }

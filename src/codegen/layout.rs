@@ -5,8 +5,8 @@
 //! ```text
 //! word 0..7          ROWS, OUT_VALUES, OUT_VALID_BLOCK, OUT_BITMAP, FIRST_ROW, WRITE_FROM,
 //!                    DISCARD
-//! then per input     data, validity, validity bit offset, scalar bits or    (InputWord)
-//!                    a packed column's data bit offset
+//! then per input     data, validity (a scalar's: 0 or 1), validity bit      (InputWord)
+//!                    offset, scalar bits or a packed column's data bit offset
 //! then per buffer    values, validity, halo in rows                         (BufferWord)
 //! then per output    values, bitmap, for each extra output column          (ExtraOutputWord)
 //! then per state     a scan's running state; last, the reduction's state
@@ -43,7 +43,8 @@ const HEADER_WORDS: usize = 7;
 pub(crate) enum InputWord {
     /// The column's values pointer.
     Data,
-    /// The column's validity bitmap pointer (when the plan says it has one).
+    /// The column's validity bitmap pointer (when the plan says it has one); for a scalar,
+    /// its validity as 0 or 1 (read when the plan says it can be null).
     Validity,
     /// The bitmap's bit offset.
     Offset,

@@ -209,6 +209,11 @@ pub(crate) fn argument_image(
             Binding::Scalar(scalar) => {
                 words[layout.input(slot, InputWord::Scalar)] =
                     ArgumentWord::Value(layout::scalar_word(*scalar));
+                words[layout.input(slot, InputWord::Validity)] = ArgumentWord::Value(1);
+            }
+            Binding::NullScalar(_) => {
+                words[layout.input(slot, InputWord::Scalar)] = ArgumentWord::Value(0);
+                words[layout.input(slot, InputWord::Validity)] = ArgumentWord::Value(0);
             }
         }
     }

@@ -151,7 +151,9 @@ impl CarryPlan {
                     let partial = match &scan.operand {
                         Operand::Input(slot) => match &inputs[*slot] {
                             Binding::Column(column) => reduce_column_range(column, range, &[scan.op]),
-                            Binding::Scalar(_) => unreachable!("a scan's operand is a column"),
+                            Binding::Scalar(_) | Binding::NullScalar(_) => {
+                                unreachable!("a scan's operand is a column")
+                            }
                         },
                         Operand::Loop { kernel, slots } => {
                             let operand_inputs: Vec<Binding<'_>> =

@@ -322,6 +322,8 @@ fn input_form(binding: &Binding<'_>) -> InputForm {
             InputForm { nullable: column.validity.is_some(), bit_packed: column.data.is_bit_packed() }
         }
         Binding::Scalar(_) => InputForm::default(),
+        // Its validity is a flag the loop reads (`InputWord::Validity`).
+        Binding::NullScalar(_) => InputForm { nullable: true, bit_packed: false },
     }
 }
 

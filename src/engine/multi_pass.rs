@@ -5,10 +5,13 @@
 //! Last comes the fused loop of what remains, which may write several outputs.
 //!
 //! The loops are compiled on first use and kept in the specialisation's `Passes`, keyed by
-//! their place in the plan and by which reductions came out null (a null reduction is
-//! substituted into later programs as a null constant, since scalar bindings cannot be
-//! null). Every other property of a pass program — its inputs' types and bitmaps — is the
-//! specialisation's signature, so nothing is rebuilt or re-keyed per evaluation.
+//! their place in the plan and by whether any reduction so far came out null: when none did
+//! (the usual case), the reductions are scalars that are never null; else every reduction
+//! is a scalar that may be null, its validity a flag the loop reads (`Binding::NullScalar`
+//! for the null ones), so one loop serves every pattern of null reductions — at most two
+//! loops per place. Every other property of a pass program — its inputs' types and
+//! bitmaps — is the specialisation's signature, so nothing is rebuilt or re-keyed per
+//! evaluation.
 
 use super::carried_scans::CarryPlan;
 use super::parallel::{self, Parallelism};
@@ -20,7 +23,7 @@ use crate::error::{Error, EvalError};
 use crate::ir::column_semantics::{ReducePartial, ReduceState};
 use crate::ir::{self, Elem, column_semantics};
 use crate::passes::fuse_loops::{self, InputForm};
-use crate::passes::split_passes::{PassPlan, substitute_nulls};
+use crate::passes::split_passes::PassPlan;
 use crate::types::Scalar;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,11 +37,12 @@ pub(super) struct Passes {
     loops: Mutex<HashMap<LoopKey, Option<Arc<Fused>>>>,
 }
 
-/// Which loop of a `Passes`: its place, and which reductions so far came out null.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Which loop of a `Passes`: its place, and whether it reads reductions that may be null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct LoopKey {
     place: Place,
-    nulls: Vec<bool>,
+    /// Some reduction so far came out null: the loop reads every reduction's validity flag.
+    nullable_reductions: bool,
 }
 
 /// A loop's place in a pass plan.
@@ -54,10 +58,6 @@ enum Place {
     /// Output `i` of the last program alone (one the last loop does not compute).
     Output(usize),
 }
-
-/// How many loops one `Passes` keeps before starting over (distinct null patterns of its
-/// reductions are what can multiply them).
-const MAX_LOOPS: usize = 64;
 
 /// The results of the steps so far, in step order: `None` for a null reduction.
 type Produced = Vec<(String, Option<Scalar>)>;
@@ -86,6 +86,7 @@ fn reduce_binding(
             let value = *scalar;
             return column_semantics::reduce(ops, value.elem(), rows, move |_| Some(value));
         }
+        Binding::NullScalar(elem) => return column_semantics::reduce(ops, *elem, rows, |_| None),
     };
     let ranges = parallelism.ranges(rows, Some(0), parallel::Cost::REDUCE_COLUMN);
     let partials = parallelism.run(&ranges, |range| reduce_column_range(column, range, ops));
@@ -146,13 +147,16 @@ pub(super) fn reduce_column_range(
     state.into_partial()
 }
 
-/// A pass program's input `name`: a reduction's value from `produced`, else the user's binding.
-fn input_binding<'b>(name: &str, user: &Bindings<'b>, produced: &Produced) -> Result<Binding<'b>, Error> {
+/// A pass program's input `name` of element type `elem`: a reduction's value from
+/// `produced` (a null scalar when it came out null), else the user's binding.
+fn input_binding<'b>(
+    name: &str,
+    elem: Elem,
+    user: &Bindings<'b>,
+    produced: &Produced,
+) -> Result<Binding<'b>, Error> {
     if let Some((_, value)) = produced.iter().find(|(produced_name, _)| produced_name == name) {
-        // Null reductions were substituted away, so a program still reading one is a bug.
-        let scalar =
-            value.ok_or_else(|| EvalError::Internal { message: format!("null reduction '{name}' read") })?;
-        return Ok(Binding::Scalar(scalar));
+        return Ok(value.map_or(Binding::NullScalar(elem), Binding::Scalar));
     }
     Ok(*user.get(name).ok_or_else(|| user.missing(name))?)
 }
@@ -166,7 +170,8 @@ impl Kernel {
             let parallelism = self.parallelism;
             let values = match step.operand_input() {
                 Some(name) => {
-                    reduce_binding(&input_binding(name, user, &produced)?, rows, &kinds, parallelism)
+                    let elem = step.operand.result_type().elem;
+                    reduce_binding(&input_binding(name, elem, user, &produced)?, rows, &kinds, parallelism)
                 }
                 None => {
                     let reducing =
@@ -276,7 +281,8 @@ impl Kernel {
 
     /// The loop at `place` for `program` — writing its outputs, or when `reduce` is not
     /// empty, feeding its result to those reductions (`None` if it cannot) — compiled on first
-    /// use for this pattern of null reductions.
+    /// use with never-null reductions, or with reductions that may be null when one of
+    /// `produced` is.
     fn pass_loop(
         &self,
         passes: &Passes,
@@ -285,27 +291,19 @@ impl Kernel {
         produced: &Produced,
         reduce: &[ir::ReduceOp],
     ) -> Result<Option<Arc<Fused>>, Error> {
-        let key = LoopKey { place, nulls: produced.iter().map(|(_, value)| value.is_none()).collect() };
+        let nullable_reductions = produced.iter().any(|(_, value)| value.is_none());
+        let key = LoopKey { place, nullable_reductions };
         if let Some(found) = passes.loops.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(found.clone());
         }
-        let nulls: Vec<String> =
-            produced.iter().filter(|(_, value)| value.is_none()).map(|(name, _)| name.clone()).collect();
-        let substituted;
-        let program = if nulls.iter().any(|name| program.inputs.iter().any(|input| input.name == *name)) {
-            substituted = crate::passes::optimize(substitute_nulls(program, &nulls))
-                .map_err(|error| self.internal_error(error))?;
-            &substituted
-        } else {
-            program
-        };
-        // The user's columns have the signature's layouts; a reduction is a scalar.
+        // The user's columns have the signature's layouts; a reduction is a scalar, read with
+        // its validity flag when any may be null.
         let forms: Vec<InputForm> = program
             .inputs
             .iter()
             .map(|input| {
                 let form = passes.input_forms.iter().find(|(name, _)| *name == input.name);
-                form.map_or_else(InputForm::default, |(_, form)| *form)
+                form.map_or(InputForm { nullable: nullable_reductions, bit_packed: false }, |(_, form)| *form)
             })
             .collect();
         let plan = if reduce.is_empty() {
@@ -324,11 +322,8 @@ impl Kernel {
             }
             None => None,
         };
-        let mut loops = passes.loops.lock().unwrap_or_else(PoisonError::into_inner);
-        if loops.len() >= MAX_LOOPS {
-            loops.clear();
-        }
-        loops.insert(key, fused.clone());
+        // At most two keys per place, and the places are the plan's: the map stays small.
+        passes.loops.lock().unwrap_or_else(PoisonError::into_inner).insert(key, fused.clone());
         Ok(fused)
     }
 }
@@ -342,9 +337,12 @@ fn loop_inputs<'b>(
 ) -> Result<Vec<Binding<'b>>, Error> {
     let mut inputs = Vec::with_capacity(fused.plan().program.inputs.len());
     for (slot, input) in fused.plan().program.inputs.iter().enumerate() {
-        let binding = input_binding(&input.name, user, produced)?;
+        let binding = input_binding(&input.name, input.ty.elem, user, produced)?;
         crate::bindings::check_binding(&input.name, input.ty, &binding, rows)?;
-        if input_form(&binding) != fused.plan().input_forms[slot] {
+        let form = fused.plan().input_forms[slot];
+        // A valid scalar also fits a slot that may be null: the executor writes its flag as 1.
+        let fits = input_form(&binding) == form || (matches!(binding, Binding::Scalar(_)) && form.nullable);
+        if !fits {
             return Err(EvalError::Internal {
                 message: format!("the layout of '{}' differs from the plan", input.name),
             }

@@ -44,6 +44,7 @@ pub fn evaluate_outputs(
         let value = match node.kind {
             NodeKind::Input { slot } => match inputs[slot as usize] {
                 Binding::Scalar(scalar) => Value::Scalar(Some(scalar)),
+                Binding::NullScalar(_) => Value::Scalar(None),
                 Binding::Column(column) => Value::Column((0..rows).map(|row| column.get(row)).collect()),
             },
             NodeKind::Const(constant) => Value::Scalar(constant.to_scalar()),

@@ -45,16 +45,16 @@ impl Program {
         self.node(self.result).ty
     }
 
-    /// Which nodes can have a null row, given which input slots carry bitmaps (a slot past
-    /// the list counts as nullable).
+    /// Which nodes can have a null row, given which input slots can be null (a column with a
+    /// bitmap, a scalar bound as possibly null). A column slot past the list counts as
+    /// nullable, a scalar one as never null.
     pub fn nullable_nodes(&self, input_nullable: &[bool]) -> Vec<bool> {
         let mut nullable: Vec<bool> = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
             let of = |id: NodeId| nullable[id.index()];
             let value = match node.kind {
                 NodeKind::Input { slot } => {
-                    node.ty.shape == Shape::Column
-                        && input_nullable.get(slot as usize).copied().unwrap_or(true)
+                    input_nullable.get(slot as usize).copied().unwrap_or(node.ty.shape == Shape::Column)
                 }
                 NodeKind::Const(value) => value == ConstValue::Null,
                 NodeKind::Lag { value, k } => k > 0 || of(value),

@@ -109,7 +109,8 @@ impl BlockFunction {
 /// How one input slot's binding is laid out, as far as the loop's reads of it depend on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct InputForm {
-    /// The binding carries a validity bitmap.
+    /// A column binding carries a validity bitmap; a scalar one may be null (the loop reads
+    /// its validity flag).
     pub nullable: bool,
     /// A bool column packed one bit per row: the loop reads bits, not bytes.
     pub bit_packed: bool,
@@ -303,7 +304,11 @@ pub fn plan_reduction(program: &Program, input_forms: &[InputForm], ops: &[Reduc
 fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[ReduceOp]) -> LoopPlan {
     let count = program.nodes.len();
     let mut input_forms = input_forms.to_vec();
-    input_forms.resize(program.inputs.len(), InputForm { nullable: true, bit_packed: false });
+    input_forms.truncate(program.inputs.len());
+    // A slot past the list: a column with a bitmap, a scalar never null.
+    for input in &program.inputs[input_forms.len()..] {
+        input_forms.push(InputForm { nullable: input.ty.shape == Shape::Column, bit_packed: false });
+    }
     let nullable = program.nullable_nodes(&InputForm::nullable_slots(&input_forms));
     let mut scalars = Vec::new();
     let mut stages: Vec<Stage> = Vec::new();

@@ -159,23 +159,3 @@ pub fn extract_outputs(
         outputs.iter().map(|(name, id)| (name.clone(), remap[id.index()].unwrap_or(*id))).collect(),
     )
 }
-
-/// `program` with the named inputs replaced by typed null constants: how a null reduction
-/// result (the mean of no rows) enters later programs, since scalar bindings cannot be null.
-pub fn substitute_nulls(program: &Program, null_inputs: &[String]) -> Program {
-    let mut builder = Builder::new();
-    let mut remap: Vec<NodeId> = Vec::with_capacity(program.nodes.len());
-    for node in &program.nodes {
-        let new = match node.kind {
-            NodeKind::Input { slot } if null_inputs.contains(&program.inputs[slot as usize].name) => {
-                builder.constant(crate::ir::ConstValue::Null, node.ty)
-            }
-            NodeKind::Input { slot } => builder.input(&program.inputs[slot as usize].name, node.ty),
-            kind => {
-                builder.add(Node { kind: kind.map_operands(|operand| remap[operand.index()]), ty: node.ty })
-            }
-        };
-        remap.push(new);
-    }
-    builder.finish_outputs(program.remapped_outputs(|id| remap[id.index()]))
-}

@@ -3,7 +3,7 @@
 //! row-by-row comparison both use. Programs come from a proptest `Strategy` over an AST
 //! (`Num`, `Bool`), so a failure shrinks to a minimal program; data from a seeded generator.
 
-use fusejit::{Bindings, Column as ResultColumn, Scalar, Validity};
+use fusejit::{Bindings, Column as ResultColumn, Elem, Scalar, Validity};
 use proptest::prelude::*;
 
 /// A small deterministic generator (xorshift64*), seeded by proptest.
@@ -451,7 +451,7 @@ pub fn compare(source: &str, native: &ResultColumn, reference: &ResultColumn) ->
 
 /// Binds a case's data: `x` and `y` with a bitmap or without (half the time each, so both the
 /// all-valid and the nullable code paths run), `z` without, `x32` and `c` with, `n` either way,
-/// `m32` with, four scalars.
+/// `m32` with, four scalars (`a` and `k` now and then null).
 pub fn bind<'d>(data: &'d Data, rng: &mut Rng) -> Bindings<'d> {
     let mut bindings = Bindings::new();
     let validity = |index: usize| Validity::new(&data.bitmaps[index].0, data.bitmaps[index].1);
@@ -471,10 +471,19 @@ pub fn bind<'d>(data: &'d Data, rng: &mut Rng) -> Bindings<'d> {
         .column("z", &data.z[..])
         .column_with_validity("x32", &data.x32[..], validity(2))
         .column_with_validity("m32", &data.m32[..], validity(5))
-        .scalar("a", 252.0)
         .scalar("b32", 0.5f32)
-        .scalar("k", 7i64)
         .scalar("flag", true);
+    // `a` and `k` are null now and then: their readers are null, their loops read a flag.
+    if rng.chance(15) {
+        bindings.null_scalar("a", Elem::F64);
+    } else {
+        bindings.scalar("a", 252.0);
+    }
+    if rng.chance(15) {
+        bindings.null_scalar("k", Elem::I64);
+    } else {
+        bindings.scalar("k", 7i64);
+    }
     // The bool column as bytes or bit-packed: the kernel reads either.
     if rng.chance(50) {
         bindings.column_with_validity("c", &data.c[..], validity(3));

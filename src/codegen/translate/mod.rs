@@ -236,7 +236,13 @@ impl<'p, 'b> Translator<'p, 'b> {
                         Elem::I32 => self.builder.ins().ireduce(types::I32, bits),
                         Elem::Bool => self.builder.ins().ireduce(types::I8, bits),
                     };
-                    (value, self.one())
+                    let valid = if self.plan.input_forms[slot as usize].nullable {
+                        let flag = self.arg(self.layout.input(slot as usize, InputWord::Validity));
+                        self.builder.ins().ireduce(types::I8, flag)
+                    } else {
+                        self.one()
+                    };
+                    (value, valid)
                 }
                 NodeKind::Const(constant) => self.constant(constant, node.ty.elem),
                 _ => {
