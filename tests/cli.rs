@@ -155,8 +155,9 @@ fn emit_clif_and_asm_show_the_kernel_calling_the_ln_block_stub_once_per_block() 
     assert_eq!(clif.matches("call fn0(").count(), 1, "{clif}");
     let asm = stdout_of(&["-e", "dlog(px,1)*252", "--input", path, "--emit", "asm"]);
     assert!(asm.contains("call"), "{asm}");
-    // Calls, each once per block: ln, the result's validity for the f64x2 rows, packing it,
-    // and the halo shift — none per row.
+    // Calls, each once per block: ln, the result's validity (packed from bytes in the first
+    // block, which runs one row at a time; straight into the bitmap in the f64x2 blocks), and
+    // the halo shift — none per row.
     assert_eq!(asm.matches("call ").count(), 4, "{asm}");
     assert!(asm.contains("vsubsd") || asm.contains("subsd"), "{asm}");
     // Each call names its target, not Cranelift's `userextname{N}`.
@@ -167,7 +168,12 @@ fn emit_clif_and_asm_show_the_kernel_calling_the_ln_block_stub_once_per_block() 
         .collect();
     assert_eq!(
         targets,
-        ["fusejit_ln_f64_block", "fusejit_combine_validity", "fusejit_pack_validity", "fusejit_shift_halo"],
+        [
+            "fusejit_ln_f64_block",
+            "fusejit_pack_validity",
+            "fusejit_combine_validity_bits",
+            "fusejit_shift_halo"
+        ],
         "{asm}"
     );
     assert!(!asm.contains("userextname"), "{asm}");

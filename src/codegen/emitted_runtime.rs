@@ -6,8 +6,8 @@
 //!   (NEON on aarch64) tier. Operation for operation the same algorithm as every compiled
 //!   tier, so the bits are the same. The tables a kernel looks up are written into stack
 //!   slots at the function's entry (an object brings no data of its own).
-//! - `shift_halo`, `pack_validity`, `combine_validity`: plain loops with the semantics of
-//!   their Rust versions in `runtime::stubs`.
+//! - `shift_halo`, `pack_validity`, `combine_validity`, `combine_validity_bits`: plain loops
+//!   with the semantics of their Rust versions in `runtime::stubs`.
 //!
 //! Each function has the name and signature of its `runtime_functions` entry, so a
 //! kernel links against these exactly as the JIT links it against the Rust ones.
@@ -50,6 +50,7 @@ pub(crate) fn emit(
         RuntimeFunction::ShiftHalo => shift_halo(&mut builder, &params),
         RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
         RuntimeFunction::CombineValidity => combine_validity(&mut builder, &params),
+        RuntimeFunction::CombineValidityBits => combine_validity_bits(&mut builder, &params),
         RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
             return Err(CodegenError::Unsupported("scan and reduction callbacks as emitted code"));
         }
@@ -423,6 +424,18 @@ fn combine_validity(builder: &mut FunctionBuilder<'_>, params: &[Value]) {
         builder.ins().jump(next_source, &[]);
         builder.switch_to_block(next_source);
     });
+}
+
+/// `(sources, count, len, bitmap, start)`: [`combine_validity`] into a block of bytes on the
+/// stack, then [`pack_validity`] of them into the bitmap — the same bits as the Rust
+/// version's words.
+fn combine_validity_bits(builder: &mut FunctionBuilder<'_>, params: &[Value]) {
+    let (sources, count, len, bitmap, start) = (params[0], params[1], params[2], params[3], params[4]);
+    let size = u32::try_from(crate::passes::fuse_loops::BLOCK_ROWS).expect("a block fits a stack slot");
+    let slot = builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+    let bytes = builder.ins().stack_addr(types::I64, slot, 0);
+    combine_validity(builder, &[sources, count, len, bytes]);
+    pack_validity(builder, &[bytes, bitmap, start, len]);
 }
 
 /// `out[i] &= value & 1`.

@@ -25,6 +25,9 @@ pub(crate) enum RuntimeFunction {
     PackValidity,
     /// ANDs the validity sources of a value: `(sources, count, len, destination)`.
     CombineValidity,
+    /// ANDs the validity sources of a result straight into its bitmap:
+    /// `(sources, count, len, bitmap, start)`.
+    CombineValidityBits,
     /// Advances a scan by a block: `(state, source, destination, validity, len)`.
     ScanBlock,
     /// Advances two independent scans by the same block, interleaved where both are `ema`s:
@@ -35,13 +38,14 @@ pub(crate) enum RuntimeFunction {
 }
 
 /// The functions after the math blocks, in index order.
-const OTHERS: [RuntimeFunction; 6] = [
+const OTHERS: [RuntimeFunction; 7] = [
     RuntimeFunction::ShiftHalo,
     RuntimeFunction::PackValidity,
     RuntimeFunction::CombineValidity,
     RuntimeFunction::ScanBlock,
     RuntimeFunction::ReduceBlock,
     RuntimeFunction::ScanBlockPair,
+    RuntimeFunction::CombineValidityBits,
 ];
 
 /// How many runtime functions there are: f64 and f32 blocks of every math function and every
@@ -68,6 +72,7 @@ impl RuntimeFunction {
             RuntimeFunction::ShiftHalo => "fusejit_shift_halo",
             RuntimeFunction::PackValidity => "fusejit_pack_validity",
             RuntimeFunction::CombineValidity => "fusejit_combine_validity",
+            RuntimeFunction::CombineValidityBits => "fusejit_combine_validity_bits",
             RuntimeFunction::ScanBlock => "fusejit_scan_block",
             RuntimeFunction::ReduceBlock => "fusejit_reduce_block",
             RuntimeFunction::ScanBlockPair => "fusejit_scan_block_pair",
@@ -91,6 +96,7 @@ impl RuntimeFunction {
             RuntimeFunction::ScanBlock => others + 3,
             RuntimeFunction::ReduceBlock => others + 4,
             RuntimeFunction::ScanBlockPair => others + 5,
+            RuntimeFunction::CombineValidityBits => others + 6,
         }
     }
 
@@ -105,7 +111,7 @@ impl RuntimeFunction {
             | RuntimeFunction::PackValidity
             | RuntimeFunction::CombineValidity
             | RuntimeFunction::ReduceBlock => 4,
-            RuntimeFunction::ScanBlock => 5,
+            RuntimeFunction::ScanBlock | RuntimeFunction::CombineValidityBits => 5,
             RuntimeFunction::ScanBlockPair => 9,
         };
         let mut signature = Signature::new(call_conv);
@@ -127,6 +133,7 @@ impl RuntimeFunction {
             RuntimeFunction::ShiftHalo => stubs::shift_halo as *const u8,
             RuntimeFunction::PackValidity => stubs::pack_validity as *const u8,
             RuntimeFunction::CombineValidity => stubs::combine_validity as *const u8,
+            RuntimeFunction::CombineValidityBits => stubs::combine_validity_bits as *const u8,
             RuntimeFunction::ScanBlock => callbacks::scan_block as *const u8,
             RuntimeFunction::ReduceBlock => callbacks::reduce_block as *const u8,
             RuntimeFunction::ScanBlockPair => callbacks::scan_block_pair as *const u8,
@@ -144,7 +151,8 @@ impl RuntimeFunction {
             | RuntimeFunction::BinaryMathF32Block(_)
             | RuntimeFunction::ShiftHalo
             | RuntimeFunction::PackValidity
-            | RuntimeFunction::CombineValidity => true,
+            | RuntimeFunction::CombineValidity
+            | RuntimeFunction::CombineValidityBits => true,
             RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
                 false
             }

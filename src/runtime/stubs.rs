@@ -172,6 +172,66 @@ fn pack_validity_avx2(bytes: &[u8], bitmap: &mut [u8]) -> usize {
     done
 }
 
+/// The validity of block rows `[0, len)` written straight into `bitmap` as bits
+/// `start .. start + len`: set where every source is valid at block row `i` (the sources of
+/// [`combine_validity`], none of them `SOURCE_BYTES`), else clear, and the last byte's bits
+/// past `len` clear, as [`pack_validity`] leaves them. The validity of a result read only from
+/// input bitmaps (and reads that are merely in range), 64 rows a word, with no bytes between.
+///
+/// # Safety
+/// `sources` must point to `count` sources, none `SOURCE_BYTES`; every source must be readable
+/// at bit `position + i` for `first_valid <= i < len`; `start` is a multiple of 8 and `bitmap`
+/// is writable for bytes `start / 8 .. start / 8 + len.div_ceil(8)`.
+pub unsafe extern "C" fn combine_validity_bits(
+    sources: *const ValiditySource,
+    count: usize,
+    len: usize,
+    bitmap: *mut u8,
+    start: usize,
+) {
+    debug_assert_eq!(start % 8, 0);
+    // SAFETY: the caller guarantees both ranges.
+    let (sources, bitmap) = unsafe {
+        (
+            std::slice::from_raw_parts(sources, count),
+            std::slice::from_raw_parts_mut(bitmap.add(start / 8), len.div_ceil(8)),
+        )
+    };
+    for (word_index, out) in bitmap.chunks_mut(8).enumerate() {
+        let i = word_index * 64;
+        let rows = (len - i).min(64);
+        let mut word = if rows == 64 { u64::MAX } else { (1u64 << rows) - 1 };
+        for source in sources {
+            debug_assert_ne!(source.kind, SOURCE_BYTES);
+            let first = usize::try_from(source.first_valid.max(0)).unwrap_or(usize::MAX);
+            if first >= i + rows {
+                word = 0;
+                break;
+            }
+            // Rows before `first` read before row 0: null, and their bits are not read.
+            let from = first.max(i);
+            word &= !((1u64 << (from - i)) - 1);
+            if source.kind == SOURCE_BITMAP {
+                let bit = usize::try_from(source.position + from as i64).expect("a readable bit");
+                let (first_byte, last_byte) = (bit / 8, (bit + (i + rows - from) - 1) / 8);
+                // SAFETY: bits `bit .. bit + (i + rows - from)` are readable (rows `from ..
+                // i + rows` are at or after `first_valid` and before `len`): bytes
+                // `first_byte ..= last_byte`, at most nine.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(
+                        (source.pointer as *const u8).add(first_byte),
+                        last_byte - first_byte + 1,
+                    )
+                };
+                let gathered =
+                    bytes.iter().enumerate().fold(0u128, |acc, (k, &byte)| acc | u128::from(byte) << (8 * k));
+                word &= ((gathered >> (bit % 8)) as u64) << (from - i);
+            }
+        }
+        out.copy_from_slice(&word.to_le_bytes()[..out.len()]);
+    }
+}
+
 /// Eight bits to eight 0/1 bytes, bit `j` to byte `j`: the byte replicated into every byte,
 /// each byte keeping its own bit (a power of two or 0), which adding 0x7f carries into the
 /// byte's top bit without touching its neighbour.
@@ -394,6 +454,54 @@ mod tests {
         unsafe { combine_validity(aligned.as_ptr(), 1, out.len(), out.as_mut_ptr()) };
         assert_eq!(out.iter().filter(|&&v| v == 0).count(), 1);
         assert_eq!(out[11], 0, "bit 75 is row 11 from bit 64");
+    }
+
+    /// `combine_validity_bits` writes the bits `combine_validity` then `pack_validity` write:
+    /// bitmap sources at every bit offset, in-range sources, first valid rows before, inside
+    /// and past the block, block lengths around the 64-row words; the bitmap's other bytes
+    /// are left alone.
+    #[test]
+    fn combine_validity_bits_equals_combine_then_pack() {
+        let bitmap: Vec<u8> =
+            (0..200u32).map(|i| (i.wrapping_mul(0x9e37_79b9) >> 13) as u8 | (i % 5) as u8).collect();
+        let other: Vec<u8> = (0..200u32).map(|i| !((i * 37 % 251) as u8 & 0x11)).collect();
+        for len in [1usize, 7, 8, 63, 64, 65, 127, 128, 200, 511, 512] {
+            for position in [0i64, 1, 3, 7, 8, 13, 64, 71] {
+                for first_valid in [-5i64, 0, 1, 9, 63, 64, 70, 600] {
+                    let sources = [
+                        ValiditySource {
+                            kind: SOURCE_BITMAP,
+                            pointer: bitmap.as_ptr() as i64,
+                            position,
+                            first_valid,
+                        },
+                        ValiditySource {
+                            kind: SOURCE_IN_RANGE,
+                            pointer: 0,
+                            position: 0,
+                            first_valid: first_valid + 3,
+                        },
+                        ValiditySource {
+                            kind: SOURCE_BITMAP,
+                            pointer: other.as_ptr() as i64,
+                            position: position + 5,
+                            first_valid: 0,
+                        },
+                    ];
+                    let mut bytes = vec![7u8; len];
+                    let mut expected = vec![0x5au8; 2 + len.div_ceil(8) + 2];
+                    let mut got = expected.clone();
+                    // SAFETY: bits up to 71 + 5 + 512 lie within the 1600-bit bitmaps; `len`
+                    // bytes are writable; bits 16 .. 16 + len lie within both outputs.
+                    unsafe {
+                        combine_validity(sources.as_ptr(), sources.len(), len, bytes.as_mut_ptr());
+                        pack_validity(bytes.as_ptr(), expected.as_mut_ptr(), 16, len);
+                        combine_validity_bits(sources.as_ptr(), sources.len(), len, got.as_mut_ptr(), 16);
+                    }
+                    assert_eq!(got, expected, "len {len}, position {position}, first valid {first_valid}");
+                }
+            }
+        }
     }
 
     #[test]

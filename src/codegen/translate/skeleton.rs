@@ -147,13 +147,29 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             return;
         }
+        // A result whose validity reads only input bitmaps (or nothing that can be null) has it
+        // written straight into the output bitmap in a block that runs the vector form: there
+        // every lag reads in range, so the AND of the sources is every row's validity, the
+        // scalar tail's too, and no bytes are packed. (A block before the farthest lag runs
+        // the scalar form, whose bytes are packed as before.)
+        let result_bits = match vector {
+            Some(vector) if writes_result && result_nullable => vector
+                .validity
+                .iter()
+                .find(|target| target.node.is_none())
+                .filter(|target| self.sources_are_bits(&target.sources))
+                .map(|target| target.sources.clone()),
+            _ => None,
+        };
         // Rows [0, scalar_from) run in f64x2 when the block starts past the farthest lag; the
         // rest (or the whole block) run one at a time.
+        let mut vector_block = None;
         let scalar_from = match vector {
             Some(vector) => {
                 let from_row = i64::try_from(vector.from_row).unwrap_or(i64::MAX);
                 let from_row = self.builder.ins().iconst(types::I64, from_row);
                 let eligible = self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, start, from_row);
+                vector_block = Some(eligible);
                 let rows_per_iteration = (VECTOR_GROUPS_PER_ITERATION * Lanes::of(vector.elem).lanes) as i64;
                 let whole_groups = self.builder.ins().band_imm_s(len, -rows_per_iteration);
                 let zero = self.builder.ins().iconst(types::I64, 0);
@@ -183,6 +199,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 // The vector rows' validity, a block at a time (the scalar tail does its own).
                 for target in &vector.validity {
                     let destination = match target.node {
+                        None if result_bits.is_some() => continue,
                         None => self.out_valid_block,
                         Some(node) => {
                             let buffer =
@@ -229,19 +246,41 @@ impl<'p, 'b> Translator<'p, 'b> {
                 }
             }
         });
-        if writes_result && result_nullable {
-            self.pack_result_validity(start, len);
+        match (result_bits, vector_block) {
+            (Some(sources), Some(vector_block)) => self.if_writing(|this| {
+                this.if_else(
+                    vector_block,
+                    |this| this.combine_validity_bits(&sources, start, len),
+                    |this| this.call_pack_validity(start, len),
+                )
+            }),
+            _ if writes_result && result_nullable => self.pack_result_validity(start, len),
+            _ => {}
         }
+    }
+
+    /// `then` where `condition` holds, else `otherwise`.
+    fn if_else(&mut self, condition: Value, then: impl FnOnce(&mut Self), otherwise: impl FnOnce(&mut Self)) {
+        let (then_block, else_block, merge) =
+            (self.builder.create_block(), self.builder.create_block(), self.builder.create_block());
+        self.builder.ins().brif(condition, then_block, &[], else_block, &[]);
+        self.builder.switch_to_block(then_block);
+        then(self);
+        self.builder.ins().jump(merge, &[]);
+        self.builder.switch_to_block(else_block);
+        otherwise(self);
+        self.builder.ins().jump(merge, &[]);
+        self.builder.switch_to_block(merge);
     }
 
     /// Packs the block's result validity bytes into the output bitmap (not while warming up).
     fn pack_result_validity(&mut self, start: Value, len: Value) {
-        self.if_writing(|this| {
-            this.builder.ins().call(
-                this.stubs.get(RuntimeFunction::PackValidity),
-                &[this.out_valid_block, this.out_bitmap, start, len],
-            );
-        });
+        self.if_writing(|this| this.call_pack_validity(start, len));
+    }
+
+    fn call_pack_validity(&mut self, start: Value, len: Value) {
+        let pack = self.stubs.get(RuntimeFunction::PackValidity);
+        self.builder.ins().call(pack, &[self.out_valid_block, self.out_bitmap, start, len]);
     }
 
     /// Copies each extra output's block rows out of its buffer into its column (and packs its

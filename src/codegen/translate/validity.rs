@@ -1,5 +1,6 @@
 //! Validity: reading input bitmap bits, and combining a value's validity sources for a whole
-//! block through the runtime's `combine_validity`.
+//! block through the runtime's `combine_validity` (into bytes) or `combine_validity_bits`
+//! (into the output bitmap).
 
 use super::Translator;
 use crate::codegen::runtime_functions::RuntimeFunction;
@@ -17,6 +18,33 @@ impl<'p, 'b> Translator<'p, 'b> {
         len: Value,
         destination: Value,
     ) {
+        let (address, count) = self.validity_sources(sources, start);
+        self.builder
+            .ins()
+            .call(self.stubs.get(RuntimeFunction::CombineValidity), &[address, count, len, destination]);
+    }
+
+    /// Writes the validity of block rows `[0, len)` straight into the output bitmap's bits
+    /// from row `start` on: the AND of `sources`, every one an input or never null (no block
+    /// buffer's bytes), through the runtime's `combine_validity_bits`.
+    pub(super) fn combine_validity_bits(&mut self, sources: &[(NodeId, u64)], start: Value, len: Value) {
+        let (address, count) = self.validity_sources(sources, start);
+        let (bitmap, call) = (self.out_bitmap, self.stubs.get(RuntimeFunction::CombineValidityBits));
+        self.builder.ins().call(call, &[address, count, len, bitmap, start]);
+    }
+
+    /// Whether every source is an input's bitmap or never null: validity
+    /// [`combine_validity_bits`](Self::combine_validity_bits) can read.
+    pub(super) fn sources_are_bits(&self, sources: &[(NodeId, u64)]) -> bool {
+        sources.iter().all(|&(base, _)| {
+            !self.plan.nullable[base.index()]
+                || matches!(self.plan.program.node(base).kind, NodeKind::Input { .. })
+        })
+    }
+
+    /// `sources` as the runtime's `ValiditySource` array, in a stack slot for this block:
+    /// its address and the count.
+    fn validity_sources(&mut self, sources: &[(NodeId, u64)], start: Value) -> (Value, Value) {
         let size = u32::try_from(32 * sources.len().max(1)).expect("few sources");
         let slot =
             self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
@@ -52,9 +80,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         let address = self.builder.ins().stack_addr(types::I64, slot, 0);
         let count = self.builder.ins().iconst(types::I64, sources.len() as i64);
-        self.builder
-            .ins()
-            .call(self.stubs.get(RuntimeFunction::CombineValidity), &[address, count, len, destination]);
+        (address, count)
     }
 
     /// Bit `offset + row` of an LSB-first bitmap, as an i8 0 or 1.
