@@ -213,19 +213,30 @@ pub unsafe extern "C" fn combine_validity_bits(
             word &= !((1u64 << (from - i)) - 1);
             if source.kind == SOURCE_BITMAP {
                 let bit = usize::try_from(source.position + from as i64).expect("a readable bit");
-                let (first_byte, last_byte) = (bit / 8, (bit + (i + rows - from) - 1) / 8);
-                // SAFETY: bits `bit .. bit + (i + rows - from)` are readable (rows `from ..
-                // i + rows` are at or after `first_valid` and before `len`): bytes
-                // `first_byte ..= last_byte`, at most nine.
-                let bytes = unsafe {
-                    std::slice::from_raw_parts(
-                        (source.pointer as *const u8).add(first_byte),
-                        last_byte - first_byte + 1,
-                    )
+                let (count, shift, base) = (i + rows - from, bit % 8, source.pointer as *const u8);
+                // Bits `bit .. bit + count` are readable (rows `from .. i + rows` are at or
+                // after `first_valid` and before `len`): bytes `bit / 8 ..= (bit + count − 1) / 8`.
+                let bits = if count == 64 {
+                    // SAFETY: a whole word's bits span bytes bit/8 .. bit/8 + 8, and a ninth
+                    // when `shift > 0` (the only case that reads it).
+                    unsafe {
+                        let low =
+                            u64::from_le(std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>())) >> shift;
+                        if shift == 0 { low } else { low | u64::from(*base.add(bit / 8 + 8)) << (64 - shift) }
+                    }
+                } else {
+                    let (first_byte, last_byte) = (bit / 8, (bit + count - 1) / 8);
+                    // SAFETY: bytes `first_byte ..= last_byte` hold the readable bits above.
+                    let bytes = unsafe {
+                        std::slice::from_raw_parts(base.add(first_byte), last_byte - first_byte + 1)
+                    };
+                    let gathered = bytes
+                        .iter()
+                        .enumerate()
+                        .fold(0u128, |acc, (k, &byte)| acc | u128::from(byte) << (8 * k));
+                    (gathered >> shift) as u64
                 };
-                let gathered =
-                    bytes.iter().enumerate().fold(0u128, |acc, (k, &byte)| acc | u128::from(byte) << (8 * k));
-                word &= ((gathered >> (bit % 8)) as u64) << (from - i);
+                word &= bits << (from - i);
             }
         }
         out.copy_from_slice(&word.to_le_bytes()[..out.len()]);
