@@ -717,6 +717,65 @@ fn block_extreme_row(
     result
 }
 
+/// A whole w-row block of `mmin` (`MIN`) or `mmax` with no valid NaN (w = `values.len()`):
+/// [`block_extreme_row`]'s results for its rows, from its prefix extremes and `before`, the
+/// previous block's suffix parts (empty before a block completes), and its own suffix parts
+/// written to `next_suffix` (w + 1) for the next block. With `NULLS`, row k is valid where
+/// `validity[k] & 1 == 1`, which then receives its result's validity (null where the window
+/// holds no valid row). Returns its prefix, all w rows.
+#[inline(always)]
+fn extreme_whole_block<const MIN: bool, const NULLS: bool>(
+    values: &[f64],
+    validity: &mut [u8],
+    out: &mut [f64],
+    before: &[ExtremePart],
+    next_suffix: &mut [ExtremePart],
+) -> ExtremePart {
+    let w = values.len();
+    assert!(out.len() == w && next_suffix.len() == w + 1 && (before.is_empty() || before.len() == w + 1));
+    assert!(!NULLS || validity.len() == w);
+    let extreme = |a: i64, b: i64| if MIN { a.min(b) } else { a.max(b) };
+    let empty = ExtremePart::empty(MIN);
+    // A null row's key is the identity, so no branch on the data.
+    let key_of = |x: f64, valid: bool| if valid { total_order_key(x) } else { empty.key };
+    let is_valid = |validity: &[u8], k: usize| !NULLS || validity[k] & 1 == 1;
+    next_suffix[w] = empty;
+    let mut part = empty;
+    for j in (0..w).rev() {
+        let valid = is_valid(validity, j);
+        part = ExtremePart {
+            key: extreme(part.key, key_of(values[j], valid)),
+            valid: part.valid + u32::from(valid),
+            nan: 0,
+        };
+        next_suffix[j] = part;
+    }
+    let mut prefix = empty;
+    for k in 0..w {
+        let valid = is_valid(validity, k);
+        prefix = ExtremePart {
+            key: extreme(prefix.key, key_of(values[k], valid)),
+            valid: prefix.valid + u32::from(valid),
+            nan: 0,
+        };
+        // The previous block's part after row k: a NaN there makes the window NaN; a part
+        // with no valid row has the identity key.
+        let before = if before.is_empty() { empty } else { before[k + 1] };
+        let in_window = prefix.valid + before.valid;
+        out[k] = if before.nan > 0 {
+            f64::NAN
+        } else if NULLS && in_window == 0 {
+            0.0
+        } else {
+            from_total_order_key(extreme(prefix.key, before.key))
+        };
+        if NULLS {
+            validity[k] = u8::from(in_window > 0);
+        }
+    }
+    prefix
+}
+
 /// Runs `row` over a block given as slices: `values[i]` is row i's value, valid unless
 /// `NULLS` and `validity[i] & 1 == 0`; the result goes to `out[i]` (0 where null) and, with
 /// `NULLS`, its validity to `validity[i]`. Without `NULLS` every row is valid and so is every
@@ -1504,6 +1563,8 @@ pub struct FloatScanState {
     /// the previous block's offsets `j..w`.
     extreme: ExtremePart,
     extremes: Vec<ExtremePart>,
+    /// mmin/mmax: where a whole block's suffix extremes are built.
+    next_extremes: Vec<ExtremePart>,
     /// cumsum.
     sum: CompensatedSum,
     /// cumprod, cummax, cummin, ema.
@@ -1538,6 +1599,7 @@ impl FloatScanState {
             denominators: Vec::new(),
             extreme: ExtremePart::empty(matches!(op, ScanOp::MMin { .. })),
             extremes: Vec::new(),
+            next_extremes: Vec::new(),
             sum: CompensatedSum::default(),
             state: None,
         }
@@ -1666,12 +1728,45 @@ impl FloatScanState {
             ScanOp::MMin { .. } | ScanOp::MMax { .. } => {
                 let is_min = matches!(self.op, ScanOp::MMin { .. });
                 let (mut prefix, mut offset) = (self.extreme, self.offset);
-                let (ring, suffix) = (&mut self.ring, &mut self.extremes);
-                feed_rows::<NULLS>(values, validity, out, |x| {
-                    let result = block_extreme_row(&mut prefix, offset, w, ring, suffix, is_min, x);
-                    offset = advance(offset);
-                    result
-                });
+                let mut done = 0;
+                while done < len {
+                    let rows = done..(done + w).min(len);
+                    // A whole block with no valid NaN: its prefix and suffix extremes in two
+                    // plain loops (the extreme of a window does not depend on the order it is
+                    // taken in, so any order gives these bits).
+                    let block = &values[rows.clone()];
+                    let no_valid_nan = if NULLS {
+                        block
+                            .iter()
+                            .zip(&validity[rows.clone()])
+                            .all(|(x, valid)| valid & 1 == 0 || !x.is_nan())
+                    } else {
+                        block.iter().all(|x| !x.is_nan())
+                    };
+                    if offset == 0 && rows.len() == w && no_valid_nan {
+                        self.next_extremes.resize(w + 1, ExtremePart::empty(is_min));
+                        let validity = if NULLS { &mut validity[rows.clone()] } else { &mut [][..] };
+                        let (out, before, next) = (&mut out[rows], &self.extremes, &mut self.next_extremes);
+                        prefix = if is_min {
+                            extreme_whole_block::<true, NULLS>(block, validity, out, before, next)
+                        } else {
+                            extreme_whole_block::<false, NULLS>(block, validity, out, before, next)
+                        };
+                        std::mem::swap(&mut self.extremes, &mut self.next_extremes);
+                        done += w;
+                        continue;
+                    }
+                    // Up to the end of the block, row by row.
+                    let rows = done..done + (len - done).min(w - offset);
+                    let (ring, suffix) = (&mut self.ring, &mut self.extremes);
+                    let validity = if NULLS { &mut validity[rows.clone()] } else { &mut [][..] };
+                    feed_rows::<NULLS>(&values[rows.clone()], validity, &mut out[rows.clone()], |x| {
+                        let result = block_extreme_row(&mut prefix, offset, w, ring, suffix, is_min, x);
+                        offset = advance(offset);
+                        result
+                    });
+                    done = rows.end;
+                }
                 (self.extreme, self.offset, self.row) = (prefix, offset, self.row + len);
             }
             ScanOp::MStd { .. } => {
