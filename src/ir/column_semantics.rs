@@ -244,9 +244,15 @@ impl FiniteMean {
     #[inline(always)]
     fn push(&mut self, x: f64) {
         if x.is_finite() {
-            self.sum += x;
-            self.count += 1;
+            self.push_finite(x);
         }
+    }
+
+    /// [`push`](Self::push) of a value known to be finite.
+    #[inline(always)]
+    fn push_finite(&mut self, x: f64) {
+        self.sum += x;
+        self.count += 1;
     }
 
     /// The mean; None when no value was finite or the mean overflows.
@@ -272,14 +278,20 @@ impl PowerSums {
     fn push(&mut self, x: Option<f64>, shift: f64) {
         if let Some(x) = x {
             if x.is_finite() {
-                let d = x - shift;
-                self.s1 += d;
-                self.s2 += d * d;
-                self.finite += 1;
+                self.push_finite(x, shift);
             } else {
                 self.non_finite += 1;
             }
         }
+    }
+
+    /// [`push`](Self::push) of a value known to be valid and finite.
+    #[inline(always)]
+    fn push_finite(&mut self, x: f64, shift: f64) {
+        let d = x - shift;
+        self.s1 += d;
+        self.s2 += d * d;
+        self.finite += 1;
     }
 
     /// The population standard deviation of the window made of `self` and `other` (both
@@ -414,30 +426,24 @@ fn std_whole_block<const NULLS: bool>(
     let (suffix, denominators) = (&mut suffix[..], &mut denominators[..]);
     let before = (!before.is_empty()).then_some(&before[..]);
     let k_prefix = shift.unwrap_or(0.0);
-    let mut prefix = PowerSums::EMPTY;
-    let mut unusual = false;
-    // This block's mean (the shift of its suffix sums and of the next block's prefix), summed
-    // in the prefix loop.
-    let mut mean = FiniteMean::EMPTY;
-    for k in 0..w {
-        let x = row(k);
-        if let Some(x) = x {
-            mean.push(x);
-        }
-        prefix.push(x, k_prefix);
-        let other = before.map_or(PowerSums::EMPTY, |before| before[k + 1]);
-        let (finite, non_finite) = (prefix.finite + other.finite, prefix.non_finite + other.non_finite);
-        let n = f64::from(finite);
-        let (s1, s2) = (prefix.s1 + other.s1, prefix.s2 + other.s2);
-        out[k] = n * s2 - s1 * s1;
-        denominators[k] = n * n;
-        unusual |= non_finite > 0 || finite == 0;
-    }
+    // The usual block: every row valid and finite, and nothing non-finite in the previous
+    // block's suffix (its counts only fall from `before[1]` on). Its loops test no row.
+    let clean = (0..w).all(|k| row(k).is_some_and(f64::is_finite))
+        && before.is_none_or(|before| before[1].non_finite == 0);
+    let (prefix, mean, unusual) = if clean {
+        std_prefix_rows::<true>(row, values, before, (out, denominators), k_prefix)
+    } else {
+        std_prefix_rows::<false>(row, values, before, (out, denominators), k_prefix)
+    };
     let next_shift = mean.finish();
     let k_suffix = next_shift.unwrap_or(0.0);
     let mut part = PowerSums::EMPTY;
     for j in (0..w).rev() {
-        part.push(row(j), k_suffix);
+        if clean {
+            part.push_finite(values[j], k_suffix);
+        } else {
+            part.push(row(j), k_suffix);
+        }
         suffix[j] = part;
     }
     finish_deviations(out, denominators);
@@ -461,6 +467,47 @@ fn std_whole_block<const NULLS: bool>(
     }
     *block_shift = next_shift;
     (prefix, shift)
+}
+
+/// [`std_whole_block`]'s prefix loop: each row's `n·S2 − S1²` (into `out`) and `n²` (into
+/// `denominators`) from the block's prefix and the previous block's suffix `before`, and the
+/// block's mean (the shift of its suffix sums and of the next block's prefix) summed beside.
+/// Returns the prefix, the mean, and whether a row had a non-finite value or nothing valid in
+/// its window. With `CLEAN` every row is valid and finite and `before` holds nothing
+/// non-finite, so no row is tested: the same additions, without the branches.
+#[inline(always)]
+fn std_prefix_rows<const CLEAN: bool>(
+    row: impl Fn(usize) -> Option<f64>,
+    values: &[f64],
+    before: Option<&[PowerSums]>,
+    (out, denominators): (&mut [f64], &mut [f64]),
+    shift: f64,
+) -> (PowerSums, FiniteMean, bool) {
+    let w = values.len();
+    assert!(out.len() == w && denominators.len() == w && before.is_none_or(|before| before.len() == w + 1));
+    let (mut prefix, mut mean, mut unusual) = (PowerSums::EMPTY, FiniteMean::EMPTY, false);
+    for k in 0..w {
+        if CLEAN {
+            mean.push_finite(values[k]);
+            prefix.push_finite(values[k], shift);
+        } else {
+            let x = row(k);
+            if let Some(x) = x {
+                mean.push(x);
+            }
+            prefix.push(x, shift);
+        }
+        let other = before.map_or(PowerSums::EMPTY, |before| before[k + 1]);
+        let (finite, non_finite) = (prefix.finite + other.finite, prefix.non_finite + other.non_finite);
+        let n = f64::from(finite);
+        let (s1, s2) = (prefix.s1 + other.s1, prefix.s2 + other.s2);
+        out[k] = n * s2 - s1 * s1;
+        denominators[k] = n * n;
+        if !CLEAN {
+            unusual |= non_finite > 0 || finite == 0;
+        }
+    }
+    (prefix, mean, unusual)
 }
 
 /// An f64's key in IEEE 754 totalOrder as a signed integer: for non-NaN values the integer
