@@ -207,6 +207,10 @@ fn every_thread_count_gives_the_same_bits() {
         "out m = x * 2\nout c = mavg(y, 7)\nm - c + std(x)",
         "ema(x, 2/13) - ema(x, 2/27)",
         "ema(x * 2, 0.1) / ema(y, 0.3) + ema(ema(y, 0.5), 0.2)",
+        // An `ema` the row loop carries beside a `cummax` that ranges could carry: the loop
+        // must not be split into ranges (the `ema` would restart in each).
+        "cummax(y) - ema(y, 0.1)",
+        "ema(lag(y, 2), 0.2) * 2 + where(ema(y, 0.05) > y, 1.0, -1.0)",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     let engines: Vec<(String, Engine)> = [(1, 64), (2, 64), (3, 64), (7, 64), (2, 32_768), (7, 1000)]

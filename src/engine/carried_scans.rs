@@ -59,6 +59,11 @@ pub(super) fn eligible(plan: &LoopPlan) -> bool {
     if program.result_type().shape != Shape::Column || plan.scans.is_empty() {
         return false;
     }
+    // A scan the row loop carries itself (an inline `ema`) starts afresh in every range.
+    let scan_nodes = program.nodes.iter().filter(|node| matches!(node.kind, NodeKind::Scan { .. })).count();
+    if scan_nodes != plan.scans.len() {
+        return false;
+    }
     let no_lags = program.nodes.iter().all(|node| !matches!(node.kind, NodeKind::Lag { .. }));
     let extremes = plan.scans.iter().all(|(node, op)| {
         let NodeKind::Scan { arg, .. } = program.node(*node).kind else { return false };

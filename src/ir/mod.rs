@@ -49,6 +49,12 @@ impl Program {
     /// bitmap, a scalar bound as possibly null). A column slot past the list counts as
     /// nullable, a scalar one as never null.
     pub fn nullable_nodes(&self, input_nullable: &[bool]) -> Vec<bool> {
+        self.nullable_nodes_with(input_nullable, true)
+    }
+
+    /// [`nullable_nodes`](Self::nullable_nodes), counting a lag's first rows as nulls or not:
+    /// a node nullable only with them has nulls in its first rows alone.
+    pub fn nullable_nodes_with(&self, input_nullable: &[bool], lags_introduce_nulls: bool) -> Vec<bool> {
         let mut nullable: Vec<bool> = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
             let of = |id: NodeId| nullable[id.index()];
@@ -57,7 +63,7 @@ impl Program {
                     input_nullable.get(slot as usize).copied().unwrap_or(node.ty.shape == Shape::Column)
                 }
                 NodeKind::Const(value) => value == ConstValue::Null,
-                NodeKind::Lag { value, k } => k > 0 || of(value),
+                NodeKind::Lag { value, k } => (lags_introduce_nulls && k > 0) || of(value),
                 NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } => false,
                 NodeKind::Fill { value, fallback } => of(value) && of(fallback),
                 kind => {

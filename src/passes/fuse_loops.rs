@@ -310,21 +310,52 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
         input_forms.push(InputForm { nullable: input.ty.shape == Shape::Column, bit_packed: false });
     }
     let nullable = program.nullable_nodes(&InputForm::nullable_slots(&input_forms));
+    // Which nodes have nulls beyond the first rows that lags leave null.
+    let nulls_past_lags = program.nullable_nodes_with(&InputForm::nullable_slots(&input_forms), false);
     let mut scalars = Vec::new();
     let mut stages: Vec<Stage> = Vec::new();
     let mut stage_of: Vec<Option<usize>> = vec![None; count];
     let mut current: Vec<NodeId> = Vec::new();
     let mut scans: Vec<(NodeId, ScanOp)> = Vec::new();
+    // Whether `current` is a loop of inline scans (and the cheap nodes after them), which runs
+    // one row at a time.
+    let mut scan_loop = false;
     for (index, node) in program.nodes.iter().enumerate() {
         let id = NodeId(index as u32);
         match (node.ty.shape, node.kind) {
             (Shape::Scalar, _) => scalars.push(id),
             // Inputs are read in place and lags are reads of other nodes: neither is computed.
             (Shape::Column, NodeKind::Input { .. } | NodeKind::Lag { .. }) => {}
+            // An inline scan starts a loop of its own (what precedes it keeps its vector form)
+            // that goes on while the nodes after it are cheap one row at a time.
+            (Shape::Column, NodeKind::Scan { .. }) if is_inline_scan(program, &nulls_past_lags, id) => {
+                if !scan_loop && !current.is_empty() {
+                    stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
+                }
+                scan_loop = true;
+                stage_of[index] = Some(stages.len());
+                current.push(id);
+            }
+            (Shape::Column, kind)
+                if scan_loop
+                    && !matches!(kind, NodeKind::Scan { .. })
+                    && !is_cheap_in_scan_loop(program, id) =>
+            {
+                stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
+                scan_loop = false;
+                if let Some(op) = is_block_call(program, id) {
+                    stage_of[index] = Some(stages.len());
+                    stages.push(Stage::BlockCall { node: id, function: op });
+                } else {
+                    stage_of[index] = Some(stages.len());
+                    current.push(id);
+                }
+            }
             (Shape::Column, NodeKind::Scan { op, .. }) => {
                 if !current.is_empty() {
                     stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
                 }
+                scan_loop = false;
                 stage_of[index] = Some(stages.len());
                 stages.push(Stage::ScanCall { node: id, state: scans.len() });
                 scans.push((id, op));
@@ -334,6 +365,7 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
                     if !current.is_empty() {
                         stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
                     }
+                    scan_loop = false;
                     stage_of[index] = Some(stages.len());
                     stages.push(Stage::BlockCall { node: id, function: op });
                 } else {
@@ -452,6 +484,46 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
         scans,
         reduce_result: reduce_result.to_vec(),
         result_in_place,
+    }
+}
+
+/// Whether scan `id` runs inside a row loop, its running state a value the loop carries from
+/// row to row: an `ema` of an f64 input column (or a lag of one) null at most in the first
+/// rows a lag leaves null (`nulls_past_lags`, `Program::nullable_nodes_with`). (An `ema` of a
+/// computed value stays a block call: its operand's loop keeps its vector form, which the
+/// row-by-row loop of the recurrence would take from it.) Its one dependent multiply-add a row
+/// is its whole cost, which the loop's other work (another `ema`, the arithmetic after it)
+/// overlaps; as a block call it would add a pass over a buffer and keep other scans' chains
+/// apart. (Over nulls anywhere, keeping the state across a null row would put a
+/// data-dependent choice on that chain: such an `ema` stays a block call.) A loop holding one
+/// has no vector form (the recurrence is row by row), and runs on one thread (`ema` has no
+/// warm-up: `parallel::warm_up`).
+pub fn is_inline_scan(program: &Program, nulls_past_lags: &[bool], id: NodeId) -> bool {
+    let node = program.node(id);
+    match node.kind {
+        NodeKind::Scan { op: ScanOp::Ema { .. }, arg } => {
+            let reads_an_input =
+                matches!(program.node(resolve_lags(program, arg).0).kind, NodeKind::Input { .. });
+            reads_an_input
+                && node.ty.elem == Elem::F64
+                && program.node(arg).ty.elem == Elem::F64
+                && !nulls_past_lags[arg.index()]
+        }
+        _ => false,
+    }
+}
+
+/// Whether node `id` costs little one row at a time, so that it may follow inline scans in
+/// their loop rather than wait for a loop of its own: `+ − ×`, negation, comparisons and
+/// `where` — not divisions, square roots, `min`/`max` or casts, which run better in a vector
+/// loop over the scans' buffers.
+fn is_cheap_in_scan_loop(program: &Program, id: NodeId) -> bool {
+    match program.node(id).kind {
+        NodeKind::Binary { op, .. } => {
+            matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul) || op.is_comparison()
+        }
+        NodeKind::Unary { op: UnaryOp::Neg, .. } | NodeKind::Where { .. } => true,
+        _ => false,
     }
 }
 

@@ -14,11 +14,11 @@
 use super::layout::{self, ArgLayout, BufferWord, InputWord};
 use super::runtime_functions::RuntimeRefs;
 use crate::ir::{Elem, NodeId, NodeKind, Shape};
-use crate::passes::fuse_loops::{LONG_HALO_ROWS, LoopPlan};
+use crate::passes::fuse_loops::{LONG_HALO_ROWS, LoopPlan, Stage};
 use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
 };
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FunctionBuilder, Variable};
 use std::collections::HashMap;
 
 mod arithmetic;
@@ -71,6 +71,15 @@ pub struct Translator<'p, 'b> {
     /// where the current block's rows start in the buffer (the halo's length, plus the rows
     /// of the blocks since the halo last moved). `BufferRegs::halo` is loaded from it.
     halo_cursors: Vec<Option<StackSlot>>,
+    /// Per scan computed inside a row loop (`fuse_loops::is_inline_scan`): the stack slot
+    /// holding its state between blocks — the last value (bytes 0..8), and whether a row has
+    /// started it (byte 8) — and, while its loop is emitted, the variables carrying that
+    /// state from row to row (live only inside the loop, where no call clobbers registers).
+    inline_scan_slots: HashMap<NodeId, StackSlot>,
+    inline_scans: HashMap<NodeId, (Variable, Variable)>,
+    /// Whether the rows being emitted come after the inline scans' first row: their
+    /// recurrence then needs no "started?" choice.
+    inline_scans_started: bool,
 }
 
 pub(super) fn clif_type(elem: Elem) -> types::Type {
@@ -121,8 +130,12 @@ impl<'p, 'b> Translator<'p, 'b> {
             scalar_slots: Vec::new(),
             block: None,
             halo_cursors: Vec::new(),
+            inline_scan_slots: HashMap::new(),
+            inline_scans: HashMap::new(),
+            inline_scans_started: false,
         };
         translator.create_halo_cursors();
+        translator.start_inline_scans();
         translator.load_pointers();
         translator.compute_scalars();
         if plan.program.result_type().shape == Shape::Scalar {
@@ -133,6 +146,61 @@ impl<'p, 'b> Translator<'p, 'b> {
         translator.builder.ins().return_(&[]);
         translator.builder.seal_all_blocks();
         translator.builder.finalize(frontend_config);
+    }
+
+    /// Each inline scan's state slot, before the first row: not started (its value unused).
+    fn start_inline_scans(&mut self) {
+        for stage in &self.plan.stages {
+            let Stage::Loop { nodes, .. } = stage else { continue };
+            for &id in nodes {
+                if matches!(self.plan.program.node(id).kind, NodeKind::Scan { .. }) {
+                    let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3);
+                    let slot = self.builder.create_sized_stack_slot(data);
+                    let zero = self.builder.ins().f64const(0.0);
+                    let no = self.builder.ins().iconst(types::I8, 0);
+                    self.builder.ins().stack_store(types::I64, zero, slot, 0);
+                    self.builder.ins().stack_store(types::I64, no, slot, 8);
+                    self.inline_scan_slots.insert(id, slot);
+                }
+            }
+        }
+    }
+
+    /// Before a loop's rows: its inline scans' states from their slots into variables.
+    /// Returns, when the loop has inline scans, whether they are not started yet (i8 0/1).
+    fn load_inline_scans(&mut self, nodes: &[NodeId]) -> Option<Value> {
+        self.inline_scans.clear();
+        let mut not_started = None;
+        for id in nodes {
+            let Some(&slot) = self.inline_scan_slots.get(id) else { continue };
+            let (value, started) =
+                (self.builder.declare_var(types::F64), self.builder.declare_var(types::I8));
+            let loaded = self.builder.ins().stack_load(types::I64, types::F64, slot, 0);
+            self.builder.def_var(value, loaded);
+            let loaded = self.builder.ins().stack_load(types::I64, types::I8, slot, 8);
+            self.builder.def_var(started, loaded);
+            self.inline_scans.insert(*id, (value, started));
+            // Any inline scan not started puts the block on the rows that test it.
+            let this_not_started =
+                self.builder.ins().icmp_imm_u(cranelift_codegen::ir::condcodes::IntCC::Equal, loaded, 0);
+            not_started = Some(match not_started {
+                Some(others) => self.builder.ins().bor(others, this_not_started),
+                None => this_not_started,
+            });
+        }
+        not_started
+    }
+
+    /// After a loop's rows: its inline scans' states back into their slots.
+    fn store_inline_scans(&mut self) {
+        let scans: Vec<(NodeId, (Variable, Variable))> = self.inline_scans.drain().collect();
+        for (id, (value, started)) in scans {
+            let slot = self.inline_scan_slots[&id];
+            let value = self.builder.use_var(value);
+            self.builder.ins().stack_store(types::I64, value, slot, 0);
+            let started = self.builder.use_var(started);
+            self.builder.ins().stack_store(types::I64, started, slot, 8);
+        }
     }
 
     fn arg(&mut self, index: usize) -> Value {

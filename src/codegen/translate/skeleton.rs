@@ -216,7 +216,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             None => self.builder.ins().iconst(types::I64, 0),
         };
-        self.stepped_loop(scalar_from, len, 1, |this, i| {
+        let mut row_body = |this: &mut Self, i: Value| {
             let mut computed: HashMap<NodeId, Pair> = HashMap::new();
             for &id in nodes {
                 let operands: Vec<Pair> = this
@@ -245,7 +245,27 @@ impl<'p, 'b> Translator<'p, 'b> {
                     this.builder.ins().store(this.flags, valid, address, 0);
                 }
             }
-        });
+        };
+        if let Some(not_started) = self.load_inline_scans(nodes) {
+            // A block that starts with the inline scans not started yet (the first: their
+            // operands are null at most in the first rows) runs rows that test it; every
+            // other block's recurrence has no such choice on its chain.
+            let (starting, started, merge) =
+                (self.builder.create_block(), self.builder.create_block(), self.builder.create_block());
+            self.builder.ins().brif(not_started, starting, &[], started, &[]);
+            self.builder.switch_to_block(starting);
+            self.inline_scans_started = false;
+            self.stepped_loop(scalar_from, len, 1, &mut row_body);
+            self.builder.ins().jump(merge, &[]);
+            self.builder.switch_to_block(started);
+            self.inline_scans_started = true;
+            self.stepped_loop(scalar_from, len, 1, &mut row_body);
+            self.builder.ins().jump(merge, &[]);
+            self.builder.switch_to_block(merge);
+        } else {
+            self.stepped_loop(scalar_from, len, 1, &mut row_body);
+        }
+        self.store_inline_scans();
         match (result_bits, vector_block) {
             (Some(sources), Some(vector_block)) => self.if_writing(|this| {
                 this.if_else(
