@@ -29,6 +29,24 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
+    /// `c ? t : o` with no branch: Cranelift's x86-64 backend selects floats by jumping over
+    /// a move, which a condition that flips with the data mispredicts, so floats are selected
+    /// as their bits (a `cmov`; `csel` on aarch64). Integers and bools select as they are.
+    fn select_without_branch(&mut self, c: Value, t: Value, o: Value) -> Value {
+        let ty = self.builder.func.dfg.value_type(t);
+        let bits = match ty {
+            types::F64 => types::I64,
+            types::F32 => types::I32,
+            _ => return self.builder.ins().select(c, t, o),
+        };
+        let (t, o) = (
+            self.builder.ins().bitcast(bits, MemFlagsData::new(), t),
+            self.builder.ins().bitcast(bits, MemFlagsData::new(), o),
+        );
+        let chosen = self.builder.ins().select(c, t, o);
+        self.builder.ins().bitcast(ty, MemFlagsData::new(), chosen)
+    }
+
     /// An integer constant of type `ty` (i8 to i64); narrow immediates are given
     /// zero-extended, as Cranelift keeps them.
     pub(super) fn int_const(&mut self, ty: types::Type, value: i64) -> Value {
@@ -197,7 +215,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             NodeKind::Where { .. } => {
                 let [(c, vc), (t, vt), (o, vo)] = [operands[0], operands[1], operands[2]];
-                let value = self.builder.ins().select(c, t, o);
+                let value = self.select_without_branch(c, t, o);
                 let chosen = self.builder.ins().select(c, vt, vo);
                 (value, self.builder.ins().band(vc, chosen))
             }
