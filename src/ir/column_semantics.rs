@@ -1701,6 +1701,12 @@ impl FloatScanState {
         debug_assert!(out.len() == values.len() && validity.as_ref().is_none_or(|v| v.len() == values.len()));
         match validity {
             None => self.feed_block::<false>(values, &mut [], out),
+            // A block with a validity buffer but no null (a lag's operand past its first rows)
+            // takes the all-valid path: a scan of valid rows gives valid results.
+            Some(validity) if validity.iter().all(|valid| valid & 1 == 1) => {
+                self.feed_block::<false>(values, &mut [], out);
+                validity.fill(1);
+            }
             Some(validity) => self.feed_block::<true>(values, validity, out),
         }
     }

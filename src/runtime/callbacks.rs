@@ -191,7 +191,7 @@ unsafe fn float_scan_block(
 
 /// `fusejit_scan_block_pair`: advances two independent scans by the same block, each
 /// argument as [`scan_block`]'s. Two started `ema`s over separate, aligned f64 buffers with
-/// every row valid run interleaved ([`FloatScanState::feed_ema_pair`]); any other pair runs
+/// every row of the block valid (no validity, or bytes that say so) run interleaved ([`FloatScanState::feed_ema_pair`]); any other pair runs
 /// one scan after the other.
 ///
 /// # Safety
@@ -219,8 +219,8 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
     if let (ScanState::Float(a), ScanState::Float(b)) = (&mut first_state.scan, &mut second_state.scan)
         && first_state.elem == Elem::F64
         && second_state.elem == Elem::F64
-        && first_validity.is_null()
-        && second_validity.is_null()
+        // SAFETY: each validity, when not null, is readable for `len` bytes (the contract).
+        && unsafe { all_valid(first_validity, len) && all_valid(second_validity, len) }
         && separate_and_aligned(first_source, first_destination)
         && separate_and_aligned(second_source, second_destination)
     {
@@ -236,6 +236,13 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
             )
         };
         if FloatScanState::feed_ema_pair(a, b, (a_in, a_out), (b_in, b_out)) {
+            for validity in [first_validity, second_validity] {
+                if !validity.is_null() {
+                    // SAFETY: a validity that is not null is writable for `len` bytes, a
+                    // buffer of its own (the contract); every result is valid: 0/1 bytes.
+                    unsafe { std::slice::from_raw_parts_mut(validity, len) }.fill(1);
+                }
+            }
             return;
         }
     }
@@ -244,6 +251,17 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
         scan_block(first, first_source, first_destination, first_validity, len);
         scan_block(second, second_source, second_destination, second_validity, len);
     }
+}
+
+/// Whether a scan's validity bytes (none: every row valid) mark every one of `len` rows valid;
+/// such a block's results are all valid too, which its bytes already say.
+///
+/// # Safety
+/// `validity` is null or readable for `len` bytes.
+unsafe fn all_valid(validity: *const u8, len: usize) -> bool {
+    // SAFETY: as the caller guarantees.
+    validity.is_null()
+        || unsafe { std::slice::from_raw_parts(validity, len) }.iter().all(|valid| valid & 1 == 1)
 }
 
 /// A reduction's running state as a kernel sees it, with the element type of the values.
