@@ -404,16 +404,17 @@ impl<'p, 'b> Translator<'p, 'b> {
         } else {
             (FloatCC::GreaterThan, FloatCC::LessThan, self.builder.ins().band(a_bits, b_bits))
         };
-        let combined = self.builder.ins().bitcast(float, MemFlagsData::new(), combined);
-        // equal (or ±0): combined bits; b beyond a: b; a beyond b: a.
+        // equal (or ±0): combined bits; b beyond a: b; a beyond b: a. Chosen as bits (`cmov`),
+        // not floats (a jump over a move, which a sign flipping with the data mispredicts).
         let a_wins = self.builder.ins().fcmp(first_cc, a, b);
         let b_wins = self.builder.ins().fcmp(second_cc, a, b);
-        let ordered = self.builder.ins().select(b_wins, b, combined);
-        let ordered = self.builder.ins().select(a_wins, a, ordered);
+        let ordered = self.builder.ins().select(b_wins, b_bits, combined);
+        let ordered = self.builder.ins().select(a_wins, a_bits, ordered);
         let b_nan = self.builder.ins().fcmp(FloatCC::Unordered, b, b);
-        let with_b_nan = self.builder.ins().select(b_nan, b, ordered);
+        let with_b_nan = self.builder.ins().select(b_nan, b_bits, ordered);
         let a_nan = self.builder.ins().fcmp(FloatCC::Unordered, a, a);
-        self.builder.ins().select(a_nan, a, with_b_nan)
+        let chosen = self.builder.ins().select(a_nan, a_bits, with_b_nan);
+        self.builder.ins().bitcast(float, MemFlagsData::new(), chosen)
     }
 
     /// The multiplications of `ir::semantics::pow_i_float`, in its order (the interpreter's
