@@ -221,7 +221,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             NodeKind::Fill { .. } => {
                 let [(v, vv), (f, vf)] = [operands[0], operands[1]];
-                let value = self.builder.ins().select(vv, v, f);
+                let value = self.select_without_branch(vv, v, f);
                 (value, self.builder.ins().bor(vv, vf))
             }
             NodeKind::Input { .. } | NodeKind::Const(_) | NodeKind::Lag { .. } => {
