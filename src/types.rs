@@ -199,3 +199,11 @@ impl From<bool> for Scalar {
 pub(crate) fn pack_low_bits(eight: u64) -> u8 {
     ((eight & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
+
+/// Whether every one of a block's 0/1 validity bytes (bit 0 of each, its other bits
+/// ignored, as [`pack_low_bits`] reads them) marks its row valid: the test that sends a
+/// block with a validity buffer but no null down a scan's all-valid path.
+#[inline]
+pub(crate) fn every_row_valid(validity: &[u8]) -> bool {
+    validity.iter().all(|valid| valid & 1 == 1)
+}

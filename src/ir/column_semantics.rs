@@ -723,6 +723,16 @@ impl ExtremePart {
             }
         }
     }
+
+    /// [`push`](Self::push) for a row known not to be a valid NaN (valid where `valid`),
+    /// without a branch on the data: a null row's key is the identity, and it adds no valid
+    /// row.
+    #[inline(always)]
+    fn push_non_nan(&mut self, x: f64, valid: bool, is_min: bool) {
+        let key = if valid { total_order_key(x) } else { ExtremePart::empty(is_min).key };
+        self.key = if is_min { self.key.min(key) } else { self.key.max(key) };
+        self.valid += u32::from(valid);
+    }
 }
 
 /// One row of `mmin`/`mmax`, blocked as [`block_sum_row`]: the window ending at offset o of
@@ -783,28 +793,16 @@ fn extreme_whole_block<const MIN: bool, const NULLS: bool>(
     assert!(!NULLS || validity.len() == w);
     let extreme = |a: i64, b: i64| if MIN { a.min(b) } else { a.max(b) };
     let empty = ExtremePart::empty(MIN);
-    // A null row's key is the identity, so no branch on the data.
-    let key_of = |x: f64, valid: bool| if valid { total_order_key(x) } else { empty.key };
     let is_valid = |validity: &[u8], k: usize| !NULLS || validity[k] & 1 == 1;
     next_suffix[w] = empty;
     let mut part = empty;
     for j in (0..w).rev() {
-        let valid = is_valid(validity, j);
-        part = ExtremePart {
-            key: extreme(part.key, key_of(values[j], valid)),
-            valid: part.valid + u32::from(valid),
-            nan: 0,
-        };
+        part.push_non_nan(values[j], is_valid(validity, j), MIN);
         next_suffix[j] = part;
     }
     let mut prefix = empty;
     for k in 0..w {
-        let valid = is_valid(validity, k);
-        prefix = ExtremePart {
-            key: extreme(prefix.key, key_of(values[k], valid)),
-            valid: prefix.valid + u32::from(valid),
-            nan: 0,
-        };
+        prefix.push_non_nan(values[k], is_valid(validity, k), MIN);
         // The previous block's part after row k: a NaN there makes the window NaN; a part
         // with no valid row has the identity key.
         let before = if before.is_empty() { empty } else { before[k + 1] };
@@ -1703,7 +1701,7 @@ impl FloatScanState {
             None => self.feed_block::<false>(values, &mut [], out),
             // A block with a validity buffer but no null (a lag's operand past its first rows)
             // takes the all-valid path: a scan of valid rows gives valid results.
-            Some(validity) if validity.iter().all(|valid| valid & 1 == 1) => {
+            Some(validity) if crate::types::every_row_valid(validity) => {
                 self.feed_block::<false>(values, &mut [], out);
                 validity.fill(1);
             }
@@ -1788,15 +1786,17 @@ impl FloatScanState {
                     // plain loops (the extreme of a window does not depend on the order it is
                     // taken in, so any order gives these bits).
                     let block = &values[rows.clone()];
-                    let no_valid_nan = if NULLS {
-                        block
-                            .iter()
-                            .zip(&validity[rows.clone()])
-                            .all(|(x, valid)| valid & 1 == 0 || !x.is_nan())
-                    } else {
-                        block.iter().all(|x| !x.is_nan())
+                    let no_valid_nan = || {
+                        if NULLS {
+                            block
+                                .iter()
+                                .zip(&validity[rows.clone()])
+                                .all(|(x, valid)| valid & 1 == 0 || !x.is_nan())
+                        } else {
+                            block.iter().all(|x| !x.is_nan())
+                        }
                     };
-                    if offset == 0 && rows.len() == w && no_valid_nan {
+                    if offset == 0 && rows.len() == w && no_valid_nan() {
                         self.next_extremes.resize(w + 1, ExtremePart::empty(is_min));
                         let validity = if NULLS { &mut validity[rows.clone()] } else { &mut [][..] };
                         let (out, before, next) = (&mut out[rows], &self.extremes, &mut self.next_extremes);

@@ -260,8 +260,7 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
 /// `validity` is null or readable for `len` bytes.
 unsafe fn all_valid(validity: *const u8, len: usize) -> bool {
     // SAFETY: as the caller guarantees.
-    validity.is_null()
-        || unsafe { std::slice::from_raw_parts(validity, len) }.iter().all(|valid| valid & 1 == 1)
+    validity.is_null() || crate::types::every_row_valid(unsafe { std::slice::from_raw_parts(validity, len) })
 }
 
 /// A reduction's running state as a kernel sees it, with the element type of the values.
