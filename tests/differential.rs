@@ -168,6 +168,10 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
         "ema(x, 2/13) - ema(x, 2/27)",
         "ema(x * 2, 0.1) / ema(y, 0.3) + ema(ema(y, 0.5), 0.2)",
         "cumsum(x) + cummax(y) - ema(w, 0.05)",
+        // Scheduled (`schedule_scans`): the second ema's operand is computed before the
+        // first ema, the two emas are one call, the arithmetic after them one loop.
+        "d = diff(x, 1); up = ema(max(d, 0), 1/14); down = ema(max(-d, 0), 1/14); 100 - 100 / (1 + up / down)",
+        "(x - mavg(x, 20)) / mstd(x, 20) + cumsum(y * 2) - x * 3",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     for rows in [0usize, 1, 63, 64, 65, 511, 512, 513, 1024, 1025, 3000] {
@@ -211,6 +215,8 @@ fn every_thread_count_gives_the_same_bits() {
         // must not be split into ranges (the `ema` would restart in each).
         "cummax(y) - ema(y, 0.1)",
         "ema(lag(y, 2), 0.2) * 2 + where(ema(y, 0.05) > y, 1.0, -1.0)",
+        "d = diff(x, 1); up = ema(max(d, 0), 1/14); down = ema(max(-d, 0), 1/14); 100 - 100 / (1 + up / down)",
+        "(x - mavg(x, 20)) / mstd(x, 20) + cumsum(y * 2) - x * 3",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     let engines: Vec<(String, Engine)> = [(1, 64), (2, 64), (3, 64), (7, 64), (2, 32_768), (7, 1000)]

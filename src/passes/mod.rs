@@ -4,8 +4,12 @@
 //! 1. `fold_constants` — evaluates nodes whose operands are all constants (with the same
 //!    `ir::semantics` functions the interpreter uses, so folding never changes a bit) and drops
 //!    no-op nodes (`lag(x, 0)` of a column). It runs first so later passes see fewer nodes.
-//! 2. `eliminate_dead_nodes` — folding leaves nodes nothing reads; removing them last means
-//!    every later stage (fusion, codegen, the interpreter) touches only live values.
+//! 2. `eliminate_dead_nodes` — folding leaves nodes nothing reads; removing them before the
+//!    schedule means every later stage (fusion, codegen, the interpreter) touches only live
+//!    values.
+//! 3. `schedule_scans` — orders the live nodes so that the scans' operands are computed in one
+//!    loop and the scans run side by side; it adds and removes nothing, so it runs last, on
+//!    the nodes that remain, and its order is the one `fuse_loops` cuts into stages.
 //!
 //! After them, a program with reductions or scans is cut into passes over the rows
 //! (`split_passes`, whose programs each verify), and `fuse_loops` plans the native loop of each
@@ -14,6 +18,7 @@
 
 pub mod fold_constants;
 pub mod eliminate_dead_nodes;
+pub mod schedule_scans;
 pub mod split_passes;
 pub mod fuse_loops;
 
@@ -23,8 +28,11 @@ use crate::ir::{self, VerifyError};
 pub type Pass = fn(&ir::Program) -> ir::Program;
 
 /// The passes in the order they run, with the names the IR dumps use.
-pub const PIPELINE: &[(&str, Pass)] =
-    &[("fold_constants", fold_constants::run), ("eliminate_dead_nodes", eliminate_dead_nodes::run)];
+pub const PIPELINE: &[(&str, Pass)] = &[
+    ("fold_constants", fold_constants::run),
+    ("eliminate_dead_nodes", eliminate_dead_nodes::run),
+    ("schedule_scans", schedule_scans::run),
+];
 
 /// Runs every pass in order, verifying after each; the verifier failing is a compiler bug.
 pub fn optimize(program: ir::Program) -> Result<ir::Program, VerifyError> {
