@@ -13,7 +13,7 @@
 
 use super::layout::{self, ArgLayout, BufferWord, InputWord};
 use super::runtime_functions::RuntimeRefs;
-use crate::ir::{Elem, NodeId, NodeKind, Shape};
+use crate::ir::{Elem, NodeId, NodeKind, ScanOp, Shape};
 use crate::passes::fuse_loops::{LONG_HALO_ROWS, LoopPlan, Stage};
 use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
@@ -73,13 +73,27 @@ pub struct Translator<'p, 'b> {
     halo_cursors: Vec<Option<StackSlot>>,
     /// Per scan computed inside a row loop (`fuse_loops::is_inline_scan`): the stack slot
     /// holding its state between blocks — the last value (bytes 0..8), and whether a row has
-    /// started it (byte 8) — and, while its loop is emitted, the variables carrying that
-    /// state from row to row (live only inside the loop, where no call clobbers registers).
+    /// started it (byte 8) — and its `ema`'s α and 1 − α (bytes 16..32); while its loop is
+    /// emitted, the variables carrying that state from row to row and the constants loaded
+    /// before the rows (live only inside the loop, where no call clobbers registers).
     inline_scan_slots: HashMap<NodeId, StackSlot>,
-    inline_scans: HashMap<NodeId, (Variable, Variable)>,
+    inline_scans: HashMap<NodeId, InlineScanRegs>,
+    /// Where `reload_invariants` keeps a stage's output pointer (see there).
+    out_values_slot: StackSlot,
     /// Whether the rows being emitted come after the inline scans' first row: their
     /// recurrence then needs no "started?" choice.
     inline_scans_started: bool,
+}
+
+/// An inline scan's registers in its loop: the state's variables and its constants.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct InlineScanRegs {
+    pub(super) state: Variable,
+    pub(super) started: Variable,
+    /// α and 1 − α, loaded from the scan's slot before the rows: a float constant used in
+    /// a loop is rematerialised at its use (two instructions each, every row) by Cranelift.
+    pub(super) alpha: Value,
+    pub(super) complement: Value,
 }
 
 pub(super) fn clif_type(elem: Elem) -> types::Type {
@@ -113,6 +127,8 @@ impl<'p, 'b> Translator<'p, 'b> {
         let out_values = builder.ins().load(types::I64, flags, args, word(layout::OUT_VALUES));
         let out_valid_block = builder.ins().load(types::I64, flags, args, word(layout::OUT_VALID_BLOCK));
         let out_bitmap = builder.ins().load(types::I64, flags, args, word(layout::OUT_BITMAP));
+        let out_values_slot =
+            builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
         let mut translator = Translator {
             plan,
             builder,
@@ -132,6 +148,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             halo_cursors: Vec::new(),
             inline_scan_slots: HashMap::new(),
             inline_scans: HashMap::new(),
+            out_values_slot,
             inline_scans_started: false,
         };
         translator.create_halo_cursors();
@@ -153,13 +170,21 @@ impl<'p, 'b> Translator<'p, 'b> {
         for stage in &self.plan.stages {
             let Stage::Loop { nodes, .. } = stage else { continue };
             for &id in nodes {
-                if matches!(self.plan.program.node(id).kind, NodeKind::Scan { .. }) {
-                    let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3);
+                if let NodeKind::Scan { op, .. } = self.plan.program.node(id).kind {
+                    let ScanOp::Ema { alpha_bits } = op else {
+                        unreachable!("fuse_loops puts only an ema in a row loop")
+                    };
+                    let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 32, 3);
                     let slot = self.builder.create_sized_stack_slot(data);
                     let zero = self.builder.ins().f64const(0.0);
                     let no = self.builder.ins().iconst(types::I8, 0);
                     self.builder.ins().stack_store(types::I64, zero, slot, 0);
                     self.builder.ins().stack_store(types::I64, no, slot, 8);
+                    let alpha = f64::from_bits(alpha_bits);
+                    let (alpha, complement) =
+                        (self.builder.ins().f64const(alpha), self.builder.ins().f64const(1.0 - alpha));
+                    self.builder.ins().stack_store(types::I64, alpha, slot, 16);
+                    self.builder.ins().stack_store(types::I64, complement, slot, 24);
                     self.inline_scan_slots.insert(id, slot);
                 }
             }
@@ -179,7 +204,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             self.builder.def_var(value, loaded);
             let loaded = self.builder.ins().stack_load(types::I64, types::I8, slot, 8);
             self.builder.def_var(started, loaded);
-            self.inline_scans.insert(*id, (value, started));
+            let alpha = self.builder.ins().stack_load(types::I64, types::F64, slot, 16);
+            let complement = self.builder.ins().stack_load(types::I64, types::F64, slot, 24);
+            self.inline_scans.insert(*id, InlineScanRegs { state: value, started, alpha, complement });
             // Any inline scan not started puts the block on the rows that test it.
             let this_not_started =
                 self.builder.ins().icmp_imm_u(cranelift_codegen::ir::condcodes::IntCC::Equal, loaded, 0);
@@ -193,8 +220,8 @@ impl<'p, 'b> Translator<'p, 'b> {
 
     /// After a loop's rows: its inline scans' states back into their slots.
     fn store_inline_scans(&mut self) {
-        let scans: Vec<(NodeId, (Variable, Variable))> = self.inline_scans.drain().collect();
-        for (id, (value, started)) in scans {
+        let scans: Vec<(NodeId, InlineScanRegs)> = self.inline_scans.drain().collect();
+        for (id, InlineScanRegs { state: value, started, .. }) in scans {
             let slot = self.inline_scan_slots[&id];
             let value = self.builder.use_var(value);
             self.builder.ins().stack_store(types::I64, value, slot, 0);
@@ -219,7 +246,12 @@ impl<'p, 'b> Translator<'p, 'b> {
             let discard = self.arg(layout::DISCARD);
             let bias = self.builder.ins().imul_imm_s(start, size);
             let discard = self.builder.ins().isub(discard, bias);
-            self.out_values = self.builder.ins().select(writing, self.out_values, discard);
+            let out_values = self.builder.ins().select(writing, self.out_values, discard);
+            // Through a stack slot: Cranelift rematerialises the shift by a constant at each
+            // use, which pulls the subtraction and the select after it into the row loops
+            // (six instructions a row in a scalar loop); a loaded value is computed once.
+            self.builder.ins().stack_store(types::I64, out_values, self.out_values_slot, 0);
+            self.out_values = self.builder.ins().stack_load(types::I64, types::I64, self.out_values_slot, 0);
         }
         self.out_valid_block = self.arg(layout::OUT_VALID_BLOCK);
         self.out_bitmap = self.arg(layout::OUT_BITMAP);

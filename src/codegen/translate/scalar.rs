@@ -230,25 +230,24 @@ impl<'p, 'b> Translator<'p, 'b> {
             // An `ema` in the row loop (`fuse_loops::is_inline_scan`): `cumulative_step`'s
             // `α·x + (1−α)·s` from its first valid row on (which starts it at x), its state
             // kept over null rows; the same operations in the same order, so the same bits.
-            NodeKind::Scan { op: ScanOp::Ema { alpha_bits }, .. } => {
-                let (state, started) = *self.inline_scans.get(&id).expect("an inline scan has its state");
+            NodeKind::Scan { op: ScanOp::Ema { .. }, .. } => {
+                let regs = *self.inline_scans.get(&id).expect("an inline scan has its state");
                 let [(x, valid)] = [operands[0]];
-                let (s, is_started) = (self.builder.use_var(state), self.builder.use_var(started));
-                let alpha = f64::from_bits(alpha_bits);
-                let (alpha, complement) =
-                    (self.builder.ins().f64const(alpha), self.builder.ins().f64const(1.0 - alpha));
-                let scaled_x = self.builder.ins().fmul(alpha, x);
-                let scaled_s = self.builder.ins().fmul(complement, s);
+                let s = self.builder.use_var(regs.state);
+                let scaled_x = self.builder.ins().fmul(regs.alpha, x);
+                let scaled_s = self.builder.ins().fmul(regs.complement, s);
                 let stepped = self.builder.ins().fadd(scaled_x, scaled_s);
                 let next = if self.inline_scans_started {
+                    // Started stays set: the loop carries no flag.
                     stepped
                 } else {
+                    let is_started = self.builder.use_var(regs.started);
+                    let now_started = self.builder.ins().bor(is_started, valid);
+                    self.builder.def_var(regs.started, now_started);
                     self.builder.ins().select(is_started, stepped, x)
                 };
                 let next = self.builder.ins().select(valid, next, s);
-                let now_started = self.builder.ins().bor(is_started, valid);
-                self.builder.def_var(state, next);
-                self.builder.def_var(started, now_started);
+                self.builder.def_var(regs.state, next);
                 (next, valid)
             }
             NodeKind::Reduce { .. } | NodeKind::Scan { .. } => {
