@@ -8,7 +8,8 @@
 //! side by side — one call for two `ema`s, their chains interleaved — do not meet. Here the
 //! nodes are re-emitted in a stable topological order whose ready nodes are taken by class:
 //!
-//! 1. an elementwise node some scan depends on (it joins the loop before the scans);
+//! 1. a node other than a scan that some scan depends on (elementwise nodes join the loop
+//!    before the scans; inputs, constants and reductions are read, wherever they stand);
 //! 2. a scan (consecutive scans become one call);
 //! 3. any other node (after the scans: one loop, reading the scans' results).
 //!
