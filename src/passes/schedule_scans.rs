@@ -20,24 +20,20 @@
 use crate::ir::{Builder, Node, NodeId, NodeKind, Program};
 use std::collections::BTreeSet;
 
-/// Which nodes some scan depends on (through any path of operands), scans excluded.
-fn feeds_a_scan(program: &Program) -> Vec<bool> {
-    let mut feeds = vec![false; program.nodes.len()];
+/// Which nodes some scan reads, directly or through other nodes (a scan read by a scan
+/// included; `run` classes scans apart first).
+fn read_by_a_scan(program: &Program) -> Vec<bool> {
+    let mut read = vec![false; program.nodes.len()];
     // Users follow their operands: one reverse pass sees every user before its operands.
-    let mut needed = vec![false; program.nodes.len()];
     for index in (0..program.nodes.len()).rev() {
         let node = &program.nodes[index];
-        let is_scan = matches!(node.kind, NodeKind::Scan { .. });
-        if !is_scan && needed[index] {
-            feeds[index] = true;
-        }
-        if is_scan || needed[index] {
+        if read[index] || matches!(node.kind, NodeKind::Scan { .. }) {
             for operand in node.kind.operands() {
-                needed[operand.index()] = true;
+                read[operand.index()] = true;
             }
         }
     }
-    feeds
+    read
 }
 
 pub fn run(program: &Program) -> Program {
@@ -45,10 +41,10 @@ pub fn run(program: &Program) -> Program {
     if !program.nodes.iter().any(|node| matches!(node.kind, NodeKind::Scan { .. })) {
         return program.clone();
     }
-    let feeds = feeds_a_scan(program);
+    let read = read_by_a_scan(program);
     let class_of = |index: usize| match program.nodes[index].kind {
         NodeKind::Scan { .. } => 1,
-        _ if feeds[index] => 0,
+        _ if read[index] => 0,
         _ => 2,
     };
     // Each node's distinct operands not yet emitted, and each node's users.
