@@ -64,7 +64,10 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             let mut masks = Vec::with_capacity(VECTOR_GROUPS_PER_ITERATION);
             for group in 0..VECTOR_GROUPS_PER_ITERATION as i64 {
-                let i = this.builder.ins().iadd_imm_s(first, vector.lanes as i64 * group);
+                // The group's rows are `first + group_rows ..`: addresses are computed from
+                // `first` once per iteration (shared by the groups), the group's rows an
+                // offset in the load or store.
+                let i = GroupRows { first, offset: vector.lanes as i64 * group };
                 let mut computed: HashMap<NodeId, Value> = HashMap::new();
                 for &id in nodes {
                     let kind = this.plan.program.node(id).kind;
@@ -92,9 +95,9 @@ impl<'p, 'b> Translator<'p, 'b> {
                     };
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
                         let (values, halo) = (this.buffers[buffer].values, this.buffers[buffer].halo);
-                        let index = this.builder.ins().iadd(halo, i);
-                        let address = this.element_address(values, index, vector.size);
-                        this.builder.ins().store(vector_flags(), value, address, 0);
+                        let index = this.builder.ins().iadd(halo, i.first);
+                        let (address, offset) = this.group_address(values, index, i.offset, vector.size);
+                        this.builder.ins().store(vector_flags(), value, address, offset);
                     }
                     computed.insert(id, value);
                 }
@@ -103,13 +106,13 @@ impl<'p, 'b> Translator<'p, 'b> {
                 } else if writes_result && result_elem != vector.elem {
                     // A result conversion (f64 ↔ f32): the operand's lanes, converted as stored.
                     let value = this.read_vector(result, vector, start, i, &computed, &splats);
-                    let row = this.builder.ins().iadd(start, i);
-                    this.store_converted(value, vector, result_elem, row);
+                    let row = this.builder.ins().iadd(start, i.first);
+                    this.store_converted(value, vector, result_elem, row, i.offset);
                 } else if writes_result {
                     let value = this.read_vector(result, vector, start, i, &computed, &splats);
-                    let row = this.builder.ins().iadd(start, i);
-                    let address = this.element_address(this.out_values, row, vector.size);
-                    this.builder.ins().store(vector_flags(), value, address, 0);
+                    let row = this.builder.ins().iadd(start, i.first);
+                    let (address, offset) = this.group_address(this.out_values, row, i.offset, vector.size);
+                    this.builder.ins().store(vector_flags(), value, address, offset);
                 }
             }
             if bool_result {
@@ -171,6 +174,20 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
+    /// The address of element `index + rows` of `base`'s elements of `size` bytes, as an
+    /// address and a byte offset for the load or store: the address of `index` and `rows`
+    /// in the offset where it fits the offset's 32 bits, so that the lane groups of an
+    /// iteration share one address computation.
+    fn group_address(&mut self, base: Value, index: Value, rows: i64, size: i64) -> (Value, i32) {
+        match rows.checked_mul(size).and_then(|bytes| i32::try_from(bytes).ok()) {
+            Some(offset) => (self.element_address(base, index, size), offset),
+            None => {
+                let index = self.builder.ins().iadd_imm_s(index, rows);
+                (self.element_address(base, index, size), 0)
+            }
+        }
+    }
+
     /// `lanes` rows from block row `i` of a value; the vector plan guarantees every lagged
     /// index is in range.
     pub(super) fn read_vector(
@@ -178,7 +195,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         node: NodeId,
         vector: Lanes,
         start: Value,
-        i: Value,
+        i: GroupRows,
         computed: &HashMap<NodeId, Value>,
         splats: &HashMap<NodeId, StackSlot>,
     ) -> Value {
@@ -189,23 +206,22 @@ impl<'p, 'b> Translator<'p, 'b> {
         if let (0, Some(&value)) = (delta, computed.get(&base)) {
             return value;
         }
-        let delta = i64::try_from(delta).unwrap_or(i64::MAX);
-        let address = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
+        // `offset ≥ 0` and `delta ≥ 0`: the difference cannot overflow.
+        let rows = i.offset - i64::try_from(delta).unwrap_or(i64::MAX);
+        let (address, offset) = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
             let regs = self.inputs[slot as usize].as_ref().expect("column input");
             debug_assert!(regs.data_bit_offset.is_none(), "vector loops read no bool input (vector_plan)");
             let data = regs.data;
-            let row = self.builder.ins().iadd(start, i);
-            let row = self.builder.ins().iadd_imm_s(row, -delta);
-            self.element_address(data, row, vector.size)
+            let row = self.builder.ins().iadd(start, i.first);
+            self.group_address(data, row, rows, vector.size)
         } else {
             let buffer =
                 self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
             let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-            let position = self.builder.ins().iadd(halo, i);
-            let position = self.builder.ins().iadd_imm_s(position, -delta);
-            self.element_address(values, position, vector.size)
+            let position = self.builder.ins().iadd(halo, i.first);
+            self.group_address(values, position, rows, vector.size)
         };
-        self.builder.ins().load(vector.ty, vector_flags(), address, 0)
+        self.builder.ins().load(vector.ty, vector_flags(), address, offset)
     }
 
     /// The SIMD form of what the vector plan allows: arithmetic, comparisons (as lane masks)
@@ -319,15 +335,15 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// Stores one lane group converted to the result's float type from output row `row`:
     /// f64x2 → two f32s (`fvdemote`, the low 8 bytes), f32x4 → four f64s (`fvpromote_low` of
     /// the low and of the high half). IEEE conversions, as the scalar form's.
-    fn store_converted(&mut self, value: Value, vector: Lanes, to: Elem, row: Value) {
+    fn store_converted(&mut self, value: Value, vector: Lanes, to: Elem, row: Value, rows: i64) {
         let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
         match (vector.elem, to) {
             (Elem::F64, Elem::F32) => {
                 let narrow = self.builder.ins().fvdemote(value);
                 let words = self.builder.ins().bitcast(types::I64X2, little, narrow);
                 let word = self.builder.ins().extractlane(words, 0);
-                let address = self.element_address(self.out_values, row, 4);
-                self.builder.ins().store(vector_flags(), word, address, 0);
+                let (address, offset) = self.group_address(self.out_values, row, rows, 4);
+                self.builder.ins().store(vector_flags(), word, address, offset);
             }
             (Elem::F32, Elem::F64) => {
                 let low = self.builder.ins().fvpromote_low(value);
@@ -340,9 +356,10 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let high_bytes = self.builder.ins().shuffle(bytes, bytes, upper);
                 let high = self.builder.ins().bitcast(types::F32X4, little, high_bytes);
                 let high = self.builder.ins().fvpromote_low(high);
-                let address = self.element_address(self.out_values, row, 8);
-                self.builder.ins().store(vector_flags(), low, address, 0);
-                self.builder.ins().store(vector_flags(), high, address, 16);
+                let (address, offset) = self.group_address(self.out_values, row, rows, 8);
+                let high_offset = offset.checked_add(16).expect("a group's offset is within a block");
+                self.builder.ins().store(vector_flags(), low, address, offset);
+                self.builder.ins().store(vector_flags(), high, address, high_offset);
             }
             _ => unreachable!("the vector plan converts results between f64 and f32 only"),
         }
@@ -406,6 +423,14 @@ impl Lanes {
 /// 4 groups on W4 (`examples/workloads`), with fewer branches. Rows per iteration must be a
 /// power of two.
 pub(super) const VECTOR_GROUPS_PER_ITERATION: usize = 4;
+
+/// A lane group's rows in a vector loop's iteration: block rows `first + offset ..`, with
+/// `first` the iteration's first row and `offset` (≥ 0) the group's distance from it.
+#[derive(Clone, Copy)]
+pub(super) struct GroupRows {
+    pub(super) first: Value,
+    pub(super) offset: i64,
+}
 
 /// Vector accesses may be unaligned (lagged reads start anywhere), and never trap: the plan
 /// keeps them inside the buffers.
