@@ -48,6 +48,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
         }
         let zero = self.builder.ins().iconst(types::I64, 0);
+        // Lane-count-changing bitcasts name their byte order; every target fusejit runs on is
+        // little-endian.
+        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
         let result = self.plan.program.result;
         let rows_per_iteration = (VECTOR_GROUPS_PER_ITERATION * vector.lanes) as i64;
         // A bool result (a comparison's lane masks) is written a whole iteration at a time.
@@ -73,15 +76,31 @@ impl<'p, 'b> Translator<'p, 'b> {
                     let kind = this.plan.program.node(id).kind;
                     let value = if let Some(&slot) = lane_masks.get(&id) {
                         let bytes = slot.map(|slot| iteration_validity[&slot]);
-                        let null = this.null_lanes(bytes, vector, group);
                         match kind {
-                            NodeKind::Unary { op: UnaryOp::IsValid, .. } => this.builder.ins().bnot(null),
-                            NodeKind::Unary { op: UnaryOp::IsNull, .. } => null,
+                            NodeKind::Unary { op: UnaryOp::IsValid, .. } => {
+                                let null = this.null_lanes(bytes, vector, group);
+                                this.builder.ins().bnot(null)
+                            }
+                            NodeKind::Unary { op: UnaryOp::IsNull, .. } => {
+                                this.null_lanes(bytes, vector, group)
+                            }
                             NodeKind::Fill { value, fallback } => {
                                 let value = this.read_vector(value, vector, start, i, &computed, &splats);
                                 let fallback =
                                     this.read_vector(fallback, vector, start, i, &computed, &splats);
-                                this.builder.ins().bitselect(null, fallback, value)
+                                match bytes {
+                                    // Selected bytewise on the comparison's own mask (each lane's
+                                    // bytes are equal), which Cranelift emits as one blend.
+                                    Some(bytes) => {
+                                        let null = this.null_bytes(bytes, vector, group);
+                                        let value = this.builder.ins().bitcast(types::I8X16, little, value);
+                                        let fallback =
+                                            this.builder.ins().bitcast(types::I8X16, little, fallback);
+                                        let filled = this.builder.ins().bitselect(null, fallback, value);
+                                        this.builder.ins().bitcast(vector.ty, little, filled)
+                                    }
+                                    None => value,
+                                }
                             }
                             _ => unreachable!("lane masks are planned for fill, is_null and is_valid only"),
                         }
@@ -95,8 +114,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                     };
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
                         let (values, halo) = (this.buffers[buffer].values, this.buffers[buffer].halo);
-                        let index = this.builder.ins().iadd(halo, i.first);
-                        let (address, offset) = this.group_address(values, index, i.offset, vector.size);
+                        let (address, offset) = this.group_address(values, halo, i, i.offset, vector.size);
                         this.builder.ins().store(vector_flags(), value, address, offset);
                     }
                     computed.insert(id, value);
@@ -106,18 +124,18 @@ impl<'p, 'b> Translator<'p, 'b> {
                 } else if writes_result && result_elem != vector.elem {
                     // A result conversion (f64 ↔ f32): the operand's lanes, converted as stored.
                     let value = this.read_vector(result, vector, start, i, &computed, &splats);
-                    let row = this.builder.ins().iadd(start, i.first);
-                    this.store_converted(value, vector, result_elem, row, i.offset);
+                    this.store_converted(value, vector, result_elem, start, i);
                 } else if writes_result {
                     let value = this.read_vector(result, vector, start, i, &computed, &splats);
-                    let row = this.builder.ins().iadd(start, i.first);
-                    let (address, offset) = this.group_address(this.out_values, row, i.offset, vector.size);
+                    let (address, offset) =
+                        this.group_address(this.out_values, start, i, i.offset, vector.size);
                     this.builder.ins().store(vector_flags(), value, address, offset);
                 }
             }
             if bool_result {
-                let row = this.builder.ins().iadd(start, first);
-                this.store_masks_as_bools(&masks, vector, row);
+                let (address, offset) =
+                    this.group_address(this.out_values, start, GroupRows { first, offset: 0 }, 0, 1);
+                this.store_masks_as_bools(&masks, vector, address, offset);
             }
         });
     }
@@ -140,6 +158,22 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
+    /// Lane group `group`'s null rows as an `i8x16` mask, every byte of a null row's lane all
+    /// ones: each row's validity byte copied across its lane (one byte shuffle), compared
+    /// with zero.
+    fn null_bytes(&mut self, bytes: Value, vector: Lanes, group: i64) -> Value {
+        let lane_bytes = 16 / vector.lanes;
+        let mut spread = [0u8; 16];
+        for (index, byte) in spread.iter_mut().enumerate() {
+            *byte = (group as usize * vector.lanes + index / lane_bytes) as u8;
+        }
+        let spread = self.shuffle_immediate(spread);
+        let rows = self.builder.ins().shuffle(bytes, bytes, spread);
+        let zero = self.builder.ins().iconst(types::I8, 0);
+        let zeros = self.builder.ins().splat(types::I8X16, zero);
+        self.builder.ins().icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, rows, zeros)
+    }
+
     /// Lane group `group`'s null rows as a lane mask of the loop's type (all-ones lanes where
     /// null), from the iteration's validity bytes: each row's byte copied across its lane
     /// (one byte shuffle), compared with zero. No lane is null when the operand is never null
@@ -153,17 +187,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.builder.ins().splat(int, zero)
             }
             Some(bytes) => {
-                let lane_bytes = 16 / vector.lanes;
-                let mut spread = [0u8; 16];
-                for (index, byte) in spread.iter_mut().enumerate() {
-                    *byte = (group as usize * vector.lanes + index / lane_bytes) as u8;
-                }
-                let spread = self.shuffle_immediate(spread);
-                let rows = self.builder.ins().shuffle(bytes, bytes, spread);
-                let zero = self.builder.ins().iconst(types::I8, 0);
-                let zeros = self.builder.ins().splat(types::I8X16, zero);
-                let null =
-                    self.builder.ins().icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, rows, zeros);
+                let null = self.null_bytes(bytes, vector, group);
                 self.builder.ins().bitcast(int, little, null)
             }
         };
@@ -174,16 +198,26 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// The address of element `index + rows` of `base`'s elements of `size` bytes, as an
-    /// address and a byte offset for the load or store: the address of `index` and `rows`
-    /// in the offset where it fits the offset's 32 bits, so that the lane groups of an
-    /// iteration share one address computation.
-    fn group_address(&mut self, base: Value, index: Value, rows: i64, size: i64) -> (Value, i32) {
+    /// The address of element `outer + i.first + rows` of `base`'s elements of `size` bytes,
+    /// as an address and a byte offset for the load or store, where `outer` is invariant in
+    /// the loop (the block's first row, a buffer's halo): `base + outer·size` is computed
+    /// apart so that Cranelift hoists it out of the loop, the iteration adds `first·size`
+    /// (one address computation per column, shared by the lane groups), and `rows` is the
+    /// offset where it fits the offset's 32 bits.
+    fn group_address(
+        &mut self,
+        base: Value,
+        outer: Value,
+        i: GroupRows,
+        rows: i64,
+        size: i64,
+    ) -> (Value, i32) {
+        let outer_base = self.element_address(base, outer, size);
         match rows.checked_mul(size).and_then(|bytes| i32::try_from(bytes).ok()) {
-            Some(offset) => (self.element_address(base, index, size), offset),
+            Some(offset) => (self.element_address(outer_base, i.first, size), offset),
             None => {
-                let index = self.builder.ins().iadd_imm_s(index, rows);
-                (self.element_address(base, index, size), 0)
+                let index = self.builder.ins().iadd_imm_s(i.first, rows);
+                (self.element_address(outer_base, index, size), 0)
             }
         }
     }
@@ -212,14 +246,12 @@ impl<'p, 'b> Translator<'p, 'b> {
             let regs = self.inputs[slot as usize].as_ref().expect("column input");
             debug_assert!(regs.data_bit_offset.is_none(), "vector loops read no bool input (vector_plan)");
             let data = regs.data;
-            let row = self.builder.ins().iadd(start, i.first);
-            self.group_address(data, row, rows, vector.size)
+            self.group_address(data, start, i, rows, vector.size)
         } else {
             let buffer =
                 self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
             let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-            let position = self.builder.ins().iadd(halo, i.first);
-            self.group_address(values, position, rows, vector.size)
+            self.group_address(values, halo, i, rows, vector.size)
         };
         self.builder.ins().load(vector.ty, vector_flags(), address, offset)
     }
@@ -292,9 +324,9 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     /// Stores the lane masks (all-ones or zero lanes) of one iteration's lane groups as bools,
-    /// one 0/1 byte per row from output row `row`: byte 0 of each lane picked out by two
+    /// one 0/1 byte per row at `address + offset`: byte 0 of each lane picked out by two
     /// rounds of shuffles, masked to 1, stored at once (8 rows of 64-bit lanes, 16 of 32-bit).
-    fn store_masks_as_bools(&mut self, masks: &[Value], vector: Lanes, row: Value) {
+    fn store_masks_as_bools(&mut self, masks: &[Value], vector: Lanes, address: Value, offset: i32) {
         debug_assert_eq!(masks.len(), 4, "four lane groups per iteration");
         let lanes = vector.lanes;
         // Lane-count-changing bitcasts name their byte order; every target fusejit runs on is
@@ -322,27 +354,27 @@ impl<'p, 'b> Translator<'p, 'b> {
         let one = self.builder.ins().iconst(types::I8, 1);
         let ones = self.builder.ins().splat(types::I8X16, one);
         let bools = self.builder.ins().band(all, ones);
-        let address = self.element_address(self.out_values, row, 1);
         if 4 * lanes == 16 {
-            self.builder.ins().store(vector_flags(), bools, address, 0);
+            self.builder.ins().store(vector_flags(), bools, address, offset);
         } else {
             let words = self.builder.ins().bitcast(types::I64X2, little, bools);
             let word = self.builder.ins().extractlane(words, 0);
-            self.builder.ins().store(vector_flags(), word, address, 0);
+            self.builder.ins().store(vector_flags(), word, address, offset);
         }
     }
 
-    /// Stores one lane group converted to the result's float type from output row `row`:
+    /// Stores lane group `i` converted to the result's float type, from the block's row
+    /// `start + i.first + i.offset` of the output:
     /// f64x2 → two f32s (`fvdemote`, the low 8 bytes), f32x4 → four f64s (`fvpromote_low` of
     /// the low and of the high half). IEEE conversions, as the scalar form's.
-    fn store_converted(&mut self, value: Value, vector: Lanes, to: Elem, row: Value, rows: i64) {
+    fn store_converted(&mut self, value: Value, vector: Lanes, to: Elem, start: Value, i: GroupRows) {
         let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
         match (vector.elem, to) {
             (Elem::F64, Elem::F32) => {
                 let narrow = self.builder.ins().fvdemote(value);
                 let words = self.builder.ins().bitcast(types::I64X2, little, narrow);
                 let word = self.builder.ins().extractlane(words, 0);
-                let (address, offset) = self.group_address(self.out_values, row, rows, 4);
+                let (address, offset) = self.group_address(self.out_values, start, i, i.offset, 4);
                 self.builder.ins().store(vector_flags(), word, address, offset);
             }
             (Elem::F32, Elem::F64) => {
@@ -356,7 +388,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let high_bytes = self.builder.ins().shuffle(bytes, bytes, upper);
                 let high = self.builder.ins().bitcast(types::F32X4, little, high_bytes);
                 let high = self.builder.ins().fvpromote_low(high);
-                let (address, offset) = self.group_address(self.out_values, row, rows, 8);
+                let (address, offset) = self.group_address(self.out_values, start, i, i.offset, 8);
                 let high_offset = offset.checked_add(16).expect("a group's offset is within a block");
                 self.builder.ins().store(vector_flags(), low, address, offset);
                 self.builder.ins().store(vector_flags(), high, address, high_offset);
