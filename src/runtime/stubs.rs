@@ -197,9 +197,29 @@ pub unsafe extern "C" fn combine_validity_bits(
             std::slice::from_raw_parts_mut(bitmap.add(start / 8), len.div_ceil(8)),
         )
     };
+    // Whole words at and after every source's first valid row (most of a block) take the
+    // AND of the sources' words, with nothing to mask; the others the general route below.
+    let whole_from = sources
+        .iter()
+        .map(|source| usize::try_from(source.first_valid.max(0)).unwrap_or(usize::MAX).div_ceil(64))
+        .max()
+        .unwrap_or(0);
     for (word_index, out) in bitmap.chunks_mut(8).enumerate() {
         let i = word_index * 64;
         let rows = (len - i).min(64);
+        if rows == 64 && word_index >= whole_from {
+            let mut word = u64::MAX;
+            for source in sources {
+                if source.kind == SOURCE_BITMAP {
+                    let bit = usize::try_from(source.position + i as i64).expect("a readable bit");
+                    // SAFETY: rows `i .. i + 64` are at or after `first_valid` and before
+                    // `len`, so bits `bit .. bit + 64` are readable.
+                    word &= unsafe { read_bitmap_word(source.pointer as *const u8, bit) };
+                }
+            }
+            out.copy_from_slice(&word.to_le_bytes());
+            continue;
+        }
         let mut word = if rows == 64 { u64::MAX } else { (1u64 << rows) - 1 };
         for source in sources {
             debug_assert_ne!(source.kind, SOURCE_BYTES);
@@ -217,13 +237,8 @@ pub unsafe extern "C" fn combine_validity_bits(
                 // Bits `bit .. bit + count` are readable (rows `from .. i + rows` are at or
                 // after `first_valid` and before `len`): bytes `bit / 8 ..= (bit + count − 1) / 8`.
                 let bits = if count == 64 {
-                    // SAFETY: a whole word's bits span bytes bit/8 .. bit/8 + 8, and a ninth
-                    // when `shift > 0` (the only case that reads it).
-                    unsafe {
-                        let low =
-                            u64::from_le(std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>())) >> shift;
-                        if shift == 0 { low } else { low | u64::from(*base.add(bit / 8 + 8)) << (64 - shift) }
-                    }
+                    // SAFETY: bits `bit .. bit + 64` are readable (above).
+                    unsafe { read_bitmap_word(base, bit) }
                 } else {
                     let (first_byte, last_byte) = (bit / 8, (bit + count - 1) / 8);
                     // SAFETY: bytes `first_byte ..= last_byte` hold the readable bits above.
@@ -240,6 +255,23 @@ pub unsafe extern "C" fn combine_validity_bits(
             }
         }
         out.copy_from_slice(&word.to_le_bytes()[..out.len()]);
+    }
+}
+
+/// Bits `bit .. bit + 64` of the bitmap at `base`, bit `bit` in bit 0 (at any bit offset:
+/// an Arrow slice's bitmap starts anywhere).
+///
+/// # Safety
+/// Bits `bit .. bit + 64` of `base` must be readable: they span bytes `bit / 8 ..= (bit + 63)
+/// / 8`, which is `bit / 8 + 7`, or `bit / 8 + 8` when `bit % 8 > 0` (the only case that reads
+/// that ninth byte).
+#[inline(always)]
+unsafe fn read_bitmap_word(base: *const u8, bit: usize) -> u64 {
+    let shift = bit % 8;
+    // SAFETY: the caller guarantees bytes `bit / 8 .. bit / 8 + 8`, and the ninth when read.
+    unsafe {
+        let low = u64::from_le(std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>())) >> shift;
+        if shift == 0 { low } else { low | u64::from(*base.add(bit / 8 + 8)) << (64 - shift) }
     }
 }
 
@@ -308,15 +340,8 @@ pub unsafe extern "C" fn combine_validity(
                 if i + 64 <= len {
                     // 64 rows at once, at any bit offset (an Arrow slice's bitmap starts
                     // anywhere); all-valid words skip the loop.
-                    let shift = bit % 8;
-                    // SAFETY: bits bit..bit+64 are readable (rows i..i+64 are in range): they
-                    // span bytes bit/8 ..= (bit+63)/8, which is bit/8 + 7, or bit/8 + 8 when
-                    // `shift > 0` (the only case that reads that ninth byte).
-                    let word = unsafe {
-                        let low =
-                            u64::from_le(std::ptr::read_unaligned(base.add(bit / 8).cast::<u64>())) >> shift;
-                        if shift == 0 { low } else { low | u64::from(*base.add(bit / 8 + 8)) << (64 - shift) }
-                    };
+                    // SAFETY: bits bit..bit+64 are readable (rows i..i+64 are in range).
+                    let word = unsafe { read_bitmap_word(base, bit) };
                     if word != u64::MAX {
                         for (k, eight) in out[i..i + 64].chunks_exact_mut(8).enumerate() {
                             let bytes = u64::from_le_bytes((&*eight).try_into().expect("eight bytes"));
