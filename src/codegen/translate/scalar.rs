@@ -60,15 +60,22 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().iadd(base, offset)
     }
 
+    /// The address of element `outer + i` of `base`'s, with `outer` invariant in the row loop
+    /// (the block's first row, a buffer's halo): `base + outer·size` apart, which Cranelift
+    /// hoists out of the loop, so that a row adds only `i·size` (no `outer + i` each row).
+    pub(super) fn row_address(&mut self, base: Value, outer: Value, i: Value, size: i64) -> Value {
+        let outer_base = self.element_address(base, outer, size);
+        self.element_address(outer_base, i, size)
+    }
+
     pub(super) fn store_buffer(&mut self, buffer: usize, id: NodeId, i: Value, (value, valid): Pair) {
         let elem = self.plan.program.node(id).ty.elem;
         let regs = &self.buffers[buffer];
         let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
-        let index = self.builder.ins().iadd(halo, i);
-        let address = self.element_address(values, index, elem_size(elem));
+        let address = self.row_address(values, halo, i, elem_size(elem));
         self.builder.ins().store(self.flags, value, address, 0);
         if let Some(validity) = validity {
-            let address = self.builder.ins().iadd(validity, index);
+            let address = self.row_address(validity, halo, i, 1);
             self.builder.ins().store(self.flags, valid, address, 0);
         }
     }
@@ -109,7 +116,10 @@ impl<'p, 'b> Translator<'p, 'b> {
             let value = match data_bit_offset {
                 Some(offset) => self.bit(data, offset, source_row),
                 None => {
-                    let address = self.element_address(data, source_row, elem_size(elem));
+                    let address = match in_range {
+                        None => self.row_address(data, start, i, elem_size(elem)),
+                        Some(_) => self.element_address(data, source_row, elem_size(elem)),
+                    };
                     self.builder.ins().load(clif_type(elem), self.flags, address, 0)
                 }
             };
@@ -125,7 +135,10 @@ impl<'p, 'b> Translator<'p, 'b> {
             let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
             let position = self.builder.ins().iadd(halo, i);
             let position = self.back(position, in_range);
-            let address = self.element_address(values, position, elem_size(elem));
+            let address = match in_range {
+                None => self.row_address(values, halo, i, elem_size(elem)),
+                Some(_) => self.element_address(values, position, elem_size(elem)),
+            };
             let mut value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
             if elem == Elem::Bool {
                 // A clamped read may land on scratch that held another type: keep bools 0 or 1,
@@ -134,7 +147,10 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             let valid = match validity {
                 Some(validity) => {
-                    let address = self.builder.ins().iadd(validity, position);
+                    let address = match in_range {
+                        None => self.row_address(validity, halo, i, 1),
+                        Some(_) => self.builder.ins().iadd(validity, position),
+                    };
                     self.builder.ins().load(types::I8, self.flags, address, 0)
                 }
                 None => self.one(),

@@ -238,9 +238,8 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             if writes_result {
                 let (value, valid) = this.read(result, 0, start, i, &computed);
-                let row = this.builder.ins().iadd(start, i);
                 let elem = this.plan.program.result_type().elem;
-                let address = this.element_address(this.out_values, row, elem_size(elem));
+                let address = this.row_address(this.out_values, start, i, elem_size(elem));
                 this.builder.ins().store(this.flags, value, address, 0);
                 if result_nullable {
                     let address = this.builder.ins().iadd(this.out_valid_block, i);

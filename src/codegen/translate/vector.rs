@@ -212,12 +212,11 @@ impl<'p, 'b> Translator<'p, 'b> {
         rows: i64,
         size: i64,
     ) -> (Value, i32) {
-        let outer_base = self.element_address(base, outer, size);
         match rows.checked_mul(size).and_then(|bytes| i32::try_from(bytes).ok()) {
-            Some(offset) => (self.element_address(outer_base, i.first, size), offset),
+            Some(offset) => (self.row_address(base, outer, i.first, size), offset),
             None => {
                 let index = self.builder.ins().iadd_imm_s(i.first, rows);
-                (self.element_address(outer_base, index, size), 0)
+                (self.row_address(base, outer, index, size), 0)
             }
         }
     }
