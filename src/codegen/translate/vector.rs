@@ -3,7 +3,7 @@
 
 use super::scalar::int_cc;
 use super::{Translator, float_cc};
-use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, UnaryOp};
+use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, UnaryOp};
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
@@ -274,8 +274,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Binary { op: BinaryOp::Sub, .. } => self.builder.ins().fsub(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().fmul(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Div, .. } => self.builder.ins().fdiv(operands[0], operands[1]),
-            NodeKind::Binary { op: op @ (BinaryOp::Min | BinaryOp::Max), .. } => {
-                self.min_max_vector(op, vector, operands[0], operands[1])
+            NodeKind::Binary { op: op @ (BinaryOp::Min | BinaryOp::Max), lhs, rhs } => {
+                let never_nan = [lhs, rhs].map(|operand| self.is_constant_not_nan(operand));
+                self.min_max_vector(op, vector, [operands[0], operands[1]], never_nan)
             }
             NodeKind::Binary { op, .. } if op.is_comparison() => {
                 // All-ones lanes where true, as the float vector type, for `where` to select with.
@@ -400,8 +401,28 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.func.dfg.immediates.push(cranelift_codegen::ir::ConstantData::from(&bytes[..]))
     }
 
-    /// `min_max` lane-wise: the same selections as the scalar form, with lane masks.
-    pub(super) fn min_max_vector(&mut self, op: BinaryOp, vector: Lanes, a: Value, b: Value) -> Value {
+    /// Whether `node` (through its lags) is a float constant that is not NaN: a `min`/`max`
+    /// operand whose NaN selection can be left out (`max(d, 0)`).
+    fn is_constant_not_nan(&self, node: NodeId) -> bool {
+        let (base, _) = self.plan.resolve_lags(node);
+        match self.plan.program.node(base).kind {
+            NodeKind::Const(ConstValue::F64(bits)) => !f64::from_bits(bits).is_nan(),
+            NodeKind::Const(ConstValue::F32(bits)) => !f32::from_bits(bits).is_nan(),
+            _ => false,
+        }
+    }
+
+    /// `min_max` lane-wise: the same selections as the scalar form, with lane masks, but for
+    /// the NaN selection of an operand that is never NaN (`never_nan`, a constant), which
+    /// would never pick it. The selections run on the lanes' bits, where the comparisons'
+    /// masks are used as they come (not bitcast), so that Cranelift emits each as one blend.
+    pub(super) fn min_max_vector(
+        &mut self,
+        op: BinaryOp,
+        vector: Lanes,
+        [a, b]: [Value; 2],
+        [a_never_nan, b_never_nan]: [bool; 2],
+    ) -> Value {
         let int = if vector.ty == types::F32X4 { types::I32X4 } else { types::I64X2 };
         let flags = MemFlagsData::new();
         let a_bits = self.builder.ins().bitcast(int, flags, a);
@@ -411,19 +432,18 @@ impl<'p, 'b> Translator<'p, 'b> {
         } else {
             (FloatCC::GreaterThan, FloatCC::LessThan, self.builder.ins().band(a_bits, b_bits))
         };
-        let combined = self.builder.ins().bitcast(vector.ty, flags, combined);
-        let mask = |this: &mut Self, cc, x, y| {
-            let lanes = this.builder.ins().fcmp(cc, x, y);
-            this.builder.ins().bitcast(vector.ty, flags, lanes)
-        };
-        let a_wins = mask(self, first_cc, a, b);
-        let b_wins = mask(self, second_cc, a, b);
-        let b_nan = mask(self, FloatCC::Unordered, b, b);
-        let a_nan = mask(self, FloatCC::Unordered, a, a);
-        let ordered = self.builder.ins().bitselect(b_wins, b, combined);
-        let ordered = self.builder.ins().bitselect(a_wins, a, ordered);
-        let with_b_nan = self.builder.ins().bitselect(b_nan, b, ordered);
-        self.builder.ins().bitselect(a_nan, a, with_b_nan)
+        let a_wins = self.builder.ins().fcmp(first_cc, a, b);
+        let b_wins = self.builder.ins().fcmp(second_cc, a, b);
+        let ordered = self.builder.ins().bitselect(b_wins, b_bits, combined);
+        let mut selected = self.builder.ins().bitselect(a_wins, a_bits, ordered);
+        // b's NaN first, then a's over it: a NaN `a` wins, as in the scalar form.
+        for (operand, bits, never_nan) in [(b, b_bits, b_never_nan), (a, a_bits, a_never_nan)] {
+            if !never_nan {
+                let nan = self.builder.ins().fcmp(FloatCC::Unordered, operand, operand);
+                selected = self.builder.ins().bitselect(nan, bits, selected);
+            }
+        }
+        self.builder.ins().bitcast(vector.ty, flags, selected)
     }
 }
 
