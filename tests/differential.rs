@@ -172,6 +172,13 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
         // first ema, the two emas are one call, the arithmetic after them one loop.
         "d = diff(x, 1); up = ema(max(d, 0), 1/14); down = ema(max(-d, 0), 1/14); 100 - 100 / (1 + up / down)",
         "(x - mavg(x, 20)) / mstd(x, 20) + cumsum(y * 2) - x * 3",
+        // Cheap operands in the emas' row loop (a lag inside a block, a lag past it), and an
+        // ema of a block call's result carried in the row loop over its buffer.
+        "ema(x - lag(x, 1), 0.1) * 2 + ema(ln(y) * 3, 0.2)",
+        "ema(-lag(y, 700), 0.3) - ema(y * 2 + 1, 0.05)",
+        // Started at row 0, its operand null at row 2 (y[2] < 104.9 reads lag(y, 3)): the
+        // state is kept over that row.
+        "ema(where(y < 104.9, lag(y, 3), y), 0.2)",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     for rows in [0usize, 1, 63, 64, 65, 511, 512, 513, 1024, 1025, 3000] {
@@ -217,6 +224,13 @@ fn every_thread_count_gives_the_same_bits() {
         "ema(lag(y, 2), 0.2) * 2 + where(ema(y, 0.05) > y, 1.0, -1.0)",
         "d = diff(x, 1); up = ema(max(d, 0), 1/14); down = ema(max(-d, 0), 1/14); 100 - 100 / (1 + up / down)",
         "(x - mavg(x, 20)) / mstd(x, 20) + cumsum(y * 2) - x * 3",
+        // Cheap operands in the emas' row loop (a lag inside a block, a lag past it), and an
+        // ema of a block call's result carried in the row loop over its buffer.
+        "ema(x - lag(x, 1), 0.1) * 2 + ema(ln(y) * 3, 0.2)",
+        "ema(-lag(y, 700), 0.3) - ema(y * 2 + 1, 0.05)",
+        // Started at row 0, its operand null at row 2 (y[2] < 104.9 reads lag(y, 3)): the
+        // state is kept over that row.
+        "ema(where(y < 104.9, lag(y, 3), y), 0.2)",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     let engines: Vec<(String, Engine)> = [(1, 64), (2, 64), (3, 64), (7, 64), (2, 32_768), (7, 1000)]

@@ -329,7 +329,14 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
             // An inline scan starts a loop of its own (what precedes it keeps its vector form)
             // that goes on while the nodes after it are cheap one row at a time.
             (Shape::Column, NodeKind::Scan { .. }) if is_inline_scan(program, &nulls_past_lags, id) => {
-                if !scan_loop && !current.is_empty() {
+                // A short loop of cheap nodes before it (the scan's operand: `x - lag(x, 1)`)
+                // joins the scan loop, where its work hides under the recurrence's latency,
+                // rather than run as a loop of its own and hand over a buffer. (`min`/`max`
+                // do not: RSI's two, each a few selections a row, made its loop of two
+                // `ema`s bound by instructions rather than by the recurrences.)
+                let joins = current.len() <= MAX_NODES_JOINING_A_SCAN_LOOP
+                    && current.iter().all(|&node| is_cheap_in_scan_loop(program, node));
+                if !scan_loop && !current.is_empty() && !joins {
                     stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
                 }
                 scan_loop = true;
@@ -488,30 +495,32 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
 }
 
 /// Whether scan `id` runs inside a row loop, its running state a value the loop carries from
-/// row to row: an `ema` of an f64 input column (or a lag of one) null at most in the first
-/// rows a lag leaves null (`nulls_past_lags`, `Program::nullable_nodes_with`). (An `ema` of a
-/// computed value stays a block call: its operand's loop keeps its vector form, which the
-/// row-by-row loop of the recurrence would take from it.) Its one dependent multiply-add a row
-/// is its whole cost, which the loop's other work (another `ema`, the arithmetic after it)
-/// overlaps; as a block call it would add a pass over a buffer and keep other scans' chains
-/// apart. (Over nulls anywhere, keeping the state across a null row would put a
-/// data-dependent choice on that chain: such an `ema` stays a block call.) A loop holding one
-/// has no vector form (the recurrence is row by row), and runs on one thread (`ema` has no
-/// warm-up: `parallel::warm_up`).
+/// row to row: an `ema` of f64s null at most in the first rows a lag leaves null
+/// (`nulls_past_lags`, `Program::nullable_nodes_with`), whether its operand is an input, a
+/// value computed in an earlier stage (read from its buffer) or one computed in the same loop
+/// (the cheap nodes that join it: `MAX_NODES_JOINING_A_SCAN_LOOP`). Its one dependent
+/// multiply-add a row is its whole cost, which the loop's other work (another `ema`, the
+/// arithmetic after it) overlaps; as a block call it would add a pass over a buffer and keep
+/// other scans' chains apart. (Over nulls anywhere, keeping the state across a null row would
+/// put a data-dependent choice on that chain: such an `ema` stays a block call.) A loop
+/// holding one has no vector form (the recurrence is row by row), and runs on one thread
+/// (`ema` has no warm-up: `parallel::warm_up`).
 pub fn is_inline_scan(program: &Program, nulls_past_lags: &[bool], id: NodeId) -> bool {
     let node = program.node(id);
     match node.kind {
         NodeKind::Scan { op: ScanOp::Ema { .. }, arg } => {
-            let reads_an_input =
-                matches!(program.node(resolve_lags(program, arg).0).kind, NodeKind::Input { .. });
-            reads_an_input
-                && node.ty.elem == Elem::F64
+            node.ty.elem == Elem::F64
                 && program.node(arg).ty.elem == Elem::F64
                 && !nulls_past_lags[arg.index()]
         }
         _ => false,
     }
 }
+
+/// The most nodes of a loop that may join the inline scans after it (each one
+/// `is_cheap_in_scan_loop`): a few operations a row hide under an `ema`'s dependent
+/// multiply-add; a long expression keeps its vector loop.
+const MAX_NODES_JOINING_A_SCAN_LOOP: usize = 6;
 
 /// Whether node `id` costs little one row at a time, so that it may follow inline scans in
 /// their loop rather than wait for a loop of its own: `+ − ×`, negation, comparisons and

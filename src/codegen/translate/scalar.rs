@@ -1,7 +1,7 @@
 //! The scalar form of a row: reads (inputs, buffers, lags), constants, and every operation
 //! on `(value, valid)` pairs, mirroring `ir::semantics` operation for operation.
 
-use super::{Pair, Translator, clif_type, elem_size};
+use super::{Lanes, Pair, Translator, clif_type, elem_size};
 use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, ScanOp, UnaryOp};
 use crate::math::{BinaryMathFunction, MathFunction};
 use crate::passes::fuse_loops::BlockFunction;
@@ -221,6 +221,13 @@ impl<'p, 'b> Translator<'p, 'b> {
                 };
                 (value, valid)
             }
+            NodeKind::Binary { op: op @ (BinaryOp::Min | BinaryOp::Max), lhs, rhs }
+                if matches!(self.plan.program.node(lhs).ty.elem, Elem::F64 | Elem::F32) =>
+            {
+                let [(a, va), (b, vb)] = [operands[0], operands[1]];
+                let never_nan = [lhs, rhs].map(|operand| self.is_constant_not_nan(operand));
+                (self.min_max(op, a, b, never_nan), self.builder.ins().band(va, vb))
+            }
             NodeKind::Binary { op, lhs, .. } => {
                 let operand_elem = self.plan.program.node(lhs).ty.elem;
                 self.binary(op, operand_elem, operands[0], operands[1])
@@ -373,7 +380,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             BinaryOp::Sub => self.builder.ins().fsub(a, b),
             BinaryOp::Mul => self.builder.ins().fmul(a, b),
             BinaryOp::Div => self.builder.ins().fdiv(a, b),
-            BinaryOp::Min | BinaryOp::Max => return (self.min_max(op, a, b), both),
+            BinaryOp::Min | BinaryOp::Max => return (self.min_max(op, a, b, [false; 2]), both),
             BinaryOp::Eq | BinaryOp::Ne if is_bool => {
                 self.builder.ins().icmp(if op == BinaryOp::Eq { IntCC::Equal } else { IntCC::NotEqual }, a, b)
             }
@@ -408,28 +415,17 @@ impl<'p, 'b> Translator<'p, 'b> {
 
     /// IEEE 754-2019 minimum/maximum exactly as `semantics::minimum`/`maximum`: a NaN operand
     /// gives that NaN (the left first); equal values combine their bits, so that
-    /// `min(-0, +0) = -0` (OR of the sign bits) and `max(-0, +0) = +0` (AND).
-    pub(super) fn min_max(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
-        let float = self.builder.func.dfg.value_type(a);
-        let int = if float == types::F64 { types::I64 } else { types::I32 };
-        let a_bits = self.builder.ins().bitcast(int, MemFlagsData::new(), a);
-        let b_bits = self.builder.ins().bitcast(int, MemFlagsData::new(), b);
-        let (first_cc, second_cc, combined) = if op == BinaryOp::Min {
-            (FloatCC::LessThan, FloatCC::GreaterThan, self.builder.ins().bor(a_bits, b_bits))
-        } else {
-            (FloatCC::GreaterThan, FloatCC::LessThan, self.builder.ins().band(a_bits, b_bits))
-        };
-        // equal (or ±0): combined bits; b beyond a: b; a beyond b: a. Chosen as bits (`cmov`),
-        // not floats (a jump over a move, which a sign flipping with the data mispredicts).
-        let a_wins = self.builder.ins().fcmp(first_cc, a, b);
-        let b_wins = self.builder.ins().fcmp(second_cc, a, b);
-        let ordered = self.builder.ins().select(b_wins, b_bits, combined);
-        let ordered = self.builder.ins().select(a_wins, a_bits, ordered);
-        let b_nan = self.builder.ins().fcmp(FloatCC::Unordered, b, b);
-        let with_b_nan = self.builder.ins().select(b_nan, b_bits, ordered);
-        let a_nan = self.builder.ins().fcmp(FloatCC::Unordered, a, a);
-        let chosen = self.builder.ins().select(a_nan, a_bits, with_b_nan);
-        self.builder.ins().bitcast(float, MemFlagsData::new(), chosen)
+    /// `min(-0, +0) = -0` (OR of the sign bits) and `max(-0, +0) = +0` (AND). Lane 0 of the
+    /// vector form ([`Self::min_max_vector`], `never_nan` as there): blends in the float
+    /// registers, where choosing the bits with `cmov`s took each operand to an integer
+    /// register and back, on the path of an inline `ema`'s operand.
+    pub(super) fn min_max(&mut self, op: BinaryOp, a: Value, b: Value, never_nan: [bool; 2]) -> Value {
+        let elem = if self.builder.func.dfg.value_type(a) == types::F64 { Elem::F64 } else { Elem::F32 };
+        let vector = Lanes::of(elem);
+        let a = self.builder.ins().scalar_to_vector(vector.ty, a);
+        let b = self.builder.ins().scalar_to_vector(vector.ty, b);
+        let lanes = self.min_max_vector(op, vector, [a, b], never_nan);
+        self.builder.ins().extractlane(lanes, 0)
     }
 
     /// The multiplications of `ir::semantics::pow_i_float`, in its order (the interpreter's

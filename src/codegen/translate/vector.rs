@@ -403,7 +403,7 @@ impl<'p, 'b> Translator<'p, 'b> {
 
     /// Whether `node` (through its lags) is a float constant that is not NaN: a `min`/`max`
     /// operand whose NaN selection can be left out (`max(d, 0)`).
-    fn is_constant_not_nan(&self, node: NodeId) -> bool {
+    pub(super) fn is_constant_not_nan(&self, node: NodeId) -> bool {
         let (base, _) = self.plan.resolve_lags(node);
         match self.plan.program.node(base).kind {
             NodeKind::Const(ConstValue::F64(bits)) => !f64::from_bits(bits).is_nan(),
