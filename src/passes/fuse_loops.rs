@@ -326,8 +326,9 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
             (Shape::Scalar, _) => scalars.push(id),
             // Inputs are read in place and lags are reads of other nodes: neither is computed.
             (Shape::Column, NodeKind::Input { .. } | NodeKind::Lag { .. }) => {}
-            // An inline scan starts a loop of its own (what precedes it keeps its vector form)
-            // that goes on while the nodes after it are cheap one row at a time.
+            // An inline scan starts a loop of its own (what precedes it keeps its vector form,
+            // unless it is a short run of cheap nodes that joins) that goes on while the nodes
+            // after it are cheap one row at a time.
             (Shape::Column, NodeKind::Scan { .. }) if is_inline_scan(program, &nulls_past_lags, id) => {
                 // A short loop of cheap nodes before it (the scan's operand: `x - lag(x, 1)`)
                 // joins the scan loop, where its work hides under the recurrence's latency,
