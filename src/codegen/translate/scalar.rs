@@ -422,8 +422,10 @@ impl<'p, 'b> Translator<'p, 'b> {
     pub(super) fn min_max(&mut self, op: BinaryOp, a: Value, b: Value, never_nan: [bool; 2]) -> Value {
         let elem = if self.builder.func.dfg.value_type(a) == types::F64 { Elem::F64 } else { Elem::F32 };
         let vector = Lanes::of(elem);
-        let a = self.builder.ins().scalar_to_vector(vector.ty, a);
-        let b = self.builder.ins().scalar_to_vector(vector.ty, b);
+        // Splatted (one instruction) rather than moved into a zeroed vector (two): only lane
+        // 0 is read.
+        let a = self.builder.ins().splat(vector.ty, a);
+        let b = self.builder.ins().splat(vector.ty, b);
         let lanes = self.min_max_vector(op, vector, [a, b], never_nan);
         self.builder.ins().extractlane(lanes, 0)
     }

@@ -47,6 +47,22 @@ impl<'p, 'b> Translator<'p, 'b> {
                 splats.insert(base, slot);
             }
         }
+        // A float negation flips the sign bits with a mask loaded from a slot, for the same
+        // reason: Cranelift's `fneg` builds its mask at every use (three instructions a group).
+        let negates = !vector.elem.is_integer()
+            && nodes.iter().any(|&id| {
+                matches!(self.plan.program.node(id).kind, NodeKind::Unary { op: UnaryOp::Neg, .. })
+            });
+        let sign_mask = negates.then(|| {
+            let int = if vector.lanes == 2 { types::I64X2 } else { types::I32X4 };
+            let sign = self
+                .int_const(int.lane_type(), if vector.lanes == 2 { i64::MIN } else { i64::from(i32::MIN) });
+            let mask = self.builder.ins().splat(int, sign);
+            let slot =
+                self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+            self.builder.ins().stack_store(types::I64, mask, slot, 0);
+            slot
+        });
         let zero = self.builder.ins().iconst(types::I64, 0);
         // Lane-count-changing bitcasts name their byte order; every target fusejit runs on is
         // little-endian.
@@ -110,7 +126,17 @@ impl<'p, 'b> Translator<'p, 'b> {
                             .into_iter()
                             .map(|operand| this.read_vector(operand, vector, start, i, &computed, &splats))
                             .collect();
-                        this.apply_vector(id, vector, &operands)
+                        match (kind, sign_mask) {
+                            // The same bits as `fneg`: IEEE negation flips the sign bit, of a NaN too.
+                            (NodeKind::Unary { op: UnaryOp::Neg, .. }, Some(slot)) => {
+                                let int = if vector.lanes == 2 { types::I64X2 } else { types::I32X4 };
+                                let mask = this.builder.ins().stack_load(types::I64, int, slot, 0);
+                                let bits = this.builder.ins().bitcast(int, MemFlagsData::new(), operands[0]);
+                                let flipped = this.builder.ins().bxor(bits, mask);
+                                this.builder.ins().bitcast(vector.ty, MemFlagsData::new(), flipped)
+                            }
+                            _ => this.apply_vector(id, vector, &operands),
+                        }
                     };
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
                         let (values, halo) = (this.buffers[buffer].values, this.buffers[buffer].halo);
