@@ -133,11 +133,21 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
             let regs = &self.buffers[buffer];
             let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
-            let position = self.builder.ins().iadd(halo, i);
-            let position = self.back(position, in_range);
-            let address = match in_range {
-                None => self.row_address(values, halo, i, elem_size(elem)),
-                Some(_) => self.element_address(values, position, elem_size(elem)),
+            // Unlagged, from the block's base in the buffer (hoisted); lagged, at the clamped
+            // position, which the validity byte shares.
+            let (address, validity_address) = match in_range {
+                None => (
+                    self.row_address(values, halo, i, elem_size(elem)),
+                    validity.map(|validity| self.row_address(validity, halo, i, 1)),
+                ),
+                Some(_) => {
+                    let position = self.builder.ins().iadd(halo, i);
+                    let position = self.back(position, in_range);
+                    (
+                        self.element_address(values, position, elem_size(elem)),
+                        validity.map(|validity| self.builder.ins().iadd(validity, position)),
+                    )
+                }
             };
             let mut value = self.builder.ins().load(clif_type(elem), self.flags, address, 0);
             if elem == Elem::Bool {
@@ -145,14 +155,8 @@ impl<'p, 'b> Translator<'p, 'b> {
                 // since a bool output byte must never be anything else.
                 value = self.builder.ins().band_imm_s(value, 1);
             }
-            let valid = match validity {
-                Some(validity) => {
-                    let address = match in_range {
-                        None => self.row_address(validity, halo, i, 1),
-                        Some(_) => self.builder.ins().iadd(validity, position),
-                    };
-                    self.builder.ins().load(types::I8, self.flags, address, 0)
-                }
+            let valid = match validity_address {
+                Some(address) => self.builder.ins().load(types::I8, self.flags, address, 0),
                 None => self.one(),
             };
             (value, valid)
@@ -380,7 +384,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             BinaryOp::Sub => self.builder.ins().fsub(a, b),
             BinaryOp::Mul => self.builder.ins().fmul(a, b),
             BinaryOp::Div => self.builder.ins().fdiv(a, b),
-            BinaryOp::Min | BinaryOp::Max => return (self.min_max(op, a, b, [false; 2]), both),
+            BinaryOp::Min | BinaryOp::Max => {
+                unreachable!("`apply` takes float min/max (knowing their constants); check rejects bool ones")
+            }
             BinaryOp::Eq | BinaryOp::Ne if is_bool => {
                 self.builder.ins().icmp(if op == BinaryOp::Eq { IntCC::Equal } else { IntCC::NotEqual }, a, b)
             }
@@ -413,12 +419,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// IEEE 754-2019 minimum/maximum exactly as `semantics::minimum`/`maximum`: a NaN operand
-    /// gives that NaN (the left first); equal values combine their bits, so that
-    /// `min(-0, +0) = -0` (OR of the sign bits) and `max(-0, +0) = +0` (AND). Lane 0 of the
-    /// vector form ([`Self::min_max_vector`], `never_nan` as there): blends in the float
-    /// registers, where choosing the bits with `cmov`s took each operand to an integer
-    /// register and back, on the path of an inline `ema`'s operand.
+    /// `min`/`max` of one row: lane 0 of [`Self::min_max_vector`] (`never_nan` as there),
+    /// blends in the float registers, where choosing the bits with `cmov`s took each operand
+    /// to an integer register and back, on the path of an inline `ema`'s operand.
     pub(super) fn min_max(&mut self, op: BinaryOp, a: Value, b: Value, never_nan: [bool; 2]) -> Value {
         let elem = if self.builder.func.dfg.value_type(a) == types::F64 { Elem::F64 } else { Elem::F32 };
         let vector = Lanes::of(elem);

@@ -54,9 +54,9 @@ impl<'p, 'b> Translator<'p, 'b> {
                 matches!(self.plan.program.node(id).kind, NodeKind::Unary { op: UnaryOp::Neg, .. })
             });
         let sign_mask = negates.then(|| {
-            let int = if vector.lanes == 2 { types::I64X2 } else { types::I32X4 };
-            let sign = self
-                .int_const(int.lane_type(), if vector.lanes == 2 { i64::MIN } else { i64::from(i32::MIN) });
+            let int = vector.bits_type();
+            let sign_bit = if int.lane_bits() == 64 { i64::MIN } else { i64::from(i32::MIN) };
+            let sign = self.int_const(int.lane_type(), sign_bit);
             let mask = self.builder.ins().splat(int, sign);
             let slot =
                 self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
@@ -64,9 +64,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             slot
         });
         let zero = self.builder.ins().iconst(types::I64, 0);
-        // Lane-count-changing bitcasts name their byte order; every target fusejit runs on is
-        // little-endian.
-        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let little = little_endian();
         let result = self.plan.program.result;
         let rows_per_iteration = (VECTOR_GROUPS_PER_ITERATION * vector.lanes) as i64;
         // A bool result (a comparison's lane masks) is written a whole iteration at a time.
@@ -126,21 +124,12 @@ impl<'p, 'b> Translator<'p, 'b> {
                             .into_iter()
                             .map(|operand| this.read_vector(operand, vector, start, i, &computed, &splats))
                             .collect();
-                        match (kind, sign_mask) {
-                            // The same bits as `fneg`: IEEE negation flips the sign bit, of a NaN too.
-                            (NodeKind::Unary { op: UnaryOp::Neg, .. }, Some(slot)) => {
-                                let int = if vector.lanes == 2 { types::I64X2 } else { types::I32X4 };
-                                let mask = this.builder.ins().stack_load(types::I64, int, slot, 0);
-                                let bits = this.builder.ins().bitcast(int, MemFlagsData::new(), operands[0]);
-                                let flipped = this.builder.ins().bxor(bits, mask);
-                                this.builder.ins().bitcast(vector.ty, MemFlagsData::new(), flipped)
-                            }
-                            _ => this.apply_vector(id, vector, &operands),
-                        }
+                        this.apply_vector(id, vector, &operands, sign_mask)
                     };
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
                         let (values, halo) = (this.buffers[buffer].values, this.buffers[buffer].halo);
-                        let (address, offset) = this.group_address(values, halo, i, i.offset, vector.size);
+                        let (address, offset) =
+                            this.group_address(values, halo, i.first, i.offset, vector.size);
                         this.builder.ins().store(vector_flags(), value, address, offset);
                     }
                     computed.insert(id, value);
@@ -154,13 +143,12 @@ impl<'p, 'b> Translator<'p, 'b> {
                 } else if writes_result {
                     let value = this.read_vector(result, vector, start, i, &computed, &splats);
                     let (address, offset) =
-                        this.group_address(this.out_values, start, i, i.offset, vector.size);
+                        this.group_address(this.out_values, start, i.first, i.offset, vector.size);
                     this.builder.ins().store(vector_flags(), value, address, offset);
                 }
             }
             if bool_result {
-                let (address, offset) =
-                    this.group_address(this.out_values, start, GroupRows { first, offset: 0 }, 0, 1);
+                let (address, offset) = this.group_address(this.out_values, start, first, 0, 1);
                 this.store_masks_as_bools(&masks, vector, address, offset);
             }
         });
@@ -170,7 +158,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// from block row `first`, as an `i8x16`: 8 bytes for lanes of 64 bits (the upper half
     /// unused), 16 for lanes of 32.
     fn iteration_validity(&mut self, slot: StackSlot, vector: Lanes, first: Value) -> Value {
-        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let little = little_endian();
         let address = self.builder.ins().stack_addr(types::I64, slot, 0);
         let address = self.builder.ins().iadd(address, first);
         match VECTOR_GROUPS_PER_ITERATION * vector.lanes {
@@ -205,8 +193,8 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// (one byte shuffle), compared with zero. No lane is null when the operand is never null
     /// (`bytes` None).
     fn null_lanes(&mut self, bytes: Option<Value>, vector: Lanes, group: i64) -> Value {
-        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
-        let int = if vector.lanes == 2 { types::I64X2 } else { types::I32X4 };
+        let little = little_endian();
+        let int = vector.bits_type();
         let null = match bytes {
             None => {
                 let zero = self.int_const(int.lane_type(), 0);
@@ -224,7 +212,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// The address of element `outer + i.first + rows` of `base`'s elements of `size` bytes,
+    /// The address of element `outer + first + rows` of `base`'s elements of `size` bytes,
     /// as an address and a byte offset for the load or store, where `outer` is invariant in
     /// the loop (the block's first row, a buffer's halo): `base + outer·size` is computed
     /// apart so that Cranelift hoists it out of the loop, the iteration adds `first·size`
@@ -234,14 +222,14 @@ impl<'p, 'b> Translator<'p, 'b> {
         &mut self,
         base: Value,
         outer: Value,
-        i: GroupRows,
+        first: Value,
         rows: i64,
         size: i64,
     ) -> (Value, i32) {
         match rows.checked_mul(size).and_then(|bytes| i32::try_from(bytes).ok()) {
-            Some(offset) => (self.row_address(base, outer, i.first, size), offset),
+            Some(offset) => (self.row_address(base, outer, first, size), offset),
             None => {
-                let index = self.builder.ins().iadd_imm_s(i.first, rows);
+                let index = self.builder.ins().iadd_imm_s(first, rows);
                 (self.row_address(base, outer, index, size), 0)
             }
         }
@@ -271,25 +259,41 @@ impl<'p, 'b> Translator<'p, 'b> {
             let regs = self.inputs[slot as usize].as_ref().expect("column input");
             debug_assert!(regs.data_bit_offset.is_none(), "vector loops read no bool input (vector_plan)");
             let data = regs.data;
-            self.group_address(data, start, i, rows, vector.size)
+            self.group_address(data, start, i.first, rows, vector.size)
         } else {
             let buffer =
                 self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
             let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-            self.group_address(values, halo, i, rows, vector.size)
+            self.group_address(values, halo, i.first, rows, vector.size)
         };
         self.builder.ins().load(vector.ty, vector_flags(), address, offset)
     }
 
     /// The SIMD form of what the vector plan allows: arithmetic, comparisons (as lane masks)
-    /// and `where` on such a mask.
-    pub(super) fn apply_vector(&mut self, id: NodeId, vector: Lanes, operands: &[Value]) -> Value {
+    /// and `where` on such a mask. `sign_mask`: the slot holding the sign bits of the lanes,
+    /// which the loop stores before its rows when it negates floats.
+    pub(super) fn apply_vector(
+        &mut self,
+        id: NodeId,
+        vector: Lanes,
+        operands: &[Value],
+        sign_mask: Option<StackSlot>,
+    ) -> Value {
         let node = *self.plan.program.node(id);
         if vector.elem.is_integer() {
             return self.apply_integer_vector(node.kind, vector, operands);
         }
         match node.kind {
-            NodeKind::Unary { op: UnaryOp::Neg, .. } => self.builder.ins().fneg(operands[0]),
+            // The same bits as `fneg` (IEEE negation flips the sign bit, of a NaN too), with the
+            // mask loaded from its slot: Cranelift's `fneg` builds it at every use.
+            NodeKind::Unary { op: UnaryOp::Neg, .. } => {
+                let int = vector.bits_type();
+                let slot = sign_mask.expect("a loop that negates floats stores the sign mask first");
+                let mask = self.builder.ins().stack_load(types::I64, int, slot, 0);
+                let bits = self.builder.ins().bitcast(int, MemFlagsData::new(), operands[0]);
+                let flipped = self.builder.ins().bxor(bits, mask);
+                self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), flipped)
+            }
             NodeKind::Unary { op: UnaryOp::Abs, .. } => self.builder.ins().fabs(operands[0]),
             NodeKind::Unary { op: UnaryOp::Sqrt, .. } => self.builder.ins().sqrt(operands[0]),
             NodeKind::Unary { op: UnaryOp::Floor, .. } => self.builder.ins().floor(operands[0]),
@@ -355,9 +359,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     fn store_masks_as_bools(&mut self, masks: &[Value], vector: Lanes, address: Value, offset: i32) {
         debug_assert_eq!(masks.len(), 4, "four lane groups per iteration");
         let lanes = vector.lanes;
-        // Lane-count-changing bitcasts name their byte order; every target fusejit runs on is
-        // little-endian.
-        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let little = little_endian();
         let bytes: Vec<Value> =
             masks.iter().map(|&mask| self.builder.ins().bitcast(types::I8X16, little, mask)).collect();
         // Round one: the first byte of every lane of two groups, side by side.
@@ -394,13 +396,13 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// f64x2 → two f32s (`fvdemote`, the low 8 bytes), f32x4 → four f64s (`fvpromote_low` of
     /// the low and of the high half). IEEE conversions, as the scalar form's.
     fn store_converted(&mut self, value: Value, vector: Lanes, to: Elem, start: Value, i: GroupRows) {
-        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let little = little_endian();
         match (vector.elem, to) {
             (Elem::F64, Elem::F32) => {
                 let narrow = self.builder.ins().fvdemote(value);
                 let words = self.builder.ins().bitcast(types::I64X2, little, narrow);
                 let word = self.builder.ins().extractlane(words, 0);
-                let (address, offset) = self.group_address(self.out_values, start, i, i.offset, 4);
+                let (address, offset) = self.group_address(self.out_values, start, i.first, i.offset, 4);
                 self.builder.ins().store(vector_flags(), word, address, offset);
             }
             (Elem::F32, Elem::F64) => {
@@ -414,7 +416,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let high_bytes = self.builder.ins().shuffle(bytes, bytes, upper);
                 let high = self.builder.ins().bitcast(types::F32X4, little, high_bytes);
                 let high = self.builder.ins().fvpromote_low(high);
-                let (address, offset) = self.group_address(self.out_values, start, i, i.offset, 8);
+                let (address, offset) = self.group_address(self.out_values, start, i.first, i.offset, 8);
                 let high_offset = offset.checked_add(16).expect("a group's offset is within a block");
                 self.builder.ins().store(vector_flags(), low, address, offset);
                 self.builder.ins().store(vector_flags(), high, address, high_offset);
@@ -438,10 +440,13 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// `min_max` lane-wise: the same selections as the scalar form, with lane masks, but for
-    /// the NaN selection of an operand that is never NaN (`never_nan`, a constant), which
-    /// would never pick it. The selections run on the lanes' bits, where the comparisons'
-    /// masks are used as they come (not bitcast), so that Cranelift emits each as one blend.
+    /// IEEE 754-2019 minimum/maximum lane-wise, exactly as `semantics::minimum`/`maximum` (the
+    /// row form takes lane 0 of it: `Translator::min_max`): a NaN operand gives that NaN (the
+    /// left first); equal values combine their bits, so that `min(-0, +0) = -0` (OR of the
+    /// sign bits) and `max(-0, +0) = +0` (AND). The NaN selection of an operand that is never
+    /// NaN (`never_nan`, a constant) is left out: it would never pick it. The selections run
+    /// on the lanes' bits, where the comparisons' masks are used as they come (not bitcast),
+    /// so that Cranelift emits each as one blend.
     pub(super) fn min_max_vector(
         &mut self,
         op: BinaryOp,
@@ -449,7 +454,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         [a, b]: [Value; 2],
         [a_never_nan, b_never_nan]: [bool; 2],
     ) -> Value {
-        let int = if vector.ty == types::F32X4 { types::I32X4 } else { types::I64X2 };
+        let int = vector.bits_type();
         let flags = MemFlagsData::new();
         let a_bits = self.builder.ins().bitcast(int, flags, a);
         let b_bits = self.builder.ins().bitcast(int, flags, b);
@@ -462,7 +467,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         let b_wins = self.builder.ins().fcmp(second_cc, a, b);
         let ordered = self.builder.ins().bitselect(b_wins, b_bits, combined);
         let mut selected = self.builder.ins().bitselect(a_wins, a_bits, ordered);
-        // b's NaN first, then a's over it: a NaN `a` wins, as in the scalar form.
+        // b's NaN first, then a's over it: a NaN `a` wins, as `semantics::maximum` has it.
         for (operand, bits, never_nan) in [(b, b_bits, b_never_nan), (a, a_bits, a_never_nan)] {
             if !never_nan {
                 let nan = self.builder.ins().fcmp(FloatCC::Unordered, operand, operand);
@@ -485,6 +490,11 @@ pub(super) struct Lanes {
 }
 
 impl Lanes {
+    /// The integer vector of the same lanes: the type of its lane masks and of its bits.
+    pub(super) fn bits_type(self) -> types::Type {
+        if self.lanes == 2 { types::I64X2 } else { types::I32X4 }
+    }
+
     pub(super) fn of(elem: Elem) -> Lanes {
         match elem {
             Elem::F32 => Lanes { elem, ty: types::F32X4, lanes: 4, size: 4 },
@@ -507,6 +517,12 @@ pub(super) const VECTOR_GROUPS_PER_ITERATION: usize = 4;
 pub(super) struct GroupRows {
     pub(super) first: Value,
     pub(super) offset: i64,
+}
+
+/// The flags of a bitcast that changes the lane count, which must name its byte order; every
+/// target fusejit runs on is little-endian.
+fn little_endian() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little)
 }
 
 /// Vector accesses may be unaligned (lagged reads start anywhere), and never trap: the plan
