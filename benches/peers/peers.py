@@ -5,13 +5,14 @@
     python peers.py scaling COMPARE.json...                     # the JIT's thread scaling
     python peers.py stateful ROWS REPEATS                       # Polars on examples/stateful
 
-Every contender of one workload runs interleaved (one run each, then again), median of
-REPEATS. NumPy runs on one thread (it has no threads for these), numexpr on every core,
+Every contender of one workload runs interleaved (one run each, then REPEATS rounds, each
+in a shuffled order), median of REPEATS. NumPy runs on one thread (it has no threads for these), numexpr on every core,
 Polars on its own pool (every core), numba compiled for this CPU on one thread. Nulls (W6)
 are NaN for NumPy, numexpr and numba, which have no validity, and real nulls for Polars.
 """
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -477,12 +478,22 @@ def numba_corpus_kernels():
 
 
 def interleaved(contenders, repeats, rows):
-    """Each contender once untimed, then `repeats` interleaved timed runs: name -> median ns/row."""
+    """Each contender once untimed, then `repeats` interleaved timed runs: name -> median ns/row.
+
+    Each round runs the contenders in an order of its own (a shuffle seeded by the round), so
+    that no contender always follows the same one: what ran just before moves a
+    memory-bound program's time more than the contenders differ (right after Polars or
+    numexpr, whose pools' threads are still awake, `x*a` in f32 at 1M rows took about twice
+    its time alone; docs/PERFORMANCE.md), and in a fixed cyclic order fusejit always
+    followed numba, the quietest of them.
+    """
     for _, run in contenders:
         run()
     samples = {name: [] for name, _ in contenders}
-    for _ in range(repeats):
-        for name, run in contenders:
+    for round_index in range(repeats):
+        order = list(contenders)
+        random.Random(round_index).shuffle(order)
+        for name, run in order:
             start = time.perf_counter_ns()
             run()
             samples[name].append((time.perf_counter_ns() - start) / rows)

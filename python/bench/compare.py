@@ -3,7 +3,7 @@
     python python/bench/compare.py [--rows 1000000] [--repeats 7] [--json OUT.json] [--quick]
 
 Every contender of one program runs interleaved with the others (each once untimed, then
-REPEATS rounds), on the same arrays, and the table shows each one's median ns per row and the
+REPEATS rounds, each in a shuffled order), on the same arrays, and the table shows each one's median ns per row and the
 best peer's time over fusejit's. fusejit runs on every core ("fusejit") and on one thread
 ("fusejit 1t"), writing into a preallocated array where NumPy's contender does (`out=`); W6's
 nulls are a pyarrow array with a validity bitmap (for NumPy, numexpr and numba they are NaN).
