@@ -6,8 +6,9 @@
     python peers.py stateful ROWS REPEATS                       # Polars on examples/stateful
 
 Every contender of one workload runs interleaved (one run each, then REPEATS rounds, each
-in a shuffled order), median of REPEATS. NumPy runs on one thread (it has no threads for these), numexpr on every core,
-Polars on its own pool (every core), numba compiled for this CPU on one thread. Nulls (W6)
+in a shuffled order), median of REPEATS. NumPy runs on one thread (it has no threads for
+these), numexpr on every core, Polars on its own pool (every core), numba compiled for this
+CPU on one thread. Nulls (W6)
 are NaN for NumPy, numexpr and numba, which have no validity, and real nulls for Polars.
 """
 import json
@@ -483,9 +484,9 @@ def interleaved(contenders, repeats, rows):
     Each round runs the contenders in an order of its own (a shuffle seeded by the round), so
     that no contender always follows the same one: what ran just before moves a
     memory-bound program's time more than the contenders differ (right after Polars or
-    numexpr, whose pools' threads are still awake, `x*a` in f32 at 1M rows took about twice
-    its time alone; docs/PERFORMANCE.md), and in a fixed cyclic order fusejit always
-    followed numba, the quietest of them.
+    numexpr, whose pools' threads are still awake, most of all; docs/PERFORMANCE.md, "A
+    shuffled order"), and in a fixed cyclic order fusejit always followed numba, the
+    quietest of them.
     """
     for _, run in contenders:
         run()
