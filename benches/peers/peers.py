@@ -8,8 +8,8 @@
 Every contender of one workload runs interleaved (one run each, then REPEATS rounds, each
 in a shuffled order), median of REPEATS. NumPy runs on one thread (it has no threads for
 these), numexpr on every core, Polars on its own pool (every core), numba compiled for this
-CPU on one thread. Nulls (W6)
-are NaN for NumPy, numexpr and numba, which have no validity, and real nulls for Polars.
+CPU on one thread. Nulls (W6) are NaN for NumPy, numexpr and numba, which have no
+validity, and real nulls for Polars.
 """
 import json
 import os
