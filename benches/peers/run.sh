@@ -8,9 +8,9 @@
 # fusejit is timed here in its own process beside the Rust baselines, the Python peers in
 # theirs, interleaved with each other (Polars' and numexpr's pools, NumPy's temporaries).
 # What runs just before a call moves a memory-bound program's time more than the
-# contenders differ, so the ratios of memory-bound workloads (W4, W5, W7) are flattering: python/bench/compare.py
-# times fusejit in the peers' process, interleaved with them, and is the comparison to quote
-# (docs/PERFORMANCE.md).
+# contenders differ, so the ratios of memory-bound workloads (W4, W5, W7) are flattering:
+# python/bench/compare.py times fusejit in the peers' process, interleaved with them, and
+# is the comparison to quote (docs/PERFORMANCE.md).
 #
 #   bash benches/peers/run.sh [ROUNDS] [ROWS,...]      (needs python3 -m venv)
 #
