@@ -59,15 +59,16 @@ impl Default for CompensatedSum {
 }
 
 /// [`CompensatedSum::add`] then [`CompensatedSum::total`] for every value, from the running
-/// `(sum, compensation)`, into `out`, for finite values whose running sums stay finite:
-/// the state after the last row, or None (below). With `NULLS`, a row whose `validity` byte has bit 0 clear adds
-/// −0 (which leaves the sum's bits as they are and adds a +0 error) and is written 0. The
-/// error of each addition by Knuth's TwoSum, which is the same exact error as `add`'s
-/// Neumaier ordering (it is exactly representable and both compute it exactly; at most the
-/// sign of a zero error differs, which no result shows: a zero compensation is never added).
-/// None when the block needs the general path, where `out` is rewritten: a non-finite value or an overflow leaves every
-/// later running sum non-finite (∞ stays ∞ or meets −∞ and becomes NaN, and NaN stays NaN),
-/// so the last sum tells, and nothing needs checking per row.
+/// `(sum, compensation)`, into `out`, for finite values whose running sums stay finite: the
+/// state after the last row, or None (below). With `NULLS`, a row whose `validity` byte has
+/// bit 0 clear adds −0 (which leaves the sum's bits as they are and adds a +0 error) and is
+/// written 0. The error of each addition by Knuth's TwoSum, which is the same exact error as
+/// `add`'s Neumaier ordering (it is exactly representable and both compute it exactly; at
+/// most the sign of a zero error differs, which no result shows: a zero compensation is never
+/// added). None when the block needs the general path, where `out` is rewritten: a
+/// non-finite value or an overflow leaves every later running sum non-finite (∞ stays ∞ or
+/// meets −∞ and becomes NaN, and NaN stays NaN), so the last sum tells, and nothing needs
+/// checking per row.
 #[inline(always)]
 fn add_finite_rows<const NULLS: bool>(
     (mut sum, mut compensation): (f64, f64),
@@ -122,32 +123,22 @@ impl CompensatedSum {
 
     /// `add(x)` then `total()` for every value of a block, into `out`, when every value is
     /// finite and so is every running sum, without a branch on the data
-    /// ([`add_finite_rows`]). Returns false, leaving the state as it was, when the block needs
+    /// ([`add_finite_rows`]). With `NULLS`, a null row adds −0 and is written null (0,
+    /// validity 0): `validity` holds each row's validity on entry, its result's after (without
+    /// `NULLS` it is empty). Returns false, leaving the state as it was, when the block needs
     /// [`add`](Self::add)'s general path (`out` is then rewritten).
     #[inline(always)]
-    fn add_finite_block(&mut self, values: &[f64], out: &mut [f64]) -> bool {
+    fn add_finite_block<const NULLS: bool>(
+        &mut self,
+        values: &[f64],
+        validity: &mut [u8],
+        out: &mut [f64],
+    ) -> bool {
         if self.non_finite != 0 {
             return false;
         }
         let Some((sum, compensation)) =
-            add_finite_rows::<false>((self.sum, self.compensation), values, &[], out)
-        else {
-            return false;
-        };
-        (self.sum, self.compensation) = (sum, compensation);
-        true
-    }
-
-    /// [`add_finite_block`](Self::add_finite_block) with nulls: a null row adds −0 and is
-    /// written null (0, validity 0), without a branch on the data. `validity` holds each
-    /// row's validity on entry, its result's after.
-    #[inline(always)]
-    fn add_finite_block_with_nulls(&mut self, values: &[f64], validity: &mut [u8], out: &mut [f64]) -> bool {
-        if self.non_finite != 0 {
-            return false;
-        }
-        let Some((sum, compensation)) =
-            add_finite_rows::<true>((self.sum, self.compensation), values, validity, out)
+            add_finite_rows::<NULLS>((self.sum, self.compensation), values, validity, out)
         else {
             return false;
         };
@@ -1895,12 +1886,7 @@ impl FloatScanState {
                     (prefix, shift, offset, self.row + len);
             }
             ScanOp::CumSum => {
-                let done = if NULLS {
-                    self.sum.add_finite_block_with_nulls(values, validity, out)
-                } else {
-                    self.sum.add_finite_block(values, out)
-                };
-                if done {
+                if self.sum.add_finite_block::<NULLS>(values, validity, out) {
                     self.row += len;
                     return;
                 }
