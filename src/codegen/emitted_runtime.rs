@@ -39,7 +39,7 @@ pub(crate) fn emit(
             math_block_f64(&mut builder, &trace(|x: Traced| function.apply(x)), &params)
         }
         RuntimeFunction::MathF32Block(function) => {
-            math_block_f32(&mut builder, &trace(|x: Traced| function.apply(x)), &params)
+            math_block_f32(&mut builder, &trace(|x: Traced| function.apply_f32(x)), &params)
         }
         RuntimeFunction::BinaryMathF64Block(function) => {
             math_block_f64(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)

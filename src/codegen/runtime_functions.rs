@@ -123,12 +123,12 @@ impl RuntimeFunction {
     pub(crate) fn host_address(self, math: Isa) -> *const u8 {
         match self {
             RuntimeFunction::MathF64Block(function) => math.block_or_scalar(function) as *const u8,
-            RuntimeFunction::MathF32Block(function) => stubs::f32_block_of(function) as *const u8,
+            RuntimeFunction::MathF32Block(function) => math.f32_block_or_scalar(function) as *const u8,
             RuntimeFunction::BinaryMathF64Block(function) => {
                 math.binary_block_or_scalar(function) as *const u8
             }
             RuntimeFunction::BinaryMathF32Block(function) => {
-                stubs::f32_binary_block_of(function) as *const u8
+                math.f32_binary_block_or_scalar(function) as *const u8
             }
             RuntimeFunction::ShiftHalo => stubs::shift_halo as *const u8,
             RuntimeFunction::PackValidity => stubs::pack_validity as *const u8,

@@ -4,9 +4,7 @@
 use super::compiler::Compiler;
 use super::runtime_functions::RuntimeFunction;
 use super::{CodegenError, emitted_runtime};
-use crate::math::{
-    self, BINARY_MATH_FUNCTION_COUNT, BinaryMathFunction, Isa, MATH_FUNCTION_COUNT, MathFunction,
-};
+use crate::math::{self, BinaryMathFunction, Isa, MathFunction};
 use cranelift_codegen::ir::UserFuncName;
 use cranelift_codegen::verify_function;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -49,43 +47,53 @@ fn compile_traced_math() -> Result<(), CodegenError> {
             Ok(id)
         };
         let mut ids = Vec::new();
+        let mut f32_ids = Vec::new();
         for &function in MathFunction::ALL {
-            ids.push(compile(
-                RuntimeFunction::MathF64Block(function),
-                format!("fusejit_traced_{}", function.name()),
-            )?);
+            let name = format!("fusejit_traced_{}", function.name());
+            ids.push(compile(RuntimeFunction::MathF64Block(function), name.clone())?);
+            f32_ids.push(compile(RuntimeFunction::MathF32Block(function), format!("{name}_f32"))?);
         }
         let mut binary_ids = Vec::new();
+        let mut binary_f32_ids = Vec::new();
         for &function in BinaryMathFunction::ALL {
             let name = format!("fusejit_traced_{}", function.name());
-            binary_ids.push(compile(RuntimeFunction::BinaryMathF64Block(function), name)?);
+            binary_ids.push(compile(RuntimeFunction::BinaryMathF64Block(function), name.clone())?);
+            binary_f32_ids
+                .push(compile(RuntimeFunction::BinaryMathF32Block(function), format!("{name}_f32"))?);
         }
         module.finalize_definitions().map_err(|error| CodegenError::Module(format!("finalize: {error}")))?;
-        let blocks: [math::BlockFn; MATH_FUNCTION_COUNT] = std::array::from_fn(|index| {
-            // SAFETY: each pointer is the finalized entry of a function declared with the block
-            // signature `fn(i64, i64, i64)` in the host's default calling convention (`extern
-            // "C"`), which is `BlockFn`'s ABI for pointers and a `usize`; the module is leaked
-            // below, so the code lives as long as the process.
-            unsafe {
-                std::mem::transmute::<*const u8, math::BlockFn>(module.get_finalized_function(ids[index]))
-            }
-        });
-        let binary_blocks: [math::BinaryBlockFn; BINARY_MATH_FUNCTION_COUNT] = std::array::from_fn(|index| {
-            // SAFETY: as above, for functions declared with the two-argument block signature
-            // `fn(i64, i64, i64, i64)`, which is `BinaryBlockFn`'s ABI.
-            unsafe {
-                std::mem::transmute::<*const u8, math::BinaryBlockFn>(
-                    module.get_finalized_function(binary_ids[index]),
-                )
-            }
-        });
+        let address = |id: FuncId| module.get_finalized_function(id);
+        // Each pointer (the four transmutes below) is the finalized entry of a function
+        // declared with its runtime function's signature — pointers and a count, each an
+        // `i64`, in the host's default calling convention (`extern "C"`) — which is the ABI
+        // of the block type it becomes; the module is leaked below, so the code lives as long
+        // as the process.
+        let blocks = math::TracedBlocks {
+            f64: std::array::from_fn(|index| {
+                // SAFETY: as said above, for `BlockFn`.
+                unsafe { std::mem::transmute::<*const u8, math::BlockFn>(address(ids[index])) }
+            }),
+            f32: std::array::from_fn(|index| {
+                // SAFETY: as said above, for `F32BlockFn`.
+                unsafe { std::mem::transmute::<*const u8, math::F32BlockFn>(address(f32_ids[index])) }
+            }),
+            binary_f64: std::array::from_fn(|index| {
+                // SAFETY: as said above, for `BinaryBlockFn`.
+                unsafe { std::mem::transmute::<*const u8, math::BinaryBlockFn>(address(binary_ids[index])) }
+            }),
+            binary_f32: std::array::from_fn(|index| {
+                // SAFETY: as said above, for `F32BinaryBlockFn`.
+                unsafe {
+                    std::mem::transmute::<*const u8, math::F32BinaryBlockFn>(address(binary_f32_ids[index]))
+                }
+            }),
+        };
         std::mem::forget(module);
-        // SAFETY: both were compiled for this host just above by its own Cranelift backend
-        // (so they use only instructions it has), their code is never freed, and they are the
-        // emitted block functions, which read `n` f64s from `src` and write `n` to `dst`.
+        // SAFETY: all were compiled for this host just above by its own Cranelift backend (so
+        // they use only instructions it has), their code is never freed, and they are the
+        // emitted block functions, which read `n` elements from each source and write `n` to
+        // `dst`.
         unsafe { math::install_traced_blocks(blocks) };
-        // SAFETY: as above, for the two-argument block functions.
-        unsafe { math::install_traced_binary_blocks(binary_blocks) };
         Ok(())
     });
     outcome.unwrap_or_else(|panic| Err(CodegenError::Panic(super::panic_message(&panic))))

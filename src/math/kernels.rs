@@ -196,18 +196,7 @@ const LN_SERIES: [f64; 8] = [
 /// accurate relative to itself however close `x` is to 1.
 #[inline(always)]
 fn ln_of_positive_normal<L: Lanes>(x: L, exponent_bias: f64) -> L {
-    let mantissa = x.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(1.0));
-    let unfolded = mantissa.less(L::splat(LN_FOLD));
-    // Halving a mantissa in [1, 2) flips bit 52 of its exponent field (0x3ff → 0x3fe).
-    let m = mantissa.xor_bits(L::select(unfolded, L::splat(0.0), L::splat(f64::from_bits(1 << 52))));
-    // The exponent field as a float (the sign bit is 0 for the lanes this serves): OR it into
-    // 2⁵²'s mantissa and subtract 2⁵² and the bias. A folded mantissa raises the exponent by
-    // one: take one less bias off.
-    let bias =
-        L::select(unfolded, L::splat(TWO_POW_52 + exponent_bias), L::splat(TWO_POW_52 + exponent_bias - 1.0));
-    let k = x.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(bias);
-    // 1.5·2⁵² + round(16·(m − 1)): the index in the low bits, 0..=15.
-    let index = m.fma(L::splat(16.0), L::splat(ROUND_MAGIC - 16.0));
+    let (k, m, index) = ln_table_reduce(x, exponent_bias);
     let inverse_center = index.lookup(LookupTable::LnInverseCenter);
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
     let log_center_low = index.lookup(LookupTable::LnLogCenterLow);
@@ -227,6 +216,65 @@ fn ln_of_positive_normal<L: Lanes>(x: L, exponent_bias: f64) -> L {
     let q = r.fma(series, L::splat(-0.5));
     let lo = r.mul(r).fma(q, hi_error.add(small));
     hi.add(lo)
+}
+
+/// The table route's reduction of a positive normal finite `x` (see [`ln_of_positive_normal`]):
+/// the exponent `k` as a float, the mantissa `m' ∈ [1 − 1/64, 2 − 1/32)` with
+/// `x = 2^k·m'`, and the table index `1.5·2⁵² + round(16·(m' − 1))` for [`Lanes::lookup`].
+#[inline(always)]
+fn ln_table_reduce<L: Lanes>(x: L, exponent_bias: f64) -> (L, L, L) {
+    let mantissa = x.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(1.0));
+    let unfolded = mantissa.less(L::splat(LN_FOLD));
+    // Halving a mantissa in [1, 2) flips bit 52 of its exponent field (0x3ff → 0x3fe).
+    let m = mantissa.xor_bits(L::select(unfolded, L::splat(0.0), L::splat(f64::from_bits(1 << 52))));
+    // The exponent field as a float (the sign bit is 0 for the lanes this serves): OR it into
+    // 2⁵²'s mantissa and subtract 2⁵² and the bias. A folded mantissa raises the exponent by
+    // one: take one less bias off.
+    let bias =
+        L::select(unfolded, L::splat(TWO_POW_52 + exponent_bias), L::splat(TWO_POW_52 + exponent_bias - 1.0));
+    let k = x.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(bias);
+    // 1.5·2⁵² + round(16·(m − 1)): the index in the low bits, 0..=15.
+    let index = m.fma(L::splat(16.0), L::splat(ROUND_MAGIC - 16.0));
+    (k, m, index)
+}
+
+/// `ln(1 + r) = r + r²·(−1/2 + r·P(r))` to the accuracy an f32 result needs: P of degree 3,
+/// interpolated at the 4 Chebyshev nodes of `r ∈ [−1/34, 1/32]` (in 200-bit arithmetic,
+/// then rounded to f64). Relative error below 2⁻³⁵ there
+/// (`ln_of_f32_series_is_within_its_stated_error`).
+const LN_OF_F32_SERIES: [f64; 4] = [
+    f64::from_bits(0x3fd5_5555_4543_e14a),
+    f64::from_bits(0xbfd0_0000_f438_2c19),
+    f64::from_bits(0x3fc9_9de0_e9ae_ed7b),
+    f64::from_bits(0xbfc5_47e8_f2cf_6400),
+];
+
+/// Natural logarithm of lanes that hold f32 values (widened exactly), to be rounded to f32
+/// once: the table route of [`ln`] without the terms only an f64 result needs. The same
+/// reduction and table (`1/c` and the high part of `ln c`, whose error is below 2⁻⁴³), `r =
+/// m'·(1/c) − 1` with one rounding (2⁻⁵⁸ off), and a series of degree 6; the f64 result is
+/// within 2⁻³⁴ of `ln x` relative, so the f32 result is within 0.5 + 2⁻⁹ f32 ULP
+/// (`tests/math_accuracy.rs` checks every f32). Every positive f32, subnormals included, is a
+/// normal f64, so no lane needs the guarded path below the normal range; ±0 → −∞,
+/// negatives → NaN, +∞ → +∞, NaN → NaN.
+#[inline(always)]
+pub fn ln_of_f32<L: Lanes>(x: L) -> L {
+    let (k, m, index) = ln_table_reduce(x, 1023.0);
+    let inverse_center = index.lookup(LookupTable::LnInverseCenter);
+    let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
+    let r = m.fma(inverse_center, L::splat(-1.0));
+    let w = k.fma(L::splat(std::f64::consts::LN_2), log_center_high);
+    let mut series = L::splat(LN_OF_F32_SERIES[3]);
+    for &coefficient in LN_OF_F32_SERIES[..3].iter().rev() {
+        series = series.fma(r, L::splat(coefficient));
+    }
+    let q = r.fma(series, L::splat(-0.5));
+    let fast = w.add(r.mul(r).fma(q, r));
+    let zero = L::splat(0.0);
+    let below = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), L::splat(f64::NAN));
+    let result = L::select(x.greater(zero), fast, below);
+    // +∞ and NaN fail `x < ∞`: `x + x` is +∞ and a quiet NaN.
+    L::select(x.less(L::splat(f64::INFINITY)), result, x.add(x))
 }
 
 /// `x = 2^k·(1 + f)` with `1 + f ∈ [√2/2, √2)`, for a positive finite `x` (subnormals
@@ -586,6 +634,37 @@ mod tests {
         }
         assert!(worst < 2f64.powi(-48), "worst relative error 2^{:.2}", worst.log2());
         assert!(worst > 0.0, "the polynomial is not the series: its error shows");
+    }
+
+    /// The f32 kernel's series: `r + r²·(−1/2 + r·P(r))` against `ln(1 + r)` (its Taylor
+    /// series in double-double), relative, over the reduced range.
+    #[test]
+    fn ln_of_f32_series_is_within_its_stated_error() {
+        use crate::math::reference::DoubleDouble;
+        let mut worst = 0.0f64;
+        for step in 0..=4000 {
+            let r = -1.0 / 34.0 + (1.0 / 32.0 + 1.0 / 34.0) * (f64::from(step) / 4000.0);
+            if r == 0.0 {
+                continue;
+            }
+            let r_dd = DoubleDouble::from(r);
+            let mut series = DoubleDouble::from(0.0);
+            for n in (1..=32).rev() {
+                let sign = if n % 2 == 1 { 1.0 } else { -1.0 };
+                let term = DoubleDouble::from(sign).over(DoubleDouble::from(f64::from(n)));
+                series = series.times(r_dd).plus(term);
+            }
+            let truth = series.times(r_dd);
+            let mut polynomial = DoubleDouble::from(0.0);
+            for &coefficient in LN_OF_F32_SERIES.iter().rev() {
+                polynomial = polynomial.times(r_dd).plus(DoubleDouble::from(coefficient));
+            }
+            let approximation =
+                r_dd.plus(r_dd.times(r_dd).times(DoubleDouble::from(-0.5).plus(r_dd.times(polynomial))));
+            worst = worst.max((approximation.minus(truth).hi / truth.hi).abs());
+        }
+        assert!(worst < 2f64.powi(-35), "worst relative error 2^{:.2}", worst.log2());
+        assert!(worst > 2f64.powi(-40), "the polynomial is not the series: its error shows");
     }
 
     /// Values the new `ln` must get exactly (correctly rounded by construction or by

@@ -102,15 +102,19 @@ impl LookupTable {
     }
 }
 
-/// Loading and storing a whole vector of lanes: what the block loops need beyond the
-/// arithmetic the kernels are written in (a traced value, for one, has no memory).
-pub trait LaneMemory: Lanes {
+/// Loading and storing a whole vector of lanes from memory of `Element`s: what the block
+/// loops need beyond the arithmetic the kernels are written in (a traced value, for one, has
+/// no memory). f64 memory moves the lanes as they are; f32 memory widens each element
+/// exactly on loading and rounds each lane to nearest on storing, as `f64::from` and
+/// `as f32` do, so an f32 block gives the bits of computing each element in f64 and rounding
+/// once.
+pub trait LaneMemory<Element = f64>: Lanes {
     /// # Safety
-    /// `source` must be readable for `WIDTH` f64s (any alignment).
-    unsafe fn load(source: *const f64) -> Self;
+    /// `source` must be readable for `WIDTH` elements (any alignment).
+    unsafe fn load(source: *const Element) -> Self;
     /// # Safety
-    /// `target` must be writable for `WIDTH` f64s (any alignment).
-    unsafe fn store(self, target: *mut f64);
+    /// `target` must be writable for `WIDTH` elements (any alignment).
+    unsafe fn store(self, target: *mut Element);
 }
 
 impl LaneMemory for f64 {
@@ -121,6 +125,17 @@ impl LaneMemory for f64 {
     unsafe fn store(self, target: *mut f64) {
         // SAFETY: the caller guarantees one writable f64.
         unsafe { target.write_unaligned(self) }
+    }
+}
+
+impl LaneMemory<f32> for f64 {
+    unsafe fn load(source: *const f32) -> Self {
+        // SAFETY: the caller guarantees one readable f32.
+        f64::from(unsafe { source.read_unaligned() })
+    }
+    unsafe fn store(self, target: *mut f32) {
+        // SAFETY: the caller guarantees one writable f32.
+        unsafe { target.write_unaligned(self as f32) }
     }
 }
 

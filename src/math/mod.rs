@@ -6,7 +6,9 @@
 //! input (see `tests/math_accuracy.rs` and `examples/ulp_sweep.rs`).
 //!
 //! f32 functions compute in f64 and round once: the f64 result is within 1 f64 ULP, so the
-//! f32 result is within 0.5 + 2⁻²⁹ f32 ULP.
+//! f32 result is within 0.5 + 2⁻²⁹ f32 ULP. `ln` of f32s has a kernel of its own
+//! ([`kernels::ln_of_f32`]: the same reduction, a shorter series), within 2⁻³⁴ relative
+//! before the rounding, so within 0.5 + 2⁻⁹ f32 ULP; every tier gives it the same bits too.
 
 pub(crate) mod dd;
 pub(crate) mod elementary;
@@ -24,28 +26,30 @@ pub(crate) mod x86;
 use crate::error::ConfigError;
 use lanes::{LaneMemory, Lanes};
 
-/// Invokes `$callback!($($args)*; Variant "name" kernel, ...)` with every math function: the
-/// one list, from which the enum's methods, every tier's block functions, the f32 stubs and
-/// the runtime function names are all generated.
+/// Invokes `$callback!($($args)*; Variant "name" kernel => f32_kernel, ...)` with every math
+/// function: the one list, from which the enum's methods, every tier's block functions and the
+/// runtime function names are all generated. `f32_kernel` computes, from lanes holding f32
+/// values, the f64 values to round to f32 once: the f64 kernel itself, or (for `ln`) a shorter
+/// one accurate enough for an f32 result.
 macro_rules! with_math_functions {
     ($callback:ident ! ($($args:tt)*)) => {
         $callback!($($args)*;
-            Ln "ln" $crate::math::kernels::ln,
-            Exp "exp" $crate::math::kernels::exp,
-            Log2 "log2" $crate::math::elementary::log2,
-            Log10 "log10" $crate::math::elementary::log10,
-            Log1p "log1p" $crate::math::elementary::log1p,
-            Expm1 "expm1" $crate::math::elementary::expm1,
-            Sinh "sinh" $crate::math::elementary::sinh,
-            Cosh "cosh" $crate::math::elementary::cosh,
-            Tanh "tanh" $crate::math::elementary::tanh,
-            Atan "atan" $crate::math::elementary::atan,
-            Asin "asin" $crate::math::elementary::asin,
-            Acos "acos" $crate::math::elementary::acos,
-            Cbrt "cbrt" $crate::math::elementary::cbrt,
-            Sin "sin" $crate::math::trigonometric::sin,
-            Cos "cos" $crate::math::trigonometric::cos,
-            Tan "tan" $crate::math::trigonometric::tan,
+            Ln "ln" $crate::math::kernels::ln => $crate::math::kernels::ln_of_f32,
+            Exp "exp" $crate::math::kernels::exp => $crate::math::kernels::exp,
+            Log2 "log2" $crate::math::elementary::log2 => $crate::math::elementary::log2,
+            Log10 "log10" $crate::math::elementary::log10 => $crate::math::elementary::log10,
+            Log1p "log1p" $crate::math::elementary::log1p => $crate::math::elementary::log1p,
+            Expm1 "expm1" $crate::math::elementary::expm1 => $crate::math::elementary::expm1,
+            Sinh "sinh" $crate::math::elementary::sinh => $crate::math::elementary::sinh,
+            Cosh "cosh" $crate::math::elementary::cosh => $crate::math::elementary::cosh,
+            Tanh "tanh" $crate::math::elementary::tanh => $crate::math::elementary::tanh,
+            Atan "atan" $crate::math::elementary::atan => $crate::math::elementary::atan,
+            Asin "asin" $crate::math::elementary::asin => $crate::math::elementary::asin,
+            Acos "acos" $crate::math::elementary::acos => $crate::math::elementary::acos,
+            Cbrt "cbrt" $crate::math::elementary::cbrt => $crate::math::elementary::cbrt,
+            Sin "sin" $crate::math::trigonometric::sin => $crate::math::trigonometric::sin,
+            Cos "cos" $crate::math::trigonometric::cos => $crate::math::trigonometric::cos,
+            Tan "tan" $crate::math::trigonometric::tan => $crate::math::trigonometric::tan,
         );
     };
 }
@@ -120,7 +124,22 @@ macro_rules! binary_math_function_methods {
                         /// `a` and `b` readable and `dst` writable for `n` f64s.
                         unsafe extern "C" fn entry(a: *const f64, b: *const f64, dst: *mut f64, n: usize) {
                             // SAFETY: forwarded from the caller.
-                            unsafe { $crate::math::run_block2::<f64>(a, b, dst, n, $kernel) }
+                            unsafe { $crate::math::run_block2::<f64, f64>(a, b, dst, n, $kernel) }
+                        }
+                        entry
+                    })*
+                }
+            }
+
+            /// The scalar tier's f32 block function.
+            fn scalar_f32_block(self) -> F32BinaryBlockFn {
+                match self {
+                    $(BinaryMathFunction::$variant => {
+                        /// # Safety
+                        /// `a` and `b` readable and `dst` writable for `n` f32s.
+                        unsafe extern "C" fn entry(a: *const f32, b: *const f32, dst: *mut f32, n: usize) {
+                            // SAFETY: forwarded from the caller.
+                            unsafe { $crate::math::run_block2::<f64, f32>(a, b, dst, n, $kernel) }
                         }
                         entry
                     })*
@@ -154,6 +173,9 @@ impl BinaryMathFunction {
 /// A two-argument block function: `dst[i] = f(a[i], b[i])` for `i < n`; `dst` may equal `a`
 /// or `b`.
 pub type BinaryBlockFn = unsafe extern "C" fn(a: *const f64, b: *const f64, dst: *mut f64, n: usize);
+
+/// [`BinaryBlockFn`] over f32s: each pair computed in f64 and rounded once.
+pub type F32BinaryBlockFn = unsafe extern "C" fn(a: *const f32, b: *const f32, dst: *mut f32, n: usize);
 
 /// A function of the vectorised math runtime: written once over a generic vector of lanes, compiled
 /// for every tier, traced for aarch64, ≤ 1 ULP for every input (see `tests/math_accuracy.rs`).
@@ -195,7 +217,7 @@ pub enum MathFunction {
 }
 
 macro_rules! math_function_methods {
-    (; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
+    (; $($variant:ident $name:literal $kernel:path => $f32_kernel:path),* $(,)?) => {
         impl MathFunction {
             /// Every math function, in declaration order (`index` is the position here).
             pub const ALL: &'static [MathFunction] = &[$(MathFunction::$variant),*];
@@ -229,6 +251,31 @@ macro_rules! math_function_methods {
                 }
             }
 
+            /// The generic kernel of f32 arguments (lanes holding f32 values, exactly),
+            /// applied to one vector of lanes; its lanes are to be rounded to f32 once.
+            #[inline(always)]
+            pub(crate) fn apply_f32<L: Lanes>(self, x: L) -> L {
+                match self {
+                    $(MathFunction::$variant => $f32_kernel(x),)*
+                }
+            }
+
+            /// [`MathFunction::apply`] as a function, for the tiers' f64 block loops.
+            #[inline(always)]
+            pub(crate) fn kernel<L: Lanes>(self) -> fn(L) -> L {
+                match self {
+                    $(MathFunction::$variant => $kernel,)*
+                }
+            }
+
+            /// [`MathFunction::apply_f32`] as a function, for the tiers' f32 block loops.
+            #[inline(always)]
+            pub(crate) fn f32_kernel<L: Lanes>(self) -> fn(L) -> L {
+                match self {
+                    $(MathFunction::$variant => $f32_kernel,)*
+                }
+            }
+
             /// The scalar tier's block function.
             fn scalar_block(self) -> BlockFn {
                 match self {
@@ -237,7 +284,22 @@ macro_rules! math_function_methods {
                         /// `src` readable and `dst` writable for `n` f64s.
                         unsafe extern "C" fn entry(src: *const f64, dst: *mut f64, n: usize) {
                             // SAFETY: forwarded from the caller.
-                            unsafe { $crate::math::run_block::<f64>(src, dst, n, $kernel) }
+                            unsafe { $crate::math::run_block::<f64, f64>(src, dst, n, $kernel) }
+                        }
+                        entry
+                    })*
+                }
+            }
+
+            /// The scalar tier's f32 block function.
+            fn scalar_f32_block(self) -> F32BlockFn {
+                match self {
+                    $(MathFunction::$variant => {
+                        /// # Safety
+                        /// `src` readable and `dst` writable for `n` f32s.
+                        unsafe extern "C" fn entry(src: *const f32, dst: *mut f32, n: usize) {
+                            // SAFETY: forwarded from the caller.
+                            unsafe { $crate::math::run_block::<f64, f32>(src, dst, n, $f32_kernel) }
                         }
                         entry
                     })*
@@ -262,9 +324,9 @@ impl MathFunction {
         self.apply(x)
     }
 
-    /// The function of one f32: computed in f64, rounded once.
+    /// The function of one f32: computed in f64 by its f32 kernel, rounded once.
     pub fn of_f32(self, x: f32) -> f32 {
-        self.apply(f64::from(x)) as f32
+        self.apply_f32(f64::from(x)) as f32
     }
 }
 
@@ -280,10 +342,11 @@ pub fn exp_f64(x: f64) -> f64 {
     kernels::exp(x)
 }
 
-/// Natural logarithm of one f32: computed in f64, rounded once.
+/// Natural logarithm of one f32: computed in f64 by the f32 kernel (`kernels::ln_of_f32`),
+/// rounded once.
 #[inline]
 pub fn ln_f32(x: f32) -> f32 {
-    kernels::ln(f64::from(x)) as f32
+    kernels::ln_of_f32(f64::from(x)) as f32
 }
 
 /// e raised to one f32: computed in f64, rounded once.
@@ -292,16 +355,18 @@ pub fn exp_f32(x: f32) -> f32 {
     kernels::exp(f64::from(x)) as f32
 }
 
-/// Applies `function` to `n` values, `L::WIDTH` at a time; the tail goes through the same
-/// arithmetic on a padded copy, so every element gets the bits any tier would give it.
+/// Applies `function` to `n` elements, `L::WIDTH` at a time; the tail goes through the same
+/// arithmetic on a padded copy, so every element gets the bits any tier would give it. Over
+/// f32 elements the lanes are the f64 values of the elements, and each result is rounded
+/// once ([`LaneMemory`]).
 ///
 /// # Safety
-/// `src` readable and `dst` writable for `n` f64s (they may be the same pointer); on a SIMD
-/// tier the caller runs with the tier's CPU features.
+/// `src` readable and `dst` writable for `n` elements (they may be the same pointer); on a
+/// SIMD tier the caller runs with the tier's CPU features.
 #[inline(always)]
-pub(crate) unsafe fn run_block<L: LaneMemory>(
-    src: *const f64,
-    dst: *mut f64,
+pub(crate) unsafe fn run_block<L: LaneMemory<E>, E: Copy + From<f32>>(
+    src: *const E,
+    dst: *mut E,
     n: usize,
     function: fn(L) -> L,
 ) {
@@ -313,7 +378,7 @@ pub(crate) unsafe fn run_block<L: LaneMemory>(
         i += L::WIDTH;
     }
     if whole < n {
-        let mut padded = [1.0f64; 8];
+        let mut padded = [E::from(1.0); 8];
         let rest = n - whole;
         // SAFETY: `rest` < WIDTH <= 8 elements remain from `whole`.
         unsafe {
@@ -327,13 +392,13 @@ pub(crate) unsafe fn run_block<L: LaneMemory>(
 /// [`run_block`] for a two-argument function.
 ///
 /// # Safety
-/// `a` and `b` readable and `dst` writable for `n` f64s (`dst` may equal either); on a SIMD
-/// tier the caller runs with the tier's CPU features.
+/// `a` and `b` readable and `dst` writable for `n` elements (`dst` may equal either); on a
+/// SIMD tier the caller runs with the tier's CPU features.
 #[inline(always)]
-pub(crate) unsafe fn run_block2<L: LaneMemory>(
-    a: *const f64,
-    b: *const f64,
-    dst: *mut f64,
+pub(crate) unsafe fn run_block2<L: LaneMemory<E>, E: Copy + From<f32>>(
+    a: *const E,
+    b: *const E,
+    dst: *mut E,
     n: usize,
     function: fn(L, L) -> L,
 ) {
@@ -345,7 +410,7 @@ pub(crate) unsafe fn run_block2<L: LaneMemory>(
         i += L::WIDTH;
     }
     if whole < n {
-        let (mut padded_a, mut padded_b) = ([1.0f64; 8], [1.0f64; 8]);
+        let (mut padded_a, mut padded_b) = ([E::from(1.0); 8], [E::from(1.0); 8]);
         let rest = n - whole;
         // SAFETY: `rest` < WIDTH <= 8 elements remain from `whole`.
         unsafe {
@@ -382,30 +447,27 @@ pub enum Isa {
     Scalar,
 }
 
-/// The traced tier's block functions (by `MathFunction::index`), compiled by codegen and
-/// installed here once.
-static TRACED_BLOCKS: std::sync::OnceLock<[BlockFn; MATH_FUNCTION_COUNT]> = std::sync::OnceLock::new();
-
-/// The traced tier's two-argument block functions (by `BinaryMathFunction::index`).
-static TRACED_BINARY_BLOCKS: std::sync::OnceLock<[BinaryBlockFn; BINARY_MATH_FUNCTION_COUNT]> =
-    std::sync::OnceLock::new();
-
-/// Installs the traced tier's two-argument block functions; the first install wins.
-///
-/// # Safety
-/// As [`install_traced_blocks`], for `BinaryBlockFn`'s contract.
-pub(crate) unsafe fn install_traced_binary_blocks(blocks: [BinaryBlockFn; BINARY_MATH_FUNCTION_COUNT]) {
-    let _ = TRACED_BINARY_BLOCKS.set(blocks);
+/// The traced tier's block functions, compiled by codegen: unary ones by
+/// `MathFunction::index`, two-argument ones by `BinaryMathFunction::index`.
+pub(crate) struct TracedBlocks {
+    pub f64: [BlockFn; MATH_FUNCTION_COUNT],
+    pub f32: [F32BlockFn; MATH_FUNCTION_COUNT],
+    pub binary_f64: [BinaryBlockFn; BINARY_MATH_FUNCTION_COUNT],
+    pub binary_f32: [F32BinaryBlockFn; BINARY_MATH_FUNCTION_COUNT],
 }
 
-/// Installs the traced tier's block functions (by `MathFunction::index`); the first install
-/// wins.
+/// The traced tier's block functions, installed once.
+static TRACED_BLOCKS: std::sync::OnceLock<TracedBlocks> = std::sync::OnceLock::new();
+
+/// Installs the traced tier's block functions; the first install wins.
 ///
 /// # Safety
-/// Each must be callable on this CPU for the rest of the process, with `BlockFn`'s contract:
-/// given `src` readable and `dst` writable for `n` f64s, it writes `dst[i] = f(src[i])` for
-/// its function `f` and touches nothing else. Kernels call them from JIT code.
-pub(crate) unsafe fn install_traced_blocks(blocks: [BlockFn; MATH_FUNCTION_COUNT]) {
+/// Each must be callable on this CPU for the rest of the process, with its type's contract
+/// (`BlockFn`, `F32BlockFn`, `BinaryBlockFn`, `F32BinaryBlockFn`): given its sources readable
+/// and `dst` writable for `n` elements, it writes `dst[i]` as its function of the sources'
+/// `i`th elements (an f32 one: of its f32 kernel, rounded once) and touches nothing else.
+/// Kernels call them from JIT code.
+pub(crate) unsafe fn install_traced_blocks(blocks: TracedBlocks) {
     let _ = TRACED_BLOCKS.set(blocks);
 }
 
@@ -517,9 +579,56 @@ impl Isa {
         self.binary_block(function).unwrap_or_else(|| function.scalar_block())
     }
 
-    /// The widest tier's two-argument block function (see [`Isa::best_block`]).
-    pub(crate) fn best_binary_block(function: BinaryMathFunction) -> BinaryBlockFn {
-        Isa::best().binary_block_unchecked(function)
+    /// The tier's block function of `function` over f32: the f32 kernel on the elements
+    /// widened to f64, each result rounded once, in the tier's own loop. `None` when this CPU
+    /// cannot run the tier, as [`Isa::block`].
+    pub fn f32_block(self, function: MathFunction) -> Option<F32BlockFn> {
+        self.is_supported().then(|| self.f32_block_unchecked(function))
+    }
+
+    /// [`Isa::f32_block`], or the scalar tier's (the same bits) where the tier is not supported.
+    pub(crate) fn f32_block_or_scalar(self, function: MathFunction) -> F32BlockFn {
+        self.f32_block(function).unwrap_or_else(|| function.scalar_f32_block())
+    }
+
+    fn f32_block_unchecked(self, function: MathFunction) -> F32BlockFn {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86::avx512_f32_block(function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::avx2_f32_block(function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse => x86::sse_f32_block(function),
+            #[cfg(not(target_arch = "x86_64"))]
+            Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_f32_block(),
+            Isa::Traced => match TRACED_BLOCKS.get() {
+                Some(blocks) => blocks.f32[function.index()],
+                None => function.scalar_f32_block(),
+            },
+            Isa::Scalar => function.scalar_f32_block(),
+        }
+    }
+
+    /// [`Isa::f32_block_or_scalar`] for a two-argument function.
+    pub(crate) fn f32_binary_block_or_scalar(self, function: BinaryMathFunction) -> F32BinaryBlockFn {
+        if !self.is_supported() {
+            return function.scalar_f32_block();
+        }
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86::avx512_f32_binary_block(function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::avx2_f32_binary_block(function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse => x86::sse_f32_binary_block(function),
+            #[cfg(not(target_arch = "x86_64"))]
+            Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_f32_block(),
+            Isa::Traced => match TRACED_BLOCKS.get() {
+                Some(blocks) => blocks.binary_f32[function.index()],
+                None => function.scalar_f32_block(),
+            },
+            Isa::Scalar => function.scalar_f32_block(),
+        }
     }
 
     fn binary_block_unchecked(self, function: BinaryMathFunction) -> BinaryBlockFn {
@@ -532,8 +641,8 @@ impl Isa {
             Isa::Sse => x86::sse_binary_block(function),
             #[cfg(not(target_arch = "x86_64"))]
             Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_block(),
-            Isa::Traced => match TRACED_BINARY_BLOCKS.get() {
-                Some(blocks) => blocks[function.index()],
+            Isa::Traced => match TRACED_BLOCKS.get() {
+                Some(blocks) => blocks.binary_f64[function.index()],
                 None => function.scalar_block(),
             },
             Isa::Scalar => function.scalar_block(),
@@ -553,7 +662,7 @@ impl Isa {
             Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_block(),
             // Every tier gives the same bits, so the scalar tier stands in until installed.
             Isa::Traced => match TRACED_BLOCKS.get() {
-                Some(blocks) => blocks[function.index()],
+                Some(blocks) => blocks.f64[function.index()],
                 None => function.scalar_block(),
             },
             Isa::Scalar => function.scalar_block(),
@@ -563,6 +672,9 @@ impl Isa {
 
 /// A block function: `dst[i] = f(src[i])` for `i < n`; `src` and `dst` may be equal.
 pub type BlockFn = unsafe extern "C" fn(src: *const f64, dst: *mut f64, n: usize);
+
+/// [`BlockFn`] over f32s: each element computed in f64 and rounded once.
+pub type F32BlockFn = unsafe extern "C" fn(src: *const f32, dst: *mut f32, n: usize);
 
 /// Block form over slices with the best tier (for Rust callers and the hand-written baselines).
 pub fn ln_f64_block(src: &[f64], dst: &mut [f64]) {

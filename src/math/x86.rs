@@ -11,23 +11,27 @@ use std::arch::x86_64::*;
 /// that calls its `#[target_feature]` loop (so the kernel inlines into a loop compiled for the
 /// tier's instructions).
 macro_rules! tier_blocks {
-    ($pick:ident, $lanes:ty, $features:literal; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
-        /// The tier's block function of `function`. Only handed out for a supported tier
-        /// (`Isa::block`).
-        pub(crate) fn $pick(function: super::MathFunction) -> super::BlockFn {
+    (
+        $pick:ident, $element:ty, $kernel_of:ident, $block_fn:ty, $lanes:ty, $features:literal;
+        $($variant:ident $name:literal $kernel:path => $f32_kernel:path),* $(,)?
+    ) => {
+        /// The tier's block function of `function` over its element type. Only handed out
+        /// for a supported tier (`Isa::block`, `Isa::f32_block`).
+        pub(crate) fn $pick(function: super::MathFunction) -> $block_fn {
             match function {
                 $(super::MathFunction::$variant => {
                     /// # Safety
-                    /// The CPU must have the tier's features; `src`/`dst` valid for `n` f64s.
+                    /// The CPU must have the tier's features; `src`/`dst` valid for `n` elements.
                     #[target_feature(enable = $features)]
-                    unsafe fn tier_loop(src: *const f64, dst: *mut f64, n: usize) {
+                    unsafe fn tier_loop(src: *const $element, dst: *mut $element, n: usize) {
+                        let kernel = super::MathFunction::$variant.$kernel_of::<$lanes>();
                         // SAFETY: forwarded from the caller.
-                        unsafe { super::run_block::<$lanes>(src, dst, n, $kernel) }
+                        unsafe { super::run_block::<$lanes, $element>(src, dst, n, kernel) }
                     }
                     /// # Safety
-                    /// `src` readable and `dst` writable for `n` f64s; only handed out for a
-                    /// supported tier.
-                    unsafe extern "C" fn entry(src: *const f64, dst: *mut f64, n: usize) {
+                    /// `src` readable and `dst` writable for `n` elements; only handed out for
+                    /// a supported tier.
+                    unsafe extern "C" fn entry(src: *const $element, dst: *mut $element, n: usize) {
                         // SAFETY: the tier was checked when this was handed out; the pointers
                         // are forwarded from the caller.
                         unsafe { tier_loop(src, dst, n) }
@@ -53,6 +57,21 @@ impl LaneMemory for Sse {
     unsafe fn store(self, target: *mut f64) {
         // SAFETY: the caller guarantees two writable f64s.
         unsafe { _mm_storeu_pd(target, self.0) }
+    }
+}
+
+impl LaneMemory<f32> for Sse {
+    #[inline(always)]
+    unsafe fn load(source: *const f32) -> Self {
+        // SAFETY: the caller guarantees two readable f32s (8 bytes; `_mm_loadl_epi64` reads
+        // them unaligned).
+        Sse(unsafe { _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(source.cast()))) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, target: *mut f32) {
+        // SAFETY: the caller guarantees two writable f32s (8 bytes; `_mm_storel_epi64` writes
+        // them unaligned).
+        unsafe { _mm_storel_epi64(target.cast(), _mm_castps_si128(_mm_cvtpd_ps(self.0))) }
     }
 }
 
@@ -182,6 +201,19 @@ impl LaneMemory for Avx2 {
     unsafe fn store(self, target: *mut f64) {
         // SAFETY: the caller guarantees four writable f64s.
         unsafe { _mm256_storeu_pd(target, self.0) }
+    }
+}
+
+impl LaneMemory<f32> for Avx2 {
+    #[inline(always)]
+    unsafe fn load(source: *const f32) -> Self {
+        // SAFETY: the caller guarantees four readable f32s.
+        Avx2(unsafe { _mm256_cvtps_pd(_mm_loadu_ps(source)) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, target: *mut f32) {
+        // SAFETY: the caller guarantees four writable f32s.
+        unsafe { _mm_storeu_ps(target, _mm256_cvtpd_ps(self.0)) }
     }
 }
 
@@ -317,6 +349,19 @@ impl LaneMemory for Avx512 {
     }
 }
 
+impl LaneMemory<f32> for Avx512 {
+    #[inline(always)]
+    unsafe fn load(source: *const f32) -> Self {
+        // SAFETY: the caller guarantees eight readable f32s.
+        Avx512(unsafe { _mm512_cvtps_pd(_mm256_loadu_ps(source)) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, target: *mut f32) {
+        // SAFETY: the caller guarantees eight writable f32s.
+        unsafe { _mm256_storeu_ps(target, _mm512_cvtpd_ps(self.0)) }
+    }
+}
+
 // SAFETY (for every method below): these run only inside `#[target_feature(enable =
 // "avx512f")]` entry points, chosen after runtime detection of AVX-512F.
 impl Lanes for Avx512 {
@@ -435,23 +480,27 @@ impl Lanes for Avx512 {
 
 /// [`tier_blocks`] for the two-argument functions.
 macro_rules! tier_binary_blocks {
-    ($pick:ident, $lanes:ty, $features:literal; $($variant:ident $name:literal $kernel:path),* $(,)?) => {
-        /// The tier's block function of a two-argument `function`. Only handed out for a
-        /// supported tier (`Isa::binary_block`).
-        pub(crate) fn $pick(function: super::BinaryMathFunction) -> super::BinaryBlockFn {
+    (
+        $pick:ident, $element:ty, $block_fn:ty, $lanes:ty, $features:literal;
+        $($variant:ident $name:literal $kernel:path),* $(,)?
+    ) => {
+        /// The tier's block function of a two-argument `function` over its element type.
+        /// Only handed out for a supported tier (`Isa::binary_block`, `Isa::f32_binary_block`).
+        pub(crate) fn $pick(function: super::BinaryMathFunction) -> $block_fn {
             match function {
                 $(super::BinaryMathFunction::$variant => {
                     /// # Safety
-                    /// The CPU must have the tier's features; `a`, `b`, `dst` valid for `n` f64s.
+                    /// The CPU must have the tier's features; `a`, `b`, `dst` valid for `n`
+                    /// elements.
                     #[target_feature(enable = $features)]
-                    unsafe fn tier_loop(a: *const f64, b: *const f64, dst: *mut f64, n: usize) {
+                    unsafe fn tier_loop(a: *const $element, b: *const $element, dst: *mut $element, n: usize) {
                         // SAFETY: forwarded from the caller.
-                        unsafe { super::run_block2::<$lanes>(a, b, dst, n, $kernel) }
+                        unsafe { super::run_block2::<$lanes, $element>(a, b, dst, n, $kernel) }
                     }
                     /// # Safety
-                    /// `a`, `b` readable and `dst` writable for `n` f64s; only handed out for a
-                    /// supported tier.
-                    unsafe extern "C" fn entry(a: *const f64, b: *const f64, dst: *mut f64, n: usize) {
+                    /// `a`, `b` readable and `dst` writable for `n` elements; only handed out
+                    /// for a supported tier.
+                    unsafe extern "C" fn entry(a: *const $element, b: *const $element, dst: *mut $element, n: usize) {
                         // SAFETY: the tier was checked when this was handed out; the pointers
                         // are forwarded from the caller.
                         unsafe { tier_loop(a, b, dst, n) }
@@ -463,9 +512,26 @@ macro_rules! tier_binary_blocks {
     };
 }
 
-super::with_math_functions!(tier_blocks!(sse_block, Sse, "sse4.1,fma"));
-super::with_binary_math_functions!(tier_binary_blocks!(sse_binary_block, Sse, "sse4.1,fma"));
-super::with_binary_math_functions!(tier_binary_blocks!(avx2_binary_block, Avx2, "avx2,fma"));
-super::with_binary_math_functions!(tier_binary_blocks!(avx512_binary_block, Avx512, "avx512f"));
-super::with_math_functions!(tier_blocks!(avx2_block, Avx2, "avx2,fma"));
-super::with_math_functions!(tier_blocks!(avx512_block, Avx512, "avx512f"));
+/// Every tier's block functions, over f64 and over f32 (widened and rounded in the loop).
+macro_rules! tier_block_sets {
+    ($(($lanes:ty, $features:literal, $f64:ident, $f32:ident, $binary_f64:ident, $binary_f32:ident)),* $(,)?) => {
+        $(
+            super::with_math_functions!(tier_blocks!($f64, f64, kernel, super::BlockFn, $lanes, $features));
+            super::with_math_functions!(tier_blocks!(
+                $f32, f32, f32_kernel, super::F32BlockFn, $lanes, $features
+            ));
+            super::with_binary_math_functions!(tier_binary_blocks!(
+                $binary_f64, f64, super::BinaryBlockFn, $lanes, $features
+            ));
+            super::with_binary_math_functions!(tier_binary_blocks!(
+                $binary_f32, f32, super::F32BinaryBlockFn, $lanes, $features
+            ));
+        )*
+    };
+}
+
+tier_block_sets!(
+    (Sse, "sse4.1,fma", sse_block, sse_f32_block, sse_binary_block, sse_f32_binary_block),
+    (Avx2, "avx2,fma", avx2_block, avx2_f32_block, avx2_binary_block, avx2_f32_binary_block),
+    (Avx512, "avx512f", avx512_block, avx512_f32_block, avx512_binary_block, avx512_f32_binary_block),
+);
