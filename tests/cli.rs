@@ -410,6 +410,40 @@ fn parquet_and_arrow_ipc_files_round_trip_values_nulls_and_types() {
     );
 }
 
+/// IPC files with compressed buffers, as pyarrow writes Feather files by default (lz4) or on
+/// request (zstd), read like uncompressed ones: an f32 column and a nullable f64 one.
+#[test]
+fn compressed_arrow_ipc_files_are_read() {
+    use arrow_array::{Float32Array, Float64Array, RecordBatch};
+    use arrow_ipc::CompressionType;
+    use arrow_ipc::writer::{FileWriter, IpcWriteOptions};
+    use std::sync::Arc;
+    let x32 = Float32Array::from(vec![1.5f32, 2.0, 4.0, 8.25]);
+    let px = Float64Array::from(vec![Some(100.0), None, Some(102.0), Some(99.5)]);
+    let batch = RecordBatch::try_from_iter([
+        ("x32", Arc::new(x32) as arrow_array::ArrayRef),
+        ("px", Arc::new(px) as arrow_array::ArrayRef),
+    ])
+    .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    for (name, compression) in
+        [("lz4.feather", CompressionType::LZ4_FRAME), ("zstd.arrow", CompressionType::ZSTD)]
+    {
+        let path = directory.path().join(name);
+        let options = IpcWriteOptions::default().try_with_compression(Some(compression)).unwrap();
+        let mut writer =
+            FileWriter::try_new_with_options(std::fs::File::create(&path).unwrap(), &batch.schema(), options)
+                .unwrap();
+        writer.write(&batch).unwrap();
+        writer.finish().unwrap();
+        assert_eq!(
+            stdout_of(&["-e", "out y = x32 * 2; px + 1", "--input", path.to_str().unwrap()]),
+            "y,result\n3,101\n4,\n8,103\n16.5,100.5\n",
+            "{name}"
+        );
+    }
+}
+
 /// A CSV of `rows` rows that spans several 4 MiB chunks: a random walk with nulls, an
 /// integer column and a bool column, the text exactly as given.
 fn large_csv(rows: usize) -> tempfile::NamedTempFile {
