@@ -76,6 +76,25 @@ fn math(c: &mut Criterion) {
                 })
             });
         }
+        if wanted(MathFunction::Ln) {
+            // ln of f32s: each tier's f32 block (its own kernel), and the C library's `logf`.
+            let inputs: Vec<f32> = inputs_for(MathFunction::Ln, size).iter().map(|&x| x as f32).collect();
+            let mut out32 = vec![0.0f32; size];
+            for tier in Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
+                let block = tier.f32_block(MathFunction::Ln).expect("the tier is supported");
+                group.bench_function(BenchmarkId::new("ln_f32", tier.name()), |bench| {
+                    // SAFETY: both buffers hold `size` values; the tier is supported.
+                    bench.iter(|| unsafe { block(black_box(inputs.as_ptr()), out32.as_mut_ptr(), size) })
+                });
+            }
+            group.bench_function(BenchmarkId::new("ln_f32", "std"), |bench| {
+                bench.iter(|| {
+                    for (o, x) in out32.iter_mut().zip(black_box(&inputs)) {
+                        *o = x.ln();
+                    }
+                })
+            });
+        }
         if wanted(MathFunction::Exp) {
             let inputs = inputs_for(MathFunction::Exp, size);
             group.bench_function(BenchmarkId::new("exp", "std"), |bench| {
