@@ -26,10 +26,13 @@ impl<'p, 'b> Translator<'p, 'b> {
         lane_masks: &HashMap<NodeId, Option<StackSlot>>,
     ) {
         let vector = Lanes::of(elem);
-        // Splat every scalar the loop reads once, before it, into a stack slot the loop loads
-        // from: a splat value itself is rematerialised (a shuffle) at every use, while a load
-        // folds into the arithmetic (3.58 instead of 3.82 instructions per row on W4, callgrind).
-        let mut splats: HashMap<NodeId, StackSlot> = HashMap::new();
+        // Splat every scalar the loop reads once, before it, through a stack slot: stored, then
+        // loaded back once, and the loop uses that load. A splat value itself is
+        // rematerialised (a shuffle) at every use, and a load per use (which folds into the
+        // arithmetic) costs a load per use; Cranelift moves no load, so this one stays before
+        // the loop and its value stays in a register, or is spilled and reloaded where
+        // registers run out (as the loads per use were).
+        let mut splats: HashMap<NodeId, Value> = HashMap::new();
         let mut reads: Vec<NodeId> =
             nodes.iter().flat_map(|&id| self.plan.program.node(id).kind.operands()).collect();
         if writes_result {
@@ -44,7 +47,8 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4);
                 let slot = self.builder.create_sized_stack_slot(data);
                 self.builder.ins().stack_store(types::I64, splat, slot, 0);
-                splats.insert(base, slot);
+                let loaded = self.builder.ins().stack_load(types::I64, vector.ty, slot, 0);
+                splats.insert(base, loaded);
             }
         }
         // A float negation flips the sign bits with a mask loaded from a slot, for the same
@@ -244,11 +248,11 @@ impl<'p, 'b> Translator<'p, 'b> {
         start: Value,
         i: GroupRows,
         computed: &HashMap<NodeId, Value>,
-        splats: &HashMap<NodeId, StackSlot>,
+        splats: &HashMap<NodeId, Value>,
     ) -> Value {
         let (base, delta) = self.plan.resolve_lags(node);
-        if let Some(&slot) = splats.get(&base) {
-            return self.builder.ins().stack_load(types::I64, vector.ty, slot, 0);
+        if let Some(&splat) = splats.get(&base) {
+            return splat;
         }
         if let (0, Some(&value)) = (delta, computed.get(&base)) {
             return value;
