@@ -51,7 +51,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 splats.insert(base, loaded);
             }
         }
-        // A float negation flips the sign bits with a mask loaded from a slot, for the same
+        // A float negation flips the sign bits with a mask loaded once from a slot, for the same
         // reason: Cranelift's `fneg` builds its mask at every use (three instructions a group).
         let negates = !vector.elem.is_integer()
             && nodes.iter().any(|&id| {
@@ -65,7 +65,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             let slot =
                 self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
             self.builder.ins().stack_store(types::I64, mask, slot, 0);
-            slot
+            self.builder.ins().stack_load(types::I64, int, slot, 0)
         });
         let zero = self.builder.ins().iconst(types::I64, 0);
         let little = little_endian();
@@ -274,14 +274,14 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     /// The SIMD form of what the vector plan allows: arithmetic, comparisons (as lane masks)
-    /// and `where` on such a mask. `sign_mask`: the slot holding the sign bits of the lanes,
-    /// which the loop stores before its rows when it negates floats.
+    /// and `where` on such a mask. `sign_mask`: the sign bits of the lanes, which the loop
+    /// loads before its rows when it negates floats.
     pub(super) fn apply_vector(
         &mut self,
         id: NodeId,
         vector: Lanes,
         operands: &[Value],
-        sign_mask: Option<StackSlot>,
+        sign_mask: Option<Value>,
     ) -> Value {
         let node = *self.plan.program.node(id);
         if vector.elem.is_integer() {
@@ -289,11 +289,10 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         match node.kind {
             // The same bits as `fneg` (IEEE negation flips the sign bit, of a NaN too), with the
-            // mask loaded from its slot: Cranelift's `fneg` builds it at every use.
+            // mask loaded before the loop: Cranelift's `fneg` builds it at every use.
             NodeKind::Unary { op: UnaryOp::Neg, .. } => {
                 let int = vector.bits_type();
-                let slot = sign_mask.expect("a loop that negates floats stores the sign mask first");
-                let mask = self.builder.ins().stack_load(types::I64, int, slot, 0);
+                let mask = sign_mask.expect("a loop that negates floats loads the sign mask first");
                 let bits = self.builder.ins().bitcast(int, MemFlagsData::new(), operands[0]);
                 let flipped = self.builder.ins().bxor(bits, mask);
                 self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), flipped)
