@@ -36,17 +36,23 @@ pub(crate) fn emit(
     let params = builder.block_params(entry).to_vec();
     match function {
         RuntimeFunction::MathF64Block(function) => {
-            math_block_f64(&mut builder, &trace(|x: Traced| function.apply(x)), &params)
+            math_block(&mut builder, &trace(|x: Traced| function.apply(x)), &params, types::F64)
         }
         RuntimeFunction::MathF32Block(function) => {
-            math_block_f32(&mut builder, &trace(|x: Traced| function.apply_f32(x)), &params)
+            math_block(&mut builder, &trace(|x: Traced| function.apply_f32(x)), &params, types::F32)
         }
-        RuntimeFunction::BinaryMathF64Block(function) => {
-            math_block_f64(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)
-        }
-        RuntimeFunction::BinaryMathF32Block(function) => {
-            math_block_f32(&mut builder, &trace2(|a: Traced, b: Traced| function.apply(a, b)), &params)
-        }
+        RuntimeFunction::BinaryMathF64Block(function) => math_block(
+            &mut builder,
+            &trace2(|a: Traced, b: Traced| function.apply(a, b)),
+            &params,
+            types::F64,
+        ),
+        RuntimeFunction::BinaryMathF32Block(function) => math_block(
+            &mut builder,
+            &trace2(|a: Traced, b: Traced| function.apply(a, b)),
+            &params,
+            types::F32,
+        ),
         RuntimeFunction::ShiftHalo => shift_halo(&mut builder, &params),
         RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
         RuntimeFunction::CombineValidity => combine_validity(&mut builder, &params),
@@ -247,74 +253,83 @@ fn emit_trace(
     values[trace.result as usize]
 }
 
-/// `(src…, dst, n)` — one source per traced input (`ln`: one, `atan2`: two):
-/// `dst[i] = f(src…[i])` for `i < n`, two rows at a time; an odd last row goes through the
-/// same vector code in lane 0.
-fn math_block_f64(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
+/// `(src…, dst, n)` — one source per traced input (`ln`: one, `atan2`: two), of `element`
+/// (F64 or F32): `dst[i] = f(src…[i])` for `i < n`, two rows at a time in the two f64 lanes;
+/// an odd last row goes through the same vector code in lane 0. f32 rows are widened to f64
+/// and each result rounded once, as the Rust runtime's f32 blocks do.
+fn math_block(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value], element: types::Type) {
     let (sources, rest) = params.split_at(params.len() - 2);
     let (dst, n) = (rest[0], rest[1]);
+    let size = i64::from(element.bytes());
     let tables = TableSlots::lay_out(builder, trace);
     let pairs = builder.ins().ushr_imm_u(n, 1);
     let zero = builder.ins().iconst(types::I64, 0);
     for_range(builder, zero, pairs, |builder, pair| {
-        let offset = builder.ins().imul_imm_u(pair, 16);
+        let offset = builder.ins().imul_imm_u(pair, 2 * size);
         let inputs: Vec<Value> = sources
             .iter()
             .map(|&source| {
                 let from = builder.ins().iadd(source, offset);
-                builder.ins().load(types::F64X2, memory(), from, 0)
+                load_pair(builder, element, from)
             })
             .collect();
         let to = builder.ins().iadd(dst, offset);
         let y = emit_trace(builder, trace, &tables, &inputs);
-        builder.ins().store(memory(), y, to, 0);
+        store_pair(builder, element, y, to);
     });
     let odd = builder.ins().band_imm_u(n, 1);
     let tail = builder.create_block();
     let done = builder.create_block();
     builder.ins().brif(odd, tail, &[], done, &[]);
     builder.switch_to_block(tail);
-    let offset = builder.ins().imul_imm_u(pairs, 16);
+    let offset = builder.ins().imul_imm_u(pairs, 2 * size);
     let inputs: Vec<Value> = sources
         .iter()
         .map(|&source| {
             let from = builder.ins().iadd(source, offset);
-            let x = builder.ins().load(types::F64, memory(), from, 0);
+            let x = builder.ins().load(element, memory(), from, 0);
+            let x = if element == types::F32 { builder.ins().fpromote(types::F64, x) } else { x };
             builder.ins().splat(types::F64X2, x)
         })
         .collect();
     let to = builder.ins().iadd(dst, offset);
     let y = emit_trace(builder, trace, &tables, &inputs);
     let y = builder.ins().extractlane(y, 0);
+    let y = if element == types::F32 { builder.ins().fdemote(types::F32, y) } else { y };
     builder.ins().store(memory(), y, to, 0);
     builder.ins().jump(done, &[]);
     builder.switch_to_block(done);
 }
 
-/// `(src…, dst, n)` over f32: each row widened to f64, computed in lane 0, rounded once — the
-/// Rust runtime's f32 blocks, row by row.
-fn math_block_f32(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]) {
-    let (sources, rest) = params.split_at(params.len() - 2);
-    let (dst, n) = (rest[0], rest[1]);
-    let tables = TableSlots::lay_out(builder, trace);
-    let zero = builder.ins().iconst(types::I64, 0);
-    for_range(builder, zero, n, |builder, row| {
-        let offset = builder.ins().imul_imm_u(row, 4);
-        let inputs: Vec<Value> = sources
-            .iter()
-            .map(|&source| {
-                let from = builder.ins().iadd(source, offset);
-                let x = builder.ins().load(types::F32, memory(), from, 0);
-                let x = builder.ins().fpromote(types::F64, x);
-                builder.ins().splat(types::F64X2, x)
-            })
-            .collect();
-        let to = builder.ins().iadd(dst, offset);
-        let y = emit_trace(builder, trace, &tables, &inputs);
-        let y = builder.ins().extractlane(y, 0);
-        let y = builder.ins().fdemote(types::F32, y);
-        builder.ins().store(memory(), y, to, 0);
-    });
+/// Two adjacent elements at `address` as the two f64 lanes: f32s loaded as one 64-bit word
+/// and widened exactly (`fvpromote_low`).
+fn load_pair(builder: &mut FunctionBuilder<'_>, element: types::Type, address: Value) -> Value {
+    if element == types::F64 {
+        return builder.ins().load(types::F64X2, memory(), address, 0);
+    }
+    let word = builder.ins().load(types::I64, memory(), address, 0);
+    let words = builder.ins().scalar_to_vector(types::I64X2, word);
+    let floats = builder.ins().bitcast(types::F32X4, lanes_little_endian(), words);
+    builder.ins().fvpromote_low(floats)
+}
+
+/// The two f64 lanes stored as two adjacent elements at `address`: for f32, each rounded once
+/// (`fvdemote`) and the two stored as one 64-bit word.
+fn store_pair(builder: &mut FunctionBuilder<'_>, element: types::Type, pair: Value, address: Value) {
+    if element == types::F64 {
+        builder.ins().store(memory(), pair, address, 0);
+        return;
+    }
+    let floats = builder.ins().fvdemote(pair);
+    let words = builder.ins().bitcast(types::I64X2, lanes_little_endian(), floats);
+    let word = builder.ins().extractlane(words, 0);
+    builder.ins().store(memory(), word, address, 0);
+}
+
+/// A vector bitcast that reinterprets lanes in memory order (little-endian on every target
+/// this crate emits for), so that lane 0 of the f32x4 is the low half of lane 0 of the i64x2.
+fn lanes_little_endian() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little)
 }
 
 /// `(buffer, skip, keep)`: moves `keep` bytes from `buffer + skip` down to `buffer`. A
