@@ -8,7 +8,8 @@
 //! f32 functions compute in f64 and round once: the f64 result is within 1 f64 ULP, so the
 //! f32 result is within 0.5 + 2⁻²⁹ f32 ULP. `ln` of f32s has a kernel of its own
 //! ([`kernels::ln_of_f32`]: the same reduction, a shorter series), within 2⁻³⁴ relative
-//! before the rounding, so within 0.5 + 2⁻⁹ f32 ULP; every tier gives it the same bits too.
+//! before the rounding, so within 0.5 + 2⁻⁹ f32 ULP (0.50010 measured over every positive
+//! f32); every tier gives it the same bits too.
 
 pub(crate) mod dd;
 pub(crate) mod elementary;
