@@ -76,21 +76,27 @@ fn math(c: &mut Criterion) {
                 })
             });
         }
-        if wanted(MathFunction::Ln) {
-            // ln of f32s: each tier's f32 block (its own kernel), and the C library's `logf`.
-            let inputs: Vec<f32> = inputs_for(MathFunction::Ln, size).iter().map(|&x| x as f32).collect();
+        // ln and exp of f32s: each tier's f32 block (their own kernels), and the C library's.
+        for (function, name, libm) in [
+            (MathFunction::Ln, "ln_f32", f32::ln as fn(f32) -> f32),
+            (MathFunction::Exp, "exp_f32", f32::exp as fn(f32) -> f32),
+        ] {
+            if !wanted(function) {
+                continue;
+            }
+            let inputs: Vec<f32> = inputs_for(function, size).iter().map(|&x| x as f32).collect();
             let mut out32 = vec![0.0f32; size];
             for tier in Isa::ALL.into_iter().filter(|tier| tier.is_supported()) {
-                let block = tier.f32_block(MathFunction::Ln).expect("the tier is supported");
-                group.bench_function(BenchmarkId::new("ln_f32", tier.name()), |bench| {
+                let block = tier.f32_block(function).expect("the tier is supported");
+                group.bench_function(BenchmarkId::new(name, tier.name()), |bench| {
                     // SAFETY: both buffers hold `size` values; the tier is supported.
                     bench.iter(|| unsafe { block(black_box(inputs.as_ptr()), out32.as_mut_ptr(), size) })
                 });
             }
-            group.bench_function(BenchmarkId::new("ln_f32", "std"), |bench| {
+            group.bench_function(BenchmarkId::new(name, "std"), |bench| {
                 bench.iter(|| {
                     for (o, x) in out32.iter_mut().zip(black_box(&inputs)) {
-                        *o = x.ln();
+                        *o = libm(*x);
                     }
                 })
             });

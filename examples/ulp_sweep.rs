@@ -4,7 +4,8 @@
 //! 256 bits for the others — and whether every tier returned the same bits.
 //! Run: `cargo run --release --example ulp_sweep -- --samples N [--function NAME]`.
 //! `--function ln_f32` sweeps `ln` of f32s instead: every positive finite f32 (2³¹ of them),
-//! through every tier's f32 block, against the f64 `ln` (itself within 2⁻²⁹ f32 ULP).
+//! through every tier's f32 block, against the f64 `ln` (itself within 2⁻²⁹ f32 ULP);
+//! `--function exp_f32` every finite f32 against the f64 `exp`.
 //! `--oracle mpfr` (built with `--features mpfr-oracle`, linking the system's `libmpfr.so.6`)
 //! takes the exact values from GNU MPFR instead of astro-float: about 30 times faster, which
 //! makes 10⁷ samples per range a matter of minutes.
@@ -229,9 +230,9 @@ fn main() {
     }
     fusejit::internals::install_traced_math().expect("the traced tier compiles for this host");
     let tiers: Vec<Isa> = Isa::ALL.into_iter().filter(|isa| isa.is_supported()).collect();
-    if only.as_deref() == Some("ln_f32") {
-        let worst = sweep_ln_f32(&tiers);
-        println!("\nmax ULP: ln_f32 {worst:.5}");
+    if let Some(name @ ("ln_f32" | "exp_f32")) = only.as_deref() {
+        let worst = sweep_f32(name, &tiers);
+        println!("\nmax ULP: {name} {worst:.5}");
         if worst > 1.0 {
             std::process::exit(1);
         }
@@ -266,49 +267,67 @@ fn main() {
     }
 }
 
-/// `ln` of every positive finite f32 through every tier's f32 block: the tiers' bits compared,
-/// the error measured in f32 ULPs of the f64 `ln` of the same value (within 0.53 f64 ULP,
-/// which is 2⁻²⁹ f32 ULP). Prints the worst error and how many results differ from the f64
-/// `ln` rounded to f32.
-fn sweep_ln_f32(tiers: &[Isa]) -> f64 {
-    let (mut worst, mut worst_at, mut not_the_rounded_f64) = (0.0f64, 0.0f32, 0u64);
+/// `ln` of every positive finite f32, or `exp` of every finite f32, through every tier's f32
+/// block: the tiers' bits compared, the error measured in f32 ULPs of the f64 function of the
+/// same value (`ln` within 0.53 f64 ULP, `exp` within 0.78: 2⁻²⁹ f32 ULP). Prints the worst
+/// error and how many results differ from the f64 function rounded to f32.
+fn sweep_f32(name: &str, tiers: &[Isa]) -> f64 {
+    // The function, the f64 function it is measured against, and the bit ranges swept.
+    type Sweep = (fusejit::MathFunction, fn(f64) -> f64, &'static [(u32, u32)]);
+    let (function, reference, ranges): Sweep = match name {
+        "ln_f32" => (fusejit::MathFunction::Ln, fusejit::internals::math::ln_f64, &[(1, 0x7f80_0000)]),
+        _ => (
+            fusejit::MathFunction::Exp,
+            fusejit::internals::math::exp_f64,
+            &[(0, 0x7f80_0000), (0x8000_0000, 0xff80_0000)],
+        ),
+    };
+
+    let (mut worst, mut worst_at, mut not_the_rounded_f64, mut count) = (0.0f64, 0.0f32, 0u64, 0u64);
     let mut outputs: Vec<Vec<f32>> = vec![Vec::new(); tiers.len()];
-    let chunk = 1u32 << 22;
-    let mut start = 1u32;
-    while start < 0x7f80_0000 {
-        let end = start.saturating_add(chunk).min(0x7f80_0000);
-        let inputs: Vec<f32> = (start..end).map(f32::from_bits).collect();
-        for (tier, output) in tiers.iter().zip(outputs.iter_mut()) {
-            let block = tier.f32_block(fusejit::MathFunction::Ln).expect("a supported tier");
-            output.clear();
-            output.resize(inputs.len(), f32::NAN);
-            // SAFETY: both buffers hold inputs.len() values; the tier is supported.
-            unsafe { block(inputs.as_ptr(), output.as_mut_ptr(), inputs.len()) };
+    for &(first, last) in ranges {
+        let mut start = first;
+        while start < last {
+            let end = start.saturating_add(1 << 22).min(last);
+            let inputs: Vec<f32> = (start..end).map(f32::from_bits).collect();
+            for (tier, output) in tiers.iter().zip(outputs.iter_mut()) {
+                let block = tier.f32_block(function).expect("a supported tier");
+                output.clear();
+                output.resize(inputs.len(), f32::NAN);
+                // SAFETY: both buffers hold inputs.len() values; the tier is supported.
+                unsafe { block(inputs.as_ptr(), output.as_mut_ptr(), inputs.len()) };
+            }
+            for (i, &x) in inputs.iter().enumerate() {
+                let y = outputs[0][i];
+                for (tier, output) in tiers.iter().zip(&outputs) {
+                    assert_eq!(
+                        output[i].to_bits(),
+                        y.to_bits(),
+                        "{name}({x:e}): tier {} differs",
+                        tier.name()
+                    );
+                }
+                let exact = reference(f64::from(x));
+                not_the_rounded_f64 += u64::from(y.to_bits() != (exact as f32).to_bits());
+                count += 1;
+                if exact == 0.0 || !exact.is_finite() || f64::from(f32::MAX) < exact.abs() {
+                    continue;
+                }
+                // The f32 spacing at the true value: 2^(e − 23), and 2⁻¹⁴⁹ below the normal range.
+                let exponent = ((exact.abs().to_bits() >> 52) as i32 - 1023).max(-126);
+                let error = (f64::from(y) - exact).abs() / 2f64.powi(exponent - 23);
+                if error > worst {
+                    (worst, worst_at) = (error, x);
+                }
+            }
+            start = end;
         }
-        for (i, &x) in inputs.iter().enumerate() {
-            let y = outputs[0][i];
-            for (tier, output) in tiers.iter().zip(&outputs) {
-                assert_eq!(output[i].to_bits(), y.to_bits(), "ln of f32 {x:e}: tier {} differs", tier.name());
-            }
-            let exact = fusejit::internals::math::ln_f64(f64::from(x));
-            not_the_rounded_f64 += u64::from(y != exact as f32);
-            if exact == 0.0 {
-                continue;
-            }
-            let exponent = (exact.abs().to_bits() >> 52) as i32 - 1023;
-            let error = (f64::from(y) - exact).abs() / 2f64.powi(exponent - 23);
-            if error > worst {
-                (worst, worst_at) = (error, x);
-            }
-        }
-        start = end;
     }
     let names: Vec<&str> = tiers.iter().map(|tier| tier.name()).collect();
     println!(
-        "| ln_f32 | every positive finite f32 | {} | {worst:.5} (at {worst_at:e}) | {} |",
-        0x7f80_0000u32 - 1,
+        "| {name} | every finite f32 of its domain | {count} | {worst:.5} (at {worst_at:e}) | {} |",
         names.join(", ")
     );
-    println!("results that differ from the f64 ln rounded to f32: {not_the_rounded_f64}");
+    println!("results that differ from the f64 function rounded to f32: {not_the_rounded_f64}");
     worst
 }

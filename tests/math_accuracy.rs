@@ -1,7 +1,7 @@
 //! The vectorised math runtime: ≤ 1 ULP against the double-double reference on ≥ 10⁶ samples
 //! per range, identical bits on every tier this CPU has, exact special cases, tails of every
-//! length and unaligned starts, f32 within 1 f32 ULP, and `ln` of f32s (a kernel of its
-//! own) within 0.5 + 2⁻¹² f32 ULP over a sweep of every binade.
+//! length and unaligned starts, f32 within 1 f32 ULP, and `ln` and `exp` of f32s (kernels
+//! of their own) within 0.5 + 2⁻¹² and 0.5 + 2⁻¹⁰ f32 ULP over a sweep of every binade.
 
 use fusejit::internals::math::{self, BlockFn, reference};
 use fusejit::{Isa, MathFunction};
@@ -191,6 +191,22 @@ fn f32_results_are_within_one_f32_ulp() {
     }
 }
 
+/// `function`'s scalar f32 results over `inputs`, after checking that every tier's f32 block
+/// gives the same bits.
+fn f32_blocks_agree(function: MathFunction, inputs: &[f32]) -> Vec<f32> {
+    let scalar: Vec<f32> = inputs.iter().map(|&x| function.of_f32(x)).collect();
+    for tier in tiers() {
+        let block = tier.f32_block(function).expect("a supported tier has an f32 block");
+        let mut out = vec![f32::NAN; inputs.len()];
+        // SAFETY: both buffers hold inputs.len() values; the tier is supported.
+        unsafe { block(inputs.as_ptr(), out.as_mut_ptr(), inputs.len()) };
+        for ((x, a), b) in inputs.iter().zip(&out).zip(&scalar) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{} of f32 {x:e} on {}", function.name(), tier.name());
+        }
+    }
+    scalar
+}
+
 /// `ln` of f32s has a kernel of its own (a shorter series than the f64 one): over every
 /// 1021st positive finite f32 (2.1 million, every binade, subnormals included) it is within
 /// 0.5 + 2⁻¹² f32 ULP of the double-double reference, and every tier's f32 block gives the
@@ -199,16 +215,7 @@ fn f32_results_are_within_one_f32_ulp() {
 #[test]
 fn ln_of_f32_is_within_half_an_ulp_and_a_bit_and_identical_on_every_tier() {
     let inputs: Vec<f32> = (1u32..0x7f80_0000).step_by(1021).map(f32::from_bits).collect();
-    let scalar: Vec<f32> = inputs.iter().map(|&x| math::ln_f32(x)).collect();
-    for tier in tiers() {
-        let block = tier.f32_block(MathFunction::Ln).expect("a supported tier has an f32 block");
-        let mut out = vec![f32::NAN; inputs.len()];
-        // SAFETY: both buffers hold inputs.len() values; the tier is supported.
-        unsafe { block(inputs.as_ptr(), out.as_mut_ptr(), inputs.len()) };
-        for ((x, a), b) in inputs.iter().zip(&out).zip(&scalar) {
-            assert_eq!(a.to_bits(), b.to_bits(), "ln of f32 {x:e} on {}", tier.name());
-        }
-    }
+    let scalar = f32_blocks_agree(MathFunction::Ln, &inputs);
     let mut worst = 0.0f64;
     for (&x, &y) in inputs.iter().zip(&scalar) {
         if x == 1.0 {
@@ -222,6 +229,40 @@ fn ln_of_f32_is_within_half_an_ulp_and_a_bit_and_identical_on_every_tier() {
         worst = worst.max(((f64::from(y) - exact.hi) - exact.lo).abs() / ulp);
     }
     assert!(worst <= 0.5 + 2f64.powi(-12), "ln of f32: max error {worst} f32 ULP");
+    assert!(worst > 0.4999, "the sweep reaches results rounded by nearly half an ULP: {worst}");
+}
+
+/// `exp` of f32s has a kernel of its own too: over every 1021st finite f32, within 0.5 +
+/// 2⁻¹⁰ f32 ULP of the double-double reference (subnormal results included), +∞ and 0 only
+/// where the true value rounds there, and the same bits from every tier's f32 block. (The
+/// exhaustive run over all finite f32s, `ulp_sweep --function exp_f32`, found 0.50064.)
+#[test]
+fn exp_of_f32_is_within_half_an_ulp_and_a_bit_and_identical_on_every_tier() {
+    let inputs: Vec<f32> =
+        (0u32..0xff80_0000).step_by(1021).map(f32::from_bits).filter(|x| x.is_finite()).collect();
+    let scalar = f32_blocks_agree(MathFunction::Exp, &inputs);
+    let mut worst = 0.0f64;
+    for (&x, &y) in inputs.iter().zip(&scalar) {
+        // Far beyond the thresholds (where the reference's scaling would overflow itself).
+        if x.abs() > 200.0 {
+            assert_eq!(y, if x > 0.0 { f32::INFINITY } else { 0.0 }, "exp of f32 {x:e}");
+            continue;
+        }
+        let (k, e) = reference::exp_scaled(f64::from(x));
+        let exact = e.hi * 2f64.powi(k);
+        if y.is_infinite() {
+            assert!(exact > f64::from(f32::MAX), "exp of f32 {x:e} overflowed early");
+            continue;
+        }
+        if y == 0.0 {
+            assert!(exact <= 2f64.powi(-150), "exp of f32 {x:e} underflowed early");
+            continue;
+        }
+        // The f32 spacing at the true value: 2^(e − 23), and 2⁻¹⁴⁹ below the normal range.
+        let exponent = ((exact.to_bits() >> 52) as i32 - 1023).max(-126);
+        worst = worst.max((f64::from(y) - exact).abs() / 2f64.powi(exponent - 23));
+    }
+    assert!(worst <= 0.5 + 2f64.powi(-10), "exp of f32: max error {worst} f32 ULP");
     assert!(worst > 0.4999, "the sweep reaches results rounded by nearly half an ULP: {worst}");
 }
 

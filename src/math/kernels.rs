@@ -426,6 +426,34 @@ fn exp_of_moderate<L: Lanes>(x: L) -> L {
     s.mul(biased.shift_left_52())
 }
 
+/// `e^x` of lanes that hold f32 values (widened exactly), to be rounded to f32 once: the
+/// table route of [`exp_of_moderate`] without the terms only an f64 result needs. `x` is
+/// first clamped to `[−110, 100]`, which changes no f32 result (`e^100` is above `f32::MAX`,
+/// `e^−110` below half the smallest f32 subnormal) and keeps every lane on the table route
+/// (`|m| ≤ 159`), so no guarded path runs. Then `r = x − N·ln2/16` in one FMA with `ln2/16`
+/// rounded (2⁻⁴⁷ off for `|N| ≤ 2539`), `e^r − 1` by its Taylor polynomial of degree 4
+/// (2⁻³⁴·⁵ off for `|r| ≤ ln2/32`), `2^(j/16)` from the high table only (2⁻⁵³), one FMA for
+/// `s` and the exact `2^m`: within 2⁻³⁴ relative, so the f32 result is within 0.5 + 2⁻⁹ f32
+/// ULP. NaN → NaN, +∞ → +∞, −∞ → 0.
+#[inline(always)]
+pub fn exp_of_f32<L: Lanes>(x: L) -> L {
+    let (high, low) = (L::splat(100.0), L::splat(-110.0));
+    let clamped = L::select(x.greater(high), high, x);
+    let clamped = L::select(clamped.less(low), low, clamped);
+    let shifted = clamped.fma(L::splat(SIXTEEN_OVER_LN2), L::splat(ROUND_MAGIC));
+    let n = shifted.sub(L::splat(ROUND_MAGIC));
+    let r = n.fma(L::splat(-std::f64::consts::LN_2 / 16.0), clamped);
+    let q = L::splat(EXP_TAYLOR[2]).fma(r, L::splat(EXP_TAYLOR[1])).fma(r, L::splat(EXP_TAYLOR[0]));
+    let p = r.mul(r).fma(q, r);
+    let power = shifted.lookup(LookupTable::ExpPowerHigh);
+    let s = power.fma(p, power);
+    // As in `exp_of_moderate`: m + 1023 (864..=1167 here) in the low bits, shifted into the
+    // exponent of 2^m.
+    let biased = n.fma(L::splat(1.0 / 16.0), L::splat(-15.0 / 32.0)).add(L::splat(ROUND_MAGIC + 1023.0));
+    let result = s.mul(biased.shift_left_52());
+    L::select(x.is_nan(), x.add(x), result)
+}
+
 /// The 16-entry tables of [`exp_of_moderate`] (one list of tables: [`LookupTable`]).
 pub(crate) struct ExpTable {
     /// `2^(j/16)` rounded to f64…

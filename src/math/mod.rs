@@ -6,10 +6,10 @@
 //! input (see `tests/math_accuracy.rs` and `examples/ulp_sweep.rs`).
 //!
 //! f32 functions compute in f64 and round once: the f64 result is within 1 f64 ULP, so the
-//! f32 result is within 0.5 + 2⁻²⁹ f32 ULP. `ln` of f32s has a kernel of its own
-//! ([`kernels::ln_of_f32`]: the same reduction, a shorter series), within 2⁻³⁴ relative
-//! before the rounding, so within 0.5 + 2⁻⁹ f32 ULP (0.50010 measured over every positive
-//! f32); every tier gives it the same bits too.
+//! f32 result is within 0.5 + 2⁻²⁹ f32 ULP. `ln` and `exp` of f32s have kernels of their
+//! own ([`kernels::ln_of_f32`], [`kernels::exp_of_f32`]: the same reductions, shorter
+//! series), within 2⁻³⁴ relative before the rounding, so within 0.5 + 2⁻⁹ f32 ULP (0.50010
+//! measured for `ln` over every positive f32); every tier gives them the same bits too.
 
 pub(crate) mod dd;
 pub(crate) mod elementary;
@@ -30,13 +30,13 @@ use lanes::{LaneMemory, Lanes};
 /// Invokes `$callback!($($args)*; Variant "name" kernel => f32_kernel, ...)` with every math
 /// function: the one list, from which the enum's methods, every tier's block functions and the
 /// runtime function names are all generated. `f32_kernel` computes, from lanes holding f32
-/// values, the f64 values to round to f32 once: the f64 kernel itself, or (for `ln`) a shorter
-/// one accurate enough for an f32 result.
+/// values, the f64 values to round to f32 once: the f64 kernel itself, or (for `ln` and
+/// `exp`) a shorter one accurate enough for an f32 result.
 macro_rules! with_math_functions {
     ($callback:ident ! ($($args:tt)*)) => {
         $callback!($($args)*;
             Ln "ln" $crate::math::kernels::ln => $crate::math::kernels::ln_of_f32,
-            Exp "exp" $crate::math::kernels::exp => $crate::math::kernels::exp,
+            Exp "exp" $crate::math::kernels::exp => $crate::math::kernels::exp_of_f32,
             Log2 "log2" $crate::math::elementary::log2 => $crate::math::elementary::log2,
             Log10 "log10" $crate::math::elementary::log10 => $crate::math::elementary::log10,
             Log1p "log1p" $crate::math::elementary::log1p => $crate::math::elementary::log1p,
@@ -350,10 +350,11 @@ pub fn ln_f32(x: f32) -> f32 {
     kernels::ln_of_f32(f64::from(x)) as f32
 }
 
-/// e raised to one f32: computed in f64, rounded once.
+/// e raised to one f32: computed in f64 by the f32 kernel (`kernels::exp_of_f32`), rounded
+/// once.
 #[inline]
 pub fn exp_f32(x: f32) -> f32 {
-    kernels::exp(f64::from(x)) as f32
+    kernels::exp_of_f32(f64::from(x)) as f32
 }
 
 /// Applies `function` to `n` elements, `L::WIDTH` at a time; the tail goes through the same
