@@ -61,22 +61,33 @@ impl Default for CompensatedSum {
 /// [`CompensatedSum::add`] then [`CompensatedSum::total`] for every value, from the running
 /// `(sum, compensation)`, into `out`, for finite values whose running sums stay finite: the
 /// state after the last row, or None (below). With `NULLS`, a row whose `validity` byte has
-/// bit 0 clear adds −0 (which leaves the sum's bits as they are and adds a +0 error) and is
-/// written 0. The error of each addition by Knuth's TwoSum, which is the same exact error as
-/// `add`'s Neumaier ordering (it is exactly representable and both compute it exactly; at
-/// most the sign of a zero error differs, which no result shows: a zero compensation is never
-/// added). None when the block needs the general path, where `out` is rewritten: a
+/// bit 0 clear adds −0 (which leaves the sum's bits as they are and adds no error) and is
+/// written 0. None when the block needs the general path, where `out` is rewritten: a
 /// non-finite value or an overflow leaves every later running sum non-finite (∞ stays ∞ or
 /// meets −∞ and becomes NaN, and NaN stays NaN), so the last sum tells, and nothing needs
 /// checking per row.
+///
+/// Why the bits are `add`'s and `total`'s:
+/// - The error of each addition is Knuth's TwoSum, the same exact error as `add`'s Neumaier
+///   ordering (it is exactly representable and both compute it exactly). The loop computes
+///   its negation, `((t − back) − sum) + (back − x)`, and subtracts it: IEEE rounding is
+///   symmetric, so that is `−error` whenever the error is not zero, and +0 when it is.
+/// - So the compensation here equals `add`'s whenever that one is not zero, and is a zero
+///   whenever that one is (either sign there). `total` adds a compensation only when it is
+///   not zero; here `sum + compensation` is written without a test, which is the same
+///   whenever the compensation is not zero, or the sum is not −0, or the compensation is −0.
+/// - The sum is −0 only while every value so far was −0 (RN gives −0 for a sum only of two
+///   −0s), and then each error is +0 and `−0 − (+0)` keeps a compensation of −0; a zero
+///   compensation on entry is made −0. So a sum of −0 is written −0, as `total` does.
 #[inline(always)]
 fn add_finite_rows<const NULLS: bool>(
-    (mut sum, mut compensation): (f64, f64),
+    (mut sum, compensation): (f64, f64),
     values: &[f64],
     validity: &[u8],
     out: &mut [f64],
 ) -> Option<(f64, f64)> {
     assert!(out.len() == values.len() && (!NULLS || validity.len() == values.len()));
+    let mut compensation = if compensation == 0.0 { -0.0 } else { compensation };
     let mut non_finite = false;
     for (row, (&x, result)) in values.iter().zip(out.iter_mut()).enumerate() {
         if !NULLS {
@@ -85,15 +96,17 @@ fn add_finite_rows<const NULLS: bool>(
             // faster without it (docs/PERFORMANCE.md, "`cumsum`'s loops").
             non_finite |= !x.is_finite();
         }
-        let valid = !NULLS || validity[row] & 1 == 1;
-        let x = if valid { x } else { SUM_IDENTITY };
+        // All ones for a valid row, zero for a null: the selects are bit masks, because
+        // LLVM makes a float select a branch, which nulls scattered at random mispredict.
+        let keep = if NULLS { 0u64.wrapping_sub(u64::from(validity[row] & 1)) } else { u64::MAX };
+        let x = f64::from_bits((x.to_bits() & keep) | (SUM_IDENTITY.to_bits() & !keep));
         let t = sum + x;
         let back = t - sum;
-        let error = (sum - (t - back)) + (x - back);
-        compensation += error;
+        let negated_error = ((t - back) - sum) + (back - x);
+        compensation -= negated_error;
         sum = t;
-        let total = if compensation != 0.0 { sum + compensation } else { sum };
-        *result = if valid { total } else { 0.0 };
+        let total = sum + compensation;
+        *result = f64::from_bits(total.to_bits() & keep);
     }
     (!non_finite && sum.is_finite()).then_some((sum, compensation))
 }
@@ -2557,6 +2570,77 @@ mod tests {
         }
         assert!(whole.iter().any(|v| v.is_some_and(f64::is_infinite)), "the sum overflows");
         assert_eq!(bits(&got), bits(&whole));
+    }
+
+    /// A cumulative sum's branch-free blocks write `total`'s bits where the compensation is a
+    /// zero of either sign: leading runs of −0 (the sum stays −0), nulls among them, errors
+    /// that cancel the compensation to zero, and a state handed over from the row-by-row
+    /// `feed`; in pieces that cut anywhere.
+    #[test]
+    fn cumsum_blocks_give_totals_bits_for_zero_sums_and_zero_compensations() {
+        let columns: Vec<Vec<Option<f64>>> = vec![
+            (0..700).map(|i| Some(if i < 300 { -0.0 } else { 0.25 * i as f64 })).collect(),
+            (0..700).map(|i| if i % 3 == 1 { None } else { Some(-0.0) }).collect(),
+            (0..700)
+                .map(|i| match i % 6 {
+                    _ if i < 70 => Some(-0.0),
+                    0 => Some(1e16),
+                    1 => Some(1.0),
+                    2 => Some(-1e16),
+                    3 => Some(-1.0),
+                    4 => None,
+                    _ => Some(if i % 12 == 5 { 0.0 } else { -0.0 }),
+                })
+                .collect(),
+            (0..700)
+                .map(|i| {
+                    Some(if i == 0 {
+                        -0.0
+                    } else if i % 2 == 0 {
+                        0.1
+                    } else {
+                        -0.1
+                    })
+                })
+                .collect(),
+        ];
+        for x in &columns {
+            let whole = scanned(ScanOp::CumSum, x);
+            for (rows_first, pieces) in
+                [(0usize, &[700usize][..]), (0, &[1, 299, 1, 399]), (5, &[64, 631]), (301, &[399])]
+            {
+                let mut state = FloatScanState::new(ScanOp::CumSum);
+                let mut got = vec![None; rows_first];
+                state.feed(rows_first, |i| x[i], |i, value| got[i] = value);
+                let mut start = rows_first;
+                for &len in pieces {
+                    let values: Vec<f64> = x[start..start + len].iter().map(|v| v.unwrap_or(5.0)).collect();
+                    let mut validity: Vec<u8> =
+                        x[start..start + len].iter().map(|v| u8::from(v.is_some())).collect();
+                    let mut out = vec![1.5; len];
+                    state.feed_slices(&values, Some(&mut validity[..]), &mut out);
+                    got.extend(out.iter().zip(&validity).map(|(&v, &valid)| (valid == 1).then_some(v)));
+                    if x[start..start + len].iter().all(Option::is_some) {
+                        // The all-valid loop too, from the state the rows before left.
+                        let mut again = FloatScanState::new(ScanOp::CumSum);
+                        let mut before = vec![None; start];
+                        again.feed(start, |i| x[i], |i, value| before[i] = value);
+                        let mut out = vec![1.5; len];
+                        again.feed_slices(&values, None, &mut out);
+                        let out: Vec<Option<f64>> = out.into_iter().map(Some).collect();
+                        assert_eq!(
+                            bits(&out),
+                            bits(&whole[start..start + len]),
+                            "all valid from row {start}"
+                        );
+                    }
+                    start += len;
+                }
+                assert_eq!(start, x.len());
+                assert_eq!(bits(&got), bits(&whole), "first {rows_first} rows by `feed`, pieces {pieces:?}");
+            }
+            assert!(whole.iter().any(|v| v.is_some_and(|v| v == 0.0 && v.is_sign_negative())), "a −0 total");
+        }
     }
 
     /// `feed_valid_f32` gives the bits of feeding the rows widened one by one.
