@@ -96,17 +96,17 @@ fn add_finite_rows<const NULLS: bool>(
             // faster without it (docs/PERFORMANCE.md, "`cumsum`'s loops").
             non_finite |= !x.is_finite();
         }
-        // All ones for a valid row, zero for a null: the selects are bit masks, because
-        // LLVM makes a float select a branch, which nulls scattered at random mispredict.
-        let keep = if NULLS { 0u64.wrapping_sub(u64::from(validity[row] & 1)) } else { u64::MAX };
-        let x = f64::from_bits((x.to_bits() & keep) | (SUM_IDENTITY.to_bits() & !keep));
+        // The selects are bit masks, because LLVM makes a float select a branch, which
+        // nulls scattered at random mispredict.
+        let valid = !NULLS || validity[row] & 1 == 1;
+        let x = valid_or_identity(x, valid);
         let t = sum + x;
         let back = t - sum;
         let negated_error = ((t - back) - sum) + (back - x);
         compensation -= negated_error;
         sum = t;
         let total = sum + compensation;
-        *result = f64::from_bits(total.to_bits() & keep);
+        *result = f64::from_bits(total.to_bits() & 0u64.wrapping_sub(u64::from(valid)));
     }
     (!non_finite && sum.is_finite()).then_some((sum, compensation))
 }
