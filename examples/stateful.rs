@@ -90,8 +90,8 @@ fn main() {
     let data = baselines::Data::new(rows);
     let (x, validity) = (&data.x, &data.validity);
     let r: Vec<f64> = data.x.iter().zip(&data.y).map(|(x, y)| (y / x - 1.0) * 1e-4).collect();
-    let engine = fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(1)))
-        .expect("1 thread");
+    let engine = fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(threads)))
+        .expect("--threads N: 1 to EngineConfig::MAX_THREADS");
     let mut bindings = fusejit::Bindings::new();
     bindings.column("x", &x[..]).column("r", &r[..]);
     bindings.column_with_validity("xn", &x[..], fusejit::Validity::new(validity, 0));
