@@ -577,6 +577,9 @@ fn cumulative_extremes_on<const MAX: bool, const NULLS: bool>(
 ) -> Option<f64> {
     assert_eq!(values.len(), out.len());
     assert!(!NULLS || validity.len() == values.len());
+    // Only x86-64 has AVX-512 steps to take.
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = avx512;
     let is_valid = |validity: &[u8], row: usize| !NULLS || validity[row] & 1 == 1;
     let mut done = 0;
     let mut state = match state {

@@ -54,6 +54,8 @@ macro_rules! with_math_functions {
         );
     };
 }
+// The x86 tiers' block loops (`x86.rs`) take the list too; other hosts only expand it here.
+#[cfg(target_arch = "x86_64")]
 pub(crate) use with_math_functions;
 
 /// The two-argument math functions: `$callback!($($args)*; Variant "name" kernel, ...)`, as
@@ -67,6 +69,7 @@ macro_rules! with_binary_math_functions {
         );
     };
 }
+#[cfg(target_arch = "x86_64")]
 pub(crate) use with_binary_math_functions;
 
 /// A two-argument function of the vectorised math runtime, with the same guarantees as
@@ -261,7 +264,8 @@ macro_rules! math_function_methods {
                 }
             }
 
-            /// [`MathFunction::apply`] as a function, for the tiers' f64 block loops.
+            /// [`MathFunction::apply`] as a function, for the x86 tiers' f64 block loops.
+            #[cfg(target_arch = "x86_64")]
             #[inline(always)]
             pub(crate) fn kernel<L: Lanes>(self) -> fn(L) -> L {
                 match self {
@@ -269,7 +273,8 @@ macro_rules! math_function_methods {
                 }
             }
 
-            /// [`MathFunction::apply_f32`] as a function, for the tiers' f32 block loops.
+            /// [`MathFunction::apply_f32`] as a function, for the x86 tiers' f32 block loops.
+            #[cfg(target_arch = "x86_64")]
             #[inline(always)]
             pub(crate) fn f32_kernel<L: Lanes>(self) -> fn(L) -> L {
                 match self {

@@ -30,14 +30,15 @@ pub unsafe extern "C" fn pack_validity(bytes: *const u8, bitmap: *mut u8, start:
     };
     // 32 rows per step with AVX2: bit 0 of each byte shifted to bit 7 (a 16-bit shift by 7
     // moves nothing else there), gathered by `vpmovmskb`.
-    let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was just detected.
-            done = unsafe { pack_validity_avx2(bytes, bitmap) };
-        }
-    }
+    let done = if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        unsafe { pack_validity_avx2(bytes, bitmap) }
+    } else {
+        0
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
     let (bytes, bitmap) = (&bytes[done..], &mut bitmap[done / 8..]);
     for (chunk, out) in bytes.chunks(8).zip(bitmap.iter_mut()) {
         *out = if let Ok(eight) = <[u8; 8]>::try_from(chunk) {
