@@ -478,6 +478,32 @@ pub(crate) unsafe fn install_traced_blocks(blocks: TracedBlocks) {
     let _ = TRACED_BLOCKS.set(blocks);
 }
 
+/// `$isa`'s block function of `$function`, one of the four kinds (f64 or f32, one or two
+/// arguments): the x86 tiers' from `x86::$avx512` etc., the traced tier's from its installed
+/// [`TracedBlocks`]' `$traced` table, the scalar tier's from `$function.$scalar()`. The
+/// tiers' one dispatch, whatever the kind.
+macro_rules! tier_block {
+    ($isa:expr, $function:expr, $avx512:ident, $avx2:ident, $sse:ident, $traced:ident, $scalar:ident) => {
+        match $isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86::$avx512($function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::$avx2($function),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse => x86::$sse($function),
+            // Never supported off x86-64, so never reached: the scalar tier gives the same bits.
+            #[cfg(not(target_arch = "x86_64"))]
+            Isa::Avx512 | Isa::Avx2 | Isa::Sse => $function.$scalar(),
+            // Every tier gives the same bits, so the scalar tier stands in until installed.
+            Isa::Traced => match TRACED_BLOCKS.get() {
+                Some(blocks) => blocks.$traced[$function.index()],
+                None => $function.$scalar(),
+            },
+            Isa::Scalar => $function.$scalar(),
+        }
+    };
+}
+
 impl Isa {
     /// Every tier, widest first.
     pub const ALL: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Sse, Isa::Traced, Isa::Scalar];
@@ -599,21 +625,7 @@ impl Isa {
     }
 
     fn f32_block_unchecked(self, function: MathFunction) -> F32BlockFn {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86::avx512_f32_block(function),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => x86::avx2_f32_block(function),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse => x86::sse_f32_block(function),
-            #[cfg(not(target_arch = "x86_64"))]
-            Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_f32_block(),
-            Isa::Traced => match TRACED_BLOCKS.get() {
-                Some(blocks) => blocks.f32[function.index()],
-                None => function.scalar_f32_block(),
-            },
-            Isa::Scalar => function.scalar_f32_block(),
-        }
+        tier_block!(self, function, avx512_f32_block, avx2_f32_block, sse_f32_block, f32, scalar_f32_block)
     }
 
     /// [`Isa::f32_block_or_scalar`] for a two-argument function.
@@ -621,59 +633,31 @@ impl Isa {
         if !self.is_supported() {
             return function.scalar_f32_block();
         }
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86::avx512_f32_binary_block(function),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => x86::avx2_f32_binary_block(function),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse => x86::sse_f32_binary_block(function),
-            #[cfg(not(target_arch = "x86_64"))]
-            Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_f32_block(),
-            Isa::Traced => match TRACED_BLOCKS.get() {
-                Some(blocks) => blocks.binary_f32[function.index()],
-                None => function.scalar_f32_block(),
-            },
-            Isa::Scalar => function.scalar_f32_block(),
-        }
+        tier_block!(
+            self,
+            function,
+            avx512_f32_binary_block,
+            avx2_f32_binary_block,
+            sse_f32_binary_block,
+            binary_f32,
+            scalar_f32_block
+        )
     }
 
     fn binary_block_unchecked(self, function: BinaryMathFunction) -> BinaryBlockFn {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86::avx512_binary_block(function),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => x86::avx2_binary_block(function),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse => x86::sse_binary_block(function),
-            #[cfg(not(target_arch = "x86_64"))]
-            Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_block(),
-            Isa::Traced => match TRACED_BLOCKS.get() {
-                Some(blocks) => blocks.binary_f64[function.index()],
-                None => function.scalar_block(),
-            },
-            Isa::Scalar => function.scalar_block(),
-        }
+        tier_block!(
+            self,
+            function,
+            avx512_binary_block,
+            avx2_binary_block,
+            sse_binary_block,
+            binary_f64,
+            scalar_block
+        )
     }
 
     fn block_unchecked(self, function: MathFunction) -> BlockFn {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86::avx512_block(function),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => x86::avx2_block(function),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse => x86::sse_block(function),
-            // Never supported off x86-64, so never reached: the scalar tier gives the same bits.
-            #[cfg(not(target_arch = "x86_64"))]
-            Isa::Avx512 | Isa::Avx2 | Isa::Sse => function.scalar_block(),
-            // Every tier gives the same bits, so the scalar tier stands in until installed.
-            Isa::Traced => match TRACED_BLOCKS.get() {
-                Some(blocks) => blocks.f64[function.index()],
-                None => function.scalar_block(),
-            },
-            Isa::Scalar => function.scalar_block(),
-        }
+        tier_block!(self, function, avx512_block, avx2_block, sse_block, f64, scalar_block)
     }
 }
 
