@@ -638,6 +638,22 @@ mod tests {
         }
     }
 
+    /// `Σ_{n=first}^{32} (−1)^(n+1)·r^(n−first)/n` in double-double: `ln(1 + r)`'s Taylor series
+    /// from its term of degree `first`, divided by `r^first` (the terms it leaves out
+    /// are below 2⁻¹⁵⁰ of it for `|r| ≤ 1/32`).
+    fn log_series_from(
+        first: u32,
+        r: crate::math::reference::DoubleDouble,
+    ) -> crate::math::reference::DoubleDouble {
+        use crate::math::reference::DoubleDouble;
+        let mut series = DoubleDouble::from(0.0);
+        for n in (first..=32).rev() {
+            let sign = if n % 2 == 1 { 1.0 } else { -1.0 };
+            series = series.times(r).plus(DoubleDouble::from(sign).over(DoubleDouble::from(f64::from(n))));
+        }
+        series
+    }
+
     /// `LN_SERIES` is as good as its comment says: against `P(r) = Σ_{n≥3} (−1)^(n+1)·
     /// r^(n−3)/n` (30 terms in double-double: the tail is far below 2⁻¹⁰⁰ for |r| ≤ 1/32),
     /// the polynomial with its f64 coefficients, also evaluated in double-double, is within
@@ -649,12 +665,7 @@ mod tests {
         for step in 0..=4000 {
             let r = -1.0 / 34.0 + (1.0 / 32.0 + 1.0 / 34.0) * (f64::from(step) / 4000.0);
             let r_dd = DoubleDouble::from(r);
-            let mut truth = DoubleDouble::from(0.0);
-            for n in (3..=32).rev() {
-                let sign = if n % 2 == 1 { 1.0 } else { -1.0 };
-                let term = DoubleDouble::from(sign).over(DoubleDouble::from(f64::from(n)));
-                truth = truth.times(r_dd).plus(term);
-            }
+            let truth = log_series_from(3, r_dd);
             let mut polynomial = DoubleDouble::from(0.0);
             for &coefficient in LN_SERIES.iter().rev() {
                 polynomial = polynomial.times(r_dd).plus(DoubleDouble::from(coefficient));
@@ -677,13 +688,7 @@ mod tests {
                 continue;
             }
             let r_dd = DoubleDouble::from(r);
-            let mut series = DoubleDouble::from(0.0);
-            for n in (1..=32).rev() {
-                let sign = if n % 2 == 1 { 1.0 } else { -1.0 };
-                let term = DoubleDouble::from(sign).over(DoubleDouble::from(f64::from(n)));
-                series = series.times(r_dd).plus(term);
-            }
-            let truth = series.times(r_dd);
+            let truth = log_series_from(1, r_dd).times(r_dd);
             let mut polynomial = DoubleDouble::from(0.0);
             for &coefficient in LN_OF_F32_SERIES.iter().rev() {
                 polynomial = polynomial.times(r_dd).plus(DoubleDouble::from(coefficient));
