@@ -274,7 +274,7 @@ fn main() {
 fn sweep_f32(name: &str, tiers: &[Isa]) -> f64 {
     // The function, the f64 function it is measured against, and the bit ranges swept.
     type Sweep = (fusejit::MathFunction, fn(f64) -> f64, &'static [(u32, u32)]);
-    let (function, reference, ranges): Sweep = match name {
+    let (function, f64_function, ranges): Sweep = match name {
         "ln_f32" => (fusejit::MathFunction::Ln, fusejit::internals::math::ln_f64, &[(1, 0x7f80_0000)]),
         _ => (
             fusejit::MathFunction::Exp,
@@ -307,15 +307,13 @@ fn sweep_f32(name: &str, tiers: &[Isa]) -> f64 {
                         tier.name()
                     );
                 }
-                let exact = reference(f64::from(x));
+                let exact = f64_function(f64::from(x));
                 not_the_rounded_f64 += u64::from(y.to_bits() != (exact as f32).to_bits());
                 count += 1;
                 if exact == 0.0 || !exact.is_finite() || f64::from(f32::MAX) < exact.abs() {
                     continue;
                 }
-                // The f32 spacing at the true value: 2^(e − 23), and 2⁻¹⁴⁹ below the normal range.
-                let exponent = ((exact.abs().to_bits() >> 52) as i32 - 1023).max(-126);
-                let error = (f64::from(y) - exact).abs() / 2f64.powi(exponent - 23);
+                let error = reference::f32_ulp_error(y, reference::DoubleDouble::from(exact));
                 if error > worst {
                     (worst, worst_at) = (error, x);
                 }

@@ -125,6 +125,14 @@ pub fn exp_ulp_error(x: f64, computed: f64) -> f64 {
     ulp_error(computed, exact, k)
 }
 
+/// `|computed − exact|` in f32 ULPs at the exact value: units of `2^(e − 23)` for `|exact|`
+/// in `[2^e, 2^(e+1))`, and of 2⁻¹⁴⁹ (the smallest f32 subnormal) below the normal range.
+/// `exact` must be nonzero, finite and within f32's range.
+pub fn f32_ulp_error(computed: f32, exact: DoubleDouble) -> f64 {
+    let exponent = ((exact.hi.abs().to_bits() >> 52) as i32 - 1023).max(-126);
+    ((f64::from(computed) - exact.hi) - exact.lo).abs() / 2f64.powi(exponent - 23)
+}
+
 /// `|computed − 2^k·exact|` in ULPs of `2^k·exact` rounded.
 fn ulp_error(computed: f64, exact: DoubleDouble, k: i32) -> f64 {
     let rounded = scale(exact.hi + exact.lo, k);
@@ -143,6 +151,20 @@ fn ulp_error(computed: f64, exact: DoubleDouble, k: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn f32_ulp_errors_are_in_the_f32_spacing_at_the_exact_value() {
+        let one_up = f32::from_bits(1.0f32.to_bits() + 1);
+        assert_eq!(f32_ulp_error(one_up, DoubleDouble::from(1.0)), 1.0);
+        // Just below 1 the spacing halves: 2⁻²⁴ from 1 is one ULP there.
+        assert_eq!(f32_ulp_error(1.0, DoubleDouble::from(1.0 - 2f64.powi(-24))), 1.0);
+        // The low part counts.
+        let exact = DoubleDouble { hi: 1.0, lo: 2f64.powi(-25) };
+        assert_eq!(f32_ulp_error(1.0, exact), 0.25);
+        // Below the normal range, in units of the smallest subnormal.
+        let tiny = f32::from_bits(3);
+        assert_eq!(f32_ulp_error(tiny, DoubleDouble::from(f64::from(f32::from_bits(1)))), 2.0);
+    }
 
     #[test]
     fn the_reference_knows_its_constants() {
