@@ -106,8 +106,8 @@ pub mod internals {
     /// The math runtime: the scalar functions, the tiers' block functions, the reference.
     pub mod math {
         pub use crate::math::{
-            BinaryBlockFn, BlockFn, F32BlockFn, exp_f32, exp_f64, exp_f64_block, ln_f32, ln_f64,
-            ln_f64_block, reference,
+            BinaryBlockFn, BlockFn, F32BinaryBlockFn, F32BlockFn, exp_f32, exp_f64, exp_f64_block, ln_f32,
+            ln_f64, ln_f64_block, reference,
         };
     }
 

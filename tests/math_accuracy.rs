@@ -4,7 +4,7 @@
 //! of their own) within 0.5 + 2⁻¹² and 0.5 + 2⁻¹⁰ f32 ULP over a sweep of every binade.
 
 use fusejit::internals::math::{self, BlockFn, reference};
-use fusejit::{Isa, MathFunction};
+use fusejit::{BinaryMathFunction, Isa, MathFunction};
 
 struct Rng(u64);
 
@@ -260,6 +260,23 @@ fn exp_of_f32_is_within_half_an_ulp_and_a_bit_and_identical_on_every_tier() {
     assert!(worst > 0.4999, "the sweep reaches results rounded by nearly half an ULP: {worst}");
 }
 
+/// A block's `out` after a call over `n` rows into a buffer of `n + 1` filled with −7: row
+/// `i` holds `expected(i)`'s bits (or both are NaN: a NaN's payload is the platform's, x86
+/// and Arm differ), and the row past `n` is untouched. `row(i)` names row `i`'s call.
+fn assert_block_wrote(out: &[f32], n: usize, expected: impl Fn(usize) -> f32, row: impl Fn(usize) -> String) {
+    for (i, &got) in out[..n].iter().enumerate() {
+        let expected = expected(i);
+        let same = got.to_bits() == expected.to_bits() || (got.is_nan() && expected.is_nan());
+        assert!(same, "{}: {got:e} vs {expected:e}", row(i));
+    }
+    assert_eq!(
+        out[n],
+        -7.0,
+        "wrote past n = {n}: {}",
+        if n > 0 { row(n - 1) } else { String::from("an empty call") }
+    );
+}
+
 /// Every math function's f32 block on every tier gives the scalar `of_f32` bits, special
 /// values included, at every tail length and unaligned start, and writes nothing past `n`.
 #[test]
@@ -299,16 +316,43 @@ fn f32_blocks_of_every_function_give_the_scalar_bits_on_every_tier() {
                     let mut out = vec![-7.0f32; n + 1];
                     // SAFETY: inputs and out hold at least n values; the tier is supported.
                     unsafe { block(inputs.as_ptr(), out.as_mut_ptr(), n) };
-                    for (&x, &y) in inputs.iter().zip(&out) {
-                        let expected = function.of_f32(x);
-                        assert!(
-                            y.to_bits() == expected.to_bits() || (y.is_nan() && expected.is_nan()),
-                            "{}({x:e}) on {}: {y:e} vs {expected:e}",
-                            function.name(),
-                            tier.name()
-                        );
-                    }
-                    assert_eq!(out[n], -7.0, "{} wrote past n on {}", function.name(), tier.name());
+                    assert_block_wrote(
+                        &out,
+                        n,
+                        |i| function.of_f32(inputs[i]),
+                        |i| format!("{}({:e}) on {}", function.name(), inputs[i], tier.name()),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every two-argument function's f32 block on every tier gives the scalar `of_f32` bits, for
+/// every pair of special and ordinary values, at every length and unaligned start, and
+/// writes nothing past `n`.
+#[test]
+fn f32_blocks_of_every_binary_function_give_the_scalar_bits_on_every_tier() {
+    let values: [f32; 12] =
+        [0.0, -0.0, 1.0, -1.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-45, f32::MAX, 0.5, -2.5, 3.0];
+    let pairs: Vec<(f32, f32)> = values.iter().flat_map(|&a| values.iter().map(move |&b| (a, b))).collect();
+    let (a, b): (Vec<f32>, Vec<f32>) = pairs.iter().copied().unzip();
+    for tier in tiers() {
+        for &function in BinaryMathFunction::ALL {
+            let block = tier.f32_binary_block(function).expect("a supported tier has an f32 block");
+            for offset in [0, 1, 3] {
+                for n in [0, 1, 2, 5, 17, a.len() - offset] {
+                    let mut out = vec![-7.0f32; n + 1];
+                    // SAFETY: a, b and out hold at least offset + n, offset + n and n + 1
+                    // values; the tier is supported.
+                    unsafe { block(a[offset..].as_ptr(), b[offset..].as_ptr(), out.as_mut_ptr(), n) };
+                    let (a, b) = (&a[offset..], &b[offset..]);
+                    assert_block_wrote(
+                        &out,
+                        n,
+                        |i| function.of_f32(a[i], b[i]),
+                        |i| format!("{}({:e}, {:e}) on {}", function.name(), a[i], b[i], tier.name()),
+                    );
                 }
             }
         }

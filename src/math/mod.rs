@@ -628,11 +628,18 @@ impl Isa {
         tier_block!(self, function, avx512_f32_block, avx2_f32_block, sse_f32_block, f32, scalar_f32_block)
     }
 
-    /// [`Isa::f32_block_or_scalar`] for a two-argument function.
+    /// The tier's block function of a two-argument `function` over f32, as
+    /// [`Isa::f32_block`].
+    pub fn f32_binary_block(self, function: BinaryMathFunction) -> Option<F32BinaryBlockFn> {
+        self.is_supported().then(|| self.f32_binary_block_unchecked(function))
+    }
+
+    /// [`Isa::f32_binary_block`], or the scalar tier's where the tier is not supported.
     pub(crate) fn f32_binary_block_or_scalar(self, function: BinaryMathFunction) -> F32BinaryBlockFn {
-        if !self.is_supported() {
-            return function.scalar_f32_block();
-        }
+        self.f32_binary_block(function).unwrap_or_else(|| function.scalar_f32_block())
+    }
+
+    fn f32_binary_block_unchecked(self, function: BinaryMathFunction) -> F32BinaryBlockFn {
         tier_block!(
             self,
             function,
