@@ -57,6 +57,10 @@ pub(crate) fn emit(
         RuntimeFunction::PackValidity => pack_validity(&mut builder, &params),
         RuntimeFunction::CombineValidity => combine_validity(&mut builder, &params),
         RuntimeFunction::CombineValidityBits => combine_validity_bits(&mut builder, &params),
+        RuntimeFunction::DivideF64Block => divide_block(&mut builder, &params, types::F64, false),
+        RuntimeFunction::DivideF64BlockByScalar => divide_block(&mut builder, &params, types::F64, true),
+        RuntimeFunction::DivideF32Block => divide_block(&mut builder, &params, types::F32, false),
+        RuntimeFunction::DivideF32BlockByScalar => divide_block(&mut builder, &params, types::F32, true),
         RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
             return Err(CodegenError::Unsupported("scan and reduction callbacks as emitted code"));
         }
@@ -299,6 +303,34 @@ fn math_block(builder: &mut FunctionBuilder<'_>, trace: &Trace, params: &[Value]
     builder.ins().store(memory(), y, to, 0);
     builder.ins().jump(done, &[]);
     builder.switch_to_block(done);
+}
+
+/// `(a, b, dst, n)`: `dst[i] = a[i] / b[i]` for `i < n`, of `element` (F64 or F32); with
+/// `by_scalar`, `b` holds the divisor's bits (an f32's in the low 32) instead. Row by row:
+/// IEEE division is correctly rounded, so these are the host runtime's bits.
+fn divide_block(builder: &mut FunctionBuilder<'_>, params: &[Value], element: types::Type, by_scalar: bool) {
+    let (a, b, dst, n) = (params[0], params[1], params[2], params[3]);
+    let size = i64::from(element.bytes());
+    let scalar = by_scalar.then(|| {
+        let bits = if element == types::F32 { builder.ins().ireduce(types::I32, b) } else { b };
+        builder.ins().bitcast(element, memory(), bits)
+    });
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, n, |builder, i| {
+        let offset = builder.ins().imul_imm_u(i, size);
+        let from = builder.ins().iadd(a, offset);
+        let dividend = builder.ins().load(element, memory(), from, 0);
+        let divisor = match scalar {
+            Some(divisor) => divisor,
+            None => {
+                let from = builder.ins().iadd(b, offset);
+                builder.ins().load(element, memory(), from, 0)
+            }
+        };
+        let quotient = builder.ins().fdiv(dividend, divisor);
+        let to = builder.ins().iadd(dst, offset);
+        builder.ins().store(memory(), quotient, to, 0);
+    });
 }
 
 /// Two adjacent elements at `address` as the two f64 lanes: f32s loaded as one 64-bit word

@@ -35,10 +35,18 @@ pub(crate) enum RuntimeFunction {
     ScanBlockPair,
     /// Feeds a block to reductions: `(state, values, validity, len)`.
     ReduceBlock,
+    /// IEEE division of f64 blocks: `(a, b, dst, n)`.
+    DivideF64Block,
+    /// IEEE division of an f64 block by a scalar: `(a, divisor bits, dst, n)`.
+    DivideF64BlockByScalar,
+    /// IEEE division of f32 blocks: `(a, b, dst, n)`.
+    DivideF32Block,
+    /// IEEE division of an f32 block by a scalar: `(a, divisor bits in the low 32, dst, n)`.
+    DivideF32BlockByScalar,
 }
 
 /// The functions after the math blocks, in index order.
-const OTHERS: [RuntimeFunction; 7] = [
+const OTHERS: [RuntimeFunction; 11] = [
     RuntimeFunction::ShiftHalo,
     RuntimeFunction::PackValidity,
     RuntimeFunction::CombineValidity,
@@ -46,6 +54,10 @@ const OTHERS: [RuntimeFunction; 7] = [
     RuntimeFunction::ReduceBlock,
     RuntimeFunction::ScanBlockPair,
     RuntimeFunction::CombineValidityBits,
+    RuntimeFunction::DivideF64Block,
+    RuntimeFunction::DivideF64BlockByScalar,
+    RuntimeFunction::DivideF32Block,
+    RuntimeFunction::DivideF32BlockByScalar,
 ];
 
 /// How many runtime functions there are: f64 and f32 blocks of every math function and every
@@ -76,6 +88,10 @@ impl RuntimeFunction {
             RuntimeFunction::ScanBlock => "fusejit_scan_block",
             RuntimeFunction::ReduceBlock => "fusejit_reduce_block",
             RuntimeFunction::ScanBlockPair => "fusejit_scan_block_pair",
+            RuntimeFunction::DivideF64Block => "fusejit_divide_f64_block",
+            RuntimeFunction::DivideF64BlockByScalar => "fusejit_divide_f64_block_by_scalar",
+            RuntimeFunction::DivideF32Block => "fusejit_divide_f32_block",
+            RuntimeFunction::DivideF32BlockByScalar => "fusejit_divide_f32_block_by_scalar",
         }
     }
 
@@ -97,6 +113,10 @@ impl RuntimeFunction {
             RuntimeFunction::ReduceBlock => others + 4,
             RuntimeFunction::ScanBlockPair => others + 5,
             RuntimeFunction::CombineValidityBits => others + 6,
+            RuntimeFunction::DivideF64Block => others + 7,
+            RuntimeFunction::DivideF64BlockByScalar => others + 8,
+            RuntimeFunction::DivideF32Block => others + 9,
+            RuntimeFunction::DivideF32BlockByScalar => others + 10,
         }
     }
 
@@ -110,7 +130,11 @@ impl RuntimeFunction {
             | RuntimeFunction::BinaryMathF32Block(_)
             | RuntimeFunction::PackValidity
             | RuntimeFunction::CombineValidity
-            | RuntimeFunction::ReduceBlock => 4,
+            | RuntimeFunction::ReduceBlock
+            | RuntimeFunction::DivideF64Block
+            | RuntimeFunction::DivideF64BlockByScalar
+            | RuntimeFunction::DivideF32Block
+            | RuntimeFunction::DivideF32BlockByScalar => 4,
             RuntimeFunction::ScanBlock | RuntimeFunction::CombineValidityBits => 5,
             RuntimeFunction::ScanBlockPair => 9,
         };
@@ -137,6 +161,10 @@ impl RuntimeFunction {
             RuntimeFunction::ScanBlock => callbacks::scan_block as *const u8,
             RuntimeFunction::ReduceBlock => callbacks::reduce_block as *const u8,
             RuntimeFunction::ScanBlockPair => callbacks::scan_block_pair as *const u8,
+            RuntimeFunction::DivideF64Block => stubs::divide_f64_block as *const u8,
+            RuntimeFunction::DivideF64BlockByScalar => stubs::divide_f64_block_by_scalar as *const u8,
+            RuntimeFunction::DivideF32Block => stubs::divide_f32_block as *const u8,
+            RuntimeFunction::DivideF32BlockByScalar => stubs::divide_f32_block_by_scalar as *const u8,
         }
     }
 
@@ -152,7 +180,11 @@ impl RuntimeFunction {
             | RuntimeFunction::ShiftHalo
             | RuntimeFunction::PackValidity
             | RuntimeFunction::CombineValidity
-            | RuntimeFunction::CombineValidityBits => true,
+            | RuntimeFunction::CombineValidityBits
+            | RuntimeFunction::DivideF64Block
+            | RuntimeFunction::DivideF64BlockByScalar
+            | RuntimeFunction::DivideF32Block
+            | RuntimeFunction::DivideF32BlockByScalar => true,
             RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
                 false
             }

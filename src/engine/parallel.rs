@@ -239,11 +239,12 @@ impl Cost {
     pub(super) const REDUCE_COLUMN: Cost = Cost(1.0);
 
     /// The estimate for `plan`: per fused node a tenth of a nanosecond (half of one for a
-    /// division, a remainder or a square root), per math function over a block 1.5, per
+    /// division, a remainder or a square root, and for a division's block call), per math
+    /// function over a block 1.5, per
     /// window or scan 3, and 1 for feeding reductions.
     pub(super) fn of(plan: &crate::passes::fuse_loops::LoopPlan) -> Cost {
         use crate::ir::{BinaryOp, UnaryOp};
-        use crate::passes::fuse_loops::Stage;
+        use crate::passes::fuse_loops::{BlockFunction, Stage};
         let node_cost = |id: &crate::ir::NodeId| match plan.program.node(*id).kind {
             NodeKind::Binary { op: BinaryOp::Div | BinaryOp::FloorDiv | BinaryOp::Mod, .. }
             | NodeKind::Unary { op: UnaryOp::Sqrt, .. } => 0.5,
@@ -254,6 +255,7 @@ impl Cost {
             .iter()
             .map(|stage| match stage {
                 Stage::Loop { nodes, .. } => nodes.iter().map(node_cost).sum::<f64>().max(0.1),
+                Stage::BlockCall { function: BlockFunction::Divide, .. } => 0.5,
                 Stage::BlockCall { .. } => 1.5,
                 Stage::ScanCall { .. } => 3.0,
             })

@@ -514,6 +514,10 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "where(x > y, x - y, 0) * a + lag(x, 3)",
     "ln(w) + exp(w / 1000)",
     "exp(x - 100) + exp(-x) + ln(x - 99)",
+    // A division as the result: a block call into the runtime's division loop.
+    "(x - y) / a",
+    "x / y",
+    "w / b",
     // Trig with ordinary, huge (Payne–Hanek) and mixed vectors: x·1.0995e10 straddles 2⁴⁰.
     "sin(x) + cos(x * 1e200) * tan(x * 1.0995e10) + sin(w * 1e30)",
     // Loops that only copy the result out, a lane group at a time: a block call's result, an

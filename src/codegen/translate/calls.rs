@@ -5,16 +5,41 @@ use super::{Translator, elem_size};
 use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{Elem, NodeId, NodeKind, Shape};
 use crate::passes::fuse_loops::BlockFunction;
-use cranelift_codegen::ir::{FuncRef, InstBuilder, Value, types};
+use cranelift_codegen::ir::{FuncRef, InstBuilder, MemFlagsData, Value, types};
 use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
     pub(super) fn block_call(&mut self, node: NodeId, function: BlockFunction, start: Value, len: Value) {
-        let (sources, destination) = self.block_operands(node, start, len);
+        let (mut sources, destination) = self.block_operands(node, start, len);
         let elem = self.plan.program.node(node).ty.elem;
+        let by_scalar = self.plan.divides_by_scalar(node);
+        if let Some(divisor) = by_scalar {
+            // The divisor's bits, in the low bits of an `i64` (its validity, when it can be
+            // null, went into the node's validity with `block_operands`).
+            let (value, _) = self.scalars[&divisor];
+            let bits = match elem {
+                Elem::F32 => {
+                    let bits = self.builder.ins().bitcast(types::I32, MemFlagsData::new(), value);
+                    self.builder.ins().uextend(types::I64, bits)
+                }
+                _ => self.builder.ins().bitcast(types::I64, MemFlagsData::new(), value),
+            };
+            sources.push(bits);
+        }
         // `(sources…, destination, len)`: one source per argument.
         let arguments: Vec<Value> = sources.into_iter().chain([destination, len]).collect();
-        let stub = self.math_stub(function, elem);
+        let stub = match function {
+            BlockFunction::Divide => self.stubs.get(match (elem, by_scalar.is_some()) {
+                (Elem::F64, false) => RuntimeFunction::DivideF64Block,
+                (Elem::F64, true) => RuntimeFunction::DivideF64BlockByScalar,
+                (Elem::F32, false) => RuntimeFunction::DivideF32Block,
+                (Elem::F32, true) => RuntimeFunction::DivideF32BlockByScalar,
+                (Elem::I64 | Elem::I32 | Elem::Bool, _) => {
+                    unreachable!("the plan divides floats only in block calls")
+                }
+            }),
+            _ => self.math_stub(function, elem),
+        };
         self.builder.ins().call(stub, &arguments);
     }
 
@@ -72,7 +97,11 @@ impl<'p, 'b> Translator<'p, 'b> {
         // first when they cannot be read where they lie (a lag, a scalar).
         let mut sources = Vec::with_capacity(operands.len());
         let mut copies: Vec<(usize, usize)> = Vec::new();
+        let divisor_by_value = self.plan.divides_by_scalar(node);
         for (index, &operand) in operands.iter().enumerate() {
+            if index == 1 && divisor_by_value.is_some() {
+                continue;
+            }
             let (base, delta) = self.plan.resolve_lags(operand);
             let direct_source = if delta != 0 {
                 None
@@ -158,6 +187,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             (BlockFunction::Unary(function), Elem::F32) => RuntimeFunction::MathF32Block(function),
             (BlockFunction::Binary(function), Elem::F64) => RuntimeFunction::BinaryMathF64Block(function),
             (BlockFunction::Binary(function), Elem::F32) => RuntimeFunction::BinaryMathF32Block(function),
+            (BlockFunction::Divide, _) => unreachable!("divisions call `RuntimeFunction::Divide`"),
             (_, Elem::I64 | Elem::I32 | Elem::Bool) => {
                 unreachable!("check converts integers to f64 for math functions and rejects bools")
             }
