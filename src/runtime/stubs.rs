@@ -315,7 +315,7 @@ pub(crate) fn libcall_symbols() -> Vec<(&'static str, *const u8)> {
 /// be `a` (in place) and overlaps neither otherwise.
 pub unsafe extern "C" fn divide_f64_block(a: *const f64, b: *const f64, dst: *mut f64, len: usize) {
     // SAFETY: the caller's guarantees are `divide_block`'s.
-    unsafe { divide_block::<f64, 8>(a, Divisor::Column(b), dst, len) }
+    unsafe { divide_block::<f64>(a, Divisor::Column(b), dst, len) }
 }
 
 /// `dst[i] = a[i] / divisor` for `i < len`, `divisor` given by its bits ([`divide_f64_block`]).
@@ -324,7 +324,7 @@ pub unsafe extern "C" fn divide_f64_block(a: *const f64, b: *const f64, dst: *mu
 /// As for [`divide_f64_block`], without `b`.
 pub unsafe extern "C" fn divide_f64_block_by_scalar(a: *const f64, divisor: u64, dst: *mut f64, len: usize) {
     // SAFETY: the caller's guarantees are `divide_block`'s.
-    unsafe { divide_block::<f64, 8>(a, Divisor::Scalar(f64::from_bits(divisor)), dst, len) }
+    unsafe { divide_block::<f64>(a, Divisor::Scalar(f64::from_bits(divisor)), dst, len) }
 }
 
 /// [`divide_f64_block`] over f32 values (eight lanes an AVX2 instruction).
@@ -333,7 +333,7 @@ pub unsafe extern "C" fn divide_f64_block_by_scalar(a: *const f64, divisor: u64,
 /// As for [`divide_f64_block`].
 pub unsafe extern "C" fn divide_f32_block(a: *const f32, b: *const f32, dst: *mut f32, len: usize) {
     // SAFETY: the caller's guarantees are `divide_block`'s.
-    unsafe { divide_block::<f32, 16>(a, Divisor::Column(b), dst, len) }
+    unsafe { divide_block::<f32>(a, Divisor::Column(b), dst, len) }
 }
 
 /// [`divide_f64_block_by_scalar`] over f32 values: the divisor's bits are the low 32.
@@ -343,7 +343,7 @@ pub unsafe extern "C" fn divide_f32_block(a: *const f32, b: *const f32, dst: *mu
 pub unsafe extern "C" fn divide_f32_block_by_scalar(a: *const f32, divisor: u64, dst: *mut f32, len: usize) {
     let divisor = f32::from_bits(divisor as u32);
     // SAFETY: the caller's guarantees are `divide_block`'s.
-    unsafe { divide_block::<f32, 16>(a, Divisor::Scalar(divisor), dst, len) }
+    unsafe { divide_block::<f32>(a, Divisor::Scalar(divisor), dst, len) }
 }
 
 /// Where a division block's divisors come from.
@@ -355,85 +355,114 @@ enum Divisor<T> {
 }
 
 impl<T: Copy> Divisor<T> {
-    /// The divisors of rows `i..i + N`.
+    /// Row `i`'s divisor.
     ///
     /// # Safety
-    /// For a column, rows `i..i + N` must be readable.
+    /// For a column, row `i` must be readable.
     #[inline(always)]
-    unsafe fn rows<const N: usize>(self, i: usize) -> [T; N] {
+    unsafe fn row(self, i: usize) -> T {
         match self {
-            // SAFETY: the caller guarantees the rows.
-            Divisor::Column(b) => unsafe { b.add(i).cast::<[T; N]>().read_unaligned() },
-            Divisor::Scalar(divisor) => [divisor; N],
+            // SAFETY: the caller guarantees the row.
+            Divisor::Column(b) => unsafe { b.add(i).read() },
+            Divisor::Scalar(divisor) => divisor,
         }
     }
 }
 
-/// The division blocks' loop, with AVX2 where the CPU has it.
-///
-/// # Safety
-/// As for [`divide_f64_block`].
-#[inline(always)]
-unsafe fn divide_block<T: Copy + std::ops::Div<Output = T>, const N: usize>(
-    a: *const T,
-    divisor: Divisor<T>,
-    dst: *mut T,
-    len: usize,
-) {
+/// The values a division block divides: what each CPU's loop needs of them.
+trait DivisionLanes: Copy + std::ops::Div<Output = Self> {
+    /// Divides the rows of whole AVX2 steps (two registers: 8 f64s, 16 f32s) from row 0 and
+    /// returns how many rows that was; each step's rows are loaded before any is stored, so
+    /// `dst` may be `a`.
+    ///
+    /// # Safety
+    /// As for [`divide_f64_block`], on a CPU with AVX2.
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was just detected; the caller's guarantees are `divide_rows`'.
-        unsafe { divide_rows_avx2::<T, N>(a, divisor, dst, len) };
-        return;
+    unsafe fn divide_avx2(a: *const Self, divisor: Divisor<Self>, dst: *mut Self, len: usize) -> usize;
+}
+
+impl DivisionLanes for f64 {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn divide_avx2(a: *const f64, divisor: Divisor<f64>, dst: *mut f64, len: usize) -> usize {
+        use std::arch::x86_64::*;
+        let whole = len - len % 8;
+        for i in (0..whole).step_by(8) {
+            // SAFETY: rows `i..i + 8` are below `len`: readable at `a` and the divisor,
+            // writable at `dst`.
+            unsafe {
+                let (low, high) = (_mm256_loadu_pd(a.add(i)), _mm256_loadu_pd(a.add(i + 4)));
+                let (divisor_low, divisor_high) = match divisor {
+                    Divisor::Column(b) => (_mm256_loadu_pd(b.add(i)), _mm256_loadu_pd(b.add(i + 4))),
+                    Divisor::Scalar(d) => (_mm256_set1_pd(d), _mm256_set1_pd(d)),
+                };
+                _mm256_storeu_pd(dst.add(i), _mm256_div_pd(low, divisor_low));
+                _mm256_storeu_pd(dst.add(i + 4), _mm256_div_pd(high, divisor_high));
+            }
+        }
+        whole
     }
-    // SAFETY: the caller's guarantees are `divide_rows`'.
-    unsafe { divide_rows::<T, N>(a, divisor, dst, len) }
 }
 
-/// [`divide_rows`] compiled for AVX2.
-///
-/// # Safety
-/// As for [`divide_rows`], on a CPU with AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn divide_rows_avx2<T: Copy + std::ops::Div<Output = T>, const N: usize>(
-    a: *const T,
-    divisor: Divisor<T>,
-    dst: *mut T,
-    len: usize,
-) {
-    // SAFETY: the caller's guarantees are `divide_rows`'.
-    unsafe { divide_rows::<T, N>(a, divisor, dst, len) }
+impl DivisionLanes for f32 {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn divide_avx2(a: *const f32, divisor: Divisor<f32>, dst: *mut f32, len: usize) -> usize {
+        use std::arch::x86_64::*;
+        let whole = len - len % 16;
+        for i in (0..whole).step_by(16) {
+            // SAFETY: rows `i..i + 16` are below `len`: readable at `a` and the divisor,
+            // writable at `dst`.
+            unsafe {
+                let (low, high) = (_mm256_loadu_ps(a.add(i)), _mm256_loadu_ps(a.add(i + 8)));
+                let (divisor_low, divisor_high) = match divisor {
+                    Divisor::Column(b) => (_mm256_loadu_ps(b.add(i)), _mm256_loadu_ps(b.add(i + 8))),
+                    Divisor::Scalar(d) => (_mm256_set1_ps(d), _mm256_set1_ps(d)),
+                };
+                _mm256_storeu_ps(dst.add(i), _mm256_div_ps(low, divisor_low));
+                _mm256_storeu_ps(dst.add(i + 8), _mm256_div_ps(high, divisor_high));
+            }
+        }
+        whole
+    }
 }
 
-/// `dst[i] = a[i] / divisor[i]`, `N` rows a step (each step's rows read before any is
-/// written, so `dst` may be `a`), then row by row.
+/// The division blocks' loop: whole AVX2 steps where the CPU has AVX2, then the rest row by
+/// row ([`divide_rows_from`]).
 ///
 /// # Safety
 /// As for [`divide_f64_block`].
 #[inline(always)]
-unsafe fn divide_rows<T: Copy + std::ops::Div<Output = T>, const N: usize>(
+unsafe fn divide_block<T: DivisionLanes>(a: *const T, divisor: Divisor<T>, dst: *mut T, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    let done = if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected; the caller's guarantees are `divide_avx2`'s.
+        unsafe { T::divide_avx2(a, divisor, dst, len) }
+    } else {
+        0
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    // SAFETY: the caller's guarantees, and `done ≤ len`.
+    unsafe { divide_rows_from(done, a, divisor, dst, len) }
+}
+
+/// `dst[i] = a[i] / divisor[i]` for `i` in `first..len`, row by row (so `dst` may be `a`).
+///
+/// # Safety
+/// As for [`divide_f64_block`].
+#[inline(always)]
+unsafe fn divide_rows_from<T: DivisionLanes>(
+    first: usize,
     a: *const T,
     divisor: Divisor<T>,
     dst: *mut T,
     len: usize,
 ) {
-    let whole = len - len % N;
-    for i in (0..whole).step_by(N) {
-        // SAFETY: rows `i..i + N` are below `len`: readable at `a` and the divisor, writable
-        // at `dst`.
-        unsafe {
-            let dividends = a.add(i).cast::<[T; N]>().read_unaligned();
-            let divisors = divisor.rows::<N>(i);
-            let quotients: [T; N] = std::array::from_fn(|k| dividends[k] / divisors[k]);
-            dst.add(i).cast::<[T; N]>().write_unaligned(quotients);
-        }
-    }
-    for i in whole..len {
+    for i in first..len {
         // SAFETY: row `i` is below `len`.
         unsafe {
-            let [divisor] = divisor.rows::<1>(i);
-            dst.add(i).write(a.add(i).read() / divisor);
+            dst.add(i).write(a.add(i).read() / divisor.row(i));
         }
     }
 }
@@ -471,8 +500,8 @@ mod tests {
                             divide_f64_block_by_scalar(a.as_ptr(), d.to_bits(), out.as_mut_ptr(), len)
                         }
                     }
-                    divide_block::<f64, 8>(in_place.as_ptr(), divisor, in_place.as_mut_ptr(), len);
-                    divide_rows::<f64, 8>(a.as_ptr(), divisor, portable.as_mut_ptr(), len);
+                    divide_block::<f64>(in_place.as_ptr(), divisor, in_place.as_mut_ptr(), len);
+                    divide_rows_from(0, a.as_ptr(), divisor, portable.as_mut_ptr(), len);
                 }
                 for row in 0..48 {
                     let want = if row < len { expected(row) } else { 42.0 };
