@@ -1034,56 +1034,6 @@ fn sum4_interleaved<const K: usize>(chunks: [&[f64]; K], f: impl Fn(usize, f64) 
     lanes.map(|lanes| (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
 }
 
-/// [`sum4_interleaved`] with AVX2, of up to two terms in one pass over the chunks: `x`
-/// (when `VALUES`) and `x − shift[k]` (when `SHIFTED`), or — with neither — of
-/// `((x − shift[k]) − mean[k])²`. A chunk's four accumulators of a term are one register,
-/// each lane adding its rows in row order, and the four are added pairwise at the end: the
-/// same operations in the same order as the portable form, so the same bits. (LLVM had
-/// vectorised the portable form across the chunks, a shuffle per load; and one pass for the
-/// two sums reads each row once for both.)
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn sum4_interleaved_avx2<const K: usize, const VALUES: bool, const SHIFTED: bool>(
-    chunks: [&[f64]; K],
-    shifts: [f64; K],
-    means: [f64; K],
-) -> ([f64; K], [f64; K]) {
-    use std::arch::x86_64::*;
-    assert!(chunks.iter().all(|chunk| chunk.len() == CHUNK_ROWS));
-    let mut first = [_mm256_set1_pd(SUM_IDENTITY); K];
-    let mut second = [_mm256_set1_pd(SUM_IDENTITY); K];
-    let shifts = shifts.map(|shift| _mm256_set1_pd(shift));
-    let means = means.map(|mean| _mm256_set1_pd(mean));
-    for quad in 0..CHUNK_ROWS / 4 {
-        for k in 0..K {
-            // SAFETY: every chunk holds `CHUNK_ROWS` values (asserted above), so rows
-            // `4·quad .. 4·quad + 4` are in it.
-            let x = unsafe { _mm256_loadu_pd(chunks[k].as_ptr().add(quad * 4)) };
-            match (VALUES, SHIFTED) {
-                (false, false) => {
-                    let deviation = _mm256_sub_pd(_mm256_sub_pd(x, shifts[k]), means[k]);
-                    first[k] = _mm256_add_pd(first[k], _mm256_mul_pd(deviation, deviation));
-                }
-                _ => {
-                    if VALUES {
-                        first[k] = _mm256_add_pd(first[k], x);
-                    }
-                    if SHIFTED {
-                        second[k] = _mm256_add_pd(second[k], _mm256_sub_pd(x, shifts[k]));
-                    }
-                }
-            }
-        }
-    }
-    let total = |register: __m256d| {
-        let mut lanes = [0.0; 4];
-        // SAFETY: `lanes` has room for the four values.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), register) };
-        (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
-    };
-    (first.map(total), second.map(total))
-}
-
 /// What a set of reductions needs accumulated.
 #[derive(Debug, Clone, Copy, Default)]
 struct Needs {
@@ -1213,14 +1163,6 @@ impl ChunkMoments {
                 leaf.set_extremes(chunk);
             }
         }
-        // Variance's sums with AVX2 where the CPU has it. (A plain sum is left to LLVM's
-        // vectorisation of the portable form, which measured faster than the AVX2 pass.)
-        #[cfg(target_arch = "x86_64")]
-        if needs.m2 && std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was just detected.
-            unsafe { Self::sums_of_whole_chunks_avx2(chunks, needs, &mut leaves) };
-            return leaves;
-        }
         if needs.sum {
             let sums = sum4_interleaved(chunks, |_, x| x);
             for (leaf, sum) in leaves.iter_mut().zip(sums) {
@@ -1238,35 +1180,6 @@ impl ChunkMoments {
             }
         }
         leaves
-    }
-
-    /// [`of_whole_chunks`](Self::of_whole_chunks)' sums for variance with AVX2: the sums of
-    /// `x − shift` (and the chunk sums, when a sum is needed too) in one pass, then the
-    /// squared deviations.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn sums_of_whole_chunks_avx2<const K: usize>(
-        chunks: [&[f64]; K],
-        needs: Needs,
-        leaves: &mut [ChunkMoments; K],
-    ) {
-        let shifts = chunks.map(|chunk| chunk.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0));
-        let (sums, shifted_sums) = match (needs.sum, needs.m2) {
-            (true, true) => sum4_interleaved_avx2::<K, true, true>(chunks, shifts, [0.0; K]),
-            (false, true) => sum4_interleaved_avx2::<K, false, true>(chunks, shifts, [0.0; K]),
-            (_, false) => unreachable!("only variance's sums come here"),
-        };
-        if needs.sum {
-            for (leaf, sum) in leaves.iter_mut().zip(sums) {
-                leaf.set_chunk_sum(sum);
-            }
-        }
-        let n = CHUNK_ROWS as f64;
-        let means = shifted_sums.map(|sum| sum / n);
-        let (m2s, _) = sum4_interleaved_avx2::<K, false, false>(chunks, shifts, means);
-        for (k, leaf) in leaves.iter_mut().enumerate() {
-            (leaf.shift, leaf.mean, leaf.m2) = (shifts[k], means[k], m2s[k]);
-        }
     }
 
     /// The moments of `left`'s rows followed by `right`'s (a run with no valid rows is the
@@ -1489,8 +1402,7 @@ impl FloatReduceState {
     /// FMAs and reassociates nothing without fast-math). AVX-512 code was measured slower for
     /// the sums and no faster overall; reductions that take no sum (`min`, `max`, `any`,
     /// `all`) run it, whose 64-bit key min/max are one instruction there (a compare and a
-    /// blend on AVX2). Variance's sums are written with AVX2 intrinsics
-    /// ([`sum4_interleaved_avx2`]), the shifted sums and the chunk sums in one pass.
+    /// blend on AVX2).
     pub fn feed_valid(&mut self, values: &[f64]) {
         #[cfg(target_arch = "x86_64")]
         {
