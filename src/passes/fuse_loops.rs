@@ -313,7 +313,7 @@ fn is_block_call(program: &Program, nullable: &[bool], node: NodeId) -> Option<B
 /// f32), and IEEE division is correctly rounded, so the bits are the same. The quotient then
 /// goes straight into the output (`LoopPlan::result_in_place`); a quotient that a later stage
 /// read back would pay a pass over a buffer that measured about what the wider division
-/// saves (docs/PERFORMANCE.md, "Division and square root at two lanes").
+/// saves (docs/PERFORMANCE.md, "A result's division at four lanes").
 fn is_division_block(program: &Program, nullable: &[bool], node: NodeId) -> bool {
     let NodeKind::Binary { op: BinaryOp::Div, lhs, .. } = program.node(node).kind else {
         return false;

@@ -187,7 +187,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             (BlockFunction::Unary(function), Elem::F32) => RuntimeFunction::MathF32Block(function),
             (BlockFunction::Binary(function), Elem::F64) => RuntimeFunction::BinaryMathF64Block(function),
             (BlockFunction::Binary(function), Elem::F32) => RuntimeFunction::BinaryMathF32Block(function),
-            (BlockFunction::Divide, _) => unreachable!("divisions call `RuntimeFunction::Divide`"),
+            (BlockFunction::Divide, _) => unreachable!("divisions call the `Divide…Block` runtime functions"),
             (_, Elem::I64 | Elem::I32 | Elem::Bool) => {
                 unreachable!("check converts integers to f64 for math functions and rejects bools")
             }
