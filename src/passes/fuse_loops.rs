@@ -306,9 +306,9 @@ fn is_block_call(program: &Program, nullable: &[bool], node: NodeId) -> Option<B
 /// Whether division `node` runs as a block call ([`BlockFunction::Divide`]) rather than in a
 /// fused row loop: when it is the program's result, a float column whose dividend is a
 /// column, never null, and nothing else reads it (no node, no lag, no other output). A
-/// result that can be null would have its validity combined into a buffer and then packed
-/// apart from the call (two passes where the row loop makes one): measured slower for
-/// `msum(x*r,20)/msum(r,20)` and `(xn-mean(xn))/std(xn)`. Cranelift's x86-64
+/// result that can be null would have its validity combined into a buffer (row by row, for
+/// a scalar divisor) and then packed apart from the call, where the row loop makes one
+/// pass: measured slower for `xn/3` and `(xn-mean(xn))/std(xn)`. Cranelift's x86-64
 /// loops divide two f64 lanes an instruction, a runtime loop compiled for AVX2 four (eight
 /// f32), and IEEE division is correctly rounded, so the bits are the same. The quotient then
 /// goes straight into the output (`LoopPlan::result_in_place`); a quotient that a later stage
