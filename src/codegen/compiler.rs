@@ -3,12 +3,12 @@
 //! (when asked), compile and link against the runtime (`JITBuilder::symbol`).
 
 use super::executor::NativeKernel;
-use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
+use super::runtime_functions::{RuntimeFunction, RuntimeImport, RuntimeRefs};
 use super::{CodegenError, Listings, translate};
 use crate::math::Isa;
 use crate::passes::fuse_loops::LoopPlan;
 use crate::runtime::stubs;
-use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
+use cranelift_codegen::ir::{AbiParam, UserExternalName, UserFuncName, types};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, verify_function};
@@ -122,8 +122,12 @@ impl Compiler {
         self.context.func.signature = signature;
         self.context.func.name = UserFuncName::user(0, kernel_id.as_u32());
         {
-            let refs = RuntimeRefs::import(|function| {
-                Some(module.declare_func_in_func(imports[function.index()], &mut self.context.func))
+            let refs = RuntimeRefs::new(|function| {
+                Some(RuntimeImport {
+                    name: UserExternalName::new(0, imports[function.index()].as_u32()),
+                    signature: function.signature(call_conv),
+                    colocated: false,
+                })
             });
             let builder =
                 cranelift_frontend::FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);

@@ -17,7 +17,7 @@ pub(crate) fn cross_listing(plan: &LoopPlan, target: &str) -> Result<(String, St
     let mut signature = Signature::new(call_conv);
     signature.params.push(AbiParam::new(types::I64));
     let mut function = Function::with_name_signature(UserFuncName::user(0, 0), signature);
-    let refs = import_all_as_user_names(&mut function, call_conv);
+    let refs = import_all_as_user_names(call_conv);
     let mut builder_context = FunctionBuilderContext::new();
     let builder = cranelift_frontend::FunctionBuilder::new(&mut function, &mut builder_context);
     translate::Translator::translate(plan, builder, refs, isa.frontend_config());

@@ -12,13 +12,13 @@
 
 use super::executor::{DISCARD_WORDS, buffer_region, element_size, scratch_words};
 use super::layout::{self, ArgLayout, BufferWord, InputWord};
-use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
+use super::runtime_functions::{RuntimeFunction, RuntimeImport, RuntimeRefs};
 use super::{CodegenError, emitted_runtime, translate};
 use crate::column::Binding;
 use crate::passes::fuse_loops::LoopPlan;
 use crate::types::Elem;
 use cranelift_codegen::Context;
-use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
+use cranelift_codegen::ir::{AbiParam, UserExternalName, UserFuncName, types};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -132,9 +132,16 @@ impl CrossObject {
         self.context.clear();
         self.context.func.signature = signature;
         self.context.func.name = UserFuncName::user(0, id.as_u32());
-        let (module, context, runtime) = (&mut self.module, &mut self.context, &self.runtime);
-        let stubs = RuntimeRefs::import(|function| {
-            runtime[function.index()].map(|id| module.declare_func_in_func(id, &mut context.func))
+        let (module, runtime) = (&self.module, &self.runtime);
+        let stubs = RuntimeRefs::new(|function| {
+            runtime[function.index()].map(|id| {
+                let declaration = module.declarations().get_function_decl(id);
+                RuntimeImport {
+                    name: UserExternalName::new(0, id.as_u32()),
+                    signature: declaration.signature.clone(),
+                    colocated: declaration.linkage.is_final(),
+                }
+            })
         });
         let frontend_config = self.module.isa().frontend_config();
         let builder = FunctionBuilder::new(&mut self.context.func, &mut self.builder_context);

@@ -5,7 +5,9 @@
 
 use crate::math::{BINARY_MATH_FUNCTION_COUNT, BinaryMathFunction, Isa, MATH_FUNCTION_COUNT, MathFunction};
 use crate::runtime::{callbacks, stubs};
-use cranelift_codegen::ir::{AbiParam, FuncRef, Function, Signature, types};
+use cranelift_codegen::ir::{
+    AbiParam, ExtFuncData, ExternalName, FuncRef, Function, Signature, UserExternalName, types,
+};
 use cranelift_codegen::isa::CallConv;
 
 /// A runtime function kernels import by name.
@@ -192,45 +194,64 @@ impl RuntimeFunction {
     }
 }
 
-/// The runtime functions imported into the function being translated, by
-/// [`RuntimeFunction::index`]; `None` for one the module does not provide (an object has no
-/// scan or reduction callbacks).
+/// How to import one runtime function into a function: the external name it links by, its
+/// signature, and whether it is colocated (what `Module::declare_func_in_func` gives).
+pub(crate) struct RuntimeImport {
+    pub name: UserExternalName,
+    pub signature: Signature,
+    pub colocated: bool,
+}
+
+/// The runtime functions a function being translated may call, by
+/// [`RuntimeFunction::index`], each imported into it on first use: a kernel declares only the
+/// functions it calls (every declared signature costs its ABI computation at compile time).
+/// `None` for one the module does not provide (an object has no scan or reduction
+/// callbacks).
 pub(crate) struct RuntimeRefs {
+    imports: Vec<Option<RuntimeImport>>,
     refs: [Option<FuncRef>; COUNT],
 }
 
 impl RuntimeRefs {
-    /// Imports every function `import` gives a reference for.
-    pub(crate) fn import(mut import: impl FnMut(RuntimeFunction) -> Option<FuncRef>) -> RuntimeRefs {
-        let mut refs = [None; COUNT];
-        for function in RuntimeFunction::all() {
-            refs[function.index()] = import(function);
-        }
-        RuntimeRefs { refs }
+    /// The functions `describe` gives an import for.
+    pub(crate) fn new(mut describe: impl FnMut(RuntimeFunction) -> Option<RuntimeImport>) -> RuntimeRefs {
+        RuntimeRefs { imports: RuntimeFunction::all().map(&mut describe).collect(), refs: [None; COUNT] }
     }
 
-    /// The reference to call `function` through. The planner never puts a scan or reduction
-    /// into a plan compiled where their callbacks are absent (`CrossObject::add_kernel` refuses
-    /// such plans), so a missing one is a compiler bug, caught as a panic by `Compiler::compile`.
-    pub(crate) fn get(&self, function: RuntimeFunction) -> FuncRef {
-        self.refs[function.index()]
-            .unwrap_or_else(|| panic!("runtime function {} is not imported here", function.name()))
+    /// The reference to call `function` through from `func`, imported into it the first time.
+    /// The planner never puts a scan or reduction into a plan compiled where their callbacks
+    /// are absent (`CrossObject::add_kernel` refuses such plans), so a missing one is a
+    /// compiler bug, caught as a panic by `Compiler::compile`.
+    pub(crate) fn get(&mut self, func: &mut Function, function: RuntimeFunction) -> FuncRef {
+        let index = function.index();
+        if let Some(reference) = self.refs[index] {
+            return reference;
+        }
+        let import = self.imports[index]
+            .as_ref()
+            .unwrap_or_else(|| panic!("runtime function {} is not imported here", function.name()));
+        let signature = func.import_signature(import.signature.clone());
+        let name = func.declare_imported_user_function(import.name.clone());
+        let reference = func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: import.colocated,
+            patchable: false,
+        });
+        self.refs[index] = Some(reference);
+        reference
     }
 }
 
-/// Imports every runtime function into `function` as `userextname{index}` (for listings).
+/// Every runtime function, to be imported on use as `userextname{index}` (for listings).
 #[cfg(feature = "cross")]
-pub(crate) fn import_all_as_user_names(function: &mut Function, call_conv: CallConv) -> RuntimeRefs {
-    use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName};
-    RuntimeRefs::import(|runtime| {
-        let signature = function.import_signature(runtime.signature(call_conv));
-        let user = function.declare_imported_user_function(UserExternalName::new(1, runtime.index() as u32));
-        Some(function.import_function(ExtFuncData {
-            name: ExternalName::user(user),
-            signature,
+pub(crate) fn import_all_as_user_names(call_conv: CallConv) -> RuntimeRefs {
+    RuntimeRefs::new(|runtime| {
+        Some(RuntimeImport {
+            name: UserExternalName::new(1, runtime.index() as u32),
+            signature: runtime.signature(call_conv),
             colocated: false,
-            patchable: false,
-        }))
+        })
     })
 }
 

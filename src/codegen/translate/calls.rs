@@ -29,7 +29,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         // `(sources…, destination, len)`: one source per argument.
         let arguments: Vec<Value> = sources.into_iter().chain([destination, len]).collect();
         let stub = match function {
-            BlockFunction::Divide => self.stubs.get(match (elem, by_scalar.is_some()) {
+            BlockFunction::Divide => self.stub(match (elem, by_scalar.is_some()) {
                 (Elem::F64, false) => RuntimeFunction::DivideF64Block,
                 (Elem::F64, true) => RuntimeFunction::DivideF64BlockByScalar,
                 (Elem::F32, false) => RuntimeFunction::DivideF32Block,
@@ -47,7 +47,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// for a block call, then the runtime updates values and validity in the node's buffer.
     pub(super) fn scan_call(&mut self, node: NodeId, state: usize, start: Value, len: Value) {
         let arguments = self.scan_arguments(node, state, start, len);
-        let stub = self.stubs.get(RuntimeFunction::ScanBlock);
+        let stub = self.stub(RuntimeFunction::ScanBlock);
         self.builder.ins().call(stub, &[arguments.as_slice(), &[len]].concat());
     }
 
@@ -57,7 +57,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         let [(first, first_state), (second, second_state)] = scans;
         let first = self.scan_arguments(first, first_state, start, len);
         let second = self.scan_arguments(second, second_state, start, len);
-        let stub = self.stubs.get(RuntimeFunction::ScanBlockPair);
+        let stub = self.stub(RuntimeFunction::ScanBlockPair);
         self.builder.ins().call(stub, &[first.as_slice(), &second, &[len]].concat());
     }
 
@@ -181,7 +181,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     /// The runtime block function of a math function over `elem` values.
-    pub(super) fn math_stub(&self, function: BlockFunction, elem: Elem) -> FuncRef {
+    pub(super) fn math_stub(&mut self, function: BlockFunction, elem: Elem) -> FuncRef {
         let runtime = match (function, elem) {
             (BlockFunction::Unary(function), Elem::F64) => RuntimeFunction::MathF64Block(function),
             (BlockFunction::Unary(function), Elem::F32) => RuntimeFunction::MathF32Block(function),
@@ -192,7 +192,12 @@ impl<'p, 'b> Translator<'p, 'b> {
                 unreachable!("check converts integers to f64 for math functions and rejects bools")
             }
         };
-        self.stubs.get(runtime)
+        self.stub(runtime)
+    }
+
+    /// The reference to call runtime function `function` through, imported on first use.
+    pub(super) fn stub(&mut self, function: RuntimeFunction) -> FuncRef {
+        self.stubs.get(self.builder.func, function)
     }
 
     /// Feeds the block's result rows (from its buffer) to the reductions' running state.
@@ -208,7 +213,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             None => self.builder.ins().iconst(types::I64, 0),
         };
         let state = self.arg(self.layout.reduce_state());
-        let stub = self.stubs.get(RuntimeFunction::ReduceBlock);
+        let stub = self.stub(RuntimeFunction::ReduceBlock);
         self.builder.ins().call(stub, &[state, values, validity, len]);
     }
 }

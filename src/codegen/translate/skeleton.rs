@@ -300,7 +300,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     fn call_pack_validity(&mut self, start: Value, len: Value) {
-        let pack = self.stubs.get(RuntimeFunction::PackValidity);
+        let pack = self.stub(RuntimeFunction::PackValidity);
         self.builder.ins().call(pack, &[self.out_valid_block, self.out_bitmap, start, len]);
     }
 
@@ -328,9 +328,8 @@ impl<'p, 'b> Translator<'p, 'b> {
             if let Some(validity) = buffer_validity {
                 let bitmap = self.arg(self.layout.extra_output(index, ExtraOutputWord::Bitmap));
                 let block = self.builder.ins().iadd(validity, halo);
-                self.builder
-                    .ins()
-                    .call(self.stubs.get(RuntimeFunction::PackValidity), &[block, bitmap, start, len]);
+                let stub = self.stub(RuntimeFunction::PackValidity);
+                self.builder.ins().call(stub, &[block, bitmap, start, len]);
             }
         }
     }
@@ -350,9 +349,11 @@ impl<'p, 'b> Translator<'p, 'b> {
             let (values, validity, halo) = (regs.values, regs.validity, regs.halo);
             let skip = self.builder.ins().imul_imm_s(len, size);
             let keep = self.builder.ins().imul_imm_s(halo, size);
-            self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[values, skip, keep]);
+            let stub = self.stub(RuntimeFunction::ShiftHalo);
+            self.builder.ins().call(stub, &[values, skip, keep]);
             if let Some(validity) = validity {
-                self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[validity, len, halo]);
+                let stub = self.stub(RuntimeFunction::ShiftHalo);
+                self.builder.ins().call(stub, &[validity, len, halo]);
             }
         }
     }
@@ -381,9 +382,11 @@ impl<'p, 'b> Translator<'p, 'b> {
         let skip_rows = self.builder.ins().isub(next, halo);
         let skip = self.builder.ins().imul_imm_s(skip_rows, size);
         let keep = self.builder.ins().imul_imm_s(halo, size);
-        self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[values, skip, keep]);
+        let stub = self.stub(RuntimeFunction::ShiftHalo);
+        self.builder.ins().call(stub, &[values, skip, keep]);
         if let Some(validity) = validity {
-            self.builder.ins().call(self.stubs.get(RuntimeFunction::ShiftHalo), &[validity, skip_rows, halo]);
+            let stub = self.stub(RuntimeFunction::ShiftHalo);
+            self.builder.ins().call(stub, &[validity, skip_rows, halo]);
         }
         self.builder.ins().stack_store(types::I64, halo, slot, 0);
         self.builder.ins().jump(done, &[]);
@@ -401,9 +404,8 @@ impl<'p, 'b> Translator<'p, 'b> {
             let bitmap = self.out_bitmap;
             let zero = self.builder.ins().iconst(types::I64, 0);
             let one = self.builder.ins().iconst(types::I64, 1);
-            self.builder
-                .ins()
-                .call(self.stubs.get(RuntimeFunction::PackValidity), &[block, bitmap, zero, one]);
+            let stub = self.stub(RuntimeFunction::PackValidity);
+            self.builder.ins().call(stub, &[block, bitmap, zero, one]);
         }
     }
 }

@@ -19,9 +19,8 @@ impl<'p, 'b> Translator<'p, 'b> {
         destination: Value,
     ) {
         let (address, count) = self.validity_sources(sources, start);
-        self.builder
-            .ins()
-            .call(self.stubs.get(RuntimeFunction::CombineValidity), &[address, count, len, destination]);
+        let stub = self.stub(RuntimeFunction::CombineValidity);
+        self.builder.ins().call(stub, &[address, count, len, destination]);
     }
 
     /// Writes the validity of block rows `[0, len)` straight into the output bitmap's bits
@@ -29,7 +28,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// buffer's bytes), through the runtime's `combine_validity_bits`.
     pub(super) fn combine_validity_bits(&mut self, sources: &[(NodeId, u64)], start: Value, len: Value) {
         let (address, count) = self.validity_sources(sources, start);
-        let (bitmap, call) = (self.out_bitmap, self.stubs.get(RuntimeFunction::CombineValidityBits));
+        let (bitmap, call) = (self.out_bitmap, self.stub(RuntimeFunction::CombineValidityBits));
         self.builder.ins().call(call, &[address, count, len, bitmap, start]);
     }
 
