@@ -153,6 +153,17 @@ fn emit_clif_and_asm_show_the_kernel_calling_the_ln_block_stub_once_per_block() 
     assert!(clif.starts_with("function "), "{clif}");
     // The ln stub is imported once and called once: per block, from the block loop.
     assert_eq!(clif.matches("call fn0(").count(), 1, "{clif}");
+    // Only the runtime functions the kernel calls are imported (not the whole table).
+    let imported: Vec<&str> = clif
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("fn") && line.contains(" = "))
+        .map(|line| line.split(" = ").next().unwrap())
+        .collect();
+    assert!(!imported.is_empty() && imported.len() <= 4, "{clif}");
+    for name in &imported {
+        assert!(clif.contains(&format!("call {name}(")), "{name} is imported but not called:\n{clif}");
+    }
     let asm = stdout_of(&["-e", "dlog(px,1)*252", "--input", path, "--emit", "asm"]);
     // The host's listing: an indirect call is `call` on x86-64, `blr` on aarch64.
     let (call, subtract) = if cfg!(target_arch = "aarch64") { ("blr ", "fsub") } else { ("call ", "subsd") };

@@ -319,17 +319,20 @@ fn is_division_block(program: &Program, nullable: &[bool], node: NodeId) -> bool
         return false;
     };
     let is_float = matches!(program.node(node).ty.elem, Elem::F64 | Elem::F32);
-    let read_elsewhere = program.nodes.iter().any(|other| {
-        other.kind.operands().into_iter().any(|operand| resolve_lags(program, operand).0 == node)
-    });
-    let others = &program.outputs[..program.outputs.len().saturating_sub(1)];
-    let other_output = others.iter().any(|(_, output)| *output == node);
     node == program.result
         && is_float
         && !nullable[node.index()]
         && program.node(lhs).ty.shape == Shape::Column
-        && !read_elsewhere
-        && !other_output
+        && !is_read_elsewhere(program, node)
+}
+
+/// Whether a node (directly or through lags) or another output than the result reads `node`.
+fn is_read_elsewhere(program: &Program, node: NodeId) -> bool {
+    let read_by_a_node = program.nodes.iter().any(|other| {
+        other.kind.operands().into_iter().any(|operand| resolve_lags(program, operand).0 == node)
+    });
+    let others = &program.outputs[..program.outputs.len().saturating_sub(1)];
+    read_by_a_node || others.iter().any(|(_, output)| *output == node)
 }
 
 /// Plans `program` for bindings laid out as `input_forms` says (per input slot; a slot past
@@ -517,13 +520,9 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
     // The result written in place: a call's output, read by nothing else (no lag, no other
     // node, no other output), whose plan ends with a loop that would only copy it out.
     let result = program.result;
-    let read_elsewhere = program.nodes.iter().any(|node| {
-        node.kind.operands().into_iter().any(|operand| resolve_lags(program, operand).0 == result)
-    });
     let result_in_place = reduce_result.is_empty()
         && program.result_type().shape == Shape::Column
-        && !read_elsewhere
-        && !extra_outputs.contains(&result)
+        && !is_read_elsewhere(program, result)
         && halo[result.index()] == Some(0)
         && matches!(stages.last(), Some(Stage::Loop { nodes, .. }) if nodes.is_empty())
         && stages.iter().any(|stage| {

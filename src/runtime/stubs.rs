@@ -381,51 +381,41 @@ trait DivisionLanes: Copy + std::ops::Div<Output = Self> {
     unsafe fn divide_avx2(a: *const Self, divisor: Divisor<Self>, dst: *mut Self, len: usize) -> usize;
 }
 
-impl DivisionLanes for f64 {
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn divide_avx2(a: *const f64, divisor: Divisor<f64>, dst: *mut f64, len: usize) -> usize {
-        use std::arch::x86_64::*;
-        let whole = len - len % 8;
-        for i in (0..whole).step_by(8) {
-            // SAFETY: rows `i..i + 8` are below `len`: readable at `a` and the divisor,
-            // writable at `dst`.
-            unsafe {
-                let (low, high) = (_mm256_loadu_pd(a.add(i)), _mm256_loadu_pd(a.add(i + 4)));
-                let (divisor_low, divisor_high) = match divisor {
-                    Divisor::Column(b) => (_mm256_loadu_pd(b.add(i)), _mm256_loadu_pd(b.add(i + 4))),
-                    Divisor::Scalar(d) => (_mm256_set1_pd(d), _mm256_set1_pd(d)),
-                };
-                _mm256_storeu_pd(dst.add(i), _mm256_div_pd(low, divisor_low));
-                _mm256_storeu_pd(dst.add(i + 4), _mm256_div_pd(high, divisor_high));
+/// [`DivisionLanes`] for one float type: its lanes per AVX2 register and its intrinsics.
+macro_rules! division_lanes {
+    ($float:ty, $lanes:literal, $load:ident, $splat:ident, $divide:ident, $store:ident) => {
+        impl DivisionLanes for $float {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            unsafe fn divide_avx2(
+                a: *const $float,
+                divisor: Divisor<$float>,
+                dst: *mut $float,
+                len: usize,
+            ) -> usize {
+                use std::arch::x86_64::*;
+                let whole = len - len % (2 * $lanes);
+                for i in (0..whole).step_by(2 * $lanes) {
+                    // SAFETY: rows `i..i + 2·lanes` are below `len`: readable at `a` and the
+                    // divisor, writable at `dst`.
+                    unsafe {
+                        let (low, high) = ($load(a.add(i)), $load(a.add(i + $lanes)));
+                        let (divisor_low, divisor_high) = match divisor {
+                            Divisor::Column(b) => ($load(b.add(i)), $load(b.add(i + $lanes))),
+                            Divisor::Scalar(d) => ($splat(d), $splat(d)),
+                        };
+                        $store(dst.add(i), $divide(low, divisor_low));
+                        $store(dst.add(i + $lanes), $divide(high, divisor_high));
+                    }
+                }
+                whole
             }
         }
-        whole
-    }
+    };
 }
 
-impl DivisionLanes for f32 {
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn divide_avx2(a: *const f32, divisor: Divisor<f32>, dst: *mut f32, len: usize) -> usize {
-        use std::arch::x86_64::*;
-        let whole = len - len % 16;
-        for i in (0..whole).step_by(16) {
-            // SAFETY: rows `i..i + 16` are below `len`: readable at `a` and the divisor,
-            // writable at `dst`.
-            unsafe {
-                let (low, high) = (_mm256_loadu_ps(a.add(i)), _mm256_loadu_ps(a.add(i + 8)));
-                let (divisor_low, divisor_high) = match divisor {
-                    Divisor::Column(b) => (_mm256_loadu_ps(b.add(i)), _mm256_loadu_ps(b.add(i + 8))),
-                    Divisor::Scalar(d) => (_mm256_set1_ps(d), _mm256_set1_ps(d)),
-                };
-                _mm256_storeu_ps(dst.add(i), _mm256_div_ps(low, divisor_low));
-                _mm256_storeu_ps(dst.add(i + 8), _mm256_div_ps(high, divisor_high));
-            }
-        }
-        whole
-    }
-}
+division_lanes!(f64, 4, _mm256_loadu_pd, _mm256_set1_pd, _mm256_div_pd, _mm256_storeu_pd);
+division_lanes!(f32, 8, _mm256_loadu_ps, _mm256_set1_ps, _mm256_div_ps, _mm256_storeu_ps);
 
 /// The division blocks' loop: whole AVX2 steps where the CPU has AVX2, then the rest row by
 /// row ([`divide_rows_from`]).
