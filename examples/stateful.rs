@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release --example stateful -- [--rows N] [--repeats R] [--only TEXT] [--program P]... [--threads N]`
 //! (`--only`: the programs containing TEXT; `--program`: time these programs instead, over
-//! `x`, `r` and `xn`, with no bound)
+//! `x`, `r`, `xn` and `x32` (`x` as f32), with no bound; a program's result may be any type)
 #[path = "../benches/baselines/mod.rs"]
 mod baselines;
 
@@ -70,30 +70,92 @@ fn bound(name: &str, x: &[f64], out: &mut [f64]) {
     }
 }
 
-fn main() {
+/// The command line, or what is wrong with it.
+struct Options {
+    rows: usize,
+    repeats: usize,
+    only: Option<String>,
+    programs: Vec<String>,
+    threads: usize,
+}
+
+const USAGE: &str = "usage: stateful [--rows N] [--repeats R] [--only TEXT] [--program P]... [--threads N]";
+
+fn options() -> Result<Options, String> {
+    let mut options = Options { rows: 1_000_000, repeats: 15, only: None, programs: Vec::new(), threads: 1 };
     let mut args = std::env::args().skip(1);
-    let (mut rows, mut repeats, mut only) = (1_000_000usize, 15usize, None);
-    let mut extra: Vec<String> = Vec::new();
-    let mut threads = 1usize;
     while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        let count = |text: String| -> Result<usize, String> {
+            text.parse().ok().filter(|&n| n > 0).ok_or_else(|| format!("{arg}: not a positive count: {text}"))
+        };
         match arg.as_str() {
-            "--rows" => rows = args.next().and_then(|v| v.parse().ok()).expect("--rows N"),
-            "--repeats" => repeats = args.next().and_then(|v| v.parse().ok()).expect("--repeats R"),
-            "--only" => only = Some(args.next().expect("--only TEXT")),
-            "--program" => extra.push(args.next().expect("--program TEXT")),
-            "--threads" => threads = args.next().and_then(|v| v.parse().ok()).expect("--threads N"),
-            other => panic!("unknown argument {other}; use --rows N, --repeats R and --only TEXT"),
+            "--rows" => options.rows = count(value()?)?,
+            "--repeats" => options.repeats = count(value()?)?,
+            "--threads" => options.threads = count(value()?)?,
+            "--only" => options.only = Some(value()?),
+            "--program" => options.programs.push(value()?),
+            other => return Err(format!("unknown argument {other}")),
         }
     }
+    Ok(options)
+}
+
+/// Room for a result of `elem`, reused across runs.
+enum Output {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+    I64(Vec<i64>),
+    I32(Vec<i32>),
+    Bool(Vec<bool>),
+}
+
+impl Output {
+    fn new(elem: fusejit::Elem, rows: usize) -> Result<Output, String> {
+        Ok(match elem {
+            fusejit::Elem::F64 => Output::F64(vec![0.0; rows]),
+            fusejit::Elem::F32 => Output::F32(vec![0.0; rows]),
+            fusejit::Elem::I64 => Output::I64(vec![0; rows]),
+            fusejit::Elem::I32 => Output::I32(vec![0; rows]),
+            fusejit::Elem::Bool => Output::Bool(vec![false; rows]),
+            other => return Err(format!("no room for a result of {other:?}")),
+        })
+    }
+
+    fn values(&mut self) -> fusejit::ValuesMut<'_> {
+        match self {
+            Output::F64(values) => fusejit::ValuesMut::F64(values),
+            Output::F32(values) => fusejit::ValuesMut::F32(values),
+            Output::I64(values) => fusejit::ValuesMut::I64(values),
+            Output::I32(values) => fusejit::ValuesMut::I32(values),
+            Output::Bool(values) => fusejit::ValuesMut::Bool(values),
+        }
+    }
+}
+
+fn main() {
+    let options = options().unwrap_or_else(|message| {
+        eprintln!("stateful: {message}\n{USAGE}");
+        std::process::exit(2)
+    });
+    if let Err(message) = run(&options) {
+        eprintln!("stateful: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    let Options { rows, repeats, ref only, programs: ref extra, threads } = *options;
     // `examples/compare`'s data: `x` a positive random walk, `xn` it with 10% nulls, and `r`
     // small returns (`y/x − 1`, scaled) for `cumprod(1 + r)`.
     let data = baselines::Data::new(rows);
     let (x, validity) = (&data.x, &data.validity);
     let r: Vec<f64> = data.x.iter().zip(&data.y).map(|(x, y)| (y / x - 1.0) * 1e-4).collect();
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let engine = fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(threads)))
-        .expect("--threads N: 1 to EngineConfig::MAX_THREADS");
+        .map_err(|error| format!("--threads {threads}: {error}"))?;
     let mut bindings = fusejit::Bindings::new();
-    bindings.column("x", &x[..]).column("r", &r[..]);
+    bindings.column("x", &x[..]).column("r", &r[..]).column("x32", &x32[..]);
     bindings.column_with_validity("xn", &x[..], fusejit::Validity::new(validity, 0));
     let mut out = vec![0.0f64; rows];
     let mut out_validity = vec![0u8; rows.div_ceil(8)];
@@ -109,20 +171,33 @@ fn main() {
         if only.as_ref().is_some_and(|only| !program.contains(only.as_str())) {
             continue;
         }
-        let kernel = engine.compile(program).expect("compiles");
+        let kernel = engine.compile(program).map_err(|error| format!("{program}: {error}"))?;
+        let result_type =
+            match kernel.output_types_of_bindings(&bindings).map_err(|error| error.to_string())?[..] {
+                [(_, result_type)] => result_type,
+                _ => return Err(format!("{program}: times programs of one result")),
+            };
+        if result_type.shape != fusejit::Shape::Column {
+            return Err(format!("{program}: the result is a scalar, not a column"));
+        }
+        let mut result =
+            Output::new(result_type.elem, rows).map_err(|error| format!("{program}: {error}"))?;
+        let mut failure = None;
         let medians = baselines::interleaved_medians(2, repeats, |contender| {
             if contender == 0 {
-                let mut target = fusejit::ColumnMut {
-                    values: fusejit::ValuesMut::F64(&mut out),
-                    validity: &mut out_validity,
-                };
-                kernel.eval_into(&bindings, &mut target).expect("evaluates");
+                let mut target = fusejit::ColumnMut { values: result.values(), validity: &mut out_validity };
+                if let Err(error) = kernel.eval_into(&bindings, &mut target) {
+                    failure.get_or_insert(format!("{program}: {error}"));
+                }
             } else {
                 bound(bound_name, if bound_name == "mul chain" { &r } else { x }, &mut out);
             }
-            black_box(&out);
+            black_box((&out, &result.values()));
             rows
         });
+        if let Some(failure) = failure {
+            return Err(failure);
+        }
         let (jit, bounded) = (medians[0], medians[1]);
         if bound_name == "-" {
             println!("| `{program}` | {jit:.2} | - | - | - |");
@@ -130,4 +205,5 @@ fn main() {
             println!("| `{program}` | {jit:.2} | {bounded:.2} | {bound_name} | {:.2} |", jit / bounded);
         }
     }
+    Ok(())
 }
