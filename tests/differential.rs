@@ -385,11 +385,12 @@ fn kernels_on_the_traced_math_tier_equal_the_interpreter() {
     }
 }
 
-/// A result that is a division runs as a block call into the runtime's division loop (AVX2
-/// where the CPU has it, row by row in its tail): the same bits as the interpreter's `/` and
-/// as Rust's, for every length around the loop's 8- and 16-row steps and the 512-row blocks,
-/// with zeros of both signs, infinities, NaNs and subnormals as dividends and divisors, by a
-/// column, a scalar, a computed value and a reduction, f64 and f32, on one and on 3 threads.
+/// A result that is a division, or a division read only by math functions' block calls and
+/// scans, runs as a block call into the runtime's division loop (AVX2 where the CPU has it,
+/// row by row in its tail): the same bits as the interpreter's `/` and as Rust's, for every
+/// length around the loop's 8- and 16-row steps and the 512-row blocks, with zeros of both
+/// signs, infinities, NaNs and subnormals as dividends and divisors, by a column, a scalar, a
+/// computed value and a reduction, f64 and f32, on one and on 3 threads.
 #[test]
 fn result_divisions_run_as_block_calls_and_equal_the_interpreter() {
     let specials = [
@@ -426,6 +427,8 @@ fn result_divisions_run_as_block_calls_and_equal_the_interpreter() {
         .collect();
     let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+    // Rows 0, 3 and 6 of every eight null.
+    let xn_validity: Vec<u8> = (0..1601usize.div_ceil(8)).map(|_| 0b1011_0110).collect();
     // (program, whether its division is the block call)
     let programs = [
         ("x / y", true),
@@ -440,9 +443,20 @@ fn result_divisions_run_as_block_calls_and_equal_the_interpreter() {
         // A reduced quotient: the block call writes its buffer, which the reduction reads.
         ("sum(x / y) + x", true),
         ("x - mean(x32 / 3)", true),
+        // Read only by block calls and scans: the call writes the buffer they read.
+        ("exp(x / 100)", true),
+        ("ln(x / s) * 2", true),
+        ("msum(x / y, 5)", true),
+        ("cumsum(x32 / y32)", true),
+        ("pow(x / y, 2.5) + mean(exp(x / 1000))", true),
         ("x / lag(y, 3)", false),
         ("x / y + 1", false),
         ("s / x", false),
+        // Read by a row loop as well, or through a lag: it stays in the row loop.
+        ("exp(x / 100 + 1)", false),
+        ("exp(x / y) + x / y", false),
+        ("lag(x / y, 2)", false),
+        ("ln(xn / 3)", false),
     ];
     let single = Engine::with_config(EngineConfig::default().with_verify_generated_code(true)).unwrap();
     let threaded = Engine::with_config(
@@ -459,6 +473,7 @@ fn result_divisions_run_as_block_calls_and_equal_the_interpreter() {
             .column("y", &y[..rows])
             .column("x32", &x32[..rows])
             .column("y32", &y32[..rows])
+            .column_with_validity("xn", &x[..rows], fusejit::Validity::new(&xn_validity, 0))
             .scalar("s", -7.25)
             .scalar("s32", 3.5f32);
         for (source, block_call) in programs {

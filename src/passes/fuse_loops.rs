@@ -95,8 +95,9 @@ pub struct Buffer {
 pub enum BlockFunction {
     Unary(MathFunction),
     Binary(BinaryMathFunction),
-    /// IEEE division of a float column by a column or a scalar: the result's division, run
-    /// by a runtime loop with the host's widest vectors ([`is_division_block`]).
+    /// IEEE division of a float column by a column or a scalar: the result's division, or
+    /// one only block calls and scans read, run by a runtime loop with the host's widest
+    /// vectors ([`is_division_block`]).
     Divide,
 }
 
@@ -304,8 +305,9 @@ fn is_block_call(program: &Program, nullable: &[bool], node: NodeId) -> Option<B
 }
 
 /// Whether division `node` runs as a block call ([`BlockFunction::Divide`]) rather than in a
-/// fused row loop: when it is the program's result, a float column whose dividend is a
-/// column, never null, and nothing else reads it (no node, no lag, no other output). A
+/// fused row loop: a float column whose dividend is a column, never null, that is either the
+/// program's result and nothing else reads it (no node, no lag, no other output), or read
+/// only by math functions' block calls and scans ([`is_read_only_by_calls`]). A
 /// result that can be null would have its validity combined into a buffer (row by row, for
 /// a scalar divisor) and then packed apart from the call, where the row loop makes one
 /// pass: measured slower for `xn/3` and `(xn-mean(xn))/std(xn)`. Cranelift's x86-64
@@ -319,11 +321,32 @@ fn is_division_block(program: &Program, nullable: &[bool], node: NodeId) -> bool
         return false;
     };
     let is_float = matches!(program.node(node).ty.elem, Elem::F64 | Elem::F32);
-    node == program.result
-        && is_float
-        && !nullable[node.index()]
-        && program.node(lhs).ty.shape == Shape::Column
-        && !is_read_elsewhere(program, node)
+    let read_as_a_block = if node == program.result {
+        !is_read_elsewhere(program, node)
+    } else {
+        is_read_only_by_calls(program, node)
+    };
+    is_float && !nullable[node.index()] && program.node(lhs).ty.shape == Shape::Column && read_as_a_block
+}
+
+/// Whether `node`, not an output, is read only by block calls of math functions and by
+/// scans, each of which reads a computed operand from its buffer a block at a time: a
+/// division there writes that buffer whether a row loop or a block call computes it, so the
+/// call adds no pass (`exp(x / 100)`, `msum(x / y, 20)`). A lag of it, any other node or an
+/// output reading it keeps it in the row loop.
+fn is_read_only_by_calls(program: &Program, node: NodeId) -> bool {
+    let mut readers = program.nodes.iter().filter(|other| other.kind.operands().contains(&node)).peekable();
+    let is_call = |kind: &NodeKind| {
+        matches!(
+            kind,
+            NodeKind::Unary { op: UnaryOp::Math(_), .. }
+                | NodeKind::Binary { op: BinaryOp::Math(_), .. }
+                | NodeKind::Scan { .. }
+        )
+    };
+    readers.peek().is_some()
+        && readers.all(|other| is_call(&other.kind))
+        && !program.outputs.iter().any(|(_, output)| *output == node)
 }
 
 /// Whether a node (directly or through lags) or another output than the result reads `node`.
