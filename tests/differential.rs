@@ -385,14 +385,15 @@ fn kernels_on_the_traced_math_tier_equal_the_interpreter() {
     }
 }
 
-/// A result that is a division, or a division read only by math functions' block calls and
-/// scans, runs as a block call into the runtime's division loop (AVX2 where the CPU has it,
-/// row by row in its tail): the same bits as the interpreter's `/` and as Rust's, for every
-/// length around the loop's 8- and 16-row steps and the 512-row blocks, with zeros of both
-/// signs, infinities, NaNs and subnormals as dividends and divisors, by a column, a scalar, a
-/// computed value and a reduction, f64 and f32, on one and on 3 threads.
+/// A result that is a division or a square root, or one read only by math functions' block
+/// calls and scans, runs as a block call into the runtime's division or square-root loop
+/// (AVX2 where the CPU has it, row by row in its tail): the same bits as the interpreter's
+/// and as Rust's, for every length around the loop's 8- and 16-row steps and the 512-row
+/// blocks, with zeros of both signs, infinities, NaNs, subnormals and negative numbers as
+/// operands, by a column, a scalar, a computed value and a reduction, f64 and f32, on one
+/// and on 3 threads.
 #[test]
-fn result_divisions_run_as_block_calls_and_equal_the_interpreter() {
+fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
     let specials = [
         0.0,
         -0.0,
@@ -429,34 +430,47 @@ fn result_divisions_run_as_block_calls_and_equal_the_interpreter() {
     let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
     // Rows 0, 3 and 6 of every eight null.
     let xn_validity: Vec<u8> = (0..1601usize.div_ceil(8)).map(|_| 0b1011_0110).collect();
-    // (program, whether its division is the block call)
-    let programs = [
-        ("x / y", true),
-        ("x / s", true),
-        ("x / -0.0", true),
-        ("(x - y) / 3", true),
-        ("ln(abs(x)) / y", true),
-        ("(x - mean(x)) / std(x)", true),
-        ("x32 / y32", true),
-        ("x32 / s32", true),
-        ("(x32 - mean(x32)) / std(x32)", true),
+    // (program, the wide block calls its plan has)
+    let programs: [(&str, &[&str]); 35] = [
+        ("x / y", &["div"]),
+        ("x / s", &["div"]),
+        ("x / -0.0", &["div"]),
+        ("(x - y) / 3", &["div"]),
+        ("ln(abs(x)) / y", &["div"]),
+        ("(x - mean(x)) / std(x)", &["div"]),
+        ("x32 / y32", &["div"]),
+        ("x32 / s32", &["div"]),
+        ("(x32 - mean(x32)) / std(x32)", &["div"]),
         // A reduced quotient: the block call writes its buffer, which the reduction reads.
-        ("sum(x / y) + x", true),
-        ("x - mean(x32 / 3)", true),
+        ("sum(x / y) + x", &["div"]),
+        ("x - mean(x32 / 3)", &["div"]),
         // Read only by block calls and scans: the call writes the buffer they read.
-        ("exp(x / 100)", true),
-        ("ln(x / s) * 2", true),
-        ("msum(x / y, 5)", true),
-        ("cumsum(x32 / y32)", true),
-        ("pow(x / y, 2.5) + mean(exp(x / 1000))", true),
-        ("x / lag(y, 3)", false),
-        ("x / y + 1", false),
-        ("s / x", false),
+        ("exp(x / 100)", &["div"]),
+        ("ln(x / s) * 2", &["div"]),
+        ("msum(x / y, 5)", &["div"]),
+        ("cumsum(x32 / y32)", &["div"]),
+        ("pow(x / y, 2.5) + mean(exp(x / 1000))", &["div"]),
+        ("x / lag(y, 3)", &[]),
+        ("x / y + 1", &[]),
+        ("s / x", &[]),
         // Read by a row loop as well, or through a lag: it stays in the row loop.
-        ("exp(x / 100 + 1)", false),
-        ("exp(x / y) + x / y", false),
-        ("lag(x / y, 2)", false),
-        ("ln(xn / 3)", false),
+        ("exp(x / 100 + 1)", &[]),
+        ("exp(x / y) + x / y", &[]),
+        ("lag(x / y, 2)", &[]),
+        ("ln(xn / 3)", &[]),
+        // Square roots, where divisions would be block calls.
+        ("sqrt(x)", &["sqrt"]),
+        ("sqrt(x * y)", &[]),
+        ("exp(sqrt(ln(x))) + msum(sqrt(cumsum(x)), 3)", &["sqrt"]),
+        ("sqrt(x32)", &["sqrt"]),
+        ("exp(sqrt(x) / 8)", &["div", "sqrt"]),
+        ("sqrt(x / y)", &["div", "sqrt"]),
+        ("sqrt(sqrt(x)) + 1", &[]),
+        ("mavg(sqrt(x32), 3) + sum(sqrt(x))", &["sqrt"]),
+        ("sqrt(x) + 1", &[]),
+        ("sqrt(lag(x, 2))", &[]),
+        ("lag(sqrt(x), 2)", &[]),
+        ("sqrt(xn)", &[]),
     ];
     let single = Engine::with_config(EngineConfig::default().with_verify_generated_code(true)).unwrap();
     let threaded = Engine::with_config(
@@ -476,10 +490,13 @@ fn result_divisions_run_as_block_calls_and_equal_the_interpreter() {
             .column_with_validity("xn", &x[..rows], fusejit::Validity::new(&xn_validity, 0))
             .scalar("s", -7.25)
             .scalar("s32", 3.5f32);
-        for (source, block_call) in programs {
+        for (source, block_calls) in programs {
             let kernel = single.compile(source).unwrap();
             let plan = kernel.plan_text(&bindings).unwrap();
-            assert_eq!(plan.contains("block call div"), block_call, "{source}:\n{plan}");
+            for name in ["div", "sqrt"] {
+                let expected = block_calls.contains(&name);
+                assert_eq!(plan.contains(&format!("block call {name} ")), expected, "{source}:\n{plan}");
+            }
             let reference = kernel.interpret(&bindings).unwrap();
             let native = kernel.eval(&bindings).unwrap();
             compare(source, &native, &reference).unwrap_or_else(|message| panic!("{rows} rows: {message}"));
@@ -487,9 +504,20 @@ fn result_divisions_run_as_block_calls_and_equal_the_interpreter() {
             compare(source, &split, &reference)
                 .unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
         }
-        // And against Rust's `/` directly, row by row.
+        // And against Rust's `/` and `sqrt` directly, row by row.
         let quotient = single.compile("x / y").unwrap().eval(&bindings).unwrap();
+        let root = single.compile("sqrt(x)").unwrap().eval(&bindings).unwrap();
         for row in 0..rows {
+            match root.get(row) {
+                Some(fusejit::Scalar::F64(got)) => {
+                    let expected = x[row].sqrt();
+                    assert!(
+                        got.to_bits() == expected.to_bits() || (got.is_nan() && expected.is_nan()),
+                        "sqrt: row {row}"
+                    )
+                }
+                other => panic!("sqrt: row {row}: {other:?}"),
+            }
             let expected = x[row] / y[row];
             match quotient.get(row) {
                 Some(fusejit::Scalar::F64(got)) => {

@@ -61,6 +61,8 @@ pub(crate) fn emit(
         RuntimeFunction::DivideF64BlockByScalar => divide_block(&mut builder, &params, types::F64, true),
         RuntimeFunction::DivideF32Block => divide_block(&mut builder, &params, types::F32, false),
         RuntimeFunction::DivideF32BlockByScalar => divide_block(&mut builder, &params, types::F32, true),
+        RuntimeFunction::SqrtF64Block => sqrt_block(&mut builder, &params, types::F64),
+        RuntimeFunction::SqrtF32Block => sqrt_block(&mut builder, &params, types::F32),
         RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
             return Err(CodegenError::Unsupported("scan and reduction callbacks as emitted code"));
         }
@@ -330,6 +332,22 @@ fn divide_block(builder: &mut FunctionBuilder<'_>, params: &[Value], element: ty
         let quotient = builder.ins().fdiv(dividend, divisor);
         let to = builder.ins().iadd(dst, offset);
         builder.ins().store(memory(), quotient, to, 0);
+    });
+}
+
+/// `(src, dst, n)`: `dst[i] = √src[i]` for `i < n`, of `element` (F64 or F32). Row by row:
+/// IEEE square root is correctly rounded, so these are the host runtime's bits.
+fn sqrt_block(builder: &mut FunctionBuilder<'_>, params: &[Value], element: types::Type) {
+    let (src, dst, n) = (params[0], params[1], params[2]);
+    let size = i64::from(element.bytes());
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, n, |builder, i| {
+        let offset = builder.ins().imul_imm_u(i, size);
+        let from = builder.ins().iadd(src, offset);
+        let value = builder.ins().load(element, memory(), from, 0);
+        let root = builder.ins().sqrt(value);
+        let to = builder.ins().iadd(dst, offset);
+        builder.ins().store(memory(), root, to, 0);
     });
 }
 

@@ -45,10 +45,14 @@ pub(crate) enum RuntimeFunction {
     DivideF32Block,
     /// IEEE division of an f32 block by a scalar: `(a, divisor bits in the low 32, dst, n)`.
     DivideF32BlockByScalar,
+    /// IEEE square root of an f64 block: `(src, dst, n)`.
+    SqrtF64Block,
+    /// IEEE square root of an f32 block: `(src, dst, n)`.
+    SqrtF32Block,
 }
 
 /// The functions after the math blocks, in index order.
-const OTHERS: [RuntimeFunction; 11] = [
+const OTHERS: [RuntimeFunction; 13] = [
     RuntimeFunction::ShiftHalo,
     RuntimeFunction::PackValidity,
     RuntimeFunction::CombineValidity,
@@ -60,6 +64,8 @@ const OTHERS: [RuntimeFunction; 11] = [
     RuntimeFunction::DivideF64BlockByScalar,
     RuntimeFunction::DivideF32Block,
     RuntimeFunction::DivideF32BlockByScalar,
+    RuntimeFunction::SqrtF64Block,
+    RuntimeFunction::SqrtF32Block,
 ];
 
 /// How many runtime functions there are: f64 and f32 blocks of every math function and every
@@ -94,6 +100,8 @@ impl RuntimeFunction {
             RuntimeFunction::DivideF64BlockByScalar => "fusejit_divide_f64_block_by_scalar",
             RuntimeFunction::DivideF32Block => "fusejit_divide_f32_block",
             RuntimeFunction::DivideF32BlockByScalar => "fusejit_divide_f32_block_by_scalar",
+            RuntimeFunction::SqrtF64Block => "fusejit_sqrt_f64_block",
+            RuntimeFunction::SqrtF32Block => "fusejit_sqrt_f32_block",
         }
     }
 
@@ -119,6 +127,8 @@ impl RuntimeFunction {
             RuntimeFunction::DivideF64BlockByScalar => others + 8,
             RuntimeFunction::DivideF32Block => others + 9,
             RuntimeFunction::DivideF32BlockByScalar => others + 10,
+            RuntimeFunction::SqrtF64Block => others + 11,
+            RuntimeFunction::SqrtF32Block => others + 12,
         }
     }
 
@@ -127,7 +137,9 @@ impl RuntimeFunction {
         let params = match self {
             RuntimeFunction::MathF64Block(_)
             | RuntimeFunction::MathF32Block(_)
-            | RuntimeFunction::ShiftHalo => 3,
+            | RuntimeFunction::ShiftHalo
+            | RuntimeFunction::SqrtF64Block
+            | RuntimeFunction::SqrtF32Block => 3,
             RuntimeFunction::BinaryMathF64Block(_)
             | RuntimeFunction::BinaryMathF32Block(_)
             | RuntimeFunction::PackValidity
@@ -167,6 +179,8 @@ impl RuntimeFunction {
             RuntimeFunction::DivideF64BlockByScalar => stubs::divide_f64_block_by_scalar as *const u8,
             RuntimeFunction::DivideF32Block => stubs::divide_f32_block as *const u8,
             RuntimeFunction::DivideF32BlockByScalar => stubs::divide_f32_block_by_scalar as *const u8,
+            RuntimeFunction::SqrtF64Block => stubs::sqrt_f64_block as *const u8,
+            RuntimeFunction::SqrtF32Block => stubs::sqrt_f32_block as *const u8,
         }
     }
 
@@ -186,7 +200,9 @@ impl RuntimeFunction {
             | RuntimeFunction::DivideF64Block
             | RuntimeFunction::DivideF64BlockByScalar
             | RuntimeFunction::DivideF32Block
-            | RuntimeFunction::DivideF32BlockByScalar => true,
+            | RuntimeFunction::DivideF32BlockByScalar
+            | RuntimeFunction::SqrtF64Block
+            | RuntimeFunction::SqrtF32Block => true,
             RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
                 false
             }

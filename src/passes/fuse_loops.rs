@@ -97,8 +97,11 @@ pub enum BlockFunction {
     Binary(BinaryMathFunction),
     /// IEEE division of a float column by a column or a scalar: the result's division, or
     /// one only block calls and scans read, run by a runtime loop with the host's widest
-    /// vectors ([`is_division_block`]).
+    /// vectors ([`is_wide_block`]).
     Divide,
+    /// IEEE square root of a float column, where a division would be a block call
+    /// ([`is_wide_block`]).
+    SquareRoot,
 }
 
 impl BlockFunction {
@@ -107,6 +110,7 @@ impl BlockFunction {
             BlockFunction::Unary(function) => function.name(),
             BlockFunction::Binary(function) => function.name(),
             BlockFunction::Divide => "div",
+            BlockFunction::SquareRoot => "sqrt",
         }
     }
 }
@@ -290,63 +294,89 @@ fn resolve_lags(program: &Program, mut node: NodeId) -> (NodeId, u64) {
     (node, delta)
 }
 
-fn is_block_call(program: &Program, nullable: &[bool], node: NodeId) -> Option<BlockFunction> {
-    if program.node(node).ty.shape != Shape::Column {
-        return None;
-    }
-    match program.node(node).kind {
-        NodeKind::Unary { op: UnaryOp::Math(function), .. } => Some(BlockFunction::Unary(function)),
-        NodeKind::Binary { op: BinaryOp::Math(function), .. } => Some(BlockFunction::Binary(function)),
-        NodeKind::Binary { op: BinaryOp::Div, .. } if is_division_block(program, nullable, node) => {
-            Some(BlockFunction::Divide)
+/// Each node's block call, if it runs as one, decided from the last node back: whether a
+/// division or a square root does depends on its readers' calls, and readers come after
+/// what they read.
+fn block_calls(program: &Program, nullable: &[bool]) -> Vec<Option<BlockFunction>> {
+    let mut readers: Vec<Vec<NodeId>> = vec![Vec::new(); program.nodes.len()];
+    for (index, node) in program.nodes.iter().enumerate() {
+        for operand in node.kind.operands() {
+            readers[operand.index()].push(NodeId(index as u32));
         }
-        _ => None,
     }
+    let mut calls: Vec<Option<BlockFunction>> = vec![None; program.nodes.len()];
+    for index in (0..program.nodes.len()).rev() {
+        let node = NodeId(index as u32);
+        if program.node(node).ty.shape != Shape::Column {
+            continue;
+        }
+        let wide = |first: NodeId| is_wide_block(program, nullable, node, first, &readers[index], &calls);
+        calls[index] = match program.node(node).kind {
+            NodeKind::Unary { op: UnaryOp::Math(function), .. } => Some(BlockFunction::Unary(function)),
+            NodeKind::Binary { op: BinaryOp::Math(function), .. } => Some(BlockFunction::Binary(function)),
+            NodeKind::Binary { op: BinaryOp::Div, lhs, .. } if wide(lhs) => Some(BlockFunction::Divide),
+            NodeKind::Unary { op: UnaryOp::Sqrt, arg }
+                if wide(arg) && is_read_where_it_lies(program, arg) =>
+            {
+                Some(BlockFunction::SquareRoot)
+            }
+            _ => None,
+        };
+    }
+    calls
 }
 
-/// Whether division `node` runs as a block call ([`BlockFunction::Divide`]) rather than in a
-/// fused row loop: a float column whose dividend is a column, never null, that is either the
-/// program's result and nothing else reads it (no node, no lag, no other output), or read
-/// only by math functions' block calls and scans ([`is_read_only_by_calls`]). A
-/// result that can be null would have its validity combined into a buffer (row by row, for
-/// a scalar divisor) and then packed apart from the call, where the row loop makes one
-/// pass: measured slower for `xn/3` and `(xn-mean(xn))/std(xn)`. Cranelift's x86-64
-/// loops divide two f64 lanes an instruction, a runtime loop compiled for AVX2 four (eight
-/// f32), and IEEE division is correctly rounded, so the bits are the same. The quotient then
-/// goes straight into the output (`LoopPlan::result_in_place`); a quotient that a later stage
-/// read back would pay a pass over a buffer that measured about what the wider division
-/// saves (docs/PERFORMANCE.md, "A result's division at four lanes").
-fn is_division_block(program: &Program, nullable: &[bool], node: NodeId) -> bool {
-    let NodeKind::Binary { op: BinaryOp::Div, lhs, .. } = program.node(node).kind else {
-        return false;
-    };
+/// Whether a square root's operand `node` is an input or what a block call or a scan wrote
+/// (a division's, which is then one too): a block call over the buffer of a row loop's value
+/// measured slower than the row loop in most runs (`sqrt(x * r)`, docs/PERFORMANCE.md,
+/// "Square roots at four lanes"), where over an input it takes half the time.
+fn is_read_where_it_lies(program: &Program, node: NodeId) -> bool {
+    matches!(
+        program.node(node).kind,
+        NodeKind::Input { .. }
+            | NodeKind::Unary { op: UnaryOp::Math(_), .. }
+            | NodeKind::Binary { op: BinaryOp::Math(_) | BinaryOp::Div, .. }
+            | NodeKind::Scan { .. }
+    )
+}
+
+/// Whether an IEEE division or square root `node` (first operand `first`, read by
+/// `readers`) runs as a block call ([`BlockFunction::Divide`], [`BlockFunction::SquareRoot`])
+/// rather than in a fused row loop: a float column never null whose first operand is a
+/// column, that is either the program's result and nothing else reads it (no node, no lag,
+/// no other output), or a value read only by block calls and scans, each of which reads a
+/// computed operand from its buffer a block at a time — the value is written to that buffer
+/// whether a row loop or a block call computes it, so the call adds no pass (`exp(x / 100)`,
+/// `msum(x / y, 20)`, `sqrt(x) / 3`). Cranelift's x86-64 loops divide (and take square
+/// roots of) two f64 lanes an instruction, a runtime loop compiled for AVX2 four (eight f32),
+/// and IEEE division and square root are correctly rounded, so the bits are the same.
+///
+/// A result that can be null would have its validity combined into a buffer (row by row,
+/// for a scalar divisor) and then packed apart from the call, where the row loop makes one
+/// pass: measured slower for `xn/3` and `(xn-mean(xn))/std(xn)`. A value that a row loop, a
+/// lag or an output reads stays in the row loop: a pass over a buffer to read it back
+/// measured about what the wider division saves (docs/PERFORMANCE.md, "A result's division
+/// at four lanes").
+fn is_wide_block(
+    program: &Program,
+    nullable: &[bool],
+    node: NodeId,
+    first: NodeId,
+    readers: &[NodeId],
+    calls: &[Option<BlockFunction>],
+) -> bool {
     let is_float = matches!(program.node(node).ty.elem, Elem::F64 | Elem::F32);
     let read_as_a_block = if node == program.result {
         !is_read_elsewhere(program, node)
     } else {
-        is_read_only_by_calls(program, node)
+        let is_call = |reader: &NodeId| {
+            calls[reader.index()].is_some() || matches!(program.node(*reader).kind, NodeKind::Scan { .. })
+        };
+        !readers.is_empty()
+            && readers.iter().all(is_call)
+            && !program.outputs.iter().any(|(_, output)| *output == node)
     };
-    is_float && !nullable[node.index()] && program.node(lhs).ty.shape == Shape::Column && read_as_a_block
-}
-
-/// Whether `node`, not an output, is read only by block calls of math functions and by
-/// scans, each of which reads a computed operand from its buffer a block at a time: a
-/// division there writes that buffer whether a row loop or a block call computes it, so the
-/// call adds no pass (`exp(x / 100)`, `msum(x / y, 20)`). A lag of it, any other node or an
-/// output reading it keeps it in the row loop.
-fn is_read_only_by_calls(program: &Program, node: NodeId) -> bool {
-    let mut readers = program.nodes.iter().filter(|other| other.kind.operands().contains(&node)).peekable();
-    let is_call = |kind: &NodeKind| {
-        matches!(
-            kind,
-            NodeKind::Unary { op: UnaryOp::Math(_), .. }
-                | NodeKind::Binary { op: BinaryOp::Math(_), .. }
-                | NodeKind::Scan { .. }
-        )
-    };
-    readers.peek().is_some()
-        && readers.all(|other| is_call(&other.kind))
-        && !program.outputs.iter().any(|(_, output)| *output == node)
+    is_float && !nullable[node.index()] && program.node(first).ty.shape == Shape::Column && read_as_a_block
 }
 
 /// Whether a node (directly or through lags) or another output than the result reads `node`.
@@ -385,6 +415,7 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
     let nullable = program.nullable_nodes(&InputForm::nullable_slots(&input_forms));
     // Which nodes have nulls beyond the first rows that lags leave null.
     let nulls_past_lags = program.nullable_nodes_with(&InputForm::nullable_slots(&input_forms), false);
+    let block_calls = block_calls(program, &nullable);
     let mut scalars = Vec::new();
     let mut stages: Vec<Stage> = Vec::new();
     let mut stage_of: Vec<Option<usize>> = vec![None; count];
@@ -424,7 +455,7 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
             {
                 stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
                 scan_loop = false;
-                if let Some(op) = is_block_call(program, &nullable, id) {
+                if let Some(op) = block_calls[index] {
                     stage_of[index] = Some(stages.len());
                     stages.push(Stage::BlockCall { node: id, function: op });
                 } else {
@@ -442,7 +473,7 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
                 scans.push((id, op));
             }
             (Shape::Column, _) => {
-                if let Some(op) = is_block_call(program, &nullable, id) {
+                if let Some(op) = block_calls[index] {
                     if !current.is_empty() {
                         stages.push(Stage::Loop { nodes: std::mem::take(&mut current), vector: None });
                     }

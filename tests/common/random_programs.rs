@@ -518,6 +518,11 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "(x - y) / a",
     "x / y",
     "w / b",
+    // Square roots and divisions as block calls: results, and values only a math block reads.
+    "sqrt(x)",
+    "sqrt(w)",
+    "exp(sqrt(y))",
+    "ln(x / y)",
     // Trig with ordinary, huge (Payne–Hanek) and mixed vectors: x·1.0995e10 straddles 2⁴⁰.
     "sin(x) + cos(x * 1e200) * tan(x * 1.0995e10) + sin(w * 1e30)",
     // Loops that only copy the result out, a lane group at a time: a block call's result, an

@@ -38,7 +38,14 @@ impl<'p, 'b> Translator<'p, 'b> {
                     unreachable!("the plan divides floats only in block calls")
                 }
             }),
-            _ => self.math_stub(function, elem),
+            BlockFunction::SquareRoot => self.stub(match elem {
+                Elem::F64 => RuntimeFunction::SqrtF64Block,
+                Elem::F32 => RuntimeFunction::SqrtF32Block,
+                Elem::I64 | Elem::I32 | Elem::Bool => {
+                    unreachable!("the plan takes square roots of floats only")
+                }
+            }),
+            BlockFunction::Unary(_) | BlockFunction::Binary(_) => self.math_stub(function, elem),
         };
         self.builder.ins().call(stub, &arguments);
     }
@@ -188,6 +195,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             (BlockFunction::Binary(function), Elem::F64) => RuntimeFunction::BinaryMathF64Block(function),
             (BlockFunction::Binary(function), Elem::F32) => RuntimeFunction::BinaryMathF32Block(function),
             (BlockFunction::Divide, _) => unreachable!("divisions call the `Divide…Block` runtime functions"),
+            (BlockFunction::SquareRoot, _) => {
+                unreachable!("square roots call the `Sqrt…Block` runtime functions")
+            }
             (_, Elem::I64 | Elem::I32 | Elem::Bool) => {
                 unreachable!("check converts integers to f64 for math functions and rejects bools")
             }
