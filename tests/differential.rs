@@ -431,7 +431,7 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
     // Rows 0, 3 and 6 of every eight null.
     let xn_validity: Vec<u8> = (0..1601usize.div_ceil(8)).map(|_| 0b1011_0110).collect();
     // (program, the wide block calls its plan has)
-    let programs: [(&str, &[&str]); 35] = [
+    let programs: [(&str, &[&str]); 37] = [
         ("x / y", &["div"]),
         ("x / s", &["div"]),
         ("x / -0.0", &["div"]),
@@ -461,6 +461,9 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
         // Square roots, where divisions would be block calls.
         ("sqrt(x)", &["sqrt"]),
         ("sqrt(x * y)", &[]),
+        // Over a division that is not a call (a scalar dividend; read by a row loop too).
+        ("sqrt(s / x)", &[]),
+        ("exp(sqrt(x / y)) + x / y", &[]),
         ("exp(sqrt(ln(x))) + msum(sqrt(cumsum(x)), 3)", &["sqrt"]),
         ("sqrt(x32)", &["sqrt"]),
         ("exp(sqrt(x) / 8)", &["div", "sqrt"]),

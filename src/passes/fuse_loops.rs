@@ -315,10 +315,11 @@ fn block_calls(program: &Program, nullable: &[bool]) -> Vec<Option<BlockFunction
             NodeKind::Unary { op: UnaryOp::Math(function), .. } => Some(BlockFunction::Unary(function)),
             NodeKind::Binary { op: BinaryOp::Math(function), .. } => Some(BlockFunction::Binary(function)),
             NodeKind::Binary { op: BinaryOp::Div, lhs, .. } if wide(lhs) => Some(BlockFunction::Divide),
-            NodeKind::Unary { op: UnaryOp::Sqrt, arg }
-                if wide(arg) && is_read_where_it_lies(program, arg) =>
-            {
-                Some(BlockFunction::SquareRoot)
+            NodeKind::Unary { op: UnaryOp::Sqrt, arg } if wide(arg) => {
+                // Its operand's question assumes this square root is a call.
+                calls[index] = Some(BlockFunction::SquareRoot);
+                is_written_by_a_call(program, nullable, arg, &readers, &calls)
+                    .then_some(BlockFunction::SquareRoot)
             }
             _ => None,
         };
@@ -326,18 +327,28 @@ fn block_calls(program: &Program, nullable: &[bool]) -> Vec<Option<BlockFunction
     calls
 }
 
-/// Whether a square root's operand `node` is an input or what a block call or a scan wrote
-/// (a division's, which is then one too): a block call over the buffer of a row loop's value
-/// measured slower than the row loop in most runs (`sqrt(x * r)`, docs/PERFORMANCE.md,
-/// "Square roots at four lanes"), where over an input it takes half the time.
-fn is_read_where_it_lies(program: &Program, node: NodeId) -> bool {
-    matches!(
-        program.node(node).kind,
+/// Whether a square root's operand `node` is an input or what a block call or a scan writes
+/// (a division only if it is a call itself, given `calls` of every node after it): a block
+/// call over the buffer of a row loop's value measured slower than the row loop in most
+/// runs (`sqrt(x * r)`, docs/PERFORMANCE.md, "Divisions that block calls read, and square
+/// roots at four lanes"), where over an input it takes half the time.
+fn is_written_by_a_call(
+    program: &Program,
+    nullable: &[bool],
+    node: NodeId,
+    readers: &[Vec<NodeId>],
+    calls: &[Option<BlockFunction>],
+) -> bool {
+    match program.node(node).kind {
         NodeKind::Input { .. }
-            | NodeKind::Unary { op: UnaryOp::Math(_), .. }
-            | NodeKind::Binary { op: BinaryOp::Math(_) | BinaryOp::Div, .. }
-            | NodeKind::Scan { .. }
-    )
+        | NodeKind::Unary { op: UnaryOp::Math(_), .. }
+        | NodeKind::Binary { op: BinaryOp::Math(_), .. }
+        | NodeKind::Scan { .. } => true,
+        NodeKind::Binary { op: BinaryOp::Div, lhs, .. } => {
+            is_wide_block(program, nullable, node, lhs, &readers[node.index()], calls)
+        }
+        _ => false,
+    }
 }
 
 /// Whether an IEEE division or square root `node` (first operand `first`, read by
