@@ -10,10 +10,11 @@ fn main() {
     let split_all = std::env::args().any(|arg| arg == "--split-all");
     let min_rows = if split_all { 64 } else { fusejit::EngineConfig::DEFAULT_MIN_ROWS_PER_THREAD };
     println!("median of 41 interleaved runs; 1-thread time / 2-thread time\n");
-    let programs = ["x*a", "(x-y)*a+b", "dlog(x,1)*a+b", "(x-mean(x))/std(x)", "mavg(x,20)"];
+    let programs = ["x*a", "x32*a", "(x-y)*a+b", "dlog(x,1)*a+b", "(x-mean(x))/std(x)", "mavg(x,20)"];
     for rows in [16_384usize, 32_768, 65_536, 131_072, 262_144, 524_288, 1_048_576, 4_194_304] {
         let x: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.001).sin()).collect();
         let y: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.002).cos()).collect();
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let mut line = format!("{rows:>8}");
         for program in programs {
             let engines: Vec<fusejit::Engine> = [1usize, 2]
@@ -29,8 +30,13 @@ fn main() {
                 .collect();
             let kernels: Vec<_> = engines.iter().map(|e| e.compile(program).unwrap()).collect();
             let mut b = fusejit::Bindings::new();
-            b.column("x", &x[..]).column("y", &y[..]).scalar("a", 2.0).scalar("b", 0.5);
+            b.column("x", &x[..])
+                .column("x32", &x32[..])
+                .column("y", &y[..])
+                .scalar("a", 2.0)
+                .scalar("b", 0.5);
             let mut out = vec![0.0; rows];
+            let mut out32 = vec![0.0f32; rows];
             let mut valid = vec![0u8; rows / 8 + 1];
             let mut samples = [Vec::new(), Vec::new()];
             for _ in 0..41 {
@@ -41,10 +47,13 @@ fn main() {
                     }
                     std::hint::black_box(acc);
                     let t = Instant::now();
-                    let mut col = fusejit::ColumnMut {
-                        values: fusejit::ValuesMut::F64(&mut out),
-                        validity: &mut valid,
+                    // The one f32 program writes an f32 column.
+                    let values = if program.contains("x32") {
+                        fusejit::ValuesMut::F32(&mut out32)
+                    } else {
+                        fusejit::ValuesMut::F64(&mut out)
                     };
+                    let mut col = fusejit::ColumnMut { values, validity: &mut valid };
                     kernel.eval_into(&b, &mut col).unwrap();
                     samples[k].push(t.elapsed().as_secs_f64());
                 }
