@@ -101,38 +101,6 @@ fn options() -> Result<Options, String> {
     Ok(options)
 }
 
-/// Room for a result of `elem`, reused across runs.
-enum Output {
-    F64(Vec<f64>),
-    F32(Vec<f32>),
-    I64(Vec<i64>),
-    I32(Vec<i32>),
-    Bool(Vec<bool>),
-}
-
-impl Output {
-    fn new(elem: fusejit::Elem, rows: usize) -> Result<Output, String> {
-        Ok(match elem {
-            fusejit::Elem::F64 => Output::F64(vec![0.0; rows]),
-            fusejit::Elem::F32 => Output::F32(vec![0.0; rows]),
-            fusejit::Elem::I64 => Output::I64(vec![0; rows]),
-            fusejit::Elem::I32 => Output::I32(vec![0; rows]),
-            fusejit::Elem::Bool => Output::Bool(vec![false; rows]),
-            other => return Err(format!("no room for a result of {other:?}")),
-        })
-    }
-
-    fn values(&mut self) -> fusejit::ValuesMut<'_> {
-        match self {
-            Output::F64(values) => fusejit::ValuesMut::F64(values),
-            Output::F32(values) => fusejit::ValuesMut::F32(values),
-            Output::I64(values) => fusejit::ValuesMut::I64(values),
-            Output::I32(values) => fusejit::ValuesMut::I32(values),
-            Output::Bool(values) => fusejit::ValuesMut::Bool(values),
-        }
-    }
-}
-
 fn main() {
     let options = options().unwrap_or_else(|message| {
         eprintln!("stateful: {message}\n{USAGE}");
@@ -180,19 +148,20 @@ fn run(options: &Options) -> Result<(), String> {
         if result_type.shape != fusejit::Shape::Column {
             return Err(format!("{program}: the result is a scalar, not a column"));
         }
-        let mut result =
-            Output::new(result_type.elem, rows).map_err(|error| format!("{program}: {error}"))?;
+        // Room for the result, reused across runs.
+        let mut result = fusejit::ColumnValues::zeroed(result_type.elem, rows);
         let mut failure = None;
         let medians = baselines::interleaved_medians(2, repeats, |contender| {
             if contender == 0 {
-                let mut target = fusejit::ColumnMut { values: result.values(), validity: &mut out_validity };
+                let mut target =
+                    fusejit::ColumnMut { values: (&mut result).into(), validity: &mut out_validity };
                 if let Err(error) = kernel.eval_into(&bindings, &mut target) {
                     failure.get_or_insert(format!("{program}: {error}"));
                 }
             } else {
                 bound(bound_name, if bound_name == "mul chain" { &r } else { x }, &mut out);
             }
-            black_box((&out, &result.values()));
+            black_box((&out, &result));
             rows
         });
         if let Some(failure) = failure {

@@ -301,6 +301,18 @@ pub enum ColumnValues {
 }
 
 impl ColumnValues {
+    /// `rows` zeros (`false` for bools) of element type `elem`: room for a result of that
+    /// type, which `Kernel::eval_into` writes through `ValuesMut::from(&mut values)`.
+    pub fn zeroed(elem: Elem, rows: usize) -> ColumnValues {
+        match elem {
+            Elem::F64 => ColumnValues::F64(vec![0.0; rows]),
+            Elem::F32 => ColumnValues::F32(vec![0.0; rows]),
+            Elem::I64 => ColumnValues::I64(vec![0; rows]),
+            Elem::I32 => ColumnValues::I32(vec![0; rows]),
+            Elem::Bool => ColumnValues::Bool(vec![false; rows]),
+        }
+    }
+
     /// The number of rows.
     pub fn len(&self) -> usize {
         match self {

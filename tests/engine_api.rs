@@ -112,6 +112,43 @@ fn eval_into_writes_caller_buffers() {
     ));
 }
 
+/// `ColumnValues::zeroed` makes room of the result's type, and `ValuesMut::from` lends it to
+/// `eval_into`: the values are `eval`'s, for every element type; room of another type is the
+/// usual type error.
+#[test]
+fn zeroed_column_values_receive_eval_into_results_of_every_type() {
+    let engine = Engine::new();
+    let x = [1.5, -2.0, 3.25];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    let programs = [
+        ("x * 2", Elem::F64),
+        ("f32(x)", Elem::F32),
+        ("i64(x)", Elem::I64),
+        ("i32(x)", Elem::I32),
+        ("x > 0", Elem::Bool),
+    ];
+    for (program, elem) in programs {
+        let kernel = engine.compile(program).unwrap();
+        let mut values = ColumnValues::zeroed(elem, x.len());
+        assert_eq!(values.len(), 3, "{program}");
+        let mut validity = [0u8];
+        let summary = kernel
+            .eval_into(&bindings, &mut ColumnMut { values: (&mut values).into(), validity: &mut validity })
+            .unwrap();
+        assert_eq!((summary.len, summary.null_count), (3, 0), "{program}");
+        assert_eq!(values, kernel.eval(&bindings).unwrap().values, "{program}");
+    }
+    assert_eq!(ColumnValues::zeroed(Elem::I32, 2), ColumnValues::I32(vec![0, 0]));
+    assert_eq!(ColumnValues::zeroed(Elem::Bool, 1), ColumnValues::Bool(vec![false]));
+    let mut wrong = ColumnValues::zeroed(Elem::F32, x.len());
+    let kernel = engine.compile("x * 2").unwrap();
+    assert!(matches!(
+        kernel.eval_into(&bindings, &mut ColumnMut { values: (&mut wrong).into(), validity: &mut [0u8] }),
+        Err(Error::Eval(EvalError::OutputType { expected: Elem::F64, found: Elem::F32 }))
+    ));
+}
+
 #[test]
 fn compile_with_schema_specialises_eagerly_and_shows_the_ir() {
     let engine =

@@ -16,7 +16,7 @@ use crate::bindings::{self, Bindings};
 
 use crate::check::{self, Schema};
 use crate::codegen::{self, CodegenError, Compiler, Listings, NativeKernel, OutputTarget};
-use crate::column::{Binding, Column};
+use crate::column::{Binding, Column, ColumnValues};
 use crate::error::{CompileError, ConfigError, Error, EvalError};
 use crate::ir::{self, Elem};
 use crate::math::Isa;
@@ -400,6 +400,20 @@ pub enum ValuesMut<'a> {
     I32(&'a mut [i32]),
     /// Room for bool results.
     Bool(&'a mut [bool]),
+}
+
+impl<'a> From<&'a mut ColumnValues> for ValuesMut<'a> {
+    /// Room for a result of the values' type, as many rows as they have (with
+    /// [`ColumnValues::zeroed`], an owned output for `eval_into`).
+    fn from(values: &'a mut ColumnValues) -> ValuesMut<'a> {
+        match values {
+            ColumnValues::F64(values) => ValuesMut::F64(values),
+            ColumnValues::F32(values) => ValuesMut::F32(values),
+            ColumnValues::I64(values) => ValuesMut::I64(values),
+            ColumnValues::I32(values) => ValuesMut::I32(values),
+            ColumnValues::Bool(values) => ValuesMut::Bool(values),
+        }
+    }
 }
 
 /// Caller-provided output buffers: values and a validity bitmap (LSB-first, offset 0) of at

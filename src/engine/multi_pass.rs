@@ -364,13 +364,7 @@ struct OutputBuffer {
 
 impl OutputBuffer {
     fn new(elem: Elem, len: usize, nullable: bool) -> OutputBuffer {
-        let values = match elem {
-            Elem::F64 => ColumnValues::F64(vec![0.0; len]),
-            Elem::F32 => ColumnValues::F32(vec![0.0; len]),
-            Elem::I64 => ColumnValues::I64(vec![0; len]),
-            Elem::I32 => ColumnValues::I32(vec![0; len]),
-            Elem::Bool => ColumnValues::Bool(vec![false; len]),
-        };
+        let values = ColumnValues::zeroed(elem, len);
         OutputBuffer { values, bitmap: vec![0u8; if nullable { len.div_ceil(8) } else { 0 }], nullable, len }
     }
 
