@@ -387,11 +387,12 @@ fn kernels_on_the_traced_math_tier_equal_the_interpreter() {
 
 /// A result that is a division or a square root, or one read only by math functions' block
 /// calls and scans, runs as a block call into the runtime's division or square-root loop
-/// (AVX2 where the CPU has it, row by row in its tail): the same bits as the interpreter's
-/// and as Rust's, for every length around the loop's 8- and 16-row steps and the 512-row
-/// blocks, with zeros of both signs, infinities, NaNs, subnormals and negative numbers as
-/// operands, by a column, a scalar, a computed value and a reduction, f64 and f32, on one
-/// and on 3 threads.
+/// (AVX2 where the CPU has it, row by row in its tail), a division by a scalar of a column
+/// less a scalar (`(x − mean(x)) / std(x)`) with the subtraction folded into the call: the
+/// same bits as the interpreter's and as Rust's, for every length around the loop's 8- and
+/// 16-row steps and the 512-row blocks, with zeros of both signs, infinities, NaNs,
+/// subnormals and negative numbers as operands, by a column, a scalar, a computed value and
+/// a reduction, f64 and f32, on one and on 3 threads.
 #[test]
 fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
     let specials = [
@@ -431,16 +432,16 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
     // Rows 0, 3 and 6 of every eight null.
     let xn_validity: Vec<u8> = (0..1601usize.div_ceil(8)).map(|_| 0b1011_0110).collect();
     // (program, the wide block calls its plan has)
-    let programs: [(&str, &[&str]); 37] = [
+    let programs: [(&str, &[&str]); 52] = [
         ("x / y", &["div"]),
         ("x / s", &["div"]),
         ("x / -0.0", &["div"]),
         ("(x - y) / 3", &["div"]),
         ("ln(abs(x)) / y", &["div"]),
-        ("(x - mean(x)) / std(x)", &["div"]),
+        ("(x - mean(x)) / std(x)", &["cdiv"]),
         ("x32 / y32", &["div"]),
         ("x32 / s32", &["div"]),
-        ("(x32 - mean(x32)) / std(x32)", &["div"]),
+        ("(x32 - mean(x32)) / std(x32)", &["cdiv"]),
         // A reduced quotient: the block call writes its buffer, which the reduction reads.
         ("sum(x / y) + x", &["div"]),
         ("x - mean(x32 / 3)", &["div"]),
@@ -474,6 +475,25 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
         ("sqrt(lag(x, 2))", &[]),
         ("lag(sqrt(x), 2)", &[]),
         ("sqrt(xn)", &[]),
+        // Centred divisions: a column less a scalar, by a scalar, the dividend read by the
+        // division alone: one call subtracts and divides.
+        ("(x - 1.5) / 2.5", &["cdiv"]),
+        ("(x - s) / s", &["cdiv"]),
+        ("(x32 - s32) / s32", &["cdiv"]),
+        ("(x - min(x)) / (max(x) - min(x))", &["cdiv"]),
+        ("(ln(abs(x)) - 1) / 3", &["cdiv"]),
+        ("exp((x - 1) / 3)", &["cdiv"]),
+        ("(cumsum(x) - 1) / 4", &["cdiv"]),
+        ("sqrt((x - 1) / 3)", &["cdiv", "sqrt"]),
+        // Not folded: the dividend read elsewhere too, a lag (null in its first row), a column subtrahend or
+        // divisor, a scalar less a column, nulls.
+        ("exp((x - 1) / 3) + exp(x - 1)", &["div"]),
+        ("(lag(x, 1) - 1) / 3", &[]),
+        ("(x - 1) / y", &["div"]),
+        ("(1 - x) / 3", &["div"]),
+        ("(x - 1) / 3 + 1", &[]),
+        ("(xn - 1) / 3", &[]),
+        ("lag((x - 1) / 3, 1)", &[]),
     ];
     let single = Engine::with_config(EngineConfig::default().with_verify_generated_code(true)).unwrap();
     let threaded = Engine::with_config(
@@ -496,7 +516,7 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
         for (source, block_calls) in programs {
             let kernel = single.compile(source).unwrap();
             let plan = kernel.plan_text(&bindings).unwrap();
-            for name in ["div", "sqrt"] {
+            for name in ["div", "sqrt", "cdiv"] {
                 let expected = block_calls.contains(&name);
                 assert_eq!(plan.contains(&format!("block call {name} ")), expected, "{source}:\n{plan}");
             }
@@ -507,10 +527,19 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
             compare(source, &split, &reference)
                 .unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
         }
-        // And against Rust's `/` and `sqrt` directly, row by row.
+        // And against Rust's `/`, `-` and `sqrt` directly, row by row.
         let quotient = single.compile("x / y").unwrap().eval(&bindings).unwrap();
         let root = single.compile("sqrt(x)").unwrap().eval(&bindings).unwrap();
+        let centered = single.compile("(x - 0.1) / s").unwrap().eval(&bindings).unwrap();
         for row in 0..rows {
+            let expected = (x[row] - 0.1) / -7.25;
+            match centered.get(row) {
+                Some(fusejit::Scalar::F64(got)) => assert!(
+                    got.to_bits() == expected.to_bits() || (got.is_nan() && expected.is_nan()),
+                    "(x - 0.1) / s: row {row}"
+                ),
+                other => panic!("(x - 0.1) / s: row {row}: {other:?}"),
+            }
             match root.get(row) {
                 Some(fusejit::Scalar::F64(got)) => {
                     let expected = x[row].sqrt();

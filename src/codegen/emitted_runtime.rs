@@ -63,6 +63,12 @@ pub(crate) fn emit(
         RuntimeFunction::DivideF32BlockByScalar => divide_block(&mut builder, &params, types::F32, true),
         RuntimeFunction::SqrtF64Block => sqrt_block(&mut builder, &params, types::F64),
         RuntimeFunction::SqrtF32Block => sqrt_block(&mut builder, &params, types::F32),
+        RuntimeFunction::CenteredDivideF64BlockByScalar => {
+            centered_divide_block(&mut builder, &params, types::F64)
+        }
+        RuntimeFunction::CenteredDivideF32BlockByScalar => {
+            centered_divide_block(&mut builder, &params, types::F32)
+        }
         RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
             return Err(CodegenError::Unsupported("scan and reduction callbacks as emitted code"));
         }
@@ -330,6 +336,29 @@ fn divide_block(builder: &mut FunctionBuilder<'_>, params: &[Value], element: ty
             }
         };
         let quotient = builder.ins().fdiv(dividend, divisor);
+        let to = builder.ins().iadd(dst, offset);
+        builder.ins().store(memory(), quotient, to, 0);
+    });
+}
+
+/// `(a, c, d, dst, n)`: `dst[i] = (a[i] − c) / d` for `i < n`, of `element` (F64 or F32), `c`
+/// and `d` scalars given by their bits (an f32's in the low 32). Row by row: two IEEE
+/// operations, each correctly rounded, so these are the host runtime's bits.
+fn centered_divide_block(builder: &mut FunctionBuilder<'_>, params: &[Value], element: types::Type) {
+    let (a, subtrahend, divisor, dst, n) = (params[0], params[1], params[2], params[3], params[4]);
+    let size = i64::from(element.bytes());
+    let mut scalar = |bits: Value| {
+        let bits = if element == types::F32 { builder.ins().ireduce(types::I32, bits) } else { bits };
+        builder.ins().bitcast(element, memory(), bits)
+    };
+    let (subtrahend, divisor) = (scalar(subtrahend), scalar(divisor));
+    let zero = builder.ins().iconst(types::I64, 0);
+    for_range(builder, zero, n, |builder, i| {
+        let offset = builder.ins().imul_imm_u(i, size);
+        let from = builder.ins().iadd(a, offset);
+        let value = builder.ins().load(element, memory(), from, 0);
+        let centered = builder.ins().fsub(value, subtrahend);
+        let quotient = builder.ins().fdiv(centered, divisor);
         let to = builder.ins().iadd(dst, offset);
         builder.ins().store(memory(), quotient, to, 0);
     });

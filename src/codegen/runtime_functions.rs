@@ -45,6 +45,11 @@ pub(crate) enum RuntimeFunction {
     DivideF32Block,
     /// IEEE division of an f32 block by a scalar: `(a, divisor bits in the low 32, dst, n)`.
     DivideF32BlockByScalar,
+    /// `(a − c) / d` of an f64 block, `c` and `d` scalars, two IEEE operations a row:
+    /// `(a, c bits, d bits, dst, n)`.
+    CenteredDivideF64BlockByScalar,
+    /// `(a − c) / d` of an f32 block: `(a, c bits in the low 32, d bits in the low 32, dst, n)`.
+    CenteredDivideF32BlockByScalar,
     /// IEEE square root of an f64 block: `(src, dst, n)`.
     SqrtF64Block,
     /// IEEE square root of an f32 block: `(src, dst, n)`.
@@ -52,7 +57,7 @@ pub(crate) enum RuntimeFunction {
 }
 
 /// The functions after the math blocks, in index order.
-const OTHERS: [RuntimeFunction; 13] = [
+const OTHERS: [RuntimeFunction; 15] = [
     RuntimeFunction::ShiftHalo,
     RuntimeFunction::PackValidity,
     RuntimeFunction::CombineValidity,
@@ -66,6 +71,8 @@ const OTHERS: [RuntimeFunction; 13] = [
     RuntimeFunction::DivideF32BlockByScalar,
     RuntimeFunction::SqrtF64Block,
     RuntimeFunction::SqrtF32Block,
+    RuntimeFunction::CenteredDivideF64BlockByScalar,
+    RuntimeFunction::CenteredDivideF32BlockByScalar,
 ];
 
 /// How many runtime functions there are: f64 and f32 blocks of every math function and every
@@ -102,6 +109,8 @@ impl RuntimeFunction {
             RuntimeFunction::DivideF32BlockByScalar => "fusejit_divide_f32_block_by_scalar",
             RuntimeFunction::SqrtF64Block => "fusejit_sqrt_f64_block",
             RuntimeFunction::SqrtF32Block => "fusejit_sqrt_f32_block",
+            RuntimeFunction::CenteredDivideF64BlockByScalar => "fusejit_centered_divide_f64_block_by_scalar",
+            RuntimeFunction::CenteredDivideF32BlockByScalar => "fusejit_centered_divide_f32_block_by_scalar",
         }
     }
 
@@ -129,6 +138,8 @@ impl RuntimeFunction {
             RuntimeFunction::DivideF32BlockByScalar => others + 10,
             RuntimeFunction::SqrtF64Block => others + 11,
             RuntimeFunction::SqrtF32Block => others + 12,
+            RuntimeFunction::CenteredDivideF64BlockByScalar => others + 13,
+            RuntimeFunction::CenteredDivideF32BlockByScalar => others + 14,
         }
     }
 
@@ -149,7 +160,10 @@ impl RuntimeFunction {
             | RuntimeFunction::DivideF64BlockByScalar
             | RuntimeFunction::DivideF32Block
             | RuntimeFunction::DivideF32BlockByScalar => 4,
-            RuntimeFunction::ScanBlock | RuntimeFunction::CombineValidityBits => 5,
+            RuntimeFunction::ScanBlock
+            | RuntimeFunction::CombineValidityBits
+            | RuntimeFunction::CenteredDivideF64BlockByScalar
+            | RuntimeFunction::CenteredDivideF32BlockByScalar => 5,
             RuntimeFunction::ScanBlockPair => 9,
         };
         let mut signature = Signature::new(call_conv);
@@ -181,6 +195,12 @@ impl RuntimeFunction {
             RuntimeFunction::DivideF32BlockByScalar => stubs::divide_f32_block_by_scalar as *const u8,
             RuntimeFunction::SqrtF64Block => stubs::sqrt_f64_block as *const u8,
             RuntimeFunction::SqrtF32Block => stubs::sqrt_f32_block as *const u8,
+            RuntimeFunction::CenteredDivideF64BlockByScalar => {
+                stubs::centered_divide_f64_block_by_scalar as *const u8
+            }
+            RuntimeFunction::CenteredDivideF32BlockByScalar => {
+                stubs::centered_divide_f32_block_by_scalar as *const u8
+            }
         }
     }
 
@@ -202,7 +222,9 @@ impl RuntimeFunction {
             | RuntimeFunction::DivideF32Block
             | RuntimeFunction::DivideF32BlockByScalar
             | RuntimeFunction::SqrtF64Block
-            | RuntimeFunction::SqrtF32Block => true,
+            | RuntimeFunction::SqrtF32Block
+            | RuntimeFunction::CenteredDivideF64BlockByScalar
+            | RuntimeFunction::CenteredDivideF32BlockByScalar => true,
             RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
                 false
             }

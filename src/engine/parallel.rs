@@ -239,7 +239,8 @@ impl Cost {
     pub(super) const REDUCE_COLUMN: Cost = Cost(1.0);
 
     /// The estimate for `plan`: per fused node a tenth of a nanosecond (half of one for a
-    /// division, a remainder or a square root, and for their block calls), per math
+    /// division, a remainder or a square root, and for their block calls; a centred
+    /// division's call is its subtraction and its division), per math
     /// function over a block 1.5, per
     /// window or scan 3, and 1 for feeding reductions.
     pub(super) fn of(plan: &crate::passes::fuse_loops::LoopPlan) -> Cost {
@@ -256,6 +257,7 @@ impl Cost {
             .map(|stage| match stage {
                 Stage::Loop { nodes, .. } => nodes.iter().map(node_cost).sum::<f64>().max(0.1),
                 Stage::BlockCall { function: BlockFunction::Divide | BlockFunction::SquareRoot, .. } => 0.5,
+                Stage::BlockCall { function: BlockFunction::CenteredDivide, .. } => 0.6,
                 Stage::BlockCall { .. } => 1.5,
                 Stage::ScanCall { .. } => 3.0,
             })

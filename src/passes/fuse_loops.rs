@@ -102,6 +102,12 @@ pub enum BlockFunction {
     /// IEEE square root of a float column, where a division would be a block call
     /// ([`is_wide_block`]).
     SquareRoot,
+    /// `(a − c) / d`, `a` a float column and `c`, `d` scalars: a [`BlockFunction::Divide`] by
+    /// a scalar whose dividend subtracts a scalar from a column and is read by nothing else
+    /// (a z-score's `(x − mean) / std`). The subtraction is folded into the call
+    /// ([`centered_dividend`]): no row loop writes the dividend to a buffer for the call to
+    /// read back.
+    CenteredDivide,
 }
 
 impl BlockFunction {
@@ -111,6 +117,7 @@ impl BlockFunction {
             BlockFunction::Binary(function) => function.name(),
             BlockFunction::Divide => "div",
             BlockFunction::SquareRoot => "sqrt",
+            BlockFunction::CenteredDivide => "cdiv",
         }
     }
 }
@@ -177,6 +184,14 @@ impl LoopPlan {
             return None;
         };
         (is_division_call && self.program.node(rhs).ty.shape == Shape::Scalar).then_some(rhs)
+    }
+
+    /// For a [`BlockFunction::CenteredDivide`] call at `node`: the column `a`, the subtrahend
+    /// `c` and the divisor `d` of its `(a − c) / d`.
+    pub fn centered_division(&self, node: NodeId) -> Option<[NodeId; 3]> {
+        let is_call =
+            self.stages.contains(&Stage::BlockCall { node, function: BlockFunction::CenteredDivide });
+        is_call.then(|| centered_parts(&self.program, node)).flatten()
     }
 
     /// Follows a chain of lags to the value it reads: `(base, total rows back)`.
@@ -314,7 +329,13 @@ fn block_calls(program: &Program, nullable: &[bool]) -> Vec<Option<BlockFunction
         calls[index] = match program.node(node).kind {
             NodeKind::Unary { op: UnaryOp::Math(function), .. } => Some(BlockFunction::Unary(function)),
             NodeKind::Binary { op: BinaryOp::Math(function), .. } => Some(BlockFunction::Binary(function)),
-            NodeKind::Binary { op: BinaryOp::Div, lhs, .. } if wide(lhs) => Some(BlockFunction::Divide),
+            NodeKind::Binary { op: BinaryOp::Div, lhs, rhs } if wide(lhs) => {
+                if centered_dividend(program, nullable, node, lhs, rhs, &readers[lhs.index()]) {
+                    Some(BlockFunction::CenteredDivide)
+                } else {
+                    Some(BlockFunction::Divide)
+                }
+            }
             NodeKind::Unary { op: UnaryOp::Sqrt, arg } if wide(arg) => {
                 // Its operand's question assumes this square root is a call.
                 calls[index] = Some(BlockFunction::SquareRoot);
@@ -325,6 +346,59 @@ fn block_calls(program: &Program, nullable: &[bool]) -> Vec<Option<BlockFunction
         };
     }
     calls
+}
+
+/// Whether division `node`'s dividend `lhs` (divisor `rhs`) folds into its call as a
+/// [`BlockFunction::CenteredDivide`]: the divisor is a scalar, and the dividend a column less
+/// a scalar (`a − c`, `a` a column that is not a lag: an input read where it lies or a value
+/// in its buffer), of the division's type, never null, read by this division alone (no other
+/// node, no lag, no output). Nothing else needs the dividend's values then, so no stage
+/// computes it.
+fn centered_dividend(
+    program: &Program,
+    nullable: &[bool],
+    node: NodeId,
+    lhs: NodeId,
+    rhs: NodeId,
+    lhs_readers: &[NodeId],
+) -> bool {
+    let NodeKind::Binary { op: BinaryOp::Sub, lhs: column, rhs: subtrahend } = program.node(lhs).kind else {
+        return false;
+    };
+    let elem = program.node(node).ty.elem;
+    program.node(rhs).ty.shape == Shape::Scalar
+        && program.node(subtrahend).ty.shape == Shape::Scalar
+        && program.node(column).ty.shape == Shape::Column
+        && !matches!(program.node(column).kind, NodeKind::Lag { .. })
+        && [program.node(lhs).ty.elem, program.node(column).ty.elem, program.node(subtrahend).ty.elem]
+            .iter()
+            .all(|&operand| operand == elem)
+        && !nullable[lhs.index()]
+        && lhs_readers == [node]
+        && !program.outputs.iter().any(|(_, output)| *output == lhs)
+}
+
+/// The `[a, c, d]` of a division `(a − c) / d` (whatever its plan): `None` for another node.
+fn centered_parts(program: &Program, node: NodeId) -> Option<[NodeId; 3]> {
+    let NodeKind::Binary { op: BinaryOp::Div, lhs, rhs } = program.node(node).kind else { return None };
+    let NodeKind::Binary { op: BinaryOp::Sub, lhs: column, rhs: subtrahend } = program.node(lhs).kind else {
+        return None;
+    };
+    Some([column, subtrahend, rhs])
+}
+
+/// What stage `stage` reads: a loop's nodes' operands, a call's node's operands (a centred
+/// division's `a`, `c` and `d`, its dividend folded in).
+fn stage_reads(program: &Program, stage: &Stage) -> Vec<NodeId> {
+    match stage {
+        Stage::Loop { nodes, .. } => {
+            nodes.iter().flat_map(|node| program.node(*node).kind.operands()).collect()
+        }
+        Stage::BlockCall { node, function: BlockFunction::CenteredDivide } => {
+            centered_parts(program, *node).expect("a centred division divides a difference").to_vec()
+        }
+        Stage::BlockCall { node, .. } | Stage::ScanCall { node, .. } => program.node(*node).kind.operands(),
+    }
 }
 
 /// Whether a square root's operand `node` is an input or what a block call or a scan writes
@@ -427,6 +501,15 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
     // Which nodes have nulls beyond the first rows that lags leave null.
     let nulls_past_lags = program.nullable_nodes_with(&InputForm::nullable_slots(&input_forms), false);
     let block_calls = block_calls(program, &nullable);
+    // The dividends folded into centred-division calls: computed by no stage.
+    let mut folded = vec![false; count];
+    for (index, call) in block_calls.iter().enumerate() {
+        if *call == Some(BlockFunction::CenteredDivide)
+            && let NodeKind::Binary { lhs, .. } = program.nodes[index].kind
+        {
+            folded[lhs.index()] = true;
+        }
+    }
     let mut scalars = Vec::new();
     let mut stages: Vec<Stage> = Vec::new();
     let mut stage_of: Vec<Option<usize>> = vec![None; count];
@@ -441,6 +524,7 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
             (Shape::Scalar, _) => scalars.push(id),
             // Inputs are read in place and lags are reads of other nodes: neither is computed.
             (Shape::Column, NodeKind::Input { .. } | NodeKind::Lag { .. }) => {}
+            (Shape::Column, _) if folded[index] => {}
             // An inline scan starts a loop of its own (what precedes it keeps its vector form,
             // unless it is a short run of cheap nodes that joins) that goes on while the nodes
             // after it are cheap one row at a time.
@@ -514,15 +598,10 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
         }
     };
     for (stage_index, stage) in stages.iter().enumerate() {
-        let (readers, is_call): (Vec<NodeId>, bool) = match stage {
-            Stage::Loop { nodes, .. } => (nodes.clone(), false),
-            Stage::BlockCall { node, .. } | Stage::ScanCall { node, .. } => (vec![*node], true),
-        };
-        for reader in readers {
-            for operand in program.node(reader).kind.operands() {
-                let (base, delta) = resolve_lags(program, operand);
-                need(base, delta, stage_index, is_call);
-            }
+        let is_call = !matches!(stage, Stage::Loop { .. });
+        for operand in stage_reads(program, stage) {
+            let (base, delta) = resolve_lags(program, operand);
+            need(base, delta, stage_index, is_call);
         }
     }
     let (base, delta) = resolve_lags(program, program.result);

@@ -315,7 +315,7 @@ pub(crate) fn libcall_symbols() -> Vec<(&'static str, *const u8)> {
 /// be `a` (in place) and overlaps neither otherwise.
 pub unsafe extern "C" fn divide_f64_block(a: *const f64, b: *const f64, dst: *mut f64, len: usize) {
     // SAFETY: the caller's guarantees are `divide_block`'s.
-    unsafe { divide_block::<f64>(a, Divisor::Column(b), dst, len) }
+    unsafe { divide_block::<f64>(a, None, Divisor::Column(b), dst, len) }
 }
 
 /// `dst[i] = a[i] / divisor` for `i < len`, `divisor` given by its bits ([`divide_f64_block`]).
@@ -324,7 +324,25 @@ pub unsafe extern "C" fn divide_f64_block(a: *const f64, b: *const f64, dst: *mu
 /// As for [`divide_f64_block`], without `b`.
 pub unsafe extern "C" fn divide_f64_block_by_scalar(a: *const f64, divisor: u64, dst: *mut f64, len: usize) {
     // SAFETY: the caller's guarantees are `divide_block`'s.
-    unsafe { divide_block::<f64>(a, Divisor::Scalar(f64::from_bits(divisor)), dst, len) }
+    unsafe { divide_block::<f64>(a, None, Divisor::Scalar(f64::from_bits(divisor)), dst, len) }
+}
+
+/// `dst[i] = (a[i] − subtrahend) / divisor` for `i < len`, both scalars given by their bits:
+/// a z-score's `(x − mean) / std` in one pass. Two IEEE operations a row, each correctly
+/// rounded, so the bits of a row loop that subtracts and then divides ([`divide_f64_block`]).
+///
+/// # Safety
+/// As for [`divide_f64_block`], without `b`.
+pub unsafe extern "C" fn centered_divide_f64_block_by_scalar(
+    a: *const f64,
+    subtrahend: u64,
+    divisor: u64,
+    dst: *mut f64,
+    len: usize,
+) {
+    let (subtrahend, divisor) = (f64::from_bits(subtrahend), f64::from_bits(divisor));
+    // SAFETY: the caller's guarantees are `divide_block`'s.
+    unsafe { divide_block::<f64>(a, Some(subtrahend), Divisor::Scalar(divisor), dst, len) }
 }
 
 /// [`divide_f64_block`] over f32 values (eight lanes an AVX2 instruction).
@@ -333,7 +351,7 @@ pub unsafe extern "C" fn divide_f64_block_by_scalar(a: *const f64, divisor: u64,
 /// As for [`divide_f64_block`].
 pub unsafe extern "C" fn divide_f32_block(a: *const f32, b: *const f32, dst: *mut f32, len: usize) {
     // SAFETY: the caller's guarantees are `divide_block`'s.
-    unsafe { divide_block::<f32>(a, Divisor::Column(b), dst, len) }
+    unsafe { divide_block::<f32>(a, None, Divisor::Column(b), dst, len) }
 }
 
 /// [`divide_f64_block_by_scalar`] over f32 values: the divisor's bits are the low 32.
@@ -343,7 +361,24 @@ pub unsafe extern "C" fn divide_f32_block(a: *const f32, b: *const f32, dst: *mu
 pub unsafe extern "C" fn divide_f32_block_by_scalar(a: *const f32, divisor: u64, dst: *mut f32, len: usize) {
     let divisor = f32::from_bits(divisor as u32);
     // SAFETY: the caller's guarantees are `divide_block`'s.
-    unsafe { divide_block::<f32>(a, Divisor::Scalar(divisor), dst, len) }
+    unsafe { divide_block::<f32>(a, None, Divisor::Scalar(divisor), dst, len) }
+}
+
+/// [`centered_divide_f64_block_by_scalar`] over f32 values: each scalar's bits are the low
+/// 32 of its word.
+///
+/// # Safety
+/// As for [`divide_f64_block`], without `b`.
+pub unsafe extern "C" fn centered_divide_f32_block_by_scalar(
+    a: *const f32,
+    subtrahend: u64,
+    divisor: u64,
+    dst: *mut f32,
+    len: usize,
+) {
+    let (subtrahend, divisor) = (f32::from_bits(subtrahend as u32), f32::from_bits(divisor as u32));
+    // SAFETY: the caller's guarantees are `divide_block`'s.
+    unsafe { divide_block::<f32>(a, Some(subtrahend), Divisor::Scalar(divisor), dst, len) }
 }
 
 /// Where a division block's divisors come from.
@@ -370,25 +405,32 @@ impl<T: Copy> Divisor<T> {
 }
 
 /// The values a division block divides: what each CPU's loop needs of them.
-trait DivisionLanes: Copy + std::ops::Div<Output = Self> {
-    /// Divides the rows of whole AVX2 steps (two registers: 8 f64s, 16 f32s) from row 0 and
-    /// returns how many rows that was; each step's rows are loaded before any is stored, so
-    /// `dst` may be `a`.
+trait DivisionLanes: Copy + std::ops::Sub<Output = Self> + std::ops::Div<Output = Self> {
+    /// Divides the rows of whole AVX2 steps (two registers: 8 f64s, 16 f32s) from row 0, each
+    /// less `subtrahend` first when there is one, and returns how many rows that was; each
+    /// step's rows are loaded before any is stored, so `dst` may be `a`.
     ///
     /// # Safety
     /// As for [`divide_f64_block`], on a CPU with AVX2.
     #[cfg(target_arch = "x86_64")]
-    unsafe fn divide_avx2(a: *const Self, divisor: Divisor<Self>, dst: *mut Self, len: usize) -> usize;
+    unsafe fn divide_avx2(
+        a: *const Self,
+        subtrahend: Option<Self>,
+        divisor: Divisor<Self>,
+        dst: *mut Self,
+        len: usize,
+    ) -> usize;
 }
 
 /// [`DivisionLanes`] for one float type: its lanes per AVX2 register and its intrinsics.
 macro_rules! division_lanes {
-    ($float:ty, $lanes:literal, $load:ident, $splat:ident, $divide:ident, $store:ident) => {
+    ($float:ty, $lanes:literal, $load:ident, $splat:ident, $subtract:ident, $divide:ident, $store:ident) => {
         impl DivisionLanes for $float {
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2")]
             unsafe fn divide_avx2(
                 a: *const $float,
+                subtrahend: Option<$float>,
                 divisor: Divisor<$float>,
                 dst: *mut $float,
                 len: usize,
@@ -399,7 +441,11 @@ macro_rules! division_lanes {
                     // SAFETY: rows `i..i + 2·lanes` are below `len`: readable at `a` and the
                     // divisor, writable at `dst`.
                     unsafe {
-                        let (low, high) = ($load(a.add(i)), $load(a.add(i + $lanes)));
+                        let (mut low, mut high) = ($load(a.add(i)), $load(a.add(i + $lanes)));
+                        if let Some(subtrahend) = subtrahend {
+                            (low, high) =
+                                ($subtract(low, $splat(subtrahend)), $subtract(high, $splat(subtrahend)));
+                        }
                         let (divisor_low, divisor_high) = match divisor {
                             Divisor::Column(b) => ($load(b.add(i)), $load(b.add(i + $lanes))),
                             Divisor::Scalar(d) => ($splat(d), $splat(d)),
@@ -414,8 +460,8 @@ macro_rules! division_lanes {
     };
 }
 
-division_lanes!(f64, 4, _mm256_loadu_pd, _mm256_set1_pd, _mm256_div_pd, _mm256_storeu_pd);
-division_lanes!(f32, 8, _mm256_loadu_ps, _mm256_set1_ps, _mm256_div_ps, _mm256_storeu_ps);
+division_lanes!(f64, 4, _mm256_loadu_pd, _mm256_set1_pd, _mm256_sub_pd, _mm256_div_pd, _mm256_storeu_pd);
+division_lanes!(f32, 8, _mm256_loadu_ps, _mm256_set1_ps, _mm256_sub_ps, _mm256_div_ps, _mm256_storeu_ps);
 
 /// The division blocks' loop: whole AVX2 steps where the CPU has AVX2, then the rest row by
 /// row ([`divide_rows_from`]).
@@ -423,21 +469,28 @@ division_lanes!(f32, 8, _mm256_loadu_ps, _mm256_set1_ps, _mm256_div_ps, _mm256_s
 /// # Safety
 /// As for [`divide_f64_block`].
 #[inline(always)]
-unsafe fn divide_block<T: DivisionLanes>(a: *const T, divisor: Divisor<T>, dst: *mut T, len: usize) {
+unsafe fn divide_block<T: DivisionLanes>(
+    a: *const T,
+    subtrahend: Option<T>,
+    divisor: Divisor<T>,
+    dst: *mut T,
+    len: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     let done = if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 was just detected; the caller's guarantees are `divide_avx2`'s.
-        unsafe { T::divide_avx2(a, divisor, dst, len) }
+        unsafe { T::divide_avx2(a, subtrahend, divisor, dst, len) }
     } else {
         0
     };
     #[cfg(not(target_arch = "x86_64"))]
     let done = 0;
     // SAFETY: the caller's guarantees, and `done ≤ len`.
-    unsafe { divide_rows_from(done, a, divisor, dst, len) }
+    unsafe { divide_rows_from(done, a, subtrahend, divisor, dst, len) }
 }
 
-/// `dst[i] = a[i] / divisor[i]` for `i` in `first..len`, row by row (so `dst` may be `a`).
+/// `dst[i] = (a[i] − subtrahend) / divisor[i]` (without a subtrahend, `a[i] / divisor[i]`)
+/// for `i` in `first..len`, row by row (so `dst` may be `a`).
 ///
 /// # Safety
 /// As for [`divide_f64_block`].
@@ -445,6 +498,7 @@ unsafe fn divide_block<T: DivisionLanes>(a: *const T, divisor: Divisor<T>, dst: 
 unsafe fn divide_rows_from<T: DivisionLanes>(
     first: usize,
     a: *const T,
+    subtrahend: Option<T>,
     divisor: Divisor<T>,
     dst: *mut T,
     len: usize,
@@ -452,7 +506,12 @@ unsafe fn divide_rows_from<T: DivisionLanes>(
     for i in first..len {
         // SAFETY: row `i` is below `len`.
         unsafe {
-            dst.add(i).write(a.add(i).read() / divisor.row(i));
+            let dividend = a.add(i).read();
+            let dividend = match subtrahend {
+                Some(subtrahend) => dividend - subtrahend,
+                None => dividend,
+            };
+            dst.add(i).write(dividend / divisor.row(i));
         }
     }
 }
@@ -562,9 +621,10 @@ unsafe fn sqrt_rows_from<T: SquareRootLanes>(first: usize, src: *const T, dst: *
 mod tests {
     use super::*;
 
-    /// Every division block, in place and not, by a column and by a scalar, on the CPU's
-    /// path and the portable one, for every length up to three steps of 16: Rust's `/` bits
-    /// in every row, and nothing written past `len`.
+    /// Every division block, in place and not, by a column and by a scalar, with and without
+    /// a subtrahend (the centred division), on the CPU's path and the portable one, for
+    /// every length up to three steps of 16: the bits of Rust's `/` (after its `-`) in every
+    /// row, and nothing written past `len`.
     #[test]
     fn division_blocks_give_rust_division_bits_in_every_row() {
         let specials = [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 5e-324, -2.5, 1e308, 3.0];
@@ -574,59 +634,96 @@ mod tests {
             (0..48).map(|i| if i % 3 == 0 { specials[(i / 3) % 9] } else { 7.0 - i as f64 * 0.61 }).collect();
         let same64 = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
         let same32 = |x: f32, y: f32| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+        // A subtrahend whose subtraction rounds (0.1), −0 (which keeps a −0 dividend −0), and
+        // an infinity (∞ − ∞ is NaN).
+        let subtrahends = [None, Some(0.1), Some(-0.0), Some(f64::INFINITY)];
         for len in 0..48 {
             for divisor in [Divisor::Column(b.as_ptr()), Divisor::Scalar(-0.0), Divisor::Scalar(0.3)] {
-                let expected = |row: usize| match divisor {
-                    Divisor::Column(_) => a[row] / b[row],
-                    Divisor::Scalar(d) => a[row] / d,
-                };
-                let mut out = vec![42.0; 48];
-                let mut in_place = a.clone();
-                let mut portable = vec![42.0; 48];
-                // SAFETY: every pointer covers 48 ≥ `len` values; `in_place` is both `a` and `dst`.
-                unsafe {
-                    match divisor {
-                        Divisor::Column(b) => divide_f64_block(a.as_ptr(), b, out.as_mut_ptr(), len),
-                        Divisor::Scalar(d) => {
-                            divide_f64_block_by_scalar(a.as_ptr(), d.to_bits(), out.as_mut_ptr(), len)
-                        }
-                    }
-                    divide_block::<f64>(in_place.as_ptr(), divisor, in_place.as_mut_ptr(), len);
-                    divide_rows_from(0, a.as_ptr(), divisor, portable.as_mut_ptr(), len);
-                }
-                for row in 0..48 {
-                    let want = if row < len { expected(row) } else { 42.0 };
-                    assert!(same64(out[row], want), "len {len} row {row}");
-                    assert!(same64(portable[row], want), "portable: len {len} row {row}");
-                    assert!(
-                        same64(in_place[row], if row < len { want } else { a[row] }),
-                        "in place: len {len} row {row}"
-                    );
-                }
-                let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
-                let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
-                let mut out32 = vec![42.0f32; 48];
-                // SAFETY: as above.
-                unsafe {
-                    match divisor {
-                        Divisor::Column(_) => {
-                            divide_f32_block(a32.as_ptr(), b32.as_ptr(), out32.as_mut_ptr(), len)
-                        }
-                        Divisor::Scalar(d) => divide_f32_block_by_scalar(
-                            a32.as_ptr(),
-                            u64::from((d as f32).to_bits()) | 0xdead_beef << 32,
-                            out32.as_mut_ptr(),
-                            len,
-                        ),
-                    }
-                }
-                for row in 0..48 {
-                    let want = match (row < len, divisor) {
-                        (false, _) => 42.0,
-                        (true, Divisor::Column(_)) => a32[row] / b32[row],
-                        (true, Divisor::Scalar(d)) => a32[row] / d as f32,
+                for subtrahend in subtrahends {
+                    let dividend = |row: usize| subtrahend.map_or(a[row], |c| a[row] - c);
+                    let expected = |row: usize| match divisor {
+                        Divisor::Column(_) => dividend(row) / b[row],
+                        Divisor::Scalar(d) => dividend(row) / d,
                     };
-                    assert!(same32(out32[row], want), "f32: len {len} row {row}");
+                    let mut out = vec![42.0; 48];
+                    let mut in_place = a.clone();
+                    let mut portable = vec![42.0; 48];
+                    // SAFETY: every pointer covers 48 ≥ `len` values; `in_place` is both `a`
+                    // and `dst`.
+                    unsafe {
+                        match (divisor, subtrahend) {
+                            (Divisor::Column(b), None) => {
+                                divide_f64_block(a.as_ptr(), b, out.as_mut_ptr(), len)
+                            }
+                            (Divisor::Scalar(d), None) => {
+                                divide_f64_block_by_scalar(a.as_ptr(), d.to_bits(), out.as_mut_ptr(), len)
+                            }
+                            (Divisor::Scalar(d), Some(c)) => centered_divide_f64_block_by_scalar(
+                                a.as_ptr(),
+                                c.to_bits(),
+                                d.to_bits(),
+                                out.as_mut_ptr(),
+                                len,
+                            ),
+                            // No runtime function: the loop itself.
+                            (Divisor::Column(_), Some(_)) => {
+                                divide_block::<f64>(a.as_ptr(), subtrahend, divisor, out.as_mut_ptr(), len)
+                            }
+                        }
+                        divide_block::<f64>(
+                            in_place.as_ptr(),
+                            subtrahend,
+                            divisor,
+                            in_place.as_mut_ptr(),
+                            len,
+                        );
+                        divide_rows_from(0, a.as_ptr(), subtrahend, divisor, portable.as_mut_ptr(), len);
+                    }
+                    for row in 0..48 {
+                        let want = if row < len { expected(row) } else { 42.0 };
+                        assert!(same64(out[row], want), "len {len} row {row} less {subtrahend:?}");
+                        assert!(
+                            same64(portable[row], want),
+                            "portable: len {len} row {row} less {subtrahend:?}"
+                        );
+                        assert!(
+                            same64(in_place[row], if row < len { want } else { a[row] }),
+                            "in place: len {len} row {row} less {subtrahend:?}"
+                        );
+                    }
+                    let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+                    let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+                    let mut out32 = vec![42.0f32; 48];
+                    // The upper halves of the scalars' words are not theirs.
+                    let word = |value: f64| u64::from((value as f32).to_bits()) | 0xdead_beef << 32;
+                    // SAFETY: as above.
+                    unsafe {
+                        match (divisor, subtrahend) {
+                            (Divisor::Column(_), None) => {
+                                divide_f32_block(a32.as_ptr(), b32.as_ptr(), out32.as_mut_ptr(), len)
+                            }
+                            (Divisor::Scalar(d), None) => {
+                                divide_f32_block_by_scalar(a32.as_ptr(), word(d), out32.as_mut_ptr(), len)
+                            }
+                            (Divisor::Scalar(d), Some(c)) => centered_divide_f32_block_by_scalar(
+                                a32.as_ptr(),
+                                word(c),
+                                word(d),
+                                out32.as_mut_ptr(),
+                                len,
+                            ),
+                            (Divisor::Column(_), Some(_)) => continue,
+                        }
+                    }
+                    for row in 0..48 {
+                        let dividend = subtrahend.map_or(a32[row], |c| a32[row] - c as f32);
+                        let want = match (row < len, divisor) {
+                            (false, _) => 42.0,
+                            (true, Divisor::Column(_)) => dividend / b32[row],
+                            (true, Divisor::Scalar(d)) => dividend / d as f32,
+                        };
+                        assert!(same32(out32[row], want), "f32: len {len} row {row} less {subtrahend:?}");
+                    }
                 }
             }
         }

@@ -523,6 +523,9 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "sqrt(w)",
     "exp(sqrt(y))",
     "ln(x / y)",
+    // Centred divisions: a column less a scalar, by a scalar, in one call.
+    "(x - a) / b",
+    "(w - 100) / 4",
     // Trig with ordinary, huge (Payne–Hanek) and mixed vectors: x·1.0995e10 straddles 2⁴⁰.
     "sin(x) + cos(x * 1e200) * tan(x * 1.0995e10) + sin(w * 1e30)",
     // Loops that only copy the result out, a lane group at a time: a block call's result, an

@@ -10,20 +10,16 @@ use std::collections::HashMap;
 
 impl<'p, 'b> Translator<'p, 'b> {
     pub(super) fn block_call(&mut self, node: NodeId, function: BlockFunction, start: Value, len: Value) {
+        if function == BlockFunction::CenteredDivide {
+            return self.centered_division_call(node, start, len);
+        }
         let (mut sources, destination) = self.block_operands(node, start, len);
         let elem = self.plan.program.node(node).ty.elem;
         let by_scalar = self.plan.divides_by_scalar(node);
         if let Some(divisor) = by_scalar {
             // The divisor's bits, in the low bits of an `i64` (its validity, when it can be
             // null, went into the node's validity with `block_operands`).
-            let (value, _) = self.scalars[&divisor];
-            let bits = match elem {
-                Elem::F32 => {
-                    let bits = self.builder.ins().bitcast(types::I32, MemFlagsData::new(), value);
-                    self.builder.ins().uextend(types::I64, bits)
-                }
-                _ => self.builder.ins().bitcast(types::I64, MemFlagsData::new(), value),
-            };
+            let bits = self.scalar_bits(divisor, elem);
             sources.push(bits);
         }
         // `(sources…, destination, len)`: one source per argument.
@@ -46,8 +42,59 @@ impl<'p, 'b> Translator<'p, 'b> {
                 }
             }),
             BlockFunction::Unary(_) | BlockFunction::Binary(_) => self.math_stub(function, elem),
+            BlockFunction::CenteredDivide => unreachable!("centred divisions return above"),
         };
         self.builder.ins().call(stub, &arguments);
+    }
+
+    /// The bits of scalar node `scalar`'s value, computed before the loop, in the low bits of
+    /// an `i64`: how a division block takes its scalars by value.
+    fn scalar_bits(&mut self, scalar: NodeId, elem: Elem) -> Value {
+        let (value, _) = self.scalars[&scalar];
+        match elem {
+            Elem::F32 => {
+                let bits = self.builder.ins().bitcast(types::I32, MemFlagsData::new(), value);
+                self.builder.ins().uextend(types::I64, bits)
+            }
+            _ => self.builder.ins().bitcast(types::I64, MemFlagsData::new(), value),
+        }
+    }
+
+    /// A centred division `(a − c) / d` ([`BlockFunction::CenteredDivide`]) over the block:
+    /// `a` read where it lies (an input) or from its buffer, `c` and `d` by value, never null
+    /// (the plan folds only such divisions), into the node's buffer or straight into the
+    /// output when the result is written in place.
+    fn centered_division_call(&mut self, node: NodeId, start: Value, len: Value) {
+        let elem = self.plan.program.node(node).ty.elem;
+        let size = elem_size(elem);
+        let [column, subtrahend, divisor] =
+            self.plan.centered_division(node).expect("the plan made this node a centred division");
+        let source = match self.plan.program.node(column).kind {
+            NodeKind::Input { slot } => {
+                let data = self.inputs[slot as usize].as_ref().expect("a column input has registers").data;
+                self.element_address(data, start, size)
+            }
+            _ => {
+                let buffer = self.plan.buffer_of[column.index()].expect("the plan buffers a call's column");
+                let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
+                self.element_address(values, halo, size)
+            }
+        };
+        let buffer = self.plan.buffer_of[node.index()].expect("a block call's output has a buffer");
+        let destination = if self.plan.result_in_place && node == self.plan.program.result {
+            // Straight into the output's rows of the block (the discard block's while warming up).
+            self.element_address(self.out_values, start, size)
+        } else {
+            let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
+            self.element_address(values, halo, size)
+        };
+        let (subtrahend, divisor) = (self.scalar_bits(subtrahend, elem), self.scalar_bits(divisor, elem));
+        let stub = self.stub(match elem {
+            Elem::F64 => RuntimeFunction::CenteredDivideF64BlockByScalar,
+            Elem::F32 => RuntimeFunction::CenteredDivideF32BlockByScalar,
+            Elem::I64 | Elem::I32 | Elem::Bool => unreachable!("the plan divides floats only in block calls"),
+        });
+        self.builder.ins().call(stub, &[source, subtrahend, divisor, destination, len]);
     }
 
     /// Advances scan `state` by the block: the operand's values and validity are laid out as
@@ -197,6 +244,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             (BlockFunction::Divide, _) => unreachable!("divisions call the `Divide…Block` runtime functions"),
             (BlockFunction::SquareRoot, _) => {
                 unreachable!("square roots call the `Sqrt…Block` runtime functions")
+            }
+            (BlockFunction::CenteredDivide, _) => {
+                unreachable!("centred divisions call the `CenteredDivide…Block` runtime functions")
             }
             (_, Elem::I64 | Elem::I32 | Elem::Bool) => {
                 unreachable!("check converts integers to f64 for math functions and rejects bools")
