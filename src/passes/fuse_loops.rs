@@ -329,8 +329,8 @@ fn block_calls(program: &Program, nullable: &[bool]) -> Vec<Option<BlockFunction
         calls[index] = match program.node(node).kind {
             NodeKind::Unary { op: UnaryOp::Math(function), .. } => Some(BlockFunction::Unary(function)),
             NodeKind::Binary { op: BinaryOp::Math(function), .. } => Some(BlockFunction::Binary(function)),
-            NodeKind::Binary { op: BinaryOp::Div, lhs, rhs } if wide(lhs) => {
-                if centered_dividend(program, nullable, node, lhs, rhs, &readers[lhs.index()]) {
+            NodeKind::Binary { op: BinaryOp::Div, lhs, .. } if wide(lhs) => {
+                if centered_dividend(program, nullable, node, &readers[lhs.index()]) {
                     Some(BlockFunction::CenteredDivide)
                 } else {
                     Some(BlockFunction::Divide)
@@ -348,25 +348,17 @@ fn block_calls(program: &Program, nullable: &[bool]) -> Vec<Option<BlockFunction
     calls
 }
 
-/// Whether division `node`'s dividend `lhs` (divisor `rhs`) folds into its call as a
+/// Whether division `node`'s dividend (read by `lhs_readers`) folds into its call as a
 /// [`BlockFunction::CenteredDivide`]: the divisor is a scalar, and the dividend a column less
 /// a scalar (`a − c`, `a` a column that is not a lag: an input read where it lies or a value
 /// in its buffer), of the division's type, never null, read by this division alone (no other
 /// node, no lag, no output). Nothing else needs the dividend's values then, so no stage
 /// computes it.
-fn centered_dividend(
-    program: &Program,
-    nullable: &[bool],
-    node: NodeId,
-    lhs: NodeId,
-    rhs: NodeId,
-    lhs_readers: &[NodeId],
-) -> bool {
-    let NodeKind::Binary { op: BinaryOp::Sub, lhs: column, rhs: subtrahend } = program.node(lhs).kind else {
-        return false;
-    };
+fn centered_dividend(program: &Program, nullable: &[bool], node: NodeId, lhs_readers: &[NodeId]) -> bool {
+    let Some([column, subtrahend, divisor]) = centered_parts(program, node) else { return false };
+    let lhs = program.node(node).kind.operands()[0];
     let elem = program.node(node).ty.elem;
-    program.node(rhs).ty.shape == Shape::Scalar
+    program.node(divisor).ty.shape == Shape::Scalar
         && program.node(subtrahend).ty.shape == Shape::Scalar
         && program.node(column).ty.shape == Shape::Column
         && !matches!(program.node(column).kind, NodeKind::Lag { .. })

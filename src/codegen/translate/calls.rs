@@ -80,14 +80,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.element_address(values, halo, size)
             }
         };
-        let buffer = self.plan.buffer_of[node.index()].expect("a block call's output has a buffer");
-        let destination = if self.plan.result_in_place && node == self.plan.program.result {
-            // Straight into the output's rows of the block (the discard block's while warming up).
-            self.element_address(self.out_values, start, size)
-        } else {
-            let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-            self.element_address(values, halo, size)
-        };
+        let destination = self.call_destination(node, start, size);
         let (subtrahend, divisor) = (self.scalar_bits(subtrahend, elem), self.scalar_bits(divisor, elem));
         let stub = self.stub(match elem {
             Elem::F64 => RuntimeFunction::CenteredDivideF64BlockByScalar,
@@ -95,6 +88,18 @@ impl<'p, 'b> Translator<'p, 'b> {
             Elem::I64 | Elem::I32 | Elem::Bool => unreachable!("the plan divides floats only in block calls"),
         });
         self.builder.ins().call(stub, &[source, subtrahend, divisor, destination, len]);
+    }
+
+    /// Where block call `node` writes the block's first row: its buffer (after the halo), or
+    /// straight into the output's rows of the block (the discard block's while warming up)
+    /// when the result is written in place.
+    fn call_destination(&mut self, node: NodeId, start: Value, size: i64) -> Value {
+        if self.plan.result_in_place && node == self.plan.program.result {
+            return self.element_address(self.out_values, start, size);
+        }
+        let buffer = self.plan.buffer_of[node.index()].expect("a block call's output has a buffer");
+        let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
+        self.element_address(values, halo, size)
     }
 
     /// Advances scan `state` by the block: the operand's values and validity are laid out as
@@ -140,13 +145,8 @@ impl<'p, 'b> Translator<'p, 'b> {
         let size = elem_size(elem);
         let operands = self.plan.program.node(node).kind.operands();
         let buffer = self.plan.buffer_of[node.index()].expect("a block call's output has a buffer");
-        let (destination, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-        let destination = if self.plan.result_in_place && node == self.plan.program.result {
-            // Straight into the output's rows of the block (the discard block's while warming up).
-            self.element_address(self.out_values, start, size)
-        } else {
-            self.element_address(destination, halo, size)
-        };
+        let halo = self.buffers[buffer].halo;
+        let destination = self.call_destination(node, start, size);
         // Per operand: where its values are read from, and the buffer they are copied into
         // first when they cannot be read where they lie (a lag, a scalar).
         let mut sources = Vec::with_capacity(operands.len());
