@@ -1338,39 +1338,68 @@ impl ChunkMoments {
         if left.count == 0 {
             return *right;
         }
-        let mut merged = *left;
-        merged.count = left.count + right.count;
+        // Built whole from its parts rather than copied from `left` and updated in place: a
+        // field read back after the copy's wider stores straddles two of them, which the CPU
+        // cannot forward, and that stall was most of a merge's time.
+        let (mut sum, mut compensation) = (left.sum, left.compensation);
+        let (mut nan, mut positive_infinities, mut negative_infinities) =
+            (left.nan, left.positive_infinities, left.negative_infinities);
         if needs.sum {
-            merged.nan += right.nan;
-            merged.positive_infinities += right.positive_infinities;
-            merged.negative_infinities += right.negative_infinities;
+            nan += right.nan;
+            positive_infinities += right.positive_infinities;
+            negative_infinities += right.negative_infinities;
             // TwoSum (Neumaier's ordering): the rounding error of the add, carried apart.
             let (a, b) = (left.sum, right.sum);
             let t = a + b;
-            merged.compensation = left.compensation + right.compensation;
+            compensation = left.compensation + right.compensation;
             // Once the finite values overflow, the error term means nothing (∞ − ∞).
             if t.is_finite() {
                 let error = if a.abs() >= b.abs() { (a - t) + b } else { (b - t) + a };
-                merged.compensation += error;
+                compensation += error;
             }
-            merged.sum = t;
+            sum = t;
         }
+        let (mut min, mut max, mut any, mut all) = (left.min, left.max, left.any, left.all);
         if needs.min_max {
-            merged.min = minimum(left.min, right.min);
-            merged.max = maximum(left.max, right.max);
-            merged.any = left.any || right.any;
-            merged.all = left.all && right.all;
+            min = minimum(left.min, right.min);
+            max = maximum(left.max, right.max);
+            any = left.any || right.any;
+            all = left.all && right.all;
         }
+        let (mut mean, mut m2) = (left.mean, left.m2);
         if needs.m2 {
             // Chan, Golub and LeVeque's update, `right`'s mean moved to `left`'s shift.
             let (n_left, n_right) = (left.count as f64, right.count as f64);
-            let total = n_left + n_right;
+            // Siblings of a complete subtree hold equal counts: then `n_right / total` is ½
+            // and `n_left·n_right / total` is `n_left / 2`, exactly (both products and
+            // quotients are exact while n² < 2⁵³), so the two divisions can be skipped
+            // without changing a bit.
+            let (right_share, weight) = if left.count == right.count && left.count <= 1 << 26 {
+                (0.5, n_left * 0.5)
+            } else {
+                let total = n_left + n_right;
+                (n_right / total, n_left * n_right / total)
+            };
             let right_mean = (right.shift - left.shift) + right.mean;
             let delta = right_mean - left.mean;
-            merged.mean = left.mean + delta * (n_right / total);
-            merged.m2 = left.m2 + right.m2 + delta * delta * (n_left * n_right / total);
+            mean = left.mean + delta * right_share;
+            m2 = left.m2 + right.m2 + delta * delta * weight;
         }
-        merged
+        ChunkMoments {
+            count: left.count + right.count,
+            sum,
+            compensation,
+            nan,
+            positive_infinities,
+            negative_infinities,
+            shift: left.shift,
+            mean,
+            m2,
+            min,
+            max,
+            any,
+            all,
+        }
     }
 
     /// The sum: NaN if a chunk sum was NaN or both infinities occur, else an infinity if one
@@ -2612,6 +2641,33 @@ mod tests {
         assert_eq!(empty, vec![Some(0.0), None, None, None, None, None, Some(0.0)]);
         assert_eq!(reduce_f64(&[ReduceOp::Var { ddof: 1 }], 1, |_| Some(3.0)), vec![None]);
         assert_eq!(reduce_f64(&[ReduceOp::Any, ReduceOp::All], 0, |_| None), vec![Some(0.0), Some(1.0)]);
+    }
+
+    #[test]
+    fn merging_equal_counts_gives_the_bits_of_chan_golub_leveques_divisions() {
+        // `merge` skips the update's two divisions when the counts are equal and small enough
+        // for them to be exact; every count here must give what the divisions give. 94 906 267
+        // and 123 456 789 are counts whose square rounds, where `n_left / 2` would differ.
+        let needs = Needs { sum: true, m2: true, min_max: true };
+        let mut left_rows: Vec<f64> = (0..CHUNK_ROWS).map(|row| 100.0 + (row as f64 * 0.37).sin()).collect();
+        let mut right_rows: Vec<f64> = (0..CHUNK_ROWS).map(|row| 101.5 + (row as f64 * 0.11).cos()).collect();
+        let mut left = ChunkMoments::of_chunk(&mut left_rows, needs);
+        let mut right = ChunkMoments::of_chunk(&mut right_rows, needs);
+        for count in [1, 2, 3, 64, 4096, 1 << 20, (1 << 26) - 1, 1 << 26, 94_906_267, 123_456_789, 1 << 40] {
+            (left.count, right.count) = (count, count);
+            let merged = ChunkMoments::merge(&left, &right, needs);
+            let n = count as f64;
+            let delta = ((right.shift - left.shift) + right.mean) - left.mean;
+            let mean = left.mean + delta * (n / (n + n));
+            let m2 = left.m2 + right.m2 + delta * delta * (n * n / (n + n));
+            assert_eq!(
+                (merged.mean.to_bits(), merged.m2.to_bits()),
+                (mean.to_bits(), m2.to_bits()),
+                "{count}"
+            );
+            assert_eq!(merged.count, 2 * count);
+        }
+        assert_ne!(left.mean, right.mean + (right.shift - left.shift), "the merge must move the mean");
     }
 
     #[test]
