@@ -18,30 +18,47 @@ use std::hint::black_box;
 /// The contenders after the JIT's (one per thread count).
 const OTHERS: [&str; 5] = ["best", "seed", "pipeline", "interp", "memcpy"];
 
-fn main() {
-    let mut quick = false;
-    let mut json_path: Option<String> = None;
-    let mut thread_counts: Vec<Option<usize>> = vec![None];
-    let mut rows_asked: Option<Vec<usize>> = None;
+/// The command line: `--quick`, `--json PATH`, `--rows N[,N...]`, `--threads N[,N...]`.
+struct Arguments {
+    quick: bool,
+    json_path: Option<String>,
+    thread_counts: Vec<Option<usize>>,
+    rows_asked: Option<Vec<usize>>,
+}
+
+fn parse_arguments() -> Result<Arguments, String> {
+    const USAGE: &str = "use --quick, --rows N[,N...], --threads N[,N...] and --json PATH";
+    fn numbers(list: &str, what: &str) -> Result<Vec<usize>, String> {
+        list.split(',')
+            .map(|n| match n.trim().parse() {
+                Ok(0) | Err(_) => Err(format!("{what} must be numbers of at least 1, not `{list}`")),
+                Ok(n) => Ok(n),
+            })
+            .collect()
+    }
+    let mut parsed = Arguments { quick: false, json_path: None, thread_counts: vec![None], rows_asked: None };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value; {USAGE}"));
         match arg.as_str() {
-            "--quick" => quick = true,
-            "--json" => json_path = Some(args.next().expect("--json PATH")),
-            "--rows" => {
-                let list = args.next().expect("--rows N[,N...]");
-                rows_asked = Some(list.split(',').map(|n| n.trim().parse().expect("a row count")).collect());
-            }
+            "--quick" => parsed.quick = true,
+            "--json" => parsed.json_path = Some(value()?),
+            "--rows" => parsed.rows_asked = Some(numbers(&value()?, "--rows")?),
             "--threads" => {
-                let list = args.next().expect("--threads N[,N...]");
-                thread_counts =
-                    list.split(',').map(|n| Some(n.trim().parse().expect("a thread count"))).collect();
+                parsed.thread_counts = numbers(&value()?, "--threads")?.into_iter().map(Some).collect()
             }
-            other => panic!(
-                "unknown argument {other}; use --quick, --rows N[,N...], --threads N[,N...] and --json PATH"
-            ),
+            other => return Err(format!("unknown argument {other}; {USAGE}")),
         }
     }
+    Ok(parsed)
+}
+
+fn main() {
+    let Arguments { quick, json_path, thread_counts, rows_asked } =
+        parse_arguments().unwrap_or_else(|message| {
+            eprintln!("compare: {message}");
+            std::process::exit(2)
+        });
     let default_sizes: &[usize] = if quick { &[1_000_000] } else { &[1_000, 65_536, 1_000_000, 4_000_000] };
     let sizes: &[usize] = rows_asked.as_deref().unwrap_or(default_sizes);
     let repeats = if quick { 7 } else { 21 };
