@@ -187,12 +187,16 @@ fn emit_trace(
             TracedOp::Mul(a, b) => builder.ins().fmul(v(a), v(b)),
             TracedOp::Div(a, b) => builder.ins().fdiv(v(a), v(b)),
             TracedOp::Fma(a, b, c) => builder.ins().fma(v(a), v(b), v(c)),
-            TracedOp::AndBits(a, b) | TracedOp::OrBits(a, b) | TracedOp::XorBits(a, b) => {
+            TracedOp::AndBits(a, b)
+            | TracedOp::OrBits(a, b)
+            | TracedOp::XorBits(a, b)
+            | TracedOp::AddBits(a, b) => {
                 let (a_bits, b_bits) = (as_bits(builder, v(a)), as_bits(builder, v(b)));
                 let bits = match op {
                     TracedOp::AndBits(..) => builder.ins().band(a_bits, b_bits),
                     TracedOp::OrBits(..) => builder.ins().bor(a_bits, b_bits),
-                    _ => builder.ins().bxor(a_bits, b_bits),
+                    TracedOp::XorBits(..) => builder.ins().bxor(a_bits, b_bits),
+                    _ => builder.ins().iadd(a_bits, b_bits),
                 };
                 as_float(builder, bits)
             }
@@ -215,6 +219,12 @@ fn emit_trace(
                     _ => FloatCC::Equal,
                 };
                 let mask = builder.ins().fcmp(condition, v(a), v(b));
+                as_float(builder, mask)
+            }
+            // `!(a >= b)`: aarch64 has no vector form of the unordered comparison.
+            TracedOp::BelowOrUnordered(a, b) => {
+                let at_least = builder.ins().fcmp(FloatCC::GreaterThanOrEqual, v(a), v(b));
+                let mask = builder.ins().bnot(at_least);
                 as_float(builder, mask)
             }
             TracedOp::IsNan(a) => {

@@ -4,8 +4,10 @@
 //!   `ln c` (double-double) for the `c = 1 + j/16` nearest `m'`, and `ln x = k·ln2 + ln c +
 //!   ln(1 + r)` with `r = m'/c − 1` exact and `|r| ≤ 2⁻⁵`, a polynomial of degree 10 in `r`
 //!   (`r + r²·(−1/2 + r·P(r))`, `P` of degree 7), summed so that one rounding dominates
-//!   ([`ln_of_positive_normal`]). Lanes below the normal range go through a guarded region
-//!   (subnormals scaled by 2⁵⁴).
+//!   ([`ln_of_positive_normal`]), the exponent and mantissa split off by integer additions
+//!   to the bit pattern. Other lanes (below the normal range, +∞, NaN, the largest finite
+//!   values), found by one comparison, go through a guarded region (subnormals scaled by
+//!   2⁵⁴).
 //! - `log1p` and the double-double `ln` of `pow`/`log2`/`log10` keep the division-based
 //!   reduction: `x = 2^k·m` with `m ∈ [√2/2, √2)`, `f = m − 1`, `s = f/(2+f)`, and
 //!   `ln(1+f) = 2·atanh(s) = f − s·(f − R)` where `R = Σ 2z^i/(2i+1)`, `z = s²` (the atanh
@@ -49,33 +51,44 @@ const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 /// Natural logarithm of every lane. Special cases: ln(1) = +0, ln(±0) = −∞, ln(x<0) = NaN,
 /// ln(+∞) = +∞, ln(NaN) = NaN.
 ///
-/// Positive normal lanes take the table route ([`ln_of_positive_normal`]); lanes below the
-/// normal range (subnormals, zeros, negatives, −∞) are recomputed in a guarded region that
-/// only runs when some lane of the vector needs it.
+/// Positive normal lanes take the table route ([`ln_of_positive_normal`]); every other lane
+/// (below the normal range, +∞, NaN, and the finite ones above `LN_FOLD·2¹⁰²³`) is
+/// recomputed in a guarded region that only runs when some lane of the vector needs it.
 #[inline(always)]
 pub fn ln<L: Lanes>(x: L) -> L {
-    let fast = ln_of_positive_normal(x, 1023.0);
-    let result = L::if_any::<LnBelowNormal>(x.less(L::splat(f64::MIN_POSITIVE)), x, fast);
-    // +∞ and NaN fail `x < ∞`: `x + x` is +∞ and a quiet NaN.
-    L::select(x.less(L::splat(f64::INFINITY)), result, x.add(x))
+    let fast = ln_of_positive_normal(x, L::splat(TWO_POW_52 + 1023.0));
+    // The reduction's `x + FOLD_CARRY` (as integers) is, as a float, at least that of
+    // f64::MIN_POSITIVE exactly for the positive normal lanes the table route serves: zeros
+    // and subnormals fall below it, negatives turn negative (or tiny), and +∞, NaN and the
+    // largest finite values carry into a NaN, which fails the comparison. One comparison
+    // instead of one for each end.
+    let carried = x.add_bits(L::splat(f64::from_bits(FOLD_CARRY)));
+    let special =
+        carried.below_or_unordered(L::splat(f64::from_bits(f64::MIN_POSITIVE.to_bits() + FOLD_CARRY)));
+    L::if_any::<LnSpecial>(special, x, fast)
 }
 
-/// `ln` of lanes below the normal range: subnormals scaled into it by 2⁵⁴ (the exponent bias
-/// grows by 54), ±0 → −∞, negatives (−∞ included) → NaN. The guarded path of [`ln`].
-struct LnBelowNormal;
-impl GuardedPath for LnBelowNormal {
+/// `ln` of the lanes [`ln`]'s comparison sends here: each lane by its own case, so that a
+/// positive normal lane sharing the vector gets the table route's bits. The guarded path of
+/// [`ln`].
+struct LnSpecial;
+impl GuardedPath for LnSpecial {
     #[inline(always)]
     fn run<L: Lanes>(x: L) -> L {
-        ln_below_normal(x)
+        // Subnormals scaled into the normal range by 2⁵⁴ (the exponent bias grows by 54),
+        // normal lanes as they are: one table route for both.
+        let below_normal = x.less(L::splat(f64::MIN_POSITIVE));
+        let scaled = L::select(below_normal, x.mul(L::splat(TWO_POW_54)), x);
+        let offset =
+            L::select(below_normal, L::splat(TWO_POW_52 + 1023.0 + 54.0), L::splat(TWO_POW_52 + 1023.0));
+        let positive = ln_of_positive_normal(scaled, offset);
+        let zero = L::splat(0.0);
+        let result = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), positive);
+        // Negatives (−∞ included) are NaN; +∞ and NaN fail `x < ∞`: `x + x` is +∞ and a
+        // quiet NaN.
+        let result = L::select(x.less(zero), L::splat(f64::NAN), result);
+        L::select(x.less(L::splat(f64::INFINITY)), result, x.add(x))
     }
-}
-
-#[inline(always)]
-fn ln_below_normal<L: Lanes>(x: L) -> L {
-    let zero = L::splat(0.0);
-    let scaled = ln_of_positive_normal(x.mul(L::splat(TWO_POW_54)), 1023.0 + 54.0);
-    let result = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), scaled);
-    L::select(x.less(zero), L::splat(f64::NAN), result)
 }
 
 /// The 16-entry tables of [`ln_of_positive_normal`], entry `j` for the interval of mantissas
@@ -180,7 +193,7 @@ const LN_SERIES: [f64; 8] = [
 ];
 
 /// `ln(x)` for positive normal finite lanes (other lanes get garbage, never a fault), with
-/// `exponent_bias` the bias to take off the exponent field (1023, or 1023 + 54 for
+/// `exponent_offset` 2⁵² plus the bias to take off the exponent field (1023, or 1023 + 54 for
 /// subnormals scaled by 2⁵⁴).
 ///
 /// `x = 2^k·m'` with `m' ∈ [1 − 1/64, 2 − 1/32)`; `j = round(16·(m' − 1))` picks
@@ -195,8 +208,8 @@ const LN_SERIES: [f64; 8] = [
 /// Near 1 (entry 0, `k = 0`) `r = x − 1` exactly and `w = 0`: the result is `r + r²·(…)`,
 /// accurate relative to itself however close `x` is to 1.
 #[inline(always)]
-fn ln_of_positive_normal<L: Lanes>(x: L, exponent_bias: f64) -> L {
-    let (k, m, index) = ln_table_reduce(x, exponent_bias);
+fn ln_of_positive_normal<L: Lanes>(x: L, exponent_offset: L) -> L {
+    let (k, m, index) = ln_table_reduce(x, exponent_offset);
     let inverse_center = index.lookup(LookupTable::LnInverseCenter);
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
     let log_center_low = index.lookup(LookupTable::LnLogCenterLow);
@@ -222,21 +235,32 @@ fn ln_of_positive_normal<L: Lanes>(x: L, exponent_bias: f64) -> L {
 /// the exponent `k` as a float, the mantissa `m' ∈ [1 − 1/64, 2 − 1/32)` with
 /// `x = 2^k·m'`, and the table index `1.5·2⁵² + round(16·(m' − 1))` for [`Lanes::lookup`].
 #[inline(always)]
-fn ln_table_reduce<L: Lanes>(x: L, exponent_bias: f64) -> (L, L, L) {
-    let mantissa = x.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(1.0));
-    let unfolded = mantissa.less(L::splat(LN_FOLD));
-    // Halving a mantissa in [1, 2) flips bit 52 of its exponent field (0x3ff → 0x3fe).
-    let m = mantissa.xor_bits(L::select(unfolded, L::splat(0.0), L::splat(f64::from_bits(1 << 52))));
-    // The exponent field as a float (the sign bit is 0 for the lanes this serves): OR it into
-    // 2⁵²'s mantissa and subtract 2⁵² and the bias. A folded mantissa raises the exponent by
-    // one: take one less bias off.
-    let bias =
-        L::select(unfolded, L::splat(TWO_POW_52 + exponent_bias), L::splat(TWO_POW_52 + exponent_bias - 1.0));
-    let k = x.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(bias);
+fn ln_table_reduce<L: Lanes>(x: L, exponent_offset: L) -> (L, L, L) {
+    // Adding `FOLD_CARRY` to the bit pattern (as integers) carries into the exponent field
+    // exactly when the mantissa is at or above `LN_FOLD`, so
+    // the field of `t` is the biased exponent of `x / m'`: `x = 2^k·m'` with `m'` in
+    // `[LN_FOLD / 2, LN_FOLD)`, found without a comparison or a selection. (A positive
+    // normal finite `x` has bits below `0x7ff0…`, so nothing carries out of the field.)
+    let t = x.add_bits(L::splat(f64::from_bits(FOLD_CARRY)));
+    // The field as a float: OR it into 2⁵²'s mantissa and subtract 2⁵² and the bias
+    // (`exponent_offset`).
+    let k = t.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(exponent_offset);
+    // `m' = x / 2^k`: t's mantissa bits, less the carry, on the exponent field of 1 (one
+    // integer addition: `FOLD_BASE` is `bits(1) − FOLD_CARRY`).
+    let m = t
+        .and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff)))
+        .add_bits(L::splat(f64::from_bits(FOLD_BASE)));
     // 1.5·2⁵² + round(16·(m − 1)): the index in the low bits, 0..=15.
     let index = m.fma(L::splat(16.0), L::splat(ROUND_MAGIC - 16.0));
     (k, m, index)
 }
+
+/// `2⁵²` less the mantissa bits of `LN_FOLD / 2` (`1 − 1/64`, the smallest `m'`): see
+/// [`ln_table_reduce`].
+const FOLD_CARRY: u64 = (1 << 52) - ((LN_FOLD / 2.0).to_bits() & 0x000f_ffff_ffff_ffff);
+/// What t's mantissa bits are added to for `m'`: `bits(1) − FOLD_CARRY` (see
+/// [`ln_table_reduce`]).
+const FOLD_BASE: u64 = 1.0f64.to_bits() - FOLD_CARRY;
 
 /// `ln(1 + r) = r + r²·(−1/2 + r·P(r))` to the accuracy an f32 result needs: P of degree 3,
 /// interpolated at the 4 Chebyshev nodes of `r ∈ [−1/34, 1/32]` (in 200-bit arithmetic,
@@ -260,7 +284,7 @@ const LN_OF_F32_SERIES: [f64; 4] = [
 /// range; ±0 → −∞, negatives → NaN, +∞ → +∞, NaN → NaN.
 #[inline(always)]
 pub fn ln_of_f32<L: Lanes>(x: L) -> L {
-    let (k, m, index) = ln_table_reduce(x, 1023.0);
+    let (k, m, index) = ln_table_reduce(x, L::splat(TWO_POW_52 + 1023.0));
     let inverse_center = index.lookup(LookupTable::LnInverseCenter);
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
     let r = m.fma(inverse_center, L::splat(-1.0));
@@ -635,6 +659,36 @@ mod tests {
                 let w = f64::mul_add(k, LN2_HI, LN_TABLE.log_center_high[j]);
                 assert_eq!(w - k * LN2_HI, LN_TABLE.log_center_high[j], "entry {j}, k = {k}");
             }
+        }
+    }
+
+    #[test]
+    fn ln_reduction_splits_every_positive_normal_into_exponent_and_folded_mantissa() {
+        // `x = 2^k·m'` exactly with `m'` in `[LN_FOLD / 2, LN_FOLD)`, for mantissas at and
+        // around the fold and both ends of the binade, in every binade; and the subnormal
+        // route's bias: a subnormal scaled by 2⁵⁴ reduces to its own `k` and `m'`.
+        let fold_bits = LN_FOLD.to_bits() & 0x000f_ffff_ffff_ffff;
+        let mantissas =
+            [0, 1, 2, fold_bits - 2, fold_bits - 1, fold_bits, fold_bits + 1, (1 << 52) - 1, 1 << 51];
+        let low = LN_FOLD / 2.0;
+        for exponent in 1..=2046u64 {
+            for mantissa in mantissas {
+                let x = f64::from_bits(exponent << 52 | mantissa);
+                let (k, m, index) = ln_table_reduce(x, TWO_POW_52 + 1023.0);
+                assert!((low..LN_FOLD).contains(&m), "{x:e}: m' = {m}");
+                let folded = mantissa >= fold_bits;
+                assert_eq!(k, exponent as f64 - 1023.0 + f64::from(u8::from(folded)), "{x:e}");
+                // 2^k·m' rebuilt in two exact steps (2^k alone may overflow or underflow).
+                assert_eq!(m * 2f64.powi(k as i32 / 2) * 2f64.powi(k as i32 - k as i32 / 2), x, "{x:e}");
+                assert_eq!(index.to_bits() & 15, (m.mul_add(16.0, -16.0)).round() as u64 & 15, "{x:e}");
+            }
+        }
+        for bits in [1u64, 2, 3, 1 << 20, (1 << 52) - 1, 0x000f_8000_0000_0000] {
+            let subnormal = f64::from_bits(bits);
+            let (k, m, _) = ln_table_reduce(subnormal * TWO_POW_54, TWO_POW_52 + 1023.0 + 54.0);
+            let (k_scaled, m_scaled, _) = ln_table_reduce(subnormal * TWO_POW_54, TWO_POW_52 + 1023.0);
+            assert_eq!((k, m), (k_scaled - 54.0, m_scaled), "{subnormal:e}");
+            assert!((low..LN_FOLD).contains(&m) && k < -1021.0, "{subnormal:e}: {k} {m}");
         }
     }
 

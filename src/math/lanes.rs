@@ -22,6 +22,9 @@ pub trait Lanes: Copy {
     fn and_bits(self, other: Self) -> Self;
     fn or_bits(self, other: Self) -> Self;
     fn xor_bits(self, other: Self) -> Self;
+    /// The lanes' bit patterns added as 64-bit integers, wrapping: exact, so the same on
+    /// every tier (the logarithm's reduction moves a mantissa's bits with it).
+    fn add_bits(self, other: Self) -> Self;
     /// IEEE square root (correctly rounded on every tier).
     fn sqrt(self) -> Self;
     /// Logical shifts of each lane's 64 bits by 52 (the exponent field).
@@ -30,6 +33,8 @@ pub trait Lanes: Copy {
     fn less(self, other: Self) -> Self::Mask;
     fn greater(self, other: Self) -> Self::Mask;
     fn equal(self, other: Self) -> Self::Mask;
+    /// Lanes where `self ≥ other` fails: `self < other`, or either is NaN.
+    fn below_or_unordered(self, other: Self) -> Self::Mask;
     /// Lanes where `self` is NaN.
     fn is_nan(self) -> Self::Mask;
     /// `mask ? a : b` per lane.
@@ -171,6 +176,9 @@ impl Lanes for f64 {
     fn xor_bits(self, other: Self) -> Self {
         f64::from_bits(self.to_bits() ^ other.to_bits())
     }
+    fn add_bits(self, other: Self) -> Self {
+        f64::from_bits(self.to_bits().wrapping_add(other.to_bits()))
+    }
     fn sqrt(self) -> Self {
         f64::sqrt(self)
     }
@@ -185,6 +193,12 @@ impl Lanes for f64 {
     }
     fn greater(self, other: Self) -> bool {
         self > other
+    }
+    fn below_or_unordered(self, other: Self) -> bool {
+        // `!(a >= b)` is what the tiers compute: NaN compares false.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        let below = !(self >= other);
+        below
     }
     fn equal(self, other: Self) -> bool {
         self == other

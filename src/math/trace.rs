@@ -10,7 +10,7 @@ use super::lanes::{GuardedPath, Lanes, LookupTable};
 use std::cell::RefCell;
 
 /// One recorded operation. Operands are indices of earlier operations in the same trace.
-/// Operations that produce masks (`Less`, `Greater`, `Equal`, `IsNan`) are only ever
+/// Operations that produce masks (`Less`, `Greater`, `Equal`, `BelowOrUnordered`, `IsNan`) are only ever
 /// consumed as the first operand of `Select` or `IfAnyBegin`.
 ///
 /// `IfAnyBegin(mask, otherwise)` … `IfAnyEnd(begin, then)` bracket a guarded region (never
@@ -33,12 +33,16 @@ pub enum TracedOp {
     AndBits(u32, u32),
     OrBits(u32, u32),
     XorBits(u32, u32),
+    /// The bit patterns added as 64-bit integers, wrapping.
+    AddBits(u32, u32),
     Sqrt(u32),
     ShiftRight52(u32),
     ShiftLeft52(u32),
     Less(u32, u32),
     Greater(u32, u32),
     Equal(u32, u32),
+    /// `!(a >= b)`: true where `a < b` or either is NaN.
+    BelowOrUnordered(u32, u32),
     IsNan(u32),
     /// `mask ? a : b`.
     Select(u32, u32, u32),
@@ -134,6 +138,9 @@ impl Lanes for Traced {
     fn xor_bits(self, other: Self) -> Self {
         record(TracedOp::XorBits(self.0, other.0))
     }
+    fn add_bits(self, other: Self) -> Self {
+        record(TracedOp::AddBits(self.0, other.0))
+    }
     fn sqrt(self) -> Self {
         record(TracedOp::Sqrt(self.0))
     }
@@ -148,6 +155,9 @@ impl Lanes for Traced {
     }
     fn greater(self, other: Self) -> Self {
         record(TracedOp::Greater(self.0, other.0))
+    }
+    fn below_or_unordered(self, other: Self) -> Self {
+        record(TracedOp::BelowOrUnordered(self.0, other.0))
     }
     fn equal(self, other: Self) -> Self {
         record(TracedOp::Equal(self.0, other.0))
@@ -187,12 +197,14 @@ pub fn evaluate(trace: &Trace, x: f64) -> f64 {
             TracedOp::AndBits(a, b) => (v(a).and_bits(v(b)), false),
             TracedOp::OrBits(a, b) => (v(a).or_bits(v(b)), false),
             TracedOp::XorBits(a, b) => (v(a).xor_bits(v(b)), false),
+            TracedOp::AddBits(a, b) => (v(a).add_bits(v(b)), false),
             TracedOp::Sqrt(a) => (v(a).sqrt(), false),
             TracedOp::ShiftRight52(a) => (v(a).shift_right_52(), false),
             TracedOp::ShiftLeft52(a) => (v(a).shift_left_52(), false),
             TracedOp::Less(a, b) => (0.0, v(a).less(v(b))),
             TracedOp::Greater(a, b) => (0.0, v(a).greater(v(b))),
             TracedOp::Equal(a, b) => (0.0, v(a).equal(v(b))),
+            TracedOp::BelowOrUnordered(a, b) => (0.0, v(a).below_or_unordered(v(b))),
             TracedOp::IsNan(a) => (0.0, v(a).is_nan()),
             TracedOp::Select(m, a, b) => (if masks[m as usize] { v(a) } else { v(b) }, false),
             TracedOp::IfAnyBegin(_, otherwise) => (v(otherwise), false),

@@ -126,6 +126,11 @@ impl Lanes for Sse {
         Sse(unsafe { _mm_xor_pd(self.0, other.0) })
     }
     #[inline(always)]
+    fn add_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Sse(unsafe { _mm_castsi128_pd(_mm_add_epi64(_mm_castpd_si128(self.0), _mm_castpd_si128(other.0))) })
+    }
+    #[inline(always)]
     fn sqrt(self) -> Self {
         // SAFETY: see the impl comment.
         Sse(unsafe { _mm_sqrt_pd(self.0) })
@@ -154,6 +159,11 @@ impl Lanes for Sse {
     fn equal(self, other: Self) -> __m128d {
         // SAFETY: see the impl comment.
         unsafe { _mm_cmpeq_pd(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn below_or_unordered(self, other: Self) -> __m128d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm_cmpnge_pd(self.0, other.0) }
     }
     #[inline(always)]
     fn is_nan(self) -> __m128d {
@@ -268,6 +278,13 @@ impl Lanes for Avx2 {
         Avx2(unsafe { _mm256_xor_pd(self.0, other.0) })
     }
     #[inline(always)]
+    fn add_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx2(unsafe {
+            _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(self.0), _mm256_castpd_si256(other.0)))
+        })
+    }
+    #[inline(always)]
     fn sqrt(self) -> Self {
         // SAFETY: see the impl comment.
         Avx2(unsafe { _mm256_sqrt_pd(self.0) })
@@ -296,6 +313,11 @@ impl Lanes for Avx2 {
     fn equal(self, other: Self) -> __m256d {
         // SAFETY: see the impl comment.
         unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn below_or_unordered(self, other: Self) -> __m256d {
+        // SAFETY: see the impl comment.
+        unsafe { _mm256_cmp_pd::<_CMP_NGE_UQ>(self.0, other.0) }
     }
     #[inline(always)]
     fn is_nan(self) -> __m256d {
@@ -420,6 +442,13 @@ impl Lanes for Avx512 {
         })
     }
     #[inline(always)]
+    fn add_bits(self, other: Self) -> Self {
+        // SAFETY: see the impl comment.
+        Avx512(unsafe {
+            _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(self.0), _mm512_castpd_si512(other.0)))
+        })
+    }
+    #[inline(always)]
     fn sqrt(self) -> Self {
         // SAFETY: see the impl comment.
         Avx512(unsafe { _mm512_sqrt_pd(self.0) })
@@ -448,6 +477,11 @@ impl Lanes for Avx512 {
     fn equal(self, other: Self) -> __mmask8 {
         // SAFETY: see the impl comment.
         unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, other.0) }
+    }
+    #[inline(always)]
+    fn below_or_unordered(self, other: Self) -> __mmask8 {
+        // SAFETY: see the impl comment.
+        unsafe { _mm512_cmp_pd_mask::<_CMP_NGE_UQ>(self.0, other.0) }
     }
     #[inline(always)]
     fn is_nan(self) -> __mmask8 {
