@@ -1642,15 +1642,21 @@ impl FloatReduceState {
         self.feed(rest.len(), |i| Some(rest[i]));
     }
 
-    /// [`feed_valid`](Self::feed_valid) for f32 rows, widened exactly to f64 a few chunks at a
-    /// time.
+    /// [`feed_valid`](Self::feed_valid) for f32 rows, widened exactly to f64 up to a group of
+    /// chunks at a time.
     pub fn feed_valid_f32(&mut self, values: &[f32]) {
-        let mut widened = [0.0f64; 4 * CHUNK_ROWS];
-        for piece in values.chunks(4 * CHUNK_ROWS) {
+        const GROUP_ROWS: usize = GROUP_CHUNKS * CHUNK_ROWS;
+        let mut widened = [0.0f64; GROUP_ROWS];
+        let mut rest = values;
+        while !rest.is_empty() {
+            // Pieces end on group boundaries (by row index), so that every whole group takes
+            // `feed_valid`'s group path rather than its chunk-at-a-time one.
+            let (piece, after) = rest.split_at((GROUP_ROWS - self.row % GROUP_ROWS).min(rest.len()));
             for (wide, &narrow) in widened.iter_mut().zip(piece) {
                 *wide = f64::from(narrow);
             }
             self.feed_valid(&widened[..piece.len()]);
+            rest = after;
         }
     }
 
@@ -2852,9 +2858,10 @@ mod tests {
     /// `feed_valid_f32` gives the bits of feeding the rows widened one by one.
     #[test]
     fn feeding_valid_f32_rows_gives_the_bits_of_feeding_them_widened() {
-        let x: Vec<f32> = (0..2000).map(|i| 1000.0 + (i as f32 * 0.3).sin() * 7.0).collect();
+        let x: Vec<f32> = (0..5000).map(|i| 1000.0 + (i as f32 * 0.3).sin() * 7.0).collect();
         let ops = [ReduceOp::Mean, ReduceOp::Std { ddof: 0 }, ReduceOp::Max];
-        for len in [0usize, 3, 64, 700, 2000] {
+        // Halves that start on and off group boundaries, so pieces of every kind are fed.
+        for len in [0usize, 3, 64, 700, 1024, 2000, 3000, 5000] {
             let mut rows = FloatReduceState::new(&ops);
             rows.feed(len, |i| Some(f64::from(x[i])));
             let mut fast = FloatReduceState::new(&ops);
