@@ -31,16 +31,31 @@ const PROGRAMS: [(&str, &str, &str); 16] = [
     ("sqrt(x)", "memcpy", "f64"),
 ];
 
-fn main() {
+/// `--rows N` and `--repeats R`, each at least 1.
+fn parse_arguments() -> Result<(usize, usize), String> {
+    const USAGE: &str = "use --rows N and --repeats R";
     let mut args = std::env::args().skip(1);
     let (mut rows, mut repeats) = (1_000_000usize, 21usize);
     while let Some(arg) = args.next() {
+        let count = args
+            .next()
+            .and_then(|value| value.parse().ok())
+            .filter(|&count: &usize| count > 0)
+            .ok_or_else(|| format!("{arg} needs a count of at least 1; {USAGE}"));
         match arg.as_str() {
-            "--rows" => rows = args.next().and_then(|v| v.parse().ok()).expect("--rows N"),
-            "--repeats" => repeats = args.next().and_then(|v| v.parse().ok()).expect("--repeats R"),
-            other => panic!("unknown argument {other}; use --rows N and --repeats R"),
+            "--rows" => rows = count?,
+            "--repeats" => repeats = count?,
+            other => return Err(format!("unknown argument {other}; {USAGE}")),
         }
     }
+    Ok((rows, repeats))
+}
+
+fn main() {
+    let (rows, repeats) = parse_arguments().unwrap_or_else(|message| {
+        eprintln!("trivial: {message}");
+        std::process::exit(2)
+    });
     let x: Vec<f64> = (0..rows).map(|i| 100.0 + (i as f64 * 0.001).sin() * 10.0).collect();
     let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let scaled: Vec<f64> = x.iter().map(|v| v / 100.0).collect();

@@ -206,28 +206,47 @@ fn sweep_binary(function: fusejit::BinaryMathFunction, samples: usize, tiers: &[
     worst
 }
 
-fn main() {
+/// `--samples N`, `--function NAME`, `--oracle astro-float|mpfr`.
+fn parse_arguments() -> Result<(usize, Option<String>, Oracle), String> {
     let mut samples = 1_000_000usize;
     let mut only: Option<String> = None;
     let mut oracle = Oracle::AstroFloat;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--samples" => samples = args.next().and_then(|value| value.parse().ok()).expect("--samples N"),
-            "--function" => only = Some(args.next().expect("--function NAME")),
+            "--samples" => {
+                samples = args
+                    .next()
+                    .and_then(|value| value.parse().ok())
+                    .filter(|&count: &usize| count > 0)
+                    .ok_or("--samples needs a count of at least 1")?
+            }
+            "--function" => only = Some(args.next().ok_or("--function needs a NAME")?),
             "--oracle" => {
                 oracle = match args.next().as_deref() {
                     Some("astro-float") => Oracle::AstroFloat,
                     #[cfg(feature = "mpfr-oracle")]
                     Some("mpfr") => Oracle::Mpfr,
                     #[cfg(not(feature = "mpfr-oracle"))]
-                    Some("mpfr") => panic!("--oracle mpfr needs `--features mpfr-oracle`"),
-                    _ => panic!("--oracle astro-float|mpfr"),
+                    Some("mpfr") => return Err("--oracle mpfr needs `--features mpfr-oracle`".to_string()),
+                    _ => return Err("--oracle takes astro-float or mpfr".to_string()),
                 }
             }
-            other => panic!("unknown argument {other}"),
+            other => {
+                return Err(format!(
+                    "unknown argument {other}; use --samples N, --function NAME, --oracle astro-float|mpfr"
+                ));
+            }
         }
     }
+    Ok((samples, only, oracle))
+}
+
+fn main() {
+    let (samples, only, oracle) = parse_arguments().unwrap_or_else(|message| {
+        eprintln!("ulp_sweep: {message}");
+        std::process::exit(2)
+    });
     fusejit::internals::install_traced_math().expect("the traced tier compiles for this host");
     let tiers: Vec<Isa> = Isa::ALL.into_iter().filter(|isa| isa.is_supported()).collect();
     if let Some(name @ ("ln_f32" | "exp_f32")) = only.as_deref() {
@@ -239,6 +258,17 @@ fn main() {
         return;
     }
     let wanted = |name: &str| only.as_deref().is_none_or(|only| only == name);
+    let names: Vec<&str> = ["ln", "exp"]
+        .into_iter()
+        .chain(math_oracle::FUNCTIONS.iter().map(|function| function.name()))
+        .chain(fusejit::BinaryMathFunction::ALL.iter().map(|function| function.name()))
+        .collect();
+    if let Some(only) = &only
+        && !names.contains(&only.as_str())
+    {
+        eprintln!("ulp_sweep: no function `{only}`; one of {}, ln_f32, exp_f32", names.join(", "));
+        std::process::exit(2);
+    }
     println!("| function | range | samples | max ULP (all tiers) | tiers |");
     println!("| --- | --- | --- | --- | --- |");
     let mut worst = Vec::new();
