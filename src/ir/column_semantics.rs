@@ -963,17 +963,52 @@ fn sum_whole_block_rows<const NULLS: bool, const SUM: bool, const BEFORE: bool>(
     let w = values.len();
     assert!(out.len() == w && suffix.len() == w + 1 && (!BEFORE || before.len() == w + 1));
     assert!(!NULLS || (validity.len() == w && out_validity.len() == w));
-    let (mut sum, mut count) = (SUM_IDENTITY, 0u32);
-    let (mut suffix_sum, mut suffix_count) = (SUM_IDENTITY, 0u32);
-    suffix[w] = (SUM_IDENTITY, 0);
+    let mut sums = WholeBlockSums::new(suffix);
     for k in 0..w {
+        sums.row::<NULLS, SUM, BEFORE>(k, values, (validity, out_validity), out, before, suffix);
+    }
+    (sums.sum, sums.count)
+}
+
+/// The running values of [`sum_whole_block_rows`]: the block's prefix sum and count and its
+/// suffix sum and count, each a dependency chain of one addition a row.
+struct WholeBlockSums {
+    sum: f64,
+    count: u32,
+    suffix_sum: f64,
+    suffix_count: u32,
+}
+
+impl WholeBlockSums {
+    /// Empty sums, `suffix[w]` set empty.
+    #[inline(always)]
+    fn new(suffix: &mut [(f64, u32)]) -> WholeBlockSums {
+        let w = suffix.len() - 1;
+        suffix[w] = (SUM_IDENTITY, 0);
+        WholeBlockSums { sum: SUM_IDENTITY, count: 0, suffix_sum: SUM_IDENTITY, suffix_count: 0 }
+    }
+
+    /// Row `k` of [`sum_whole_block_rows`]: its result, and row `w − 1 − k` into the suffix.
+    /// The one definition of a whole block's per-row work, which the paired loop
+    /// ([`sum_whole_block_pair`]) runs for two windows at once.
+    #[inline(always)]
+    fn row<const NULLS: bool, const SUM: bool, const BEFORE: bool>(
+        &mut self,
+        k: usize,
+        values: &[f64],
+        (validity, out_validity): (&[u8], &mut [u8]),
+        out: &mut [f64],
+        before: &[(f64, u32)],
+        suffix: &mut [(f64, u32)],
+    ) {
+        let w = values.len();
         let is_valid = |row: usize| !NULLS || validity[row] & 1 == 1;
         // A null adds −0, the identity (the same bits as skipping it), so the loop does not
         // branch on the data.
-        sum += valid_or_identity(values[k], is_valid(k));
-        count += u32::from(is_valid(k));
+        self.sum += valid_or_identity(values[k], is_valid(k));
+        self.count += u32::from(is_valid(k));
         let (before_sum, before_count) = if BEFORE { before[k + 1] } else { (SUM_IDENTITY, 0) };
-        let (total, in_window) = (sum + before_sum, count + before_count);
+        let (total, in_window) = (self.sum + before_sum, self.count + before_count);
         out[k] = if NULLS && in_window == 0 {
             0.0
         } else if SUM {
@@ -985,11 +1020,37 @@ fn sum_whole_block_rows<const NULLS: bool, const SUM: bool, const BEFORE: bool>(
             out_validity[k] = u8::from(in_window > 0);
         }
         let j = w - 1 - k;
-        suffix_sum += valid_or_identity(values[j], is_valid(j));
-        suffix_count += u32::from(is_valid(j));
-        suffix[j] = (suffix_sum, suffix_count);
+        self.suffix_sum += valid_or_identity(values[j], is_valid(j));
+        self.suffix_count += u32::from(is_valid(j));
+        suffix[j] = (self.suffix_sum, self.suffix_count);
     }
-    (sum, count)
+}
+
+/// One whole w-row block of two `msum`/`mavg`s of every-valid rows (`SUM_A`/`SUM_B`: `msum`
+/// rather than `mavg`), each after a previous block: [`sum_whole_block_rows`]'s rows of both,
+/// interleaved in one loop so that their four addition chains overlap. Each window's
+/// arguments are `(values, out, before, suffix)` as `sum_whole_block_rows`'s; returns the
+/// two blocks' prefixes.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn sum_whole_block_pair<const SUM_A: bool, const SUM_B: bool>(
+    (a, out_a, before_a, suffix_a): (&[f64], &mut [f64], &[(f64, u32)], &mut [(f64, u32)]),
+    (b, out_b, before_b, suffix_b): (&[f64], &mut [f64], &[(f64, u32)], &mut [(f64, u32)]),
+) -> ((f64, u32), (f64, u32)) {
+    let w = a.len();
+    assert!(b.len() == w && out_a.len() == w && out_b.len() == w);
+    assert!(
+        suffix_a.len() == w + 1
+            && suffix_b.len() == w + 1
+            && before_a.len() == w + 1
+            && before_b.len() == w + 1
+    );
+    let (mut first, mut second) = (WholeBlockSums::new(suffix_a), WholeBlockSums::new(suffix_b));
+    for k in 0..w {
+        first.row::<false, SUM_A, true>(k, a, (&[], &mut []), out_a, before_a, suffix_a);
+        second.row::<false, SUM_B, true>(k, b, (&[], &mut []), out_b, before_b, suffix_b);
+    }
+    ((first.sum, first.count), (second.sum, second.count))
 }
 
 /// Rows per chunk (by row index, so the chunks do not depend on who calls).
@@ -2154,6 +2215,71 @@ impl FloatScanState {
         true
     }
 
+    /// Two `msum`/`mavg`s of the same window over the same block of every-valid rows at once
+    /// — `first` over `a` into `out_a`, `second` over `b` into `out_b` — each with
+    /// [`feed_slices`](Self::feed_slices)'s bits: the rows before the first window block
+    /// boundary and after the last whole block go through `feed_slices` one window at a time,
+    /// and each whole block after the column's first through [`sum_whole_block_pair`], which
+    /// runs the rows of `feed_slices`' whole-block path for both, interleaved. Returns false,
+    /// feeding nothing, unless both are window sums of one length at one offset.
+    pub fn feed_window_sum_pair(
+        first: &mut FloatScanState,
+        second: &mut FloatScanState,
+        (a, out_a): (&[f64], &mut [f64]),
+        (b, out_b): (&[f64], &mut [f64]),
+    ) -> bool {
+        let is_window_sum = |op: ScanOp| matches!(op, ScanOp::MSum { .. } | ScanOp::MAvg { .. });
+        let len = a.len();
+        if !is_window_sum(first.op)
+            || !is_window_sum(second.op)
+            || first.w != second.w
+            || first.offset != second.offset
+            || b.len() != len
+            || out_a.len() != len
+            || out_b.len() != len
+        {
+            return false;
+        }
+        let w = first.w;
+        let head = ((w - first.offset) % w).min(len);
+        first.feed_slices(&a[..head], None, &mut out_a[..head]);
+        second.feed_slices(&b[..head], None, &mut out_b[..head]);
+        let mut done = head;
+        while len - done >= w {
+            let rows = done..done + w;
+            if first.suffix.is_empty() || second.suffix.is_empty() {
+                // The column's first block has no previous one: fed one window at a time.
+                first.feed_slices(&a[rows.clone()], None, &mut out_a[rows.clone()]);
+                second.feed_slices(&b[rows.clone()], None, &mut out_b[rows]);
+                done += w;
+                continue;
+            }
+            first.next_suffix.resize(w + 1, (SUM_IDENTITY, 0));
+            second.next_suffix.resize(w + 1, (SUM_IDENTITY, 0));
+            let first_window =
+                (&a[rows.clone()], &mut out_a[rows.clone()], &first.suffix[..], &mut first.next_suffix[..]);
+            let second_window =
+                (&b[rows.clone()], &mut out_b[rows], &second.suffix[..], &mut second.next_suffix[..]);
+            let (first_prefix, second_prefix) = match (first.op, second.op) {
+                (ScanOp::MSum { .. }, ScanOp::MSum { .. }) => {
+                    sum_whole_block_pair::<true, true>(first_window, second_window)
+                }
+                (ScanOp::MSum { .. }, _) => sum_whole_block_pair::<true, false>(first_window, second_window),
+                (_, ScanOp::MSum { .. }) => sum_whole_block_pair::<false, true>(first_window, second_window),
+                _ => sum_whole_block_pair::<false, false>(first_window, second_window),
+            };
+            for (state, prefix) in [(&mut *first, first_prefix), (&mut *second, second_prefix)] {
+                std::mem::swap(&mut state.suffix, &mut state.next_suffix);
+                state.prefix = prefix;
+                state.row += w;
+            }
+            done += w;
+        }
+        first.feed_slices(&a[done..], None, &mut out_a[done..]);
+        second.feed_slices(&b[done..], None, &mut out_b[done..]);
+        true
+    }
+
     /// One row: its value in, its result out.
     #[inline(always)]
     fn step(&mut self, x: Option<f64>) -> Option<f64> {
@@ -3247,6 +3373,82 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Two window sums fed as a pair give each one's bits fed alone, whatever the pieces,
+    /// windows and kinds; pairs the pair path refuses (other ops, other window lengths, other
+    /// offsets) feed nothing.
+    #[test]
+    fn window_sums_fed_as_a_pair_give_the_bits_of_feeding_each_alone() {
+        // Specials in some blocks, so that infinities and NaN pass through the paired loop too.
+        let a: Vec<f64> = (0..3000)
+            .map(|i| match i {
+                1000 => f64::INFINITY,
+                1500 => f64::NAN,
+                _ if i % 7 == 3 => -0.0,
+                _ => 100.0 + (i as f64 * 0.7).sin() * 9.0,
+            })
+            .collect();
+        let b: Vec<f64> = (0..3000).map(|i| 1000.0 + (i as f64 * 0.13).cos() * 300.0).collect();
+        let pieces: [&[usize]; 3] = [&[3000], &[1, 511, 512, 7, 1000, 969], &[20, 20, 19, 21, 2920]];
+        for w in [1, 2, 3, 20, 64, 511, 513, 2999, 5000] {
+            for (first_op, second_op) in [
+                (ScanOp::MSum { w }, ScanOp::MSum { w }),
+                (ScanOp::MSum { w }, ScanOp::MAvg { w }),
+                (ScanOp::MAvg { w }, ScanOp::MSum { w }),
+                (ScanOp::MAvg { w }, ScanOp::MAvg { w }),
+            ] {
+                for pieces in pieces {
+                    let (mut alone_a, mut alone_b) =
+                        (FloatScanState::new(first_op), FloatScanState::new(second_op));
+                    let (mut first, mut second) =
+                        (FloatScanState::new(first_op), FloatScanState::new(second_op));
+                    let mut start = 0;
+                    for &len in pieces {
+                        let rows = start..start + len;
+                        let (mut want_a, mut want_b) = (vec![1.5; len], vec![1.5; len]);
+                        alone_a.feed_slices(&a[rows.clone()], None, &mut want_a);
+                        alone_b.feed_slices(&b[rows.clone()], None, &mut want_b);
+                        let (mut got_a, mut got_b) = (vec![2.5; len], vec![2.5; len]);
+                        assert!(FloatScanState::feed_window_sum_pair(
+                            &mut first,
+                            &mut second,
+                            (&a[rows.clone()], &mut got_a),
+                            (&b[rows], &mut got_b),
+                        ));
+                        let as_bits = |v: &[f64]| v.iter().map(|x| Some(*x)).collect::<Vec<_>>();
+                        assert_eq!(
+                            bits(&as_bits(&got_a)),
+                            bits(&as_bits(&want_a)),
+                            "{first_op:?} w {w} {pieces:?}"
+                        );
+                        assert_eq!(
+                            bits(&as_bits(&got_b)),
+                            bits(&as_bits(&want_b)),
+                            "{second_op:?} w {w} {pieces:?}"
+                        );
+                        start += len;
+                    }
+                }
+            }
+        }
+        // Refused: another op, another length, another offset (a state one row ahead).
+        let refused = |first_op: ScanOp, second_op: ScanOp, skew: usize| {
+            let (mut first, mut second) = (FloatScanState::new(first_op), FloatScanState::new(second_op));
+            first.feed_slices(&a[..skew], None, &mut vec![0.0; skew]);
+            let (mut out_a, mut out_b) = (vec![2.5; 40], vec![2.5; 40]);
+            let fed = FloatScanState::feed_window_sum_pair(
+                &mut first,
+                &mut second,
+                (&a[skew..skew + 40], &mut out_a),
+                (&b[..40], &mut out_b),
+            );
+            !fed && out_a == vec![2.5; 40] && out_b == vec![2.5; 40] && second.row == 0
+        };
+        assert!(refused(ScanOp::MSum { w: 20 }, ScanOp::MStd { w: 20 }, 0));
+        assert!(refused(ScanOp::Ema { alpha_bits: 0.5f64.to_bits() }, ScanOp::MSum { w: 20 }, 0));
+        assert!(refused(ScanOp::MSum { w: 20 }, ScanOp::MSum { w: 21 }, 0));
+        assert!(refused(ScanOp::MSum { w: 20 }, ScanOp::MAvg { w: 20 }, 1));
     }
 
     #[test]

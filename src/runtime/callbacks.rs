@@ -190,9 +190,10 @@ unsafe fn float_scan_block(
 }
 
 /// `fusejit_scan_block_pair`: advances two independent scans by the same block, each
-/// argument as [`scan_block`]'s. Two started `ema`s over separate, aligned f64 buffers with
-/// every row of the block valid (no validity, or bytes that say so) run interleaved ([`FloatScanState::feed_ema_pair`]); any other pair runs
-/// one scan after the other.
+/// argument as [`scan_block`]'s. Two started `ema`s, or two `msum`/`mavg`s of one window
+/// length at one offset, over separate, aligned f64 buffers with every row of the block valid
+/// (no validity, or bytes that say so) run interleaved ([`FloatScanState::feed_ema_pair`],
+/// [`FloatScanState::feed_window_sum_pair`]); any other pair runs one scan after the other.
 ///
 /// # Safety
 /// As [`scan_block`]'s, for each of the two scans; the two states are distinct, and neither
@@ -235,7 +236,9 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
                 std::slice::from_raw_parts_mut(second_destination.cast::<f64>(), len),
             )
         };
-        if FloatScanState::feed_ema_pair(a, b, (a_in, a_out), (b_in, b_out)) {
+        if FloatScanState::feed_ema_pair(a, b, (a_in, a_out), (b_in, b_out))
+            || FloatScanState::feed_window_sum_pair(a, b, (a_in, a_out), (b_in, b_out))
+        {
             for validity in [first_validity, second_validity] {
                 if !validity.is_null() {
                     // SAFETY: a validity that is not null is writable for `len` bytes, a
