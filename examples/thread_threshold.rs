@@ -7,7 +7,12 @@
 //! `cargo run --release --example thread_threshold -- [--split-all]`
 use std::time::Instant;
 fn main() {
-    let split_all = std::env::args().any(|arg| arg == "--split-all");
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(other) = arguments.iter().find(|arg| *arg != "--split-all") {
+        eprintln!("thread_threshold: unknown argument {other}; the one option is --split-all");
+        std::process::exit(2);
+    }
+    let split_all = !arguments.is_empty();
     let min_rows = if split_all { 64 } else { fusejit::EngineConfig::DEFAULT_MIN_ROWS_PER_THREAD };
     println!("median of 41 interleaved runs; 1-thread time / 2-thread time\n");
     let programs = ["x*a", "x32*a", "(x-y)*a+b", "dlog(x,1)*a+b", "(x-mean(x))/std(x)", "mavg(x,20)"];

@@ -40,7 +40,14 @@ fn best_dlog(out: &mut [f64], x: &[f64], lag: usize, a: f64, b: f64, logs: &mut 
 }
 
 fn main() {
-    let rows: usize = std::env::args().nth(1).and_then(|arg| arg.parse().ok()).unwrap_or(1_000_000);
+    let rows = match std::env::args().nth(1).map(|arg| arg.parse::<usize>()) {
+        None => 1_000_000,
+        Some(Ok(rows)) if rows > 0 => rows,
+        Some(_) => {
+            eprintln!("workloads: the one argument is a row count of at least 1");
+            std::process::exit(2)
+        }
+    };
     let x: Vec<f64> = {
         let mut price = 100.0f64;
         (0..rows)
