@@ -295,11 +295,24 @@ pub fn ln_of_f32<L: Lanes>(x: L) -> L {
     }
     let q = r.fma(series, L::splat(-0.5));
     let fast = w.add(r.mul(r).fma(q, r));
-    let zero = L::splat(0.0);
-    let below = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), L::splat(f64::NAN));
-    let result = L::select(x.greater(zero), fast, below);
-    // +∞ and NaN fail `x < ∞`: `x + x` is +∞ and a quiet NaN.
-    L::select(x.less(L::splat(f64::INFINITY)), result, x.add(x))
+    // Every positive finite f32 is a normal f64 that the table route serves; `ln`'s one
+    // comparison finds the rest (zeros, negatives, +∞, NaN), which are rare.
+    let carried = x.add_bits(L::splat(f64::from_bits(FOLD_CARRY)));
+    let special =
+        carried.below_or_unordered(L::splat(f64::from_bits(f64::MIN_POSITIVE.to_bits() + FOLD_CARRY)));
+    L::if_any::<LnOfF32Special>(special, x, fast)
+}
+
+/// The lanes of [`ln_of_f32`] outside the table route: ±0 → −∞, negatives → NaN, +∞ and NaN
+/// → `x + x` (+∞ and a quiet NaN).
+struct LnOfF32Special;
+impl GuardedPath for LnOfF32Special {
+    #[inline(always)]
+    fn run<L: Lanes>(x: L) -> L {
+        let zero = L::splat(0.0);
+        let below = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), L::splat(f64::NAN));
+        L::select(x.less(L::splat(f64::INFINITY)), below, x.add(x))
+    }
 }
 
 /// `x = 2^k·(1 + f)` with `1 + f ∈ [√2/2, √2)`, for a positive finite `x` (subnormals
