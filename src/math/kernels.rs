@@ -414,14 +414,15 @@ const EXP_HIGH: f64 = 710.0;
 /// exp(−∞) = 0, exp(NaN) = NaN.
 ///
 /// Lanes with `|x| ≤ EXP_TABLE_LIMIT` take the table route ([`exp_of_moderate`]); the others
-/// (results near overflow or below the normal range, ±∞) are recomputed by
+/// (results near overflow or below the normal range, ±∞, NaN) are recomputed by
 /// [`exp_of_any`] in a guarded region that only runs when some lane of the vector needs it.
 #[inline(always)]
 pub fn exp<L: Lanes>(x: L) -> L {
     let fast = exp_of_moderate(x);
     let magnitude = x.and_bits(L::splat(f64::from_bits(0x7fff_ffff_ffff_ffff)));
-    let result = L::if_any::<ExpOfAny>(magnitude.greater(L::splat(EXP_TABLE_LIMIT)), x, fast);
-    L::select(x.is_nan(), x.add(x), result)
+    // `!(EXP_TABLE_LIMIT ≥ |x|)`: beyond the limit, or NaN, in one comparison.
+    let special = L::splat(EXP_TABLE_LIMIT).below_or_unordered(magnitude);
+    L::if_any::<ExpOfAny>(special, x, fast)
 }
 
 /// Above this magnitude `exp` leaves the table route: within it, `2^m` for the route's
@@ -548,7 +549,8 @@ struct ExpOfAny;
 impl GuardedPath for ExpOfAny {
     #[inline(always)]
     fn run<L: Lanes>(x: L) -> L {
-        exp_of_any(x)
+        // NaN: `x + x`, a quiet NaN.
+        L::select(x.is_nan(), x.add(x), exp_of_any(x))
     }
 }
 
