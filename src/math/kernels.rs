@@ -57,15 +57,18 @@ const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 #[inline(always)]
 pub fn ln<L: Lanes>(x: L) -> L {
     let fast = ln_of_positive_normal(x, L::splat(TWO_POW_52 + 1023.0));
-    // The reduction's `x + FOLD_CARRY` (as integers) is, as a float, at least that of
-    // f64::MIN_POSITIVE exactly for the positive normal lanes the table route serves: zeros
-    // and subnormals fall below it, negatives turn negative (or tiny), and +∞, NaN and the
-    // largest finite values carry into a NaN, which fails the comparison. One comparison
-    // instead of one for each end.
+    L::if_any::<LnSpecial>(outside_the_table_route(x), x, fast)
+}
+
+/// The lanes the table route does not serve, by one comparison: the reduction's `x +
+/// FOLD_CARRY` (as integers) is, as a float, at least that of f64::MIN_POSITIVE exactly for
+/// the positive normal lanes; zeros and subnormals fall below it, negatives turn negative
+/// (or tiny), and +∞, NaN and the finite values above `LN_FOLD·2¹⁰²³` carry into a NaN,
+/// which fails the comparison.
+#[inline(always)]
+fn outside_the_table_route<L: Lanes>(x: L) -> L::Mask {
     let carried = x.add_bits(L::splat(f64::from_bits(FOLD_CARRY)));
-    let special =
-        carried.below_or_unordered(L::splat(f64::from_bits(f64::MIN_POSITIVE.to_bits() + FOLD_CARRY)));
-    L::if_any::<LnSpecial>(special, x, fast)
+    carried.below_or_unordered(L::splat(f64::from_bits(f64::MIN_POSITIVE.to_bits() + FOLD_CARRY)))
 }
 
 /// `ln` of the lanes [`ln`]'s comparison sends here: each lane by its own case, so that a
@@ -297,10 +300,7 @@ pub fn ln_of_f32<L: Lanes>(x: L) -> L {
     let fast = w.add(r.mul(r).fma(q, r));
     // Every positive finite f32 is a normal f64 that the table route serves; `ln`'s one
     // comparison finds the rest (zeros, negatives, +∞, NaN), which are rare.
-    let carried = x.add_bits(L::splat(f64::from_bits(FOLD_CARRY)));
-    let special =
-        carried.below_or_unordered(L::splat(f64::from_bits(f64::MIN_POSITIVE.to_bits() + FOLD_CARRY)));
-    L::if_any::<LnOfF32Special>(special, x, fast)
+    L::if_any::<LnOfF32Special>(outside_the_table_route(x), x, fast)
 }
 
 /// The lanes of [`ln_of_f32`] outside the table route: ±0 → −∞, negatives → NaN, +∞ and NaN
