@@ -56,18 +56,26 @@ const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 /// recomputed in a guarded region that only runs when some lane of the vector needs it.
 #[inline(always)]
 pub fn ln<L: Lanes>(x: L) -> L {
-    let fast = ln_of_positive_normal(x, L::splat(TWO_POW_52 + 1023.0));
-    L::if_any::<LnSpecial>(outside_the_table_route(x), x, fast)
+    let carried = fold_carry(x);
+    let fast = ln_of_positive_normal(carried, L::splat(TWO_POW_52 + 1023.0));
+    L::if_any::<LnSpecial>(outside_the_table_route(carried), x, fast)
 }
 
-/// The lanes the table route does not serve, by one comparison: the reduction's `x +
-/// FOLD_CARRY` (as integers) is, as a float, at least that of f64::MIN_POSITIVE exactly for
-/// the positive normal lanes; zeros and subnormals fall below it, negatives turn negative
-/// (or tiny), and +∞, NaN and the finite values above `LN_FOLD·2¹⁰²³` carry into a NaN,
-/// which fails the comparison.
+/// `x`'s bit pattern plus `FOLD_CARRY`, as integers: what the table route's reduction
+/// ([`ln_table_reduce`]) and the test for the lanes it serves ([`outside_the_table_route`])
+/// both read, computed once.
 #[inline(always)]
-fn outside_the_table_route<L: Lanes>(x: L) -> L::Mask {
-    let carried = x.add_bits(L::splat(f64::from_bits(FOLD_CARRY)));
+fn fold_carry<L: Lanes>(x: L) -> L {
+    x.add_bits(L::splat(f64::from_bits(FOLD_CARRY)))
+}
+
+/// The lanes the table route does not serve, by one comparison of `carried` ([`fold_carry`]
+/// of `x`): as a float it is at least that of f64::MIN_POSITIVE exactly for the positive
+/// normal lanes; zeros and subnormals fall below it, negatives turn negative (or tiny), and
+/// +∞, NaN and the finite values above `LN_FOLD·2¹⁰²³` carry into a NaN, which fails the
+/// comparison.
+#[inline(always)]
+fn outside_the_table_route<L: Lanes>(carried: L) -> L::Mask {
     carried.below_or_unordered(L::splat(f64::from_bits(f64::MIN_POSITIVE.to_bits() + FOLD_CARRY)))
 }
 
@@ -84,7 +92,7 @@ impl GuardedPath for LnSpecial {
         let scaled = L::select(below_normal, x.mul(L::splat(TWO_POW_54)), x);
         let offset =
             L::select(below_normal, L::splat(TWO_POW_52 + 1023.0 + 54.0), L::splat(TWO_POW_52 + 1023.0));
-        let positive = ln_of_positive_normal(scaled, offset);
+        let positive = ln_of_positive_normal(fold_carry(scaled), offset);
         let zero = L::splat(0.0);
         let result = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), positive);
         // Negatives (−∞ included) are NaN; +∞ and NaN fail `x < ∞`: `x + x` is +∞ and a
@@ -195,8 +203,8 @@ const LN_SERIES: [f64; 8] = [
     f64::from_bits(0xbfb9_77ee_b977_16ee),
 ];
 
-/// `ln(x)` for positive normal finite lanes (other lanes get garbage, never a fault), with
-/// `exponent_offset` 2⁵² plus the bias to take off the exponent field (1023, or 1023 + 54 for
+/// `ln(x)` for positive normal finite lanes (other lanes get garbage, never a fault), `x`
+/// given as `carried` = [`fold_carry`] of it, with `exponent_offset` 2⁵² plus the bias to take off the exponent field (1023, or 1023 + 54 for
 /// subnormals scaled by 2⁵⁴).
 ///
 /// `x = 2^k·m'` with `m' ∈ [1 − 1/64, 2 − 1/32)`; `j = round(16·(m' − 1))` picks
@@ -211,8 +219,8 @@ const LN_SERIES: [f64; 8] = [
 /// Near 1 (entry 0, `k = 0`) `r = x − 1` exactly and `w = 0`: the result is `r + r²·(…)`,
 /// accurate relative to itself however close `x` is to 1.
 #[inline(always)]
-fn ln_of_positive_normal<L: Lanes>(x: L, exponent_offset: L) -> L {
-    let (k, m, index) = ln_table_reduce(x, exponent_offset);
+fn ln_of_positive_normal<L: Lanes>(carried: L, exponent_offset: L) -> L {
+    let (k, m, index) = ln_table_reduce(carried, exponent_offset);
     let inverse_center = index.lookup(LookupTable::LnInverseCenter);
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
     let log_center_low = index.lookup(LookupTable::LnLogCenterLow);
@@ -234,17 +242,17 @@ fn ln_of_positive_normal<L: Lanes>(x: L, exponent_offset: L) -> L {
     hi.add(lo)
 }
 
-/// The table route's reduction of a positive normal finite `x` (see [`ln_of_positive_normal`]):
-/// the exponent `k` as a float, the mantissa `m' ∈ [1 − 1/64, 2 − 1/32)` with
-/// `x = 2^k·m'`, and the table index `1.5·2⁵² + round(16·(m' − 1))` for [`Lanes::lookup`].
+/// The table route's reduction of a positive normal finite `x`, given as `t` =
+/// [`fold_carry`] of it (see [`ln_of_positive_normal`]): the exponent `k` as a float, the
+/// mantissa `m' ∈ [1 − 1/64, 2 − 1/32)` with `x = 2^k·m'`, and the table index
+/// `1.5·2⁵² + round(16·(m' − 1))` for [`Lanes::lookup`].
 #[inline(always)]
-fn ln_table_reduce<L: Lanes>(x: L, exponent_offset: L) -> (L, L, L) {
+fn ln_table_reduce<L: Lanes>(t: L, exponent_offset: L) -> (L, L, L) {
     // Adding `FOLD_CARRY` to the bit pattern (as integers) carries into the exponent field
     // exactly when the mantissa is at or above `LN_FOLD`, so
     // the field of `t` is the biased exponent of `x / m'`: `x = 2^k·m'` with `m'` in
     // `[LN_FOLD / 2, LN_FOLD)`, found without a comparison or a selection. (A positive
     // normal finite `x` has bits below `0x7ff0…`, so nothing carries out of the field.)
-    let t = x.add_bits(L::splat(f64::from_bits(FOLD_CARRY)));
     // The field as a float: OR it into 2⁵²'s mantissa and subtract 2⁵² and the bias
     // (`exponent_offset`).
     let k = t.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(exponent_offset);
@@ -287,7 +295,8 @@ const LN_OF_F32_SERIES: [f64; 4] = [
 /// range; ±0 → −∞, negatives → NaN, +∞ → +∞, NaN → NaN.
 #[inline(always)]
 pub fn ln_of_f32<L: Lanes>(x: L) -> L {
-    let (k, m, index) = ln_table_reduce(x, L::splat(TWO_POW_52 + 1023.0));
+    let carried = fold_carry(x);
+    let (k, m, index) = ln_table_reduce(carried, L::splat(TWO_POW_52 + 1023.0));
     let inverse_center = index.lookup(LookupTable::LnInverseCenter);
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
     let r = m.fma(inverse_center, L::splat(-1.0));
@@ -300,7 +309,7 @@ pub fn ln_of_f32<L: Lanes>(x: L) -> L {
     let fast = w.add(r.mul(r).fma(q, r));
     // Every positive finite f32 is a normal f64 that the table route serves; `ln`'s one
     // comparison finds the rest (zeros, negatives, +∞, NaN), which are rare.
-    L::if_any::<LnOfF32Special>(outside_the_table_route(x), x, fast)
+    L::if_any::<LnOfF32Special>(outside_the_table_route(carried), x, fast)
 }
 
 /// The lanes of [`ln_of_f32`] outside the table route: ±0 → −∞, negatives → NaN, +∞ and NaN
@@ -689,7 +698,7 @@ mod tests {
         for exponent in 1..=2046u64 {
             for mantissa in mantissas {
                 let x = f64::from_bits(exponent << 52 | mantissa);
-                let (k, m, index) = ln_table_reduce(x, TWO_POW_52 + 1023.0);
+                let (k, m, index) = ln_table_reduce(fold_carry(x), TWO_POW_52 + 1023.0);
                 assert!((low..LN_FOLD).contains(&m), "{x:e}: m' = {m}");
                 let folded = mantissa >= fold_bits;
                 assert_eq!(k, exponent as f64 - 1023.0 + f64::from(u8::from(folded)), "{x:e}");
@@ -700,8 +709,9 @@ mod tests {
         }
         for bits in [1u64, 2, 3, 1 << 20, (1 << 52) - 1, 0x000f_8000_0000_0000] {
             let subnormal = f64::from_bits(bits);
-            let (k, m, _) = ln_table_reduce(subnormal * TWO_POW_54, TWO_POW_52 + 1023.0 + 54.0);
-            let (k_scaled, m_scaled, _) = ln_table_reduce(subnormal * TWO_POW_54, TWO_POW_52 + 1023.0);
+            let scaled = fold_carry(subnormal * TWO_POW_54);
+            let (k, m, _) = ln_table_reduce(scaled, TWO_POW_52 + 1023.0 + 54.0);
+            let (k_scaled, m_scaled, _) = ln_table_reduce(scaled, TWO_POW_52 + 1023.0);
             assert_eq!((k, m), (k_scaled - 54.0, m_scaled), "{subnormal:e}");
             assert!((low..LN_FOLD).contains(&m) && k < -1021.0, "{subnormal:e}: {k} {m}");
         }
