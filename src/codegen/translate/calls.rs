@@ -69,17 +69,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         let size = elem_size(elem);
         let [column, subtrahend, divisor] =
             self.plan.centered_division(node).expect("the plan made this node a centred division");
-        let source = match self.plan.program.node(column).kind {
-            NodeKind::Input { slot } => {
-                let data = self.inputs[slot as usize].as_ref().expect("a column input has registers").data;
-                self.element_address(data, start, size)
-            }
-            _ => {
-                let buffer = self.plan.buffer_of[column.index()].expect("the plan buffers a call's column");
-                let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-                self.element_address(values, halo, size)
-            }
-        };
+        let source = self
+            .values_where_they_lie(column, start, size)
+            .expect("the plan folds a column read where it lies: an input or a buffered value");
         let destination = self.call_destination(node, start, size);
         let (subtrahend, divisor) = (self.scalar_bits(subtrahend, elem), self.scalar_bits(divisor, elem));
         let stub = self.stub(match elem {
@@ -88,6 +80,20 @@ impl<'p, 'b> Translator<'p, 'b> {
             Elem::I64 | Elem::I32 | Elem::Bool => unreachable!("the plan divides floats only in block calls"),
         });
         self.builder.ins().call(stub, &[source, subtrahend, divisor, destination, len]);
+    }
+
+    /// Where column `node`'s values for the block's first row lie, for a block call to read
+    /// them in place: an input's rows (not a bit-packed one: block calls take numbers, never
+    /// bits) or the node's buffer after its halo. `None` when it has neither (a scalar).
+    fn values_where_they_lie(&mut self, node: NodeId, start: Value, size: i64) -> Option<Value> {
+        if let NodeKind::Input { slot } = self.plan.program.node(node).kind {
+            let regs = self.inputs[slot as usize].as_ref().filter(|regs| regs.data_bit_offset.is_none());
+            return regs.map(|regs| regs.data).map(|data| self.element_address(data, start, size));
+        }
+        self.plan.buffer_of[node.index()].map(|buffer| {
+            let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
+            self.element_address(values, halo, size)
+        })
     }
 
     /// Where block call `node` writes the block's first row: its buffer (after the halo), or
@@ -157,18 +163,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 continue;
             }
             let (base, delta) = self.plan.resolve_lags(operand);
-            let direct_source = if delta != 0 {
-                None
-            } else if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
-                // Block calls take numbers, never bits: a bit-packed column is not read here.
-                let regs = self.inputs[slot as usize].as_ref().filter(|regs| regs.data_bit_offset.is_none());
-                regs.map(|regs| regs.data).map(|data| self.element_address(data, start, size))
-            } else {
-                self.plan.buffer_of[base.index()].map(|source| {
-                    let (values, halo) = (self.buffers[source].values, self.buffers[source].halo);
-                    self.element_address(values, halo, size)
-                })
-            };
+            let direct_source = if delta != 0 { None } else { self.values_where_they_lie(base, start, size) };
             match direct_source {
                 Some(pointer) => sources.push(pointer),
                 None => {
