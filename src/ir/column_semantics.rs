@@ -27,6 +27,8 @@ use super::semantics::{maximum, minimum};
 use crate::types::{Elem, Scalar};
 use std::collections::VecDeque;
 
+mod window_sum_groups;
+
 /// The start of every running sum: −0 is IEEE addition's identity (−0 + x is x for every x,
 /// +0 and −0 included), so the sum of the one value −0 is −0, as when it is written out.
 /// (A sum of no values is +0; `reduce` says so separately.)
@@ -1871,6 +1873,10 @@ pub struct FloatScanState {
     /// its rows' validity.
     next_suffix: Vec<(f64, u32)>,
     block_validity: Vec<u8>,
+    /// msum/mavg: the suffix sums before a group of four whole blocks and after it, and the
+    /// group's scratch rows ([`window_sum_groups`]).
+    group_before: Vec<f64>,
+    group_scratch: Vec<f64>,
     /// mstd: the power sums of the current block so far about `shift`, and `power_sums[j]`,
     /// those of the previous block's offsets `j..w` about the same shift; `block_shift` is
     /// the mean of the previous block's finite values, the next block's shift.
@@ -1913,6 +1919,8 @@ impl FloatScanState {
             suffix: Vec::new(),
             next_suffix: Vec::new(),
             block_validity: Vec::new(),
+            group_before: Vec::new(),
+            group_scratch: Vec::new(),
             power_prefix: PowerSums::EMPTY,
             shift: None,
             power_sums: Vec::new(),
@@ -2000,6 +2008,19 @@ impl FloatScanState {
                 let (mut prefix, mut offset) = (self.prefix, self.offset);
                 let mut done = 0;
                 while done < len {
+                    if !NULLS && offset == 0 && self.whole_block_groups_apply() {
+                        let rows = window_sum_groups::group_rows(len - done, w);
+                        if rows > 0
+                            && let Some(last) = self.feed_whole_block_groups(
+                                &values[done..done + rows],
+                                &mut out[done..done + rows],
+                            )
+                        {
+                            prefix = last;
+                            done += rows;
+                            continue;
+                        }
+                    }
                     if offset == 0 && len - done >= w {
                         // A whole block in this feed: its suffix sums (for the next block)
                         // are taken from its rows here, a second dependency chain beside the
@@ -2219,8 +2240,10 @@ impl FloatScanState {
     /// — `first` over `a` into `out_a`, `second` over `b` into `out_b` — each with
     /// [`feed_slices`](Self::feed_slices)'s bits: the rows before the first window block
     /// boundary and after the last whole block go through `feed_slices` one window at a time,
-    /// and each whole block after the column's first through [`sum_whole_block_pair`], which
-    /// runs the rows of `feed_slices`' whole-block path for both, interleaved. Returns false,
+    /// whole groups of four blocks, where both may take them, through
+    /// [`feed_whole_block_groups`](Self::feed_whole_block_groups) one window after the other,
+    /// and each other whole block after the column's first through [`sum_whole_block_pair`],
+    /// which runs the rows of `feed_slices`' whole-block path for both, interleaved. Returns false,
     /// feeding nothing, unless both are window sums of one length at one offset.
     pub fn feed_window_sum_pair(
         first: &mut FloatScanState,
@@ -2246,6 +2269,24 @@ impl FloatScanState {
         second.feed_slices(&b[..head], None, &mut out_b[..head]);
         let mut done = head;
         while len - done >= w {
+            let groups = window_sum_groups::group_rows(len - done, w);
+            // `done` is on a block boundary of both (the head brought them there).
+            if groups > 0 && first.whole_block_groups_apply() && second.whole_block_groups_apply() {
+                // Four blocks at a time side by side give each window chains enough to
+                // overlap; the two windows need not share a loop.
+                let rows = done..done + groups;
+                for (state, values, out) in [(&mut *first, a, &mut *out_a), (&mut *second, b, &mut *out_b)] {
+                    match state.feed_whole_block_groups(&values[rows.clone()], &mut out[rows.clone()]) {
+                        Some(last) => {
+                            state.prefix = last;
+                            state.row += groups;
+                        }
+                        None => state.feed_slices(&values[rows.clone()], None, &mut out[rows.clone()]),
+                    }
+                }
+                done += groups;
+                continue;
+            }
             let rows = done..done + w;
             if first.suffix.is_empty() || second.suffix.is_empty() {
                 // The column's first block has no previous one: fed one window at a time.
@@ -2278,6 +2319,45 @@ impl FloatScanState {
         first.feed_slices(&a[done..], None, &mut out_a[done..]);
         second.feed_slices(&b[done..], None, &mut out_b[done..]);
         true
+    }
+
+    /// Whether the next rows of this `msum`/`mavg`, fed from a block boundary (the caller's
+    /// offset, which `feed_block` keeps in a local, is 0), may go to
+    /// [`feed_whole_block_groups`](Self::feed_whole_block_groups): the CPU runs the groups, a
+    /// previous block exists, and for `mavg` that block had no null (each of its suffixes
+    /// counts every row), so that every window of a group holds `w` valid rows.
+    fn whole_block_groups_apply(&self) -> bool {
+        let w = self.w;
+        let previous_block_full =
+            || self.suffix.iter().enumerate().all(|(j, &(_, count))| count as usize == w - j);
+        window_sum_groups::available()
+            && self.suffix.len() == w + 1
+            && (matches!(self.op, ScanOp::MSum { .. }) || previous_block_full())
+    }
+
+    /// Feeds `values` — whole groups of four w-row blocks of every-valid rows, from a block
+    /// boundary, where [`whole_block_groups_apply`](Self::whole_block_groups_apply) — with the
+    /// bits of the whole-block path, and leaves the last block's suffixes for the next.
+    /// Returns the last block's prefix (the caller keeps it and counts the rows), or None,
+    /// feeding nothing, where the groups do not run.
+    fn feed_whole_block_groups(&mut self, values: &[f64], out: &mut [f64]) -> Option<(f64, u32)> {
+        let w = self.w;
+        let is_sum = matches!(self.op, ScanOp::MSum { .. });
+        self.group_before.clear();
+        self.group_before.extend(self.suffix.iter().map(|&(sum, _)| sum));
+        let last = window_sum_groups::sum_block_groups(
+            values,
+            out,
+            w,
+            &mut self.group_before,
+            &mut self.group_scratch,
+            is_sum,
+        )?;
+        // A block of every-valid rows: `w − j` rows from offset j on.
+        for (j, (suffix, &sum)) in self.suffix.iter_mut().zip(&self.group_before).enumerate() {
+            *suffix = (sum, (w - j) as u32);
+        }
+        Some((last, w as u32))
     }
 
     /// One row: its value in, its result out.
@@ -3370,6 +3450,49 @@ mod tests {
                         start += len;
                     }
                     assert_eq!(bits(&got), bits(&whole), "{op:?}, nulls {nulls}, pieces {pieces:?}");
+                }
+            }
+        }
+    }
+
+    /// Whole blocks fed four at a time (`window_sum_groups`, where the CPU has AVX2) give the
+    /// bits of feeding rows: every window length about the transposes' quads (a remainder of
+    /// 0–3 rows), specials in the groups, and a run of every-valid rows after a block with
+    /// nulls, which `msum` takes in groups and `mavg` (whose windows then hold fewer rows)
+    /// does not.
+    #[test]
+    fn whole_blocks_fed_four_at_a_time_give_the_bits_of_feeding_rows() {
+        let column: Vec<Option<f64>> = (0..2400)
+            .map(|i| match i {
+                // Nulls only in the first piece's last rows.
+                290..300 if i % 3 == 0 => None,
+                1000 => Some(f64::INFINITY),
+                1300 => Some(f64::NAN),
+                1700 => Some(f64::NEG_INFINITY),
+                _ if i % 11 == 4 => Some(-0.0),
+                _ => Some(1e3 + (i as f64 * 0.37).sin() * 250.0 + (i % 7) as f64 * 1e-9),
+            })
+            .collect();
+        for w in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 20, 33, 64] {
+            for op in [ScanOp::MSum { w }, ScanOp::MAvg { w }] {
+                let whole = scanned(op, &column);
+                for pieces in [&[300usize, 2100][..], &[300, 4 * w as usize, 2100 - 4 * w as usize]] {
+                    let mut state = FloatScanState::new(op);
+                    let (mut got, mut start) = (Vec::new(), 0);
+                    for &len in pieces {
+                        let rows = &column[start..start + len];
+                        let values: Vec<f64> = rows.iter().map(|v| v.unwrap_or(7.0)).collect();
+                        let mut validity: Vec<u8> = rows.iter().map(|v| u8::from(v.is_some())).collect();
+                        let mut out = vec![1.5; len];
+                        state.feed_slices(&values, Some(&mut validity), &mut out);
+                        got.extend(out.iter().zip(&validity).map(|(&v, &valid)| (valid == 1).then_some(v)));
+                        start += len;
+                    }
+                    assert_eq!(bits(&got), bits(&whole), "{op:?}, pieces {pieces:?}");
+                    // The groups ran (they size their scratch), so this test tests them.
+                    if window_sum_groups::available() {
+                        assert!(!state.group_scratch.is_empty(), "{op:?}, pieces {pieces:?}");
+                    }
                 }
             }
         }

@@ -1,0 +1,207 @@
+//! Whole `msum`/`mavg` blocks of every-valid rows four at a time, one AVX2 lane per block:
+//! the additions of [`super::sum_whole_block`], in its order, without its latency.
+//!
+//! A whole block's rows need two dependency chains, its prefix and its suffix, one addition
+//! a row each; one block at a time, a row waits for an addition's latency. The blocks of a
+//! run are independent but for the suffix the next block reads, so four blocks side by side
+//! give four chains for the price of one: the suffix pass runs first over the four, then the
+//! prefix pass reads each block's `before` (the block before it: the run's previous block
+//! for the first) from the suffixes just stored. Rows move between a block's consecutive
+//! rows and the lanes by 4 × 4 transposes.
+
+#[cfg(target_arch = "x86_64")]
+use super::SUM_IDENTITY;
+
+/// The slots of a scratch row: `[the block before the group, block 0, 1, 2, 3]`'s suffix
+/// sums at one offset, so that one load at a row's first slot gives every block's `before`.
+#[cfg(target_arch = "x86_64")]
+const ROW_SLOTS: usize = 5;
+
+/// Whether this CPU runs the groups (AVX2).
+pub(super) fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        return true;
+    }
+    false
+}
+
+/// How many rows [`sum_block_groups`] feeds from `rows` rows of a window of `w` rows: the
+/// whole groups of four blocks.
+pub(super) fn group_rows(rows: usize, w: usize) -> usize {
+    if w == 0 { 0 } else { rows / (4 * w) * (4 * w) }
+}
+
+/// Feeds `values` (whole groups of four w-row blocks, every row valid; [`group_rows`]) of an
+/// `msum` (`is_sum`) or `mavg` whose previous block's suffix sums are `before` (`w + 1` of
+/// them), into `out`, with the bits of [`super::sum_whole_block`] block after block; `before`
+/// then holds the last block's suffix sums. Returns the last block's sum (its prefix at its
+/// end), or None — feeding nothing — where the CPU lacks AVX2 (the caller feeds the blocks
+/// one at a time). `mavg` divides every row's sum by `w`: the caller promises that the block
+/// before had no null (every window then holds `w` valid rows).
+pub(super) fn sum_block_groups(
+    values: &[f64],
+    out: &mut [f64],
+    w: usize,
+    before: &mut [f64],
+    scratch: &mut Vec<f64>,
+    is_sum: bool,
+) -> Option<f64> {
+    assert!(
+        w > 0 && values.len() == out.len() && values.len().is_multiple_of(4 * w) && before.len() == w + 1
+    );
+    if !available() {
+        return None;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        scratch.resize((w + 1) * ROW_SLOTS, SUM_IDENTITY);
+        let mut last = SUM_IDENTITY;
+        for (group, results) in values.chunks_exact(4 * w).zip(out.chunks_exact_mut(4 * w)) {
+            // SAFETY: the CPU has AVX2 (`available`).
+            last = unsafe {
+                if is_sum {
+                    sum_block_group_avx2::<true>(group, results, w, before, scratch)
+                } else {
+                    sum_block_group_avx2::<false>(group, results, w, before, scratch)
+                }
+            };
+        }
+        Some(last)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (scratch, is_sum);
+        None
+    }
+}
+
+/// One group of [`sum_block_groups`]: `values` and `out` hold four w-row blocks, `rows` the
+/// scratch rows (`(w + 1) · ROW_SLOTS`). Lane `l` of every register is block `l`: its
+/// suffix chain adds rows `w − 1` down to 0 from −0, its prefix chain rows 0 up to `w − 1`,
+/// and row k's result is `prefix + before[k + 1]` (÷ w for `mavg`) — `WholeBlockSums::row`'s
+/// operations, per lane, in its order.
+///
+/// # Safety
+/// The CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sum_block_group_avx2<const SUM: bool>(
+    values: &[f64],
+    out: &mut [f64],
+    w: usize,
+    before: &mut [f64],
+    rows: &mut [f64],
+) -> f64 {
+    use std::arch::x86_64::*;
+    assert!(values.len() == 4 * w && out.len() == 4 * w && before.len() == w + 1);
+    assert!(rows.len() == (w + 1) * ROW_SLOTS);
+    // Macros rather than closures, which could stay out of line and leave the AVX2 code.
+    // Every load and store goes through a bounds-checked slice of four f64s.
+    macro_rules! load {
+        ($slice:expr) => {{
+            let four: &[f64; 4] = $slice[..4].try_into().expect("four values");
+            // SAFETY: `four` is four readable f64s; the load is unaligned.
+            unsafe { _mm256_loadu_pd(four.as_ptr()) }
+        }};
+    }
+    macro_rules! store {
+        ($slice:expr, $value:expr) => {{
+            let value = $value;
+            let four: &mut [f64; 4] = (&mut $slice[..4]).try_into().expect("four values");
+            // SAFETY: `four` is four writable f64s; the store is unaligned.
+            unsafe { _mm256_storeu_pd(four.as_mut_ptr(), value) }
+        }};
+    }
+    // Row `k` of the four blocks, one block a lane.
+    macro_rules! gather {
+        ($k:expr) => {{
+            let k = $k;
+            _mm256_setr_pd(values[k], values[w + k], values[2 * w + k], values[3 * w + k])
+        }};
+    }
+    // Four registers of four lanes transposed: rows `k .. k + 4` of the four blocks (a block a
+    // register) become a row a register, a block a lane, and four rows of results become each
+    // block's four consecutive results.
+    macro_rules! transpose {
+        ($a:expr) => {{
+            let a: [__m256d; 4] = $a;
+            let (t0, t1) = (_mm256_unpacklo_pd(a[0], a[1]), _mm256_unpackhi_pd(a[0], a[1]));
+            let (t2, t3) = (_mm256_unpacklo_pd(a[2], a[3]), _mm256_unpackhi_pd(a[2], a[3]));
+            [
+                _mm256_permute2f128_pd::<0x20>(t0, t2),
+                _mm256_permute2f128_pd::<0x20>(t1, t3),
+                _mm256_permute2f128_pd::<0x31>(t0, t2),
+                _mm256_permute2f128_pd::<0x31>(t1, t3),
+            ]
+        }};
+    }
+    macro_rules! rows_of {
+        ($k:expr) => {{
+            let k = $k;
+            transpose!([
+                load!(values[k..]),
+                load!(values[w + k..]),
+                load!(values[2 * w + k..]),
+                load!(values[3 * w + k..]),
+            ])
+        }};
+    }
+    // Whole quads of rows from offset 0; the last `w % 4` rows one at a time.
+    let quads = w / 4 * 4;
+
+    for (j, &sum) in before.iter().enumerate() {
+        rows[j * ROW_SLOTS] = sum;
+    }
+    // The suffixes: rows w − 1 down to 0, `rows[j]`'s slots 1–4.
+    let mut suffix = _mm256_set1_pd(SUM_IDENTITY);
+    store!(rows[w * ROW_SLOTS + 1..], suffix);
+    for j in (quads..w).rev() {
+        suffix = _mm256_add_pd(suffix, gather!(j));
+        store!(rows[j * ROW_SLOTS + 1..], suffix);
+    }
+    for k in (0..quads).step_by(4).rev() {
+        let four = rows_of!(k);
+        for i in (0..4).rev() {
+            suffix = _mm256_add_pd(suffix, four[i]);
+            store!(rows[(k + i) * ROW_SLOTS + 1..], suffix);
+        }
+    }
+
+    // The prefixes and the results: row k reads every block's before at `rows[k + 1]`.
+    let window = _mm256_set1_pd(w as f64);
+    let mut prefix = _mm256_set1_pd(SUM_IDENTITY);
+    macro_rules! result {
+        ($prefix:expr, $k:expr) => {{
+            let total = _mm256_add_pd($prefix, load!(rows[($k + 1) * ROW_SLOTS..]));
+            if SUM { total } else { _mm256_div_pd(total, window) }
+        }};
+    }
+    for k in (0..quads).step_by(4) {
+        let four = rows_of!(k);
+        let mut results = [_mm256_setzero_pd(); 4];
+        for i in 0..4 {
+            prefix = _mm256_add_pd(prefix, four[i]);
+            results[i] = result!(prefix, k + i);
+        }
+        for (block, quad) in transpose!(results).into_iter().enumerate() {
+            store!(out[block * w + k..], quad);
+        }
+    }
+    for k in quads..w {
+        prefix = _mm256_add_pd(prefix, gather!(k));
+        let mut lanes = [0.0; 4];
+        store!(lanes, result!(prefix, k));
+        for (block, value) in lanes.into_iter().enumerate() {
+            out[block * w + k] = value;
+        }
+    }
+
+    // The last block's suffixes are the next group's `before`.
+    for (j, sum) in before.iter_mut().enumerate() {
+        *sum = rows[j * ROW_SLOTS + 4];
+    }
+    let mut lanes = [0.0; 4];
+    store!(lanes, prefix);
+    lanes[3]
+}
