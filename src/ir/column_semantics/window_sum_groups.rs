@@ -12,10 +12,12 @@
 #[cfg(target_arch = "x86_64")]
 use super::SUM_IDENTITY;
 
-/// The slots of a scratch row: `[the block before the group, block 0, 1, 2, 3]`'s suffix
-/// sums at one offset, so that one load at a row's first slot gives every block's `before`.
+/// The slots of a scratch row: the four blocks' suffix sums at one offset, stored and loaded
+/// as one register. (A row led by the block before the group's, loaded one slot lower to get
+/// every block's `before` at once, ran slower: that load spans two stores made just
+/// before it, which the CPU cannot forward.)
 #[cfg(target_arch = "x86_64")]
-const ROW_SLOTS: usize = 5;
+const ROW_SLOTS: usize = 4;
 
 /// Whether this CPU runs the groups (AVX2).
 pub(super) fn available() -> bool {
@@ -150,30 +152,31 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     // Whole quads of rows from offset 0; the last `w % 4` rows one at a time.
     let quads = w / 4 * 4;
 
-    for (j, &sum) in before.iter().enumerate() {
-        rows[j * ROW_SLOTS] = sum;
-    }
-    // The suffixes: rows w − 1 down to 0, `rows[j]`'s slots 1–4.
+    // The suffixes: rows w − 1 down to 0, into `rows[j]`.
     let mut suffix = _mm256_set1_pd(SUM_IDENTITY);
-    store!(rows[w * ROW_SLOTS + 1..], suffix);
+    store!(rows[w * ROW_SLOTS..], suffix);
     for j in (quads..w).rev() {
         suffix = _mm256_add_pd(suffix, gather!(j));
-        store!(rows[j * ROW_SLOTS + 1..], suffix);
+        store!(rows[j * ROW_SLOTS..], suffix);
     }
     for k in (0..quads).step_by(4).rev() {
         let four = rows_of!(k);
         for i in (0..4).rev() {
             suffix = _mm256_add_pd(suffix, four[i]);
-            store!(rows[(k + i) * ROW_SLOTS + 1..], suffix);
+            store!(rows[(k + i) * ROW_SLOTS..], suffix);
         }
     }
 
-    // The prefixes and the results: row k reads every block's before at `rows[k + 1]`.
+    // The prefixes and the results: row k adds every block's before, the suffixes at `k + 1`
+    // of the block before it — `rows[k + 1]` moved up a lane, `before[k + 1]` in lane 0.
     let window = _mm256_set1_pd(w as f64);
     let mut prefix = _mm256_set1_pd(SUM_IDENTITY);
     macro_rules! result {
         ($prefix:expr, $k:expr) => {{
-            let total = _mm256_add_pd($prefix, load!(rows[($k + 1) * ROW_SLOTS..]));
+            let k = $k;
+            let suffixes = _mm256_permute4x64_pd::<0b10_01_00_00>(load!(rows[(k + 1) * ROW_SLOTS..]));
+            let befores = _mm256_blend_pd::<1>(suffixes, _mm256_broadcast_sd(&before[k + 1]));
+            let total = _mm256_add_pd($prefix, befores);
             if SUM { total } else { _mm256_div_pd(total, window) }
         }};
     }
@@ -199,7 +202,7 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
 
     // The last block's suffixes are the next group's `before`.
     for (j, sum) in before.iter_mut().enumerate() {
-        *sum = rows[j * ROW_SLOTS + 4];
+        *sum = rows[j * ROW_SLOTS + 3];
     }
     let mut lanes = [0.0; 4];
     store!(lanes, prefix);
