@@ -1873,9 +1873,7 @@ pub struct FloatScanState {
     /// its rows' validity.
     next_suffix: Vec<(f64, u32)>,
     block_validity: Vec<u8>,
-    /// msum/mavg: the suffix sums before a group of four whole blocks and after it, and the
-    /// group's scratch rows ([`window_sum_groups`]).
-    group_before: Vec<f64>,
+    /// msum/mavg: the scratch rows of a group of four whole blocks ([`window_sum_groups`]).
     group_scratch: Vec<f64>,
     /// mstd: the power sums of the current block so far about `shift`, and `power_sums[j]`,
     /// those of the previous block's offsets `j..w` about the same shift; `block_shift` is
@@ -1919,7 +1917,6 @@ impl FloatScanState {
             suffix: Vec::new(),
             next_suffix: Vec::new(),
             block_validity: Vec::new(),
-            group_before: Vec::new(),
             group_scratch: Vec::new(),
             power_prefix: PowerSums::EMPTY,
             shift: None,
@@ -2008,18 +2005,17 @@ impl FloatScanState {
                 let (mut prefix, mut offset) = (self.prefix, self.offset);
                 let mut done = 0;
                 while done < len {
-                    if !NULLS && offset == 0 && self.whole_block_groups_apply() {
-                        let rows = window_sum_groups::group_rows(len - done, w);
-                        if rows > 0
-                            && let Some(last) = self.feed_whole_block_groups(
-                                &values[done..done + rows],
-                                &mut out[done..done + rows],
-                            )
-                        {
-                            prefix = last;
-                            done += rows;
-                            continue;
-                        }
+                    let rows = window_sum_groups::group_rows(len - done, w);
+                    if !NULLS
+                        && offset == 0
+                        && rows > 0
+                        && self.whole_block_groups_apply()
+                        && let Some(last) = self
+                            .feed_whole_block_groups(&values[done..done + rows], &mut out[done..done + rows])
+                    {
+                        prefix = last;
+                        done += rows;
+                        continue;
                     }
                     if offset == 0 && len - done >= w {
                         // A whole block in this feed: its suffix sums (for the next block)
@@ -2341,23 +2337,16 @@ impl FloatScanState {
     /// Returns the last block's prefix (the caller keeps it and counts the rows), or None,
     /// feeding nothing, where the groups do not run.
     fn feed_whole_block_groups(&mut self, values: &[f64], out: &mut [f64]) -> Option<(f64, u32)> {
-        let w = self.w;
         let is_sum = matches!(self.op, ScanOp::MSum { .. });
-        self.group_before.clear();
-        self.group_before.extend(self.suffix.iter().map(|&(sum, _)| sum));
         let last = window_sum_groups::sum_block_groups(
             values,
             out,
-            w,
-            &mut self.group_before,
+            self.w,
+            &mut self.suffix,
             &mut self.group_scratch,
             is_sum,
         )?;
-        // A block of every-valid rows: `w − j` rows from offset j on.
-        for (j, (suffix, &sum)) in self.suffix.iter_mut().zip(&self.group_before).enumerate() {
-            *suffix = (sum, (w - j) as u32);
-        }
-        Some((last, w as u32))
+        Some((last, self.w as u32))
     }
 
     /// One row: its value in, its result out.

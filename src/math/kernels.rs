@@ -204,8 +204,8 @@ const LN_SERIES: [f64; 8] = [
 ];
 
 /// `ln(x)` for positive normal finite lanes (other lanes get garbage, never a fault), `x`
-/// given as `carried` = [`fold_carry`] of it, with `exponent_offset` 2⁵² plus the bias to take off the exponent field (1023, or 1023 + 54 for
-/// subnormals scaled by 2⁵⁴).
+/// given as `carried` = [`fold_carry`] of it, with `exponent_offset` 2⁵² plus the bias to
+/// take off the exponent field (1023, or 1023 + 54 for subnormals scaled by 2⁵⁴).
 ///
 /// `x = 2^k·m'` with `m' ∈ [1 − 1/64, 2 − 1/32)`; `j = round(16·(m' − 1))` picks
 /// `c = 1 + j/16` and the table gives `1/c` and `ln c` (double-double). Then

@@ -35,9 +35,9 @@ pub(super) fn group_rows(rows: usize, w: usize) -> usize {
 }
 
 /// Feeds `values` (whole groups of four w-row blocks, every row valid; [`group_rows`]) of an
-/// `msum` (`is_sum`) or `mavg` whose previous block's suffix sums are `before` (`w + 1` of
-/// them), into `out`, with the bits of [`super::sum_whole_block`] block after block; `before`
-/// then holds the last block's suffix sums. Returns the last block's sum (its prefix at its
+/// `msum` (`is_sum`) or `mavg` whose previous block's suffix sums and counts are `suffix`
+/// (`w + 1` of them), into `out`, with the bits of [`super::sum_whole_block`] block after
+/// block; `suffix` then holds the last block's (its counts `w − j`: every row valid). Returns the last block's sum (its prefix at its
 /// end), or None — feeding nothing — where the CPU lacks AVX2 (the caller feeds the blocks
 /// one at a time). `mavg` divides every row's sum by `w`: the caller promises that the block
 /// before had no null (every window then holds `w` valid rows).
@@ -45,12 +45,12 @@ pub(super) fn sum_block_groups(
     values: &[f64],
     out: &mut [f64],
     w: usize,
-    before: &mut [f64],
+    suffix: &mut [(f64, u32)],
     scratch: &mut Vec<f64>,
     is_sum: bool,
 ) -> Option<f64> {
     assert!(
-        w > 0 && values.len() == out.len() && values.len().is_multiple_of(4 * w) && before.len() == w + 1
+        w > 0 && values.len() == out.len() && values.len().is_multiple_of(4 * w) && suffix.len() == w + 1
     );
     if !available() {
         return None;
@@ -63,9 +63,9 @@ pub(super) fn sum_block_groups(
             // SAFETY: the CPU has AVX2 (`available`).
             last = unsafe {
                 if is_sum {
-                    sum_block_group_avx2::<true>(group, results, w, before, scratch)
+                    sum_block_group_avx2::<true>(group, results, w, suffix, scratch)
                 } else {
-                    sum_block_group_avx2::<false>(group, results, w, before, scratch)
+                    sum_block_group_avx2::<false>(group, results, w, suffix, scratch)
                 }
             };
         }
@@ -81,7 +81,9 @@ pub(super) fn sum_block_groups(
 /// One group of [`sum_block_groups`]: `values` and `out` hold four w-row blocks, `rows` the
 /// scratch rows (`(w + 1) · ROW_SLOTS`). Lane `l` of every register is block `l`: its
 /// suffix chain adds rows `w − 1` down to 0 from −0, its prefix chain rows 0 up to `w − 1`,
-/// and row k's result is `prefix + before[k + 1]` (÷ w for `mavg`) — `WholeBlockSums::row`'s
+/// and row k's result is `prefix + before` (÷ w for `mavg`), `before` the suffix sum at
+/// `k + 1` of the block before it (for block 0, `previous`: the group's previous block's
+/// suffixes, which then become the group's last block's) — `WholeBlockSums::row`'s
 /// operations, per lane, in its order.
 ///
 /// # Safety
@@ -92,15 +94,14 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     values: &[f64],
     out: &mut [f64],
     w: usize,
-    before: &mut [f64],
+    previous: &mut [(f64, u32)],
     rows: &mut [f64],
 ) -> f64 {
     use std::arch::x86_64::*;
-    assert!(values.len() == 4 * w && out.len() == 4 * w && before.len() == w + 1);
+    assert!(values.len() == 4 * w && out.len() == 4 * w && previous.len() == w + 1);
     assert!(rows.len() == (w + 1) * ROW_SLOTS);
     // Macros rather than closures, which could stay out of line and leave the AVX2 code.
-    // Four f64s at `at` in a slice, without a bounds check per access (they cost a quarter of
-    // the loops' time). Every use below passes an `at` with `at + 4 ≤ slice.len()`, by the
+    // Four f64s at `at` in a slice, without a bounds check per access. Every use below passes an `at` with `at + 4 ≤ slice.len()`, by the
     // lengths asserted above: `values` and `out` at `block · w + k` with `k + 4 ≤ quads ≤ w`
     // and `block < 4` (so ≤ 4w); `rows` at `j · ROW_SLOTS` with `j ≤ w`; `lanes` at 0.
     macro_rules! load {
@@ -174,14 +175,15 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     }
 
     // The prefixes and the results: row k adds every block's before, the suffixes at `k + 1`
-    // of the block before it — `rows[k + 1]` moved up a lane, `before[k + 1]` in lane 0.
+    // of the block before it — `rows[k + 1]` moved up a lane, `previous[k + 1]`'s sum (the
+    // group's previous block) in lane 0.
     let window = _mm256_set1_pd(w as f64);
     let mut prefix = _mm256_set1_pd(SUM_IDENTITY);
     macro_rules! result {
         ($prefix:expr, $k:expr) => {{
             let k = $k;
             let suffixes = _mm256_permute4x64_pd::<0b10_01_00_00>(load!(rows, (k + 1) * ROW_SLOTS));
-            let befores = _mm256_blend_pd::<1>(suffixes, _mm256_broadcast_sd(&before[k + 1]));
+            let befores = _mm256_blend_pd::<1>(suffixes, _mm256_broadcast_sd(&previous[k + 1].0));
             let total = _mm256_add_pd($prefix, befores);
             if SUM { total } else { _mm256_div_pd(total, window) }
         }};
@@ -207,8 +209,8 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     }
 
     // The last block's suffixes are the next group's `before`.
-    for (j, sum) in before.iter_mut().enumerate() {
-        *sum = rows[j * ROW_SLOTS + 3];
+    for (j, entry) in previous.iter_mut().enumerate() {
+        *entry = (rows[j * ROW_SLOTS + 3], (w - j) as u32);
     }
     let mut lanes = [0.0; 4];
     store!(lanes, 0, prefix);
