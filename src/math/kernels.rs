@@ -57,7 +57,7 @@ const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 #[inline(always)]
 pub fn ln<L: Lanes>(x: L) -> L {
     let carried = fold_carry(x);
-    let fast = ln_of_positive_normal(carried, L::splat(TWO_POW_52 + 1023.0));
+    let fast = ln_of_positive_normal(carried, Exponent::Normal);
     L::if_any::<LnSpecial>(outside_the_table_route(carried), x, fast)
 }
 
@@ -92,7 +92,7 @@ impl GuardedPath for LnSpecial {
         let scaled = L::select(below_normal, x.mul(L::splat(TWO_POW_54)), x);
         let offset =
             L::select(below_normal, L::splat(TWO_POW_52 + 1023.0 + 54.0), L::splat(TWO_POW_52 + 1023.0));
-        let positive = ln_of_positive_normal(fold_carry(scaled), offset);
+        let positive = ln_of_positive_normal(fold_carry(scaled), Exponent::FieldLess(offset));
         let zero = L::splat(0.0);
         let result = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), positive);
         // Negatives (−∞ included) are NaN; +∞ and NaN fail `x < ∞`: `x + x` is +∞ and a
@@ -203,9 +203,24 @@ const LN_SERIES: [f64; 8] = [
     f64::from_bits(0xbfb9_77ee_b977_16ee),
 ];
 
+/// How the table route's reduction ([`ln_table_reduce`]) takes `k` from the exponent field of
+/// `t` ([`fold_carry`] of `x`).
+#[derive(Clone, Copy)]
+enum Exponent<L> {
+    /// The field less 1023, by [`Lanes::exponent_less_bias`]: for the lanes the fast route
+    /// serves, whose `t` is positive, normal and finite.
+    Normal,
+    /// 2⁵² plus the field, less this offset (2⁵² + 1023, or 2⁵² + 1023 + 54 for subnormals
+    /// scaled by 2⁵⁴), by integer operations on the bits: for the guarded path, whose finite
+    /// lanes above `LN_FOLD·2¹⁰²³` carry into a field of all ones (`t` an infinity or NaN
+    /// as a float, but `k = 1024` by the bits).
+    FieldLess(L),
+}
+
 /// `ln(x)` for positive normal finite lanes (other lanes get garbage, never a fault), `x`
-/// given as `carried` = [`fold_carry`] of it, with `exponent_offset` 2⁵² plus the bias to
-/// take off the exponent field (1023, or 1023 + 54 for subnormals scaled by 2⁵⁴).
+/// given as `carried` = [`fold_carry`] of it, its exponent taken as `exponent` says. Both
+/// ways give the same exact `k` for every lane the fast route serves, so a lane's bits do
+/// not depend on which route computed it.
 ///
 /// `x = 2^k·m'` with `m' ∈ [1 − 1/64, 2 − 1/32)`; `j = round(16·(m' − 1))` picks
 /// `c = 1 + j/16` and the table gives `1/c` and `ln c` (double-double). Then
@@ -219,8 +234,8 @@ const LN_SERIES: [f64; 8] = [
 /// Near 1 (entry 0, `k = 0`) `r = x − 1` exactly and `w = 0`: the result is `r + r²·(…)`,
 /// accurate relative to itself however close `x` is to 1.
 #[inline(always)]
-fn ln_of_positive_normal<L: Lanes>(carried: L, exponent_offset: L) -> L {
-    let (k, m, index) = ln_table_reduce(carried, exponent_offset);
+fn ln_of_positive_normal<L: Lanes>(carried: L, exponent: Exponent<L>) -> L {
+    let (k, m, index) = ln_table_reduce(carried, exponent);
     let inverse_center = index.lookup(LookupTable::LnInverseCenter);
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
     let log_center_low = index.lookup(LookupTable::LnLogCenterLow);
@@ -247,15 +262,18 @@ fn ln_of_positive_normal<L: Lanes>(carried: L, exponent_offset: L) -> L {
 /// mantissa `m' ∈ [1 − 1/64, 2 − 1/32)` with `x = 2^k·m'`, and the table index
 /// `1.5·2⁵² + round(16·(m' − 1))` for [`Lanes::lookup`].
 #[inline(always)]
-fn ln_table_reduce<L: Lanes>(t: L, exponent_offset: L) -> (L, L, L) {
+fn ln_table_reduce<L: Lanes>(t: L, exponent: Exponent<L>) -> (L, L, L) {
     // Adding `FOLD_CARRY` to the bit pattern (as integers) carries into the exponent field
     // exactly when the mantissa is at or above `LN_FOLD`, so
     // the field of `t` is the biased exponent of `x / m'`: `x = 2^k·m'` with `m'` in
     // `[LN_FOLD / 2, LN_FOLD)`, found without a comparison or a selection. (A positive
     // normal finite `x` has bits below `0x7ff0…`, so nothing carries out of the field.)
-    // The field as a float: OR it into 2⁵²'s mantissa and subtract 2⁵² and the bias
-    // (`exponent_offset`).
-    let k = t.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(exponent_offset);
+    // The field as a float: OR it into 2⁵²'s mantissa and subtract 2⁵² and the bias (or
+    // the tier's one instruction for the same number, where the field is a normal one).
+    let k = match exponent {
+        Exponent::Normal => t.exponent_less_bias(),
+        Exponent::FieldLess(offset) => t.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(offset),
+    };
     // `m' = x / 2^k`: t's mantissa bits, less the carry, on the exponent field of 1 (one
     // integer addition: `FOLD_BASE` is `bits(1) − FOLD_CARRY`).
     let m = t
@@ -296,7 +314,7 @@ const LN_OF_F32_SERIES: [f64; 4] = [
 #[inline(always)]
 pub fn ln_of_f32<L: Lanes>(x: L) -> L {
     let carried = fold_carry(x);
-    let (k, m, index) = ln_table_reduce(carried, L::splat(TWO_POW_52 + 1023.0));
+    let (k, m, index) = ln_table_reduce(carried, Exponent::Normal);
     let inverse_center = index.lookup(LookupTable::LnInverseCenter);
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
     let r = m.fma(inverse_center, L::splat(-1.0));
@@ -698,7 +716,7 @@ mod tests {
         for exponent in 1..=2046u64 {
             for mantissa in mantissas {
                 let x = f64::from_bits(exponent << 52 | mantissa);
-                let (k, m, index) = ln_table_reduce(fold_carry(x), TWO_POW_52 + 1023.0);
+                let (k, m, index) = ln_table_reduce(fold_carry(x), Exponent::FieldLess(TWO_POW_52 + 1023.0));
                 assert!((low..LN_FOLD).contains(&m), "{x:e}: m' = {m}");
                 let folded = mantissa >= fold_bits;
                 assert_eq!(k, exponent as f64 - 1023.0 + f64::from(u8::from(folded)), "{x:e}");
@@ -710,8 +728,8 @@ mod tests {
         for bits in [1u64, 2, 3, 1 << 20, (1 << 52) - 1, 0x000f_8000_0000_0000] {
             let subnormal = f64::from_bits(bits);
             let scaled = fold_carry(subnormal * TWO_POW_54);
-            let (k, m, _) = ln_table_reduce(scaled, TWO_POW_52 + 1023.0 + 54.0);
-            let (k_scaled, m_scaled, _) = ln_table_reduce(scaled, TWO_POW_52 + 1023.0);
+            let (k, m, _) = ln_table_reduce(scaled, Exponent::FieldLess(TWO_POW_52 + 1023.0 + 54.0));
+            let (k_scaled, m_scaled, _) = ln_table_reduce(scaled, Exponent::FieldLess(TWO_POW_52 + 1023.0));
             assert_eq!((k, m), (k_scaled - 54.0, m_scaled), "{subnormal:e}");
             assert!((low..LN_FOLD).contains(&m) && k < -1021.0, "{subnormal:e}: {k} {m}");
         }

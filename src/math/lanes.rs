@@ -30,6 +30,15 @@ pub trait Lanes: Copy {
     /// Logical shifts of each lane's 64 bits by 52 (the exponent field).
     fn shift_right_52(self) -> Self;
     fn shift_left_52(self) -> Self;
+    /// Each lane's exponent field less 1023, as a float (`floor(log2 self)`), for the lanes
+    /// that are positive, normal and finite: an exact integer, so the same on every tier.
+    /// Other lanes get any value, which may differ between tiers (callers replace them).
+    /// By default the field is shifted down, OR-ed into 2⁵²'s mantissa and 2⁵² + 1023 taken
+    /// off (three operations); AVX-512 has one instruction for it (`vgetexppd`).
+    #[inline(always)]
+    fn exponent_less_bias(self) -> Self {
+        self.shift_right_52().or_bits(Self::splat(TWO_POW_52)).sub(Self::splat(TWO_POW_52 + 1023.0))
+    }
     fn less(self, other: Self) -> Self::Mask;
     fn greater(self, other: Self) -> Self::Mask;
     fn equal(self, other: Self) -> Self::Mask;
@@ -56,6 +65,8 @@ pub trait Lanes: Copy {
     /// never trusted.
     fn lookup(self, table: LookupTable) -> Self;
 }
+
+const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 
 /// A rare, expensive path of a kernel, for [`Lanes::if_any`]. `run` must be
 /// `#[inline(always)]`.

@@ -464,6 +464,13 @@ impl Lanes for Avx512 {
         Avx512(unsafe { _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_castpd_si512(self.0))) })
     }
     #[inline(always)]
+    fn exponent_less_bias(self) -> Self {
+        // `vgetexppd`: `floor(log2 |x|)` as a float, for a normal `x` its exponent field less
+        // 1023 exactly, as the default's three operations give it.
+        // SAFETY: see the impl comment.
+        Avx512(unsafe { _mm512_getexp_pd(self.0) })
+    }
+    #[inline(always)]
     fn less(self, other: Self) -> __mmask8 {
         // SAFETY: see the impl comment.
         unsafe { _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, other.0) }
