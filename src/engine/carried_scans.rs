@@ -1,6 +1,8 @@
 //! `cummax`/`cummin` (and an integer `cumsum`) across threads, exactly: a loop whose only
 //! carried state is running extremes or wrapping integer sums runs in two phases. First every
-//! range reduces each such scan's operand to its `max`/`min`/wrapping sum (in parallel);
+//! range reduces each such scan's operand to its `max`/`min`/wrapping sum (in parallel; an
+//! f64 input without nulls by one pass of `column_semantics::extreme_of_valid`, which needs no
+//! tree of chunk moments);
 //! then each range starts its scans from the combination of all the ranges before it
 //! (`ScanState::carry_in`) and runs in parallel as usual. `maximum`, `minimum` and wrapping
 //! addition are associative, so the carried state is the one a single thread would have
@@ -15,9 +17,11 @@ use super::multi_pass::reduce_column_range;
 use super::parallel::Parallelism;
 use super::{Fused, Kernel};
 use crate::codegen::{Listings, RowRange};
-use crate::column::Binding;
+use crate::column::{Binding, ColumnData};
 use crate::error::Error;
-use crate::ir::column_semantics::{ReducePartial, ReduceState, scalar_as_f64, scalar_as_i64};
+use crate::ir::column_semantics::{
+    ReducePartial, ReduceState, extreme_of_valid, scalar_as_f64, scalar_as_i64,
+};
 use crate::ir::semantics::{maximum, minimum};
 use crate::ir::{NodeKind, ReduceOp, ScanOp, Shape};
 use crate::passes::fuse_loops::{self, InputForm, LoopPlan};
@@ -153,6 +157,20 @@ impl CarryPlan {
                 .iter()
                 .map(|scan| {
                     let mut state = ReduceState::new(&[scan.op], scan.elem);
+                    // An f64 input without nulls: its extreme in one pass (the same value the
+                    // reduction state's tree of chunks gives, without building it).
+                    if let (Operand::Input(slot), ReduceOp::Max | ReduceOp::Min) = (&scan.operand, scan.op)
+                        && let Binding::Column(column) = &inputs[*slot]
+                        && let (ColumnData::F64(values), None) = (column.data, column.validity)
+                    {
+                        let values = &values[range.first..range.last];
+                        let extreme = if scan.op == ReduceOp::Max {
+                            extreme_of_valid::<true>(values)
+                        } else {
+                            extreme_of_valid::<false>(values)
+                        };
+                        return extreme.map(Scalar::F64);
+                    }
                     let partial = match &scan.operand {
                         Operand::Input(slot) => match &inputs[*slot] {
                             Binding::Column(column) => reduce_column_range(column, range, &[scan.op]),

@@ -545,6 +545,60 @@ fn from_total_order_key(key: i64) -> f64 {
     f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64)
 }
 
+/// The `maximum` (`MAX`) or `minimum` of `values`, all valid, `None` for none: what a `Max` or
+/// `Min` reduction of them gives, whatever tree its chunks merge in (`maximum` and `minimum`
+/// are associative): the first NaN in row order if there is one, else the extreme in total
+/// order (−0 < +0). One pass of integer keys ([`total_order_key`]) beside an "any NaN" flag,
+/// compiled for the widest vectors the CPU has, where a reduction state builds and merges a
+/// leaf of chunk moments every 64 rows: for `cummax`/`cummin`'s carries across threads
+/// (`engine::carried_scans`), which need the extreme alone.
+pub fn extreme_of_valid<const MAX: bool>(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was just detected.
+            return Some(unsafe { extreme_of_valid_avx512::<MAX>(values) });
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was just detected.
+            return Some(unsafe { extreme_of_valid_avx2::<MAX>(values) });
+        }
+    }
+    Some(extreme_of_valid_rows::<MAX>(values))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn extreme_of_valid_avx512<const MAX: bool>(values: &[f64]) -> f64 {
+    extreme_of_valid_rows::<MAX>(values)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn extreme_of_valid_avx2<const MAX: bool>(values: &[f64]) -> f64 {
+    extreme_of_valid_rows::<MAX>(values)
+}
+
+/// [`extreme_of_valid`]'s loop for a non-empty `values`, inlined into each tier's entry point.
+#[inline(always)]
+fn extreme_of_valid_rows<const MAX: bool>(values: &[f64]) -> f64 {
+    let mut key = if MAX { i64::MIN } else { i64::MAX };
+    let mut nan = false;
+    for &x in values {
+        let candidate = total_order_key(x);
+        key = if MAX { key.max(candidate) } else { key.min(candidate) };
+        nan |= x.is_nan();
+    }
+    if nan {
+        // `maximum`/`minimum` keep the left NaN: the first one in row order.
+        return values.iter().copied().find(|x| x.is_nan()).unwrap_or(f64::NAN);
+    }
+    from_total_order_key(key)
+}
+
 /// `cummax` (`MAX`) or `cummin` of `values` after `state` (`None` before the first valid
 /// row), into `out`: [`cumulative_step`]'s bits row by row, the state after returned. Without
 /// `NULLS` every row is valid (and `validity` is empty); with it, row i is valid where
@@ -3697,6 +3751,50 @@ mod tests {
                 assert_eq!(bits(&got[first..]), bits(&whole[first..]), "{op:?} from {first}");
             }
         }
+    }
+
+    #[test]
+    fn the_extreme_of_valid_rows_is_the_reductions_and_the_fold_of_maximum() {
+        // Signed zeros in both orders, infinities, subnormals, NaNs of different payloads
+        // (the first one in row order must win), placed at every position of a vector.
+        let quiet = |payload: u64| f64::from_bits(0x7ff8_0000_0000_0000 | payload);
+        let special = [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, 5e-324, -5e-324, f64::MAX, -f64::MAX];
+        for len in (1..=70).chain([255, 1000, 4097]) {
+            for seed in 0..6u64 {
+                let mut x: Vec<f64> = (0..len)
+                    .map(|i| {
+                        let i = i as u64;
+                        match (i * 7 + seed * 13) % 11 {
+                            0 | 1 => special[((i + seed) % special.len() as u64) as usize],
+                            _ => ((i as f64 + seed as f64) * 0.37).sin() * 1e3,
+                        }
+                    })
+                    .collect();
+                if seed >= 3 {
+                    // Two NaNs, the first with payload 1, at seed-dependent positions.
+                    let first = (seed as usize * 5) % len;
+                    x[first] = quiet(1);
+                    let later = (first + 3).min(len - 1);
+                    if later != first {
+                        x[later] = -quiet(2);
+                    }
+                }
+                for (max, reduce) in [(true, ReduceOp::Max), (false, ReduceOp::Min)] {
+                    let fast = if max { extreme_of_valid::<true>(&x) } else { extreme_of_valid::<false>(&x) };
+                    let fold = x.iter().copied().reduce(if max { maximum } else { minimum });
+                    assert_eq!(
+                        fast.map(f64::to_bits),
+                        fold.map(f64::to_bits),
+                        "len {len}, seed {seed}, {reduce:?}"
+                    );
+                    let reduced = reduce_f64(&[reduce], len, |row| Some(x[row]))[0];
+                    assert_eq!(bits(&[fast]), bits(&[reduced]), "len {len}, seed {seed}, {reduce:?}");
+                }
+            }
+        }
+        assert_eq!(extreme_of_valid::<true>(&[]), None);
+        assert_eq!(extreme_of_valid::<false>(&[-0.0, 0.0]).map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert_eq!(extreme_of_valid::<true>(&[-0.0, 0.0]).map(f64::to_bits), Some(0.0f64.to_bits()));
     }
 
     #[test]
