@@ -1,7 +1,7 @@
 //! `cummax`/`cummin` (and an integer `cumsum`) across threads, exactly: a loop whose only
 //! carried state is running extremes or wrapping integer sums runs in two phases. First every
 //! range reduces each such scan's operand to its `max`/`min`/wrapping sum (in parallel; an
-//! f64 input without nulls by one pass of `column_semantics::extreme_of_valid`, which needs no
+//! f64 input without nulls by one pass of `column_semantics::extremes_of_valid`, which needs no
 //! tree of chunk moments);
 //! then each range starts its scans from the combination of all the ranges before it
 //! (`ScanState::carry_in`) and runs in parallel as usual. `maximum`, `minimum` and wrapping
@@ -20,7 +20,7 @@ use crate::codegen::{Listings, RowRange};
 use crate::column::{Binding, ColumnData};
 use crate::error::Error;
 use crate::ir::column_semantics::{
-    ReducePartial, ReduceState, extreme_of_valid, scalar_as_f64, scalar_as_i64,
+    ReducePartial, ReduceState, extremes_of_valid, scalar_as_f64, scalar_as_i64,
 };
 use crate::ir::semantics::{maximum, minimum};
 use crate::ir::{NodeKind, ReduceOp, ScanOp, Shape};
@@ -163,13 +163,9 @@ impl CarryPlan {
                         && let Binding::Column(column) = &inputs[*slot]
                         && let (ColumnData::F64(values), None) = (column.data, column.validity)
                     {
-                        let values = &values[range.first..range.last];
-                        let extreme = if scan.op == ReduceOp::Max {
-                            extreme_of_valid::<true>(values)
-                        } else {
-                            extreme_of_valid::<false>(values)
-                        };
-                        return extreme.map(Scalar::F64);
+                        let extremes = extremes_of_valid(&values[range.first..range.last]);
+                        let is_max = scan.op == ReduceOp::Max;
+                        return extremes.map(|(min, max)| Scalar::F64(if is_max { max } else { min }));
                     }
                     let partial = match &scan.operand {
                         Operand::Input(slot) => match &inputs[*slot] {

@@ -545,14 +545,27 @@ fn from_total_order_key(key: i64) -> f64 {
     f64::from_bits(total_order_key(f64::from_bits(key as u64)) as u64)
 }
 
-/// The `maximum` (`MAX`) or `minimum` of `values`, all valid, `None` for none: what a `Max` or
-/// `Min` reduction of them gives, whatever tree its chunks merge in (`maximum` and `minimum`
-/// are associative): the first NaN in row order if there is one, else the extreme in total
-/// order (−0 < +0). One pass of integer keys ([`total_order_key`]) beside an "any NaN" flag,
-/// compiled for the widest vectors the CPU has, where a reduction state builds and merges a
-/// leaf of chunk moments every 64 rows: for `cummax`/`cummin`'s carries across threads
-/// (`engine::carried_scans`), which need the extreme alone.
-pub fn extreme_of_valid<const MAX: bool>(values: &[f64]) -> Option<f64> {
+/// `minimum` and `maximum` folded over `values` (at least one), given the range `low..=high`
+/// of their keys ([`total_order_key`]): the first NaN in row order if there is one (a NaN's
+/// key lies beyond both infinities'; the fold keeps the left NaN), else the extremes in IEEE
+/// order (−0 < +0), which are the keys' extremes.
+#[inline(always)]
+fn extremes_from_key_range(values: &[f64], low: i64, high: i64) -> (f64, f64) {
+    if high > total_order_key(f64::INFINITY) || low < total_order_key(f64::NEG_INFINITY) {
+        let nan = values.iter().copied().find(|x| x.is_nan()).unwrap_or(f64::NAN);
+        (nan, nan)
+    } else {
+        (from_total_order_key(low), from_total_order_key(high))
+    }
+}
+
+/// The `minimum` and `maximum` of `values`, all valid, `None` for none: what `Min` and `Max`
+/// reductions of them give, whatever tree their chunks merge in (`minimum` and `maximum` are
+/// associative). One pass of keys ([`extremes_from_key_range`], as a chunk's leaf takes
+/// them), compiled for the widest vectors the CPU has, where a reduction state also builds
+/// and merges a leaf of chunk moments every 64 rows: for `cummax`/`cummin`'s carries across
+/// threads (`engine::carried_scans`), which need the extreme alone.
+pub fn extremes_of_valid(values: &[f64]) -> Option<(f64, f64)> {
     if values.is_empty() {
         return None;
     }
@@ -560,43 +573,39 @@ pub fn extreme_of_valid<const MAX: bool>(values: &[f64]) -> Option<f64> {
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: AVX-512F was just detected.
-            return Some(unsafe { extreme_of_valid_avx512::<MAX>(values) });
+            return Some(unsafe { extremes_of_valid_avx512(values) });
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 was just detected.
-            return Some(unsafe { extreme_of_valid_avx2::<MAX>(values) });
+            return Some(unsafe { extremes_of_valid_avx2(values) });
         }
     }
-    Some(extreme_of_valid_rows::<MAX>(values))
+    Some(extremes_of_valid_rows(values))
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn extreme_of_valid_avx512<const MAX: bool>(values: &[f64]) -> f64 {
-    extreme_of_valid_rows::<MAX>(values)
+unsafe fn extremes_of_valid_avx512(values: &[f64]) -> (f64, f64) {
+    extremes_of_valid_rows(values)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn extreme_of_valid_avx2<const MAX: bool>(values: &[f64]) -> f64 {
-    extreme_of_valid_rows::<MAX>(values)
+unsafe fn extremes_of_valid_avx2(values: &[f64]) -> (f64, f64) {
+    extremes_of_valid_rows(values)
 }
 
-/// [`extreme_of_valid`]'s loop for a non-empty `values`, inlined into each tier's entry point.
+/// [`extremes_of_valid`]'s loop for a non-empty `values`, inlined into each tier's entry
+/// point.
 #[inline(always)]
-fn extreme_of_valid_rows<const MAX: bool>(values: &[f64]) -> f64 {
-    let mut key = if MAX { i64::MIN } else { i64::MAX };
-    let mut nan = false;
+fn extremes_of_valid_rows(values: &[f64]) -> (f64, f64) {
+    let (mut low, mut high) = (i64::MAX, i64::MIN);
     for &x in values {
-        let candidate = total_order_key(x);
-        key = if MAX { key.max(candidate) } else { key.min(candidate) };
-        nan |= x.is_nan();
+        let key = total_order_key(x);
+        low = low.min(key);
+        high = high.max(key);
     }
-    if nan {
-        // `maximum`/`minimum` keep the left NaN: the first one in row order.
-        return values.iter().copied().find(|x| x.is_nan()).unwrap_or(f64::NAN);
-    }
-    from_total_order_key(key)
+    extremes_from_key_range(values, low, high)
 }
 
 /// `cummax` (`MAX`) or `cummin` of `values` after `state` (`None` before the first valid
@@ -1386,12 +1395,7 @@ impl ChunkMoments {
             all &= x != 0.0;
         }
         (self.any, self.all) = (any, all);
-        if high > total_order_key(f64::INFINITY) || low < total_order_key(f64::NEG_INFINITY) {
-            let nan = chunk.iter().copied().find(|x| x.is_nan()).unwrap_or(f64::NAN);
-            (self.min, self.max) = (nan, nan);
-        } else {
-            (self.min, self.max) = (from_total_order_key(low), from_total_order_key(high));
-        }
+        (self.min, self.max) = extremes_from_key_range(chunk, low, high);
     }
 
     /// A leaf's sum: finite, or counted as a NaN or infinite chunk.
@@ -3754,7 +3758,7 @@ mod tests {
     }
 
     #[test]
-    fn the_extreme_of_valid_rows_is_the_reductions_and_the_fold_of_maximum() {
+    fn the_extremes_of_valid_rows_are_the_reductions_and_the_folds_of_minimum_and_maximum() {
         // Signed zeros in both orders, infinities, subnormals, NaNs of different payloads
         // (the first one in row order must win), placed at every position of a vector.
         let quiet = |payload: u64| f64::from_bits(0x7ff8_0000_0000_0000 | payload);
@@ -3779,8 +3783,9 @@ mod tests {
                         x[later] = -quiet(2);
                     }
                 }
+                let extremes = extremes_of_valid(&x);
                 for (max, reduce) in [(true, ReduceOp::Max), (false, ReduceOp::Min)] {
-                    let fast = if max { extreme_of_valid::<true>(&x) } else { extreme_of_valid::<false>(&x) };
+                    let fast = extremes.map(|(min, maximum)| if max { maximum } else { min });
                     let fold = x.iter().copied().reduce(if max { maximum } else { minimum });
                     assert_eq!(
                         fast.map(f64::to_bits),
@@ -3792,9 +3797,9 @@ mod tests {
                 }
             }
         }
-        assert_eq!(extreme_of_valid::<true>(&[]), None);
-        assert_eq!(extreme_of_valid::<false>(&[-0.0, 0.0]).map(f64::to_bits), Some((-0.0f64).to_bits()));
-        assert_eq!(extreme_of_valid::<true>(&[-0.0, 0.0]).map(f64::to_bits), Some(0.0f64.to_bits()));
+        assert_eq!(extremes_of_valid(&[]), None);
+        let (min, max) = extremes_of_valid(&[-0.0, 0.0]).unwrap();
+        assert_eq!((min.to_bits(), max.to_bits()), ((-0.0f64).to_bits(), 0.0f64.to_bits()));
     }
 
     #[test]

@@ -26,7 +26,7 @@
 //! what makes every tier return identical bits.
 
 use super::dd::{self, Dd};
-use super::lanes::{GuardedPath, Lanes, LookupTable};
+use super::lanes::{GuardedPath, Lanes, LookupTable, TWO_POW_52, exponent_field_less};
 
 /// ln 2 split so that `k·LN2_HI` is exact for `|k| < 2²⁰`: the high part keeps 21 significant
 /// bits (`0x3fe62e42fee00000`), the low part is the rest of ln 2 rounded to f64.
@@ -45,7 +45,6 @@ const ATANH: [f64; 10] = [
     2.0 / 19.0,
     2.0 / 21.0,
 ];
-const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 
 /// Natural logarithm of every lane. Special cases: ln(1) = +0, ln(±0) = −∞, ln(x<0) = NaN,
@@ -272,7 +271,7 @@ fn ln_table_reduce<L: Lanes>(t: L, exponent: Exponent<L>) -> (L, L, L) {
     // the tier's one instruction for the same number, where the field is a normal one).
     let k = match exponent {
         Exponent::Normal => t.exponent_less_bias(),
-        Exponent::FieldLess(offset) => t.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(offset),
+        Exponent::FieldLess(offset) => exponent_field_less(t, offset),
     };
     // `m' = x / 2^k`: t's mantissa bits, less the carry, on the exponent field of 1 (one
     // integer addition: `FOLD_BASE` is `bits(1) − FOLD_CARRY`).

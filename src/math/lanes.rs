@@ -33,11 +33,11 @@ pub trait Lanes: Copy {
     /// Each lane's exponent field less 1023, as a float (`floor(log2 self)`), for the lanes
     /// that are positive, normal and finite: an exact integer, so the same on every tier.
     /// Other lanes get any value, which may differ between tiers (callers replace them).
-    /// By default the field is shifted down, OR-ed into 2⁵²'s mantissa and 2⁵² + 1023 taken
-    /// off (three operations); AVX-512 has one instruction for it (`vgetexppd`).
+    /// By default [`exponent_field_less`] with the offset `2⁵² + 1023` (three operations);
+    /// AVX-512 has one instruction for it (`vgetexppd`).
     #[inline(always)]
     fn exponent_less_bias(self) -> Self {
-        self.shift_right_52().or_bits(Self::splat(TWO_POW_52)).sub(Self::splat(TWO_POW_52 + 1023.0))
+        exponent_field_less(self, Self::splat(TWO_POW_52 + 1023.0))
     }
     fn less(self, other: Self) -> Self::Mask;
     fn greater(self, other: Self) -> Self::Mask;
@@ -66,7 +66,16 @@ pub trait Lanes: Copy {
     fn lookup(self, table: LookupTable) -> Self;
 }
 
-const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
+/// 2⁵²: the first float whose unit in the last place is 1.
+pub(super) const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
+
+/// Each lane's top 12 bits (the exponent field, and the sign bit) as an integer plus 2⁵², as
+/// a float, less `offset`: shifted down, OR-ed into 2⁵²'s mantissa, then subtracted. Exact
+/// for every field, the all-ones one included.
+#[inline(always)]
+pub(super) fn exponent_field_less<L: Lanes>(lanes: L, offset: L) -> L {
+    lanes.shift_right_52().or_bits(L::splat(TWO_POW_52)).sub(offset)
+}
 
 /// A rare, expensive path of a kernel, for [`Lanes::if_any`]. `run` must be
 /// `#[inline(always)]`.

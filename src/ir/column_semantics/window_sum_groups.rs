@@ -37,10 +37,11 @@ pub(super) fn group_rows(rows: usize, w: usize) -> usize {
 /// Feeds `values` (whole groups of four w-row blocks, every row valid; [`group_rows`]) of an
 /// `msum` (`is_sum`) or `mavg` whose previous block's suffix sums and counts are `suffix`
 /// (`w + 1` of them), into `out`, with the bits of [`super::sum_whole_block`] block after
-/// block; `suffix` then holds the last block's (its counts `w − j`: every row valid). Returns the last block's sum (its prefix at its
-/// end), or None — feeding nothing — where the CPU lacks AVX2 (the caller feeds the blocks
-/// one at a time). `mavg` divides every row's sum by `w`: the caller promises that the block
-/// before had no null (every window then holds `w` valid rows).
+/// block; `suffix` then holds the last block's (its counts `w − j`: every row valid).
+/// Returns the last block's sum (its prefix at its end), or None — feeding nothing — where
+/// the CPU lacks AVX2 (the caller feeds the blocks one at a time). `mavg` divides every
+/// row's sum by `w`: the caller promises that the block before had no null (every window
+/// then holds `w` valid rows).
 pub(super) fn sum_block_groups(
     values: &[f64],
     out: &mut [f64],
@@ -101,9 +102,10 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     assert!(values.len() == 4 * w && out.len() == 4 * w && previous.len() == w + 1);
     assert!(rows.len() == (w + 1) * ROW_SLOTS);
     // Macros rather than closures, which could stay out of line and leave the AVX2 code.
-    // Four f64s at `at` in a slice, without a bounds check per access. Every use below passes an `at` with `at + 4 ≤ slice.len()`, by the
-    // lengths asserted above: `values` and `out` at `block · w + k` with `k + 4 ≤ quads ≤ w`
-    // and `block < 4` (so ≤ 4w); `rows` at `j · ROW_SLOTS` with `j ≤ w`; `lanes` at 0.
+    // Four f64s at `at` in a slice, without a bounds check per access. Every use below
+    // passes an `at` with `at + 4 ≤ slice.len()`, by the lengths asserted above: `values`
+    // and `out` at `block · w + k` with `k + 4 ≤ quads ≤ w` and `block < 4` (so ≤ 4w);
+    // `rows` at `j · ROW_SLOTS` with `j ≤ w`; `lanes` at 0.
     macro_rules! load {
         ($slice:expr, $at:expr) => {{
             let (slice, at): (&[f64], usize) = (&$slice[..], $at);
