@@ -17,7 +17,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 pyo3::create_exception!(fusejit, Error, PyValueError, "Base class of fusejit's errors; a ValueError.");
 pyo3::create_exception!(
@@ -215,12 +215,18 @@ struct Kernel {
     /// The input names as Python strings, made once: looking them up in a call's dict then
     /// allocates nothing, and their hashes are cached.
     keys: Vec<Py<PyString>>,
+    /// The result's shape for each pattern of scalar inputs met so far (a flag per input,
+    /// in `keys`' order), learned from the engine once per pattern: the checker derives a
+    /// result's shape from the program and which inputs are scalars alone, so a call whose
+    /// inputs have a pattern met before need not ask the engine (a second lookup of the
+    /// specialisation and a walk of its outputs) before it writes into `out=`.
+    result_shapes: Mutex<Vec<(Vec<bool>, Shape)>>,
 }
 
 impl Kernel {
     fn new(py: Python<'_>, kernel: fusejit::Kernel) -> Kernel {
         let keys = kernel.input_names().iter().map(|name| PyString::intern(py, name).unbind()).collect();
-        Kernel { kernel, keys }
+        Kernel { kernel, keys, result_shapes: Mutex::new(Vec::new()) }
     }
 }
 
@@ -399,7 +405,7 @@ impl Kernel {
         let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, scope)?;
         let bindings = inputs.bindings()?;
         match out {
-            Some(out) => self.eval_into(py, &bindings, inputs.rows(), out, nulls),
+            Some(out) => self.eval_into(py, &inputs, &bindings, out, nulls),
             None => {
                 let kernel = &self.kernel;
                 let column = py.detach(|| kernel.eval(&bindings)).map_err(to_py_error)?;
@@ -412,28 +418,47 @@ impl Kernel {
                             Shape::Scalar
                         }
                     }
-                    _ => self.result_shape(&bindings)?,
+                    _ => self.result_shape(&inputs, &bindings)?,
                 };
                 outputs::column_to_python(py, column, shape, nulls, &inputs.output_kind())
             }
         }
     }
 
-    /// Whether the result of an evaluation over `bindings` is a scalar or a column.
-    fn result_shape(&self, bindings: &Bindings<'_>) -> PyResult<Shape> {
+    /// Whether the result of an evaluation over `bindings` (lent by `inputs`) is a scalar or
+    /// a column: from `result_shapes` when every input is bound and their pattern of
+    /// scalars was met before, else from the engine (and remembered when every input is
+    /// bound and the engine accepts the bindings).
+    fn result_shape(&self, inputs: &BoundInputs<'_>, bindings: &Bindings<'_>) -> PyResult<Shape> {
+        let complete = inputs.len() == self.keys.len();
+        if complete {
+            let shapes = self.result_shapes.lock().unwrap_or_else(PoisonError::into_inner);
+            let known = shapes.iter().find(|(scalars, _)| inputs.scalars_match(scalars));
+            if let Some(&(_, shape)) = known {
+                return Ok(shape);
+            }
+        }
         let types = self.kernel.output_types_of_bindings(bindings).map_err(to_py_error)?;
-        Ok(types.last().map_or(Shape::Column, |(_, ty)| ty.shape))
+        let shape = types.last().map_or(Shape::Column, |(_, ty)| ty.shape);
+        if complete {
+            let mut shapes = self.result_shapes.lock().unwrap_or_else(PoisonError::into_inner);
+            if !shapes.iter().any(|(scalars, _)| inputs.scalars_match(scalars)) {
+                shapes.push((inputs.scalars(), shape));
+            }
+        }
+        Ok(shape)
     }
 
     /// `eval(..., out=array)`: the values straight into the caller's array.
     fn eval_into<'py>(
         &self,
         py: Python<'py>,
+        inputs: &BoundInputs<'_>,
         bindings: &Bindings<'_>,
-        rows: Option<usize>,
         out: &Bound<'py, PyAny>,
         nulls: NullStyle,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = inputs.rows();
         let untyped = out.cast::<numpy::PyUntypedArray>().map_err(|_| {
             EvalError::new_err("error: out= must be a NumPy array (contiguous, one-dimensional, writeable)")
         })?;
@@ -446,7 +471,7 @@ impl Kernel {
         }
         let len = untyped.len();
         // Checked before anything is written: an error leaves the caller's array as it was.
-        if self.result_shape(bindings)? == Shape::Scalar {
+        if self.result_shape(inputs, bindings)? == Shape::Scalar {
             return Err(EvalError::new_err("error: the result is a scalar; out= takes a column result"));
         }
         if let Some(rows) = rows

@@ -68,6 +68,25 @@ def test_out_errors():
         fusejit.evaluate("x * 2", x=x, out=readonly)
 
 
+def test_out_follows_each_calls_pattern_of_scalar_inputs():
+    # One kernel, its result a column or a scalar by which inputs are scalars: the shape a
+    # kernel remembers for one pattern must not answer for another.
+    kernel = fusejit.compile("x * a")
+    out = np.full(3, 7.0)
+    assert kernel.eval({"x": np.arange(3.0), "a": 2.0}, out=out) is out
+    assert out.tolist() == [0.0, 2.0, 4.0]
+    with pytest.raises(fusejit.EvalError, match="scalar"):
+        kernel.eval({"x": 5.0, "a": 2.0}, out=out)
+    assert out.tolist() == [0.0, 2.0, 4.0]  # an error writes nothing
+    assert kernel.eval({"x": 5.0, "a": 2.0}) == 10.0
+    assert kernel.eval({"x": 5.0, "a": np.arange(3.0)}, out=out).tolist() == [0.0, 5.0, 10.0]
+    # Learned again in the first order, and an input left out is still an error.
+    assert kernel.eval({"x": np.arange(3.0), "a": 3.0}, out=out).tolist() == [0.0, 3.0, 6.0]
+    with pytest.raises(fusejit.CompileError, match="unknown name 'a'"):
+        kernel.eval({"x": np.arange(3.0)}, out=out)
+    assert out.tolist() == [0.0, 3.0, 6.0]
+
+
 def test_bool_bytes_other_than_zero_and_one_are_read_as_numpy_reads_them():
     odd = np.array([0, 2, 1, 255], dtype=np.uint8).view(np.bool_)
     got = fusejit.evaluate("where(b, 1.0, 0.0)", b=odd)
