@@ -16,6 +16,7 @@ use numpy::{
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString, PyType};
+use std::sync::Arc;
 
 /// What the result is returned as: it follows the first column input.
 pub(crate) enum OutputKind<'py> {
@@ -44,7 +45,8 @@ enum Values<'py> {
 }
 
 struct Input<'py> {
-    name: String,
+    /// Shared with the kernel's list of names (no allocation per call).
+    name: Arc<str>,
     values: Values<'py>,
     /// A masked array's mask as an Arrow validity bitmap (1 = valid), LSB first.
     validity: Option<Vec<u8>>,
@@ -90,7 +92,7 @@ impl<'py> BoundInputs<'py> {
     /// closest name.
     pub(crate) fn from_scope(
         py: Python<'py>,
-        names: &[String],
+        names: &[Arc<str>],
         keys: &[Py<PyString>],
         scope: &Bound<'py, PyDict>,
     ) -> PyResult<Self> {
@@ -130,14 +132,14 @@ impl<'py> BoundInputs<'py> {
     /// every name `scope` lacks: for `explain`, where only types matter.
     pub(crate) fn from_scope_with_defaults(
         py: Python<'py>,
-        names: &[String],
+        names: &[Arc<str>],
         keys: &[Py<PyString>],
         scope: &Bound<'py, PyDict>,
     ) -> PyResult<Self> {
         let mut bound = BoundInputs::from_scope(py, names, keys, scope)?;
         let rows = bound.rows().unwrap_or(1);
         for name in names {
-            if !bound.inputs.iter().any(|input| &input.name == name) {
+            if !bound.inputs.iter().any(|input| input.name == *name) {
                 bound.inputs.push(Input {
                     name: name.clone(),
                     values: Values::OwnedF64(vec![1.0; rows]),
@@ -155,7 +157,7 @@ impl<'py> BoundInputs<'py> {
     pub(crate) fn bindings(&self) -> PyResult<Bindings<'_>> {
         let mut bindings = Bindings::new();
         for input in &self.inputs {
-            let name = input.name.as_str();
+            let name: &str = &input.name;
             let validity = input.validity.as_deref().map(|bytes| Validity::new(bytes, 0));
             macro_rules! column {
                 ($slice:expr) => {{
@@ -208,7 +210,7 @@ impl<'py> BoundInputs<'py> {
             .iter()
             .map(|input| {
                 let row = PyDict::new(py);
-                row.set_item("name", &input.name)?;
+                row.set_item("name", &*input.name)?;
                 row.set_item("kind", input.kind)?;
                 row.set_item("type", input.type_name())?;
                 row.set_item("rows", input.rows())?;
@@ -281,10 +283,10 @@ impl Input<'_> {
 }
 
 /// One Python value as an input.
-fn convert<'py>(py: Python<'py>, name: &str, value: Bound<'py, PyAny>) -> PyResult<Input<'py>> {
+fn convert<'py>(py: Python<'py>, name: &Arc<str>, value: Bound<'py, PyAny>) -> PyResult<Input<'py>> {
     let numpy = numpy(py)?;
     let input = |values, kind, copied: Option<String>, validity, source: &Bound<'py, PyAny>| Input {
-        name: name.to_string(),
+        name: name.clone(),
         values,
         validity,
         kind,
@@ -395,7 +397,7 @@ fn unsupported_dtype(name: &str, dtype: &Bound<'_, numpy::PyArrayDescr>) -> PyEr
 /// A NumPy array (or the data of a masked array, with `validity`).
 fn ndarray<'py>(
     numpy: &Numpy<'py>,
-    name: &str,
+    name: &Arc<str>,
     array: &Bound<'py, PyAny>,
     source: &Bound<'py, PyAny>,
     validity: Option<Vec<u8>>,
@@ -411,7 +413,7 @@ fn ndarray<'py>(
         let item = array.call_method1("__getitem__", ((),))?;
         let scalar = numpy_scalar(name, &item, &dtype)?;
         return Ok(Input {
-            name: name.into(),
+            name: name.clone(),
             values: Values::Scalar(scalar),
             validity: None,
             kind: "scalar",
@@ -431,7 +433,7 @@ fn ndarray<'py>(
         copied.get_or_insert_with(|| "not contiguous".into());
     }
     let held = |values| Input {
-        name: name.into(),
+        name: name.clone(),
         values,
         validity: validity.clone(),
         kind,
@@ -487,7 +489,7 @@ fn readonly<'py, T: numpy::Element>(
 }
 
 /// A masked array: its data borrowed, its mask turned into a validity bitmap.
-fn masked_array<'py>(numpy: &Numpy<'py>, name: &str, value: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
+fn masked_array<'py>(numpy: &Numpy<'py>, name: &Arc<str>, value: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
     let data = value.getattr("data")?;
     let mask = numpy.module.getattr("ma")?.call_method1("getmask", (value,))?;
     let validity = if mask.cast::<PyUntypedArray>().is_ok() {

@@ -17,7 +17,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 pyo3::create_exception!(fusejit, Error, PyValueError, "Base class of fusejit's errors; a ValueError.");
 pyo3::create_exception!(
@@ -215,6 +215,8 @@ struct Kernel {
     /// The input names as Python strings, made once: looking them up in a call's dict then
     /// allocates nothing, and their hashes are cached.
     keys: Vec<Py<PyString>>,
+    /// The input names, in `keys`' order, shared with each call's held inputs.
+    names: Vec<Arc<str>>,
     /// The result's shape for each pattern of scalar inputs met so far (a flag per input,
     /// in `keys`' order), learned from the engine once per pattern: the checker derives a
     /// result's shape from the program and which inputs are scalars alone, so a call whose
@@ -226,7 +228,8 @@ struct Kernel {
 impl Kernel {
     fn new(py: Python<'_>, kernel: fusejit::Kernel) -> Kernel {
         let keys = kernel.input_names().iter().map(|name| PyString::intern(py, name).unbind()).collect();
-        Kernel { kernel, keys, result_shapes: Mutex::new(Vec::new()) }
+        let names = kernel.input_names().iter().map(|name| Arc::from(name.as_str())).collect();
+        Kernel { kernel, keys, names, result_shapes: Mutex::new(Vec::new()) }
     }
 }
 
@@ -324,7 +327,7 @@ impl Kernel {
     ) -> PyResult<Bound<'py, PyDict>> {
         let nulls = NullStyle::parse(nulls)?;
         let scope = merged_columns(py, columns, keywords)?;
-        let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, &scope)?;
+        let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &scope)?;
         let bindings = inputs.bindings()?;
         let kernel = &self.kernel;
         let columns = py.detach(|| kernel.eval_outputs(&bindings)).map_err(to_py_error)?;
@@ -350,8 +353,7 @@ impl Kernel {
         keywords: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<String> {
         let scope = merged_columns(py, columns, keywords)?;
-        let inputs =
-            BoundInputs::from_scope_with_defaults(py, self.kernel.input_names(), &self.keys, &scope)?;
+        let inputs = BoundInputs::from_scope_with_defaults(py, &self.names, &self.keys, &scope)?;
         let bindings = inputs.bindings()?;
         let kernel = &self.kernel;
         let text = py.detach(|| match kind {
@@ -384,7 +386,7 @@ impl Kernel {
         keywords: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let scope = merged_columns(py, columns, keywords)?;
-        let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, &scope)?;
+        let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &scope)?;
         inputs.describe(py)
     }
 
@@ -402,7 +404,7 @@ impl Kernel {
         out: Option<&Bound<'py, PyAny>>,
         nulls: NullStyle,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let inputs = BoundInputs::from_scope(py, self.kernel.input_names(), &self.keys, scope)?;
+        let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, scope)?;
         let bindings = inputs.bindings()?;
         match out {
             Some(out) => self.eval_into(py, &inputs, &bindings, out, nulls),
