@@ -225,6 +225,10 @@ struct Kernel {
     result_shapes: Mutex<Vec<(Vec<bool>, Shape)>>,
 }
 
+/// The most patterns of scalar inputs a kernel remembers a result shape for: a program of
+/// many inputs called with ever new patterns asks the engine past this, rather than grow.
+const MAX_REMEMBERED_SHAPES: usize = 64;
+
 impl Kernel {
     fn new(py: Python<'_>, kernel: fusejit::Kernel) -> Kernel {
         let keys = kernel.input_names().iter().map(|name| PyString::intern(py, name).unbind()).collect();
@@ -444,7 +448,9 @@ impl Kernel {
         let shape = types.last().map_or(Shape::Column, |(_, ty)| ty.shape);
         if complete {
             let mut shapes = self.result_shapes.lock().unwrap_or_else(PoisonError::into_inner);
-            if !shapes.iter().any(|(scalars, _)| inputs.scalars_match(scalars)) {
+            if shapes.len() < MAX_REMEMBERED_SHAPES
+                && !shapes.iter().any(|(scalars, _)| inputs.scalars_match(scalars))
+            {
                 shapes.push((inputs.scalars(), shape));
             }
         }

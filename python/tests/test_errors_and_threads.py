@@ -87,6 +87,29 @@ def test_out_follows_each_calls_pattern_of_scalar_inputs():
     assert out.tolist() == [0.0, 3.0, 6.0]
 
 
+def test_out_is_right_for_more_patterns_of_scalars_than_a_kernel_remembers():
+    # 7 inputs, 128 patterns of scalars and columns, each met twice: past the patterns a
+    # kernel remembers, the engine answers; every column result is right, and the one
+    # all-scalar pattern is refused without a write.
+    names = "abcdefg"
+    kernel = fusejit.compile("+".join(names))
+    for _ in range(2):
+        for pattern in range(128):
+            columns = {
+                name: (np.arange(3.0) + i if pattern >> i & 1 else float(i))
+                for i, name in enumerate(names)
+            }
+            out = np.full(3, -1.0)
+            if pattern == 0:
+                with pytest.raises(fusejit.EvalError, match="scalar"):
+                    kernel.eval(columns, out=out)
+                assert out.tolist() == [-1.0] * 3
+            else:
+                kernel.eval(columns, out=out)
+                want = sum(np.arange(3.0) + i if pattern >> i & 1 else float(i) for i in range(7))
+                assert out.tolist() == list(want)
+
+
 def test_bool_bytes_other_than_zero_and_one_are_read_as_numpy_reads_them():
     odd = np.array([0, 2, 1, 255], dtype=np.uint8).view(np.bool_)
     got = fusejit.evaluate("where(b, 1.0, 0.0)", b=odd)
