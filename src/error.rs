@@ -59,6 +59,9 @@ pub enum EvalError {
     /// An `eval_into` buffer is too short: the values hold `len` rows, or the validity `len`
     /// bytes (`validity` true), where the result needs `needed`.
     OutputTooShort { validity: bool, len: usize, needed: usize },
+    /// `eval_column_into` was asked to write a result that is a scalar (of type `elem`)
+    /// into a buffer that stands for a column; nothing was written.
+    ScalarResult { elem: Elem },
     /// Column `name` is an Arrow array of a type fusejit does not read (`data_type`, as Arrow
     /// prints it).
     UnsupportedArrowType { name: String, data_type: String },
@@ -102,6 +105,9 @@ impl std::fmt::Display for EvalError {
             }
             EvalError::OutputTooShort { validity: false, len, needed } => {
                 write!(f, "output buffer: values hold {len} rows, the result has {needed}")
+            }
+            EvalError::ScalarResult { elem } => {
+                write!(f, "the result is a {elem} scalar; a column output buffer takes a column result")
             }
             EvalError::UnsupportedArrowType { name, data_type } => write!(
                 f,

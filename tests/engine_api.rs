@@ -112,6 +112,62 @@ fn eval_into_writes_caller_buffers() {
     ));
 }
 
+/// `eval_column_into` refuses a result that is a scalar for the bindings' signature, fused
+/// or multi-pass, before writing anything; a column result it writes as `eval_into` does,
+/// through a single-loop and a multi-pass program alike.
+#[test]
+fn eval_column_into_refuses_a_scalar_result_without_writing() {
+    let engine = Engine::new();
+    let x = [1.0, 2.0, 6.0];
+    let mut columns = Bindings::new();
+    columns.column("x", &x[..]).scalar("a", 2.0);
+    let mut scalars = Bindings::new();
+    scalars.scalar("x", 3.0).scalar("a", 2.0);
+    let cases = [
+        // (program, bindings, the column result or None for a scalar result)
+        ("x * a", &columns, Some([2.0, 4.0, 12.0])),
+        ("x * a", &scalars, None),
+        ("mean(x) * a", &columns, None),
+        ("x - mean(x)", &columns, Some([-2.0, -1.0, 3.0])),
+        ("out m = mean(x); x * a", &columns, Some([2.0, 4.0, 12.0])),
+    ];
+    for (program, bindings, expected) in cases {
+        let kernel = engine.compile(program).unwrap();
+        let mut values = [-7.0; 3];
+        let mut validity = [0xa5u8];
+        let result = kernel.eval_column_into(
+            bindings,
+            &mut ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity },
+        );
+        match expected {
+            Some(column) => {
+                let summary = result.unwrap();
+                assert_eq!((summary.len, summary.null_count), (3, 0), "{program}");
+                assert_eq!(values, column, "{program}");
+                assert_eq!(validity[0] & 0b111, 0b111, "{program}");
+            }
+            None => {
+                assert!(
+                    matches!(result, Err(Error::Eval(EvalError::ScalarResult { elem: Elem::F64 }))),
+                    "{program}: {result:?}"
+                );
+                assert_eq!((values, validity), ([-7.0; 3], [0xa5]), "{program}: nothing written");
+                // `eval_into` still takes the scalar, into the first value.
+                let summary = kernel
+                    .eval_into(
+                        bindings,
+                        &mut ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity },
+                    )
+                    .unwrap();
+                assert_eq!(summary.len, 1, "{program}");
+                assert_eq!(values[0], 6.0, "{program}");
+            }
+        }
+    }
+    let error = EvalError::ScalarResult { elem: Elem::F32 };
+    assert_eq!(error.to_string(), "the result is a f32 scalar; a column output buffer takes a column result");
+}
+
 /// `ColumnValues::zeroed` makes room of the result's type, and `ValuesMut::from` lends it to
 /// `eval_into`: the values are `eval`'s, for every element type; room of another type is the
 /// usual type error.

@@ -105,23 +105,6 @@ impl<'py> BoundInputs<'py> {
         Ok(BoundInputs { inputs })
     }
 
-    /// How many inputs are held (the program's inputs that the scope has).
-    pub(crate) fn len(&self) -> usize {
-        self.inputs.len()
-    }
-
-    /// Whether each held input is a scalar, in order.
-    pub(crate) fn scalars(&self) -> Vec<bool> {
-        self.inputs.iter().map(Input::is_scalar).collect()
-    }
-
-    /// Whether the held inputs' scalars are `scalars` ([`scalars`](Self::scalars)), without
-    /// allocating.
-    pub(crate) fn scalars_match(&self, scalars: &[bool]) -> bool {
-        scalars.len() == self.inputs.len()
-            && self.inputs.iter().zip(scalars).all(|(input, &scalar)| input.is_scalar() == scalar)
-    }
-
     /// The row count of the column inputs (the first one's: fusejit checks the rest), or
     /// `None` when every input is a scalar.
     pub(crate) fn rows(&self) -> Option<usize> {
@@ -228,10 +211,6 @@ fn readonly_slice<'a, T: numpy::Element>(array: &'a PyReadonlyArray1<'_, T>) -> 
 }
 
 impl Input<'_> {
-    fn is_scalar(&self) -> bool {
-        matches!(self.values, Values::Scalar(_))
-    }
-
     fn rows(&self) -> Option<usize> {
         Some(match &self.values {
             Values::F64(array) => array.len(),

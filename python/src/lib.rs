@@ -17,7 +17,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
 pyo3::create_exception!(fusejit, Error, PyValueError, "Base class of fusejit's errors; a ValueError.");
 pyo3::create_exception!(
@@ -58,6 +58,9 @@ fn out_error(error: fusejit::Error) -> PyErr {
         fusejit::Error::Eval(
             error @ (fusejit::EvalError::OutputTooShort { .. } | fusejit::EvalError::OutputType { .. }),
         ) => EvalError::new_err(format!("error: out= does not fit: {error}")),
+        fusejit::Error::Eval(fusejit::EvalError::ScalarResult { .. }) => {
+            EvalError::new_err("error: the result is a scalar; out= takes a column result")
+        }
         other => to_py_error(other),
     }
 }
@@ -217,23 +220,13 @@ struct Kernel {
     keys: Vec<Py<PyString>>,
     /// The input names, in `keys`' order, shared with each call's held inputs.
     names: Vec<Arc<str>>,
-    /// The result's shape for each pattern of scalar inputs met so far (a flag per input,
-    /// in `keys`' order), learned from the engine once per pattern: the checker derives a
-    /// result's shape from the program and which inputs are scalars alone, so a call whose
-    /// inputs have a pattern met before need not ask the engine (a second lookup of the
-    /// specialisation and a walk of its outputs) before it writes into `out=`.
-    result_shapes: Mutex<Vec<(Vec<bool>, Shape)>>,
 }
-
-/// The most patterns of scalar inputs a kernel remembers a result shape for: a program of
-/// many inputs called with ever new patterns asks the engine past this, rather than grow.
-const MAX_REMEMBERED_SHAPES: usize = 64;
 
 impl Kernel {
     fn new(py: Python<'_>, kernel: fusejit::Kernel) -> Kernel {
         let keys = kernel.input_names().iter().map(|name| PyString::intern(py, name).unbind()).collect();
         let names = kernel.input_names().iter().map(|name| Arc::from(name.as_str())).collect();
-        Kernel { kernel, keys, names, result_shapes: Mutex::new(Vec::new()) }
+        Kernel { kernel, keys, names }
     }
 }
 
@@ -424,37 +417,19 @@ impl Kernel {
                             Shape::Scalar
                         }
                     }
-                    _ => self.result_shape(&inputs, &bindings)?,
+                    _ => self.result_shape(&bindings)?,
                 };
                 outputs::column_to_python(py, column, shape, nulls, &inputs.output_kind())
             }
         }
     }
 
-    /// Whether the result of an evaluation over `bindings` (lent by `inputs`) is a scalar or
-    /// a column: from `result_shapes` when every input is bound and their pattern of
-    /// scalars was met before, else from the engine (and remembered when every input is
-    /// bound and the engine accepts the bindings).
-    fn result_shape(&self, inputs: &BoundInputs<'_>, bindings: &Bindings<'_>) -> PyResult<Shape> {
-        let complete = inputs.len() == self.keys.len();
-        if complete {
-            let shapes = self.result_shapes.lock().unwrap_or_else(PoisonError::into_inner);
-            let known = shapes.iter().find(|(scalars, _)| inputs.scalars_match(scalars));
-            if let Some(&(_, shape)) = known {
-                return Ok(shape);
-            }
-        }
+    /// Whether the result of an evaluation over `bindings` is a scalar or a column, asked of
+    /// the engine: only for a result whose length does not tell (one row, or no column
+    /// input), so the common call does not look the specialisation up twice.
+    fn result_shape(&self, bindings: &Bindings<'_>) -> PyResult<Shape> {
         let types = self.kernel.output_types_of_bindings(bindings).map_err(to_py_error)?;
-        let shape = types.last().map_or(Shape::Column, |(_, ty)| ty.shape);
-        if complete {
-            let mut shapes = self.result_shapes.lock().unwrap_or_else(PoisonError::into_inner);
-            if shapes.len() < MAX_REMEMBERED_SHAPES
-                && !shapes.iter().any(|(scalars, _)| inputs.scalars_match(scalars))
-            {
-                shapes.push((inputs.scalars(), shape));
-            }
-        }
-        Ok(shape)
+        Ok(types.last().map_or(Shape::Column, |(_, ty)| ty.shape))
     }
 
     /// `eval(..., out=array)`: the values straight into the caller's array.
@@ -478,10 +453,8 @@ impl Kernel {
             )));
         }
         let len = untyped.len();
-        // Checked before anything is written: an error leaves the caller's array as it was.
-        if self.result_shape(inputs, bindings)? == Shape::Scalar {
-            return Err(EvalError::new_err("error: the result is a scalar; out= takes a column result"));
-        }
+        // Checked before anything is written, here and by `eval_column_into` (which refuses a
+        // scalar result): an error leaves the caller's array as it was.
         if let Some(rows) = rows
             && rows != len
         {
@@ -506,7 +479,7 @@ impl Kernel {
                         .detach(|| {
                             let mut target =
                                 ColumnMut { values: ValuesMut::$variant(values), validity: &mut validity };
-                            kernel.eval_into(bindings, &mut target)
+                            kernel.eval_column_into(bindings, &mut target)
                         })
                         .map_err(out_error)?;
                     drop(writeable);

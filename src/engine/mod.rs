@@ -862,12 +862,57 @@ impl Kernel {
     /// a per-thread scratch reused across calls, nothing is allocated.
     pub fn eval_into(&self, bindings: &Bindings<'_>, out: &mut ColumnMut<'_>) -> Result<EvalSummary, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
+        self.eval_prepared_into(&spec, &inputs, bindings, rows, out)
+    }
+
+    /// [`eval_into`](Self::eval_into) for a caller whose buffers stand for a column (an
+    /// array the caller hands on as the result): a result that is a scalar for these
+    /// bindings is refused with [`EvalError::ScalarResult`] before anything is written,
+    /// decided by the same specialisation the evaluation runs, with no second lookup.
+    ///
+    /// ```
+    /// use fusejit::{Bindings, ColumnMut, Engine, Error, EvalError, ValuesMut};
+    /// let kernel = Engine::new().compile("x * a").unwrap();
+    /// let x = [1.0, 2.0];
+    /// let (mut values, mut validity) = ([7.0; 2], [0u8; 1]);
+    /// let mut bindings = Bindings::new();
+    /// bindings.scalar("x", 3.0).scalar("a", 2.0);
+    /// let mut out = ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity };
+    /// let refused = kernel.eval_column_into(&bindings, &mut out).unwrap_err();
+    /// assert!(matches!(refused, Error::Eval(EvalError::ScalarResult { .. })));
+    /// assert_eq!(values, [7.0, 7.0]); // untouched
+    /// bindings.column("x", &x[..]);
+    /// let mut out = ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity };
+    /// assert_eq!(kernel.eval_column_into(&bindings, &mut out).unwrap().len, 2);
+    /// assert_eq!(values, [2.0, 4.0]);
+    /// ```
+    pub fn eval_column_into(
+        &self,
+        bindings: &Bindings<'_>,
+        out: &mut ColumnMut<'_>,
+    ) -> Result<EvalSummary, Error> {
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        let result = spec.program.result_type();
+        if result.shape == ir::Shape::Scalar {
+            return Err(EvalError::ScalarResult { elem: result.elem }.into());
+        }
+        self.eval_prepared_into(&spec, &inputs, bindings, rows, out)
+    }
+
+    fn eval_prepared_into(
+        &self,
+        spec: &Specialization,
+        inputs: &[Binding<'_>],
+        bindings: &Bindings<'_>,
+        rows: usize,
+        out: &mut ColumnMut<'_>,
+    ) -> Result<EvalSummary, Error> {
         let fused = match &spec.form {
             Form::Fused(fused) => fused,
             Form::MultiPass(passes) => return self.eval_passes_into(passes, bindings, rows, out),
         };
-        let carry = self.carry_plan_of(&spec, fused)?;
-        run_fused_into(fused, &inputs, rows, out, self.parallelism, carry.as_deref())
+        let carry = self.carry_plan_of(spec, fused)?;
+        run_fused_into(fused, inputs, rows, out, self.parallelism, carry.as_deref())
     }
 
     /// The carry plan of a fused loop with `cummax`/`cummin`, when this handle runs on
