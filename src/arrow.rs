@@ -67,7 +67,7 @@ impl<'a> Bindings<'a> {
     /// ```
     pub fn bind_array(
         &mut self,
-        name: impl Into<String>,
+        name: impl Into<std::borrow::Cow<'a, str>>,
         array: &'a dyn Array,
     ) -> Result<&mut Self, EvalError> {
         let name = name.into();
@@ -79,11 +79,11 @@ impl<'a> Bindings<'a> {
     /// fusejit does not read is left unbound, and a program that reads it gets an error
     /// naming the type (a batch may carry a string key beside the numbers a program uses).
     pub fn from_record_batch(batch: &'a RecordBatch) -> Bindings<'a> {
-        let mut bindings = Bindings::new();
+        let mut bindings = Bindings::with_capacity(batch.num_columns());
         for (field, array) in batch.schema_ref().fields().iter().zip(batch.columns()) {
             match column_of(field.name(), array.as_ref()) {
                 Ok(column) => {
-                    bindings.bind(field.name().clone(), Binding::Column(column));
+                    bindings.bind(field.name().as_str(), Binding::Column(column));
                 }
                 Err(_) => bindings.unsupported.push((field.name().clone(), array.data_type().to_string())),
             }

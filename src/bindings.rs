@@ -5,6 +5,7 @@ use crate::column::{Binding, ColumnData, ColumnRef, Validity};
 use crate::error::EvalError;
 use crate::types::Type;
 use crate::types::{Elem, Scalar};
+use std::borrow::Cow;
 
 /// Named inputs of one evaluation. Borrowed: no column is copied.
 ///
@@ -15,7 +16,9 @@ use crate::types::{Elem, Scalar};
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Bindings<'a> {
-    entries: Vec<(String, Binding<'a>)>,
+    /// Borrowed names cost no allocation: a binding such as Python's lends the names it
+    /// keeps for the whole call.
+    entries: Vec<(Cow<'a, str>, Binding<'a>)>,
     /// Columns of a record batch left unbound because fusejit cannot read their Arrow type:
     /// (name, type). A program that reads one gets an error naming the type.
     pub(crate) unsupported: Vec<(String, String)>,
@@ -28,8 +31,15 @@ impl<'a> Bindings<'a> {
         Bindings::default()
     }
 
-    /// Binds `name` to any binding, replacing an earlier one of the same name.
-    pub fn bind(&mut self, name: impl Into<String>, binding: Binding<'a>) -> &mut Self {
+    /// No bindings yet, with room for `names` of them.
+    #[must_use]
+    pub fn with_capacity(names: usize) -> Self {
+        Bindings { entries: Vec::with_capacity(names), unsupported: Vec::new() }
+    }
+
+    /// Binds `name` to any binding, replacing an earlier one of the same name. A borrowed
+    /// name is kept borrowed (no copy); an owned `String` is kept as it is.
+    pub fn bind(&mut self, name: impl Into<Cow<'a, str>>, binding: Binding<'a>) -> &mut Self {
         let name = name.into();
         match self.entries.iter_mut().find(|(existing, _)| *existing == name) {
             Some(entry) => entry.1 = binding,
@@ -39,14 +49,14 @@ impl<'a> Bindings<'a> {
     }
 
     /// Binds a column with every row valid.
-    pub fn column(&mut self, name: impl Into<String>, data: impl Into<ColumnData<'a>>) -> &mut Self {
+    pub fn column(&mut self, name: impl Into<Cow<'a, str>>, data: impl Into<ColumnData<'a>>) -> &mut Self {
         self.bind(name, Binding::Column(ColumnRef { data: data.into(), validity: None }))
     }
 
     /// Binds a column with an Arrow validity bitmap (bytes plus a bit offset).
     pub fn column_with_validity(
         &mut self,
-        name: impl Into<String>,
+        name: impl Into<Cow<'a, str>>,
         data: impl Into<ColumnData<'a>>,
         validity: Validity<'a>,
     ) -> &mut Self {
@@ -54,14 +64,14 @@ impl<'a> Bindings<'a> {
     }
 
     /// Binds a scalar that broadcasts over every row. Changing its value never recompiles.
-    pub fn scalar(&mut self, name: impl Into<String>, value: impl Into<Scalar>) -> &mut Self {
+    pub fn scalar(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Scalar>) -> &mut Self {
         self.bind(name, Binding::Scalar(value.into()))
     }
 
     /// Binds a null scalar of element type `elem`: its name has type `elem` (a scalar), and
     /// every row that reads it is null. A kernel keeps one specialisation for the null and
     /// one for the valid binding of a name, so alternating them never recompiles.
-    pub fn null_scalar(&mut self, name: impl Into<String>, elem: Elem) -> &mut Self {
+    pub fn null_scalar(&mut self, name: impl Into<Cow<'a, str>>, elem: Elem) -> &mut Self {
         self.bind(name, Binding::NullScalar(elem))
     }
 
@@ -83,7 +93,7 @@ impl<'a> Bindings<'a> {
 
     /// Every binding with its name, in the order first bound.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Binding<'a>)> {
-        self.entries.iter().map(|(name, binding)| (name.as_str(), binding))
+        self.entries.iter().map(|(name, binding)| (name.as_ref(), binding))
     }
 }
 
@@ -128,10 +138,11 @@ fn check_validity(name: &str, column: &ColumnRef<'_>, rows: usize) -> Result<(),
 
 /// The row count of an evaluation: the common length of the columns it reads (the first one
 /// read is the reference a mismatch is reported against), or 1 when it reads no column.
-pub fn row_count(names: &[String], bindings: &Bindings<'_>) -> Result<usize, EvalError> {
+/// `bound` holds each name's binding, in `names`' order.
+pub fn row_count(names: &[String], bound: &[Option<&Binding<'_>>]) -> Result<usize, EvalError> {
     let mut reference: Option<(&str, usize)> = None;
-    for name in names {
-        if let Some(Binding::Column(column)) = bindings.get(name) {
+    for (name, binding) in names.iter().zip(bound) {
+        if let Some(Binding::Column(column)) = binding {
             match reference {
                 None => reference = Some((name, column.len())),
                 Some((first, rows)) if column.len() != rows => {

@@ -306,12 +306,15 @@ struct Signature {
 }
 
 impl Signature {
-    /// Whether `bindings` have this signature; allocates nothing (the per-call fast path).
-    fn matches(&self, bindings: &Bindings<'_>) -> bool {
-        self.schema.iter().zip(&self.forms).all(|((name, ty), &form)| match bindings.get(name) {
-            Some(binding) => bindings::binding_type(binding) == ty && input_form(binding) == form,
-            None => false,
-        })
+    /// Whether `bound` (each input name's binding, in `input_names` order, as `prepare`
+    /// looks them up once) has this signature; allocates nothing (the per-call fast path).
+    fn matches(&self, bound: &[Option<&Binding<'_>>]) -> bool {
+        self.forms.len() == bound.len()
+            && self.schema.iter().zip(&self.forms).zip(bound).all(|(((_, ty), &form), binding)| match binding
+            {
+                Some(binding) => bindings::binding_type(binding) == ty && input_form(binding) == form,
+                None => false,
+            })
     }
 }
 
@@ -356,6 +359,9 @@ struct Specialization {
     outputs: Mutex<Option<Arc<Passes>>>,
     /// Each input's layout in the signature (validity bitmap, bit-packed), by name.
     input_forms: Vec<(String, InputForm)>,
+    /// For each of `program.inputs`, its index in the kernel's `input_names` (`None` for an
+    /// input that is not a name the program reads, which `prepare` then looks up by name).
+    input_name_indices: Vec<Option<usize>>,
     /// For a fused loop with `cummax`/`cummin`: how its ranges find their carries, made on
     /// the first evaluation on several threads (`None` inside: the loop cannot carry).
     carry_plan: Mutex<Option<Option<Arc<carried_scans::CarryPlan>>>>,
@@ -557,11 +563,17 @@ impl Kernel {
                 Form::Fused(native)
             }
         };
+        let input_name_indices = program
+            .inputs
+            .iter()
+            .map(|input| self.inner.input_names.iter().position(|name| *name == input.name))
+            .collect();
         let spec = Arc::new(Specialization {
             program,
             form,
             outputs: Mutex::new(None),
             input_forms,
+            input_name_indices,
             carry_plan: Mutex::new(None),
         });
         let mut specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
@@ -973,18 +985,25 @@ impl Kernel {
         &self,
         bindings: &Bindings<'b>,
     ) -> Result<(Arc<Specialization>, Inputs<'b>, usize), Error> {
+        // Each input name looked up once; the signature, the row count and the slots read this.
+        let bound: Bound<'_, 'b> = self.inner.input_names.iter().map(|name| bindings.get(name)).collect();
         let found = {
             let specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
-            specializations.iter().rev().find(|(key, _)| key.matches(bindings)).map(|(_, spec)| spec.clone())
+            specializations.iter().rev().find(|(key, _)| key.matches(&bound)).map(|(_, spec)| spec.clone())
         };
         let spec = match found {
             Some(spec) => spec,
             None => self.specialization(&self.signature(bindings)?)?,
         };
-        let rows = bindings::row_count(&self.inner.input_names, bindings)?;
+        let rows = bindings::row_count(&self.inner.input_names, &bound)?;
         let mut inputs = Inputs::new();
-        for (slot, input) in spec.program.inputs.iter().enumerate() {
-            let binding = bindings.get(&input.name).ok_or_else(|| bindings.missing(&input.name))?;
+        for ((slot, input), name_index) in
+            spec.program.inputs.iter().enumerate().zip(&spec.input_name_indices)
+        {
+            let binding = name_index
+                .and_then(|index| bound[index])
+                .or_else(|| bindings.get(&input.name))
+                .ok_or_else(|| bindings.missing(&input.name))?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
             if let Form::Fused(fused) = &spec.form
                 && input_form(binding) != fused.plan().input_forms[slot]
@@ -1054,6 +1073,10 @@ fn run_fused_into(
 
 /// The bindings of one evaluation in input-slot order; on the stack for typical programs.
 type Inputs<'b> = smallvec::SmallVec<[Binding<'b>; 8]>;
+
+/// Each input name's binding (if bound), in `input_names` order: what `prepare` reads, looked
+/// up once per call.
+type Bound<'r, 'b> = smallvec::SmallVec<[Option<&'r Binding<'b>>; 8]>;
 
 /// How many of the first `len` bits are set (`bitmap` holds at least `len` bits).
 fn count_valid(bitmap: &[u8], len: usize) -> usize {
