@@ -86,6 +86,39 @@ fn eval_error(message: String) -> PyErr {
     EvalError::new_err(format!("error: {message}"))
 }
 
+/// Where one call's inputs come from, looked up by name.
+pub(crate) enum Scope<'a, 'py> {
+    /// A mapping of names to values: a `Kernel.eval` dict or keywords, merged dicts, the
+    /// caller's variables.
+    Dict(&'a Bound<'py, PyDict>),
+    /// The column keywords of a vectorcall (`evaluate`'s), names and values side by side as
+    /// CPython passes them: no dict is built for them.
+    Keywords(&'a [(Borrowed<'a, 'py, PyString>, Borrowed<'a, 'py, PyAny>)]),
+}
+
+impl<'py> Scope<'_, 'py> {
+    /// The value of the input called `name` (`key` is the same text as a Python string).
+    fn get(&self, name: &str, key: &Bound<'py, PyString>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self {
+            Scope::Dict(dict) => dict.get_item(key),
+            Scope::Keywords(pairs) => {
+                // CPython interns the keyword names of a call written in code, as the kernel
+                // interns its keys: the same text is then the same object. Names built at
+                // run time (`**{...}`) are compared by text.
+                if let Some((_, value)) = pairs.iter().find(|(keyword, _)| keyword.as_ptr() == key.as_ptr()) {
+                    return Ok(Some(Borrowed::to_owned(*value)));
+                }
+                for (keyword, value) in pairs.iter() {
+                    if keyword.to_str()? == name {
+                        return Ok(Some(Borrowed::to_owned(*value)));
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
 impl<'py> BoundInputs<'py> {
     /// Holds the value of every name the program reads that `scope` has; a name it lacks is
     /// left unbound, so that fusejit's own error lists what is bound and suggests the
@@ -94,11 +127,11 @@ impl<'py> BoundInputs<'py> {
         py: Python<'py>,
         names: &[Arc<str>],
         keys: &[Py<PyString>],
-        scope: &Bound<'py, PyDict>,
+        scope: &Scope<'_, 'py>,
     ) -> PyResult<Self> {
         let mut inputs = Vec::with_capacity(names.len());
         for (name, key) in names.iter().zip(keys) {
-            if let Some(value) = scope.get_item(key.bind(py))? {
+            if let Some(value) = scope.get(name, key.bind(py))? {
                 inputs.push(convert(py, name, value)?);
             }
         }
@@ -119,7 +152,7 @@ impl<'py> BoundInputs<'py> {
         keys: &[Py<PyString>],
         scope: &Bound<'py, PyDict>,
     ) -> PyResult<Self> {
-        let mut bound = BoundInputs::from_scope(py, names, keys, scope)?;
+        let mut bound = BoundInputs::from_scope(py, names, keys, &Scope::Dict(scope))?;
         let rows = bound.rows().unwrap_or(1);
         for name in names {
             if !bound.inputs.iter().any(|input| input.name == *name) {
@@ -138,7 +171,7 @@ impl<'py> BoundInputs<'py> {
 
     /// The held inputs lent to fusejit.
     pub(crate) fn bindings(&self) -> PyResult<Bindings<'_>> {
-        let mut bindings = Bindings::new();
+        let mut bindings = Bindings::with_capacity(self.inputs.len());
         for input in &self.inputs {
             let name: &str = &input.name;
             let validity = input.validity.as_deref().map(|bytes| Validity::new(bytes, 0));

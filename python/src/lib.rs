@@ -10,7 +10,7 @@ mod inputs;
 mod outputs;
 
 use fusejit::{Bindings, ColumnMut, Engine, Shape, ValuesMut};
-use inputs::BoundInputs;
+use inputs::{BoundInputs, Scope};
 use numpy::{PyArray1, PyArrayMethods, PyUntypedArrayMethods};
 use outputs::NullStyle;
 use pyo3::exceptions::PyValueError;
@@ -148,53 +148,200 @@ fn caller_scope<'py>(
     Ok(scope)
 }
 
-/// Evaluates `expr` over named columns and returns the result.
+/// `evaluate`'s docstring; its first lines are the signature `inspect.signature` reads.
+const EVALUATE_DOC: &std::ffi::CStr = c"evaluate(expr, local_dict=None, global_dict=None, *, out=None, \
+    nulls='mask', **columns)\n--\n\n\
+    Evaluates `expr` over named columns and returns the result.\n\
+    \n\
+    Names resolve from `columns` (keywords) if any are given, else from `local_dict`, else\n\
+    from the caller's local and global variables (`global_dict` replacing the globals), as\n\
+    in `numexpr.evaluate`. The compiled program is cached by text.\n\
+    \n\
+    Inputs: NumPy arrays of f64, f32, i64, i32 or bool (narrower integers and f16 are widened\n\
+    by a copy; a non-contiguous array is copied), NumPy masked arrays (masked rows are\n\
+    nulls), any object with `__arrow_c_array__` or `__arrow_c_stream__` (pyarrow arrays,\n\
+    Polars Series, pandas Series with Arrow dtypes; several chunks are concatenated), Python\n\
+    and NumPy numbers (scalars, broadcast without copying), and lists (through\n\
+    `numpy.asarray`). NaN is a value, not a null.\n\
+    \n\
+    The result follows the first column input: NumPy in, NumPy out; Arrow in, Arrow out (a\n\
+    pyarrow array, a Polars Series, a pandas Series). A NumPy result with nulls is a masked\n\
+    array; `nulls=\"nan\"` puts NaN in null rows of a float result instead, and\n\
+    `nulls=\"separate\"` returns `(values, mask)` with `mask` true where a row is null. A\n\
+    scalar result (`sum(x)`) is a Python number, or `None` when null. `out=` writes into a\n\
+    preallocated contiguous NumPy array of the result's dtype and length (not one of the\n\
+    inputs) and returns it.\n\
+    \n\
+    Errors: `CompileError` for a program that does not parse or type-check, `EvalError`\n\
+    for inputs that do not fit (a missing name, different lengths, an unreadable dtype); both\n\
+    print the program with the problem underlined.\n\
+    \n\
+    >>> px = np.array([100.0, 101.0, 100.5])\n\
+    >>> fusejit.evaluate(\"dlog(px, 1) * 252\")\n\
+    masked_array(data=[--, 2.507483374998305, -1.2506229142165957], ...)";
+
+/// `evaluate` as CPython sees it: a vectorcall function (`METH_FASTCALL | METH_KEYWORDS`).
+/// pyo3 passes the keywords of a `**columns` function as a dict, which CPython builds and
+/// pyo3 copies on every call; here the column keywords are read where CPython puts them.
+struct EvaluateMethod(pyo3::ffi::PyMethodDef);
+
+// SAFETY: the definition holds pointers to static C strings and to a function, none ever
+// written; CPython only reads it.
+unsafe impl Sync for EvaluateMethod {}
+
+static EVALUATE: EvaluateMethod = EvaluateMethod(pyo3::ffi::PyMethodDef {
+    ml_name: c"evaluate".as_ptr(),
+    ml_meth: pyo3::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: evaluate_vectorcall },
+    ml_flags: pyo3::ffi::METH_FASTCALL | pyo3::ffi::METH_KEYWORDS,
+    ml_doc: EVALUATE_DOC.as_ptr(),
+});
+
+/// The entry point CPython calls for `evaluate(...)`.
 ///
-/// Names resolve from `columns` (keywords) if any are given, else from `local_dict`, else
-/// from the caller's local and global variables (`global_dict` replacing the globals), as
-/// in `numexpr.evaluate`. The compiled program is cached by text.
+/// # Safety
 ///
-/// Inputs: NumPy arrays of f64, f32, i64, i32 or bool (narrower integers and f16 are widened
-/// by a copy; a non-contiguous array is copied), NumPy masked arrays (masked rows are
-/// nulls), any object with `__arrow_c_array__` or `__arrow_c_stream__` (pyarrow arrays,
-/// Polars Series, pandas Series with Arrow dtypes; several chunks are concatenated), Python
-/// and NumPy numbers (scalars, broadcast without copying), and lists (through
-/// `numpy.asarray`). NaN is a value, not a null.
-///
-/// The result follows the first column input: NumPy in, NumPy out; Arrow in, Arrow out (a
-/// pyarrow array, a Polars Series, a pandas Series). A NumPy result with nulls is a masked
-/// array; `nulls="nan"` puts NaN in null rows of a float result instead, and
-/// `nulls="separate"` returns `(values, mask)` with `mask` true where a row is null. A
-/// scalar result (`sum(x)`) is a Python number, or `None` when null. `out=` writes into a
-/// preallocated contiguous NumPy array of the result's dtype and length (not one of the
-/// inputs) and returns it.
-///
-/// Errors: `CompileError` for a program that does not parse or type-check, `EvalError`
-/// for inputs that do not fit (a missing name, different lengths, an unreadable dtype); both
-/// print the program with the problem underlined.
-///
-/// >>> px = np.array([100.0, 101.0, 100.5])
-/// >>> fusejit.evaluate("dlog(px, 1) * 252")
-/// masked_array(data=[--, 2.507483374998305, -1.2506229142165957], ...)
-#[pyfunction]
-#[pyo3(signature = (expr, local_dict=None, global_dict=None, *, out=None, nulls="mask", **columns))]
+/// Called by CPython only, as a `METH_FASTCALL | METH_KEYWORDS` function: with the thread
+/// attached to the interpreter, `args` holding `nargs` positional arguments followed by one
+/// value per name of the `kwnames` tuple (or `kwnames` null), every one a valid reference
+/// borrowed for the duration of the call.
+unsafe extern "C" fn evaluate_vectorcall(
+    _module: *mut pyo3::ffi::PyObject,
+    args: *const *mut pyo3::ffi::PyObject,
+    nargs: pyo3::ffi::Py_ssize_t,
+    kwnames: *mut pyo3::ffi::PyObject,
+) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: CPython calls this with the thread attached (the function's contract).
+    let py = unsafe { Python::assume_attached() };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `kwnames` is null or a tuple of str, borrowed for the call.
+        let names = unsafe { Borrowed::from_ptr_or_opt(py, kwnames) };
+        let names = match names {
+            Some(names) => Some(names.cast::<PyTuple>().map_err(PyErr::from)?),
+            None => None,
+        };
+        let positional_count = usize::try_from(nargs).unwrap_or(0);
+        let total = positional_count + names.as_ref().map_or(0, |names| names.len());
+        let values: &[*mut pyo3::ffi::PyObject] = if total == 0 {
+            &[]
+        } else {
+            // SAFETY: CPython passes `nargs` positional values then one per keyword name,
+            // contiguous and valid for the call (the function's contract).
+            unsafe { std::slice::from_raw_parts(args, total) }
+        };
+        // SAFETY: each value is a valid reference borrowed for the call.
+        let borrow = |pointer: *mut pyo3::ffi::PyObject| unsafe { Borrowed::from_ptr(py, pointer) };
+        let positional: smallvec::SmallVec<[Borrowed<'_, '_, PyAny>; 3]> =
+            values[..positional_count].iter().map(|&pointer| borrow(pointer)).collect();
+        let mut keywords: smallvec::SmallVec<[(Borrowed<'_, '_, PyString>, Borrowed<'_, '_, PyAny>); 8]> =
+            smallvec::SmallVec::new();
+        if let Some(names) = &names {
+            for (name, &value) in names.iter_borrowed().zip(&values[positional_count..]) {
+                keywords.push((name.cast::<PyString>().map_err(PyErr::from)?, borrow(value)));
+            }
+        }
+        evaluate(py, &positional, &keywords)
+    }));
+    match outcome {
+        Ok(Ok(result)) => result.into_ptr(),
+        Ok(Err(error)) => {
+            error.restore(py);
+            std::ptr::null_mut()
+        }
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|message| (*message).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic inside fusejit.evaluate".to_string());
+            pyo3::panic::PanicException::new_err(message).restore(py);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// `evaluate(expr, local_dict=None, global_dict=None, *, out=None, nulls="mask", **columns)`
+/// from the call's positional values and its keywords (name, value).
 fn evaluate<'py>(
     py: Python<'py>,
-    expr: &Bound<'py, PyString>,
-    local_dict: Option<&Bound<'py, PyAny>>,
-    global_dict: Option<&Bound<'py, PyAny>>,
-    out: Option<&Bound<'py, PyAny>>,
-    nulls: &str,
-    columns: Option<&Bound<'py, PyDict>>,
+    positional: &[Borrowed<'_, 'py, PyAny>],
+    keywords: &[(Borrowed<'_, 'py, PyString>, Borrowed<'_, 'py, PyAny>)],
 ) -> PyResult<Bound<'py, PyAny>> {
-    let kernel = cached_kernel(py, expr)?;
-    let kernel = kernel.get();
-    let scope = match (columns.filter(|columns| !columns.is_empty()), local_dict) {
-        (Some(columns), None) => columns.clone(),
-        (columns, Some(local_dict)) => merged_columns(py, Some(local_dict), columns)?,
-        (None, None) => caller_scope(py, &kernel.keys, global_dict)?,
+    use pyo3::exceptions::PyTypeError;
+    const PARAMETERS: [&str; 3] = ["expr", "local_dict", "global_dict"];
+    if positional.len() > PARAMETERS.len() {
+        return Err(PyTypeError::new_err(format!(
+            "evaluate() takes from 1 to 3 positional arguments but {} were given",
+            positional.len()
+        )));
+    }
+    let mut parameters: [Option<Borrowed<'_, 'py, PyAny>>; 3] = [None; 3];
+    for (slot, value) in parameters.iter_mut().zip(positional) {
+        *slot = Some(*value);
+    }
+    let (mut out, mut nulls) = (None, None);
+    let mut columns: smallvec::SmallVec<[(Borrowed<'_, 'py, PyString>, Borrowed<'_, 'py, PyAny>); 8]> =
+        smallvec::SmallVec::new();
+    for &(name, value) in keywords {
+        let text = name.to_str()?;
+        match PARAMETERS.iter().position(|parameter| *parameter == text) {
+            Some(index) if parameters[index].is_some() => {
+                return Err(PyTypeError::new_err(format!(
+                    "evaluate() got multiple values for argument '{text}'"
+                )));
+            }
+            Some(index) => parameters[index] = Some(value),
+            None if text == "out" => out = Some(value),
+            None if text == "nulls" => nulls = Some(value),
+            None => columns.push((name, value)),
+        }
+    }
+    let [expr, local_dict, global_dict] = parameters;
+    let expr = expr
+        .ok_or_else(|| PyTypeError::new_err("evaluate() missing 1 required positional argument: 'expr'"))?;
+    let expr = expr.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!("evaluate() argument 'expr' must be str, not {}", type_name(&expr)))
+    })?;
+    let nulls = match nulls {
+        Some(nulls) => Some(nulls.cast::<PyString>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "evaluate() argument 'nulls' must be str, not {}",
+                type_name(&nulls)
+            ))
+        })?),
+        None => None,
     };
-    kernel.eval_scope(py, &scope, out, NullStyle::parse(nulls)?)
+    let nulls = match &nulls {
+        Some(nulls) => nulls.to_cow()?,
+        None => std::borrow::Cow::Borrowed("mask"),
+    };
+    // Python's `None` is the same as leaving an optional argument out.
+    let local_dict = local_dict.filter(|value| !value.is_none());
+    let global_dict = global_dict.filter(|value| !value.is_none());
+    let out = out.filter(|value| !value.is_none());
+    let kernel = cached_kernel(py, &expr)?;
+    let kernel = kernel.get();
+    let nulls = NullStyle::parse(&nulls)?;
+    let out = out.as_deref();
+    match (columns.is_empty(), local_dict) {
+        (false, None) => kernel.eval_scope(py, &Scope::Keywords(&columns), out, nulls),
+        (_, Some(local_dict)) => {
+            let keywords = PyDict::new(py);
+            for (name, value) in &columns {
+                keywords.set_item(name, value)?;
+            }
+            let scope = merged_columns(py, Some(&local_dict), Some(&keywords))?;
+            kernel.eval_scope(py, &Scope::Dict(&scope), out, nulls)
+        }
+        (true, None) => {
+            let scope = caller_scope(py, &kernel.keys, global_dict.as_deref())?;
+            kernel.eval_scope(py, &Scope::Dict(&scope), out, nulls)
+        }
+    }
+}
+
+/// The name of `value`'s type, for an error message.
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value.get_type().name().map_or_else(|_| "an object".to_string(), |name| name.to_string())
 }
 
 /// The vectorised math tier this process uses (`avx512`, `avx2`, `sse4.1`, `scalar`,
@@ -308,7 +455,7 @@ impl Kernel {
         keywords: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let scope = merged_columns(py, columns, keywords)?;
-        self.eval_scope(py, &scope, out, NullStyle::parse(nulls)?)
+        self.eval_scope(py, &Scope::Dict(&scope), out, NullStyle::parse(nulls)?)
     }
 
     /// Evaluates every output of the program (`out name = ...` statements, then the final
@@ -324,7 +471,7 @@ impl Kernel {
     ) -> PyResult<Bound<'py, PyDict>> {
         let nulls = NullStyle::parse(nulls)?;
         let scope = merged_columns(py, columns, keywords)?;
-        let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &scope)?;
+        let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &Scope::Dict(&scope))?;
         let bindings = inputs.bindings()?;
         let kernel = &self.kernel;
         let columns = py.detach(|| kernel.eval_outputs(&bindings)).map_err(to_py_error)?;
@@ -383,7 +530,7 @@ impl Kernel {
         keywords: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let scope = merged_columns(py, columns, keywords)?;
-        let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &scope)?;
+        let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &Scope::Dict(&scope))?;
         inputs.describe(py)
     }
 
@@ -397,7 +544,7 @@ impl Kernel {
     fn eval_scope<'py>(
         &self,
         py: Python<'py>,
-        scope: &Bound<'py, PyDict>,
+        scope: &Scope<'_, 'py>,
         out: Option<&Bound<'py, PyAny>>,
         nulls: NullStyle,
     ) -> PyResult<Bound<'py, PyAny>> {
@@ -515,7 +662,20 @@ impl Kernel {
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add_function(wrap_pyfunction!(compile, module)?)?;
-    module.add_function(wrap_pyfunction!(evaluate, module)?)?;
+    // SAFETY: `EVALUATE` is a valid, static method definition (never written, so CPython may
+    // keep the pointer); the module is a valid object it binds as `self`. A null result is
+    // the raised error, which `from_owned_ptr_or_err` takes.
+    let evaluate = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyCFunction_NewEx(
+                std::ptr::from_ref(&EVALUATE.0).cast_mut(),
+                module.as_ptr(),
+                module.name()?.as_ptr(),
+            ),
+        )?
+    };
+    module.add("evaluate", evaluate)?;
     module.add_function(wrap_pyfunction!(isa, module)?)?;
     module.add_function(wrap_pyfunction!(function_names, module)?)?;
     module.add_class::<Kernel>()?;

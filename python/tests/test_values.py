@@ -240,3 +240,41 @@ def test_help_is_useful():
     assert "local_dict" in fusejit.evaluate.__text_signature__
     assert "cached by text" in fusejit.compile.__doc__
     assert "out=" in fusejit.Kernel.eval.__doc__ and "masked" in fusejit.Kernel.eval.__doc__
+
+
+def test_evaluate_reads_its_arguments_as_a_python_function_would():
+    # evaluate is a vectorcall function that parses its own arguments: every way of passing
+    # them, and every mistake, as `def evaluate(expr, local_dict=None, global_dict=None, *,
+    # out=None, nulls="mask", **columns)` would.
+    px = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_array_equal(fusejit.evaluate(expr="px * 2", px=px), [2.0, 4.0, 8.0])
+    np.testing.assert_array_equal(fusejit.evaluate("px * 2", None, None, px=px, out=None), [2.0, 4.0, 8.0])
+    np.testing.assert_array_equal(fusejit.evaluate("px * k", local_dict={"px": px}, k=3.0), [3.0, 6.0, 12.0])
+    np.testing.assert_array_equal(fusejit.evaluate("px + scale", None, {"scale": 0.5}), [1.5, 2.5, 4.5])
+    # Column names built at run time are not interned: found by text.
+    name = "".join(["p", "x"])
+    np.testing.assert_array_equal(fusejit.evaluate("px - 1", **{name: px}), [0.0, 1.0, 3.0])
+    values, mask = fusejit.evaluate("lag(px, 1)", px=px, nulls="separate")
+    np.testing.assert_array_equal(mask, [True, False, False])
+    np.testing.assert_array_equal(values[1:], [1.0, 2.0])
+    out = np.zeros(3)
+    assert fusejit.evaluate("px * 10", px=px, out=out) is out
+    np.testing.assert_array_equal(out, [10.0, 20.0, 40.0])
+    with pytest.raises(TypeError, match=r"missing 1 required positional argument: 'expr'"):
+        fusejit.evaluate(px=px)
+    with pytest.raises(TypeError, match=r"takes from 1 to 3 positional arguments but 4 were given"):
+        fusejit.evaluate("px", {}, {}, {})
+    with pytest.raises(TypeError, match=r"multiple values for argument 'expr'"):
+        fusejit.evaluate("px", expr="px")
+    with pytest.raises(TypeError, match=r"multiple values for argument 'local_dict'"):
+        fusejit.evaluate("px", {}, local_dict={})
+    with pytest.raises(TypeError, match=r"argument 'expr' must be str, not int"):
+        fusejit.evaluate(3, px=px)
+    with pytest.raises(TypeError, match=r"argument 'nulls' must be str, not int"):
+        fusejit.evaluate("px", px=px, nulls=1)
+    with pytest.raises(ValueError, match=r"nulls"):
+        fusejit.evaluate("px", px=px, nulls="zero")
+    with pytest.raises(fusejit.EvalError, match=r"out= does not fit"):
+        fusejit.evaluate("px * 10", px=px, out=np.zeros(2))
+    assert fusejit.evaluate.__name__ == "evaluate"
+    assert fusejit.evaluate.__module__ == "fusejit._native"
