@@ -113,23 +113,29 @@ fn compile<'py>(py: Python<'py>, expr: &Bound<'py, PyString>) -> PyResult<Bound<
     cached_kernel(py, expr)
 }
 
-/// The values of `names` in the calling Python frame: its locals, then its globals (or
-/// `global_dict`), as numexpr resolves them. Names found nowhere are left out, so that the
-/// error lists what was found and suggests the closest.
+/// The values of `names` as numexpr resolves them: from `local_dict` (else the calling
+/// Python frame's locals), then from `global_dict` (else the frame's globals). Names found
+/// nowhere are left out, so that the error lists what was found and suggests the closest.
 fn caller_scope<'py>(
     py: Python<'py>,
     names: &[Py<PyString>],
+    local_dict: Option<&Bound<'py, PyAny>>,
     global_dict: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     static GET_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let get_frame =
-        GET_FRAME.get_or_try_init(py, || py.import("sys")?.getattr("_getframe").map(Bound::unbind))?;
     // A native function pushes no frame: frame 0 is the Python code that called `evaluate`.
-    let frame = get_frame.bind(py).call1((0,))?;
-    let locals = frame.getattr("f_locals")?;
+    let frame = || -> PyResult<Bound<'py, PyAny>> {
+        let get_frame =
+            GET_FRAME.get_or_try_init(py, || py.import("sys")?.getattr("_getframe").map(Bound::unbind))?;
+        get_frame.bind(py).call1((0,))
+    };
+    let locals = match local_dict {
+        Some(locals) => locals.clone(),
+        None => frame()?.getattr("f_locals")?,
+    };
     let globals = match global_dict {
         Some(globals) => globals.clone(),
-        None => frame.getattr("f_globals")?,
+        None => frame()?.getattr("f_globals")?,
     };
     let scope = PyDict::new(py);
     for name in names {
@@ -153,9 +159,10 @@ const EVALUATE_DOC: &std::ffi::CStr = c"evaluate(expr, local_dict=None, global_d
     nulls='mask', **columns)\n--\n\n\
     Evaluates `expr` over named columns and returns the result.\n\
     \n\
-    Names resolve from `columns` (keywords) if any are given, else from `local_dict`, else\n\
-    from the caller's local and global variables (`global_dict` replacing the globals), as\n\
-    in `numexpr.evaluate`. The compiled program is cached by text.\n\
+    Names resolve from `columns` (keywords) alone if they are given without `local_dict`;\n\
+    else from `local_dict` (the keywords winning over it) or the caller's local variables,\n\
+    then from `global_dict` or the caller's global variables, as in `numexpr.evaluate`.\n\
+    The compiled program is cached by text.\n\
     \n\
     Inputs: NumPy arrays of f64, f32, i64, i32 or bool (narrower integers and f16 are widened\n\
     by a copy; a non-contiguous array is copied), NumPy masked arrays (masked rows are\n\
@@ -322,21 +329,23 @@ fn evaluate<'py>(
     let kernel = kernel.get();
     let nulls = NullStyle::parse(&nulls)?;
     let out = out.as_deref();
-    match (columns.is_empty(), local_dict) {
-        (false, None) => kernel.eval_scope(py, &Scope::Keywords(&columns), out, nulls),
-        (_, Some(local_dict)) => {
+    if local_dict.is_none() && !columns.is_empty() {
+        // Keywords alone: the common call, read where CPython passed them.
+        return kernel.eval_scope(py, &Scope::Keywords(&columns), out, nulls);
+    }
+    // `local_dict` (with the keywords over it), else the caller's locals; then the globals.
+    let locals = match local_dict {
+        Some(local_dict) => {
             let keywords = PyDict::new(py);
             for (name, value) in &columns {
                 keywords.set_item(name, value)?;
             }
-            let scope = merged_columns(py, Some(&local_dict), Some(&keywords))?;
-            kernel.eval_scope(py, &Scope::Dict(&scope), out, nulls)
+            Some(merged_columns(py, Some(&local_dict), Some(&keywords))?.into_any())
         }
-        (true, None) => {
-            let scope = caller_scope(py, &kernel.keys, global_dict.as_deref())?;
-            kernel.eval_scope(py, &Scope::Dict(&scope), out, nulls)
-        }
-    }
+        None => None,
+    };
+    let scope = caller_scope(py, &kernel.keys, locals.as_ref(), global_dict.as_deref())?;
+    kernel.eval_scope(py, &Scope::Dict(&scope), out, nulls)
 }
 
 /// The name of `value`'s type, for an error message.

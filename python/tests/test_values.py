@@ -120,6 +120,14 @@ def test_locals_then_globals_then_local_dict():
     px = np.array([1.0, 2.0])
     np.testing.assert_array_equal(fusejit.evaluate("px * scale"), [1000.0, 2000.0])
     np.testing.assert_array_equal(fusejit.evaluate("px * scale", local_dict={"px": px, "scale": 3.0}), [3.0, 6.0])
+    # As numexpr: a name local_dict lacks comes from the caller's globals (or global_dict).
+    np.testing.assert_array_equal(fusejit.evaluate("px * scale", local_dict={"px": px}), [1000.0, 2000.0])
+    np.testing.assert_array_equal(
+        fusejit.evaluate("px * scale", local_dict={"px": px}, global_dict={"scale": 7.0}), [7.0, 14.0]
+    )
+    # Keywords alone are the whole scope: no frame lookup, so a missing name is an error.
+    with pytest.raises(fusejit.CompileError, match="unknown name 'scale'"):
+        fusejit.evaluate("px * scale", px=px)
     np.testing.assert_array_equal(fusejit.evaluate("px * scale", px=px, scale=4), [4.0, 8.0])
 
 
@@ -251,6 +259,7 @@ def test_evaluate_reads_its_arguments_as_a_python_function_would():
     np.testing.assert_array_equal(fusejit.evaluate("px * 2", None, None, px=px, out=None), [2.0, 4.0, 8.0])
     np.testing.assert_array_equal(fusejit.evaluate("px * k", local_dict={"px": px}, k=3.0), [3.0, 6.0, 12.0])
     np.testing.assert_array_equal(fusejit.evaluate("px + scale", None, {"scale": 0.5}), [1.5, 2.5, 4.5])
+    np.testing.assert_array_equal(fusejit.evaluate("px + scale", {"px": px}, {"scale": 0.5}), [1.5, 2.5, 4.5])
     # Column names built at run time are not interned: found by text.
     name = "".join(["p", "x"])
     np.testing.assert_array_equal(fusejit.evaluate("px - 1", **{name: px}), [0.0, 1.0, 3.0])
