@@ -94,6 +94,9 @@ pub(crate) enum Scope<'a, 'py> {
     /// The column keywords of a vectorcall (`evaluate`'s), names and values side by side as
     /// CPython passes them: no dict is built for them.
     Keywords(&'a [(Borrowed<'a, 'py, PyString>, Borrowed<'a, 'py, PyAny>)]),
+    /// Two mappings, the first winning: `evaluate`'s locals (or `local_dict`) and globals
+    /// (or `global_dict`), as numexpr resolves names.
+    Namespaces { locals: &'a Bound<'py, PyAny>, globals: &'a Bound<'py, PyAny> },
 }
 
 impl<'py> Scope<'_, 'py> {
@@ -111,6 +114,24 @@ impl<'py> Scope<'_, 'py> {
                 for (keyword, value) in pairs.iter() {
                     if keyword.to_str()? == name {
                         return Ok(Some(Borrowed::to_owned(*value)));
+                    }
+                }
+                Ok(None)
+            }
+            Scope::Namespaces { locals, globals } => {
+                for namespace in [locals, globals] {
+                    // A dict (almost always) answers a miss without raising a KeyError.
+                    if let Ok(dict) = namespace.cast::<PyDict>() {
+                        if let Some(value) = dict.get_item(key)? {
+                            return Ok(Some(value));
+                        }
+                        continue;
+                    }
+                    match namespace.get_item(key) {
+                        Ok(value) => return Ok(Some(value)),
+                        Err(error)
+                            if error.is_instance_of::<pyo3::exceptions::PyKeyError>(namespace.py()) => {}
+                        Err(error) => return Err(error),
                     }
                 }
                 Ok(None)

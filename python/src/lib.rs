@@ -113,45 +113,28 @@ fn compile<'py>(py: Python<'py>, expr: &Bound<'py, PyString>) -> PyResult<Bound<
     cached_kernel(py, expr)
 }
 
-/// The values of `names` as numexpr resolves them: from `local_dict` (else the calling
-/// Python frame's locals), then from `global_dict` (else the frame's globals). Names found
-/// nowhere are left out, so that the error lists what was found and suggests the closest.
-fn caller_scope<'py>(
-    py: Python<'py>,
-    names: &[Py<PyString>],
-    local_dict: Option<&Bound<'py, PyAny>>,
-    global_dict: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    static GET_FRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    // A native function pushes no frame: frame 0 is the Python code that called `evaluate`.
-    let frame = || -> PyResult<Bound<'py, PyAny>> {
-        let get_frame =
-            GET_FRAME.get_or_try_init(py, || py.import("sys")?.getattr("_getframe").map(Bound::unbind))?;
-        get_frame.bind(py).call1((0,))
-    };
-    let locals = match local_dict {
-        Some(locals) => locals.clone(),
-        None => frame()?.getattr("f_locals")?,
-    };
-    let globals = match global_dict {
-        Some(globals) => globals.clone(),
-        None => frame()?.getattr("f_globals")?,
-    };
-    let scope = PyDict::new(py);
-    for name in names {
-        let name = name.bind(py);
-        for namespace in [&locals, &globals] {
-            match namespace.get_item(name) {
-                Ok(value) => {
-                    scope.set_item(name, value)?;
-                    break;
-                }
-                Err(error) if error.is_instance_of::<pyo3::exceptions::PyKeyError>(py) => {}
-                Err(error) => return Err(error),
-            }
-        }
+/// The calling Python code's local variables (`PyEval_GetLocals`, the frame that called
+/// `evaluate`: a native function pushes none), or an empty dict when no Python code runs.
+fn caller_locals(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    // SAFETY: the thread is attached; the result is a borrowed reference to the frame's
+    // locals (kept alive by the frame, which outlives this call), or null with or without an
+    // error set.
+    let locals = unsafe { Borrowed::from_ptr_or_opt(py, pyo3::ffi::PyEval_GetLocals()) };
+    match locals {
+        Some(locals) => Ok(Borrowed::to_owned(locals)),
+        None => match PyErr::take(py) {
+            Some(error) => Err(error),
+            None => Ok(PyDict::new(py).into_any()),
+        },
     }
-    Ok(scope)
+}
+
+/// The calling Python code's global variables (`PyEval_GetGlobals`), or an empty dict.
+fn caller_globals(py: Python<'_>) -> Bound<'_, PyAny> {
+    // SAFETY: the thread is attached; the result is a borrowed reference to the frame's
+    // globals (kept alive by the frame), or null when no Python code runs.
+    let globals = unsafe { Borrowed::from_ptr_or_opt(py, pyo3::ffi::PyEval_GetGlobals()) };
+    globals.map_or_else(|| PyDict::new(py).into_any(), Borrowed::to_owned)
 }
 
 /// `evaluate`'s docstring; its first lines are the signature `inspect.signature` reads.
@@ -333,19 +316,23 @@ fn evaluate<'py>(
         // Keywords alone: the common call, read where CPython passed them.
         return kernel.eval_scope(py, &Scope::Keywords(&columns), out, nulls);
     }
-    // `local_dict` (with the keywords over it), else the caller's locals; then the globals.
+    // `local_dict` (with the keywords over it), else the caller's locals; then the globals,
+    // as numexpr resolves names. Looked up in place: no dict of the inputs is built.
     let locals = match local_dict {
         Some(local_dict) => {
             let keywords = PyDict::new(py);
             for (name, value) in &columns {
                 keywords.set_item(name, value)?;
             }
-            Some(merged_columns(py, Some(&local_dict), Some(&keywords))?.into_any())
+            merged_columns(py, Some(&local_dict), Some(&keywords))?.into_any()
         }
-        None => None,
+        None => caller_locals(py)?,
     };
-    let scope = caller_scope(py, &kernel.keys, locals.as_ref(), global_dict.as_deref())?;
-    kernel.eval_scope(py, &Scope::Dict(&scope), out, nulls)
+    let globals = match global_dict {
+        Some(global_dict) => Borrowed::to_owned(global_dict),
+        None => caller_globals(py),
+    };
+    kernel.eval_scope(py, &Scope::Namespaces { locals: &locals, globals: &globals }, out, nulls)
 }
 
 /// The name of `value`'s type, for an error message.

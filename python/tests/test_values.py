@@ -287,3 +287,26 @@ def test_evaluate_reads_its_arguments_as_a_python_function_would():
         fusejit.evaluate("px * 10", px=px, out=np.zeros(2))
     assert fusejit.evaluate.__name__ == "evaluate"
     assert fusejit.evaluate.__module__ == "fusejit._native"
+
+
+class _Scales:
+    """A mapping that is not a dict: looked up by `[]`, a miss a KeyError."""
+
+    def __getitem__(self, name):
+        if name == "scale":
+            return 9.0
+        raise KeyError(name)
+
+
+def test_names_from_the_frame_and_from_mappings_that_are_not_dicts():
+    px = np.array([1.0, 2.0])
+    # The caller's locals, then a global_dict that is not a dict.
+    np.testing.assert_array_equal(fusejit.evaluate("px * scale", global_dict=_Scales()), [9.0, 18.0])
+    # A name found nowhere: the error names it, as for keywords.
+    with pytest.raises(fusejit.CompileError, match="unknown name 'nowhere'"):
+        fusejit.evaluate("px * nowhere", global_dict=_Scales())
+    # From a lambda and a comprehension: their own frames' locals, then the module's globals.
+    double = lambda v: fusejit.evaluate("v * 2")  # noqa: E731
+    np.testing.assert_array_equal(double(px), [2.0, 4.0])
+    # (A comprehension's own frame before Python 3.12, inlined after: only its own names.)
+    assert [fusejit.evaluate("scale + k") for k in (1.0, 2.0)] == [1001.0, 1002.0]
