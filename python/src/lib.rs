@@ -1,13 +1,15 @@
-//! `fusejit._native`: the Python module behind the `fusejit` package (compile, `Kernel`, the errors).
+//! `fusejit._native`: the Python module behind the `fusejit` package (`compile`, `evaluate`, `Kernel`, the errors).
 //!
-//! The package's `__init__.py` adds `evaluate` (names from the caller's frame, a cache by
-//! text); everything that touches data is here. Inputs are converted by [`inputs`] into
+//! The package's `__init__.py` re-exports it; everything that touches data is here.
+//! `evaluate` and `Kernel.eval` are vectorcall functions ([`vectorcall`]) that read their
+//! keywords where CPython passes them. Inputs are converted by [`inputs`] into
 //! borrowed columns, evaluated with the GIL released, and returned by [`outputs`] in the kind
 //! of the inputs: NumPy in, NumPy out; Arrow in, Arrow out ([`arrow_interchange`]).
 
 mod arrow_interchange;
 mod inputs;
 mod outputs;
+mod vectorcall;
 
 use fusejit::{Bindings, ColumnMut, Engine, Shape, ValuesMut};
 use inputs::{BoundInputs, Scope};
@@ -18,6 +20,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use std::sync::{Arc, OnceLock};
+use vectorcall::{Keywords, MethodDef, Positional, type_name};
 
 pyo3::create_exception!(fusejit, Error, PyValueError, "Base class of fusejit's errors; a ValueError.");
 pyo3::create_exception!(
@@ -170,16 +173,8 @@ const EVALUATE_DOC: &std::ffi::CStr = c"evaluate(expr, local_dict=None, global_d
     >>> fusejit.evaluate(\"dlog(px, 1) * 252\")\n\
     masked_array(data=[--, 2.507483374998305, -1.2506229142165957], ...)";
 
-/// `evaluate` as CPython sees it: a vectorcall function (`METH_FASTCALL | METH_KEYWORDS`).
-/// pyo3 passes the keywords of a `**columns` function as a dict, which CPython builds and
-/// pyo3 copies on every call; here the column keywords are read where CPython puts them.
-struct EvaluateMethod(pyo3::ffi::PyMethodDef);
-
-// SAFETY: the definition holds pointers to static C strings and to a function, none ever
-// written; CPython only reads it.
-unsafe impl Sync for EvaluateMethod {}
-
-static EVALUATE: EvaluateMethod = EvaluateMethod(pyo3::ffi::PyMethodDef {
+/// `evaluate` as CPython sees it: a vectorcall function (see [`vectorcall`]).
+static EVALUATE: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
     ml_name: c"evaluate".as_ptr(),
     ml_meth: pyo3::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: evaluate_vectorcall },
     ml_flags: pyo3::ffi::METH_FASTCALL | pyo3::ffi::METH_KEYWORDS,
@@ -190,61 +185,30 @@ static EVALUATE: EvaluateMethod = EvaluateMethod(pyo3::ffi::PyMethodDef {
 ///
 /// # Safety
 ///
-/// Called by CPython only, as a `METH_FASTCALL | METH_KEYWORDS` function: with the thread
-/// attached to the interpreter, `args` holding `nargs` positional arguments followed by one
-/// value per name of the `kwnames` tuple (or `kwnames` null), every one a valid reference
-/// borrowed for the duration of the call.
+/// Called by CPython only, as the `METH_FASTCALL | METH_KEYWORDS` function of `EVALUATE`
+/// (the contract of [`vectorcall::call`]).
 unsafe extern "C" fn evaluate_vectorcall(
     _module: *mut pyo3::ffi::PyObject,
     args: *const *mut pyo3::ffi::PyObject,
     nargs: pyo3::ffi::Py_ssize_t,
     kwnames: *mut pyo3::ffi::PyObject,
 ) -> *mut pyo3::ffi::PyObject {
-    // SAFETY: CPython calls this with the thread attached (the function's contract).
-    let py = unsafe { Python::assume_attached() };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: `kwnames` is null or a tuple of str, borrowed for the call.
-        let names = unsafe { Borrowed::from_ptr_or_opt(py, kwnames) };
-        let names = match names {
-            Some(names) => Some(names.cast::<PyTuple>().map_err(PyErr::from)?),
-            None => None,
-        };
-        let positional_count = usize::try_from(nargs).unwrap_or(0);
-        let total = positional_count + names.as_ref().map_or(0, |names| names.len());
-        let values: &[*mut pyo3::ffi::PyObject] = if total == 0 {
-            &[]
-        } else {
-            // SAFETY: CPython passes `nargs` positional values then one per keyword name,
-            // contiguous and valid for the call (the function's contract).
-            unsafe { std::slice::from_raw_parts(args, total) }
-        };
-        // SAFETY: each value is a valid reference borrowed for the call.
-        let borrow = |pointer: *mut pyo3::ffi::PyObject| unsafe { Borrowed::from_ptr(py, pointer) };
-        let positional: smallvec::SmallVec<[Borrowed<'_, '_, PyAny>; 3]> =
-            values[..positional_count].iter().map(|&pointer| borrow(pointer)).collect();
-        let mut keywords: smallvec::SmallVec<[(Borrowed<'_, '_, PyString>, Borrowed<'_, '_, PyAny>); 8]> =
-            smallvec::SmallVec::new();
-        if let Some(names) = &names {
-            for (name, &value) in names.iter_borrowed().zip(&values[positional_count..]) {
-                keywords.push((name.cast::<PyString>().map_err(PyErr::from)?, borrow(value)));
-            }
-        }
-        evaluate(py, &positional, &keywords)
-    }));
-    match outcome {
-        Ok(Ok(result)) => result.into_ptr(),
-        Ok(Err(error)) => {
-            error.restore(py);
-            std::ptr::null_mut()
-        }
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|message| (*message).to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic inside fusejit.evaluate".to_string());
-            pyo3::panic::PanicException::new_err(message).restore(py);
-            std::ptr::null_mut()
+    // SAFETY: CPython calls this as a vectorcall function (this function's contract).
+    unsafe { vectorcall::call(args, nargs, kwnames, evaluate) }
+}
+
+/// The `nulls=` argument of `function` (`"mask"` when left out).
+fn null_style(function: &str, nulls: Option<Borrowed<'_, '_, PyAny>>) -> PyResult<NullStyle> {
+    match nulls {
+        None => NullStyle::parse("mask"),
+        Some(nulls) => {
+            let text = nulls.cast::<PyString>().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(format!(
+                    "{function}() argument 'nulls' must be str, not {}",
+                    type_name(&nulls)
+                ))
+            })?;
+            NullStyle::parse(&text.to_cow()?)
         }
     }
 }
@@ -253,8 +217,8 @@ unsafe extern "C" fn evaluate_vectorcall(
 /// from the call's positional values and its keywords (name, value).
 fn evaluate<'py>(
     py: Python<'py>,
-    positional: &[Borrowed<'_, 'py, PyAny>],
-    keywords: &[(Borrowed<'_, 'py, PyString>, Borrowed<'_, 'py, PyAny>)],
+    positional: &Positional<'_, 'py>,
+    keywords: &Keywords<'_, 'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     use pyo3::exceptions::PyTypeError;
     const PARAMETERS: [&str; 3] = ["expr", "local_dict", "global_dict"];
@@ -291,26 +255,13 @@ fn evaluate<'py>(
     let expr = expr.cast::<PyString>().map_err(|_| {
         PyTypeError::new_err(format!("evaluate() argument 'expr' must be str, not {}", type_name(&expr)))
     })?;
-    let nulls = match nulls {
-        Some(nulls) => Some(nulls.cast::<PyString>().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "evaluate() argument 'nulls' must be str, not {}",
-                type_name(&nulls)
-            ))
-        })?),
-        None => None,
-    };
-    let nulls = match &nulls {
-        Some(nulls) => nulls.to_cow()?,
-        None => std::borrow::Cow::Borrowed("mask"),
-    };
+    let nulls = null_style("evaluate", nulls)?;
     // Python's `None` is the same as leaving an optional argument out.
     let local_dict = local_dict.filter(|value| !value.is_none());
     let global_dict = global_dict.filter(|value| !value.is_none());
     let out = out.filter(|value| !value.is_none());
     let kernel = cached_kernel(py, &expr)?;
     let kernel = kernel.get();
-    let nulls = NullStyle::parse(&nulls)?;
     let out = out.as_deref();
     if local_dict.is_none() && !columns.is_empty() {
         // Keywords alone: the common call, read where CPython passed them.
@@ -333,11 +284,6 @@ fn evaluate<'py>(
         None => caller_globals(py),
     };
     kernel.eval_scope(py, &Scope::Namespaces { locals: &locals, globals: &globals }, out, nulls)
-}
-
-/// The name of `value`'s type, for an error message.
-fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value.get_type().name().map_or_else(|_| "an object".to_string(), |name| name.to_string())
 }
 
 /// The vectorised math tier this process uses (`avx512`, `avx2`, `sse4.1`, `scalar`,
@@ -399,6 +345,59 @@ fn merged_columns<'py>(
     }
 }
 
+/// `Kernel.eval`'s docstring; its first lines are the signature `inspect.signature` reads.
+const KERNEL_EVAL_DOC: &std::ffi::CStr = c"eval($self, columns=None, /, *, out=None, nulls='mask', \
+    **keywords)\n--\n\n\
+    Evaluates the program's result over `columns` (a mapping, or keywords; keywords win).\n\
+    \n\
+    Columns are NumPy arrays (f64, f32, i64, i32, bool; narrower integers and f16 are\n\
+    widened by a copy), NumPy masked arrays (masked rows are nulls), or anything with\n\
+    `__arrow_c_array__` / `__arrow_c_stream__` (pyarrow, Polars, pandas' Arrow-backed\n\
+    Series). Python and NumPy scalars bind as scalars. Names the program does not read are\n\
+    ignored.\n\
+    \n\
+    The result follows the first column input: NumPy in, NumPy out (a masked array when\n\
+    some rows are null; `nulls=\"nan\"` fills them with NaN instead, `nulls=\"separate\"`\n\
+    returns `(values, mask)`); Arrow in, Arrow out (a pyarrow array, or a Polars or pandas\n\
+    Series for those inputs). A scalar result returns a Python scalar (`None` when null).\n\
+    `out=` writes into a preallocated contiguous NumPy array of the result's type and\n\
+    length, and returns it.";
+
+/// `Kernel.eval` as CPython sees it: a vectorcall method (see [`vectorcall`]), set on the
+/// class when the module is made.
+static KERNEL_EVAL: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
+    ml_name: c"eval".as_ptr(),
+    ml_meth: pyo3::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: kernel_eval_vectorcall },
+    ml_flags: pyo3::ffi::METH_FASTCALL | pyo3::ffi::METH_KEYWORDS,
+    ml_doc: KERNEL_EVAL_DOC.as_ptr(),
+});
+
+/// The entry point CPython calls for `kernel.eval(...)`.
+///
+/// # Safety
+///
+/// Called by CPython only, as the `METH_FASTCALL | METH_KEYWORDS` method of `KERNEL_EVAL`
+/// (the contract of [`vectorcall::call`]), with `slf` the object the method was called on,
+/// borrowed for the call.
+unsafe extern "C" fn kernel_eval_vectorcall(
+    slf: *mut pyo3::ffi::PyObject,
+    args: *const *mut pyo3::ffi::PyObject,
+    nargs: pyo3::ffi::Py_ssize_t,
+    kwnames: *mut pyo3::ffi::PyObject,
+) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: CPython calls this as a vectorcall method (this function's contract).
+    unsafe {
+        vectorcall::call(args, nargs, kwnames, |py, positional, keywords| {
+            // SAFETY: `slf` is a valid reference borrowed for the call (the contract);
+            // the method descriptor let only instances of `Kernel` through, checked again
+            // by the cast.
+            let slf = Borrowed::from_ptr(py, slf);
+            let kernel = slf.cast::<Kernel>().map_err(PyErr::from)?;
+            kernel.get().eval_arguments(py, positional, keywords)
+        })
+    }
+}
+
 #[pymethods]
 impl Kernel {
     /// The program's text.
@@ -425,33 +424,6 @@ impl Kernel {
         let kernel =
             self.kernel.with_threads(threads).map_err(|error| EvalError::new_err(error.to_string()))?;
         Ok(Kernel::new(py, kernel))
-    }
-
-    /// Evaluates the program's result over `columns` (a mapping, or keywords; keywords win).
-    ///
-    /// Columns are NumPy arrays (f64, f32, i64, i32, bool; narrower integers and f16 are
-    /// widened by a copy), NumPy masked arrays (masked rows are nulls), or anything with
-    /// `__arrow_c_array__` / `__arrow_c_stream__` (pyarrow, Polars, pandas' Arrow-backed
-    /// Series). Python and NumPy scalars bind as scalars. Names the program does not read are
-    /// ignored.
-    ///
-    /// The result follows the first column input: NumPy in, NumPy out (a masked array when
-    /// some rows are null; `nulls="nan"` fills them with NaN instead, `nulls="separate"`
-    /// returns `(values, mask)`); Arrow in, Arrow out (a pyarrow array, or a Polars or pandas
-    /// Series for those inputs). A scalar result returns a Python scalar (`None` when null).
-    /// `out=` writes into a preallocated contiguous NumPy array of the result's type and
-    /// length, and returns it.
-    #[pyo3(signature = (columns=None, /, *, out=None, nulls="mask", **keywords))]
-    fn eval<'py>(
-        &self,
-        py: Python<'py>,
-        columns: Option<&Bound<'py, PyAny>>,
-        out: Option<&Bound<'py, PyAny>>,
-        nulls: &str,
-        keywords: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let scope = merged_columns(py, columns, keywords)?;
-        self.eval_scope(py, &Scope::Dict(&scope), out, NullStyle::parse(nulls)?)
     }
 
     /// Evaluates every output of the program (`out name = ...` statements, then the final
@@ -536,6 +508,52 @@ impl Kernel {
 }
 
 impl Kernel {
+    /// `eval(columns=None, /, *, out=None, nulls="mask", **keywords)` from the call's
+    /// positional values and its keywords (name, value).
+    fn eval_arguments<'py>(
+        &self,
+        py: Python<'py>,
+        positional: &Positional<'_, 'py>,
+        keywords: &Keywords<'_, 'py>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if positional.len() > 1 {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "eval() takes at most 1 positional argument ({} given)",
+                positional.len()
+            )));
+        }
+        let (mut out, mut nulls) = (None, None);
+        let mut columns: smallvec::SmallVec<[(Borrowed<'_, 'py, PyString>, Borrowed<'_, 'py, PyAny>); 8]> =
+            smallvec::SmallVec::new();
+        for &(name, value) in keywords {
+            match &*name.to_cow()? {
+                "out" => out = Some(value),
+                "nulls" => nulls = Some(value),
+                _ => columns.push((name, value)),
+            }
+        }
+        let nulls = null_style("eval", nulls)?;
+        // Python's `None` is the same as leaving an optional argument out.
+        let out = out.filter(|value| !value.is_none());
+        let out = out.as_deref();
+        match positional.first().filter(|mapping| !mapping.is_none()) {
+            // Keywords alone, or nothing: read where CPython passed them.
+            None => self.eval_scope(py, &Scope::Keywords(&columns), out, nulls),
+            Some(mapping) => {
+                // One dict alone (the common call): read as it is.
+                if let (true, Ok(dict)) = (columns.is_empty(), mapping.cast::<PyDict>()) {
+                    return self.eval_scope(py, &Scope::Dict(&dict), out, nulls);
+                }
+                let keywords = PyDict::new(py);
+                for (name, value) in &columns {
+                    keywords.set_item(name, value)?;
+                }
+                let scope = merged_columns(py, Some(mapping), Some(&keywords))?;
+                self.eval_scope(py, &Scope::Dict(&scope), out, nulls)
+            }
+        }
+    }
+
     /// `eval` over one dict of columns.
     fn eval_scope<'py>(
         &self,
@@ -664,17 +682,24 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let evaluate = unsafe {
         Bound::from_owned_ptr_or_err(
             py,
-            pyo3::ffi::PyCFunction_NewEx(
-                std::ptr::from_ref(&EVALUATE.0).cast_mut(),
-                module.as_ptr(),
-                module.name()?.as_ptr(),
-            ),
+            pyo3::ffi::PyCFunction_NewEx(EVALUATE.as_ptr(), module.as_ptr(), module.name()?.as_ptr()),
         )?
     };
     module.add("evaluate", evaluate)?;
     module.add_function(wrap_pyfunction!(isa, module)?)?;
     module.add_function(wrap_pyfunction!(function_names, module)?)?;
     module.add_class::<Kernel>()?;
+    let kernel_type = py.get_type::<Kernel>();
+    // SAFETY: `KERNEL_EVAL` is a valid, static method definition (never written, so CPython
+    // may keep the pointer); `kernel_type` is the `Kernel` class. A null result is the
+    // raised error, which `from_owned_ptr_or_err` takes.
+    let kernel_eval = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyDescr_NewMethod(kernel_type.as_type_ptr(), KERNEL_EVAL.as_ptr()),
+        )?
+    };
+    kernel_type.setattr("eval", kernel_eval)?;
     module.add("Error", py.get_type::<Error>())?;
     module.add("CompileError", py.get_type::<CompileError>())?;
     module.add("EvalError", py.get_type::<EvalError>())?;

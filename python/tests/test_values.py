@@ -310,3 +310,38 @@ def test_names_from_the_frame_and_from_mappings_that_are_not_dicts():
     np.testing.assert_array_equal(double(px), [2.0, 4.0])
     # (A comprehension's own frame before Python 3.12, inlined after: only its own names.)
     assert [fusejit.evaluate("scale + k") for k in (1.0, 2.0)] == [1001.0, 1002.0]
+
+
+def test_kernel_eval_reads_its_arguments_as_a_python_method_would():
+    # Kernel.eval is a vectorcall method that parses its own arguments, as
+    # `def eval(self, columns=None, /, *, out=None, nulls="mask", **keywords)` would.
+    import collections
+    import inspect
+
+    kernel = fusejit.compile("x * a + columns")
+    x = np.array([1.0, 2.0, 3.0])
+    expected = [12.0, 22.0, 32.0]
+    np.testing.assert_array_equal(kernel.eval(x=x, a=10.0, columns=2.0), expected)
+    np.testing.assert_array_equal(kernel.eval({"x": x, "a": 10.0, "columns": 2.0}), expected)
+    np.testing.assert_array_equal(kernel.eval(None, x=x, a=10.0, columns=2.0, out=None), expected)
+    # A mapping that is not a dict, and keywords over a dict.
+    mapping = collections.ChainMap({"x": x}, {"a": 10.0, "columns": 2.0})
+    np.testing.assert_array_equal(kernel.eval(mapping), expected)
+    np.testing.assert_array_equal(kernel.eval({"x": x, "a": 1.0, "columns": 2.0}, a=10.0), expected)
+    out = np.empty(3)
+    assert kernel.eval(x=x, a=10.0, columns=2.0, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    values, mask = fusejit.compile("lag(x, 1)").eval(x=x, nulls="separate")
+    np.testing.assert_array_equal(mask, [True, False, False])
+    with pytest.raises(TypeError, match=r"takes at most 1 positional argument \(2 given\)"):
+        kernel.eval({"x": x}, {"a": 1.0})
+    with pytest.raises(TypeError, match=r"argument 'nulls' must be str, not float"):
+        kernel.eval(x=x, a=1.0, columns=2.0, nulls=1.5)
+    with pytest.raises(TypeError, match=r"mapping"):
+        kernel.eval(3, a=1.0)
+    with pytest.raises(TypeError, match=r"eval"):
+        fusejit.Kernel.eval(object(), x=x)
+    with pytest.raises(fusejit.CompileError, match=r"unknown name 'x'"):
+        kernel.eval()
+    assert list(inspect.signature(fusejit.Kernel.eval).parameters) == ["self", "columns", "out", "nulls", "keywords"]
+    assert kernel.with_threads(1).eval(x=x, a=10.0, columns=2.0).tolist() == expected
