@@ -118,7 +118,7 @@ fn store(value: &Value, rng: &mut common::Rng) -> Stored {
     }
 }
 
-fn bind<'a>(bindings: &mut Bindings<'a>, name: &str, stored: &'a Stored) {
+fn bind<'a>(bindings: &mut Bindings<'a>, name: &'a str, stored: &'a Stored) {
     let validity = |bitmap: &'a Option<(Vec<u8>, usize)>| bitmap.as_ref().map(|(b, o)| Validity::new(b, *o));
     match stored {
         Stored::F64(values, bitmap) => match validity(bitmap) {
