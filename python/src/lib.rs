@@ -174,12 +174,8 @@ const EVALUATE_DOC: &std::ffi::CStr = c"evaluate(expr, local_dict=None, global_d
     masked_array(data=[--, 2.507483374998305, -1.2506229142165957], ...)";
 
 /// `evaluate` as CPython sees it: a vectorcall function (see [`vectorcall`]).
-static EVALUATE: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
-    ml_name: c"evaluate".as_ptr(),
-    ml_meth: pyo3::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: evaluate_vectorcall },
-    ml_flags: pyo3::ffi::METH_FASTCALL | pyo3::ffi::METH_KEYWORDS,
-    ml_doc: EVALUATE_DOC.as_ptr(),
-});
+static EVALUATE: MethodDef =
+    MethodDef::fastcall_with_keywords(c"evaluate", evaluate_vectorcall, EVALUATE_DOC);
 
 /// The entry point CPython calls for `evaluate(...)`.
 ///
@@ -365,12 +361,8 @@ const KERNEL_EVAL_DOC: &std::ffi::CStr = c"eval($self, columns=None, /, *, out=N
 
 /// `Kernel.eval` as CPython sees it: a vectorcall method (see [`vectorcall`]), set on the
 /// class when the module is made.
-static KERNEL_EVAL: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
-    ml_name: c"eval".as_ptr(),
-    ml_meth: pyo3::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: kernel_eval_vectorcall },
-    ml_flags: pyo3::ffi::METH_FASTCALL | pyo3::ffi::METH_KEYWORDS,
-    ml_doc: KERNEL_EVAL_DOC.as_ptr(),
-});
+static KERNEL_EVAL: MethodDef =
+    MethodDef::fastcall_with_keywords(c"eval", kernel_eval_vectorcall, KERNEL_EVAL_DOC);
 
 /// The entry point CPython calls for `kernel.eval(...)`.
 ///

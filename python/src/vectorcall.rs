@@ -19,13 +19,27 @@ pub(crate) type Positional<'a, 'py> = [Borrowed<'a, 'py, PyAny>];
 pub(crate) type Keywords<'a, 'py> = [(Borrowed<'a, 'py, PyString>, Borrowed<'a, 'py, PyAny>)];
 
 /// A method definition CPython may keep a pointer to for the life of the process.
-pub(crate) struct MethodDef(pub(crate) ffi::PyMethodDef);
+pub(crate) struct MethodDef(ffi::PyMethodDef);
 
 // SAFETY: a `MethodDef` holds pointers to static C strings and to a function and is never
 // written after its static initialisation; CPython only reads it.
 unsafe impl Sync for MethodDef {}
 
 impl MethodDef {
+    /// The definition of a `METH_FASTCALL | METH_KEYWORDS` function or method.
+    pub(crate) const fn fastcall_with_keywords(
+        name: &'static std::ffi::CStr,
+        function: ffi::PyCFunctionFastWithKeywords,
+        doc: &'static std::ffi::CStr,
+    ) -> MethodDef {
+        MethodDef(ffi::PyMethodDef {
+            ml_name: name.as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: function },
+            ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+            ml_doc: doc.as_ptr(),
+        })
+    }
+
     /// The pointer CPython's constructors take (`PyCFunction_NewEx`, `PyDescr_NewMethod`).
     pub(crate) fn as_ptr(&'static self) -> *mut ffi::PyMethodDef {
         // CPython takes a `*mut` for historical reasons and never writes through it.
