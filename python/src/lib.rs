@@ -118,6 +118,9 @@ fn compile<'py>(py: Python<'py>, expr: &Bound<'py, PyString>) -> PyResult<Bound<
 
 /// The calling Python code's local variables (`PyEval_GetLocals`, the frame that called
 /// `evaluate`: a native function pushes none), or an empty dict when no Python code runs.
+/// `PyEval_GetLocals` is deprecated since 3.13 in favour of `PyEval_GetFrameLocals`, which
+/// the 3.10 limited API lacks; it stays in the stable ABI, returning the frame's cached
+/// dictionary of its locals (read only here).
 fn caller_locals(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     // SAFETY: the thread is attached; the result is a borrowed reference to the frame's
     // locals (kept alive by the frame, which outlives this call), or null with or without an
