@@ -88,11 +88,11 @@ fn eval_error(message: String) -> PyErr {
 
 /// Where one call's inputs come from, looked up by name.
 pub(crate) enum Scope<'a, 'py> {
-    /// A mapping of names to values: a `Kernel.eval` dict or keywords, merged dicts, the
-    /// caller's variables.
+    /// A dict of names to values: `Kernel.eval`'s positional mapping, or a mapping merged
+    /// with keywords.
     Dict(&'a Bound<'py, PyDict>),
-    /// The column keywords of a vectorcall (`evaluate`'s), names and values side by side as
-    /// CPython passes them: no dict is built for them.
+    /// The column keywords of a vectorcall (`evaluate`'s or `Kernel.eval`'s), names and
+    /// values side by side as CPython passes them: no dict is built for them.
     Keywords(&'a [(Borrowed<'a, 'py, PyString>, Borrowed<'a, 'py, PyAny>)]),
     /// Two mappings, the first winning: `evaluate`'s locals (or `local_dict`) and globals
     /// (or `global_dict`), as numexpr resolves names.
