@@ -549,7 +549,7 @@ impl Kernel {
         }
     }
 
-    /// `eval` over one dict of columns.
+    /// `eval` over the columns `scope` holds.
     fn eval_scope<'py>(
         &self,
         py: Python<'py>,
