@@ -112,6 +112,36 @@ fn eval_into_writes_caller_buffers() {
     ));
 }
 
+/// `eval_with_type` and `eval_outputs_with_types` give what `eval`, `eval_outputs` and
+/// `output_types_of_bindings` give, the shape telling a one-row column from a scalar.
+#[test]
+fn evaluations_with_types_agree_with_the_separate_questions() {
+    let engine = Engine::new();
+    let x = [1.5];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &x[..]);
+    for (program, shape) in [("x * 2", Shape::Column), ("sum(x) * 2", Shape::Scalar)] {
+        let kernel = engine.compile(program).unwrap();
+        let (ty, column) = kernel.eval_with_type(&bindings).unwrap();
+        assert_eq!(ty, Type::new(Elem::F64, shape), "{program}");
+        assert_eq!(column.values, ColumnValues::F64(vec![3.0]), "{program}");
+    }
+    let kernel = engine.compile("out s = sum(x); out n = f32(x); x > 1").unwrap();
+    let typed = kernel.eval_outputs_with_types(&bindings).unwrap();
+    let separate = kernel.eval_outputs(&bindings).unwrap();
+    let types = kernel.output_types_of_bindings(&bindings).unwrap();
+    assert_eq!(typed.len(), 3);
+    for ((name, ty, column), ((name2, column2), (name3, ty3))) in
+        typed.iter().zip(separate.iter().zip(&types))
+    {
+        assert_eq!((name, ty, column), (name2, ty3, column2));
+        assert_eq!(name, name3);
+    }
+    assert_eq!(typed[0].1, Type::scalar(Elem::F64));
+    assert_eq!(typed[1].1, Type::new(Elem::F32, Shape::Column));
+    assert_eq!(typed[2].2.values, ColumnValues::Bool(vec![true]));
+}
+
 /// `eval_column_into` refuses a result that is a scalar for the bindings' signature, fused
 /// or multi-pass, before writing anything; a column result it writes as `eval_into` does,
 /// through a single-loop and a multi-pass program alike.

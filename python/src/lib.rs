@@ -11,7 +11,7 @@ mod inputs;
 mod outputs;
 mod vectorcall;
 
-use fusejit::{Bindings, ColumnMut, Engine, Shape, ValuesMut};
+use fusejit::{Bindings, ColumnMut, Engine, ValuesMut};
 use inputs::{BoundInputs, Scope};
 use numpy::{PyArray1, PyArrayMethods, PyUntypedArrayMethods};
 use outputs::NullStyle;
@@ -270,11 +270,7 @@ fn evaluate<'py>(
     // as numexpr resolves names. Looked up in place: no dict of the inputs is built.
     let locals = match local_dict {
         Some(local_dict) => {
-            let keywords = PyDict::new(py);
-            for (name, value) in &columns {
-                keywords.set_item(name, value)?;
-            }
-            merged_columns(py, Some(&local_dict), Some(&keywords))?.into_any()
+            merged_columns(py, Some(&local_dict), Some(&keywords_dict(py, &columns)?))?.into_any()
         }
         None => caller_locals(py)?,
     };
@@ -342,6 +338,15 @@ fn merged_columns<'py>(
             Ok(merged)
         }
     }
+}
+
+/// A vectorcall's column keywords as a dict, for merging over a mapping (`merged_columns`).
+fn keywords_dict<'py>(py: Python<'py>, keywords: &Keywords<'_, 'py>) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (name, value) in keywords {
+        dict.set_item(name, value)?;
+    }
+    Ok(dict)
 }
 
 /// `Kernel.eval`'s docstring; its first lines are the signature `inspect.signature` reads.
@@ -437,11 +442,10 @@ impl Kernel {
         let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &Scope::Dict(&scope))?;
         let bindings = inputs.bindings()?;
         let kernel = &self.kernel;
-        let columns = py.detach(|| kernel.eval_outputs(&bindings)).map_err(to_py_error)?;
-        let types = kernel.output_types_of_bindings(&bindings).map_err(to_py_error)?;
+        let outputs = py.detach(|| kernel.eval_outputs_with_types(&bindings)).map_err(to_py_error)?;
         let kind = inputs.output_kind();
         let result = PyDict::new(py);
-        for ((name, column), (_, ty)) in columns.into_iter().zip(types) {
+        for (name, ty, column) in outputs {
             result.set_item(name, outputs::column_to_python(py, column, ty.shape, nulls, &kind)?)?;
         }
         Ok(result)
@@ -539,11 +543,7 @@ impl Kernel {
                 if let (true, Ok(dict)) = (columns.is_empty(), mapping.cast::<PyDict>()) {
                     return self.eval_scope(py, &Scope::Dict(&dict), out, nulls);
                 }
-                let keywords = PyDict::new(py);
-                for (name, value) in &columns {
-                    keywords.set_item(name, value)?;
-                }
-                let scope = merged_columns(py, Some(mapping), Some(&keywords))?;
+                let scope = merged_columns(py, Some(mapping), Some(&keywords_dict(py, &columns)?))?;
                 self.eval_scope(py, &Scope::Dict(&scope), out, nulls)
             }
         }
@@ -563,29 +563,10 @@ impl Kernel {
             Some(out) => self.eval_into(py, &inputs, &bindings, out, nulls),
             None => {
                 let kernel = &self.kernel;
-                let column = py.detach(|| kernel.eval(&bindings)).map_err(to_py_error)?;
-                let shape = match inputs.rows() {
-                    // A column result has the inputs' length; a scalar result has length 1.
-                    Some(rows) if rows != 1 => {
-                        if column.len() == rows {
-                            Shape::Column
-                        } else {
-                            Shape::Scalar
-                        }
-                    }
-                    _ => self.result_shape(&bindings)?,
-                };
-                outputs::column_to_python(py, column, shape, nulls, &inputs.output_kind())
+                let (ty, column) = py.detach(|| kernel.eval_with_type(&bindings)).map_err(to_py_error)?;
+                outputs::column_to_python(py, column, ty.shape, nulls, &inputs.output_kind())
             }
         }
-    }
-
-    /// Whether the result of an evaluation over `bindings` is a scalar or a column, asked of
-    /// the engine: only for a result whose length does not tell (one row, or no column
-    /// input), so the common call does not look the specialisation up twice.
-    fn result_shape(&self, bindings: &Bindings<'_>) -> PyResult<Shape> {
-        let types = self.kernel.output_types_of_bindings(bindings).map_err(to_py_error)?;
-        Ok(types.last().map_or(Shape::Column, |(_, ty)| ty.shape))
     }
 
     /// `eval(..., out=array)`: the values straight into the caller's array.

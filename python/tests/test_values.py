@@ -162,6 +162,11 @@ def test_input_types_and_result_types():
 def test_scalar_results_are_python_scalars():
     assert fusejit.evaluate("sum(x)", x=np.array([1.0, 2.0, 3.5])) == 6.5
     assert isinstance(fusejit.evaluate("sum(x)", x=np.array([1.0])), float)
+    # One row: the result's type, not its length, tells a column from a scalar.
+    one_row = fusejit.evaluate("x * 2", x=np.array([1.5]))
+    assert isinstance(one_row, np.ndarray) and one_row.tolist() == [3.0]
+    outputs = fusejit.compile("out s = sum(x); x * 2").eval_outputs(x=np.array([1.5]))
+    assert outputs["s"] == 1.5 and outputs["result"].tolist() == [3.0]
     assert fusejit.evaluate("count(x)", x=np.array([1.0, 2.0])) == 2
     assert fusejit.evaluate("a * 2", a=3) == 6
     masked = np.ma.MaskedArray([1.0, 2.0], mask=[True, True])

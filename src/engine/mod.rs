@@ -750,6 +750,27 @@ impl Kernel {
         self.eval_prepared(&spec, &inputs, bindings, rows)
     }
 
+    /// [`eval`](Self::eval) with the result's [`Type`], from the specialisation the
+    /// evaluation runs: whether the result is a scalar or a column, which its length alone
+    /// cannot tell for one row.
+    ///
+    /// ```
+    /// use fusejit::{Bindings, Engine, Shape};
+    /// let x = [2.0];
+    /// let mut bindings = Bindings::new();
+    /// bindings.column("x", &x[..]);
+    /// let engine = Engine::new();
+    /// let (ty, column) = engine.compile("sum(x)").unwrap().eval_with_type(&bindings).unwrap();
+    /// assert_eq!((ty.shape, column.len()), (Shape::Scalar, 1));
+    /// let (ty, column) = engine.compile("x * 2").unwrap().eval_with_type(&bindings).unwrap();
+    /// assert_eq!((ty.shape, column.len()), (Shape::Column, 1));
+    /// ```
+    pub fn eval_with_type(&self, bindings: &Bindings<'_>) -> Result<(Type, Column), Error> {
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        let ty = spec.program.result_type();
+        Ok((ty, self.eval_prepared(&spec, &inputs, bindings, rows)?))
+    }
+
     fn eval_prepared(
         &self,
         spec: &Specialization,
@@ -782,6 +803,22 @@ impl Kernel {
     pub fn eval_outputs(&self, bindings: &Bindings<'_>) -> Result<Vec<(String, Column)>, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
         self.eval_outputs_prepared(&spec, &inputs, bindings, rows)
+    }
+
+    /// [`eval_outputs`](Self::eval_outputs) with each output's [`Type`] (as
+    /// [`output_types_of_bindings`](Self::output_types_of_bindings) gives it), from the one
+    /// specialisation the evaluation runs.
+    pub fn eval_outputs_with_types(
+        &self,
+        bindings: &Bindings<'_>,
+    ) -> Result<Vec<(String, Type, Column)>, Error> {
+        let (spec, inputs, rows) = self.prepare(bindings)?;
+        let outputs = self.eval_outputs_prepared(&spec, &inputs, bindings, rows)?;
+        Ok(outputs
+            .into_iter()
+            .zip(&spec.program.outputs)
+            .map(|((name, column), (_, id))| (name, spec.program.node(*id).ty, column))
+            .collect())
     }
 
     /// Every output with its [`OutputType`], nullable as `nullable_inputs` declare (not as
