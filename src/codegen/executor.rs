@@ -2,7 +2,7 @@
 //! the module it frees on drop), the argument block it fills by `ArgLayout` for one range of
 //! rows, and the per-thread scratch its block buffers live in.
 
-use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InputWord};
+use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InlineScanRecord, InputWord};
 use crate::column::Binding;
 use crate::ir::column_semantics::{CHUNK_ROWS, ReducePartial, ReduceState, ScanState};
 use crate::passes::fuse_loops::{BLOCK_ROWS, Buffer, LONG_HALO_ROWS, LoopPlan, long_halo_segment};
@@ -163,7 +163,49 @@ impl NativeKernel {
         assert!(carries.is_empty() || carries.len() == plan.scans.len(), "run: a carry per scan");
         // SAFETY: forwarded from the caller; no reduction state, so `call` asserts the plan
         // does not reduce.
-        unsafe { self.call(inputs, rows, range, (out, extra_outputs), carries, None) }
+        unsafe {
+            self.call(inputs, rows, range, (out, extra_outputs), CallStates { carries, ..CallStates::NONE })
+        }
+    }
+
+    /// [`NativeKernel::run`] for a plan with inline scans (`LoopPlan::inline_scans`), with
+    /// their records (`layout::INLINE_SCANS`; [`InlineScanRecord::total_words`] words): when
+    /// the mode word is 0 the kernel writes each scan's state at `range.first` into the entry
+    /// words, when it is 1 it starts each scan there from them; either way it writes each
+    /// scan's state after `range.last − 1` into the exit words. `range` must hold a written
+    /// row (`first < last`) for the entry words to be read or written.
+    ///
+    /// # Safety
+    /// As [`NativeKernel::run`].
+    pub(crate) unsafe fn run_with_inline_scan_records(
+        &self,
+        inputs: &[Binding<'_>],
+        rows: usize,
+        range: RowRange,
+        out: OutputTarget,
+        extra_outputs: &[OutputTarget],
+        records: &mut [u64],
+    ) {
+        let plan = &self.plan;
+        assert_eq!(extra_outputs.len(), plan.extra_outputs.len(), "run: one target per extra output");
+        assert!(!super::result_is_scalar(plan), "run: inline scans feed a column result");
+        if plan.result_nullable() {
+            assert!(out.bitmap_len >= rows.div_ceil(8), "run: the result bitmap covers every row");
+        }
+        for (target, &node) in extra_outputs.iter().zip(&plan.extra_outputs) {
+            if plan.nullable[node.index()] {
+                assert!(target.bitmap_len >= rows.div_ceil(8), "run: an output bitmap covers every row");
+            }
+        }
+        assert_eq!(
+            records.len(),
+            InlineScanRecord::total_words(plan.inline_scans().count()),
+            "run: one record per inline scan"
+        );
+        let states = CallStates { inline_scan_records: Some(records), ..CallStates::NONE };
+        // SAFETY: forwarded from the caller; `records` has a record per inline scan, which is
+        // all the kernel reads or writes through it, and is borrowed mutably for the call.
+        unsafe { self.call(inputs, rows, range, (out, extra_outputs), states) }
     }
 
     /// Runs a `plan_reduction` plan over rows `range`: its result feeds its reductions block
@@ -189,20 +231,28 @@ impl NativeKernel {
         let out = OutputTarget { values: std::ptr::null_mut(), bitmap: std::ptr::null_mut(), bitmap_len: 0 };
         // SAFETY: forwarded from the caller; a reducing plan never writes `out` (it has no
         // result stage write and no extra outputs), and `state` outlives the call.
-        unsafe { self.call(inputs, rows, range, (out, &[]), &[], Some(&mut state)) };
+        unsafe {
+            self.call(
+                inputs,
+                rows,
+                range,
+                (out, &[]),
+                CallStates { reduce: Some(&mut state), ..CallStates::NONE },
+            )
+        };
         state.reduce.into_partial()
     }
 
     /// # Safety
-    /// As [`NativeKernel::run`]; `reduce` is present exactly when the plan reduces its result.
+    /// As [`NativeKernel::run`]; `reduce` is present exactly when the plan reduces its result;
+    /// `inline_scan_records`, when present, holds a record per inline scan.
     unsafe fn call(
         &self,
         inputs: &[Binding<'_>],
         rows: usize,
         range: RowRange,
         (out, extra_outputs): (OutputTarget, &[OutputTarget]),
-        carries: &[Option<Option<Scalar>>],
-        reduce: Option<&mut ReduceCallState>,
+        CallStates { carries, reduce, inline_scan_records }: CallStates<'_>,
     ) {
         let plan = &self.plan;
         assert_eq!(inputs.len(), plan.program.inputs.len(), "one binding per input slot");
@@ -247,6 +297,9 @@ impl NativeKernel {
             for (index, extra) in extra_outputs.iter().enumerate().take(plan.extra_outputs.len()) {
                 words[layout.extra_output(index, ExtraOutputWord::Values)] = extra.values as u64;
                 words[layout.extra_output(index, ExtraOutputWord::Bitmap)] = extra.bitmap as u64;
+            }
+            if let Some(records) = inline_scan_records {
+                words[layout::INLINE_SCANS] = records.as_mut_ptr() as u64;
             }
             words[layout::ROWS] = range.last as u64;
             words[layout::FIRST_ROW] = range.warm_from as u64;
@@ -317,6 +370,19 @@ impl NativeKernel {
             }
         });
     }
+}
+
+/// The states one kernel call starts from or writes, besides its rows: the carries of its
+/// `cummax`/`cummin` scans (empty, or one per `plan.scans` entry), its reduction's state
+/// (exactly for a reducing plan) and its inline scans' records.
+struct CallStates<'a> {
+    carries: &'a [Option<Option<Scalar>>],
+    reduce: Option<&'a mut ReduceCallState>,
+    inline_scan_records: Option<&'a mut [u64]>,
+}
+
+impl CallStates<'_> {
+    const NONE: CallStates<'static> = CallStates { carries: &[], reduce: None, inline_scan_records: None };
 }
 
 /// The warm-up blocks' results: one block of values of up to 8 bytes.

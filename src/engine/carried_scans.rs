@@ -9,9 +9,9 @@
 //! reached, and the result is the same bits.
 //!
 //! Only loops without lags or windows take this path: their ranges have no warm-up, so the
-//! carry into a range is the reduction of exactly the rows before it. A float `cumsum`,
-//! `cumprod` and `ema` are not associative (a compensated running sum even less), so a loop
-//! holding one runs on one thread.
+//! carry into a range is the reduction of exactly the rows before it. A float `cumsum` and
+//! `cumprod` are not associative (a compensated running sum even less), so a loop holding
+//! one runs on one thread; an `ema` forgets its start, which `speculated_scans` uses.
 
 use super::multi_pass::reduce_column_range;
 use super::parallel::Parallelism;

@@ -8,6 +8,7 @@ mod carried_scans;
 mod multi_pass;
 mod parallel;
 mod plan_questions;
+mod speculated_scans;
 
 use multi_pass::run_to_column;
 pub use plan_questions::{Dependence, OutputType};

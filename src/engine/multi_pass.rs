@@ -15,6 +15,7 @@
 
 use super::carried_scans::CarryPlan;
 use super::parallel::{self, Parallelism};
+use super::speculated_scans;
 use super::{Bindings, Fused, Kernel, input_form};
 use crate::codegen::{self, OutputTarget, RowRange};
 use crate::column::{Binding, Column, ColumnData, ColumnRef, ColumnValues};
@@ -459,6 +460,17 @@ pub(super) unsafe fn run_in_ranges(
                 // SAFETY: as below; `carries[index]` holds one carry per scan of this plan.
                 unsafe { fused.run(inputs, rows, range, out, extra_outputs, &carries[index]) }
             });
+            return;
+        }
+    }
+    if warm_up.is_none()
+        && let Some(speculative_warm_up) = speculated_scans::warm_up(plan)
+    {
+        let ranges = parallelism.ranges(rows, Some(speculative_warm_up), cost);
+        if ranges.len() > 1 {
+            // SAFETY: forwarded from the caller; the ranges are disjoint with edges on 64-row
+            // multiples (`Parallelism::ranges`).
+            unsafe { speculated_scans::run(fused, inputs, rows, &ranges, out, extra_outputs, parallelism) };
             return;
         }
     }

@@ -10,8 +10,10 @@
 //! - a window's state resumed at the warm-up's first row gives the whole column's bits after
 //!   `ScanOp::warm_up` rows (proved in `ScanOp::warm_up`, tested in `column_semantics`);
 //!   `cummax`/`cummin` and integer `cumsum` are carried into each range in two phases
-//!   (`carried_scans`); a float `cumsum`, `cumprod` and `ema` carry state from row 0, so a
-//!   loop with one runs on one thread;
+//!   (`carried_scans`); an `ema` in the row loop starts afresh over a long warm-up and is
+//!   checked against the range before (`speculated_scans`); a float `cumsum`, `cumprod` and
+//!   an `ema` over nulls (a runtime call) carry state from row 0, so a loop with one runs on
+//!   one thread;
 //! - reductions merge 64-row chunks in a tree fixed by chunk index; each range returns its
 //!   subtrees and they are absorbed in row order (`ReduceState::absorb`);
 //! - ranges write disjoint rows, and their edges are multiples of 64 rows, so no two threads
@@ -240,7 +242,8 @@ impl Cost {
 
     /// The estimate for `plan`: per fused node a tenth of a nanosecond (half of one for a
     /// division, a remainder or a square root, and for their block calls; a centred
-    /// division's call is its subtraction and its division), per math
+    /// division's call is its subtraction and its division; 1.5 for an `ema` in the row
+    /// loop, whose rows wait on each other), per math
     /// function over a block 1.5, per
     /// window or scan 3, and 1 for feeding reductions.
     pub(super) fn of(plan: &crate::passes::fuse_loops::LoopPlan) -> Cost {
@@ -249,6 +252,8 @@ impl Cost {
         let node_cost = |id: &crate::ir::NodeId| match plan.program.node(*id).kind {
             NodeKind::Binary { op: BinaryOp::Div | BinaryOp::FloorDiv | BinaryOp::Mod, .. }
             | NodeKind::Unary { op: UnaryOp::Sqrt, .. } => 0.5,
+            // An inline `ema`: a dependent multiply and add a row.
+            NodeKind::Scan { .. } => 1.5,
             _ => 0.1,
         };
         let stages: f64 = plan

@@ -175,6 +175,22 @@ impl LoopPlan {
         self.nullable[self.program.result.index()]
     }
 
+    /// The scans computed inside row loops ([`is_inline_scan`]), in stage order: the order of
+    /// their state slots in the kernel and of their records (`layout::INLINE_SCANS`).
+    pub fn inline_scans(&self) -> impl Iterator<Item = (NodeId, ScanOp)> + '_ {
+        self.stages
+            .iter()
+            .filter_map(|stage| match stage {
+                Stage::Loop { nodes, .. } => Some(nodes),
+                Stage::BlockCall { .. } | Stage::ScanCall { .. } => None,
+            })
+            .flatten()
+            .filter_map(|&id| match self.program.node(id).kind {
+                NodeKind::Scan { op, .. } => Some((id, op)),
+                _ => None,
+            })
+    }
+
     /// For a division that runs as a block call ([`BlockFunction::Divide`]) by an unlagged
     /// scalar: that scalar, which the call takes by value (no buffer of copies).
     pub fn divides_by_scalar(&self, node: NodeId) -> Option<NodeId> {
@@ -692,8 +708,9 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
 /// arithmetic after it) overlaps; as a block call it would add a pass over a buffer and keep
 /// other scans' chains apart. (Over nulls anywhere, keeping the state across a null row would
 /// put a data-dependent choice on that chain: such an `ema` stays a block call.) A loop
-/// holding one has no vector form (the recurrence is row by row), and runs on one thread
-/// (`ema` has no warm-up: `parallel::warm_up`).
+/// holding one has no vector form (the recurrence is row by row); on several threads its
+/// ranges start their `ema`s afresh over a long warm-up and are checked in row order
+/// (`engine::speculated_scans`).
 pub fn is_inline_scan(program: &Program, nulls_past_lags: &[bool], id: NodeId) -> bool {
     let node = program.node(id);
     match node.kind {

@@ -11,10 +11,11 @@
 //! semantics mirror `ir::semantics` operation for operation; the differential tests hold them
 //! to the same bits.
 
-use super::layout::{self, ArgLayout, BufferWord, InputWord};
+use super::layout::{self, ArgLayout, BufferWord, InlineScanRecord, InputWord};
 use super::runtime_functions::RuntimeRefs;
 use crate::ir::{Elem, NodeId, NodeKind, ScanOp, Shape};
-use crate::passes::fuse_loops::{LONG_HALO_ROWS, LoopPlan, Stage};
+use crate::passes::fuse_loops::{LONG_HALO_ROWS, LoopPlan};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
 };
@@ -159,6 +160,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             translator.write_scalar_result();
         } else {
             translator.block_loop();
+            translator.record_inline_scan_exits();
         }
         translator.builder.ins().return_(&[]);
         translator.builder.seal_all_blocks();
@@ -167,28 +169,92 @@ impl<'p, 'b> Translator<'p, 'b> {
 
     /// Each inline scan's state slot, before the first row: not started (its value unused).
     fn start_inline_scans(&mut self) {
-        for stage in &self.plan.stages {
-            let Stage::Loop { nodes, .. } = stage else { continue };
-            for &id in nodes {
-                if let NodeKind::Scan { op, .. } = self.plan.program.node(id).kind {
-                    let ScanOp::Ema { alpha_bits } = op else {
-                        unreachable!("fuse_loops puts only an ema in a row loop")
-                    };
-                    let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 32, 3);
-                    let slot = self.builder.create_sized_stack_slot(data);
-                    let zero = self.builder.ins().f64const(0.0);
-                    let no = self.builder.ins().iconst(types::I8, 0);
-                    self.builder.ins().stack_store(types::I64, zero, slot, 0);
-                    self.builder.ins().stack_store(types::I64, no, slot, 8);
-                    let alpha = f64::from_bits(alpha_bits);
-                    let (alpha, complement) =
-                        (self.builder.ins().f64const(alpha), self.builder.ins().f64const(1.0 - alpha));
-                    self.builder.ins().stack_store(types::I64, alpha, slot, 16);
-                    self.builder.ins().stack_store(types::I64, complement, slot, 24);
-                    self.inline_scan_slots.insert(id, slot);
-                }
-            }
+        let plan = self.plan;
+        for (id, op) in plan.inline_scans() {
+            let ScanOp::Ema { alpha_bits } = op else {
+                unreachable!("fuse_loops puts only an ema in a row loop")
+            };
+            let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 32, 3);
+            let slot = self.builder.create_sized_stack_slot(data);
+            let zero = self.builder.ins().f64const(0.0);
+            let no = self.builder.ins().iconst(types::I8, 0);
+            self.builder.ins().stack_store(types::I64, zero, slot, 0);
+            self.builder.ins().stack_store(types::I64, no, slot, 8);
+            let alpha = f64::from_bits(alpha_bits);
+            let (alpha, complement) =
+                (self.builder.ins().f64const(alpha), self.builder.ins().f64const(1.0 - alpha));
+            self.builder.ins().stack_store(types::I64, alpha, slot, 16);
+            self.builder.ins().stack_store(types::I64, complement, slot, 24);
+            self.inline_scan_slots.insert(id, slot);
         }
+    }
+
+    /// At the top of a block starting at `start`, for a plan with inline scans whose caller
+    /// passed their records (`layout::INLINE_SCANS`): at the first written row, record each
+    /// scan's state there, or start each scan from the recorded state (a carry-in), as the
+    /// records' mode says.
+    fn sync_inline_scans_at_write_from(&mut self, start: Value, write_from: Value) {
+        if self.inline_scan_slots.is_empty() {
+            return;
+        }
+        let records = self.arg(layout::INLINE_SCANS);
+        let at_write_from = self.builder.ins().icmp(IntCC::Equal, start, write_from);
+        let passed = self.builder.ins().icmp_imm_u(IntCC::NotEqual, records, 0);
+        let sync = self.builder.ins().band(at_write_from, passed);
+        let (sync_block, merge) = (self.builder.create_block(), self.builder.create_block());
+        self.builder.ins().brif(sync, sync_block, &[], merge, &[]);
+        self.builder.switch_to_block(sync_block);
+        let mode = self.builder.ins().load(types::I64, self.flags, records, word(layout::INLINE_SCAN_MODE));
+        let (carry_in, record) = (self.builder.create_block(), self.builder.create_block());
+        self.builder.ins().brif(mode, carry_in, &[], record, &[]);
+        let slots = self.ordered_inline_scan_slots();
+        self.builder.switch_to_block(carry_in);
+        for (index, &slot) in slots.iter().enumerate() {
+            let value_word = word(InlineScanRecord::EntryValue.word(index));
+            let started_word = word(InlineScanRecord::EntryStarted.word(index));
+            let value = self.builder.ins().load(types::F64, self.flags, records, value_word);
+            let started = self.builder.ins().load(types::I64, self.flags, records, started_word);
+            let started = self.builder.ins().icmp_imm_u(IntCC::NotEqual, started, 0);
+            self.builder.ins().stack_store(types::I64, value, slot, 0);
+            self.builder.ins().stack_store(types::I64, started, slot, 8);
+        }
+        self.builder.ins().jump(merge, &[]);
+        self.builder.switch_to_block(record);
+        self.record_inline_scans(records, InlineScanRecord::EntryValue, InlineScanRecord::EntryStarted);
+        self.builder.ins().jump(merge, &[]);
+        self.builder.switch_to_block(merge);
+    }
+
+    /// After the last row, for a caller that passed the inline scans' records: each scan's
+    /// final state into them.
+    fn record_inline_scan_exits(&mut self) {
+        if self.inline_scan_slots.is_empty() {
+            return;
+        }
+        let records = self.arg(layout::INLINE_SCANS);
+        let passed = self.builder.ins().icmp_imm_u(IntCC::NotEqual, records, 0);
+        let (record, merge) = (self.builder.create_block(), self.builder.create_block());
+        self.builder.ins().brif(passed, record, &[], merge, &[]);
+        self.builder.switch_to_block(record);
+        self.record_inline_scans(records, InlineScanRecord::ExitValue, InlineScanRecord::ExitStarted);
+        self.builder.ins().jump(merge, &[]);
+        self.builder.switch_to_block(merge);
+    }
+
+    /// Each inline scan's state, from its slot into its `value` and `started` record words.
+    fn record_inline_scans(&mut self, records: Value, value: InlineScanRecord, started: InlineScanRecord) {
+        for (index, slot) in self.ordered_inline_scan_slots().into_iter().enumerate() {
+            let state = self.builder.ins().stack_load(types::I64, types::F64, slot, 0);
+            let is_started = self.builder.ins().stack_load(types::I64, types::I8, slot, 8);
+            let is_started = self.builder.ins().uextend(types::I64, is_started);
+            self.builder.ins().store(self.flags, state, records, word(value.word(index)));
+            self.builder.ins().store(self.flags, is_started, records, word(started.word(index)));
+        }
+    }
+
+    /// The inline scans' state slots in `LoopPlan::inline_scans` order (their records').
+    fn ordered_inline_scan_slots(&self) -> Vec<StackSlot> {
+        self.plan.inline_scans().map(|(id, _)| self.inline_scan_slots[&id]).collect()
     }
 
     /// Before a loop's rows: its inline scans' states from their slots into variables.
