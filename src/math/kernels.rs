@@ -1,8 +1,9 @@
 //! `ln` and `exp` written once, over any [`Lanes`], from the math:
 //!
-//! - `ln(x)`: table-driven, no division. `x = 2^k·m'`, a 16-entry table gives `1/c` and
-//!   `ln c` (double-double) for the `c = 1 + j/16` nearest `m'`, and `ln x = k·ln2 + ln c +
-//!   ln(1 + r)` with `r = m'/c − 1` exact and `|r| ≤ 2⁻⁵`, a polynomial of degree 10 in `r`
+//! - `ln(x)`: table-driven, no division. `x = 2^k·m'`, a 16-entry table gives `1/c` (a
+//!   multiple of 1/64 near `1/(1 + j/16)` for the `j/16` nearest `m' − 1`) and `ln c`
+//!   (double-double), and `ln x = k·ln2 + ln c + ln(1 + r)` with `r = m'·(1/c) − 1` exact by
+//!   one FMA and `|r| ≤ 35/1024`, a polynomial of degree 10 in `r`
 //!   (`r + r²·(−1/2 + r·P(r))`, `P` of degree 7), summed so that one rounding dominates
 //!   ([`ln_of_positive_normal`]), the exponent and mantissa split off by integer additions
 //!   to the bit pattern. Other lanes (below the normal range, +∞, NaN, the largest finite
@@ -104,7 +105,8 @@ impl GuardedPath for LnSpecial {
 /// The 16-entry tables of [`ln_of_positive_normal`], entry `j` for the interval of mantissas
 /// around `c = 1 + j/16` (one list of tables: [`LookupTable`]).
 pub(crate) struct LnTable {
-    /// `1/c` rounded to f64; entry 0 is exactly 1.
+    /// `1/c`: a multiple of 1/64 near `1/(1 + j/16)`, chosen so that `m'·(1/c) − 1` is a
+    /// double for every mantissa `m'` of the entry and `|r|` stays small; entry 0 is 1.
     pub inverse_center: [f64; 16],
     /// `−ln(inverse_center)` rounded to a multiple of 2⁻⁴², so that `k·LN2_HI` plus it is
     /// exact for every exponent `k`…
@@ -117,58 +119,58 @@ pub(crate) struct LnTable {
 /// the double-double reference `ln`.
 pub(crate) const LN_TABLE: LnTable = LnTable {
     inverse_center: bits_to_f64s([
-        0x3ff0000000000000,
-        0x3fee1e1e1e1e1e1e,
-        0x3fec71c71c71c71c,
-        0x3feaf286bca1af28,
-        0x3fe999999999999a,
-        0x3fe8618618618618,
-        0x3fe745d1745d1746,
-        0x3fe642c8590b2164,
-        0x3fe5555555555555,
-        0x3fe47ae147ae147b,
-        0x3fe3b13b13b13b14,
-        0x3fe2f684bda12f68,
-        0x3fe2492492492492,
-        0x3fe1a7b9611a7b96,
-        0x3fe1111111111111,
-        0x3fe0842108421084,
+        0x3ff0_0000_0000_0000,
+        0x3fee_0000_0000_0000,
+        0x3fec_8000_0000_0000,
+        0x3feb_0000_0000_0000,
+        0x3fe9_8000_0000_0000,
+        0x3fe8_8000_0000_0000,
+        0x3fe7_0000_0000_0000,
+        0x3fe6_0000_0000_0000,
+        0x3fe5_8000_0000_0000,
+        0x3fe4_8000_0000_0000,
+        0x3fe3_8000_0000_0000,
+        0x3fe3_0000_0000_0000,
+        0x3fe2_8000_0000_0000,
+        0x3fe1_8000_0000_0000,
+        0x3fe1_0000_0000_0000,
+        0x3fe0_8000_0000_0000,
     ]),
     log_center_high: bits_to_f64s([
-        0x0000000000000000,
-        0x3faf0a30c0118000,
-        0x3fbe27076e2b0000,
-        0x3fc5ff3070a7a000,
-        0x3fcc8ff7c79aa000,
-        0x3fd1675cababa000,
-        0x3fd4618bc21c6000,
-        0x3fd739d7f6bbd000,
-        0x3fd9f323ecbfa000,
-        0x3fdc8ff7c79aa000,
-        0x3fdf128f5faf0000,
-        0x3fe0be72e4252800,
-        0x3fe1e85f5e704000,
-        0x3fe307d7334f1000,
-        0x3fe41d8fe8467000,
-        0x3fe52a2d265bc800,
+        0x0000_0000_0000_0000,
+        0x3fb0_8598_b59e_4000,
+        0x3fbd_a727_6384_4000,
+        0x3fc5_bf40_6b54_4000,
+        0x3fcd_1037_f265_6000,
+        0x3fd1_178e_8227_e000,
+        0x3fd5_22ae_0738_a000,
+        0x3fd7_fafa_3bd8_1000,
+        0x3fd9_73a3_4313_5000,
+        0x3fdc_7ff9_c745_5000,
+        0x3fdf_b358_af7a_5000,
+        0x3fe0_ae76_e2d0_5800,
+        0x3fe1_88ee_40f2_4000,
+        0x3fe3_5028_ad9d_9000,
+        0x3fe4_3d9f_f2f9_2000,
+        0x3fe5_322e_2686_7800,
     ]),
     log_center_low: bits_to_f64s([
-        0x0000000000000000,
-        0xbd2d579e83368e91,
-        0xbd2a2c2c2af0003c,
-        0xbd38546f183bebf2,
-        0xbd27814f689f8434,
-        0x3d383c0e731f55c4,
-        0xbd13e02f484c84cc,
-        0x3cbc7389314feb50,
-        0xbd3ecc3525ca2643,
-        0xbd377acf689f8434,
-        0x3d3baecd720ec44c,
-        0x3d3419b4c4bdd99f,
-        0x3d1a17bd8b34be7c,
-        0x3d17c7f6b2143ead,
-        0x3d35742325e617a3,
-        0xbd32a68c41ba8752,
+        0x0000_0000_0000_0000,
+        0xbd17_e5dd_7009_902c,
+        0x3d1a_8940_1fa7_1733,
+        0xbd12_7023_eb68_981c,
+        0xbd08_4a7e_75b6_f6e4,
+        0x3d31_ef78_ce2d_07f2,
+        0x3d2e_be70_8164_c759,
+        0x3d34_6fb7_9bf6_d4cb,
+        0x3d3a_b73b_16bf_4984,
+        0x3d33_2491_1f56_db29,
+        0xbd3d_ef40_b87d_36d9,
+        0xbd38_2de5_1de0_6076,
+        0xbd3a_ccec_41d5_2e6c,
+        0xbd3b_d1f0_1ab6_0655,
+        0x3d3e_267b_0b7e_fae1,
+        0x3d05_ccc4_5d25_7531,
     ]),
 };
 
@@ -189,17 +191,17 @@ const LN_FOLD: f64 = 2.0 - 1.0 / 32.0;
 /// `1.5·2⁵²`: adding it rounds a float to an integer that lands in the low mantissa bits.
 const ROUND_MAGIC: f64 = 1.5 * TWO_POW_52;
 /// `ln(1 + r) = r + r²·(−1/2 + r·P(r))`: P of degree 7, interpolated at the 8 Chebyshev
-/// nodes of `r ∈ [−1/34, 1/32]` (exact rational arithmetic, then rounded to f64). Its
-/// relative error there is below 2⁻⁴⁹ (the Taylor series needs degree 8 for 2⁻⁴⁷).
+/// nodes of `r ∈ [−35/1024, 1/32]` (exact rational arithmetic, then rounded to f64). Its
+/// relative error there is below 2⁻⁴⁸ (2⁻⁴⁸·²⁸ measured).
 const LN_SERIES: [f64; 8] = [
-    f64::from_bits(0x3fd5_5555_5555_554c),
-    f64::from_bits(0xbfd0_0000_0000_0239),
-    f64::from_bits(0x3fc9_9999_99a3_0732),
-    f64::from_bits(0xbfc5_5555_549e_0421),
-    f64::from_bits(0x3fc2_4923_c8ae_fed6),
-    f64::from_bits(0xbfc0_0006_f166_b633),
-    f64::from_bits(0x3fbc_7c97_b09f_4658),
-    f64::from_bits(0xbfb9_77ee_b977_16ee),
+    f64::from_bits(0x3fd5_5555_5555_5545),
+    f64::from_bits(0xbfcf_ffff_ffff_f47c),
+    f64::from_bits(0x3fc9_9999_99a8_24f9),
+    f64::from_bits(0xbfc5_5555_5704_78af),
+    f64::from_bits(0x3fc2_4923_8652_a43b),
+    f64::from_bits(0xbfbf_ffe1_4bc5_9a49),
+    f64::from_bits(0x3fbc_7e38_2b58_c83f),
+    f64::from_bits(0xbfb9_ebb4_d254_1b1b),
 ];
 
 /// How the table route's reduction ([`ln_table_reduce`]) takes `k` from the exponent field of
@@ -221,11 +223,13 @@ enum Exponent<L> {
 /// ways give the same exact `k` for every lane the fast route serves, so a lane's bits do
 /// not depend on which route computed it.
 ///
-/// `x = 2^k·m'` with `m' ∈ [1 − 1/64, 2 − 1/32)`; `j = round(16·(m' − 1))` picks
-/// `c = 1 + j/16` and the table gives `1/c` and `ln c` (double-double). Then
-/// `ln x = k·ln2 + ln c + ln(1 + r)` with `r = m'/c − 1`, `|r| ≤ 2⁻⁵`:
-/// - `m'·(1/c) = p + e` exactly (a product and its FMA error), `r = p − 1` exactly
-///   (Sterbenz), and `ln(1 + r + e) = ln(1 + r) + e·(1 − r)` to 2⁻¹⁰⁸;
+/// `x = 2^k·m'` with `m' ∈ [1 − 1/64, 2 − 1/32)`; `j = round(16·(m' − 1))` picks the entry,
+/// and the table gives `1/c` (a multiple of 1/64 near `1/(1 + j/16)`) and `ln c`
+/// (double-double). Then `ln x = k·ln2 + ln c + ln(1 + r)` with `r = m'/c − 1`,
+/// `|r| ≤ 35/1024`:
+/// - `r = m'·(1/c) − 1` by one FMA, exactly: `m'` is a multiple of 2⁻⁵² and `1/c` of 2⁻⁶,
+///   and each entry's `1/c` keeps `r` within 53 bits (checked at both ends of every entry's
+///   interval by the tests), so no product error needs carrying;
 /// - `w = k·LN2_HI + ln c_high` is exact (see [`LnTable`]), `hi = w + r` with its rounding
 ///   error by Fast2Sum (`|w| ≥ |r|` or `w = 0`, checked for every entry by the tests);
 /// - everything small adds into `lo`, and `hi + lo` rounds once.
@@ -239,13 +243,12 @@ fn ln_of_positive_normal<L: Lanes>(carried: L, exponent: Exponent<L>) -> L {
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
     let log_center_low = index.lookup(LookupTable::LnLogCenterLow);
 
-    let p = m.mul(inverse_center);
-    let e = m.fma(inverse_center, p.xor_bits(L::splat(-0.0)));
-    let r = p.sub(L::splat(1.0));
+    // Exact: `1/c` is a multiple of 1/64 chosen so that `m'·(1/c) − 1` fits a double.
+    let r = m.fma(inverse_center, L::splat(-1.0));
     let w = k.fma(L::splat(LN2_HI), log_center_high);
     let hi = w.add(r);
     let hi_error = w.sub(hi).add(r);
-    let small = k.fma(L::splat(LN2_LO), log_center_low).add(e.fma(r.xor_bits(L::splat(-0.0)), e));
+    let small = k.fma(L::splat(LN2_LO), log_center_low);
 
     let mut series = L::splat(LN_SERIES[7]);
     for &coefficient in LN_SERIES[..7].iter().rev() {
@@ -291,22 +294,22 @@ const FOLD_CARRY: u64 = (1 << 52) - ((LN_FOLD / 2.0).to_bits() & 0x000f_ffff_fff
 const FOLD_BASE: u64 = 1.0f64.to_bits() - FOLD_CARRY;
 
 /// `ln(1 + r) = r + r²·(−1/2 + r·P(r))` to the accuracy an f32 result needs: P of degree 3,
-/// interpolated at the 4 Chebyshev nodes of `r ∈ [−1/34, 1/32]` (in 200-bit arithmetic,
-/// then rounded to f64). Relative error below 2⁻³⁵ there
+/// interpolated at the 4 Chebyshev nodes of `r ∈ [−35/1024, 1/32]` (exact rational
+/// arithmetic, then rounded to f64). Relative error below 2⁻³⁵ there
 /// (`ln_of_f32_series_is_within_its_stated_error`).
 const LN_OF_F32_SERIES: [f64; 4] = [
-    f64::from_bits(0x3fd5_5555_4543_e14a),
-    f64::from_bits(0xbfd0_0000_f438_2c19),
-    f64::from_bits(0x3fc9_9de0_e9ae_ed7b),
-    f64::from_bits(0xbfc5_47e8_f2cf_6400),
+    f64::from_bits(0x3fd5_5555_3f97_b525),
+    f64::from_bits(0xbfcf_fffc_1625_52f8),
+    f64::from_bits(0x3fc9_9e90_e5dd_d15b),
+    f64::from_bits(0xbfc5_7545_83d4_6ccc),
 ];
 
 /// Natural logarithm of lanes that hold f32 values (widened exactly), to be rounded to f32
 /// once: the table route of [`ln`] without the terms only an f64 result needs. The same
 /// reduction and table (`1/c` and the high part of `ln c`, whose error is below 2⁻⁴³), `r =
-/// m'·(1/c) − 1` with one rounding (2⁻⁵⁸ off), and a series of degree 6; the f64 result is
+/// m'·(1/c) − 1` exactly, and a series of degree 6; the f64 result is
 /// within 2⁻³⁴ of `ln x` relative, so the f32 result is within 0.5 + 2⁻⁹ f32 ULP; measured,
-/// 0.50010 at most over every positive f32 (`examples/ulp_sweep.rs --function ln_f32`;
+/// 0.50028 at most over every positive f32 (`examples/ulp_sweep.rs --function ln_f32`;
 /// `tests/math_accuracy.rs` checks every 1021st against 0.5 + 2⁻¹²). Every positive f32,
 /// subnormals included, is a normal f64, so no lane needs the guarded path below the normal
 /// range; ±0 → −∞, negatives → NaN, +∞ → +∞, NaN → NaN.
@@ -636,15 +639,50 @@ mod tests {
     use super::*;
     use crate::math::reference;
 
-    /// `LN_TABLE` from its definition: `1/c` rounded, `−ln(1/c)` from the double-double
-    /// reference split at 2⁻⁴². On a mismatch it prints the table to paste.
+    /// Entry `j`'s `1/c`: 1 for entry 0; else the multiple of 1/64 that keeps the largest
+    /// `|r| = |m'·(1/c) − 1|` over the entry's mantissas smallest, among those for which `r`
+    /// is exact for every such `m'` (see `ln_table_keeps_r_small_and_r_exact`: below 2⁻⁵ for
+    /// an odd multiple, 2⁻⁴ for an odd multiple of 1/32, …), the smaller one on a tie.
+    fn inverse_center_of_entry(j: usize) -> f64 {
+        if j == 0 {
+            return 1.0;
+        }
+        let (low_end, high_end) = entry_interval(j);
+        let mut best: Option<(f64, f64)> = None;
+        for numerator in 32u32..=128 {
+            let inverse = f64::from(numerator) / 64.0;
+            let largest = [low_end, high_end]
+                .map(|end| end.mul_add(inverse, -1.0).abs())
+                .into_iter()
+                .fold(0.0, f64::max);
+            let limit = 2f64.powi(numerator.trailing_zeros() as i32 - 5);
+            if largest < limit && best.is_none_or(|(smallest, _)| largest < smallest) {
+                best = Some((largest, inverse));
+            }
+        }
+        best.expect("some multiple of 1/64 serves every entry").1
+    }
+
+    /// The ends of entry `j`'s interval of mantissas `m'`: `c ± 1/32` with `c = 1 + j/16`,
+    /// from `1 − 1/64` for entry 0, below `LN_FOLD` for the last (ties at an interval's ends
+    /// may index either neighbour).
+    fn entry_interval(j: usize) -> (f64, f64) {
+        let center = 1.0 + j as f64 / 16.0;
+        let low_end = if j == 0 { 1.0 - 1.0 / 64.0 } else { center - 1.0 / 32.0 };
+        // `m' < LN_FOLD`: the last entry's interval ends just below it.
+        let high_end = (center + 1.0 / 32.0).min(f64::from_bits(LN_FOLD.to_bits() - 1));
+        (low_end, high_end)
+    }
+
+    /// `LN_TABLE` from its definition: `1/c` by `inverse_center_of_entry`, `−ln(1/c)` from the
+    /// double-double reference split at 2⁻⁴². On a mismatch it prints the table to paste.
     #[test]
     fn ln_table_matches_its_definition() {
         let mut inverse_center = [0u64; 16];
         let mut log_center_high = [0u64; 16];
         let mut log_center_low = [0u64; 16];
         for j in 0..16 {
-            let inverse = 16.0 / (16.0 + j as f64);
+            let inverse = inverse_center_of_entry(j);
             let log_center = reference::ln(inverse).negated();
             let scale = (1u64 << 42) as f64;
             // `+ 0.0`: entry 0's −ln(1) is −0 from the negation; the table stores +0.
@@ -672,23 +710,32 @@ mod tests {
     }
 
     /// The preconditions `ln_of_positive_normal`'s exactness rests on, entry by entry, at the
-    /// ends of each entry's interval of `m'` (ties at an interval's ends round either way).
+    /// ends of each entry's interval of `m'` (`|r|` is largest at an end).
     #[test]
-    fn ln_table_keeps_r_small_and_the_sums_exact() {
+    fn ln_table_keeps_r_small_and_r_exact() {
         for j in 0..16 {
             let inverse = LN_TABLE.inverse_center[j];
-            let center = 1.0 + j as f64 / 16.0;
-            let low_end = if j == 0 { 1.0 - 1.0 / 64.0 } else { center - 1.0 / 32.0 };
-            // `m' < LN_FOLD`: the last entry's interval ends just below it.
-            let high_end = (center + 1.0 / 32.0).min(f64::from_bits(LN_FOLD.to_bits() - 1));
+            let (low_end, high_end) = entry_interval(j);
             // The index the kernel computes at both ends of the interval is j or a neighbour.
             for end in [low_end, high_end] {
                 let index = end.mul_add(16.0, ROUND_MAGIC - 16.0).to_bits() & 15;
                 assert!(index.abs_diff(j as u64) <= 1, "entry {j}: end {end} indexes {index}");
-                let r = (end * inverse - 1.0).abs();
-                assert!(r <= 1.0 / 32.0 + 1e-12, "entry {j}: |r| = {r} at {end}");
+                let r = end.mul_add(inverse, -1.0);
+                assert!(r.abs() <= 35.0 / 1024.0, "entry {j}: |r| = {r} at {end}");
+                // r exact: `m'·(1/c) − 1 = N·2⁻⁵⁸` (m' a multiple of 2⁻⁵², 1/c of 2⁻⁶) and N
+                // fits 53 bits once its trailing zeros go. Entry 0 (1/c = 1): `m' − 1`, exact.
+                if j > 0 {
+                    let mantissa = i128::from(end.to_bits() & 0x000f_ffff_ffff_ffff | 1 << 52);
+                    let numerator = (inverse * 64.0) as i128;
+                    assert_eq!((inverse * 64.0).fract(), 0.0, "entry {j}: 1/c = {inverse}");
+                    let exact = mantissa * numerator - (1i128 << 58);
+                    let odd = exact >> exact.trailing_zeros().min(127);
+                    assert!(odd.unsigned_abs() < 1 << 53, "entry {j}: r inexact at {end}");
+                    assert_eq!(r, exact as f64 / 2f64.powi(58), "entry {j} at {end}");
+                }
                 // Fast2Sum of w + r: |w| ≥ |r| for k = 0 (w = ln c) and k = −1 (w = ln c − ln 2),
                 // or w = 0 (entry 0, k = 0).
+                let r = r.abs();
                 let log_center = LN_TABLE.log_center_high[j];
                 assert!(j == 0 || log_center.abs() >= r, "entry {j}, k = 0");
                 assert!((log_center - LN2_HI).abs() >= r, "entry {j}, k = -1");
@@ -753,13 +800,13 @@ mod tests {
     /// `LN_SERIES` is as good as its comment says: against `P(r) = Σ_{n≥3} (−1)^(n+1)·
     /// r^(n−3)/n` (30 terms in double-double: the tail is far below 2⁻¹⁰⁰ for |r| ≤ 1/32),
     /// the polynomial with its f64 coefficients, also evaluated in double-double, is within
-    /// 2⁻⁴⁸ relative on 4001 points of `[−1/34, 1/32]`. A mistyped coefficient fails it.
+    /// 2⁻⁴⁸ relative on 4001 points of `[−35/1024, 1/32]`. A mistyped coefficient fails it.
     #[test]
     fn ln_series_is_within_its_stated_error() {
         use crate::math::reference::DoubleDouble;
         let mut worst = 0.0f64;
         for step in 0..=4000 {
-            let r = -1.0 / 34.0 + (1.0 / 32.0 + 1.0 / 34.0) * (f64::from(step) / 4000.0);
+            let r = -35.0 / 1024.0 + (1.0 / 32.0 + 35.0 / 1024.0) * (f64::from(step) / 4000.0);
             let r_dd = DoubleDouble::from(r);
             let truth = log_series_from(3, r_dd);
             let mut polynomial = DoubleDouble::from(0.0);
@@ -779,7 +826,7 @@ mod tests {
         use crate::math::reference::DoubleDouble;
         let mut worst = 0.0f64;
         for step in 0..=4000 {
-            let r = -1.0 / 34.0 + (1.0 / 32.0 + 1.0 / 34.0) * (f64::from(step) / 4000.0);
+            let r = -35.0 / 1024.0 + (1.0 / 32.0 + 35.0 / 1024.0) * (f64::from(step) / 4000.0);
             if r == 0.0 {
                 continue;
             }
