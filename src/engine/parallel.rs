@@ -242,8 +242,9 @@ impl Cost {
 
     /// The estimate for `plan`: per fused node a tenth of a nanosecond (half of one for a
     /// division, a remainder or a square root, and for their block calls; a centred
-    /// division's call is its subtraction and its division; 1.5 for an `ema` in the row
-    /// loop, whose rows wait on each other), per math
+    /// division's call is its subtraction and its division; 1.5 for a row loop's first
+    /// `ema`, whose rows wait on each other, 0.3 for each other one, whose chain runs beside
+    /// it), per math
     /// function over a block 1.5, per
     /// window or scan 3, and 1 for feeding reductions.
     pub(super) fn of(plan: &crate::passes::fuse_loops::LoopPlan) -> Cost {
@@ -252,15 +253,20 @@ impl Cost {
         let node_cost = |id: &crate::ir::NodeId| match plan.program.node(*id).kind {
             NodeKind::Binary { op: BinaryOp::Div | BinaryOp::FloorDiv | BinaryOp::Mod, .. }
             | NodeKind::Unary { op: UnaryOp::Sqrt, .. } => 0.5,
-            // An inline `ema`: a dependent multiply and add a row.
-            NodeKind::Scan { .. } => 1.5,
+            // An inline `ema` past a loop's first: its chain runs beside the first's.
+            NodeKind::Scan { .. } => 0.3,
             _ => 0.1,
+        };
+        // A loop's first inline `ema`: a dependent multiply and add a row.
+        let chain = |nodes: &[crate::ir::NodeId]| {
+            let scans = nodes.iter().any(|id| matches!(plan.program.node(*id).kind, NodeKind::Scan { .. }));
+            if scans { 1.2 } else { 0.0 }
         };
         let stages: f64 = plan
             .stages
             .iter()
             .map(|stage| match stage {
-                Stage::Loop { nodes, .. } => nodes.iter().map(node_cost).sum::<f64>().max(0.1),
+                Stage::Loop { nodes, .. } => (chain(nodes) + nodes.iter().map(node_cost).sum::<f64>()).max(0.1),
                 Stage::BlockCall { function: BlockFunction::Divide | BlockFunction::SquareRoot, .. } => 0.5,
                 Stage::BlockCall { function: BlockFunction::CenteredDivide, .. } => 0.6,
                 Stage::BlockCall { .. } => 1.5,
