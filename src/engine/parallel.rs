@@ -266,7 +266,9 @@ impl Cost {
             .stages
             .iter()
             .map(|stage| match stage {
-                Stage::Loop { nodes, .. } => (chain(nodes) + nodes.iter().map(node_cost).sum::<f64>()).max(0.1),
+                Stage::Loop { nodes, .. } => {
+                    (chain(nodes) + nodes.iter().map(node_cost).sum::<f64>()).max(0.1)
+                }
                 Stage::BlockCall { function: BlockFunction::Divide | BlockFunction::SquareRoot, .. } => 0.5,
                 Stage::BlockCall { function: BlockFunction::CenteredDivide, .. } => 0.6,
                 Stage::BlockCall { .. } => 1.5,
