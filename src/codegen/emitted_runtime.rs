@@ -69,7 +69,10 @@ pub(crate) fn emit(
         RuntimeFunction::CenteredDivideF32BlockByScalar => {
             centered_divide_block(&mut builder, &params, types::F32)
         }
-        RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
+        RuntimeFunction::ScanBlock
+        | RuntimeFunction::ReduceBlock
+        | RuntimeFunction::ScanBlockPair
+        | RuntimeFunction::RecordScanState => {
             return Err(CodegenError::Unsupported("scan and reduction callbacks as emitted code"));
         }
     }

@@ -168,8 +168,9 @@ impl NativeKernel {
         }
     }
 
-    /// [`NativeKernel::run`] for a plan with inline scans (`LoopPlan::inline_scans`), with
-    /// their records (`layout::INLINE_SCANS`; [`InlineScanRecord::total_words`] words): when
+    /// [`NativeKernel::run`] for a plan whose scans the kernel records
+    /// (`LoopPlan::recorded_scans`), with their records (`layout::INLINE_SCANS`;
+    /// [`InlineScanRecord::total_words`] words): when
     /// the mode word is 0 the kernel writes each scan's state at `range.first` into the entry
     /// words, when it is 1 it starts each scan there from them; either way it writes each
     /// scan's state after `range.last − 1` into the exit words. `range` must hold a written
@@ -199,12 +200,12 @@ impl NativeKernel {
         }
         assert_eq!(
             records.len(),
-            InlineScanRecord::total_words(plan.inline_scans().count()),
-            "run: one record per inline scan"
+            InlineScanRecord::total_words(plan.recorded_scans()),
+            "run: one record per recorded scan"
         );
         let states = CallStates { inline_scan_records: Some(records), ..CallStates::NONE };
-        // SAFETY: forwarded from the caller; `records` has a record per inline scan, which is
-        // all the kernel reads or writes through it, and is borrowed mutably for the call.
+        // SAFETY: forwarded from the caller; `records` has a record per recorded scan, which
+        // is all the kernel reads or writes through it, and is borrowed mutably for the call.
         unsafe { self.call(inputs, rows, range, (out, extra_outputs), states) }
     }
 

@@ -54,10 +54,13 @@ pub(crate) enum RuntimeFunction {
     SqrtF64Block,
     /// IEEE square root of an f32 block: `(src, dst, n)`.
     SqrtF32Block,
+    /// Records an `ema`'s running state into two words, or starts it from them:
+    /// `(state, record, carry_in)`.
+    RecordScanState,
 }
 
 /// The functions after the math blocks, in index order.
-const OTHERS: [RuntimeFunction; 15] = [
+const OTHERS: [RuntimeFunction; 16] = [
     RuntimeFunction::ShiftHalo,
     RuntimeFunction::PackValidity,
     RuntimeFunction::CombineValidity,
@@ -73,6 +76,7 @@ const OTHERS: [RuntimeFunction; 15] = [
     RuntimeFunction::SqrtF32Block,
     RuntimeFunction::CenteredDivideF64BlockByScalar,
     RuntimeFunction::CenteredDivideF32BlockByScalar,
+    RuntimeFunction::RecordScanState,
 ];
 
 /// How many runtime functions there are: f64 and f32 blocks of every math function and every
@@ -111,6 +115,7 @@ impl RuntimeFunction {
             RuntimeFunction::SqrtF32Block => "fusejit_sqrt_f32_block",
             RuntimeFunction::CenteredDivideF64BlockByScalar => "fusejit_centered_divide_f64_block_by_scalar",
             RuntimeFunction::CenteredDivideF32BlockByScalar => "fusejit_centered_divide_f32_block_by_scalar",
+            RuntimeFunction::RecordScanState => "fusejit_record_scan_state",
         }
     }
 
@@ -140,6 +145,7 @@ impl RuntimeFunction {
             RuntimeFunction::SqrtF32Block => others + 12,
             RuntimeFunction::CenteredDivideF64BlockByScalar => others + 13,
             RuntimeFunction::CenteredDivideF32BlockByScalar => others + 14,
+            RuntimeFunction::RecordScanState => others + 15,
         }
     }
 
@@ -150,7 +156,8 @@ impl RuntimeFunction {
             | RuntimeFunction::MathF32Block(_)
             | RuntimeFunction::ShiftHalo
             | RuntimeFunction::SqrtF64Block
-            | RuntimeFunction::SqrtF32Block => 3,
+            | RuntimeFunction::SqrtF32Block
+            | RuntimeFunction::RecordScanState => 3,
             RuntimeFunction::BinaryMathF64Block(_)
             | RuntimeFunction::BinaryMathF32Block(_)
             | RuntimeFunction::PackValidity
@@ -201,6 +208,7 @@ impl RuntimeFunction {
             RuntimeFunction::CenteredDivideF32BlockByScalar => {
                 stubs::centered_divide_f32_block_by_scalar as *const u8
             }
+            RuntimeFunction::RecordScanState => callbacks::record_scan_state as *const u8,
         }
     }
 
@@ -225,9 +233,10 @@ impl RuntimeFunction {
             | RuntimeFunction::SqrtF32Block
             | RuntimeFunction::CenteredDivideF64BlockByScalar
             | RuntimeFunction::CenteredDivideF32BlockByScalar => true,
-            RuntimeFunction::ScanBlock | RuntimeFunction::ReduceBlock | RuntimeFunction::ScanBlockPair => {
-                false
-            }
+            RuntimeFunction::ScanBlock
+            | RuntimeFunction::ReduceBlock
+            | RuntimeFunction::ScanBlockPair
+            | RuntimeFunction::RecordScanState => false,
         }
     }
 }

@@ -3,16 +3,18 @@
 //! in row order proves each range began from the state a single thread would have had there,
 //! and runs again from that state any range that did not.
 //!
-//! Why it is exact: an inline `ema`'s state after a row is a function of its state before the
-//! row and the row's operand (the same operations whatever thread runs them), so once a
-//! range's state at its first written row has the bits a single thread reaches there, every
-//! later row has the single thread's bits too. The kernel records each range's `ema` states
-//! at its first written row and after its last (`layout::INLINE_SCANS`); range `r` is right
+//! Why it is exact: an `ema`'s state after a row is a function of its state before the row
+//! and the row's operand (the same operations whatever thread runs them; a null row keeps
+//! it), so once a range's state at its first written row has the bits a single thread reaches
+//! there, every later row has the single thread's bits too. The kernel records each range's
+//! `ema` states — those in its row loop (`LoopPlan::inline_scans`) and those it advances by
+//! runtime calls (over nulls: `LoopPlan::records_runtime_scans`) — at its first written row
+//! and after its last (`layout::INLINE_SCANS`); range `r` is right
 //! when its recorded entry equals range `r − 1`'s exit (itself proved right first). A range
 //! that is not is run again with the previous exit as its carry-in, which makes it right by
-//! construction. Nothing else in the loop may carry state across its first row: the loop
-//! has no runtime scan, and no lag reads a value computed from an `ema` (the warm-up would
-//! fill its halo from the guessed states).
+//! construction. Nothing else in the loop may carry state across its first row: every scan
+//! is an `ema`, and no lag reads a value computed from an `ema` (the warm-up would fill its
+//! halo from the guessed states).
 //!
 //! Why it is fast: `s ← α·x + (1 − α)·s` shrinks the difference between two states by
 //! `1 − α` a row, up to rounding, so two runs that started apart agree to the bit after
@@ -32,14 +34,14 @@ use crate::passes::fuse_loops::LoopPlan;
 
 /// The warm-up rows a range of `plan` needs before its first row for its `ema`s to start
 /// there from the state a single thread would have (almost always; `run` checks it), or
-/// `None` when `plan` cannot run this way: it has no inline scan, a runtime scan, a lag of a
-/// value computed from an `ema`, or a result that is not a column.
+/// `None` when `plan` cannot run this way: it has no `ema`, a scan that is not an `ema`, a
+/// lag of a value computed from an `ema`, or a result that is not a column.
 pub(super) fn warm_up(plan: &LoopPlan) -> Option<usize> {
     let program = &plan.program;
     if program.result_type().shape != Shape::Column
-        || !plan.scans.is_empty()
+        || (!plan.scans.is_empty() && !plan.records_runtime_scans())
         || !plan.reduce_result.is_empty()
-        || plan.inline_scans().next().is_none()
+        || plan.recorded_scans() == 0
     {
         return None;
     }
@@ -61,8 +63,7 @@ pub(super) fn warm_up(plan: &LoopPlan) -> Option<usize> {
             NodeKind::Scan { op: ScanOp::Ema { alpha_bits }, arg } => {
                 (reach[arg.index()].saturating_add(ema_warm_up(f64::from_bits(alpha_bits))), true)
             }
-            // Only an `ema` runs in a row loop; any other scan is a runtime call (excluded
-            // above), so this is never reached for an eligible plan.
+            // Any other scan is refused above (it is a runtime call that is not an `ema`).
             NodeKind::Scan { .. } => return None,
             _ => (of(&reach), fed),
         };
@@ -102,7 +103,7 @@ pub(super) unsafe fn run(
     extra_outputs: &[OutputTarget],
     parallelism: Parallelism,
 ) -> usize {
-    let scans = fused.plan().inline_scans().count();
+    let scans = fused.plan().recorded_scans();
     let words = InlineScanRecord::total_words(scans);
     let mut records: Vec<Vec<u64>> = parallelism.run(ranges, |range| {
         let mut records = vec![0; words];
@@ -138,7 +139,10 @@ pub(super) unsafe fn run(
         reruns += 1;
     }
     #[cfg(test)]
-    RERUNS.set(RERUNS.get() + reruns);
+    {
+        RERUNS.set(RERUNS.get() + reruns);
+        RUNS.set(RUNS.get() + 1);
+    }
     reruns
 }
 
@@ -146,6 +150,8 @@ pub(super) unsafe fn run(
 thread_local! {
     /// The ranges `run` ran again on this thread (tests read it).
     static RERUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// How many times `run` ran on this thread (tests read it).
+    static RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]
@@ -184,7 +190,9 @@ mod tests {
         };
         let one = bits(&engine(1));
         RERUNS.set(0);
+        RUNS.set(0);
         let two = bits(&engine(2));
+        assert_eq!(RUNS.get(), 1, "{source}: the two-thread run speculated");
         (one, two, RERUNS.get())
     }
 
@@ -209,6 +217,48 @@ mod tests {
             let (one, two, reruns) = one_and_two_threads(source, &x);
             assert_eq!(one, two, "{source}");
             assert_eq!(reruns, 0, "{source}");
+        }
+    }
+
+    #[test]
+    fn emas_over_nulls_split_too_and_keep_the_bits() {
+        // Every seventh row null: each `ema` is a runtime call (`is_inline_scan` refuses an
+        // operand with nulls), its state kept over the null rows.
+        let x = walk(80_000);
+        let validity: Vec<u8> = (0..80_000usize)
+            .collect::<Vec<_>>()
+            .chunks(8)
+            .map(|rows| {
+                rows.iter().enumerate().fold(0u8, |byte, (bit, &row)| byte | u8::from(row % 7 != 3) << bit)
+            })
+            .collect();
+        let engine = |threads| {
+            let config = EngineConfig::default().with_threads(Some(threads)).with_min_rows_per_thread(64);
+            Engine::with_config(config).unwrap()
+        };
+        let mut bindings = Bindings::new();
+        bindings.column_with_validity("x", &x[..], crate::Validity::new(&validity, 0));
+        for source in
+            ["ema(x, 0.1)", "ema(x, 2/13) - ema(x, 2/27)", "ema(x * 2, 0.3) + ema(ema(x, 0.5), 0.2)"]
+        {
+            let bits = |engine: &Engine| {
+                let column = engine.compile(source).unwrap().eval(&bindings).unwrap();
+                let ColumnValues::F64(values) = &column.values else { panic!("an f64 result") };
+                let valid: Vec<bool> = (0..values.len()).map(|row| column.is_valid(row)).collect();
+                (values.iter().map(|value| value.to_bits()).collect::<Vec<u64>>(), valid)
+            };
+            let one = bits(&engine(1));
+            RERUNS.set(0);
+            RUNS.set(0);
+            let two = bits(&engine(2));
+            assert_eq!(RUNS.get(), 1, "{source}: the two-thread run speculated");
+            assert_eq!(one.1, two.1, "{source}: validity");
+            for row in 0..x.len() {
+                if one.1[row] {
+                    assert_eq!(one.0[row], two.0[row], "{source}: row {row}");
+                }
+            }
+            assert_eq!(RERUNS.get(), 0, "{source}");
         }
     }
 

@@ -2775,6 +2775,27 @@ impl ScanState {
             }
         }
     }
+
+    /// An `ema`'s running value, `None` before its first valid row; `None` too for any other
+    /// scan (which has no such single value). With [`ScanState::set_ema`], what lets a range
+    /// of a column start where another run of the same `ema` stood (`engine::speculated_scans`).
+    pub fn ema(&self) -> Option<Option<f64>> {
+        match self {
+            ScanState::Float(state) if matches!(state.op, ScanOp::Ema { .. }) => Some(state.state),
+            ScanState::Float(_) | ScanState::Integer(_) => None,
+        }
+    }
+
+    /// Makes an `ema`'s running value `value` (`None`: not started), as if the rows fed so far
+    /// had left it there: the next rows step from it as [`cumulative_step`] does. Does nothing
+    /// to any other scan.
+    pub fn set_ema(&mut self, value: Option<f64>) {
+        if let ScanState::Float(state) = self
+            && matches!(state.op, ScanOp::Ema { .. })
+        {
+            state.state = value;
+        }
+    }
 }
 
 /// Every reduction in `ops` over a column of element type `elem` given row by row.

@@ -175,6 +175,20 @@ impl LoopPlan {
         self.nullable[self.program.result.index()]
     }
 
+    /// Whether the kernel records its runtime scans' states too (`layout::INLINE_SCANS`, after
+    /// the inline scans' records, in [`LoopPlan::scans`] order): when there are some and
+    /// every one is an `ema`, whose state is one value (`engine::speculated_scans`).
+    pub fn records_runtime_scans(&self) -> bool {
+        !self.scans.is_empty() && self.scans.iter().all(|(_, op)| matches!(op, ScanOp::Ema { .. }))
+    }
+
+    /// How many scans the kernel's records hold: its inline scans, then its runtime scans
+    /// when [`LoopPlan::records_runtime_scans`].
+    pub fn recorded_scans(&self) -> usize {
+        let runtime = if self.records_runtime_scans() { self.scans.len() } else { 0 };
+        self.inline_scans().count() + runtime
+    }
+
     /// The scans computed inside row loops ([`is_inline_scan`]), in stage order: the order of
     /// their state slots in the kernel and of their records (`layout::INLINE_SCANS`).
     pub fn inline_scans(&self) -> impl Iterator<Item = (NodeId, ScanOp)> + '_ {

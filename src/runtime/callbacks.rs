@@ -256,6 +256,36 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
     }
 }
 
+/// `fusejit_record_scan_state`: an `ema`'s running state and `record`'s two words — the
+/// value's bits and whether a row has started it (0 or 1), as an inline scan's record
+/// (`codegen::layout::InlineScanRecord`). With `carry_in` 0 the state is written into the
+/// words; otherwise the state becomes what the words say. A scan that is not an `ema` is left
+/// alone and records the impossible "started" word 2, which matches no other record.
+///
+/// # Safety
+/// `state` points to a live `ScanCallState` no other thread uses; `record` is readable and
+/// writable for two u64 words.
+pub(crate) unsafe extern "C" fn record_scan_state(
+    state: *mut ScanCallState,
+    record: *mut u64,
+    carry_in: u64,
+) {
+    // SAFETY: the caller guarantees a live, unshared state and two words at `record`.
+    let (state, words) = unsafe { (&mut *state, std::slice::from_raw_parts_mut(record, 2)) };
+    if carry_in != 0 {
+        let value = (words[1] != 0).then(|| f64::from_bits(words[0]));
+        state.scan.set_ema(value);
+        return;
+    }
+    match state.scan.ema() {
+        Some(value) => {
+            words[0] = value.unwrap_or(0.0).to_bits();
+            words[1] = u64::from(value.is_some());
+        }
+        None => words.copy_from_slice(&[0, 2]),
+    }
+}
+
 /// Whether a scan's validity bytes (none: every row valid) mark every one of `len` rows valid;
 /// such a block's results are all valid too, which its bytes already say.
 ///

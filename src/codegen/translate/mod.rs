@@ -12,7 +12,7 @@
 //! to the same bits.
 
 use super::layout::{self, ArgLayout, BufferWord, InlineScanRecord, InputWord};
-use super::runtime_functions::RuntimeRefs;
+use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
 use crate::ir::{Elem, NodeId, NodeKind, ScanOp, Shape};
 use crate::passes::fuse_loops::{LONG_HALO_ROWS, LoopPlan};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -189,12 +189,12 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// At the top of a block starting at `start`, for a plan with inline scans whose caller
-    /// passed their records (`layout::INLINE_SCANS`): at the first written row, record each
-    /// scan's state there, or start each scan from the recorded state (a carry-in), as the
-    /// records' mode says.
+    /// At the top of a block starting at `start`, for a plan whose scans the kernel records
+    /// (`LoopPlan::recorded_scans`) and whose caller passed their records
+    /// (`layout::INLINE_SCANS`): at the first written row, record each scan's state there, or
+    /// start each scan from the recorded state (a carry-in), as the records' mode says.
     fn sync_inline_scans_at_write_from(&mut self, start: Value, write_from: Value) {
-        if self.inline_scan_slots.is_empty() {
+        if self.plan.recorded_scans() == 0 {
             return;
         }
         let records = self.arg(layout::INLINE_SCANS);
@@ -218,17 +218,19 @@ impl<'p, 'b> Translator<'p, 'b> {
             self.builder.ins().stack_store(types::I64, value, slot, 0);
             self.builder.ins().stack_store(types::I64, started, slot, 8);
         }
+        self.record_runtime_scans(records, InlineScanRecord::EntryValue, true);
         self.builder.ins().jump(merge, &[]);
         self.builder.switch_to_block(record);
         self.record_inline_scans(records, InlineScanRecord::EntryValue, InlineScanRecord::EntryStarted);
+        self.record_runtime_scans(records, InlineScanRecord::EntryValue, false);
         self.builder.ins().jump(merge, &[]);
         self.builder.switch_to_block(merge);
     }
 
-    /// After the last row, for a caller that passed the inline scans' records: each scan's
-    /// final state into them.
+    /// After the last row, for a caller that passed the records: each recorded scan's final
+    /// state into them.
     fn record_inline_scan_exits(&mut self) {
-        if self.inline_scan_slots.is_empty() {
+        if self.plan.recorded_scans() == 0 {
             return;
         }
         let records = self.arg(layout::INLINE_SCANS);
@@ -237,6 +239,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().brif(passed, record, &[], merge, &[]);
         self.builder.switch_to_block(record);
         self.record_inline_scans(records, InlineScanRecord::ExitValue, InlineScanRecord::ExitStarted);
+        self.record_runtime_scans(records, InlineScanRecord::ExitValue, false);
         self.builder.ins().jump(merge, &[]);
         self.builder.switch_to_block(merge);
     }
@@ -249,6 +252,24 @@ impl<'p, 'b> Translator<'p, 'b> {
             let is_started = self.builder.ins().uextend(types::I64, is_started);
             self.builder.ins().store(self.flags, state, records, word(value.word(index)));
             self.builder.ins().store(self.flags, is_started, records, word(started.word(index)));
+        }
+    }
+
+    /// Each runtime scan's state (every one an `ema`: `LoopPlan::records_runtime_scans`) into
+    /// its `value` record words and the next, or, for a carry-in, from them, through
+    /// `fusejit_record_scan_state`. Their records follow the inline scans'.
+    fn record_runtime_scans(&mut self, records: Value, value: InlineScanRecord, carry_in: bool) {
+        if !self.plan.records_runtime_scans() {
+            return;
+        }
+        let inline = self.plan.inline_scans().count();
+        let stub = self.stub(RuntimeFunction::RecordScanState);
+        let carry_in = self.builder.ins().iconst(types::I64, i64::from(carry_in));
+        for index in 0..self.plan.scans.len() {
+            let state = self.arg(self.layout.scan_state(index));
+            let offset = i64::from(word(value.word(inline + index)));
+            let record = self.builder.ins().iadd_imm_s(records, offset);
+            self.builder.ins().call(stub, &[state, record, carry_in]);
         }
     }
 
