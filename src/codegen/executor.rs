@@ -145,21 +145,13 @@ impl NativeKernel {
         carries: &[Option<Option<Scalar>>],
     ) {
         let plan = &self.plan;
-        assert_eq!(extra_outputs.len(), plan.extra_outputs.len(), "run: one target per extra output");
         let len = if super::result_is_scalar(plan) {
             assert_eq!(range, RowRange::whole(rows), "run: a scalar result is computed once");
             1
         } else {
             rows
         };
-        if plan.result_nullable() {
-            assert!(out.bitmap_len >= len.div_ceil(8), "run: the result bitmap covers every row");
-        }
-        for (target, &node) in extra_outputs.iter().zip(&plan.extra_outputs) {
-            if plan.nullable[node.index()] {
-                assert!(target.bitmap_len >= rows.div_ceil(8), "run: an output bitmap covers every row");
-            }
-        }
+        self.assert_output_targets(rows, len, out, extra_outputs);
         assert!(carries.is_empty() || carries.len() == plan.scans.len(), "run: a carry per scan");
         // SAFETY: forwarded from the caller; no reduction state, so `call` asserts the plan
         // does not reduce.
@@ -180,24 +172,14 @@ impl NativeKernel {
     /// As [`NativeKernel::run`].
     pub(crate) unsafe fn run_with_inline_scan_records(
         &self,
-        inputs: &[Binding<'_>],
-        rows: usize,
+        (inputs, rows): (&[Binding<'_>], usize),
         range: RowRange,
-        out: OutputTarget,
-        extra_outputs: &[OutputTarget],
+        (out, extra_outputs): (OutputTarget, &[OutputTarget]),
         records: &mut [u64],
     ) {
         let plan = &self.plan;
-        assert_eq!(extra_outputs.len(), plan.extra_outputs.len(), "run: one target per extra output");
         assert!(!super::result_is_scalar(plan), "run: inline scans feed a column result");
-        if plan.result_nullable() {
-            assert!(out.bitmap_len >= rows.div_ceil(8), "run: the result bitmap covers every row");
-        }
-        for (target, &node) in extra_outputs.iter().zip(&plan.extra_outputs) {
-            if plan.nullable[node.index()] {
-                assert!(target.bitmap_len >= rows.div_ceil(8), "run: an output bitmap covers every row");
-            }
-        }
+        self.assert_output_targets(rows, rows, out, extra_outputs);
         assert_eq!(
             records.len(),
             InlineScanRecord::total_words(plan.recorded_scans()),
@@ -207,6 +189,28 @@ impl NativeKernel {
         // SAFETY: forwarded from the caller; `records` has a record per recorded scan, which
         // is all the kernel reads or writes through it, and is borrowed mutably for the call.
         unsafe { self.call(inputs, rows, range, (out, extra_outputs), states) }
+    }
+
+    /// The cheap contracts on a run's outputs: one target per extra output, the result's
+    /// bitmap covering its `len` values and each extra output's its `rows`, where they can be
+    /// null.
+    fn assert_output_targets(
+        &self,
+        rows: usize,
+        len: usize,
+        out: OutputTarget,
+        extra_outputs: &[OutputTarget],
+    ) {
+        let plan = &self.plan;
+        assert_eq!(extra_outputs.len(), plan.extra_outputs.len(), "run: one target per extra output");
+        if plan.result_nullable() {
+            assert!(out.bitmap_len >= len.div_ceil(8), "run: the result bitmap covers every row");
+        }
+        for (target, &node) in extra_outputs.iter().zip(&plan.extra_outputs) {
+            if plan.nullable[node.index()] {
+                assert!(target.bitmap_len >= rows.div_ceil(8), "run: an output bitmap covers every row");
+            }
+        }
     }
 
     /// Runs a `plan_reduction` plan over rows `range`: its result feeds its reductions block

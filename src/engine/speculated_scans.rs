@@ -108,7 +108,9 @@ pub(super) unsafe fn run(
     let mut records: Vec<Vec<u64>> = parallelism.run(ranges, |range| {
         let mut records = vec![0; words];
         // SAFETY: forwarded from the caller; the ranges are disjoint with 64-row edges.
-        unsafe { fused.run_with_inline_scan_records(inputs, rows, range, out, extra_outputs, &mut records) };
+        unsafe {
+            fused.run_with_inline_scan_records((inputs, rows), range, (out, extra_outputs), &mut records)
+        };
         records
     });
     let mut reruns = 0;
@@ -134,7 +136,7 @@ pub(super) unsafe fn run(
         // SAFETY: forwarded from the caller; every range has finished, so this thread alone
         // writes the range's rows.
         unsafe {
-            fused.run_with_inline_scan_records(inputs, rows, ranges[index], out, extra_outputs, current)
+            fused.run_with_inline_scan_records((inputs, rows), ranges[index], (out, extra_outputs), current)
         };
         reruns += 1;
     }
