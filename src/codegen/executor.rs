@@ -2,7 +2,7 @@
 //! the module it frees on drop), the argument block it fills by `ArgLayout` for one range of
 //! rows, and the per-thread scratch its block buffers live in.
 
-use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InlineScanRecord, InputWord};
+use super::layout::{self, ArgLayout, BufferWord, ExtraOutputWord, InputWord, ScanRecord};
 use crate::column::Binding;
 use crate::ir::column_semantics::{CHUNK_ROWS, ReducePartial, ReduceState, ScanState};
 use crate::passes::fuse_loops::{BLOCK_ROWS, Buffer, LONG_HALO_ROWS, LoopPlan, long_halo_segment};
@@ -161,8 +161,8 @@ impl NativeKernel {
     }
 
     /// [`NativeKernel::run`] for a plan whose scans the kernel records
-    /// (`LoopPlan::recorded_scans`), with their records (`layout::INLINE_SCANS`;
-    /// [`InlineScanRecord::total_words`] words): when
+    /// (`LoopPlan::recorded_scans`), with their records (`layout::SCAN_RECORDS`;
+    /// [`ScanRecord::total_words`] words): when
     /// the mode word is 0 the kernel writes each scan's state at `range.first` into the entry
     /// words, when it is 1 it starts each scan there from them; either way it writes each
     /// scan's state after `range.last − 1` into the exit words. `range` must hold a written
@@ -170,7 +170,7 @@ impl NativeKernel {
     ///
     /// # Safety
     /// As [`NativeKernel::run`].
-    pub(crate) unsafe fn run_with_inline_scan_records(
+    pub(crate) unsafe fn run_with_scan_records(
         &self,
         (inputs, rows): (&[Binding<'_>], usize),
         range: RowRange,
@@ -178,14 +178,14 @@ impl NativeKernel {
         records: &mut [u64],
     ) {
         let plan = &self.plan;
-        assert!(!super::result_is_scalar(plan), "run: inline scans feed a column result");
+        assert!(!super::result_is_scalar(plan), "run: recorded scans feed a column result");
         self.assert_output_targets(rows, rows, out, extra_outputs);
         assert_eq!(
             records.len(),
-            InlineScanRecord::total_words(plan.recorded_scans()),
+            ScanRecord::total_words(plan.recorded_scans()),
             "run: one record per recorded scan"
         );
-        let states = CallStates { inline_scan_records: Some(records), ..CallStates::NONE };
+        let states = CallStates { scan_records: Some(records), ..CallStates::NONE };
         // SAFETY: forwarded from the caller; `records` has a record per recorded scan, which
         // is all the kernel reads or writes through it, and is borrowed mutably for the call.
         unsafe { self.call(inputs, rows, range, (out, extra_outputs), states) }
@@ -250,14 +250,14 @@ impl NativeKernel {
 
     /// # Safety
     /// As [`NativeKernel::run`]; `reduce` is present exactly when the plan reduces its result;
-    /// `inline_scan_records`, when present, holds a record per inline scan.
+    /// `scan_records`, when present, holds a record per recorded scan.
     unsafe fn call(
         &self,
         inputs: &[Binding<'_>],
         rows: usize,
         range: RowRange,
         (out, extra_outputs): (OutputTarget, &[OutputTarget]),
-        CallStates { carries, reduce, inline_scan_records }: CallStates<'_>,
+        CallStates { carries, reduce, scan_records }: CallStates<'_>,
     ) {
         let plan = &self.plan;
         assert_eq!(inputs.len(), plan.program.inputs.len(), "one binding per input slot");
@@ -303,8 +303,8 @@ impl NativeKernel {
                 words[layout.extra_output(index, ExtraOutputWord::Values)] = extra.values as u64;
                 words[layout.extra_output(index, ExtraOutputWord::Bitmap)] = extra.bitmap as u64;
             }
-            if let Some(records) = inline_scan_records {
-                words[layout::INLINE_SCANS] = records.as_mut_ptr() as u64;
+            if let Some(records) = scan_records {
+                words[layout::SCAN_RECORDS] = records.as_mut_ptr() as u64;
             }
             words[layout::ROWS] = range.last as u64;
             words[layout::FIRST_ROW] = range.warm_from as u64;
@@ -379,15 +379,15 @@ impl NativeKernel {
 
 /// The states one kernel call starts from or writes, besides its rows: the carries of its
 /// `cummax`/`cummin` scans (empty, or one per `plan.scans` entry), its reduction's state
-/// (exactly for a reducing plan) and its inline scans' records.
+/// (exactly for a reducing plan) and its recorded scans' records.
 struct CallStates<'a> {
     carries: &'a [Option<Option<Scalar>>],
     reduce: Option<&'a mut ReduceCallState>,
-    inline_scan_records: Option<&'a mut [u64]>,
+    scan_records: Option<&'a mut [u64]>,
 }
 
 impl CallStates<'_> {
-    const NONE: CallStates<'static> = CallStates { carries: &[], reduce: None, inline_scan_records: None };
+    const NONE: CallStates<'static> = CallStates { carries: &[], reduce: None, scan_records: None };
 }
 
 /// The warm-up blocks' results: one block of values of up to 8 bytes.

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! word 0..8          ROWS, OUT_VALUES, OUT_VALID_BLOCK, OUT_BITMAP, FIRST_ROW, WRITE_FROM,
-//!                    DISCARD, INLINE_SCANS
+//!                    DISCARD, SCAN_RECORDS
 //! then per input     data, validity (a scalar's: 0 or 1), validity bit      (InputWord)
 //!                    offset, scalar bits or a packed column's data bit offset
 //! then per buffer    values, validity, halo in rows                         (BufferWord)
@@ -35,25 +35,27 @@ pub(crate) const WRITE_FROM: usize = 5;
 /// Word 6: scratch for one block of warm-up results, `BLOCK_ROWS` values of 8 bytes (unused
 /// when `WRITE_FROM == FIRST_ROW`).
 pub(crate) const DISCARD: usize = 6;
-/// Word 7: 0, or the address of the inline scans' records ([`InlineScanRecord`]): the word
-/// [`INLINE_SCAN_MODE`], then one record per inline scan (`LoopPlan::inline_scans` order).
+/// Word 7: 0, or the address of the recorded scans' records ([`ScanRecord`]): the word
+/// [`SCAN_RECORD_MODE`], then one record per recorded scan (`LoopPlan::recorded_scans`: the
+/// inline scans in `LoopPlan::inline_scans` order, then the runtime `ema`s).
 /// At the first written row (`WRITE_FROM`) the kernel either records each scan's state
 /// there (mode 0) or starts each scan from the recorded state (mode 1, a carry-in); after
 /// its last row it records each scan's final state. What `engine::speculated_scans` reads
 /// and writes to run an `ema` on several threads.
-pub(crate) const INLINE_SCANS: usize = 7;
+pub(crate) const SCAN_RECORDS: usize = 7;
 /// The words before the first input's.
 const HEADER_WORDS: usize = 8;
 
-/// Word 0 of the inline scans' records: 0 to record each scan's state at `WRITE_FROM`, 1 to
+/// Word 0 of the scans' records: 0 to record each scan's state at `WRITE_FROM`, 1 to
 /// start each scan there from its `Entry` words.
-pub(crate) const INLINE_SCAN_MODE: usize = 0;
+pub(crate) const SCAN_RECORD_MODE: usize = 0;
 
-/// The words of one inline scan's record, after [`INLINE_SCAN_MODE`]: its state at the
+/// The words of one recorded scan's record, after [`SCAN_RECORD_MODE`]: its state at the
 /// first written row and after the last row, each as the state's bits and whether a row has
 /// started it (0 or 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InlineScanRecord {
+pub(crate) enum ScanRecord {
+    /// Each `…Value` word is followed by its `…Started` word.
     EntryValue,
     EntryStarted,
     ExitValue,
@@ -61,19 +63,19 @@ pub(crate) enum InlineScanRecord {
 }
 const WORDS_PER_INLINE_SCAN: usize = 4;
 
-impl InlineScanRecord {
+impl ScanRecord {
     /// The word of scan `index`'s field in the records.
     pub(crate) fn word(self, index: usize) -> usize {
         let field = match self {
-            InlineScanRecord::EntryValue => 0,
-            InlineScanRecord::EntryStarted => 1,
-            InlineScanRecord::ExitValue => 2,
-            InlineScanRecord::ExitStarted => 3,
+            ScanRecord::EntryValue => 0,
+            ScanRecord::EntryStarted => 1,
+            ScanRecord::ExitValue => 2,
+            ScanRecord::ExitStarted => 3,
         };
         1 + index * WORDS_PER_INLINE_SCAN + field
     }
 
-    /// How many words the records of `scans` inline scans take.
+    /// How many words the records of `scans` recorded scans take.
     pub(crate) fn total_words(scans: usize) -> usize {
         1 + scans * WORDS_PER_INLINE_SCAN
     }

@@ -30,7 +30,7 @@
 
 use crate::codegen::RowRange;
 use crate::ir::column_semantics::CHUNK_ROWS;
-use crate::ir::{NodeKind, Program, Shape};
+use crate::ir::{NodeKind, Program, ScanOp, Shape};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 
@@ -208,6 +208,12 @@ impl Drop for CloseOnDrop<'_> {
 /// largest, over its nodes, of the lags and window warm-ups along any path. `None` when a
 /// cumulative op or `ema` carries state from row 0, or the result is a scalar.
 pub(super) fn warm_up(program: &Program) -> Option<usize> {
+    warm_up_with(program, ScanOp::warm_up)
+}
+
+/// [`warm_up`] with each scan's own warm-up as `scan_warm_up` says (`None`: the scan carries
+/// state from row 0, and the loop has no warm-up): the lags and scan warm-ups along any path.
+pub(super) fn warm_up_with(program: &Program, scan_warm_up: impl Fn(ScanOp) -> Option<u64>) -> Option<usize> {
     if program.result_type().shape == Shape::Scalar {
         return None;
     }
@@ -217,7 +223,7 @@ pub(super) fn warm_up(program: &Program) -> Option<usize> {
         let rows = match node.kind {
             NodeKind::Input { .. } | NodeKind::Const(_) => 0,
             NodeKind::Lag { value, k } => of(value).saturating_add(u64::from(k)),
-            NodeKind::Scan { op, arg } => of(arg).saturating_add(op.warm_up()?),
+            NodeKind::Scan { op, arg } => of(arg).saturating_add(scan_warm_up(op)?),
             kind => kind.operands().into_iter().map(of).max().unwrap_or(0),
         };
         reach.push(rows);
@@ -340,6 +346,22 @@ mod tests {
         assert_eq!(firsts, [0, 128]);
         let firsts: Vec<usize> = seven.ranges(640, Some(0), heavy).iter().map(|range| range.first).collect();
         assert_eq!(firsts, (0..640).step_by(64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_loops_emas_cost_one_chain_and_a_little_more_each() {
+        let plan_of = |source: &str| {
+            let mut schema = crate::check::Schema::new();
+            schema.insert("x", crate::types::Type::column(crate::types::Elem::F64));
+            let ast = crate::syntax::parse_program(source).unwrap();
+            let program = crate::passes::optimize(crate::check::check(&ast, &schema).unwrap()).unwrap();
+            crate::passes::fuse_loops::plan(&program, &[crate::passes::fuse_loops::InputForm::default()])
+        };
+        let cost = |source: &str| Cost::of(&plan_of(source)).0;
+        assert!((cost("ema(x, 0.1)") - 1.5).abs() < 1e-9, "{}", cost("ema(x, 0.1)"));
+        // Two chains side by side and a subtraction: 1.5 + 0.3 + 0.1, not 1.5 + 1.5 + 0.1.
+        let macd = cost("ema(x, 2/13) - ema(x, 2/27)");
+        assert!((macd - 1.9).abs() < 1e-9, "{macd}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! there, every later row has the single thread's bits too. The kernel records each range's
 //! `ema` states — those in its row loop (`LoopPlan::inline_scans`) and those it advances by
 //! runtime calls (over nulls: `LoopPlan::records_runtime_scans`) — at its first written row
-//! and after its last (`layout::INLINE_SCANS`); range `r` is right
+//! and after its last (`layout::SCAN_RECORDS`); range `r` is right
 //! when its recorded entry equals range `r − 1`'s exit (itself proved right first). A range
 //! that is not is run again with the previous exit as its carry-in, which makes it right by
 //! construction. Nothing else in the loop may carry state across its first row: every scan
@@ -25,8 +25,8 @@
 //! the warm-up could not forget) and costs one range's time when it happens.
 
 use super::Fused;
-use super::parallel::Parallelism;
-use crate::codegen::layout::{INLINE_SCAN_MODE, InlineScanRecord};
+use super::parallel::{self, Parallelism};
+use crate::codegen::layout::{SCAN_RECORD_MODE, ScanRecord};
 use crate::codegen::{OutputTarget, RowRange};
 use crate::column::Binding;
 use crate::ir::{NodeKind, ScanOp, Shape};
@@ -45,32 +45,20 @@ pub(super) fn warm_up(plan: &LoopPlan) -> Option<usize> {
     {
         return None;
     }
-    // Per node: the rows before a row its value reads, with each `ema` read back over its
-    // warm-up, and whether an `ema` feeds it.
-    let mut reach: Vec<u64> = Vec::with_capacity(program.nodes.len());
-    let mut from_scan: Vec<bool> = Vec::with_capacity(program.nodes.len());
-    for node in &program.nodes {
-        let operands = node.kind.operands();
-        let of = |reach: &[u64]| operands.iter().map(|id| reach[id.index()]).max().unwrap_or(0);
-        let fed = operands.iter().any(|id| from_scan[id.index()]);
-        let (rows, scanned) = match node.kind {
-            NodeKind::Lag { value, k } => {
-                if from_scan[value.index()] {
-                    return None;
-                }
-                (reach[value.index()].saturating_add(u64::from(k)), false)
-            }
-            NodeKind::Scan { op: ScanOp::Ema { alpha_bits }, arg } => {
-                (reach[arg.index()].saturating_add(ema_warm_up(f64::from_bits(alpha_bits))), true)
-            }
-            // Any other scan is refused above (it is a runtime call that is not an `ema`).
-            NodeKind::Scan { .. } => return None,
-            _ => (of(&reach), fed),
-        };
-        reach.push(rows);
-        from_scan.push(scanned);
+    // No lag may read a value an `ema` feeds: its halo would come from the guessed states.
+    let mut from_ema = vec![false; program.nodes.len()];
+    for (index, node) in program.nodes.iter().enumerate() {
+        match node.kind {
+            NodeKind::Lag { value, .. } if from_ema[value.index()] => return None,
+            NodeKind::Scan { .. } => from_ema[index] = true,
+            kind => from_ema[index] = kind.operands().iter().any(|id| from_ema[id.index()]),
+        }
     }
-    usize::try_from(reach.into_iter().max().unwrap_or(0)).ok()
+    // Lags plus each `ema`'s warm-up along any path; any other scan is refused above.
+    parallel::warm_up_with(program, |op| match op {
+        ScanOp::Ema { alpha_bits } => Some(ema_warm_up(f64::from_bits(alpha_bits))),
+        _ => None,
+    })
 }
 
 /// The warm-up of one `ema(x, α)`: `53·ln 2 / −ln(1 − α)` rows shrink a difference as large
@@ -88,8 +76,7 @@ fn ema_warm_up(alpha: f64) -> u64 {
 
 /// Runs `fused` over `ranges` (from [`Parallelism::ranges`] with [`warm_up`]'s warm-up) on
 /// the pool, then checks the ranges in row order and runs again each one whose `ema`s did not
-/// start from the state the previous range left (see the module comment). Returns how many
-/// ranges ran again.
+/// start from the state the previous range left (see the module comment).
 ///
 /// # Safety
 /// As `NativeKernel::run` for every range; the ranges are disjoint with edges on 64-row
@@ -102,50 +89,39 @@ pub(super) unsafe fn run(
     out: OutputTarget,
     extra_outputs: &[OutputTarget],
     parallelism: Parallelism,
-) -> usize {
+) {
     let scans = fused.plan().recorded_scans();
-    let words = InlineScanRecord::total_words(scans);
+    let words = ScanRecord::total_words(scans);
     let mut records: Vec<Vec<u64>> = parallelism.run(ranges, |range| {
         let mut records = vec![0; words];
         // SAFETY: forwarded from the caller; the ranges are disjoint with 64-row edges.
-        unsafe {
-            fused.run_with_inline_scan_records((inputs, rows), range, (out, extra_outputs), &mut records)
-        };
+        unsafe { fused.run_with_scan_records((inputs, rows), range, (out, extra_outputs), &mut records) };
         records
     });
-    let mut reruns = 0;
+    // A scan's state in its record: its value word and the `started` word after it.
+    let state = |part: ScanRecord, scan: usize| part.word(scan)..part.word(scan) + 2;
     for index in 1..ranges.len() {
         let (before, after) = records.split_at_mut(index);
         let (previous, current) = (&before[index - 1], &mut after[0]);
         let agrees = (0..scans).all(|scan| {
-            previous[InlineScanRecord::ExitValue.word(scan)]
-                == current[InlineScanRecord::EntryValue.word(scan)]
-                && previous[InlineScanRecord::ExitStarted.word(scan)]
-                    == current[InlineScanRecord::EntryStarted.word(scan)]
+            previous[state(ScanRecord::ExitValue, scan)] == current[state(ScanRecord::EntryValue, scan)]
         });
         if agrees {
             continue;
         }
-        current[INLINE_SCAN_MODE] = 1;
+        current[SCAN_RECORD_MODE] = 1;
         for scan in 0..scans {
-            current[InlineScanRecord::EntryValue.word(scan)] =
-                previous[InlineScanRecord::ExitValue.word(scan)];
-            current[InlineScanRecord::EntryStarted.word(scan)] =
-                previous[InlineScanRecord::ExitStarted.word(scan)];
+            current[state(ScanRecord::EntryValue, scan)]
+                .copy_from_slice(&previous[state(ScanRecord::ExitValue, scan)]);
         }
         // SAFETY: forwarded from the caller; every range has finished, so this thread alone
         // writes the range's rows.
-        unsafe {
-            fused.run_with_inline_scan_records((inputs, rows), ranges[index], (out, extra_outputs), current)
-        };
-        reruns += 1;
+        unsafe { fused.run_with_scan_records((inputs, rows), ranges[index], (out, extra_outputs), current) };
+        #[cfg(test)]
+        RERUNS.set(RERUNS.get() + 1);
     }
     #[cfg(test)]
-    {
-        RERUNS.set(RERUNS.get() + reruns);
-        RUNS.set(RUNS.get() + 1);
-    }
-    reruns
+    RUNS.set(RUNS.get() + 1);
 }
 
 #[cfg(test)]

@@ -175,7 +175,7 @@ impl LoopPlan {
         self.nullable[self.program.result.index()]
     }
 
-    /// Whether the kernel records its runtime scans' states too (`layout::INLINE_SCANS`, after
+    /// Whether the kernel records its runtime scans' states too (`layout::SCAN_RECORDS`, after
     /// the inline scans' records, in [`LoopPlan::scans`] order): when there are some and
     /// every one is an `ema`, whose state is one value (`engine::speculated_scans`).
     pub fn records_runtime_scans(&self) -> bool {
@@ -190,7 +190,7 @@ impl LoopPlan {
     }
 
     /// The scans computed inside row loops ([`is_inline_scan`]), in stage order: the order of
-    /// their state slots in the kernel and of their records (`layout::INLINE_SCANS`).
+    /// their state slots in the kernel and of their records (`layout::SCAN_RECORDS`).
     pub fn inline_scans(&self) -> impl Iterator<Item = (NodeId, ScanOp)> + '_ {
         self.stages
             .iter()

@@ -257,8 +257,8 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
 }
 
 /// `fusejit_record_scan_state`: an `ema`'s running state and `record`'s two words — the
-/// value's bits and whether a row has started it (0 or 1), as an inline scan's record
-/// (`codegen::layout::InlineScanRecord`). With `carry_in` 0 the state is written into the
+/// value's bits and whether a row has started it (0 or 1), as any recorded scan's record
+/// (`codegen::layout::ScanRecord`). With `carry_in` 0 the state is written into the
 /// words; otherwise the state becomes what the words say. A scan that is not an `ema` is left
 /// alone and records the impossible "started" word 2, which matches no other record.
 ///

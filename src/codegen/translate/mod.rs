@@ -11,7 +11,7 @@
 //! semantics mirror `ir::semantics` operation for operation; the differential tests hold them
 //! to the same bits.
 
-use super::layout::{self, ArgLayout, BufferWord, InlineScanRecord, InputWord};
+use super::layout::{self, ArgLayout, BufferWord, InputWord, ScanRecord};
 use super::runtime_functions::{RuntimeFunction, RuntimeRefs};
 use crate::ir::{Elem, NodeId, NodeKind, ScanOp, Shape};
 use crate::passes::fuse_loops::{LONG_HALO_ROWS, LoopPlan};
@@ -160,7 +160,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             translator.write_scalar_result();
         } else {
             translator.block_loop();
-            translator.record_inline_scan_exits();
+            translator.record_scan_exits();
         }
         translator.builder.ins().return_(&[]);
         translator.builder.seal_all_blocks();
@@ -191,61 +191,61 @@ impl<'p, 'b> Translator<'p, 'b> {
 
     /// At the top of a block starting at `start`, for a plan whose scans the kernel records
     /// (`LoopPlan::recorded_scans`) and whose caller passed their records
-    /// (`layout::INLINE_SCANS`): at the first written row, record each scan's state there, or
+    /// (`layout::SCAN_RECORDS`): at the first written row, record each scan's state there, or
     /// start each scan from the recorded state (a carry-in), as the records' mode says.
-    fn sync_inline_scans_at_write_from(&mut self, start: Value, write_from: Value) {
+    fn sync_scan_records_at_write_from(&mut self, start: Value, write_from: Value) {
         if self.plan.recorded_scans() == 0 {
             return;
         }
-        let records = self.arg(layout::INLINE_SCANS);
+        let records = self.arg(layout::SCAN_RECORDS);
         let at_write_from = self.builder.ins().icmp(IntCC::Equal, start, write_from);
         let passed = self.builder.ins().icmp_imm_u(IntCC::NotEqual, records, 0);
         let sync = self.builder.ins().band(at_write_from, passed);
         let (sync_block, merge) = (self.builder.create_block(), self.builder.create_block());
         self.builder.ins().brif(sync, sync_block, &[], merge, &[]);
         self.builder.switch_to_block(sync_block);
-        let mode = self.builder.ins().load(types::I64, self.flags, records, word(layout::INLINE_SCAN_MODE));
+        let mode = self.builder.ins().load(types::I64, self.flags, records, word(layout::SCAN_RECORD_MODE));
         let (carry_in, record) = (self.builder.create_block(), self.builder.create_block());
         self.builder.ins().brif(mode, carry_in, &[], record, &[]);
         let slots = self.ordered_inline_scan_slots();
         self.builder.switch_to_block(carry_in);
         for (index, &slot) in slots.iter().enumerate() {
-            let value_word = word(InlineScanRecord::EntryValue.word(index));
-            let started_word = word(InlineScanRecord::EntryStarted.word(index));
+            let value_word = word(ScanRecord::EntryValue.word(index));
+            let started_word = word(ScanRecord::EntryStarted.word(index));
             let value = self.builder.ins().load(types::F64, self.flags, records, value_word);
             let started = self.builder.ins().load(types::I64, self.flags, records, started_word);
             let started = self.builder.ins().icmp_imm_u(IntCC::NotEqual, started, 0);
             self.builder.ins().stack_store(types::I64, value, slot, 0);
             self.builder.ins().stack_store(types::I64, started, slot, 8);
         }
-        self.record_runtime_scans(records, InlineScanRecord::EntryValue, true);
+        self.record_runtime_scans(records, ScanRecord::EntryValue, true);
         self.builder.ins().jump(merge, &[]);
         self.builder.switch_to_block(record);
-        self.record_inline_scans(records, InlineScanRecord::EntryValue, InlineScanRecord::EntryStarted);
-        self.record_runtime_scans(records, InlineScanRecord::EntryValue, false);
+        self.record_inline_scans(records, ScanRecord::EntryValue, ScanRecord::EntryStarted);
+        self.record_runtime_scans(records, ScanRecord::EntryValue, false);
         self.builder.ins().jump(merge, &[]);
         self.builder.switch_to_block(merge);
     }
 
     /// After the last row, for a caller that passed the records: each recorded scan's final
     /// state into them.
-    fn record_inline_scan_exits(&mut self) {
+    fn record_scan_exits(&mut self) {
         if self.plan.recorded_scans() == 0 {
             return;
         }
-        let records = self.arg(layout::INLINE_SCANS);
+        let records = self.arg(layout::SCAN_RECORDS);
         let passed = self.builder.ins().icmp_imm_u(IntCC::NotEqual, records, 0);
         let (record, merge) = (self.builder.create_block(), self.builder.create_block());
         self.builder.ins().brif(passed, record, &[], merge, &[]);
         self.builder.switch_to_block(record);
-        self.record_inline_scans(records, InlineScanRecord::ExitValue, InlineScanRecord::ExitStarted);
-        self.record_runtime_scans(records, InlineScanRecord::ExitValue, false);
+        self.record_inline_scans(records, ScanRecord::ExitValue, ScanRecord::ExitStarted);
+        self.record_runtime_scans(records, ScanRecord::ExitValue, false);
         self.builder.ins().jump(merge, &[]);
         self.builder.switch_to_block(merge);
     }
 
     /// Each inline scan's state, from its slot into its `value` and `started` record words.
-    fn record_inline_scans(&mut self, records: Value, value: InlineScanRecord, started: InlineScanRecord) {
+    fn record_inline_scans(&mut self, records: Value, value: ScanRecord, started: ScanRecord) {
         for (index, slot) in self.ordered_inline_scan_slots().into_iter().enumerate() {
             let state = self.builder.ins().stack_load(types::I64, types::F64, slot, 0);
             let is_started = self.builder.ins().stack_load(types::I64, types::I8, slot, 8);
@@ -258,7 +258,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// Each runtime scan's state (every one an `ema`: `LoopPlan::records_runtime_scans`) into
     /// its `value` record words and the next, or, for a carry-in, from them, through
     /// `fusejit_record_scan_state`. Their records follow the inline scans'.
-    fn record_runtime_scans(&mut self, records: Value, value: InlineScanRecord, carry_in: bool) {
+    fn record_runtime_scans(&mut self, records: Value, value: ScanRecord, carry_in: bool) {
         if !self.plan.records_runtime_scans() {
             return;
         }

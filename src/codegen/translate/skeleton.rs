@@ -76,7 +76,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         let remaining = self.builder.ins().isub(end, start);
         let block_rows = self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64);
         let len = self.builder.ins().smin(remaining, block_rows);
-        self.sync_inline_scans_at_write_from(start, write_from);
+        self.sync_scan_records_at_write_from(start, write_from);
         self.block = Some((start, writing));
         let last = self.plan.stages.len() - 1;
         let mut paired = false;
