@@ -2178,6 +2178,34 @@ impl FloatScanState {
                 let (mut prefix, mut shift, mut offset) = (self.power_prefix, self.shift, self.offset);
                 let mut done = 0;
                 while done < len {
+                    // Four whole blocks at a time after a block of valid finite rows
+                    // (`window_sum_groups`), as far as their rows and means are finite.
+                    if !NULLS
+                        && offset == 0
+                        && len - done >= 4 * w
+                        && let Some(block_shift) = self.block_shift
+                        && self.power_sums.len() == w + 1
+                        && self
+                            .power_sums
+                            .iter()
+                            .enumerate()
+                            .all(|(j, sums)| sums.finite as usize == w - j && sums.non_finite == 0)
+                    {
+                        let mut block_shift = block_shift;
+                        let fed = window_sum_groups::std_block_groups(
+                            &values[done..],
+                            &mut out[done..],
+                            w,
+                            (&mut self.power_sums, &mut block_shift),
+                            &mut self.group_scratch,
+                        );
+                        if let Some((rows, last_prefix, last_shift)) = fed {
+                            (prefix, shift, self.block_shift) =
+                                (last_prefix, Some(last_shift), Some(block_shift));
+                            done += rows;
+                            continue;
+                        }
+                    }
                     let rows = if offset == 0 && len - done >= w {
                         // A whole block: its sums first, then the divisions and square roots
                         // of every row at once, in a loop the compiler vectorises.
@@ -3526,24 +3554,36 @@ mod tests {
     /// Whole blocks fed four at a time (`window_sum_groups`, where the CPU has AVX2) give the
     /// bits of feeding rows: every window length about the transposes' quads (a remainder of
     /// 0–3 rows), specials in the groups, and a run of every-valid rows after a block with
-    /// nulls, which `msum` takes in groups and `mavg` (whose windows then hold fewer rows)
-    /// does not.
+    /// nulls, which `msum` takes in groups and `mavg` and `mstd` (whose windows then hold
+    /// fewer rows) do not; for `mstd`, also finite values whose block means overflow (a
+    /// group it refuses) and values far from zero (where its shifts matter).
     #[test]
     fn whole_blocks_fed_four_at_a_time_give_the_bits_of_feeding_rows() {
-        let column: Vec<Option<f64>> = (0..2400)
-            .map(|i| match i {
-                // Nulls only in the first piece's last rows.
-                290..300 if i % 3 == 0 => None,
-                1000 => Some(f64::INFINITY),
-                1300 => Some(f64::NAN),
-                1700 => Some(f64::NEG_INFINITY),
-                _ if i % 11 == 4 => Some(-0.0),
-                _ => Some(1e3 + (i as f64 * 0.37).sin() * 250.0 + (i % 7) as f64 * 1e-9),
-            })
-            .collect();
+        let special = |i: usize| match i {
+            // Nulls only in the first piece's last rows.
+            290..300 if i.is_multiple_of(3) => Some(None),
+            1000 => Some(Some(f64::INFINITY)),
+            1300 => Some(Some(f64::NAN)),
+            1700 => Some(Some(f64::NEG_INFINITY)),
+            _ if i % 11 == 4 => Some(Some(-0.0)),
+            _ => None,
+        };
+        let column = |value: &dyn Fn(usize) -> f64| -> Vec<Option<f64>> {
+            (0..2400).map(|i| special(i).unwrap_or_else(|| Some(value(i)))).collect()
+        };
+        let near_zero = column(&|i| 1e3 + (i as f64 * 0.37).sin() * 250.0 + (i % 7) as f64 * 1e-9);
+        let far = column(&|i| match i {
+            600..700 => 1.25e308 - i as f64 * 1e300,
+            _ => 3e9 + (i as f64 * 0.37).sin() * 0.5 + (i % 7) as f64 * 1e-7,
+        });
         for w in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 20, 33, 64] {
-            for op in [ScanOp::MSum { w }, ScanOp::MAvg { w }] {
-                let whole = scanned(op, &column);
+            for (op, column) in [
+                (ScanOp::MSum { w }, &near_zero),
+                (ScanOp::MAvg { w }, &near_zero),
+                (ScanOp::MStd { w }, &near_zero),
+                (ScanOp::MStd { w }, &far),
+            ] {
+                let whole = scanned(op, column);
                 for pieces in [&[300usize, 2100][..], &[300, 4 * w as usize, 2100 - 4 * w as usize]] {
                     let mut state = FloatScanState::new(op);
                     let (mut got, mut start) = (Vec::new(), 0);

@@ -1,5 +1,6 @@
-//! Whole `msum`/`mavg` blocks of every-valid rows four at a time, one AVX2 lane per block:
-//! the additions of [`super::sum_whole_block`], in its order, without its latency.
+//! Whole `msum`/`mavg`/`mstd` blocks of every-valid rows four at a time, one AVX2 lane per
+//! block: the operations of [`super::sum_whole_block`] and [`super::std_whole_block`], in
+//! their order, without their latency.
 //!
 //! A whole block's rows need two dependency chains, its prefix and its suffix, one addition
 //! a row each; one block at a time, a row waits for an addition's latency. The blocks of a
@@ -9,6 +10,7 @@
 //! for the first) from the suffixes just stored. Rows move between a block's consecutive
 //! rows and the lanes by 4 × 4 transposes.
 
+use super::PowerSums;
 #[cfg(target_arch = "x86_64")]
 use super::SUM_IDENTITY;
 
@@ -18,6 +20,72 @@ use super::SUM_IDENTITY;
 /// before it, which the CPU cannot forward.)
 #[cfg(target_arch = "x86_64")]
 const ROW_SLOTS: usize = 4;
+
+// Macros rather than closures, which could stay out of line and leave the AVX2 code; used
+// only inside `#[target_feature(enable = "avx2")]` functions.
+//
+// Four f64s at `at` in a slice, without a bounds check per access. Every use passes an `at`
+// with `at + 4 ≤ slice.len()`, by the lengths its function asserts: `values` and `out` at
+// `block · w + k` with `k + 4 ≤ quads ≤ w` and `block < 4` (so ≤ 4w); the scratch rows at
+// `j · slots (+ 4)` with `j ≤ w`; `lanes` at 0.
+#[cfg(target_arch = "x86_64")]
+macro_rules! load {
+    ($slice:expr, $at:expr) => {{
+        let (slice, at): (&[f64], usize) = (&$slice[..], $at);
+        debug_assert!(at + 4 <= slice.len());
+        // SAFETY: `at + 4 ≤ slice.len()` (above), so the four f64s lie in `slice`; the
+        // load is unaligned.
+        unsafe { _mm256_loadu_pd(slice.as_ptr().add(at)) }
+    }};
+}
+#[cfg(target_arch = "x86_64")]
+macro_rules! store {
+    ($slice:expr, $at:expr, $value:expr) => {{
+        let value = $value;
+        let (slice, at): (&mut [f64], usize) = (&mut $slice[..], $at);
+        debug_assert!(at + 4 <= slice.len());
+        // SAFETY: as for `load`: the four f64s lie in `slice`, borrowed mutably here.
+        unsafe { _mm256_storeu_pd(slice.as_mut_ptr().add(at), value) }
+    }};
+}
+// Row `k` of the four w-row blocks of `values`, one block a lane.
+#[cfg(target_arch = "x86_64")]
+macro_rules! gather {
+    ($values:expr, $w:expr, $k:expr) => {{
+        let (values, w, k): (&[f64], usize, usize) = (&$values[..], $w, $k);
+        _mm256_setr_pd(values[k], values[w + k], values[2 * w + k], values[3 * w + k])
+    }};
+}
+// Four registers of four lanes transposed: rows `k .. k + 4` of the four blocks (a block a
+// register) become a row a register, a block a lane, and four rows of results become each
+// block's four consecutive results.
+#[cfg(target_arch = "x86_64")]
+macro_rules! transpose {
+    ($a:expr) => {{
+        let a: [__m256d; 4] = $a;
+        let (t0, t1) = (_mm256_unpacklo_pd(a[0], a[1]), _mm256_unpackhi_pd(a[0], a[1]));
+        let (t2, t3) = (_mm256_unpacklo_pd(a[2], a[3]), _mm256_unpackhi_pd(a[2], a[3]));
+        [
+            _mm256_permute2f128_pd::<0x20>(t0, t2),
+            _mm256_permute2f128_pd::<0x20>(t1, t3),
+            _mm256_permute2f128_pd::<0x31>(t0, t2),
+            _mm256_permute2f128_pd::<0x31>(t1, t3),
+        ]
+    }};
+}
+// Rows `k .. k + 4` of the four w-row blocks of `values`, a row a register, a block a lane.
+#[cfg(target_arch = "x86_64")]
+macro_rules! rows_of {
+    ($values:expr, $w:expr, $k:expr) => {{
+        let (values, w, k): (&[f64], usize, usize) = (&$values[..], $w, $k);
+        transpose!([
+            load!(values, k),
+            load!(values, w + k),
+            load!(values, 2 * w + k),
+            load!(values, 3 * w + k)
+        ])
+    }};
+}
 
 /// Whether this CPU runs the groups (AVX2).
 pub(super) fn available() -> bool {
@@ -101,63 +169,6 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     use std::arch::x86_64::*;
     assert!(values.len() == 4 * w && out.len() == 4 * w && previous.len() == w + 1);
     assert!(rows.len() == (w + 1) * ROW_SLOTS);
-    // Macros rather than closures, which could stay out of line and leave the AVX2 code.
-    // Four f64s at `at` in a slice, without a bounds check per access. Every use below
-    // passes an `at` with `at + 4 ≤ slice.len()`, by the lengths asserted above: `values`
-    // and `out` at `block · w + k` with `k + 4 ≤ quads ≤ w` and `block < 4` (so ≤ 4w);
-    // `rows` at `j · ROW_SLOTS` with `j ≤ w`; `lanes` at 0.
-    macro_rules! load {
-        ($slice:expr, $at:expr) => {{
-            let (slice, at): (&[f64], usize) = (&$slice[..], $at);
-            debug_assert!(at + 4 <= slice.len());
-            // SAFETY: `at + 4 ≤ slice.len()` (above), so the four f64s lie in `slice`; the
-            // load is unaligned.
-            unsafe { _mm256_loadu_pd(slice.as_ptr().add(at)) }
-        }};
-    }
-    macro_rules! store {
-        ($slice:expr, $at:expr, $value:expr) => {{
-            let value = $value;
-            let (slice, at): (&mut [f64], usize) = (&mut $slice[..], $at);
-            debug_assert!(at + 4 <= slice.len());
-            // SAFETY: as for `load`: the four f64s lie in `slice`, borrowed mutably here.
-            unsafe { _mm256_storeu_pd(slice.as_mut_ptr().add(at), value) }
-        }};
-    }
-    // Row `k` of the four blocks, one block a lane.
-    macro_rules! gather {
-        ($k:expr) => {{
-            let k = $k;
-            _mm256_setr_pd(values[k], values[w + k], values[2 * w + k], values[3 * w + k])
-        }};
-    }
-    // Four registers of four lanes transposed: rows `k .. k + 4` of the four blocks (a block a
-    // register) become a row a register, a block a lane, and four rows of results become each
-    // block's four consecutive results.
-    macro_rules! transpose {
-        ($a:expr) => {{
-            let a: [__m256d; 4] = $a;
-            let (t0, t1) = (_mm256_unpacklo_pd(a[0], a[1]), _mm256_unpackhi_pd(a[0], a[1]));
-            let (t2, t3) = (_mm256_unpacklo_pd(a[2], a[3]), _mm256_unpackhi_pd(a[2], a[3]));
-            [
-                _mm256_permute2f128_pd::<0x20>(t0, t2),
-                _mm256_permute2f128_pd::<0x20>(t1, t3),
-                _mm256_permute2f128_pd::<0x31>(t0, t2),
-                _mm256_permute2f128_pd::<0x31>(t1, t3),
-            ]
-        }};
-    }
-    macro_rules! rows_of {
-        ($k:expr) => {{
-            let k = $k;
-            transpose!([
-                load!(values, k),
-                load!(values, w + k),
-                load!(values, 2 * w + k),
-                load!(values, 3 * w + k),
-            ])
-        }};
-    }
     // Whole quads of rows from offset 0; the last `w % 4` rows one at a time.
     let quads = w / 4 * 4;
 
@@ -165,11 +176,11 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     let mut suffix = _mm256_set1_pd(SUM_IDENTITY);
     store!(rows, w * ROW_SLOTS, suffix);
     for j in (quads..w).rev() {
-        suffix = _mm256_add_pd(suffix, gather!(j));
+        suffix = _mm256_add_pd(suffix, gather!(values, w, j));
         store!(rows, j * ROW_SLOTS, suffix);
     }
     for k in (0..quads).step_by(4).rev() {
-        let four = rows_of!(k);
+        let four = rows_of!(values, w, k);
         for i in (0..4).rev() {
             suffix = _mm256_add_pd(suffix, four[i]);
             store!(rows, (k + i) * ROW_SLOTS, suffix);
@@ -191,7 +202,7 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
         }};
     }
     for k in (0..quads).step_by(4) {
-        let four = rows_of!(k);
+        let four = rows_of!(values, w, k);
         let mut results = [_mm256_setzero_pd(); 4];
         for i in 0..4 {
             prefix = _mm256_add_pd(prefix, four[i]);
@@ -202,7 +213,7 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
         }
     }
     for k in quads..w {
-        prefix = _mm256_add_pd(prefix, gather!(k));
+        prefix = _mm256_add_pd(prefix, gather!(values, w, k));
         let mut lanes = [0.0; 4];
         store!(lanes, 0, result!(prefix, k));
         for (block, value) in lanes.into_iter().enumerate() {
@@ -217,4 +228,188 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     let mut lanes = [0.0; 4];
     store!(lanes, 0, prefix);
     lanes[3]
+}
+
+/// The slots of an `mstd` scratch row: the four blocks' suffix power sums at one offset,
+/// `Σ(x − K)` in the first register, `Σ(x − K)²` in the second.
+#[cfg(target_arch = "x86_64")]
+const STD_ROW_SLOTS: usize = 8;
+
+/// Feeds whole groups of four w-row blocks of `values` (from a block's first row) of an
+/// `mstd` whose previous block's suffix power sums are `previous` (`w + 1` of them, every row
+/// of that block valid and finite) and whose mean is `block_shift`, into `out`, with the bits
+/// of [`super::std_whole_block`]'s clean path block after block, until fewer than `4w` rows
+/// are left or a group holds a non-finite value or mean (which the caller then feeds one
+/// block at a time). `previous` and `block_shift` then hold the last fed block's. Returns the
+/// rows fed, the last block's prefix and its shift; None — feeding nothing — where no group
+/// was fed (or the CPU lacks AVX2).
+pub(super) fn std_block_groups(
+    values: &[f64],
+    out: &mut [f64],
+    w: usize,
+    (previous, block_shift): (&mut [PowerSums], &mut f64),
+    scratch: &mut Vec<f64>,
+) -> Option<(usize, PowerSums, f64)> {
+    assert!(w > 0 && values.len() == out.len() && previous.len() == w + 1);
+    if !available() {
+        return None;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        scratch.resize((w + 1) * STD_ROW_SLOTS, SUM_IDENTITY);
+        let mut fed = None;
+        for (group, results) in values.chunks_exact(4 * w).zip(out.chunks_exact_mut(4 * w)) {
+            // SAFETY: the CPU has AVX2 (`available`).
+            let Some((prefix, shift, mean)) =
+                (unsafe { std_block_group_avx2(group, results, w, previous, *block_shift, scratch) })
+            else {
+                break;
+            };
+            *block_shift = mean;
+            let rows = fed.map_or(0, |(rows, _, _)| rows) + 4 * w;
+            fed = Some((rows, prefix, shift));
+        }
+        fed
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (scratch, block_shift);
+        None
+    }
+}
+
+/// One group of [`std_block_groups`]: `values` and `out` hold four w-row blocks, `rows` the
+/// scratch rows (`(w + 1) · STD_ROW_SLOTS`). Lane `l` of every register is block `l`. First
+/// each block's mean (its rows summed in order from −0, ÷ w: `FiniteMean`); if one is not
+/// finite — a block holds an infinity or a NaN, whose sum is then one, or its finite sum
+/// overflows — nothing is written and the result is None. Then, as
+/// `std_whole_block` does for one block: the suffix power sums about the block's own mean
+/// (rows `w − 1` down to 0), and the prefix about the block before's mean (`shift` for
+/// block 0, the previous lane's mean for the others), each row's result
+/// `√(max(n·S2 − S1², 0) / n²)` with `n = w` and the sums `prefix + before`, `before` the
+/// suffix sums at `k + 1` of the block before it (`previous` for block 0, which then receives
+/// the last block's). Returns the last block's prefix, its shift and its mean.
+///
+/// # Safety
+/// The CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn std_block_group_avx2(
+    values: &[f64],
+    out: &mut [f64],
+    w: usize,
+    previous: &mut [PowerSums],
+    shift: f64,
+    rows: &mut [f64],
+) -> Option<(PowerSums, f64, f64)> {
+    use std::arch::x86_64::*;
+    assert!(values.len() == 4 * w && out.len() == 4 * w && previous.len() == w + 1);
+    assert!(rows.len() == (w + 1) * STD_ROW_SLOTS);
+    let quads = w / 4 * 4;
+    let count = w as f64;
+
+    // The means.
+    let mut sum = _mm256_set1_pd(SUM_IDENTITY);
+    for k in (0..quads).step_by(4) {
+        for row in rows_of!(values, w, k) {
+            sum = _mm256_add_pd(sum, row);
+        }
+    }
+    for k in quads..w {
+        sum = _mm256_add_pd(sum, gather!(values, w, k));
+    }
+    let means = _mm256_div_pd(sum, _mm256_set1_pd(count));
+    let mut mean_lanes = [0.0; 4];
+    store!(mean_lanes, 0, means);
+    if !mean_lanes.iter().all(|mean| mean.is_finite()) {
+        return None;
+    }
+    // Each block's prefix shift: the mean of the block before it.
+    let shifts = _mm256_blend_pd::<1>(_mm256_permute4x64_pd::<0b10_01_00_00>(means), _mm256_set1_pd(shift));
+
+    // `PowerSums::push_finite` of a row about `$shift`: d = x − K, S1 += d, S2 += d·d.
+    macro_rules! push {
+        ($s1:ident, $s2:ident, $x:expr, $shift:expr) => {{
+            let d = _mm256_sub_pd($x, $shift);
+            $s1 = _mm256_add_pd($s1, d);
+            $s2 = _mm256_add_pd($s2, _mm256_mul_pd(d, d));
+        }};
+    }
+
+    // The suffixes: rows w − 1 down to 0, into `rows[j]`.
+    let empty = _mm256_set1_pd(SUM_IDENTITY);
+    let (mut s1, mut s2) = (empty, empty);
+    store!(rows, w * STD_ROW_SLOTS, s1);
+    store!(rows, w * STD_ROW_SLOTS + 4, s2);
+    for j in (quads..w).rev() {
+        push!(s1, s2, gather!(values, w, j), means);
+        store!(rows, j * STD_ROW_SLOTS, s1);
+        store!(rows, j * STD_ROW_SLOTS + 4, s2);
+    }
+    for k in (0..quads).step_by(4).rev() {
+        let four = rows_of!(values, w, k);
+        for i in (0..4).rev() {
+            push!(s1, s2, four[i], means);
+            store!(rows, (k + i) * STD_ROW_SLOTS, s1);
+            store!(rows, (k + i) * STD_ROW_SLOTS + 4, s2);
+        }
+    }
+
+    // The prefixes and the results: `PowerSums::std_with` with `n = w` (every window full).
+    let n = _mm256_set1_pd(count);
+    let n_squared = _mm256_set1_pd(count * count);
+    let zero = _mm256_setzero_pd();
+    let (mut p1, mut p2) = (empty, empty);
+    macro_rules! result {
+        ($k:expr) => {{
+            let k = $k;
+            // Every block's `before`: the suffixes at `k + 1` moved up a lane, the group's
+            // previous block's in lane 0.
+            macro_rules! before {
+                ($slot:expr, $first:expr) => {{
+                    let suffixes =
+                        _mm256_permute4x64_pd::<0b10_01_00_00>(load!(rows, (k + 1) * STD_ROW_SLOTS + $slot));
+                    _mm256_blend_pd::<1>(suffixes, _mm256_set1_pd($first))
+                }};
+            }
+            let total1 = _mm256_add_pd(p1, before!(0, previous[k + 1].s1));
+            let total2 = _mm256_add_pd(p2, before!(4, previous[k + 1].s2));
+            let spread = _mm256_sub_pd(_mm256_mul_pd(n, total2), _mm256_mul_pd(total1, total1));
+            _mm256_sqrt_pd(_mm256_div_pd(_mm256_max_pd(spread, zero), n_squared))
+        }};
+    }
+    for k in (0..quads).step_by(4) {
+        let four = rows_of!(values, w, k);
+        let mut results = [zero; 4];
+        for i in 0..4 {
+            push!(p1, p2, four[i], shifts);
+            results[i] = result!(k + i);
+        }
+        for (block, quad) in transpose!(results).into_iter().enumerate() {
+            store!(out, block * w + k, quad);
+        }
+    }
+    for k in quads..w {
+        push!(p1, p2, gather!(values, w, k), shifts);
+        let mut lanes = [0.0; 4];
+        store!(lanes, 0, result!(k));
+        for (block, value) in lanes.into_iter().enumerate() {
+            out[block * w + k] = value;
+        }
+    }
+
+    // The last block's suffixes are the next group's `before`.
+    for (j, entry) in previous.iter_mut().enumerate() {
+        *entry = PowerSums {
+            s1: rows[j * STD_ROW_SLOTS + 3],
+            s2: rows[j * STD_ROW_SLOTS + 4 + 3],
+            finite: (w - j) as u32,
+            non_finite: 0,
+        };
+    }
+    let (mut last1, mut last2) = ([0.0; 4], [0.0; 4]);
+    store!(last1, 0, p1);
+    store!(last2, 0, p2);
+    let prefix = PowerSums { s1: last1[3], s2: last2[3], finite: w as u32, non_finite: 0 };
+    Some((prefix, mean_lanes[2], mean_lanes[3]))
 }
