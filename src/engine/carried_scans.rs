@@ -151,8 +151,9 @@ impl CarryPlan {
         ranges: &[RowRange],
         parallelism: Parallelism,
     ) -> Vec<Vec<Option<Option<Scalar>>>> {
-        // Each range's own extremes, in parallel.
-        let extremes: Vec<Vec<Option<Scalar>>> = parallelism.run(ranges, |range| {
+        // Each range's own extremes, in parallel; the last range's carries into nothing.
+        let before_last = &ranges[..ranges.len().saturating_sub(1)];
+        let extremes: Vec<Vec<Option<Scalar>>> = parallelism.run(before_last, |range| {
             self.scans
                 .iter()
                 .map(|scan| {
@@ -202,6 +203,9 @@ impl CarryPlan {
             for ((so_far, value), scan) in carry.iter_mut().zip(range_extremes).zip(&self.scans) {
                 *so_far = combine(scan.op, *so_far, value);
             }
+        }
+        if !ranges.is_empty() {
+            carries.push(carry.iter().map(|value| Some(*value)).collect());
         }
         carries
     }
