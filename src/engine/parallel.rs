@@ -232,8 +232,8 @@ pub(super) fn warm_up_with(program: &Program, scan_warm_up: impl Fn(ScanOp) -> O
 }
 
 /// A loop's estimated time per row in nanoseconds, from its stages: enough to tell a
-/// memory-bound `x*a` (a tenth of a nanosecond a row, which a second thread speeds up only
-/// on millions of rows) from a `dlog` (two) or a window (several). On the development
+/// memory-bound `x*a` (its traffic, `STREAMING_LOOP`, which a second thread speeds up only
+/// from about a million rows) from a `dlog` (two) or a window (several). On the development
 /// machine a second thread made `x*a` faster only from about 1M rows (slower at 512K),
 /// `(x-y)*a+b` from about 800K, `dlog(x,1)*a+b` and the reductions from about 128K, and
 /// `mavg(x,20)` from about 64K (`examples/thread_threshold`, docs/PERFORMANCE.md).
@@ -245,6 +245,10 @@ impl Cost {
     pub(super) const REFERENCE: Cost = Cost(2.0);
     /// Reducing an input column where it lies (two passes over each 64-row chunk for `var`).
     pub(super) const REDUCE_COLUMN: Cost = Cost(1.0);
+    /// The least a row loop costs, however few its nodes: its columns' memory traffic. A
+    /// second thread made `x*a` faster from about the rows it made `(x-y)*a+b` faster
+    /// (three nodes, 0.3), on both machines measured (docs/PERFORMANCE.md, "Threads").
+    pub(super) const STREAMING_LOOP: Cost = Cost(0.3);
 
     /// The estimate for `plan`: per fused node a tenth of a nanosecond (half of one for a
     /// division, a remainder or a square root, and for their block calls; a centred
@@ -273,7 +277,7 @@ impl Cost {
             .iter()
             .map(|stage| match stage {
                 Stage::Loop { nodes, .. } => {
-                    (chain(nodes) + nodes.iter().map(node_cost).sum::<f64>()).max(0.1)
+                    (chain(nodes) + nodes.iter().map(node_cost).sum::<f64>()).max(Cost::STREAMING_LOOP.0)
                 }
                 Stage::BlockCall { function: BlockFunction::Divide | BlockFunction::SquareRoot, .. } => 0.5,
                 Stage::BlockCall { function: BlockFunction::CenteredDivide, .. } => 0.6,
@@ -348,20 +352,35 @@ mod tests {
         assert_eq!(firsts, (0..640).step_by(64).collect::<Vec<_>>());
     }
 
+    /// The loop plan of `source` over f64 columns `x` and `y`, each bound as a plain column.
+    fn plan_of(source: &str) -> crate::passes::fuse_loops::LoopPlan {
+        let mut schema = crate::check::Schema::new();
+        schema.insert("x", crate::types::Type::column(crate::types::Elem::F64));
+        schema.insert("y", crate::types::Type::column(crate::types::Elem::F64));
+        let ast = crate::syntax::parse_program(source).unwrap();
+        let program = crate::passes::optimize(crate::check::check(&ast, &schema).unwrap()).unwrap();
+        let forms = vec![crate::passes::fuse_loops::InputForm::default(); program.inputs.len()];
+        crate::passes::fuse_loops::plan(&program, &forms)
+    }
+
     #[test]
     fn a_loops_emas_cost_one_chain_and_a_little_more_each() {
-        let plan_of = |source: &str| {
-            let mut schema = crate::check::Schema::new();
-            schema.insert("x", crate::types::Type::column(crate::types::Elem::F64));
-            let ast = crate::syntax::parse_program(source).unwrap();
-            let program = crate::passes::optimize(crate::check::check(&ast, &schema).unwrap()).unwrap();
-            crate::passes::fuse_loops::plan(&program, &[crate::passes::fuse_loops::InputForm::default()])
-        };
         let cost = |source: &str| Cost::of(&plan_of(source)).0;
         assert!((cost("ema(x, 0.1)") - 1.5).abs() < 1e-9, "{}", cost("ema(x, 0.1)"));
         // Two chains side by side and a subtraction: 1.5 + 0.3 + 0.1, not 1.5 + 1.5 + 0.1.
         let macd = cost("ema(x, 2/13) - ema(x, 2/27)");
         assert!((macd - 1.9).abs() < 1e-9, "{macd}");
+    }
+
+    #[test]
+    fn a_streaming_loop_costs_its_memory_traffic_and_splits_from_a_million_rows() {
+        let cost = |source: &str| Cost::of(&plan_of(source));
+        // One multiply costs what three arithmetic nodes cost: the loop's traffic.
+        assert_eq!(cost("x * 2"), Cost::STREAMING_LOOP);
+        assert!((cost("(x - y) * 2 + 1").0 - 0.3).abs() < 1e-9, "{:?}", cost("(x - y) * 2 + 1"));
+        let default = Parallelism { threads: 2, min_rows_per_thread: 65_536 };
+        assert!(default.splits(1_000_000, cost("x * 2")));
+        assert!(!default.splits(600_000, cost("x * 2")));
     }
 
     #[test]
