@@ -126,17 +126,29 @@ pub(super) fn sum_block_groups(
     }
     #[cfg(target_arch = "x86_64")]
     {
-        scratch.resize((w + 1) * ROW_SLOTS, SUM_IDENTITY);
+        // Two sets of scratch rows, the group's and the group before's, whose lane 3 (its last
+        // block) is the first block's `before`: the run's previous block's to begin with.
+        let slots = (w + 1) * ROW_SLOTS;
+        scratch.resize(2 * slots, SUM_IDENTITY);
+        let (mut rows, mut before) = scratch.split_at_mut(slots);
+        for (j, &(sum, _)) in suffix.iter().enumerate() {
+            before[j * ROW_SLOTS + 3] = sum;
+        }
         let mut last = SUM_IDENTITY;
         for (group, results) in values.chunks_exact(4 * w).zip(out.chunks_exact_mut(4 * w)) {
             // SAFETY: the CPU has AVX2 (`available`).
             last = unsafe {
                 if is_sum {
-                    sum_block_group_avx2::<true>(group, results, w, suffix, scratch)
+                    sum_block_group_avx2::<true>(group, results, w, before, rows)
                 } else {
-                    sum_block_group_avx2::<false>(group, results, w, suffix, scratch)
+                    sum_block_group_avx2::<false>(group, results, w, before, rows)
                 }
             };
+            std::mem::swap(&mut rows, &mut before);
+        }
+        // The last block's suffixes (every row valid) serve the next feed.
+        for (j, entry) in suffix.iter_mut().enumerate() {
+            *entry = (before[j * ROW_SLOTS + 3], (w - j) as u32);
         }
         Some(last)
     }
@@ -151,9 +163,9 @@ pub(super) fn sum_block_groups(
 /// scratch rows (`(w + 1) · ROW_SLOTS`). Lane `l` of every register is block `l`: its
 /// suffix chain adds rows `w − 1` down to 0 from −0, its prefix chain rows 0 up to `w − 1`,
 /// and row k's result is `prefix + before` (÷ w for `mavg`), `before` the suffix sum at
-/// `k + 1` of the block before it (for block 0, `previous`: the group's previous block's
-/// suffixes, which then become the group's last block's) — `WholeBlockSums::row`'s
-/// operations, per lane, in its order.
+/// `k + 1` of the block before it (for block 0, lane 3 of `previous`: the scratch rows of
+/// the group before, whose last block is this group's block before) —
+/// `WholeBlockSums::row`'s operations, per lane, in its order.
 ///
 /// # Safety
 /// The CPU has AVX2.
@@ -163,12 +175,12 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     values: &[f64],
     out: &mut [f64],
     w: usize,
-    previous: &mut [(f64, u32)],
+    previous: &[f64],
     rows: &mut [f64],
 ) -> f64 {
     use std::arch::x86_64::*;
-    assert!(values.len() == 4 * w && out.len() == 4 * w && previous.len() == w + 1);
-    assert!(rows.len() == (w + 1) * ROW_SLOTS);
+    assert!(values.len() == 4 * w && out.len() == 4 * w);
+    assert!(rows.len() == (w + 1) * ROW_SLOTS && previous.len() == rows.len());
     // Whole quads of rows from offset 0; the last `w % 4` rows one at a time.
     let quads = w / 4 * 4;
 
@@ -188,15 +200,16 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     }
 
     // The prefixes and the results: row k adds every block's before, the suffixes at `k + 1`
-    // of the block before it — `rows[k + 1]` moved up a lane, `previous[k + 1]`'s sum (the
-    // group's previous block) in lane 0.
+    // of the block before it — `rows[k + 1]` moved up a lane, lane 3 of `previous[k + 1]`
+    // (the group's previous block) in lane 0.
     let window = _mm256_set1_pd(w as f64);
     let mut prefix = _mm256_set1_pd(SUM_IDENTITY);
     macro_rules! result {
         ($prefix:expr, $k:expr) => {{
             let k = $k;
             let suffixes = _mm256_permute4x64_pd::<0b10_01_00_00>(load!(rows, (k + 1) * ROW_SLOTS));
-            let befores = _mm256_blend_pd::<1>(suffixes, _mm256_broadcast_sd(&previous[k + 1].0));
+            let befores =
+                _mm256_blend_pd::<1>(suffixes, _mm256_broadcast_sd(&previous[(k + 1) * ROW_SLOTS + 3]));
             let total = _mm256_add_pd($prefix, befores);
             if SUM { total } else { _mm256_div_pd(total, window) }
         }};
@@ -221,10 +234,6 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
         }
     }
 
-    // The last block's suffixes are the next group's `before`.
-    for (j, entry) in previous.iter_mut().enumerate() {
-        *entry = (rows[j * ROW_SLOTS + 3], (w - j) as u32);
-    }
     let mut lanes = [0.0; 4];
     store!(lanes, 0, prefix);
     lanes[3]
@@ -256,18 +265,37 @@ pub(super) fn std_block_groups(
     }
     #[cfg(target_arch = "x86_64")]
     {
-        scratch.resize((w + 1) * STD_ROW_SLOTS, SUM_IDENTITY);
+        // Two sets of scratch rows, as `sum_block_groups` keeps them: lane 3 of the group
+        // before's (its last block) is the first block's `before`.
+        let slots = (w + 1) * STD_ROW_SLOTS;
+        scratch.resize(2 * slots, SUM_IDENTITY);
+        let (mut rows, mut before) = scratch.split_at_mut(slots);
+        for (j, sums) in previous.iter().enumerate() {
+            (before[j * STD_ROW_SLOTS + 3], before[j * STD_ROW_SLOTS + 4 + 3]) = (sums.s1, sums.s2);
+        }
         let mut fed = None;
         for (group, results) in values.chunks_exact(4 * w).zip(out.chunks_exact_mut(4 * w)) {
             // SAFETY: the CPU has AVX2 (`available`).
             let Some((prefix, shift, mean)) =
-                (unsafe { std_block_group_avx2(group, results, w, previous, *block_shift, scratch) })
+                (unsafe { std_block_group_avx2(group, results, w, before, *block_shift, rows) })
             else {
                 break;
             };
+            std::mem::swap(&mut rows, &mut before);
             *block_shift = mean;
             let rows = fed.map_or(0, |(rows, _, _)| rows) + 4 * w;
             fed = Some((rows, prefix, shift));
+        }
+        if fed.is_some() {
+            // The last block's suffixes (every row valid and finite) serve the next feed.
+            for (j, entry) in previous.iter_mut().enumerate() {
+                *entry = PowerSums {
+                    s1: before[j * STD_ROW_SLOTS + 3],
+                    s2: before[j * STD_ROW_SLOTS + 4 + 3],
+                    finite: (w - j) as u32,
+                    non_finite: 0,
+                };
+            }
         }
         fed
     }
@@ -287,8 +315,9 @@ pub(super) fn std_block_groups(
 /// (rows `w − 1` down to 0), and the prefix about the block before's mean (`shift` for
 /// block 0, the previous lane's mean for the others), each row's result
 /// `√(max(n·S2 − S1², 0) / n²)` with `n = w` and the sums `prefix + before`, `before` the
-/// suffix sums at `k + 1` of the block before it (`previous` for block 0, which then receives
-/// the last block's). Returns the last block's prefix, its shift and its mean.
+/// suffix sums at `k + 1` of the block before it (for block 0, lane 3 of `previous`: the
+/// scratch rows of the group before). Returns the last block's prefix, its shift and its
+/// mean.
 ///
 /// # Safety
 /// The CPU has AVX2.
@@ -298,13 +327,13 @@ unsafe fn std_block_group_avx2(
     values: &[f64],
     out: &mut [f64],
     w: usize,
-    previous: &mut [PowerSums],
+    previous: &[f64],
     shift: f64,
     rows: &mut [f64],
 ) -> Option<(PowerSums, f64, f64)> {
     use std::arch::x86_64::*;
-    assert!(values.len() == 4 * w && out.len() == 4 * w && previous.len() == w + 1);
-    assert!(rows.len() == (w + 1) * STD_ROW_SLOTS);
+    assert!(values.len() == 4 * w && out.len() == 4 * w);
+    assert!(rows.len() == (w + 1) * STD_ROW_SLOTS && previous.len() == rows.len());
     let quads = w / 4 * 4;
     let count = w as f64;
 
@@ -372,8 +401,8 @@ unsafe fn std_block_group_avx2(
                     _mm256_blend_pd::<1>(suffixes, _mm256_set1_pd($first))
                 }};
             }
-            let total1 = _mm256_add_pd(p1, before!(0, previous[k + 1].s1));
-            let total2 = _mm256_add_pd(p2, before!(4, previous[k + 1].s2));
+            let total1 = _mm256_add_pd(p1, before!(0, previous[(k + 1) * STD_ROW_SLOTS + 3]));
+            let total2 = _mm256_add_pd(p2, before!(4, previous[(k + 1) * STD_ROW_SLOTS + 4 + 3]));
             let spread = _mm256_sub_pd(_mm256_mul_pd(n, total2), _mm256_mul_pd(total1, total1));
             _mm256_sqrt_pd(_mm256_div_pd(_mm256_max_pd(spread, zero), n_squared))
         }};
@@ -398,15 +427,6 @@ unsafe fn std_block_group_avx2(
         }
     }
 
-    // The last block's suffixes are the next group's `before`.
-    for (j, entry) in previous.iter_mut().enumerate() {
-        *entry = PowerSums {
-            s1: rows[j * STD_ROW_SLOTS + 3],
-            s2: rows[j * STD_ROW_SLOTS + 4 + 3],
-            finite: (w - j) as u32,
-            non_finite: 0,
-        };
-    }
     let (mut last1, mut last2) = ([0.0; 4], [0.0; 4]);
     store!(last1, 0, p1);
     store!(last2, 0, p2);
