@@ -563,3 +563,80 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
         }
     }
 }
+
+/// `min`/`max` of a column and a constant compile to one comparison and one selection; they
+/// give the interpreter's bits (IEEE 754-2019 `minimum`/`maximum`) for zeros of both signs
+/// against constants of both signs, in either operand order, for NaNs, infinities, the
+/// constant itself and values about it, f64 and f32, in the vector loop, in the row loop (an
+/// inline `ema`'s operand, a lag's first rows, nulls), on one and on 3 threads.
+#[test]
+fn min_and_max_of_a_constant_equal_the_interpreter() {
+    let specials =
+        [0.0, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 3.0, -2.5, 2.9999, 1e-310, -1e-310];
+    let x: Vec<f64> = (0..1100usize)
+        .map(|row| match row % 3 {
+            0 => specials[(row / 3) % specials.len()],
+            _ => ((row * 37) % 101) as f64 / 10.0 - 5.0,
+        })
+        .collect();
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let validity: Vec<u8> = (0..1100usize.div_ceil(8)).map(|_| 0b1101_1011).collect();
+    let constants = ["0", "-0.0", "3", "-2.5", "1/0", "-1/0"];
+    let mut programs = Vec::new();
+    for c in constants {
+        for op in ["max", "min"] {
+            programs.push(format!("{op}(x, {c})"));
+            programs.push(format!("{op}({c}, x)"));
+            programs.push(format!("{op}(x32, f32({c}))"));
+            programs.push(format!("{op}(f32({c}), x32)"));
+            programs.push(format!("ema({op}(x, {c}), 0.5)"));
+            programs.push(format!("{op}(lag(x, 1), {c}) + 1"));
+            programs.push(format!("{op}({c}, xn)"));
+        }
+    }
+    let single = Engine::with_config(EngineConfig::default().with_verify_generated_code(true)).unwrap();
+    let threaded = Engine::with_config(
+        EngineConfig::default()
+            .with_verify_generated_code(true)
+            .with_threads(Some(3))
+            .with_min_rows_per_thread(64),
+    )
+    .unwrap();
+    for rows in [1, 7, 17, 513, 1100] {
+        let mut bindings = Bindings::new();
+        bindings.column("x", &x[..rows]).column("x32", &x32[..rows]).column_with_validity(
+            "xn",
+            &x[..rows],
+            fusejit::Validity::new(&validity, 0),
+        );
+        for source in &programs {
+            let kernel = single.compile(source).unwrap();
+            let reference = kernel.interpret(&bindings).unwrap();
+            let native = kernel.eval(&bindings).unwrap();
+            compare(source, &native, &reference).unwrap_or_else(|message| panic!("{rows} rows: {message}"));
+            let split = threaded.compile(source).unwrap().eval(&bindings).unwrap();
+            compare(source, &split, &reference)
+                .unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
+        }
+    }
+    // And the zeros' signs directly: `max(-0, +0) = +0`, `min(+0, -0) = -0`.
+    let zeros = [-0.0, 0.0];
+    let mut bindings = Bindings::new();
+    bindings.column("x", &zeros[..]);
+    for (source, expected) in [
+        ("max(x, 0)", [0.0, 0.0]),
+        ("max(x, -0.0)", [-0.0, 0.0]),
+        ("min(x, 0)", [-0.0, 0.0]),
+        ("min(x, -0.0)", [-0.0, -0.0]),
+    ] {
+        let result = single.compile(source).unwrap().eval(&bindings).unwrap();
+        for (row, want) in expected.into_iter().enumerate() {
+            match result.get(row) {
+                Some(fusejit::Scalar::F64(got)) => {
+                    assert_eq!(got.to_bits(), f64::to_bits(want), "{source}: row {row}")
+                }
+                other => panic!("{source}: row {row}: {other:?}"),
+            }
+        }
+    }
+}

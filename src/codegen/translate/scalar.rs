@@ -229,8 +229,8 @@ impl<'p, 'b> Translator<'p, 'b> {
                 if matches!(self.plan.program.node(lhs).ty.elem, Elem::F64 | Elem::F32) =>
             {
                 let [(a, va), (b, vb)] = [operands[0], operands[1]];
-                let never_nan = [lhs, rhs].map(|operand| self.is_constant_not_nan(operand));
-                (self.min_max(op, a, b, never_nan), self.builder.ins().band(va, vb))
+                let constants = [lhs, rhs].map(|operand| self.constant_not_nan(operand));
+                (self.min_max(op, a, b, constants), self.builder.ins().band(va, vb))
             }
             NodeKind::Binary { op, lhs, .. } => {
                 let operand_elem = self.plan.program.node(lhs).ty.elem;
@@ -419,17 +419,17 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
-    /// `min`/`max` of one row: lane 0 of [`Self::min_max_vector`] (`never_nan` as there),
+    /// `min`/`max` of one row: lane 0 of [`Self::min_max_vector`] (`constants` as there),
     /// blends in the float registers, where choosing the bits with `cmov`s took each operand
     /// to an integer register and back, on the path of an inline `ema`'s operand.
-    pub(super) fn min_max(&mut self, op: BinaryOp, a: Value, b: Value, never_nan: [bool; 2]) -> Value {
+    pub(super) fn min_max(&mut self, op: BinaryOp, a: Value, b: Value, constants: [Option<f64>; 2]) -> Value {
         let elem = if self.builder.func.dfg.value_type(a) == types::F64 { Elem::F64 } else { Elem::F32 };
         let vector = Lanes::of(elem);
         // Splatted (one instruction) rather than moved into a zeroed vector (two): only lane
         // 0 is read.
         let a = self.builder.ins().splat(vector.ty, a);
         let b = self.builder.ins().splat(vector.ty, b);
-        let lanes = self.min_max_vector(op, vector, [a, b], never_nan);
+        let lanes = self.min_max_vector(op, vector, [a, b], constants);
         self.builder.ins().extractlane(lanes, 0)
     }
 

@@ -308,8 +308,8 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().fmul(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Div, .. } => self.builder.ins().fdiv(operands[0], operands[1]),
             NodeKind::Binary { op: op @ (BinaryOp::Min | BinaryOp::Max), lhs, rhs } => {
-                let never_nan = [lhs, rhs].map(|operand| self.is_constant_not_nan(operand));
-                self.min_max_vector(op, vector, [operands[0], operands[1]], never_nan)
+                let constants = [lhs, rhs].map(|operand| self.constant_not_nan(operand));
+                self.min_max_vector(op, vector, [operands[0], operands[1]], constants)
             }
             NodeKind::Binary { op, .. } if op.is_comparison() => {
                 // All-ones lanes where true, as the float vector type, for `where` to select with.
@@ -434,33 +434,43 @@ impl<'p, 'b> Translator<'p, 'b> {
 
     /// Whether `node` (through its lags) is a float constant that is not NaN: a `min`/`max`
     /// operand whose NaN selection can be left out (`max(d, 0)`).
-    pub(super) fn is_constant_not_nan(&self, node: NodeId) -> bool {
+    pub(super) fn constant_not_nan(&self, node: NodeId) -> Option<f64> {
         let (base, _) = self.plan.resolve_lags(node);
-        match self.plan.program.node(base).kind {
-            NodeKind::Const(ConstValue::F64(bits)) => !f64::from_bits(bits).is_nan(),
-            NodeKind::Const(ConstValue::F32(bits)) => !f32::from_bits(bits).is_nan(),
-            _ => false,
-        }
+        let value = match self.plan.program.node(base).kind {
+            NodeKind::Const(ConstValue::F64(bits)) => f64::from_bits(bits),
+            // Widened exactly: the sign of a zero and every value are kept.
+            NodeKind::Const(ConstValue::F32(bits)) => f64::from(f32::from_bits(bits)),
+            _ => return None,
+        };
+        (!value.is_nan()).then_some(value)
     }
 
     /// IEEE 754-2019 minimum/maximum lane-wise, exactly as `semantics::minimum`/`maximum` (the
     /// row form takes lane 0 of it: `Translator::min_max`): a NaN operand gives that NaN (the
     /// left first); equal values combine their bits, so that `min(-0, +0) = -0` (OR of the
-    /// sign bits) and `max(-0, +0) = +0` (AND). The NaN selection of an operand that is never
-    /// NaN (`never_nan`, a constant) is left out: it would never pick it. The selections run
-    /// on the lanes' bits, where the comparisons' masks are used as they come (not bitcast),
-    /// so that Cranelift emits each as one blend.
+    /// sign bits) and `max(-0, +0) = +0` (AND). `constants` holds an operand's value where it
+    /// is a constant that is not NaN: with one such constant `c` the result is one comparison
+    /// and one selection ([`Self::min_max_of_constant`]); otherwise the NaN selection of a
+    /// constant operand is left out (it would never pick it). The selections run on the
+    /// lanes' bits, where the comparisons' masks are used as they come (not bitcast), so that
+    /// Cranelift emits each as one blend.
     pub(super) fn min_max_vector(
         &mut self,
         op: BinaryOp,
         vector: Lanes,
         [a, b]: [Value; 2],
-        [a_never_nan, b_never_nan]: [bool; 2],
+        constants: [Option<f64>; 2],
     ) -> Value {
         let int = vector.bits_type();
         let flags = MemFlagsData::new();
         let a_bits = self.builder.ins().bitcast(int, flags, a);
         let b_bits = self.builder.ins().bitcast(int, flags, b);
+        match constants {
+            [None, Some(c)] => return self.min_max_of_constant(op, vector, (a, a_bits), (b, b_bits, c)),
+            [Some(c), None] => return self.min_max_of_constant(op, vector, (b, b_bits), (a, a_bits, c)),
+            _ => {}
+        }
+        let [a_never_nan, b_never_nan] = constants.map(|constant| constant.is_some());
         let (first_cc, second_cc, combined) = if op == BinaryOp::Min {
             (FloatCC::LessThan, FloatCC::GreaterThan, self.builder.ins().bor(a_bits, b_bits))
         } else {
@@ -478,6 +488,31 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
         }
         self.builder.ins().bitcast(vector.ty, flags, selected)
+    }
+
+    /// `minimum`/`maximum` of `x` and a constant `c` that is not NaN (in either operand
+    /// order: with one NaN at most, the order never matters), as one ordered comparison that
+    /// picks `c` and one selection: a NaN `x` fails every ordered comparison and is kept.
+    /// `max`: `c` where `x ≤ c` (where `x < c` for `c = −0`, so that `max(+0, −0) = +0`);
+    /// `min`: `c` where `x ≥ c` (where `x > c` for `c = +0`, so that `min(−0, +0) = −0`).
+    /// Elsewhere equal values have equal bits: only zeros have two.
+    fn min_max_of_constant(
+        &mut self,
+        op: BinaryOp,
+        vector: Lanes,
+        (x, x_bits): (Value, Value),
+        (c, c_bits, value): (Value, Value, f64),
+    ) -> Value {
+        let picks_c = match op {
+            BinaryOp::Max if value == 0.0 && value.is_sign_negative() => FloatCC::LessThan,
+            BinaryOp::Max => FloatCC::LessThanOrEqual,
+            BinaryOp::Min if value == 0.0 && value.is_sign_positive() => FloatCC::GreaterThan,
+            BinaryOp::Min => FloatCC::GreaterThanOrEqual,
+            _ => unreachable!("min_max_vector takes min and max only"),
+        };
+        let mask = self.builder.ins().fcmp(picks_c, x, c);
+        let selected = self.builder.ins().bitselect(mask, c_bits, x_bits);
+        self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), selected)
     }
 }
 
