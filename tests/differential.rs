@@ -495,14 +495,7 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
         ("(xn - 1) / 3", &[]),
         ("lag((x - 1) / 3, 1)", &[]),
     ];
-    let single = Engine::with_config(EngineConfig::default().with_verify_generated_code(true)).unwrap();
-    let threaded = Engine::with_config(
-        EngineConfig::default()
-            .with_verify_generated_code(true)
-            .with_threads(Some(3))
-            .with_min_rows_per_thread(64),
-    )
-    .unwrap();
+    let (single, threaded) = verified_engines();
     for rows in [0, 1, 7, 8, 9, 15, 16, 17, 511, 512, 513, 1024 + 23, 1601] {
         let mut bindings = Bindings::new();
         bindings
@@ -520,12 +513,7 @@ fn divisions_and_square_roots_run_as_block_calls_and_equal_the_interpreter() {
                 let expected = block_calls.contains(&name);
                 assert_eq!(plan.contains(&format!("block call {name} ")), expected, "{source}:\n{plan}");
             }
-            let reference = kernel.interpret(&bindings).unwrap();
-            let native = kernel.eval(&bindings).unwrap();
-            compare(source, &native, &reference).unwrap_or_else(|message| panic!("{rows} rows: {message}"));
-            let split = threaded.compile(source).unwrap().eval(&bindings).unwrap();
-            compare(source, &split, &reference)
-                .unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
+            assert_native_equals_interpreter((&kernel, &threaded), source, &bindings, rows);
         }
         // And against Rust's `/`, `-` and `sqrt` directly, row by row.
         let quotient = single.compile("x / y").unwrap().eval(&bindings).unwrap();
@@ -594,14 +582,7 @@ fn min_and_max_of_a_constant_equal_the_interpreter() {
             programs.push(format!("{op}({c}, xn)"));
         }
     }
-    let single = Engine::with_config(EngineConfig::default().with_verify_generated_code(true)).unwrap();
-    let threaded = Engine::with_config(
-        EngineConfig::default()
-            .with_verify_generated_code(true)
-            .with_threads(Some(3))
-            .with_min_rows_per_thread(64),
-    )
-    .unwrap();
+    let (single, threaded) = verified_engines();
     for rows in [1, 7, 17, 513, 1100] {
         let mut bindings = Bindings::new();
         bindings.column("x", &x[..rows]).column("x32", &x32[..rows]).column_with_validity(
@@ -611,12 +592,7 @@ fn min_and_max_of_a_constant_equal_the_interpreter() {
         );
         for source in &programs {
             let kernel = single.compile(source).unwrap();
-            let reference = kernel.interpret(&bindings).unwrap();
-            let native = kernel.eval(&bindings).unwrap();
-            compare(source, &native, &reference).unwrap_or_else(|message| panic!("{rows} rows: {message}"));
-            let split = threaded.compile(source).unwrap().eval(&bindings).unwrap();
-            compare(source, &split, &reference)
-                .unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
+            assert_native_equals_interpreter((&kernel, &threaded), source, &bindings, rows);
         }
     }
     // And the zeros' signs directly: `max(-0, +0) = +0`, `min(+0, -0) = -0`.
@@ -639,4 +615,33 @@ fn min_and_max_of_a_constant_equal_the_interpreter() {
             }
         }
     }
+}
+
+/// An engine that verifies its generated code, and one that also splits from 64 rows a
+/// thread on 3 threads.
+fn verified_engines() -> (Engine, Engine) {
+    let single = Engine::with_config(EngineConfig::default().with_verify_generated_code(true)).unwrap();
+    let threaded = Engine::with_config(
+        EngineConfig::default()
+            .with_verify_generated_code(true)
+            .with_threads(Some(3))
+            .with_min_rows_per_thread(64),
+    )
+    .unwrap();
+    (single, threaded)
+}
+
+/// `kernel`'s native result, and that of `source` compiled by `threaded`, equal the
+/// interpreter's bit for bit (a panic naming the row count otherwise).
+fn assert_native_equals_interpreter(
+    (kernel, threaded): (&fusejit::Kernel, &Engine),
+    source: &str,
+    bindings: &Bindings<'_>,
+    rows: usize,
+) {
+    let reference = kernel.interpret(bindings).unwrap();
+    let native = kernel.eval(bindings).unwrap();
+    compare(source, &native, &reference).unwrap_or_else(|message| panic!("{rows} rows: {message}"));
+    let split = threaded.compile(source).unwrap().eval(bindings).unwrap();
+    compare(source, &split, &reference).unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
 }
