@@ -363,6 +363,27 @@ mod tests {
         crate::passes::fuse_loops::plan(&program, &forms)
     }
 
+    /// `LoopPlan::block_alignment`: the block loop's calls start on whole groups of windows.
+    #[test]
+    fn blocks_start_on_four_windows_of_the_window_sums() {
+        let alignment = |source: &str| plan_of(source).block_alignment();
+        assert_eq!(alignment("mavg(x, 20) + 1"), Some(80));
+        assert_eq!(alignment("msum(x * y, 20) / msum(y, 20)"), Some(80));
+        assert_eq!(alignment("(x - mavg(x, 20)) / mstd(x, 20)"), Some(80));
+        // Two windows: their groups' least common multiple.
+        assert_eq!(alignment("msum(x, 20) + mavg(y, 30)"), Some(240));
+        assert_eq!(alignment("mstd(x, 128)"), Some(512));
+        // Written blocks start on bitmap bytes: 12-row groups make 24-row multiples.
+        assert_eq!(alignment("msum(x, 3) * 2"), Some(24));
+        // Longer than a block, alone or together: blocks of 512 rows from the range's start.
+        assert_eq!(alignment("mstd(x, 129)"), None);
+        assert_eq!(alignment("msum(x, 100) + msum(y, 30)"), None);
+        assert_eq!(alignment("mavg(x, 20) + msum(y, 600)"), None);
+        // No window sum: extremes, cumulative ops and emas have no whole-block groups.
+        assert_eq!(alignment("mmax(x, 20) - cumsum(y) + ema(x, 0.1)"), None);
+        assert_eq!(alignment("x * 2"), None);
+    }
+
     #[test]
     fn a_loops_emas_cost_one_chain_and_a_little_more_each() {
         let cost = |source: &str| Cost::of(&plan_of(source)).0;

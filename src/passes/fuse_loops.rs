@@ -22,6 +22,14 @@ use std::fmt::Write as _;
 /// Rows per block: a block's buffers stay in L1 while the stages run over it.
 pub const BLOCK_ROWS: usize = 512;
 
+/// Euclid's: `block_alignment`'s least common multiples.
+fn greatest_common_divisor(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
 /// A buffer whose halo (its longest lag) is longer than this keeps its rows in a segment
 /// of [`long_halo_segment`] rows after the halo, moving its last `halo` rows to the front only
 /// when the segment is full, instead of after every block: moving a 300 000-row halo per
@@ -173,6 +181,39 @@ pub struct LoopPlan {
 impl LoopPlan {
     pub fn result_nullable(&self) -> bool {
         self.nullable[self.program.result.index()]
+    }
+
+    /// The rows that every block of the kernel's loop but a range's first starts on a
+    /// multiple of (absolute rows, as the windows' blocks are): four windows of each
+    /// `msum`/`mavg`/`mstd` scan (their least common multiple where they differ), so that a
+    /// block call feeds whole four-block groups (`column_semantics::window_sum_groups`) and
+    /// never a window block cut by the call's edges, whose rows go one at a time; and a
+    /// multiple of 8, so that a written block still starts on a bitmap byte
+    /// (`runtime::stubs::pack_validity`). None without such a scan, or where the multiple is
+    /// longer than a block.
+    pub fn block_alignment(&self) -> Option<usize> {
+        const BITMAP_BYTE_ROWS: usize = 8;
+        let mut alignment: Option<usize> = None;
+        for &(_, op) in &self.scans {
+            let w = match op {
+                ScanOp::MSum { w } | ScanOp::MAvg { w } | ScanOp::MStd { w } => w as usize,
+                ScanOp::MMin { .. }
+                | ScanOp::MMax { .. }
+                | ScanOp::CumSum
+                | ScanOp::CumProd
+                | ScanOp::CumMax
+                | ScanOp::CumMin
+                | ScanOp::Ema { .. } => continue,
+            };
+            let group = w.checked_mul(4).filter(|&rows| rows > 0 && rows <= BLOCK_ROWS)?;
+            let lcm = |a: usize, b: usize| a / greatest_common_divisor(a, b) * b;
+            let merged = lcm(alignment.unwrap_or(BITMAP_BYTE_ROWS), group);
+            if merged > BLOCK_ROWS {
+                return None;
+            }
+            alignment = Some(merged);
+        }
+        alignment
     }
 
     /// Whether the kernel records its runtime scans' states too (`layout::SCAN_RECORDS`, after

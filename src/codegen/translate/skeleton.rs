@@ -74,8 +74,26 @@ impl<'p, 'b> Translator<'p, 'b> {
         let writing = self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, start, write_from);
         let end = self.builder.ins().select(writing, self.rows, write_from);
         let remaining = self.builder.ins().isub(end, start);
-        let block_rows = self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64);
-        let len = self.builder.ins().smin(remaining, block_rows);
+        let len = match self.plan.block_alignment() {
+            None => {
+                let block_rows = self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64);
+                self.builder.ins().smin(remaining, block_rows)
+            }
+            // `start`'s phase, in [0, alignment) also for a negative `start`; the block ends
+            // `aligned_rows - phase` rows on, on a multiple of `alignment`: it holds
+            // 1 ..= BLOCK_ROWS rows, and every later block starts on a multiple.
+            Some(alignment) => {
+                let alignment = alignment as i64;
+                let remainder = self.builder.ins().srem_imm_s(start, alignment);
+                let negative = self.builder.ins().icmp_imm_s(IntCC::SignedLessThan, remainder, 0);
+                let wrapped = self.builder.ins().iadd_imm_s(remainder, alignment);
+                let phase = self.builder.ins().select(negative, wrapped, remainder);
+                let aligned_rows =
+                    self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64 / alignment * alignment);
+                let to_boundary = self.builder.ins().isub(aligned_rows, phase);
+                self.builder.ins().smin(remaining, to_boundary)
+            }
+        };
         self.sync_scan_records_at_write_from(start, write_from);
         self.block = Some((start, writing));
         let last = self.plan.stages.len() - 1;
