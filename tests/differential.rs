@@ -172,10 +172,11 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
         // first ema, the two emas are one call, the arithmetic after them one loop.
         "d = diff(x, 1); up = ema(max(d, 0), 1/14); down = ema(max(-d, 0), 1/14); 100 - 100 / (1 + up / down)",
         "(x - mavg(x, 20)) / mstd(x, 20) + cumsum(y * 2) - x * 3",
-        // Blocks cut to start on multiples of the windows' groups (240 rows here, 512 for
-        // the second): a range's first block shorter, the others 480 and 512 rows.
+        // Blocks cut to start on multiples of the windows' groups (240, 512 and 120 rows):
+        // a range's first block shorter, the others 480, 512 and 480 rows.
         "msum(x, 20) - mavg(y, 30) * mstd(w, 20)",
         "mstd(x, 128) + 1",
+        "mmax(x, 20) - mmin(y, 3) * 2",
         // Cheap operands in the emas' row loop (a lag inside a block, a lag past it), and an
         // ema of a block call's result carried in the row loop over its buffer.
         "ema(x - lag(x, 1), 0.1) * 2 + ema(ln(y) * 3, 0.2)",
@@ -228,10 +229,11 @@ fn every_thread_count_gives_the_same_bits() {
         "ema(lag(y, 2), 0.2) * 2 + where(ema(y, 0.05) > y, 1.0, -1.0)",
         "d = diff(x, 1); up = ema(max(d, 0), 1/14); down = ema(max(-d, 0), 1/14); 100 - 100 / (1 + up / down)",
         "(x - mavg(x, 20)) / mstd(x, 20) + cumsum(y * 2) - x * 3",
-        // Blocks cut to start on multiples of the windows' groups (240 rows here, 512 for
-        // the second): a range's first block shorter, the others 480 and 512 rows.
+        // Blocks cut to start on multiples of the windows' groups (240, 512 and 120 rows):
+        // a range's first block shorter, the others 480, 512 and 480 rows.
         "msum(x, 20) - mavg(y, 30) * mstd(w, 20)",
         "mstd(x, 128) + 1",
+        "mmax(x, 20) - mmin(y, 3) * 2",
         // Cheap operands in the emas' row loop (a lag inside a block, a lag past it), and an
         // ema of a block call's result carried in the row loop over its buffer.
         "ema(x - lag(x, 1), 0.1) * 2 + ema(ln(y) * 3, 0.2)",

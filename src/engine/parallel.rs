@@ -365,7 +365,7 @@ mod tests {
 
     /// `LoopPlan::block_alignment`: the block loop's calls start on whole groups of windows.
     #[test]
-    fn blocks_start_on_four_windows_of_the_window_sums() {
+    fn blocks_start_on_whole_groups_of_window_blocks() {
         let alignment = |source: &str| plan_of(source).block_alignment();
         assert_eq!(alignment("mavg(x, 20) + 1"), Some(80));
         assert_eq!(alignment("msum(x * y, 20) / msum(y, 20)"), Some(80));
@@ -379,8 +379,11 @@ mod tests {
         assert_eq!(alignment("mstd(x, 129)"), None);
         assert_eq!(alignment("msum(x, 100) + msum(y, 30)"), None);
         assert_eq!(alignment("mavg(x, 20) + msum(y, 600)"), None);
-        // No window sum: extremes, cumulative ops and emas have no whole-block groups.
-        assert_eq!(alignment("mmax(x, 20) - cumsum(y) + ema(x, 0.1)"), None);
+        // Extremes run whole blocks of one window: 20 rows, 8 for bitmap bytes.
+        assert_eq!(alignment("mmax(x, 20) - cumsum(y) + ema(x, 0.1)"), Some(40));
+        assert_eq!(alignment("mmin(x, 30) + msum(y, 20)"), Some(240));
+        // No window: cumulative ops and emas have no blocks.
+        assert_eq!(alignment("cumsum(x) + ema(y, 0.1)"), None);
         assert_eq!(alignment("x * 2"), None);
     }
 

@@ -185,27 +185,24 @@ impl LoopPlan {
 
     /// The rows that every block of the kernel's loop but a range's first starts on a
     /// multiple of (absolute rows, as the windows' blocks are): four windows of each
-    /// `msum`/`mavg`/`mstd` scan (their least common multiple where they differ), so that a
-    /// block call feeds whole four-block groups (`column_semantics::window_sum_groups`) and
-    /// never a window block cut by the call's edges, whose rows go one at a time; and a
-    /// multiple of 8, so that a written block still starts on a bitmap byte
-    /// (`runtime::stubs::pack_validity`). None without such a scan, or where the multiple is
-    /// longer than a block.
+    /// `msum`/`mavg`/`mstd` scan and one of each `mmin`/`mmax` (their least common multiple),
+    /// so that a block call feeds whole four-block groups (`column_semantics::window_sum_groups`)
+    /// and whole extreme blocks, never a window block cut by the call's edges, whose rows go
+    /// one at a time; and a multiple of 8, so that a written block still starts on a bitmap
+    /// byte (`runtime::stubs::pack_validity`). None without a window, or where the multiple
+    /// is longer than a block.
     pub fn block_alignment(&self) -> Option<usize> {
         const BITMAP_BYTE_ROWS: usize = 8;
         let mut alignment: Option<usize> = None;
         for &(_, op) in &self.scans {
-            let w = match op {
-                ScanOp::MSum { w } | ScanOp::MAvg { w } | ScanOp::MStd { w } => w as usize,
-                ScanOp::MMin { .. }
-                | ScanOp::MMax { .. }
-                | ScanOp::CumSum
-                | ScanOp::CumProd
-                | ScanOp::CumMax
-                | ScanOp::CumMin
-                | ScanOp::Ema { .. } => continue,
+            let group = match op {
+                ScanOp::MSum { w } | ScanOp::MAvg { w } | ScanOp::MStd { w } => (w as usize).checked_mul(4),
+                ScanOp::MMin { w } | ScanOp::MMax { w } => Some(w as usize),
+                ScanOp::CumSum | ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin | ScanOp::Ema { .. } => {
+                    continue;
+                }
             };
-            let group = w.checked_mul(4).filter(|&rows| rows > 0 && rows <= BLOCK_ROWS)?;
+            let group = group.filter(|&rows| rows > 0 && rows <= BLOCK_ROWS)?;
             let lcm = |a: usize, b: usize| a / greatest_common_divisor(a, b) * b;
             let merged = lcm(alignment.unwrap_or(BITMAP_BYTE_ROWS), group);
             if merged > BLOCK_ROWS {
