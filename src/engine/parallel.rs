@@ -385,6 +385,18 @@ mod tests {
         // No window: cumulative ops and emas have no blocks.
         assert_eq!(alignment("cumsum(x) + ema(y, 0.1)"), None);
         assert_eq!(alignment("x * 2"), None);
+        // A first pass that reduces its result: blocks on whole groups of chunks where its
+        // windows allow, else on the windows' groups.
+        let reducing = |source: &str| {
+            let plan = plan_of(source);
+            let ops = [crate::ir::ReduceOp::Sum];
+            crate::passes::fuse_loops::plan_reduction(&plan.program, &plan.input_forms, &ops)
+                .expect("a computed result")
+                .block_alignment()
+        };
+        assert_eq!(reducing("x * y"), Some(512));
+        assert_eq!(reducing("mstd(x, 128) * y"), Some(512));
+        assert_eq!(reducing("mavg(x, 20) * y"), Some(80));
     }
 
     #[test]

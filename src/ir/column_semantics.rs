@@ -1127,6 +1127,11 @@ pub const CHUNK_ROWS: usize = 64;
 const GROUP_LEVEL: u32 = 3;
 const GROUP_CHUNKS: usize = 1 << GROUP_LEVEL;
 
+/// The rows of a group of whole chunks ([`GROUP_CHUNKS`] of them): a reduction fed from a
+/// multiple of this many rows takes whole groups, from anywhere else single chunks up to the
+/// next multiple.
+pub const REDUCE_GROUP_ROWS: usize = GROUP_CHUNKS * CHUNK_ROWS;
+
 /// `Σ values` with four accumulators (values `i ≡ lane (mod 4)`), added pairwise at the end:
 /// a fixed order that the compiler can keep in SIMD registers.
 fn sum4(values: &[f64]) -> f64 {

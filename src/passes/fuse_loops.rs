@@ -15,6 +15,7 @@
 //! lagged read of a computed value reads its buffer's halo. So each input is read once per row,
 //! and `dlog(x,k)` calls `ln` once per row whatever `k` is.
 
+use crate::ir::column_semantics::REDUCE_GROUP_ROWS;
 use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, ReduceOp, ScanOp, Shape, UnaryOp};
 use crate::math::{BinaryMathFunction, MathFunction};
 use std::fmt::Write as _;
@@ -189,10 +190,14 @@ impl LoopPlan {
     /// so that a block call feeds whole four-block groups (`column_semantics::window_sum_groups`)
     /// and whole extreme blocks, never a window block cut by the call's edges, whose rows go
     /// one at a time; and a multiple of 8, so that a written block still starts on a bitmap
-    /// byte (`runtime::stubs::pack_validity`). None without a window, or where the multiple
-    /// is longer than a block.
+    /// byte (`runtime::stubs::pack_validity`). A loop that feeds reductions aligns to their
+    /// groups of whole chunks too (`REDUCE_GROUP_ROWS`, a block) where its windows allow:
+    /// a range's edges are multiples of 64 rows only, and a block fed from elsewhere
+    /// reduces chunk by chunk. None without a window or a reduction, or where the windows'
+    /// multiple is longer than a block.
     pub fn block_alignment(&self) -> Option<usize> {
         const BITMAP_BYTE_ROWS: usize = 8;
+        let lcm = |a: usize, b: usize| a / greatest_common_divisor(a, b) * b;
         let mut alignment: Option<usize> = None;
         for &(_, op) in &self.scans {
             let group = match op {
@@ -203,12 +208,17 @@ impl LoopPlan {
                 }
             };
             let group = group.filter(|&rows| rows > 0 && rows <= BLOCK_ROWS)?;
-            let lcm = |a: usize, b: usize| a / greatest_common_divisor(a, b) * b;
             let merged = lcm(alignment.unwrap_or(BITMAP_BYTE_ROWS), group);
             if merged > BLOCK_ROWS {
                 return None;
             }
             alignment = Some(merged);
+        }
+        if !self.reduce_result.is_empty() {
+            let merged = lcm(alignment.unwrap_or(BITMAP_BYTE_ROWS), REDUCE_GROUP_ROWS);
+            if merged <= BLOCK_ROWS {
+                alignment = Some(merged);
+            }
         }
         alignment
     }
