@@ -29,6 +29,11 @@ use std::collections::VecDeque;
 
 mod window_sum_groups;
 
+/// The window blocks that `msum`/`mavg`/`mstd` feed side by side, one an AVX2 lane
+/// (`window_sum_groups`): a block call fed from a multiple of this many windows takes whole
+/// groups (`LoopPlan::block_alignment`).
+pub const WINDOW_SUM_GROUP_BLOCKS: usize = 4;
+
 /// The start of every running sum: −0 is IEEE addition's identity (−0 + x is x for every x,
 /// +0 and −0 included), so the sum of the one value −0 is −0, as when it is written out.
 /// (A sum of no values is +0; `reduce` says so separately.)

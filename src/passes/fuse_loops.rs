@@ -15,7 +15,7 @@
 //! lagged read of a computed value reads its buffer's halo. So each input is read once per row,
 //! and `dlog(x,k)` calls `ln` once per row whatever `k` is.
 
-use crate::ir::column_semantics::REDUCE_GROUP_ROWS;
+use crate::ir::column_semantics::{REDUCE_GROUP_ROWS, WINDOW_SUM_GROUP_BLOCKS};
 use crate::ir::{BinaryOp, Elem, NodeId, NodeKind, Program, ReduceOp, ScanOp, Shape, UnaryOp};
 use crate::math::{BinaryMathFunction, MathFunction};
 use std::fmt::Write as _;
@@ -201,7 +201,9 @@ impl LoopPlan {
         let mut alignment: Option<usize> = None;
         for &(_, op) in &self.scans {
             let group = match op {
-                ScanOp::MSum { w } | ScanOp::MAvg { w } | ScanOp::MStd { w } => (w as usize).checked_mul(4),
+                ScanOp::MSum { w } | ScanOp::MAvg { w } | ScanOp::MStd { w } => {
+                    (w as usize).checked_mul(WINDOW_SUM_GROUP_BLOCKS)
+                }
                 ScanOp::MMin { w } | ScanOp::MMax { w } => Some(w as usize),
                 ScanOp::CumSum | ScanOp::CumProd | ScanOp::CumMax | ScanOp::CumMin | ScanOp::Ema { .. } => {
                     continue;

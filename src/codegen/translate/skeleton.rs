@@ -79,15 +79,12 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let block_rows = self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64);
                 self.builder.ins().smin(remaining, block_rows)
             }
-            // `start`'s phase, in [0, alignment) also for a negative `start`; the block ends
-            // `aligned_rows - phase` rows on, on a multiple of `alignment`: it holds
-            // 1 ..= BLOCK_ROWS rows, and every later block starts on a multiple.
+            // `start` (from `FIRST_ROW`, a row: never negative) is `phase` rows past a multiple
+            // of `alignment`; the block ends `aligned_rows - phase` rows on, on a multiple: it
+            // holds 1 ..= BLOCK_ROWS rows, and every later block starts on a multiple.
             Some(alignment) => {
                 let alignment = alignment as i64;
-                let remainder = self.builder.ins().srem_imm_s(start, alignment);
-                let negative = self.builder.ins().icmp_imm_s(IntCC::SignedLessThan, remainder, 0);
-                let wrapped = self.builder.ins().iadd_imm_s(remainder, alignment);
-                let phase = self.builder.ins().select(negative, wrapped, remainder);
+                let phase = self.builder.ins().urem_imm_u(start, alignment);
                 let aligned_rows =
                     self.builder.ins().iconst(types::I64, BLOCK_ROWS as i64 / alignment * alignment);
                 let to_boundary = self.builder.ins().isub(aligned_rows, phase);

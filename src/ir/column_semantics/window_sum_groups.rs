@@ -99,7 +99,8 @@ pub(super) fn available() -> bool {
 /// How many rows [`sum_block_groups`] feeds from `rows` rows of a window of `w` rows: the
 /// whole groups of four blocks.
 pub(super) fn group_rows(rows: usize, w: usize) -> usize {
-    if w == 0 { 0 } else { rows / (4 * w) * (4 * w) }
+    let group = super::WINDOW_SUM_GROUP_BLOCKS * w;
+    rows.checked_div(group).map_or(0, |groups| groups * group)
 }
 
 /// Feeds `values` (whole groups of four w-row blocks, every row valid; [`group_rows`]) of an
