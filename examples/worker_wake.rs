@@ -4,8 +4,9 @@
 //! thread only what is left after the worker wakes: the caller starts its ranges at once,
 //! the worker when the scheduler runs it. For each idle gap before a spawn (the caller busy
 //! for that long, as between two evaluations), the median and spread of the time from
-//! `spawn` to the job's first instruction over 200 spawns. Rayon's workers spin briefly
-//! after their last job, then sleep; a worker asleep costs what this VM's wake-up costs.
+//! `spawn` to the job's first instruction over 200 spawns, and the median time the `spawn`
+//! call itself keeps the caller (the wake-up's system call). Rayon's workers spin briefly
+//! after their last job, then sleep; a worker asleep costs what this host's wake-up costs.
 
 use std::time::{Duration, Instant};
 
