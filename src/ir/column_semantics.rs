@@ -2192,7 +2192,7 @@ impl FloatScanState {
                     // (`window_sum_groups`), as far as their rows and means are finite.
                     if !NULLS
                         && offset == 0
-                        && len - done >= 4 * w
+                        && len - done >= WINDOW_SUM_GROUP_BLOCKS * w
                         && let Some(block_shift) = self.block_shift
                         && self.power_sums.len() == w + 1
                         && self

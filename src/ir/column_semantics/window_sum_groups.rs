@@ -21,6 +21,12 @@ use super::SUM_IDENTITY;
 #[cfg(target_arch = "x86_64")]
 const ROW_SLOTS: usize = 4;
 
+/// The blocks of a group, one an AVX2 lane of f64: the crate's one count of them, which
+/// `LoopPlan::block_alignment` aligns block calls to; the 4 × 4 transposes below hold only
+/// while it is four.
+const BLOCKS: usize = super::WINDOW_SUM_GROUP_BLOCKS;
+const _: () = assert!(BLOCKS == 4, "a group is one block per lane of an AVX2 f64 register");
+
 // Macros rather than closures, which could stay out of line and leave the AVX2 code; used
 // only inside `#[target_feature(enable = "avx2")]` functions.
 //
@@ -99,7 +105,7 @@ pub(super) fn available() -> bool {
 /// How many rows [`sum_block_groups`] feeds from `rows` rows of a window of `w` rows: the
 /// whole groups of four blocks.
 pub(super) fn group_rows(rows: usize, w: usize) -> usize {
-    let group = super::WINDOW_SUM_GROUP_BLOCKS * w;
+    let group = BLOCKS * w;
     rows.checked_div(group).map_or(0, |groups| groups * group)
 }
 
@@ -120,7 +126,10 @@ pub(super) fn sum_block_groups(
     is_sum: bool,
 ) -> Option<f64> {
     assert!(
-        w > 0 && values.len() == out.len() && values.len().is_multiple_of(4 * w) && suffix.len() == w + 1
+        w > 0
+            && values.len() == out.len()
+            && values.len().is_multiple_of(BLOCKS * w)
+            && suffix.len() == w + 1
     );
     if !available() {
         return None;
@@ -136,7 +145,7 @@ pub(super) fn sum_block_groups(
             before[j * ROW_SLOTS + 3] = sum;
         }
         let mut last = SUM_IDENTITY;
-        for (group, results) in values.chunks_exact(4 * w).zip(out.chunks_exact_mut(4 * w)) {
+        for (group, results) in values.chunks_exact(BLOCKS * w).zip(out.chunks_exact_mut(BLOCKS * w)) {
             // SAFETY: the CPU has AVX2 (`available`).
             last = unsafe {
                 if is_sum {
@@ -180,7 +189,7 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     rows: &mut [f64],
 ) -> f64 {
     use std::arch::x86_64::*;
-    assert!(values.len() == 4 * w && out.len() == 4 * w);
+    assert!(values.len() == BLOCKS * w && out.len() == BLOCKS * w);
     assert!(rows.len() == (w + 1) * ROW_SLOTS && previous.len() == rows.len());
     // Whole quads of rows from offset 0; the last `w % 4` rows one at a time.
     let quads = w / 4 * 4;
@@ -275,7 +284,7 @@ pub(super) fn std_block_groups(
             (before[j * STD_ROW_SLOTS + 3], before[j * STD_ROW_SLOTS + 4 + 3]) = (sums.s1, sums.s2);
         }
         let mut fed = None;
-        for (group, results) in values.chunks_exact(4 * w).zip(out.chunks_exact_mut(4 * w)) {
+        for (group, results) in values.chunks_exact(BLOCKS * w).zip(out.chunks_exact_mut(BLOCKS * w)) {
             // SAFETY: the CPU has AVX2 (`available`).
             let Some((prefix, shift, mean)) =
                 (unsafe { std_block_group_avx2(group, results, w, before, *block_shift, rows) })
@@ -284,7 +293,7 @@ pub(super) fn std_block_groups(
             };
             std::mem::swap(&mut rows, &mut before);
             *block_shift = mean;
-            let rows = fed.map_or(0, |(rows, _, _)| rows) + 4 * w;
+            let rows = fed.map_or(0, |(rows, _, _)| rows) + BLOCKS * w;
             fed = Some((rows, prefix, shift));
         }
         if fed.is_some() {
@@ -333,7 +342,7 @@ unsafe fn std_block_group_avx2(
     rows: &mut [f64],
 ) -> Option<(PowerSums, f64, f64)> {
     use std::arch::x86_64::*;
-    assert!(values.len() == 4 * w && out.len() == 4 * w);
+    assert!(values.len() == BLOCKS * w && out.len() == BLOCKS * w);
     assert!(rows.len() == (w + 1) * STD_ROW_SLOTS && previous.len() == rows.len());
     let quads = w / 4 * 4;
     let count = w as f64;
