@@ -3,7 +3,7 @@
 //! The package's `__init__.py` re-exports it; everything that touches data is here.
 //! `evaluate` and `Kernel.eval` are vectorcall functions ([`vectorcall`]) that read their
 //! keywords where CPython passes them. Inputs are converted by [`inputs`] into
-//! borrowed columns, evaluated with the GIL released, and returned by [`outputs`] in the kind
+//! borrowed columns, evaluated with the GIL released (but for short calls), and returned by [`outputs`] in the kind
 //! of the inputs: NumPy in, NumPy out; Arrow in, Arrow out ([`arrow_interchange`]).
 
 mod arrow_interchange;
@@ -44,6 +44,23 @@ pyo3::create_exception!(
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(Engine::new)
+}
+
+/// Rows from which an evaluation releases the GIL. Releasing it and taking it back is a
+/// fixed cost of every call that releases it (PERFORMANCE.md, "Python, in process"); below
+/// this many rows a call's work is microseconds, far under CPython's switch interval, so no
+/// other thread would run in the gap. (A signature's first call also compiles its kernel,
+/// a millisecond or so, with the GIL held when the call is this short.)
+const GIL_RELEASE_MIN_ROWS: usize = 4096;
+
+/// Runs `work`, an evaluation over `rows` rows (`None`: scalars only), without the GIL when
+/// it is long enough for another Python thread to gain from the release.
+fn detach_if_long<T, F>(py: Python<'_>, rows: Option<usize>, work: F) -> T
+where
+    T: pyo3::marker::Ungil,
+    F: pyo3::marker::Ungil + FnOnce() -> T,
+{
+    if rows.is_some_and(|rows| rows >= GIL_RELEASE_MIN_ROWS) { py.detach(work) } else { work() }
 }
 
 /// A fusejit error as the Python exception that carries its rendered diagnostic.
@@ -295,7 +312,7 @@ fn function_names() -> Vec<&'static str> {
 }
 
 /// A compiled program. Evaluate it with `eval(**columns)`; share it freely between Python
-/// threads (evaluation releases the GIL and never mutates the kernel).
+/// threads (evaluation releases the GIL, but for short calls, and never mutates the kernel).
 #[pyclass(frozen, module = "fusejit")]
 struct Kernel {
     kernel: fusejit::Kernel,
@@ -442,7 +459,8 @@ impl Kernel {
         let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &Scope::Dict(&scope))?;
         let bindings = inputs.bindings()?;
         let kernel = &self.kernel;
-        let outputs = py.detach(|| kernel.eval_outputs_with_types(&bindings)).map_err(to_py_error)?;
+        let outputs = detach_if_long(py, inputs.rows(), || kernel.eval_outputs_with_types(&bindings))
+            .map_err(to_py_error)?;
         let kind = inputs.output_kind();
         let result = PyDict::new(py);
         for (name, ty, column) in outputs {
@@ -563,7 +581,8 @@ impl Kernel {
             Some(out) => self.eval_into(py, &inputs, &bindings, out, nulls),
             None => {
                 let kernel = &self.kernel;
-                let (ty, column) = py.detach(|| kernel.eval_with_type(&bindings)).map_err(to_py_error)?;
+                let (ty, column) = detach_if_long(py, inputs.rows(), || kernel.eval_with_type(&bindings))
+                    .map_err(to_py_error)?;
                 outputs::column_to_python(py, column, ty.shape, nulls, &inputs.output_kind())
             }
         }
@@ -599,7 +618,8 @@ impl Kernel {
                 "error: out= does not fit: it has {len} rows, the inputs {rows}"
             )));
         }
-        let mut validity = vec![0u8; len.div_ceil(8)];
+        // The result's bitmap, read back only to find its nulls: on the stack for short calls.
+        let mut validity: smallvec::SmallVec<[u8; 128]> = smallvec::smallvec![0u8; len.div_ceil(8)];
         let kernel = &self.kernel;
         macro_rules! into {
             ($t:ty, $variant:ident) => {
@@ -612,13 +632,12 @@ impl Kernel {
                     })?;
                     let values =
                         writeable.as_slice_mut().map_err(|error| EvalError::new_err(error.to_string()))?;
-                    let summary = py
-                        .detach(|| {
-                            let mut target =
-                                ColumnMut { values: ValuesMut::$variant(values), validity: &mut validity };
-                            kernel.eval_column_into(bindings, &mut target)
-                        })
-                        .map_err(out_error)?;
+                    let summary = detach_if_long(py, Some(len), || {
+                        let mut target =
+                            ColumnMut { values: ValuesMut::$variant(values), validity: &mut validity };
+                        kernel.eval_column_into(bindings, &mut target)
+                    })
+                    .map_err(out_error)?;
                     drop(writeable);
                     if summary.len != len {
                         return Err(EvalError::new_err(format!(
