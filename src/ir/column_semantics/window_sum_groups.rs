@@ -33,7 +33,8 @@ const _: () = assert!(BLOCKS == 4, "a group is one block per lane of an AVX2 f64
 // Four f64s at `at` in a slice, without a bounds check per access. Every use passes an `at`
 // with `at + 4 ≤ slice.len()`, by the lengths its function asserts: `values` and `out` at
 // `block · w + k` with `k + 4 ≤ quads ≤ w` and `block < 4` (so ≤ 4w); the scratch rows at
-// `j · slots (+ 4)` with `j ≤ w`; `lanes` at 0.
+// `j · slots (+ 4)` with `j ≤ w`; `transposed` (4w long) at `k · 4` with `k < quads ≤ w`;
+// `lanes` at 0.
 #[cfg(target_arch = "x86_64")]
 macro_rules! load {
     ($slice:expr, $at:expr) => {{
@@ -138,9 +139,12 @@ pub(super) fn sum_block_groups(
     {
         // Two sets of scratch rows, the group's and the group before's, whose lane 3 (its last
         // block) is the first block's `before`: the run's previous block's to begin with.
+        // Then room for a group's values as the suffix pass transposes them, which the prefix
+        // pass reads back rather than transposing them again.
         let slots = (w + 1) * ROW_SLOTS;
-        scratch.resize(2 * slots, SUM_IDENTITY);
-        let (mut rows, mut before) = scratch.split_at_mut(slots);
+        scratch.resize(2 * slots + BLOCKS * w, SUM_IDENTITY);
+        let (scratch_rows, transposed) = scratch.split_at_mut(2 * slots);
+        let (mut rows, mut before) = scratch_rows.split_at_mut(slots);
         for (j, &(sum, _)) in suffix.iter().enumerate() {
             before[j * ROW_SLOTS + 3] = sum;
         }
@@ -149,9 +153,9 @@ pub(super) fn sum_block_groups(
             // SAFETY: the CPU has AVX2 (`available`).
             last = unsafe {
                 if is_sum {
-                    sum_block_group_avx2::<true>(group, results, w, before, rows)
+                    sum_block_group_avx2::<true>(group, results, w, before, (rows, transposed))
                 } else {
-                    sum_block_group_avx2::<false>(group, results, w, before, rows)
+                    sum_block_group_avx2::<false>(group, results, w, before, (rows, transposed))
                 }
             };
             std::mem::swap(&mut rows, &mut before);
@@ -170,7 +174,11 @@ pub(super) fn sum_block_groups(
 }
 
 /// One group of [`sum_block_groups`]: `values` and `out` hold four w-row blocks, `rows` the
-/// scratch rows (`(w + 1) · ROW_SLOTS`). Lane `l` of every register is block `l`: its
+/// scratch rows (`(w + 1) · ROW_SLOTS`), `transposed` room for the group's values (`4w`) a
+/// row a register, as the suffix pass transposes them for the prefix pass to read back (a
+/// store and a load a register instead of a second transpose: PERFORMANCE.md, "Window sums'
+/// values transposed once").
+/// Lane `l` of every register is block `l`: its
 /// suffix chain adds rows `w − 1` down to 0 from −0, its prefix chain rows 0 up to `w − 1`,
 /// and row k's result is `prefix + before` (÷ w for `mavg`), `before` the suffix sum at
 /// `k + 1` of the block before it (for block 0, lane 3 of `previous`: the scratch rows of
@@ -186,10 +194,10 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     out: &mut [f64],
     w: usize,
     previous: &[f64],
-    rows: &mut [f64],
+    (rows, transposed): (&mut [f64], &mut [f64]),
 ) -> f64 {
     use std::arch::x86_64::*;
-    assert!(values.len() == BLOCKS * w && out.len() == BLOCKS * w);
+    assert!(values.len() == BLOCKS * w && out.len() == BLOCKS * w && transposed.len() == BLOCKS * w);
     assert!(rows.len() == (w + 1) * ROW_SLOTS && previous.len() == rows.len());
     // Whole quads of rows from offset 0; the last `w % 4` rows one at a time.
     let quads = w / 4 * 4;
@@ -203,6 +211,9 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
     }
     for k in (0..quads).step_by(4).rev() {
         let four = rows_of!(values, w, k);
+        for (i, row) in four.into_iter().enumerate() {
+            store!(transposed, (k + i) * BLOCKS, row);
+        }
         for i in (0..4).rev() {
             suffix = _mm256_add_pd(suffix, four[i]);
             store!(rows, (k + i) * ROW_SLOTS, suffix);
@@ -225,11 +236,10 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
         }};
     }
     for k in (0..quads).step_by(4) {
-        let four = rows_of!(values, w, k);
         let mut results = [_mm256_setzero_pd(); 4];
-        for i in 0..4 {
-            prefix = _mm256_add_pd(prefix, four[i]);
-            results[i] = result!(prefix, k + i);
+        for (i, slot) in results.iter_mut().enumerate() {
+            prefix = _mm256_add_pd(prefix, load!(transposed, (k + i) * BLOCKS));
+            *slot = result!(prefix, k + i);
         }
         for (block, quad) in transpose!(results).into_iter().enumerate() {
             store!(out, block * w + k, quad);
@@ -277,18 +287,21 @@ pub(super) fn std_block_groups(
     {
         // Two sets of scratch rows, as `sum_block_groups` keeps them: lane 3 of the group
         // before's (its last block) is the first block's `before`.
+        // Then room for a group's values as the means' pass transposes them, which the suffix
+        // and prefix passes read back.
         let slots = (w + 1) * STD_ROW_SLOTS;
-        scratch.resize(2 * slots, SUM_IDENTITY);
-        let (mut rows, mut before) = scratch.split_at_mut(slots);
+        scratch.resize(2 * slots + BLOCKS * w, SUM_IDENTITY);
+        let (scratch_rows, transposed) = scratch.split_at_mut(2 * slots);
+        let (mut rows, mut before) = scratch_rows.split_at_mut(slots);
         for (j, sums) in previous.iter().enumerate() {
             (before[j * STD_ROW_SLOTS + 3], before[j * STD_ROW_SLOTS + 4 + 3]) = (sums.s1, sums.s2);
         }
         let mut fed = None;
         for (group, results) in values.chunks_exact(BLOCKS * w).zip(out.chunks_exact_mut(BLOCKS * w)) {
             // SAFETY: the CPU has AVX2 (`available`).
-            let Some((prefix, shift, mean)) =
-                (unsafe { std_block_group_avx2(group, results, w, before, *block_shift, rows) })
-            else {
+            let Some((prefix, shift, mean)) = (unsafe {
+                std_block_group_avx2(group, results, w, before, *block_shift, (rows, transposed))
+            }) else {
                 break;
             };
             std::mem::swap(&mut rows, &mut before);
@@ -317,7 +330,9 @@ pub(super) fn std_block_groups(
 }
 
 /// One group of [`std_block_groups`]: `values` and `out` hold four w-row blocks, `rows` the
-/// scratch rows (`(w + 1) · STD_ROW_SLOTS`). Lane `l` of every register is block `l`. First
+/// scratch rows (`(w + 1) · STD_ROW_SLOTS`), `transposed` room for the group's values (`4w`)
+/// a row a register, as the means' pass transposes them for the other two passes to read
+/// back. Lane `l` of every register is block `l`. First
 /// each block's mean (its rows summed in order from −0, ÷ w: `FiniteMean`); if one is not
 /// finite — a block holds an infinity or a NaN, whose sum is then one, or its finite sum
 /// overflows — nothing is written and the result is None. Then, as
@@ -339,10 +354,10 @@ unsafe fn std_block_group_avx2(
     w: usize,
     previous: &[f64],
     shift: f64,
-    rows: &mut [f64],
+    (rows, transposed): (&mut [f64], &mut [f64]),
 ) -> Option<(PowerSums, f64, f64)> {
     use std::arch::x86_64::*;
-    assert!(values.len() == BLOCKS * w && out.len() == BLOCKS * w);
+    assert!(values.len() == BLOCKS * w && out.len() == BLOCKS * w && transposed.len() == BLOCKS * w);
     assert!(rows.len() == (w + 1) * STD_ROW_SLOTS && previous.len() == rows.len());
     let quads = w / 4 * 4;
     let count = w as f64;
@@ -350,7 +365,8 @@ unsafe fn std_block_group_avx2(
     // The means.
     let mut sum = _mm256_set1_pd(SUM_IDENTITY);
     for k in (0..quads).step_by(4) {
-        for row in rows_of!(values, w, k) {
+        for (i, row) in rows_of!(values, w, k).into_iter().enumerate() {
+            store!(transposed, (k + i) * BLOCKS, row);
             sum = _mm256_add_pd(sum, row);
         }
     }
@@ -386,9 +402,8 @@ unsafe fn std_block_group_avx2(
         store!(rows, j * STD_ROW_SLOTS + 4, s2);
     }
     for k in (0..quads).step_by(4).rev() {
-        let four = rows_of!(values, w, k);
         for i in (0..4).rev() {
-            push!(s1, s2, four[i], means);
+            push!(s1, s2, load!(transposed, (k + i) * BLOCKS), means);
             store!(rows, (k + i) * STD_ROW_SLOTS, s1);
             store!(rows, (k + i) * STD_ROW_SLOTS + 4, s2);
         }
@@ -418,11 +433,10 @@ unsafe fn std_block_group_avx2(
         }};
     }
     for k in (0..quads).step_by(4) {
-        let four = rows_of!(values, w, k);
         let mut results = [zero; 4];
-        for i in 0..4 {
-            push!(p1, p2, four[i], shifts);
-            results[i] = result!(k + i);
+        for (i, slot) in results.iter_mut().enumerate() {
+            push!(p1, p2, load!(transposed, (k + i) * BLOCKS), shifts);
+            *slot = result!(k + i);
         }
         for (block, quad) in transpose!(results).into_iter().enumerate() {
             store!(out, block * w + k, quad);
