@@ -55,12 +55,25 @@ macro_rules! store {
         unsafe { _mm256_storeu_pd(slice.as_mut_ptr().add(at), value) }
     }};
 }
+// The f64 at `at` in a slice, without a bounds check. Every use passes an `at` below the
+// slice's length, by the lengths its function asserts: `previous` (`(w + 1) · slots` long)
+// at `(k + 1) · slots + lane` with `k < w` and `lane < slots`; `values` (4w long) at
+// `block · w + k` with `block < 4` and `k < w`.
+#[cfg(target_arch = "x86_64")]
+macro_rules! at {
+    ($slice:expr, $at:expr) => {{
+        let (slice, at): (&[f64], usize) = (&$slice[..], $at);
+        debug_assert!(at < slice.len());
+        // SAFETY: `at < slice.len()` (above).
+        unsafe { *slice.get_unchecked(at) }
+    }};
+}
 // Row `k` of the four w-row blocks of `values`, one block a lane.
 #[cfg(target_arch = "x86_64")]
 macro_rules! gather {
     ($values:expr, $w:expr, $k:expr) => {{
         let (values, w, k): (&[f64], usize, usize) = (&$values[..], $w, $k);
-        _mm256_setr_pd(values[k], values[w + k], values[2 * w + k], values[3 * w + k])
+        _mm256_setr_pd(at!(values, k), at!(values, w + k), at!(values, 2 * w + k), at!(values, 3 * w + k))
     }};
 }
 // Four registers of four lanes transposed: rows `k .. k + 4` of the four blocks (a block a
@@ -145,8 +158,8 @@ pub(super) fn sum_block_groups(
         scratch.resize(2 * slots + BLOCKS * w, SUM_IDENTITY);
         let (scratch_rows, transposed) = scratch.split_at_mut(2 * slots);
         let (mut rows, mut before) = scratch_rows.split_at_mut(slots);
-        for (j, &(sum, _)) in suffix.iter().enumerate() {
-            before[j * ROW_SLOTS + 3] = sum;
+        for (&(sum, _), row) in suffix.iter().zip(before.chunks_exact_mut(ROW_SLOTS)) {
+            row[3] = sum;
         }
         let mut last = SUM_IDENTITY;
         for (group, results) in values.chunks_exact(BLOCKS * w).zip(out.chunks_exact_mut(BLOCKS * w)) {
@@ -161,8 +174,8 @@ pub(super) fn sum_block_groups(
             std::mem::swap(&mut rows, &mut before);
         }
         // The last block's suffixes (every row valid) serve the next feed.
-        for (j, entry) in suffix.iter_mut().enumerate() {
-            *entry = (before[j * ROW_SLOTS + 3], (w - j) as u32);
+        for (j, (entry, row)) in suffix.iter_mut().zip(before.chunks_exact(ROW_SLOTS)).enumerate() {
+            *entry = (row[3], (w - j) as u32);
         }
         Some(last)
     }
@@ -177,7 +190,7 @@ pub(super) fn sum_block_groups(
 /// scratch rows (`(w + 1) · ROW_SLOTS`), `transposed` room for the group's values (`4w`) a
 /// row a register, as the suffix pass transposes them for the prefix pass to read back (a
 /// store and a load a register instead of a second transpose: PERFORMANCE.md, "Window sums'
-/// values transposed once").
+/// values transposed once, their scratch read without bounds checks").
 /// Lane `l` of every register is block `l`: its
 /// suffix chain adds rows `w − 1` down to 0 from −0, its prefix chain rows 0 up to `w − 1`,
 /// and row k's result is `prefix + before` (÷ w for `mavg`), `before` the suffix sum at
@@ -230,7 +243,7 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
             let k = $k;
             let suffixes = _mm256_permute4x64_pd::<0b10_01_00_00>(load!(rows, (k + 1) * ROW_SLOTS));
             let befores =
-                _mm256_blend_pd::<1>(suffixes, _mm256_broadcast_sd(&previous[(k + 1) * ROW_SLOTS + 3]));
+                _mm256_blend_pd::<1>(suffixes, _mm256_set1_pd(at!(previous, (k + 1) * ROW_SLOTS + 3)));
             let total = _mm256_add_pd($prefix, befores);
             if SUM { total } else { _mm256_div_pd(total, window) }
         }};
@@ -293,8 +306,8 @@ pub(super) fn std_block_groups(
         scratch.resize(2 * slots + BLOCKS * w, SUM_IDENTITY);
         let (scratch_rows, transposed) = scratch.split_at_mut(2 * slots);
         let (mut rows, mut before) = scratch_rows.split_at_mut(slots);
-        for (j, sums) in previous.iter().enumerate() {
-            (before[j * STD_ROW_SLOTS + 3], before[j * STD_ROW_SLOTS + 4 + 3]) = (sums.s1, sums.s2);
+        for (sums, row) in previous.iter().zip(before.chunks_exact_mut(STD_ROW_SLOTS)) {
+            (row[3], row[4 + 3]) = (sums.s1, sums.s2);
         }
         let mut fed = None;
         for (group, results) in values.chunks_exact(BLOCKS * w).zip(out.chunks_exact_mut(BLOCKS * w)) {
@@ -311,13 +324,8 @@ pub(super) fn std_block_groups(
         }
         if fed.is_some() {
             // The last block's suffixes (every row valid and finite) serve the next feed.
-            for (j, entry) in previous.iter_mut().enumerate() {
-                *entry = PowerSums {
-                    s1: before[j * STD_ROW_SLOTS + 3],
-                    s2: before[j * STD_ROW_SLOTS + 4 + 3],
-                    finite: (w - j) as u32,
-                    non_finite: 0,
-                };
+            for (j, (entry, row)) in previous.iter_mut().zip(before.chunks_exact(STD_ROW_SLOTS)).enumerate() {
+                *entry = PowerSums { s1: row[3], s2: row[4 + 3], finite: (w - j) as u32, non_finite: 0 };
             }
         }
         fed
@@ -426,8 +434,8 @@ unsafe fn std_block_group_avx2(
                     _mm256_blend_pd::<1>(suffixes, _mm256_set1_pd($first))
                 }};
             }
-            let total1 = _mm256_add_pd(p1, before!(0, previous[(k + 1) * STD_ROW_SLOTS + 3]));
-            let total2 = _mm256_add_pd(p2, before!(4, previous[(k + 1) * STD_ROW_SLOTS + 4 + 3]));
+            let total1 = _mm256_add_pd(p1, before!(0, at!(previous, (k + 1) * STD_ROW_SLOTS + 3)));
+            let total2 = _mm256_add_pd(p2, before!(4, at!(previous, (k + 1) * STD_ROW_SLOTS + 4 + 3)));
             let spread = _mm256_sub_pd(_mm256_mul_pd(n, total2), _mm256_mul_pd(total1, total1));
             _mm256_sqrt_pd(_mm256_div_pd(_mm256_max_pd(spread, zero), n_squared))
         }};
