@@ -33,7 +33,8 @@ pub(crate) enum RuntimeFunction {
     /// Advances a scan by a block: `(state, source, destination, validity, len)`.
     ScanBlock,
     /// Advances two independent scans by the same block, interleaved where both are `ema`s:
-    /// `(state, source, destination, validity) × 2, len`.
+    /// `(state, source, destination, validity) × 2, len, ahead` (`ahead`: null, or the
+    /// bytes the kernel reads next, for the window sums to prefetch while they compute).
     ScanBlockPair,
     /// Feeds a block to reductions: `(state, values, validity, len)`.
     ReduceBlock,
@@ -171,7 +172,7 @@ impl RuntimeFunction {
             | RuntimeFunction::CombineValidityBits
             | RuntimeFunction::CenteredDivideF64BlockByScalar
             | RuntimeFunction::CenteredDivideF32BlockByScalar => 5,
-            RuntimeFunction::ScanBlockPair => 9,
+            RuntimeFunction::ScanBlockPair => 10,
         };
         let mut signature = Signature::new(call_conv);
         signature.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), params));

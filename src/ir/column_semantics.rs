@@ -27,7 +27,10 @@ use super::semantics::{maximum, minimum};
 use crate::types::{Elem, Scalar};
 use std::collections::VecDeque;
 
+mod prefetch_ahead;
 mod window_sum_groups;
+
+pub use prefetch_ahead::PrefetchAhead;
 
 /// The window blocks that `msum`/`mavg`/`mstd` feed side by side, one an AVX2 lane
 /// (`window_sum_groups`): a block call fed from a multiple of this many windows takes whole
@@ -2078,8 +2081,11 @@ impl FloatScanState {
                         && offset == 0
                         && rows > 0
                         && self.whole_block_groups_apply()
-                        && let Some(last) = self
-                            .feed_whole_block_groups(&values[done..done + rows], &mut out[done..done + rows])
+                        && let Some(last) = self.feed_whole_block_groups(
+                            &values[done..done + rows],
+                            &mut out[done..done + rows],
+                            &mut PrefetchAhead::none(),
+                        )
                     {
                         prefix = last;
                         done += rows;
@@ -2335,13 +2341,15 @@ impl FloatScanState {
     /// whole groups of four blocks, where both may take them, through
     /// [`feed_whole_block_groups`](Self::feed_whole_block_groups) one window after the other,
     /// and each other whole block after the column's first through [`sum_whole_block_pair`],
-    /// which runs the rows of `feed_slices`' whole-block path for both, interleaved. Returns false,
+    /// which runs the rows of `feed_slices`' whole-block path for both, interleaved. `ahead`
+    /// is asked for its lines a share per group, over both windows' groups. Returns false,
     /// feeding nothing, unless both are window sums of one length at one offset.
     pub fn feed_window_sum_pair(
         first: &mut FloatScanState,
         second: &mut FloatScanState,
         (a, out_a): (&[f64], &mut [f64]),
         (b, out_b): (&[f64], &mut [f64]),
+        ahead: &mut PrefetchAhead,
     ) -> bool {
         let is_window_sum = |op: ScanOp| matches!(op, ScanOp::MSum { .. } | ScanOp::MAvg { .. });
         let len = a.len();
@@ -2367,8 +2375,10 @@ impl FloatScanState {
                 // Four blocks at a time side by side give each window chains enough to
                 // overlap; the two windows need not share a loop.
                 let rows = done..done + groups;
+                ahead.spread_over(2 * groups / (WINDOW_SUM_GROUP_BLOCKS * w));
                 for (state, values, out) in [(&mut *first, a, &mut *out_a), (&mut *second, b, &mut *out_b)] {
-                    match state.feed_whole_block_groups(&values[rows.clone()], &mut out[rows.clone()]) {
+                    match state.feed_whole_block_groups(&values[rows.clone()], &mut out[rows.clone()], ahead)
+                    {
                         Some(last) => {
                             state.prefix = last;
                             state.row += groups;
@@ -2430,16 +2440,22 @@ impl FloatScanState {
     /// Feeds `values` — whole groups of four w-row blocks of every-valid rows, from a block
     /// boundary, where [`whole_block_groups_apply`](Self::whole_block_groups_apply) — with the
     /// bits of the whole-block path, and leaves the last block's suffixes for the next.
+    /// `ahead` is asked for a share of its lines before each group.
     /// Returns the last block's prefix (the caller keeps it and counts the rows), or None,
     /// feeding nothing, where the groups do not run.
-    fn feed_whole_block_groups(&mut self, values: &[f64], out: &mut [f64]) -> Option<(f64, u32)> {
+    fn feed_whole_block_groups(
+        &mut self,
+        values: &[f64],
+        out: &mut [f64],
+        ahead: &mut PrefetchAhead,
+    ) -> Option<(f64, u32)> {
         let is_sum = matches!(self.op, ScanOp::MSum { .. });
         let last = window_sum_groups::sum_block_groups(
             values,
             out,
             self.w,
             &mut self.suffix,
-            &mut self.group_scratch,
+            (&mut self.group_scratch, ahead),
             is_sum,
         )?;
         Some((last, self.w as u32))
@@ -3651,11 +3667,17 @@ mod tests {
                         alone_a.feed_slices(&a[rows.clone()], None, &mut want_a);
                         alone_b.feed_slices(&b[rows.clone()], None, &mut want_b);
                         let (mut got_a, mut got_b) = (vec![2.5; len], vec![2.5; len]);
+                        // Asking for lines (here the pieces' own rows) changes no bit.
+                        let mut ahead = PrefetchAhead::new(&[
+                            (a[rows.clone()].as_ptr() as usize, 8 * len),
+                            (b[rows.clone()].as_ptr() as usize, 8 * len),
+                        ]);
                         assert!(FloatScanState::feed_window_sum_pair(
                             &mut first,
                             &mut second,
                             (&a[rows.clone()], &mut got_a),
                             (&b[rows], &mut got_b),
+                            &mut ahead,
                         ));
                         let as_bits = |v: &[f64]| v.iter().map(|x| Some(*x)).collect::<Vec<_>>();
                         assert_eq!(
@@ -3683,6 +3705,7 @@ mod tests {
                 &mut second,
                 (&a[skew..skew + 40], &mut out_a),
                 (&b[..40], &mut out_b),
+                &mut PrefetchAhead::none(),
             );
             !fed && out_a == vec![2.5; 40] && out_b == vec![2.5; 40] && second.row == 0
         };

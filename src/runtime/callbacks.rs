@@ -4,7 +4,7 @@
 //! (`ReduceState`). The executor creates their states for each call and puts their addresses
 //! in the argument block.
 
-use crate::ir::column_semantics::{FloatScanState, ReduceState, ScanState};
+use crate::ir::column_semantics::{FloatScanState, PrefetchAhead, ReduceState, ScanState};
 use crate::types::Elem;
 
 /// A scan's running state as a kernel sees it: the state and the element type of the values
@@ -194,10 +194,14 @@ unsafe fn float_scan_block(
 /// length at one offset, over separate, aligned f64 buffers with every row of the block valid
 /// (no validity, or bytes that say so) run interleaved ([`FloatScanState::feed_ema_pair`],
 /// [`FloatScanState::feed_window_sum_pair`]); any other pair runs one scan after the other.
+/// `ahead`, when not null, lists the bytes the kernel reads next — a count `n`, then `n`
+/// pairs of an address and a length — which the window sums ask the CPU for while they
+/// compute ([`PrefetchAhead`]).
 ///
 /// # Safety
 /// As [`scan_block`]'s, for each of the two scans; the two states are distinct, and neither
-/// scan's destination is the other's source or destination.
+/// scan's destination is the other's source or destination. `ahead` is null or readable for
+/// `1 + 2·n` u64 words, `n` its first (any address and length: they are only prefetched).
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe extern "C" fn scan_block_pair(
     first: *mut ScanCallState,
@@ -209,6 +213,7 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
     second_destination: *mut u8,
     second_validity: *mut u8,
     len: usize,
+    ahead: *const u64,
 ) {
     let bytes = len * std::mem::size_of::<f64>();
     let separate_and_aligned = |source: *const u8, destination: *mut u8| {
@@ -236,8 +241,10 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
                 std::slice::from_raw_parts_mut(second_destination.cast::<f64>(), len),
             )
         };
+        // SAFETY: `ahead` is null or holds its count and pairs (the contract).
+        let mut ahead = unsafe { prefetch_ahead(ahead) };
         if FloatScanState::feed_ema_pair(a, b, (a_in, a_out), (b_in, b_out))
-            || FloatScanState::feed_window_sum_pair(a, b, (a_in, a_out), (b_in, b_out))
+            || FloatScanState::feed_window_sum_pair(a, b, (a_in, a_out), (b_in, b_out), &mut ahead)
         {
             for validity in [first_validity, second_validity] {
                 if !validity.is_null() {
@@ -254,6 +261,31 @@ pub(crate) unsafe extern "C" fn scan_block_pair(
         scan_block(first, first_source, first_destination, first_validity, len);
         scan_block(second, second_source, second_destination, second_validity, len);
     }
+}
+
+/// The [`PrefetchAhead`] a kernel's list describes: null for none, else a count `n` and `n`
+/// pairs of an address and a length (past [`PrefetchAhead::MAX_RANGES`] ignored).
+///
+/// # Safety
+/// `list` is null or readable for `1 + 2·min(n, MAX_RANGES)` u64 words, `n` its first.
+unsafe fn prefetch_ahead(list: *const u64) -> PrefetchAhead {
+    if list.is_null() {
+        return PrefetchAhead::none();
+    }
+    // SAFETY: a list that is not null starts with its count (the contract).
+    let count = (unsafe { list.read_unaligned() } as usize).min(PrefetchAhead::MAX_RANGES);
+    let mut ranges = [(0usize, 0usize); PrefetchAhead::MAX_RANGES];
+    for (index, range) in ranges[..count].iter_mut().enumerate() {
+        // SAFETY: words `1 + 2·index` and `2 + 2·index` lie within the `1 + 2·count` words
+        // the contract makes readable.
+        *range = unsafe {
+            (
+                list.add(1 + 2 * index).read_unaligned() as usize,
+                list.add(2 + 2 * index).read_unaligned() as usize,
+            )
+        };
+    }
+    PrefetchAhead::new(&ranges[..count])
 }
 
 /// `fusejit_record_scan_state`: an `ema`'s running state and `record`'s two words — the

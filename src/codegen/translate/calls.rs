@@ -1,12 +1,19 @@
 //! Block calls: a math function over a block, a scan's block, feeding a reduction, each through
 //! the runtime functions the kernel imports.
 
-use super::{Translator, elem_size};
+use super::{InputRegs, Translator, elem_size};
 use crate::codegen::runtime_functions::RuntimeFunction;
+use crate::ir::column_semantics::PrefetchAhead;
 use crate::ir::{Elem, NodeId, NodeKind, Shape};
 use crate::passes::fuse_loops::BlockFunction;
-use cranelift_codegen::ir::{FuncRef, InstBuilder, MemFlagsData, Value, types};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types};
 use std::collections::HashMap;
+
+/// The input columns' bytes (rows times their elements' sizes) from which a kernel lists the
+/// next block's reads for the window sums to prefetch (`next_block_reads`): twice a 1 MiB L2,
+/// so that smaller columns, which stay in the L2 between calls, are left to it.
+const PREFETCH_FROM_BYTES: i64 = 2 << 20;
 
 impl<'p, 'b> Translator<'p, 'b> {
     pub(super) fn block_call(&mut self, node: NodeId, function: BlockFunction, start: Value, len: Value) {
@@ -122,8 +129,61 @@ impl<'p, 'b> Translator<'p, 'b> {
         let [(first, first_state), (second, second_state)] = scans;
         let first = self.scan_arguments(first, first_state, start, len);
         let second = self.scan_arguments(second, second_state, start, len);
+        let ahead = self.next_block_reads(start, len);
         let stub = self.stub(RuntimeFunction::ScanBlockPair);
-        self.builder.ins().call(stub, &[first.as_slice(), &second, &[len]].concat());
+        self.builder.ins().call(stub, &[first.as_slice(), &second, &[len, ahead]].concat());
+    }
+
+    /// The bytes of the next block's rows of the kernel's first input columns (at most
+    /// `PrefetchAhead::MAX_RANGES`, bit-packed ones left out), listed in a stack slot as
+    /// `fusejit_scan_block_pair`'s `ahead` takes them: a count, then an address and a length
+    /// each; null when the kernel reads no such column, or when those columns hold fewer than
+    /// [`PREFETCH_FROM_BYTES`] (then they come from the L2 anyway, and lines pulled into the
+    /// L1 ahead of time only push out the block's buffers). The next block is taken to be as
+    /// long as this one, cut at the last row: the lines are only prefetched, so a guess costs
+    /// at most a few wasted requests.
+    fn next_block_reads(&mut self, start: Value, len: Value) -> Value {
+        let columns: Vec<(Value, i64)> = self
+            .inputs
+            .iter()
+            .zip(&self.plan.program.inputs)
+            .filter_map(|(regs, input)| match regs {
+                Some(InputRegs { data, data_bit_offset: None, .. }) => {
+                    Some((*data, elem_size(input.ty.elem)))
+                }
+                _ => None,
+            })
+            .take(PrefetchAhead::MAX_RANGES)
+            .collect();
+        if columns.is_empty() {
+            return self.builder.ins().iconst(types::I64, 0);
+        }
+        let row_bytes: i64 = columns.iter().map(|&(_, size)| size).sum();
+        let slot = self.builder.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 + 16 * columns.len() as u32,
+            3,
+        ));
+        let next = self.builder.ins().iadd(start, len);
+        let left = self.builder.ins().isub(self.rows, next);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        let left = self.builder.ins().smax(left, zero);
+        let rows = self.builder.ins().smin(left, len);
+        let count = self.builder.ins().iconst(types::I64, columns.len() as i64);
+        self.builder.ins().stack_store(types::I64, count, slot, 0);
+        for (index, (data, size)) in columns.into_iter().enumerate() {
+            let address = self.element_address(data, next, size);
+            let bytes = self.builder.ins().imul_imm_s(rows, size);
+            let offset = 8 + 16 * index as i32;
+            self.builder.ins().stack_store(types::I64, address, slot, offset);
+            self.builder.ins().stack_store(types::I64, bytes, slot, offset + 8);
+        }
+        let list = self.builder.ins().stack_addr(types::I64, slot, 0);
+        let row_bytes = self.builder.ins().iconst(types::I64, row_bytes);
+        let column_bytes = self.builder.ins().imul(self.rows, row_bytes);
+        let large =
+            self.builder.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, column_bytes, PREFETCH_FROM_BYTES);
+        self.builder.ins().select(large, list, zero)
     }
 
     /// A scan's `(state, source, destination, validity)` for the block, its operand laid out

@@ -130,13 +130,13 @@ pub(super) fn group_rows(rows: usize, w: usize) -> usize {
 /// Returns the last block's sum (its prefix at its end), or None — feeding nothing — where
 /// the CPU lacks AVX2 (the caller feeds the blocks one at a time). `mavg` divides every
 /// row's sum by `w`: the caller promises that the block before had no null (every window
-/// then holds `w` valid rows).
+/// then holds `w` valid rows). `ahead` takes a step before each group.
 pub(super) fn sum_block_groups(
     values: &[f64],
     out: &mut [f64],
     w: usize,
     suffix: &mut [(f64, u32)],
-    scratch: &mut Vec<f64>,
+    (scratch, ahead): (&mut Vec<f64>, &mut super::PrefetchAhead),
     is_sum: bool,
 ) -> Option<f64> {
     assert!(
@@ -163,6 +163,7 @@ pub(super) fn sum_block_groups(
         }
         let mut last = SUM_IDENTITY;
         for (group, results) in values.chunks_exact(BLOCKS * w).zip(out.chunks_exact_mut(BLOCKS * w)) {
+            ahead.step();
             // SAFETY: the CPU has AVX2 (`available`).
             last = unsafe {
                 if is_sum {
@@ -181,7 +182,7 @@ pub(super) fn sum_block_groups(
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (scratch, is_sum);
+        let _ = (scratch, ahead, is_sum);
         None
     }
 }
