@@ -49,7 +49,11 @@ impl PrefetchAhead {
     /// What is left to ask for, spread evenly over `steps` more steps (at least one).
     pub fn spread_over(&mut self, steps: usize) {
         let left: usize = (self.range..self.count)
-            .map(|range| self.ranges[range].1 - if range == self.range { self.offset } else { 0 })
+            // The offset passes the range's end after its last line (a step's share is whole
+            // lines, a range need not be).
+            .map(|range| {
+                self.ranges[range].1.saturating_sub(if range == self.range { self.offset } else { 0 })
+            })
             .sum();
         self.share = left.div_ceil(steps.max(1)).div_ceil(Self::LINE) * Self::LINE;
     }
@@ -136,6 +140,18 @@ mod tests {
         assert_eq!(ahead.share, 256);
         let rest: Vec<usize> = lines_of_steps(ahead, 3).concat();
         assert_eq!(rest, (2..10).map(|line| 4096 + 64 * line).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn spreading_again_after_a_ranges_last_line_counts_nothing_left_of_it() {
+        // 100 bytes: two lines, the second ending past the range's end.
+        let mut ahead = PrefetchAhead::new(&[(4096, 100), (8192, 128)]);
+        ahead.spread_over(2);
+        assert_eq!(ahead.share, 128);
+        ahead.step();
+        ahead.spread_over(1);
+        assert_eq!(ahead.share, 128);
+        assert_eq!(lines_of_steps(ahead, 2).concat(), vec![8192, 8192 + 64]);
     }
 
     #[test]

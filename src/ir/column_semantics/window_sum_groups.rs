@@ -191,13 +191,12 @@ pub(super) fn sum_block_groups(
 /// scratch rows (`(w + 1) · ROW_SLOTS`), `transposed` room for the group's values (`4w`) a
 /// row a register, as the suffix pass transposes them for the prefix pass to read back (a
 /// store and a load a register instead of a second transpose: PERFORMANCE.md, "Window sums'
-/// values transposed once, their scratch read without bounds checks").
-/// Lane `l` of every register is block `l`: its
-/// suffix chain adds rows `w − 1` down to 0 from −0, its prefix chain rows 0 up to `w − 1`,
-/// and row k's result is `prefix + before` (÷ w for `mavg`), `before` the suffix sum at
-/// `k + 1` of the block before it (for block 0, lane 3 of `previous`: the scratch rows of
-/// the group before, whose last block is this group's block before) —
-/// `WholeBlockSums::row`'s operations, per lane, in its order.
+/// values transposed once, their scratch read without bounds checks"). Lane `l` of every
+/// register is block `l`: its suffix chain adds rows `w − 1` down to 0 from −0, its prefix
+/// chain rows 0 up to `w − 1`, and row k's result is `prefix + before` (÷ w for `mavg`),
+/// `before` the suffix sum at `k + 1` of the block before it (for block 0, lane 3 of
+/// `previous`: the scratch rows of the group before, whose last block is this group's block
+/// before) — `WholeBlockSums::row`'s operations, per lane, in its order.
 ///
 /// # Safety
 /// The CPU has AVX2.
