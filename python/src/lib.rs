@@ -3,8 +3,9 @@
 //! The package's `__init__.py` re-exports it; everything that touches data is here.
 //! `evaluate` and `Kernel.eval` are vectorcall functions ([`vectorcall`]) that read their
 //! keywords where CPython passes them. Inputs are converted by [`inputs`] into
-//! borrowed columns, evaluated with the GIL released (but for short calls), and returned by [`outputs`] in the kind
-//! of the inputs: NumPy in, NumPy out; Arrow in, Arrow out ([`arrow_interchange`]).
+//! borrowed columns, evaluated with the GIL released (but for short calls), and returned by
+//! [`outputs`] in the kind of the inputs: NumPy in, NumPy out; Arrow in, Arrow out
+//! ([`arrow_interchange`]).
 
 mod arrow_interchange;
 mod inputs;

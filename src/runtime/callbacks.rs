@@ -421,7 +421,29 @@ pub(crate) unsafe extern "C" fn reduce_block(
 
 #[cfg(test)]
 mod tests {
-    use super::validity_word;
+    use super::{PrefetchAhead, prefetch_ahead, validity_word};
+
+    /// A kernel's list (a count, then an address and a length each) gives the schedule of
+    /// those ranges; null gives none, and ranges past `MAX_RANGES` are not read.
+    #[test]
+    fn a_kernels_list_of_next_reads_becomes_their_schedule() {
+        // SAFETY: null is a list the contract accepts.
+        assert_eq!(unsafe { prefetch_ahead(std::ptr::null()) }, PrefetchAhead::none());
+        let two: [u64; 5] = [2, 1 << 20, 3840, 1 << 24, 136];
+        // SAFETY: `two` holds its count and both pairs.
+        let got = unsafe { prefetch_ahead(two.as_ptr()) };
+        assert_eq!(got, PrefetchAhead::new(&[(1 << 20, 3840), (1 << 24, 136)]));
+        // A count above MAX_RANGES reads only MAX_RANGES pairs (the list holds just those).
+        let mut many = vec![9u64];
+        for range in 1..=PrefetchAhead::MAX_RANGES as u64 {
+            many.extend([range << 12, 64]);
+        }
+        // SAFETY: `many` holds 1 + 2·MAX_RANGES words, all that is read of a longer count.
+        let got = unsafe { prefetch_ahead(many.as_ptr()) };
+        let ranges: Vec<(usize, usize)> = (1..=PrefetchAhead::MAX_RANGES).map(|r| (r << 12, 64)).collect();
+        assert_eq!(got, PrefetchAhead::new(&ranges));
+        assert_ne!(got, PrefetchAhead::none());
+    }
 
     /// `validity_word` packs bit 0 of each byte (other bits ignored), for every length.
     #[test]

@@ -11,8 +11,10 @@ use cranelift_codegen::ir::{FuncRef, InstBuilder, MemFlagsData, StackSlotData, S
 use std::collections::HashMap;
 
 /// The input columns' bytes (rows times their elements' sizes) from which a kernel lists the
-/// next block's reads for the window sums to prefetch (`next_block_reads`): twice a 1 MiB L2,
-/// so that smaller columns, which stay in the L2 between calls, are left to it.
+/// next block's reads for the window sums to prefetch (`next_block_reads`): twice a 1 MiB L2.
+/// Smaller columns stay in the L2 between calls, where the prefetch gains nothing and costs
+/// its instructions (PERFORMANCE.md, "The next block's lines asked for during the window
+/// sums' groups").
 const PREFETCH_FROM_BYTES: i64 = 2 << 20;
 
 impl<'p, 'b> Translator<'p, 'b> {
@@ -138,8 +140,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// `PrefetchAhead::MAX_RANGES`, bit-packed ones left out), listed in a stack slot as
     /// `fusejit_scan_block_pair`'s `ahead` takes them: a count, then an address and a length
     /// each; null when the kernel reads no such column, or when those columns hold fewer than
-    /// [`PREFETCH_FROM_BYTES`] (then they come from the L2 anyway, and lines pulled into the
-    /// L1 ahead of time only push out the block's buffers). The next block is taken to be as
+    /// [`PREFETCH_FROM_BYTES`] (then they come from the L2 anyway). The next block is taken to be as
     /// long as this one, cut at the last row: the lines are only prefetched, so a guess costs
     /// at most a few wasted requests.
     fn next_block_reads(&mut self, start: Value, len: Value) -> Value {

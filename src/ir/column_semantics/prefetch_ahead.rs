@@ -10,7 +10,7 @@
 /// Byte ranges (at most [`PrefetchAhead::MAX_RANGES`]) to ask the CPU to load, spread over a
 /// number of steps: each [`step`](PrefetchAhead::step) asks for the next share of their cache
 /// lines, in order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PrefetchAhead {
     /// `(address, bytes)` of each range; only the first `count` are used.
     ranges: [(usize, usize); PrefetchAhead::MAX_RANGES],

@@ -64,7 +64,8 @@ macro_rules! at {
     ($slice:expr, $at:expr) => {{
         let (slice, at): (&[f64], usize) = (&$slice[..], $at);
         debug_assert!(at < slice.len());
-        // SAFETY: `at < slice.len()` (above).
+        // SAFETY: every use passes `at < slice.len()` (the comment above the macro), which
+        // debug builds check.
         unsafe { *slice.get_unchecked(at) }
     }};
 }
@@ -104,6 +105,19 @@ macro_rules! rows_of {
             load!(values, 2 * w + k),
             load!(values, 3 * w + k)
         ])
+    }};
+}
+// `rows_of!`, each row also kept in `transposed` at `(k + i) · 4`, for a group's later
+// passes to load rather than transpose again.
+#[cfg(target_arch = "x86_64")]
+macro_rules! rows_of_kept {
+    ($values:expr, $w:expr, $k:expr, $transposed:expr) => {{
+        let k: usize = $k;
+        let rows = rows_of!($values, $w, k);
+        for (i, row) in rows.into_iter().enumerate() {
+            store!($transposed, (k + i) * BLOCKS, row);
+        }
+        rows
     }};
 }
 
@@ -223,10 +237,7 @@ unsafe fn sum_block_group_avx2<const SUM: bool>(
         store!(rows, j * ROW_SLOTS, suffix);
     }
     for k in (0..quads).step_by(4).rev() {
-        let four = rows_of!(values, w, k);
-        for (i, row) in four.into_iter().enumerate() {
-            store!(transposed, (k + i) * BLOCKS, row);
-        }
+        let four = rows_of_kept!(values, w, k, transposed);
         for i in (0..4).rev() {
             suffix = _mm256_add_pd(suffix, four[i]);
             store!(rows, (k + i) * ROW_SLOTS, suffix);
@@ -373,8 +384,7 @@ unsafe fn std_block_group_avx2(
     // The means.
     let mut sum = _mm256_set1_pd(SUM_IDENTITY);
     for k in (0..quads).step_by(4) {
-        for (i, row) in rows_of!(values, w, k).into_iter().enumerate() {
-            store!(transposed, (k + i) * BLOCKS, row);
+        for row in rows_of_kept!(values, w, k, transposed) {
             sum = _mm256_add_pd(sum, row);
         }
     }
