@@ -92,64 +92,99 @@ pub unsafe extern "C" fn combine_validity_bits(
         )
     };
     // Whole words at and after every source's first valid row (most of a block) take the
-    // AND of the sources' words, with nothing to mask; the others the general route below.
+    // AND of the sources' words, with nothing to mask; the words before them and the last,
+    // partial one the general route ([`validity_word`]).
     let whole_from = sources
         .iter()
         .map(|source| usize::try_from(source.first_valid.max(0)).unwrap_or(usize::MAX).div_ceil(64))
         .max()
         .unwrap_or(0);
-    for (word_index, out) in bitmap.chunks_mut(8).enumerate() {
-        let i = word_index * 64;
-        let rows = (len - i).min(64);
-        if rows == 64 && word_index >= whole_from {
-            let mut word = u64::MAX;
-            for source in sources {
-                if source.kind == SOURCE_BITMAP {
-                    let bit = usize::try_from(source.position + i as i64).expect("a readable bit");
-                    // SAFETY: rows `i .. i + 64` are at or after `first_valid` and before
-                    // `len`, so bits `bit .. bit + 64` are readable.
-                    word &= unsafe { read_bitmap_word(source.pointer as *const u8, bit) };
-                }
-            }
-            out.copy_from_slice(&word.to_le_bytes());
-            continue;
-        }
-        let mut word = if rows == 64 { u64::MAX } else { (1u64 << rows) - 1 };
-        for source in sources {
-            debug_assert_ne!(source.kind, SOURCE_BYTES);
-            let first = usize::try_from(source.first_valid.max(0)).unwrap_or(usize::MAX);
-            if first >= i + rows {
-                word = 0;
-                break;
-            }
-            // Rows before `first` read before row 0: null, and their bits are not read.
-            let from = first.max(i);
-            word &= !((1u64 << (from - i)) - 1);
-            if source.kind == SOURCE_BITMAP {
-                let bit = usize::try_from(source.position + from as i64).expect("a readable bit");
-                let (count, shift, base) = (i + rows - from, bit % 8, source.pointer as *const u8);
-                // Bits `bit .. bit + count` are readable (rows `from .. i + rows` are at or
-                // after `first_valid` and before `len`): bytes `bit / 8 ..= (bit + count − 1) / 8`.
-                let bits = if count == 64 {
-                    // SAFETY: bits `bit .. bit + 64` are readable (above).
-                    unsafe { read_bitmap_word(base, bit) }
-                } else {
-                    let (first_byte, last_byte) = (bit / 8, (bit + count - 1) / 8);
-                    // SAFETY: bytes `first_byte ..= last_byte` hold the readable bits above.
-                    let bytes = unsafe {
-                        std::slice::from_raw_parts(base.add(first_byte), last_byte - first_byte + 1)
-                    };
-                    let gathered = bytes
-                        .iter()
-                        .enumerate()
-                        .fold(0u128, |acc, (k, &byte)| acc | u128::from(byte) << (8 * k));
-                    (gathered >> shift) as u64
-                };
-                word &= bits << (from - i);
-            }
-        }
-        out.copy_from_slice(&word.to_le_bytes()[..out.len()]);
+    let whole = len / 64;
+    let (words, last) = bitmap.split_at_mut(whole * 8);
+    let (partial, words_from) = words.split_at_mut(whole_from.min(whole) * 8);
+    for (word_index, out) in partial.chunks_exact_mut(8).enumerate() {
+        // SAFETY: forwarded: rows `64·word_index ..` and 64 more lie before `len`.
+        let word = unsafe { validity_word(sources, word_index * 64, 64) };
+        out.copy_from_slice(&word.to_le_bytes());
     }
+    // The whole words from `whole_from` on: the first bitmap source's words written, each
+    // other's ANDed in, a source at a time (a byte-aligned one as bytes); all set when no
+    // source is a bitmap.
+    let first_row = whole_from.min(whole) * 64;
+    let mut written = false;
+    for source in sources.iter().filter(|source| source.kind == SOURCE_BITMAP) {
+        let bit = usize::try_from(source.position + first_row as i64).expect("a readable bit");
+        let base = source.pointer as *const u8;
+        if bit.is_multiple_of(8) {
+            // SAFETY: rows `first_row .. 64·whole` are at or after the source's first valid
+            // row and before `len`, so its bits `bit ..` for as many rows are readable: the
+            // bytes `bit / 8 ..` for `words_from.len()` bytes.
+            let bytes = unsafe { std::slice::from_raw_parts(base.add(bit / 8), words_from.len()) };
+            if written {
+                words_from.iter_mut().zip(bytes).for_each(|(out, &byte)| *out &= byte);
+            } else {
+                words_from.copy_from_slice(bytes);
+            }
+        } else {
+            for (k, out) in words_from.chunks_exact_mut(8).enumerate() {
+                // SAFETY: as above, bits `bit + 64·k ..` and 64 more are readable.
+                let word = unsafe { read_bitmap_word(base, bit + 64 * k) };
+                let word =
+                    if written { word & u64::from_le_bytes((&*out).try_into().expect("8")) } else { word };
+                out.copy_from_slice(&word.to_le_bytes());
+            }
+        }
+        written = true;
+    }
+    if !written {
+        words_from.fill(u8::MAX);
+    }
+    if !last.is_empty() {
+        let i = len / 64 * 64;
+        // SAFETY: forwarded: rows `i .. len` lie before `len`.
+        let word = unsafe { validity_word(sources, i, len - i) };
+        last.copy_from_slice(&word.to_le_bytes()[..last.len()]);
+    }
+}
+
+/// [`combine_validity_bits`]'s word of block rows `i .. i + rows` (`rows` ≤ 64) by the
+/// general route: each source's rows before its first valid one cleared, its bits read
+/// from there on, the bits past `rows` clear.
+///
+/// # Safety
+/// As [`combine_validity_bits`], for rows `i .. i + rows`, all before its `len`.
+unsafe fn validity_word(sources: &[ValiditySource], i: usize, rows: usize) -> u64 {
+    let mut word = if rows == 64 { u64::MAX } else { (1u64 << rows) - 1 };
+    for source in sources {
+        debug_assert_ne!(source.kind, SOURCE_BYTES);
+        let first = usize::try_from(source.first_valid.max(0)).unwrap_or(usize::MAX);
+        if first >= i + rows {
+            return 0;
+        }
+        // Rows before `first` read before row 0: null, and their bits are not read.
+        let from = first.max(i);
+        word &= !((1u64 << (from - i)) - 1);
+        if source.kind == SOURCE_BITMAP {
+            let bit = usize::try_from(source.position + from as i64).expect("a readable bit");
+            let (count, shift, base) = (i + rows - from, bit % 8, source.pointer as *const u8);
+            // Bits `bit .. bit + count` are readable (rows `from .. i + rows` are at or
+            // after `first_valid` and before `len`): bytes `bit / 8 ..= (bit + count − 1) / 8`.
+            let bits = if count == 64 {
+                // SAFETY: bits `bit .. bit + 64` are readable (above).
+                unsafe { read_bitmap_word(base, bit) }
+            } else {
+                let (first_byte, last_byte) = (bit / 8, (bit + count - 1) / 8);
+                // SAFETY: bytes `first_byte ..= last_byte` hold the readable bits above.
+                let bytes =
+                    unsafe { std::slice::from_raw_parts(base.add(first_byte), last_byte - first_byte + 1) };
+                let gathered =
+                    bytes.iter().enumerate().fold(0u128, |acc, (k, &byte)| acc | u128::from(byte) << (8 * k));
+                (gathered >> shift) as u64
+            };
+            word &= bits << (from - i);
+        }
+    }
+    word
 }
 
 /// Bits `bit .. bit + 64` of the bitmap at `base`, bit `bit` in bit 0 (at any bit offset:
@@ -237,11 +272,7 @@ pub unsafe extern "C" fn combine_validity(
                     // SAFETY: bits bit..bit+64 are readable (rows i..i+64 are in range).
                     let word = unsafe { read_bitmap_word(base, bit) };
                     if word != u64::MAX {
-                        for (k, eight) in out[i..i + 64].chunks_exact_mut(8).enumerate() {
-                            let bytes = u64::from_le_bytes((&*eight).try_into().expect("eight bytes"));
-                            let anded = bytes & bits_to_bytes((word >> (8 * k)) as u8);
-                            eight.copy_from_slice(&anded.to_le_bytes());
-                        }
+                        and_word_into_bytes(&mut out[i..i + 64], word);
                     }
                     i += 64;
                 } else {
@@ -250,6 +281,54 @@ pub unsafe extern "C" fn combine_validity(
                     i += 1;
                 }
             }
+        }
+    }
+}
+
+/// ANDs the 64 bits of `word` into the 64 validity bytes `out` (0 or 1 each), bit `j` into
+/// byte `j`: with AVX2 32 bytes an instruction, else eight at a time by [`bits_to_bytes`].
+fn and_word_into_bytes(out: &mut [u8], word: u64) {
+    debug_assert_eq!(out.len(), 64);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        return unsafe { and_word_into_bytes_avx2(out, word) };
+    }
+    and_word_into_bytes_by_eights(out, word);
+}
+
+/// [`and_word_into_bytes`] on any CPU: eight bytes at a time by [`bits_to_bytes`].
+fn and_word_into_bytes_by_eights(out: &mut [u8], word: u64) {
+    for (k, eight) in out.chunks_exact_mut(8).enumerate() {
+        let bytes = u64::from_le_bytes((&*eight).try_into().expect("eight bytes"));
+        let anded = bytes & bits_to_bytes((word >> (8 * k)) as u8);
+        eight.copy_from_slice(&anded.to_le_bytes());
+    }
+}
+
+/// [`and_word_into_bytes`] with AVX2: each 32-bit half broadcast, every byte given the
+/// byte of the half that holds its bit (`vpshufb` within each 128-bit lane), that bit kept by
+/// an AND with its power of two, and the result, zero or that power, turned into 0 or 1 by
+/// an unsigned minimum with 1.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn and_word_into_bytes_avx2(out: &mut [u8], word: u64) {
+    use std::arch::x86_64::*;
+    // Lane 0 (bytes 0..16) takes the half's bytes 0 and 1, lane 1 (bytes 16..32) its bytes 2
+    // and 3, each eight times; the broadcast put the half's four bytes in every lane.
+    let spread = _mm256_setr_epi8(
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+    );
+    let bit_of_byte = _mm256_set1_epi64x(0x8040_2010_0804_0201_u64 as i64);
+    let one = _mm256_set1_epi8(1);
+    for (half, bytes) in out.chunks_exact_mut(32).enumerate() {
+        let bits = _mm256_set1_epi32((word >> (32 * half)) as u32 as i32);
+        let kept = _mm256_and_si256(_mm256_shuffle_epi8(bits, spread), bit_of_byte);
+        let valid = _mm256_min_epu8(kept, one);
+        // SAFETY: `bytes` is 32 bytes, readable and writable; unaligned access is allowed.
+        unsafe {
+            let old = _mm256_loadu_si256(bytes.as_ptr().cast());
+            _mm256_storeu_si256(bytes.as_mut_ptr().cast(), _mm256_and_si256(old, valid));
         }
     }
 }
@@ -844,6 +923,25 @@ mod tests {
         assert_eq!(out[11], 0, "bit 75 is row 11 from bit 64");
     }
 
+    /// `and_word_into_bytes` (AVX2 where the CPU has it) and its fallback clear exactly the
+    /// bytes whose bit is clear and keep the others as they were, for words of every shape.
+    #[test]
+    fn a_words_bits_and_into_validity_bytes_bit_j_to_byte_j() {
+        let words =
+            [0u64, u64::MAX, 1, 1 << 63, 0x8000_0001_0000_8001, 0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
+        let routes: [fn(&mut [u8], u64); 2] = [and_word_into_bytes, and_word_into_bytes_by_eights];
+        for (route, and_word) in routes.into_iter().enumerate() {
+            for &word in &words {
+                for start in [[1u8; 64], std::array::from_fn(|j| u8::from(j % 3 != 0))] {
+                    let mut bytes = start;
+                    and_word(&mut bytes, word);
+                    let expected: Vec<u8> = (0..64).map(|j| start[j] & (word >> j & 1) as u8).collect();
+                    assert_eq!(bytes.to_vec(), expected, "route {route}, word {word:#x}");
+                }
+            }
+        }
+    }
+
     /// `combine_validity_bits` writes the bits `combine_validity` then `pack_validity` write:
     /// bitmap sources at every bit offset, in-range sources, first valid rows before, inside
     /// and past the block, block lengths around the 64-row words; the bitmap's other bytes
@@ -876,17 +974,26 @@ mod tests {
                             first_valid: 0,
                         },
                     ];
-                    let mut bytes = vec![7u8; len];
-                    let mut expected = vec![0x5au8; 2 + len.div_ceil(8) + 2];
-                    let mut got = expected.clone();
-                    // SAFETY: bits up to 71 + 5 + 512 lie within the 1600-bit bitmaps; `len`
-                    // bytes are writable; bits 16 .. 16 + len lie within both outputs.
-                    unsafe {
-                        combine_validity(sources.as_ptr(), sources.len(), len, bytes.as_mut_ptr());
-                        pack_validity(bytes.as_ptr(), expected.as_mut_ptr(), 16, len);
-                        combine_validity_bits(sources.as_ptr(), sources.len(), len, got.as_mut_ptr(), 16);
+                    // Every source; the range alone; none; the two bitmaps (each written
+                    // first or ANDed in, at the offsets above, byte-aligned or not).
+                    let subsets: [&[ValiditySource]; 4] =
+                        [&sources, &sources[1..2], &[], &[sources[0], sources[2]]];
+                    for (subset_index, subset) in subsets.into_iter().enumerate() {
+                        let mut bytes = vec![7u8; len];
+                        let mut expected = vec![0x5au8; 2 + len.div_ceil(8) + 2];
+                        let mut got = expected.clone();
+                        // SAFETY: bits up to 71 + 5 + 512 lie within the 1600-bit bitmaps;
+                        // `len` bytes are writable; bits 16 .. 16 + len lie within both outputs.
+                        unsafe {
+                            combine_validity(subset.as_ptr(), subset.len(), len, bytes.as_mut_ptr());
+                            pack_validity(bytes.as_ptr(), expected.as_mut_ptr(), 16, len);
+                            combine_validity_bits(subset.as_ptr(), subset.len(), len, got.as_mut_ptr(), 16);
+                        }
+                        assert_eq!(
+                            got, expected,
+                            "len {len}, position {position}, first valid {first_valid}, subset {subset_index}"
+                        );
                     }
-                    assert_eq!(got, expected, "len {len}, position {position}, first valid {first_valid}");
                 }
             }
         }
