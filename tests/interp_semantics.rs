@@ -235,6 +235,34 @@ fn where_is_null_only_where_the_condition_is() {
     );
 }
 
+/// `where` on a null test of one of its arms (which the optimizer runs as `fill`): the other
+/// arm where the value is null, the value elsewhere, whatever that arm holds (a number, a
+/// null, a column with nulls of its own) — in the interpreter and in native code alike.
+#[test]
+fn where_on_a_null_test_takes_the_other_arm_exactly_where_the_value_is_null() {
+    let x = [1.5, -0.0, 3.0, f64::NAN, 5.0];
+    let y = [10.0, 20.0, 30.0, 40.0, 50.0];
+    let (vx, vy) = ([0b11010u8], [0b01101u8]); // x null at rows 0, 2; y null at rows 1, 4
+    let mut bindings = Bindings::new();
+    bindings.column_with_validity("x", &x[..], Validity::new(&vx, 0));
+    bindings.column_with_validity("y", &y[..], Validity::new(&vy, 0));
+    bindings.scalar("a", 0.25).null_scalar("n", fusejit::Elem::F64);
+    let cases: [(&str, [Option<f64>; 5]); 5] = [
+        ("where(is_null(x), a, x)", [Some(0.25), Some(-0.0), Some(0.25), Some(f64::NAN), Some(5.0)]),
+        ("where(is_valid(x), x, a)", [Some(0.25), Some(-0.0), Some(0.25), Some(f64::NAN), Some(5.0)]),
+        ("where(is_null(x), y, x)", [Some(10.0), Some(-0.0), Some(30.0), Some(f64::NAN), Some(5.0)]),
+        ("where(is_valid(y), y, x)", [Some(10.0), Some(-0.0), Some(30.0), Some(40.0), Some(5.0)]),
+        ("where(is_null(x), n, x) * 2", [None, Some(-0.0), None, Some(f64::NAN), Some(10.0)]),
+    ];
+    let engine = Engine::new();
+    for (source, expected) in cases {
+        assert_rows_bits(&f64_rows(&run(source, &bindings)), &expected);
+        let native = engine.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let column = native.eval(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        assert_rows_bits(&f64_rows(&column), &expected);
+    }
+}
+
 #[test]
 fn logic_is_kleene_three_valued() {
     let c = [true, true, true, false, false, false, true, false, true];

@@ -1,17 +1,19 @@
-//! Constant folding: IEEE-exact evaluation of constant subexpressions, and removal of no-ops.
+//! Constant folding: IEEE-exact evaluation of constant subexpressions, removal of no-ops, and
+//! a `where` on a null test written as the `fill` it is.
 //!
 //! Only what gives the same bits at run time is folded: every fold calls `ir::semantics`, the
 //! very functions the interpreter runs (and native code must match), including `ln`/`exp`
 //! through the runtime's single definition. No algebraic identity that could change a bit
 //! (`x + 0` is not `x` for `x = -0`; `x * 1` is not `x` for a signalling NaN) is applied.
 
-use crate::ir::{Builder, ConstValue, Node, NodeId, NodeKind, Program, Shape, semantics};
+use crate::ir::{Builder, ConstValue, Node, NodeId, NodeKind, Program, Shape, UnaryOp, semantics};
 
 pub fn run(program: &Program) -> Program {
     let mut builder = Builder::with_inputs(program.inputs.clone());
     let mut remap: Vec<NodeId> = Vec::with_capacity(program.nodes.len());
     for node in &program.nodes {
         let kind = node.kind.map_operands(|id| remap[id.index()]);
+        let kind = null_test_as_fill(&builder, kind).unwrap_or(kind);
         let folded = fold(&builder, kind, node.ty.elem).map(|value| builder.constant(value, node.ty));
         let id = folded
             .or_else(|| simplify(&builder, kind, node))
@@ -65,6 +67,21 @@ fn simplify(builder: &Builder, kind: NodeKind, node: &Node) -> Option<NodeId> {
             ConstValue::Null => None,
             _ => same_type(value),
         },
+        _ => None,
+    }
+}
+
+/// `where(is_null(x), v, x)` and `where(is_valid(x), x, v)` as `fill(x, v)`: row by row the
+/// same value and the same validity (the condition is never null; where `x` is null both give
+/// `v`, else `x`), so the bits cannot differ. The arm must be `x` itself — not a conversion of
+/// it — so that the `fill` has the `where`'s type. The `fill` is the form the vector loops
+/// read as lane masks (`fuse_loops`); the `where`, whose arm can be null, runs a row at a time.
+fn null_test_as_fill(builder: &Builder, kind: NodeKind) -> Option<NodeKind> {
+    let NodeKind::Where { cond, then, otherwise } = kind else { return None };
+    let NodeKind::Unary { op, arg } = builder.node(cond).kind else { return None };
+    match op {
+        UnaryOp::IsNull if otherwise == arg => Some(NodeKind::Fill { value: arg, fallback: then }),
+        UnaryOp::IsValid if then == arg => Some(NodeKind::Fill { value: arg, fallback: otherwise }),
         _ => None,
     }
 }
