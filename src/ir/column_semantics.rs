@@ -1944,8 +1944,12 @@ pub struct FloatScanState {
     /// its rows' validity.
     next_suffix: Vec<(f64, u32)>,
     block_validity: Vec<u8>,
-    /// msum/mavg: the scratch rows of a group of four whole blocks ([`window_sum_groups`]).
+    /// msum/mavg: the scratch rows of a group of four whole blocks ([`window_sum_groups`]),
+    /// and, for groups with nulls, their values with each null as `SUM_IDENTITY`.
     group_scratch: Vec<f64>,
+    identity_for_nulls: Vec<f64>,
+    /// msum/mavg, groups with nulls: two blocks' suffix counts of valid rows.
+    window_counts: Vec<u32>,
     /// mstd: the power sums of the current block so far about `shift`, and `power_sums[j]`,
     /// those of the previous block's offsets `j..w` about the same shift; `block_shift` is
     /// the mean of the previous block's finite values, the next block's shift.
@@ -1989,6 +1993,8 @@ impl FloatScanState {
             next_suffix: Vec::new(),
             block_validity: Vec::new(),
             group_scratch: Vec::new(),
+            identity_for_nulls: Vec::new(),
+            window_counts: Vec::new(),
             power_prefix: PowerSums::EMPTY,
             shift: None,
             power_sums: Vec::new(),
@@ -2085,6 +2091,19 @@ impl FloatScanState {
                             &values[done..done + rows],
                             &mut out[done..done + rows],
                             &mut PrefetchAhead::none(),
+                        )
+                    {
+                        prefix = last;
+                        done += rows;
+                        continue;
+                    }
+                    if NULLS
+                        && offset == 0
+                        && rows > 0
+                        && let Some(last) = self.feed_whole_block_groups_over_nulls(
+                            &values[done..done + rows],
+                            &mut validity[done..done + rows],
+                            &mut out[done..done + rows],
                         )
                     {
                         prefix = last;
@@ -2459,6 +2478,94 @@ impl FloatScanState {
             is_sum,
         )?;
         Some((last, self.w as u32))
+    }
+
+    /// [`feed_whole_block_groups`](Self::feed_whole_block_groups) for rows with nulls
+    /// (`validity`: 0/1 bytes, then each result's validity). The groups sum the values with
+    /// each null as `SUM_IDENTITY` — what the whole-block path adds for a null, so the same
+    /// sum bits — and each window's count of valid rows is counted apart, from the previous
+    /// block's suffix counts and the rows' validity: a window with no valid row is null (0 in
+    /// `out`), and `mavg` divides the sum by the count, as the whole-block path does. The last
+    /// block's suffix counts are then set to its valid rows'. Returns its prefix sum and count,
+    /// or None, feeding nothing, where the groups do not run (no previous block, or no AVX2).
+    fn feed_whole_block_groups_over_nulls(
+        &mut self,
+        values: &[f64],
+        validity: &mut [u8],
+        out: &mut [f64],
+    ) -> Option<(f64, u32)> {
+        let w = self.w;
+        if !window_sum_groups::available() || self.suffix.len() != w + 1 {
+            return None;
+        }
+        let is_sum = matches!(self.op, ScanOp::MSum { .. });
+        // `before` holds the previous block's suffix counts (read before the groups set them
+        // to w − j), `next` the current block's, built from its rows' validity.
+        self.window_counts.clear();
+        self.window_counts.extend(self.suffix.iter().map(|&(_, count)| count));
+        self.window_counts.resize(2 * (w + 1), 0);
+        self.identity_for_nulls.clear();
+        self.identity_for_nulls.extend(
+            values.iter().zip(validity.iter()).map(|(&x, &valid)| valid_or_identity(x, valid & 1 == 1)),
+        );
+        let last = window_sum_groups::sum_block_groups(
+            &self.identity_for_nulls,
+            out,
+            w,
+            &mut self.suffix,
+            (&mut self.group_scratch, &mut PrefetchAhead::none()),
+            true,
+        )?;
+        let (mut before, mut next) = self.window_counts.split_at_mut(w + 1);
+        let blocks = values.len() / w;
+        let mut last_count = 0;
+        let rows = validity.chunks_exact_mut(w).zip(out.chunks_exact_mut(w));
+        if is_sum {
+            // A window is empty exactly from the previous block's last valid row to the
+            // current block's first (both runs of nulls), so `msum`'s validity needs no count
+            // a row: `empty_from` is where the current block's empty windows can start.
+            let mut empty_from = before.iter().take_while(|&&count| count > 0).count().saturating_sub(1);
+            for (index, (validity, out)) in rows.enumerate() {
+                let first_valid = validity.iter().position(|&valid| valid & 1 == 1).unwrap_or(w);
+                let valid_to = validity.iter().rposition(|&valid| valid & 1 == 1).map_or(0, |last| last + 1);
+                if index + 1 == blocks {
+                    // The last block's suffix counts, for the blocks fed after these.
+                    before[w] = 0;
+                    for j in (0..w).rev() {
+                        before[j] = before[j + 1] + u32::from(validity[j] & 1);
+                    }
+                    last_count = before[0];
+                }
+                validity.fill(1);
+                for k in empty_from..first_valid {
+                    (validity[k], out[k]) = (0, 0.0);
+                }
+                empty_from = valid_to.saturating_sub(1);
+            }
+        } else {
+            for (validity, out) in rows {
+                // This block's suffix counts, the next block's `before`, before its validity
+                // is replaced by its results'.
+                next[w] = 0;
+                for j in (0..w).rev() {
+                    next[j] = next[j + 1] + u32::from(validity[j] & 1);
+                }
+                let mut count = 0;
+                for (k, (valid, result)) in validity.iter_mut().zip(out.iter_mut()).enumerate() {
+                    count += u32::from(*valid & 1);
+                    let in_window = count + before[k + 1];
+                    *result = if in_window == 0 { 0.0 } else { *result / f64::from(in_window) };
+                    *valid = u8::from(in_window > 0);
+                }
+                last_count = count;
+                std::mem::swap(&mut before, &mut next);
+            }
+        }
+        // `before` now holds the last block's suffix counts.
+        for (suffix, &valid_rows) in self.suffix.iter_mut().zip(before.iter()) {
+            suffix.1 = valid_rows;
+        }
+        Some((last, last_count))
     }
 
     /// One row: its value in, its result out.
@@ -3568,6 +3675,12 @@ mod tests {
                             x[start..start + len].iter().map(|v| u8::from(v.is_some())).collect();
                         let mut out = vec![1.5; len];
                         state.feed_slices(&values, nulls.then_some(&mut validity[..]), &mut out);
+                        // A null result's value is +0 ("0 where null").
+                        let null_values = out.iter().zip(&validity).filter(|&(_, &valid)| valid == 0);
+                        assert!(
+                            null_values.clone().all(|(v, _)| v.to_bits() == 0),
+                            "{op:?}, pieces {pieces:?}"
+                        );
                         got.extend(out.iter().zip(&validity).map(|(&v, &valid)| (valid == 1).then_some(v)));
                         start += len;
                     }
