@@ -2504,10 +2504,12 @@ impl FloatScanState {
         self.window_counts.clear();
         self.window_counts.extend(self.suffix.iter().map(|&(_, count)| count));
         self.window_counts.resize(2 * (w + 1), 0);
-        self.identity_for_nulls.clear();
-        self.identity_for_nulls.extend(
-            values.iter().zip(validity.iter()).map(|(&x, &valid)| valid_or_identity(x, valid & 1 == 1)),
-        );
+        // A loop over slices of one length, which LLVM vectorises (an `extend` it did not).
+        self.identity_for_nulls.resize(values.len(), SUM_IDENTITY);
+        for ((substituted, &x), &valid) in self.identity_for_nulls.iter_mut().zip(values).zip(validity.iter())
+        {
+            *substituted = valid_or_identity(x, valid & 1 == 1);
+        }
         let last = window_sum_groups::sum_block_groups(
             &self.identity_for_nulls,
             out,
