@@ -129,8 +129,11 @@ pub unsafe extern "C" fn combine_validity_bits(
             for (k, out) in words_from.chunks_exact_mut(8).enumerate() {
                 // SAFETY: as above, bits `bit + 64·k ..` and 64 more are readable.
                 let word = unsafe { read_bitmap_word(base, bit + 64 * k) };
-                let word =
-                    if written { word & u64::from_le_bytes((&*out).try_into().expect("8")) } else { word };
+                let word = if written {
+                    word & u64::from_le_bytes((&*out).try_into().expect("eight bytes"))
+                } else {
+                    word
+                };
                 out.copy_from_slice(&word.to_le_bytes());
             }
         }
