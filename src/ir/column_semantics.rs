@@ -993,6 +993,16 @@ fn valid_or_identity(x: f64, valid: bool) -> f64 {
     f64::from_bits((x.to_bits() & mask) | (SUM_IDENTITY.to_bits() & !mask))
 }
 
+/// `counts[j]`, for `j` in `0..=w`, the number of valid rows (`validity[i] & 1 == 1`) among
+/// rows `j..w` of a w-row block: a block's suffix counts.
+fn suffix_valid_counts(validity: &[u8], counts: &mut [u32]) {
+    let w = validity.len();
+    counts[w] = 0;
+    for j in (0..w).rev() {
+        counts[j] = counts[j + 1] + u32::from(validity[j] & 1);
+    }
+}
+
 /// A whole w-row block of `msum`/`mavg` (w = `values.len()`), as [`block_sum_row`] computes
 /// it: row k adds to the prefix and reads `before[k + 1]` (the previous block's suffix; none
 /// before the first block), and the same iteration adds row w − 1 − k to this block's
@@ -2532,10 +2542,7 @@ impl FloatScanState {
                 let valid_to = validity.iter().rposition(|&valid| valid & 1 == 1).map_or(0, |last| last + 1);
                 if index + 1 == blocks {
                     // The last block's suffix counts, for the blocks fed after these.
-                    before[w] = 0;
-                    for j in (0..w).rev() {
-                        before[j] = before[j + 1] + u32::from(validity[j] & 1);
-                    }
+                    suffix_valid_counts(validity, before);
                     last_count = before[0];
                 }
                 validity.fill(1);
@@ -2548,10 +2555,7 @@ impl FloatScanState {
             for (validity, out) in rows {
                 // This block's suffix counts, the next block's `before`, before its validity
                 // is replaced by its results'.
-                next[w] = 0;
-                for j in (0..w).rev() {
-                    next[j] = next[j + 1] + u32::from(validity[j] & 1);
-                }
+                suffix_valid_counts(validity, next);
                 let mut count = 0;
                 for (k, (valid, result)) in validity.iter_mut().zip(out.iter_mut()).enumerate() {
                     count += u32::from(*valid & 1);

@@ -93,7 +93,7 @@ pub unsafe extern "C" fn combine_validity_bits(
     };
     // Whole words at and after every source's first valid row (most of a block) take the
     // AND of the sources' words, with nothing to mask; the words before them and the last,
-    // partial one the general route ([`validity_word`]).
+    // partial one the general route ([`combined_validity_word`]).
     let whole_from = sources
         .iter()
         .map(|source| usize::try_from(source.first_valid.max(0)).unwrap_or(usize::MAX).div_ceil(64))
@@ -104,7 +104,7 @@ pub unsafe extern "C" fn combine_validity_bits(
     let (partial, words_from) = words.split_at_mut(whole_from.min(whole) * 8);
     for (word_index, out) in partial.chunks_exact_mut(8).enumerate() {
         // SAFETY: forwarded: rows `64·word_index ..` and 64 more lie before `len`.
-        let word = unsafe { validity_word(sources, word_index * 64, 64) };
+        let word = unsafe { combined_validity_word(sources, word_index * 64, 64) };
         out.copy_from_slice(&word.to_le_bytes());
     }
     // The whole words from `whole_from` on: the first bitmap source's words written, each
@@ -145,7 +145,7 @@ pub unsafe extern "C" fn combine_validity_bits(
     if !last.is_empty() {
         let i = len / 64 * 64;
         // SAFETY: forwarded: rows `i .. len` lie before `len`.
-        let word = unsafe { validity_word(sources, i, len - i) };
+        let word = unsafe { combined_validity_word(sources, i, len - i) };
         last.copy_from_slice(&word.to_le_bytes()[..last.len()]);
     }
 }
@@ -156,7 +156,7 @@ pub unsafe extern "C" fn combine_validity_bits(
 ///
 /// # Safety
 /// As [`combine_validity_bits`], for rows `i .. i + rows`, all before its `len`.
-unsafe fn validity_word(sources: &[ValiditySource], i: usize, rows: usize) -> u64 {
+unsafe fn combined_validity_word(sources: &[ValiditySource], i: usize, rows: usize) -> u64 {
     let mut word = if rows == 64 { u64::MAX } else { (1u64 << rows) - 1 };
     for source in sources {
         debug_assert_ne!(source.kind, SOURCE_BYTES);
@@ -247,6 +247,7 @@ pub unsafe extern "C" fn combine_validity(
     let (sources, out) =
         unsafe { (std::slice::from_raw_parts(sources, count), std::slice::from_raw_parts_mut(out, len)) };
     out.fill(1);
+    let avx2 = has_avx2();
     for source in sources {
         let first = usize::try_from(source.first_valid.max(0)).unwrap_or(usize::MAX).min(len);
         out[..first].fill(0);
@@ -275,7 +276,7 @@ pub unsafe extern "C" fn combine_validity(
                     // SAFETY: bits bit..bit+64 are readable (rows i..i+64 are in range).
                     let word = unsafe { read_bitmap_word(base, bit) };
                     if word != u64::MAX {
-                        and_word_into_bytes(&mut out[i..i + 64], word);
+                        and_word_into_bytes(&mut out[i..i + 64], word, avx2);
                     }
                     i += 64;
                 } else {
@@ -288,15 +289,26 @@ pub unsafe extern "C" fn combine_validity(
     }
 }
 
+/// Whether this CPU has AVX2, asked once per call of a stub rather than once per word.
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// ANDs the 64 bits of `word` into the 64 validity bytes `out` (0 or 1 each), bit `j` into
-/// byte `j`: with AVX2 32 bytes an instruction, else eight at a time by [`bits_to_bytes`].
-fn and_word_into_bytes(out: &mut [u8], word: u64) {
+/// byte `j`: with AVX2 (`avx2`, from [`has_avx2`]) 32 bytes an instruction, else eight at a
+/// time by [`bits_to_bytes`].
+fn and_word_into_bytes(out: &mut [u8], word: u64, avx2: bool) {
     debug_assert_eq!(out.len(), 64);
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was just detected.
+    if avx2 {
+        // SAFETY: the caller asked `has_avx2`, which detected AVX2.
         return unsafe { and_word_into_bytes_avx2(out, word) };
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = avx2;
     and_word_into_bytes_by_eights(out, word);
 }
 
@@ -932,7 +944,8 @@ mod tests {
     fn a_words_bits_and_into_validity_bytes_bit_j_to_byte_j() {
         let words =
             [0u64, u64::MAX, 1, 1 << 63, 0x8000_0001_0000_8001, 0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
-        let routes: [fn(&mut [u8], u64); 2] = [and_word_into_bytes, and_word_into_bytes_by_eights];
+        let routes: [fn(&mut [u8], u64); 2] =
+            [|out, word| and_word_into_bytes(out, word, has_avx2()), and_word_into_bytes_by_eights];
         for (route, and_word) in routes.into_iter().enumerate() {
             for &word in &words {
                 for start in [[1u8; 64], std::array::from_fn(|j| u8::from(j % 3 != 0))] {

@@ -140,9 +140,9 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// `PrefetchAhead::MAX_RANGES`, bit-packed ones left out), listed in a stack slot as
     /// `fusejit_scan_block_pair`'s `ahead` takes them: a count, then an address and a length
     /// each; null when the kernel reads no such column, or when those columns hold fewer than
-    /// [`PREFETCH_FROM_BYTES`] (then they come from the L2 anyway). The next block is taken to be as
-    /// long as this one, cut at the last row: the lines are only prefetched, so a guess costs
-    /// at most a few wasted requests.
+    /// [`PREFETCH_FROM_BYTES`] (then they come from the L2 anyway). The next block is taken to
+    /// be as long as this one, cut at the last row: the lines are only prefetched, so a guess
+    /// costs at most a few wasted requests.
     fn next_block_reads(&mut self, start: Value, len: Value) -> Value {
         let columns: Vec<(Value, i64)> = self
             .inputs
