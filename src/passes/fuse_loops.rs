@@ -62,7 +62,8 @@ pub enum Stage {
 /// with a scalar tail. Values are computed for every row, null or not; validity is computed
 /// apart, a block at a time, by combining the validity of what each value reads. A value
 /// that depends on validity (`fill`, `is_null`, `is_valid`) reads its operand's validity as
-/// lane masks, combined a block at a time before the loop (`masks`).
+/// lane masks, combined a block at a time before the loop (`masks`); a `where` with an arm
+/// that can be null computes its own in the loop (`selected`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VectorForm {
     /// `F64` (`f64x2`) or `F32` (`f32x4`): every float value of the loop has this type.
@@ -70,6 +71,31 @@ pub struct VectorForm {
     pub from_row: u64,
     pub validity: Vec<ValidityTarget>,
     pub masks: Vec<LaneMask>,
+    pub selected: Vec<SelectedValidity>,
+}
+
+/// A `where` of a vector loop with an arm that can be null. Its validity is the condition's
+/// AND the chosen arm's, which no AND of sources expresses: the loop selects, lane group by
+/// lane group, between the arms' validity (as lane masks, combined a block at a time before
+/// the loop like [`LaneMask`]'s) on the condition's mask, and stores the selection as 0/1
+/// bytes in a block-sized slot. The `where`'s validity sources are then the condition's and
+/// `(node, 0)`, which stands for that slot: every validity that reads the `where` ANDs it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedValidity {
+    pub node: NodeId,
+    pub then: ArmValidity,
+    pub otherwise: ArmValidity,
+}
+
+/// The validity of one arm of a [`SelectedValidity`] `where`, as the loop reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArmValidity {
+    /// The AND of these `(value, rows back)` reads, all from outside the loop (none: valid
+    /// wherever the arm is read).
+    Sources(Vec<(NodeId, u64)>),
+    /// A scalar that can be null (a `null` literal, a nullable scalar input or reduction):
+    /// its one flag for every row.
+    Scalar(NodeId),
 }
 
 /// The validity a `fill`, `is_null` or `is_valid` node of a vector loop reads as lane masks:
@@ -322,6 +348,20 @@ impl LoopPlan {
                             vector_type_name(vector_elem(vector)),
                             mask.node,
                             sources_text(&mask.sources)
+                        );
+                    }
+                    for selected in vector.iter().flat_map(|vector| &vector.selected) {
+                        let arm_text = |arm: &ArmValidity| match arm {
+                            ArmValidity::Sources(sources) => sources_text(sources),
+                            ArmValidity::Scalar(scalar) => format!("{scalar} (scalar)"),
+                        };
+                        let _ = writeln!(
+                            out,
+                            "  {} validity of {} selected in the loop from {} or {}",
+                            vector_type_name(vector_elem(vector)),
+                            selected.node,
+                            arm_text(&selected.then),
+                            arm_text(&selected.otherwise)
                         );
                     }
                     for target in vector.iter().flat_map(|vector| &vector.validity) {
@@ -822,9 +862,11 @@ fn vector_elem(vector: &Option<VectorForm>) -> Elem {
 
 /// The SIMD form of a row loop, if it has one. Every number of the loop (and every number
 /// it reads) has one type; every node is arithmetic, a comparison feeding a `where` of the same
-/// loop, or such a `where` whose arms can never be null — so a value is null exactly where
-/// something it reads is, and validity can be combined apart. Scalars read are never null.
-/// Validity targets are the nullable nodes kept in buffers, and the result.
+/// loop, or such a `where` — so a value is null exactly where something it reads is, and
+/// validity can be combined apart, but for a `where` with an arm that can be null, whose
+/// validity the loop selects and stores for the others to read (`SelectedValidity`).
+/// Scalars read are never null, but for such an arm. Validity targets are the nullable
+/// nodes kept in buffers, and the result.
 fn vector_plan(
     program: &Program,
     nullable: &[bool],
@@ -912,6 +954,7 @@ fn vector_plan(
             }
     };
     let mut masks: Vec<LaneMask> = Vec::new();
+    let mut selected: Vec<SelectedValidity> = Vec::new();
     let union = |lists: Vec<Vec<(NodeId, u64)>>| {
         let mut all: Vec<(NodeId, u64)> = Vec::new();
         for source in lists.into_iter().flatten() {
@@ -988,16 +1031,40 @@ fn vector_plan(
                 Vec::new()
             }
             // A `where` of numbers on a lane mask. (A `where` of bools would be a mask that no
-            // lane store can write: a bool buffer holds a byte per row.)
+            // lane store can write: a bool buffer holds a byte per row.) With arms never null
+            // it is null where its condition is; else its validity is selected in the loop
+            // (`SelectedValidity`), from arms whose validity lies outside it.
             NodeKind::Where { cond, then, otherwise } => {
-                if node.ty.elem == Elem::Bool {
+                if node.ty.elem == Elem::Bool || !is_loop_mask(cond) {
                     return None;
                 }
-                let arms = [read(then, &sources)?, read(otherwise, &sources)?];
-                if !is_loop_mask(cond) || arms.iter().any(|arm| !arm.is_empty()) {
-                    return None;
+                let mut arm =
+                    |operand: NodeId, sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>| {
+                        let (base, delta) = resolve_lags(program, operand);
+                        let base_node = program.node(base);
+                        if base_node.ty.shape == Shape::Scalar && nullable[base.index()] {
+                            return (delta == 0 && base_node.ty.elem == elem)
+                                .then_some(ArmValidity::Scalar(base));
+                        }
+                        let arm_sources = read(operand, sources)?;
+                        let outside = arm_sources.iter().all(|(source, _)| !nodes.contains(source));
+                        outside.then_some(ArmValidity::Sources(arm_sources))
+                    };
+                let arms = [arm(then, &sources)?, arm(otherwise, &sources)?];
+                let cond_sources = read(cond, &sources)?;
+                match arms {
+                    // Both arms null exactly where the same reads are: no choice to make.
+                    [ArmValidity::Sources(then), ArmValidity::Sources(otherwise)]
+                        if then.iter().all(|source| otherwise.contains(source))
+                            && otherwise.iter().all(|source| then.contains(source)) =>
+                    {
+                        union(vec![cond_sources, then])
+                    }
+                    [then, otherwise] => {
+                        selected.push(SelectedValidity { node: id, then, otherwise });
+                        union(vec![cond_sources, vec![(id, 0)]])
+                    }
                 }
-                read(cond, &sources)?
             }
             _ => return None,
         };
@@ -1029,5 +1096,5 @@ fn vector_plan(
             validity.push(ValidityTarget { node: None, sources: result_sources });
         }
     }
-    Some(VectorForm { elem, from_row: farthest, validity, masks })
+    Some(VectorForm { elem, from_row: farthest, validity, masks, selected })
 }

@@ -84,6 +84,11 @@ pub struct Translator<'p, 'b> {
     /// Whether the rows being emitted come after the inline scans' first row: their
     /// recurrence then needs no "started?" choice.
     inline_scans_started: bool,
+    /// While a vector loop's block is emitted: the block-sized slot where each `where` with
+    /// an arm that can be null stores its selected validity (`fuse_loops::SelectedValidity`),
+    /// which `validity_sources` reads for the source `(node, 0)`. Empty elsewhere, where
+    /// such a node's validity is its buffer's.
+    selected_validity: HashMap<NodeId, StackSlot>,
 }
 
 /// An inline scan's registers in its loop: the state's variables and its constants.
@@ -151,6 +156,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             inline_scans: HashMap::new(),
             out_values_slot,
             inline_scans_started: false,
+            selected_validity: HashMap::new(),
         };
         translator.create_halo_cursors();
         translator.start_inline_scans();

@@ -1,11 +1,12 @@
 //! The loop skeleton: the block loop, each stage's row loop (scalar form), the halo shift,
 //! and writing the result and the extra outputs.
 
+use super::vector::{ArmLanes, SelectedLanes};
 use super::{Lanes, Pair, Translator, VECTOR_GROUPS_PER_ITERATION, clif_type, elem_size};
 use crate::codegen::layout::{self, BufferWord, ExtraOutputWord};
 use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{Elem, NodeId};
-use crate::passes::fuse_loops::{BLOCK_ROWS, Stage, VectorForm};
+use crate::passes::fuse_loops::{ArmValidity, BLOCK_ROWS, Stage, VectorForm};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value, types};
 use std::collections::HashMap;
@@ -198,22 +199,27 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let mut masks = HashMap::new();
                 let mut combined: HashMap<&[(NodeId, u64)], StackSlot> = HashMap::new();
                 for mask in &vector.masks {
-                    let slot = match combined.get(&mask.sources[..]) {
-                        _ if mask.sources.is_empty() => None,
-                        Some(&slot) => Some(slot),
-                        None => {
-                            let size = u32::try_from(BLOCK_ROWS).expect("a block fits a stack slot");
-                            let data = StackSlotData::new(StackSlotKind::ExplicitSlot, size, 4);
-                            let slot = self.builder.create_sized_stack_slot(data);
-                            let destination = self.builder.ins().stack_addr(types::I64, slot, 0);
-                            self.combine_validity(&mask.sources, start, vector_end, destination);
-                            combined.insert(&mask.sources, slot);
-                            Some(slot)
-                        }
-                    };
+                    let slot = self.combined_validity_slot(&mut combined, &mask.sources, start, vector_end);
                     masks.insert(mask.node, slot);
                 }
-                self.vector_loop(nodes, vector.elem, start, vector_end, writes_result, &masks);
+                // The arms of each `where` whose validity the loop selects, combined the same
+                // way, and the slot it stores its selection in.
+                let mut selected = HashMap::new();
+                for choice in &vector.selected {
+                    let [then, otherwise] = [&choice.then, &choice.otherwise].map(|arm| match arm {
+                        ArmValidity::Sources(sources) => {
+                            match self.combined_validity_slot(&mut combined, sources, start, vector_end) {
+                                Some(slot) => ArmLanes::Bytes(slot),
+                                None => ArmLanes::Valid,
+                            }
+                        }
+                        ArmValidity::Scalar(scalar) => ArmLanes::Scalar(*scalar),
+                    });
+                    let slot = self.block_bytes_slot();
+                    self.selected_validity.insert(choice.node, slot);
+                    selected.insert(choice.node, SelectedLanes { then, otherwise, slot });
+                }
+                self.vector_loop(nodes, vector.elem, start, vector_end, writes_result, &masks, &selected);
                 // The vector rows' validity, a block at a time (the scalar tail does its own).
                 for target in &vector.validity {
                     let destination = match target.node {
@@ -230,6 +236,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                     };
                     self.combine_validity(&target.sources, start, vector_end, destination);
                 }
+                self.selected_validity.clear();
                 vector_end
             }
             None => self.builder.ins().iconst(types::I64, 0),
@@ -294,6 +301,35 @@ impl<'p, 'b> Translator<'p, 'b> {
             _ if writes_result && result_nullable => self.pack_result_validity(start, len),
             _ => {}
         }
+    }
+
+    /// A block-sized stack slot of bytes: validity for a block's rows, one byte a row.
+    fn block_bytes_slot(&mut self) -> StackSlot {
+        let size = u32::try_from(BLOCK_ROWS).expect("a block fits a stack slot");
+        self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 4))
+    }
+
+    /// The slot holding the AND of `sources`' validity for block rows `[0, vector_end)`,
+    /// combined into a new one the first time a list is asked for (`combined` remembers
+    /// them for the block); None for no sources (never null).
+    fn combined_validity_slot<'v>(
+        &mut self,
+        combined: &mut HashMap<&'v [(NodeId, u64)], StackSlot>,
+        sources: &'v [(NodeId, u64)],
+        start: Value,
+        vector_end: Value,
+    ) -> Option<StackSlot> {
+        if sources.is_empty() {
+            return None;
+        }
+        if let Some(&slot) = combined.get(sources) {
+            return Some(slot);
+        }
+        let slot = self.block_bytes_slot();
+        let destination = self.builder.ins().stack_addr(types::I64, slot, 0);
+        self.combine_validity(sources, start, vector_end, destination);
+        combined.insert(sources, slot);
+        Some(slot)
     }
 
     /// `then` where `condition` holds, else `otherwise`.

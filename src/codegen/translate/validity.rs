@@ -47,14 +47,22 @@ impl<'p, 'b> Translator<'p, 'b> {
         let size = u32::try_from(32 * sources.len().max(1)).expect("few sources");
         let slot =
             self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
-        for (index, &(base, delta)) in sources.iter().enumerate() {
-            let delta = self.builder.ins().iconst(types::I64, i64::try_from(delta).unwrap_or(i64::MAX));
+        for (index, &(base, rows_back)) in sources.iter().enumerate() {
+            let delta = self.builder.ins().iconst(types::I64, i64::try_from(rows_back).unwrap_or(i64::MAX));
             let first_valid = self.builder.ins().isub(delta, start);
             let (kind, pointer, position) = match self.plan.program.node(base).kind {
                 // Never null itself: valid wherever the read is in range.
                 _ if !self.plan.nullable[base.index()] => {
                     let zero = self.builder.ins().iconst(types::I64, 0);
                     (SOURCE_IN_RANGE, zero, zero)
+                }
+                // A `where` whose validity the vector loop just selected, read in its row:
+                // the loop's bytes for the block (`SelectedValidity`).
+                _ if rows_back == 0 && self.selected_validity.contains_key(&base) => {
+                    let slot = self.selected_validity[&base];
+                    let bytes = self.builder.ins().stack_addr(types::I64, slot, 0);
+                    let zero = self.builder.ins().iconst(types::I64, 0);
+                    (SOURCE_BYTES, bytes, zero)
                 }
                 NodeKind::Input { slot } => {
                     let regs = self.inputs[slot as usize].as_ref().expect("column input");

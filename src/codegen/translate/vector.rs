@@ -10,12 +10,36 @@ use cranelift_codegen::ir::{
 };
 use std::collections::HashMap;
 
+/// How the loop reads one arm's validity of a `where` whose validity it selects
+/// (`fuse_loops::ArmValidity`).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ArmLanes {
+    /// Never null.
+    Valid,
+    /// 0/1 bytes for the block's rows in this slot, combined before the loop.
+    Bytes(StackSlot),
+    /// A scalar's validity flag, the same for every row.
+    Scalar(NodeId),
+}
+
+/// A `where` whose validity the loop selects (`fuse_loops::SelectedValidity`): its arms'
+/// validity, and the block-sized slot where the loop stores the selection as 0/1 bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SelectedLanes {
+    pub(super) then: ArmLanes,
+    pub(super) otherwise: ArmLanes,
+    pub(super) slot: StackSlot,
+}
+
 impl<'p, 'b> Translator<'p, 'b> {
     /// The SIMD form of a row loop (see `VectorForm`): rows `[0, end)` of the block,
     /// `VECTOR_GROUPS_PER_ITERATION` lane groups of `f64x2` or `f32x4` per iteration. Values
-    /// only: validity is combined apart. `lane_masks` holds, for each `fill`, `is_null` and
-    /// `is_valid` node, the stack slot where its operand's validity bytes for the block lie
-    /// (`None`: the operand is never null).
+    /// only: validity is combined apart, but for the `where`s in `selected`, whose validity
+    /// the loop selects between their arms' on the condition's lanes and stores in their
+    /// slots. `lane_masks` holds, for each `fill`, `is_null` and `is_valid` node, the stack
+    /// slot where its operand's validity bytes for the block lie (`None`: the operand is
+    /// never null).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn vector_loop(
         &mut self,
         nodes: &[NodeId],
@@ -24,6 +48,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         end: Value,
         writes_result: bool,
         lane_masks: &HashMap<NodeId, Option<StackSlot>>,
+        selected: &HashMap<NodeId, SelectedLanes>,
     ) {
         let vector = Lanes::of(elem);
         // Splat every scalar the loop reads once, before it, through a stack slot: stored, then
@@ -67,6 +92,32 @@ impl<'p, 'b> Translator<'p, 'b> {
             self.builder.ins().stack_store(types::I64, mask, slot, 0);
             self.builder.ins().stack_load(types::I64, int, slot, 0)
         });
+        // A nullable scalar arm's validity as one 0/1 byte a row, built once before the loop
+        // through a slot, as the splats are.
+        let mut scalar_validity: HashMap<NodeId, Value> = HashMap::new();
+        for lanes in selected.values() {
+            for arm in [lanes.then, lanes.otherwise] {
+                if let ArmLanes::Scalar(scalar) = arm
+                    && !scalar_validity.contains_key(&scalar)
+                {
+                    let (_, valid) = self.scalars[&scalar];
+                    let bytes = self.builder.ins().splat(types::I8X16, valid);
+                    let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4);
+                    let slot = self.builder.create_sized_stack_slot(data);
+                    self.builder.ins().stack_store(types::I64, bytes, slot, 0);
+                    let loaded = self.builder.ins().stack_load(types::I64, types::I8X16, slot, 0);
+                    scalar_validity.insert(scalar, loaded);
+                }
+            }
+        }
+        let arm_slots: Vec<StackSlot> = selected
+            .values()
+            .flat_map(|lanes| [lanes.then, lanes.otherwise])
+            .filter_map(|arm| match arm {
+                ArmLanes::Bytes(slot) => Some(slot),
+                ArmLanes::Valid | ArmLanes::Scalar(_) => None,
+            })
+            .collect();
         let zero = self.builder.ins().iconst(types::I64, 0);
         let little = little_endian();
         let result = self.plan.program.result;
@@ -78,12 +129,14 @@ impl<'p, 'b> Translator<'p, 'b> {
             // Each validity slot's bytes for the iteration's rows, loaded once (8 rows of f64
             // or i64 lanes, 16 of f32 or i32: 8 or 16 bytes).
             let mut iteration_validity: HashMap<StackSlot, Value> = HashMap::new();
-            for &slot in lane_masks.values().flatten() {
+            for &slot in lane_masks.values().flatten().chain(&arm_slots) {
                 if let std::collections::hash_map::Entry::Vacant(entry) = iteration_validity.entry(slot) {
                     entry.insert(this.iteration_validity(slot, vector, first));
                 }
             }
             let mut masks = Vec::with_capacity(VECTOR_GROUPS_PER_ITERATION);
+            // Each selecting `where`'s validity lanes, a lane group at a time.
+            let mut selections: HashMap<NodeId, Vec<Value>> = HashMap::new();
             for group in 0..VECTOR_GROUPS_PER_ITERATION as i64 {
                 // The group's rows are `first + group_rows ..`: addresses are computed from
                 // `first` once per iteration (shared by the groups), the group's rows an
@@ -128,6 +181,11 @@ impl<'p, 'b> Translator<'p, 'b> {
                             .into_iter()
                             .map(|operand| this.read_vector(operand, vector, start, i, &computed, &splats))
                             .collect();
+                        if selected.contains_key(&id) {
+                            // The condition's lanes, which choose between the arms' validity
+                            // bytes once the iteration's groups are done.
+                            selections.entry(id).or_default().push(operands[0]);
+                        }
                         this.apply_vector(id, vector, &operands, sign_mask)
                     };
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
@@ -154,6 +212,23 @@ impl<'p, 'b> Translator<'p, 'b> {
             if bool_result {
                 let (address, offset) = this.group_address(this.out_values, start, first, 0, 1);
                 this.store_masks_as_bools(&masks, vector, address, offset);
+            }
+            // Each selecting `where`'s validity for the iteration's rows: its arms' 0/1 bytes,
+            // chosen byte by byte on the condition's (a row's byte all ones where it holds).
+            for (id, lanes) in selected {
+                let condition = this.masks_as_bytes(&selections[id], vector);
+                let [then, otherwise] = [lanes.then, lanes.otherwise].map(|arm| match arm {
+                    ArmLanes::Valid => {
+                        let one = this.builder.ins().iconst(types::I8, 1);
+                        this.builder.ins().splat(types::I8X16, one)
+                    }
+                    ArmLanes::Bytes(slot) => iteration_validity[&slot],
+                    ArmLanes::Scalar(scalar) => scalar_validity[&scalar],
+                });
+                let validity = this.builder.ins().bitselect(condition, then, otherwise);
+                let slot = this.builder.ins().stack_addr(types::I64, lanes.slot, 0);
+                let address = this.builder.ins().iadd(slot, first);
+                this.store_iteration_bytes(validity, vector, address, 0);
             }
         });
     }
@@ -357,9 +432,23 @@ impl<'p, 'b> Translator<'p, 'b> {
     }
 
     /// Stores the lane masks (all-ones or zero lanes) of one iteration's lane groups as bools,
-    /// one 0/1 byte per row at `address + offset`: byte 0 of each lane picked out by two
-    /// rounds of shuffles, masked to 1, stored at once (8 rows of 64-bit lanes, 16 of 32-bit).
+    /// one 0/1 byte per row at `address + offset` (8 rows of 64-bit lanes, 16 of 32-bit).
     fn store_masks_as_bools(&mut self, masks: &[Value], vector: Lanes, address: Value, offset: i32) {
+        let bools = self.masks_as_bools(masks, vector);
+        self.store_iteration_bytes(bools, vector, address, offset);
+    }
+
+    /// One iteration's lane masks as 0/1 bytes, a row a byte from byte 0.
+    fn masks_as_bools(&mut self, masks: &[Value], vector: Lanes) -> Value {
+        let bytes = self.masks_as_bytes(masks, vector);
+        let one = self.builder.ins().iconst(types::I8, 1);
+        let ones = self.builder.ins().splat(types::I8X16, one);
+        self.builder.ins().band(bytes, ones)
+    }
+
+    /// One iteration's lane masks as a byte mask, a row a byte from byte 0 (all ones where the
+    /// row's lane is): byte 0 of each lane picked out by two rounds of shuffles.
+    fn masks_as_bytes(&mut self, masks: &[Value], vector: Lanes) -> Value {
         debug_assert_eq!(masks.len(), 4, "four lane groups per iteration");
         let lanes = vector.lanes;
         let little = little_endian();
@@ -381,14 +470,16 @@ impl<'p, 'b> Translator<'p, 'b> {
             join[2 * lanes + index] = 16 + index as u8;
         }
         let join = self.shuffle_immediate(join);
-        let all = self.builder.ins().shuffle(low, high, join);
-        let one = self.builder.ins().iconst(types::I8, 1);
-        let ones = self.builder.ins().splat(types::I8X16, one);
-        let bools = self.builder.ins().band(all, ones);
-        if 4 * lanes == 16 {
-            self.builder.ins().store(vector_flags(), bools, address, offset);
+        self.builder.ins().shuffle(low, high, join)
+    }
+
+    /// Stores an iteration's bytes (`masks_as_bools`'): 8 for rows of 64-bit lanes, 16 for
+    /// 32-bit.
+    fn store_iteration_bytes(&mut self, bytes: Value, vector: Lanes, address: Value, offset: i32) {
+        if 4 * vector.lanes == 16 {
+            self.builder.ins().store(vector_flags(), bytes, address, offset);
         } else {
-            let words = self.builder.ins().bitcast(types::I64X2, little, bools);
+            let words = self.builder.ins().bitcast(types::I64X2, little_endian(), bytes);
             let word = self.builder.ins().extractlane(words, 0);
             self.builder.ins().store(vector_flags(), word, address, offset);
         }
