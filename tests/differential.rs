@@ -656,15 +656,16 @@ fn assert_native_equals_interpreter(
     compare(source, &split, &reference).unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
 }
 
-/// A `where` with an arm that can be null, which the vector loop runs by selecting its
-/// validity between its arms' on the condition's lanes (`fuse_loops::SelectedValidity`):
-/// every lane type, a `null` arm, a null scalar arm, a condition that can be null, a lag of
-/// the `where`, two of them in one loop, over whole blocks and a tail, with bitmaps at offsets
-/// that are not byte-aligned — native code equal to the interpreter row by row, on one thread
-/// and on three. Each program's plan must show the selection, so that the vector form is what
-/// is tested.
+/// A `where` with an arm that can be null, and Kleene `and`/`or` with an operand that can
+/// be null, which the vector loop runs by selecting their validity from their operands' on
+/// their masks (`fuse_loops::SelectedValidity`): every lane type, a `null` arm, a null scalar
+/// arm, a condition that can be null, a lag of the `where`, two of them in one loop, logic
+/// nested in logic and in a `where`'s condition, a bool result, over whole blocks and a tail,
+/// with bitmaps at offsets that are not byte-aligned — native code equal to the interpreter
+/// row by row, on one thread and on three. Each program's plan must show the selection, so
+/// that the vector form is what is tested.
 #[test]
-fn where_with_a_nullable_arm_equals_the_interpreter_in_the_vector_loop() {
+fn selected_validity_equals_the_interpreter_in_the_vector_loop() {
     let rows = 1037;
     let signed = |i: usize| ((i * 7919) % 201) as f64 - 100.0;
     let y: Vec<f64> = (0..rows).map(|i| signed(i) / 50.0).collect();
@@ -709,6 +710,17 @@ fn where_with_a_nullable_arm_equals_the_interpreter_in_the_vector_loop() {
         "where(y32 > 0, x32, y32)",
         "where(k > 0, n, k)",
         "where(k32 > 0, m32, k32 * 2)",
+        "x > 0 && z < 1",
+        "x > 0 || !(z > 1)",
+        "where(x > 0 && y > 0, x, 0.0)",
+        "where((x > 0 && y > 0) || z < -1, y, 0.0)",
+        "where(y > 0 && y < 1, x, z)",
+        "is_null(x) || z > 0",
+        "x32 > 0 && y32 < 0.5",
+        "n > 0 || k < 0",
+        "m32 < 0 && !(k32 > 50)",
+        "where(y > 0, where(y > 1, x, z), y)",
+        "where(x > 1 || z > 1, where(y < 0, e, z), x) + 1",
     ];
     let engine = engine();
     let (parallel, _) = parallel_engine(1);

@@ -74,24 +74,37 @@ pub struct VectorForm {
     pub selected: Vec<SelectedValidity>,
 }
 
-/// A `where` of a vector loop with an arm that can be null. Its validity is the condition's
-/// AND the chosen arm's, which no AND of sources expresses: the loop selects, lane group by
-/// lane group, between the arms' validity (as lane masks, combined a block at a time before
-/// the loop like [`LaneMask`]'s) on the condition's mask, and stores the selection as 0/1
-/// bytes in a block-sized slot. The `where`'s validity sources are then the condition's and
-/// `(node, 0)`, which stands for that slot: every validity that reads the `where` ANDs it in.
+/// A value of a vector loop whose validity is no AND of sources, which the loop therefore
+/// computes: a `where` with an arm that can be null (null where its condition is, else where
+/// the chosen arm is), or Kleene `and`/`or` with an operand that can be null (a valid operand
+/// can decide: false for `and`, true for `or`). Its operands' validity is read as 0/1 bytes
+/// for an iteration's rows — combined before the loop like a [`LaneMask`]'s, ANDed with the
+/// bytes the loop computed for an earlier such value of the same row — and the iteration's
+/// lane masks narrowed to a byte a row; the result goes to a block-sized slot. The value's
+/// validity sources are then `(node, 0)`, which stands for that slot (with the condition's,
+/// for a `where`): every validity that reads the value ANDs it in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectedValidity {
     pub node: NodeId,
-    pub then: ArmValidity,
-    pub otherwise: ArmValidity,
+    pub choice: ValidityChoice,
 }
 
-/// The validity of one arm of a [`SelectedValidity`] `where`, as the loop reads it.
+/// How a [`SelectedValidity`] value's validity follows from its operands'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValidityChoice {
+    /// `where`: the condition's lanes choose between the arms' validity.
+    Where { then: ArmValidity, otherwise: ArmValidity },
+    /// `and` (`BinaryOp::And`) or `or`: valid where both operands are, or where a valid one
+    /// is false (`and`) or true (`or`).
+    Kleene { op: BinaryOp, lhs: ArmValidity, rhs: ArmValidity },
+}
+
+/// The validity of one operand of a [`SelectedValidity`] value, as the loop reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArmValidity {
-    /// The AND of these `(value, rows back)` reads, all from outside the loop (none: valid
-    /// wherever the arm is read).
+    /// The AND of these `(value, rows back)` reads (none: valid wherever the operand is
+    /// read): from outside the loop, or `(node, 0)` of an earlier [`SelectedValidity`] value
+    /// of the loop (the bytes it computed for the same rows).
     Sources(Vec<(NodeId, u64)>),
     /// A scalar that can be null (a `null` literal, a nullable scalar input or reduction):
     /// its one flag for every row.
@@ -355,13 +368,19 @@ impl LoopPlan {
                             ArmValidity::Sources(sources) => sources_text(sources),
                             ArmValidity::Scalar(scalar) => format!("{scalar} (scalar)"),
                         };
+                        let how = match &selected.choice {
+                            ValidityChoice::Where { then, otherwise } => {
+                                format!("from {} or {}", arm_text(then), arm_text(otherwise))
+                            }
+                            ValidityChoice::Kleene { op, lhs, rhs } => {
+                                format!("as {} of {} and {}", op.name(), arm_text(lhs), arm_text(rhs))
+                            }
+                        };
                         let _ = writeln!(
                             out,
-                            "  {} validity of {} selected in the loop from {} or {}",
+                            "  {} validity of {} selected in the loop {how}",
                             vector_type_name(vector_elem(vector)),
                             selected.node,
-                            arm_text(&selected.then),
-                            arm_text(&selected.otherwise)
                         );
                     }
                     for target in vector.iter().flat_map(|vector| &vector.validity) {
@@ -943,13 +962,13 @@ fn vector_plan(
             _ => Vec::new(),
         })
     };
-    // Whether a bool node of this loop lives as a lane mask: a comparison of numbers, or
-    // `is_null`/`is_valid` (their lanes from the operand's validity).
+    // Whether a bool node of this loop lives as a lane mask: a comparison of numbers,
+    // `is_null`/`is_valid` (their lanes from the operand's validity), or logic on them.
     let is_loop_mask = |id: NodeId| {
         nodes.contains(&id)
             && match program.node(id).kind {
-                NodeKind::Binary { op, .. } => op.is_comparison(),
-                NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } => true,
+                NodeKind::Binary { op, .. } => op.is_comparison() || op.is_logic(),
+                NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid | UnaryOp::Not, .. } => true,
                 _ => false,
             }
     };
@@ -964,6 +983,28 @@ fn vector_plan(
         }
         all
     };
+    // The validity of an operand of a value whose validity the loop selects: a nullable
+    // scalar's flag, or its sources, each from outside the loop or an earlier such value's
+    // bytes for the same row. None where neither (the loop then has no vector form).
+    macro_rules! arm {
+        ($operand:expr) => {{
+            let operand: NodeId = $operand;
+            let (base, delta) = resolve_lags(program, operand);
+            let base_node = program.node(base);
+            if base_node.ty.shape == Shape::Scalar && nullable[base.index()] {
+                (delta == 0 && base_node.ty.elem == elem).then_some(ArmValidity::Scalar(base))
+            } else {
+                read(operand, &sources).and_then(|arm_sources| {
+                    let readable = arm_sources.iter().all(|&(source, back)| {
+                        !nodes.contains(&source)
+                            || (back == 0
+                                && selected.iter().any(|earlier: &SelectedValidity| earlier.node == source))
+                    });
+                    readable.then_some(ArmValidity::Sources(arm_sources))
+                })
+            }
+        }};
+    }
     for &id in nodes {
         let node = program.node(id);
         let mine = match node.kind {
@@ -1033,24 +1074,12 @@ fn vector_plan(
             // A `where` of numbers on a lane mask. (A `where` of bools would be a mask that no
             // lane store can write: a bool buffer holds a byte per row.) With arms never null
             // it is null where its condition is; else its validity is selected in the loop
-            // (`SelectedValidity`), from arms whose validity lies outside it.
+            // (`SelectedValidity`).
             NodeKind::Where { cond, then, otherwise } => {
                 if node.ty.elem == Elem::Bool || !is_loop_mask(cond) {
                     return None;
                 }
-                let mut arm =
-                    |operand: NodeId, sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>| {
-                        let (base, delta) = resolve_lags(program, operand);
-                        let base_node = program.node(base);
-                        if base_node.ty.shape == Shape::Scalar && nullable[base.index()] {
-                            return (delta == 0 && base_node.ty.elem == elem)
-                                .then_some(ArmValidity::Scalar(base));
-                        }
-                        let arm_sources = read(operand, sources)?;
-                        let outside = arm_sources.iter().all(|(source, _)| !nodes.contains(source));
-                        outside.then_some(ArmValidity::Sources(arm_sources))
-                    };
-                let arms = [arm(then, &sources)?, arm(otherwise, &sources)?];
+                let arms = [arm!(then)?, arm!(otherwise)?];
                 let cond_sources = read(cond, &sources)?;
                 match arms {
                     // Both arms null exactly where the same reads are: no choice to make.
@@ -1061,8 +1090,40 @@ fn vector_plan(
                         union(vec![cond_sources, then])
                     }
                     [then, otherwise] => {
-                        selected.push(SelectedValidity { node: id, then, otherwise });
+                        selected.push(SelectedValidity {
+                            node: id,
+                            choice: ValidityChoice::Where { then, otherwise },
+                        });
                         union(vec![cond_sources, vec![(id, 0)]])
+                    }
+                }
+            }
+            // Logic on lane masks of this loop: bitwise on the masks, never stored (a bool
+            // buffer holds a byte a row). `not` is null where its operand is; `and`/`or` of
+            // operands that can be null select their validity in the loop (Kleene logic: a
+            // valid operand can decide over a null one).
+            NodeKind::Unary { op: UnaryOp::Not, arg } if is_loop_mask(arg) => {
+                if buffered(id) {
+                    return None;
+                }
+                read(arg, &sources)?
+            }
+            NodeKind::Binary { op, lhs, rhs } if op.is_logic() && is_loop_mask(lhs) && is_loop_mask(rhs) => {
+                if buffered(id) {
+                    return None;
+                }
+                match [arm!(lhs)?, arm!(rhs)?] {
+                    [ArmValidity::Sources(lhs), ArmValidity::Sources(rhs)]
+                        if lhs.is_empty() && rhs.is_empty() =>
+                    {
+                        Vec::new()
+                    }
+                    [lhs, rhs] => {
+                        selected.push(SelectedValidity {
+                            node: id,
+                            choice: ValidityChoice::Kleene { op, lhs, rhs },
+                        });
+                        vec![(id, 0)]
                     }
                 }
             }

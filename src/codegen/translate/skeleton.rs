@@ -1,12 +1,12 @@
 //! The loop skeleton: the block loop, each stage's row loop (scalar form), the halo shift,
 //! and writing the result and the extra outputs.
 
-use super::vector::{ArmLanes, SelectedLanes};
+use super::vector::{ArmLanes, LanesChoice, SelectedLanes};
 use super::{Lanes, Pair, Translator, VECTOR_GROUPS_PER_ITERATION, clif_type, elem_size};
 use crate::codegen::layout::{self, BufferWord, ExtraOutputWord};
 use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{Elem, NodeId};
-use crate::passes::fuse_loops::{ArmValidity, BLOCK_ROWS, Stage, VectorForm};
+use crate::passes::fuse_loops::{ArmValidity, BLOCK_ROWS, Stage, ValidityChoice, VectorForm};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value, types};
 use std::collections::HashMap;
@@ -197,27 +197,43 @@ impl<'p, 'b> Translator<'p, 'b> {
                 // bytes in a block-sized stack slot per distinct list of sources (none for an
                 // operand never null).
                 let mut masks = HashMap::new();
-                let mut combined: HashMap<&[(NodeId, u64)], StackSlot> = HashMap::new();
+                let mut combined: HashMap<Vec<(NodeId, u64)>, StackSlot> = HashMap::new();
                 for mask in &vector.masks {
-                    let slot = self.combined_validity_slot(&mut combined, &mask.sources, start, vector_end);
+                    let slot =
+                        self.combined_validity_slot(&mut combined, mask.sources.clone(), start, vector_end);
                     masks.insert(mask.node, slot);
                 }
-                // The arms of each `where` whose validity the loop selects, combined the same
-                // way, and the slot it stores its selection in.
-                let mut selected = HashMap::new();
+                // The operands of each value whose validity the loop selects, combined the
+                // same way (but for the selected values the loop computes before them), and
+                // the slot it stores its validity in.
+                let mut selected = Vec::new();
                 for choice in &vector.selected {
-                    let [then, otherwise] = [&choice.then, &choice.otherwise].map(|arm| match arm {
+                    let mut arm_lanes = |this: &mut Self, arm: &ArmValidity| match arm {
                         ArmValidity::Sources(sources) => {
-                            match self.combined_validity_slot(&mut combined, sources, start, vector_end) {
-                                Some(slot) => ArmLanes::Bytes(slot),
-                                None => ArmLanes::Valid,
-                            }
+                            let is_inside = |source: &NodeId| this.selected_validity.contains_key(source);
+                            let inside: Vec<NodeId> =
+                                sources.iter().map(|&(source, _)| source).filter(is_inside).collect();
+                            let outside: Vec<(NodeId, u64)> =
+                                sources.iter().copied().filter(|(source, _)| !is_inside(source)).collect();
+                            let slot = this.combined_validity_slot(&mut combined, outside, start, vector_end);
+                            ArmLanes::Bytes { slot, inside }
                         }
                         ArmValidity::Scalar(scalar) => ArmLanes::Scalar(*scalar),
-                    });
+                    };
+                    let lanes = match &choice.choice {
+                        ValidityChoice::Where { then, otherwise } => LanesChoice::Where {
+                            then: arm_lanes(self, then),
+                            otherwise: arm_lanes(self, otherwise),
+                        },
+                        ValidityChoice::Kleene { op, lhs, rhs } => LanesChoice::Kleene {
+                            op: *op,
+                            lhs: arm_lanes(self, lhs),
+                            rhs: arm_lanes(self, rhs),
+                        },
+                    };
                     let slot = self.block_bytes_slot();
                     self.selected_validity.insert(choice.node, slot);
-                    selected.insert(choice.node, SelectedLanes { then, otherwise, slot });
+                    selected.push(SelectedLanes { node: choice.node, choice: lanes, slot });
                 }
                 self.vector_loop(nodes, vector.elem, start, vector_end, writes_result, &masks, &selected);
                 // The vector rows' validity, a block at a time (the scalar tail does its own).
@@ -312,22 +328,22 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// The slot holding the AND of `sources`' validity for block rows `[0, vector_end)`,
     /// combined into a new one the first time a list is asked for (`combined` remembers
     /// them for the block); None for no sources (never null).
-    fn combined_validity_slot<'v>(
+    fn combined_validity_slot(
         &mut self,
-        combined: &mut HashMap<&'v [(NodeId, u64)], StackSlot>,
-        sources: &'v [(NodeId, u64)],
+        combined: &mut HashMap<Vec<(NodeId, u64)>, StackSlot>,
+        sources: Vec<(NodeId, u64)>,
         start: Value,
         vector_end: Value,
     ) -> Option<StackSlot> {
         if sources.is_empty() {
             return None;
         }
-        if let Some(&slot) = combined.get(sources) {
+        if let Some(&slot) = combined.get(&sources) {
             return Some(slot);
         }
         let slot = self.block_bytes_slot();
         let destination = self.builder.ins().stack_addr(types::I64, slot, 0);
-        self.combine_validity(sources, start, vector_end, destination);
+        self.combine_validity(&sources, start, vector_end, destination);
         combined.insert(sources, slot);
         Some(slot)
     }

@@ -10,25 +10,41 @@ use cranelift_codegen::ir::{
 };
 use std::collections::HashMap;
 
-/// How the loop reads one arm's validity of a `where` whose validity it selects
+/// How the loop reads one operand's validity of a value whose validity it selects
 /// (`fuse_loops::ArmValidity`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) enum ArmLanes {
-    /// Never null.
-    Valid,
-    /// 0/1 bytes for the block's rows in this slot, combined before the loop.
-    Bytes(StackSlot),
+    /// The AND of the 0/1 bytes combined before the loop in `slot` (None: no source outside
+    /// the loop) and those the loop computed in the same iteration for the earlier selected
+    /// values `inside`; valid everywhere when neither.
+    Bytes { slot: Option<StackSlot>, inside: Vec<NodeId> },
     /// A scalar's validity flag, the same for every row.
     Scalar(NodeId),
 }
 
-/// A `where` whose validity the loop selects (`fuse_loops::SelectedValidity`): its arms'
-/// validity, and the block-sized slot where the loop stores the selection as 0/1 bytes.
-#[derive(Debug, Clone, Copy)]
+/// How a selected value's validity follows from its operands' (`fuse_loops::ValidityChoice`).
+#[derive(Debug, Clone)]
+pub(super) enum LanesChoice {
+    Where { then: ArmLanes, otherwise: ArmLanes },
+    Kleene { op: BinaryOp, lhs: ArmLanes, rhs: ArmLanes },
+}
+
+/// A value whose validity the loop selects (`fuse_loops::SelectedValidity`): how, and the
+/// block-sized slot where the loop stores it as 0/1 bytes.
+#[derive(Debug, Clone)]
 pub(super) struct SelectedLanes {
-    pub(super) then: ArmLanes,
-    pub(super) otherwise: ArmLanes,
+    pub(super) node: NodeId,
+    pub(super) choice: LanesChoice,
     pub(super) slot: StackSlot,
+}
+
+impl LanesChoice {
+    fn arms(&self) -> [&ArmLanes; 2] {
+        match self {
+            LanesChoice::Where { then, otherwise } => [then, otherwise],
+            LanesChoice::Kleene { lhs, rhs, .. } => [lhs, rhs],
+        }
+    }
 }
 
 impl<'p, 'b> Translator<'p, 'b> {
@@ -48,7 +64,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         end: Value,
         writes_result: bool,
         lane_masks: &HashMap<NodeId, Option<StackSlot>>,
-        selected: &HashMap<NodeId, SelectedLanes>,
+        selected: &[SelectedLanes],
     ) {
         let vector = Lanes::of(elem);
         // Splat every scalar the loop reads once, before it, through a stack slot: stored, then
@@ -95,27 +111,25 @@ impl<'p, 'b> Translator<'p, 'b> {
         // A nullable scalar arm's validity as one 0/1 byte a row, built once before the loop
         // through a slot, as the splats are.
         let mut scalar_validity: HashMap<NodeId, Value> = HashMap::new();
-        for lanes in selected.values() {
-            for arm in [lanes.then, lanes.otherwise] {
-                if let ArmLanes::Scalar(scalar) = arm
-                    && !scalar_validity.contains_key(&scalar)
-                {
-                    let (_, valid) = self.scalars[&scalar];
-                    let bytes = self.builder.ins().splat(types::I8X16, valid);
-                    let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4);
-                    let slot = self.builder.create_sized_stack_slot(data);
-                    self.builder.ins().stack_store(types::I64, bytes, slot, 0);
-                    let loaded = self.builder.ins().stack_load(types::I64, types::I8X16, slot, 0);
-                    scalar_validity.insert(scalar, loaded);
-                }
+        for arm in selected.iter().flat_map(|lanes| lanes.choice.arms()) {
+            if let &ArmLanes::Scalar(scalar) = arm
+                && !scalar_validity.contains_key(&scalar)
+            {
+                let (_, valid) = self.scalars[&scalar];
+                let bytes = self.builder.ins().splat(types::I8X16, valid);
+                let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4);
+                let slot = self.builder.create_sized_stack_slot(data);
+                self.builder.ins().stack_store(types::I64, bytes, slot, 0);
+                let loaded = self.builder.ins().stack_load(types::I64, types::I8X16, slot, 0);
+                scalar_validity.insert(scalar, loaded);
             }
         }
         let arm_slots: Vec<StackSlot> = selected
-            .values()
-            .flat_map(|lanes| [lanes.then, lanes.otherwise])
+            .iter()
+            .flat_map(|lanes| lanes.choice.arms())
             .filter_map(|arm| match arm {
-                ArmLanes::Bytes(slot) => Some(slot),
-                ArmLanes::Valid | ArmLanes::Scalar(_) => None,
+                ArmLanes::Bytes { slot, .. } => *slot,
+                ArmLanes::Scalar(_) => None,
             })
             .collect();
         let zero = self.builder.ins().iconst(types::I64, 0);
@@ -135,8 +149,9 @@ impl<'p, 'b> Translator<'p, 'b> {
                 }
             }
             let mut masks = Vec::with_capacity(VECTOR_GROUPS_PER_ITERATION);
-            // Each selecting `where`'s validity lanes, a lane group at a time.
-            let mut selections: HashMap<NodeId, Vec<Value>> = HashMap::new();
+            // Each selected value's operand masks (a `where`'s condition; both operands of
+            // `and`/`or`), a lane group at a time.
+            let mut selections: HashMap<NodeId, [Vec<Value>; 2]> = HashMap::new();
             for group in 0..VECTOR_GROUPS_PER_ITERATION as i64 {
                 // The group's rows are `first + group_rows ..`: addresses are computed from
                 // `first` once per iteration (shared by the groups), the group's rows an
@@ -181,10 +196,14 @@ impl<'p, 'b> Translator<'p, 'b> {
                             .into_iter()
                             .map(|operand| this.read_vector(operand, vector, start, i, &computed, &splats))
                             .collect();
-                        if selected.contains_key(&id) {
-                            // The condition's lanes, which choose between the arms' validity
-                            // bytes once the iteration's groups are done.
-                            selections.entry(id).or_default().push(operands[0]);
+                        if let Some(lanes) = selected.iter().find(|lanes| lanes.node == id) {
+                            // The masks its validity depends on, narrowed to bytes once the
+                            // iteration's groups are done.
+                            let [first, second] = selections.entry(id).or_default();
+                            first.push(operands[0]);
+                            if let LanesChoice::Kleene { .. } = lanes.choice {
+                                second.push(operands[1]);
+                            }
                         }
                         this.apply_vector(id, vector, &operands, sign_mask)
                     };
@@ -213,19 +232,37 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let (address, offset) = this.group_address(this.out_values, start, first, 0, 1);
                 this.store_masks_as_bools(&masks, vector, address, offset);
             }
-            // Each selecting `where`'s validity for the iteration's rows: its arms' 0/1 bytes,
-            // chosen byte by byte on the condition's (a row's byte all ones where it holds).
-            for (id, lanes) in selected {
-                let condition = this.masks_as_bytes(&selections[id], vector);
-                let [then, otherwise] = [lanes.then, lanes.otherwise].map(|arm| match arm {
-                    ArmLanes::Valid => {
-                        let one = this.builder.ins().iconst(types::I8, 1);
-                        this.builder.ins().splat(types::I8X16, one)
-                    }
-                    ArmLanes::Bytes(slot) => iteration_validity[&slot],
-                    ArmLanes::Scalar(scalar) => scalar_validity[&scalar],
+            // Each selected value's validity for the iteration's rows, in the plan's order (an
+            // operand's before its reader's): from its operands' 0/1 bytes and its masks
+            // narrowed to a byte a row (all ones where the mask holds).
+            let mut computed_validity: HashMap<NodeId, Value> = HashMap::new();
+            for lanes in selected {
+                let [first_masks, second_masks] = &selections[&lanes.node];
+                let [a, b] = lanes.choice.arms().map(|arm| {
+                    this.arm_bytes(arm, &iteration_validity, &scalar_validity, &computed_validity)
                 });
-                let validity = this.builder.ins().bitselect(condition, then, otherwise);
+                let validity = match lanes.choice {
+                    // The chosen arm's validity, byte by byte on the condition's.
+                    LanesChoice::Where { .. } => {
+                        let condition = this.masks_as_bytes(first_masks, vector);
+                        this.builder.ins().bitselect(condition, a, b)
+                    }
+                    // Valid where both are, or where a valid operand decides: false for
+                    // `and`, true for `or`.
+                    LanesChoice::Kleene { op, .. } => {
+                        let lhs = this.masks_as_bytes(first_masks, vector);
+                        let rhs = this.masks_as_bytes(second_masks, vector);
+                        let both = this.builder.ins().band(a, b);
+                        let (lhs_decides, rhs_decides) = if op == BinaryOp::And {
+                            (this.builder.ins().band_not(a, lhs), this.builder.ins().band_not(b, rhs))
+                        } else {
+                            (this.builder.ins().band(a, lhs), this.builder.ins().band(b, rhs))
+                        };
+                        let decided = this.builder.ins().bor(lhs_decides, rhs_decides);
+                        this.builder.ins().bor(both, decided)
+                    }
+                };
+                computed_validity.insert(lanes.node, validity);
                 let slot = this.builder.ins().stack_addr(types::I64, lanes.slot, 0);
                 let address = this.builder.ins().iadd(slot, first);
                 this.store_iteration_bytes(validity, vector, address, 0);
@@ -392,6 +429,11 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), mask)
             }
             NodeKind::Where { .. } => self.builder.ins().bitselect(operands[0], operands[1], operands[2]),
+            // Logic on lane masks, bit by bit (a null operand's lanes are whatever its
+            // operands gave; its validity is apart).
+            NodeKind::Unary { op: UnaryOp::Not, .. } => self.builder.ins().bnot(operands[0]),
+            NodeKind::Binary { op: BinaryOp::And, .. } => self.builder.ins().band(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Or, .. } => self.builder.ins().bor(operands[0], operands[1]),
             // The result conversion: its operand's lanes, converted when stored.
             NodeKind::Unary { op: UnaryOp::Cast, .. } => operands[0],
             NodeKind::PowI { exponent, .. } => {
@@ -403,7 +445,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 let one = self.builder.ins().splat(vector.ty, one);
                 self.pow_i_with(operands[0], exponent, one)
             }
-            _ => unreachable!("the vector plan admits only arithmetic, comparisons and where"),
+            _ => unreachable!("the vector plan admits only arithmetic, comparisons, logic and where"),
         }
     }
 
@@ -420,13 +462,16 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.builder.ins().icmp(int_cc(op), operands[0], operands[1])
             }
             NodeKind::Where { .. } => self.builder.ins().bitselect(operands[0], operands[1], operands[2]),
+            NodeKind::Unary { op: UnaryOp::Not, .. } => self.builder.ins().bnot(operands[0]),
+            NodeKind::Binary { op: BinaryOp::And, .. } => self.builder.ins().band(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Or, .. } => self.builder.ins().bor(operands[0], operands[1]),
             NodeKind::PowI { exponent, .. } => {
                 let one = self.int_const(vector.ty.lane_type(), 1);
                 let one = self.builder.ins().splat(vector.ty, one);
                 self.pow_i_with(operands[0], exponent, one)
             }
             _ => unreachable!(
-                "the vector plan admits only + - *, negation, powers, comparisons and where on integers"
+                "the vector plan admits only + - *, negation, powers, comparisons, logic and where on integers"
             ),
         }
     }
@@ -436,6 +481,34 @@ impl<'p, 'b> Translator<'p, 'b> {
     fn store_masks_as_bools(&mut self, masks: &[Value], vector: Lanes, address: Value, offset: i32) {
         let bools = self.masks_as_bools(masks, vector);
         self.store_iteration_bytes(bools, vector, address, offset);
+    }
+
+    /// An operand's validity for the iteration's rows as 0/1 bytes (`ArmLanes`):
+    /// `iteration` holds the bytes loaded from each slot, `scalars` each nullable scalar's
+    /// flag in every byte, `computed` the bytes computed for earlier selected values.
+    fn arm_bytes(
+        &mut self,
+        arm: &ArmLanes,
+        iteration: &HashMap<StackSlot, Value>,
+        scalars: &HashMap<NodeId, Value>,
+        computed: &HashMap<NodeId, Value>,
+    ) -> Value {
+        match arm {
+            ArmLanes::Scalar(scalar) => scalars[scalar],
+            ArmLanes::Bytes { slot, inside } => {
+                let mut bytes = slot.map(|slot| iteration[&slot]);
+                for node in inside {
+                    bytes = Some(match bytes {
+                        Some(bytes) => self.builder.ins().band(bytes, computed[node]),
+                        None => computed[node],
+                    });
+                }
+                bytes.unwrap_or_else(|| {
+                    let one = self.builder.ins().iconst(types::I8, 1);
+                    self.builder.ins().splat(types::I8X16, one)
+                })
+            }
+        }
     }
 
     /// One iteration's lane masks as 0/1 bytes, a row a byte from byte 0.
