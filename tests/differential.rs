@@ -656,11 +656,12 @@ fn assert_native_equals_interpreter(
     compare(source, &split, &reference).unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
 }
 
-/// A `where` with an arm that can be null, and Kleene `and`/`or` with an operand that can
-/// be null, which the vector loop runs by selecting their validity from their operands' on
-/// their masks (`fuse_loops::SelectedValidity`): every lane type, a `null` arm, a null scalar
-/// arm, a condition that can be null, a lag of the `where`, two of them in one loop, logic
-/// nested in logic and in a `where`'s condition, a bool result, over whole blocks and a tail,
+/// A `where` with an arm that can be null, Kleene `and`/`or` with an operand that can be
+/// null and `fill` with a fallback that can be null, which the vector loop runs by selecting
+/// their validity from their operands' (`fuse_loops::SelectedValidity`): every lane type, a
+/// `null` arm, a null scalar arm, a condition that can be null, a lag of the `where`, two of
+/// them in one loop, logic nested in logic and in a `where`'s condition, a bool result, a
+/// fill by a lag of itself and by a null scalar, over whole blocks and a tail,
 /// with bitmaps at offsets that are not byte-aligned — native code equal to the interpreter
 /// row by row, on one thread and on three. Each program's plan must show the selection, so
 /// that the vector form is what is tested.
@@ -721,6 +722,13 @@ fn selected_validity_equals_the_interpreter_in_the_vector_loop() {
         "m32 < 0 && !(k32 > 50)",
         "where(y > 0, where(y > 1, x, z), y)",
         "where(x > 1 || z > 1, where(y < 0, e, z), x) + 1",
+        "fill(x, z)",
+        "fill(x, lag(x, 1)) * 2",
+        "fill(z, e) + y",
+        "where(fill(x, z) > 0, y, z)",
+        "fill(x32, lag(x32, 3))",
+        "fill(n, lag(n, 7))",
+        "fill(m32, lag(m32, 1)) + k32",
     ];
     let engine = engine();
     let (parallel, _) = parallel_engine(1);

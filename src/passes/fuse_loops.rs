@@ -76,8 +76,9 @@ pub struct VectorForm {
 
 /// A value of a vector loop whose validity is no AND of sources, which the loop therefore
 /// computes: a `where` with an arm that can be null (null where its condition is, else where
-/// the chosen arm is), or Kleene `and`/`or` with an operand that can be null (a valid operand
-/// can decide: false for `and`, true for `or`). Its operands' validity is read as 0/1 bytes
+/// the chosen arm is), Kleene `and`/`or` with an operand that can be null (a valid operand
+/// can decide: false for `and`, true for `or`), or a `fill` whose fallback can be null (null
+/// where both are). Its operands' validity is read as 0/1 bytes
 /// for an iteration's rows — combined before the loop like a [`LaneMask`]'s, ANDed with the
 /// bytes the loop computed for an earlier such value of the same row — and the iteration's
 /// lane masks narrowed to a byte a row; the result goes to a block-sized slot. The value's
@@ -97,6 +98,8 @@ pub enum ValidityChoice {
     /// `and` (`BinaryOp::And`) or `or`: valid where both operands are, or where a valid one
     /// is false (`and`) or true (`or`).
     Kleene { op: BinaryOp, lhs: ArmValidity, rhs: ArmValidity },
+    /// `fill` with a fallback that can be null: valid where either is.
+    Fill { value: ArmValidity, fallback: ArmValidity },
 }
 
 /// The validity of one operand of a [`SelectedValidity`] value, as the loop reads it.
@@ -374,6 +377,9 @@ impl LoopPlan {
                             }
                             ValidityChoice::Kleene { op, lhs, rhs } => {
                                 format!("as {} of {} and {}", op.name(), arm_text(lhs), arm_text(rhs))
+                            }
+                            ValidityChoice::Fill { value, fallback } => {
+                                format!("as fill of {} by {}", arm_text(value), arm_text(fallback))
                             }
                         };
                         let _ = writeln!(
@@ -1061,15 +1067,27 @@ fn vector_plan(
                 masks.push(LaneMask { node: id, sources: read(arg, &sources)? });
                 Vec::new()
             }
-            // `fill` of numbers with a fallback that is never null is never null: the value's
-            // lanes where it is valid, the fallback's elsewhere. (A `fill` of bools is a
-            // value, not a lane mask: the scalar form.)
+            // `fill` of numbers: the value's lanes where it is valid, the fallback's elsewhere.
+            // With a fallback never null it is never null; else null where both are, which
+            // the loop selects (`SelectedValidity`). (A `fill` of bools is a value, not a lane
+            // mask: the scalar form.)
             NodeKind::Fill { value, fallback } => {
-                if node.ty.elem != elem || !read(fallback, &sources)?.is_empty() {
+                if node.ty.elem != elem {
                     return None;
                 }
-                masks.push(LaneMask { node: id, sources: read(value, &sources)? });
-                Vec::new()
+                let value_sources = read(value, &sources)?;
+                masks.push(LaneMask { node: id, sources: value_sources.clone() });
+                match arm!(fallback)? {
+                    ArmValidity::Sources(fallback) if fallback.is_empty() => Vec::new(),
+                    fallback => {
+                        let value = ArmValidity::Sources(value_sources);
+                        selected.push(SelectedValidity {
+                            node: id,
+                            choice: ValidityChoice::Fill { value, fallback },
+                        });
+                        vec![(id, 0)]
+                    }
+                }
             }
             // A `where` of numbers on a lane mask. (A `where` of bools would be a mask that no
             // lane store can write: a bool buffer holds a byte per row.) With arms never null

@@ -230,6 +230,10 @@ impl<'p, 'b> Translator<'p, 'b> {
                             lhs: arm_lanes(self, lhs),
                             rhs: arm_lanes(self, rhs),
                         },
+                        ValidityChoice::Fill { value, fallback } => LanesChoice::Fill {
+                            value: arm_lanes(self, value),
+                            fallback: arm_lanes(self, fallback),
+                        },
                     };
                     let slot = self.block_bytes_slot();
                     self.selected_validity.insert(choice.node, slot);

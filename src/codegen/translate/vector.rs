@@ -27,6 +27,7 @@ pub(super) enum ArmLanes {
 pub(super) enum LanesChoice {
     Where { then: ArmLanes, otherwise: ArmLanes },
     Kleene { op: BinaryOp, lhs: ArmLanes, rhs: ArmLanes },
+    Fill { value: ArmLanes, fallback: ArmLanes },
 }
 
 /// A value whose validity the loop selects (`fuse_loops::SelectedValidity`): how, and the
@@ -43,6 +44,7 @@ impl LanesChoice {
         match self {
             LanesChoice::Where { then, otherwise } => [then, otherwise],
             LanesChoice::Kleene { lhs, rhs, .. } => [lhs, rhs],
+            LanesChoice::Fill { value, fallback } => [value, fallback],
         }
     }
 }
@@ -237,7 +239,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             // narrowed to a byte a row (all ones where the mask holds).
             let mut computed_validity: HashMap<NodeId, Value> = HashMap::new();
             for lanes in selected {
-                let [first_masks, second_masks] = &selections[&lanes.node];
+                let no_masks = [Vec::new(), Vec::new()];
+                // (A `fill` is a lane-mask node and records no masks: its choice needs none.)
+                let [first_masks, second_masks] = selections.get(&lanes.node).unwrap_or(&no_masks);
                 let [a, b] = lanes.choice.arms().map(|arm| {
                     this.arm_bytes(arm, &iteration_validity, &scalar_validity, &computed_validity)
                 });
@@ -261,6 +265,8 @@ impl<'p, 'b> Translator<'p, 'b> {
                         let decided = this.builder.ins().bor(lhs_decides, rhs_decides);
                         this.builder.ins().bor(both, decided)
                     }
+                    // Valid where either is.
+                    LanesChoice::Fill { .. } => this.builder.ins().bor(a, b),
                 };
                 computed_validity.insert(lanes.node, validity);
                 let slot = this.builder.ins().stack_addr(types::I64, lanes.slot, 0);
