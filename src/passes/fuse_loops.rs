@@ -1036,7 +1036,8 @@ fn vector_plan(
                     | UnaryOp::Floor
                     | UnaryOp::Ceil
                     | UnaryOp::Round
-                    | UnaryOp::Trunc,
+                    | UnaryOp::Trunc
+                    | UnaryOp::Sign,
                 arg,
             }
             | NodeKind::PowI { base: arg, .. }

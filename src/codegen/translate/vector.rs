@@ -421,6 +421,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Unary { op: UnaryOp::Ceil, .. } => self.builder.ins().ceil(operands[0]),
             NodeKind::Unary { op: UnaryOp::Round, .. } => self.builder.ins().nearest(operands[0]),
             NodeKind::Unary { op: UnaryOp::Trunc, .. } => self.builder.ins().trunc(operands[0]),
+            NodeKind::Unary { op: UnaryOp::Sign, .. } => self.sign_vector(operands[0], vector),
             NodeKind::Binary { op: BinaryOp::Add, .. } => self.builder.ins().fadd(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Sub, .. } => self.builder.ins().fsub(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().fmul(operands[0], operands[1]),
@@ -453,6 +454,35 @@ impl<'p, 'b> Translator<'p, 'b> {
             }
             _ => unreachable!("the vector plan admits only arithmetic, comparisons, logic and where"),
         }
+    }
+
+    /// NumPy's `sign` of float lanes, as the row form's `sign`: `x > 0 ? 1 : x < 0 ? -1 :
+    /// x == 0 ? +0 : x` (a NaN stays itself), three compares and blends, the constants
+    /// loaded from the constant pool (which a blend can read in place).
+    fn sign_vector(&mut self, x: Value, vector: Lanes) -> Value {
+        let [one, minus_one, zero] = [1.0f64, -1.0, 0.0].map(|constant| {
+            let mut bytes = Vec::with_capacity(16);
+            for _ in 0..vector.lanes {
+                match vector.elem {
+                    Elem::F64 => bytes.extend_from_slice(&constant.to_le_bytes()),
+                    Elem::F32 => bytes.extend_from_slice(&(constant as f32).to_le_bytes()),
+                    Elem::I64 | Elem::I32 | Elem::Bool => {
+                        unreachable!("the vector plan takes float signs only")
+                    }
+                }
+            }
+            let constant = self.builder.func.dfg.constants.insert(bytes.into());
+            self.builder.ins().vconst(vector.ty, constant)
+        });
+        let is_zero = self.builder.ins().fcmp(FloatCC::Equal, x, zero);
+        let is_zero = self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), is_zero);
+        let zero_or_nan = self.builder.ins().bitselect(is_zero, zero, x);
+        let below = self.builder.ins().fcmp(FloatCC::LessThan, x, zero);
+        let below = self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), below);
+        let not_above = self.builder.ins().bitselect(below, minus_one, zero_or_nan);
+        let above = self.builder.ins().fcmp(FloatCC::GreaterThan, x, zero);
+        let above = self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), above);
+        self.builder.ins().bitselect(above, one, not_above)
     }
 
     /// The integer lanes' operations the vector plan admits: wrapping `+ - *`, negation,
