@@ -12,7 +12,7 @@ use fusejit::internals::math;
 use std::hint::black_box;
 
 /// (program, its floor, the output element type).
-const PROGRAMS: [(&str, &str, &str); 16] = [
+const PROGRAMS: [(&str, &str, &str); 20] = [
     ("x", "memcpy", "f64"),
     ("-x", "memcpy", "f64"),
     ("x * 2", "memcpy", "f64"),
@@ -25,6 +25,10 @@ const PROGRAMS: [(&str, &str, &str); 16] = [
     ("fill(xn, 0)", "memcpy", "f64"),
     ("is_null(xn)", "memcpy", "bool"),
     ("xn", "memcpy", "f64"),
+    ("where(x > 100, xn, 0.0)", "memcpy", "f64"),
+    ("xn > 100 && x < 105", "memcpy", "bool"),
+    ("fill(xn, lag(xn, 1))", "memcpy", "f64"),
+    ("sign(x - 100)", "memcpy", "f64"),
     ("ln(x)", "ln block", "f64"),
     ("exp(x / 100)", "exp block", "f64"),
     ("ln(x) * 252 + 0.5", "ln block", "f64"),

@@ -915,6 +915,50 @@ fn extreme_whole_block<const MIN: bool, const NULLS: bool>(
     prefix
 }
 
+/// [`extreme_whole_block`] for a block of valid rows with no NaN whose `before` (empty, or
+/// the previous block's suffix parts) holds no NaN either: the same results and parts from
+/// the rows' keys alone, each computed once (into `keys`, in a loop the compiler
+/// vectorises), with no count to keep but the parts' `valid`, which is `w − j` for suffix
+/// `j`. Returns the block's prefix, all w rows.
+#[inline(always)]
+fn extreme_whole_block_of_keys<const MIN: bool>(
+    values: &[f64],
+    out: &mut [f64],
+    before: &[ExtremePart],
+    next_suffix: &mut [ExtremePart],
+    keys: &mut Vec<i64>,
+) -> ExtremePart {
+    let w = values.len();
+    assert!(out.len() == w && next_suffix.len() == w + 1 && (before.is_empty() || before.len() == w + 1));
+    debug_assert!(values.iter().all(|x| !x.is_nan()) && before.iter().all(|part| part.nan == 0));
+    let extreme = |a: i64, b: i64| if MIN { a.min(b) } else { a.max(b) };
+    let empty = ExtremePart::empty(MIN);
+    // A loop over slices of one length, which LLVM vectorises (an `extend` it did not).
+    keys.resize(w, 0);
+    for (key, &x) in keys.iter_mut().zip(values) {
+        *key = total_order_key(x);
+    }
+    next_suffix[w] = empty;
+    let mut suffix = empty.key;
+    for (j, (&key, part)) in keys.iter().zip(&mut next_suffix[..w]).enumerate().rev() {
+        suffix = extreme(suffix, key);
+        *part = ExtremePart { key: suffix, valid: (w - j) as u32, nan: 0 };
+    }
+    let mut prefix = empty.key;
+    if before.is_empty() {
+        for (&key, result) in keys.iter().zip(out.iter_mut()) {
+            prefix = extreme(prefix, key);
+            *result = from_total_order_key(prefix);
+        }
+    } else {
+        for ((&key, result), after) in keys.iter().zip(out.iter_mut()).zip(&before[1..]) {
+            prefix = extreme(prefix, key);
+            *result = from_total_order_key(extreme(prefix, after.key));
+        }
+    }
+    ExtremePart { key: prefix, valid: w as u32, nan: 0 }
+}
+
 /// Runs `row` over a block given as slices: `values[i]` is row i's value, valid unless
 /// `NULLS` and `validity[i] & 1 == 0`; the result goes to `out[i]` (0 where null) and, with
 /// `NULLS`, its validity to `validity[i]`. Without `NULLS` every row is valid and so is every
@@ -1974,8 +2018,10 @@ pub struct FloatScanState {
     /// the previous block's offsets `j..w`.
     extreme: ExtremePart,
     extremes: Vec<ExtremePart>,
-    /// mmin/mmax: where a whole block's suffix extremes are built.
+    /// mmin/mmax: where a whole block's suffix extremes are built, and its rows' keys
+    /// ([`extreme_whole_block_of_keys`]).
     next_extremes: Vec<ExtremePart>,
+    extreme_keys: Vec<i64>,
     /// cumsum.
     sum: CompensatedSum,
     /// cumprod, cummax, cummin, ema.
@@ -2014,6 +2060,7 @@ impl FloatScanState {
             extreme: ExtremePart::empty(matches!(op, ScanOp::MMin { .. })),
             extremes: Vec::new(),
             next_extremes: Vec::new(),
+            extreme_keys: Vec::new(),
             sum: CompensatedSum::default(),
             state: None,
         }
@@ -2197,7 +2244,17 @@ impl FloatScanState {
                         self.next_extremes.resize(w + 1, ExtremePart::empty(is_min));
                         let validity = if NULLS { &mut validity[rows.clone()] } else { &mut [][..] };
                         let (out, before, next) = (&mut out[rows], &self.extremes, &mut self.next_extremes);
-                        prefix = if is_min {
+                        // No null, and no NaN before either (the parts' counts are suffix
+                        // counts, so the whole block's part has them all): keys alone.
+                        let before_has_nan = before.first().is_some_and(|part| part.nan > 0);
+                        prefix = if !NULLS && !before_has_nan {
+                            let keys = &mut self.extreme_keys;
+                            if is_min {
+                                extreme_whole_block_of_keys::<true>(block, out, before, next, keys)
+                            } else {
+                                extreme_whole_block_of_keys::<false>(block, out, before, next, keys)
+                            }
+                        } else if is_min {
                             extreme_whole_block::<true, NULLS>(block, validity, out, before, next)
                         } else {
                             extreme_whole_block::<false, NULLS>(block, validity, out, before, next)
