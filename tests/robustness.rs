@@ -215,3 +215,52 @@ fn kernels_are_send_and_sync_and_evaluate_from_many_threads() {
     assert!(results.windows(2).all(|pair| pair[0] == pair[1]));
     assert_eq!(results[0].null_count, 1);
 }
+
+/// Thousands of values whose validity the vector loop selects (each a block of bytes in the
+/// kernel's frame) and of distinct lane masks: the plan keeps the frame small
+/// (`fuse_loops::MAX_VECTOR_VALIDITY_SLOTS`), so the kernel runs on a thread with a 1 MiB
+/// stack, and gives the interpreter's column.
+#[test]
+fn thousands_of_selected_validities_fit_a_small_thread_stack() {
+    let wheres: Vec<String> =
+        (1..6000).map(|i| format!("a{i} = where(y > {}, a{}, z)", i % 7, i - 1)).collect();
+    let fills: Vec<String> = (1..3000).map(|i| format!("b{i} = b{} + fill(lag(x, {i}), 1)", i - 1)).collect();
+    let sources = [
+        format!("a0 = where(y > 0, x, z); {}; a5999 * 2", wheres.join("; ")),
+        format!("b0 = x; {}; b2999", fills.join("; ")),
+    ];
+    let rows: usize = 4000;
+    let x: Vec<f64> = (0..rows).map(|i| i as f64 * 0.5).collect();
+    let y: Vec<f64> = (0..rows).map(|i| (i as f64).sin() * 8.0).collect();
+    let x_bits: Vec<u8> =
+        (0..rows.div_ceil(8)).map(|i| if i % 3 == 0 { 0b1011_0110 } else { 0xff }).collect();
+    let z_bits: Vec<u8> =
+        (0..rows.div_ceil(8)).map(|i| if i % 5 == 0 { 0b0111_1101 } else { 0xff }).collect();
+    for source in sources {
+        let (x, y, x_bits, z_bits) = (x.clone(), y.clone(), x_bits.clone(), z_bits.clone());
+        let worker = std::thread::Builder::new().stack_size(1 << 20).spawn(move || {
+            let mut bindings = Bindings::new();
+            bindings
+                .column_with_validity("x", &x[..], Validity::new(&x_bits, 0))
+                .column("y", &y[..])
+                .column_with_validity("z", &x[..], Validity::new(&z_bits, 0));
+            let engine = Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(1))).unwrap();
+            let kernel = engine.compile(&source).unwrap();
+            (kernel.eval(&bindings).unwrap(), kernel.interpret(&bindings).unwrap())
+        });
+        let (native, reference) = worker.expect("a thread").join().expect("no stack overflow");
+        assert_eq!((native.len(), native.null_count), (reference.len(), reference.null_count));
+        assert!(native.null_count > 0);
+        let (fusejit::ColumnValues::F64(got), fusejit::ColumnValues::F64(expected)) =
+            (&native.values, &reference.values)
+        else {
+            panic!("f64 columns");
+        };
+        for row in 0..rows {
+            assert_eq!(native.is_valid(row), reference.is_valid(row), "row {row}");
+            if native.is_valid(row) {
+                assert_eq!(got[row].to_bits(), expected[row].to_bits(), "row {row}");
+            }
+        }
+    }
+}

@@ -62,8 +62,9 @@ pub enum Stage {
 /// with a scalar tail. Values are computed for every row, null or not; validity is computed
 /// apart, a block at a time, by combining the validity of what each value reads. A value
 /// that depends on validity (`fill`, `is_null`, `is_valid`) reads its operand's validity as
-/// lane masks, combined a block at a time before the loop (`masks`); a `where` with an arm
-/// that can be null computes its own in the loop (`selected`).
+/// lane masks, combined a block at a time before the loop (`masks`); a value whose validity
+/// no AND of sources gives (a `where` with a nullable arm, Kleene logic, a `fill` with a
+/// nullable fallback) has it computed in the loop (`selected`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VectorForm {
     /// `F64` (`f64x2`) or `F32` (`f32x4`): every float value of the loop has this type.
@@ -72,6 +73,24 @@ pub struct VectorForm {
     pub validity: Vec<ValidityTarget>,
     pub masks: Vec<LaneMask>,
     pub selected: Vec<SelectedValidity>,
+}
+
+/// The most block-sized validity slots ([`VectorForm::validity_slots`]) the vector forms of
+/// one kernel may use: `BLOCK_ROWS` bytes each in the kernel's stack frame, so at most 32 KiB
+/// in all — a frame any thread's stack holds (a program of thousands of nullable `where`s
+/// would otherwise ask for megabytes). The loops past it run in their row form.
+pub const MAX_VECTOR_VALIDITY_SLOTS: usize = 64;
+
+impl VectorForm {
+    /// How many block-sized stack slots of validity bytes the loop uses, at most: one per
+    /// distinct list of sources its lane masks read, and per selected value its own and one
+    /// for each operand's sources.
+    pub fn validity_slots(&self) -> usize {
+        let mut lists: Vec<&[(NodeId, u64)]> = self.masks.iter().map(|mask| &mask.sources[..]).collect();
+        lists.sort();
+        lists.dedup();
+        lists.len() + 3 * self.selected.len()
+    }
 }
 
 /// A value of a vector loop whose validity is no AND of sources, which the loop therefore
@@ -763,11 +782,18 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
             }
         }
     }
+    // The vector forms' block-sized validity slots live in the kernel's stack frame, one per
+    // list of sources and per selected value: past `MAX_VECTOR_VALIDITY_SLOTS` in a kernel, a
+    // loop keeps its row form, so that no program makes a frame too large for a thread's stack.
+    let mut validity_slots = 0;
     for (index, stage) in stages.iter_mut().enumerate() {
         if let Stage::Loop { nodes, vector } = stage {
             let buffered = |id: NodeId| halo[id.index()].is_some();
             let writes_result = index == last_stage && reduce_result.is_empty();
-            *vector = vector_plan(program, &nullable, &buffered, nodes, writes_result);
+            *vector = vector_plan(program, &nullable, &buffered, nodes, writes_result).filter(|form| {
+                validity_slots += form.validity_slots();
+                validity_slots <= MAX_VECTOR_VALIDITY_SLOTS
+            });
         }
     }
     let mut buffers = Vec::new();
@@ -886,12 +912,12 @@ fn vector_elem(vector: &Option<VectorForm>) -> Elem {
 }
 
 /// The SIMD form of a row loop, if it has one. Every number of the loop (and every number
-/// it reads) has one type; every node is arithmetic, a comparison feeding a `where` of the same
-/// loop, or such a `where` — so a value is null exactly where something it reads is, and
-/// validity can be combined apart, but for a `where` with an arm that can be null, whose
-/// validity the loop selects and stores for the others to read (`SelectedValidity`).
-/// Scalars read are never null, but for such an arm. Validity targets are the nullable
-/// nodes kept in buffers, and the result.
+/// it reads) has one type; every node is arithmetic, a comparison or logic on comparisons
+/// feeding a `where` of the same loop (or its bool result), such a `where`, or a `fill` — so
+/// a value is null exactly where something it reads is, and validity can be combined apart,
+/// but for the values whose validity the loop selects and stores for the others to read
+/// (`SelectedValidity`). Scalars read are never null, but for such a value's operand.
+/// Validity targets are the nullable nodes kept in buffers, and the result.
 fn vector_plan(
     program: &Program,
     nullable: &[bool],
