@@ -746,6 +746,70 @@ fn selected_validity_equals_the_interpreter_in_the_vector_loop() {
     }
 }
 
+/// Floats and integers of one width in one vector loop, bridged by masks: a float
+/// comparison choosing integers (`where(x > y, 1, 0)`), an integer one choosing floats, logic
+/// on masks of both types, with nulls on either side, i64 with f64 and i32 with f32 — the
+/// interpreter's bits row by row, on one thread and three, and the plan in its vector form.
+#[test]
+fn floats_and_integers_of_one_width_share_a_vector_loop() {
+    let rows = 1029;
+    let wave = |i: usize, shift: usize| (((i + shift) * 7919) % 201) as f64 - 100.0;
+    let x: Vec<f64> = (0..rows).map(|i| wave(i, 3) / 9.0).collect();
+    let y: Vec<f64> = (0..rows).map(|i| wave(i, 11) / 13.0).collect();
+    let n: Vec<i64> = (0..rows).map(|i| wave(i, 5) as i64 * 3).collect();
+    let k: Vec<i64> = (0..rows).map(|i| wave(i, 17) as i64).collect();
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+    let m32: Vec<i32> = n.iter().map(|&v| v as i32).collect();
+    let k32: Vec<i32> = k.iter().map(|&v| v as i32).collect();
+    let bitmap = |offset: usize, valid: &dyn Fn(usize) -> bool| {
+        let mut bits = vec![0u8; (rows + offset).div_ceil(8)];
+        for row in (0..rows).filter(|&row| valid(row)) {
+            bits[(row + offset) / 8] |= 1 << ((row + offset) % 8);
+        }
+        bits
+    };
+    let thirds = bitmap(2, &|row| row % 3 != 1);
+    let sevenths = bitmap(6, &|row| row % 7 != 4 && !(300..340).contains(&row));
+    let mut bindings = Bindings::new();
+    bindings
+        .column_with_validity("x", &x[..], fusejit::Validity::new(&thirds, 2))
+        .column("y", &y[..])
+        .column_with_validity("n", &n[..], fusejit::Validity::new(&sevenths, 6))
+        .column("k", &k[..])
+        .column_with_validity("x32", &x32[..], fusejit::Validity::new(&sevenths, 6))
+        .column("y32", &y32[..])
+        .column_with_validity("m32", &m32[..], fusejit::Validity::new(&thirds, 2))
+        .column("k32", &k32[..]);
+    let programs = [
+        "where(x > y, 1, 0)",
+        "where(y > 0, n, k) * 2",
+        "where(n > 0, x, y)",
+        "where(x > y && n > 0, 1.5, -1.5)",
+        "x > y || n < 0",
+        "where(x > 0, n * 2 + k, -n)",
+        "where(y32 > 0, m32, k32)",
+        "where(k32 > 3 || x32 < 0, x32, y32) * 2",
+        "fill(where(y > 0, k, -k), 7) + k",
+    ];
+    let engine = engine();
+    let (parallel, _) = parallel_engine(1);
+    for source in programs {
+        let kernel = engine.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let plan = kernel.plan_text(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        assert!(
+            plan.contains("x2 from row") || plan.contains("x4 from row"),
+            "{source}: no vector form in\n{plan}"
+        );
+        let reference = kernel.interpret(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let native = kernel.eval(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        compare(source, &native, &reference).unwrap_or_else(|message| panic!("{message}"));
+        let split = parallel.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let split = split.eval(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        compare(source, &split, &native).unwrap_or_else(|message| panic!("three threads: {message}"));
+    }
+}
+
 /// `sign` in the vector loop (three compares and blends): zeros of both signs to +0, NaN to
 /// itself, infinities and subnormals to ±1, for f64 and f32 lanes, over whole iterations and a
 /// tail — the interpreter's bits row by row, and the plan in its vector form.

@@ -67,7 +67,9 @@ pub enum Stage {
 /// nullable fallback) has it computed in the loop (`selected`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VectorForm {
-    /// `F64` (`f64x2`) or `F32` (`f32x4`): every float value of the loop has this type.
+    /// The loop's lane type (`f64x2`, `f32x4`, `i64x2` or `i32x4`), that of its first
+    /// number: every number it computes or reads has lanes of this width (f64 and i64 mix,
+    /// as f32 and i32 do, bridged by comparisons' masks).
     pub elem: Elem,
     pub from_row: u64,
     pub validity: Vec<ValidityTarget>,
@@ -912,7 +914,7 @@ fn vector_elem(vector: &Option<VectorForm>) -> Elem {
 }
 
 /// The SIMD form of a row loop, if it has one. Every number of the loop (and every number
-/// it reads) has one type; every node is arithmetic, a comparison or logic on comparisons
+/// it reads) has one lane width (f64 or i64, f32 or i32); every node is arithmetic, a comparison or logic on comparisons
 /// feeding a `where` of the same loop (or its bool result), such a `where`, or a `fill` — so
 /// a value is null exactly where something it reads is, and validity can be combined apart,
 /// but for the values whose validity the loop selects and stores for the others to read
@@ -925,8 +927,8 @@ fn vector_plan(
     nodes: &[NodeId],
     writes_result: bool,
 ) -> Option<VectorForm> {
-    // The loop's lane type: the one float type its values have (bools ride along as lane
-    // masks): f64x2, f32x4, i64x2 or i32x4. A loop mixing number types has no vector form.
+    // The loop's lane type: its first number type (bools ride along as lane masks):
+    // f64x2, f32x4, i64x2 or i32x4. A loop mixing lane widths has no vector form.
     // A float conversion that is the loop's result, f64 ↔ f32: converted as it is stored, so
     // the loop computes in its operand's lanes.
     let result_conversion = |id: NodeId| {
@@ -968,10 +970,19 @@ fn vector_plan(
         },
         None => return None,
     };
-    if lane_types.any(|other| other != elem) {
+    // Floats and integers of one width share the lanes' geometry (f64x2 with i64x2, f32x4
+    // with i32x4): a comparison of one type can choose between values of the other
+    // (`where(x > y, 1, 0)`), its mask the same lanes. Nothing converts between them in the
+    // loop (a cast is no vector operation but the result's conversion).
+    let lane_width = |elem: Elem| match elem {
+        Elem::F64 | Elem::I64 => 8,
+        Elem::F32 | Elem::I32 => 4,
+        Elem::Bool => 0,
+    };
+    let same_lanes = |other: Elem| lane_width(other) == lane_width(elem);
+    if lane_types.any(|other| !same_lanes(other)) {
         return None;
     }
-    let integer = elem.is_integer();
     let mut farthest = 0u64;
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
@@ -982,7 +993,7 @@ fn vector_plan(
             return None;
         }
         let is_result_conversion = nodes.contains(&base) && delta == 0 && result_conversion(base).is_some();
-        if (base_node.ty.elem != elem && base_node.ty.elem != Elem::Bool && !is_result_conversion)
+        if (!same_lanes(base_node.ty.elem) && base_node.ty.elem != Elem::Bool && !is_result_conversion)
             || (base_node.ty.shape == Shape::Scalar && nullable[base.index()])
         {
             return None;
@@ -1024,7 +1035,7 @@ fn vector_plan(
             let (base, delta) = resolve_lags(program, operand);
             let base_node = program.node(base);
             if base_node.ty.shape == Shape::Scalar && nullable[base.index()] {
-                (delta == 0 && base_node.ty.elem == elem).then_some(ArmValidity::Scalar(base))
+                (delta == 0 && same_lanes(base_node.ty.elem)).then_some(ArmValidity::Scalar(base))
             } else {
                 read(operand, &sources).and_then(|arm_sources| {
                     let readable = arm_sources.iter().all(|&(source, back)| {
@@ -1039,6 +1050,8 @@ fn vector_plan(
     }
     for &id in nodes {
         let node = program.node(id);
+        // Integer lanes take fewer operations than float ones (below).
+        let integer = node.ty.elem.is_integer();
         let mine = match node.kind {
             NodeKind::Unary { op: UnaryOp::Cast, arg } if result_conversion(id).is_some() => {
                 if program.node(arg).ty.elem != elem {
@@ -1079,7 +1092,9 @@ fn vector_plan(
             } if !integer => union(vec![read(lhs, &sources)?, read(rhs, &sources)?]),
             // A comparison lives only as a lane mask: for a `where` of this loop, or as the
             // loop's bool result (written out as bytes, a lane group's masks at a time).
-            NodeKind::Binary { op, lhs, rhs } if op.is_comparison() && program.node(lhs).ty.elem == elem => {
+            NodeKind::Binary { op, lhs, rhs }
+                if op.is_comparison() && same_lanes(program.node(lhs).ty.elem) =>
+            {
                 if buffered(id) {
                     return None;
                 }
@@ -1099,7 +1114,7 @@ fn vector_plan(
             // the loop selects (`SelectedValidity`). (A `fill` of bools is a value, not a lane
             // mask: the scalar form.)
             NodeKind::Fill { value, fallback } => {
-                if node.ty.elem != elem {
+                if !same_lanes(node.ty.elem) {
                     return None;
                 }
                 let value_sources = read(value, &sources)?;
@@ -1174,7 +1189,7 @@ fn vector_plan(
             }
             _ => return None,
         };
-        if node.ty.elem != elem && node.ty.elem != Elem::Bool && result_conversion(id).is_none() {
+        if !same_lanes(node.ty.elem) && node.ty.elem != Elem::Bool && result_conversion(id).is_none() {
             return None;
         }
         sources.insert(id, mine);
@@ -1191,10 +1206,8 @@ fn vector_plan(
     if writes_result {
         let result = program.node(program.result);
         let is_conversion = nodes.contains(&program.result) && result_conversion(program.result).is_some();
-        if result.ty.elem != elem
-            && !(result.ty.elem == Elem::Bool && is_loop_mask(program.result))
-            && !is_conversion
-        {
+        let mask_result = result.ty.elem == Elem::Bool && is_loop_mask(program.result);
+        if !(same_lanes(result.ty.elem) || mask_result || is_conversion) {
             return None;
         }
         let result_sources = read(program.result, &sources)?;

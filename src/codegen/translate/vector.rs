@@ -86,20 +86,21 @@ impl<'p, 'b> Translator<'p, 'b> {
             if let Some(&(value, _)) = self.scalars.get(&base)
                 && !splats.contains_key(&base)
             {
-                let splat = self.builder.ins().splat(vector.ty, value);
+                let ty = self.node_lanes(base, vector).ty;
+                let splat = self.builder.ins().splat(ty, value);
                 let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4);
                 let slot = self.builder.create_sized_stack_slot(data);
                 self.builder.ins().stack_store(types::I64, splat, slot, 0);
-                let loaded = self.builder.ins().stack_load(types::I64, vector.ty, slot, 0);
+                let loaded = self.builder.ins().stack_load(types::I64, ty, slot, 0);
                 splats.insert(base, loaded);
             }
         }
         // A float negation flips the sign bits with a mask loaded once from a slot, for the same
         // reason: Cranelift's `fneg` builds its mask at every use (three instructions a group).
-        let negates = !vector.elem.is_integer()
-            && nodes.iter().any(|&id| {
-                matches!(self.plan.program.node(id).kind, NodeKind::Unary { op: UnaryOp::Neg, .. })
-            });
+        let negates = nodes.iter().any(|&id| {
+            let node = self.plan.program.node(id);
+            matches!(node.kind, NodeKind::Unary { op: UnaryOp::Neg, .. }) && !node.ty.elem.is_integer()
+        });
         let sign_mask = negates.then(|| {
             let int = vector.bits_type();
             let sign_bit = if int.lane_bits() == 64 { i64::MIN } else { i64::from(i32::MIN) };
@@ -173,6 +174,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                                 this.null_lanes(bytes, vector, group)
                             }
                             NodeKind::Fill { value, fallback } => {
+                                let lanes = this.node_lanes(id, vector);
                                 let value = this.read_vector(value, vector, start, i, &computed, &splats);
                                 let fallback =
                                     this.read_vector(fallback, vector, start, i, &computed, &splats);
@@ -185,7 +187,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                                         let fallback =
                                             this.builder.ins().bitcast(types::I8X16, little, fallback);
                                         let filled = this.builder.ins().bitselect(null, fallback, value);
-                                        this.builder.ins().bitcast(vector.ty, little, filled)
+                                        this.builder.ins().bitcast(lanes.ty, little, filled)
                                     }
                                     None => value,
                                 }
@@ -219,7 +221,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 }
                 if writes_result && bool_result {
                     masks.push(this.read_vector(result, vector, start, i, &computed, &splats));
-                } else if writes_result && result_elem != vector.elem {
+                } else if writes_result && Lanes::of(result_elem).size != vector.size {
                     // A result conversion (f64 ↔ f32): the operand's lanes, converted as stored.
                     let value = this.read_vector(result, vector, start, i, &computed, &splats);
                     this.store_converted(value, vector, result_elem, start, i);
@@ -388,7 +390,25 @@ impl<'p, 'b> Translator<'p, 'b> {
             let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
             self.group_address(values, halo, i.first, rows, vector.size)
         };
-        self.builder.ins().load(vector.ty, vector_flags(), address, offset)
+        let ty = self.node_lanes(base, vector).ty;
+        self.builder.ins().load(ty, vector_flags(), address, offset)
+    }
+
+    /// The lanes node `id` computes in, of a loop whose lanes are `loop_lanes`: its own type's
+    /// (a comparison's, its operands'), of the loop's width; the loop's for a result
+    /// conversion (computed in its operand's lanes) and for logic (its masks' type follows
+    /// its operands', made one where they differ).
+    fn node_lanes(&self, id: NodeId, loop_lanes: Lanes) -> Lanes {
+        let node = self.plan.program.node(id);
+        let elem = match node.kind {
+            NodeKind::Binary { op, lhs, .. } if op.is_comparison() => self.plan.program.node(lhs).ty.elem,
+            _ => node.ty.elem,
+        };
+        match elem {
+            Elem::Bool => loop_lanes,
+            elem if Lanes::of(elem).size == loop_lanes.size => Lanes::of(elem),
+            _ => loop_lanes,
+        }
     }
 
     /// The SIMD form of what the vector plan allows: arithmetic, comparisons (as lane masks)
@@ -402,6 +422,28 @@ impl<'p, 'b> Translator<'p, 'b> {
         sign_mask: Option<Value>,
     ) -> Value {
         let node = *self.plan.program.node(id);
+        let vector = self.node_lanes(id, vector);
+        // A mask of the other type of the same width (`where(x > y, 1, 0)`), or logic on
+        // masks of both: the same bits in this node's type.
+        let as_type = |this: &mut Self, value: Value, ty: types::Type| {
+            if this.builder.func.dfg.value_type(value) == ty {
+                value
+            } else {
+                this.builder.ins().bitcast(ty, MemFlagsData::new(), value)
+            }
+        };
+        let operands: Vec<Value> = match node.kind {
+            NodeKind::Where { .. } => {
+                let cond = as_type(self, operands[0], vector.ty);
+                vec![cond, operands[1], operands[2]]
+            }
+            NodeKind::Binary { op, .. } if op.is_logic() => {
+                let ty = self.builder.func.dfg.value_type(operands[0]);
+                vec![operands[0], as_type(self, operands[1], ty)]
+            }
+            _ => operands.to_vec(),
+        };
+        let operands = &operands[..];
         if vector.elem.is_integer() {
             return self.apply_integer_vector(node.kind, vector, operands);
         }
