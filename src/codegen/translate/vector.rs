@@ -51,12 +51,13 @@ impl LanesChoice {
 
 impl<'p, 'b> Translator<'p, 'b> {
     /// The SIMD form of a row loop (see `VectorForm`): rows `[0, end)` of the block,
-    /// `VECTOR_GROUPS_PER_ITERATION` lane groups of `f64x2` or `f32x4` per iteration. Values
-    /// only: validity is combined apart, but for the `where`s in `selected`, whose validity
-    /// the loop selects between their arms' on the condition's lanes and stores in their
-    /// slots. `lane_masks` holds, for each `fill`, `is_null` and `is_valid` node, the stack
-    /// slot where its operand's validity bytes for the block lie (`None`: the operand is
-    /// never null).
+    /// `VECTOR_GROUPS_PER_ITERATION` lane groups of `elem`'s width (`f64x2`/`i64x2` or
+    /// `f32x4`/`i32x4`) per iteration. Values only: validity is combined apart, but for the
+    /// values in `selected`, whose validity the loop computes from their operands' bytes and
+    /// their masks once an iteration's groups are done, and stores in their slots.
+    /// `lane_masks` holds, for each `fill`, `is_null` and `is_valid` node, the stack slot
+    /// where its operand's validity bytes for the block lie (`None`: the operand is never
+    /// null).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn vector_loop(
         &mut self,
