@@ -656,6 +656,45 @@ fn assert_native_equals_interpreter(
     compare(source, &split, &reference).unwrap_or_else(|message| panic!("3 threads, {rows} rows: {message}"));
 }
 
+/// A bitmap of `rows` rows from bit `offset`, valid where `valid(row)`.
+fn bitmap_where(rows: usize, offset: usize, valid: impl Fn(usize) -> bool) -> Vec<u8> {
+    let mut bits = vec![0u8; (rows + offset).div_ceil(8)];
+    for row in (0..rows).filter(|&row| valid(row)) {
+        bits[(row + offset) / 8] |= 1 << ((row + offset) % 8);
+    }
+    bits
+}
+
+/// Each program over `bindings`: its plan holds `in_plan` (the form under test), and native
+/// code on one thread and on three gives the interpreter's column; with `nulls`, the result
+/// has both nulls and values.
+fn assert_programs_equal_the_interpreter(
+    bindings: &Bindings<'_>,
+    programs: &[&str],
+    in_plan: &[&str],
+    nulls: bool,
+) {
+    let engine = engine();
+    let (parallel, _) = parallel_engine(1);
+    for &source in programs {
+        let kernel = engine.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let plan = kernel.plan_text(bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        assert!(in_plan.iter().any(|text| plan.contains(text)), "{source}: none of {in_plan:?} in\n{plan}");
+        let reference = kernel.interpret(bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let native = kernel.eval(bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        compare(source, &native, &reference).unwrap_or_else(|message| panic!("{message}"));
+        if nulls {
+            assert!(
+                native.null_count > 0 && native.null_count < native.len(),
+                "{source}: nulls and values both"
+            );
+        }
+        let split = parallel.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let split = split.eval(bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        compare(source, &split, &native).unwrap_or_else(|message| panic!("three threads: {message}"));
+    }
+}
+
 /// A `where` with an arm that can be null, Kleene `and`/`or` with an operand that can be
 /// null and `fill` with a fallback that can be null, which the vector loop runs by selecting
 /// their validity from their operands' (`fuse_loops::SelectedValidity`): every lane type, a
@@ -678,17 +717,9 @@ fn selected_validity_equals_the_interpreter_in_the_vector_loop() {
     let n: Vec<i64> = (0..rows).map(|i| signed(i + 5) as i64 * 1000).collect();
     let k32: Vec<i32> = k.iter().map(|&v| v as i32).collect();
     let m32: Vec<i32> = n.iter().map(|&v| v as i32).collect();
-    // A bitmap of `rows` rows from bit `offset`, valid where `valid(row)`.
-    let bitmap = |offset: usize, valid: &dyn Fn(usize) -> bool| {
-        let mut bits = vec![0u8; (rows + offset).div_ceil(8)];
-        for row in (0..rows).filter(|&row| valid(row)) {
-            bits[(row + offset) / 8] |= 1 << ((row + offset) % 8);
-        }
-        bits
-    };
-    let x_bits = bitmap(3, &|row| row % 3 != 0);
-    let z_bits = bitmap(5, &|row| row % 5 != 1 && !(400..470).contains(&row));
-    let every_seventh = bitmap(1, &|row| row % 7 != 2);
+    let x_bits = bitmap_where(rows, 3, |row| row % 3 != 0);
+    let z_bits = bitmap_where(rows, 5, |row| row % 5 != 1 && !(400..470).contains(&row));
+    let every_seventh = bitmap_where(rows, 1, |row| row % 7 != 2);
     let mut bindings = Bindings::new();
     bindings
         .column("y", &y[..])
@@ -730,20 +761,7 @@ fn selected_validity_equals_the_interpreter_in_the_vector_loop() {
         "fill(n, lag(n, 7))",
         "fill(m32, lag(m32, 1)) + k32",
     ];
-    let engine = engine();
-    let (parallel, _) = parallel_engine(1);
-    for source in programs {
-        let kernel = engine.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
-        let plan = kernel.plan_text(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
-        assert!(plan.contains("selected in the loop"), "{source}: no selected validity in\n{plan}");
-        let reference = kernel.interpret(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
-        let native = kernel.eval(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
-        compare(source, &native, &reference).unwrap_or_else(|message| panic!("{message}"));
-        assert!(native.null_count > 0 && native.null_count < rows, "{source}: nulls and values both");
-        let split = parallel.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
-        let split = split.eval(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
-        compare(source, &split, &native).unwrap_or_else(|message| panic!("three threads: {message}"));
-    }
+    assert_programs_equal_the_interpreter(&bindings, &programs, &["selected in the loop"], true);
 }
 
 /// Floats and integers of one width in one vector loop, bridged by masks: a float
@@ -762,15 +780,8 @@ fn floats_and_integers_of_one_width_share_a_vector_loop() {
     let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
     let m32: Vec<i32> = n.iter().map(|&v| v as i32).collect();
     let k32: Vec<i32> = k.iter().map(|&v| v as i32).collect();
-    let bitmap = |offset: usize, valid: &dyn Fn(usize) -> bool| {
-        let mut bits = vec![0u8; (rows + offset).div_ceil(8)];
-        for row in (0..rows).filter(|&row| valid(row)) {
-            bits[(row + offset) / 8] |= 1 << ((row + offset) % 8);
-        }
-        bits
-    };
-    let thirds = bitmap(2, &|row| row % 3 != 1);
-    let sevenths = bitmap(6, &|row| row % 7 != 4 && !(300..340).contains(&row));
+    let thirds = bitmap_where(rows, 2, |row| row % 3 != 1);
+    let sevenths = bitmap_where(rows, 6, |row| row % 7 != 4 && !(300..340).contains(&row));
     let mut bindings = Bindings::new();
     bindings
         .column_with_validity("x", &x[..], fusejit::Validity::new(&thirds, 2))
@@ -792,22 +803,7 @@ fn floats_and_integers_of_one_width_share_a_vector_loop() {
         "where(k32 > 3 || x32 < 0, x32, y32) * 2",
         "fill(where(y > 0, k, -k), 7) + k",
     ];
-    let engine = engine();
-    let (parallel, _) = parallel_engine(1);
-    for source in programs {
-        let kernel = engine.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
-        let plan = kernel.plan_text(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
-        assert!(
-            plan.contains("x2 from row") || plan.contains("x4 from row"),
-            "{source}: no vector form in\n{plan}"
-        );
-        let reference = kernel.interpret(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
-        let native = kernel.eval(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
-        compare(source, &native, &reference).unwrap_or_else(|message| panic!("{message}"));
-        let split = parallel.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
-        let split = split.eval(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
-        compare(source, &split, &native).unwrap_or_else(|message| panic!("three threads: {message}"));
-    }
+    assert_programs_equal_the_interpreter(&bindings, &programs, &["x2 from row", "x4 from row"], false);
 }
 
 /// `sign` in the vector loop (three compares and blends): zeros of both signs to +0, NaN to
