@@ -114,16 +114,20 @@ fn main() {
 
 fn run(options: &Options) -> Result<(), String> {
     let Options { rows, repeats, ref only, programs: ref extra, threads } = *options;
-    // `examples/compare`'s data: `x` a positive random walk, `xn` it with 10% nulls, and `r`
-    // small returns (`y/x − 1`, scaled) for `cumprod(1 + r)`.
+    // `examples/compare`'s data: `x` a positive random walk, `xn` it with 10% nulls, `r`
+    // small returns (`y/x − 1`, scaled) for `cumprod(1 + r)`, `x32` it as f32.
     let data = baselines::Data::new(rows);
     let (x, validity) = (&data.x, &data.validity);
     let r: Vec<f64> = data.x.iter().zip(&data.y).map(|(x, y)| (y / x - 1.0) * 1e-4).collect();
     let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    // Integer volumes (1 to 1000, i64 and i32), for programs that mix them with prices.
+    let vol: Vec<i64> = (0..rows as i64).map(|i| (i * 7919) % 1000 + 1).collect();
+    let vol32: Vec<i32> = vol.iter().map(|&v| v as i32).collect();
     let engine = fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(threads)))
         .map_err(|error| format!("--threads {threads}: {error}"))?;
     let mut bindings = fusejit::Bindings::new();
     bindings.column("x", &x[..]).column("r", &r[..]).column("x32", &x32[..]);
+    bindings.column("vol", &vol[..]).column("vol32", &vol32[..]);
     bindings.column_with_validity("xn", &x[..], fusejit::Validity::new(validity, 0));
     let mut out = vec![0.0f64; rows];
     let mut out_validity = vec![0u8; rows.div_ceil(8)];

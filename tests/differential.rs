@@ -806,6 +806,42 @@ fn floats_and_integers_of_one_width_share_a_vector_loop() {
     assert_programs_equal_the_interpreter(&bindings, &programs, &["x2 from row", "x4 from row"], false);
 }
 
+/// An integer converts to the float of its width lane by lane in the vector loop (i64 to f64,
+/// i32 to f32): values past the float's exact range round to nearest, ties to even, as the
+/// interpreter's conversion does; the extremes, zero and negatives; nulls on the integer side
+/// and on the float side — the interpreter's bits, and the plan in its vector form.
+#[test]
+fn integers_convert_to_floats_of_their_width_in_the_vector_loop() {
+    let rows = 1030;
+    let two_53 = 1i64 << 53;
+    let wide = [i64::MIN, i64::MAX, two_53 + 1, two_53 + 3, -(two_53 + 1), 0, -7, 1 << 62, (1 << 62) + 513];
+    let two_24 = 1i32 << 24;
+    let narrow = [i32::MIN, i32::MAX, two_24 + 1, two_24 + 3, -(two_24 + 1), 0, -7, 1 << 30, (1 << 30) + 65];
+    let big: Vec<i64> = (0..rows).map(|i| wide[i % wide.len()] / if i % 4 == 0 { 1 } else { 3 }).collect();
+    let big32: Vec<i32> =
+        (0..rows).map(|i| narrow[i % narrow.len()] / if i % 4 == 0 { 1 } else { 3 }).collect();
+    let x: Vec<f64> = (0..rows).map(|i| (i as f64 - 500.0) / 7.0).collect();
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let fifths = bitmap_where(rows, 3, |row| row % 5 != 2);
+    let mut bindings = Bindings::new();
+    bindings
+        .column_with_validity("big", &big[..], fusejit::Validity::new(&fifths, 3))
+        .column("big32", &big32[..])
+        .column_with_validity("x", &x[..], fusejit::Validity::new(&fifths, 3))
+        .column("x32", &x32[..]);
+    let programs = [
+        "f64(big)",
+        "x * big",
+        "big + 0.5",
+        "where(big > 0, f64(big), x) * 2",
+        "where(x > 0, big, -big) * 1.5",
+        "f32(big32)",
+        "f32(big32) * x32",
+        "where(big32 < 0, f32(big32), x32) + 1",
+    ];
+    assert_programs_equal_the_interpreter(&bindings, &programs, &["x2 from row", "x4 from row"], false);
+}
+
 /// `sign` in the vector loop (three compares and blends): zeros of both signs to +0, NaN to
 /// itself, infinities and subnormals to ±1, for f64 and f32 lanes, over whole iterations and a
 /// tail — the interpreter's bits row by row, and the plan in its vector form.

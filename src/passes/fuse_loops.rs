@@ -899,6 +899,12 @@ fn is_cheap_in_scan_loop(program: &Program, id: NodeId) -> bool {
     }
 }
 
+/// Whether a cast from `from` to `to` is one the vector loop converts lane by lane: i64 to
+/// f64 or i32 to f32 (the lanes keep their width).
+pub(crate) fn is_integer_to_float_of_its_width(from: Elem, to: Elem) -> bool {
+    matches!((from, to), (Elem::I64, Elem::F64) | (Elem::I32, Elem::F32))
+}
+
 pub fn vector_type_name(elem: Elem) -> &'static str {
     match elem {
         Elem::F64 => "f64x2",
@@ -914,7 +920,8 @@ fn vector_elem(vector: &Option<VectorForm>) -> Elem {
 }
 
 /// The SIMD form of a row loop, if it has one. Every number of the loop (and every number
-/// it reads) has one lane width (f64 or i64, f32 or i32); every node is arithmetic, a comparison or logic on comparisons
+/// it reads) has one lane width (f64 or i64, f32 or i32); every node is arithmetic, an
+/// integer converted to the float of its width, a comparison or logic on comparisons
 /// feeding a `where` of the same loop (or its bool result), such a `where`, or a `fill` — so
 /// a value is null exactly where something it reads is, and validity can be combined apart,
 /// but for the values whose validity the loop selects and stores for the others to read
@@ -972,8 +979,9 @@ fn vector_plan(
     };
     // Floats and integers of one width share the lanes' geometry (f64x2 with i64x2, f32x4
     // with i32x4): a comparison of one type can choose between values of the other
-    // (`where(x > y, 1, 0)`), its mask the same lanes. Nothing converts between them in the
-    // loop (a cast is no vector operation but the result's conversion).
+    // (`where(x > y, 1, 0)`), its mask the same lanes, and an integer converts to the float
+    // of its width lane by lane (`px * vol` with an i64 `vol`). Other casts are no vector
+    // operation, but the result's f64 ↔ f32 conversion.
     let lane_width = |elem: Elem| match elem {
         Elem::F64 | Elem::I64 => 8,
         Elem::F32 | Elem::I32 => 4,
@@ -1059,8 +1067,16 @@ fn vector_plan(
                 }
                 union(vec![read(arg, &sources)?])
             }
+            // An integer to the float of its width: exact or rounded once to nearest, never
+            // null (LANGUAGE.md), so null where its operand is.
+            NodeKind::Unary { op: UnaryOp::Cast, arg }
+                if is_integer_to_float_of_its_width(program.node(arg).ty.elem, node.ty.elem) =>
+            {
+                union(vec![read(arg, &sources)?])
+            }
             // Integer lanes: wrapping + - * and negation (what every target's SIMD unit has);
-            // `abs`, `min`/`max`, `//`, `%` and conversions stay in the scalar form.
+            // `abs`, `min`/`max`, `//`, `%` and conversions to other integers stay in the
+            // scalar form.
             NodeKind::Unary { op: UnaryOp::Neg, arg } | NodeKind::PowI { base: arg, .. } if integer => {
                 union(vec![read(arg, &sources)?])
             }

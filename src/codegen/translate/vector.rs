@@ -484,6 +484,16 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Unary { op: UnaryOp::Not, .. } => self.builder.ins().bnot(operands[0]),
             NodeKind::Binary { op: BinaryOp::And, .. } => self.builder.ins().band(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Or, .. } => self.builder.ins().bor(operands[0], operands[1]),
+            // An integer to the float of its width, lane by lane: rounded to nearest (even), as
+            // the row form's `as` conversion.
+            NodeKind::Unary { op: UnaryOp::Cast, arg }
+                if crate::passes::fuse_loops::is_integer_to_float_of_its_width(
+                    self.plan.program.node(arg).ty.elem,
+                    node.ty.elem,
+                ) =>
+            {
+                self.builder.ins().fcvt_from_sint(vector.ty, operands[0])
+            }
             // The result conversion: its operand's lanes, converted when stored.
             NodeKind::Unary { op: UnaryOp::Cast, .. } => operands[0],
             NodeKind::PowI { exponent, .. } => {
