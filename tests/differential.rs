@@ -842,6 +842,44 @@ fn integers_convert_to_floats_of_their_width_in_the_vector_loop() {
     assert_programs_equal_the_interpreter(&bindings, &programs, &["x2 from row", "x4 from row"], false);
 }
 
+/// An f32 or i32 column widened in a loop of 64-bit lanes (`x32 + y`, `n32 * x`, `n32 + k`),
+/// read two rows a lane group: every f32 (NaN, infinities, subnormals, −0) and every i32
+/// (the extremes) exactly, lagged, null where it is, and a narrow value an earlier stage
+/// computed — the interpreter's bits, and the plan in its vector form.
+#[test]
+fn half_width_columns_widen_in_a_loop_of_64_bit_lanes() {
+    let rows = 1031;
+    let specials32 =
+        [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 1e-45, -3.5, f32::MAX, 16777217.0, 0.1];
+    let x32: Vec<f32> =
+        (0..rows).map(|i| specials32[i % specials32.len()] * if i % 5 == 0 { 1.0 } else { 0.75 }).collect();
+    let extremes = [i32::MIN, i32::MAX, 0, -1, 16777217, -16777219, 1 << 30];
+    let n32: Vec<i32> =
+        (0..rows).map(|i| extremes[i % extremes.len()] / if i % 3 == 0 { 1 } else { 7 }).collect();
+    let y: Vec<f64> = (0..rows).map(|i| (i as f64 - 400.0) / 3.0).collect();
+    let k: Vec<i64> = (0..rows).map(|i| (i as i64 - 600) * 1_000_000_007).collect();
+    let ninths = bitmap_where(rows, 5, |row| row % 9 != 4);
+    let mut bindings = Bindings::new();
+    bindings
+        .column_with_validity("x32", &x32[..], fusejit::Validity::new(&ninths, 5))
+        .column("n32", &n32[..])
+        .column("y", &y[..])
+        .column("k", &k[..]);
+    let programs = [
+        "x32 + y",
+        "f64(x32) * 2",
+        "n32 * y",
+        "f64(n32)",
+        "n32 + k",
+        "i64(n32) * 3 - k",
+        "lag(x32, 3) - y",
+        "where(y > 0, n32, k) + 1",
+        "where(f64(x32) > 0, y, f64(n32))",
+        "f64(ln(x32)) + y",
+    ];
+    assert_programs_equal_the_interpreter(&bindings, &programs, &["f64x2 from row", "i64x2 from row"], false);
+}
+
 /// `sign` in the vector loop (three compares and blends): zeros of both signs to +0, NaN to
 /// itself, infinities and subnormals to ±1, for f64 and f32 lanes, over whole iterations and a
 /// tail — the interpreter's bits row by row, and the plan in its vector form.

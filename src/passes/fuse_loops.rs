@@ -905,6 +905,13 @@ pub(crate) fn is_integer_to_float_of_its_width(from: Elem, to: Elem) -> bool {
     matches!((from, to), (Elem::I64, Elem::F64) | (Elem::I32, Elem::F32))
 }
 
+/// Whether a cast from `from` to `to` is one the vector loop of 64-bit lanes applies to a
+/// column of 32-bit values read two rows a lane group: f32 or i32 to f64, i32 to i64 (all
+/// exact, never null).
+pub(crate) fn is_widening_to_64_bit_lanes(from: Elem, to: Elem) -> bool {
+    matches!((from, to), (Elem::F32 | Elem::I32, Elem::F64) | (Elem::I32, Elem::I64))
+}
+
 pub fn vector_type_name(elem: Elem) -> &'static str {
     match elem {
         Elem::F64 => "f64x2",
@@ -991,27 +998,42 @@ fn vector_plan(
     if lane_types.any(|other| !same_lanes(other)) {
         return None;
     }
-    let mut farthest = 0u64;
+    let farthest = std::cell::Cell::new(0u64);
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
-    let mut read = |operand: NodeId, sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>| {
+    // `widening`: the read of a conversion to 64-bit lanes (`is_widening_to_64_bit_lanes`),
+    // which may read a column of half the loop's width from outside the loop, two rows a
+    // lane group.
+    let read_as = |operand: NodeId,
+                   sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>,
+                   widening: bool| {
         let (base, delta) = resolve_lags(program, operand);
         let base_node = program.node(base);
         if base_node.ty.elem == Elem::Bool && !(nodes.contains(&base) && delta == 0) {
             return None;
         }
         let is_result_conversion = nodes.contains(&base) && delta == 0 && result_conversion(base).is_some();
-        if (!same_lanes(base_node.ty.elem) && base_node.ty.elem != Elem::Bool && !is_result_conversion)
+        let is_half_width_column = widening
+            && base_node.ty.shape == Shape::Column
+            && !nodes.contains(&base)
+            && 2 * lane_width(base_node.ty.elem) == lane_width(elem);
+        if (!same_lanes(base_node.ty.elem)
+            && base_node.ty.elem != Elem::Bool
+            && !is_result_conversion
+            && !is_half_width_column)
             || (base_node.ty.shape == Shape::Scalar && nullable[base.index()])
         {
             return None;
         }
-        farthest = farthest.max(delta);
+        farthest.set(farthest.get().max(delta));
         Some(match sources.get(&base) {
             Some(inner) if delta == 0 => inner.clone(),
             _ if nullable[base.index()] && base_node.ty.shape == Shape::Column => vec![(base, delta)],
             _ => Vec::new(),
         })
+    };
+    let read = |operand: NodeId, sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>| {
+        read_as(operand, sources, false)
     };
     // Whether a bool node of this loop lives as a lane mask: a comparison of numbers,
     // `is_null`/`is_valid` (their lanes from the operand's validity), or logic on them.
@@ -1073,6 +1095,13 @@ fn vector_plan(
                 if is_integer_to_float_of_its_width(program.node(arg).ty.elem, node.ty.elem) =>
             {
                 union(vec![read(arg, &sources)?])
+            }
+            // An f32 or i32 column widened exactly to the loop's f64 (or an i32 to its i64):
+            // read two rows a lane group and converted as it is loaded (`x32 + y`).
+            NodeKind::Unary { op: UnaryOp::Cast, arg }
+                if is_widening_to_64_bit_lanes(program.node(arg).ty.elem, node.ty.elem) =>
+            {
+                union(vec![read_as(arg, &sources, true)?])
             }
             // Integer lanes: wrapping + - * and negation (what every target's SIMD unit has);
             // `abs`, `min`/`max`, `//`, `%` and conversions to other integers stay in the
@@ -1231,5 +1260,5 @@ fn vector_plan(
             validity.push(ValidityTarget { node: None, sources: result_sources });
         }
     }
-    Some(VectorForm { elem, from_row: farthest, validity, masks, selected })
+    Some(VectorForm { elem, from_row: farthest.get(), validity, masks, selected })
 }

@@ -544,6 +544,9 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "f32(ln(x) * a)",
     "f64(w * 2)",
     "f64(lag(w, 3))",
+    // An f32 column widened as a loop of f64 lanes reads it, two rows a lane group.
+    "w + x",
+    "lag(w, 3) * y - x",
     // Validity as lane masks: `fill` and `is_null`/`is_valid` in the vector loop, their
     // operand's validity from an input bitmap (lagged too), from a computed buffer, or none.
     "fill(x, a)",

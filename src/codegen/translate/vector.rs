@@ -380,17 +380,27 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         // `offset ≥ 0` and `delta ≥ 0`: the difference cannot overflow.
         let rows = i.offset - i64::try_from(delta).unwrap_or(i64::MAX);
+        // A column of half the lanes' width, which only a widening conversion reads
+        // (`fuse_loops::is_widening_to_64_bit_lanes`): a lane group's rows fill the low half.
+        let narrow = Lanes::of(self.plan.program.node(base).ty.elem);
+        let element_size = vector.size.min(narrow.size);
         let (address, offset) = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
             let regs = self.inputs[slot as usize].as_ref().expect("column input");
             debug_assert!(regs.data_bit_offset.is_none(), "vector loops read no bool input (vector_plan)");
             let data = regs.data;
-            self.group_address(data, start, i.first, rows, vector.size)
+            self.group_address(data, start, i.first, rows, element_size)
         } else {
             let buffer =
                 self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
             let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-            self.group_address(values, halo, i.first, rows, vector.size)
+            self.group_address(values, halo, i.first, rows, element_size)
         };
+        if narrow.size < vector.size {
+            // Exactly the group's rows (8 bytes), never past them.
+            let rows = self.builder.ins().load(types::I64, vector_flags(), address, offset);
+            let wide = self.builder.ins().scalar_to_vector(types::I64X2, rows);
+            return self.builder.ins().bitcast(narrow.ty, little_endian(), wide);
+        }
         let ty = self.node_lanes(base, vector).ty;
         self.builder.ins().load(ty, vector_flags(), address, offset)
     }
@@ -445,6 +455,29 @@ impl<'p, 'b> Translator<'p, 'b> {
             _ => operands.to_vec(),
         };
         let operands = &operands[..];
+        if let NodeKind::Unary { op: UnaryOp::Cast, arg } = node.kind {
+            let from = self.plan.program.node(arg).ty.elem;
+            match (from, node.ty.elem) {
+                // An integer to the float of its width, lane by lane: rounded to nearest
+                // (even), as the row form's `as` conversion.
+                (from, to) if crate::passes::fuse_loops::is_integer_to_float_of_its_width(from, to) => {
+                    return self.builder.ins().fcvt_from_sint(vector.ty, operands[0]);
+                }
+                // In 64-bit lanes, the low half of a column of half the width (`read_vector`),
+                // widened exactly. (In f32 lanes, f32 to f64 is the result conversion.)
+                (Elem::F32, Elem::F64) if vector.size == 8 => {
+                    return self.builder.ins().fvpromote_low(operands[0]);
+                }
+                (Elem::I32, Elem::F64) => {
+                    let wide = self.builder.ins().swiden_low(operands[0]);
+                    return self.builder.ins().fcvt_from_sint(vector.ty, wide);
+                }
+                (Elem::I32, Elem::I64) => return self.builder.ins().swiden_low(operands[0]),
+                // The result conversion (f64 ↔ f32): its operand's lanes, converted when
+                // stored.
+                _ => return operands[0],
+            }
+        }
         if vector.elem.is_integer() {
             return self.apply_integer_vector(node.kind, vector, operands);
         }
@@ -484,18 +517,6 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Unary { op: UnaryOp::Not, .. } => self.builder.ins().bnot(operands[0]),
             NodeKind::Binary { op: BinaryOp::And, .. } => self.builder.ins().band(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Or, .. } => self.builder.ins().bor(operands[0], operands[1]),
-            // An integer to the float of its width, lane by lane: rounded to nearest (even), as
-            // the row form's `as` conversion.
-            NodeKind::Unary { op: UnaryOp::Cast, arg }
-                if crate::passes::fuse_loops::is_integer_to_float_of_its_width(
-                    self.plan.program.node(arg).ty.elem,
-                    node.ty.elem,
-                ) =>
-            {
-                self.builder.ins().fcvt_from_sint(vector.ty, operands[0])
-            }
-            // The result conversion: its operand's lanes, converted when stored.
-            NodeKind::Unary { op: UnaryOp::Cast, .. } => operands[0],
             NodeKind::PowI { exponent, .. } => {
                 let one = match vector.elem {
                     Elem::F32 => self.builder.ins().f32const(1.0),
