@@ -880,6 +880,50 @@ fn half_width_columns_widen_in_a_loop_of_64_bit_lanes() {
     assert_programs_equal_the_interpreter(&bindings, &programs, &["f64x2 from row", "i64x2 from row"], false);
 }
 
+/// Float tests (`is_nan`, `is_finite`, `is_inf`) as lane masks — results, `where`
+/// conditions, operands of logic — over NaN, ±∞, ±0, subnormals and the largest finite
+/// values of f64 and f32; and integer `abs`, `sign`, `min`, `max` in i64 and i32 lanes over
+/// the extremes (`abs` of MIN wraps to MIN); nulls on either side — the interpreter's bits,
+/// and the plan in its vector form.
+#[test]
+fn float_tests_and_integer_abs_sign_min_max_in_the_vector_loop() {
+    let rows = 1027;
+    let specials =
+        [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 5e-324, f64::MAX, -f64::MAX, 2.5, -1e-300];
+    let x: Vec<f64> = (0..rows).map(|i| specials[(i * 7) % specials.len()]).collect();
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let extremes = [i64::MIN, i64::MAX, 0, -1, 1, i64::MIN + 1, -(1 << 40), 1 << 40];
+    let n: Vec<i64> = (0..rows).map(|i| extremes[(i * 5) % extremes.len()]).collect();
+    let k: Vec<i64> = (0..rows).map(|i| extremes[(i * 3 + 1) % extremes.len()]).collect();
+    let extremes32 = [i32::MIN, i32::MAX, 0, -1, 1, i32::MIN + 1, -(1 << 20), 1 << 20];
+    let m32: Vec<i32> = (0..rows).map(|i| extremes32[(i * 5) % extremes32.len()]).collect();
+    let sixths = bitmap_where(rows, 1, |row| row % 6 != 3);
+    let mut bindings = Bindings::new();
+    bindings
+        .column_with_validity("x", &x[..], fusejit::Validity::new(&sixths, 1))
+        .column("x32", &x32[..])
+        .column("n", &n[..])
+        .column_with_validity("k", &k[..], fusejit::Validity::new(&sixths, 1))
+        .column("m32", &m32[..]);
+    let programs = [
+        "is_nan(x)",
+        "is_finite(x32)",
+        "!is_inf(x)",
+        "where(is_nan(x), 0.0, x) * 2",
+        "where(is_finite(x32) && x32 > 0, x32, -1)",
+        "is_inf(x) || is_nan(x)",
+        "abs(n)",
+        "abs(k) - sign(n)",
+        "sign(k) * 3",
+        "min(n, k)",
+        "max(n, 0) + min(k, -5)",
+        "abs(m32) + sign(m32)",
+        "max(m32, -7) - min(m32, 7)",
+        "where(n > 0, abs(k), max(n, k))",
+    ];
+    assert_programs_equal_the_interpreter(&bindings, &programs, &["x2 from row", "x4 from row"], false);
+}
+
 /// `sign` in the vector loop (three compares and blends): zeros of both signs to +0, NaN to
 /// itself, infinities and subnormals to ±1, for f64 and f32 lanes, over whole iterations and a
 /// tail — the interpreter's bits row by row, and the plan in its vector form.

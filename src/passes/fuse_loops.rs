@@ -899,6 +899,12 @@ fn is_cheap_in_scan_loop(program: &Program, id: NodeId) -> bool {
     }
 }
 
+/// Whether `op` is a test of a float's class (`is_nan`, `is_finite`, `is_inf`): a bool of a
+/// float, which the vector loop computes as a lane mask in its operand's lanes.
+pub(crate) fn is_float_test(op: UnaryOp) -> bool {
+    matches!(op, UnaryOp::IsNan | UnaryOp::IsFinite | UnaryOp::IsInf)
+}
+
 /// Whether a cast from `from` to `to` is one the vector loop converts lane by lane: i64 to
 /// f64 or i32 to f32 (the lanes keep their width).
 pub(crate) fn is_integer_to_float_of_its_width(from: Elem, to: Elem) -> bool {
@@ -964,6 +970,7 @@ fn vector_plan(
         let elem = match node.kind {
             NodeKind::Binary { op, lhs, .. } if op.is_comparison() => program.node(lhs).ty.elem,
             NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, arg } => program.node(arg).ty.elem,
+            NodeKind::Unary { op, arg } if is_float_test(op) => program.node(arg).ty.elem,
             _ => match result_conversion(id) {
                 Some(arg) => program.node(arg).ty.elem,
                 None => node.ty.elem,
@@ -1035,13 +1042,15 @@ fn vector_plan(
     let read = |operand: NodeId, sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>| {
         read_as(operand, sources, false)
     };
-    // Whether a bool node of this loop lives as a lane mask: a comparison of numbers,
-    // `is_null`/`is_valid` (their lanes from the operand's validity), or logic on them.
+    // Whether a bool node of this loop lives as a lane mask: a comparison of numbers, a
+    // float test (`is_nan`, `is_finite`, `is_inf`), `is_null`/`is_valid` (their lanes from
+    // the operand's validity), or logic on them.
     let is_loop_mask = |id: NodeId| {
         nodes.contains(&id)
             && match program.node(id).kind {
                 NodeKind::Binary { op, .. } => op.is_comparison() || op.is_logic(),
                 NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid | UnaryOp::Not, .. } => true,
+                NodeKind::Unary { op, .. } => is_float_test(op),
                 _ => false,
             }
     };
@@ -1103,15 +1112,20 @@ fn vector_plan(
             {
                 union(vec![read_as(arg, &sources, true)?])
             }
-            // Integer lanes: wrapping + - * and negation (what every target's SIMD unit has);
-            // `abs`, `min`/`max`, `//`, `%` and conversions to other integers stay in the
-            // scalar form.
-            NodeKind::Unary { op: UnaryOp::Neg, arg } | NodeKind::PowI { base: arg, .. } if integer => {
+            // Integer lanes: wrapping + - *, negation and `abs`, `sign`, `min`/`max` (what
+            // every target's SIMD unit has, or a compare and blend); `//`, `%` (null for a
+            // zero divisor) and conversions to other integers stay in the scalar form.
+            NodeKind::Unary { op: UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign, arg }
+            | NodeKind::PowI { base: arg, .. }
+                if integer =>
+            {
                 union(vec![read(arg, &sources)?])
             }
-            NodeKind::Binary { op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, lhs, rhs } if integer => {
-                union(vec![read(lhs, &sources)?, read(rhs, &sources)?])
-            }
+            NodeKind::Binary {
+                op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Min | BinaryOp::Max,
+                lhs,
+                rhs,
+            } if integer => union(vec![read(lhs, &sources)?, read(rhs, &sources)?]),
             NodeKind::Unary {
                 op:
                     UnaryOp::Neg
@@ -1144,6 +1158,14 @@ fn vector_plan(
                     return None;
                 }
                 union(vec![read(lhs, &sources)?, read(rhs, &sources)?])
+            }
+            // A float test lives only as a lane mask, as a comparison does; null where its
+            // operand is.
+            NodeKind::Unary { op, arg } if is_float_test(op) && same_lanes(program.node(arg).ty.elem) => {
+                if buffered(id) {
+                    return None;
+                }
+                union(vec![read(arg, &sources)?])
             }
             // Validity as lanes: never null themselves; their operand's validity is read as a
             // lane mask, combined before the loop (so its sources must lie outside it).

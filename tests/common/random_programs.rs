@@ -544,6 +544,9 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "f32(ln(x) * a)",
     "f64(w * 2)",
     "f64(lag(w, 3))",
+    // Float tests as lane masks: a `where`'s condition, logic's operand, a bool result.
+    "where(is_nan(x / y), 0.0, x) + where(is_finite(w) && w > 100, 1.0, 2.0)",
+    "is_inf(exp(x)) || is_nan(y)",
     // An f32 column widened as a loop of f64 lanes reads it, two rows a lane group.
     "w + x",
     "lag(w, 3) * y - x",

@@ -4,7 +4,8 @@
 use super::scalar::int_cc;
 use super::{Translator, float_cc};
 use crate::ir::{BinaryOp, ConstValue, Elem, NodeId, NodeKind, UnaryOp};
-use cranelift_codegen::ir::condcodes::FloatCC;
+use crate::passes::fuse_loops;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
 };
@@ -310,7 +311,7 @@ impl<'p, 'b> Translator<'p, 'b> {
         let rows = self.builder.ins().shuffle(bytes, bytes, spread);
         let zero = self.builder.ins().iconst(types::I8, 0);
         let zeros = self.builder.ins().splat(types::I8X16, zero);
-        self.builder.ins().icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, rows, zeros)
+        self.builder.ins().icmp(IntCC::Equal, rows, zeros)
     }
 
     /// Lane group `group`'s null rows as a lane mask of the loop's type (all-ones lanes where
@@ -413,6 +414,9 @@ impl<'p, 'b> Translator<'p, 'b> {
         let node = self.plan.program.node(id);
         let elem = match node.kind {
             NodeKind::Binary { op, lhs, .. } if op.is_comparison() => self.plan.program.node(lhs).ty.elem,
+            NodeKind::Unary { op, arg } if fuse_loops::is_float_test(op) => {
+                self.plan.program.node(arg).ty.elem
+            }
             _ => node.ty.elem,
         };
         match elem {
@@ -460,7 +464,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             match (from, node.ty.elem) {
                 // An integer to the float of its width, lane by lane: rounded to nearest
                 // (even), as the row form's `as` conversion.
-                (from, to) if crate::passes::fuse_loops::is_integer_to_float_of_its_width(from, to) => {
+                (from, to) if fuse_loops::is_integer_to_float_of_its_width(from, to) => {
                     return self.builder.ins().fcvt_from_sint(vector.ty, operands[0]);
                 }
                 // In 64-bit lanes, the low half of a column of half the width (`read_vector`),
@@ -498,6 +502,19 @@ impl<'p, 'b> Translator<'p, 'b> {
             NodeKind::Unary { op: UnaryOp::Round, .. } => self.builder.ins().nearest(operands[0]),
             NodeKind::Unary { op: UnaryOp::Trunc, .. } => self.builder.ins().trunc(operands[0]),
             NodeKind::Unary { op: UnaryOp::Sign, .. } => self.sign_vector(operands[0], vector),
+            // Float tests as lane masks, as the row form's: NaN is unordered with itself;
+            // |x| < ∞ is false for NaN, |x| == ∞ only for ±∞.
+            NodeKind::Unary { op: UnaryOp::IsNan, .. } => {
+                let mask = self.builder.ins().fcmp(FloatCC::Unordered, operands[0], operands[0]);
+                self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), mask)
+            }
+            NodeKind::Unary { op: op @ (UnaryOp::IsFinite | UnaryOp::IsInf), .. } => {
+                let [infinity] = self.float_vector_constants([f64::INFINITY], vector);
+                let magnitude = self.builder.ins().fabs(operands[0]);
+                let cc = if op == UnaryOp::IsFinite { FloatCC::LessThan } else { FloatCC::Equal };
+                let mask = self.builder.ins().fcmp(cc, magnitude, infinity);
+                self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), mask)
+            }
             NodeKind::Binary { op: BinaryOp::Add, .. } => self.builder.ins().fadd(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Sub, .. } => self.builder.ins().fsub(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().fmul(operands[0], operands[1]),
@@ -534,20 +551,7 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// x == 0 ? +0 : x` (a NaN stays itself), three compares and blends, the constants
     /// loaded from the constant pool (which a blend can read in place).
     fn sign_vector(&mut self, x: Value, vector: Lanes) -> Value {
-        let [one, minus_one, zero] = [1.0f64, -1.0, 0.0].map(|constant| {
-            let mut bytes = Vec::with_capacity(16);
-            for _ in 0..vector.lanes {
-                match vector.elem {
-                    Elem::F64 => bytes.extend_from_slice(&constant.to_le_bytes()),
-                    Elem::F32 => bytes.extend_from_slice(&(constant as f32).to_le_bytes()),
-                    Elem::I64 | Elem::I32 | Elem::Bool => {
-                        unreachable!("the vector plan takes float signs only")
-                    }
-                }
-            }
-            let constant = self.builder.func.dfg.constants.insert(bytes.into());
-            self.builder.ins().vconst(vector.ty, constant)
-        });
+        let [one, minus_one, zero] = self.float_vector_constants([1.0f64, -1.0, 0.0], vector);
         let is_zero = self.builder.ins().fcmp(FloatCC::Equal, x, zero);
         let is_zero = self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), is_zero);
         let zero_or_nan = self.builder.ins().bitselect(is_zero, zero, x);
@@ -559,11 +563,43 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().bitselect(above, one, not_above)
     }
 
-    /// The integer lanes' operations the vector plan admits: wrapping `+ - *`, negation,
-    /// powers, comparisons (as lane masks of the same type) and `where` on them.
+    /// Float lanes holding each of `constants` (rounded to f32 for f32 lanes), from the
+    /// constant pool (which a blend or compare can read in place).
+    fn float_vector_constants<const N: usize>(&mut self, constants: [f64; N], vector: Lanes) -> [Value; N] {
+        constants.map(|constant| {
+            let mut bytes = Vec::with_capacity(16);
+            for _ in 0..vector.lanes {
+                match vector.elem {
+                    Elem::F64 => bytes.extend_from_slice(&constant.to_le_bytes()),
+                    Elem::F32 => bytes.extend_from_slice(&(constant as f32).to_le_bytes()),
+                    Elem::I64 | Elem::I32 | Elem::Bool => {
+                        unreachable!("float constants for float lanes only")
+                    }
+                }
+            }
+            let constant = self.builder.func.dfg.constants.insert(bytes.into());
+            self.builder.ins().vconst(vector.ty, constant)
+        })
+    }
+
+    /// The integer lanes' operations the vector plan admits: wrapping `+ - *`, negation and
+    /// `abs`, `sign`, `min`/`max`, powers, comparisons (as lane masks of the same type) and
+    /// `where` on them.
     fn apply_integer_vector(&mut self, kind: NodeKind, vector: Lanes, operands: &[Value]) -> Value {
         match kind {
             NodeKind::Unary { op: UnaryOp::Neg, .. } => self.builder.ins().ineg(operands[0]),
+            // Wraps: the lanes' `iabs` of MIN is MIN, as `semantics::integer_unary`.
+            NodeKind::Unary { op: UnaryOp::Abs, .. } => self.builder.ins().iabs(operands[0]),
+            // (x < 0) − (x > 0) of all-ones masks: −1, 0 or 1.
+            NodeKind::Unary { op: UnaryOp::Sign, .. } => {
+                let zero = self.int_const(vector.ty.lane_type(), 0);
+                let zero = self.builder.ins().splat(vector.ty, zero);
+                let above = self.builder.ins().icmp(IntCC::SignedGreaterThan, operands[0], zero);
+                let below = self.builder.ins().icmp(IntCC::SignedLessThan, operands[0], zero);
+                self.builder.ins().isub(below, above)
+            }
+            NodeKind::Binary { op: BinaryOp::Min, .. } => self.builder.ins().smin(operands[0], operands[1]),
+            NodeKind::Binary { op: BinaryOp::Max, .. } => self.builder.ins().smax(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Add, .. } => self.builder.ins().iadd(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Sub, .. } => self.builder.ins().isub(operands[0], operands[1]),
             NodeKind::Binary { op: BinaryOp::Mul, .. } => self.builder.ins().imul(operands[0], operands[1]),
@@ -581,7 +617,8 @@ impl<'p, 'b> Translator<'p, 'b> {
                 self.pow_i_with(operands[0], exponent, one)
             }
             _ => unreachable!(
-                "the vector plan admits only + - *, negation, powers, comparisons, logic and where on integers"
+                "the vector plan admits only + - *, negation, abs, sign, min, max, powers, comparisons, \
+                 logic and where on integers"
             ),
         }
     }
