@@ -123,11 +123,13 @@ fn run(options: &Options) -> Result<(), String> {
     // Integer volumes (1 to 1000, i64 and i32), for programs that mix them with prices.
     let vol: Vec<i64> = (0..rows as i64).map(|i| (i * 7919) % 1000 + 1).collect();
     let vol32: Vec<i32> = vol.iter().map(|&v| v as i32).collect();
+    // A bool column of a byte a row, true on a third of the rows.
+    let flag: Vec<bool> = (0..rows).map(|i| (i * 7919) % 3 == 0).collect();
     let engine = fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(threads)))
         .map_err(|error| format!("--threads {threads}: {error}"))?;
     let mut bindings = fusejit::Bindings::new();
     bindings.column("x", &x[..]).column("r", &r[..]).column("x32", &x32[..]);
-    bindings.column("vol", &vol[..]).column("vol32", &vol32[..]);
+    bindings.column("vol", &vol[..]).column("vol32", &vol32[..]).column("flag", &flag[..]);
     bindings.column_with_validity("xn", &x[..], fusejit::Validity::new(validity, 0));
     let mut out = vec![0.0f64; rows];
     let mut out_validity = vec![0u8; rows.div_ceil(8)];

@@ -924,6 +924,68 @@ fn float_tests_and_integer_abs_sign_min_max_in_the_vector_loop() {
     assert_programs_equal_the_interpreter(&bindings, &programs, &["x2 from row", "x4 from row"], false);
 }
 
+/// A bool column of a byte a row read as lane masks in the vector loop: a `where`'s
+/// condition, logic's operand (Kleene, over a nullable bool column), negated, lagged, in f64,
+/// f32, i64 and i32 lanes — the interpreter's bits, and the plan in its vector form. The same
+/// programs over the column bit-packed (the row form) agree too.
+#[test]
+fn bool_columns_are_lane_masks_in_the_vector_loop() {
+    let rows = 1033;
+    let c: Vec<bool> = (0..rows).map(|i| (i * 7919) % 13 < 6).collect();
+    let d: Vec<bool> = (0..rows).map(|i| (i * 104_729) % 5 < 2).collect();
+    let x: Vec<f64> = (0..rows).map(|i| (i as f64 - 500.0) / 7.0).collect();
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let n: Vec<i64> = (0..rows).map(|i| i as i64 * 3 - 1000).collect();
+    let m32: Vec<i32> = n.iter().map(|&v| v as i32).collect();
+    let elevenths = bitmap_where(rows, 4, |row| row % 11 != 7);
+    let programs = [
+        "where(c, x, -x)",
+        "where(c && x > 0, x, 0.0)",
+        "where(!c || d, x * 2, 1.0)",
+        "where(lag(c, 3), x, lag(x, 1))",
+        "c || x > 10",
+        "where(c, x32, 1) * 2",
+        "where(d, n, -n) + 1",
+        "where(c && m32 > 0, m32, 7)",
+    ];
+    let mut bindings = Bindings::new();
+    bindings
+        .column("c", &c[..])
+        .column_with_validity("d", &d[..], fusejit::Validity::new(&elevenths, 4))
+        .column("x", &x[..])
+        .column("x32", &x32[..])
+        .column("n", &n[..])
+        .column("m32", &m32[..]);
+    assert_programs_equal_the_interpreter(&bindings, &programs, &["x2 from row", "x4 from row"], false);
+    let packed_bytes = |values: &[bool]| {
+        let mut bytes = vec![0u8; values.len().div_ceil(8)];
+        for (row, &value) in values.iter().enumerate() {
+            bytes[row / 8] |= u8::from(value) << (row % 8);
+        }
+        bytes
+    };
+    let (c_bytes, d_bytes) = (packed_bytes(&c), packed_bytes(&d));
+    let mut packed = Bindings::new();
+    packed
+        .column("c", fusejit::PackedBools::new(&c_bytes, 0, rows).expect("covers every row"))
+        .column_with_validity(
+            "d",
+            fusejit::PackedBools::new(&d_bytes, 0, rows).expect("covers every row"),
+            fusejit::Validity::new(&elevenths, 4),
+        )
+        .column("x", &x[..])
+        .column("x32", &x32[..])
+        .column("n", &n[..])
+        .column("m32", &m32[..]);
+    let engine = engine();
+    for source in programs {
+        let kernel = engine.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let from_bytes = kernel.eval(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let from_bits = kernel.eval(&packed).unwrap_or_else(|error| panic!("{source}: {error}"));
+        compare(source, &from_bits, &from_bytes).unwrap_or_else(|message| panic!("bit-packed: {message}"));
+    }
+}
+
 /// `sign` in the vector loop (three compares and blends): zeros of both signs to +0, NaN to
 /// itself, infinities and subnormals to ±1, for f64 and f32 lanes, over whole iterations and a
 /// tail — the interpreter's bits row by row, and the plan in its vector form.

@@ -792,10 +792,12 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
         if let Stage::Loop { nodes, vector } = stage {
             let buffered = |id: NodeId| halo[id.index()].is_some();
             let writes_result = index == last_stage && reduce_result.is_empty();
-            *vector = vector_plan(program, &nullable, &buffered, nodes, writes_result).filter(|form| {
-                validity_slots += form.validity_slots();
-                validity_slots <= MAX_VECTOR_VALIDITY_SLOTS
-            });
+            *vector = vector_plan(program, &input_forms, &nullable, &buffered, nodes, writes_result).filter(
+                |form| {
+                    validity_slots += form.validity_slots();
+                    validity_slots <= MAX_VECTOR_VALIDITY_SLOTS
+                },
+            );
         }
     }
     let mut buffers = Vec::new();
@@ -942,6 +944,7 @@ fn vector_elem(vector: &Option<VectorForm>) -> Elem {
 /// Validity targets are the nullable nodes kept in buffers, and the result.
 fn vector_plan(
     program: &Program,
+    input_forms: &[InputForm],
     nullable: &[bool],
     buffered: &dyn Fn(NodeId) -> bool,
     nodes: &[NodeId],
@@ -1005,6 +1008,17 @@ fn vector_plan(
     if lane_types.any(|other| !same_lanes(other)) {
         return None;
     }
+    // A bool input column of a byte a row (not bit-packed), which the loop reads as lane
+    // masks, a lane group's bytes at a time.
+    let is_byte_bool_column = |id: NodeId| match program.node(id).kind {
+        NodeKind::Input { slot } => {
+            let node = program.node(id);
+            node.ty.elem == Elem::Bool
+                && node.ty.shape == Shape::Column
+                && input_forms.get(slot as usize).is_some_and(|form| !form.bit_packed)
+        }
+        _ => false,
+    };
     let farthest = std::cell::Cell::new(0u64);
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
@@ -1016,7 +1030,10 @@ fn vector_plan(
                    widening: bool| {
         let (base, delta) = resolve_lags(program, operand);
         let base_node = program.node(base);
-        if base_node.ty.elem == Elem::Bool && !(nodes.contains(&base) && delta == 0) {
+        if base_node.ty.elem == Elem::Bool
+            && !(nodes.contains(&base) && delta == 0)
+            && !is_byte_bool_column(base)
+        {
             return None;
         }
         let is_result_conversion = nodes.contains(&base) && delta == 0 && result_conversion(base).is_some();
@@ -1054,6 +1071,9 @@ fn vector_plan(
                 _ => false,
             }
     };
+    // What a `where` chooses on and logic combines: a lane mask of the loop, or a byte-a-row
+    // bool column (lagged too) read as one.
+    let is_mask_operand = |id: NodeId| is_loop_mask(id) || is_byte_bool_column(resolve_lags(program, id).0);
     let mut masks: Vec<LaneMask> = Vec::new();
     let mut selected: Vec<SelectedValidity> = Vec::new();
     let union = |lists: Vec<Vec<(NodeId, u64)>>| {
@@ -1203,7 +1223,7 @@ fn vector_plan(
             // it is null where its condition is; else its validity is selected in the loop
             // (`SelectedValidity`).
             NodeKind::Where { cond, then, otherwise } => {
-                if node.ty.elem == Elem::Bool || !is_loop_mask(cond) {
+                if node.ty.elem == Elem::Bool || !is_mask_operand(cond) {
                     return None;
                 }
                 let arms = [arm!(then)?, arm!(otherwise)?];
@@ -1229,13 +1249,15 @@ fn vector_plan(
             // buffer holds a byte a row). `not` is null where its operand is; `and`/`or` of
             // operands that can be null select their validity in the loop (Kleene logic: a
             // valid operand can decide over a null one).
-            NodeKind::Unary { op: UnaryOp::Not, arg } if is_loop_mask(arg) => {
+            NodeKind::Unary { op: UnaryOp::Not, arg } if is_mask_operand(arg) => {
                 if buffered(id) {
                     return None;
                 }
                 read(arg, &sources)?
             }
-            NodeKind::Binary { op, lhs, rhs } if op.is_logic() && is_loop_mask(lhs) && is_loop_mask(rhs) => {
+            NodeKind::Binary { op, lhs, rhs }
+                if op.is_logic() && is_mask_operand(lhs) && is_mask_operand(rhs) =>
+            {
                 if buffered(id) {
                     return None;
                 }

@@ -381,6 +381,11 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         // `offset ≥ 0` and `delta ≥ 0`: the difference cannot overflow.
         let rows = i.offset - i64::try_from(delta).unwrap_or(i64::MAX);
+        if let (Elem::Bool, NodeKind::Input { slot }) =
+            (self.plan.program.node(base).ty.elem, self.plan.program.node(base).kind)
+        {
+            return self.bool_column_lanes(slot, vector, start, i.first, rows);
+        }
         // A column of half the lanes' width, which only a widening conversion reads
         // (`fuse_loops::is_widening_to_64_bit_lanes`): a lane group's rows fill the low half.
         let narrow = Lanes::of(self.plan.program.node(base).ty.elem);
@@ -404,6 +409,46 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         let ty = self.node_lanes(base, vector).ty;
         self.builder.ins().load(ty, vector_flags(), address, offset)
+    }
+
+    /// A lane group's rows of the bool column in input `slot` (a byte a row, 0 or 1;
+    /// `fuse_loops::vector_plan` takes no bit-packed one) as a lane mask of the loop's type:
+    /// the group's bytes loaded (exactly them), each copied across its lane (one byte
+    /// shuffle) and compared with zero.
+    fn bool_column_lanes(
+        &mut self,
+        slot: u32,
+        vector: Lanes,
+        start: Value,
+        first: Value,
+        rows: i64,
+    ) -> Value {
+        let little = little_endian();
+        let regs = self.inputs[slot as usize].as_ref().expect("column input");
+        debug_assert!(regs.data_bit_offset.is_none(), "vector loops read bools a byte a row (vector_plan)");
+        let data = regs.data;
+        let (address, offset) = self.group_address(data, start, first, rows, 1);
+        let group_bytes = if vector.lanes == 2 { types::I16 } else { types::I32 };
+        let bytes = self.builder.ins().load(group_bytes, vector_flags(), address, offset);
+        let bytes = self.builder.ins().uextend(types::I64, bytes);
+        let bytes = self.builder.ins().scalar_to_vector(types::I64X2, bytes);
+        let bytes = self.builder.ins().bitcast(types::I8X16, little, bytes);
+        let lane_bytes = 16 / vector.lanes;
+        let mut spread = [0u8; 16];
+        for (index, byte) in spread.iter_mut().enumerate() {
+            *byte = (index / lane_bytes) as u8;
+        }
+        let spread = self.shuffle_immediate(spread);
+        let spread = self.builder.ins().shuffle(bytes, bytes, spread);
+        let zero = self.builder.ins().iconst(types::I8, 0);
+        let zeros = self.builder.ins().splat(types::I8X16, zero);
+        let is_true = self.builder.ins().icmp(IntCC::NotEqual, spread, zeros);
+        let mask = self.builder.ins().bitcast(vector.bits_type(), little, is_true);
+        if vector.elem.is_integer() {
+            mask
+        } else {
+            self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), mask)
+        }
     }
 
     /// The lanes node `id` computes in, of a loop whose lanes are `loop_lanes`: its own type's
