@@ -986,6 +986,56 @@ fn bool_columns_are_lane_masks_in_the_vector_loop() {
     }
 }
 
+/// A lane mask kept in a buffer as bytes, a byte a row, by the vector loop: lagged in the
+/// same loop (a crossover `f && !lag(f, 1)`), an extra output, read by a later stage, over
+/// nullable operands and in f32 lanes — the interpreter's bits for every output, and the
+/// plan in its vector form.
+#[test]
+fn buffered_lane_masks_are_bytes_in_the_vector_loop() {
+    let rows = 1035;
+    let x: Vec<f64> = (0..rows).map(|i| 100.0 + ((i * 7919) % 97) as f64 / 9.0).collect();
+    let y: Vec<f64> = (0..rows).map(|i| 100.0 + ((i * 104_729) % 89) as f64 / 8.0).collect();
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+    let tenths = bitmap_where(rows, 2, |row| row % 10 != 6);
+    let mut bindings = Bindings::new();
+    bindings
+        .column("x", &x[..])
+        .column_with_validity("y", &y[..], fusejit::Validity::new(&tenths, 2))
+        .column("x32", &x32[..])
+        .column("y32", &y32[..]);
+    let programs = [
+        "f = x > 105; f && !lag(f, 1)",
+        "f = x > y; where(lag(f, 3), x, y)",
+        "s = is_nan(y / (x - 100)); out flag = s; where(s, 0.0, y)",
+        "a = x > 104 && y < 105; out both = a; where(a, 1, 0) + where(lag(a, 2), 10, 0)",
+        "g = mavg(x, 3) > x; where(g || lag(g, 1), x, -x)",
+        "f = x > y; out f2 = !f; where(f, x, y)",
+        "h = x32 > y32; out up = h; where(lag(h, 5), x32, y32)",
+    ];
+    let engine = engine();
+    let (parallel, _) = parallel_engine(1);
+    for source in programs {
+        let kernel = engine.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let plan = kernel.plan_text(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        assert!(
+            plan.contains("x2 from row") || plan.contains("x4 from row"),
+            "{source}: no vector form in\n{plan}"
+        );
+        let reference =
+            kernel.interpret_outputs(&bindings).unwrap_or_else(|error| panic!("{source}: {error}"));
+        let split = parallel.compile(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+        for native in [kernel.eval_outputs(&bindings), split.eval_outputs(&bindings)] {
+            let native = native.unwrap_or_else(|error| panic!("{source}: {error}"));
+            assert_eq!(native.len(), reference.len(), "{source}: one column per output");
+            for ((name, native), (_, reference)) in native.iter().zip(&reference) {
+                compare(&format!("{source} [{name}]"), native, reference)
+                    .unwrap_or_else(|message| panic!("{message}"));
+            }
+        }
+    }
+}
+
 /// `sign` in the vector loop (three compares and blends): zeros of both signs to +0, NaN to
 /// itself, infinities and subnormals to ±1, for f64 and f32 lanes, over whole iterations and a
 /// tail — the interpreter's bits row by row, and the plan in its vector form.

@@ -1019,6 +1019,12 @@ fn vector_plan(
         }
         _ => false,
     };
+    // A bool read as lane masks: a mask this loop computes (for the same row), a bool
+    // column of a byte a row, or a bool value kept in a buffer (a byte a row: a lagged mask
+    // of this loop, a value of an earlier stage).
+    let is_mask_read = |base: NodeId, delta: u64| {
+        (nodes.contains(&base) && delta == 0) || is_byte_bool_column(base) || buffered(base)
+    };
     let farthest = std::cell::Cell::new(0u64);
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
@@ -1030,10 +1036,7 @@ fn vector_plan(
                    widening: bool| {
         let (base, delta) = resolve_lags(program, operand);
         let base_node = program.node(base);
-        if base_node.ty.elem == Elem::Bool
-            && !(nodes.contains(&base) && delta == 0)
-            && !is_byte_bool_column(base)
-        {
+        if base_node.ty.elem == Elem::Bool && !is_mask_read(base, delta) {
             return None;
         }
         let is_result_conversion = nodes.contains(&base) && delta == 0 && result_conversion(base).is_some();
@@ -1071,9 +1074,15 @@ fn vector_plan(
                 _ => false,
             }
     };
-    // What a `where` chooses on and logic combines: a lane mask of the loop, or a byte-a-row
-    // bool column (lagged too) read as one.
-    let is_mask_operand = |id: NodeId| is_loop_mask(id) || is_byte_bool_column(resolve_lags(program, id).0);
+    // What a `where` chooses on and logic combines: a lane mask of the loop, or bools of a
+    // byte a row read as one (a bool column, a buffered bool value, lagged too).
+    let is_mask_operand = |id: NodeId| {
+        let (base, delta) = resolve_lags(program, id);
+        is_loop_mask(id)
+            || (program.node(base).ty.elem == Elem::Bool
+                && !(nodes.contains(&base) && delta == 0)
+                && is_mask_read(base, delta))
+    };
     let mut masks: Vec<LaneMask> = Vec::new();
     let mut selected: Vec<SelectedValidity> = Vec::new();
     let union = |lists: Vec<Vec<(NodeId, u64)>>| {
@@ -1174,17 +1183,11 @@ fn vector_plan(
             NodeKind::Binary { op, lhs, rhs }
                 if op.is_comparison() && same_lanes(program.node(lhs).ty.elem) =>
             {
-                if buffered(id) {
-                    return None;
-                }
                 union(vec![read(lhs, &sources)?, read(rhs, &sources)?])
             }
             // A float test lives only as a lane mask, as a comparison does; null where its
             // operand is.
             NodeKind::Unary { op, arg } if is_float_test(op) && same_lanes(program.node(arg).ty.elem) => {
-                if buffered(id) {
-                    return None;
-                }
                 union(vec![read(arg, &sources)?])
             }
             // Validity as lanes: never null themselves; their operand's validity is read as a
@@ -1249,18 +1252,10 @@ fn vector_plan(
             // buffer holds a byte a row). `not` is null where its operand is; `and`/`or` of
             // operands that can be null select their validity in the loop (Kleene logic: a
             // valid operand can decide over a null one).
-            NodeKind::Unary { op: UnaryOp::Not, arg } if is_mask_operand(arg) => {
-                if buffered(id) {
-                    return None;
-                }
-                read(arg, &sources)?
-            }
+            NodeKind::Unary { op: UnaryOp::Not, arg } if is_mask_operand(arg) => read(arg, &sources)?,
             NodeKind::Binary { op, lhs, rhs }
                 if op.is_logic() && is_mask_operand(lhs) && is_mask_operand(rhs) =>
             {
-                if buffered(id) {
-                    return None;
-                }
                 match [arm!(lhs)?, arm!(rhs)?] {
                     [ArmValidity::Sources(lhs), ArmValidity::Sources(rhs)]
                         if lhs.is_empty() && rhs.is_empty() =>

@@ -215,9 +215,16 @@ impl<'p, 'b> Translator<'p, 'b> {
                     };
                     if let Some(buffer) = this.plan.buffer_of[id.index()] {
                         let (values, halo) = (this.buffers[buffer].values, this.buffers[buffer].halo);
-                        let (address, offset) =
-                            this.group_address(values, halo, i.first, i.offset, vector.size);
-                        this.builder.ins().store(vector_flags(), value, address, offset);
+                        if this.plan.program.node(id).ty.elem == Elem::Bool {
+                            // A lane mask kept for later reads (a lag, a later stage, an
+                            // output): the group's rows as 0/1 bytes, a byte a row.
+                            let (address, offset) = this.group_address(values, halo, i.first, i.offset, 1);
+                            this.store_group_mask_as_bools(value, vector, address, offset);
+                        } else {
+                            let (address, offset) =
+                                this.group_address(values, halo, i.first, i.offset, vector.size);
+                            this.builder.ins().store(vector_flags(), value, address, offset);
+                        }
                     }
                     computed.insert(id, value);
                 }
@@ -381,10 +388,22 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         // `offset ≥ 0` and `delta ≥ 0`: the difference cannot overflow.
         let rows = i.offset - i64::try_from(delta).unwrap_or(i64::MAX);
-        if let (Elem::Bool, NodeKind::Input { slot }) =
-            (self.plan.program.node(base).ty.elem, self.plan.program.node(base).kind)
-        {
-            return self.bool_column_lanes(slot, vector, start, i.first, rows);
+        if self.plan.program.node(base).ty.elem == Elem::Bool {
+            let (bytes, outer) = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
+                let regs = self.inputs[slot as usize].as_ref().expect("column input");
+                debug_assert!(
+                    regs.data_bit_offset.is_none(),
+                    "vector loops read bools a byte a row (vector_plan)"
+                );
+                (regs.data, start)
+            } else {
+                let buffer = self.plan.buffer_of[base.index()]
+                    .expect("the plan buffers every value read across stages");
+                (self.buffers[buffer].values, self.buffers[buffer].halo)
+            };
+            // A lag of a mask this loop computes, across lane groups: a byte a row (see below).
+            let across_groups = delta % vector.lanes as u64 != 0 && computed.contains_key(&base);
+            return self.bool_lanes(bytes, outer, vector, (i.first, rows), across_groups);
         }
         // A column of half the lanes' width, which only a widening conversion reads
         // (`fuse_loops::is_widening_to_64_bit_lanes`): a lane group's rows fill the low half.
@@ -408,31 +427,56 @@ impl<'p, 'b> Translator<'p, 'b> {
             return self.builder.ins().bitcast(narrow.ty, little_endian(), wide);
         }
         let ty = self.node_lanes(base, vector).ty;
+        if delta % vector.lanes as u64 != 0 && computed.contains_key(&base) {
+            // A lag of a value this loop computes, across lane groups: the rows lie in two
+            // groups' stores, just made. A vector load spanning two stores waits until they
+            // reach the cache (no store forwards part of itself); loads of a lane each, each
+            // within one store, are forwarded.
+            let mut lanes = None;
+            for lane in 0..vector.lanes {
+                let lane_offset = offset + (lane as i64 * vector.size) as i32;
+                let value = self.builder.ins().load(ty.lane_type(), vector_flags(), address, lane_offset);
+                lanes = Some(match lanes {
+                    None => self.builder.ins().scalar_to_vector(ty, value),
+                    Some(lanes) => self.builder.ins().insertlane(lanes, value, lane as u8),
+                });
+            }
+            return lanes.expect("a vector has lanes");
+        }
         self.builder.ins().load(ty, vector_flags(), address, offset)
     }
 
-    /// A lane group's rows of the bool column in input `slot` (a byte a row, 0 or 1;
-    /// `fuse_loops::vector_plan` takes no bit-packed one) as a lane mask of the loop's type:
-    /// the group's bytes loaded (exactly them), each copied across its lane (one byte
-    /// shuffle) and compared with zero.
-    fn bool_column_lanes(
+    /// A lane group's rows of bools kept a byte a row (0 or 1) at `bytes` (a bool column,
+    /// `fuse_loops::vector_plan` taking no bit-packed one, or a buffer) as a lane mask of the
+    /// loop's type: the group's bytes loaded (exactly them), each copied across its lane (one
+    /// byte shuffle) and compared with zero. `across_groups`: the rows lie in two lane
+    /// groups' stores just made, so each byte is loaded apart (a load spanning two stores
+    /// waits for them to reach the cache; a byte within one store is forwarded).
+    fn bool_lanes(
         &mut self,
-        slot: u32,
+        bytes: Value,
+        outer: Value,
         vector: Lanes,
-        start: Value,
-        first: Value,
-        rows: i64,
+        (first, rows): (Value, i64),
+        across_groups: bool,
     ) -> Value {
         let little = little_endian();
-        let regs = self.inputs[slot as usize].as_ref().expect("column input");
-        debug_assert!(regs.data_bit_offset.is_none(), "vector loops read bools a byte a row (vector_plan)");
-        let data = regs.data;
-        let (address, offset) = self.group_address(data, start, first, rows, 1);
-        let group_bytes = if vector.lanes == 2 { types::I16 } else { types::I32 };
-        let bytes = self.builder.ins().load(group_bytes, vector_flags(), address, offset);
-        let bytes = self.builder.ins().uextend(types::I64, bytes);
-        let bytes = self.builder.ins().scalar_to_vector(types::I64X2, bytes);
-        let bytes = self.builder.ins().bitcast(types::I8X16, little, bytes);
+        let (address, offset) = self.group_address(bytes, outer, first, rows, 1);
+        let bytes = if across_groups {
+            let zero = self.builder.ins().iconst(types::I8, 0);
+            let mut bytes = self.builder.ins().splat(types::I8X16, zero);
+            for lane in 0..vector.lanes {
+                let byte = self.builder.ins().load(types::I8, vector_flags(), address, offset + lane as i32);
+                bytes = self.builder.ins().insertlane(bytes, byte, lane as u8);
+            }
+            bytes
+        } else {
+            let group_bytes = if vector.lanes == 2 { types::I16 } else { types::I32 };
+            let bytes = self.builder.ins().load(group_bytes, vector_flags(), address, offset);
+            let bytes = self.builder.ins().uextend(types::I64, bytes);
+            let bytes = self.builder.ins().scalar_to_vector(types::I64X2, bytes);
+            self.builder.ins().bitcast(types::I8X16, little, bytes)
+        };
         let lane_bytes = 16 / vector.lanes;
         let mut spread = [0u8; 16];
         for (index, byte) in spread.iter_mut().enumerate() {
@@ -449,6 +493,26 @@ impl<'p, 'b> Translator<'p, 'b> {
         } else {
             self.builder.ins().bitcast(vector.ty, MemFlagsData::new(), mask)
         }
+    }
+
+    /// Stores one lane group's mask as its rows' 0/1 bytes at `address + offset` (2 bytes for
+    /// 64-bit lanes, 4 for 32-bit): byte 0 of each lane picked out by a shuffle.
+    fn store_group_mask_as_bools(&mut self, mask: Value, vector: Lanes, address: Value, offset: i32) {
+        let little = little_endian();
+        let bytes = self.builder.ins().bitcast(types::I8X16, little, mask);
+        let mut pick = [0u8; 16];
+        for (lane, byte) in pick.iter_mut().take(vector.lanes).enumerate() {
+            *byte = (lane as i64 * vector.size) as u8;
+        }
+        let pick = self.shuffle_immediate(pick);
+        let picked = self.builder.ins().shuffle(bytes, bytes, pick);
+        let one = self.builder.ins().iconst(types::I8, 1);
+        let ones = self.builder.ins().splat(types::I8X16, one);
+        let bools = self.builder.ins().band(picked, ones);
+        let vector_type = if vector.lanes == 2 { types::I16X8 } else { types::I32X4 };
+        let bools = self.builder.ins().bitcast(vector_type, little, bools);
+        let bools = self.builder.ins().extractlane(bools, 0);
+        self.builder.ins().store(vector_flags(), bools, address, offset);
     }
 
     /// The lanes node `id` computes in, of a loop whose lanes are `loop_lanes`: its own type's
