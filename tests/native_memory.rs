@@ -81,6 +81,12 @@ const PROGRAMS: &[&str] = &[
     "mmin(x, 4) * mmax(y, 600) + cumsum(x) - cumprod(y / 100)",
     "ema(x, 0.25) + cummax(y) - cummin(x)",
     "mavg(x, 7)",
+    // f32 and i32 columns widened in the f64 loop (two rows a lane group), lagged; a bool
+    // column and lagged masks read as lane masks; a lag of a value of the same loop.
+    "w + x * 2",
+    "m * y + lag(w, 3) - f64(m)",
+    "where(c && x > y, f64(m), y) + diff(x * 2, 1)",
+    "f = x > y; where(f && !lag(f, 1), 1.0, 0.0) + where(lag(c, 2) || is_nan(x / y), 1.0, 2.0)",
 ];
 
 #[test]
@@ -102,6 +108,8 @@ fn guarded_runs(engine: &Engine) {
             let x: Vec<f64> = (0..rows).map(|i| 1.0 + i as f64 * 0.5).collect();
             let y: Vec<f64> = (0..rows).map(|i| 2.0 + (i % 7) as f64).collect();
             let c: Vec<bool> = (0..rows).map(|i| i % 3 == 0).collect();
+            let w: Vec<f32> = (0..rows).map(|i| 3.0 + (i % 11) as f32 * 0.25).collect();
+            let m: Vec<i32> = (0..rows).map(|i| (i % 13) as i32 - 6).collect();
             let bitmap: Vec<u8> = {
                 let mut bytes = vec![0u8; (offset + rows).div_ceil(8)];
                 for row in (0..rows).filter(|row| row % 5 != 2) {
@@ -115,12 +123,16 @@ fn guarded_runs(engine: &Engine) {
                 Guarded::new(rows),
                 Guarded::new(bitmap.len()),
             );
+            let (mut gw, mut gm) = (Guarded::new(rows * 4), Guarded::new(rows * 4));
             let (x, y, c, bits) = (gx.slice(&x), gy.slice(&y), gc.slice(&c), gbits.slice(&bitmap));
+            let (w, m) = (gw.slice(&w), gm.slice(&m));
             let mut bindings = Bindings::new();
             bindings
                 .column_with_validity("x", &x[..], Validity::new(bits, offset))
                 .column("y", &y[..])
                 .column_with_validity("c", &c[..], Validity::new(bits, offset))
+                .column("w", &w[..])
+                .column("m", &m[..])
                 .scalar("a", 252.0)
                 .scalar("b", 0.5);
             for source in PROGRAMS {
