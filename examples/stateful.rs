@@ -123,13 +123,21 @@ fn run(options: &Options) -> Result<(), String> {
     // Integer volumes (1 to 1000, i64 and i32), for programs that mix them with prices.
     let vol: Vec<i64> = (0..rows as i64).map(|i| (i * 7919) % 1000 + 1).collect();
     let vol32: Vec<i32> = vol.iter().map(|&v| v as i32).collect();
-    // A bool column of a byte a row, true on a third of the rows.
+    // A bool column of a byte a row, true on a third of the rows, and the same bits packed
+    // (Arrow's layout) as `flag_bits`.
     let flag: Vec<bool> = (0..rows).map(|i| (i * 7919) % 3 == 0).collect();
+    let mut flag_bytes = vec![0u8; rows.div_ceil(8)];
+    for (row, _) in flag.iter().enumerate().filter(|(_, set)| **set) {
+        flag_bytes[row / 8] |= 1 << (row % 8);
+    }
+    let flag_bits =
+        fusejit::PackedBools::new(&flag_bytes, 0, rows).ok_or("the packed flags cover every row")?;
     let engine = fusejit::Engine::with_config(fusejit::EngineConfig::default().with_threads(Some(threads)))
         .map_err(|error| format!("--threads {threads}: {error}"))?;
     let mut bindings = fusejit::Bindings::new();
     bindings.column("x", &x[..]).column("r", &r[..]).column("x32", &x32[..]);
     bindings.column("vol", &vol[..]).column("vol32", &vol32[..]).column("flag", &flag[..]);
+    bindings.column("flag_bits", flag_bits);
     bindings.column_with_validity("xn", &x[..], fusejit::Validity::new(validity, 0));
     let mut out = vec![0.0f64; rows];
     let mut out_validity = vec![0u8; rows.div_ceil(8)];

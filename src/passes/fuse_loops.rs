@@ -75,6 +75,10 @@ pub struct VectorForm {
     pub validity: Vec<ValidityTarget>,
     pub masks: Vec<LaneMask>,
     pub selected: Vec<SelectedValidity>,
+    /// Each bit-packed bool column the loop reads as lane masks, with its lag (rows back):
+    /// its bits unpacked into 0/1 bytes of a block-sized slot before the loop, which the
+    /// loop reads as it reads a bool column of a byte a row.
+    pub packed_bools: Vec<(NodeId, u64)>,
 }
 
 /// The most block-sized validity slots ([`VectorForm::validity_slots`]) the vector forms of
@@ -91,7 +95,7 @@ impl VectorForm {
         let mut lists: Vec<&[(NodeId, u64)]> = self.masks.iter().map(|mask| &mask.sources[..]).collect();
         lists.sort();
         lists.dedup();
-        lists.len() + 3 * self.selected.len()
+        lists.len() + 3 * self.selected.len() + self.packed_bools.len()
     }
 }
 
@@ -378,6 +382,14 @@ impl LoopPlan {
                             .collect();
                         if sources.is_empty() { "all".to_string() } else { sources.join(" & ") }
                     };
+                    for &packed in vector.iter().flat_map(|vector| &vector.packed_bools) {
+                        let _ = writeln!(
+                            out,
+                            "  {} bools of {} unpacked into bytes before the loop",
+                            vector_type_name(vector_elem(vector)),
+                            sources_text(&[packed])
+                        );
+                    }
                     for mask in vector.iter().flat_map(|vector| &vector.masks) {
                         let _ = writeln!(
                             out,
@@ -1008,23 +1020,27 @@ fn vector_plan(
     if lane_types.any(|other| !same_lanes(other)) {
         return None;
     }
-    // A bool input column of a byte a row (not bit-packed), which the loop reads as lane
-    // masks, a lane group's bytes at a time.
-    let is_byte_bool_column = |id: NodeId| match program.node(id).kind {
-        NodeKind::Input { slot } => {
-            let node = program.node(id);
-            node.ty.elem == Elem::Bool
-                && node.ty.shape == Shape::Column
-                && input_forms.get(slot as usize).is_some_and(|form| !form.bit_packed)
-        }
+    // A bool input column, which the loop reads as lane masks, a lane group's bytes at a
+    // time: of a byte a row where it lies, bit-packed from bytes unpacked before the loop
+    // (`VectorForm::packed_bools`).
+    let is_bool_column = |id: NodeId| {
+        let node = program.node(id);
+        matches!(node.kind, NodeKind::Input { .. })
+            && node.ty.elem == Elem::Bool
+            && node.ty.shape == Shape::Column
+    };
+    let is_bit_packed = |id: NodeId| match program.node(id).kind {
+        NodeKind::Input { slot } => input_forms.get(slot as usize).is_some_and(|form| form.bit_packed),
         _ => false,
     };
     // A bool read as lane masks: a mask this loop computes (for the same row), a bool
-    // column of a byte a row, or a bool value kept in a buffer (a byte a row: a lagged mask
-    // of this loop, a value of an earlier stage).
+    // column, or a bool value kept in a buffer (a byte a row: a lagged mask of this loop, a
+    // value of an earlier stage).
     let is_mask_read = |base: NodeId, delta: u64| {
-        (nodes.contains(&base) && delta == 0) || is_byte_bool_column(base) || buffered(base)
+        (nodes.contains(&base) && delta == 0) || is_bool_column(base) || buffered(base)
     };
+    // Each bit-packed bool column read, with its lag: unpacked into bytes before the loop.
+    let packed_bools: std::cell::RefCell<Vec<(NodeId, u64)>> = std::cell::RefCell::new(Vec::new());
     let farthest = std::cell::Cell::new(0u64);
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
@@ -1038,6 +1054,9 @@ fn vector_plan(
         let base_node = program.node(base);
         if base_node.ty.elem == Elem::Bool && !is_mask_read(base, delta) {
             return None;
+        }
+        if is_bit_packed(base) && !packed_bools.borrow().contains(&(base, delta)) {
+            packed_bools.borrow_mut().push((base, delta));
         }
         let is_result_conversion = nodes.contains(&base) && delta == 0 && result_conversion(base).is_some();
         let is_half_width_column = widening
@@ -1299,5 +1318,12 @@ fn vector_plan(
             validity.push(ValidityTarget { node: None, sources: result_sources });
         }
     }
-    Some(VectorForm { elem, from_row: farthest.get(), validity, masks, selected })
+    Some(VectorForm {
+        elem,
+        from_row: farthest.get(),
+        validity,
+        masks,
+        selected,
+        packed_bools: packed_bools.take(),
+    })
 }

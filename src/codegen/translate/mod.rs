@@ -89,6 +89,9 @@ pub struct Translator<'p, 'b> {
     /// which `validity_sources` reads for the source `(node, 0)`. Empty elsewhere, where
     /// such a node's validity is its buffer's.
     selected_validity: HashMap<NodeId, StackSlot>,
+    /// While a vector loop is emitted: the block-sized slot of 0/1 bytes each bit-packed
+    /// bool column it reads (with its lag) was unpacked into (`VectorForm::packed_bools`).
+    packed_bool_bytes: HashMap<(NodeId, u64), StackSlot>,
 }
 
 /// An inline scan's registers in its loop: the state's variables and its constants.
@@ -157,6 +160,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             out_values_slot,
             inline_scans_started: false,
             selected_validity: HashMap::new(),
+            packed_bool_bytes: HashMap::new(),
         };
         translator.create_halo_cursors();
         translator.start_inline_scans();

@@ -239,7 +239,16 @@ impl<'p, 'b> Translator<'p, 'b> {
                     self.selected_validity.insert(choice.node, slot);
                     selected.push(SelectedLanes { node: choice.node, choice: lanes, slot });
                 }
+                // Each bit-packed bool column the loop reads, unpacked into bytes for the rows
+                // it runs (its lag applied), which the loop reads as a bool column's.
+                for &(column, rows_back) in &vector.packed_bools {
+                    let slot = self.block_bytes_slot();
+                    let destination = self.builder.ins().stack_addr(types::I64, slot, 0);
+                    self.unpack_bools(column, rows_back, start, vector_end, destination);
+                    self.packed_bool_bytes.insert((column, rows_back), slot);
+                }
                 self.vector_loop(nodes, vector.elem, start, vector_end, writes_result, &masks, &selected);
+                self.packed_bool_bytes.clear();
                 // The vector rows' validity, a block at a time (the scalar tail does its own).
                 for target in &vector.validity {
                     let destination = match target.node {

@@ -23,6 +23,39 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().call(stub, &[address, count, len, destination]);
     }
 
+    /// Unpacks the values of bit-packed bool column `column`, `rows_back` rows back, for
+    /// block rows `[0, len)` into 0/1 bytes at `destination` (0 where the read lies before
+    /// the column's first row, which its validity makes null), through the runtime's
+    /// `combine_validity` with the column's value bits as its one bitmap.
+    pub(super) fn unpack_bools(
+        &mut self,
+        column: NodeId,
+        rows_back: u64,
+        start: Value,
+        len: Value,
+        destination: Value,
+    ) {
+        let NodeKind::Input { slot } = self.plan.program.node(column).kind else {
+            unreachable!("the vector plan unpacks bool input columns only")
+        };
+        let regs = self.inputs[slot as usize].as_ref().expect("column input");
+        let (bytes, bit_offset) = (regs.data, regs.data_bit_offset.expect("a bit-packed column"));
+        let delta = self.builder.ins().iconst(types::I64, i64::try_from(rows_back).unwrap_or(i64::MAX));
+        let first_valid = self.builder.ins().isub(delta, start);
+        let position = self.builder.ins().iadd(bit_offset, start);
+        let position = self.builder.ins().isub(position, delta);
+        let sources =
+            self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 32, 3));
+        let kind = self.builder.ins().iconst(types::I64, SOURCE_BITMAP);
+        for (field, value) in [kind, bytes, position, first_valid].into_iter().enumerate() {
+            self.builder.ins().stack_store(types::I64, value, sources, 8 * field as i32);
+        }
+        let address = self.builder.ins().stack_addr(types::I64, sources, 0);
+        let count = self.builder.ins().iconst(types::I64, 1);
+        let stub = self.stub(RuntimeFunction::CombineValidity);
+        self.builder.ins().call(stub, &[address, count, len, destination]);
+    }
+
     /// Writes the validity of block rows `[0, len)` straight into the output bitmap's bits
     /// from row `start` on: the AND of `sources`, every one an input or never null (no block
     /// buffer's bytes), through the runtime's `combine_validity_bits`.

@@ -388,6 +388,12 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         // `offset ≥ 0` and `delta ≥ 0`: the difference cannot overflow.
         let rows = i.offset - i64::try_from(delta).unwrap_or(i64::MAX);
+        if let Some(&slot) = self.packed_bool_bytes.get(&(base, delta)) {
+            // A bit-packed bool column, unpacked before the loop with its lag applied.
+            let bytes = self.builder.ins().stack_addr(types::I64, slot, 0);
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            return self.bool_lanes(bytes, zero, vector, (i.first, i.offset), false);
+        }
         if self.plan.program.node(base).ty.elem == Elem::Bool {
             let (bytes, outer) = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
                 let regs = self.inputs[slot as usize].as_ref().expect("column input");
