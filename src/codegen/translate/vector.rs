@@ -307,7 +307,7 @@ impl<'p, 'b> Translator<'p, 'b> {
 
     /// Lane group `group`'s null rows as an `i8x16` mask, every byte of a null row's lane all
     /// ones: each row's validity byte copied across its lane (one byte shuffle), compared
-    /// with zero.
+    /// with zero. (Of bool bytes, the false rows: `bool_lanes`.)
     fn null_bytes(&mut self, bytes: Value, vector: Lanes, group: i64) -> Value {
         let lane_bytes = 16 / vector.lanes;
         let mut spread = [0u8; 16];
@@ -483,16 +483,9 @@ impl<'p, 'b> Translator<'p, 'b> {
             let bytes = self.builder.ins().scalar_to_vector(types::I64X2, bytes);
             self.builder.ins().bitcast(types::I8X16, little, bytes)
         };
-        let lane_bytes = 16 / vector.lanes;
-        let mut spread = [0u8; 16];
-        for (index, byte) in spread.iter_mut().enumerate() {
-            *byte = (index / lane_bytes) as u8;
-        }
-        let spread = self.shuffle_immediate(spread);
-        let spread = self.builder.ins().shuffle(bytes, bytes, spread);
-        let zero = self.builder.ins().iconst(types::I8, 0);
-        let zeros = self.builder.ins().splat(types::I8X16, zero);
-        let is_true = self.builder.ins().icmp(IntCC::NotEqual, spread, zeros);
+        // The group's bytes are the first: its rows' zero bytes as lane group 0's.
+        let is_false = self.null_bytes(bytes, vector, 0);
+        let is_true = self.builder.ins().bnot(is_false);
         let mask = self.builder.ins().bitcast(vector.bits_type(), little, is_true);
         if vector.elem.is_integer() {
             mask
