@@ -1039,8 +1039,6 @@ fn vector_plan(
     let is_mask_read = |base: NodeId, delta: u64| {
         (nodes.contains(&base) && delta == 0) || is_bool_column(base) || buffered(base)
     };
-    // Each bit-packed bool column read, with its lag: unpacked into bytes before the loop.
-    let packed_bools: std::cell::RefCell<Vec<(NodeId, u64)>> = std::cell::RefCell::new(Vec::new());
     let farthest = std::cell::Cell::new(0u64);
     // For each node of the loop: the (value, rows back) reads its validity is the AND of.
     let mut sources: std::collections::HashMap<NodeId, Vec<(NodeId, u64)>> = std::collections::HashMap::new();
@@ -1054,9 +1052,6 @@ fn vector_plan(
         let base_node = program.node(base);
         if base_node.ty.elem == Elem::Bool && !is_mask_read(base, delta) {
             return None;
-        }
-        if is_bit_packed(base) && !packed_bools.borrow().contains(&(base, delta)) {
-            packed_bools.borrow_mut().push((base, delta));
         }
         let is_result_conversion = nodes.contains(&base) && delta == 0 && result_conversion(base).is_some();
         let is_half_width_column = widening
@@ -1318,12 +1313,19 @@ fn vector_plan(
             validity.push(ValidityTarget { node: None, sources: result_sources });
         }
     }
-    Some(VectorForm {
-        elem,
-        from_row: farthest.get(),
-        validity,
-        masks,
-        selected,
-        packed_bools: packed_bools.take(),
-    })
+    // Each bit-packed bool column whose values the loop reads (not `is_null`'s, `is_valid`'s
+    // operand: its validity only), with each lag: unpacked into bytes before the loop.
+    let mut packed_bools: Vec<(NodeId, u64)> = Vec::new();
+    for &id in nodes {
+        if let NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } = program.node(id).kind {
+            continue;
+        }
+        for operand in program.node(id).kind.operands() {
+            let read = resolve_lags(program, operand);
+            if is_bit_packed(read.0) && !packed_bools.contains(&read) {
+                packed_bools.push(read);
+            }
+        }
+    }
+    Some(VectorForm { elem, from_row: farthest.get(), validity, masks, selected, packed_bools })
 }

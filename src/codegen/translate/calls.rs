@@ -95,14 +95,21 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// them in place: an input's rows (not a bit-packed one: block calls take numbers, never
     /// bits) or the node's buffer after its halo. `None` when it has neither (a scalar).
     fn values_where_they_lie(&mut self, node: NodeId, start: Value, size: i64) -> Option<Value> {
+        let (values, outer) = self.values_base(node, start)?;
+        Some(self.element_address(values, outer, size))
+    }
+
+    /// The pointer to column `node`'s values and the rows before block row 0 it holds (the
+    /// block's first row for an input, the halo for a buffer), as `element_address` and
+    /// `group_address` take them: an input's rows (not a bit-packed one: those are read bit
+    /// by bit, or unpacked first) or the node's buffer. `None` when it has neither (a scalar).
+    pub(super) fn values_base(&self, node: NodeId, start: Value) -> Option<(Value, Value)> {
         if let NodeKind::Input { slot } = self.plan.program.node(node).kind {
             let regs = self.inputs[slot as usize].as_ref().filter(|regs| regs.data_bit_offset.is_none());
-            return regs.map(|regs| regs.data).map(|data| self.element_address(data, start, size));
+            return regs.map(|regs| (regs.data, start));
         }
-        self.plan.buffer_of[node.index()].map(|buffer| {
-            let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-            self.element_address(values, halo, size)
-        })
+        self.plan.buffer_of[node.index()]
+            .map(|buffer| (self.buffers[buffer].values, self.buffers[buffer].halo))
     }
 
     /// Where block call `node` writes the block's first row: its buffer (after the halo), or

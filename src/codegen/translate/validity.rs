@@ -6,7 +6,7 @@ use super::Translator;
 use crate::codegen::runtime_functions::RuntimeFunction;
 use crate::ir::{NodeId, NodeKind};
 use crate::runtime::stubs::{SOURCE_BITMAP, SOURCE_BYTES, SOURCE_IN_RANGE};
-use cranelift_codegen::ir::{InstBuilder, StackSlotData, StackSlotKind, Value, types};
+use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value, types};
 
 impl<'p, 'b> Translator<'p, 'b> {
     /// Writes the validity of block rows `[0, len)` as 0/1 bytes to `destination`: the AND of
@@ -19,6 +19,10 @@ impl<'p, 'b> Translator<'p, 'b> {
         destination: Value,
     ) {
         let (address, count) = self.validity_sources(sources, start);
+        self.call_combine_validity(address, count, len, destination);
+    }
+
+    fn call_combine_validity(&mut self, address: Value, count: Value, len: Value, destination: Value) {
         let stub = self.stub(RuntimeFunction::CombineValidity);
         self.builder.ins().call(stub, &[address, count, len, destination]);
     }
@@ -40,20 +44,13 @@ impl<'p, 'b> Translator<'p, 'b> {
         };
         let regs = self.inputs[slot as usize].as_ref().expect("column input");
         let (bytes, bit_offset) = (regs.data, regs.data_bit_offset.expect("a bit-packed column"));
-        let delta = self.builder.ins().iconst(types::I64, i64::try_from(rows_back).unwrap_or(i64::MAX));
-        let first_valid = self.builder.ins().isub(delta, start);
-        let position = self.builder.ins().iadd(bit_offset, start);
-        let position = self.builder.ins().isub(position, delta);
-        let sources =
-            self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 32, 3));
-        let kind = self.builder.ins().iconst(types::I64, SOURCE_BITMAP);
-        for (field, value) in [kind, bytes, position, first_valid].into_iter().enumerate() {
-            self.builder.ins().stack_store(types::I64, value, sources, 8 * field as i32);
-        }
+        let sources = self.source_slot(1);
+        let (delta, first_valid) = self.read_range(rows_back, start);
+        let position = self.bit_position(bit_offset, start, delta);
+        self.store_source(sources, 0, SOURCE_BITMAP, [bytes, position, first_valid]);
         let address = self.builder.ins().stack_addr(types::I64, sources, 0);
         let count = self.builder.ins().iconst(types::I64, 1);
-        let stub = self.stub(RuntimeFunction::CombineValidity);
-        self.builder.ins().call(stub, &[address, count, len, destination]);
+        self.call_combine_validity(address, count, len, destination);
     }
 
     /// Writes the validity of block rows `[0, len)` straight into the output bitmap's bits
@@ -77,12 +74,9 @@ impl<'p, 'b> Translator<'p, 'b> {
     /// `sources` as the runtime's `ValiditySource` array, in a stack slot for this block:
     /// its address and the count.
     fn validity_sources(&mut self, sources: &[(NodeId, u64)], start: Value) -> (Value, Value) {
-        let size = u32::try_from(32 * sources.len().max(1)).expect("few sources");
-        let slot =
-            self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+        let slot = self.source_slot(sources.len());
         for (index, &(base, rows_back)) in sources.iter().enumerate() {
-            let delta = self.builder.ins().iconst(types::I64, i64::try_from(rows_back).unwrap_or(i64::MAX));
-            let first_valid = self.builder.ins().isub(delta, start);
+            let (delta, first_valid) = self.read_range(rows_back, start);
             let (kind, pointer, position) = match self.plan.program.node(base).kind {
                 // Never null itself: valid wherever the read is in range.
                 _ if !self.plan.nullable[base.index()] => {
@@ -100,9 +94,7 @@ impl<'p, 'b> Translator<'p, 'b> {
                 NodeKind::Input { slot } => {
                     let regs = self.inputs[slot as usize].as_ref().expect("column input");
                     let (bytes, offset) = regs.validity.expect("a validity source has a bitmap");
-                    let position = self.builder.ins().iadd(offset, start);
-                    let position = self.builder.ins().isub(position, delta);
-                    (SOURCE_BITMAP, bytes, position)
+                    (SOURCE_BITMAP, bytes, self.bit_position(offset, start, delta))
                 }
                 _ => {
                     let buffer = self.plan.buffer_of[base.index()].expect("validity sources are buffered");
@@ -112,15 +104,48 @@ impl<'p, 'b> Translator<'p, 'b> {
                     (SOURCE_BYTES, validity, position)
                 }
             };
-            let kind = self.builder.ins().iconst(types::I64, kind);
-            let offset = i32::try_from(index * 32).expect("few sources");
-            for (field, value) in [kind, pointer, position, first_valid].into_iter().enumerate() {
-                self.builder.ins().stack_store(types::I64, value, slot, offset + 8 * field as i32);
-            }
+            self.store_source(slot, index, kind, [pointer, position, first_valid]);
         }
         let address = self.builder.ins().stack_addr(types::I64, slot, 0);
         let count = self.builder.ins().iconst(types::I64, sources.len() as i64);
         (address, count)
+    }
+
+    /// A stack slot for `count` entries of the runtime's `ValiditySource` array (32 bytes
+    /// each), for this block.
+    fn source_slot(&mut self, count: usize) -> StackSlot {
+        let size = u32::try_from(32 * count.max(1)).expect("few sources");
+        self.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3))
+    }
+
+    /// A read `rows_back` rows back from block row 0 of the block at `start`: the lag as a
+    /// value, and the first block row whose read lies in the column (`rows_back − start`).
+    fn read_range(&mut self, rows_back: u64, start: Value) -> (Value, Value) {
+        let delta = self.builder.ins().iconst(types::I64, i64::try_from(rows_back).unwrap_or(i64::MAX));
+        let first_valid = self.builder.ins().isub(delta, start);
+        (delta, first_valid)
+    }
+
+    /// The bit of a bitmap at bit `offset` that block row 0 reads `delta` rows back.
+    fn bit_position(&mut self, offset: Value, start: Value, delta: Value) -> Value {
+        let position = self.builder.ins().iadd(offset, start);
+        self.builder.ins().isub(position, delta)
+    }
+
+    /// Entry `index` of the `ValiditySource` array in `slot`: its kind, then its pointer,
+    /// position and first valid row.
+    fn store_source(
+        &mut self,
+        slot: StackSlot,
+        index: usize,
+        kind: i64,
+        [pointer, position, first_valid]: [Value; 3],
+    ) {
+        let kind = self.builder.ins().iconst(types::I64, kind);
+        let offset = i32::try_from(index * 32).expect("few sources");
+        for (field, value) in [kind, pointer, position, first_valid].into_iter().enumerate() {
+            self.builder.ins().stack_store(types::I64, value, slot, offset + 8 * field as i32);
+        }
     }
 
     /// Bit `offset + row` of an LSB-first bitmap, as an i8 0 or 1.

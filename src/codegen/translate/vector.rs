@@ -388,44 +388,28 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
         // `offset ≥ 0` and `delta ≥ 0`: the difference cannot overflow.
         let rows = i.offset - i64::try_from(delta).unwrap_or(i64::MAX);
+        // A lag of a value this loop computes, across lane groups: the rows lie in two
+        // groups' stores, just made. A load spanning two stores waits until they reach the
+        // cache (no store forwards part of itself); loads of a lane (a byte, for bools) each,
+        // each within one store, are forwarded.
+        let across_groups = delta % vector.lanes as u64 != 0 && computed.contains_key(&base);
         if let Some(&slot) = self.packed_bool_bytes.get(&(base, delta)) {
             // A bit-packed bool column, unpacked before the loop with its lag applied.
             let bytes = self.builder.ins().stack_addr(types::I64, slot, 0);
             let zero = self.builder.ins().iconst(types::I64, 0);
             return self.bool_lanes(bytes, zero, vector, (i.first, i.offset), false);
         }
+        let (values, outer) = self
+            .values_base(base, start)
+            .expect("a vector loop reads columns of a byte or more a row, or buffered values");
         if self.plan.program.node(base).ty.elem == Elem::Bool {
-            let (bytes, outer) = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
-                let regs = self.inputs[slot as usize].as_ref().expect("column input");
-                debug_assert!(
-                    regs.data_bit_offset.is_none(),
-                    "vector loops read bools a byte a row (vector_plan)"
-                );
-                (regs.data, start)
-            } else {
-                let buffer = self.plan.buffer_of[base.index()]
-                    .expect("the plan buffers every value read across stages");
-                (self.buffers[buffer].values, self.buffers[buffer].halo)
-            };
-            // A lag of a mask this loop computes, across lane groups: a byte a row (see below).
-            let across_groups = delta % vector.lanes as u64 != 0 && computed.contains_key(&base);
-            return self.bool_lanes(bytes, outer, vector, (i.first, rows), across_groups);
+            return self.bool_lanes(values, outer, vector, (i.first, rows), across_groups);
         }
         // A column of half the lanes' width, which only a widening conversion reads
         // (`fuse_loops::is_widening_to_64_bit_lanes`): a lane group's rows fill the low half.
         let narrow = Lanes::of(self.plan.program.node(base).ty.elem);
         let element_size = vector.size.min(narrow.size);
-        let (address, offset) = if let NodeKind::Input { slot } = self.plan.program.node(base).kind {
-            let regs = self.inputs[slot as usize].as_ref().expect("column input");
-            debug_assert!(regs.data_bit_offset.is_none(), "vector loops read no bool input (vector_plan)");
-            let data = regs.data;
-            self.group_address(data, start, i.first, rows, element_size)
-        } else {
-            let buffer =
-                self.plan.buffer_of[base.index()].expect("the plan buffers every value read across stages");
-            let (values, halo) = (self.buffers[buffer].values, self.buffers[buffer].halo);
-            self.group_address(values, halo, i.first, rows, element_size)
-        };
+        let (address, offset) = self.group_address(values, outer, i.first, rows, element_size);
         if narrow.size < vector.size {
             // Exactly the group's rows (8 bytes), never past them.
             let rows = self.builder.ins().load(types::I64, vector_flags(), address, offset);
@@ -433,11 +417,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             return self.builder.ins().bitcast(narrow.ty, little_endian(), wide);
         }
         let ty = self.node_lanes(base, vector).ty;
-        if delta % vector.lanes as u64 != 0 && computed.contains_key(&base) {
-            // A lag of a value this loop computes, across lane groups: the rows lie in two
-            // groups' stores, just made. A vector load spanning two stores waits until they
-            // reach the cache (no store forwards part of itself); loads of a lane each, each
-            // within one store, are forwarded.
+        if across_groups {
             let mut lanes = None;
             for lane in 0..vector.lanes {
                 let lane_offset = offset + (lane as i64 * vector.size) as i32;
