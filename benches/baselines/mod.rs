@@ -78,7 +78,8 @@ impl Workload {
 }
 
 /// The data of one size: a positive random walk `x`, `y` near it, `x` as f32, a validity
-/// bitmap with 10% nulls (for W6), and volumes (for the corpus).
+/// bitmap with 10% nulls (for W6), and volumes, share counts and a session flag (for the
+/// corpus).
 pub struct Data {
     pub rows: usize,
     pub x: Vec<f64>,
@@ -87,6 +88,10 @@ pub struct Data {
     pub validity: Vec<u8>,
     /// Traded volumes, 1000 to 2000 (for the corpus).
     pub vol: Vec<f64>,
+    /// The volumes as share counts, i64 (for the corpus).
+    pub qty: Vec<i64>,
+    /// Whether a row is in the trading session, 80% of rows (a bool column, for the corpus).
+    pub live: Vec<bool>,
     pub a: f64,
     pub b: f64,
 }
@@ -115,8 +120,10 @@ impl Data {
                 validity[row / 8] |= 1 << (row % 8);
             }
         }
-        let vol = (0..rows).map(|_| 1000.0 + (next() * 1000.0).floor()).collect();
-        Data { rows, x, y, x32, validity, vol, a: 252.0, b: 0.5 }
+        let vol: Vec<f64> = (0..rows).map(|_| 1000.0 + (next() * 1000.0).floor()).collect();
+        let qty = vol.iter().map(|&v| v as i64).collect();
+        let live = (0..rows).map(|_| next() >= 0.2).collect();
+        Data { rows, x, y, x32, validity, vol, qty, live, a: 252.0, b: 0.5 }
     }
 }
 
@@ -538,7 +545,7 @@ pub fn interleaved_medians(
 /// random walk `x`), `y` (near it), `vol` (volumes), `pxn` (`px` with 10% nulls) and `px32`
 /// (`px` as f32; the programs named `f32_…` give f32). `benches/peers/peers.py` has the
 /// same programs for the Python peers, under the same names.
-pub const CORPUS: [(&str, &str); 20] = [
+pub const CORPUS: [(&str, &str); 23] = [
     ("ann_ret", "dlog(px, 1) * 252"),
     ("log_ret", "ln(px / lag(px, 1))"),
     ("momentum20", "ret(px, 20)"),
@@ -554,12 +561,15 @@ pub const CORPUS: [(&str, &str); 20] = [
     ("cum_ret", "exp(cumsum(dlog(px, 1))) - 1"),
     ("vwap_dev", "px - sum(px * vol) / sum(vol)"),
     ("roll_vwap", "msum(px * vol, 20) / msum(vol, 20)"),
+    ("notional", "px * qty"),
     ("zclip", "clip((px - mean(px)) / std(px), -3, 3)"),
     ("minmax", "(px - min(px)) / (max(px) - min(px))"),
     ("range_pos", "lo = mmin(px, 20); (px - lo) / (mmax(px, 20) - lo)"),
     ("signal", "where(px > y, 1.0, where(px < y, -1.0, 0.0))"),
+    ("spread_chg", "diff(px - y, 1)"),
     ("ema_cross", "where(ema(px, 0.1) > ema(px, 0.02), 1.0, -1.0)"),
     ("clean_ret", "r = dlog(pxn, 1); where(abs(r) > 0.01, null, r) * 252"),
+    ("gated_ret", "where(live, dlog(px, 1), 0.0)"),
     ("f32_ret", "dlog(px32, 1) * 252"),
     ("f32_z", "(px32 - mean(px32)) / std(px32)"),
 ];
@@ -572,6 +582,8 @@ pub fn corpus_bindings(data: &Data) -> fusejit::Bindings<'_> {
         .column("y", &data.y[..])
         .column("vol", &data.vol[..])
         .column("px32", &data.x32[..])
+        .column("qty", &data.qty[..])
+        .column("live", &data.live[..])
         .column_with_validity("pxn", &data.x[..], fusejit::Validity::new(&data.validity, 0));
     bindings
 }

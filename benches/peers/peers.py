@@ -37,8 +37,8 @@ WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "zscore", "mavg20"]
 # The realistic corpus of benches/baselines/mod.rs (CORPUS), in its order and under its names.
 CORPUS = [
     "ann_ret", "log_ret", "momentum20", "roll_vol", "sharpe20", "bollinger", "macd", "rsi14",
-    "drawdown", "cum_ret", "vwap_dev", "roll_vwap", "zclip", "minmax", "range_pos", "signal",
-    "ema_cross", "clean_ret", "f32_ret", "f32_z",
+    "drawdown", "cum_ret", "vwap_dev", "roll_vwap", "notional", "zclip", "minmax", "range_pos",
+    "signal", "spread_chg", "ema_cross", "clean_ret", "gated_ret", "f32_ret", "f32_z",
 ]
 ORDER = WORKLOADS + CORPUS
 
@@ -55,6 +55,19 @@ def data(rows):
 def volumes(rows):
     """Traded volumes, 1000 to 2000 (for the corpus)."""
     return np.floor(1000.0 + np.random.default_rng(11).random(rows) * 1000.0)
+
+
+def corpus_data(rows):
+    """The corpus's columns: prices `px`, `y` near them, `px32`, `pxn` (NaN for 10% of rows),
+    volumes `vol`, the volumes as i64 share counts `qty`, and `live`, a bool in-session flag
+    for 80% of rows."""
+    x, y, x32, valid = data(rows)
+    vol = volumes(rows)
+    live = np.random.default_rng(13).random(rows) >= 0.2
+    return {
+        "px": x, "y": y, "vol": vol, "pxn": np.where(valid, x, np.nan), "px32": x32,
+        "qty": vol.astype(np.int64), "live": live, "valid": valid,
+    }
 
 
 def numpy_contender(workload, x, y, x32, valid, a, b, out):
@@ -241,8 +254,9 @@ def np_rolling_extreme(a, w, reducer):
     return out
 
 
-def numpy_corpus(name, px, y, vol, pxn, px32):
+def numpy_corpus(name, d):
     """NumPy, as its users write these (None where NumPy has no way short of a Python loop: ema)."""
+    px, y, vol, pxn, px32 = d["px"], d["y"], d["vol"], d["pxn"], d["px32"]
     with np.errstate(all="ignore"):
         if name == "ann_ret":
             return (np.log(px) - lagged(np.log(px), 1)) * 252
@@ -269,6 +283,8 @@ def numpy_corpus(name, px, y, vol, pxn, px32):
             return px - (px * vol).sum() / vol.sum()
         if name == "roll_vwap":
             return np_rolling_mean(px * vol, 20) / np_rolling_mean(vol, 20)
+        if name == "notional":
+            return px * d["qty"]
         if name == "zclip":
             return np.clip((px - px.mean()) / px.std(), -3, 3)
         if name == "minmax":
@@ -279,9 +295,14 @@ def numpy_corpus(name, px, y, vol, pxn, px32):
             return (px - lo) / (np_rolling_extreme(px, 20, np.max) - lo)
         if name == "signal":
             return np.where(px > y, 1.0, np.where(px < y, -1.0, 0.0))
+        if name == "spread_chg":
+            spread = px - y
+            return spread - lagged(spread, 1)
         if name == "clean_ret":
             r = np.log(pxn) - lagged(np.log(pxn), 1)
             return np.where(np.abs(r) > 0.01, np.nan, r) * 252
+        if name == "gated_ret":
+            return np.where(d["live"], np.log(px) - lagged(np.log(px), 1), 0.0)
         if name == "f32_ret":
             logs = np.log(px32)
             return (logs - lagged(logs, 1)) * np.float32(252)
@@ -295,19 +316,25 @@ NUMEXPR_CORPUS = {
     "log_ret": "log(cur/prev)",
     "momentum20": "cur20/prev20 - 1",
     "vwap_dev": "px - vwap",
+    "notional": "px * qty",
     "zclip": "where(z > 3, 3, where(z < -3, -3, z))",
     "minmax": "(px - lo)/(hi - lo)",
     "signal": "where(px > y, 1.0, where(px < y, -1.0, 0.0))",
+    "spread_chg": "(cur - ycur) - (prev - yprev)",
+    "gated_ret": "where(live1, log(cur/prev), 0.0)",
     "f32_ret": "log(cur32/prev32)*f32_252",
     "f32_z": "(px32 - m32)/s32",
 }
 
 
-def numexpr_corpus(name, px, y, vol, pxn, px32):
-    """numexpr for the row-local programs (reductions by NumPy first, as its users do)."""
+def numexpr_corpus(name, d):
+    """numexpr for the row-local programs (reductions by NumPy first, as its users do; lags as
+    shifted views, so the result is one row shorter)."""
     if name not in NUMEXPR_CORPUS:
         return None
+    px, y, vol, px32 = d["px"], d["y"], d["vol"], d["px32"]
     env = {"px": px, "y": y, "cur": px[1:], "prev": px[:-1], "cur20": px[20:], "prev20": px[:-20]}
+    env.update(qty=d["qty"], ycur=y[1:], yprev=y[:-1], live1=d["live"][1:])
     if name == "vwap_dev":
         env["vwap"] = (px * vol).sum() / vol.sum()
     if name == "zclip":
@@ -319,6 +346,13 @@ def numexpr_corpus(name, px, y, vol, pxn, px32):
     if name == "f32_z":
         env.update(px32=px32, m32=px32.mean(), s32=px32.std())
     return ne.evaluate(NUMEXPR_CORPUS[name], local_dict=env)
+
+
+def corpus_frame(d):
+    """The corpus's columns as a Polars frame, `pxn`'s NaN rows as nulls."""
+    columns = {name: d[name] for name in ["px", "y", "vol", "px32", "qty", "live"]}
+    columns["pxn"] = pl.Series(d["px"]).set(pl.Series(~d["valid"]), None)
+    return pl.DataFrame(columns)
 
 
 def polars_corpus(name, frame):
@@ -340,16 +374,19 @@ def polars_corpus(name, frame):
         "cum_ret": r.cum_sum().exp() - 1,
         "vwap_dev": px - (px * c("vol")).sum() / c("vol").sum(),
         "roll_vwap": (px * c("vol")).rolling_sum(20, min_samples=1) / c("vol").rolling_sum(20, min_samples=1),
+        "notional": px * c("qty"),
         "zclip": ((px - px.mean()) / px.std(ddof=0)).clip(-3, 3),
         "minmax": (px - px.min()) / (px.max() - px.min()),
         "range_pos": (px - px.rolling_min(20, min_samples=1))
         / (px.rolling_max(20, min_samples=1) - px.rolling_min(20, min_samples=1)),
         "signal": pl.when(px > c("y")).then(1.0).when(px < c("y")).then(-1.0).otherwise(0.0),
+        "spread_chg": (px - c("y")).diff(),
         "ema_cross": pl.when(ema(px, 0.1) > ema(px, 0.02)).then(1.0).otherwise(-1.0),
         "clean_ret": pl.when((c("pxn").log() - c("pxn").log().shift(1)).abs() > 0.01)
         .then(None)
         .otherwise(c("pxn").log() - c("pxn").log().shift(1))
         * 252,
+        "gated_ret": pl.when(c("live")).then(r).otherwise(0.0),
         "f32_ret": (c("px32").log() - c("px32").log().shift(1)) * 252,
         "f32_z": (c("px32") - c("px32").mean()) / c("px32").std(ddof=0),
     }[name]
@@ -463,18 +500,38 @@ def numba_corpus_kernels():
         for i in range(px.size):
             out[i] = 1.0 if px[i] > y[i] else (-1.0 if px[i] < y[i] else 0.0)
 
+    @jit
+    def notional(px, qty, out):
+        for i in range(px.size):
+            out[i] = px[i] * qty[i]
+
+    @jit
+    def spread_chg(px, y, out):
+        out[0] = nan
+        for i in range(1, px.size):
+            out[i] = (px[i] - y[i]) - (px[i - 1] - y[i - 1])
+
+    @jit
+    def gated_ret(px, live, out):
+        out[0] = nan if live[0] else 0.0
+        for i in range(1, px.size):
+            out[i] = log(px[i]) - log(px[i - 1]) if live[i] else 0.0
+
     return {
-        "ann_ret": lambda px, y, vol, out: ann_ret(px, out),
-        "roll_vol": lambda px, y, vol, out: roll_vol(px, out),
-        "bollinger": lambda px, y, vol, out: bollinger(px, out),
-        "macd": lambda px, y, vol, out: macd(px, out),
-        "rsi14": lambda px, y, vol, out: rsi14(px, out),
-        "drawdown": lambda px, y, vol, out: drawdown(px, out),
-        "cum_ret": lambda px, y, vol, out: cum_ret(px, out),
-        "roll_vwap": lambda px, y, vol, out: roll_vwap(px, vol, out),
-        "range_pos": lambda px, y, vol, out: range_pos(px, out),
-        "ema_cross": lambda px, y, vol, out: ema_cross(px, out),
-        "signal": lambda px, y, vol, out: signal(px, y, out),
+        "ann_ret": lambda d, out: ann_ret(d["px"], out),
+        "roll_vol": lambda d, out: roll_vol(d["px"], out),
+        "bollinger": lambda d, out: bollinger(d["px"], out),
+        "macd": lambda d, out: macd(d["px"], out),
+        "rsi14": lambda d, out: rsi14(d["px"], out),
+        "drawdown": lambda d, out: drawdown(d["px"], out),
+        "cum_ret": lambda d, out: cum_ret(d["px"], out),
+        "roll_vwap": lambda d, out: roll_vwap(d["px"], d["vol"], out),
+        "notional": lambda d, out: notional(d["px"], d["qty"], out),
+        "range_pos": lambda d, out: range_pos(d["px"], out),
+        "signal": lambda d, out: signal(d["px"], d["y"], out),
+        "spread_chg": lambda d, out: spread_chg(d["px"], d["y"], out),
+        "ema_cross": lambda d, out: ema_cross(d["px"], out),
+        "gated_ret": lambda d, out: gated_ret(d["px"], d["live"], out),
     }
 
 
@@ -504,25 +561,19 @@ def interleaved(contenders, repeats, rows):
 def measure_corpus(sizes, repeats, records):
     kernels = numba_corpus_kernels() if numba is not None else {}
     for rows in sizes:
-        x, y, x32, valid = data(rows)
-        vol = volumes(rows)
-        pxn = np.where(valid, x, np.nan)
+        d = corpus_data(rows)
         out = np.empty(rows)
-        frame = None
-        if pl is not None:
-            frame = pl.DataFrame(
-                {"px": x, "y": y, "vol": vol, "px32": x32, "pxn": pl.Series(x).set(pl.Series(~valid), None)}
-            )
+        frame = corpus_frame(d) if pl is not None else None
         for name in CORPUS:
             contenders = []
-            if numpy_corpus(name, x[:64], y[:64], vol[:64], pxn[:64], x32[:64]) is not None:
-                contenders.append(("numpy", lambda: numpy_corpus(name, x, y, vol, pxn, x32)))
+            if numpy_corpus(name, corpus_data(64)) is not None:
+                contenders.append(("numpy", lambda: numpy_corpus(name, d)))
             if ne is not None and name in NUMEXPR_CORPUS:
-                contenders.append(("numexpr", lambda: numexpr_corpus(name, x, y, vol, pxn, x32)))
+                contenders.append(("numexpr", lambda: numexpr_corpus(name, d)))
             if frame is not None:
                 contenders.append(("polars", lambda: polars_corpus(name, frame)))
             if name in kernels:
-                contenders.append(("numba", lambda: kernels[name](x, y, vol, out)))
+                contenders.append(("numba", lambda: kernels[name](d, out)))
             for contender, ns in interleaved(contenders, repeats, rows).items():
                 records.append({"workload": name, "rows": rows, "contender": contender, "ns_per_row": ns})
 

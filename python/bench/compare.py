@@ -117,28 +117,25 @@ def measure_workloads(rows, repeats, records, workloads):
 
 
 def measure_corpus(rows, repeats, records, corpus):
-    x, y, x32, valid = peers.data(rows)
-    vol = peers.volumes(rows)
-    pxn = np.where(valid, x, np.nan)
+    d = peers.corpus_data(rows)
+    x, valid = d["px"], d["valid"]
     out, out32 = np.empty(rows), np.empty(rows, dtype=np.float32)
     kernels = peers.numba_corpus_kernels() if peers.numba is not None else {}
-    frame = None
-    if peers.pl is not None:
-        pl = peers.pl
-        frame = pl.DataFrame({"px": x, "y": y, "vol": vol, "px32": x32, "pxn": pl.Series(x).set(pl.Series(~valid), None)})
+    frame = peers.corpus_frame(d) if peers.pl is not None else None
     nullable = pa.array(x, mask=~valid) if pa is not None else np.ma.MaskedArray(x, mask=~valid)
     for name in peers.CORPUS:
-        columns = {"px": x, "y": y, "vol": vol, "px32": x32, "pxn": nullable}
+        columns = {name: d[name] for name in ["px", "y", "vol", "px32", "qty", "live"]}
+        columns["pxn"] = nullable
         target = None if name == "clean_ret" else (out32 if name.startswith("f32_") else out)
         contenders = fusejit_contenders(corpus[name], columns, target)
-        if peers.numpy_corpus(name, x[:64], y[:64], vol[:64], pxn[:64], x32[:64]) is not None:
-            contenders.append(("numpy", lambda: peers.numpy_corpus(name, x, y, vol, pxn, x32)))
+        if peers.numpy_corpus(name, peers.corpus_data(64)) is not None:
+            contenders.append(("numpy", lambda: peers.numpy_corpus(name, d)))
         if peers.ne is not None and name in peers.NUMEXPR_CORPUS:
-            contenders.append(("numexpr", lambda: peers.numexpr_corpus(name, x, y, vol, pxn, x32)))
+            contenders.append(("numexpr", lambda: peers.numexpr_corpus(name, d)))
         if frame is not None:
             contenders.append(("polars", lambda: peers.polars_corpus(name, frame)))
         if name in kernels:
-            contenders.append(("numba", lambda: kernels[name](x, y, vol, out)))
+            contenders.append(("numba", lambda: kernels[name](d, out)))
         for contender, ns in interleaved(contenders, repeats, rows).items():
             records.append({"workload": name, "rows": rows, "contender": contender, "ns_per_row": ns})
 
