@@ -97,18 +97,9 @@ impl<'a> Bindings<'a> {
     }
 }
 
-/// The type a binding gives its name.
-pub fn binding_type(binding: &Binding<'_>) -> Type {
-    match binding {
-        Binding::Column(column) => Type::column(column.data.elem()),
-        Binding::Scalar(scalar) => Type::scalar(scalar.elem()),
-        Binding::NullScalar(elem) => Type::scalar(*elem),
-    }
-}
-
 /// Checks that `binding` has type `ty`, `rows` rows (if a column) and a bitmap covering them.
 pub fn check_binding(name: &str, ty: Type, binding: &Binding<'_>, rows: usize) -> Result<(), EvalError> {
-    let found = binding_type(binding);
+    let found = binding.ty();
     if found != ty {
         return Err(EvalError::WrongType { name: name.to_string(), expected: ty, found });
     }

@@ -1,7 +1,7 @@
 //! The data model shared by the engine, the interpreter and (later) native kernels: borrowed
 //! input columns with Arrow-style validity, scalars, and owned result columns.
 
-use crate::types::{Elem, Scalar};
+use crate::types::{Elem, Scalar, Type};
 
 /// An Arrow validity bitmap: bit `offset + i` (LSB-first within each byte) is 1 when row `i` is
 /// valid. Borrowed, so an Arrow slice's buffer can be passed as it is.
@@ -282,6 +282,17 @@ pub enum Binding<'a> {
     /// A scalar of this element type that is null (SQL's typed `NULL`): every row reading it
     /// is null, as the language's null propagation says.
     NullScalar(Elem),
+}
+
+impl Binding<'_> {
+    /// The type a program sees for this binding: a column or a scalar of its element type.
+    pub fn ty(&self) -> Type {
+        match self {
+            Binding::Column(column) => Type::column(column.data.elem()),
+            Binding::Scalar(scalar) => Type::scalar(scalar.elem()),
+            Binding::NullScalar(elem) => Type::scalar(*elem),
+        }
+    }
 }
 
 /// Owned result values.

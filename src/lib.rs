@@ -117,13 +117,15 @@ pub mod internals {
         pub use crate::syntax::parse_program;
     }
 
-    /// The middle: checking, the IR, the passes and the loop planner, for the snapshot tests.
+    /// The middle: checking, the IR, the passes and the loop planner, for the snapshot tests;
+    /// the reference interpreter over any stage's program, for the passes' tests.
     pub mod compiler {
         pub use crate::check::check;
-        pub use crate::ir::{Program, ReduceOp};
+        pub use crate::interp::evaluate as interpret;
+        pub use crate::ir::{NodeKind, Program, ReduceOp};
         pub use crate::passes::fuse_loops::{InputForm, plan, plan_reduction};
-        pub use crate::passes::optimize;
         pub use crate::passes::split_passes::split;
+        pub use crate::passes::{optimize, optimize_with_dumps};
     }
 
     /// Code for other targets, for `tests/aarch64.rs`.

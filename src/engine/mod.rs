@@ -313,7 +313,7 @@ impl Signature {
         self.forms.len() == bound.len()
             && self.schema.iter().zip(&self.forms).zip(bound).all(|(((_, ty), &form), binding)| match binding
             {
-                Some(binding) => bindings::binding_type(binding) == ty && input_form(binding) == form,
+                Some(binding) => binding.ty() == ty && input_form(binding) == form,
                 None => false,
             })
     }
@@ -511,7 +511,7 @@ impl Kernel {
         let mut schema = Schema::new();
         for name in &self.inner.input_names {
             if let Some(binding) = bindings.get(name) {
-                schema.insert(name.clone(), bindings::binding_type(binding));
+                schema.insert(name.clone(), binding.ty());
             }
         }
         schema
@@ -1002,7 +1002,7 @@ impl Kernel {
             // closest; should check somehow accept the program, report the missing name plainly.
             let mut everything = Schema::new();
             for (name, binding) in bindings.iter() {
-                everything.insert(name, bindings::binding_type(binding));
+                everything.insert(name, binding.ty());
             }
             self.lower(&everything)?;
             return Err(error.into());

@@ -4,10 +4,15 @@
 //! 1. `fold_constants` — evaluates nodes whose operands are all constants (with the same
 //!    `ir::semantics` functions the interpreter uses, so folding never changes a bit) and drops
 //!    no-op nodes (`lag(x, 0)` of a column). It runs first so later passes see fewer nodes.
-//! 2. `eliminate_dead_nodes` — folding leaves nodes nothing reads; removing them before the
-//!    schedule means every later stage (fusion, codegen, the interpreter) touches only live
-//!    values.
-//! 3. `schedule_scans` — orders the live nodes so that the scans' operands are computed in one
+//! 2. `push_lags_to_inputs` — rewrites a lag of cheap arithmetic on inputs as that arithmetic
+//!    on lagged inputs, so that the loop reads the inputs at an offset instead of buffering a
+//!    computed value. It runs after folding, which has turned constant operands into the
+//!    constants it leaves unlagged, and before dead-node elimination, which drops the values
+//!    that were computed only to be lagged.
+//! 3. `eliminate_dead_nodes` — folding and push-down leave nodes nothing reads; removing them
+//!    before the schedule means every later stage (fusion, codegen, the interpreter) touches
+//!    only live values.
+//! 4. `schedule_scans` — orders the live nodes so that the scans' operands are computed in one
 //!    loop and the scans run side by side; it adds and removes nothing, so it runs last, on
 //!    the nodes that remain, and its order is the one `fuse_loops` cuts into stages.
 //!
@@ -17,6 +22,7 @@
 //! which depends on the bindings' validity as well.
 
 pub mod fold_constants;
+pub mod push_lags_to_inputs;
 pub mod eliminate_dead_nodes;
 pub mod schedule_scans;
 pub mod split_passes;
@@ -30,6 +36,7 @@ pub type Pass = fn(&ir::Program) -> ir::Program;
 /// The passes in the order they run, with the names the IR dumps use.
 pub const PIPELINE: &[(&str, Pass)] = &[
     ("fold_constants", fold_constants::run),
+    ("push_lags_to_inputs", push_lags_to_inputs::run),
     ("eliminate_dead_nodes", eliminate_dead_nodes::run),
     ("schedule_scans", schedule_scans::run),
 ];

@@ -507,6 +507,10 @@ pub const BOUNDARY_PROGRAMS: &[&str] = &[
     "dlog(dlog(x,1),5)",
     "r = dlog(x, 1); where(abs(r) > 0.1, null, r) * 252",
     "lag(lag(x, 300), 300) + diff(y, 1000)",
+    // Lags of cheap arithmetic read the inputs at an offset (`push_lags_to_inputs`), across
+    // blocks and ranges; a long lag of a dear value keeps its halo.
+    "lag(lag(ln(x), 300), 300) + diff(x - y, 700)",
+    "d = diff(x - y, 1); where(lag(x > y, 2), d, -d) + lag(w * a, 3)",
     "exp(lag(x, 3) / 1000) + ln(lag(y, 600))",
     "r = ln(x) * 2; s = r + y; where(s > 0, s, r) - lag(r, 3)",
     "exp(a / 100) * ln(a) + x",
