@@ -66,6 +66,33 @@ def test_null_styles_for_numpy_results():
     assert type(fusejit.evaluate("x + 1", x=np.ma.MaskedArray([1.0, 2.0]))) is np.ndarray
 
 
+@pytest.mark.parametrize("density", [0.0, 0.001, 0.1, 0.9, 1.0])
+@pytest.mark.parametrize("rows", [1, 63, 64, 65, 127, 1000, 4099])
+def test_every_null_style_marks_exactly_the_null_rows(rows, density):
+    # Nulls anywhere: in runs of 64 valid rows (skipped a word at a time), in a partial last
+    # byte, in the first rows a lag adds.
+    rng = np.random.default_rng(rows)
+    null = rng.random(rows) < density
+    px = np.ma.MaskedArray(np.arange(1.0, rows + 1.0), mask=null)
+    want_null = null.copy()
+    want_null[:2] = True  # lag(px, 2)'s first rows
+    want_null[2:] |= null[:-2]
+    want_values = np.arange(1.0, rows + 1.0) - np.concatenate([[0.0, 0.0], np.arange(1.0, rows - 1.0)])[:rows]
+    kernel = fusejit.compile("px - lag(px, 2)")
+    for out in [None, np.full(rows, 7.0)]:
+        values, mask = kernel.eval(px=px, nulls="separate", out=out)
+        assert mask.tolist() == want_null.tolist()
+        assert np.array_equal(np.asarray(values)[~want_null], want_values[~want_null])
+        masked = kernel.eval(px=px, out=out)
+        if want_null.any():
+            assert np.ma.getmaskarray(masked).tolist() == want_null.tolist()
+        else:
+            assert type(masked) is np.ndarray
+        nan = kernel.eval(px=px, nulls="nan", out=out)
+        assert np.isnan(nan).tolist() == want_null.tolist()
+        assert np.array_equal(nan[~want_null], want_values[~want_null])
+
+
 def test_null_propagation_and_fill():
     px = np.ma.MaskedArray([1.0, 2.0, 3.0, 4.0], mask=[False, True, False, False])
     assert as_list(fusejit.evaluate("fill(px, 0)", px=px)) == [1.0, 0.0, 3.0, 4.0]
