@@ -113,6 +113,12 @@ impl NativeKernel {
         NativeKernel { plan, module: Mutex::new(Some(module)), entry, clif, asm, check_scratch }
     }
 
+    /// Whether its runs are checked (tests, the fuzzer): no write past its scratch, and, by
+    /// the engine, every result row written.
+    pub(crate) fn checks_writes(&self) -> bool {
+        self.check_scratch
+    }
+
     /// The plan this kernel runs.
     pub(crate) fn plan(&self) -> &LoopPlan {
         &self.plan

@@ -354,8 +354,14 @@ fn loop_inputs<'b>(
     Ok(inputs)
 }
 
-/// An output column a kernel fills: zeroed values (no value the kernel might skip is ever
-/// uninitialised memory) and a bitmap when it can be null.
+/// An output column a kernel fills: values allocated but not zeroed, and a bitmap when it
+/// can be null.
+///
+/// Not zeroed because a run writes every row (Architecture Invariant: a kernel writes every
+/// result row of the range it runs, null rows included); zeroing cost as much as the loop
+/// of a cheap program (a `memset` of the heap memory glibc reuses). When a kernel checks its
+/// writes (tests, the fuzzer), `run_to_columns` runs it twice over buffers filled with two
+/// different bytes and asserts that no row kept its filling in both.
 struct OutputBuffer {
     values: ColumnValues,
     bitmap: Vec<u8>,
@@ -364,25 +370,74 @@ struct OutputBuffer {
 }
 
 impl OutputBuffer {
-    fn new(elem: Elem, len: usize, nullable: bool) -> OutputBuffer {
-        let values = ColumnValues::zeroed(elem, len);
-        OutputBuffer { values, bitmap: vec![0u8; if nullable { len.div_ceil(8) } else { 0 }], nullable, len }
+    /// Room for `len` values, filled with `filling` bytes when given (to find the rows a run
+    /// leaves unwritten), else left as the allocator gives it.
+    fn new(elem: Elem, len: usize, nullable: bool, filling: Option<u8>) -> OutputBuffer {
+        let values = match elem {
+            Elem::F64 => ColumnValues::F64(Vec::with_capacity(len)),
+            Elem::F32 => ColumnValues::F32(Vec::with_capacity(len)),
+            Elem::I64 => ColumnValues::I64(Vec::with_capacity(len)),
+            Elem::I32 => ColumnValues::I32(Vec::with_capacity(len)),
+            Elem::Bool => ColumnValues::Bool(Vec::with_capacity(len)),
+        };
+        let bitmap = vec![0u8; if nullable { len.div_ceil(8) } else { 0 }];
+        let mut buffer = OutputBuffer { values, bitmap, nullable, len };
+        if let Some(byte) = filling {
+            let (pointer, bytes) = buffer.allocation();
+            // SAFETY: the allocation has room for `len` values, `bytes` bytes (`allocation`),
+            // and nothing else refers to it yet.
+            unsafe { pointer.write_bytes(byte, bytes) };
+        }
+        buffer
+    }
+
+    /// The values' allocation and the bytes of its `len` values.
+    fn allocation(&mut self) -> (*mut u8, usize) {
+        match &mut self.values {
+            ColumnValues::F64(values) => (values.as_mut_ptr().cast::<u8>(), self.len * 8),
+            ColumnValues::F32(values) => (values.as_mut_ptr().cast::<u8>(), self.len * 4),
+            ColumnValues::I64(values) => (values.as_mut_ptr().cast::<u8>(), self.len * 8),
+            ColumnValues::I32(values) => (values.as_mut_ptr().cast::<u8>(), self.len * 4),
+            ColumnValues::Bool(values) => (values.as_mut_ptr().cast::<u8>(), self.len),
+        }
     }
 
     fn target(&mut self) -> OutputTarget {
-        let values = match &mut self.values {
-            ColumnValues::F64(values) => values.as_mut_ptr().cast::<u8>(),
-            ColumnValues::F32(values) => values.as_mut_ptr().cast::<u8>(),
-            ColumnValues::I64(values) => values.as_mut_ptr().cast::<u8>(),
-            ColumnValues::I32(values) => values.as_mut_ptr().cast::<u8>(),
-            ColumnValues::Bool(values) => values.as_mut_ptr().cast::<u8>(),
-        };
+        let (values, _) = self.allocation();
         OutputTarget::new(values, &mut self.bitmap)
     }
 
-    fn finish(self) -> Column {
-        let null_count =
-            if self.nullable { self.len - super::count_valid(&self.bitmap, self.len) } else { 0 };
+    /// The first row that kept `filling` here and `other_filling` in `other`, the same output
+    /// of a second run: a row neither run wrote. Both buffers were filled in `new`.
+    fn unwritten_row(&mut self, filling: u8, other: &mut OutputBuffer, other_filling: u8) -> Option<usize> {
+        let ((pointer, bytes), (other_pointer, _)) = (self.allocation(), other.allocation());
+        let width = bytes.checked_div(self.len).unwrap_or(1);
+        // SAFETY: each allocation's `bytes` bytes were all written, by `new`'s filling and then
+        // by a run, and are read as plain bytes; the two buffers are distinct allocations.
+        let (here, there) = unsafe {
+            (std::slice::from_raw_parts(pointer, bytes), std::slice::from_raw_parts(other_pointer, bytes))
+        };
+        here.chunks(width).zip(there.chunks(width)).position(|(here, there)| {
+            here.iter().all(|&byte| byte == filling) && there.iter().all(|&byte| byte == other_filling)
+        })
+    }
+
+    /// The column, once a run has written every row.
+    fn finish(mut self) -> Column {
+        let len = self.len;
+        // SAFETY: each allocation has room for `len` values (`new`), and the run `target`'s
+        // pointer was given to wrote every one of them (the invariant above, asserted whenever
+        // the kernel checks its writes), a bool as 0 or 1.
+        unsafe {
+            match &mut self.values {
+                ColumnValues::F64(values) => values.set_len(len),
+                ColumnValues::F32(values) => values.set_len(len),
+                ColumnValues::I64(values) => values.set_len(len),
+                ColumnValues::I32(values) => values.set_len(len),
+                ColumnValues::Bool(values) => values.set_len(len),
+            }
+        }
+        let null_count = if self.nullable { len - super::count_valid(&self.bitmap, len) } else { 0 };
         Column { values: self.values, validity: (null_count > 0).then_some(self.bitmap), null_count }
     }
 }
@@ -397,18 +452,47 @@ pub(super) fn run_to_columns(
 ) -> (Column, Vec<Column>) {
     let plan = fused.plan();
     let len = if codegen::result_is_scalar(plan) { 1 } else { rows };
-    let mut result = OutputBuffer::new(plan.program.result_type().elem, len, plan.result_nullable());
-    let mut extras: Vec<OutputBuffer> = plan
-        .extra_outputs
-        .iter()
-        .map(|node| OutputBuffer::new(plan.program.node(*node).ty.elem, rows, plan.nullable[node.index()]))
-        .collect();
-    let targets: Vec<OutputTarget> = extras.iter_mut().map(OutputBuffer::target).collect();
-    // SAFETY: the inputs were checked against the plan (`prepare` or `loop_inputs`); the
-    // result buffer holds `len` values of the result's type and `len` bits when nullable; one
-    // target per extra output holds `rows` values of its node's type and `rows` bits when
-    // that node is nullable; the buffers are borrowed mutably here until the run returns.
-    unsafe { run_in_ranges(fused, inputs, rows, result.target(), &targets, parallelism, carry) };
+    let run = |filling: Option<u8>| {
+        let mut result =
+            OutputBuffer::new(plan.program.result_type().elem, len, plan.result_nullable(), filling);
+        let mut extras: Vec<OutputBuffer> = plan
+            .extra_outputs
+            .iter()
+            .map(|node| {
+                OutputBuffer::new(
+                    plan.program.node(*node).ty.elem,
+                    rows,
+                    plan.nullable[node.index()],
+                    filling,
+                )
+            })
+            .collect();
+        let targets: Vec<OutputTarget> = extras.iter_mut().map(OutputBuffer::target).collect();
+        // SAFETY: the inputs were checked against the plan (`prepare` or `loop_inputs`); the
+        // result buffer holds `len` values of the result's type and `len` bits when nullable;
+        // one target per extra output holds `rows` values of its node's type and `rows` bits
+        // when that node is nullable; the buffers are borrowed mutably here until the run
+        // returns.
+        unsafe { run_in_ranges(fused, inputs, rows, result.target(), &targets, parallelism, carry) };
+        (result, extras)
+    };
+    if !fused.checks_writes() {
+        let (result, extras) = run(None);
+        return (result.finish(), extras.into_iter().map(OutputBuffer::finish).collect());
+    }
+    const FILLING: u8 = 0xA5;
+    const OTHER_FILLING: u8 = 0x5A;
+    let (mut result, mut extras) = run(Some(FILLING));
+    let (mut again, mut again_extras) = run(Some(OTHER_FILLING));
+    // A bug in the generated code or a runtime stub, found by tests, never by input.
+    assert_eq!(result.unwritten_row(FILLING, &mut again, OTHER_FILLING), None, "a result row left unwritten");
+    for (index, (extra, again)) in extras.iter_mut().zip(&mut again_extras).enumerate() {
+        assert_eq!(
+            extra.unwritten_row(FILLING, again, OTHER_FILLING),
+            None,
+            "extra output {index}: a row left unwritten"
+        );
+    }
     (result.finish(), extras.into_iter().map(OutputBuffer::finish).collect())
 }
 
