@@ -41,6 +41,8 @@ fn every_pass_keeps_the_rows(source: &str, bindings: &Bindings<'_>, rows: usize)
     for (pass, program) in &stages[1..] {
         let got =
             rows_of(program, bindings, rows).map_err(|error| format!("{source} after {pass}: {error}"))?;
+        // `compare` names its sides "native" and "interpreter": here the program after the
+        // pass and the checked one.
         compare(source, &got, &want).map_err(|message| format!("after {pass}: {message}"))?;
     }
     Ok(true)
