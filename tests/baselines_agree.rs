@@ -5,6 +5,7 @@
 
 #[path = "../benches/baselines/mod.rs"]
 mod baselines;
+mod common;
 
 use baselines::{Data, Out, Workload};
 
@@ -71,19 +72,6 @@ fn best_and_pipeline_match_the_jit_bit_for_bit_and_seed_closely() {
     }
 }
 
-/// The same bits (a NaN matching any NaN), or both null.
-fn same(got: Option<fusejit::Scalar>, want: Option<fusejit::Scalar>) -> bool {
-    match (got, want) {
-        (Some(fusejit::Scalar::F64(a)), Some(fusejit::Scalar::F64(b))) => {
-            a.to_bits() == b.to_bits() || a.is_nan() && b.is_nan()
-        }
-        (Some(fusejit::Scalar::F32(a)), Some(fusejit::Scalar::F32(b))) => {
-            a.to_bits() == b.to_bits() || a.is_nan() && b.is_nan()
-        }
-        (got, want) => got == want,
-    }
-}
-
 /// Every corpus program the comparisons time computes, through the JIT, the interpreter's
 /// bits; and the programs on integer, bool and computed-then-lagged columns compute what a
 /// user means by them.
@@ -98,13 +86,8 @@ fn corpus_programs_match_the_interpreter_and_mean_what_they_say() {
             let kernel = engine.compile(program).unwrap();
             let jit = kernel.eval(&bindings).unwrap();
             let interp = kernel.interpret(&bindings).unwrap();
-            for row in 0..rows {
-                assert!(
-                    same(jit.get(row), interp.get(row)),
-                    "{name} row {row}: {:?} vs {:?}",
-                    jit.get(row),
-                    interp.get(row)
-                );
+            if let Err(message) = common::random_programs::compare(program, &jit, &interp) {
+                panic!("{name}: {message}");
             }
             for row in 0..rows {
                 let got = jit.get(row);

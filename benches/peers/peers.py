@@ -11,6 +11,7 @@ these), numexpr on every core, Polars on its own pool (every core), numba compil
 CPU on one thread. Nulls (W6) are NaN for NumPy, numexpr and numba, which have no
 validity, and real nulls for Polars.
 """
+import functools
 import json
 import os
 import random
@@ -558,6 +559,27 @@ def interleaved(contenders, repeats, rows):
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
+@functools.lru_cache(maxsize=None)
+def numpy_expresses(name):
+    """Whether NumPy has a way to write corpus program `name` (no Python loop: not `ema`)."""
+    return numpy_corpus(name, corpus_data(64)) is not None
+
+
+def corpus_contenders(name, d, frame, kernels, out):
+    """The peers that can express corpus program `name`, over `corpus_data` `d`, its Polars
+    `frame` (None without Polars) and numba's `kernels` writing into `out`."""
+    contenders = []
+    if numpy_expresses(name):
+        contenders.append(("numpy", lambda: numpy_corpus(name, d)))
+    if ne is not None and name in NUMEXPR_CORPUS:
+        contenders.append(("numexpr", lambda: numexpr_corpus(name, d)))
+    if frame is not None:
+        contenders.append(("polars", lambda: polars_corpus(name, frame)))
+    if name in kernels:
+        contenders.append(("numba", lambda: kernels[name](d, out)))
+    return contenders
+
+
 def measure_corpus(sizes, repeats, records):
     kernels = numba_corpus_kernels() if numba is not None else {}
     for rows in sizes:
@@ -565,15 +587,7 @@ def measure_corpus(sizes, repeats, records):
         out = np.empty(rows)
         frame = corpus_frame(d) if pl is not None else None
         for name in CORPUS:
-            contenders = []
-            if numpy_corpus(name, corpus_data(64)) is not None:
-                contenders.append(("numpy", lambda: numpy_corpus(name, d)))
-            if ne is not None and name in NUMEXPR_CORPUS:
-                contenders.append(("numexpr", lambda: numexpr_corpus(name, d)))
-            if frame is not None:
-                contenders.append(("polars", lambda: polars_corpus(name, frame)))
-            if name in kernels:
-                contenders.append(("numba", lambda: kernels[name](d, out)))
+            contenders = corpus_contenders(name, d, frame, kernels, out)
             for contender, ns in interleaved(contenders, repeats, rows).items():
                 records.append({"workload": name, "rows": rows, "contender": contender, "ns_per_row": ns})
 

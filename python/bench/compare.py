@@ -122,20 +122,12 @@ def measure_corpus(rows, repeats, records, corpus):
     out, out32 = np.empty(rows), np.empty(rows, dtype=np.float32)
     kernels = peers.numba_corpus_kernels() if peers.numba is not None else {}
     frame = peers.corpus_frame(d) if peers.pl is not None else None
-    nullable = pa.array(x, mask=~valid) if pa is not None else np.ma.MaskedArray(x, mask=~valid)
+    columns = {column: d[column] for column in ["px", "y", "vol", "px32", "qty", "live"]}
+    columns["pxn"] = pa.array(x, mask=~valid) if pa is not None else np.ma.MaskedArray(x, mask=~valid)
     for name in peers.CORPUS:
-        columns = {name: d[name] for name in ["px", "y", "vol", "px32", "qty", "live"]}
-        columns["pxn"] = nullable
         target = None if name == "clean_ret" else (out32 if name.startswith("f32_") else out)
         contenders = fusejit_contenders(corpus[name], columns, target)
-        if peers.numpy_corpus(name, peers.corpus_data(64)) is not None:
-            contenders.append(("numpy", lambda: peers.numpy_corpus(name, d)))
-        if peers.ne is not None and name in peers.NUMEXPR_CORPUS:
-            contenders.append(("numexpr", lambda: peers.numexpr_corpus(name, d)))
-        if frame is not None:
-            contenders.append(("polars", lambda: peers.polars_corpus(name, frame)))
-        if name in kernels:
-            contenders.append(("numba", lambda: kernels[name](d, out)))
+        contenders += peers.corpus_contenders(name, d, frame, kernels, out)
         for contender, ns in interleaved(contenders, repeats, rows).items():
             records.append({"workload": name, "rows": rows, "contender": contender, "ns_per_row": ns})
 
