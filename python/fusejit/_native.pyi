@@ -1,6 +1,11 @@
 """Type stubs for fusejit's native module (re-exported by ``fusejit``)."""
 
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence, Union
+
+# A mapping of names to columns, or a table whose columns bind by name (a pyarrow Table or
+# RecordBatch, a Polars or pandas DataFrame): typed loosely, since none of those libraries is
+# a dependency.
+Columns = Union[Mapping[str, Any], Any]
 
 class Error(ValueError):
     """Base class of fusejit's errors."""
@@ -31,7 +36,7 @@ class Kernel:
     def with_threads(self, threads: int) -> Kernel: ...
     def eval(
         self,
-        columns: Optional[Mapping[str, Any]] = None,
+        columns: Optional[Columns] = None,
         /,
         *,
         out: Any = None,
@@ -39,17 +44,17 @@ class Kernel:
         **keywords: Any,
     ) -> Any: ...
     def eval_outputs(
-        self, columns: Optional[Mapping[str, Any]] = None, /, *, nulls: str = "mask", **keywords: Any
+        self, columns: Optional[Columns] = None, /, *, nulls: str = "mask", **keywords: Any
     ) -> dict[str, Any]: ...
-    def explain(self, kind: str = "ir", columns: Optional[Mapping[str, Any]] = None, /, **keywords: Any) -> str: ...
+    def explain(self, kind: str = "ir", columns: Optional[Columns] = None, /, **keywords: Any) -> str: ...
     def describe_inputs(
-        self, columns: Optional[Mapping[str, Any]] = None, /, **keywords: Any
+        self, columns: Optional[Columns] = None, /, **keywords: Any
     ) -> list[dict[str, Any]]: ...
 
 def compile(expr: str) -> Kernel: ...
 def evaluate(
     expr: str,
-    local_dict: Optional[Mapping[str, Any]] = None,
+    local_dict: Optional[Columns] = None,
     global_dict: Optional[Mapping[str, Any]] = None,
     *,
     out: Any = None,

@@ -169,6 +169,8 @@ const EVALUATE_DOC: &std::ffi::CStr = c"evaluate(expr, local_dict=None, global_d
     Names resolve from `columns` (keywords) alone if they are given without `local_dict`;\n\
     else from `local_dict` (the keywords winning over it) or the caller's local variables,\n\
     then from `global_dict` or the caller's global variables, as in `numexpr.evaluate`.\n\
+    `local_dict` may be a table (a pyarrow Table or RecordBatch, a Polars or pandas\n\
+    DataFrame), whose columns then bind by name.\n\
     The compiled program is cached by text.\n\
     \n\
     Inputs: NumPy arrays of f64, f32, i64, i32 or bool (narrower integers and f16 are widened\n\
@@ -288,7 +290,8 @@ fn evaluate<'py>(
     // as numexpr resolves names. Looked up in place: no dict of the inputs is built.
     let locals = match local_dict {
         Some(local_dict) => {
-            merged_columns(py, Some(&local_dict), Some(&keywords_dict(py, &columns)?))?.into_any()
+            merged_columns(py, Some(&local_dict), Some(&keywords_dict(py, &columns)?), &kernel.names)?
+                .into_any()
         }
         None => caller_locals(py)?,
     };
@@ -332,11 +335,14 @@ impl Kernel {
     }
 }
 
-/// The columns of one call: the positional mapping and the keywords, keywords winning.
+/// The columns of one call: the positional `columns` (a dict, another mapping, or a table:
+/// see [`table_columns`]) and the keywords, keywords winning. Of a table, only the columns
+/// called `names` (the program's inputs) are taken.
 fn merged_columns<'py>(
     py: Python<'py>,
     columns: Option<&Bound<'py, PyAny>>,
     keywords: Option<&Bound<'py, PyDict>>,
+    names: &[Arc<str>],
 ) -> PyResult<Bound<'py, PyDict>> {
     match (columns, keywords) {
         (None, Some(keywords)) => Ok(keywords.clone()),
@@ -344,18 +350,62 @@ fn merged_columns<'py>(
         // One dict: read as it is, no copy (the common call, and the cheapest).
         (Some(columns), None) if columns.cast::<PyDict>().is_ok() => Ok(columns.cast::<PyDict>()?.clone()),
         (Some(columns), keywords) => {
-            let merged = PyDict::new(py);
-            merged.update(columns.cast::<pyo3::types::PyMapping>().map_err(|_| {
-                pyo3::exceptions::PyTypeError::new_err(
-                    "columns must be a mapping of names to arrays (a dict), or pass them as keywords",
-                )
-            })?)?;
+            let merged = match columns.cast::<pyo3::types::PyMapping>() {
+                Ok(mapping) => {
+                    let merged = PyDict::new(py);
+                    merged.update(mapping)?;
+                    merged
+                }
+                Err(_) => table_columns(py, columns, names)?,
+            };
             if let Some(keywords) = keywords {
                 merged.update(keywords.as_mapping())?;
             }
             Ok(merged)
         }
     }
+}
+
+/// The columns called `names` of a table, as a dict: a pyarrow `Table` or `RecordBatch`
+/// (names from `column_names`), a Polars or pandas `DataFrame` (from `columns`), or
+/// anything else with one of those and `table[name]`. Each column is then read as `eval`
+/// reads a column of that library (pyarrow and Polars as Arrow, pandas as NumPy), without a
+/// copy. A name the table lacks is left out, for fusejit's own error.
+fn table_columns<'py>(
+    py: Python<'py>,
+    table: &Bound<'py, PyAny>,
+    names: &[Arc<str>],
+) -> PyResult<Bound<'py, PyDict>> {
+    let kind = type_name(table);
+    let not_columns = || {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "columns must be a mapping of names to arrays (a dict) or a table (a pyarrow Table or \
+             RecordBatch, a Polars or pandas DataFrame), not {kind}; or pass the columns as keywords"
+        ))
+    };
+    if kind == "LazyFrame" {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "columns is a Polars LazyFrame, whose rows are not computed yet: pass .collect()'s DataFrame",
+        ));
+    }
+    let column_names = match table.getattr("column_names") {
+        Ok(column_names) => column_names,
+        Err(_) => table.getattr("columns").map_err(|_| not_columns())?,
+    };
+    // pandas' labels may be numbers; only text labels can name an input.
+    let mut present = std::collections::HashSet::new();
+    for label in column_names.try_iter().map_err(|_| not_columns())? {
+        if let Ok(label) = label?.cast::<PyString>() {
+            present.insert(label.to_cow()?.into_owned());
+        }
+    }
+    let selected = PyDict::new(py);
+    for name in names {
+        if present.contains(&**name) {
+            selected.set_item(&**name, table.get_item(&**name)?)?;
+        }
+    }
+    Ok(selected)
 }
 
 /// A vectorcall's column keywords as a dict, for merging over a mapping (`merged_columns`).
@@ -371,6 +421,9 @@ fn keywords_dict<'py>(py: Python<'py>, keywords: &Keywords<'_, 'py>) -> PyResult
 const KERNEL_EVAL_DOC: &std::ffi::CStr = c"eval($self, columns=None, /, *, out=None, nulls='mask', \
     **keywords)\n--\n\n\
     Evaluates the program's result over `columns` (a mapping, or keywords; keywords win).\n\
+    `columns` may also be a table: a pyarrow Table or RecordBatch, a Polars or pandas\n\
+    DataFrame; the columns the program reads are taken from it by name, in place (a column\n\
+    of several Arrow chunks is concatenated).\n\
     \n\
     Columns are NumPy arrays (f64, f32, i64, i32, bool; narrower integers and f16 are\n\
     widened by a copy), NumPy masked arrays (masked rows are nulls), or anything with\n\
@@ -456,7 +509,7 @@ impl Kernel {
         keywords: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let nulls = NullStyle::parse(nulls)?;
-        let scope = merged_columns(py, columns, keywords)?;
+        let scope = merged_columns(py, columns, keywords, &self.names)?;
         let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &Scope::Dict(&scope))?;
         let bindings = inputs.bindings()?;
         let kernel = &self.kernel;
@@ -482,7 +535,7 @@ impl Kernel {
         columns: Option<&Bound<'py, PyAny>>,
         keywords: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<String> {
-        let scope = merged_columns(py, columns, keywords)?;
+        let scope = merged_columns(py, columns, keywords, &self.names)?;
         let inputs = BoundInputs::from_scope_with_defaults(py, &self.names, &self.keys, &scope)?;
         let bindings = inputs.bindings()?;
         let kernel = &self.kernel;
@@ -515,7 +568,7 @@ impl Kernel {
         columns: Option<&Bound<'py, PyAny>>,
         keywords: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-        let scope = merged_columns(py, columns, keywords)?;
+        let scope = merged_columns(py, columns, keywords, &self.names)?;
         let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, &Scope::Dict(&scope))?;
         inputs.describe(py)
     }
@@ -562,7 +615,8 @@ impl Kernel {
                 if let (true, Ok(dict)) = (columns.is_empty(), mapping.cast::<PyDict>()) {
                     return self.eval_scope(py, &Scope::Dict(&dict), out, nulls);
                 }
-                let scope = merged_columns(py, Some(mapping), Some(&keywords_dict(py, &columns)?))?;
+                let scope =
+                    merged_columns(py, Some(mapping), Some(&keywords_dict(py, &columns)?), &self.names)?;
                 self.eval_scope(py, &Scope::Dict(&scope), out, nulls)
             }
         }

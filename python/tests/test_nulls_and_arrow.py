@@ -172,3 +172,51 @@ def test_arrow_and_numpy_mixed_follow_the_first_column():
 def test_unsupported_arrow_types_say_so():
     with pytest.raises(fusejit.EvalError, match="Utf8 array"):
         fusejit.evaluate("x + 1", x=pa.array(["a"]))
+
+
+def test_tables_bind_their_columns_by_name():
+    px = PX
+    vol = [10.0, 20.0, None, 40.0, 50.0, 60.0]
+    expected = [None if p is None or v is None else p * v for p, v in zip(px, vol)]
+    kernel = fusejit.compile("px * vol")
+    tables = [
+        (pa.table({"px": px, "vol": vol, "name": list("abcdef")}), pa.Array),
+        (pa.record_batch({"px": px, "vol": vol}), pa.Array),
+        (pl.DataFrame({"px": px, "vol": vol, "name": list("abcdef")}), pl.Series),
+    ]
+    for table, kind in tables:
+        got = kernel.eval(table)
+        assert isinstance(got, kind), type(table)
+        close(as_list(got), expected)
+        # Only the columns the program reads are taken (the text column is never read), each
+        # in place.
+        info = kernel.describe_inputs(table)
+        assert [row["name"] for row in info] == ["px", "vol"]
+        assert all(row["kind"] == "arrow" and row["copied"] is None for row in info)
+        # Keywords win over the table's columns, as over a dict's; `evaluate`'s `local_dict`
+        # may be a table too.
+        close(as_list(kernel.eval(table, vol=2.0)), [None if p is None else p * 2.0 for p in px])
+        close(as_list(fusejit.evaluate("px * vol", table)), expected)
+
+    # pandas: NumPy-backed columns read as NumPy (NaN a value), labels that are not text ignored.
+    frame = pd.DataFrame({"px": [1.0, 2.0, np.nan], "vol": [3.0, 4.0, 5.0], 7: [0.0, 0.0, 0.0]})
+    got = kernel.eval(frame)
+    assert isinstance(got, np.ndarray) and got[:2].tolist() == [3.0, 8.0] and np.isnan(got[2])
+
+    # A table of several chunks: concatenated, and said so.
+    chunked = pa.concat_tables([pa.table({"px": [1.0], "vol": [2.0]}), pa.table({"px": [3.0], "vol": [4.0]})])
+    assert kernel.eval(chunked).to_pylist() == [2.0, 12.0]
+    assert kernel.describe_inputs(chunked)[0]["copied"] == "2 Arrow chunks concatenated"
+
+
+def test_tables_that_cannot_be_read_say_why():
+    kernel = fusejit.compile("px * vol")
+    # A column the table lacks: fusejit's own error, naming what the table gave.
+    with pytest.raises(fusejit.CompileError, match="unknown name 'vol'") as raised:
+        kernel.eval(pa.table({"px": [1.0], "volume": [2.0]}))
+    assert "inputs are: px" in str(raised.value)
+    with pytest.raises(TypeError, match="LazyFrame.*collect"):
+        kernel.eval(pl.DataFrame({"px": [1.0], "vol": [2.0]}).lazy())
+    for value in [5, "px", [1.0, 2.0]]:
+        with pytest.raises(TypeError, match=f"columns must be a mapping.*or a table.*not {type(value).__name__}"):
+            kernel.eval(value)
