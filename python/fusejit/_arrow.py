@@ -25,6 +25,8 @@ def from_fusejit(export: Any, like: Any) -> Any:
     if module.startswith("pandas"):
         import pandas as pd
 
+        if isinstance(like, pd.api.extensions.ExtensionArray):  # a bare array: one back
+            return pd.arrays.ArrowExtensionArray(array)
         index = getattr(like, "index", None)
         name = getattr(like, "name", None)
         return pd.Series(pd.arrays.ArrowExtensionArray(array), index=index, name=name, copy=False)

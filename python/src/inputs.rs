@@ -353,6 +353,21 @@ fn convert<'py>(py: Python<'py>, name: &Arc<str>, value: Bound<'py, PyAny>) -> P
             let array = value.call_method0("to_numpy")?;
             return ndarray(&numpy, name, &array, &value, None, "numpy", None);
         }
+        // A bare extension array (`pd.array([1, None], dtype="Int64")`, a Series' `.array`)
+        // has no PyCapsule method: NumPy would read it as floats with NaN for its nulls.
+        // pandas gives it to pyarrow instead, its mask becoming Arrow validity.
+        let capsules = value.hasattr("__arrow_c_array__")? || value.hasattr("__arrow_c_stream__")?;
+        if !capsules && value.hasattr("__arrow_array__")? {
+            let arrow = value.call_method0("__arrow_array__")?;
+            let (array, chunks) = if arrow.hasattr("__arrow_c_array__")? {
+                (arrow_interchange::import_array(&arrow)?, 1)
+            } else {
+                arrow_interchange::import_stream(&arrow)?
+            };
+            // pyarrow takes the values in place (and builds a bitmap from a mask).
+            let copied = (chunks > 1).then(|| format!("{chunks} Arrow chunks concatenated"));
+            return Ok(input(Values::Arrow(array), "arrow", copied, None, &value));
+        }
     }
     if value.hasattr("__arrow_c_array__")? {
         let array = arrow_interchange::import_array(&value)?;

@@ -176,7 +176,8 @@ const EVALUATE_DOC: &std::ffi::CStr = c"evaluate(expr, local_dict=None, global_d
     Inputs: NumPy arrays of f64, f32, i64, i32 or bool (narrower integers and f16 are widened\n\
     by a copy; a non-contiguous array is copied), NumPy masked arrays (masked rows are\n\
     nulls), any object with `__arrow_c_array__` or `__arrow_c_stream__` (pyarrow arrays,\n\
-    Polars Series, pandas Series with Arrow dtypes; several chunks are concatenated), Python\n\
+    Polars Series, pandas Series with Arrow dtypes; several chunks are concatenated;\n\
+    pandas' nullable arrays such as `Int64` keep their nulls, through pyarrow), Python\n\
     and NumPy numbers (scalars, broadcast without copying), and lists (through\n\
     `numpy.asarray`). NaN is a value, not a null.\n\
     \n\

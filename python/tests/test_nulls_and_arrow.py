@@ -220,3 +220,18 @@ def test_tables_that_cannot_be_read_say_why():
     for value in [5, "px", [1.0, 2.0]]:
         with pytest.raises(TypeError, match=f"columns must be a mapping.*or a table.*not {type(value).__name__}"):
             kernel.eval(value)
+
+
+def test_bare_pandas_arrays_keep_their_nulls_and_types():
+    # NumPy would read these as floats with NaN for <NA>; they go through pyarrow instead.
+    ints = pd.array([1, None, 3], dtype="Int64")
+    got = fusejit.evaluate("x * 2", x=ints)
+    assert isinstance(got, pd.api.extensions.ExtensionArray) and str(got.dtype) == "int64[pyarrow]"
+    assert got.tolist() == [2, pd.NA, 6]
+    info = fusejit.compile("x * 2").describe_inputs(x=ints)[0]
+    assert (info["kind"], info["type"], info["nullable"], info["copied"]) == ("arrow", "i64[]", True, None)
+    assert info["address"] == ints._data.ctypes.data  # the values in place
+    floats = pd.Series([1.5, None], dtype="Float64").array
+    assert fusejit.evaluate("x + 1", x=floats).tolist() == [2.5, pd.NA]
+    flags = pd.array([True, None, False], dtype="boolean")
+    assert fusejit.evaluate("!x", x=flags).tolist() == [False, pd.NA, True]
