@@ -184,6 +184,11 @@ fn workloads_equal_the_interpreter_at_block_boundaries() {
         // Started at row 0, its operand null at row 2 (y[2] < 104.9 reads lag(y, 3)): the
         // state is kept over that row.
         "ema(where(y < 104.9, lag(y, 3), y), 0.2)",
+        // Lags of inputs longer than a range: read from the inputs before the range, with no
+        // warm-up (the ranges split however long the lag), beside windows and carries.
+        "x - lag(x, 3000) + lag(lag(y, 100), 1000) * 2",
+        "mavg(lag(x, 5000), 20) - lag(w, 65) + lag(ln(y), 2)",
+        "cummax(lag(x, 2000)) - lag(y, 40000)",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     for rows in [0usize, 1, 63, 64, 65, 511, 512, 513, 1024, 1025, 3000] {
@@ -241,6 +246,11 @@ fn every_thread_count_gives_the_same_bits() {
         // Started at row 0, its operand null at row 2 (y[2] < 104.9 reads lag(y, 3)): the
         // state is kept over that row.
         "ema(where(y < 104.9, lag(y, 3), y), 0.2)",
+        // Lags of inputs longer than a range: read from the inputs before the range, with no
+        // warm-up (the ranges split however long the lag), beside windows and carries.
+        "x - lag(x, 3000) + lag(lag(y, 100), 1000) * 2",
+        "mavg(lag(x, 5000), 20) - lag(w, 65) + lag(ln(y), 2)",
+        "cummax(lag(x, 2000)) - lag(y, 40000)",
     ];
     let programs: Vec<&str> = BOUNDARY_PROGRAMS.iter().copied().chain(stateful).collect();
     let engines: Vec<(String, Engine)> = [(1, 64), (2, 64), (3, 64), (7, 64), (2, 32_768), (7, 1000)]

@@ -205,28 +205,42 @@ impl Drop for CloseOnDrop<'_> {
 }
 
 /// The rows before a row that a loop over `program` must compute to get that row right: the
-/// largest, over its nodes, of the lags and window warm-ups along any path. `None` when a
-/// cumulative op or `ema` carries state from row 0, or the result is a scalar.
+/// largest, over its nodes, of the lags of computed values and the window warm-ups along
+/// any path. `None` when a cumulative op or `ema` carries state from row 0, or the result is
+/// a scalar.
 pub(super) fn warm_up(program: &Program) -> Option<usize> {
     warm_up_with(program, ScanOp::warm_up)
 }
 
 /// [`warm_up`] with each scan's own warm-up as `scan_warm_up` says (`None`: the scan carries
 /// state from row 0, and the loop has no warm-up): the lags and scan warm-ups along any path.
+///
+/// A lag of an input column (or a lag of such a lag) needs no warm-up however long it is:
+/// the kernel reads it from the input `k` rows back, by absolute row (`fuse_loops`), before
+/// the range as inside it. Counting it made `x - lag(x, 200000)` run on one thread at 1M
+/// rows, its warm-up longer than a range.
 pub(super) fn warm_up_with(program: &Program, scan_warm_up: impl Fn(ScanOp) -> Option<u64>) -> Option<usize> {
     if program.result_type().shape == Shape::Scalar {
         return None;
     }
     let mut reach: Vec<u64> = Vec::with_capacity(program.nodes.len());
+    // Whether the node is an input column read where it lies, at some lag.
+    let mut input_rows: Vec<bool> = Vec::with_capacity(program.nodes.len());
     for node in &program.nodes {
         let of = |id: crate::ir::NodeId| reach[id.index()];
         let rows = match node.kind {
             NodeKind::Input { .. } | NodeKind::Const(_) => 0,
+            NodeKind::Lag { value, .. } if input_rows[value.index()] => 0,
             NodeKind::Lag { value, k } => of(value).saturating_add(u64::from(k)),
             NodeKind::Scan { op, arg } => of(arg).saturating_add(scan_warm_up(op)?),
             kind => kind.operands().into_iter().map(of).max().unwrap_or(0),
         };
         reach.push(rows);
+        input_rows.push(match node.kind {
+            NodeKind::Input { .. } => node.ty.shape == Shape::Column,
+            NodeKind::Lag { value, .. } => input_rows[value.index()],
+            _ => false,
+        });
     }
     usize::try_from(reach.into_iter().max().unwrap_or(0)).ok()
 }
@@ -397,6 +411,23 @@ mod tests {
         assert_eq!(reducing("x * y"), Some(512));
         assert_eq!(reducing("mstd(x, 128) * y"), Some(512));
         assert_eq!(reducing("mavg(x, 20) * y"), Some(80));
+    }
+
+    #[test]
+    fn lags_of_input_columns_need_no_warm_up_and_lags_of_computed_values_do() {
+        let warm_up = |source: &str| warm_up(&plan_of(source).program);
+        // Read from the input, before a range as inside it, however long.
+        assert_eq!(warm_up("x - lag(x, 200000)"), Some(0));
+        assert_eq!(warm_up("lag(lag(x, 3), 4) * y"), Some(0));
+        assert_eq!(warm_up("lag(x - y, 7)"), Some(0)); // pushed to the inputs first
+        // A lag of a computed value reads a halo the warm-up fills; a window warms up too.
+        assert_eq!(warm_up("lag(ln(x), 5)"), Some(5));
+        assert_eq!(warm_up("lag(ln(x), 5) + lag(x, 900)"), Some(5));
+        let window = warm_up("mavg(x, 20)").expect("a window warms up");
+        assert!(window >= 19, "{window}");
+        assert_eq!(warm_up("mavg(lag(x, 1000), 20)"), Some(window));
+        assert_eq!(warm_up("lag(mavg(x, 20), 3)"), Some(window + 3));
+        assert_eq!(warm_up("cumsum(x) + lag(x, 2)"), None);
     }
 
     #[test]
