@@ -1064,3 +1064,87 @@ fn sign_in_the_vector_loop_equals_the_interpreter() {
         compare(source, &native, &reference).unwrap_or_else(|message| panic!("{message}"));
     }
 }
+
+/// Integer `//` and `%` by a constant divide by a multiplication (Cranelift's magic numbers,
+/// the divisor an `iconst` at its use) and are null only where an operand is; they give the
+/// interpreter's values (floored, `MIN // -1` wrapping, `// 0` null) for every kind of
+/// divisor — powers of two, odd, negative, ±1, 0, the extremes — over i64 and i32 columns
+/// holding the extremes, values about multiples of the divisor and nulls, in the row loop
+/// and after a lag, on one and on 3 threads.
+#[test]
+fn integer_division_by_a_constant_equals_the_interpreter() {
+    let specials =
+        [i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1, 0, 1, -1, 2, -2, 59, 60, 61, -59, -60, -61];
+    let n: Vec<i64> = (0..1100i64)
+        .map(|row| match row % 4 {
+            0 => specials[(row as usize / 4) % specials.len()],
+            1 => row * 7919 - 4_000_000,
+            2 => (row - 550) * 60 + (row % 3) - 1,
+            _ => -(row * row * 1_000_003),
+        })
+        .collect();
+    let n32: Vec<i32> = n.iter().map(|&v| v as i32).collect();
+    let validity: Vec<u8> = (0..1100usize.div_ceil(8)).map(|_| 0b1011_1101).collect();
+    let divisors = [
+        "1",
+        "-1",
+        "0",
+        "2",
+        "8",
+        "-8",
+        "7",
+        "-7",
+        "60",
+        "86400",
+        "-86400",
+        "1000000007",
+        "9223372036854775807",
+        "(-9223372036854775807 - 1)",
+    ];
+    let divisors32 = ["1", "-1", "0", "2", "-16", "7", "-7", "60", "2147483647", "(-2147483647 - 1)"];
+    let mut programs = Vec::new();
+    for d in divisors {
+        programs.push(format!("n // {d}"));
+        programs.push(format!("n % {d}"));
+        programs.push(format!("nn // {d} + nn % {d}"));
+        programs.push(format!("lag(n, 3) % {d}"));
+    }
+    for d in divisors32 {
+        programs.push(format!("n32 // i32({d})"));
+        programs.push(format!("n32 % i32({d})"));
+    }
+    // A divisor the program computes from constants is folded to one.
+    programs.push("n // (3 * 20) - n % (100 - 40)".to_string());
+    let (single, threaded) = verified_engines();
+    for rows in [1, 7, 17, 513, 1100] {
+        let mut bindings = Bindings::new();
+        bindings.column("n", &n[..rows]).column("n32", &n32[..rows]).column_with_validity(
+            "nn",
+            &n[..rows],
+            fusejit::Validity::new(&validity, 0),
+        );
+        for source in &programs {
+            let kernel = single.compile(source).unwrap();
+            assert_native_equals_interpreter((&kernel, &threaded), source, &bindings, rows);
+        }
+    }
+    // And the values themselves: floored towards −∞, the remainder taking the divisor's sign.
+    let values = [-7i64, -1, 0, 6, 7, 59, -60, -61, i64::MIN];
+    let mut bindings = Bindings::new();
+    bindings.column("n", &values[..]);
+    for (source, expected) in [
+        ("n // 60", [-1, -1, 0, 0, 0, 0, -1, -2, -153_722_867_280_912_931]),
+        ("n % 60", [53, 59, 0, 6, 7, 59, 0, 59, 52]),
+        ("n // -7", [1, 0, 0, -1, -1, -9, 8, 8, 1_317_624_576_693_539_401]),
+        ("n % -7", [0, -1, 0, -1, 0, -4, -4, -5, -1]),
+        ("n // -1", [7, 1, 0, -6, -7, -59, 60, 61, i64::MIN]),
+    ] {
+        let result = single.compile(source).unwrap().eval(&bindings).unwrap();
+        assert_eq!(result.null_count, 0, "{source}");
+        for (row, want) in expected.into_iter().enumerate() {
+            assert_eq!(result.get(row), Some(fusejit::Scalar::I64(want)), "{source}: row {row}");
+        }
+    }
+    let by_zero = single.compile("n // 0 + n % 0").unwrap().eval(&bindings).unwrap();
+    assert_eq!(by_zero.null_count, values.len());
+}

@@ -66,6 +66,12 @@ impl Program {
                 NodeKind::Lag { value, k } => (lags_introduce_nulls && k > 0) || of(value),
                 NodeKind::Unary { op: UnaryOp::IsNull | UnaryOp::IsValid, .. } => false,
                 NodeKind::Fill { value, fallback } => of(value) && of(fallback),
+                // A constant divisor other than zero: null only where an operand is.
+                NodeKind::Binary { op: BinaryOp::FloorDiv | BinaryOp::Mod, lhs, rhs }
+                    if self.nonzero_integer_constant(rhs) =>
+                {
+                    of(lhs) || of(rhs)
+                }
                 kind => {
                     let operands = kind.operands();
                     let operand_elem = operands.first().map(|&id| self.node(id).ty.elem);
@@ -75,6 +81,16 @@ impl Program {
             nullable.push(value);
         }
         nullable
+    }
+
+    /// Whether `id` is an integer constant other than zero, or a lag of one (whose valid
+    /// rows hold it).
+    fn nonzero_integer_constant(&self, mut id: NodeId) -> bool {
+        while let NodeKind::Lag { value, .. } = self.node(id).kind {
+            id = value;
+        }
+        matches!(self.node(id).kind, NodeKind::Const(ConstValue::I64(v)) if v != 0)
+            || matches!(self.node(id).kind, NodeKind::Const(ConstValue::I32(v)) if v != 0)
     }
 
     /// The program computing only output `index` (its dead nodes left for a pass to drop).

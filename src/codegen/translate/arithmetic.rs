@@ -89,6 +89,50 @@ impl<'p, 'b> Translator<'p, 'b> {
         (value, self.builder.ins().band(both, divisor_ok))
     }
 
+    /// [`integer_divmod`](Self::integer_divmod) by a constant `divisor` (of `a`'s type): the
+    /// same values, null rows included (`a // 0` is `a`, `a % 0` is 0, both null), with
+    /// the divisor an `iconst` at its use, so that Cranelift's e-graph replaces `sdiv` by a
+    /// multiplication by a magic number; the remainder is `a − q·d`, and the floor's
+    /// correction a sign test of the remainder (the divisor's sign is known).
+    pub(super) fn integer_divmod_by_constant(
+        &mut self,
+        op: BinaryOp,
+        a: Value,
+        divisor: i64,
+        both: Value,
+    ) -> Pair {
+        let ty = self.builder.func.dfg.value_type(a);
+        let zero = self.int_const(ty, 0);
+        match divisor {
+            0 => {
+                let value = if op == BinaryOp::FloorDiv { a } else { zero };
+                (value, self.builder.ins().iconst(types::I8, 0))
+            }
+            // The quotient wraps (`MIN // -1` is MIN); nothing is left over.
+            -1 => {
+                let value = if op == BinaryOp::FloorDiv { self.builder.ins().ineg(a) } else { zero };
+                (value, both)
+            }
+            _ => {
+                let d = self.int_const(ty, divisor);
+                let quotient = self.builder.ins().sdiv(a, d);
+                let product = self.builder.ins().imul(quotient, d);
+                let remainder = self.builder.ins().isub(a, product);
+                // A non-zero remainder whose sign differs from the divisor's.
+                let cc = if divisor > 0 { IntCC::SignedLessThan } else { IntCC::SignedGreaterThan };
+                let adjust = self.builder.ins().icmp(cc, remainder, zero);
+                let value = if op == BinaryOp::FloorDiv {
+                    let lower = self.builder.ins().iadd_imm_s(quotient, -1);
+                    self.builder.ins().select(adjust, lower, quotient)
+                } else {
+                    let moved = self.builder.ins().iadd(remainder, d);
+                    self.builder.ins().select(adjust, moved, remainder)
+                };
+                (value, both)
+            }
+        }
+    }
+
     /// Float `a // b` or `a % b`: `semantics::float_divmod` (NumPy's `npy_divmod`) step for
     /// step, in the operands' type, with `fmod` computed exactly (see `fmod_f64`).
     pub(super) fn float_divmod(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
