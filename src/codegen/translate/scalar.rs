@@ -47,8 +47,6 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().bitcast(ty, MemFlagsData::new(), chosen)
     }
 
-    /// An integer constant of type `ty` (i8 to i64); narrow immediates are given
-    /// zero-extended, as Cranelift keeps them.
     /// The value of an integer constant `node` (or of a lag of one, whose rows are the
     /// constant where they are valid), widened to i64.
     pub(super) fn integer_constant(&self, node: NodeId) -> Option<i64> {
@@ -60,6 +58,8 @@ impl<'p, 'b> Translator<'p, 'b> {
         }
     }
 
+    /// An integer constant of type `ty` (i8 to i64); narrow immediates are given
+    /// zero-extended, as Cranelift keeps them.
     pub(super) fn int_const(&mut self, ty: types::Type, value: i64) -> Value {
         let bits = ty.bits();
         let masked = if bits >= 64 { value } else { value & ((1i64 << bits) - 1) };
