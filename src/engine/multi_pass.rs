@@ -130,6 +130,12 @@ pub(super) fn reduce_column_range(
         (ReduceState::Float(state), ColumnData::PackedBool(bits), _) => {
             state.feed(len, |i| valid(i).then(|| f64::from(u8::from(bits.get(first + i) == Some(true)))))
         }
+        (ReduceState::Integer(state), ColumnData::I64(values), None) => {
+            state.feed_valid(&values[first..first + len])
+        }
+        (ReduceState::Integer(state), ColumnData::I32(values), None) => {
+            state.feed_valid(&values[first..first + len])
+        }
         (ReduceState::Integer(state), ColumnData::I64(values), _) => {
             state.feed(len, |i| valid(i).then(|| values[first + i]))
         }

@@ -402,6 +402,18 @@ pub(crate) unsafe extern "C" fn reduce_block(
             // SAFETY: `values` is readable for `len` f64s and `i < len`.
             reduce.feed(len, |i| is_valid(i).then(|| unsafe { values.add(i).read_unaligned() }));
         }
+        (ReduceState::Integer(reduce), Elem::I64)
+            if validity.is_null() && !values.is_null() && values.cast::<i64>().is_aligned() =>
+        {
+            // SAFETY: `values` is non-null, aligned and readable for `len` i64s.
+            reduce.feed_valid(unsafe { std::slice::from_raw_parts(values.cast::<i64>(), len) });
+        }
+        (ReduceState::Integer(reduce), Elem::I32)
+            if validity.is_null() && !values.is_null() && values.cast::<i32>().is_aligned() =>
+        {
+            // SAFETY: `values` is non-null, aligned and readable for `len` i32s.
+            reduce.feed_valid(unsafe { std::slice::from_raw_parts(values.cast::<i32>(), len) });
+        }
         (ReduceState::Integer(reduce), Elem::I64) => {
             let values = values.cast::<i64>();
             // SAFETY: `values` is readable for `len` i64s and `i < len`.
