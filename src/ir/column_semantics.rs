@@ -1867,11 +1867,23 @@ impl FloatReduceState {
         debug_assert_eq!(group.len(), GROUP_CHUNKS * CHUNK_ROWS);
         let chunk = |k: usize| &group[k * CHUNK_ROWS..(k + 1) * CHUNK_ROWS];
         let needs = self.needs;
-        let [l0, l1, l2, l3] = ChunkMoments::of_whole_chunks(std::array::from_fn(chunk), needs);
-        let [l4, l5, l6, l7] = ChunkMoments::of_whole_chunks(std::array::from_fn(|k| chunk(k + 4)), needs);
-        let merge = |left: &ChunkMoments, right: &ChunkMoments| ChunkMoments::merge(left, right, needs);
-        let (m01, m23, m45, m67) = (merge(&l0, &l1), merge(&l2, &l3), merge(&l4, &l5), merge(&l6, &l7));
-        let moments = merge(&merge(&m01, &m23), &merge(&m45, &m67));
+        let moments = if needs.sum || needs.m2 {
+            let [l0, l1, l2, l3] = ChunkMoments::of_whole_chunks(std::array::from_fn(chunk), needs);
+            let [l4, l5, l6, l7] =
+                ChunkMoments::of_whole_chunks(std::array::from_fn(|k| chunk(k + 4)), needs);
+            let merge = |left: &ChunkMoments, right: &ChunkMoments| ChunkMoments::merge(left, right, needs);
+            let (m01, m23, m45, m67) = (merge(&l0, &l1), merge(&l2, &l3), merge(&l4, &l5), merge(&l6, &l7));
+            merge(&merge(&m01, &m23), &merge(&m45, &m67))
+        } else {
+            // Only extremes, `any`, `all` and the count, which merge exactly in any grouping:
+            // the group's in one pass, as its eight leaves merged would give them.
+            let mut moments = ChunkMoments::of_chunk(&mut [], needs);
+            moments.count = group.len();
+            if needs.min_max {
+                moments.set_extremes(group);
+            }
+            moments
+        };
         let index = (self.row / (GROUP_CHUNKS * CHUNK_ROWS)) as u64;
         self.tree.push(Subtree { level: GROUP_LEVEL, index, moments }, needs);
         self.row += GROUP_CHUNKS * CHUNK_ROWS;
@@ -3488,13 +3500,16 @@ mod tests {
             })
             .collect();
         for x in [moderate, special] {
-            // The last set takes no sum: `feed_valid`'s AVX-512 tier where the CPU has it.
-            let op_sets: [&[ReduceOp]; 5] = [
+            // The last sets take no sum: `feed_valid`'s AVX-512 tier where the CPU has it, and
+            // whole groups' extremes in one pass rather than merged from their chunks.
+            let op_sets: [&[ReduceOp]; 7] = [
                 &[ReduceOp::Sum, ReduceOp::Mean],
                 &[ReduceOp::Mean, ReduceOp::Std { ddof: 0 }],
                 &[ReduceOp::Var { ddof: 1 }, ReduceOp::Min, ReduceOp::Max, ReduceOp::Count],
                 &[ReduceOp::Any, ReduceOp::All, ReduceOp::Sum],
                 &[ReduceOp::Min, ReduceOp::Max, ReduceOp::Any, ReduceOp::Count],
+                &[ReduceOp::Max],
+                &[ReduceOp::All, ReduceOp::Min],
             ];
             for ops in op_sets {
                 for len in [0usize, 1, 63, 64, 65, 255, 256, 257, 1000, 4000, 5000] {
