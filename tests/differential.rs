@@ -936,8 +936,9 @@ fn float_tests_and_integer_abs_sign_min_max_in_the_vector_loop() {
 
 /// A bool column read as lane masks in the vector loop: a `where`'s condition, logic's
 /// operand (Kleene, over a nullable bool column), negated, lagged, in f64, f32, i64 and i32
-/// lanes, of a byte a row and bit-packed (unpacked into bytes before the loop, at a bit
-/// offset) — the interpreter's bits, and the plan in its vector form.
+/// lanes, and in a loop of bools alone; of a byte a row and bit-packed (unpacked into bytes
+/// before the loop, at a bit offset) — the interpreter's bits, and the plan in its vector
+/// form.
 #[test]
 fn bool_columns_are_lane_masks_in_the_vector_loop() {
     let rows = 1033;
@@ -967,6 +968,14 @@ fn bool_columns_are_lane_masks_in_the_vector_loop() {
         .column("n", &n[..])
         .column("m32", &m32[..]);
     assert_programs_equal_the_interpreter(&bindings, &programs, &["x2 from row", "x4 from row"], false);
+    // Bools alone: lane masks in i32x4 lanes, four rows an operation.
+    let bool_programs = ["!c", "c && d", "c || !d", "!(c && lag(d, 3))", "c && !lag(c, 1)"];
+    assert_programs_equal_the_interpreter(&bindings, &bool_programs, &["i32x4 from row"], false);
+    // And those of them the vector loop does not take (a `where` or `fill` of bools, bool
+    // comparisons, `is_null`): the row loop's bits as before.
+    let row_programs =
+        ["where(c, d, !d)", "fill(d, c)", "where(d, null, c)", "c == d", "c != lag(c, 1)", "is_null(d) || c"];
+    assert_programs_equal_the_interpreter(&bindings, &row_programs, &["row"], false);
     let packed_bytes = |values: &[bool], offset: usize| {
         let mut bytes = vec![0u8; (values.len() + offset).div_ceil(8)];
         for (row, &value) in values.iter().enumerate() {
@@ -988,6 +997,8 @@ fn bool_columns_are_lane_masks_in_the_vector_loop() {
         .column("n", &n[..])
         .column("m32", &m32[..]);
     assert_programs_equal_the_interpreter(&packed, &programs, &["x2 from row", "x4 from row"], false);
+    assert_programs_equal_the_interpreter(&packed, &bool_programs, &["i32x4 from row"], false);
+    assert_programs_equal_the_interpreter(&packed, &row_programs, &["row"], false);
 }
 
 /// A lane mask kept in a buffer as bytes, a byte a row, by the vector loop: lagged in the

@@ -1004,6 +1004,9 @@ fn vector_plan(
             elem @ (Elem::F64 | Elem::F32 | Elem::I64 | Elem::I32) => elem,
             Elem::Bool => return None,
         },
+        // Bools alone (`!f`, `f && g`): lane masks of the narrowest lanes, four rows an
+        // operation; whether each node has a vector form is asked below as for any loop.
+        None if !nodes.is_empty() => Elem::I32,
         None => return None,
     };
     // Floats and integers of one width share the lanes' geometry (f64x2 with i64x2, f32x4
