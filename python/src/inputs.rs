@@ -389,6 +389,13 @@ fn convert<'py>(py: Python<'py>, name: &Arc<str>, value: Bound<'py, PyAny>) -> P
     ndarray(&numpy, name, &array, &value, None, "numpy", Some("converted with numpy.asarray".into()))
 }
 
+/// Whether every byte is 0 or 1 (a `bool`'s only representations): the bytes OR-ed a chunk
+/// at a time, a loop without an early exit that the compiler vectorises, where `all` would
+/// test a byte at a time.
+fn bytes_are_zero_or_one(bytes: &[u8]) -> bool {
+    bytes.chunks(256).all(|chunk| chunk.iter().fold(0u8, |any, &byte| any | byte) <= 1)
+}
+
 /// A Python or NumPy number (or a zero-dimensional array), as a scalar; `None` if it is not
 /// one.
 fn python_scalar(numpy: &Numpy<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
@@ -506,7 +513,7 @@ fn ndarray<'py>(
         let typed = bytes.cast::<PyArray1<u8>>()?;
         let borrowed = readonly(name, typed)?;
         let slice = readonly_slice(&borrowed)?;
-        if slice.iter().all(|&byte| byte <= 1) {
+        if bytes_are_zero_or_one(slice) {
             return Ok(held(Values::Bool(borrowed)));
         }
         let normalised = slice.iter().map(|&byte| byte != 0).collect();

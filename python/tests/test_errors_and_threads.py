@@ -115,6 +115,16 @@ def test_bool_bytes_other_than_zero_and_one_are_read_as_numpy_reads_them():
     got = fusejit.evaluate("where(b, 1.0, 0.0)", b=odd)
     assert got.tolist() == [0.0, 1.0, 1.0, 1.0]
     assert fusejit.compile("where(b, 1.0, 0.0)").describe_inputs(b=odd)[0]["copied"].startswith("bool bytes")
+    # One odd byte anywhere among many, the bytes checked a chunk at a time: found wherever
+    # it lies, and a column of 0s and 1s read in place.
+    for at in [0, 255, 256, 700, 999]:
+        raw = (np.arange(1000) % 3 == 0).astype(np.uint8)
+        raw[at] = 4
+        got = fusejit.evaluate("!b", b=raw.view(np.bool_))
+        assert got.tolist() == (raw == 0).tolist(), at
+        assert fusejit.compile("!b").describe_inputs(b=raw.view(np.bool_))[0]["copied"].startswith("bool bytes")
+    plain = np.arange(1000) % 3 == 0
+    assert fusejit.compile("!b").describe_inputs(b=plain)[0]["copied"] is None
 
 
 def test_empty_inputs():
