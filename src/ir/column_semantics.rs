@@ -2759,6 +2759,7 @@ impl IntegerReduceState {
         self.feed_valid_rows(values);
     }
 
+    /// [`feed_valid`](Self::feed_valid)'s loops, inlined into each tier's entry point.
     #[inline(always)]
     fn feed_valid_rows<T: Copy + Into<i64>>(&mut self, values: &[T]) {
         const ROWS: usize = 1 << 30;
