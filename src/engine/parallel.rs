@@ -224,23 +224,21 @@ pub(super) fn warm_up_with(program: &Program, scan_warm_up: impl Fn(ScanOp) -> O
         return None;
     }
     let mut reach: Vec<u64> = Vec::with_capacity(program.nodes.len());
-    // Whether the node is an input column read where it lies, at some lag.
-    let mut input_rows: Vec<bool> = Vec::with_capacity(program.nodes.len());
+    // A lag (or a chain of lags) of an input column reads the input where it lies.
+    let lags_an_input = |value: crate::ir::NodeId| {
+        let base = program.node(program.resolve_lags(value).0);
+        matches!(base.kind, NodeKind::Input { .. }) && base.ty.shape == Shape::Column
+    };
     for node in &program.nodes {
         let of = |id: crate::ir::NodeId| reach[id.index()];
         let rows = match node.kind {
             NodeKind::Input { .. } | NodeKind::Const(_) => 0,
-            NodeKind::Lag { value, .. } if input_rows[value.index()] => 0,
+            NodeKind::Lag { value, .. } if lags_an_input(value) => 0,
             NodeKind::Lag { value, k } => of(value).saturating_add(u64::from(k)),
             NodeKind::Scan { op, arg } => of(arg).saturating_add(scan_warm_up(op)?),
             kind => kind.operands().into_iter().map(of).max().unwrap_or(0),
         };
         reach.push(rows);
-        input_rows.push(match node.kind {
-            NodeKind::Input { .. } => node.ty.shape == Shape::Column,
-            NodeKind::Lag { value, .. } => input_rows[value.index()],
-            _ => false,
-        });
     }
     usize::try_from(reach.into_iter().max().unwrap_or(0)).ok()
 }

@@ -85,12 +85,30 @@ impl Program {
 
     /// Whether `id` is an integer constant other than zero, or a lag of one (whose valid
     /// rows hold it).
-    fn nonzero_integer_constant(&self, mut id: NodeId) -> bool {
-        while let NodeKind::Lag { value, .. } = self.node(id).kind {
+    fn nonzero_integer_constant(&self, id: NodeId) -> bool {
+        self.integer_constant(id).is_some_and(|value| value != 0)
+    }
+
+    /// The value of an integer constant `id`, or of a lag of one (whose valid rows hold the
+    /// constant), widened to i64. The one answer nullability (a non-zero divisor adds no
+    /// nulls) and code generation (a divisor as an immediate) both read.
+    pub fn integer_constant(&self, id: NodeId) -> Option<i64> {
+        let (base, _) = self.resolve_lags(id);
+        match self.node(base).kind {
+            NodeKind::Const(ConstValue::I64(value)) => Some(value),
+            NodeKind::Const(ConstValue::I32(value)) => Some(i64::from(value)),
+            _ => None,
+        }
+    }
+
+    /// Follows a chain of lags from `id` to the node it reads: `(base, total rows back)`.
+    pub fn resolve_lags(&self, mut id: NodeId) -> (NodeId, u64) {
+        let mut delta = 0u64;
+        while let NodeKind::Lag { value, k } = self.node(id).kind {
+            delta += u64::from(k);
             id = value;
         }
-        matches!(self.node(id).kind, NodeKind::Const(ConstValue::I64(v)) if v != 0)
-            || matches!(self.node(id).kind, NodeKind::Const(ConstValue::I32(v)) if v != 0)
+        (id, delta)
     }
 
     /// The program computing only output `index` (its dead nodes left for a pass to drop).

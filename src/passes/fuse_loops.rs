@@ -343,7 +343,7 @@ impl LoopPlan {
 
     /// Follows a chain of lags to the value it reads: `(base, total rows back)`.
     pub fn resolve_lags(&self, node: NodeId) -> (NodeId, u64) {
-        resolve_lags(&self.program, node)
+        self.program.resolve_lags(node)
     }
 
     /// The stable text form (`--emit ir`, the REPL's `:ir`, fusion snapshots).
@@ -476,15 +476,6 @@ impl LoopPlan {
         }
         out
     }
-}
-
-fn resolve_lags(program: &Program, mut node: NodeId) -> (NodeId, u64) {
-    let mut delta = 0u64;
-    while let NodeKind::Lag { value, k } = program.node(node).kind {
-        delta += u64::from(k);
-        node = value;
-    }
-    (node, delta)
 }
 
 /// Each node's block call, if it runs as one, decided from the last node back: whether a
@@ -637,7 +628,7 @@ fn is_wide_block(
 /// Whether a node (directly or through lags) or another output than the result reads `node`.
 fn is_read_elsewhere(program: &Program, node: NodeId) -> bool {
     let read_by_a_node = program.nodes.iter().any(|other| {
-        other.kind.operands().into_iter().any(|operand| resolve_lags(program, operand).0 == node)
+        other.kind.operands().into_iter().any(|operand| program.resolve_lags(operand).0 == node)
     });
     let others = &program.outputs[..program.outputs.len().saturating_sub(1)];
     read_by_a_node || others.iter().any(|(_, output)| *output == node)
@@ -770,11 +761,11 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
     for (stage_index, stage) in stages.iter().enumerate() {
         let is_call = !matches!(stage, Stage::Loop { .. });
         for operand in stage_reads(program, stage) {
-            let (base, delta) = resolve_lags(program, operand);
+            let (base, delta) = program.resolve_lags(operand);
             need(base, delta, stage_index, is_call);
         }
     }
-    let (base, delta) = resolve_lags(program, program.result);
+    let (base, delta) = program.resolve_lags(program.result);
     need(base, delta, last_stage, false);
     // A block call's output always lands in its buffer.
     for stage in &stages {
@@ -831,7 +822,7 @@ fn plan_with(program: &Program, input_forms: &[InputForm], reduce_result: &[Redu
             function: function @ (BlockFunction::Binary(_) | BlockFunction::Divide),
         } = stage
         {
-            let (base, delta) = resolve_lags(program, program.node(*node).kind.operands()[1]);
+            let (base, delta) = program.resolve_lags(program.node(*node).kind.operands()[1]);
             // A division passes an unlagged scalar divisor by value (`divides_by_scalar`).
             let by_value = *function == BlockFunction::Divide && delta == 0;
             if delta > 0 || (program.node(base).ty.shape == Shape::Scalar && !by_value) {
@@ -1051,7 +1042,7 @@ fn vector_plan(
     let read_as = |operand: NodeId,
                    sources: &std::collections::HashMap<NodeId, Vec<(NodeId, u64)>>,
                    widening: bool| {
-        let (base, delta) = resolve_lags(program, operand);
+        let (base, delta) = program.resolve_lags(operand);
         let base_node = program.node(base);
         if base_node.ty.elem == Elem::Bool && !is_mask_read(base, delta) {
             return None;
@@ -1094,7 +1085,7 @@ fn vector_plan(
     // What a `where` chooses on and logic combines: a lane mask of the loop, or bools of a
     // byte a row read as one (a bool column, a buffered bool value, lagged too).
     let is_mask_operand = |id: NodeId| {
-        let (base, delta) = resolve_lags(program, id);
+        let (base, delta) = program.resolve_lags(id);
         is_loop_mask(id)
             || (program.node(base).ty.elem == Elem::Bool
                 && !(nodes.contains(&base) && delta == 0)
@@ -1117,7 +1108,7 @@ fn vector_plan(
     macro_rules! arm {
         ($operand:expr) => {{
             let operand: NodeId = $operand;
-            let (base, delta) = resolve_lags(program, operand);
+            let (base, delta) = program.resolve_lags(operand);
             let base_node = program.node(base);
             if base_node.ty.shape == Shape::Scalar && nullable[base.index()] {
                 (delta == 0 && same_lanes(base_node.ty.elem)).then_some(ArmValidity::Scalar(base))
@@ -1324,7 +1315,7 @@ fn vector_plan(
             continue;
         }
         for operand in program.node(id).kind.operands() {
-            let read = resolve_lags(program, operand);
+            let read = program.resolve_lags(operand);
             if is_bit_packed(read.0) && !packed_bools.contains(&read) {
                 packed_bools.push(read);
             }

@@ -47,17 +47,6 @@ impl<'p, 'b> Translator<'p, 'b> {
         self.builder.ins().bitcast(ty, MemFlagsData::new(), chosen)
     }
 
-    /// The value of an integer constant `node` (or of a lag of one, whose rows are the
-    /// constant where they are valid), widened to i64.
-    pub(super) fn integer_constant(&self, node: NodeId) -> Option<i64> {
-        let (base, _) = self.plan.resolve_lags(node);
-        match self.plan.program.node(base).kind {
-            NodeKind::Const(ConstValue::I64(value)) => Some(value),
-            NodeKind::Const(ConstValue::I32(value)) => Some(i64::from(value)),
-            _ => None,
-        }
-    }
-
     /// An integer constant of type `ty` (i8 to i64); narrow immediates are given
     /// zero-extended, as Cranelift keeps them.
     pub(super) fn int_const(&mut self, ty: types::Type, value: i64) -> Value {
@@ -247,7 +236,7 @@ impl<'p, 'b> Translator<'p, 'b> {
             // a multiplication by a magic number (Hacker's Delight), two hardware divisions a
             // row fewer.
             NodeKind::Binary { op: op @ (BinaryOp::FloorDiv | BinaryOp::Mod), rhs, .. }
-                if let Some(divisor) = self.integer_constant(rhs) =>
+                if let Some(divisor) = self.plan.program.integer_constant(rhs) =>
             {
                 let [(a, va), (_, vb)] = [operands[0], operands[1]];
                 let both = self.builder.ins().band(va, vb);
