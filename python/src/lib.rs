@@ -368,8 +368,9 @@ fn merged_columns<'py>(
 }
 
 /// The columns called `names` of a table, as a dict: a pyarrow `Table` or `RecordBatch`
-/// (names from `column_names`), a Polars or pandas `DataFrame` (from `columns`), or
-/// anything else with one of those and `table[name]`. Each column is then read as `eval`
+/// (names from `column_names`), a Polars or pandas `DataFrame` (from `columns`, chosen by
+/// the type's module), or anything else with one of those (`column_names` first) and
+/// `table[name]`. Each column is then read as `eval`
 /// reads a column of that library (pyarrow and Polars as Arrow, pandas as NumPy), without a
 /// copy. A name the table lacks is left out, for fusejit's own error.
 fn table_columns<'py>(
@@ -389,9 +390,17 @@ fn table_columns<'py>(
             "columns is a Polars LazyFrame, whose rows are not computed yet: pass .collect()'s DataFrame",
         ));
     }
-    let column_names = match table.getattr("column_names") {
+    // Which attribute lists the names is the library's: a pyarrow table's `columns` are its
+    // arrays, and a pandas DataFrame answers `column_names` with a column so named, if any.
+    let module = table.get_type().module().map(|module| module.to_string()).unwrap_or_default();
+    let library = module.split('.').next().unwrap_or_default();
+    let order = match library {
+        "pandas" | "polars" => ["columns", "column_names"],
+        _ => ["column_names", "columns"],
+    };
+    let column_names = match table.getattr(order[0]) {
         Ok(column_names) => column_names,
-        Err(_) => table.getattr("columns").map_err(|_| not_columns())?,
+        Err(_) => table.getattr(order[1]).map_err(|_| not_columns())?,
     };
     // pandas' labels may be numbers; only text labels can name an input.
     let mut present = std::collections::HashSet::new();

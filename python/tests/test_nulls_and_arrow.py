@@ -202,6 +202,11 @@ def test_tables_bind_their_columns_by_name():
     frame = pd.DataFrame({"px": [1.0, 2.0, np.nan], "vol": [3.0, 4.0, 5.0], 7: [0.0, 0.0, 0.0]})
     got = kernel.eval(frame)
     assert isinstance(got, np.ndarray) and got[:2].tolist() == [3.0, 8.0] and np.isnan(got[2])
+    # A pandas column called `column_names` (pandas answers the attribute with it): the
+    # names still come from the frame's `columns`, as for every pandas frame.
+    frame = pd.DataFrame({"column_names": [9.0, 9.0], "px": [1.0, 2.0], "vol": [3.0, 4.0]})
+    assert kernel.eval(frame).tolist() == [3.0, 8.0]
+    assert fusejit.compile("column_names + px").eval(frame).tolist() == [10.0, 11.0]
 
     # A table of several chunks: concatenated, and said so.
     chunked = pa.concat_tables([pa.table({"px": [1.0], "vol": [2.0]}), pa.table({"px": [3.0], "vol": [4.0]})])
