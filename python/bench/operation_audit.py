@@ -4,7 +4,9 @@ result) and on its default threads, NumPy's ufunc (a new result too). Interleave
 9, ns per row; a ratio below 1 is a row where NumPy is faster on one thread. Finds the
 operations a fused loop does not make up for.
 
-    python python/bench/operation_audit.py     (numpy and the fusejit package)
+    python python/bench/operation_audit.py [TEXT ...]    (numpy and the fusejit package)
+
+With TEXT, only the operations whose source contains one of them (`log1 expm1`).
 """
 
 import sys
@@ -75,7 +77,10 @@ CASES = [
 ]
 print("| operation | fusejit | fusejit 1t | numpy | numpy / fusejit 1t |")
 print("| --- | --- | --- | --- | --- |")
+only = sys.argv[1:]
 for source, numpy_run in CASES:
+    if only and not any(text in source for text in only):
+        continue
     kernel = fusejit.compile(source)
     one_thread = kernel.with_threads(1)
     contenders = [

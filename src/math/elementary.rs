@@ -1,10 +1,9 @@
 //! The elementary functions beyond `ln` and `exp`, written once over any [`Lanes`] like them,
 //! each within 1 ULP (see `tests/math_accuracy.rs`):
 //!
-//! - `log2`, `log10`, `log1p`: `ln(1 + f)` of the reduced argument as a double-double
-//!   (`kernels::ln_1p_reduced`), scaled by a double-double constant, the exponent added
-//!   exactly, one rounding at the end. `log1p` reduces `1 + x` and adds the rounding error of
-//!   that sum back as `e/u`.
+//! - `log2`, `log10`: `ln`'s table route in their base (`kernels::log_base`).
+//! - `log1p`: `ln`'s table route on `fl(1 + x)`, that sum's rounding error added back as
+//!   `e/u` (`kernels::ln_1p`).
 //! - `expm1`, `sinh`, `cosh`, `tanh`: `e^x = 2^k·(hi + lo)` as a double-double
 //!   (`kernels::exp_parts`) with `hi = fl(1 + r)`, so `2^k·hi − 1` loses nothing; the rest in
 //!   double-double (`sinh = (m + m/(m+1))/2` with `m = expm1|x|`, `cosh = (E + 1/E)/2`,
@@ -20,14 +19,9 @@
 #![allow(clippy::excessive_precision)]
 
 use super::dd::{self, Dd};
-use super::kernels::{
-    self, exp_parts, exp_parts_up_to, ln_1p_reduced, ln_reduce, power_of_two, scale_by_power_of_two,
-};
+use super::kernels::{self, exp_parts, exp_parts_up_to, ln_reduce, power_of_two, scale_by_power_of_two};
 use super::lanes::Lanes;
 
-const LOG2_E: (f64, f64) = (std::f64::consts::LOG2_E, 2.035_527_374_093_103_3e-17);
-const LOG10_E: (f64, f64) = (std::f64::consts::LOG10_E, 1.098_319_650_216_765e-17);
-const LOG10_2: (f64, f64) = (std::f64::consts::LOG10_2, -2.803_728_127_785_170_4e-18);
 const LN_2: (f64, f64) = (std::f64::consts::LN_2, 2.319_046_813_846_299_6e-17);
 const PI: (f64, f64) = (std::f64::consts::PI, 1.224_646_799_147_353_2e-16);
 const FRAC_PI_2: (f64, f64) = (std::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-17);
@@ -45,43 +39,25 @@ pub(super) fn mul_sign<L: Lanes>(x: L, y: L) -> L {
     x.xor_bits(y.and_bits(L::splat(SIGN_BIT)))
 }
 
-/// The special cases every logarithm shares: `f(±0) = −∞`, `f(x<0) = NaN`, `f(+∞) = +∞`,
-/// NaN stays NaN.
-#[inline(always)]
-fn logarithm_specials<L: Lanes>(x: L, result: L) -> L {
-    let zero = L::splat(0.0);
-    let result = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), result);
-    let result = L::select(x.less(zero), L::splat(f64::NAN), result);
-    let result = L::select(x.equal(L::splat(f64::INFINITY)), x, result);
-    L::select(x.is_nan(), x.add(x), result)
-}
-
-/// Base-2 logarithm: `k + ln(1+f)·log2(e)`, exact at powers of two.
+/// Base-2 logarithm: `ln`'s table route in base 2 (`kernels::log_base`), exact at powers of
+/// two.
 #[inline(always)]
 pub fn log2<L: Lanes>(x: L) -> L {
-    let (k, f) = ln_reduce(x);
-    let scaled = dd::mul_dd(ln_1p_reduced(f), Dd::constant(LOG2_E.0, LOG2_E.1));
-    logarithm_specials(x, dd::add_d2(scaled, k).value())
+    kernels::log_base::<L, kernels::Base2>(x)
 }
 
-/// Base-10 logarithm: `k·log10(2) + ln(1+f)·log10(e)`.
+/// Base-10 logarithm: `ln`'s table route in base 10 (`kernels::log_base`).
 #[inline(always)]
 pub fn log10<L: Lanes>(x: L) -> L {
-    let (k, f) = ln_reduce(x);
-    let from_exponent = dd::mul_d(Dd::constant(LOG10_2.0, LOG10_2.1), k);
-    let from_mantissa = dd::mul_dd(ln_1p_reduced(f), Dd::constant(LOG10_E.0, LOG10_E.1));
-    logarithm_specials(x, dd::add_dd2(from_exponent, from_mantissa).value())
+    kernels::log_base::<L, kernels::Base10>(x)
 }
 
-/// `ln(1 + x)`, accurate for tiny `x`: `u + e = 1 + x` exactly, then `ln(u) + e/u`.
+/// `ln(1 + x)`, accurate for tiny `x`: `u + e = 1 + x` exactly, then `ln(u) + e/u` by
+/// `ln`'s table route (`kernels::ln_1p`).
 #[inline(always)]
 pub fn log1p<L: Lanes>(x: L) -> L {
     let zero = L::splat(0.0);
-    let one = L::splat(1.0);
-    let sum = dd::add2(one, x);
-    let (k, f) = ln_reduce(sum.hi);
-    let ln_u = dd::add_dd2(dd::mul_d(Dd::constant(LN_2.0, LN_2.1), k), ln_1p_reduced(f));
-    let result = dd::add_d2(ln_u, sum.lo.div(sum.hi)).value();
+    let result = kernels::ln_1p(x);
     let result = L::select(x.equal(L::splat(-1.0)), L::splat(f64::NEG_INFINITY), result);
     let result = L::select(x.less(L::splat(-1.0)), L::splat(f64::NAN), result);
     let result = L::select(x.equal(L::splat(f64::INFINITY)), x, result);

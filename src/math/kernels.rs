@@ -9,10 +9,13 @@
 //!   to the bit pattern. Other lanes (below the normal range, +∞, NaN, the largest finite
 //!   values), found by one comparison, go through a guarded region (subnormals scaled by
 //!   2⁵⁴).
-//! - `log1p` and the double-double `ln` of `pow`/`log2`/`log10` keep the division-based
-//!   reduction: `x = 2^k·m` with `m ∈ [√2/2, √2)`, `f = m − 1`, `s = f/(2+f)`, and
-//!   `ln(1+f) = 2·atanh(s) = f − s·(f − R)` where `R = Σ 2z^i/(2i+1)`, `z = s²` (the atanh
-//!   series; `|s| ≤ 0.1716`, so ten terms leave a tail below 2⁻⁶⁰).
+//! - `log2`, `log10` ([`log_base`]): the same reduction, table of `1/c` and series, with
+//!   `log_b c` from a table of their own and the series scaled by `log_b e` in double-double.
+//! - `log1p` ([`ln_1p`]): `ln`'s table route on `u = fl(1 + x)`, with the rounding error
+//!   `e = 1 + x − u` added as `e/u` (by the table's `1/c`, no division) before the last
+//!   rounding.
+//! - The double-double `ln` of `pow` (`elementary::ln_dd_precise`) keeps a division-based
+//!   reduction ([`ln_reduce`]: `x = 2^k·m` with `m ∈ [√2/2, √2)`).
 //! - `exp(x)`: table-driven for `|x| ≤ 704`. `N = round(x·16/ln2)`, a 16-entry table gives
 //!   `2^(j/16)` (double-double) for `j = N mod 16`, `r = x − N·ln2/16` (`|r| ≤ ln2/32`), the
 //!   Taylor polynomial of degree 7 in `r`, one final rounding, and `2^floor(N/16)` exactly
@@ -33,19 +36,6 @@ use super::lanes::{GuardedPath, Lanes, LookupTable, TWO_POW_52, exponent_field_l
 /// bits (`0x3fe62e42fee00000`), the low part is the rest of ln 2 rounded to f64.
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-/// The atanh series coefficients 2/(2i+1), i = 1..=10.
-const ATANH: [f64; 10] = [
-    2.0 / 3.0,
-    2.0 / 5.0,
-    2.0 / 7.0,
-    2.0 / 9.0,
-    2.0 / 11.0,
-    2.0 / 13.0,
-    2.0 / 15.0,
-    2.0 / 17.0,
-    2.0 / 19.0,
-    2.0 / 21.0,
-];
 const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 
 /// Natural logarithm of every lane. Special cases: ln(1) = +0, ln(±0) = −∞, ln(x<0) = NaN,
@@ -57,7 +47,7 @@ const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
 #[inline(always)]
 pub fn ln<L: Lanes>(x: L) -> L {
     let carried = fold_carry(x);
-    let fast = ln_of_positive_normal(carried, Exponent::Normal);
+    let fast = ln_of_positive_normal(carried, Exponent::Normal, None);
     L::if_any::<LnSpecial>(outside_the_table_route(carried), x, fast)
 }
 
@@ -92,7 +82,7 @@ impl GuardedPath for LnSpecial {
         let scaled = L::select(below_normal, x.mul(L::splat(TWO_POW_54)), x);
         let offset =
             L::select(below_normal, L::splat(TWO_POW_52 + 1023.0 + 54.0), L::splat(TWO_POW_52 + 1023.0));
-        let positive = ln_of_positive_normal(fold_carry(scaled), Exponent::FieldLess(offset));
+        let positive = ln_of_positive_normal(fold_carry(scaled), Exponent::FieldLess(offset), None);
         let zero = L::splat(0.0);
         let result = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), positive);
         // Negatives (−∞ included) are NaN; +∞ and NaN fail `x < ∞`: `x + x` is +∞ and a
@@ -236,8 +226,11 @@ enum Exponent<L> {
 ///
 /// Near 1 (entry 0, `k = 0`) `r = x − 1` exactly and `w = 0`: the result is `r + r²·(…)`,
 /// accurate relative to itself however close `x` is to 1.
+///
+/// With `argument_error` (`log1p`'s: `x` stands for `x + e`, `|e| ≤ ulp(x)/2`), `e/x` joins
+/// `lo` as `e·2⁻ᵏ·(1/c)·(1 − r + r²)` (`1/(1 + r)` to within `r³`): no division.
 #[inline(always)]
-fn ln_of_positive_normal<L: Lanes>(carried: L, exponent: Exponent<L>) -> L {
+fn ln_of_positive_normal<L: Lanes>(carried: L, exponent: Exponent<L>, argument_error: Option<L>) -> L {
     let (k, m, index) = ln_table_reduce(carried, exponent);
     let inverse_center = index.lookup(LookupTable::LnInverseCenter);
     let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
@@ -249,6 +242,10 @@ fn ln_of_positive_normal<L: Lanes>(carried: L, exponent: Exponent<L>) -> L {
     let hi = w.add(r);
     let hi_error = w.sub(hi).add(r);
     let small = k.fma(L::splat(LN2_LO), log_center_low);
+    let small = match argument_error {
+        None => small,
+        Some(error) => small.add(error_over_argument(error, k, inverse_center, r)),
+    };
 
     let mut series = L::splat(LN_SERIES[7]);
     for &coefficient in LN_SERIES[..7].iter().rev() {
@@ -257,6 +254,43 @@ fn ln_of_positive_normal<L: Lanes>(carried: L, exponent: Exponent<L>) -> L {
     let q = r.fma(series, L::splat(-0.5));
     let lo = r.mul(r).fma(q, hi_error.add(small));
     hi.add(lo)
+}
+
+/// `e/x` for `x = 2^k·m'` as [`ln_of_positive_normal`] reduced it (`r = m'·(1/c) − 1`):
+/// `e·2⁻ᵏ·(1/c)·(1 − r + r²)`. `e` is `log1p`'s rounding error of `1 + x`, non-zero only for
+/// `k ≥ −1`; beyond `k = 1000` it is dropped (`|e/x| ≤ 2⁻⁵³` there, against a result above
+/// 693 whose ULP is 2⁻⁴³), so `2⁻ᵏ` is always a normal power of two.
+#[inline(always)]
+fn error_over_argument<L: Lanes>(error: L, k: L, inverse_center: L, r: L) -> L {
+    let far = k.greater(L::splat(1000.0));
+    let error = L::select(far, L::splat(0.0), error);
+    let scale = power_of_two(L::splat(0.0).sub(L::select(far, L::splat(1000.0), k)));
+    let a = error.mul(scale).mul(inverse_center);
+    // a·(1 − r + r²) = a − a·(r − r²)
+    let r_less_square = r.fma(L::splat(0.0).sub(r), r);
+    a.fma(L::splat(0.0).sub(r_less_square), a)
+}
+
+/// `ln(1 + x)`, accurate for tiny `x`: `u + e = 1 + x` exactly (TwoSum), then `ln(u)` by
+/// [`ln`]'s table route with `e/u` added before its last rounding. Lanes the table route
+/// does not serve (`u` not positive and normal, +∞, NaN, `u` above `LN_FOLD·2¹⁰²³`) take
+/// `ln(u)` by [`ln`]'s guarded region, where `e/u` is below 2⁻⁵³ of a result ≥ 709 or `u`
+/// is no number; the caller sets the special cases.
+#[inline(always)]
+pub(crate) fn ln_1p<L: Lanes>(x: L) -> L {
+    let sum = dd::add2(L::splat(1.0), x);
+    let carried = fold_carry(sum.hi);
+    let fast = ln_of_positive_normal(carried, Exponent::Normal, Some(sum.lo));
+    L::if_any::<LnOfOnePlusSpecial>(outside_the_table_route(carried), x, fast)
+}
+
+/// [`ln_1p`]'s guarded path: `ln(1 + x)` rounded, by [`LnSpecial`].
+struct LnOfOnePlusSpecial;
+impl GuardedPath for LnOfOnePlusSpecial {
+    #[inline(always)]
+    fn run<L: Lanes>(x: L) -> L {
+        LnSpecial::run(L::splat(1.0).add(x))
+    }
 }
 
 /// The table route's reduction of a positive normal finite `x`, given as `t` =
@@ -285,6 +319,204 @@ fn ln_table_reduce<L: Lanes>(t: L, exponent: Exponent<L>) -> (L, L, L) {
     let index = m.fma(L::splat(16.0), L::splat(ROUND_MAGIC - 16.0));
     (k, m, index)
 }
+
+/// `log2` and `log10` by [`ln`]'s table route: `log_b x = k·log_b 2 + log_b c + ln(1 + r)·log_b e`
+/// with the same reduction, table of `1/c` and series, and a table of `log_b c` per base.
+/// No division, where the double-double route of `log1p` has one per lane.
+pub(crate) trait LogBase {
+    /// `log_b 2` with 21 significant bits, so that `k·EXPONENT_HIGH` is exact for every
+    /// exponent `k` (|k| < 2¹¹) and a multiple of 2⁻²² …
+    const EXPONENT_HIGH: f64;
+    /// … and the rest of `log_b 2`, rounded to f64.
+    const EXPONENT_LOW: f64;
+    /// `log_b e` rounded to f64 …
+    const E_HIGH: f64;
+    /// … and the rest of it.
+    const E_LOW: f64;
+    /// The tables of `log_b c`: a multiple of 2⁻⁴² and the rest.
+    const CENTER_HIGH: LookupTable;
+    const CENTER_LOW: LookupTable;
+}
+
+/// Base 2: the exponent term is `k` itself.
+pub(crate) struct Base2;
+impl LogBase for Base2 {
+    const EXPONENT_HIGH: f64 = 1.0;
+    const EXPONENT_LOW: f64 = 0.0;
+    const E_HIGH: f64 = std::f64::consts::LOG2_E;
+    const E_LOW: f64 = 2.035_527_374_093_103_3e-17;
+    const CENTER_HIGH: LookupTable = LookupTable::Log2CenterHigh;
+    const CENTER_LOW: LookupTable = LookupTable::Log2CenterLow;
+}
+
+/// Base 10.
+pub(crate) struct Base10;
+impl LogBase for Base10 {
+    const EXPONENT_HIGH: f64 = f64::from_bits(LOG10_2_HIGH_BITS);
+    const EXPONENT_LOW: f64 = LOG10_2_LOW;
+    const E_HIGH: f64 = std::f64::consts::LOG10_E;
+    const E_LOW: f64 = 1.098_319_650_216_765e-17;
+    const CENTER_HIGH: LookupTable = LookupTable::Log10CenterHigh;
+    const CENTER_LOW: LookupTable = LookupTable::Log10CenterLow;
+}
+
+/// `log10 2` with its low 32 significand bits cleared (21 significant bits).
+const LOG10_2_HIGH_BITS: u64 = std::f64::consts::LOG10_2.to_bits() & !0xffff_ffff;
+/// `log10 2 − f64::from_bits(LOG10_2_HIGH_BITS)`, rounded to f64 (checked against the
+/// double-double reference by `log_base_constants_split_exactly`).
+const LOG10_2_LOW: f64 = 7.508_597_826_552_624e-8;
+
+/// The base-`b` logarithm of every lane, by the table route where [`ln`] takes it and by the
+/// same guarded region elsewhere. Special cases as `ln`'s: `log(±0) = −∞`, `log(x<0) = NaN`,
+/// `log(+∞) = +∞`, NaN stays NaN.
+#[inline(always)]
+pub(crate) fn log_base<L: Lanes, B: LogBase>(x: L) -> L {
+    let carried = fold_carry(x);
+    let fast = log_base_of_positive_normal::<L, B>(carried, Exponent::Normal);
+    L::if_any::<LogBaseSpecial<B>>(outside_the_table_route(carried), x, fast)
+}
+
+/// [`LnSpecial`] for [`log_base`].
+struct LogBaseSpecial<B>(std::marker::PhantomData<B>);
+impl<B: LogBase> GuardedPath for LogBaseSpecial<B> {
+    #[inline(always)]
+    fn run<L: Lanes>(x: L) -> L {
+        let below_normal = x.less(L::splat(f64::MIN_POSITIVE));
+        let scaled = L::select(below_normal, x.mul(L::splat(TWO_POW_54)), x);
+        let offset =
+            L::select(below_normal, L::splat(TWO_POW_52 + 1023.0 + 54.0), L::splat(TWO_POW_52 + 1023.0));
+        let positive = log_base_of_positive_normal::<L, B>(fold_carry(scaled), Exponent::FieldLess(offset));
+        let zero = L::splat(0.0);
+        let result = L::select(x.equal(zero), L::splat(f64::NEG_INFINITY), positive);
+        let result = L::select(x.less(zero), L::splat(f64::NAN), result);
+        L::select(x.less(L::splat(f64::INFINITY)), result, x.add(x))
+    }
+}
+
+/// [`ln_of_positive_normal`] in base `b`: with `k`, `m'`, `1/c` and `r` (exact) as there,
+/// - `w = k·EXPONENT_HIGH + (log_b c)_high` is exact (both multiples of 2⁻⁴², `|w| < 2¹¹`);
+/// - `r·log_b e` is `p + p_error` exactly (`p_error` by one FMA), and `hi = w + p` with its
+///   rounding error by TwoSum (no ordering of `|w|` and `|p|` assumed);
+/// - everything small adds into `lo` (`k·EXPONENT_LOW`, `(log_b c)_low`, `r·E_LOW` and the
+///   series' `r²·q·log_b e`), and `hi + lo` rounds once.
+///
+/// Exact at the powers of two in base 2 (`r = 0`, `w = k`).
+#[inline(always)]
+fn log_base_of_positive_normal<L: Lanes, B: LogBase>(carried: L, exponent: Exponent<L>) -> L {
+    let (k, m, index) = ln_table_reduce(carried, exponent);
+    let inverse_center = index.lookup(LookupTable::LnInverseCenter);
+    let center_high = index.lookup(B::CENTER_HIGH);
+    let center_low = index.lookup(B::CENTER_LOW);
+
+    let r = m.fma(inverse_center, L::splat(-1.0));
+    let w = k.fma(L::splat(B::EXPONENT_HIGH), center_high);
+    let e_high = L::splat(B::E_HIGH);
+    let p = r.mul(e_high);
+    let p_error = r.fma(e_high, L::splat(0.0).sub(p));
+    let hi = w.add(p);
+    let w_part = hi.sub(p);
+    let hi_error = w.sub(w_part).add(p.sub(hi.sub(w_part)));
+    let small = k.fma(L::splat(B::EXPONENT_LOW), center_low);
+
+    let mut series = L::splat(LN_SERIES[7]);
+    for &coefficient in LN_SERIES[..7].iter().rev() {
+        series = series.fma(r, L::splat(coefficient));
+    }
+    let q = r.fma(series, L::splat(-0.5));
+    let linear_low = r.fma(L::splat(B::E_LOW), p_error.add(hi_error).add(small));
+    let lo = r.mul(r).fma(q.mul(e_high), linear_low);
+    hi.add(lo)
+}
+
+/// The 16-entry tables of [`log_base_of_positive_normal`] for one base, entry `j` for the
+/// same interval as [`LN_TABLE`]'s (one list of tables: [`LookupTable`]).
+pub(crate) struct LogBaseTable {
+    /// `−log_b(inverse_center)` rounded to a multiple of 2⁻⁴²…
+    pub center_high: [f64; 16],
+    /// …and the rest of it, rounded to f64.
+    pub center_low: [f64; 16],
+}
+
+/// Base 2's, generated by `log_base_tables_match_their_definition` (tests below) from the
+/// double-double reference `ln` and `log2 e`.
+pub(crate) const LOG2_TABLE: LogBaseTable = LogBaseTable {
+    center_high: bits_to_f64s([
+        0x0000_0000_0000_0000,
+        0x3fb7_d604_96cf_c000,
+        0x3fc5_63dc_29ff_a000,
+        0x3fcf_5fd8_a906_4000,
+        0x3fd4_f6fb_b2ce_c000,
+        0x3fd8_a898_0abf_c000,
+        0x3fde_7df5_fe53_9000,
+        0x3fe1_4c56_0fe6_8800,
+        0x3fe2_5c0a_0463_c000,
+        0x3fe4_8eef_1931_7800,
+        0x3fe6_ddfc_2a79_0000,
+        0x3fe8_10fa_51bf_6800,
+        0x3fe9_4c28_7492_c800,
+        0x3feb_dce9_dcc9_6000,
+        0x3fed_3381_20a6_e000,
+        0x3fee_9452_c8a7_1000,
+    ]),
+    center_low: bits_to_f64s([
+        0x0000_0000_0000_0000,
+        0xbd12_ce63_12eb_b81d,
+        0x3d39_6419_0e41_bca7,
+        0xbd0c_b6f7_0109_b0f1,
+        0x3d36_61e3_93a1_6b95,
+        0xbd26_6ccc_ab24_0e90,
+        0xbd35_32c4_12ba_94db,
+        0x3d37_c407_0507_99bf,
+        0xbd25_0520_a377_c7ec,
+        0x3d29_0d43_956f_a5d8,
+        0xbd3c_e609_16e5_2e91,
+        0xbd30_1447_51b3_314f,
+        0xbd39_27df_c23d_9780,
+        0x3d28_71a7_610e_40bd,
+        0xbd33_167c_cc53_8261,
+        0x3cf3_c676_4fc8_7b4a,
+    ]),
+};
+
+/// Base 10's, generated the same way from `log10 e`.
+pub(crate) const LOG10_TABLE: LogBaseTable = LogBaseTable {
+    center_high: bits_to_f64s([
+        0x0000_0000_0000_0000,
+        0x3f9c_b38f_ccd9_0000,
+        0x3fa9_c197_abf0_0000,
+        0x3fb2_e3a7_40b7_8000,
+        0x3fb9_3e7d_e0fc_4000,
+        0x3fbd_b11e_d766_c000,
+        0x3fc2_5ba8_215b_0000,
+        0x3fc4_d43f_8275_a000,
+        0x3fc6_1b69_3998_4000,
+        0x3fc8_c134_3769_6000,
+        0x3fcb_88e6_7cf9_8000,
+        0x3fcc_fa8e_765c_c000,
+        0x3fce_7612_4046_c000,
+        0x3fd0_c671_1d6a_c000,
+        0x3fd1_94b3_bdef_7000,
+        0x3fd2_691e_cc29_f000,
+    ]),
+    center_low: bits_to_f64s([
+        0x0000_0000_0000_0000,
+        0xbd30_0925_a535_ae72,
+        0x3d1b_adcf_3d6e_4566,
+        0x3cad_2885_6068_9912,
+        0xbcf8_0743_4065_05e6,
+        0xbd34_0bcd_23c3_e44c,
+        0xbd30_07bf_2d8b_f07a,
+        0x3d22_0ca9_a2bc_c728,
+        0xbd3f_70dc_69c5_72da,
+        0xbd35_9c29_94d3_4d69,
+        0xbd2a_01b9_bb0e_bf1b,
+        0xbd22_386a_d8b8_19b8,
+        0xbd38_1a1e_23fe_0fb6,
+        0xbd24_2d6a_e59e_7d9c,
+        0xbd31_881d_6fbd_ee94,
+        0x3cf0_9ca5_4daa_e9f9,
+    ]),
+};
 
 /// `2⁵²` less the mantissa bits of `LN_FOLD / 2` (`1 − 1/64`, the smallest `m'`): see
 /// [`ln_table_reduce`].
@@ -364,24 +596,6 @@ pub(crate) fn ln_reduce<L: Lanes>(x: L) -> (L, L) {
     let m = L::select(big, mantissa.mul(L::splat(0.5)), mantissa);
     let k = exponent.sub(bias).add(L::select(big, L::splat(1.0), zero));
     (k, m.sub(L::splat(1.0)))
-}
-
-/// `ln(1 + f)` for `f` from [`ln_reduce`], as a double-double accurate to about 2⁻⁵⁷
-/// relative: the same atanh series as `ln`, with `f − f²/2` kept exactly.
-#[inline(always)]
-pub(crate) fn ln_1p_reduced<L: Lanes>(f: L) -> Dd<L> {
-    let s = f.div(L::splat(2.0).add(f));
-    let z = s.mul(s);
-    let mut series = L::splat(ATANH[9]);
-    for &coefficient in ATANH[..9].iter().rev() {
-        series = series.fma(z, L::splat(coefficient));
-    }
-    let r = z.mul(series);
-    // ln(1+f) = f − f²/2 + s·(f²/2 + R): the first two exactly, the last (≈ f³/4) rounded.
-    let half_f_squared = dd::mul2(f, f).scale(L::splat(0.5));
-    let t = s.mul(half_f_squared.hi.add(r));
-    let head = dd::add2(f, L::splat(0.0).sub(half_f_squared.hi));
-    Dd { hi: head.hi, lo: head.lo.sub(half_f_squared.lo).add(t) }.normalize()
 }
 
 /// `e^x = 2^k·(1 + p)` for `x` clamped to exp's range: `k` integral and `p = e^r − 1` for
@@ -707,6 +921,73 @@ mod tests {
         );
         assert_eq!(LN_TABLE.inverse_center[0], 1.0);
         assert_eq!((LN_TABLE.log_center_high[0], LN_TABLE.log_center_low[0]), (0.0, 0.0));
+    }
+
+    /// `LOG2_TABLE` and `LOG10_TABLE` from their definition: `−ln(1/c)·log_b e` from the
+    /// double-double reference (`1/c` from `LN_TABLE`), split at 2⁻⁴² as `LN_TABLE`'s.
+    #[test]
+    fn log_base_tables_match_their_definition() {
+        let log2_e = reference::DoubleDouble { hi: std::f64::consts::LOG2_E, lo: Base2::E_LOW };
+        let log10_e = reference::DoubleDouble { hi: std::f64::consts::LOG10_E, lo: Base10::E_LOW };
+        for (name, log_e, table) in
+            [("LOG2_TABLE", log2_e, &LOG2_TABLE), ("LOG10_TABLE", log10_e, &LOG10_TABLE)]
+        {
+            let mut high = [0u64; 16];
+            let mut low = [0u64; 16];
+            for j in 0..16 {
+                let log_center = reference::ln(LN_TABLE.inverse_center[j]).negated().times(log_e);
+                let scale = (1u64 << 42) as f64;
+                let rounded = (log_center.hi * scale).round() / scale + 0.0;
+                high[j] = rounded.to_bits();
+                low[j] = ((log_center.hi - rounded) + log_center.lo + 0.0).to_bits();
+            }
+            let stored = [table.center_high.map(f64::to_bits), table.center_low.map(f64::to_bits)];
+            assert_eq!(
+                stored,
+                [high, low],
+                "regenerated {name}:\n{}",
+                [high, low].map(|column| column.map(|bits| format!("{bits:#018x}")).join(", ")).join("\n")
+            );
+        }
+    }
+
+    /// The constants `log_base_of_positive_normal`'s exactness and accuracy rest on: each
+    /// `log_b 2` split with a high part of 21 significant bits whose products with every
+    /// exponent are exact, and `log_b e`'s parts, against the double-double reference.
+    #[test]
+    fn log_base_constants_split_exactly() {
+        let ln2 = reference::ln(2.0);
+        let ln10 = reference::ln(10.0);
+        let one = reference::DoubleDouble::from(1.0);
+        // log10 2 = ln 2 / ln 10 and log_b e = 1 / ln b, to about 2⁻¹⁰⁰.
+        let log10_2 = ln2.over(ln10);
+        assert_eq!(Base10::EXPONENT_HIGH.to_bits() & 0xffff_ffff, 0);
+        let rest = log10_2.minus(reference::DoubleDouble::from(Base10::EXPONENT_HIGH));
+        assert_eq!(Base10::EXPONENT_LOW, rest.hi + rest.lo, "LOG10_2_LOW: {:e}", rest.hi + rest.lo);
+        for (base, e_high, e_low) in
+            [(ln2, Base2::E_HIGH, Base2::E_LOW), (ln10, Base10::E_HIGH, Base10::E_LOW)]
+        {
+            // The reference's quotient is good to about 2⁻¹⁰⁴ relative: the low part to a
+            // few units of its last place.
+            let log_e = one.over(base);
+            assert_eq!(log_e.hi, e_high);
+            assert!((log_e.lo - e_low).abs() <= e_high * 2f64.powi(-100), "{e_low:e}: {:e}", log_e.lo);
+        }
+        // Every exponent the kernel meets (subnormals scaled by 2⁵⁴ included) times the high
+        // parts is exact, and so is its sum with any table entry.
+        for k in -1076i32..=1024 {
+            let k = f64::from(k);
+            for (high, table) in [(Base2::EXPONENT_HIGH, &LOG2_TABLE), (Base10::EXPONENT_HIGH, &LOG10_TABLE)]
+            {
+                for &center in &table.center_high {
+                    let w = k.mul_add(high, center);
+                    let exact = reference::DoubleDouble::from(k)
+                        .times(reference::DoubleDouble::from(high))
+                        .plus(reference::DoubleDouble::from(center));
+                    assert_eq!((w, 0.0), (exact.hi, exact.lo), "k = {k}");
+                }
+            }
+        }
     }
 
     /// The preconditions `ln_of_positive_normal`'s exactness rests on, entry by entry, at the

@@ -96,6 +96,14 @@ pub enum LookupTable {
     LnLogCenterHigh,
     /// …and the rest of it, rounded to f64.
     LnLogCenterLow,
+    /// `log2`: `−log2(1/c)` rounded to a multiple of 2⁻⁴² (`kernels::LOG2_TABLE`)…
+    Log2CenterHigh,
+    /// …and the rest of it, rounded to f64.
+    Log2CenterLow,
+    /// `log10`: `−log10(1/c)` rounded to a multiple of 2⁻⁴² (`kernels::LOG10_TABLE`)…
+    Log10CenterHigh,
+    /// …and the rest of it, rounded to f64.
+    Log10CenterLow,
     /// `exp`: `2^(j/16)` rounded to f64 (`kernels::EXP_TABLE`)…
     ExpPowerHigh,
     /// …and the rest of it, rounded to f64.
@@ -116,6 +124,10 @@ impl LookupTable {
             LookupTable::LnInverseCenter => &ln.inverse_center,
             LookupTable::LnLogCenterHigh => &ln.log_center_high,
             LookupTable::LnLogCenterLow => &ln.log_center_low,
+            LookupTable::Log2CenterHigh => &super::kernels::LOG2_TABLE.center_high,
+            LookupTable::Log2CenterLow => &super::kernels::LOG2_TABLE.center_low,
+            LookupTable::Log10CenterHigh => &super::kernels::LOG10_TABLE.center_high,
+            LookupTable::Log10CenterLow => &super::kernels::LOG10_TABLE.center_low,
             LookupTable::ExpPowerHigh => &exp.power_high,
             LookupTable::ExpPowerLow => &exp.power_low,
         }
