@@ -4,10 +4,12 @@
 //! - `log2`, `log10`: `ln`'s table route in their base (`kernels::log_base`).
 //! - `log1p`: `ln`'s table route on `fl(1 + x)`, that sum's rounding error added back as
 //!   `e/u` (`kernels::ln_1p`).
-//! - `expm1`, `sinh`, `cosh`, `tanh`: `e^x = 2^k·(hi + lo)` as a double-double
-//!   (`kernels::exp_parts`) with `hi = fl(1 + r)`, so `2^k·hi − 1` loses nothing; the rest in
-//!   double-double (`sinh = (m + m/(m+1))/2` with `m = expm1|x|`, `cosh = (E + 1/E)/2`,
-//!   `tanh = m/(m+2)` with `m = expm1(2|x|)`).
+//! - `expm1`: `exp`'s table route with the parts that cancel kept exactly
+//!   (`kernels::exp_minus_one_moderate`).
+//! - `sinh`, `cosh`, `tanh`: `e^x = 2^k·(hi + lo)` as a double-double (`kernels::exp_parts`)
+//!   with `hi = fl(1 + r)`, so `2^k·hi − 1` loses nothing; the rest in double-double
+//!   (`sinh = (m + m/(m+1))/2` with `m = expm1|x|`, `cosh = (E + 1/E)/2`, `tanh = m/(m+2)`
+//!   with `m = expm1(2|x|)`).
 //! - `atan`, `asin`, `acos`, `cbrt`: SLEEF's u1 algorithms (`xatan_u1`, `xasin_u1`,
 //!   `xacos_u1`, `xcbrt_u1`, with their minimax coefficients), in the same double-double steps.
 //!
@@ -20,7 +22,7 @@
 
 use super::dd::{self, Dd};
 use super::kernels::{self, exp_parts, exp_parts_up_to, ln_reduce, power_of_two, scale_by_power_of_two};
-use super::lanes::Lanes;
+use super::lanes::{GuardedPath, Lanes};
 
 const LN_2: (f64, f64) = (std::f64::consts::LN_2, 2.319_046_813_846_299_6e-17);
 const PI: (f64, f64) = (std::f64::consts::PI, 1.224_646_799_147_353_2e-16);
@@ -81,15 +83,28 @@ fn one_plus<L: Lanes>(p: Dd<L>) -> Dd<L> {
     dd::add_dd2(Dd::from(L::splat(1.0)), p)
 }
 
-/// `e^x − 1`, accurate for tiny `x`.
+/// `e^x − 1`, accurate for tiny `x`: `exp`'s table route with the cancelling parts kept
+/// exactly (`kernels::exp_minus_one_moderate`).
 #[inline(always)]
 pub fn expm1<L: Lanes>(x: L) -> L {
-    let result = expm1_dd(x).value();
-    // Beyond 700, e^x − 1 rounds as e^x does; below −45 it rounds to −1.
-    let result = L::select(x.greater(L::splat(700.0)), kernels::exp(x), result);
+    let result = kernels::exp_minus_one_moderate(x);
+    // Beyond the table route, e^x − 1 rounds as e^x does (+∞ included); below −45 it rounds
+    // to −1.
+    let beyond = x.greater(L::splat(kernels::EXP_TABLE_LIMIT));
+    let result = L::if_any::<ExpBeyondTheTable>(beyond, x, result);
     let result = L::select(x.less(L::splat(-45.0)), L::splat(-1.0), result);
     let result = L::select(x.equal(L::splat(0.0)), x, result);
     L::select(x.is_nan(), x.add(x), result)
+}
+
+/// `expm1`'s guarded path: `e^x`, for the lanes beyond `exp`'s table route, by `exp`'s own
+/// guarded route (a guarded region holds no other).
+struct ExpBeyondTheTable;
+impl GuardedPath for ExpBeyondTheTable {
+    #[inline(always)]
+    fn run<L: Lanes>(x: L) -> L {
+        kernels::exp_of_any(x)
+    }
 }
 
 /// `e^|x|/2` for `|x|` near overflow (`cosh` and `sinh` beyond 709): one scaling by `2^(k−1)`.

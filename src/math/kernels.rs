@@ -670,7 +670,7 @@ pub fn exp<L: Lanes>(x: L) -> L {
 
 /// Above this magnitude `exp` leaves the table route: within it, `2^m` for the route's
 /// `m = floor(N/16)` (`|m| ≤ 1016`) is normal and `s·2^m` is normal and exact.
-const EXP_TABLE_LIMIT: f64 = 704.0;
+pub(crate) const EXP_TABLE_LIMIT: f64 = 704.0;
 /// 16/ln 2, the scale of the table route's `N = round(x·16/ln2)`.
 const SIXTEEN_OVER_LN2: f64 = 16.0 * std::f64::consts::LOG2_E;
 
@@ -705,6 +705,47 @@ fn exp_of_moderate<L: Lanes>(x: L) -> L {
     // m + 1023 (1..=2046 here) in the low bits, which the shift makes the exponent of 2^m.
     let biased = n.fma(L::splat(1.0 / 16.0), L::splat(-15.0 / 32.0)).add(L::splat(ROUND_MAGIC + 1023.0));
     s.mul(biased.shift_left_52())
+}
+
+/// `e^x − 1` for lanes with `−45 ≤ x ≤ EXP_TABLE_LIMIT` by [`exp_of_moderate`]'s table route
+/// (other lanes get garbage, never a fault; `expm1` selects their results). `e^x − 1 =
+/// 2^m·(T_high + T_low)·(1 + p) − 1` with every part that can cancel kept exactly:
+/// - `r = x − N·ln2/16` as `r + c` (TwoSum of the exact `x − N·ln2_high/16` and the rounded
+///   `−N·ln2_low/16`, whose own error is below 2⁻⁷⁵);
+/// - `p = e^r − 1 = r + r²·q` as `p_high + p_low` (Fast2Sum: `|r²·q| < |r|`), `q` the Taylor
+///   polynomial to `r⁶/8!` (tail below 2⁻⁵⁸ of `p`);
+/// - `A = 2^m·T_high` (exact), `A − 1` and `A·p_high` each as exact double-doubles, their
+///   high parts summed by TwoSum;
+/// - the rest — `A·(p_low + c)`, `2^m·T_low·(1 + p_high)` and the three rounding errors — is
+///   small beside the result and rounds once into it.
+///
+/// Near 0 (`N = 0`: `A = 1`, `r = x`) this is `r + r²·q` rounded once, accurate relative to
+/// itself however small `x` is.
+#[inline(always)]
+pub(crate) fn exp_minus_one_moderate<L: Lanes>(x: L) -> L {
+    let shifted = x.fma(L::splat(SIXTEEN_OVER_LN2), L::splat(ROUND_MAGIC));
+    let n = shifted.sub(L::splat(ROUND_MAGIC));
+    let r_high = n.fma(L::splat(-LN2_HI / 16.0), x);
+    let reduced = dd::add2(r_high, n.mul(L::splat(-LN2_LO / 16.0)));
+    let (r, c) = (reduced.hi, reduced.lo);
+    let mut q = L::splat(EXP_TAYLOR[6]);
+    for &coefficient in EXP_TAYLOR[..6].iter().rev() {
+        q = q.fma(r, L::splat(coefficient));
+    }
+    let t = r.mul(r).mul(q);
+    let p_high = r.add(t);
+    let p_low = r.sub(p_high).add(t);
+    // 2^m from the bits, as in `exp_of_moderate` (m + 1023 is 958..=2039 here).
+    let biased = n.fma(L::splat(1.0 / 16.0), L::splat(-15.0 / 32.0)).add(L::splat(ROUND_MAGIC + 1023.0));
+    let scale = biased.shift_left_52();
+    let a = shifted.lookup(LookupTable::ExpPowerHigh).mul(scale);
+    let a_low = shifted.lookup(LookupTable::ExpPowerLow).mul(scale);
+    let less_one = dd::add2(a, L::splat(-1.0));
+    let product = dd::mul2(a, p_high);
+    let head = dd::add2(less_one.hi, product.hi);
+    let errors = product.lo.add(less_one.lo).add(head.lo);
+    let rest = a.fma(p_low.add(c), a_low.fma(p_high, a_low)).add(errors);
+    head.hi.add(rest)
 }
 
 /// `e^x` of lanes that hold f32 values (widened exactly), to be rounded to f32 once: the
@@ -798,7 +839,7 @@ impl GuardedPath for ExpOfAny {
 }
 
 #[inline(always)]
-fn exp_of_any<L: Lanes>(x: L) -> L {
+pub(crate) fn exp_of_any<L: Lanes>(x: L) -> L {
     let ExpReduction { k, r, c, q } = exp_reduce(x, EXP_HIGH);
     // exp(r) + c = 1 + r + (r²·q + c). 1 + r is split exactly (Fast2Sum: |r| < 1), so the
     // only rounding of consequence is the last addition.

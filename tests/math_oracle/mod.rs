@@ -146,7 +146,14 @@ pub fn ranges(function: MathFunction) -> Vec<Range> {
             ("[1e-5, 1e300]", |r| r.bits_between(1e-5, 1e300)),
         ],
         MathFunction::Expm1 => {
-            vec![("[-1, 1]", |r| r.uniform(-1.0, 1.0)), tiny, ("[-45, 700]", |r| r.uniform(-45.0, 700.0))]
+            vec![
+                ("[-1, 1]", |r| r.uniform(-1.0, 1.0)),
+                tiny,
+                ("[-45, 700]", |r| r.uniform(-45.0, 700.0)),
+                // Where the table route hands over to `exp`'s guarded one, and to −1.
+                ("near overflow", |r| r.uniform(700.0, 709.78)),
+                ("[-50, -40]", |r| r.uniform(-50.0, -40.0)),
+            ]
         }
         MathFunction::Sinh | MathFunction::Cosh => vec![
             ("[-1, 1]", |r| r.uniform(-1.0, 1.0)),
