@@ -142,14 +142,6 @@ pub(crate) fn recip<L: Lanes>(d: L) -> Dd<L> {
     Dd { hi: s, lo: s.mul(neg_fma(d, s, one)) }
 }
 
-/// `1 / d`.
-#[inline(always)]
-pub(crate) fn recip_dd<L: Lanes>(d: Dd<L>) -> Dd<L> {
-    let one = L::splat(1.0);
-    let s = one.div(d.hi);
-    Dd { hi: s, lo: s.mul(neg_fma(d.lo, s, neg_fma(d.hi, s, one))) }
-}
-
 /// `√d` of a double, as a double-double.
 #[inline(always)]
 pub(crate) fn sqrt_d<L: Lanes>(d: L) -> Dd<L> {

@@ -6,10 +6,9 @@
 //!   `e/u` (`kernels::ln_1p`).
 //! - `expm1`: `exp`'s table route with the parts that cancel kept exactly
 //!   (`kernels::exp_minus_one_moderate`).
-//! - `sinh`, `cosh`, `tanh`: `e^x = 2^k·(hi + lo)` as a double-double (`kernels::exp_parts`)
-//!   with `hi = fl(1 + r)`, so `2^k·hi − 1` loses nothing; the rest in double-double
-//!   (`sinh = (m + m/(m+1))/2` with `m = expm1|x|`, `cosh = (E + 1/E)/2`, `tanh = m/(m+2)`
-//!   with `m = expm1(2|x|)`).
+//! - `sinh`, `cosh`, `tanh`: from `expm1` as a double-double (its table route): `sinh =
+//!   (expm1|x| − expm1(−|x|))/2`, `cosh = 1 + (expm1|x| + expm1(−|x|))/2`, `tanh = m/(m+2)`
+//!   with `m = expm1(2|x|)`; near overflow `e^|x|/2` by `kernels::exp_parts_up_to`.
 //! - `atan`, `asin`, `acos`, `cbrt`: SLEEF's u1 algorithms (`xatan_u1`, `xasin_u1`,
 //!   `xacos_u1`, `xcbrt_u1`, with their minimax coefficients), in the same double-double steps.
 //!
@@ -21,7 +20,7 @@
 #![allow(clippy::excessive_precision)]
 
 use super::dd::{self, Dd};
-use super::kernels::{self, exp_parts, exp_parts_up_to, ln_reduce, power_of_two, scale_by_power_of_two};
+use super::kernels::{self, exp_parts_up_to, ln_reduce, power_of_two, scale_by_power_of_two};
 use super::lanes::{GuardedPath, Lanes};
 
 const LN_2: (f64, f64) = (std::f64::consts::LN_2, 2.319_046_813_846_299_6e-17);
@@ -68,13 +67,19 @@ pub fn log1p<L: Lanes>(x: L) -> L {
     L::select(x.is_nan(), x.add(x), result)
 }
 
-/// `e^x − 1 = (2^k − 1) + 2^k·p` as a double-double, for `x` in [−45, 700]: `2^k − 1`
-/// exactly (TwoSum), `2^k·p` exactly (a power-of-two scaling).
+/// `e^x − 1` as a double-double, for `x` in [−45, 709.78]: `exp`'s table route
+/// (`kernels::exp_minus_one_moderate_dd`).
 #[inline(always)]
 fn expm1_dd<L: Lanes>(x: L) -> Dd<L> {
-    let (k, p) = exp_parts(x);
-    let scale = power_of_two(k);
-    dd::add_dd2(dd::add2(scale, L::splat(-1.0)), p.scale(scale))
+    kernels::exp_minus_one_moderate_dd(x)
+}
+
+/// `expm1(−a) = e^−a − 1` for `a ≥ 0`, taken at `min(a, 45)`: beyond 45 `e^−a` is below
+/// 2⁻⁶⁴ of the 1 it is added to, and of the `e^a` beside it in `sinh` and `cosh`.
+#[inline(always)]
+fn expm1_of_negated<L: Lanes>(a: L) -> Dd<L> {
+    let limit = L::splat(45.0);
+    expm1_dd(L::splat(0.0).sub(L::select(a.greater(limit), limit, a)))
 }
 
 /// `e^r = 1 + p` as a double-double.
@@ -117,28 +122,26 @@ fn half_exp<L: Lanes>(a: L) -> L {
     L::select(a.greater(L::splat(711.0)), L::splat(f64::INFINITY), huge)
 }
 
-/// Hyperbolic sine: `(m + m/(m + 1))/2` with `m = expm1(|x|)`, the sign of `x`.
+/// Hyperbolic sine: `(expm1(|x|) − expm1(−|x|))/2` in double-double (the two have opposite
+/// signs: nothing cancels), the sign of `x`.
 #[inline(always)]
 pub fn sinh<L: Lanes>(x: L) -> L {
     let a = abs(x);
-    let m = expm1_dd(a);
-    let e = dd::add_d2(m, L::splat(1.0));
-    let sum = dd::add_dd2(m, dd::div_dd(m, e));
-    let result = sum.value().mul(L::splat(0.5));
+    let difference = dd::add_dd2(expm1_dd(a), expm1_of_negated(a).neg());
+    let result = difference.value().mul(L::splat(0.5));
     let result = L::select(a.greater(L::splat(709.0)), half_exp(a), result);
     let result = mul_sign(result, x);
     let result = L::select(x.equal(L::splat(0.0)), x, result);
     L::select(x.is_nan(), x.add(x), result)
 }
 
-/// Hyperbolic cosine: `(E + 1/E)/2` with `E = e^|x|`.
+/// Hyperbolic cosine: `1 + (expm1(|x|) + expm1(−|x|))/2` in double-double (what cancels
+/// in the sum is far below the 1's ULP).
 #[inline(always)]
 pub fn cosh<L: Lanes>(x: L) -> L {
     let a = abs(x);
-    let (k, p) = exp_parts(a);
-    let big = one_plus(p).scale(power_of_two(k));
-    let sum = dd::add_dd(big, dd::recip_dd(big));
-    let result = sum.value().mul(L::splat(0.5));
+    let sum = dd::add_dd2(expm1_dd(a), expm1_of_negated(a));
+    let result = dd::add_d2(sum.scale(L::splat(0.5)), L::splat(1.0)).value();
     let result = L::select(a.greater(L::splat(709.0)), half_exp(a), result);
     L::select(x.is_nan(), x.add(x), result)
 }

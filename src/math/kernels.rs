@@ -598,17 +598,10 @@ pub(crate) fn ln_reduce<L: Lanes>(x: L) -> (L, L) {
     (k, m.sub(L::splat(1.0)))
 }
 
-/// `e^x = 2^k·(1 + p)` for `x` clamped to exp's range: `k` integral and `p = e^r − 1` for
-/// `|r| ≤ ln2/2`, as a normalised double-double accurate relative to `p` itself (so `expm1`
-/// of a tiny argument keeps every bit): the polynomial's error is about 2⁻⁵³ of its term
-/// `≈ r²/2`.
-#[inline(always)]
-pub(crate) fn exp_parts<L: Lanes>(x: L) -> (L, Dd<L>) {
-    exp_parts_up_to(x, EXP_HIGH)
-}
-
-/// [`exp_parts`] with `x` clamped to `[EXP_LOW, high]` instead (`high` at most 711, where
-/// `k` is still within what [`scale_by_power_of_two`] carries).
+/// `e^x = 2^k·(1 + p)` for `x` clamped to `[EXP_LOW, high]` (`high` at most 711, where `k`
+/// is still within what [`scale_by_power_of_two`] carries): `k` integral and `p = e^r − 1`
+/// for `|r| ≤ ln2/2`, as a normalised double-double accurate relative to `p` itself: the
+/// polynomial's error is about 2⁻⁵³ of its term `≈ r²/2`. (`sinh` and `cosh` near overflow.)
 #[inline(always)]
 pub(crate) fn exp_parts_up_to<L: Lanes>(x: L, high: f64) -> (L, Dd<L>) {
     let ExpReduction { k, r, c, q } = exp_reduce(x, high);
@@ -721,8 +714,18 @@ fn exp_of_moderate<L: Lanes>(x: L) -> L {
 ///
 /// Near 0 (`N = 0`: `A = 1`, `r = x`) this is `r + r²·q` rounded once, accurate relative to
 /// itself however small `x` is.
+///
+/// Valid up to `x ≤ 709.78` (where `m + 1023` is at most 2046) for the callers that keep to
+/// non-negative `x` ([`exp_minus_one_moderate_dd`]).
 #[inline(always)]
 pub(crate) fn exp_minus_one_moderate<L: Lanes>(x: L) -> L {
+    exp_minus_one_moderate_dd(x).value()
+}
+
+/// [`exp_minus_one_moderate`] before its last rounding: `hi + lo` with `|lo|` about an ULP
+/// of `hi` at most, good to about 2⁻⁵⁸ relative (`sinh`, `cosh` and `tanh` build on it).
+#[inline(always)]
+pub(crate) fn exp_minus_one_moderate_dd<L: Lanes>(x: L) -> Dd<L> {
     let shifted = x.fma(L::splat(SIXTEEN_OVER_LN2), L::splat(ROUND_MAGIC));
     let n = shifted.sub(L::splat(ROUND_MAGIC));
     let r_high = n.fma(L::splat(-LN2_HI / 16.0), x);
@@ -745,7 +748,7 @@ pub(crate) fn exp_minus_one_moderate<L: Lanes>(x: L) -> L {
     let head = dd::add2(less_one.hi, product.hi);
     let errors = product.lo.add(less_one.lo).add(head.lo);
     let rest = a.fma(p_low.add(c), a_low.fma(p_high, a_low)).add(errors);
-    head.hi.add(rest)
+    Dd { hi: head.hi, lo: rest }
 }
 
 /// `e^x` of lanes that hold f32 values (widened exactly), to be rounded to f32 once: the
@@ -851,7 +854,7 @@ pub(crate) fn exp_of_any<L: Lanes>(x: L) -> L {
     scale_by_power_of_two(p, k)
 }
 
-/// What `exp` and [`exp_parts`] share, for `x` clamped to `[EXP_LOW, high]`:
+/// What `exp` and [`exp_parts_up_to`] share, for `x` clamped to `[EXP_LOW, high]`:
 /// `k = round(x/ln2)` (by the 1.5·2⁵² trick); `r = x − k·ln2` from `k·LN2_HI` (exact, and so
 /// is its subtraction from x) and `k·LN2_LO`, rounded, with `c` its rounding error (TwoSum,
 /// exact); and `q = (e^r − 1 − r)/r²`, the Taylor polynomial of degree 12 in `r`.
