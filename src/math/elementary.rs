@@ -112,6 +112,16 @@ impl GuardedPath for ExpBeyondTheTable {
     }
 }
 
+/// `sinh`'s and `cosh`'s guarded path: [`half_exp`], for the lanes beyond 709 (rare: a
+/// vector without one skips it).
+struct HalfExp;
+impl GuardedPath for HalfExp {
+    #[inline(always)]
+    fn run<L: Lanes>(a: L) -> L {
+        half_exp(a)
+    }
+}
+
 /// `e^|x|/2` for `|x|` near overflow (`cosh` and `sinh` beyond 709): one scaling by `2^(k−1)`.
 #[inline(always)]
 fn half_exp<L: Lanes>(a: L) -> L {
@@ -129,7 +139,7 @@ pub fn sinh<L: Lanes>(x: L) -> L {
     let a = abs(x);
     let difference = dd::add_dd2(expm1_dd(a), expm1_of_negated(a).neg());
     let result = difference.value().mul(L::splat(0.5));
-    let result = L::select(a.greater(L::splat(709.0)), half_exp(a), result);
+    let result = L::if_any::<HalfExp>(a.greater(L::splat(709.0)), a, result);
     let result = mul_sign(result, x);
     let result = L::select(x.equal(L::splat(0.0)), x, result);
     L::select(x.is_nan(), x.add(x), result)
@@ -142,7 +152,7 @@ pub fn cosh<L: Lanes>(x: L) -> L {
     let a = abs(x);
     let sum = dd::add_dd2(expm1_dd(a), expm1_of_negated(a));
     let result = dd::add_d2(sum.scale(L::splat(0.5)), L::splat(1.0)).value();
-    let result = L::select(a.greater(L::splat(709.0)), half_exp(a), result);
+    let result = L::if_any::<HalfExp>(a.greater(L::splat(709.0)), a, result);
     L::select(x.is_nan(), x.add(x), result)
 }
 
