@@ -124,12 +124,12 @@ impl LookupTable {
             LookupTable::LnInverseCenter => &ln.inverse_center,
             LookupTable::LnLogCenterHigh => &ln.log_center_high,
             LookupTable::LnLogCenterLow => &ln.log_center_low,
-            LookupTable::Log2CenterHigh => &super::kernels::LOG2_TABLE.center_high,
-            LookupTable::Log2CenterLow => &super::kernels::LOG2_TABLE.center_low,
-            LookupTable::Log10CenterHigh => &super::kernels::LOG10_TABLE.center_high,
-            LookupTable::Log10CenterLow => &super::kernels::LOG10_TABLE.center_low,
-            LookupTable::ExpPowerHigh => &exp.power_high,
-            LookupTable::ExpPowerLow => &exp.power_low,
+            LookupTable::Log2CenterHigh => &super::kernels::LOG2_TABLE.high,
+            LookupTable::Log2CenterLow => &super::kernels::LOG2_TABLE.low,
+            LookupTable::Log10CenterHigh => &super::kernels::LOG10_TABLE.high,
+            LookupTable::Log10CenterLow => &super::kernels::LOG10_TABLE.low,
+            LookupTable::ExpPowerHigh => &exp.high,
+            LookupTable::ExpPowerLow => &exp.low,
         }
     }
 
