@@ -9,6 +9,8 @@
 //! - `sinh`, `cosh`, `tanh`: from `expm1` as a double-double (its table route): `sinh =
 //!   (expm1|x| − expm1(−|x|))/2`, `cosh = 1 + (expm1|x| + expm1(−|x|))/2`, `tanh = m/(m+2)`
 //!   with `m = expm1(2|x|)`; near overflow `e^|x|/2` by `kernels::exp_parts_up_to`.
+//! - `pow`: `e^(y·ln|x|)` by `ln`'s and `exp`'s table routes in double-double
+//!   (`kernels::ln_dd_table`, `kernels::exp_of_dd_table`).
 //! - `atan`, `asin`, `acos`, `cbrt`: SLEEF's u1 algorithms (`xatan_u1`, `xasin_u1`,
 //!   `xacos_u1`, `xcbrt_u1`, with their minimax coefficients), in the same double-double steps.
 //!
@@ -20,10 +22,9 @@
 #![allow(clippy::excessive_precision)]
 
 use super::dd::{self, Dd};
-use super::kernels::{self, exp_parts_up_to, ln_reduce, power_of_two, scale_by_power_of_two};
+use super::kernels::{self, exp_parts_up_to, power_of_two, scale_by_power_of_two};
 use super::lanes::{GuardedPath, Lanes};
 
-const LN_2: (f64, f64) = (std::f64::consts::LN_2, 2.319_046_813_846_299_6e-17);
 const PI: (f64, f64) = (std::f64::consts::PI, 1.224_646_799_147_353_2e-16);
 const FRAC_PI_2: (f64, f64) = (std::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-17);
 const SIGN_BIT: f64 = -0.0;
@@ -470,74 +471,9 @@ fn trunc<L: Lanes>(v: L) -> L {
     mul_sign(whole, v)
 }
 
-/// SLEEF's `logk` minimax coefficients for `(ln((1+x)/(1−x)) − 2x − 2x³/3)/x⁵` in `x²`.
-const LOGK: [f64; 9] = [
-    0.116255524079935043668677,
-    0.103239680901072952701192,
-    0.117754809412463995466069,
-    0.13332981086846273921509,
-    0.153846227114512262845736,
-    0.181818180850050775676507,
-    0.222222222230083560345903,
-    0.285714285714249172087875,
-    0.400000000000000077715612,
-];
-
-/// `ln(a)` for positive finite `a` as a double-double accurate to about 2⁻⁸⁰ relative
-/// (SLEEF's `logk`): `k·ln2 + 2·atanh(x)` with `x = f/(2+f)` in double-double.
-#[inline(always)]
-fn ln_dd_precise<L: Lanes>(a: L) -> Dd<L> {
-    let (k, f) = ln_reduce(a);
-    let x = dd::div_dd(Dd::from(f), dd::add2(L::splat(2.0), f));
-    let x2 = dd::square(x);
-    let t = horner(x2.hi, &LOGK);
-    let s = dd::mul_d(Dd::constant(LN_2.0, LN_2.1), k);
-    let s = dd::add_dd2(s, x.scale(L::splat(2.0)));
-    let x3 = dd::mul_dd(x2, x);
-    let s = dd::add_dd2(
-        s,
-        dd::mul_dd(x3, Dd::constant(0.666_666_666_666_666_629_659_233, 3.805_549_625_424_120_563_366_16e-17)),
-    );
-    let x5 = dd::mul_dd(x2, x3);
-    dd::add_dd2(s, dd::mul_d(x5, t))
-}
-
-/// SLEEF's `expk` coefficients for `(e^s − 1 − s)/s²`, highest first.
-const EXPK: [f64; 10] = [
-    2.510_696_834_209_504_195_271_39e-08,
-    2.762_861_667_702_706_491_168_55e-07,
-    2.755_724_967_250_235_741_438_64e-06,
-    2.480_149_739_898_197_941_141_53e-05,
-    0.000_198_412_698_809_069_797_676_111,
-    0.001_388_888_893_997_712_896_052_9,
-    0.008_333_333_333_323_714_176_010_81,
-    0.041_666_666_666_540_952_412_844_9,
-    0.166_666_666_666_666_740_681_535,
-    0.500_000_000_000_000_999_200_722,
-];
-/// ln 2 split for `expk`: the high part has trailing zeros so `q·L2U` is exact.
-const L2U: f64 = 0.693_147_180_559_662_956_511_601_805_686_950_683_593_75;
-const L2L: f64 = 0.282_352_905_630_315_771_225_884_481_750_134_360_255_254_120_68e-12;
-
-/// `e^d` of a double-double `d` (SLEEF's `expk`), 0 below −1000.
-#[inline(always)]
-fn exp_of_dd<L: Lanes>(d: Dd<L>) -> L {
-    let u = d.hi.add(d.lo).mul(L::splat(std::f64::consts::LOG2_E));
-    let low = L::splat(-1100.0);
-    let high = L::splat(1100.0);
-    let u = L::select(u.less(low), low, L::select(u.greater(high), high, u));
-    let q = nearest_integer(u);
-    let s = dd::add_d2(d, q.mul(L::splat(-L2U)));
-    let s = dd::add_d2(s, q.mul(L::splat(-L2L))).normalize();
-    let u = horner(s.hi, &EXPK);
-    let t = dd::add_dd2(Dd::from(L::splat(1.0)), s);
-    let t = dd::add_dd2(t, dd::mul_d(dd::square(s), u));
-    let result = scale_by_power_of_two(t.value(), q);
-    L::select(d.hi.less(L::splat(-1000.0)), L::splat(0.0), result)
-}
-
-/// `x^y` (SLEEF `xpow`): `e^(y·ln|x|)` with `ln|x|` and the product in double-double, the
-/// sign from `y`'s parity for negative `x`, and C99 Annex F's special values (`x^±0 = 1` and
+/// `x^y`: `e^(y·ln|x|)` with `ln|x|` and the product in double-double (`ln`'s and `exp`'s
+/// table routes: `kernels::ln_dd_table`, `kernels::exp_of_dd_table`), the sign from `y`'s
+/// parity for negative `x` (SLEEF's `xpow` steps), and C99 Annex F's special values (`x^±0 = 1` and
 /// `1^y = 1` even for NaN, `(−1)^±∞ = 1`, `(±0)^y` and `(±∞)^y` by `y`'s sign and parity,
 /// a negative `x` to a non-integer `y` is NaN).
 #[inline(always)]
@@ -549,8 +485,8 @@ pub fn pow<L: Lanes>(x: L, y: L) -> L {
     let half = y.mul(L::splat(0.5));
     let half_is_integer: L = flag(trunc(half).equal(half));
     let y_is_odd = y_is_integer.mul(one.sub(half_is_integer));
-    let d = dd::mul_d(ln_dd_precise(abs(x)), y);
-    let result = exp_of_dd(d);
+    let d = dd::mul_d(kernels::ln_dd_table(abs(x)), y);
+    let result = kernels::exp_of_dd_table(d);
     let result = L::select(d.hi.greater(L::splat(709.782_712_893_384)), infinity, result);
     // A negative base: the sign of an odd integer power, NaN for a non-integer one.
     let sign = L::select(y_is_odd.equal(one), L::splat(-1.0), one);

@@ -14,8 +14,10 @@
 //! - `log1p` ([`ln_1p`]): `ln`'s table route on `u = fl(1 + x)`, with the rounding error
 //!   `e = 1 + x − u` added as `e/u` (by the table's `1/c`, no division) before the last
 //!   rounding.
-//! - The double-double `ln` of `pow` (`elementary::ln_dd_precise`) keeps a division-based
-//!   reduction ([`ln_reduce`]: `x = 2^k·m` with `m ∈ [√2/2, √2)`).
+//! - `pow`'s double-double `ln` ([`ln_dd_table`]): the same route with every rounding kept,
+//!   its series a Taylor series in `r` to `r¹³`; and its `exp` of a double-double
+//!   ([`exp_of_dd_table`]): `exp`'s table route with the argument's low part, over the whole
+//!   range by two power-of-two factors.
 //! - `exp(x)`: table-driven for `|x| ≤ 704`. `N = round(x·16/ln2)`, a 16-entry table gives
 //!   `2^(j/16)` (double-double) for `j = N mod 16`, `r = x − N·ln2/16` (`|r| ≤ ln2/32`), the
 //!   Taylor polynomial of degree 7 in `r`, one final rounding, and `2^floor(N/16)` exactly
@@ -582,26 +584,87 @@ impl GuardedPath for LnOfF32Special {
     }
 }
 
-/// `x = 2^k·(1 + f)` with `1 + f ∈ [√2/2, √2)`, for a positive finite `x` (subnormals
-/// included), as floats: `f` is exact (`m − 1` by Sterbenz). Other inputs give garbage the
-/// callers replace by their special cases.
+/// `1/3` as f64 and the rest of it: `pow`'s `ln` keeps `r/3` exact.
+const THIRD_HIGH: f64 = 1.0 / 3.0;
+const THIRD_LOW: f64 = 1.850_371_707_708_594e-17;
+/// `ln(1 + r) = r + r²·q`, `q = −1/2 + r/3 + r²·P(r)`: the Taylor coefficients of `P`,
+/// `(−1)^(i+1)/(i + 4)` for `r^i`, i = 0..=9. For `|r| ≤ 35/1024` the first term left out,
+/// `r¹²/14`, is below 2⁻⁶² (of `q`, which is about 1/2).
+const LN_TAYLOR_TAIL: [f64; 10] = [
+    -1.0 / 4.0,
+    1.0 / 5.0,
+    -1.0 / 6.0,
+    1.0 / 7.0,
+    -1.0 / 8.0,
+    1.0 / 9.0,
+    -1.0 / 10.0,
+    1.0 / 11.0,
+    -1.0 / 12.0,
+    1.0 / 13.0,
+];
+
+/// `ln x` of a positive finite `x` (subnormals and the largest values included; other lanes
+/// get garbage, never a fault) as a double-double good to about 2⁻⁷⁰ absolute and 2⁻⁶⁴
+/// relative: what `pow` needs, whose `y·ln x` may reach 745 with `|y|` up to 10⁵. [`ln`]'s
+/// table route (the guarded region's reduction, for every lane), with every step that rounds
+/// kept: `w + r` by TwoSum, `k·ln2_low + (ln c)_low` by TwoSum, `r²` exactly, and
+/// `q = −1/2 + r/3 + r²·P(r)` as a double-double (`r/3` exact by one FMA), `r²·q` by a
+/// double-double product. No division.
 #[inline(always)]
-pub(crate) fn ln_reduce<L: Lanes>(x: L) -> (L, L) {
+pub(crate) fn ln_dd_table<L: Lanes>(x: L) -> Dd<L> {
+    let (carried, exponent) = guarded_reduction(x);
+    let (k, m, index) = ln_table_reduce(carried, exponent);
+    let inverse_center = index.lookup(LookupTable::LnInverseCenter);
+    let log_center_high = index.lookup(LookupTable::LnLogCenterHigh);
+    let log_center_low = index.lookup(LookupTable::LnLogCenterLow);
+    let r = m.fma(inverse_center, L::splat(-1.0));
+    let w = k.fma(L::splat(LN2_HI), log_center_high);
+
+    let mut tail = L::splat(LN_TAYLOR_TAIL[9]);
+    for &coefficient in LN_TAYLOR_TAIL[..9].iter().rev() {
+        tail = tail.fma(r, L::splat(coefficient));
+    }
+    let third = r.mul(L::splat(THIRD_HIGH));
+    let third_error = r.fma(L::splat(THIRD_HIGH), L::splat(0.0).sub(third));
+    let rest = r.fma(L::splat(THIRD_LOW), r.mul(r).mul(tail));
+    // −1/2 + r/3 by Fast2Sum (|r/3| < 1/2), the small terms in the low part.
+    let q_high = L::splat(-0.5).add(third);
+    let q_low = L::splat(-0.5).sub(q_high).add(third).add(third_error.add(rest));
+    let series = dd::mul_dd(dd::mul2(r, r), Dd { hi: q_high, lo: q_low });
+
+    let head = dd::add2(w, r);
+    let head = dd::add_d2(head, k.fma(L::splat(LN2_LO), log_center_low));
+    dd::add_dd2(head, series)
+}
+
+/// `e^z` of a double-double `z` by [`exp_of_moderate`]'s table route over the whole range:
+/// `z` clamped to `[−780, 720]` (beyond it the result is 0 or +∞ anyway), `r = z − N·ln2/16`
+/// with `z`'s low part and its own rounding error kept, and `2^m` applied as two
+/// power-of-two factors ([`scale_by_power_of_two`]), so that results near overflow and in
+/// the subnormal range round as `exp`'s guarded route does. NaN → NaN.
+#[inline(always)]
+pub(crate) fn exp_of_dd_table<L: Lanes>(z: Dd<L>) -> L {
+    let (low, high) = (L::splat(-780.0), L::splat(720.0));
     let zero = L::splat(0.0);
-    // Subnormals: scale into the normal range and remember the 54 binades.
-    let subnormal = x.less(L::splat(f64::MIN_POSITIVE));
-    let scaled = L::select(subnormal, x.mul(L::splat(TWO_POW_54)), x);
-    let bias = L::select(subnormal, L::splat(1023.0 + 54.0), L::splat(1023.0));
-    // Exponent as a float: OR the 11 exponent bits into 2^52's mantissa, subtract 2^52.
-    let exponent_bits = scaled.shift_right_52().and_bits(L::splat(f64::from_bits(0x7ff)));
-    let exponent = exponent_bits.or_bits(L::splat(TWO_POW_52)).sub(L::splat(TWO_POW_52));
-    // m in [1, 2): the mantissa with a zero exponent.
-    let mantissa = scaled.and_bits(L::splat(f64::from_bits(0x000f_ffff_ffff_ffff))).or_bits(L::splat(1.0));
-    // Fold m into [√2/2, √2).
-    let big = mantissa.greater(L::splat(std::f64::consts::SQRT_2));
-    let m = L::select(big, mantissa.mul(L::splat(0.5)), mantissa);
-    let k = exponent.sub(bias).add(L::select(big, L::splat(1.0), zero));
-    (k, m.sub(L::splat(1.0)))
+    let hi = L::select(z.hi.less(low), low, L::select(z.hi.greater(high), high, z.hi));
+    let lo = L::select(z.hi.less(low), zero, L::select(z.hi.greater(high), zero, z.lo));
+    let shifted = hi.fma(L::splat(SIXTEEN_OVER_LN2), L::splat(ROUND_MAGIC));
+    let n = shifted.sub(L::splat(ROUND_MAGIC));
+    let r_high = n.fma(L::splat(-LN2_HI / 16.0), hi);
+    let reduced = dd::add2(r_high, n.fma(L::splat(-LN2_LO / 16.0), lo));
+    let (r, c) = (reduced.hi, reduced.lo);
+    let mut q = L::splat(EXP_TAYLOR[5]);
+    for &coefficient in EXP_TAYLOR[..5].iter().rev() {
+        q = q.fma(r, L::splat(coefficient));
+    }
+    let p = r.mul(r).fma(q, r);
+    let power_high = shifted.lookup(LookupTable::ExpPowerHigh);
+    let power_low = shifted.lookup(LookupTable::ExpPowerLow);
+    let s = power_high.add(power_high.fma(p.add(c), power_low));
+    // m = floor(N/16): N/16 − 15/32 is exact and within 15/32 of it.
+    let magic = L::splat(ROUND_MAGIC);
+    let m = n.fma(L::splat(1.0 / 16.0), L::splat(-15.0 / 32.0)).add(magic).sub(magic);
+    scale_by_power_of_two(s, m)
 }
 
 /// `e^x = 2^k·(1 + p)` for `x` clamped to `[EXP_LOW, high]` (`high` at most 711, where `k`

@@ -284,6 +284,18 @@ pub fn binary_ranges(function: fusejit::BinaryMathFunction) -> Vec<BinaryRange> 
                     r.signed(y)
                 },
             ),
+            // `ln x` up to 0.073 times a large `y`: `y·ln x` up to ±653, where the absolute
+            // error of `ln x` is what counts (the entries either side of 1's).
+            (
+                "x in [0.93, 1.07], y in ±[1e3, 9e3]",
+                |r| r.uniform(0.93, 1.07),
+                |r| {
+                    let y = r.uniform(1e3, 9e3);
+                    r.signed(y)
+                },
+            ),
+            // Results from 1e-375 to 1e-180: the subnormal range and either side of it.
+            ("x in [1e-5, 1e-3], y in [60, 75]", |r| r.uniform(1e-5, 1e-3), |r| r.uniform(60.0, 75.0)),
         ],
         _ => vec![
             ("[-10, 10]²", |r| r.uniform(-10.0, 10.0), |r| r.uniform(-10.0, 10.0)),
