@@ -130,7 +130,10 @@ fn check_validity(name: &str, column: &ColumnRef<'_>, rows: usize) -> Result<(),
 /// The row count of an evaluation: the common length of the columns it reads (the first one
 /// read is the reference a mismatch is reported against), or 1 when it reads no column.
 /// `bound` holds each name's binding, in `names`' order.
-pub fn row_count(names: &[String], bound: &[Option<&Binding<'_>>]) -> Result<usize, EvalError> {
+pub fn row_count<'r, 'b: 'r>(
+    names: &[String],
+    bound: impl IntoIterator<Item = Option<&'r Binding<'b>>>,
+) -> Result<usize, EvalError> {
     let mut reference: Option<(&str, usize)> = None;
     for (name, binding) in names.iter().zip(bound) {
         if let Some(Binding::Column(column)) = binding {

@@ -65,6 +65,9 @@ pub enum EvalError {
     /// Column `name` is an Arrow array of a type fusejit does not read (`data_type`, as Arrow
     /// prints it).
     UnsupportedArrowType { name: String, data_type: String },
+    /// Inputs given by position ([`crate::Specialized`]) number `found`, but the program reads
+    /// `expected` names.
+    InputCount { expected: usize, found: usize },
     /// A compiler invariant failed: always a bug in fusejit, never in the caller's program.
     Internal { message: String },
 }
@@ -112,6 +115,10 @@ impl std::fmt::Display for EvalError {
             EvalError::UnsupportedArrowType { name, data_type } => write!(
                 f,
                 "column '{name}' is an Arrow {data_type} array; fusejit reads Float64, Float32, Int64, Int32 and Boolean arrays"
+            ),
+            EvalError::InputCount { expected, found } => write!(
+                f,
+                "{found} inputs given by position, but the program reads {expected} names (one input per name, in the kernel's order of input names)"
             ),
             EvalError::Internal { message } => write!(f, "internal error (a bug in fusejit): {message}"),
         }

@@ -84,7 +84,9 @@ pub use bindings::Bindings;
 pub use check::Schema;
 pub use column::{Binding, Column, ColumnData, ColumnRef, ColumnValues, PackedBools, Validity};
 pub use diagnostic::{Diagnostic, Span};
-pub use engine::{ColumnMut, Dependence, Engine, EngineConfig, EvalSummary, Kernel, OutputType, ValuesMut};
+pub use engine::{
+    ColumnMut, Dependence, Engine, EngineConfig, EvalSummary, Kernel, OutputType, Specialized, ValuesMut,
+};
 pub use error::{CompileError, ConfigError, Error, EvalError};
 pub use math::{BinaryMathFunction, Isa, MathFunction};
 pub use types::{Elem, Scalar, Shape, Type};

@@ -495,3 +495,138 @@ fn validity_and_column_answer_null_past_their_bitmap() {
     assert_eq!(column.get(12), None);
     assert_eq!(column.get(20), None, "past the last row");
 }
+
+/// Positional inputs (`Kernel::input_names` order) for `inputs`, given by name.
+fn by_position<'a>(
+    kernel: &fusejit::Kernel,
+    inputs: &[(&str, fusejit::Binding<'a>)],
+) -> Vec<fusejit::Binding<'a>> {
+    kernel
+        .input_names()
+        .iter()
+        .map(|name| inputs.iter().find(|(bound, _)| bound == name).expect("every name bound").1)
+        .collect()
+}
+
+/// A result's valid values as bits (0 in null rows) and its validity bits.
+type ValidBits = (Vec<u64>, Vec<u8>);
+
+/// `(values, validity)` of `eval_column_into` by name, and of `Specialized::eval_column_into`
+/// by position, into buffers first filled with a sentinel.
+fn both_ways(
+    kernel: &fusejit::Kernel,
+    specialized: &fusejit::Specialized,
+    inputs: &[(&str, fusejit::Binding<'_>)],
+) -> [Result<ValidBits, Error>; 2] {
+    let mut bindings = Bindings::new();
+    for (name, binding) in inputs {
+        bindings.bind(*name, *binding);
+    }
+    let positional = by_position(kernel, inputs);
+    let run = |by_name: bool| {
+        let mut values = vec![-7.0; 6];
+        let mut validity = vec![0u8; 1];
+        let mut out = ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity };
+        let summary = if by_name {
+            kernel.eval_column_into(&bindings, &mut out)
+        } else {
+            specialized.eval_column_into(&positional, &mut out)
+        }?;
+        // Rows past the result, bits past its validity and values of null rows are not the
+        // result's.
+        let bits = validity[0] & ((1u16 << summary.len) - 1) as u8;
+        let valid_values =
+            (0..summary.len).map(|row| if bits >> row & 1 == 1 { values[row].to_bits() } else { 0 });
+        Ok((valid_values.collect(), vec![bits]))
+    };
+    [run(true), run(false)]
+}
+
+/// A specialisation evaluates positional inputs as its kernel evaluates the same inputs by
+/// name — the same bits and nulls, for fused and multi-pass programs, for inputs of its own
+/// signature and of others — and refuses what the kernel refuses, writing nothing.
+#[test]
+fn specialized_kernels_evaluate_positional_inputs_as_the_kernel_does_by_name() {
+    use fusejit::{Binding, ColumnData, ColumnRef, Scalar};
+    let engine = Engine::new();
+    let x = [1.0, -2.0, 3.5, 4.0, 5.0];
+    let x32 = [1.0f32, -2.0, 3.5, 4.0, 5.0];
+    let y = [0.5, 1.0, 1.5, 2.0, 2.5];
+    let short = [0.5, 1.0];
+    let valid = [0b10111u8];
+    let column = |data| Binding::Column(ColumnRef { data, validity: None });
+    let f64s = |values: &'static [f64]| column(ColumnData::F64(values));
+    let x = Box::leak(Box::new(x));
+    let y = Box::leak(Box::new(y));
+    let signatures: Vec<Vec<(&str, Binding<'_>)>> = vec![
+        vec![("x", f64s(&x[..])), ("y", f64s(&y[..])), ("a", Binding::Scalar(Scalar::F64(2.0)))],
+        vec![
+            (
+                "x",
+                Binding::Column(ColumnRef {
+                    data: ColumnData::F64(&x[..]),
+                    validity: Some(Validity::new(&valid, 0)),
+                }),
+            ),
+            ("y", f64s(&y[..])),
+            ("a", Binding::Scalar(Scalar::F64(-3.0))),
+        ],
+        vec![
+            ("x", column(ColumnData::F32(&x32[..]))),
+            ("y", f64s(&y[..])),
+            ("a", Binding::Scalar(Scalar::F64(0.25))),
+        ],
+        vec![("x", f64s(&x[..])), ("y", f64s(&y[..])), ("a", Binding::NullScalar(Elem::F64))],
+    ];
+    for source in [
+        "(x - y) * a",
+        "dlog(x - y + 10, 1) * a",
+        "where(x > y, x, y) + a",
+        "lag(x, 2) * a + y",
+        "(x - mean(x)) * a + y",
+        "where(false, x, y) * a",
+    ] {
+        let kernel = engine.compile(source).unwrap();
+        let specialized = kernel.specialized(&by_position(&kernel, &signatures[0])).unwrap();
+        assert!(specialized.matches(&by_position(&kernel, &signatures[0])), "{source}");
+        assert!(!specialized.matches(&by_position(&kernel, &signatures[1])), "{source}");
+        for inputs in &signatures {
+            let [named, positional] = both_ways(&kernel, &specialized, inputs);
+            let named = named.unwrap_or_else(|error| panic!("{source}: {error}"));
+            assert_eq!(positional.unwrap(), named, "{source}");
+        }
+        // The errors of the kernel, before anything is written.
+        let mut mismatched = signatures[0].clone();
+        mismatched[1].1 = f64s(Box::leak(Box::new(short)));
+        let [named, positional] = both_ways(&kernel, &specialized, &mismatched);
+        assert!(matches!(named, Err(Error::Eval(EvalError::LengthMismatch { .. }))), "{source}");
+        assert!(matches!(positional, Err(Error::Eval(EvalError::LengthMismatch { .. }))), "{source}");
+        let positional = by_position(&kernel, &signatures[0]);
+        let mut values = [-7.0; 5];
+        let mut validity = [0u8; 1];
+        let mut out = ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity };
+        let error = specialized.eval_column_into(&positional[1..], &mut out).unwrap_err();
+        assert!(
+            matches!(error, Error::Eval(EvalError::InputCount { expected: 3, found: 2 })),
+            "{source}: {error}"
+        );
+        assert!(error.to_string().contains("2 inputs given by position"), "{error}");
+        assert!(matches!(
+            kernel.specialized(&positional[1..]),
+            Err(Error::Eval(EvalError::InputCount { expected: 3, found: 2 }))
+        ));
+        assert_eq!(values, [-7.0; 5], "{source}: an error writes nothing");
+    }
+    // A scalar result is refused, as by `eval_column_into`.
+    let kernel = engine.compile("sum(x) * a").unwrap();
+    let positional = by_position(&kernel, &signatures[0]);
+    let specialized = kernel.specialized(&positional).unwrap();
+    let mut values = [-7.0; 5];
+    let mut validity = [0u8; 1];
+    let mut out = ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity };
+    assert!(matches!(
+        specialized.eval_column_into(&positional, &mut out),
+        Err(Error::Eval(EvalError::ScalarResult { elem: Elem::F64 }))
+    ));
+    assert_eq!(values, [-7.0; 5]);
+}

@@ -10,7 +10,7 @@
 mod common;
 
 use arbitrary::Arbitrary;
-use fusejit::{Bindings, ColumnMut, Validity, ValuesMut};
+use fusejit::{Binding, Bindings, ColumnMut, Validity, ValuesMut};
 use libfuzzer_sys::fuzz_target;
 
 const PROGRAMS: &[&str] = &[
@@ -149,46 +149,73 @@ fn bind<'a>(bindings: &mut Bindings<'a>, name: &'a str, stored: &'a Stored) {
     };
 }
 
-fn evaluate(kernel: &fusejit::Kernel, bindings: &Bindings<'_>, output: &Option<Output>) {
+fn evaluate(
+    kernel: &fusejit::Kernel,
+    bindings: &Bindings<'_>,
+    output: &Option<Output>,
+    specialized_from: Option<&fusejit::Specialized>,
+) {
     common::assert_outputs_agree(kernel.source(), kernel, bindings);
     if let Some(output) = output {
         // Any size and type: too small or mistyped must be an error, large enough must work.
-        let (mut f64s, mut f32s, mut i64s, mut i32s, mut bools, validity_len);
-        let values = match output {
-            Output::F64(len, bits) => {
-                f64s = vec![0.0; usize::from(*len % 1600)];
-                validity_len = bits;
-                ValuesMut::F64(&mut f64s[..])
-            }
-            Output::F32(len, bits) => {
-                f32s = vec![0.0; usize::from(*len % 1600)];
-                validity_len = bits;
-                ValuesMut::F32(&mut f32s[..])
-            }
-            Output::I64(len, bits) => {
-                i64s = vec![0; usize::from(*len % 1600)];
-                validity_len = bits;
-                ValuesMut::I64(&mut i64s[..])
-            }
-            Output::I32(len, bits) => {
-                i32s = vec![0; usize::from(*len % 1600)];
-                validity_len = bits;
-                ValuesMut::I32(&mut i32s[..])
-            }
-            Output::Bool(len, bits) => {
-                bools = vec![false; usize::from(*len % 1600)];
-                validity_len = bits;
-                ValuesMut::Bool(&mut bools[..])
-            }
+        let (len, validity_len) = match output {
+            Output::F64(len, bits)
+            | Output::F32(len, bits)
+            | Output::I64(len, bits)
+            | Output::I32(len, bits)
+            | Output::Bool(len, bits) => (usize::from(*len % 1600), usize::from(*bits % 210)),
         };
-        let mut validity = vec![0u8; usize::from(*validity_len % 210)];
-        let mut out = ColumnMut { values, validity: &mut validity[..] };
+        let (mut f64s, mut f32s, mut i64s, mut i32s, mut bools) =
+            (vec![0.0; len], vec![0.0f32; len], vec![0i64; len], vec![0i32; len], vec![false; len]);
+        let mut validity = vec![0u8; validity_len];
+        macro_rules! values {
+            () => {
+                match output {
+                    Output::F64(..) => ValuesMut::F64(&mut f64s[..]),
+                    Output::F32(..) => ValuesMut::F32(&mut f32s[..]),
+                    Output::I64(..) => ValuesMut::I64(&mut i64s[..]),
+                    Output::I32(..) => ValuesMut::I32(&mut i32s[..]),
+                    Output::Bool(..) => ValuesMut::Bool(&mut bools[..]),
+                }
+            };
+        }
+        let mut out = ColumnMut { values: values!(), validity: &mut validity[..] };
         if let Ok(summary) = kernel.eval_into(bindings, &mut out) {
             let reference = kernel.interpret(bindings).expect("eval_into succeeded, so the interpreter must");
             assert_eq!(summary.len, reference.len(), "{}: eval_into length", kernel.source());
             assert_eq!(summary.null_count, reference.null_count, "{}: eval_into null count", kernel.source());
         }
+        // The same inputs by position, through a specialisation made from them and through
+        // one made from other inputs (`specialized_from`), into the same buffers.
+        let positional = by_position(kernel, bindings);
+        let mut named = Bindings::new();
+        for (name, binding) in kernel.input_names().iter().zip(&positional) {
+            named.bind(name.as_str(), *binding);
+        }
+        for specialized in
+            [kernel.specialized(&positional).ok(), specialized_from.cloned()].into_iter().flatten()
+        {
+            let mut out = ColumnMut { values: values!(), validity: &mut validity[..] };
+            if let Ok(summary) = specialized.eval_column_into(&positional, &mut out) {
+                let reference =
+                    kernel.interpret(&named).expect("eval_column_into succeeded, so the interpreter must");
+                assert_eq!(summary.len, reference.len(), "{}: by position, length", kernel.source());
+                assert_eq!(
+                    summary.null_count,
+                    reference.null_count,
+                    "{}: by position, nulls",
+                    kernel.source()
+                );
+            }
+        }
     }
+}
+
+/// The kernel's inputs by position: each input name's binding, a missing one as a null f64
+/// scalar (so that the positions stay the kernel's).
+fn by_position<'b>(kernel: &fusejit::Kernel, bindings: &Bindings<'b>) -> Vec<Binding<'b>> {
+    let missing = Binding::NullScalar(fusejit::Elem::F64);
+    kernel.input_names().iter().map(|name| bindings.get(name).copied().unwrap_or(missing)).collect()
 }
 
 fuzz_target!(|case: Case| {
@@ -201,7 +228,8 @@ fuzz_target!(|case: Case| {
     for (name, stored) in ["x", "y", "a", "b"].iter().zip(&stored) {
         bind(&mut bindings, name, stored);
     }
-    evaluate(&kernel, &bindings, &case.output);
+    evaluate(&kernel, &bindings, &case.output, None);
+    let specialized = kernel.specialized(&by_position(&kernel, &bindings)).ok();
     if let Some((x, y)) = &case.again {
         let stored_again = [store(x, &mut rng), store(y, &mut rng)];
         let mut bindings = Bindings::new();
@@ -209,6 +237,6 @@ fuzz_target!(|case: Case| {
         bind(&mut bindings, "y", &stored_again[1]);
         bind(&mut bindings, "a", &stored[2]);
         bind(&mut bindings, "b", &stored[3]);
-        evaluate(&kernel, &bindings, &None);
+        evaluate(&kernel, &bindings, &case.output, specialized.as_ref());
     }
 });

@@ -288,20 +288,17 @@ impl NativeKernel {
             // Each scan's running state lives for this call (allocated only by programs with
             // scans); the kernel carries it from block to block. A range that starts later
             // resumes it where its warm-up starts.
-            let mut scan_states: Vec<ScanCallState> = plan
-                .scans
-                .iter()
-                .enumerate()
-                .map(|(index, (node, op))| {
-                    let elem = plan.program.node(*node).ty.elem;
-                    let mut scan = ScanState::new(*op, elem);
-                    scan.resume_at(range.warm_from);
-                    if let Some(Some(carry)) = carries.get(index) {
-                        scan.carry_in(*carry);
-                    }
-                    ScanCallState { scan, elem }
-                })
-                .collect();
+            // (A loop, not a `collect`: most plans have no scan, and then this is free.)
+            let mut scan_states: Vec<ScanCallState> = Vec::new();
+            for (index, (node, op)) in plan.scans.iter().enumerate() {
+                let elem = plan.program.node(*node).ty.elem;
+                let mut scan = ScanState::new(*op, elem);
+                scan.resume_at(range.warm_from);
+                if let Some(Some(carry)) = carries.get(index) {
+                    scan.carry_in(*carry);
+                }
+                scan_states.push(ScanCallState { scan, elem });
+            }
             for (index, state) in scan_states.iter_mut().enumerate() {
                 words[layout.scan_state(index)] = std::ptr::from_mut(state) as u64;
             }

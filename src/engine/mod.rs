@@ -8,10 +8,12 @@ mod carried_scans;
 mod multi_pass;
 mod parallel;
 mod plan_questions;
+mod specialized;
 mod speculated_scans;
 
 use multi_pass::run_to_column;
 pub use plan_questions::{Dependence, OutputType};
+pub use specialized::Specialized;
 
 use crate::bindings::{self, Bindings};
 
@@ -309,7 +311,7 @@ struct Signature {
 impl Signature {
     /// Whether `bound` (each input name's binding, in `input_names` order, as `prepare`
     /// looks them up once) has this signature; allocates nothing (the per-call fast path).
-    fn matches(&self, bound: &[Option<&Binding<'_>>]) -> bool {
+    fn matches<'r, 'b: 'r>(&self, bound: impl ExactSizeIterator<Item = Option<&'r Binding<'b>>>) -> bool {
         self.forms.len() == bound.len()
             && self.schema.iter().zip(&self.forms).zip(bound).all(|(((_, ty), &form), binding)| match binding
             {
@@ -1027,20 +1029,39 @@ impl Kernel {
         let bound: Bound<'_, 'b> = self.inner.input_names.iter().map(|name| bindings.get(name)).collect();
         let found = {
             let specializations = self.inner.specializations.lock().unwrap_or_else(PoisonError::into_inner);
-            specializations.iter().rev().find(|(key, _)| key.matches(&bound)).map(|(_, spec)| spec.clone())
+            specializations
+                .iter()
+                .rev()
+                .find(|(key, _)| key.matches(bound.iter().copied()))
+                .map(|(_, spec)| spec.clone())
         };
         let spec = match found {
             Some(spec) => spec,
             None => self.specialization(&self.signature(bindings)?)?,
         };
-        let rows = bindings::row_count(&self.inner.input_names, &bound)?;
+        let (inputs, rows) = self.slot_inputs(&spec, &bound, |name| bindings.get(name), bindings)?;
+        Ok((spec, inputs, rows))
+    }
+
+    /// The bindings of `spec`'s input slots, each checked against the slot's type, the row
+    /// count and the plan's layout, and the row count. `bound` holds each input name's
+    /// binding (in `input_names` order); a slot that is not a name the program reads is
+    /// looked up with `by_name`.
+    fn slot_inputs<'r, 'b: 'r>(
+        &self,
+        spec: &Specialization,
+        bound: &[Option<&'r Binding<'b>>],
+        by_name: impl Fn(&str) -> Option<&'r Binding<'b>>,
+        bindings: &Bindings<'_>,
+    ) -> Result<(Inputs<'b>, usize), Error> {
+        let rows = bindings::row_count(&self.inner.input_names, bound.iter().copied())?;
         let mut inputs = Inputs::new();
         for ((slot, input), name_index) in
             spec.program.inputs.iter().enumerate().zip(&spec.input_name_indices)
         {
             let binding = name_index
                 .and_then(|index| bound[index])
-                .or_else(|| bindings.get(&input.name))
+                .or_else(|| by_name(&input.name))
                 .ok_or_else(|| bindings.missing(&input.name))?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
             if let Form::Fused(fused) = &spec.form
@@ -1053,7 +1074,7 @@ impl Kernel {
             }
             inputs.push(*binding);
         }
-        Ok((spec, inputs, rows))
+        Ok((inputs, rows))
     }
 }
 

@@ -530,13 +530,15 @@ pub(super) unsafe fn run_in_ranges(
     carry: Option<&CarryPlan>,
 ) {
     let plan = fused.plan();
-    let cost = parallel::Cost::of(plan);
-    if !parallelism.splits(rows, cost) {
-        // The common short evaluation: no program walk, no range list.
+    // Fewer rows than two chunks make one range whatever the cost (`Parallelism::ranges`
+    // cuts at chunk edges): a short evaluation does not walk its program to learn that.
+    let cost = (rows >= 2 * crate::ir::column_semantics::CHUNK_ROWS).then(|| parallel::Cost::of(plan));
+    let Some(cost) = cost.filter(|cost| parallelism.splits(rows, *cost)) else {
+        // The common short evaluation: no range list.
         // SAFETY: forwarded from the caller; one range, the whole column.
         unsafe { fused.run(inputs, rows, RowRange::whole(rows), out, extra_outputs, &[]) };
         return;
-    }
+    };
     let warm_up = parallel::warm_up(&plan.program);
     if warm_up.is_none()
         && let Some(carry) = carry
