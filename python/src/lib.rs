@@ -10,6 +10,7 @@
 mod arrow_interchange;
 mod inputs;
 mod outputs;
+mod short_calls;
 mod vectorcall;
 
 use fusejit::{Bindings, ColumnMut, Engine, ValuesMut};
@@ -326,13 +327,15 @@ struct Kernel {
     keys: Vec<Py<PyString>>,
     /// The input names, in `keys`' order, shared with each call's held inputs.
     names: Vec<Arc<str>>,
+    /// The specialisation short calls last ran ([`short_calls`]).
+    last: short_calls::LastSpecialization,
 }
 
 impl Kernel {
     fn new(py: Python<'_>, kernel: fusejit::Kernel) -> Kernel {
         let keys = kernel.input_names().iter().map(|name| PyString::intern(py, name).unbind()).collect();
         let names = kernel.input_names().iter().map(|name| Arc::from(name.as_str())).collect();
-        Kernel { kernel, keys, names }
+        Kernel { kernel, keys, names, last: short_calls::LastSpecialization::default() }
     }
 }
 
@@ -623,6 +626,18 @@ impl Kernel {
             Some(mapping) => {
                 // One dict alone (the common call): read as it is.
                 if let (true, Ok(dict)) = (columns.is_empty(), mapping.cast::<PyDict>()) {
+                    if let Some(out) = out
+                        && let Some(result) = short_calls::eval_into(
+                            py,
+                            (&self.kernel, &self.last),
+                            &self.keys,
+                            &dict,
+                            out,
+                            nulls,
+                        )
+                    {
+                        return result;
+                    }
                     return self.eval_scope(py, &Scope::Dict(&dict), out, nulls);
                 }
                 let scope =

@@ -1,0 +1,372 @@
+//! `Kernel.eval(columns, out=array)` on short plain NumPy arrays: read and written through NumPy's raw pointers, as NumPy's own ufuncs do.
+//!
+//! A call qualifies when every input is an exact `numpy.ndarray` (one-dimensional,
+//! C-contiguous, aligned, native f64/f32/i64/i32) or an exact Python `float`, `int` or
+//! `bool`; `out=` is such an array and writeable; its bytes overlap no input's; and the
+//! columns are shorter than [`GIL_RELEASE_MIN_ROWS`], so the call keeps the GIL. Anything
+//! else — or anything unusual about these — takes the general path ([`crate::inputs`]),
+//! which binds exactly the same values and says what is wrong.
+//!
+//! Why no rust-numpy borrow: its table is advisory, kept by Rust code that uses
+//! rust-numpy's safe accessors so that they never hand out aliasing references; NumPy,
+//! Python code and C extensions (numexpr, numba) read and write arrays without it, and
+//! rust-numpy leaves such unchecked code to its author. Registering three arrays in it
+//! and releasing them is most of what a 16-row call costs, so a short call acts as NumPy
+//! does and checks what aliasing it can create itself:
+//! - its only mutable slice (`out=`) overlaps none of the slices it reads (byte ranges
+//!   compared here, exact where rust-numpy compares base objects);
+//! - the GIL is held from the first look at the arrays to the last write, and no Python
+//!   code runs in between (no conversion, no callback), so no other thread can free,
+//!   resize or register a borrow of these arrays meanwhile; each is also held by a strong
+//!   reference for the call.
+//!
+//! Longer calls release the GIL, so another thread could take a rust-numpy borrow of an
+//! input meanwhile: they register theirs (the general path).
+
+use crate::GIL_RELEASE_MIN_ROWS;
+use crate::outputs::{self, NullStyle};
+use fusejit::{Binding, ColumnData, ColumnMut, ColumnRef, Scalar, Specialized, ValuesMut};
+use numpy::npyffi::{self, NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, NPY_ARRAY_WRITEABLE};
+use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+/// The element types a short call reads and writes in place.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Numeric {
+    F64,
+    F32,
+    I64,
+    I32,
+}
+
+impl Numeric {
+    fn size(self) -> usize {
+        match self {
+            Numeric::F64 | Numeric::I64 => 8,
+            Numeric::F32 | Numeric::I32 => 4,
+        }
+    }
+}
+
+/// A plain NumPy array's memory, as NumPy describes it.
+#[derive(Clone, Copy)]
+struct RawArray {
+    data: *mut u8,
+    len: usize,
+    elem: Numeric,
+}
+
+/// NumPy's `ndarray` type and its built-in native-order descriptors of the four numeric
+/// types, as addresses to compare with (NumPy keeps them for the life of the process).
+struct NumpyTypes {
+    ndarray: usize,
+    descriptors: [(usize, Numeric); 4],
+}
+
+fn numpy_types(py: Python<'_>) -> &'static NumpyTypes {
+    static TYPES: OnceLock<NumpyTypes> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        let descriptor = |descr: Bound<'_, numpy::PyArrayDescr>| {
+            let address = descr.as_ptr() as usize;
+            // Kept alive for the process: the address stays NumPy's built-in descriptor.
+            std::mem::forget(descr);
+            address
+        };
+        NumpyTypes {
+            ndarray: <PyUntypedArray as pyo3::PyTypeInfo>::type_object_raw(py) as usize,
+            descriptors: [
+                (descriptor(numpy::dtype::<f64>(py)), Numeric::F64),
+                (descriptor(numpy::dtype::<f32>(py)), Numeric::F32),
+                (descriptor(numpy::dtype::<i64>(py)), Numeric::I64),
+                (descriptor(numpy::dtype::<i32>(py)), Numeric::I32),
+            ],
+        }
+    })
+}
+
+impl RawArray {
+    /// `value` as a plain array of a type fusejit reads in place: an exact `ndarray`, one
+    /// dimension, C-contiguous and aligned (`flags` more besides), native byte order.
+    fn of(types: &NumpyTypes, value: &Bound<'_, PyAny>, flags: i32) -> Option<RawArray> {
+        if value.get_type_ptr() as usize != types.ndarray {
+            return None;
+        }
+        // SAFETY: `value`'s type is exactly `numpy.ndarray` (checked just above).
+        let array = unsafe { value.cast_unchecked::<PyUntypedArray>() };
+        if array.ndim() != 1 {
+            return None;
+        }
+        // SAFETY: `array` is a live ndarray (checked just above, held by `value`), whose
+        // object fields NumPy's C API gives access to; `nd == 1` makes `dimensions[0]` its
+        // length.
+        let (data, len, array_flags, descr) = unsafe {
+            let fields = &*npyffi::_PyArray_GET_ITEM_DATA(array.as_array_ptr());
+            (fields.data.cast::<u8>(), *fields.dimensions, fields.flags, fields.descr as usize)
+        };
+        let wanted = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | flags;
+        if array_flags & wanted != wanted || len < 0 {
+            return None;
+        }
+        // Arrays NumPy makes share its built-in descriptors; any other is read field by field.
+        let elem = match types.descriptors.iter().find(|(address, _)| *address == descr) {
+            Some(&(_, elem)) => elem,
+            None => {
+                let dtype = array.dtype();
+                if dtype.is_native_byteorder() != Some(true) {
+                    return None;
+                }
+                match (dtype.kind(), dtype.itemsize()) {
+                    (b'f', 8) => Numeric::F64,
+                    (b'f', 4) => Numeric::F32,
+                    (b'i', 8) => Numeric::I64,
+                    (b'i', 4) => Numeric::I32,
+                    _ => return None,
+                }
+            }
+        };
+        Some(RawArray { data, len: len as usize, elem })
+    }
+
+    /// The byte range the array's values occupy.
+    fn bytes(&self) -> std::ops::Range<usize> {
+        let start = self.data as usize;
+        start..start + self.len * self.elem.size()
+    }
+
+    /// The values as a column.
+    ///
+    /// # Safety
+    /// The array must stay alive and unwritten for `'a`, and its fields must be as
+    /// [`RawArray::of`] read them.
+    unsafe fn column<'a>(&self) -> ColumnData<'a> {
+        if self.len == 0 {
+            // NumPy calls an empty array aligned whatever its pointer; a Rust slice needs one.
+            return match self.elem {
+                Numeric::F64 => ColumnData::F64(&[]),
+                Numeric::F32 => ColumnData::F32(&[]),
+                Numeric::I64 => ColumnData::I64(&[]),
+                Numeric::I32 => ColumnData::I32(&[]),
+            };
+        }
+        // SAFETY: a C-contiguous, aligned array of `len` values of `elem` starts at `data`
+        // (`RawArray::of`), alive and unwritten for `'a` (the caller).
+        unsafe {
+            match self.elem {
+                Numeric::F64 => ColumnData::F64(std::slice::from_raw_parts(self.data.cast(), self.len)),
+                Numeric::F32 => ColumnData::F32(std::slice::from_raw_parts(self.data.cast(), self.len)),
+                Numeric::I64 => ColumnData::I64(std::slice::from_raw_parts(self.data.cast(), self.len)),
+                Numeric::I32 => ColumnData::I32(std::slice::from_raw_parts(self.data.cast(), self.len)),
+            }
+        }
+    }
+
+    /// The values as the buffer a result is written into.
+    ///
+    /// # Safety
+    /// The array must stay alive for `'a`, writeable, and neither read nor written through
+    /// anything else meanwhile; its fields must be as [`RawArray::of`] read them.
+    unsafe fn values_mut<'a>(&self) -> ValuesMut<'a> {
+        if self.len == 0 {
+            return match self.elem {
+                Numeric::F64 => ValuesMut::F64(&mut []),
+                Numeric::F32 => ValuesMut::F32(&mut []),
+                Numeric::I64 => ValuesMut::I64(&mut []),
+                Numeric::I32 => ValuesMut::I32(&mut []),
+            };
+        }
+        // SAFETY: as `column`, and nothing else touches the values for `'a` (the caller).
+        unsafe {
+            match self.elem {
+                Numeric::F64 => ValuesMut::F64(std::slice::from_raw_parts_mut(self.data.cast(), self.len)),
+                Numeric::F32 => ValuesMut::F32(std::slice::from_raw_parts_mut(self.data.cast(), self.len)),
+                Numeric::I64 => ValuesMut::I64(std::slice::from_raw_parts_mut(self.data.cast(), self.len)),
+                Numeric::I32 => ValuesMut::I32(std::slice::from_raw_parts_mut(self.data.cast(), self.len)),
+            }
+        }
+    }
+}
+
+/// One input of a short call.
+#[derive(Clone, Copy)]
+enum ShortInput {
+    Column(RawArray),
+    Scalar(Scalar),
+}
+
+impl ShortInput {
+    /// `value` as a plain array or an exact Python number, bound as the general path binds
+    /// them (`inputs::convert`); `None` for anything else.
+    fn of(types: &NumpyTypes, value: &Bound<'_, PyAny>) -> Option<ShortInput> {
+        if let Some(array) = RawArray::of(types, value, 0) {
+            return Some(ShortInput::Column(array));
+        }
+        if let Ok(float) = value.cast_exact::<PyFloat>() {
+            return Some(ShortInput::Scalar(Scalar::F64(float.value())));
+        }
+        if let Ok(flag) = value.cast_exact::<PyBool>() {
+            return Some(ShortInput::Scalar(Scalar::Bool(flag.is_true())));
+        }
+        if value.is_exact_instance_of::<PyInt>() {
+            // Beyond i64 the general path explains the error.
+            return value.extract::<i64>().ok().map(|integer| ShortInput::Scalar(Scalar::I64(integer)));
+        }
+        None
+    }
+}
+
+impl ShortInput {
+    /// What the input's binding type is, as a number: a short call's inputs with the same
+    /// kinds have the same signature (their columns have no bitmaps).
+    fn kind(&self) -> u8 {
+        match self {
+            ShortInput::Column(array) => array.elem as u8,
+            ShortInput::Scalar(Scalar::F64(_)) => 8,
+            ShortInput::Scalar(Scalar::I64(_)) => 9,
+            ShortInput::Scalar(Scalar::Bool(_)) => 10,
+            ShortInput::Scalar(_) => 11,
+        }
+    }
+}
+
+/// The kinds of a short call's inputs, in order ([`ShortInput::kind`]).
+type Kinds = smallvec::SmallVec<[u8; MAX_INPUTS]>;
+
+/// The specialisation a kernel's short calls last used, kept on the Python `Kernel` with
+/// the kinds of inputs it was made for: a call with inputs of the same kinds runs it without
+/// looking up names or signatures.
+#[derive(Default)]
+pub(crate) struct LastSpecialization(Mutex<Option<(Kinds, Arc<Specialized>)>>);
+
+impl LastSpecialization {
+    /// The specialisation for `inputs` (of `kinds`): the last one if they are of its kinds,
+    /// else the kernel's (compiled if need be), kept for the next call.
+    fn for_inputs(
+        &self,
+        kernel: &fusejit::Kernel,
+        kinds: &[u8],
+        inputs: &[Binding<'_>],
+    ) -> Result<Arc<Specialized>, fusejit::Error> {
+        if let Some((last_kinds, last)) = &*self.0.lock().unwrap_or_else(PoisonError::into_inner)
+            && **last_kinds == *kinds
+        {
+            return Ok(last.clone());
+        }
+        let specialized = Arc::new(kernel.specialized(inputs)?);
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((kinds.into(), specialized.clone()));
+        Ok(specialized)
+    }
+}
+
+/// The most inputs a short call takes: its values live in arrays on the stack.
+const MAX_INPUTS: usize = 8;
+
+/// The value of every key in `columns`, or `None` if one is missing. A small dict is read in
+/// one pass, its keys matched by identity: the kernel's names and the literal keys of a
+/// call's dict are interned strings, so the same text is the same object. A name not found
+/// so (a key built at run time) is looked up as usual. `keys` has at most `MAX_INPUTS`.
+fn look_up<'py>(
+    py: Python<'py>,
+    columns: &Bound<'py, PyDict>,
+    keys: &[Py<PyString>],
+) -> Option<[Option<Bound<'py, PyAny>>; MAX_INPUTS]> {
+    let mut found = [const { None }; MAX_INPUTS];
+    if columns.len() <= 2 * keys.len().max(4) {
+        for (key, value) in columns.iter() {
+            if let Some(index) = keys.iter().position(|name| name.as_ptr() == key.as_ptr()) {
+                found[index] = Some(value);
+            }
+        }
+    }
+    for (value, key) in found.iter_mut().zip(keys) {
+        if value.is_none() {
+            *value = Some(columns.get_item(key.bind(py)).ok()??);
+        }
+    }
+    Some(found)
+}
+
+/// `kernel.eval(columns, out=out)` as a short call, or `None` when the call does not
+/// qualify (see the module's documentation) and must take the general path. Everything
+/// that decides is checked before anything is written.
+pub(crate) fn eval_into<'py>(
+    py: Python<'py>,
+    (kernel, last): (&fusejit::Kernel, &LastSpecialization),
+    keys: &[Py<PyString>],
+    columns: &Bound<'py, PyDict>,
+    out: &Bound<'py, PyAny>,
+    nulls: NullStyle,
+) -> Option<PyResult<Bound<'py, PyAny>>> {
+    let count = keys.len();
+    if count > MAX_INPUTS {
+        return None;
+    }
+    // Strong references for the call: nothing can free these arrays before it returns.
+    // Looked up first, since a lookup may run Python code (a key's `__eq__`); from the
+    // first array read below to the last write, none runs.
+    let held = look_up(py, columns, keys)?;
+    let types = numpy_types(py);
+    let target = RawArray::of(types, out, NPY_ARRAY_WRITEABLE)?;
+    let rows = target.len;
+    if rows >= GIL_RELEASE_MIN_ROWS {
+        return None;
+    }
+    let written = target.bytes();
+    let mut any_column = false;
+    let mut kinds = [0u8; MAX_INPUTS];
+    let mut bindings = [Binding::Scalar(Scalar::Bool(false)); MAX_INPUTS];
+    for ((value, kind), binding) in held.iter().zip(&mut kinds).zip(&mut bindings).take(count) {
+        let input = ShortInput::of(types, value.as_ref()?)?;
+        *kind = input.kind();
+        *binding = match input {
+            ShortInput::Column(array) => {
+                let read = array.bytes();
+                let overlaps = !read.is_empty()
+                    && !written.is_empty()
+                    && read.start < written.end
+                    && written.start < read.end;
+                if array.len != rows || overlaps {
+                    return None;
+                }
+                any_column = true;
+                // SAFETY: `held` keeps the array alive for this function; the GIL stays held
+                // and no Python code runs until the bindings drop, so nothing writes the
+                // array meanwhile but `out=`, whose bytes it does not overlap (just checked).
+                Binding::Column(ColumnRef { data: unsafe { array.column() }, validity: None })
+            }
+            ShortInput::Scalar(scalar) => Binding::Scalar(scalar),
+        };
+    }
+    if !any_column {
+        return None;
+    }
+    let (kinds, bindings) = (&kinds[..count], &bindings[..count]);
+    // The result's bitmap, read back only to find its nulls (`rows` is under
+    // `GIL_RELEASE_MIN_ROWS`).
+    let mut bitmap = [0u8; GIL_RELEASE_MIN_ROWS / 8];
+    let validity = &mut bitmap[..rows.div_ceil(8)];
+    let summary = last.for_inputs(kernel, kinds, bindings).and_then(|specialized| {
+        // SAFETY: `out` (alive through the caller's reference) is writeable (checked), and for
+        // this block nothing else reads or writes it: the inputs overlap none of its bytes
+        // and the GIL is held with no Python code running.
+        let values = unsafe { target.values_mut() };
+        let mut column = ColumnMut { values, validity: &mut *validity };
+        specialized.eval_column_into(bindings, &mut column)
+    });
+    drop(held);
+    Some(summary.map_err(crate::out_error).and_then(|summary| {
+        if summary.len != rows {
+            return Err(crate::EvalError::new_err(format!(
+                "error: out= has {rows} rows but the result has {}",
+                summary.len
+            )));
+        }
+        if summary.null_count == 0 && nulls != NullStyle::Separate {
+            // No null to mark or fill: the array as it is (what `finish_out` returns then).
+            return Ok(out.clone());
+        }
+        outputs::finish_out(py, out, validity, summary.null_count, nulls)
+    }))
+}
