@@ -589,6 +589,7 @@ fn specialized_kernels_evaluate_positional_inputs_as_the_kernel_does_by_name() {
         let kernel = engine.compile(source).unwrap();
         let specialized = kernel.specialized(&by_position(&kernel, &signatures[0])).unwrap();
         assert!(specialized.matches(&by_position(&kernel, &signatures[0])), "{source}");
+        assert_eq!(specialized.result_type(), Type::column(Elem::F64), "{source}");
         assert!(!specialized.matches(&by_position(&kernel, &signatures[1])), "{source}");
         for inputs in &signatures {
             let [named, positional] = both_ways(&kernel, &specialized, inputs);
@@ -621,6 +622,7 @@ fn specialized_kernels_evaluate_positional_inputs_as_the_kernel_does_by_name() {
     let kernel = engine.compile("sum(x) * a").unwrap();
     let positional = by_position(&kernel, &signatures[0]);
     let specialized = kernel.specialized(&positional).unwrap();
+    assert_eq!(specialized.result_type(), Type::scalar(Elem::F64));
     let mut values = [-7.0; 5];
     let mut validity = [0u8; 1];
     let mut out = ColumnMut { values: ValuesMut::F64(&mut values), validity: &mut validity };

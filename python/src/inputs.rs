@@ -101,7 +101,7 @@ pub(crate) enum Scope<'a, 'py> {
 
 impl<'py> Scope<'_, 'py> {
     /// The value of the input called `name` (`key` is the same text as a Python string).
-    fn get(&self, name: &str, key: &Bound<'py, PyString>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    pub(crate) fn get(&self, name: &str, key: &Bound<'py, PyString>) -> PyResult<Option<Bound<'py, PyAny>>> {
         match self {
             Scope::Dict(dict) => dict.get_item(key),
             Scope::Keywords(pairs) => {

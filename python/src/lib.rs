@@ -626,18 +626,6 @@ impl Kernel {
             Some(mapping) => {
                 // One dict alone (the common call): read as it is.
                 if let (true, Ok(dict)) = (columns.is_empty(), mapping.cast::<PyDict>()) {
-                    if let Some(out) = out
-                        && let Some(result) = short_calls::eval_into(
-                            py,
-                            (&self.kernel, &self.last),
-                            &self.keys,
-                            &dict,
-                            out,
-                            nulls,
-                        )
-                    {
-                        return result;
-                    }
                     return self.eval_scope(py, &Scope::Dict(&dict), out, nulls);
                 }
                 let scope =
@@ -655,6 +643,10 @@ impl Kernel {
         out: Option<&Bound<'py, PyAny>>,
         nulls: NullStyle,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let kernel = (&self.kernel, &self.last);
+        if let Some(result) = short_calls::eval(py, kernel, (&self.names, &self.keys), scope, out, nulls) {
+            return result;
+        }
         let inputs = BoundInputs::from_scope(py, &self.names, &self.keys, scope)?;
         let bindings = inputs.bindings()?;
         match out {

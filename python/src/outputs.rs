@@ -130,13 +130,7 @@ fn numpy_column(py: Python<'_>, column: Column, nulls: NullStyle) -> PyResult<Bo
         match &mut values {
             ColumnValues::F64(values) => fill_nan(values, bits, f64::NAN),
             ColumnValues::F32(values) => fill_nan(values, bits, f32::NAN),
-            other => {
-                return Err(EvalError::new_err(format!(
-                    "error: nulls=\"nan\" needs a float result, but the result is {} with {null_count} nulls: \
-                     use nulls=\"mask\" or nulls=\"separate\"",
-                    other.elem()
-                )));
-            }
+            other => return Err(nan_needs_a_float(other.elem(), null_count)),
         }
     }
     let data = match values {
@@ -178,6 +172,39 @@ fn with_nulls<'py>(
             masked_array_type(py)?.call((data,), Some(&keywords))
         }
     }
+}
+
+/// `nulls="nan"` asked of a result that has no NaN.
+fn nan_needs_a_float(elem: fusejit::Elem, null_count: usize) -> PyErr {
+    EvalError::new_err(format!(
+        "error: nulls=\"nan\" needs a float result, but the result is {elem} with {null_count} nulls: \
+         use nulls=\"mask\" or nulls=\"separate\""
+    ))
+}
+
+/// A result a short call wrote into a new NumPy `array`, with its nulls as `nulls` asks:
+/// what `numpy_column` makes of the same values.
+pub(crate) fn finish_new<'py>(
+    py: Python<'py>,
+    array: Bound<'py, PyAny>,
+    validity: &[u8],
+    null_count: usize,
+    nulls: NullStyle,
+) -> PyResult<Bound<'py, PyAny>> {
+    let untyped = array.cast::<numpy::PyUntypedArray>()?;
+    let len = untyped.len();
+    if nulls == NullStyle::Nan && null_count > 0 {
+        if let Ok(values) = array.cast::<PyArray1<f64>>() {
+            fill_nan(values.readwrite().as_slice_mut()?, validity, f64::NAN);
+        } else if let Ok(values) = array.cast::<PyArray1<f32>>() {
+            fill_nan(values.readwrite().as_slice_mut()?, validity, f32::NAN);
+        } else if array.cast::<PyArray1<i64>>().is_ok() {
+            return Err(nan_needs_a_float(fusejit::Elem::I64, null_count));
+        } else {
+            return Err(nan_needs_a_float(fusejit::Elem::I32, null_count));
+        }
+    }
+    with_nulls(py, array, Some(validity), null_count, len, nulls)
 }
 
 /// `eval(..., out=array)`'s return: the caller's array with its nulls as `nulls` asks.

@@ -1,9 +1,11 @@
-//! `Kernel.eval(columns, out=array)` on short plain NumPy arrays: read and written through NumPy's raw pointers, as NumPy's own ufuncs do.
+//! Short calls of `Kernel.eval` and `evaluate` on plain NumPy arrays: read and written through NumPy's raw pointers, as NumPy's own ufuncs do.
 //!
 //! A call qualifies when every input is an exact `numpy.ndarray` (one-dimensional,
 //! C-contiguous, aligned, native f64/f32/i64/i32) or an exact Python `float`, `int` or
-//! `bool`; `out=` is such an array and writeable; its bytes overlap no input's; and the
-//! columns are shorter than [`GIL_RELEASE_MIN_ROWS`], so the call keeps the GIL. Anything
+//! `bool`, at least one a column; the columns are shorter than [`GIL_RELEASE_MIN_ROWS`],
+//! so the call keeps the GIL; and the result goes into `out=`, such an array, writeable,
+//! whose bytes overlap no input's, or, without `out=`, into a new NumPy array the call
+//! makes (a numeric column result: a bool or scalar result is the general path's). Anything
 //! else — or anything unusual about these — takes the general path ([`crate::inputs`]),
 //! which binds exactly the same values and says what is wrong.
 //!
@@ -13,8 +15,8 @@
 //! rust-numpy leaves such unchecked code to its author. Registering three arrays in it
 //! and releasing them is most of what a 16-row call costs, so a short call acts as NumPy
 //! does and checks what aliasing it can create itself:
-//! - its only mutable slice (`out=`) overlaps none of the slices it reads (byte ranges
-//!   compared here, exact where rust-numpy compares base objects);
+//! - its only mutable slice (`out=`, or the array it made) overlaps none of the slices it
+//!   reads (byte ranges compared, as rust-numpy compares the ranges of views of one base);
 //! - the GIL is held from the first look at the arrays to the last write, and no Python
 //!   code runs in between (no conversion, no callback), so no other thread can free,
 //!   resize or register a borrow of these arrays meanwhile; each is also held by a strong
@@ -24,10 +26,11 @@
 //! input meanwhile: they register theirs (the general path).
 
 use crate::GIL_RELEASE_MIN_ROWS;
+use crate::inputs::Scope;
 use crate::outputs::{self, NullStyle};
-use fusejit::{Binding, ColumnData, ColumnMut, ColumnRef, Scalar, Specialized, ValuesMut};
+use fusejit::{Binding, ColumnData, ColumnMut, ColumnRef, Elem, Scalar, Shape, Specialized, ValuesMut};
 use numpy::npyffi::{self, NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, NPY_ARRAY_WRITEABLE};
-use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -288,15 +291,52 @@ fn look_up<'py>(
     Some(found)
 }
 
-/// `kernel.eval(columns, out=out)` as a short call, or `None` when the call does not
-/// qualify (see the module's documentation) and must take the general path. Everything
-/// that decides is checked before anything is written.
-pub(crate) fn eval_into<'py>(
+/// The value of every input name in `scope`, or `None` if one is missing or its lookup
+/// raised (the general path looks again and reports it).
+fn look_up_in<'py>(
+    py: Python<'py>,
+    scope: &Scope<'_, 'py>,
+    (names, keys): (&[Arc<str>], &[Py<PyString>]),
+) -> Option<[Option<Bound<'py, PyAny>>; MAX_INPUTS]> {
+    if let Scope::Dict(columns) = scope {
+        return look_up(py, columns, keys);
+    }
+    let mut found = [const { None }; MAX_INPUTS];
+    for ((value, name), key) in found.iter_mut().zip(names).zip(keys) {
+        *value = Some(scope.get(name, key.bind(py)).ok()??);
+    }
+    Some(found)
+}
+
+/// A new NumPy array of `rows` zeros for a result of `elem`, and its memory; `None` for a
+/// bool result (the general path makes those).
+fn new_result<'py>(
+    py: Python<'py>,
+    types: &NumpyTypes,
+    elem: Elem,
+    rows: usize,
+) -> Option<(Bound<'py, PyAny>, RawArray)> {
+    let array = match elem {
+        Elem::F64 => PyArray1::<f64>::zeros(py, rows, false).into_any(),
+        Elem::F32 => PyArray1::<f32>::zeros(py, rows, false).into_any(),
+        Elem::I64 => PyArray1::<i64>::zeros(py, rows, false).into_any(),
+        Elem::I32 => PyArray1::<i32>::zeros(py, rows, false).into_any(),
+        _ => return None,
+    };
+    let raw = RawArray::of(types, &array, NPY_ARRAY_WRITEABLE)?;
+    Some((array, raw))
+}
+
+/// `kernel.eval(...)` (and `evaluate`) as a short call — into `out` when given, else into a
+/// new array — or `None` when the call does not qualify (see the module's documentation)
+/// and must take the general path. Everything that decides is checked before anything is
+/// written.
+pub(crate) fn eval<'py>(
     py: Python<'py>,
     (kernel, last): (&fusejit::Kernel, &LastSpecialization),
-    keys: &[Py<PyString>],
-    columns: &Bound<'py, PyDict>,
-    out: &Bound<'py, PyAny>,
+    (names, keys): (&[Arc<str>], &[Py<PyString>]),
+    scope: &Scope<'_, 'py>,
+    out: Option<&Bound<'py, PyAny>>,
     nulls: NullStyle,
 ) -> Option<PyResult<Bound<'py, PyAny>>> {
     let count = keys.len();
@@ -304,69 +344,106 @@ pub(crate) fn eval_into<'py>(
         return None;
     }
     // Strong references for the call: nothing can free these arrays before it returns.
-    // Looked up first, since a lookup may run Python code (a key's `__eq__`); from the
-    // first array read below to the last write, none runs.
-    let held = look_up(py, columns, keys)?;
+    // Looked up first, since a lookup may run Python code (a key's `__eq__`, a mapping's
+    // `__getitem__`); from the first array read below to the last write, none runs.
+    let held = look_up_in(py, scope, (names, keys))?;
     let types = numpy_types(py);
-    let target = RawArray::of(types, out, NPY_ARRAY_WRITEABLE)?;
-    let rows = target.len;
-    if rows >= GIL_RELEASE_MIN_ROWS {
-        return None;
-    }
-    let written = target.bytes();
-    let mut any_column = false;
+    let mut inputs = [ShortInput::Scalar(Scalar::Bool(false)); MAX_INPUTS];
     let mut kinds = [0u8; MAX_INPUTS];
-    let mut bindings = [Binding::Scalar(Scalar::Bool(false)); MAX_INPUTS];
-    for ((value, kind), binding) in held.iter().zip(&mut kinds).zip(&mut bindings).take(count) {
-        let input = ShortInput::of(types, value.as_ref()?)?;
+    let mut rows = None;
+    for ((value, input), kind) in held.iter().zip(&mut inputs).zip(&mut kinds).take(count) {
+        *input = ShortInput::of(types, value.as_ref()?)?;
         *kind = input.kind();
-        *binding = match input {
-            ShortInput::Column(array) => {
-                let read = array.bytes();
-                let overlaps = !read.is_empty()
+        if let ShortInput::Column(array) = input {
+            // Columns of different lengths: the general path names them.
+            if *rows.get_or_insert(array.len) != array.len {
+                return None;
+            }
+        }
+    }
+    let rows = rows.filter(|&rows| rows < GIL_RELEASE_MIN_ROWS)?;
+    let (inputs, kinds) = (&inputs[..count], &kinds[..count]);
+    let target = match out {
+        Some(out) => {
+            let target = RawArray::of(types, out, NPY_ARRAY_WRITEABLE)?;
+            let written = target.bytes();
+            let overlaps = |read: std::ops::Range<usize>| {
+                !read.is_empty()
                     && !written.is_empty()
                     && read.start < written.end
-                    && written.start < read.end;
-                if array.len != rows || overlaps {
-                    return None;
-                }
-                any_column = true;
-                // SAFETY: `held` keeps the array alive for this function; the GIL stays held
-                // and no Python code runs until the bindings drop, so nothing writes the
-                // array meanwhile but `out=`, whose bytes it does not overlap (just checked).
+                    && written.start < read.end
+            };
+            let overlapping = inputs
+                .iter()
+                .any(|input| matches!(input, ShortInput::Column(array) if overlaps(array.bytes())));
+            if target.len != rows || overlapping {
+                return None;
+            }
+            Some(target)
+        }
+        None => None,
+    };
+    let mut bindings = [Binding::Scalar(Scalar::Bool(false)); MAX_INPUTS];
+    for (binding, input) in bindings.iter_mut().zip(inputs) {
+        *binding = match input {
+            // SAFETY: `held` keeps the array alive for this function; the GIL stays held
+            // and no Python code runs until the bindings drop, so nothing writes the array
+            // meanwhile but the result, whose bytes it does not overlap (`out=` checked
+            // above, a new array made below).
+            ShortInput::Column(array) => {
                 Binding::Column(ColumnRef { data: unsafe { array.column() }, validity: None })
             }
-            ShortInput::Scalar(scalar) => Binding::Scalar(scalar),
+            ShortInput::Scalar(scalar) => Binding::Scalar(*scalar),
         };
     }
-    if !any_column {
-        return None;
-    }
-    let (kinds, bindings) = (&kinds[..count], &bindings[..count]);
+    let bindings = &bindings[..count];
+    let specialized = match last.for_inputs(kernel, kinds, bindings) {
+        Ok(specialized) => specialized,
+        Err(error) => return Some(Err(crate::to_py_error(error))),
+    };
+    let (result, target) = match (out, target) {
+        (Some(out), Some(target)) => (out.clone(), target),
+        _ => {
+            // A scalar or bool result: the general path returns a Python value or a bool
+            // array.
+            let ty = specialized.result_type();
+            if ty.shape == Shape::Scalar {
+                return None;
+            }
+            new_result(py, types, ty.elem, rows)?
+        }
+    };
     // The result's bitmap, read back only to find its nulls (`rows` is under
     // `GIL_RELEASE_MIN_ROWS`).
     let mut bitmap = [0u8; GIL_RELEASE_MIN_ROWS / 8];
     let validity = &mut bitmap[..rows.div_ceil(8)];
-    let summary = last.for_inputs(kernel, kinds, bindings).and_then(|specialized| {
-        // SAFETY: `out` (alive through the caller's reference) is writeable (checked), and for
-        // this block nothing else reads or writes it: the inputs overlap none of its bytes
-        // and the GIL is held with no Python code running.
+    let summary = {
+        // SAFETY: the result array (`out=`, alive through the caller's reference, or the new
+        // one `result` holds) is writeable (checked), and for this block nothing else reads
+        // or writes it: the inputs overlap none of its bytes and the GIL is held with no
+        // Python code running.
         let values = unsafe { target.values_mut() };
         let mut column = ColumnMut { values, validity: &mut *validity };
         specialized.eval_column_into(bindings, &mut column)
-    });
+    };
     drop(held);
-    Some(summary.map_err(crate::out_error).and_then(|summary| {
-        if summary.len != rows {
-            return Err(crate::EvalError::new_err(format!(
-                "error: out= has {rows} rows but the result has {}",
-                summary.len
-            )));
-        }
-        if summary.null_count == 0 && nulls != NullStyle::Separate {
-            // No null to mark or fill: the array as it is (what `finish_out` returns then).
-            return Ok(out.clone());
-        }
-        outputs::finish_out(py, out, validity, summary.null_count, nulls)
-    }))
+    let summary = match summary {
+        Ok(summary) => summary,
+        Err(error) if out.is_some() => return Some(Err(crate::out_error(error))),
+        Err(error) => return Some(Err(crate::to_py_error(error))),
+    };
+    if summary.len != rows {
+        return Some(Err(crate::EvalError::new_err(format!(
+            "error: the result has {} rows, the inputs {rows}",
+            summary.len
+        ))));
+    }
+    if summary.null_count == 0 && nulls != NullStyle::Separate {
+        // No null to mark or fill: the array as it is (what `finish_out` returns then).
+        return Some(Ok(result));
+    }
+    Some(match out {
+        Some(out) => outputs::finish_out(py, out, validity, summary.null_count, nulls),
+        None => outputs::finish_new(py, result, validity, summary.null_count, nulls),
+    })
 }

@@ -122,16 +122,23 @@ def test_pyarrow_in_pyarrow_out_without_copies():
 
 
 def test_results_own_fusejit_s_buffer():
-    # A NumPy result wraps the Vec fusejit wrote (rust-numpy's container is its base): had it
-    # been copied into a fresh array, the base would be None.
-    got = fusejit.evaluate("x * 2", x=np.array([1.0, 2.0]))
-    assert got.tolist() == [2.0, 4.0]
+    # A NumPy result of a long call wraps the Vec fusejit wrote (rust-numpy's container is its
+    # base): had it been copied into a fresh array, the base would be None.
+    long = np.arange(5000.0)
+    got = fusejit.evaluate("x * 2", x=long)
+    assert got.tolist() == list(long * 2)
     assert got.base is not None and type(got.base).__name__ == "PySliceContainer"
-    masked = fusejit.evaluate("lag(x, 1)", x=np.array([1.0, 2.0]))
+    masked = fusejit.evaluate("lag(x, 1)", x=long)
     owner = masked.data
     while isinstance(owner, np.ndarray):  # the masked array's data is a view of the result
         owner = owner.base
     assert type(owner).__name__ == "PySliceContainer"
+    # A short call writes into a NumPy array it makes (no Vec, no copy either): the array
+    # owns its memory, and a masked result's data is that array.
+    got = fusejit.evaluate("x * 2", x=np.array([1.0, 2.0]))
+    assert got.tolist() == [2.0, 4.0] and got.base is None and got.flags.owndata
+    masked = fusejit.evaluate("lag(x, 1)", x=np.array([1.0, 2.0]))
+    assert masked.mask.tolist() == [True, False] and masked.data[1] == 1.0
     # An Arrow result is imported by pyarrow through the C Data Interface.
     first = fusejit.compile("x * 2").eval(x=pa.array([1.0, 2.0]))
     assert isinstance(first, pa.Array) and first.to_pylist() == [2.0, 4.0]

@@ -9,8 +9,13 @@ RNG = np.random.default_rng(7)
 
 
 def general(kernel, columns):
-    """The result through the general path (no `out=`: a new array)."""
-    return kernel.eval(columns)
+    """The result through the general path: every array given as a non-contiguous view,
+    which a short call does not read (the general path copies it)."""
+    strided = {
+        name: np.repeat(value, 2)[::2] if isinstance(value, np.ndarray) else value
+        for name, value in columns.items()
+    }
+    return kernel.eval(strided)
 
 
 @pytest.mark.parametrize("rows", [0, 1, 16, 1000, 4095, 4096, 5000])
@@ -35,6 +40,10 @@ def test_short_calls_give_the_general_paths_bits_for_every_numeric_type(rows):
         assert kernel.eval(columns, out=out) is out, source
         assert out.dtype == want.dtype, source
         np.testing.assert_array_equal(out.view(np.uint8), want.view(np.uint8), err_msg=source)
+        # Without out=: a new array of the same bits, by every way of passing the inputs.
+        for got in [kernel.eval(columns), kernel.eval(**columns), fusejit.evaluate(source, **columns)]:
+            assert type(got) is np.ndarray and got.dtype == want.dtype, source
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8), err_msg=source)
 
 
 def test_short_calls_follow_each_calls_types():
@@ -126,3 +135,40 @@ def test_short_call_errors_are_the_general_paths_and_write_nothing():
     with pytest.raises(fusejit.EvalError, match="same length"):
         fusejit.compile("x * y").eval({"x": x, "y": np.ones(15)}, out=out)
     assert out.tolist() == [7.0] * 16
+
+
+def test_short_calls_without_out_give_nulls_as_the_general_path_does():
+    short, long = np.arange(16.0), np.arange(5000.0)
+    for nulls in ["mask", "nan", "separate"]:
+        for source in ["lag(x, 2) * a", "dlog(x + 1, 1) * a"]:
+            got = fusejit.evaluate(source, x=short, a=2.0, nulls=nulls)
+            want = fusejit.evaluate(source, x=long, a=2.0, nulls=nulls)
+            if nulls == "mask":
+                assert isinstance(got, np.ma.MaskedArray) and isinstance(want, np.ma.MaskedArray)
+                assert got.mask.tolist() == want.mask.tolist()[:16]
+                np.testing.assert_array_equal(got.compressed(), want.compressed()[: got.count()])
+            elif nulls == "nan":
+                assert type(got) is np.ndarray
+                np.testing.assert_array_equal(got, want[:16])
+            else:
+                (values, mask), (want_values, want_mask) = got, want
+                assert mask.tolist() == want_mask.tolist()[:16]
+                np.testing.assert_array_equal(values[~mask], want_values[:16][~mask])
+    # Without nulls, "separate" still gives (values, mask); an integer result has no NaN.
+    for x in [short, long]:
+        values, mask = fusejit.evaluate("x * 2", x=x, nulls="separate")
+        assert values.tolist() == list(x * 2) and mask.dtype == bool and not mask.any()
+    for rows in [16, 5000]:
+        with pytest.raises(fusejit.EvalError, match='nulls="nan" needs a float result, but the result is i64'):
+            fusejit.evaluate("lag(i, 1) * 2", i=np.arange(rows), nulls="nan")
+
+
+def test_short_calls_read_the_callers_names_and_leave_other_results_to_the_general_path():
+    x = np.arange(16.0)
+    a = 3.0
+    assert fusejit.evaluate("x * a").tolist() == list(x * 3)  # the caller's locals
+    assert fusejit.evaluate("x * a", local_dict={"x": x, "a": 4.0}).tolist() == list(x * 4)
+    flags = fusejit.evaluate("x > a")
+    assert flags.dtype == bool and flags.tolist() == list(x > 3)
+    assert fusejit.evaluate("sum(x) * a") == 360.0
+    assert fusejit.compile("mean(x)").eval({"x": x}) == 7.5

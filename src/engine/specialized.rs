@@ -5,6 +5,7 @@ use crate::bindings::{self, Bindings};
 use crate::column::Binding;
 use crate::error::{Error, EvalError};
 use crate::ir;
+use crate::types::Type;
 use std::sync::Arc;
 
 /// A [`Kernel`] with one binding signature resolved: the input types and column layouts
@@ -70,6 +71,12 @@ impl Specialized {
     /// The kernel this specialises.
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
+    }
+
+    /// The result's type for this signature (a column or a scalar), as
+    /// [`Kernel::output_types_of_bindings`] gives it for the last output.
+    pub fn result_type(&self) -> Type {
+        self.spec.program.result_type()
     }
 
     /// Whether `inputs` (by position) have this signature: the same type for every input, and
