@@ -55,7 +55,7 @@ impl Numeric {
 }
 
 /// A plain NumPy array's memory, as NumPy describes it.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct RawArray {
     data: *mut u8,
     len: usize,
@@ -387,9 +387,10 @@ pub(crate) fn eval<'py>(
     for (binding, input) in bindings.iter_mut().zip(inputs) {
         *binding = match input {
             // SAFETY: `held` keeps the array alive for this function; the GIL stays held
-            // and no Python code runs until the bindings drop, so nothing writes the array
-            // meanwhile but the result, whose bytes it does not overlap (`out=` checked
-            // above, a new array made below).
+            // and no Python code runs until the bindings drop (the one call into NumPy, a
+            // new result array, is followed by a check that every input is as read here),
+            // so nothing writes the array meanwhile but the result, whose bytes it does
+            // not overlap (`out=` checked above, a new array made below).
             ShortInput::Column(array) => {
                 Binding::Column(ColumnRef { data: unsafe { array.column() }, validity: None })
             }
@@ -410,7 +411,18 @@ pub(crate) fn eval<'py>(
             if ty.shape == Shape::Scalar {
                 return None;
             }
-            new_result(py, types, ty.elem, rows)?
+            let made = new_result(py, types, ty.elem, rows)?;
+            // Making an array runs no Python code (an ndarray is not tracked by the garbage
+            // collector, and NumPy allocates it), but NumPy's allocator can be replaced: the
+            // inputs are read again, and must be as the bindings saw them.
+            for (value, input) in held.iter().zip(inputs) {
+                if let ShortInput::Column(array) = input
+                    && RawArray::of(types, value.as_ref()?, 0) != Some(*array)
+                {
+                    return None;
+                }
+            }
+            made
         }
     };
     // The result's bitmap, read back only to find its nulls (`rows` is under
