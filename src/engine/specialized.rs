@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// its specialisation was compiled for. Inputs come by position — one per name of
 /// [`Kernel::input_names`], in that order — so an evaluation looks up no names and finds no
 /// specialisation: it checks the inputs against the signature and runs. This is the call a
-/// loop over small batches wants (a Python call per tick, a SQL function per batch).
+/// loop over small batches wants (the Python package's short calls use it).
 ///
 /// Inputs of another signature still evaluate, through the kernel as
 /// [`Kernel::eval_column_into`] would (compiling their specialisation if needed).
