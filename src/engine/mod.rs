@@ -1039,21 +1039,6 @@ impl Kernel {
             Some(spec) => spec,
             None => self.specialization(&self.signature(bindings)?)?,
         };
-        let (inputs, rows) = self.slot_inputs(&spec, &bound, |name| bindings.get(name), bindings)?;
-        Ok((spec, inputs, rows))
-    }
-
-    /// The bindings of `spec`'s input slots, each checked against the slot's type, the row
-    /// count and the plan's layout, and the row count. `bound` holds each input name's
-    /// binding (in `input_names` order); a slot that is not a name the program reads is
-    /// looked up with `by_name`.
-    fn slot_inputs<'r, 'b: 'r>(
-        &self,
-        spec: &Specialization,
-        bound: &[Option<&'r Binding<'b>>],
-        by_name: impl Fn(&str) -> Option<&'r Binding<'b>>,
-        bindings: &Bindings<'_>,
-    ) -> Result<(Inputs<'b>, usize), Error> {
         let rows = bindings::row_count(&self.inner.input_names, bound.iter().copied())?;
         let mut inputs = Inputs::new();
         for ((slot, input), name_index) in
@@ -1061,7 +1046,7 @@ impl Kernel {
         {
             let binding = name_index
                 .and_then(|index| bound[index])
-                .or_else(|| by_name(&input.name))
+                .or_else(|| bindings.get(&input.name))
                 .ok_or_else(|| bindings.missing(&input.name))?;
             bindings::check_binding(&input.name, input.ty, binding, rows)?;
             if let Form::Fused(fused) = &spec.form
@@ -1074,7 +1059,7 @@ impl Kernel {
             }
             inputs.push(*binding);
         }
-        Ok((inputs, rows))
+        Ok((spec, inputs, rows))
     }
 }
 
