@@ -182,29 +182,34 @@ fn nan_needs_a_float(elem: fusejit::Elem, null_count: usize) -> PyErr {
     ))
 }
 
-/// A result a short call wrote into a new NumPy `array`, with its nulls as `nulls` asks:
-/// what `numpy_column` makes of the same values.
+/// A result a short call wrote into a new NumPy `array` of `elem`, with its nulls as
+/// `nulls` asks: what `numpy_column` makes of the same values.
 pub(crate) fn finish_new<'py>(
     py: Python<'py>,
     array: Bound<'py, PyAny>,
+    elem: fusejit::Elem,
     validity: &[u8],
     null_count: usize,
     nulls: NullStyle,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let untyped = array.cast::<numpy::PyUntypedArray>()?;
-    let len = untyped.len();
-    if nulls == NullStyle::Nan && null_count > 0 {
-        if let Ok(values) = array.cast::<PyArray1<f64>>() {
-            fill_nan(values.readwrite().as_slice_mut()?, validity, f64::NAN);
-        } else if let Ok(values) = array.cast::<PyArray1<f32>>() {
-            fill_nan(values.readwrite().as_slice_mut()?, validity, f32::NAN);
-        } else if array.cast::<PyArray1<i64>>().is_ok() {
-            return Err(nan_needs_a_float(fusejit::Elem::I64, null_count));
-        } else {
-            return Err(nan_needs_a_float(fusejit::Elem::I32, null_count));
-        }
+    let len = array.cast::<numpy::PyUntypedArray>()?.len();
+    if nulls == NullStyle::Nan && null_count > 0 && !fill_float_nulls_with_nan(&array, validity)? {
+        return Err(nan_needs_a_float(elem, null_count));
     }
     with_nulls(py, array, Some(validity), null_count, len, nulls)
+}
+
+/// Sets the null rows of a float NumPy `array` to NaN; false (and nothing written) for an
+/// array of another type.
+fn fill_float_nulls_with_nan(array: &Bound<'_, PyAny>, validity: &[u8]) -> PyResult<bool> {
+    if let Ok(values) = array.cast::<PyArray1<f64>>() {
+        fill_nan(values.readwrite().as_slice_mut()?, validity, f64::NAN);
+    } else if let Ok(values) = array.cast::<PyArray1<f32>>() {
+        fill_nan(values.readwrite().as_slice_mut()?, validity, f32::NAN);
+    } else {
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// `eval(..., out=array)`'s return: the caller's array with its nulls as `nulls` asks.
@@ -216,17 +221,11 @@ pub(crate) fn finish_out<'py>(
     nulls: NullStyle,
 ) -> PyResult<Bound<'py, PyAny>> {
     let len = out.cast::<numpy::PyUntypedArray>()?.len();
-    if nulls == NullStyle::Nan && null_count > 0 {
-        if let Ok(array) = out.cast::<PyArray1<f64>>() {
-            fill_nan(array.readwrite().as_slice_mut()?, validity, f64::NAN);
-        } else if let Ok(array) = out.cast::<PyArray1<f32>>() {
-            fill_nan(array.readwrite().as_slice_mut()?, validity, f32::NAN);
-        } else {
-            return Err(EvalError::new_err(format!(
-                "error: nulls=\"nan\" needs a float result, but out= has {null_count} nulls and no NaN: \
-                 use nulls=\"mask\" or nulls=\"separate\""
-            )));
-        }
+    if nulls == NullStyle::Nan && null_count > 0 && !fill_float_nulls_with_nan(out, validity)? {
+        return Err(EvalError::new_err(format!(
+            "error: nulls=\"nan\" needs a float result, but out= has {null_count} nulls and no NaN: \
+             use nulls=\"mask\" or nulls=\"separate\""
+        )));
     }
     with_nulls(py, out.clone(), Some(validity), null_count, len, nulls)
 }

@@ -28,11 +28,11 @@
 use crate::GIL_RELEASE_MIN_ROWS;
 use crate::inputs::Scope;
 use crate::outputs::{self, NullStyle};
-use fusejit::{Binding, ColumnData, ColumnMut, ColumnRef, Elem, Scalar, Shape, Specialized, ValuesMut};
+use fusejit::{Binding, ColumnData, ColumnMut, ColumnRef, Elem, Scalar, Shape, Specialized, Type, ValuesMut};
 use numpy::npyffi::{self, NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, NPY_ARRAY_WRITEABLE};
 use numpy::{PyArray1, PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// The element types a short call reads and writes in place.
@@ -220,76 +220,38 @@ impl ShortInput {
     }
 }
 
-impl ShortInput {
-    /// What the input's binding type is, as a number: a short call's inputs with the same
-    /// kinds have the same signature (their columns have no bitmaps).
-    fn kind(&self) -> u8 {
-        match self {
-            ShortInput::Column(array) => array.elem as u8,
-            ShortInput::Scalar(Scalar::F64(_)) => 8,
-            ShortInput::Scalar(Scalar::I64(_)) => 9,
-            ShortInput::Scalar(Scalar::Bool(_)) => 10,
-            ShortInput::Scalar(_) => 11,
-        }
-    }
-}
-
-/// The kinds of a short call's inputs, in order ([`ShortInput::kind`]).
-type Kinds = smallvec::SmallVec<[u8; MAX_INPUTS]>;
+/// The types of a short call's inputs, in order: inputs of the same types have the same
+/// signature, since a short call's columns have no bitmaps.
+type InputTypes = smallvec::SmallVec<[Type; MAX_INPUTS]>;
 
 /// The specialisation a kernel's short calls last used, kept on the Python `Kernel` with
-/// the kinds of inputs it was made for: a call with inputs of the same kinds runs it without
+/// the types of inputs it was made for: a call with inputs of the same types runs it without
 /// looking up names or signatures.
 #[derive(Default)]
-pub(crate) struct LastSpecialization(Mutex<Option<(Kinds, Arc<Specialized>)>>);
+pub(crate) struct LastSpecialization(Mutex<Option<(InputTypes, Arc<Specialized>)>>);
 
 impl LastSpecialization {
-    /// The specialisation for `inputs` (of `kinds`): the last one if they are of its kinds,
+    /// The specialisation for a short call's `inputs`: the last one if they are of its types,
     /// else the kernel's (compiled if need be), kept for the next call.
     fn for_inputs(
         &self,
         kernel: &fusejit::Kernel,
-        kinds: &[u8],
         inputs: &[Binding<'_>],
     ) -> Result<Arc<Specialized>, fusejit::Error> {
-        if let Some((last_kinds, last)) = &*self.0.lock().unwrap_or_else(PoisonError::into_inner)
-            && **last_kinds == *kinds
+        if let Some((types, last)) = &*self.0.lock().unwrap_or_else(PoisonError::into_inner)
+            && types.iter().copied().eq(inputs.iter().map(Binding::ty))
         {
             return Ok(last.clone());
         }
         let specialized = Arc::new(kernel.specialized(inputs)?);
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((kinds.into(), specialized.clone()));
+        let types = inputs.iter().map(Binding::ty).collect();
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((types, specialized.clone()));
         Ok(specialized)
     }
 }
 
 /// The most inputs a short call takes: its values live in arrays on the stack.
 const MAX_INPUTS: usize = 8;
-
-/// The value of every key in `columns`, or `None` if one is missing. A small dict is read in
-/// one pass, its keys matched by identity: the kernel's names and the literal keys of a
-/// call's dict are interned strings, so the same text is the same object. A name not found
-/// so (a key built at run time) is looked up as usual. `keys` has at most `MAX_INPUTS`.
-fn look_up<'py>(
-    py: Python<'py>,
-    columns: &Bound<'py, PyDict>,
-    keys: &[Py<PyString>],
-) -> Option<[Option<Bound<'py, PyAny>>; MAX_INPUTS]> {
-    let mut found = [const { None }; MAX_INPUTS];
-    if columns.len() <= 2 * keys.len().max(4) {
-        for (key, value) in columns.iter() {
-            if let Some(index) = keys.iter().position(|name| name.as_ptr() == key.as_ptr()) {
-                found[index] = Some(value);
-            }
-        }
-    }
-    for (value, key) in found.iter_mut().zip(keys) {
-        if value.is_none() {
-            *value = Some(columns.get_item(key.bind(py)).ok()??);
-        }
-    }
-    Some(found)
-}
 
 /// The value of every input name in `scope`, or `None` if one is missing or its lookup
 /// raised (the general path looks again and reports it).
@@ -298,9 +260,6 @@ fn look_up_in<'py>(
     scope: &Scope<'_, 'py>,
     (names, keys): (&[Arc<str>], &[Py<PyString>]),
 ) -> Option<[Option<Bound<'py, PyAny>>; MAX_INPUTS]> {
-    if let Scope::Dict(columns) = scope {
-        return look_up(py, columns, keys);
-    }
     let mut found = [const { None }; MAX_INPUTS];
     for ((value, name), key) in found.iter_mut().zip(names).zip(keys) {
         *value = Some(scope.get(name, key.bind(py)).ok()??);
@@ -349,11 +308,9 @@ pub(crate) fn eval<'py>(
     let held = look_up_in(py, scope, (names, keys))?;
     let types = numpy_types(py);
     let mut inputs = [ShortInput::Scalar(Scalar::Bool(false)); MAX_INPUTS];
-    let mut kinds = [0u8; MAX_INPUTS];
     let mut rows = None;
-    for ((value, input), kind) in held.iter().zip(&mut inputs).zip(&mut kinds).take(count) {
+    for (value, input) in held.iter().zip(&mut inputs).take(count) {
         *input = ShortInput::of(types, value.as_ref()?)?;
-        *kind = input.kind();
         if let ShortInput::Column(array) = input {
             // Columns of different lengths: the general path names them.
             if *rows.get_or_insert(array.len) != array.len {
@@ -362,7 +319,7 @@ pub(crate) fn eval<'py>(
         }
     }
     let rows = rows.filter(|&rows| rows < GIL_RELEASE_MIN_ROWS)?;
-    let (inputs, kinds) = (&inputs[..count], &kinds[..count]);
+    let inputs = &inputs[..count];
     let target = match out {
         Some(out) => {
             let target = RawArray::of(types, out, NPY_ARRAY_WRITEABLE)?;
@@ -398,7 +355,7 @@ pub(crate) fn eval<'py>(
         };
     }
     let bindings = &bindings[..count];
-    let specialized = match last.for_inputs(kernel, kinds, bindings) {
+    let specialized = match last.for_inputs(kernel, bindings) {
         Ok(specialized) => specialized,
         Err(error) => return Some(Err(crate::to_py_error(error))),
     };
@@ -456,6 +413,13 @@ pub(crate) fn eval<'py>(
     }
     Some(match out {
         Some(out) => outputs::finish_out(py, out, validity, summary.null_count, nulls),
-        None => outputs::finish_new(py, result, validity, summary.null_count, nulls),
+        None => outputs::finish_new(
+            py,
+            result,
+            specialized.result_type().elem,
+            validity,
+            summary.null_count,
+            nulls,
+        ),
     })
 }

@@ -944,11 +944,24 @@ impl Kernel {
         out: &mut ColumnMut<'_>,
     ) -> Result<EvalSummary, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
+        self.eval_prepared_column_into(&spec, &inputs, bindings, rows, out)
+    }
+
+    /// `eval_prepared_into` for buffers that stand for a column: a scalar result is refused
+    /// before anything is written.
+    fn eval_prepared_column_into(
+        &self,
+        spec: &Specialization,
+        inputs: &[Binding<'_>],
+        bindings: &Bindings<'_>,
+        rows: usize,
+        out: &mut ColumnMut<'_>,
+    ) -> Result<EvalSummary, Error> {
         let result = spec.program.result_type();
         if result.shape == ir::Shape::Scalar {
             return Err(EvalError::ScalarResult { elem: result.elem }.into());
         }
-        self.eval_prepared_into(&spec, &inputs, bindings, rows, out)
+        self.eval_prepared_into(spec, inputs, bindings, rows, out)
     }
 
     fn eval_prepared_into(

@@ -530,9 +530,7 @@ pub(super) unsafe fn run_in_ranges(
     carry: Option<&CarryPlan>,
 ) {
     let plan = fused.plan();
-    // Fewer rows than two chunks make one range whatever the cost (`Parallelism::ranges`
-    // cuts at chunk edges): a short evaluation does not walk its program to learn that.
-    let cost = (rows >= 2 * crate::ir::column_semantics::CHUNK_ROWS).then(|| parallel::Cost::of(plan));
+    let cost = parallelism.may_split(rows).then(|| parallel::Cost::of(plan));
     let Some(cost) = cost.filter(|cost| parallelism.splits(rows, *cost)) else {
         // The common short evaluation: no range list.
         // SAFETY: forwarded from the caller; one range, the whole column.

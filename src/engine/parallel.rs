@@ -79,10 +79,16 @@ impl Parallelism {
             .collect()
     }
 
-    /// Whether `rows` rows of a loop of `cost` are worth splitting (before warm-ups): cheap,
-    /// so that a short evaluation learns it runs whole without walking its program.
+    /// Whether `rows` rows could be split at all, whatever the loop: on one thread, or with
+    /// fewer rows than two chunks (`ranges` cuts at chunk edges), they run as one range. A
+    /// short evaluation learns this without walking its program for a `Cost`.
+    pub(super) fn may_split(self, rows: usize) -> bool {
+        self.threads > 1 && rows >= 2 * CHUNK_ROWS
+    }
+
+    /// Whether `rows` rows of a loop of `cost` are worth splitting (before warm-ups).
     pub(super) fn splits(self, rows: usize, cost: Cost) -> bool {
-        self.threads > 1 && rows / self.min_rows(cost) >= 2
+        self.may_split(rows) && rows / self.min_rows(cost) >= 2
     }
 
     /// The rows each of two threads must get, for a loop of `cost`.
@@ -446,6 +452,22 @@ mod tests {
         let default = Parallelism { threads: 2, min_rows_per_thread: 65_536 };
         assert!(default.splits(1_000_000, cost("x * 2")));
         assert!(!default.splits(600_000, cost("x * 2")));
+    }
+
+    #[test]
+    fn fewer_rows_than_two_chunks_never_split_whatever_the_cost() {
+        // A loop so costly that 64 rows a thread would pay: still one range below two chunks,
+        // and `may_split` says so without a cost.
+        let eager = Parallelism { threads: 2, min_rows_per_thread: 1 };
+        let heavy = Cost(Cost::REFERENCE.0 * 1000.0);
+        assert!(!eager.may_split(2 * CHUNK_ROWS - 1));
+        assert!(!eager.splits(2 * CHUNK_ROWS - 1, heavy));
+        assert_eq!(eager.ranges(2 * CHUNK_ROWS - 1, Some(0), heavy).len(), 1);
+        assert!(eager.may_split(2 * CHUNK_ROWS));
+        assert!(eager.splits(2 * CHUNK_ROWS, heavy));
+        assert_eq!(eager.ranges(2 * CHUNK_ROWS, Some(0), heavy).len(), 2);
+        let one = Parallelism { threads: 1, ..eager };
+        assert!(!one.may_split(1 << 20) && !one.splits(1 << 20, heavy));
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! [`Specialized`]: a kernel fixed to one binding signature, evaluating inputs given by position — for callers that evaluate many times with inputs of the same types and layouts.
 
-use super::{ColumnMut, EvalSummary, Form, Kernel, Signature, Specialization, run_fused_into};
+use super::{ColumnMut, EvalSummary, Form, Kernel, Signature, Specialization};
 use crate::bindings::{self, Bindings};
 use crate::column::Binding;
 use crate::error::{Error, EvalError};
-use crate::ir;
 use crate::types::Type;
 use std::sync::Arc;
 
@@ -68,11 +67,6 @@ impl Kernel {
 }
 
 impl Specialized {
-    /// The kernel this specialises.
-    pub fn kernel(&self) -> &Kernel {
-        &self.kernel
-    }
-
     /// The result's type for this signature (a column or a scalar), as
     /// [`Kernel::output_types_of_bindings`] gives it for the last output.
     pub fn result_type(&self) -> Type {
@@ -94,19 +88,14 @@ impl Specialized {
         out: &mut ColumnMut<'_>,
     ) -> Result<EvalSummary, Error> {
         let kernel = &self.kernel;
-        let fused = match &self.spec.form {
-            Form::Fused(fused) if self.direct && self.matches(inputs) => fused,
-            _ => return kernel.eval_column_into(&kernel.bindings_by_name(inputs)?, out),
-        };
-        let result = self.spec.program.result_type();
-        if result.shape == ir::Shape::Scalar {
-            return Err(EvalError::ScalarResult { elem: result.elem }.into());
+        if !(self.direct && self.matches(inputs)) {
+            return kernel.eval_column_into(&kernel.bindings_by_name(inputs)?, out);
         }
         // The slots are the inputs in order (`direct`), of the types and layouts the plan was
         // made for (`matches`); what is left to check is that the columns have one length
-        // and bitmaps covering it, which `row_count` does.
+        // and bitmaps covering it, which `row_count` does. A fused loop reads no bindings
+        // by name (`direct`), so it gets none.
         let rows = bindings::row_count(&kernel.inner.input_names, inputs.iter().map(Some))?;
-        let carry = kernel.carry_plan_of(&self.spec, fused)?;
-        run_fused_into(fused, inputs, rows, out, kernel.parallelism, carry.as_deref())
+        kernel.eval_prepared_column_into(&self.spec, inputs, &Bindings::new(), rows, out)
     }
 }
