@@ -145,25 +145,25 @@ impl RawArray {
     /// The array must stay alive and unwritten for `'a`, and its fields must be as
     /// [`RawArray::of`] read them.
     unsafe fn column<'a>(&self) -> ColumnData<'a> {
-        if self.len == 0 {
-            // NumPy calls an empty array aligned whatever its pointer; a Rust slice needs one.
-            return match self.elem {
-                Numeric::F64 => ColumnData::F64(&[]),
-                Numeric::F32 => ColumnData::F32(&[]),
-                Numeric::I64 => ColumnData::I64(&[]),
-                Numeric::I32 => ColumnData::I32(&[]),
-            };
-        }
+        let data = self.slice_start();
         // SAFETY: a C-contiguous, aligned array of `len` values of `elem` starts at `data`
-        // (`RawArray::of`), alive and unwritten for `'a` (the caller).
+        // (`RawArray::of`; `slice_start` for an empty one), alive and unwritten for `'a`
+        // (the caller).
         unsafe {
             match self.elem {
-                Numeric::F64 => ColumnData::F64(std::slice::from_raw_parts(self.data.cast(), self.len)),
-                Numeric::F32 => ColumnData::F32(std::slice::from_raw_parts(self.data.cast(), self.len)),
-                Numeric::I64 => ColumnData::I64(std::slice::from_raw_parts(self.data.cast(), self.len)),
-                Numeric::I32 => ColumnData::I32(std::slice::from_raw_parts(self.data.cast(), self.len)),
+                Numeric::F64 => ColumnData::F64(std::slice::from_raw_parts(data.cast(), self.len)),
+                Numeric::F32 => ColumnData::F32(std::slice::from_raw_parts(data.cast(), self.len)),
+                Numeric::I64 => ColumnData::I64(std::slice::from_raw_parts(data.cast(), self.len)),
+                Numeric::I32 => ColumnData::I32(std::slice::from_raw_parts(data.cast(), self.len)),
             }
         }
+    }
+
+    /// Where a slice of the values starts: `data`, or for an empty array an aligned dangling
+    /// pointer (NumPy calls an empty array aligned whatever its pointer; a Rust slice needs
+    /// alignment even when empty, and 8 bytes serve all four types).
+    fn slice_start(&self) -> *mut u8 {
+        if self.len == 0 { std::ptr::dangling_mut::<u64>().cast() } else { self.data }
     }
 
     /// The values as the buffer a result is written into.
@@ -172,21 +172,14 @@ impl RawArray {
     /// The array must stay alive for `'a`, writeable, and neither read nor written through
     /// anything else meanwhile; its fields must be as [`RawArray::of`] read them.
     unsafe fn values_mut<'a>(&self) -> ValuesMut<'a> {
-        if self.len == 0 {
-            return match self.elem {
-                Numeric::F64 => ValuesMut::F64(&mut []),
-                Numeric::F32 => ValuesMut::F32(&mut []),
-                Numeric::I64 => ValuesMut::I64(&mut []),
-                Numeric::I32 => ValuesMut::I32(&mut []),
-            };
-        }
+        let data = self.slice_start();
         // SAFETY: as `column`, and nothing else touches the values for `'a` (the caller).
         unsafe {
             match self.elem {
-                Numeric::F64 => ValuesMut::F64(std::slice::from_raw_parts_mut(self.data.cast(), self.len)),
-                Numeric::F32 => ValuesMut::F32(std::slice::from_raw_parts_mut(self.data.cast(), self.len)),
-                Numeric::I64 => ValuesMut::I64(std::slice::from_raw_parts_mut(self.data.cast(), self.len)),
-                Numeric::I32 => ValuesMut::I32(std::slice::from_raw_parts_mut(self.data.cast(), self.len)),
+                Numeric::F64 => ValuesMut::F64(std::slice::from_raw_parts_mut(data.cast(), self.len)),
+                Numeric::F32 => ValuesMut::F32(std::slice::from_raw_parts_mut(data.cast(), self.len)),
+                Numeric::I64 => ValuesMut::I64(std::slice::from_raw_parts_mut(data.cast(), self.len)),
+                Numeric::I32 => ValuesMut::I32(std::slice::from_raw_parts_mut(data.cast(), self.len)),
             }
         }
     }

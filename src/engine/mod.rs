@@ -944,24 +944,8 @@ impl Kernel {
         out: &mut ColumnMut<'_>,
     ) -> Result<EvalSummary, Error> {
         let (spec, inputs, rows) = self.prepare(bindings)?;
-        self.eval_prepared_column_into(&spec, &inputs, bindings, rows, out)
-    }
-
-    /// `eval_prepared_into` for buffers that stand for a column: a scalar result is refused
-    /// before anything is written.
-    fn eval_prepared_column_into(
-        &self,
-        spec: &Specialization,
-        inputs: &[Binding<'_>],
-        bindings: &Bindings<'_>,
-        rows: usize,
-        out: &mut ColumnMut<'_>,
-    ) -> Result<EvalSummary, Error> {
-        let result = spec.program.result_type();
-        if result.shape == ir::Shape::Scalar {
-            return Err(EvalError::ScalarResult { elem: result.elem }.into());
-        }
-        self.eval_prepared_into(spec, inputs, bindings, rows, out)
+        refuse_scalar_result(&spec)?;
+        self.eval_prepared_into(&spec, &inputs, bindings, rows, out)
     }
 
     fn eval_prepared_into(
@@ -1074,6 +1058,16 @@ impl Kernel {
         }
         Ok((spec, inputs, rows))
     }
+}
+
+/// For buffers that stand for a column: a result that is a scalar for this specialisation
+/// is refused ([`EvalError::ScalarResult`]), before anything is written.
+fn refuse_scalar_result(spec: &Specialization) -> Result<(), Error> {
+    let result = spec.program.result_type();
+    if result.shape == ir::Shape::Scalar {
+        return Err(EvalError::ScalarResult { elem: result.elem }.into());
+    }
+    Ok(())
 }
 
 /// Runs a fused loop into caller-provided buffers, checked here against the result's type and

@@ -96,6 +96,7 @@ impl Specialized {
         // and bitmaps covering it, which `row_count` does. A fused loop reads no bindings
         // by name (`direct`), so it gets none.
         let rows = bindings::row_count(&kernel.inner.input_names, inputs.iter().map(Some))?;
-        kernel.eval_prepared_column_into(&self.spec, inputs, &Bindings::new(), rows, out)
+        super::refuse_scalar_result(&self.spec)?;
+        kernel.eval_prepared_into(&self.spec, inputs, &Bindings::new(), rows, out)
     }
 }
